@@ -1,0 +1,1 @@
+"""Assistant: the dialogue agent (intents, tools, LLM backends). Imports retrieval and recsys."""

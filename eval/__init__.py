@@ -1,0 +1,1 @@
+"""Eval: evaluation commands and benchmarks for every capability."""

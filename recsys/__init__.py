@@ -1,0 +1,1 @@
+"""Recsys: the personalised ranking model, its training and serving, and user profiles."""

@@ -1,0 +1,306 @@
+"""The store database: engine set-up, first-run seeding, and typed reads and writes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from retrieval.store import tables as t
+from retrieval.store.schema import (
+    EventRecord,
+    OrderRecord,
+    ProductRecord,
+    UserRecord,
+)
+from retrieval.store.seed import DEMO_DATA_DIR, StoreDataError, load_store_data, write_store_data
+
+__all__ = ["Store", "StoreDataError", "StoreSchemaError"]
+
+
+class StoreSchemaError(RuntimeError):
+    """The database was made by a different version of Aisle's schema."""
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str) -> Engine:
+    path = _sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL: readers never block the writer, and a killed process loses no committed write.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()
+
+    return engine
+
+
+class Store:
+    """A shop's data in SQL. ``Store(url).init()`` creates and seeds it once; later calls do nothing."""
+
+    def __init__(self, url: str, data_dir: Path = DEMO_DATA_DIR) -> None:
+        self.url = url
+        self.data_dir = data_dir
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls) -> Store:
+        from retrieval.config import get_settings
+
+        return cls(get_settings().db_url)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def is_seeded(self) -> bool:
+        path = _sqlite_path(self.url)
+        if path is not None and not path.exists():
+            return False  # don't create an empty file just by looking
+        if not inspect(self.engine).has_table("meta"):
+            return False
+        with self._sessions() as s:
+            version = s.get(t.Meta, "schema_version")
+            seeded = s.get(t.Meta, "seeded_at")
+        if version is not None and version.value != t.SCHEMA_VERSION:
+            raise StoreSchemaError(
+                f"{self.url}: store schema v{version.value}, this Aisle expects v{t.SCHEMA_VERSION}; "
+                "run `aisle store init --reset` to rebuild it (this discards recorded events)"
+            )
+        return seeded is not None
+
+    def init(self, reset: bool = False) -> bool:
+        """Create and seed the database unless it already is. Returns True if it seeded now.
+
+        Seeding is all or nothing: a SQLite file is built beside the target and renamed into place
+        only when complete; other databases seed in one transaction.
+        """
+        if reset:
+            self.drop()
+        if self.is_seeded():
+            return False
+        data = load_store_data(self.data_dir)  # validate everything before writing anything
+        path = _sqlite_path(self.url)
+        if path is not None and not path.exists():
+            self._seed_sqlite_file(path, data)
+        else:
+            with self.engine.begin() as conn:
+                t.Base.metadata.create_all(conn)
+                with Session(bind=conn) as s:
+                    write_store_data(s, data)
+                    self._mark_seeded(s)
+                    s.flush()
+        return True
+
+    def _seed_sqlite_file(self, path: Path, data) -> None:
+        tmp = path.with_name(path.name + ".seeding")
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+        engine = create_engine(f"sqlite:///{tmp}")
+        try:
+            t.Base.metadata.create_all(engine)
+            with Session(engine) as s, s.begin():
+                write_store_data(s, data)
+                self._mark_seeded(s)
+        except BaseException:
+            engine.dispose()
+            tmp.unlink(missing_ok=True)
+            raise
+        engine.dispose()
+        self.engine.dispose()
+        os.replace(tmp, path)
+
+    def _mark_seeded(self, s: Session) -> None:
+        s.merge(t.Meta(key="schema_version", value=t.SCHEMA_VERSION))
+        s.merge(t.Meta(key="seeded_from", value=str(self.data_dir)))
+        s.merge(t.Meta(key="seeded_at", value=datetime.now(timezone.utc).isoformat()))
+
+    def drop(self) -> None:
+        path = _sqlite_path(self.url)
+        self.engine.dispose()
+        if path is not None:
+            for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                p.unlink(missing_ok=True)
+        else:
+            t.Base.metadata.drop_all(self.engine)
+
+    def copy_to(self, url: str) -> Store:
+        """A fresh, independent copy of this store's current contents (for evaluation runs)."""
+        target = Store(url, self.data_dir)
+        with self.engine.connect() as src, target.engine.begin() as dst:
+            t.Base.metadata.create_all(dst)
+            for table in t.Base.metadata.sorted_tables:
+                rows = [dict(r._mapping) for r in src.execute(table.select())]
+                if rows:
+                    dst.execute(table.insert(), rows)
+        return target
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error."""
+        with self._sessions() as s, s.begin():
+            yield s
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def info(self) -> dict[str, int]:
+        tables = {
+            "products": t.Product,
+            "variants": t.Variant,
+            "users": t.User,
+            "orders": t.Order,
+            "order_items": t.OrderItemRow,
+            "payments": t.PaymentRow,
+            "reviews": t.ProductReview,
+            "events": t.Event,
+        }
+        with self._sessions() as s:
+            return {name: s.scalar(select(func.count()).select_from(tbl)) or 0 for name, tbl in tables.items()}
+
+    def product(self, product_id: str) -> ProductRecord | None:
+        with self._sessions() as s:
+            row = s.get(t.Product, product_id)
+            return _product_record(row) if row else None
+
+    def products(self) -> list[ProductRecord]:
+        with self._sessions() as s:
+            return [_product_record(p) for p in s.scalars(select(t.Product).order_by(t.Product.product_id))]
+
+    def user(self, user_id: str) -> UserRecord | None:
+        with self._sessions() as s:
+            row = s.get(t.User, user_id)
+            return _user_record(row) if row else None
+
+    def user_by_email(self, email: str) -> UserRecord | None:
+        with self._sessions() as s:
+            row = s.scalar(select(t.User).where(func.lower(t.User.email) == email.strip().lower()))
+            return _user_record(row) if row else None
+
+    def order(self, order_id: str) -> OrderRecord | None:
+        with self._sessions() as s:
+            row = s.get(t.Order, order_id)
+            return _order_record(row) if row else None
+
+    def orders_of(self, user_id: str) -> list[OrderRecord]:
+        with self._sessions() as s:
+            rows = s.scalars(select(t.Order).where(t.Order.user_id == user_id).order_by(t.Order.position))
+            return [_order_record(r) for r in rows]
+
+    def events(self, user_id: str | None = None, session_id: str | None = None) -> list[EventRecord]:
+        with self._sessions() as s:
+            q = select(t.Event).order_by(t.Event.event_id)
+            if user_id is not None:
+                q = q.where(t.Event.user_id == user_id)
+            if session_id is not None:
+                q = q.where(t.Event.session_id == session_id)
+            return [_event_record(e) for e in s.scalars(q)]
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def add_event(self, record: EventRecord) -> EventRecord:
+        with self.session() as s:
+            row = t.Event(**record.model_dump(exclude={"event_id", "ts"}, mode="json"), ts=record.ts or t.utcnow())
+            s.add(row)
+            s.flush()
+            return _event_record(row)
+
+
+def _product_record(p: t.Product) -> ProductRecord:
+    return ProductRecord(
+        product_id=p.product_id,
+        source=p.source,
+        name=p.name,
+        description=p.description,
+        category=p.category,
+        brand=p.brand,
+        tags=p.tags,
+        rating=p.rating,
+        warranty=p.warranty,
+        shipping=p.shipping,
+        return_policy=p.return_policy,
+        reviews=[
+            {"rating": r.rating, "comment": r.comment, "date": r.date, "reviewer_name": r.reviewer_name}
+            for r in p.reviews
+        ],
+        variants=[
+            {
+                "item_id": v.item_id,
+                "product_id": v.product_id,
+                "options": v.options,
+                "price": v.price,
+                "available": v.available,
+                "stock": v.stock,
+            }
+            for v in p.variants
+        ],
+    )
+
+
+def _user_record(u: t.User) -> UserRecord:
+    return UserRecord(
+        user_id=u.user_id,
+        first_name=u.first_name,
+        last_name=u.last_name,
+        email=u.email,
+        address=u.address,
+        payment_methods=[
+            {
+                "payment_method_id": m.payment_method_id,
+                "source": m.source,
+                "brand": m.brand,
+                "last_four": m.last_four,
+                "balance": m.balance,
+            }
+            for m in u.payment_methods
+        ],
+    )
+
+
+def _order_record(o: t.Order) -> OrderRecord:
+    return OrderRecord(
+        order_id=o.order_id,
+        user_id=o.user_id,
+        status=o.status,
+        address=o.address,
+        fulfillments=o.fulfillments,
+        items=[
+            {"item_id": i.item_id, "product_id": i.product_id, "name": i.name, "price": i.price, "options": i.options}
+            for i in o.items
+        ],
+        payment_history=[
+            {"transaction_type": p.transaction_type, "amount": p.amount, "payment_method_id": p.payment_method_id}
+            for p in o.payments
+        ],
+    )
+
+
+def _event_record(e: t.Event) -> EventRecord:
+    return EventRecord(
+        event_id=e.event_id,
+        user_id=e.user_id,
+        session_id=e.session_id,
+        kind=e.kind,
+        item_id=e.item_id,
+        product_id=e.product_id,
+        ts=e.ts,
+        context=e.context or {},
+    )

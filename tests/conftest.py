@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import retrieval.config  # noqa: F401  (offline environment for every test)
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory, monkeypatch):
+    """Every test gets its own data dir unless it sets one; settings are re-read per test."""
+    from retrieval.config import get_settings
+
+    if "AISLE_DATA_DIR" not in os.environ:
+        monkeypatch.setenv("AISLE_DATA_DIR", str(tmp_path_factory.mktemp("aisle-data")))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared development data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def seeded_store(tmp_path_factory):
+    """One demo store for read-only tests (seeding takes ~1.5 s)."""
+    from retrieval.store import Store
+
+    path = tmp_path_factory.mktemp("store") / "aisle.db"
+    store = Store(f"sqlite:///{path}")
+    store.init()
+    return store
