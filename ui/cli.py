@@ -6,6 +6,7 @@ import retrieval.config  # noqa: F401  (sets the offline environment before any 
 
 import typer
 
+from eval.cli import bench_app, eval_app
 from retrieval.cli import store_app
 
 app = typer.Typer(
@@ -15,6 +16,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(store_app, name="store")
+app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
 
 
 if __name__ == "__main__":
