@@ -143,3 +143,18 @@ class Event(Base):
     product_id: Mapped[str | None] = mapped_column(String(64))
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     context: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class UserProfileRow(Base):
+    """What the shopper told Aisle about themselves, and their personalisation switch.
+
+    The derived profile (categories, brands, price band, …) is computed by recsys from orders and
+    events; this row only keeps the shopper's own edits and choices, so deleting it and the
+    user's events forgets everything Aisle inferred.
+    """
+
+    __tablename__ = "user_profiles"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.user_id"), primary_key=True)
+    personalised: Mapped[bool] = mapped_column(Boolean, default=True)
+    edits: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
