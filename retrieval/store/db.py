@@ -20,7 +20,7 @@ from retrieval.store.schema import (
     ProductRecord,
     UserRecord,
 )
-from retrieval.store.seed import DEMO_DATA_DIR, StoreDataError, load_store_data, write_store_data
+from retrieval.store.seed import ORDER_ACTION_FIELDS, DEMO_DATA_DIR, StoreDataError, load_store_data, write_store_data
 
 __all__ = ["Store", "StoreDataError", "StoreSchemaError"]
 
@@ -290,6 +290,7 @@ def _order_record(o: t.Order) -> OrderRecord:
             {"transaction_type": p.transaction_type, "amount": p.amount, "payment_method_id": p.payment_method_id}
             for p in o.payments
         ],
+        **{f: getattr(o, f) for f in ORDER_ACTION_FIELDS},
     )
 
 

@@ -99,6 +99,7 @@ class PaymentTransaction(_Record):
 
 OrderStatus = Literal[
     "pending",
+    "pending (item modified)",
     "processed",
     "delivered",
     "cancelled",
@@ -115,6 +116,14 @@ class OrderRecord(_Record):
     items: list[OrderItem] = Field(min_length=1)
     fulfillments: list[Fulfillment] = Field(default_factory=list)
     payment_history: list[PaymentTransaction] = Field(default_factory=list)
+    # Set by order actions (as τ-bench records them), absent until then.
+    cancel_reason: str | None = None
+    return_items: list[str] | None = None
+    return_payment_method_id: str | None = None
+    exchange_items: list[str] | None = None
+    exchange_new_items: list[str] | None = None
+    exchange_payment_method_id: str | None = None
+    exchange_price_difference: float | None = None
 
 
 class EventKind(StrEnum):

@@ -18,6 +18,9 @@ from retrieval.store import tables as t
 from retrieval.store.schema import OrderRecord, ProductRecord, UserRecord
 
 DEMO_DATA_DIR = Path(__file__).parent / "data"
+ORDER_ACTION_FIELDS = tuple(
+    name for name in OrderRecord.model_fields if name.startswith(("cancel_", "return_", "exchange_"))
+)
 R = TypeVar("R", bound=BaseModel)
 FILES = {"products": ProductRecord, "users": UserRecord, "orders": OrderRecord}
 
@@ -122,6 +125,7 @@ def write_store_data(session: Session, data: StoreData) -> None:
                 status=order.status,
                 address=order.address.model_dump(),
                 fulfillments=[f.model_dump() for f in order.fulfillments],
+                **order.model_dump(include=set(ORDER_ACTION_FIELDS)),
                 items=[t.OrderItemRow(position=i, **it.model_dump()) for i, it in enumerate(order.items)],
                 payments=[
                     t.PaymentRow(position=i, **p.model_dump()) for i, p in enumerate(order.payment_history)

@@ -101,6 +101,13 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     address: Mapped[dict] = mapped_column(JSON)
     fulfillments: Mapped[list] = mapped_column(JSON, default=list)
+    cancel_reason: Mapped[str | None] = mapped_column(String(64))
+    return_items: Mapped[list | None] = mapped_column(JSON)
+    return_payment_method_id: Mapped[str | None] = mapped_column(String(64))
+    exchange_items: Mapped[list | None] = mapped_column(JSON)
+    exchange_new_items: Mapped[list | None] = mapped_column(JSON)
+    exchange_payment_method_id: Mapped[str | None] = mapped_column(String(64))
+    exchange_price_difference: Mapped[float | None] = mapped_column(Float)
     items: Mapped[list[OrderItemRow]] = relationship(
         order_by="OrderItemRow.position", cascade="all, delete-orphan"
     )
