@@ -179,31 +179,31 @@ class Store:
     def product(self, product_id: str) -> ProductRecord | None:
         with self._sessions() as s:
             row = s.get(t.Product, product_id)
-            return _product_record(row) if row else None
+            return product_record(row) if row else None
 
     def products(self) -> list[ProductRecord]:
         with self._sessions() as s:
-            return [_product_record(p) for p in s.scalars(select(t.Product).order_by(t.Product.product_id))]
+            return [product_record(p) for p in s.scalars(select(t.Product).order_by(t.Product.product_id))]
 
     def user(self, user_id: str) -> UserRecord | None:
         with self._sessions() as s:
             row = s.get(t.User, user_id)
-            return _user_record(row) if row else None
+            return user_record(row) if row else None
 
     def user_by_email(self, email: str) -> UserRecord | None:
         with self._sessions() as s:
             row = s.scalar(select(t.User).where(func.lower(t.User.email) == email.strip().lower()))
-            return _user_record(row) if row else None
+            return user_record(row) if row else None
 
     def order(self, order_id: str) -> OrderRecord | None:
         with self._sessions() as s:
             row = s.get(t.Order, order_id)
-            return _order_record(row) if row else None
+            return order_record(row) if row else None
 
     def orders_of(self, user_id: str) -> list[OrderRecord]:
         with self._sessions() as s:
             rows = s.scalars(select(t.Order).where(t.Order.user_id == user_id).order_by(t.Order.position))
-            return [_order_record(r) for r in rows]
+            return [order_record(r) for r in rows]
 
     def events(self, user_id: str | None = None, session_id: str | None = None) -> list[EventRecord]:
         with self._sessions() as s:
@@ -212,7 +212,7 @@ class Store:
                 q = q.where(t.Event.user_id == user_id)
             if session_id is not None:
                 q = q.where(t.Event.session_id == session_id)
-            return [_event_record(e) for e in s.scalars(q)]
+            return [event_record(e) for e in s.scalars(q)]
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -221,10 +221,10 @@ class Store:
             row = t.Event(**record.model_dump(exclude={"event_id", "ts"}, mode="json"), ts=record.ts or t.utcnow())
             s.add(row)
             s.flush()
-            return _event_record(row)
+            return event_record(row)
 
 
-def _product_record(p: t.Product) -> ProductRecord:
+def product_record(p: t.Product) -> ProductRecord:
     return ProductRecord(
         product_id=p.product_id,
         source=p.source,
@@ -255,7 +255,7 @@ def _product_record(p: t.Product) -> ProductRecord:
     )
 
 
-def _user_record(u: t.User) -> UserRecord:
+def user_record(u: t.User) -> UserRecord:
     return UserRecord(
         user_id=u.user_id,
         first_name=u.first_name,
@@ -275,7 +275,7 @@ def _user_record(u: t.User) -> UserRecord:
     )
 
 
-def _order_record(o: t.Order) -> OrderRecord:
+def order_record(o: t.Order) -> OrderRecord:
     return OrderRecord(
         order_id=o.order_id,
         user_id=o.user_id,
@@ -294,7 +294,7 @@ def _order_record(o: t.Order) -> OrderRecord:
     )
 
 
-def _event_record(e: t.Event) -> EventRecord:
+def event_record(e: t.Event) -> EventRecord:
     return EventRecord(
         event_id=e.event_id,
         user_id=e.user_id,

@@ -1,0 +1,796 @@
+"""The dialogue agent: one shopper message in, a stream of events (text, product cards, tool runs) out.
+
+Path of a message: `Assistant.respond` → pending confirmation? → identifiers read in code
+(slots.py) → intent route (intents/) → a handler that calls tools through the `ToolRunner` gate
+→ reply text built from tool results (prompts/replies.yaml), with the LLM only where words must be
+composed (product questions, small talk, messages no route fits). Routine turns (search, order
+status, FAQ) never wait on the model; what comes from tool results is streamed first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.slots import Slots, read_slots
+from assistant.state import AssistantEvent, DialogueState, ProductCard, SearchMemory, TaskFrame
+from assistant.tools import ToolContext, ToolError, ToolResult, ToolRunner
+from retrieval.store import Store
+
+log = logging.getLogger(__name__)
+
+PROMPTS = Path(__file__).parent / "prompts"
+MAX_MESSAGE = 4000
+ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "exchange", "update_address", "payment"}
+WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
+REFINE_RE = re.compile(
+    r"^(cheaper|less expensive|in |under |below |less than |only |what about|how about|any |with |without |"
+    r"size |colou?r |show me (?:some|more|other)|something |more |便宜|有没有|要|换成|颜色|尺码|\d+元)",
+    re.IGNORECASE,
+)
+STATUS_WORDS = {"pending", "processed", "delivered", "cancelled"}
+
+
+@lru_cache(maxsize=1)
+def _replies() -> dict:
+    return yaml.safe_load((PROMPTS / "replies.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=8)
+def _prompt(name: str) -> str:
+    return (PROMPTS / name).read_text(encoding="utf-8")
+
+
+class Assistant:
+    """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
+
+    def __init__(self, store: Store, llm=None, classifier=None, services: dict | None = None) -> None:
+        self.store = store
+        self._llm = llm
+        self._classifier = classifier
+        self.services = services if services is not None else {}
+
+    @property
+    def llm(self):
+        if self._llm is None:
+            from assistant.llm import get_llm
+
+            self._llm = get_llm()
+        return self._llm
+
+    @property
+    def classifier(self):
+        if self._classifier is None:
+            from assistant.intents import IntentClassifier
+
+            self._classifier = IntentClassifier.load()
+        return self._classifier
+
+    # -- the turn ---------------------------------------------------------------------------
+
+    def respond(self, state: DialogueState, message: str) -> Iterator[AssistantEvent]:
+        turn = _Turn(self, state, message)
+        yield from turn.run()
+
+    def reply_text(self, state: DialogueState, message: str) -> str:
+        """The whole reply as one string (for tests, evaluation and the terminal)."""
+        return "".join(e.text for e in self.respond(state, message) if e.kind in ("text", "handoff"))
+
+
+class _Turn:
+    """One turn's work. Separate from Assistant so the handlers share the turn's context."""
+
+    def __init__(self, assistant: Assistant, state: DialogueState, message: str) -> None:
+        self.a = assistant
+        self.state = state
+        self.raw = message if isinstance(message, str) else ""
+        self.ctx = ToolContext(
+            store=assistant.store, session_id=state.session_id, user_id=state.user_id, services=assistant.services
+        )
+        self.runner = ToolRunner(self.ctx)
+
+    # -- output helpers ---------------------------------------------------------------------
+
+    def say(self, key: str, **values: Any) -> AssistantEvent:
+        template = _replies()[self.state.lang][key]
+        return AssistantEvent(kind="text", text=template.format(**values) + "\n")
+
+    def text(self, text: str) -> AssistantEvent:
+        return AssistantEvent(kind="text", text=text)
+
+    def tool(self, name: str, arguments: dict) -> tuple[ToolResult, AssistantEvent]:
+        result = self.runner.run(name, arguments)
+        return result, AssistantEvent(kind="tool", tool=name, ok=result.ok, arguments=arguments)
+
+    # -- main -------------------------------------------------------------------------------
+
+    def run(self) -> Iterator[AssistantEvent]:
+        state = self.state
+        message = self.raw.replace("\x00", "").strip()
+        if not message:
+            yield self.say("empty")
+            return
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE]
+            yield self.say("too_long", limit=MAX_MESSAGE)
+        self.message = message
+        state.turns += 1
+        state.lang = "zh" if re.search(r"[\u4e00-\u9fff]", message) else "en"
+        state.remember("user", message)
+        out: list[str] = []
+        for event in self._dispatch(message):
+            if event.kind in ("text", "handoff"):
+                out.append(event.text)
+            yield event
+        state.user_id = self.ctx.user_id
+        state.remember("assistant", "".join(out).strip())
+
+    def _dispatch(self, message: str) -> Iterator[AssistantEvent]:
+        state = self.state
+        slots = read_slots(message)
+        if state.pending is not None:
+            pending, state.pending = state.pending, None
+            result = self.runner.confirm(pending, message)
+            if result is not None:
+                yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
+                state.frame = None
+                yield from self._after_write(result)
+                return
+            yield self.say("not_confirmed")
+            if re.fullmatch(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*", message.lower()):
+                return
+        yield from self._identify(slots)
+        route = self._route(message, slots)
+        handler = getattr(self, f"_on_{route}", None) or self._on_fallback
+        yield from handler(message, slots)
+
+    # -- identity ---------------------------------------------------------------------------
+
+    def _identify(self, slots: Slots) -> Iterator[AssistantEvent]:
+        ident = slots.identity
+        if not (ident.email or (ident.first_name and ident.last_name and ident.zip)):
+            return
+        args = {"email": ident.email} if ident.email else ident.model_dump(exclude={"email"})
+        result, event = self.tool("find_user", args)
+        yield event
+        if result.ok:
+            if self.state.user_id != self.ctx.user_id:
+                user = self.ctx.orders.user(self.ctx.user_id)
+                yield self.say("identified", first_name=user.first_name)
+        else:
+            yield self.say("identify_failed", message=result.message)
+
+    # -- routing ----------------------------------------------------------------------------
+
+    def _route(self, message: str, slots: Slots) -> str:
+        state = self.state
+        if state.search and REFINE_RE.match(message) and len(message.split()) <= 10:
+            return "search"
+        if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
+            return "recommend"
+        prediction = self.a.classifier.predict(message)
+        route = prediction.route
+        # An order task in progress keeps the turn unless the shopper clearly asks for something else.
+        if state.frame is not None and (route not in ORDER_ROUTES or route == state.frame.route):
+            if route in ("out_of_scope", "chit_chat", "faq", "payment", state.frame.route) or prediction.confidence < 0.8:
+                if self._answers_frame(message, slots):
+                    return state.frame.route
+        if route in ("product_question", "compare") and not slots.references and not slots.item_ids and not state.last_items:
+            return "search"
+        if route == "chit_chat" and slots.references and state.last_items:
+            return "product_question"
+        return route
+
+    def _answers_frame(self, message: str, slots: Slots) -> bool:
+        """Whether the message looks like an answer to the open task's question."""
+        if slots.order_ids or slots.item_ids or slots.identity.email or slots.identity.zip:
+            return True
+        return len(message.split()) <= 25 or bool(re.search(r"[\u4e00-\u9fff]", message))
+
+    # -- catalog ----------------------------------------------------------------------------
+
+    def _on_search(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        from retrieval.search import SearchRequest
+
+        memory = self.state.search
+        refine = memory is not None and bool(REFINE_RE.match(message))
+        query = f"{memory.query} {message}" if refine else message
+        request = SearchRequest(query=query, k=5, exclude_item_ids=list(self.state.excluded_items))
+        if refine and memory.max_price is not None:
+            request.max_price = memory.max_price
+        if slots.cheaper and self.state.last_items:
+            prices = [c.price for c in self._cards_for(self.state.last_items)]
+            if prices:
+                request.max_price = round(min(prices) - 0.01, 2)
+        result, event = self.tool("search_products", request.model_dump())
+        yield event
+        if not result.ok:
+            yield self.say("failed", message=result.message)
+            return
+        hits = result.data.get("hits", [])
+        parsed = result.data.get("parsed", {})
+        self.state.search = SearchMemory(
+            query=query, min_price=parsed.get("min_price"), max_price=request.max_price or parsed.get("max_price")
+        )
+        if not hits:
+            notes = "; ".join(result.data.get("notes", []))
+            yield self.say("search_none", reason=f" ({notes})" if notes else "")
+            return
+        cards = [
+            ProductCard(
+                item_id=h["item_id"], product_id=h["product_id"], name=h["name"], options=h.get("options") or {},
+                price=h["price"], available=h["available"], rating=h.get("rating"), brand=h.get("brand"),
+                reason=h.get("why", ""),
+            )
+            for h in hits
+        ]  # fmt: skip
+        self.state.last_items = [c.item_id for c in cards]
+        yield self.say("search_intro", for_query="")
+        for n, card in enumerate(cards, 1):
+            yield self.text(self._card_line(n, card))
+        yield AssistantEvent(kind="cards", cards=cards)
+
+    def _card_line(self, n: int, card: ProductCard) -> str:
+        replies = _replies()[self.state.lang]
+        options = f" ({', '.join(card.options.values())})" if card.options else ""
+        rating = f", ★{card.rating:.1f}" if card.rating else ""
+        availability = replies["in_stock"] if card.available else replies["out_of_stock"]
+        return replies["search_line"].format(
+            n=n, name=card.name, options=options, price=card.price, availability=availability, rating=rating
+        ) + "\n"
+
+    def _cards_for(self, item_ids: list[str]) -> list[ProductCard]:
+        from retrieval.store import tables as t
+
+        cards = []
+        with self.a.store.session() as s:
+            for item_id in item_ids:
+                v = s.get(t.Variant, item_id)
+                if v is not None:
+                    p = v.product
+                    cards.append(ProductCard(item_id=v.item_id, product_id=p.product_id, name=p.name, options=v.options,
+                                             price=v.price, available=v.available, rating=p.rating, brand=p.brand))  # fmt: skip
+        return cards
+
+    def _on_recommend(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        surprise = bool(re.search(r"surprise|惊喜|随便", message, re.IGNORECASE))
+        result, event = self.tool(
+            "recommend", {"k": 5, "surprise": surprise, "exclude_item_ids": list(self.state.excluded_items)}
+        )
+        yield event
+        recs = result.data.get("recommendations", []) if result.ok else []
+        if not recs:
+            yield self.say("recommend_none")
+            return
+        cards = [
+            ProductCard(item_id=r["item_id"], product_id=r["product_id"], name=r["name"], price=r["price"],
+                        available=r.get("available", True), brand=r.get("brand"), reason=r.get("reason", ""),
+                        options=r.get("options") or {})
+            for r in recs
+        ]  # fmt: skip
+        self.state.last_items = [c.item_id for c in cards]
+        yield self.say("recommend_intro")
+        for n, c in enumerate(cards, 1):
+            yield self.say("recommend_line", n=n, name=c.name, price=c.price, reason=c.reason)
+        yield AssistantEvent(kind="cards", cards=cards)
+
+    def _referenced(self, slots: Slots) -> list[str]:
+        ids = [i for i in slots.item_ids]
+        for pos in slots.references:
+            if self.state.last_items and -len(self.state.last_items) <= pos < len(self.state.last_items):
+                ids.append(self.state.last_items[pos])
+        return list(dict.fromkeys(ids))
+
+    def _on_compare(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        ids = self._referenced(slots) or self.state.last_items[:2]
+        if len(ids) < 2:
+            yield self.say("compare_need")
+            return
+        result, event = self.tool("compare_products", {"ids": ids[:4]})
+        yield event
+        if not result.ok:
+            yield self.say("failed", message=result.message)
+            return
+        yield self.say("compare_intro")
+        for row in result.data["compared"]:
+            low, high = row["price_range"]
+            yield self.say(
+                "compare_line", name=row["name"], brand=f" ({row['brand']})" if row["brand"] else "", low=low,
+                high=f"–${high:.2f}" if high != low else "", rating=row["rating"] or "–",
+                available=row["available_variants"], warranty=f", {row['warranty']}" if row.get("warranty") else "",
+            )  # fmt: skip
+
+    def _on_product_question(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        ids = self._referenced(slots) or self.state.last_items[:1]
+        if not ids:
+            yield from self._on_search(message, slots)
+            return
+        result, event = self.tool("get_product_details", {"product_id": ids[0]})
+        yield event
+        if not result.ok:
+            yield self.say("failed", message=result.message)
+            return
+        data = result.data
+        # Only the part of the product that fits a small prompt: options and prices, a few reviews.
+        facts = {k: data[k] for k in ("name", "brand", "category", "rating", "price_range", "description",
+                                      "warranty", "shipping", "return_policy", "reviews") if data.get(k)}  # fmt: skip
+        facts["variants"] = [
+            {**v["options"], "price": v["price"], "available": v["available"]} for v in data["variants"][:12]
+        ]
+        low, high = data["price_range"]
+        fallback = _replies()[self.state.lang]["product_facts"].format(
+            name=data["name"], low=low, high=f"–${high:.2f}" if high != low else "", description=data["description"][:300]
+        )
+        yield from self._llm_answer("system.md", facts, message, fallback)
+
+    # -- small talk, FAQ, hand-off, out of scope ---------------------------------------------
+
+    def _on_chit_chat(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        if self.state.turns <= 1 or re.fullmatch(r"\W*(hi|hello|hey|你好|您好|嗨)\W*", message.lower()):
+            yield self.say("greeting")
+            return
+        yield from self._llm_answer("chit_chat.md", None, message, _replies()[self.state.lang]["greeting"])
+
+    def _on_out_of_scope(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        yield self.say("out_of_scope")
+
+    def _on_account(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        yield self.say("account")
+
+    def _on_faq(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        result, event = self.tool("answer_faq", {"question": message})
+        yield event
+        passages = result.data.get("passages", []) if result.ok else []
+        if not passages:
+            yield self.say("faq_none")
+            return
+        best = passages[0]
+        yield self.say("faq_intro", citation=f"{best['source']} § {best['section']}")
+        yield self.text(best["text"].strip() + "\n")
+
+    def _on_human(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        summary = self._summary()
+        result, event = self.tool("transfer_to_human", {"summary": summary})
+        yield event
+        self.state.handed_off = True
+        yield AssistantEvent(kind="handoff", text=_replies()[self.state.lang]["handoff"] + "\n")
+
+    def _summary(self) -> str:
+        who = f"user {self.ctx.user_id}" if self.ctx.user_id else "an unidentified shopper"
+        asks = [m.content for m in self.state.history if m.role == "user"][-4:]
+        return f"Conversation with {who}. Recent requests: " + " | ".join(a[:200] for a in asks)
+
+    def _on_fallback(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        yield self.say("out_of_scope")
+
+    # -- orders -----------------------------------------------------------------------------
+
+    def _need_user(self) -> Iterator[AssistantEvent]:
+        if self.ctx.user_id is None:
+            yield self.say("ask_identity")
+
+    def _user_orders(self) -> list[dict]:
+        result, _ = self.tool("get_user_details", {})
+        if not result.ok:
+            return []
+        orders = []
+        for order_id in result.data.get("orders", []):
+            r, _ = self.tool("get_order_details", {"order_id": order_id})
+            if r.ok:
+                orders.append(r.data)
+        return orders
+
+    def _order_label(self, order: dict) -> str:
+        names = ", ".join(i["name"] for i in order["items"])
+        return f"{order['order_id']} ({order['status']}: {names})"
+
+    def _frame(self, route: str) -> TaskFrame:
+        if self.state.frame is None or self.state.frame.route != route:
+            self.state.frame = TaskFrame(route=route)
+        return self.state.frame
+
+    def _resolve_order(self, frame: TaskFrame, slots: Slots, allowed: set[str] | None) -> Iterator[AssistantEvent]:
+        """Fill frame.order_id, asking when it is unclear. Yields the question if it must ask."""
+        if slots.order_ids:
+            frame.order_id = slots.order_ids[0]
+        if frame.order_id:
+            return
+        orders = self._user_orders()
+        candidates = [o for o in orders if allowed is None or o["status"] in allowed]
+        if len(candidates) == 1:
+            frame.order_id = candidates[0]["order_id"]
+            return
+        if not orders:
+            yield self.say("no_orders")
+            return
+        yield self.say("ask_order", orders="; ".join(self._order_label(o) for o in (candidates or orders)))
+
+    def _on_order_status(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        if self.ctx.user_id is None:
+            self.state.frame = TaskFrame(route="order_status", order_id=(slots.order_ids or [None])[0])
+            yield from self._need_user()
+            return
+        frame = self._frame("order_status")
+        order_ids = slots.order_ids or ([frame.order_id] if frame.order_id else [])
+        if not order_ids:
+            orders = self._user_orders()
+            if not orders:
+                yield self.say("no_orders")
+            else:
+                yield self.say("orders_overview", lines="; ".join(self._order_label(o) for o in orders))
+            self.state.frame = None
+            return
+        for order_id in order_ids:
+            result, event = self.tool("get_order_details", {"order_id": order_id})
+            yield event
+            if not result.ok:
+                yield self.say("failed", message=result.message)
+                continue
+            order = result.data
+            tracking = [t for f in order.get("fulfillments", []) for t in f["tracking_ids"]]
+            items = ", ".join(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"])
+            yield self.say(
+                "order_status", order_id=order["order_id"], status=order["status"], items=items,
+                tracking=_replies()[self.state.lang]["tracking"].format(ids=", ".join(tracking)) if tracking else "",
+            )  # fmt: skip
+        self.state.frame = None
+
+    def _on_payment(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        if self.ctx.user_id is None:
+            yield from self._need_user()
+            return
+        result, event = self.tool("get_user_details", {})
+        yield event
+        yield self.say("payment_methods", methods=self._methods_text(result.data.get("payment_methods", [])))
+
+    @staticmethod
+    def _methods_text(methods: list[dict]) -> str:
+        parts = []
+        for m in methods:
+            label = m["payment_method_id"]
+            if m.get("last_four"):
+                label += f" ({m.get('brand', 'card')} ending {m['last_four']})"
+            if m.get("balance") is not None:
+                label += f" (balance ${m['balance']:.2f})"
+            parts.append(label)
+        return ", ".join(parts)
+
+    def _on_cancel_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        frame = self._frame("cancel_order")
+        if self.ctx.user_id is None:
+            frame.order_id = frame.order_id or (slots.order_ids or [None])[0]
+            yield from self._need_user()
+            return
+        asked = list(self._resolve_order(frame, slots, {"pending"}))
+        if asked:
+            yield from asked
+            return
+        lowered = message.lower()
+        if re.search(r"mistake|by accident|accidentally|wrong|误|错", lowered):
+            frame.reason = "ordered by mistake"
+        elif re.search(r"no longer|don't need|do not need|not needed|不再需要|不需要|用不上", lowered):
+            frame.reason = "no longer needed"
+        if frame.reason is None:
+            yield self.say("ask_cancel_reason", order_id=frame.order_id)
+            return
+        order = self._order(frame.order_id)
+        if order is None:
+            return
+        total = sum(p["amount"] for p in order["payment_history"] if p["transaction_type"] == "payment")
+        description = (
+            f"cancel order {frame.order_id} ({', '.join(i['name'] for i in order['items'])}), "
+            f"reason '{frame.reason}'; ${total:.2f} is refunded to the original payment method"
+        )
+        yield from self._propose("cancel_pending_order", {"order_id": frame.order_id, "reason": frame.reason}, description)
+
+    def _order(self, order_id: str) -> dict | None:
+        result = self.runner.run("get_order_details", {"order_id": order_id})
+        if not result.ok:
+            self.state.frame = None
+        return result.data if result.ok else None
+
+    def _on_return(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        yield from self._item_task("return", message, slots, {"delivered"})
+
+    def _on_exchange(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        yield from self._item_task("exchange", message, slots, {"delivered"})
+
+    def _on_modify_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        lowered = message.lower()
+        if re.search(r"address|ship to|地址", lowered):
+            yield from self._on_update_address(message, slots, order_address=True)
+            return
+        if re.search(r"payment|pay with|paypal|gift card|credit card|支付|付款", lowered) and not re.search(
+            r"size|colou?r|option|item|尺码|颜色", lowered
+        ):
+            yield from self._change_payment(message, slots)
+            return
+        yield from self._item_task("modify_order", message, slots, {"pending"})
+
+    def _item_task(self, route: str, message: str, slots: Slots, statuses: set[str]) -> Iterator[AssistantEvent]:
+        frame = self._frame(route)
+        if self.ctx.user_id is None:
+            frame.order_id = frame.order_id or (slots.order_ids or [None])[0]
+            yield from self._need_user()
+            return
+        asked = list(self._resolve_order(frame, slots, statuses))
+        if asked:
+            yield from asked
+            return
+        order = self._order(frame.order_id)
+        if order is None:
+            yield self.say("failed", message=f"I can't find order {frame.order_id} on your account.")
+            return
+        if order["status"] not in statuses:
+            self.state.frame = None
+            verb = {"return": "returned", "exchange": "exchanged", "modify_order": "changed"}[route]
+            yield self.say("failed", message=f"order {order['order_id']} is {order['status']}; only "
+                                             f"{' or '.join(sorted(statuses))} orders can be {verb}.")  # fmt: skip
+            return
+        if not frame.item_ids:
+            frame.item_ids = _match_items(order, message, slots)
+        if not frame.item_ids:
+            yield self.say("ask_items", order_id=order["order_id"], items=_items_text(order))
+            return
+        if route != "return" and len(frame.new_item_ids) < len(frame.item_ids):
+            for item_id in frame.item_ids[len(frame.new_item_ids):]:
+                item = next(i for i in order["items"] if i["item_id"] == item_id)
+                chosen, choices = self._pick_variant(item, message)
+                if chosen is None:
+                    key = "no_new_option" if choices and _mentions_option(item, message, self.ctx) else "ask_new_option"
+                    yield self.say(key, name=item["name"], current=", ".join(item["options"].values()),
+                                   choices="; ".join(choices[:8]) or "none")  # fmt: skip
+                    return
+                frame.new_item_ids.append(chosen)
+        if frame.payment_method_id is None:
+            frame.payment_method_id = self._pick_payment(order, message, route)
+        if frame.payment_method_id is None:
+            user = self.ctx.orders.user(self.ctx.user_id)
+            methods = [m.model_dump() for m in user.payment_methods]
+            if route == "return":
+                original = order["payment_history"][0]["payment_method_id"]
+                methods = [m for m in methods if m["payment_method_id"] == original or m["source"] == "gift_card"]
+            purpose = {"return": "receive the refund", "exchange": "pay or receive the price difference",
+                       "modify_order": "pay or receive the price difference"}[route]  # fmt: skip
+            if self.state.lang == "zh":
+                purpose = {"return": "接收退款", "exchange": "支付或接收差价", "modify_order": "支付或接收差价"}[route]
+            yield self.say("ask_payment", purpose=purpose, methods=self._methods_text(methods))
+            return
+        names = {i["item_id"]: f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]}
+        if route == "return":
+            description = (
+                f"return {', '.join(names[i] for i in frame.item_ids)} from order {order['order_id']}; "
+                f"the refund goes to {frame.payment_method_id}"
+            )
+            args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "payment_method_id": frame.payment_method_id}
+            yield from self._propose("return_delivered_order_items", args, description)
+            return
+        new = {c.item_id: c for c in self._cards_for(frame.new_item_ids)}
+        old_price = {i["item_id"]: i["price"] for i in order["items"]}
+        diff = round(sum(new[n].price - old_price[o] for o, n in zip(frame.item_ids, frame.new_item_ids)), 2)
+        swaps = "; ".join(
+            f"{names[o]} → {new[n].name} ({', '.join(new[n].options.values())}, ${new[n].price:.2f})"
+            for o, n in zip(frame.item_ids, frame.new_item_ids)
+        )
+        money = f"you pay ${diff:.2f}" if diff > 0 else f"you get ${-diff:.2f} back" if diff < 0 else "no price difference"
+        tool = "exchange_delivered_order_items" if route == "exchange" else "modify_pending_order_items"
+        once = " This can be done only once for this order, so make sure every item you want changed is listed."
+        description = f"in order {order['order_id']}: {swaps}; {money} via {frame.payment_method_id}.{once}"
+        args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "new_item_ids": frame.new_item_ids,
+                "payment_method_id": frame.payment_method_id}  # fmt: skip
+        yield from self._propose(tool, args, description)
+
+    def _pick_variant(self, item: dict, message: str) -> tuple[str | None, list[str]]:
+        """The available variant of the item's product that the message asks for, in code.
+
+        Scores each available variant by the option values the message names that differ from the
+        current item; ties go to the variant that keeps most of the other options unchanged."""
+        product = self.a.store.product(item["product_id"])
+        lowered = message.lower()
+        choices, best, best_score = [], None, (0, 0)
+        for v in product.variants:
+            if not v.available or v.item_id == item["item_id"]:
+                continue
+            choices.append(f"{', '.join(v.options.values())} ${v.price:.2f}")
+            named = sum(
+                1 for k, val in v.options.items()
+                if val.lower() != str(item["options"].get(k, "")).lower() and _mentioned(val, lowered)
+            )  # fmt: skip
+            kept = sum(1 for k, val in v.options.items() if str(item["options"].get(k, "")).lower() == val.lower())
+            score = (named, kept)
+            if named and score > best_score:
+                best, best_score = v.item_id, score
+        return best, choices
+
+    def _pick_payment(self, order: dict, message: str, route: str) -> str | None:
+        user = self.ctx.orders.user(self.ctx.user_id)
+        lowered = message.lower()
+        ids = {m.payment_method_id for m in user.payment_methods}
+        for token in re.findall(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
+            if token in ids:
+                return token
+        original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+        if re.search(r"original|same (?:payment|card|method)|原支付|原来的|原路", lowered) and original:
+            return original
+        for source, pattern in (("gift_card", r"gift ?card|礼品卡"), ("paypal", r"paypal"),
+                                ("credit_card", r"credit ?card|visa|mastercard|信用卡")):  # fmt: skip
+            if re.search(pattern, lowered):
+                matches = [m for m in user.payment_methods if m.source == source]
+                four = re.search(r"\b(\d{4})\b", lowered)
+                if four:
+                    matches = [m for m in matches if m.last_four == four.group(1)] or matches
+                if len(matches) >= 1:
+                    return matches[0].payment_method_id
+        return None
+
+    def _change_payment(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        frame = self._frame("modify_order")
+        if self.ctx.user_id is None:
+            yield from self._need_user()
+            return
+        asked = list(self._resolve_order(frame, slots, {"pending", "pending (item modified)"}))
+        if asked:
+            yield from asked
+            return
+        order = self._order(frame.order_id)
+        if order is None:
+            return
+        method = self._pick_payment(order, message, "payment")
+        if method is None:
+            user = self.ctx.orders.user(self.ctx.user_id)
+            yield self.say("ask_payment", purpose="pay for the order" if self.state.lang == "en" else "支付订单",
+                           methods=self._methods_text([m.model_dump() for m in user.payment_methods]))  # fmt: skip
+            return
+        description = f"pay order {order['order_id']} with {method} instead of {order['payment_history'][0]['payment_method_id']}"
+        yield from self._propose("modify_pending_order_payment", {"order_id": order["order_id"], "payment_method_id": method}, description)
+
+    def _on_update_address(self, message: str, slots: Slots, order_address: bool = False) -> Iterator[AssistantEvent]:
+        frame = self._frame("update_address")
+        if self.ctx.user_id is None:
+            yield from self._need_user()
+            return
+        if slots.order_ids:
+            frame.order_id = slots.order_ids[0]
+            order_address = True
+        address = parse_address(message)
+        if address is None:
+            yield self.say("ask_address")
+            return
+        if order_address or frame.order_id:
+            asked = list(self._resolve_order(frame, slots, {"pending", "pending (item modified)"}))
+            if asked:
+                yield from asked
+                return
+            text = ", ".join(v for v in address.values() if v)
+            yield from self._propose("modify_pending_order_address", {"order_id": frame.order_id, **address},
+                                     f"ship order {frame.order_id} to {text}")  # fmt: skip
+            return
+        text = ", ".join(v for v in address.values() if v)
+        yield from self._propose("update_default_address", address, f"set your default address to {text}")
+
+    # -- proposing and finishing write actions ----------------------------------------------
+
+    def _propose(self, tool: str, arguments: dict, description: str) -> Iterator[AssistantEvent]:
+        try:
+            pending = self.runner.propose(tool, arguments, description)
+        except Exception as exc:  # ToolError or PolicyError: the action is impossible as asked
+            self.state.frame = None
+            yield self.say("failed", message=str(exc))
+            return
+        self.state.pending = pending
+        yield AssistantEvent(kind="pending", tool=tool, arguments=pending.arguments, text="")
+        yield self.say("confirm_prompt", description=description)
+
+    def _after_write(self, result: ToolResult) -> Iterator[AssistantEvent]:
+        if not result.ok:
+            yield self.say("failed", message=result.message)
+            return
+        data = result.data or {}
+        if "order_id" in data:
+            summary = f"Order {data['order_id']} is now {data['status']}."
+            if data.get("status") == "cancelled":
+                summary += " The refund goes to the original payment method (gift cards at once, otherwise in 5 to 7 business days)."
+            if data.get("status") in ("return requested", "exchange requested"):
+                summary += " You will receive an email explaining how to send the items back."
+        else:
+            summary = "Your default address is updated."
+        yield self.say("done", summary=summary)
+
+    # -- the model --------------------------------------------------------------------------
+
+    def _llm_answer(self, prompt_file: str, facts: dict | None, question: str, fallback: str) -> Iterator[AssistantEvent]:
+        from assistant.llm import ChatMessage, GenerationConfig, LLMUnavailable
+
+        language = "Chinese" if self.state.lang == "zh" else "English"
+        system = _prompt(prompt_file).format(language=language)
+        user = question if facts is None else f"DATA: {json.dumps(facts, ensure_ascii=False)}\n\nQUESTION: {question}"
+        messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+        produced = False
+        try:
+            for piece in self.a.llm.stream(messages, GenerationConfig(max_tokens=160, temperature=0.0)):
+                produced = produced or bool(piece.strip())
+                yield self.text(piece)
+        except LLMUnavailable as exc:
+            log.warning("LLM unavailable: %s", exc)
+            yield self.say("llm_down")
+            yield self.text(fallback + "\n")
+            return
+        if not produced:
+            yield self.text(fallback)
+        yield self.text("\n")
+
+
+# -- helpers over order data ----------------------------------------------------------------
+
+
+def _items_text(order: dict) -> str:
+    return "; ".join(f"{i['name']} ({', '.join(i['options'].values())}) item {i['item_id']}" for i in order["items"])
+
+
+def _mentioned(value: str, lowered_message: str) -> bool:
+    value = value.lower()
+    if len(value) <= 2:  # sizes like 'M' or 'S' only as whole words
+        return re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message) is not None
+    return value in lowered_message
+
+
+def _mentions_option(item: dict, message: str, ctx: ToolContext) -> bool:
+    lowered = message.lower()
+    product = ctx.store.product(item["product_id"])
+    return any(_mentioned(val, lowered) for v in product.variants for val in v.options.values())
+
+
+def _match_items(order: dict, message: str, slots: Slots) -> list[str]:
+    """Which of the order's items the message names: by item id, by product name, or all of them."""
+    items = order["items"]
+    by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
+    if by_id:
+        return by_id
+    lowered = message.lower()
+    if re.search(r"\b(all|everything|every item|whole order|all items)\b|全部|所有", lowered):
+        return [i["item_id"] for i in items]
+    named = []
+    for item in items:
+        words = [w for w in re.findall(r"[a-z]+", item["name"].lower()) if len(w) > 3]
+        if item["name"].lower() in lowered or any(re.search(rf"\b{w}s?\b", lowered) for w in words[-1:]):
+            named.append(item["item_id"])
+    if named:
+        return named
+    return [items[0]["item_id"]] if len(items) == 1 else []
+
+
+US_STATE_RE = re.compile(r"^[A-Z]{2}$")
+
+
+def parse_address(text: str) -> dict | None:
+    """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
+    parts = [p.strip() for p in re.split(r"[,\n，]", text) if p.strip()]
+    zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
+    street_idx = next((i for i, p in enumerate(parts) if re.match(r"^\d+\s+\w+", p) and not re.fullmatch(r"\d{5}", p)), None)
+    if zip_idx is None or street_idx is None:
+        return None
+    # strip any lead-in like "my new address is" before the street number
+    street = re.sub(r"^.*?(?=\d+\s+\w)", "", parts[street_idx])
+    zip_part = parts[zip_idx]
+    zip_code = re.search(r"\b(\d{5})\b", zip_part).group(1)
+    state = re.sub(r"\b\d{5}\b", "", zip_part).strip()
+    rest = parts[street_idx + 1 : zip_idx]
+    address2 = ""
+    if rest and re.match(r"^(apt|apartment|suite|unit|#|floor|ste)\b", rest[0], re.IGNORECASE):
+        address2 = rest.pop(0)
+    if not state and rest and US_STATE_RE.match(rest[-1]):
+        state = rest.pop()
+    city = rest[-1] if rest else ""
+    if not city and " " in state:
+        city, state = state.rsplit(" ", 1)
+    country = parts[zip_idx + 1] if len(parts) > zip_idx + 1 else "USA"
+    if not (city and state):
+        return None
+    return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
