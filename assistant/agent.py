@@ -57,6 +57,28 @@ class Assistant:
         self._classifier = classifier
         self.services = services if services is not None else {}
 
+    @classmethod
+    def from_settings(cls) -> Assistant:
+        store = Store.from_settings()
+        store.init()
+        return cls(store)
+
+    def feedback(self, state: DialogueState, kind: str, item_id: str | None = None,
+                 brand: str | None = None, category: str | None = None) -> None:
+        """A 👍/👎/"not this brand" on a shown item: recorded at once, and the next answer reflects it."""
+        from recsys import FeedbackEvent
+
+        if kind in ("dislike", "not_interested") and item_id and item_id not in state.excluded_items:
+            state.excluded_items.append(item_id)
+        recommender = self.services.get("recommender")
+        if recommender is None:
+            from recsys import Recommender
+
+            recommender = self.services["recommender"] = Recommender.from_settings()
+        recommender.feedback(FeedbackEvent(user_id=state.user_id, session_id=state.session_id,
+                                           kind="dislike" if kind == "not_interested" else kind,
+                                           item_id=item_id, brand=brand, category=category))  # fmt: skip
+
     @property
     def llm(self):
         if self._llm is None:

@@ -165,3 +165,15 @@ class UserProfileRow(Base):
     personalised: Mapped[bool] = mapped_column(Boolean, default=True)
     edits: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ChatSessionRow(Base):
+    """A conversation's state as JSON, so any server process can continue it and a restart loses nothing."""
+
+    __tablename__ = "chat_sessions"
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.user_id"), index=True)
+    state: Mapped[dict] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic locking across processes
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

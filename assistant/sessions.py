@@ -1,0 +1,73 @@
+"""Conversations kept in the store database (table chat_sessions), not in process memory.
+
+Several `aisle serve` processes can share one database; a save that raced another process's save
+of the same session is refused (optimistic locking on `version`) instead of silently losing a turn.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import update
+
+from assistant.state import DialogueState
+from retrieval.store import Store
+from retrieval.store import tables as t
+
+
+class SessionNotFound(KeyError):
+    def __str__(self) -> str:
+        return f"unknown or expired session {self.args[0]!r}"
+
+
+class SessionConflict(RuntimeError):
+    """Another request changed this session meanwhile; retry the turn."""
+
+
+class SessionStore:
+    def __init__(self, store: Store, ttl: timedelta = timedelta(days=7)) -> None:
+        self.store = store
+        self.ttl = ttl
+
+    def create(self, user_id: str | None = None) -> DialogueState:
+        state = DialogueState(session_id=secrets.token_urlsafe(16), user_id=user_id)
+        with self.store.session() as s:
+            s.add(t.ChatSessionRow(session_id=state.session_id, user_id=user_id, state=state.model_dump(mode="json")))
+        return state
+
+    def load(self, session_id: str) -> tuple[DialogueState, int]:
+        """The state and its version (pass the version back to save)."""
+        if not isinstance(session_id, str) or not 0 < len(session_id) <= 64:
+            raise SessionNotFound(session_id)
+        with self.store.session() as s:
+            row = s.get(t.ChatSessionRow, session_id)
+            if row is None or _aware(row.updated_at) < datetime.now(timezone.utc) - self.ttl:
+                raise SessionNotFound(session_id)
+            return DialogueState.model_validate(row.state), row.version
+
+    def save(self, state: DialogueState, version: int) -> int:
+        with self.store.session() as s:
+            done = s.execute(
+                update(t.ChatSessionRow)
+                .where(t.ChatSessionRow.session_id == state.session_id, t.ChatSessionRow.version == version)
+                .values(
+                    state=state.model_dump(mode="json"),
+                    user_id=state.user_id,
+                    version=version + 1,
+                    updated_at=t.utcnow(),
+                )
+            )
+            if done.rowcount != 1:
+                raise SessionConflict(state.session_id)
+        return version + 1
+
+    def delete(self, session_id: str) -> None:
+        with self.store.session() as s:
+            row = s.get(t.ChatSessionRow, session_id)
+            if row is not None:
+                s.delete(row)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
