@@ -757,10 +757,18 @@ def _items_text(order: dict) -> str:
 
 
 def _mentioned(value: str, lowered_message: str) -> bool:
+    """Whether the message names an option value: whole words, or for a multi-word value any of its
+    distinctive words ('Google Home' names 'Google Assistant'; 'clicky switches' names 'clicky')."""
     value = value.lower()
-    if len(value) <= 2:  # sizes like 'M' or 'S' only as whole words
-        return re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message) is not None
-    return value in lowered_message
+    if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
+        return True
+    words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS]
+    return len(words) < len(value.split()) + 1 and any(
+        re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
+    )
+
+
+_GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours"}
 
 
 def _mentions_option(item: dict, message: str, ctx: ToolContext) -> bool:
@@ -795,11 +803,11 @@ def parse_address(text: str) -> dict | None:
     """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
     parts = [p.strip() for p in re.split(r"[,\n，]", text) if p.strip()]
     zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
-    street_idx = next((i for i, p in enumerate(parts) if re.match(r"^\d+\s+\w+", p) and not re.fullmatch(r"\d{5}", p)), None)
+    street_idx = next((i for i, p in enumerate(parts) if re.search(r"(?:^|\s)\d+\s+[A-Za-z]", p) and not re.search(r"\b\d{5}\b", p)), None)
     if zip_idx is None or street_idx is None:
         return None
     # strip any lead-in like "my new address is" before the street number
-    street = re.sub(r"^.*?(?=\d+\s+\w)", "", parts[street_idx])
+    street = re.sub(r"^.*?(?=(?<!\S)\d+\s+[A-Za-z])", "", parts[street_idx])
     zip_part = parts[zip_idx]
     zip_code = re.search(r"\b(\d{5})\b", zip_part).group(1)
     state = re.sub(r"\b\d{5}\b", "", zip_part).strip()

@@ -25,8 +25,12 @@ class PolicyError(ValueError):
 
 
 class OrderService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, dry_run: bool = False) -> None:
         self.store = store
+        self.dry_run = dry_run  # check every rule, then roll back: how a proposal is tested before asking
+
+    def _tx(self):
+        return self.store.session(dry_run=self.dry_run)
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -37,7 +41,7 @@ class OrderService:
         return user.user_id
 
     def find_user_by_name_zip(self, first_name: str, last_name: str, zip: str) -> str:
-        with self.store.session() as s:
+        with self._tx() as s:
             rows = s.scalars(
                 select(t.User).where(
                     t.User.first_name.ilike(first_name.strip()),
@@ -58,7 +62,7 @@ class OrderService:
     # -- reads ------------------------------------------------------------------------------
 
     def order(self, user_id: str, order_id: str) -> OrderRecord:
-        with self.store.session() as s:
+        with self._tx() as s:
             return order_record(self._own_order(s, user_id, order_id))
 
     def orders(self, user_id: str) -> list[OrderRecord]:
@@ -67,7 +71,7 @@ class OrderService:
     # -- writes -----------------------------------------------------------------------------
 
     def cancel_pending_order(self, user_id: str, order_id: str, reason: str) -> OrderRecord:
-        with self.store.session() as s:
+        with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
             if order.status != "pending":
                 raise PolicyError(f"Order {order_id} is {order.status}; only pending orders can be cancelled.")
@@ -84,7 +88,7 @@ class OrderService:
             return order_record(order)
 
     def modify_pending_order_address(self, user_id: str, order_id: str, address: Address) -> OrderRecord:
-        with self.store.session() as s:
+        with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
             if "pending" not in order.status:
                 raise PolicyError(f"Order {order_id} is {order.status}; only pending orders can be changed.")
@@ -93,7 +97,7 @@ class OrderService:
             return order_record(order)
 
     def modify_pending_order_payment(self, user_id: str, order_id: str, payment_method_id: str) -> OrderRecord:
-        with self.store.session() as s:
+        with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
             if "pending" not in order.status:
                 raise PolicyError(f"Order {order_id} is {order.status}; only pending orders can be changed.")
@@ -119,7 +123,7 @@ class OrderService:
     def modify_pending_order_items(
         self, user_id: str, order_id: str, item_ids: list[str], new_item_ids: list[str], payment_method_id: str
     ) -> OrderRecord:
-        with self.store.session() as s:
+        with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
             if order.status != "pending":
                 raise PolicyError(
@@ -142,7 +146,7 @@ class OrderService:
     def return_delivered_order_items(
         self, user_id: str, order_id: str, item_ids: list[str], payment_method_id: str
     ) -> OrderRecord:
-        with self.store.session() as s:
+        with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
             if order.status != "delivered":
                 raise PolicyError(f"Order {order_id} is {order.status}; only delivered orders can be returned.")
@@ -159,7 +163,7 @@ class OrderService:
     def exchange_delivered_order_items(
         self, user_id: str, order_id: str, item_ids: list[str], new_item_ids: list[str], payment_method_id: str
     ) -> OrderRecord:
-        with self.store.session() as s:
+        with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
             if order.status != "delivered":
                 raise PolicyError(f"Order {order_id} is {order.status}; only delivered orders can be exchanged.")
@@ -177,7 +181,7 @@ class OrderService:
             return order_record(order)
 
     def update_default_address(self, user_id: str, address: Address) -> UserRecord:
-        with self.store.session() as s:
+        with self._tx() as s:
             user = s.get(t.User, user_id)
             if user is None:
                 raise PolicyError("Customer not found.")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from assistant.orders import PolicyError
+from assistant.orders import OrderService, PolicyError
 from assistant.tools import account, catalog, orders
 from assistant.tools.args import (
     AddressArgs,
@@ -183,10 +183,17 @@ class ToolRunner:
             return ToolResult(tool=name, ok=False, message=str(exc))
 
     def propose(self, name: str, arguments: dict, description: str) -> PendingAction:
-        """Validate a write call now (so an impossible action is refused before asking)."""
+        """Check a write call now, by running it and rolling it back, so an action the policy forbids
+        is refused before the shopper is asked to confirm it."""
         tool, args = self._check(name, arguments)
         if not tool.writes:
             raise ToolError(f"{name} does not need confirmation.")
+        rehearsal = ToolContext(store=self.ctx.store, session_id=self.ctx.session_id, user_id=self.ctx.user_id)
+        rehearsal.__dict__["orders"] = OrderService(self.ctx.store, dry_run=True)
+        try:
+            tool.run(rehearsal, args)
+        except PolicyError as exc:
+            raise ToolError(str(exc)) from exc
         visible = args.model_dump(mode="json", exclude=set(tool.session_fields))
         return PendingAction(tool=name, arguments=visible, description=description)
 

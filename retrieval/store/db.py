@@ -155,10 +155,19 @@ class Store:
         return target
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any error."""
-        with self._sessions() as s, s.begin():
-            yield s
+    def session(self, dry_run: bool = False) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error (and always, when dry_run)."""
+        with self._sessions() as s:
+            tx = s.begin()
+            try:
+                yield s
+            except BaseException:
+                tx.rollback()
+                raise
+            if dry_run:
+                tx.rollback()
+            else:
+                tx.commit()
 
     # -- reads -------------------------------------------------------------------------------
 
