@@ -170,6 +170,12 @@ class _Turn:
                 return
         yield from self._identify(slots)
         route = self._route(message, slots)
+        if route in ORDER_ROUTES:
+            # The task's details may come before identification, or across turns: keep all of it.
+            frame = self._frame(route)
+            frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
+            if not frame.order_id and slots.order_ids:
+                frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
         yield from handler(message, slots)
 
@@ -494,7 +500,7 @@ class _Turn:
         if asked:
             yield from asked
             return
-        lowered = message.lower()
+        lowered = frame.text.lower() or message.lower()
         if re.search(r"mistake|by accident|accidentally|wrong|误|错", lowered):
             frame.reason = "ordered by mistake"
         elif re.search(r"no longer|don't need|do not need|not needed|不再需要|不需要|用不上", lowered):
@@ -556,15 +562,16 @@ class _Turn:
             yield self.say("failed", message=f"order {order['order_id']} is {order['status']}; only "
                                              f"{' or '.join(sorted(statuses))} orders can be {verb}.")  # fmt: skip
             return
+        text = frame.text or message
         if not frame.item_ids:
-            frame.item_ids = _match_items(order, message, slots)
+            frame.item_ids = _match_items(order, text, read_slots(text))
         if not frame.item_ids:
             yield self.say("ask_items", order_id=order["order_id"], items=_items_text(order))
             return
         if route != "return" and len(frame.new_item_ids) < len(frame.item_ids):
             for item_id in frame.item_ids[len(frame.new_item_ids):]:
                 item = next(i for i in order["items"] if i["item_id"] == item_id)
-                chosen, choices = self._pick_variant(item, message)
+                chosen, choices = self._pick_variant(item, text)
                 if chosen is None:
                     key = "no_new_option" if choices and _mentions_option(item, message, self.ctx) else "ask_new_option"
                     yield self.say(key, name=item["name"], current=", ".join(item["options"].values()),
@@ -572,7 +579,7 @@ class _Turn:
                     return
                 frame.new_item_ids.append(chosen)
         if frame.payment_method_id is None:
-            frame.payment_method_id = self._pick_payment(order, message, route)
+            frame.payment_method_id = self._pick_payment(order, text, route)
         if frame.payment_method_id is None:
             user = self.ctx.orders.user(self.ctx.user_id)
             methods = [m.model_dump() for m in user.payment_methods]

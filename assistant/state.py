@@ -23,6 +23,7 @@ class TaskFrame(BaseModel):
     """An order task being filled in over several turns."""
 
     route: str
+    text: str = Field(default="", description="What the shopper said for this task so far.")
     order_id: str | None = None
     item_ids: list[str] = Field(default_factory=list)
     new_item_ids: list[str] = Field(default_factory=list)

@@ -159,3 +159,16 @@ def test_parse_address():
         "country": "USA", "zip": "76165",
     }  # fmt: skip
     assert parse_address("I want to change my address") is None
+
+
+def test_details_given_before_identification_are_kept(assistant, state, store):
+    first = assistant.reply_text(
+        state,
+        "I received my order #W2378156 and wish to exchange the mechanical keyboard for the same one but with "
+        "clicky switches, pay with my credit card",
+    )
+    assert "identify" in first
+    propose = assistant.reply_text(state, "I am Yusuf Rossi, zip code 19122")
+    assert state.pending is not None, propose
+    assert state.pending.arguments["item_ids"] == ["1151293680"]
+    assert state.pending.arguments["new_item_ids"] == ["7706410293"]
