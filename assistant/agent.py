@@ -617,26 +617,51 @@ class _Turn:
         yield from self._propose(tool, args, description)
 
     def _pick_variant(self, item: dict, message: str) -> tuple[str | None, list[str]]:
-        """The available variant of the item's product that the message asks for, in code.
+        """The available variant of the item's product that the message asks for, decided in code.
 
-        Scores each available variant by the option values the message names that differ from the
-        current item; ties go to the variant that keeps most of the other options unchanged."""
+        Candidates are narrowed to those with the most option values the message names (values that
+        differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
+        'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
         product = self.a.store.product(item["product_id"])
         lowered = message.lower()
-        choices, best, best_score = [], None, (0, 0)
-        for v in product.variants:
-            if not v.available or v.item_id == item["item_id"]:
-                continue
-            choices.append(f"{', '.join(v.options.values())} ${v.price:.2f}")
-            named = sum(
+        current = {k: str(v).lower() for k, v in item["options"].items()}
+        candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
+        choices = [f"{', '.join(v.options.values())} ${v.price:.2f}" for v in candidates]
+
+        def named(v) -> int:
+            return sum(
                 1 for k, val in v.options.items()
-                if val.lower() != str(item["options"].get(k, "")).lower() and _mentioned(val, lowered)
+                if val.lower() != current.get(k)
+                and (_mentioned(val, lowered) or (val.lower() in ("none", "no") and _says_without(k, lowered)))
             )  # fmt: skip
-            kept = sum(1 for k, val in v.options.items() if str(item["options"].get(k, "")).lower() == val.lower())
-            score = (named, kept)
-            if named and score > best_score:
-                best, best_score = v.item_id, score
-        return best, choices
+
+        def kept(v) -> int:
+            return sum(1 for k, val in v.options.items() if current.get(k) == val.lower())
+
+        most = max((named(v) for v in candidates), default=0)
+        pool = [v for v in candidates if named(v) == most]
+        if re.search(r"cheapest|least expensive|lowest price|最便宜", lowered):
+            return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
+        if re.search(r"most expensive|priciest|highest price|最贵", lowered):
+            return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
+        for pattern, direction, keys in COMPARATIVES:
+            if re.search(pattern, lowered):
+                ranked = []
+                for v in pool:
+                    for key in keys:
+                        if key in v.options and key in current:
+                            step = _ordinal(v.options[key]) - _ordinal(current[key])
+                            if step * direction > 0:
+                                ranked.append((abs(step), -kept(v), v.price, v.item_id))
+                if ranked:
+                    return min(ranked)[3], choices
+        if most == 0:
+            return None, choices
+        best = max(kept(v) for v in pool)
+        top = [v for v in pool if kept(v) == best]
+        if len(top) > 1:  # a real choice between different options: ask rather than guess
+            return None, [f"{', '.join(v.options.values())} ${v.price:.2f}" for v in top]
+        return top[0].item_id, choices
 
     def _pick_payment(self, order: dict, message: str, route: str) -> str | None:
         user = self.ctx.orders.user(self.ctx.user_id)
@@ -778,6 +803,12 @@ def _mentioned(value: str, lowered_message: str) -> bool:
 _GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours"}
 
 
+def _says_without(key: str, lowered_message: str) -> bool:
+    """'no backlight', 'without a zipper', '不要背光' style wishes for an option set to none."""
+    word = key.split()[-1]
+    return re.search(rf"\b(?:no|without(?: an?)?)\s+{re.escape(word)}", lowered_message) is not None
+
+
 def _mentions_option(item: dict, message: str, ctx: ToolContext) -> bool:
     lowered = message.lower()
     product = ctx.store.product(item["product_id"])
@@ -801,6 +832,29 @@ def _match_items(order: dict, message: str, slots: Slots) -> list[str]:
     if named:
         return named
     return [items[0]["item_id"]] if len(items) == 1 else []
+
+
+# "bigger", "less bright", …: which option keys they compare, and in which direction.
+COMPARATIVES = [
+    (r"bigger|larger|more capacity|greater capacity|更大", 1, ("capacity", "size", "frame size", "screen size", "storage", "pieces", "piece count", "diameter", "length")),
+    (r"smaller|更小", -1, ("capacity", "size", "frame size", "screen size", "storage", "pieces", "piece count", "diameter", "length")),
+    (r"less bright|dimmer|not as bright|暗一点", -1, ("brightness",)),
+    (r"brighter|more bright|亮一点", 1, ("brightness",)),
+]  # fmt: skip
+ORDINAL_WORDS = {"xs": 0, "s": 1, "small": 1, "m": 2, "medium": 2, "l": 3, "large": 3, "xl": 4, "xxl": 5,
+                 "low": 1, "high": 3, "compact": 1, "standard": 2, "full size": 3}  # fmt: skip
+
+
+def _ordinal(value: str) -> float:
+    """A comparable number for an option value: '1000ml' → 1000, 'XL' → 4, 'low' → 1."""
+    value = str(value).lower().strip()
+    if value in ORDINAL_WORDS:
+        return ORDINAL_WORDS[value]
+    number = re.search(r"\d+(?:\.\d+)?", value.replace(",", ""))
+    if number:
+        scale = 1000 if re.search(r"tb\b|(?<=\d)\s*l\b|liter", value) and "ml" not in value else 1
+        return float(number.group(0)) * scale
+    return 0.0
 
 
 US_STATE_RE = re.compile(r"^[A-Z]{2}$")

@@ -97,7 +97,8 @@ def test_exchange_picks_variants_in_code(assistant, state, store):
     reply = assistant.reply_text(
         state,
         "I want to exchange the mechanical keyboard in order #W2378156 for the same one with clicky switches "
-        "and the smart thermostat for one compatible with Google Home, charge my credit card",
+        "and the smart thermostat for one compatible with Google Home, charge my credit card. If there is no "
+        "keyboard that is clicky, RGB backlight, full size, I'd go for no backlight.",
     )
     assert state.pending is not None, reply
     assert state.pending.arguments["new_item_ids"] == ["7706410293", "7747408585"]
@@ -105,6 +106,17 @@ def test_exchange_picks_variants_in_code(assistant, state, store):
     order = store.order("#W2378156")
     assert order.status == "exchange requested"
     assert order.exchange_new_items == ["7706410293", "7747408585"]
+
+
+def test_a_real_choice_between_variants_is_asked_not_guessed(assistant, state):
+    assistant.reply_text(state, "Hi, I am Yusuf Rossi, zip code 19122")
+    reply = assistant.reply_text(
+        state, "exchange the mechanical keyboard in order #W2378156 for a clicky one, use my credit card"
+    )
+    assert state.pending is None
+    assert "clicky, none, full size" in reply and "clicky, RGB, 80%" in reply
+    assistant.reply_text(state, "the one with no backlight")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["7706410293"]
 
 
 def test_return_asks_for_missing_slots_one_by_one(assistant, state, store):
@@ -165,7 +177,7 @@ def test_details_given_before_identification_are_kept(assistant, state, store):
     first = assistant.reply_text(
         state,
         "I received my order #W2378156 and wish to exchange the mechanical keyboard for the same one but with "
-        "clicky switches, pay with my credit card",
+        "clicky switches and no backlight, pay with my credit card",
     )
     assert "identify" in first
     propose = assistant.reply_text(state, "I am Yusuf Rossi, zip code 19122")
