@@ -1,0 +1,103 @@
+"""The shipped training examples: loading, de-duplication, the fixed train/dev/test split, the data hash.
+
+Sources (all in ``data/``, licences in ``data/LICENSES/``): Bitext customer support (27 support
+intents), Aisle's own English and Chinese examples, real shopper queries (WebShop, WANDS) as
+``search_products``, and CLINC150 (small talk as ``chit_chat``, everything else not about shopping
+as ``oos``). See ``data/README.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+from assistant.intents.lang import Lang, detect_lang
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+Split = Literal["train", "dev", "test"]
+OOS = "oos"
+# Files read for training, in priority order: when two sources hold the same normalised text,
+# the first one's label wins.
+SOURCES = ("bitext.csv", "aisle_en.csv", "aisle_zh.csv", "shop_queries.csv", "clinc.csv")
+
+
+class Example(NamedTuple):
+    text: str
+    intent: str
+    lang: Lang
+    split: Split
+    source: str
+
+
+def normalise(text: str) -> str:
+    """The form used for de-duplication: case, width, punctuation, spacing and digits folded.
+
+    Digits are folded because Bitext repeats sentences with different order numbers; those copies
+    must not straddle train and test.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"\d+", "0", text)
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.split())
+
+
+def split_of(text: str) -> Split:
+    """A fixed 70/10/20 split by hash of the normalised text.
+
+    A hash rather than a shuffle: an example keeps its split when others are added, and copies of
+    one sentence always land in the same split.
+    """
+    bucket = int(hashlib.md5(normalise(text).encode("utf-8")).hexdigest(), 16) % 10
+    return "train" if bucket < 7 else "dev" if bucket < 8 else "test"
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def read_file(path: Path, source: str | None = None) -> list[Example]:
+    """Examples of one CSV (``text``/``instruction``, ``intent``, optional ``split``), not de-duplicated."""
+    out = []
+    for row in _read_csv(path):
+        text = (row.get("text") or row.get("instruction") or "").strip()
+        intent = (row.get("intent") or "").strip()
+        if not text or not intent:
+            continue
+        split = row.get("split") or split_of(text)
+        out.append(Example(text, intent, detect_lang(text), split, row.get("source") or source or path.stem))
+    return out
+
+
+def load_examples(data_dir: Path = DATA_DIR) -> list[Example]:
+    """Every shipped example once (by normalised text), with its split."""
+    seen: set[str] = set()
+    out = []
+    for name in SOURCES:
+        for ex in read_file(data_dir / name, source=Path(name).stem):
+            key = normalise(ex.text)
+            if key and key not in seen:
+                seen.add(key)
+                out.append(ex)
+    return out
+
+
+def data_hash(data_dir: Path = DATA_DIR) -> str:
+    """Hash of every file that shapes the model: a change in any of them means retraining."""
+    h = hashlib.sha256()
+    for name in (*SOURCES, "routes.json"):
+        h.update(name.encode())
+        h.update((data_dir / name).read_bytes())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def load_routes(data_dir: Path = DATA_DIR) -> dict[str, str]:
+    """Fine intent -> Aisle route (``data/routes.json``)."""
+    return dict(json.loads((data_dir / "routes.json").read_text(encoding="utf-8"))["routes"])
