@@ -379,9 +379,10 @@ class _Turn:
         if not passages:
             yield self.say("faq_none")
             return
-        best = passages[0]
-        yield self.say("faq_intro", citation=f"{best['source']} § {best['section']}")
-        yield self.text(best["text"].strip() + "\n")
+        # Two passages: the policy often answers in one section and the FAQ restates it in another.
+        for passage in passages[:2]:
+            yield self.say("faq_intro", citation=f"{passage['source']} § {passage['section']}")
+            yield self.text(passage["text"].strip() + "\n")
 
     def _on_human(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         summary = self._summary()
