@@ -1,0 +1,25 @@
+"""Shared setup of the ui tests: a real store and search index in a temp dir, the fake LLM, and the
+keyword classifier (tests/fakes.py) so answers do not hang on a statistical model's choices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrieval.store import Store
+
+from tests.fakes import KeywordClassifier
+
+
+def make_service(data_dir: Path, seeded: Store):
+    """A ChatService on a copy of the seeded demo store (conftest's `seeded_store`) in `data_dir`."""
+    from assistant.agent import Assistant
+    from assistant.llm.fake import FakeLLM
+    from recsys import Recommender
+    from retrieval.config import Settings
+    from retrieval.search import Search
+    from ui.service import ChatService
+
+    settings = Settings(data_dir=data_dir)
+    store = seeded.copy_to(settings.db_url)
+    services = {"search": Search.from_settings(settings, progress=False), "recommender": Recommender(store)}
+    return ChatService(Assistant(store, llm=FakeLLM(), classifier=KeywordClassifier(), services=services))

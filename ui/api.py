@@ -1,0 +1,212 @@
+"""HTTP routes: the REST API (`/api/…`, chat as server-sent events), the OpenAI-compatible
+`/v1/chat/completions`, and health checks. Request and response bodies are pydantic models."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from recsys import ProfilePatch, UserProfile
+from retrieval.search import SearchRequest, SearchResponse
+from ui.schemas import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    ChatRequest,
+    ChatResponse,
+    CompletionChoice,
+    ErrorBody,
+    FeedbackRequest,
+    FeedbackResult,
+    Personalisation,
+    Readiness,
+    SessionCreate,
+    SessionInfo,
+    SignIn,
+    UserSummary,
+)
+from ui.service import ChatService
+
+SESSION_HEADER = "X-Aisle-Session"
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "Unknown or expired session"}}
+
+api = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
+openai = APIRouter(prefix="/v1", tags=["openai"])
+health = APIRouter(tags=["health"])
+
+
+def service(request: Request) -> ChatService:
+    return request.app.state.service
+
+
+Service = Annotated[ChatService, Depends(service)]
+SessionId = Annotated[str, Query(min_length=1, max_length=64, description="The Aisle session id.")]
+
+
+def _sse(event: str, data: str) -> str:
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+@api.post("/sessions", response_model=SessionInfo, status_code=201, summary="Start a conversation (optionally signed in)")
+def create_session(svc: Service, body: SessionCreate | None = None) -> SessionInfo:
+    return svc.create_session(body.sign_in if body else None)
+
+
+@api.get("/sessions/{session_id}", response_model=SessionInfo)
+def get_session(session_id: str, svc: Service) -> SessionInfo:
+    return svc.session(session_id)
+
+
+@api.delete("/sessions/{session_id}", status_code=204)
+def delete_session(session_id: str, svc: Service) -> None:
+    svc.delete_session(session_id)
+
+
+@api.post("/sessions/{session_id}/signin", response_model=SessionInfo, summary="Sign in as a demo-store customer")
+def sign_in(session_id: str, body: SignIn, svc: Service) -> SessionInfo:
+    return svc.sign_in(session_id, body)
+
+
+@api.post("/sessions/{session_id}/signout", response_model=SessionInfo)
+def sign_out(session_id: str, svc: Service) -> SessionInfo:
+    return svc.sign_out(session_id)
+
+
+@api.get("/users/demo", response_model=list[UserSummary], summary="Customers to sign in as (demo store)")
+def demo_users(svc: Service, n: Annotated[int, Query(ge=1, le=50)] = 8) -> list[UserSummary]:
+    return svc.demo_users(n)
+
+
+# -- chat --------------------------------------------------------------------------------------
+
+
+@api.post(
+    "/chat",
+    response_model=ChatResponse,
+    summary="One chat turn",
+    description="With `stream` true (default) the reply is `text/event-stream`: one event per `AssistantEvent` "
+    "(event name = its kind: text, cards, tool, pending, handoff; data = the event as JSON), then `done`.",
+)
+def chat(body: ChatRequest, svc: Service):
+    events = svc.chat(body.session_id, body.message)  # unknown session → 404 before streaming starts
+    if not body.stream:
+        collected = list(events)
+        text = "".join(e.text for e in collected if e.kind in ("text", "handoff"))
+        cards = [c for e in collected if e.kind == "cards" for c in e.cards]
+        return ChatResponse(session_id=body.session_id, text=text, cards=cards, events=collected)
+
+    def stream() -> Iterator[str]:
+        for event in events:
+            yield _sse(event.kind, event.model_dump_json())
+        yield _sse("done", json.dumps({"session_id": body.session_id}))
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@api.post("/feedback", response_model=FeedbackResult, summary="👍 / 👎 / not interested on a shown item")
+def feedback(body: FeedbackRequest, svc: Service) -> FeedbackResult:
+    return svc.feedback(body)
+
+
+# -- profile (recsys's models) -----------------------------------------------------------------
+
+
+@api.get("/profile", response_model=UserProfile, summary="What Aisle believes about the signed-in customer",
+         responses={401: {"model": ErrorBody, "description": "The session is not signed in"}})  # fmt: skip
+def get_profile(session_id: SessionId, svc: Service) -> UserProfile:
+    return svc.profile(session_id)
+
+
+@api.patch("/profile", response_model=UserProfile, summary="Edit the profile: each given field replaces Aisle's guess")
+def patch_profile(session_id: SessionId, body: ProfilePatch, svc: Service) -> UserProfile:
+    return svc.patch_profile(session_id, body)
+
+
+@api.put("/profile/personalised", response_model=UserProfile, summary="Switch personalisation on or off")
+def set_personalised(session_id: SessionId, body: Personalisation, svc: Service) -> UserProfile:
+    return svc.set_personalised(session_id, body.personalised)
+
+
+@api.delete("/profile", response_model=UserProfile, summary="Forget everything Aisle inferred about the customer")
+def delete_profile(session_id: SessionId, svc: Service) -> UserProfile:
+    return svc.delete_profile(session_id)
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+@api.post("/products/search", response_model=SearchResponse, summary="Product search (the search_products tool)")
+def search_products(body: SearchRequest, svc: Service) -> SearchResponse:
+    return svc.search(body)
+
+
+# -- health ------------------------------------------------------------------------------------
+
+
+@health.get("/healthz", summary="The process is up")
+def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@health.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}}, summary="Store and index ready")
+def readyz(svc: Service):
+    readiness = svc.readiness()
+    return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
+
+
+# -- OpenAI-compatible -------------------------------------------------------------------------
+
+
+@openai.get("/models")
+def models() -> dict:
+    return {"object": "list", "data": [{"id": "aisle", "object": "model", "owned_by": "aisle"}]}
+
+
+@openai.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    description="OpenAI chat completions. The conversation lives in an Aisle session, named by the `user` field or "
+    f"the `{SESSION_HEADER}` header; without either a new session is made and returned in the `{SESSION_HEADER}` "
+    "response header. Only the last user message is sent to Aisle: the session remembers earlier turns.",
+)
+def chat_completions(
+    body: ChatCompletionRequest,
+    svc: Service,
+    session_header: Annotated[str | None, Header(alias=SESSION_HEADER)] = None,
+):
+    user_messages = [m.text() for m in body.messages if m.role == "user"]
+    if not user_messages or not user_messages[-1].strip():
+        raise HTTPException(422, "the messages need a non-empty user message")
+    session_id = body.user or session_header or svc.create_session().session_id
+    events = svc.chat(session_id, user_messages[-1])
+    completion_id = f"chatcmpl-{secrets.token_hex(12)}"
+    headers = {SESSION_HEADER: session_id}
+    if not body.stream:
+        text = "".join(e.text for e in events if e.kind in ("text", "handoff")).strip()
+        completion = ChatCompletion(
+            id=completion_id, model=body.model, choices=[CompletionChoice(message={"role": "assistant", "content": text})]
+        )
+        return JSONResponse(completion.model_dump(), headers=headers)
+
+    def chunk(delta: dict, finish: str | None = None) -> str:
+        data = {"id": completion_id, "object": "chat.completion.chunk", "model": body.model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    def stream() -> Iterator[str]:
+        yield chunk({"role": "assistant", "content": ""})
+        for event in events:
+            if event.kind in ("text", "handoff") and event.text:
+                yield chunk({"content": event.text})
+        yield chunk({}, "stop")
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={**headers, "Cache-Control": "no-cache"})
+

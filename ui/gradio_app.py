@@ -1,0 +1,232 @@
+"""The shop chat in the browser (Gradio Blocks, mounted at `/` by ui/app.py).
+
+Everything goes through `ChatService`, like the HTTP API: the conversation lives in the store
+database; the page only keeps its session id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import gradio as gr
+
+from recsys import ProfilePatch
+from ui.schemas import FeedbackRequest, SignIn
+from ui.service import ChatService, NotSignedIn, SessionNotFound, UnknownUser
+
+log = logging.getLogger(__name__)
+DATA = Path(__file__).parent / "data"
+CSS_PATH = Path(__file__).parent / "static" / "chat.css"
+
+
+@lru_cache(maxsize=1)
+def examples() -> dict[str, list[str]]:
+    return json.loads((DATA / "examples.json").read_text(encoding="utf-8"))
+
+
+def card_html(card: dict) -> str:
+    """One product card: name, key options, price, availability, rating, and why it was shown."""
+    esc = html.escape
+    options = " · ".join(f"{esc(str(v))}" for v in (card.get("options") or {}).values())
+    rating = f" · ★ {card['rating']:.1f}" if card.get("rating") else ""
+    stock = "in stock" if card.get("available") else '<span class="out">out of stock</span>'
+    brand = f"{esc(card['brand'])} · " if card.get("brand") else ""
+    why = f'<div class="why">{esc(card["reason"])}</div>' if card.get("reason") else ""
+    return (
+        f'<div class="aisle-card-body" data-item-id="{esc(card["item_id"])}">'
+        f'<div class="name">{esc(card["name"])}</div>'
+        f'<div class="meta">{brand}{options or "&nbsp;"}</div>'
+        f'<div><span class="price">${card["price"]:.2f}</span> · {stock}{rating}</div>{why}</div>'
+    )
+
+
+def _browser_secret(service: ChatService) -> str:
+    # Gradio encrypts browser-stored values; a per-database key keeps them readable across restarts.
+    return hashlib.sha256(f"aisle-browser-state:{service.store.url}".encode()).hexdigest()[:32]
+
+
+def build_blocks(service: ChatService) -> gr.Blocks:
+    users = service.demo_users(12)
+    prompts = examples()
+
+    def ensure(session_id: str | None) -> str:
+        if session_id:
+            try:
+                service.session(session_id)
+                return session_id
+            except SessionNotFound:
+                pass  # expired or deleted: start afresh
+        return service.create_session().session_id
+
+    def send(message: str, history: list, session_id: str | None, shown: list):
+        message = (message or "").strip()
+        if not message:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        session_id = ensure(session_id)
+        history = list(history or []) + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        shown = []  # cards belong to the latest answer
+        yield "", history, session_id, shown
+        try:
+            for event in service.chat(session_id, message):
+                if event.kind in ("text", "handoff") and event.text:
+                    history[-1]["content"] += event.text
+                    yield "", history, session_id, gr.skip()
+                elif event.kind == "cards":
+                    shown = [c.model_dump(mode="json") for c in event.cards]
+        except Exception as exc:  # shown in the chat, not as a traceback
+            log.exception("chat turn failed")
+            history[-1]["content"] += f"\n⚠️ Sorry, that did not work: {exc}"
+        yield "", history, session_id, shown
+
+    def feedback(kind: str, card: dict, session_id: str | None, shown: list):
+        if not session_id:
+            return gr.skip()
+        try:
+            service.feedback(FeedbackRequest(session_id=session_id, kind=kind, item_id=card["item_id"]))
+        except Exception as exc:
+            gr.Warning(f"Feedback not saved: {exc}")
+            return gr.skip()
+        if kind == "like":
+            gr.Info(f"Noted: you like {card['name']}.")
+            return gr.skip()
+        gr.Info(f"{card['name']} will not be shown again.")
+        return [c for c in shown if c["item_id"] != card["item_id"]]
+
+    def who_text(info) -> str:
+        if info is None or info.user is None:
+            return "Not signed in. Pick a demo customer or type an email to check orders."
+        return f"Signed in as **{html.escape(info.user.name)}** ({html.escape(info.user.email)})."
+
+    def sign_in(picked: str | None, email: str, session_id: str | None):
+        chosen = (email or "").strip() or picked
+        session_id = ensure(session_id)
+        if not chosen:
+            return session_id, "Pick a demo customer or type an email first.", gr.skip()
+        try:
+            info = service.sign_in(session_id, SignIn(email=chosen))
+        except (UnknownUser, ValueError) as exc:
+            return session_id, f"⚠️ {exc}", gr.skip()
+        return session_id, who_text(info), ""
+
+    def sign_out(session_id: str | None):
+        session_id = ensure(session_id)
+        return session_id, who_text(service.sign_out(session_id))
+
+    def load_profile(session_id: str | None):
+        if not session_id:
+            return None, gr.skip(), "Sign in to see your profile."
+        try:
+            profile = service.profile(session_id)
+        except NotSignedIn:
+            return None, gr.skip(), "Sign in to see your profile."
+        except Exception as exc:
+            return None, gr.skip(), f"⚠️ Profiles are not available: {exc}"
+        data = profile.model_dump(mode="json")
+        return data, data.get("personalised", True), ""
+
+    def save_profile(session_id: str | None, edits: str):
+        try:
+            patch = ProfilePatch.model_validate_json(edits or "{}")
+            profile = service.patch_profile(session_id or "", patch)
+        except Exception as exc:
+            return gr.skip(), f"⚠️ Not saved: {exc}"
+        return profile.model_dump(mode="json"), "Saved."
+
+    def switch(session_id: str | None, on: bool):
+        try:
+            profile = service.set_personalised(session_id or "", on)
+        except Exception as exc:
+            return gr.skip(), f"⚠️ Not changed: {exc}"
+        return profile.model_dump(mode="json"), "Personalisation is " + ("on." if on else "off.")
+
+    def forget_profile(session_id: str | None):
+        try:
+            service.delete_profile(session_id or "")
+        except Exception as exc:
+            return gr.skip(), f"⚠️ Not deleted: {exc}"
+        return None, "Aisle forgot what it had learned about you."
+
+    def restore(session_id: str | None):
+        """A reload, or a restarted server, picks the conversation up from the database."""
+        try:
+            info = service.session(session_id) if session_id else None
+        except SessionNotFound:
+            info = None
+        history = [{"role": m.role, "content": m.content} for m in info.history] if info else []
+        return history, who_text(info), info.session_id if info else None
+
+    with gr.Blocks(title="Aisle · shop assistant", analytics_enabled=False) as demo:
+        # The session id only (the conversation itself is in the database), kept in the browser so a
+        # reload or a server restart continues it. A fixed secret: the value must outlive the process.
+        session = gr.BrowserState(None, storage_key="aisle-session", secret=_browser_secret(service))
+        shown = gr.State([])
+        gr.Markdown("## 🛒 Aisle — your shop assistant\nAsk for products, suggestions, your orders or the shop's policy, in English or 中文.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(height=380, label="Aisle", elem_id="aisle-chat", feedback_options=None, buttons=["copy"])
+
+                @gr.render(inputs=[shown])
+                def show_cards(cards: list):
+                    if not cards:
+                        return
+                    with gr.Row(elem_classes="aisle-cards", elem_id="aisle-cards"):
+                        for card in cards:
+                            with gr.Column(elem_classes="aisle-card", min_width=160):
+                                gr.HTML(card_html(card))
+                                with gr.Row():
+                                    like = gr.Button("👍", size="sm", elem_classes="aisle-like", min_width=40)
+                                    dislike = gr.Button("👎", size="sm", elem_classes="aisle-dislike", min_width=40)
+                                hide = gr.Button("Not interested", size="sm", elem_classes="aisle-not_interested")
+                                for kind, button in (("like", like), ("dislike", dislike), ("not_interested", hide)):
+                                    button.click(
+                                        lambda sid, cur, kind=kind, card=card: feedback(kind, card, sid, cur),
+                                        inputs=[session, shown], outputs=[shown],
+                                    )  # fmt: skip
+
+                with gr.Row():
+                    box = gr.Textbox(placeholder="e.g. running shoes under $100", show_label=False, scale=6,
+                                     elem_id="aisle-input", autofocus=True)  # fmt: skip
+                    send_btn = gr.Button("Send", variant="primary", scale=1, elem_id="aisle-send")
+                    surprise = gr.Button("🎁 Surprise me", scale=1, elem_id="aisle-surprise")
+                gr.Examples([[p] for p in prompts["en"] + prompts["zh"]], inputs=box, label="Try")
+
+            with gr.Column(scale=1, min_width=260):
+                with gr.Accordion("Sign in", open=True):
+                    who = gr.Markdown("Not signed in. Pick a demo customer or type an email to check orders.", elem_id="aisle-who")
+                    pick = gr.Dropdown(choices=[(f"{u.name} · {u.email}", u.email) for u in users], value=None,
+                                       label="Demo customer", elem_id="aisle-pick")  # fmt: skip
+                    email = gr.Textbox(label="…or your email", elem_id="aisle-email")
+                    with gr.Row():
+                        signin_btn = gr.Button("Sign in", elem_id="aisle-signin")
+                        signout_btn = gr.Button("Sign out", elem_id="aisle-signout")
+                with gr.Accordion("Your profile", open=False):
+                    gr.Markdown("What Aisle believes about you, from your orders and feedback.")
+                    profile_view = gr.JSON(label="Profile", elem_id="aisle-profile")
+                    personalised = gr.Checkbox(value=True, label="Personalise my results")
+                    edits = gr.Code(language="json", label='Edit (JSON, e.g. {"blocked_brands": ["Apple"], "sizes": ["M"]})', lines=3)
+                    with gr.Row():
+                        refresh_btn = gr.Button("Show", size="sm")
+                        save_btn = gr.Button("Save", size="sm")
+                        forget_btn = gr.Button("Delete", size="sm", variant="stop")
+                    profile_note = gr.Markdown()
+
+        chat_io = dict(inputs=[box, chatbot, session, shown], outputs=[box, chatbot, session, shown])
+        box.submit(send, **chat_io)
+        send_btn.click(send, **chat_io)
+        surprise.click(lambda h, s, c: (yield from send("Surprise me", h, s, c)),
+                       inputs=[chatbot, session, shown], outputs=[box, chatbot, session, shown])  # fmt: skip
+        signin_btn.click(sign_in, inputs=[pick, email, session], outputs=[session, who, email])
+        signout_btn.click(sign_out, inputs=[session], outputs=[session, who])
+        refresh_btn.click(load_profile, inputs=[session], outputs=[profile_view, personalised, profile_note])
+        save_btn.click(save_profile, inputs=[session, edits], outputs=[profile_view, profile_note])
+        personalised.input(switch, inputs=[session, personalised], outputs=[profile_view, profile_note])
+        forget_btn.click(forget_profile, inputs=[session], outputs=[profile_view, profile_note])
+        demo.load(restore, inputs=[session], outputs=[chatbot, who, session])
+    demo.queue(default_concurrency_limit=16)  # turns of different shoppers run side by side
+    return demo

@@ -1,0 +1,149 @@
+"""Bodies of the HTTP API that no tool already defines.
+
+Where a tool has a model for the same thing the API reuses it (`SearchRequest`/`SearchResponse`
+for product search, `AssistantEvent`/`ProductCard` for chat output, recsys's `UserProfile` and
+`ProfilePatch` for the profile); these cover what only the web surfaces need: sessions, sign-in,
+chat turns, feedback, readiness and the OpenAI-compatible endpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from assistant.state import AssistantEvent, Message, ProductCard
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SignIn(_Body):
+    """Sign in as a demo-store customer: by email, or by user id (the demo user picker)."""
+
+    email: str | None = Field(default=None, max_length=256, examples=["yusuf.rossi7301@example.com"])
+    user_id: str | None = Field(default=None, max_length=128, examples=["yusuf_rossi_9620"])
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SignIn:
+        if not (self.email or self.user_id):
+            raise ValueError("give an email or a user_id")
+        return self
+
+
+class SessionCreate(_Body):
+    sign_in: SignIn | None = Field(default=None, description="Optionally sign in at once.")
+
+
+class UserSummary(BaseModel):
+    user_id: str
+    name: str
+    email: str
+
+
+class SessionInfo(BaseModel):
+    session_id: str
+    user: UserSummary | None = Field(default=None, description="The signed-in customer, if any.")
+    turns: int = 0
+    history: list[Message] = Field(default_factory=list, description="The last messages of the conversation.")
+
+
+class ChatRequest(_Body):
+    session_id: str = Field(min_length=1, max_length=64)
+    message: str = Field(min_length=1, max_length=8000)
+    stream: bool = Field(default=True, description="True: server-sent events, one per AssistantEvent; False: one JSON reply.")
+
+
+class ChatResponse(BaseModel):
+    session_id: str
+    text: str
+    cards: list[ProductCard] = Field(default_factory=list)
+    events: list[AssistantEvent] = Field(default_factory=list)
+
+
+FeedbackKind = Literal["like", "dislike", "not_interested", "not_brand", "not_category"]
+
+
+class FeedbackRequest(_Body):
+    """A 👍 / 👎 / "not interested" on a shown item (or a whole brand or category)."""
+
+    session_id: str = Field(min_length=1, max_length=64)
+    kind: FeedbackKind
+    item_id: str | None = Field(default=None, max_length=128)
+    brand: str | None = Field(default=None, max_length=128)
+    category: str | None = Field(default=None, max_length=128)
+
+    @model_validator(mode="after")
+    def _target(self) -> FeedbackRequest:
+        if not (self.item_id or self.brand or self.category):
+            raise ValueError("give the item_id, brand or category the feedback is about")
+        return self
+
+
+class FeedbackResult(BaseModel):
+    recorded: bool = Field(description="Stored as a feedback event for the recommender.")
+    excluded_items: list[str] = Field(description="Items this session will not show again.")
+
+
+class Personalisation(_Body):
+    personalised: bool = Field(description="False: suggestions ignore what Aisle learned about you.")
+
+
+class Readiness(BaseModel):
+    ready: bool
+    store: bool
+    search: bool
+    llm: bool = Field(description="The language model is loaded (it is needed only for product questions and small talk).")
+    llm_backend: str
+    problems: list[str] = Field(default_factory=list)
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+# -- OpenAI-compatible chat completions ------------------------------------------------------------
+
+
+class OpenAIMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")  # clients send name, tool_calls, …: ignored
+
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: keep the text ones
+            return "".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """The OpenAI request; only the last user message is new to Aisle (the session remembers the rest).
+
+    The conversation is named by `user` (an Aisle session id) or the `X-Aisle-Session` header; with
+    neither, a new session is created and its id returned in the `X-Aisle-Session` response header.
+    """
+
+    model_config = ConfigDict(extra="allow")  # temperature, max_tokens, …: Aisle decides these
+
+    model: str = "aisle"
+    messages: list[OpenAIMessage] = Field(min_length=1)
+    stream: bool = False
+    user: str | None = Field(default=None, max_length=64, description="The Aisle session id.")
+
+
+class CompletionChoice(BaseModel):
+    index: int = 0
+    message: dict
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int = Field(default_factory=lambda: int(time.time()))
+    model: str
+    choices: list[CompletionChoice]
+    usage: dict = Field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0})

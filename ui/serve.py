@@ -1,0 +1,24 @@
+"""`aisle serve`: the web app (chat UI, widget, HTTP API) under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default AISLE_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default AISLE_PORT or 7860).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes; they share sessions through the database.")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the shop chat at http://HOST:PORT/, the widget at /widget.js and the API at /api and /v1 (docs at /docs)."""
+    import uvicorn
+
+    from retrieval.config import get_settings
+
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    typer.echo(f"Aisle: preparing the store and the app; then open http://{host}:{port}/  (API docs: /docs)")
+    uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level)

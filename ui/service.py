@@ -1,0 +1,231 @@
+"""What every surface (Gradio chat, widget, REST, OpenAI-compatible API) does, in one place.
+
+A turn loads the session from the store database, runs the assistant, and saves the session back
+(optimistic locking), so any `aisle serve` process can continue any conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+
+from assistant.agent import Assistant
+from assistant.sessions import SessionConflict, SessionNotFound, SessionStore
+from assistant.state import AssistantEvent, DialogueState
+from recsys import ProfilePatch, UserProfile
+from retrieval.search import SearchRequest, SearchResponse
+from retrieval.store import Store
+
+from ui.schemas import FeedbackRequest, FeedbackResult, Readiness, SessionInfo, SignIn, UserSummary
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ChatService", "NotSignedIn", "SessionConflict", "SessionNotFound", "UnknownUser"]
+
+
+class UnknownUser(LookupError):
+    """Sign-in named no customer of the store."""
+
+
+class NotSignedIn(PermissionError):
+    """The request needs a signed-in customer."""
+
+
+class ChatService:
+    def __init__(self, assistant: Assistant, sessions: SessionStore | None = None) -> None:
+        self.assistant = assistant
+        self.store: Store = assistant.store
+        self.sessions = sessions or SessionStore(self.store)
+        self._lock = threading.Lock()  # builds shared services once
+        self._llm_loaded, self._llm_problem = False, "not loaded yet"
+        self._warmed = threading.Event()  # set once warm() has tried to load everything
+
+    @classmethod
+    def from_settings(cls) -> ChatService:
+        return cls(Assistant.from_settings())  # initialises (seeds) the store: idempotent
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def create_session(self, sign_in: SignIn | None = None) -> SessionInfo:
+        user_id = self._resolve_user(sign_in) if sign_in else None
+        return self.info(self.sessions.create(user_id=user_id))
+
+    def session(self, session_id: str) -> SessionInfo:
+        state, _ = self.sessions.load(session_id)
+        return self.info(state)
+
+    def sign_in(self, session_id: str, sign_in: SignIn) -> SessionInfo:
+        user_id = self._resolve_user(sign_in)
+
+        def change(state: DialogueState) -> None:
+            if state.user_id != user_id:  # another customer: their open task must not carry over
+                state.frame, state.pending = None, None
+            state.user_id = user_id
+
+        return self.info(self._update(session_id, change))
+
+    def sign_out(self, session_id: str) -> SessionInfo:
+        def change(state: DialogueState) -> None:
+            state.user_id, state.frame, state.pending = None, None, None
+
+        return self.info(self._update(session_id, change))
+
+    def delete_session(self, session_id: str) -> None:
+        self.sessions.load(session_id)  # 404 for unknown ids
+        self.sessions.delete(session_id)
+
+    def info(self, state: DialogueState) -> SessionInfo:
+        user = self.store.user(state.user_id) if state.user_id else None
+        summary = UserSummary(user_id=user.user_id, name=f"{user.first_name} {user.last_name}", email=user.email) if user else None
+        return SessionInfo(session_id=state.session_id, user=summary, turns=state.turns, history=state.history)
+
+    def demo_users(self, n: int = 8) -> list[UserSummary]:
+        """A few customers to sign in as (the demo store has no passwords)."""
+        from sqlalchemy import select
+
+        from retrieval.store import tables as t
+
+        with self.store.session() as s:
+            rows = s.scalars(select(t.User).order_by(t.User.user_id).limit(n)).all()
+            return [UserSummary(user_id=u.user_id, name=f"{u.first_name} {u.last_name}", email=u.email) for u in rows]
+
+    def _resolve_user(self, sign_in: SignIn) -> str:
+        user = self.store.user_by_email(sign_in.email) if sign_in.email else self.store.user(sign_in.user_id)
+        if user is None:
+            raise UnknownUser(f"no customer with {'email ' + sign_in.email if sign_in.email else 'user id ' + sign_in.user_id}")
+        return user.user_id
+
+    def _update(self, session_id: str, change) -> DialogueState:
+        for _ in range(3):  # another process saved meanwhile: re-read and re-apply
+            state, version = self.sessions.load(session_id)
+            change(state)
+            try:
+                self.sessions.save(state, version)
+                return state
+            except SessionConflict:
+                continue
+        raise SessionConflict(session_id)
+
+    # -- the turn -------------------------------------------------------------------------------
+
+    def chat(self, session_id: str, message: str) -> Iterator[AssistantEvent]:
+        """Stream one turn. Raises SessionNotFound before anything is streamed; later failures
+        become a text event, so a shopper sees a message, never a traceback."""
+        state, version = self.sessions.load(session_id)
+        return self._turn(state, version, message)
+
+    def _turn(self, state: DialogueState, version: int, message: str) -> Iterator[AssistantEvent]:
+        try:
+            yield from self.assistant.respond(state, message)
+        except Exception as exc:  # the shopper gets a message; the log gets the traceback
+            log.exception("turn failed in session %s", state.session_id)
+            yield AssistantEvent(kind="text", text=f"\nSorry, something went wrong on our side ({type(exc).__name__}). Please try again.\n")
+            return
+        try:
+            self.sessions.save(state, version)
+        except SessionConflict:
+            yield AssistantEvent(
+                kind="text", text="\n(This conversation was changed in another window at the same time; that reply was not saved.)\n"
+            )
+
+    def reply(self, session_id: str, message: str) -> tuple[str, list[AssistantEvent]]:
+        events = list(self.chat(session_id, message))
+        return "".join(e.text for e in events if e.kind in ("text", "handoff")), events
+
+    # -- feedback and profile --------------------------------------------------------------------
+
+    def feedback(self, request: FeedbackRequest) -> FeedbackResult:
+        state, version = self.sessions.load(request.session_id)
+        recorded = True
+        try:
+            self.assistant.feedback(state, request.kind, item_id=request.item_id, brand=request.brand, category=request.category)
+        except Exception as exc:  # the recommender is optional: the session still hides the item
+            log.warning("feedback not recorded by the recommender: %s", exc)
+            recorded = False
+            if request.kind in ("dislike", "not_interested") and request.item_id and request.item_id not in state.excluded_items:
+                state.excluded_items.append(request.item_id)
+        try:
+            self.sessions.save(state, version)
+        except SessionConflict:
+            self._update(request.session_id, lambda s: s.excluded_items.extend(i for i in state.excluded_items if i not in s.excluded_items))
+        return FeedbackResult(recorded=recorded, excluded_items=state.excluded_items)
+
+    def _profiles(self):
+        services = self.assistant.services
+        with self._lock:
+            if "profiles" not in services:
+                from recsys import ProfileService
+
+                services["profiles"] = ProfileService(self.store)
+        return services["profiles"]
+
+    def _user_of(self, session_id: str) -> str:
+        state, _ = self.sessions.load(session_id)
+        if state.user_id is None:
+            raise NotSignedIn("sign in first: the profile belongs to a signed-in customer")
+        return state.user_id
+
+    def profile(self, session_id: str) -> UserProfile:
+        return self._profiles().get(self._user_of(session_id))
+
+    def patch_profile(self, session_id: str, patch: ProfilePatch) -> UserProfile:
+        return self._profiles().patch(self._user_of(session_id), patch)
+
+    def set_personalised(self, session_id: str, on: bool) -> UserProfile:
+        return self._profiles().set_personalised(self._user_of(session_id), on)
+
+    def delete_profile(self, session_id: str) -> UserProfile:
+        return self._profiles().delete(self._user_of(session_id))
+
+    # -- search and readiness -------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        from assistant.tools import ToolContext
+
+        ctx = ToolContext(store=self.store, session_id="api", services=self.assistant.services)
+        with self._lock:
+            engine = ctx.search  # built once and shared with the assistant's tools
+        return engine.search(request)
+
+    def readiness(self) -> Readiness:
+        from retrieval.config import get_settings
+
+        problems = []
+        store_ok = search_ok = False
+        try:
+            store_ok = self.store.is_seeded()
+        except Exception as exc:
+            problems.append(f"store: {exc}")
+        if "search" in self.assistant.services:
+            search_ok = True
+        else:
+            problems.append("search: index not loaded yet")
+        if not self._warmed.is_set():
+            problems.append("warming up: loading the index and models")
+        elif self._llm_problem:
+            problems.append(f"llm: {self._llm_problem}")
+        # A missing LLM does not make the app unready: search, orders and FAQ work without it.
+        return Readiness(ready=store_ok and search_ok and self._warmed.is_set(), store=store_ok, search=search_ok, llm=self._llm_loaded,
+                         llm_backend=get_settings().llm_backend, problems=problems)  # fmt: skip
+
+    def warm(self) -> None:
+        """Load the search index, the recommender, the intent model and the LLM now, not on a first request."""
+        from assistant.tools import ToolContext
+
+        try:
+            self.search(SearchRequest(query="warm up", k=1))
+            with self._lock:
+                ToolContext(store=self.store, session_id="warm", services=self.assistant.services).recommender  # noqa: B018
+            try:
+                self.assistant.classifier.predict("hello")
+            except Exception as exc:
+                log.warning("intent classifier not ready: %s", exc)
+            try:
+                self.assistant.llm  # noqa: B018  (builds and loads the model)
+                self._llm_loaded, self._llm_problem = True, None
+            except Exception as exc:
+                self._llm_problem = str(exc)
+                log.warning("LLM not available: %s", exc)
+        finally:
+            self._warmed.set()

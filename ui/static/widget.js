@@ -1,0 +1,197 @@
+/* Aisle support widget: one script tag adds a chat bubble to any page.
+ *
+ *   <script src="https://aisle.example/widget.js" data-title="Need help?" async></script>
+ *
+ * Options (data-* attributes on the script tag):
+ *   data-title     panel title                         (default "Shop assistant")
+ *   data-greeting  first message shown                 (default below)
+ *   data-color     accent colour                       (default "#2563eb")
+ *   data-position  "right" or "left"                   (default "right")
+ *   data-open      "true": open the panel on load
+ *   data-api       Aisle's base URL                    (default: where this script came from)
+ * The page's origin must be listed in Aisle's AISLE_ALLOWED_ORIGINS.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__aisleWidget) return;
+  window.__aisleWidget = true;
+
+  var opt = script.dataset || {};
+  var base = (opt.api || new URL(script.src).origin).replace(/\/$/, "");
+  var storageKey = "aisle-session:" + base;
+  var greeting = opt.greeting || "Hi! I can find products, suggest things, and help with your orders.";
+
+  var css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = base + "/widget.css";
+  document.head.appendChild(css);
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  var root = el("div", "aisle-w" + (opt.position === "left" ? " aisle-w-left" : ""));
+  root.id = "aisle-widget";
+  root.style.setProperty("--aisle-accent", opt.color || "#2563eb");
+  var bubble = el("button", "aisle-w-bubble", "💬");
+  bubble.id = "aisle-widget-bubble";
+  bubble.setAttribute("aria-label", "Open the shop assistant");
+  var panel = el("div", "aisle-w-panel");
+  panel.id = "aisle-widget-panel";
+  panel.hidden = true;
+  var head = el("div", "aisle-w-head");
+  head.appendChild(el("span", "", opt.title || "Shop assistant"));
+  var close = el("button", "aisle-w-close", "×");
+  close.setAttribute("aria-label", "Close");
+  head.appendChild(close);
+  var log = el("div", "aisle-w-log");
+  log.id = "aisle-widget-log";
+  log.setAttribute("aria-live", "polite");
+  var form = el("form", "aisle-w-form");
+  var input = el("input", "aisle-w-input");
+  input.id = "aisle-widget-input";
+  input.placeholder = "Ask about products or your order…";
+  input.maxLength = 4000;
+  var send = el("button", "aisle-w-send", "Send");
+  send.type = "submit";
+  form.appendChild(input);
+  form.appendChild(send);
+  panel.appendChild(head);
+  panel.appendChild(log);
+  panel.appendChild(form);
+  root.appendChild(panel);
+  root.appendChild(bubble);
+
+  function add(role, text) {
+    var msg = el("div", "aisle-w-msg aisle-w-" + role, text);
+    log.appendChild(msg);
+    log.scrollTop = log.scrollHeight;
+    return msg;
+  }
+
+  function api(path, body) {
+    return fetch(base + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+  }
+
+  function session(fresh) {
+    var id = !fresh && localStorage.getItem(storageKey);
+    if (id) return Promise.resolve(id);
+    return api("/api/sessions").then(function (r) {
+      if (!r.ok) throw new Error("could not start a conversation (" + r.status + ")");
+      return r.json();
+    }).then(function (info) {
+      localStorage.setItem(storageKey, info.session_id);
+      return info.session_id;
+    });
+  }
+
+  function cards(list, sessionId) {
+    var row = el("div", "aisle-w-cards");
+    list.forEach(function (c) {
+      var card = el("div", "aisle-w-card");
+      card.dataset.itemId = c.item_id;
+      card.appendChild(el("div", "aisle-w-name", c.name));
+      var opts = Object.values(c.options || {}).join(" · ");
+      if (opts) card.appendChild(el("div", "aisle-w-meta", opts));
+      card.appendChild(el("div", "aisle-w-price",
+        "$" + Number(c.price).toFixed(2) + (c.available ? "" : " · out of stock") +
+        (c.rating ? " · ★" + Number(c.rating).toFixed(1) : "")));
+      if (c.reason) card.appendChild(el("div", "aisle-w-why", c.reason));
+      var no = el("button", "aisle-w-no", "👎");
+      no.title = "Not interested";
+      no.onclick = function () {
+        api("/api/feedback", { session_id: sessionId, kind: "dislike", item_id: c.item_id });
+        card.remove();
+      };
+      card.appendChild(no);
+      row.appendChild(card);
+    });
+    log.appendChild(row);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // Reads the server-sent events of /api/chat as they arrive (text pieces stream into one bubble).
+  function stream(response, reply, sessionId) {
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) return;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        var parts = buffer.split("\n\n");
+        buffer = parts.pop();
+        parts.forEach(function (part) {
+          var name = (part.match(/^event: (.*)$/m) || [])[1];
+          var data = (part.match(/^data: (.*)$/m) || [])[1];
+          if (!data) return;
+          var event = JSON.parse(data);
+          if (name === "text" || name === "handoff") {
+            reply.textContent += event.text;
+            log.scrollTop = log.scrollHeight;
+          } else if (name === "cards") {
+            cards(event.cards, sessionId);
+          }
+        });
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  function ask(message, retried) {
+    return session(retried).then(function (id) {
+      return api("/api/chat", { session_id: id, message: message }).then(function (r) {
+        if (r.status === 404 && !retried) return ask(message, true); // the session expired
+        if (!r.ok) {
+          return r.json().catch(function () { return {}; }).then(function (body) {
+            throw new Error(typeof body.detail === "string" ? body.detail : "the assistant answered " + r.status);
+          });
+        }
+        var reply = add("bot", "");
+        return stream(r, reply, id);
+      });
+    });
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var message = input.value.trim();
+    if (!message) return;
+    input.value = "";
+    add("user", message);
+    send.disabled = true;
+    ask(message, false).catch(function (err) {
+      add("error", "Sorry, the assistant is not reachable: " + err.message);
+    }).then(function () {
+      send.disabled = false;
+      input.focus();
+    });
+  });
+
+  function toggle(open) {
+    panel.hidden = !open;
+    bubble.setAttribute("aria-expanded", String(open));
+    if (open) {
+      if (!log.childNodes.length) add("bot", greeting);
+      input.focus();
+    }
+  }
+  bubble.addEventListener("click", function () { toggle(panel.hidden); });
+  close.addEventListener("click", function () { toggle(false); });
+
+  function mount() {
+    document.body.appendChild(root);
+    if (opt.open === "true") toggle(true);
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();
