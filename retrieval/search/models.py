@@ -1,0 +1,60 @@
+"""The typed contract of product search: one request, one response, one hit.
+
+`SearchRequest` is also the tool schema an LLM sees, so every field says what it is for.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SearchRequest(BaseModel):
+    """Find products (down to the exact variant) in the shop's catalog."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(description="What the shopper asks for, in English or Chinese, e.g. 'blue cotton t-shirt size M under 60'.")
+    k: int = Field(default=10, ge=1, le=100, description="How many results to return.")
+    min_price: float | None = Field(default=None, ge=0, description="Lowest unit price in USD.")
+    max_price: float | None = Field(default=None, ge=0, description="Highest unit price in USD.")
+    category: str | None = Field(default=None, description="Only this category slug, e.g. 'clothing', 'smartphones'.")
+    brand: str | None = Field(default=None, description="Only this brand, e.g. 'Apple'.")
+    options: dict[str, str] = Field(
+        default_factory=dict, description="Wanted variant options, e.g. {'color': 'blue', 'size': 'M'}."
+    )
+    in_stock: bool | None = Field(default=None, description="True: only items that can be bought now.")
+    exclude_item_ids: list[str] = Field(default_factory=list, description="Item ids not to return (already shown).")
+
+
+class ParsedQuery(BaseModel):
+    """The constraints understood from the query text, merged with the explicit request fields."""
+
+    lang: str = Field(default="en", description="'en' or 'zh'.")
+    text: str = Field(default="", description="The query as searched: cleaned, Chinese terms put into English.")
+    min_price: float | None = None
+    max_price: float | None = None
+    category: str | None = None
+    brand: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
+    in_stock: bool | None = None
+
+
+class SearchHit(BaseModel):
+    product_id: str
+    item_id: str
+    name: str
+    brand: str | None = None
+    category: str
+    options: dict[str, str] = Field(default_factory=dict)
+    price: float
+    available: bool
+    rating: float | None = None
+    score: float
+    score_parts: dict[str, float] = Field(default_factory=dict, description="bm25, dense, fused, attributes, …")
+    why: str = Field(default="", description="Short human-readable reason it matched.")
+
+
+class SearchResponse(BaseModel):
+    hits: list[SearchHit] = Field(default_factory=list)
+    parsed: ParsedQuery = Field(default_factory=ParsedQuery)
+    notes: list[str] = Field(default_factory=list, description="Why results are empty or best effort.")

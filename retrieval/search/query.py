@@ -1,0 +1,234 @@
+"""Query understanding without an LLM: price limits, options, brand, category, stock, Chinese.
+
+The option, brand and category vocabularies come from the catalog itself (whatever the index
+holds); the bilingual lexicon and synonyms live in `data/lexicon.json`. Chinese queries are put
+into English term by term, so they search the English catalog with the same retrievers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from retrieval.search.models import ParsedQuery
+
+LEXICON_PATH = Path(__file__).parent / "data" / "lexicon.json"
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SINGLE_SIZES = {"S": "S", "M": "M", "L": "L"}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    zh_en: dict[str, str]
+    en_synonyms: dict[str, str]
+    equivalent_values: list[list[str]]
+    needs_key: frozenset[str]
+    key_words: dict[str, list[str]]
+    in_stock: dict[str, list[str]]
+    category_synonyms: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.pop("_about", None)
+        data["needs_key"] = frozenset(v.lower() for v in data["needs_key"])
+        return cls(**data)
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def _alternation(phrases, flags=re.IGNORECASE) -> re.Pattern | None:
+    phrases = sorted({p for p in phrases if p}, key=len, reverse=True)  # longest match wins
+    if not phrases:
+        return None
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in phrases) + r")(?![\w-])", flags)
+
+
+class Canon:
+    """Lower-case text with the lexicon's English synonyms applied; used on both query and catalog."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.synonyms = {k.lower(): v for k, v in lexicon.en_synonyms.items()}
+        self.pattern = _alternation(self.synonyms)
+        self.classes: dict[str, str] = {}
+        for group in lexicon.equivalent_values:
+            head = self.text(group[0])
+            for value in group:
+                self.classes[self.text(value)] = head
+
+    def text(self, text: str) -> str:
+        text = text.lower()
+        if self.pattern:
+            text = self.pattern.sub(lambda m: self.synonyms[m.group(1).lower()].lower(), text)
+        return re.sub(r"\s+", " ", text).strip()
+
+    def value(self, value: str) -> str:
+        """The comparison key of an option value: synonyms and equivalent values folded."""
+        canon = self.text(value)
+        return self.classes.get(canon, canon)
+
+
+@dataclass
+class Vocabulary:
+    """What the catalog can be asked for: option values (with the option names using them), brands, categories."""
+
+    option_keys: dict[str, list[str]] = field(default_factory=dict)  # canon value -> keys, most used first
+    option_display: dict[str, str] = field(default_factory=dict)  # canon value -> catalog spelling
+    brands: dict[str, str] = field(default_factory=dict)  # canon brand -> catalog spelling
+    categories: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_catalog(cls, options: list[dict[str, str]], brands: list[str], categories: list[str], canon: Canon) -> Vocabulary:
+        counts: dict[str, Counter] = defaultdict(Counter)
+        display: dict[str, Counter] = defaultdict(Counter)
+        for opts in options:
+            for key, value in opts.items():
+                c = canon.text(value)
+                counts[c][key] += 1
+                display[c][value] += 1
+        return cls(
+            option_keys={v: [k for k, _ in c.most_common()] for v, c in counts.items()},
+            option_display={v: c.most_common(1)[0][0] for v, c in display.items()},
+            brands={canon.text(b): b for b in brands if b and len(b) >= 3},
+            categories=set(categories),
+        )
+
+
+_NUM = r"\$?\s*(\d{1,7}(?:,\d{3})*(?:\.\d+)?)"
+_CUR = r"\s*(?:usd|us\$|dollars?|bucks|\$)?"
+# A number followed by a unit is a spec ("2 liters", "256GB"), never a price.
+_NOT_UNIT = r"(?!\s*(?:ml|l|liters?|liter|gb|tb|mb|inch|inches|mah|ft|feet|w|watts?|mp|x|%|hours?|hrs?|bar|lbs?|kg|g|degrees|cups?|pieces?|-inch|k|p|cm|mm|oz)\b)"
+_EN_PRICE = [
+    ("range", re.compile(r"\b(?:between|from)\s+" + _NUM + _CUR + r"\s+(?:and|to|-)\s+" + _NUM + _CUR + _NOT_UNIT, re.I)),
+    ("range", re.compile(r"\$\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*\$?\s*(\d+(?:\.\d+)?)" + _CUR, re.I)),
+    ("range", re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*(?:usd|dollars?|bucks)\b", re.I)),
+    ("max", re.compile(r"(?:\b(?:under|below|less than|cheaper than|at most|up to|no more than|not more than|max(?:imum)?|within|budget(?: of| is)?)|<=?)\s*" + _NUM + _CUR + _NOT_UNIT, re.I)),
+    ("max", re.compile(r"\$\s*(\d+(?:\.\d+)?)\s*(?:or less|or under|or below|max|and under|and below)\b", re.I)),
+    ("max", re.compile(r"\b(\d+(?:\.\d+)?)" + _CUR + r"\s*(?:or less|or under|or below|and under|and below)\b", re.I)),
+    ("min", re.compile(r"(?:\b(?:over|above|more than|at least|min(?:imum)?|starting at|from)|>=?)\s*" + _NUM + _CUR + _NOT_UNIT, re.I)),
+    ("min", re.compile(r"\b(\d+(?:\.\d+)?)" + _CUR + r"\s*(?:or more|and up|and above|plus)\b", re.I)),
+]
+_ZH_CUR = r"\s*(?:元|块钱|块|美元|美金|刀)?"
+_ZH_PRICE = [
+    ("range", re.compile(r"(\d+(?:\.\d+)?)" + _ZH_CUR + r"\s*(?:到|至|-|~|～|—)\s*(\d+(?:\.\d+)?)\s*(?:元|块钱|块|美元|美金|刀|之间)")),
+    ("max", re.compile(r"(?:低于|少于|不超过|不到|不高于|最多|便宜于)\s*(\d+(?:\.\d+)?)" + _ZH_CUR)),
+    ("max", re.compile(r"(\d+(?:\.\d+)?)" + _ZH_CUR + r"\s*(?:以内|以下|之内|内)")),
+    ("min", re.compile(r"(?:高于|超过|至少|不低于|多于)\s*(\d+(?:\.\d+)?)" + _ZH_CUR)),
+    ("min", re.compile(r"(\d+(?:\.\d+)?)" + _ZH_CUR + r"\s*以上")),
+]
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+class QueryParser:
+    def __init__(self, vocabulary: Vocabulary, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or default_lexicon()
+        self.canon = Canon(self.lexicon)
+        self.vocab = vocabulary
+        self.zh_pattern = re.compile("|".join(re.escape(k) for k in sorted(self.lexicon.zh_en, key=len, reverse=True)))
+        self.value_pattern = _alternation(v for v in vocabulary.option_keys if len(v) >= 2)
+        self.brand_pattern = _alternation(vocabulary.brands)
+        cats: dict[str, str] = {}
+        for slug in vocabulary.categories:
+            phrase = slug.replace("-", " ")
+            cats[phrase] = slug
+            if phrase.endswith("s") and " " not in phrase:
+                cats[phrase[:-1]] = slug
+        for word, slug in self.lexicon.category_synonyms.items():
+            if slug in vocabulary.categories:
+                cats.setdefault(word, slug)
+        self.categories = cats
+        self.category_pattern = _alternation(cats)
+        stock = self.lexicon.in_stock
+        self.stock_en = _alternation(stock.get("en", []))
+        self.stock_zh = re.compile("|".join(map(re.escape, stock.get("zh", [])))) if stock.get("zh") else None
+
+    def parse(self, text: str) -> tuple[ParsedQuery, list[str]]:
+        """Constraints in the text, and the text left to search with. Never raises on any string."""
+        notes: list[str] = []
+        text = unicodedata.normalize("NFKC", text or "")
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
+        parsed = ParsedQuery(lang="zh" if CJK.search(text) else "en")
+        if parsed.lang == "zh":
+            text = self._price(text, _ZH_PRICE, parsed)
+            if self.stock_zh and self.stock_zh.search(text):
+                parsed.in_stock = True
+                text = self.stock_zh.sub(" ", text)
+            text = self.zh_pattern.sub(lambda m: f" {self.lexicon.zh_en[m.group(0)]} ", text)
+            text = CJK.sub(" ", text)  # Chinese the lexicon does not know cannot match the English catalog
+        text = self._price(text, _EN_PRICE, parsed)
+        if self.stock_en and self.stock_en.search(text):
+            parsed.in_stock = True
+            text = self.stock_en.sub(" ", text)
+        sizes = self._single_letter_sizes(text)
+        canon = self.canon.text(text)
+        parsed.options = self._options(canon)
+        for size in sizes:
+            parsed.options.setdefault("size", size)
+        if self.brand_pattern and (m := self.brand_pattern.search(canon)):
+            parsed.brand = self.vocab.brands[m.group(1).lower()]
+        if self.category_pattern and (m := self.category_pattern.search(canon)):
+            parsed.category = self.categories[m.group(1).lower()]
+        if parsed.min_price is not None and parsed.max_price is not None and parsed.min_price > parsed.max_price:
+            parsed.min_price, parsed.max_price = parsed.max_price, parsed.min_price
+            notes.append("the price range was given high to low; read it as low to high")
+        parsed.text = re.sub(r"\s+", " ", re.sub(r"[^\w$%.,'&+/-]+", " ", text)).strip(" .,-/&+'")
+        return parsed, notes
+
+    def _price(self, text: str, patterns, parsed: ParsedQuery) -> str:
+        for kind, pattern in patterns:
+            m = pattern.search(text)
+            if not m:
+                continue
+            if kind == "range":
+                low, high = sorted((_number(m.group(1)), _number(m.group(2))))
+                parsed.min_price, parsed.max_price = low, high
+            elif kind == "max" and parsed.max_price is None:
+                parsed.max_price = _number(m.group(1))
+            elif kind == "min" and parsed.min_price is None:
+                parsed.min_price = _number(m.group(1))
+            else:
+                continue
+            text = text[: m.start()] + " " + text[m.end() :]
+        return text
+
+    def _single_letter_sizes(self, text: str) -> list[str]:
+        # "M" alone is a size only in capitals or after "size"; a lower-case "m" is usually noise.
+        found = re.findall(r"(?<![\w-])([SML])(?![\w-])", text)
+        found += [s.upper() for s in re.findall(r"\bsize\s*:?\s*([sml])\b", text, re.I)]
+        return list(dict.fromkeys(_SINGLE_SIZES[s] for s in found))
+
+    def _options(self, canon: str) -> dict[str, str]:
+        options: dict[str, str] = {}
+        if not self.value_pattern:
+            return options
+        for m in self.value_pattern.finditer(canon):
+            value = m.group(1).lower()
+            keys = self.vocab.option_keys.get(value, [])
+            named = [k for k in keys if self._key_named(k, canon)]
+            generic = value in self.lexicon.needs_key or re.fullmatch(r"[\d.]+", value) is not None
+            if generic and not named:
+                continue
+            key = (named or keys)[0]
+            shown = self.vocab.option_display.get(value, value)
+            if key in options and options[key] != shown:
+                n = 2
+                while f"{key} {n}" in options:
+                    n += 1
+                key = f"{key} {n}"
+            options.setdefault(key, shown)
+        return options
+
+    def _key_named(self, key: str, canon: str) -> bool:
+        words = self.lexicon.key_words.get(key, []) + [key]
+        return any(re.search(r"(?<![\w-])" + re.escape(w.lower()) + r"(?![\w-])", canon) for w in words)

@@ -1,0 +1,116 @@
+"""Product search end to end: real Chroma, real BM25, the packaged MiniLM, the demo store."""
+
+from __future__ import annotations
+
+import chromadb
+import pytest
+
+from retrieval.search import CatalogIndex, Search, SearchRequest, SearchResponse
+from retrieval.search.index import embed_query
+from retrieval.embedder import embed
+
+BLUE_COTTON_M_TSHIRT = "9612497925"  # τ T-Shirt: blue, M, cotton, crew neck, $50.88
+
+
+@pytest.fixture(scope="module")
+def search(seeded_store, tmp_path_factory) -> Search:
+    client = chromadb.PersistentClient(path=str(tmp_path_factory.mktemp("chroma")))
+    index = CatalogIndex(client)
+    report = index.sync(seeded_store.products(), progress=False)
+    assert report.added == 785 and index.count() == 785
+    return Search(index)
+
+
+def test_returns_the_matching_variant(search):
+    resp = search.search(SearchRequest(query="blue cotton t-shirt size M under 60", k=5))
+    top = resp.hits[0]
+    assert top.item_id == BLUE_COTTON_M_TSHIRT
+    assert top.options["color"] == "blue" and top.options["size"] == "M" and top.price <= 60
+    assert all(h.price <= 60 for h in resp.hits)
+    assert {"bm25", "dense", "fused", "attributes"} <= top.score_parts.keys() and top.score_parts["attributes"] == 1
+    assert "blue" in top.why and resp.parsed.max_price == 60
+
+
+def test_chinese_query_finds_english_catalog(search):
+    resp = search.search(SearchRequest(query="蓝色纯棉T恤 M码 100元以内", k=3))
+    assert resp.parsed.lang == "zh" and resp.hits[0].item_id == BLUE_COTTON_M_TSHIRT
+
+
+def test_explicit_fields_override_the_text(search):
+    resp = search.search(SearchRequest(query="t-shirt under 60", max_price=48, options={"color": "red"}, in_stock=True))
+    assert resp.parsed.max_price == 48
+    assert resp.hits and all(h.price <= 48 and h.available for h in resp.hits)
+    assert resp.hits[0].options.get("color") == "red"
+
+
+def test_category_and_brand_filters_and_exclusions(search):
+    phones = search.search(SearchRequest(query="phone", category="smartphones", brand="Apple", k=20))
+    assert phones.hits and all(h.category == "smartphones" and h.brand == "Apple" for h in phones.hits)
+    first = phones.hits[0].item_id
+    again = search.search(SearchRequest(query="phone", category="smartphones", brand="Apple", exclude_item_ids=[first]))
+    assert first not in {h.item_id for h in again.hits}
+
+
+def test_dense_vectors_match_the_shared_embedder():
+    text = "wireless earbuds with long battery life"
+    assert float(embed([text])[0] @ embed_query(text)) == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("request_", "says"),
+    [
+        (SearchRequest(query=""), "no words"),
+        (SearchRequest(query="   \t\n "), "no words"),
+        (SearchRequest(query="?!?! ... ;;"), "no words"),
+        (SearchRequest(query="😀🎉🔥"), "no words"),
+        (SearchRequest(query="kettle", min_price=100, max_price=10), "above max_price"),
+        (SearchRequest(query="kettle", max_price=0.01), "no item passes the filters"),
+    ],
+)
+def test_bad_input_gives_an_empty_result_with_a_reason(search, request_, says):
+    resp = search.search(request_)
+    assert isinstance(resp, SearchResponse) and resp.hits == []
+    assert any(says in note for note in resp.notes), resp.notes
+
+
+def test_long_query_and_unknown_category_are_best_effort(search):
+    long = search.search(SearchRequest(query="red backpack " * 1000))
+    assert long.hits and any("cut" in n for n in long.notes)
+    unknown = search.search(SearchRequest(query="backpack", category="spaceships"))
+    assert unknown.hits and any("unknown category 'spaceships'" in n for n in unknown.notes)
+    assert unknown.hits[0].name == "Backpack"
+
+
+def test_filters_alone_rank_by_quality(search):
+    resp = search.search(SearchRequest(query="under $10"))
+    assert resp.hits and all(h.price <= 10 for h in resp.hits)
+
+
+def test_sync_upserts_only_what_changed(seeded_store, tmp_path):
+    index = CatalogIndex(chromadb.PersistentClient(path=str(tmp_path)))
+    products = seeded_store.products()[:12]
+    assert index.sync(products, progress=False).added == sum(len(p.variants) for p in products)
+    products[0].variants[0].price += 1.0  # a price change
+    products[1].description += " Now in a new box."  # a text change: all its variants
+    dropped = products.pop()
+    report = index.sync(products, progress=False)
+    assert report.updated == 1 + len(products[1].variants)
+    assert report.deleted == len(dropped.variants) and report.added == 0
+    assert report.unchanged == sum(len(p.variants) for p in products) - report.updated
+    search = Search(index)
+    assert search.table.prices[search.table.row[products[0].variants[0].item_id]] == products[0].variants[0].price
+
+
+def test_from_settings_builds_a_missing_index(monkeypatch, tmp_path):
+    from retrieval.config import get_settings
+    from retrieval.search import SearchUnavailable
+    from retrieval.store import Store
+
+    monkeypatch.setenv("AISLE_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    with pytest.raises(SearchUnavailable, match="aisle store init"):
+        Search.from_settings(progress=False)
+    Store.from_settings().init()
+    search = Search.from_settings(progress=False)
+    assert len(search.table) == 785
+    assert (tmp_path / "chroma").is_dir()

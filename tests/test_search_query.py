@@ -1,0 +1,86 @@
+"""Query understanding (no model, no index): prices, options, brands, categories, stock, Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon
+from retrieval.store.seed import load_store_data
+
+
+@pytest.fixture(scope="module")
+def parser() -> QueryParser:
+    products = load_store_data().products
+    canon = Canon(default_lexicon())
+    vocab = Vocabulary.from_catalog(
+        [v.options for p in products for v in p.variants],
+        [p.brand for p in products if p.brand],
+        [p.category for p in products],
+        canon,
+    )
+    return QueryParser(vocab)
+
+
+@pytest.mark.parametrize(
+    ("query", "low", "high"),
+    [
+        ("blue cotton t-shirt size M under 60", None, 60),
+        ("headphones under $199.99", None, 199.99),
+        ("laptop between 500 and 1000 dollars", 500, 1000),
+        ("kettle $20-$40", 20, 40),
+        ("watch over 100 dollars", 100, None),
+        ("shoes 50 dollars or less", None, 50),
+        ("蓝色T恤 100元以内", None, 100),
+        ("耳机 200到300元", 200, 300),
+        ("手表 500元以上", 500, None),
+        ("不超过80块的水杯", None, 80),
+    ],
+)
+def test_price_limits(parser, query, low, high):
+    parsed, _ = parser.parse(query)
+    assert (parsed.min_price, parsed.max_price) == (low, high)
+
+
+@pytest.mark.parametrize("query", ["water bottle 500ml", "tea kettle 2 liters", "tablet with 128GB", "under 2 liters kettle"])
+def test_spec_numbers_are_not_prices(parser, query):
+    parsed, _ = parser.parse(query)
+    assert parsed.min_price is None and parsed.max_price is None
+
+
+def test_reversed_range_is_read_low_to_high(parser):
+    assert parser.parse("bag between 80 and 20 dollars")[0].max_price == 80
+    parsed, notes = parser.parse("bag over 80 and under 20")
+    assert (parsed.min_price, parsed.max_price) == (20, 80)
+    assert any("low to high" in n for n in notes)
+
+
+def test_variant_options_from_text(parser):
+    parsed, _ = parser.parse("blue cotton t-shirt size M under 60")
+    assert parsed.options == {"color": "blue", "material": "cotton", "size": "M"}
+    assert parsed.text == "blue cotton t-shirt size M"
+
+
+def test_generic_values_need_their_option_name(parser):
+    assert "ventilation" in parser.parse("red cycling helmet, high ventilation")[0].options
+    assert parser.parse("a high quality helmet")[0].options == {}  # "high" alone says nothing
+    assert parser.parse("a medium-sized black t-shirt")[0].options.get("size") == "medium"
+    assert "size" not in parser.parse("m")[0].options  # a lower-case letter is not a size
+
+
+def test_brand_category_and_stock(parser):
+    parsed, _ = parser.parse("Apple phone in stock")
+    assert parsed.brand == "Apple" and parsed.category == "smartphones" and parsed.in_stock is True
+    assert "stock" not in parsed.text
+
+
+def test_chinese_is_put_into_english(parser):
+    parsed, _ = parser.parse("一件蓝色纯棉T恤，中号，有货")
+    assert parsed.lang == "zh" and parsed.in_stock is True
+    assert {"color": "blue", "material": "cotton", "size": "medium"}.items() <= parsed.options.items()
+    assert "t-shirt" in parsed.text and not any("\u4e00" <= ch <= "\u9fff" for ch in parsed.text)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?!...", "😀🎉", "\x00\x07", "a" * 10_000, "价格" * 3000])
+def test_any_string_parses(parser, query):
+    parsed, _ = parser.parse(query)
+    assert isinstance(parsed.text, str)
