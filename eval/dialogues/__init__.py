@@ -1,0 +1,1 @@
+"""Scripted dialogue evaluation: scenarios, simulated users, τ task converters, state comparison, pass^k."""

@@ -1,0 +1,182 @@
+"""Metrics over runs (pass^k as τ-bench defines it, state match, tool precision/recall, turns, latency)
+and the report: Markdown with PNG plots, plus the machine-readable results."""
+
+from __future__ import annotations
+
+import json
+
+from collections import Counter, defaultdict
+from math import comb
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from eval.dialogues.runner import RunResult
+
+
+class Summary(BaseModel):
+    scenarios: int
+    runs_per_scenario: int
+    pass_hat_k: dict[int, float] = Field(description="k → pass^k: a scenario counts only if k i.i.d. runs all pass.")
+    pass_rate: float
+    state_match_rate: float | None
+    tool_precision: float | None
+    tool_recall: float | None
+    mean_turns: float
+    seconds_per_turn_mean: float
+    seconds_per_turn_p50: float
+    seconds_per_turn_p95: float
+    total_seconds: float
+    errors: int
+    by_category: dict[str, dict] = Field(default_factory=dict)
+    by_lang: dict[str, float] = Field(default_factory=dict)
+
+
+def pass_hat_k(results: list[RunResult], k_max: int) -> dict[int, float]:
+    """τ-bench's pass^k: per scenario with n runs and c successes, C(c, k) / C(n, k); averaged over scenarios."""
+    runs: dict[str, list[bool]] = defaultdict(list)
+    for r in results:
+        runs[r.scenario_id].append(r.passed)
+    out = {}
+    for k in range(1, k_max + 1):
+        vals = [comb(sum(v), k) / comb(len(v), k) for v in runs.values() if len(v) >= k]
+        out[k] = round(sum(vals) / len(vals), 4) if vals else 0.0
+    return out
+
+
+def _mean(xs: list[float]) -> float | None:
+    return round(sum(xs) / len(xs), 4) if xs else None
+
+
+def _pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return 0.0
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(q * len(xs)))], 4)
+
+
+def summarise(results: list[RunResult], runs: int) -> Summary:
+    latencies = [t.seconds for r in results for t in r.turns]
+    checked = [r for r in results if r.state_checked]
+    by_cat: dict[str, list[RunResult]] = defaultdict(list)
+    by_lang: dict[str, list[RunResult]] = defaultdict(list)
+    for r in results:
+        by_cat[r.category].append(r)
+        by_lang[r.lang].append(r)
+    return Summary(
+        scenarios=len({r.scenario_id for r in results}),
+        runs_per_scenario=runs,
+        pass_hat_k=pass_hat_k(results, runs),
+        pass_rate=round(sum(r.passed for r in results) / max(1, len(results)), 4),
+        state_match_rate=_mean([float(bool(r.state_match)) for r in checked]),
+        tool_precision=_mean([r.tool_precision for r in results if r.tool_precision is not None]),
+        tool_recall=_mean([r.tool_recall for r in results if r.tool_recall is not None]),
+        mean_turns=_mean([len(r.turns) for r in results]) or 0.0,
+        seconds_per_turn_mean=_mean(latencies) or 0.0,
+        seconds_per_turn_p50=_pct(latencies, 0.5),
+        seconds_per_turn_p95=_pct(latencies, 0.95),
+        total_seconds=round(sum(r.seconds for r in results), 2),
+        errors=sum(r.error is not None for r in results),
+        by_category={c: {"runs": len(rs), "pass_rate": round(sum(r.passed for r in rs) / len(rs), 4)}
+                     for c, rs in sorted(by_cat.items())},  # fmt: skip
+        by_lang={lang: round(sum(r.passed for r in rs) / len(rs), 4) for lang, rs in sorted(by_lang.items())},
+    )
+
+
+def _plots(results: list[RunResult], summary: Summary, out: Path) -> list[str]:
+    """PNG plots next to the report; none (with a note) when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    names = []
+    ks = sorted(summary.pass_hat_k)
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(ks, [summary.pass_hat_k[k] for k in ks], marker="o")
+    ax.set(xlabel="k", ylabel="pass^k", ylim=(0, 1.02), title="pass^k", xticks=ks)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "pass_hat_k.png", dpi=110)
+    names.append("pass_hat_k.png")
+    plt.close(fig)
+
+    failed = Counter(r.category for r in results if not r.passed)
+    cats = sorted({r.category for r in results})
+    fig, ax = plt.subplots(figsize=(6, max(2.5, 0.3 * len(cats) + 1)))
+    ax.barh(cats, [failed.get(c, 0) for c in cats], color="tab:red")
+    ax.set(xlabel="failed runs", title="Failures by category")
+    fig.tight_layout()
+    fig.savefig(out / "failures_by_category.png", dpi=110)
+    names.append("failures_by_category.png")
+    plt.close(fig)
+
+    by_turn: dict[int, list[float]] = defaultdict(list)
+    for r in results:
+        for n, t in enumerate(r.turns, 1):
+            by_turn[n].append(t.seconds)
+    if by_turn:
+        turns = sorted(by_turn)
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        ax.boxplot([by_turn[n] for n in turns], tick_labels=[str(n) for n in turns], showfliers=True)
+        ax.set(xlabel="turn", ylabel="seconds", title="Assistant latency per turn")
+        fig.tight_layout()
+        fig.savefig(out / "latency_per_turn.png", dpi=110)
+        names.append("latency_per_turn.png")
+        plt.close(fig)
+    return names
+
+
+def _transcript(r: RunResult) -> str:
+    lines = []
+    for n, t in enumerate(r.turns, 1):
+        lines.append(f"{n}. **shopper:** {t.user}")
+        calls = ", ".join(f"{c.name}{'' if c.ok else ' ✗'}" for c in t.calls)
+        extra = f" _(tools: {calls})_" if calls else ""
+        if t.proposed:
+            extra += f" _(proposed: {t.proposed.name} {json.dumps(t.proposed.arguments, ensure_ascii=False)})_"
+        reply = t.reply.replace("\n", " ⏎ ")
+        lines.append(f"   **assistant** ({t.seconds:.2f} s):{extra} {reply}")
+    return "\n".join(lines)
+
+
+def write_report(results: list[RunResult], summary: Summary, out: Path, meta: dict) -> Path:
+    """report.md, the plots and results.json (summary + every run) in `out`; returns the report's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    plots = _plots(results, summary, out)
+    (out / "results.json").write_text(
+        json.dumps({"meta": meta, "summary": summary.model_dump(), "runs": [r.model_dump(mode="json") for r in results]},
+                   ensure_ascii=False, indent=1), encoding="utf-8")  # fmt: skip
+    s = summary
+    md = [f"# Dialogue evaluation: {meta.get('source', '')}", ""]
+    md += [f"- {k}: {v}" for k, v in meta.items()]
+    md += ["", "| metric | value |", "|---|---|"]
+    md += [f"| pass^{k} | {v:.3f} |" for k, v in s.pass_hat_k.items()]
+    for name in ("pass_rate", "state_match_rate", "tool_precision", "tool_recall", "mean_turns",
+                 "seconds_per_turn_mean", "seconds_per_turn_p50", "seconds_per_turn_p95", "total_seconds", "errors"):  # fmt: skip
+        v = getattr(s, name)
+        md.append(f"| {name} | {'–' if v is None else v} |")
+    md += ["", "| category | runs | pass rate |", "|---|---|---|"]
+    md += [f"| {c} | {v['runs']} | {v['pass_rate']:.3f} |" for c, v in s.by_category.items()]
+    md += ["", *[f"![{p}]({p})" for p in plots]] if plots else ["", "(no plots: matplotlib is not installed)"]
+    failed: dict[str, list[RunResult]] = defaultdict(list)
+    for r in results:
+        if not r.passed:
+            failed[r.scenario_id].append(r)
+    md += ["", f"## Failed scenarios ({len(failed)})", ""]
+    for sid, rs in failed.items():
+        total = sum(1 for r in results if r.scenario_id == sid)
+        r = rs[0]
+        md += [f"### {sid} ({r.category}, {r.lang}): failed {len(rs)}/{total} runs", "",
+               f"- first divergence (run {r.run}): {r.divergence or '–'}",
+               f"- why: {'; '.join(r.failures)}"]  # fmt: skip
+        md += [f"- state: `{d.path}` expected `{json.dumps(d.expected, ensure_ascii=False)}`, "
+               f"got `{json.dumps(d.actual, ensure_ascii=False)}`" for d in r.state_diffs[:5]]  # fmt: skip
+        md += ["", _transcript(r), ""]
+    path = out / "report.md"
+    path.write_text("\n".join(md) + "\n", encoding="utf-8")
+    return path
+
+

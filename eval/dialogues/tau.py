@@ -1,0 +1,194 @@
+"""Converters from τ²-bench and τ-bench (v1) retail task files to Aisle scenarios.
+
+The simulated shopper opens with the task's request rewritten in the first person, knows the
+facts stated in the task (email, name and zip, order ids; the item, option and payment wording),
+and accepts a proposed action only if it fits one of the task's state-changing actions (tool and
+order). The expected final state is the task's ground-truth actions replayed on a fresh store.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from retrieval.store import Store
+
+from eval.dialogues.scenario import (
+    WRITE_TOOLS, Action, Expectations, Facts, GoalAction, LLMUser, RuleUser, Scenario, ScenarioError, ToolCall,
+)  # fmt: skip
+
+DATA = Path(__file__).parent / "data"
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+ORDER_RE = re.compile(r"#W\d{7}")
+USER_ID_RE = re.compile(r"\b([a-z]+)_([a-z]+)_\d{4}\b")
+NAME_RES = [re.compile(r"\b(?:Your name is|You name is|You are|You're|You’re|My name is|I am|called|named)\s+([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)")]
+ZIP_RE = re.compile(r"(?<![\d#W])(\d{5})(?!\d)")
+PAYMENT_RE = re.compile(r"gift card|paypal|credit card|payment|refund|pay\b|visa|mastercard", re.IGNORECASE)
+METHOD_RE = re.compile(r"gift card|paypal|credit card|visa|mastercard", re.IGNORECASE)
+ADDRESS_RE = re.compile(r"\baddress\b", re.IGNORECASE)
+ITEM_WORDS = re.compile(r"exchange|return|modify|change|switch|replace|cancel|want|wish|prefer|instead", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _tool_map() -> dict[str, str | None]:
+    return {k: v for k, v in json.loads((DATA / "tau_tools.json").read_text(encoding="utf-8")).items() if k != "_comment"}
+
+
+@lru_cache(maxsize=1)
+def _person_rules() -> dict:
+    return yaml.safe_load((DATA / "first_person.yaml").read_text(encoding="utf-8"))
+
+
+def first_person(text: str) -> str:
+    """'You received your order' → 'I received my order', by the rules in data/first_person.yaml."""
+    for pattern, repl in _person_rules()["rules"]:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()) if s.strip()]
+
+
+def opening_text(text: str) -> str:
+    """The request without identity, persona and agent-directed sentences, in the first person."""
+    skip = _person_rules()["skip_in_opening"]
+    kept = [s for s in sentences(text) if not any(re.search(p, s) for p in skip)]
+    return first_person(" ".join(kept)).strip()
+
+
+def extract_facts(text: str) -> Facts:
+    """Email, name and zip, order ids, and the wording about items, payment and reasons, from task text."""
+    facts = Facts()
+    if m := EMAIL_RE.search(text):
+        facts.email = m.group(0).rstrip(".")
+    for name_re in NAME_RES:
+        if m := name_re.search(text):
+            facts.first_name, facts.last_name = m.group(1), m.group(2)
+            break
+    if facts.first_name is None and (m := USER_ID_RE.search(text)):
+        facts.first_name, facts.last_name = m.group(1).capitalize(), m.group(2).capitalize()
+    zips = ZIP_RE.findall(ORDER_RE.sub(" ", EMAIL_RE.sub(" ", text)))
+    if zips:
+        facts.zip = zips[0]
+    facts.order_ids = list(dict.fromkeys(ORDER_RE.findall(text)))
+    parts = sentences(opening_text(text))
+    items = [s for s in parts if ITEM_WORDS.search(s) and not PAYMENT_RE.search(s)]
+    facts.items = " ".join(items) or None
+    facts.options = facts.items
+    payment = [s for s in parts if METHOD_RE.search(s)]
+    facts.payment = " ".join(payment) if payment else "The original payment method, please."
+    lowered = text.lower()
+    facts.reason = "ordered by mistake" if re.search(r"mistake|accident", lowered) else "no longer needed"
+    address = [s for s in parts if ADDRESS_RE.search(s) or re.search(r"\d+ \w+ (st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd)\b", s, re.I)]
+    facts.address = " ".join(address) or None
+    return facts
+
+
+def _user_id_for(store: Store, actions: list[dict]) -> str | None:
+    """The task's shopper: from its identification action, a user-scoped action, or an order's owner."""
+    from assistant.orders import OrderService, PolicyError
+
+    service = OrderService(store)
+    for a in actions:
+        args = a["arguments"]
+        try:
+            if a["name"] == "find_user_id_by_email":
+                return service.find_user_by_email(args["email"])
+            if a["name"] == "find_user_id_by_name_zip":
+                return service.find_user_by_name_zip(args["first_name"], args["last_name"], args["zip"])
+        except PolicyError:
+            continue
+        if "user_id" in args:
+            return args["user_id"]
+    for a in actions:
+        if "order_id" in a["arguments"] and (order := store.order(a["arguments"]["order_id"])) is not None:
+            return order.user_id
+    return None
+
+
+def _category(writes: list[Action], handoff: bool) -> str:
+    names = sorted({a.name for a in writes})
+    if handoff and not names:
+        return "handoff"
+    if not names:
+        return "refusal"
+    short = {"cancel_pending_order": "cancel", "modify_pending_order_address": "order-address",
+             "modify_pending_order_payment": "order-payment", "modify_pending_order_items": "modify-items",
+             "return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange",
+             "update_default_address": "user-address"}  # fmt: skip
+    return "+".join(short[n] for n in names)
+
+
+def _scenario(task_id: str, source: str, text: str, opening: str, raw_actions: list[dict], user_id: str | None,
+              user: str, max_turns: int) -> Scenario:  # fmt: skip
+    mapping = _tool_map()
+    actions, calls = [], []
+    for a in raw_actions:
+        if a["name"] not in mapping:
+            raise ScenarioError(f"{source}: unknown τ tool {a['name']!r}")
+        name = mapping[a["name"]]
+        if name is None:
+            continue
+        args = {k: v for k, v in a["arguments"].items() if k != "user_id"}
+        if name == "find_user":
+            calls.append(ToolCall(name="find_user"))
+        elif name in WRITE_TOOLS or name == "transfer_to_human":
+            actions.append(Action(name=name, arguments=args, user_id=user_id))
+            calls.append(ToolCall(name=name, arguments={} if name == "transfer_to_human" else args))
+    writes = [a for a in actions if a.name in WRITE_TOOLS]
+    facts = extract_facts(text)
+    goal = [GoalAction(tool=a.name, order_id=a.arguments.get("order_id")) for a in writes]
+    # Said one at a time when the assistant does not understand the whole request.
+    rephrase = [s for s in sentences(opening) if ITEM_WORDS.search(s)][:4]
+    spec = (
+        RuleUser(opening=opening, facts=facts, goal=goal, rephrase=rephrase if len(rephrase) > 1 else [])
+        if user == "rule"
+        else LLMUser(opening=opening, facts=facts, instructions=text)
+    )
+    return Scenario(
+        id=task_id, title=opening[:80], category=_category(writes, any(a.name == "transfer_to_human" for a in actions)),
+        user=spec, source=source,
+        expect=Expectations(actions=actions, tool_calls=calls, tool_calls_required=False, max_turns=max_turns),
+    )  # fmt: skip
+
+
+def _read(path: Path) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such task file")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, list):
+        raise ScenarioError(f"{path}: expected a JSON list of tasks")
+    return data
+
+
+def tau2_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int = 16) -> list[Scenario]:
+    """τ²-bench retail tasks (`user_scenario.instructions`, `evaluation_criteria.actions`) → scenarios."""
+    out = []
+    for task in _read(path):
+        ins = task["user_scenario"]["instructions"]
+        actions = [{"name": a["name"], "arguments": a.get("arguments") or {}}
+                   for a in (task.get("evaluation_criteria") or {}).get("actions") or []]  # fmt: skip
+        text = " ".join(x for x in (ins.get("known_info"), ins.get("reason_for_call"), ins.get("task_instructions")) if x)
+        opening = opening_text(ins.get("reason_for_call") or "") or opening_text(text) or first_person(text)
+        out.append(_scenario(f"tau2-{Path(path).stem}-{task['id']}", f"tau2:{Path(path).name}:{task['id']}", text,
+                             opening, actions, _user_id_for(store, actions), user, max_turns))  # fmt: skip
+    return out
+
+
+def tau_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int = 16) -> list[Scenario]:
+    """τ-bench v1 retail tasks (`instruction`, `actions` with `kwargs`, `user_id`) → scenarios."""
+    out = []
+    for n, task in enumerate(_read(path)):
+        actions = [{"name": a["name"], "arguments": a.get("kwargs") or {}} for a in task.get("actions") or []]
+        text = task["instruction"]
+        user_id = task.get("user_id") or _user_id_for(store, actions)
+        opening = opening_text(text) or first_person(text)  # everything skipped: say it all
+        out.append(_scenario(f"tau-{Path(path).stem}-{n}", f"tau:{Path(path).name}:{n}", text, opening,
+                             actions, user_id, user, max_turns))  # fmt: skip
+    return out
