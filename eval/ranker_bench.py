@@ -1,0 +1,152 @@
+"""`aisle bench ranker`: latency of scoring 1,000 candidates for one user, in-process and over HTTP,
+and HTTP throughput with 32 concurrent clients, micro-batching on vs off.
+
+The model has the store model's architecture (content + attribute features, 2 blocks, hidden 64)
+over a synthetic catalog of --items items with random weights: speed does not depend on the
+weights, and the demo store has fewer than 1,000 items.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import threading
+import time
+from typing import Annotated
+
+import httpx
+import numpy as np
+import torch
+import typer
+
+from recsys.model import ModelConfig, SeqRecModel
+from recsys.ranker import Ranker
+from recsys.schemas import ScoreRequest
+from recsys.service import create_app
+
+
+def _ranker(n_items: int, seed: int) -> Ranker:
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    config = ModelConfig(n_items=n_items, n_attrs=700, content_dim=384, hidden=64, layers=2, heads=2, max_len=50)
+    attrs = rng.integers(1, 701, size=(n_items + 1, 6))
+    content = rng.standard_normal((n_items + 1, 384)).astype(np.float32)
+    model = SeqRecModel(config, attrs, content)
+    return Ranker(model, [f"item-{i}" for i in range(1, n_items + 1)])
+
+
+def _requests(ranker: Ranker, n: int, candidates: int, seed: int) -> list[ScoreRequest]:
+    rng = np.random.default_rng(seed)
+    ids = ranker.item_ids
+    return [
+        ScoreRequest(history=[ids[j] for j in rng.choice(len(ids), 20, replace=False)],
+                     candidates=[ids[j] for j in rng.choice(len(ids), candidates, replace=False)])
+        for _ in range(n)
+    ]
+
+
+def _pct(values: list[float]) -> dict[str, float]:
+    ms = np.asarray(values) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2)}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Server:
+    """uvicorn in a background thread, for the length of a `with` block."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = _free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("ranking service did not start")
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+async def _throughput(url: str, requests: list[ScoreRequest], concurrency: int) -> dict:
+    payloads = [r.model_dump() for r in requests]
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        queue = list(range(len(payloads)))
+
+        async def worker() -> None:
+            while queue:
+                i = queue.pop()
+                t = time.perf_counter()
+                r = await client.post("/score", json=payloads[i])
+                r.raise_for_status()
+                latencies.append(time.perf_counter() - t)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {"requests_per_s": round(len(payloads) / elapsed, 1), **_pct(latencies)}
+
+
+def main(
+    items: Annotated[int, typer.Option(help="Catalog size of the synthetic model.")] = 5000,
+    candidates: Annotated[int, typer.Option(help="Candidates scored per request.")] = 1000,
+    requests: Annotated[int, typer.Option(help="Timed requests per measurement.")] = 200,
+    concurrency: Annotated[int, typer.Option(help="Concurrent clients for throughput.")] = 32,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    threads: Annotated[int, typer.Option(help="torch threads: 1 suits one small request at a time.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """p50/p99 latency of scoring candidates for one user; throughput with micro-batching on/off."""
+    torch.set_num_threads(threads)
+    ranker = _ranker(items, seed)
+    reqs = _requests(ranker, requests, candidates, seed)
+    for r in reqs[:10]:  # warm-up
+        ranker.score(r)
+    times = []
+    for r in reqs:
+        t = time.perf_counter()
+        ranker.score(r)
+        times.append(time.perf_counter() - t)
+    report: dict = {"items": items, "candidates": candidates, "requests": requests,
+                    "machine": f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()} "
+                               "(shared machine: timings noisy)",
+                    "in_process": _pct(times)}
+    for batching in (True, False):
+        name = "http_batching" if batching else "http_no_batching"
+        with _Server(create_app(ranker, batching=batching, max_batch=32, max_wait_ms=2.0)) as url:
+            with httpx.Client(base_url=url, timeout=60) as client:
+                for r in reqs[:10]:
+                    client.post("/score", json=r.model_dump()).raise_for_status()
+                times = []
+                for r in reqs:
+                    t = time.perf_counter()
+                    client.post("/score", json=r.model_dump()).raise_for_status()
+                    times.append(time.perf_counter() - t)
+                health = client.get("/health").json()
+            report[name] = {"sequential": _pct(times),
+                            f"concurrent_{concurrency}": asyncio.run(_throughput(url, reqs, concurrency))}
+            if batching:
+                with httpx.Client(base_url=url) as client:
+                    h = client.get("/health").json()
+                report[name]["mean_batch"] = round((h["requests"] - health["requests"]) /
+                                                   max(h["batches"] - health["batches"], 1), 2)
+    report["target_in_process_p99_ms<=15"] = report["in_process"]["p99_ms"] <= 15
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        typer.echo(json.dumps(report, indent=1))

@@ -1,0 +1,132 @@
+"""The ranking network: a SASRec-family causal transformer over a user's item sequence.
+
+Why this architecture: next-item recommendation from short sessions is what SASRec does well, and
+trained with a full-softmax cross-entropy loss it beats the binary-loss original by a wide margin.
+Each item's vector is the sum of an id embedding, a bag of attribute tokens (category, brand, price
+band, options, …) and a projection of its text embedding; the output layer reuses the same item
+vectors (tied), so an item that nobody has bought yet still gets a meaningful score from its content.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def pick_device() -> torch.device:
+    """CUDA where present, otherwise CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@dataclass
+class ModelConfig:
+    n_items: int  # item indices run 1..n_items; 0 is padding
+    n_attrs: int = 0  # attribute tokens 1..n_attrs; 0 is padding
+    content_dim: int = 0  # width of the per-item content vector (0: none)
+    hidden: int = 64
+    layers: int = 2
+    heads: int = 2
+    max_len: int = 50
+    dropout: float = 0.5  # on embeddings; strong regularisation suits sparse data such as Beauty
+    attn_dropout: float = 0.2
+    use_ids: bool = True  # False: a pure content model (every item is "cold")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class SeqRecModel(nn.Module):
+    """Scores every item (or a candidate subset) as the next item of each sequence."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        item_attrs: np.ndarray | None = None,
+        content: np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        c = self.config = config
+        d = c.hidden
+        self.item_emb = nn.Embedding(c.n_items + 1, d, padding_idx=0)
+        self.pos_emb = nn.Embedding(c.max_len, d)
+        # Attribute tokens per item, padded with 0: shape (n_items + 1, max_attrs).
+        attrs = item_attrs if item_attrs is not None else np.zeros((c.n_items + 1, 1), dtype=np.int64)
+        self.register_buffer("item_attrs", torch.as_tensor(attrs, dtype=torch.long), persistent=True)
+        self.attr_emb = nn.Embedding(max(c.n_attrs, 0) + 1, d, padding_idx=0) if c.n_attrs else None
+        if c.content_dim:
+            feats = content if content is not None else np.zeros((c.n_items + 1, c.content_dim), np.float32)
+            self.register_buffer("content", torch.as_tensor(feats, dtype=torch.float32), persistent=True)
+            self.content_proj = nn.Linear(c.content_dim, d, bias=False)
+        else:
+            self.content_proj = None
+        layer = nn.TransformerEncoderLayer(
+            d, c.heads, dim_feedforward=d * 4, dropout=c.attn_dropout, activation="gelu",
+            batch_first=True, norm_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(layer, c.layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d)
+        self.drop = nn.Dropout(c.dropout)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.padding_idx is not None:
+                with torch.no_grad():
+                    module.weight[module.padding_idx].zero_()
+        elif isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+    def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """Vectors of the given item indices (default: all, row 0 = padding)."""
+        if items is None:
+            items = torch.arange(self.config.n_items + 1, device=self.item_emb.weight.device)
+        vec = self.item_emb(items) if self.config.use_ids else torch.zeros(
+            (*items.shape, self.config.hidden), device=items.device
+        )
+        if self.attr_emb is not None:
+            tokens = self.item_attrs[items]
+            mask = (tokens > 0).unsqueeze(-1).float()
+            vec = vec + (self.attr_emb(tokens) * mask).sum(-2) / mask.sum(-2).clamp(min=1.0)
+        if self.content_proj is not None:
+            vec = vec + self.content_proj(self.content[items])
+        return vec
+
+    def encode(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Hidden states (B, L, d) for left-padded sequences (B, L) of item indices."""
+        B, L = seqs.shape
+        pad = seqs == 0
+        x = self.item_vectors(seqs) * math.sqrt(self.config.hidden)
+        x = x + self.pos_emb(torch.arange(L, device=seqs.device) + (self.config.max_len - L))
+        x = self.drop(x) * (~pad).unsqueeze(-1)
+        # Causal attention that also ignores padding; each position may always see itself, so a
+        # fully padded row never turns into NaN.
+        causal = torch.ones(L, L, dtype=torch.bool, device=seqs.device).triu(1)
+        blocked = causal.unsqueeze(0) | pad.unsqueeze(1)
+        blocked = blocked & ~torch.eye(L, dtype=torch.bool, device=seqs.device).unsqueeze(0)
+        mask = torch.zeros(blocked.shape, device=seqs.device).masked_fill(blocked, float("-inf"))
+        mask = mask.repeat_interleave(self.config.heads, dim=0)
+        h = self.encoder(x, mask=mask)
+        return self.norm(h)
+
+    def user_vectors(self, seqs: torch.Tensor) -> torch.Tensor:
+        """The state after the last position of each sequence: (B, d)."""
+        return self.encode(seqs)[:, -1]
+
+    def score_all(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Scores over all items (B, n_items + 1); column 0 (padding) is -inf."""
+        scores = self.user_vectors(seqs) @ self.item_vectors().T
+        scores[:, 0] = float("-inf")
+        return scores
+
+    def score_candidates(self, seqs: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        """Scores of candidate items (B, C) for each sequence."""
+        users = self.user_vectors(seqs)
+        return torch.einsum("bd,bcd->bc", users, self.item_vectors(candidates))

@@ -1,0 +1,117 @@
+"""Scoring candidates for a history: the in-process `Ranker` and the `RemoteRanker` HTTP client."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import httpx
+import numpy as np
+import torch
+
+from recsys.model import ModelConfig, SeqRecModel, pick_device
+from recsys.schemas import ScoreRequest, ScoreResponse
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "ranker.pt"
+
+
+class RankerUnavailable(RuntimeError):
+    """The ranking service did not answer in time or answered with an error."""
+
+
+class Ranker:
+    """A trained SeqRecModel plus the item ids of its indices; scores many requests in one pass."""
+
+    def __init__(self, model: SeqRecModel, item_ids: list[str], meta: dict | None = None) -> None:
+        if len(item_ids) != model.config.n_items:
+            raise ValueError(f"{len(item_ids)} item ids for a model of {model.config.n_items} items")
+        self.model = model.eval()
+        self.item_ids = item_ids
+        self.index = {item_id: i for i, item_id in enumerate(item_ids, 1)}
+        self.meta = meta or {}
+        self._lock = threading.Lock()
+        with torch.no_grad():
+            self._item_vecs = model.item_vectors()  # fixed at inference: computed once
+
+    # -- files -------------------------------------------------------------------------------
+
+    def save(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save(
+            {"config": self.model.config.to_dict(), "state": self.model.state_dict(),
+             "item_ids": self.item_ids, "meta": self.meta},
+            tmp,
+        )
+        tmp.replace(path)  # readers never see a half-written model
+        return path
+
+    @classmethod
+    def load(cls, path: Path, device: torch.device | None = None) -> Ranker:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        state = blob["state"]
+        content = state["content"].numpy() if "content" in state else None
+        model = SeqRecModel(ModelConfig(**blob["config"]), state["item_attrs"].numpy(), content)
+        model.load_state_dict(state)
+        return cls(model.to(device or pick_device()), list(blob["item_ids"]), blob.get("meta"))
+
+    # -- scoring -----------------------------------------------------------------------------
+
+    def score(self, request: ScoreRequest) -> ScoreResponse:
+        return self.score_batch([request])[0]
+
+    @torch.no_grad()
+    def score_batch(self, requests: list[ScoreRequest]) -> list[ScoreResponse]:
+        """One forward pass for all requests (what the service's micro-batching feeds)."""
+        if not requests:
+            return []
+        device = self._item_vecs.device
+        max_len = self.model.config.max_len
+        histories, unknown = [], []
+        for r in requests:
+            known = [self.index[i] for i in r.history if i in self.index]
+            unknown.append([i for i in r.history if i not in self.index])
+            histories.append(known[-max_len:])
+        width = max(1, max(len(h) for h in histories))
+        seqs = torch.zeros((len(requests), width), dtype=torch.long)
+        for row, h in enumerate(histories):
+            if h:
+                seqs[row, width - len(h) :] = torch.as_tensor(h)
+        with self._lock:  # torch modules are not re-entrant across threads for one model
+            users = self.model.user_vectors(seqs.to(device))
+        out = []
+        for row, r in enumerate(requests):
+            if r.candidates is None:
+                ids, idx = self.item_ids, torch.arange(1, len(self.item_ids) + 1, device=device)
+            else:
+                missing = [c for c in r.candidates if c not in self.index]
+                if missing:
+                    raise ValueError(f"unknown candidate item ids: {missing[:5]}")
+                ids = list(r.candidates)
+                idx = torch.as_tensor([self.index[c] for c in ids], dtype=torch.long, device=device)
+            scores = self._item_vecs[idx] @ users[row]
+            out.append(ScoreResponse(item_ids=ids, scores=scores.cpu().numpy().astype(np.float64).tolist(),
+                                     unknown_history=unknown[row]))
+        return out
+
+
+class RemoteRanker:
+    """Client of `aisle serve-ranker`; raises RankerUnavailable when it is down, slow or failing."""
+
+    def __init__(self, url: str, timeout: float = 0.5) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.Client(base_url=self.url, timeout=timeout)
+
+    def score(self, request: ScoreRequest) -> ScoreResponse:
+        try:
+            response = self._client.post("/score", json=request.model_dump())
+            response.raise_for_status()
+            return ScoreResponse.model_validate(response.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RankerUnavailable(f"ranking service at {self.url}: {exc}") from exc
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,211 @@
+"""Training and full-ranking evaluation of a SeqRecModel on item sequences.
+
+Sequences hold item indices 1..n_items in time order. Training predicts every next item of every
+(truncated) sequence; evaluation ranks the held-out item against all items, no sampled negatives.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from recsys.model import SeqRecModel, pick_device
+
+log = logging.getLogger(__name__)
+
+KS = (5, 10, 20)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    loss: str = "ce"  # "ce": full softmax; "sampled": softmax over shared random negatives; "bce": SASRec's
+    negatives: int = 1024  # for "sampled": shared uniform negatives per batch (no logQ term: uniform)
+    patience: int = 5  # evaluations without a better validation NDCG@10 before stopping
+    seed: int = 42
+    threads: int = 2
+    max_minutes: float | None = None  # stop early when a time budget runs out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    best_epoch: int = 0
+    epochs_run: int = 0
+    seconds: float = 0.0
+    val: dict[str, float] = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _windows(seq: list[int], length: int) -> list[list[int]]:
+    """Training windows of `length` + 1 items, so long histories are not cut to their tail only."""
+    if len(seq) <= length + 1:
+        return [seq]
+    ends = range(len(seq), length, -length)
+    return [seq[max(0, end - length - 1) : end] for end in ends]
+
+
+def pad_left(seqs: list[list[int]], length: int) -> torch.Tensor:
+    out = torch.zeros((len(seqs), length), dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        tail = seq[-length:]
+        if tail:
+            out[row, length - len(tail) :] = torch.as_tensor(tail, dtype=torch.long)
+    return out
+
+
+def _length_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Batches of rows of similar length, in random order: most rows are short, so padding every
+    row to the maximum length would waste most of the compute."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], rng.random()))
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _loss(model: SeqRecModel, batch: torch.Tensor, kind: str, gen: torch.Generator, negatives: int = 1024) -> torch.Tensor:
+    inputs, targets = batch[:, :-1], batch[:, 1:]
+    valid = (inputs > 0) & (targets > 0)
+    h = model.encode(inputs)[valid]  # only real positions: most Beauty rows are short
+    pos = targets[valid]
+    if kind == "ce":
+        logits = h @ model.item_vectors().T
+        logits[:, 0] = float("-inf")
+        return F.cross_entropy(logits, pos)
+    if kind == "sampled":
+        # Full softmax costs n_items dot products per position; on a CPU that is most of an epoch.
+        neg = torch.randint(1, model.config.n_items + 1, (negatives,), generator=gen).to(pos.device)
+        pos_logit = (h * model.item_vectors(pos)).sum(-1, keepdim=True)
+        neg_logit = h @ model.item_vectors(neg).T
+        neg_logit = neg_logit.masked_fill(neg.unsqueeze(0) == pos.unsqueeze(1), float("-inf"))
+        logits = torch.cat([pos_logit, neg_logit], dim=1)
+        return F.cross_entropy(logits, torch.zeros_like(pos))
+    neg = torch.randint(1, model.config.n_items + 1, pos.shape, generator=gen).to(pos.device)
+    pos_logit = (h * model.item_vectors(pos)).sum(-1)
+    neg_logit = (h * model.item_vectors(neg)).sum(-1)
+    return F.softplus(-pos_logit).mean() + F.softplus(neg_logit).mean()
+
+
+@torch.no_grad()
+def evaluate(
+    model: SeqRecModel,
+    inputs: list[list[int]],
+    targets: list[int],
+    batch_size: int = 512,
+    exclude_history: bool = True,
+    ks: tuple[int, ...] = KS,
+) -> dict[str, float]:
+    """HR@k and NDCG@k of the target item ranked against all items (history items masked)."""
+    model.eval()
+    device = next(model.parameters()).device
+    hits = {k: 0.0 for k in ks}
+    ndcg = {k: 0.0 for k in ks}
+    item_vecs = model.item_vectors()
+    by_length = sorted(range(len(inputs)), key=lambda i: min(len(inputs[i]), model.config.max_len))
+    for start in range(0, len(by_length), batch_size):
+        idx = by_length[start : start + batch_size]
+        chunk = [inputs[i][-model.config.max_len :] for i in idx]
+        seqs = pad_left(chunk, max(1, max(len(c) for c in chunk))).to(device)
+        tgt = torch.as_tensor([targets[i] for i in idx], device=device)
+        scores = model.user_vectors(seqs) @ item_vecs.T
+        scores[:, 0] = float("-inf")
+        target_scores = scores.gather(1, tgt[:, None]).clone()
+        if exclude_history:
+            scores.scatter_(1, seqs, float("-inf"))
+        rank = (scores > target_scores).sum(1)
+        for k in ks:
+            hit = rank < k
+            hits[k] += hit.sum().item()
+            ndcg[k] += (hit.float() / torch.log2(rank.float() + 2)).sum().item()
+    n = max(len(inputs), 1)
+    out = {f"HR@{k}": hits[k] / n for k in ks}
+    out.update({f"NDCG@{k}": ndcg[k] / n for k in ks})
+    return out
+
+
+def fit(
+    model: SeqRecModel,
+    train_seqs: list[list[int]],
+    cfg: TrainConfig,
+    val: tuple[list[list[int]], list[int]] | None = None,
+    progress: bool = True,
+    desc: str = "train",
+) -> TrainResult:
+    """Train in place; with `val`, keep the weights of the best validation NDCG@10 (early stopping)."""
+    set_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    device = next(model.parameters()).device
+    rows = [w for s in train_seqs for w in _windows(s, model.config.max_len) if len(w) >= 2]
+    if not rows:
+        raise ValueError("no training sequence has two or more items")
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    order_rng = random.Random(cfg.seed)
+    result = TrainResult()
+    best_state, best, bad = None, -1.0, 0
+    started = time.perf_counter()
+    bar = tqdm(range(1, cfg.epochs + 1), desc=desc, disable=not progress, unit="epoch")
+    for epoch in bar:
+        model.train()
+        total, steps = 0.0, 0
+        for idx in _length_batches([len(r) for r in rows], cfg.batch_size, order_rng):
+            chunk = [rows[i] for i in idx]
+            batch = pad_left(chunk, max(len(r) for r in chunk)).to(device)
+            loss = _loss(model, batch, cfg.loss, gen, cfg.negatives)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item()
+            steps += 1
+        entry = {"epoch": epoch, "loss": round(total / max(steps, 1), 4)}
+        result.epochs_run = epoch
+        if val is not None:
+            metrics = evaluate(model, *val)
+            entry.update({k: round(v, 4) for k, v in metrics.items()})
+            if metrics["NDCG@10"] > best:
+                best, bad, result.best_epoch, result.val = metrics["NDCG@10"], 0, epoch, metrics
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                bad += 1
+        result.history.append(entry)
+        bar.set_postfix({k: v for k, v in entry.items() if k in ("loss", "NDCG@10")})
+        if val is not None and bad >= cfg.patience:
+            break
+        if cfg.max_minutes and (time.perf_counter() - started) > cfg.max_minutes * 60:
+            log.warning("%s: time budget of %.1f min reached after epoch %d", desc, cfg.max_minutes, epoch)
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    else:
+        result.best_epoch = result.epochs_run
+    result.seconds = time.perf_counter() - started
+    model.eval()
+    return result
+
+
+def build(config, item_attrs=None, content=None, device: torch.device | None = None) -> SeqRecModel:
+    return SeqRecModel(config, item_attrs, content).to(device or pick_device())
+
+
+def ndcg_at(rank: int, k: int) -> float:
+    return 1.0 / math.log2(rank + 2) if rank < k else 0.0
