@@ -205,11 +205,12 @@ class _Turn:
             return "recommend"
         prediction = self.a.classifier.predict(message)
         route = prediction.route
-        # An order task in progress keeps the turn unless the shopper clearly asks for something else.
-        if state.frame is not None and (route not in ORDER_ROUTES or route == state.frame.route):
-            if route in ("out_of_scope", "chit_chat", "faq", "payment", state.frame.route) or prediction.confidence < 0.8:
-                if self._answers_frame(message, slots):
-                    return state.frame.route
+        # An order task in progress keeps the turn for answers to its questions (an order id, a payment
+        # method, items, a yes-less clarification); only a clear request for something else ends it.
+        if state.frame is not None and self._answers_frame(message, slots):
+            switch = route in WRITE_ROUTES | {"search", "recommend", "human", "compare"} and route != state.frame.route
+            if not (switch and prediction.confidence >= 0.8 and len(message.split()) > 4):
+                return state.frame.route
         if route in ("product_question", "compare") and not slots.references and not slots.item_ids and not state.last_items:
             return "search"
         if route == "chit_chat" and slots.references and state.last_items:
@@ -421,8 +422,12 @@ class _Turn:
         return f"{order['order_id']} ({order['status']}: {names})"
 
     def _frame(self, route: str) -> TaskFrame:
-        if self.state.frame is None or self.state.frame.route != route:
-            self.state.frame = TaskFrame(route=route)
+        old = self.state.frame
+        if old is None or old.route != route:
+            # A task renamed before anything was settled (return → exchange) keeps what was said.
+            carry = old is not None and not old.item_ids and old.route in WRITE_ROUTES | {"order_status"}
+            self.state.frame = TaskFrame(route=route, text=old.text if carry else "",
+                                         order_id=old.order_id if carry else None)  # fmt: skip
         return self.state.frame
 
     def _resolve_order(self, frame: TaskFrame, slots: Slots, allowed: set[str] | None) -> Iterator[AssistantEvent]:
@@ -433,6 +438,11 @@ class _Turn:
             return
         orders = self._user_orders()
         candidates = [o for o in orders if allowed is None or o["status"] in allowed]
+        if len(candidates) > 1 and frame.text:
+            # "the water bottle and the desk lamp": the one order holding the items the shopper names
+            named = [o for o in candidates if _match_items(o, frame.text, read_slots(frame.text), fallback=False)]
+            if len(named) == 1:
+                candidates = named
         if len(candidates) == 1:
             frame.order_id = candidates[0]["order_id"]
             return
@@ -665,24 +675,29 @@ class _Turn:
         return top[0].item_id, choices
 
     def _pick_payment(self, order: dict, message: str, route: str) -> str | None:
+        """The payment method the shopper names, in the order they name them, skipping any the policy
+        does not allow here (a refund goes to the original method or a gift card)."""
         user = self.ctx.orders.user(self.ctx.user_id)
         lowered = message.lower()
-        ids = {m.payment_method_id for m in user.payment_methods}
-        for token in re.findall(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
-            if token in ids:
-                return token
         original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
-        if re.search(r"original|same (?:payment|card|method)|原支付|原来的|原路", lowered) and original:
-            return original
-        for source, pattern in (("gift_card", r"gift ?card|礼品卡"), ("paypal", r"paypal"),
+        methods = {m.payment_method_id: m for m in user.payment_methods}
+        allowed = {i for i, m in methods.items() if route != "return" or i == original or m.source == "gift_card"}
+        mentions: list[tuple[int, str]] = []
+        for m in re.finditer(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
+            mentions.append((m.start(), m.group(0)))
+        if original and (m := re.search(r"original|same (?:payment|card|method)|原支付|原来的|原路", lowered)):
+            mentions.append((m.start(), original))
+        four = re.search(r"\b(\d{4})\b", lowered)
+        for source, pattern in (("gift_card", r"gift ?card|礼品卡|\bgc\b"), ("paypal", r"paypal"),
                                 ("credit_card", r"credit ?card|visa|mastercard|信用卡")):  # fmt: skip
-            if re.search(pattern, lowered):
-                matches = [m for m in user.payment_methods if m.source == source]
-                four = re.search(r"\b(\d{4})\b", lowered)
+            if m := re.search(pattern, lowered):
+                matches = [i for i, pm in methods.items() if pm.source == source]
                 if four:
-                    matches = [m for m in matches if m.last_four == four.group(1)] or matches
-                if len(matches) >= 1:
-                    return matches[0].payment_method_id
+                    matches = [i for i in matches if methods[i].last_four == four.group(1)] or matches
+                mentions += [(m.start(), i) for i in matches]
+        for _, method_id in sorted(mentions, key=lambda x: x[0]):
+            if method_id in allowed:
+                return method_id
         return None
 
     def _change_payment(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
@@ -816,23 +831,25 @@ def _mentions_option(item: dict, message: str, ctx: ToolContext) -> bool:
     return any(_mentioned(val, lowered) for v in product.variants for val in v.options.values())
 
 
-def _match_items(order: dict, message: str, slots: Slots) -> list[str]:
+def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True) -> list[str]:
     """Which of the order's items the message names: by item id, by product name, or all of them."""
     items = order["items"]
     by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
     if by_id:
         return by_id
     lowered = message.lower()
-    if re.search(r"\b(all|everything|every item|whole order|all items)\b|全部|所有", lowered):
-        return [i["item_id"] for i in items]
     named = []
     for item in items:
-        words = [w for w in re.findall(r"[a-z]+", item["name"].lower()) if len(w) > 3]
-        if item["name"].lower() in lowered or any(re.search(rf"\b{w}s?\b", lowered) for w in words[-1:]):
+        # the product's last word, singular or plural: "headphone(s)", "cleaner", "watch(es)"
+        stem = re.sub(r"e?s$", "", re.findall(r"[a-z]+", item["name"].lower())[-1])
+        if item["name"].lower() in lowered or re.search(rf"\b{re.escape(stem)}(?:e?s)?\b", lowered):
             named.append(item["item_id"])
     if named:
         return named
-    return [items[0]["item_id"]] if len(items) == 1 else []
+    if re.search(r"\b(?:return|exchange|change|modify) (?:all|everything)\b|\beverything\b|\ball (?:the )?(?:items|things|of (?:it|them))\b"
+                 r"|whole order|全部|所有", lowered):  # fmt: skip
+        return [i["item_id"] for i in items]
+    return [items[0]["item_id"]] if len(items) == 1 and fallback else []
 
 
 # "bigger", "less bright", …: which option keys they compare, and in which direction.
@@ -861,6 +878,11 @@ def _ordinal(value: str) -> float:
 US_STATE_RE = re.compile(r"^[A-Z]{2}$")
 
 
+@lru_cache(maxsize=1)
+def _us_states() -> dict[str, str]:
+    return json.loads((Path(__file__).parent / "data" / "us_states.json").read_text(encoding="utf-8"))
+
+
 def parse_address(text: str) -> dict | None:
     """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
     parts = [p.strip() for p in re.split(r"[,\n，]", text) if p.strip()]
@@ -872,7 +894,8 @@ def parse_address(text: str) -> dict | None:
     street = re.sub(r"^.*?(?=(?<!\S)\d+\s+[A-Za-z])", "", parts[street_idx])
     zip_part = parts[zip_idx]
     zip_code = re.search(r"\b(\d{5})\b", zip_part).group(1)
-    state = re.sub(r"\b\d{5}\b", "", zip_part).strip()
+    code = re.search(r"\b([A-Z]{2})\b", zip_part)
+    state = code.group(1) if code else ""
     rest = parts[street_idx + 1 : zip_idx]
     address2 = ""
     if rest and re.match(r"^(apt|apartment|suite|unit|#|floor|ste)\b", rest[0], re.IGNORECASE):
@@ -880,9 +903,12 @@ def parse_address(text: str) -> dict | None:
     if not state and rest and US_STATE_RE.match(rest[-1]):
         state = rest.pop()
     city = rest[-1] if rest else ""
-    if not city and " " in state:
-        city, state = state.rsplit(" ", 1)
-    country = parts[zip_idx + 1] if len(parts) > zip_idx + 1 else "USA"
+    if not state and len(rest) > 1 and rest[-1].lower() in _us_states():  # "Austin, Texas, 73301"
+        state, city = _us_states()[rest[-1].lower()], rest[-2]
+    elif not state and city.lower() in _us_states():  # "New York, 10001": the city names its state
+        state = _us_states()[city.lower()]
+    after = parts[zip_idx + 1] if len(parts) > zip_idx + 1 else ""
+    country = after if re.fullmatch(r"[A-Za-z .]{2,40}", after) else "USA"
     if not (city and state):
         return None
     return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
