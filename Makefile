@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test store clean
+.PHONY: install run test store clean browser
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Aisle needs Python 3.11 or newer")'
@@ -21,10 +21,18 @@ store: install
 	$(BIN)/aisle store init
 
 run: store
-	@echo "Aisle's store is ready. The chat UI is not built yet: this prints what the store holds."
-	$(BIN)/aisle store info
+	@echo "Aisle's store is ready. Starting the shop assistant: open http://127.0.0.1:7860/ (Ctrl-C stops it)."
+	$(BIN)/aisle serve
 
-test: install
+# The browser test drives Debian's chromium through chromedriver; installed only when missing (CI runs as root).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+	    fonts-noto-color-emoji fonts-wqy-microhei \
+	  || echo "could not install chromium + chromium-driver: the browser test will be skipped"; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,12 +1,36 @@
-"""`aisle eval …` (quality) and `aisle bench …` (speed). Each capability's module adds its command here."""
+"""`aisle eval …` (quality) and `aisle bench …` (speed). Each capability's module adds its command here.
+
+Every command module imports its heavy libraries inside `main`, so listing the commands stays fast.
+"""
 
 from __future__ import annotations
 
 import typer
 
+from eval import (
+    api_bench,
+    chat_bench,
+    dialogues_eval,
+    intents_eval,
+    llm_bench,
+    ranker_bench,
+    recsys_eval,
+    search_bench,
+    search_eval,
+    search_sets,
+)
+
 eval_app = typer.Typer(help="Measure quality: each capability has a command with --json output.", no_args_is_help=True)
 bench_app = typer.Typer(help="Measure speed: latency and throughput benchmarks.", no_args_is_help=True)
 
-# Commands are registered below, one line each, e.g.:
-#   from eval import search_eval
-#   eval_app.command("search")(search_eval.main)
+eval_app.command("search")(search_eval.main)
+eval_app.command("search-sets")(search_sets.main)
+eval_app.command("intents")(intents_eval.main)
+eval_app.command("recsys")(recsys_eval.main)
+eval_app.command("dialogues")(dialogues_eval.main)
+
+bench_app.command("search")(search_bench.main)
+bench_app.command("ranker")(ranker_bench.main)
+bench_app.command("llm")(llm_bench.main)
+bench_app.command("chat")(chat_bench.main)
+bench_app.command("api")(api_bench.main)

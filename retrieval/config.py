@@ -39,6 +39,32 @@ class Settings(BaseSettings):
     ranker_url: str | None = Field(
         default=None, description="URL of `aisle serve-ranker`; default: rank in-process."
     )
+    # The language model (assistant/llm/).
+    llm_backend: str = Field(
+        default="llama_cpp", description="llama_cpp (local GGUF) | openai (any OpenAI-compatible server) | transformers | fake."
+    )
+    llm_model: str = Field(
+        default="qwen1.5b", description="llama_cpp model: qwen1.5b | qwen0.5b | a path to any GGUF file."
+    )
+    llm_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server, e.g. http://host:8000/v1.")
+    llm_api_key: str | None = Field(default=None, description="Bearer token for that server, if it wants one.")
+    llm_server_model: str | None = Field(default=None, description="Model name to ask that server for; default: its first.")
+    llm_model_dir: Path | None = Field(default=None, description="transformers backend: a local model directory.")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Seconds to wait for a server to connect or send the next piece.")
+    llm_n_ctx: int = Field(default=4096, ge=256, description="llama_cpp context window in tokens.")
+    llm_n_threads: int | None = Field(default=None, description="llama_cpp threads; default: all CPU cores.")
+    llm_n_batch: int = Field(default=512, ge=8, description="llama_cpp prompt tokens read per batch.")
+    llm_cached_prefixes: int = Field(default=4, ge=0, description="llama_cpp: fixed prompt prefixes whose state is kept in RAM.")
+    # The web server (ui/): `aisle serve`.
+    host: str = Field(default="127.0.0.1", description="Address `aisle serve` listens on.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port `aisle serve` listens on.")
+    allowed_origins: str = Field(
+        default="", description="Comma-separated origins (e.g. https://shop.example) whose pages may use the API and widget."
+    )
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
 
     @field_validator("data_dir")
     @classmethod
