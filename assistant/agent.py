@@ -341,7 +341,9 @@ class _Turn:
         if not ids:
             yield from self._on_search(message, slots)
             return
-        result, event = self.tool("get_product_details", {"product_id": ids[0]})
+        # Ask about the whole product (all its variants), so "does it come in red?" can be answered.
+        cards = self._cards_for(ids[:1])
+        result, event = self.tool("get_product_details", {"product_id": cards[0].product_id if cards else ids[0]})
         yield event
         if not result.ok:
             yield self.say("failed", message=result.message)

@@ -38,3 +38,16 @@ def seeded_store(tmp_path_factory):
     store = Store(f"sqlite:///{path}")
     store.init()
     return store
+
+
+@pytest.fixture(scope="session")
+def local_llm(request):
+    """The default local model, loaded once per test session (assembled once into pytest's cache)."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (it is a project dependency)")
+    from assistant.llm.assemble import ensure_model
+    from assistant.llm.llama_cpp_backend import LlamaCppLLM
+
+    path = ensure_model("qwen1.5b", request.config.cache.mkdir("aisle-llm-models"), progress=False)
+    model = LlamaCppLLM(path, n_ctx=2048, n_batch=256)
+    yield model
+    model.close()

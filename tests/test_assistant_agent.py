@@ -184,3 +184,14 @@ def test_details_given_before_identification_are_kept(assistant, state, store):
     assert state.pending is not None, propose
     assert state.pending.arguments["item_ids"] == ["1151293680"]
     assert state.pending.arguments["new_item_ids"] == ["7706410293"]
+
+
+@pytest.mark.slow
+def test_product_question_with_the_real_model_is_grounded(store, local_llm, state):
+    """The local model answers from the product's data, in the shopper's language."""
+    assistant = Assistant(store, llm=local_llm, classifier=KeywordClassifier())
+    state.last_items = ["9612497925"]  # T-Shirt, blue M cotton crew neck, $50.88
+    reply = assistant.reply_text(state, "does the first one come in other colours?")
+    assert "unavailable" not in reply and len(reply.strip()) > 10
+    lowered = reply.lower()
+    assert "t-shirt" in lowered or "blue" in lowered or "colou" in lowered

@@ -13,8 +13,7 @@ import pytest
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (it is a project dependency)")
 
 from assistant.llm import ChatMessage, GenerationConfig  # noqa: E402
-from assistant.llm.assemble import ensure_model  # noqa: E402
-from assistant.llm.llama_cpp_backend import LlamaCppLLM  # noqa: E402
+from assistant.llm.llama_cpp_backend import LlamaCppLLM  # noqa: E402,F401
 
 pytestmark = pytest.mark.slow
 
@@ -34,11 +33,8 @@ INTENT_SCHEMA = {
 
 
 @pytest.fixture(scope="session")
-def llm(request):
-    path = ensure_model("qwen1.5b", request.config.cache.mkdir("aisle-llm-models"), progress=False)
-    model = LlamaCppLLM(path, n_ctx=2048, n_batch=256)
-    yield model
-    model.close()
+def llm(local_llm):
+    return local_llm
 
 
 def _ask(text: str, system: str = SYSTEM) -> list[ChatMessage]:
