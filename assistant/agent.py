@@ -541,7 +541,8 @@ class _Turn:
         yield from self._item_task("return", message, slots, {"delivered"})
 
     def _on_exchange(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        yield from self._item_task("exchange", message, slots, {"delivered"})
+        # Shoppers say "exchange" for pending orders too; the policy calls that modifying items.
+        yield from self._item_task("exchange", message, slots, {"delivered", "pending"})
 
     def _on_modify_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         lowered = message.lower()
@@ -553,7 +554,7 @@ class _Turn:
         ):
             yield from self._change_payment(message, slots)
             return
-        yield from self._item_task("modify_order", message, slots, {"pending"})
+        yield from self._item_task("modify_order", message, slots, {"pending", "delivered"})
 
     def _item_task(self, route: str, message: str, slots: Slots, statuses: set[str]) -> Iterator[AssistantEvent]:
         frame = self._frame(route)
@@ -569,6 +570,9 @@ class _Turn:
         if order is None:
             yield self.say("failed", message=f"I can't find order {frame.order_id} on your account.")
             return
+        if route in ("exchange", "modify_order") and order["status"] in ("pending", "delivered"):
+            route = "exchange" if order["status"] == "delivered" else "modify_order"
+            frame.route, statuses = route, {order["status"]}
         if order["status"] not in statuses:
             self.state.frame = None
             verb = {"return": "returned", "exchange": "exchanged", "modify_order": "changed"}[route]
@@ -843,8 +847,9 @@ def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True)
     named = []
     for item in items:
         # the product's last word, singular or plural: "headphone(s)", "cleaner", "watch(es)"
-        stem = re.sub(r"e?s$", "", re.findall(r"[a-z]+", item["name"].lower())[-1])
-        if item["name"].lower() in lowered or re.search(rf"\b{re.escape(stem)}(?:e?s)?\b", lowered):
+        word = re.findall(r"[a-z]+", item["name"].lower())[-1]
+        stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
+        if item["name"].lower() in lowered or re.search(rf"\b(?:{stems})(?:e?s)?\b", lowered):
             named.append(item["item_id"])
     if named:
         return named
