@@ -545,6 +545,11 @@ class _Turn:
         yield from self._item_task("exchange", message, slots, {"delivered", "pending"})
 
     def _on_modify_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        frame = self.state.frame
+        if frame is not None and frame.route == "modify_order" and frame.item_ids:
+            # An item change under way: "the original payment method" answers its question.
+            yield from self._item_task("modify_order", message, slots, {"pending", "delivered"})
+            return
         lowered = message.lower()
         if re.search(r"address|ship to|地址", lowered):
             yield from self._on_update_address(message, slots, order_address=True)

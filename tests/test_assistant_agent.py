@@ -195,3 +195,15 @@ def test_product_question_with_the_real_model_is_grounded(store, local_llm, stat
     assert "unavailable" not in reply and len(reply.strip()) > 10
     lowered = reply.lower()
     assert "t-shirt" in lowered or "blue" in lowered or "colou" in lowered
+
+
+def test_exchange_on_a_pending_order_is_an_item_change(assistant, state, store):
+    """Shoppers say 'exchange' for pending orders too; the policy calls that modifying items."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    ask = assistant.reply_text(state, "I want to exchange the t-shirt in order #W6247578 for a blue one in size M")
+    assert "payment" in ask.lower()
+    propose = assistant.reply_text(state, "The original payment method, please.")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items", propose
+    assert state.pending.arguments["new_item_ids"] == ["9612497925"]
+    assistant.reply_text(state, "yes")
+    assert store.order("#W6247578").status == "pending (item modified)"
