@@ -16,7 +16,7 @@ import bm25s
 import numpy as np
 from pydantic import BaseModel
 
-from retrieval.embedder import embed
+from retrieval.embedder import embed, embed_query
 from retrieval.store.seed import DEMO_DATA_DIR
 
 FAQ_FILE = Path(__file__).parent / "data" / "faq.md"
@@ -75,7 +75,7 @@ class PolicyFaq:
         if not question:
             return FaqAnswer(question=question, passages=[], scores=[])
         n = len(self.passages)
-        dense = self._vectors @ embed([question])[0]
+        dense = self._vectors @ embed_query(question)
         dense_rank = np.argsort(-dense)
         tokens = bm25s.tokenize([question], stopwords="en", show_progress=False)
         fused = np.zeros(n)

@@ -6,7 +6,7 @@ import chromadb
 import pytest
 
 from retrieval.search import CatalogIndex, Search, SearchRequest, SearchResponse
-from retrieval.search.index import embed_query
+from retrieval.embedder import embed_query
 from retrieval.embedder import embed
 
 BLUE_COTTON_M_TSHIRT = "9612497925"  # τ T-Shirt: blue, M, cotton, crew neck, $50.88

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.config import Settings, get_settings
-from retrieval.search.index import CatalogIndex, embed_query
+from retrieval.embedder import embed_query
+from retrieval.search.index import CatalogIndex
 from retrieval.search.keyword import KeywordIndex
 from retrieval.search.models import ParsedQuery, SearchHit, SearchRequest, SearchResponse
 from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon

@@ -14,7 +14,6 @@ import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -289,32 +288,3 @@ class CatalogIndex:
         n = max(1, n)  # Chroma returns fewer when the collection (or the filter) holds fewer
         got = self.collection.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
         return got["ids"][0], [1.0 - d for d in got["distances"][0]]
-
-
-@lru_cache(maxsize=2048)  # "show me more" repeats the query with exclusions: embed it once
-def embed_query(text: str) -> np.ndarray:
-    """One query vector, the same as `embed([text])[0]`, for a fraction of the time.
-
-    Measured on this 2-core machine under load: sentence-transformers' `encode` re-walks the
-    model's modules on every call (~8 ms of CPU), and two torch threads on one short text took
-    1.3 s where one took 50 ms. So: call the model's modules directly, on one thread.
-    """
-    import torch
-
-    from retrieval import embedder
-
-    model = embedder.get_model()
-    with embedder._lock:  # the same lock `embed` holds: one model call at a time
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            prepare = getattr(model, "preprocess", None) or model.tokenize  # `tokenize` before ST 5.2
-            features = prepare([text])
-            with torch.inference_mode():
-                vector = model(features)["sentence_embedding"][0]
-                vector = torch.nn.functional.normalize(vector, dim=0)
-        finally:
-            torch.set_num_threads(threads)
-    vector = vector.numpy().astype(np.float32)
-    vector.flags.writeable = False  # shared by the cache
-    return vector
