@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
@@ -115,3 +115,13 @@ class StopFilter:
     def flush(self) -> str:
         out, self.buffer = ("" if self.stopped else self.buffer), ""
         return out
+
+    def filter(self, pieces: Iterable[str]) -> Iterator[str]:
+        """The non-empty text of `pieces` up to the first stop string (stops reading there)."""
+        for piece in pieces:
+            if text := self.feed(piece):
+                yield text
+            if self.stopped:
+                break
+        if tail := self.flush():
+            yield tail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
@@ -45,20 +46,19 @@ class FakeLLM(LLM):
             self.calls.append((messages, config))
             reply = self._reply(messages)
         words = re.findall(r"\S+\s*|\s+", reply)[: config.max_tokens]
-        stop, first, n = StopFilter(config.stop), None, 0
-        for word in words:
-            if self.delay_s:
-                time.sleep(self.delay_s)
-            piece = stop.feed(word)
-            n += 1
-            if piece:
-                first = first or time.perf_counter()
-                yield piece
-            if stop.stopped:
-                break
-        if tail := stop.flush():
+        first, consumed = None, itertools.count()
+
+        def paced() -> Iterator[str]:
+            for word in words:
+                if self.delay_s:
+                    time.sleep(self.delay_s)
+                next(consumed)
+                yield word
+
+        for piece in StopFilter(config.stop).filter(paced()):
             first = first or time.perf_counter()
-            yield tail
+            yield piece
+        n = next(consumed)  # words read, one token each
         end = time.perf_counter()
         self.last_stats = GenerationStats(
             prompt_tokens=sum(len(m.content.split()) for m in messages),

@@ -96,18 +96,10 @@ class TransformersLLM(LLM):
             start, first = time.perf_counter(), None
             worker = threading.Thread(target=run, name="aisle-llm-generate", daemon=True)
             worker.start()
-            stop = StopFilter(config.stop)
             try:
-                for text in streamer:
-                    piece = stop.feed(text)
-                    if piece:
-                        first = first or time.perf_counter()
-                        yield piece
-                    if stop.stopped:
-                        break
-                if tail := stop.flush():
+                for piece in StopFilter(config.stop).filter(streamer):
                     first = first or time.perf_counter()
-                    yield tail
+                    yield piece
             except queue.Empty as exc:
                 raise LLMUnavailable(f"the model produced nothing for {self.timeout_s} s") from exc
             finally:
