@@ -108,8 +108,7 @@ class OrderService:
             if old.payment_method_id == payment_method_id:
                 raise PolicyError("That is already the payment method of this order.")
             amount = old.amount
-            if method.source == "gift_card" and (method.balance or 0) < amount:
-                raise PolicyError(f"The gift card balance ({method.balance:.2f}) does not cover {amount:.2f}.")
+            _require_cover(method, amount)
             self._add_payment(order, "payment", amount, payment_method_id)
             self._add_payment(order, "refund", amount, old.payment_method_id)
             if method.source == "gift_card":
@@ -132,8 +131,7 @@ class OrderService:
             pairs = self._swaps(s, order, item_ids, new_item_ids)
             diff = round(sum(new.price - old.price for old, new in pairs), 2)
             method = self._method(s, user_id, payment_method_id)
-            if method.source == "gift_card" and (method.balance or 0) < diff:
-                raise PolicyError(f"The gift card balance ({method.balance:.2f}) does not cover {diff:.2f}.")
+            _require_cover(method, diff)
             self._add_payment(order, "payment" if diff > 0 else "refund", abs(diff), payment_method_id)
             if method.source == "gift_card":
                 method.balance = round(method.balance - diff, 2)
@@ -170,8 +168,7 @@ class OrderService:
             pairs = self._swaps(s, order, item_ids, new_item_ids, allow_same=True)
             diff = round(sum(new.price - old.price for old, new in pairs), 2)
             method = self._method(s, user_id, payment_method_id)
-            if method.source == "gift_card" and (method.balance or 0) < diff:
-                raise PolicyError(f"The gift card balance ({method.balance:.2f}) does not cover {diff:.2f}.")
+            _require_cover(method, diff)
             order.status = "exchange requested"
             order.exchange_items = sorted(item_ids)
             order.exchange_new_items = sorted(new_item_ids)
@@ -245,3 +242,9 @@ class OrderService:
                 position=len(order.payments), transaction_type=kind, amount=amount, payment_method_id=method_id
             )
         )
+
+
+def _require_cover(method: t.PaymentMethodRow, amount: float) -> None:
+    """A gift card must hold enough to pay what it is asked to pay."""
+    if method.source == "gift_card" and (method.balance or 0) < amount:
+        raise PolicyError(f"The gift card balance ({method.balance or 0:.2f}) does not cover {amount:.2f}.")
