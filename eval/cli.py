@@ -19,6 +19,7 @@ from eval import (
     search_eval,
     search_sets,
 )
+from eval.reliability import cli as reliability_cli
 
 eval_app = typer.Typer(help="Measure quality: each capability has a command with --json output.", no_args_is_help=True)
 bench_app = typer.Typer(help="Measure speed: latency and throughput benchmarks.", no_args_is_help=True)
@@ -28,6 +29,7 @@ eval_app.command("search-sets")(search_sets.main)
 eval_app.command("intents")(intents_eval.main)
 eval_app.command("recsys")(recsys_eval.main)
 eval_app.command("dialogues")(dialogues_eval.main)
+eval_app.command("reliability")(reliability_cli.main)
 
 bench_app.command("search")(search_bench.main)
 bench_app.command("ranker")(ranker_bench.main)

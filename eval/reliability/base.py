@@ -1,0 +1,29 @@
+"""What every reliability category takes and returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class Options(BaseModel):
+    quick: bool = Field(default=False, description="The fast subset CI runs (fewer cases, fake model only).")
+    llm: str = Field(default="fake", description="LLM backend for categories that talk to the assistant: fake or default.")
+    attacks: Path | None = Field(default=None, description="Extra attack prompts, JSONL (see docs/reliability.md).")
+    seed: int = 0
+
+
+class CategoryResult(BaseModel):
+    category: str
+    tried: int = Field(description="Cases tried.")
+    failures: int = Field(description="Cases that broke a rule (5xx, traceback, leak, unauthorised write, lost write…).")
+    examples: list[str] = Field(default_factory=list, description="Up to 10 failed cases, briefly.")
+    seconds: float = 0.0
+    figures: dict[str, float] = Field(default_factory=dict, description="Measured figures, e.g. latency percentiles.")
+    notes: list[str] = Field(default_factory=list)
+
+    def fail(self, example: str) -> None:
+        self.failures += 1
+        if len(self.examples) < 10:
+            self.examples.append(example[:300])
