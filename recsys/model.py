@@ -108,11 +108,14 @@ class SeqRecModel(nn.Module):
         x = self.drop(x) * (~pad).unsqueeze(-1)
         # Causal attention that also ignores padding; each position may always see itself, so a
         # fully padded row never turns into NaN.
-        causal = torch.ones(L, L, dtype=torch.bool, device=seqs.device).triu(1)
-        blocked = causal.unsqueeze(0) | pad.unsqueeze(1)
-        blocked = blocked & ~torch.eye(L, dtype=torch.bool, device=seqs.device).unsqueeze(0)
-        mask = torch.zeros(blocked.shape, device=seqs.device).masked_fill(blocked, float("-inf"))
-        mask = mask.repeat_interleave(self.config.heads, dim=0)
+        if not pad.any():  # one unpadded request (serving): the plain causal mask, a few ops fewer
+            mask = torch.full((L, L), float("-inf"), device=seqs.device).triu(1)
+        else:
+            causal = torch.ones(L, L, dtype=torch.bool, device=seqs.device).triu(1)
+            blocked = causal.unsqueeze(0) | pad.unsqueeze(1)
+            blocked = blocked & ~torch.eye(L, dtype=torch.bool, device=seqs.device).unsqueeze(0)
+            mask = torch.zeros(blocked.shape, device=seqs.device).masked_fill(blocked, float("-inf"))
+            mask = mask.repeat_interleave(self.config.heads, dim=0)
         h = self.encoder(x, mask=mask)
         return self.norm(h)
 

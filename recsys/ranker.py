@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import torch
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_fixed
 
 from recsys.model import ModelConfig, SeqRecModel, pick_device
 from recsys.schemas import ScoreRequest, ScoreResponse
@@ -63,7 +64,7 @@ class Ranker:
     def score(self, request: ScoreRequest) -> ScoreResponse:
         return self.score_batch([request])[0]
 
-    @torch.no_grad()
+    @torch.inference_mode()  # lighter than no_grad: no autograd bookkeeping at all
     def score_batch(self, requests: list[ScoreRequest]) -> list[ScoreResponse]:
         """One forward pass for all requests (what the service's micro-batching feeds)."""
         if not requests:
@@ -107,11 +108,22 @@ class RemoteRanker:
 
     def score(self, request: ScoreRequest) -> ScoreResponse:
         try:
-            response = self._client.post("/score", json=request.model_dump())
-            response.raise_for_status()
-            return ScoreResponse.model_validate(response.json())
+            return self._score(request)
         except (httpx.HTTPError, ValueError) as exc:
             raise RankerUnavailable(f"ranking service at {self.url}: {exc}") from exc
 
+    # A restarting service refuses connections for a moment: one quick retry, then the caller
+    # falls back (in-process model or popularity). A timeout is not retried: it already waited.
+    @retry(retry=retry_if_exception(lambda e: isinstance(e, httpx.ConnectError) or _is_unavailable(e)),
+           stop=stop_after_attempt(2), wait=wait_fixed(0.05), reraise=True)  # fmt: skip
+    def _score(self, request: ScoreRequest) -> ScoreResponse:
+        response = self._client.post("/score", json=request.model_dump())
+        response.raise_for_status()
+        return ScoreResponse.model_validate(response.json())
+
     def close(self) -> None:
         self._client.close()
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code in (502, 503, 504)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from recsys.model import SeqRecModel, pick_device
+from recsys.transitions import Transitions
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +37,8 @@ class TrainConfig:
     negatives: int = 1024  # for "sampled": shared uniform negatives per batch (no logQ term: uniform)
     patience: int = 5  # evaluations without a better validation NDCG@10 before stopping
     seed: int = 42
-    threads: int = 2
-    max_minutes: float | None = None  # stop early when a time budget runs out
+    threads: int = 0  # 0: auto_threads(); set it for bit-identical reruns (sums differ across thread counts)
+    max_minutes: float | None = None  # time budget: no epoch starts that would likely end past it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,8 +49,20 @@ class TrainResult:
     best_epoch: int = 0
     epochs_run: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # all threads; beside wall time, shows how much CPU a shared machine gave
     val: dict[str, float] = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
+
+
+def auto_threads(limit: int = 2) -> int:
+    """torch threads for training: up to `limit`, but 1 on a machine already busier than its cores.
+    OpenMP threads spin-wait for each other, so when one is descheduled the rest stall: under a load
+    of 7 on 2 cores, 2 threads ran an epoch 2.3x slower than 1. With OMP_WAIT_POLICY=PASSIVE set
+    before start they sleep instead, and 2 threads are fine again."""
+    cores = min(limit, os.cpu_count() or 1)
+    if os.environ.get("OMP_WAIT_POLICY", "").lower() == "passive":
+        return cores
+    return cores if os.getloadavg()[0] < (os.cpu_count() or 1) else 1
 
 
 def set_seed(seed: int) -> None:
@@ -114,12 +128,30 @@ def evaluate(
     batch_size: int = 512,
     exclude_history: bool = True,
     ks: tuple[int, ...] = KS,
+    prior: Transitions | None = None,
+    prior_weight: float = 0.0,
 ) -> dict[str, float]:
-    """HR@k and NDCG@k of the target item ranked against all items (history items masked)."""
+    """HR@k and NDCG@k of the target item ranked against all items (history items masked); with a
+    `prior`, items are ranked by (1 - prior_weight) · softmax(model) + prior_weight · prior."""
+    return evaluate_weights(model, inputs, targets, prior, (prior_weight,), batch_size, exclude_history, ks)[0]
+
+
+@torch.no_grad()
+def evaluate_weights(
+    model: SeqRecModel,
+    inputs: list[list[int]],
+    targets: list[int],
+    prior: Transitions | None,
+    weights: tuple[float, ...],
+    batch_size: int = 512,
+    exclude_history: bool = True,
+    ks: tuple[int, ...] = KS,
+) -> list[dict[str, float]]:
+    """`evaluate` for several prior weights in one pass over the users (the model runs once)."""
     model.eval()
     device = next(model.parameters()).device
-    hits = {k: 0.0 for k in ks}
-    ndcg = {k: 0.0 for k in ks}
+    hits = [{k: 0.0 for k in ks} for _ in weights]
+    ndcg = [{k: 0.0 for k in ks} for _ in weights]
     item_vecs = model.item_vectors()
     by_length = sorted(range(len(inputs)), key=lambda i: min(len(inputs[i]), model.config.max_len))
     for start in range(0, len(by_length), batch_size):
@@ -127,19 +159,29 @@ def evaluate(
         chunk = [inputs[i][-model.config.max_len :] for i in idx]
         seqs = pad_left(chunk, max(1, max(len(c) for c in chunk))).to(device)
         tgt = torch.as_tensor([targets[i] for i in idx], device=device)
-        scores = model.user_vectors(seqs) @ item_vecs.T
-        scores[:, 0] = float("-inf")
-        target_scores = scores.gather(1, tgt[:, None]).clone()
-        if exclude_history:
-            scores.scatter_(1, seqs, float("-inf"))
-        rank = (scores > target_scores).sum(1)
-        for k in ks:
-            hit = rank < k
-            hits[k] += hit.sum().item()
-            ndcg[k] += (hit.float() / torch.log2(rank.float() + 2)).sum().item()
+        logits = model.user_vectors(seqs) @ item_vecs.T
+        logits[:, 0] = float("-inf")
+        probs = None
+        if prior is not None and any(weights):
+            probs = torch.softmax(logits, dim=-1)
+            prior_probs = torch.as_tensor(prior.probabilities([inputs[i] for i in idx]), device=device)
+        for j, w in enumerate(weights):
+            scores = logits.clone() if probs is None or not w else (1 - w) * probs + w * prior_probs
+            scores[:, 0] = float("-inf")
+            target_scores = scores.gather(1, tgt[:, None]).clone()
+            if exclude_history:
+                scores.scatter_(1, seqs, float("-inf"))
+            rank = (scores > target_scores).sum(1)
+            for k in ks:
+                hit = rank < k
+                hits[j][k] += hit.sum().item()
+                ndcg[j][k] += (hit.float() / torch.log2(rank.float() + 2)).sum().item()
     n = max(len(inputs), 1)
-    out = {f"HR@{k}": hits[k] / n for k in ks}
-    out.update({f"NDCG@{k}": ndcg[k] / n for k in ks})
+    out = []
+    for j in range(len(weights)):
+        metrics = {f"HR@{k}": hits[j][k] / n for k in ks}
+        metrics.update({f"NDCG@{k}": ndcg[j][k] / n for k in ks})
+        out.append(metrics)
     return out
 
 
@@ -153,7 +195,7 @@ def fit(
 ) -> TrainResult:
     """Train in place; with `val`, keep the weights of the best validation NDCG@10 (early stopping)."""
     set_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(cfg.threads or auto_threads())
     device = next(model.parameters()).device
     rows = [w for s in train_seqs for w in _windows(s, model.config.max_len) if len(w) >= 2]
     if not rows:
@@ -163,7 +205,7 @@ def fit(
     order_rng = random.Random(cfg.seed)
     result = TrainResult()
     best_state, best, bad = None, -1.0, 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     bar = tqdm(range(1, cfg.epochs + 1), desc=desc, disable=not progress, unit="epoch")
     for epoch in bar:
         model.train()
@@ -177,7 +219,8 @@ def fit(
             opt.step()
             total += loss.item()
             steps += 1
-        entry = {"epoch": epoch, "loss": round(total / max(steps, 1), 4)}
+        entry = {"epoch": epoch, "loss": round(total / max(steps, 1), 4),
+                 "seconds": round(time.perf_counter() - started, 1)}
         result.epochs_run = epoch
         if val is not None:
             metrics = evaluate(model, *val)
@@ -191,14 +234,17 @@ def fit(
         bar.set_postfix({k: v for k, v in entry.items() if k in ("loss", "NDCG@10")})
         if val is not None and bad >= cfg.patience:
             break
-        if cfg.max_minutes and (time.perf_counter() - started) > cfg.max_minutes * 60:
-            log.warning("%s: time budget of %.1f min reached after epoch %d", desc, cfg.max_minutes, epoch)
+        elapsed = time.perf_counter() - started
+        if cfg.max_minutes and elapsed + elapsed / epoch > cfg.max_minutes * 60:  # mean epoch as the estimate
+            log.warning("%s: another epoch would overrun the %.1f min budget; stopping after epoch %d",
+                        desc, cfg.max_minutes, epoch)
             break
     if best_state is not None:
         model.load_state_dict(best_state)
     else:
         result.best_epoch = result.epochs_run
     result.seconds = time.perf_counter() - started
+    result.cpu_seconds = time.process_time() - cpu_started
     model.eval()
     return result
 
