@@ -1,4 +1,4 @@
-"""`aisle eval search`: nDCG@10, Recall@10 and MRR of BM25 alone, dense alone and Aisle's pipeline.
+"""`aisle eval search`: nDCG@10, Recall@10 and MRR of BM25, dense, their fusion and Aisle's pipeline.
 
 Datasets (`--dataset`):
 - `jsonl` (default): judgement files, one query per line
@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from retrieval.search import CatalogIndex, Search, SearchRequest, SearchUnavailable
 from retrieval.search.index import make_client
+from retrieval.search.rerank import RerankModel
 from retrieval.store.schema import ProductRecord, VariantRecord
 
 DATA_DIR = Path(__file__).parent / "data" / "search"
@@ -148,19 +149,50 @@ def read_esci(directory: Path, locale: str = "us", split: str = "test") -> tuple
     return products, queries
 
 
-def evaluate(search: Search, queries: list[Judged], progress: bool = True) -> dict:
-    """Scores of the three systems, per query set and language, from one run over the same index."""
+def fusion_ranking(bm25: list[tuple[int, float]], dense: list[tuple[int, float]], k: float = 60.0) -> list[int]:
+    """Textbook reciprocal-rank fusion of two ranked lists of rows (no query parsing, no variants)."""
+    fused: dict[int, float] = defaultdict(float)
+    for ranking in (bm25, dense):
+        for rank, (row, _) in enumerate(ranking):
+            fused[row] += 1.0 / (k + rank + 1)
+    return sorted(fused, key=lambda r: (-fused[r], r))
+
+
+def evaluate(search: Search, queries: list[Judged], progress: bool = True, reranker: RerankModel | None = None) -> dict:
+    """Scores of every system, per query set and language, from one run over the same index.
+
+    bm25 / dense: one retriever on the raw query text, items as ranked. bm25_parsed / dense_parsed:
+    the same on Aisle's parsed query (Chinese put into English, price words dropped) under its
+    price/stock filters, so they get Aisle's query understanding but not its fusion or variant
+    scoring. fusion: bm25 and dense fused by reciprocal rank (k = 60). aisle: the whole pipeline
+    as shipped. aisle_rerank (given a re-ranker model): the pipeline with that model re-ordering
+    its fused candidates.
+    """
     per: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     latency: list[float] = []
     for q in tqdm(queries, desc="evaluating queries", unit="query", disable=not progress):
         start = time.perf_counter()  # Aisle first, so it never reuses a query vector the baseline cached
         aisle = [h.item_id for h in search.search(SearchRequest(query=q.query, k=K)).hits]
         latency.append(time.perf_counter() - start)
+        bm25 = [(r, s) for r, s in search.keyword_ranking(q.query, 100) if s > 0]
+        dense = search.dense_ranking(q.query, 100)
+        parsed, _ = search.parser.parse(q.query)
+        mask = search.filter_mask(parsed)
         rankings = {
+            # top K asked for directly: ties at the cut-off fall as in Aisle's own retrievers
             "bm25": [search.table.ids[r] for r, s in search.keyword_ranking(q.query, K) if s > 0],
-            "dense": [search.table.ids[r] for r, _ in search.dense_ranking(q.query, K)],
+            "dense": [search.table.ids[r] for r, _ in dense[:K]],
+            "bm25_parsed": [search.table.ids[r] for r, s in search.keyword_ranking(parsed.text, K, mask) if s > 0],
+            "dense_parsed": [search.table.ids[r] for r, _ in search.dense_ranking(parsed.text, K, mask)],
+            "fusion": [search.table.ids[r] for r in fusion_ranking(bm25, dense)[:K]],
             "aisle": aisle,
         }
+        if reranker is not None:
+            saved, search.reranker = search.reranker, reranker
+            try:
+                rankings["aisle_rerank"] = [h.item_id for h in search.search(SearchRequest(query=q.query, k=K)).hits]
+            finally:
+                search.reranker = saved
         for group in (q.set or "all", f"lang:{q.lang}", "all"):
             for system, ranked in rankings.items():
                 per[(group, system)]["ndcg@10"].append(ndcg(ranked, q.relevant))
@@ -173,6 +205,10 @@ def evaluate(search: Search, queries: list[Judged], progress: bool = True) -> di
     for row in rows.values():
         best_single = max(row["bm25"]["ndcg@10"], row["dense"]["ndcg@10"])
         row["aisle_vs_best_single"] = round(row["aisle"]["ndcg@10"] / best_single, 3) if best_single else None
+        best_parsed = max(row["bm25_parsed"]["ndcg@10"], row["dense_parsed"]["ndcg@10"])
+        row["aisle_vs_best_parsed"] = round(row["aisle"]["ndcg@10"] / best_parsed, 3) if best_parsed else None
+        fusion = row["fusion"]["ndcg@10"]
+        row["aisle_vs_fusion"] = round(row["aisle"]["ndcg@10"] / fusion, 3) if fusion else None
     latency.sort()
     return {
         "rows": dict(sorted(rows.items())),
@@ -193,10 +229,16 @@ def main(
     split: Annotated[str, typer.Option(help="Shipped τ sets to use when no --path: dev or test.")] = "test",
     limit: Annotated[int, typer.Option(help="Use at most this many queries (0 = all).")] = 0,
     locale: Annotated[str, typer.Option(help="ESCI product locale.")] = "us",
+    reranker: Annotated[Path | None, typer.Option(help="A re-ranker model (aisle eval search-rerank) to score as aisle_rerank.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Search quality: BM25 alone, dense alone and Aisle, in the same run."""
+    """Search quality: BM25 and dense alone (raw and parsed query), their fusion and Aisle, in the same run."""
     progress = not as_json
+    try:
+        model = RerankModel.load(reranker) if reranker else None
+    except (OSError, ValueError) as exc:
+        typer.secho(f"error: --reranker {reranker}: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
     try:
         if dataset == "jsonl":
             queries = [q for p in path for q in read_jsonl(p)] if path else default_sets(split)
@@ -218,12 +260,12 @@ def main(
     if not queries:
         typer.secho("error: no judged queries", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-    result = {"dataset": dataset, "source": label, "k": K, **evaluate(search, queries, progress)}
+    result = {"dataset": dataset, "source": label, "k": K, **evaluate(search, queries, progress, model)}
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return
     for group, row in result["rows"].items():
         typer.echo(f"{group:<24} n={row['queries']:<4} " + "  ".join(
             f"{s}: nDCG {row[s]['ndcg@10']:.3f} R {row[s]['recall@10']:.3f} MRR {row[s]['mrr']:.3f}"
-            for s in ("bm25", "dense", "aisle")))
+            for s in ("bm25", "dense", "bm25_parsed", "dense_parsed", "fusion", "aisle", "aisle_rerank") if s in row))
     typer.echo(f"aisle latency: {result['aisle_latency_ms']}")

@@ -63,6 +63,7 @@ def test_dense_vectors_match_the_shared_embedder():
         (SearchRequest(query="   \t\n "), "no words"),
         (SearchRequest(query="?!?! ... ;;"), "no words"),
         (SearchRequest(query="😀🎉🔥"), "no words"),
+        (SearchRequest(query="🔥" * 10_000), "no words"),  # cut to 500 characters first, then nothing left
         (SearchRequest(query="kettle", min_price=100, max_price=10), "above max_price"),
         (SearchRequest(query="kettle", max_price=0.01), "no item passes the filters"),
     ],
@@ -79,6 +80,27 @@ def test_long_query_and_unknown_category_are_best_effort(search):
     unknown = search.search(SearchRequest(query="backpack", category="spaceships"))
     assert unknown.hits and any("unknown category 'spaceships'" in n for n in unknown.notes)
     assert unknown.hits[0].name == "Backpack"
+
+
+def test_unknown_brand_is_best_effort(search):
+    resp = search.search(SearchRequest(query="backpack", brand="Nonexistent Brand Co"))
+    assert resp.hits and any("unknown brand" in n for n in resp.notes)
+
+
+def test_a_reranker_reorders_the_fused_candidates(search):
+    from retrieval.search.rerank import FEATURES, RerankModel
+
+    cheapest_first = RerankModel(features=FEATURES, mean=[0.0] * len(FEATURES), scale=[1.0] * len(FEATURES),
+                                 weights=[-1.0 if f == "price_fit" else 0.0 for f in FEATURES])  # fmt: skip
+    plain = search.search(SearchRequest(query="kettle under 200", k=10))
+    search.reranker = cheapest_first
+    try:
+        reranked = search.search(SearchRequest(query="kettle under 200", k=10))
+    finally:
+        search.reranker = None
+    prices = [h.price for h in reranked.hits]
+    assert prices == sorted(prices) and prices != [h.price for h in plain.hits]
+    assert all("fusion" in h.score_parts for h in reranked.hits)
 
 
 def test_filters_alone_rank_by_quality(search):

@@ -77,7 +77,8 @@ def test_eval_command_on_every_dataset_format(tmp_path):
     result = runner.invoke(app, ["eval", "search", "--dataset", "wands", "--path", str(FIXTURES / "wands"), "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert out["rows"]["all"]["queries"] == 4 and {"bm25", "dense", "aisle"} <= out["rows"]["all"].keys()
+    assert out["rows"]["all"]["queries"] == 4
+    assert {"bm25", "dense", "bm25_parsed", "dense_parsed", "fusion", "aisle"} <= out["rows"]["all"].keys()
     assert out["rows"]["all"]["aisle"]["ndcg@10"] > 0.8
     _write_esci(tmp_path)
     esci = json.loads(runner.invoke(app, ["eval", "search", "--dataset", "esci", "--path", str(tmp_path), "--json"]).stdout)
@@ -85,10 +86,16 @@ def test_eval_command_on_every_dataset_format(tmp_path):
     assert runner.invoke(app, ["store", "init"]).exit_code == 0
     line = {"query": "蓝色纯棉T恤 M码", "lang": "zh", "relevant": {"9612497925": 2, "8349118980": 1}}
     (tmp_path / "mine.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
-    mine = runner.invoke(app, ["eval", "search", "--path", str(tmp_path / "mine.jsonl"), "--json"])
+    from retrieval.search.rerank import FEATURES, RerankModel
+
+    model = RerankModel(features=FEATURES, mean=[0.0] * 8, scale=[1.0] * 8, weights=[1.0] + [0.0] * 7)  # = fusion order
+    model.save(tmp_path / "reranker.json")
+    mine = runner.invoke(app, ["eval", "search", "--path", str(tmp_path / "mine.jsonl"), "--reranker",
+                               str(tmp_path / "reranker.json"), "--json"])  # fmt: skip
     assert mine.exit_code == 0, mine.output
     rows = json.loads(mine.stdout)["rows"]
     assert rows["lang:zh"]["aisle"]["mrr"] == 1.0 and rows["lang:zh"]["bm25"]["ndcg@10"] == 0.0
+    assert rows["lang:zh"]["aisle_rerank"] == rows["lang:zh"]["aisle"]
 
 
 def test_eval_command_rejects_bad_input(tmp_path):
@@ -96,6 +103,8 @@ def test_eval_command_rejects_bad_input(tmp_path):
     assert no_store.exit_code == 1 and "aisle store init" in no_store.output
     assert runner.invoke(app, ["eval", "search", "--dataset", "wands", "--json"]).exit_code == 1
     assert runner.invoke(app, ["eval", "search", "--dataset", "nope", "--json"]).exit_code == 1
+    missing = runner.invoke(app, ["eval", "search", "--reranker", str(tmp_path / "none.json"), "--json"])
+    assert missing.exit_code == 1 and "--reranker" in missing.output
     (tmp_path / "bad.jsonl").write_text("{not json\n")
     result = runner.invoke(app, ["eval", "search", "--path", str(tmp_path / "bad.jsonl")])
     assert result.exit_code == 1 and "bad.jsonl:1" in result.output
