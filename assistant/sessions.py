@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import update
 
 from assistant.state import DialogueState
-from retrieval.store import Store
+from retrieval.store import Store, retry_when_busy
 from retrieval.store import tables as t
 
 
@@ -30,6 +30,7 @@ class SessionStore:
         self.store = store
         self.ttl = ttl
 
+    @retry_when_busy
     def create(self, user_id: str | None = None) -> DialogueState:
         state = DialogueState(session_id=secrets.token_urlsafe(16), user_id=user_id)
         with self.store.session() as s:
@@ -46,6 +47,7 @@ class SessionStore:
                 raise SessionNotFound(session_id)
             return DialogueState.model_validate(row.state), row.version
 
+    @retry_when_busy
     def save(self, state: DialogueState, version: int) -> int:
         with self.store.session() as s:
             done = s.execute(
@@ -62,6 +64,7 @@ class SessionStore:
                 raise SessionConflict(state.session_id)
         return version + 1
 
+    @retry_when_busy
     def delete(self, session_id: str) -> None:
         with self.store.session() as s:
             row = s.get(t.ChatSessionRow, session_id)

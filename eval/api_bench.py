@@ -39,26 +39,43 @@ def _pct(values: list[float], q: float) -> float:
 
 
 class Server:
-    """`aisle serve` in a subprocess, with its own data dir (models shared with the user's, read-only use)."""
+    """`aisle serve` in a subprocess, with its own data dir (models shared with the user's, read-only use).
 
-    def __init__(self, backend: str | None, log_path: Path) -> None:
+    `env` adds settings (e.g. AISLE_CHROMA_URL); `data_dir` keeps the data in a given folder
+    (kept after stop, and reused by `start()` after `kill()`, as a restart after a crash)."""
+
+    def __init__(self, backend: str | None, log_path: Path, env: dict[str, str] | None = None,
+                 data_dir: Path | None = None, log_level: str = "warning") -> None:  # fmt: skip
         from retrieval.config import get_settings
 
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.tmp = Path(tempfile.mkdtemp(prefix="aisle-bench-api-"))
+        self._own_dir = data_dir is None
+        self.tmp = data_dir or Path(tempfile.mkdtemp(prefix="aisle-bench-api-"))
+        self.tmp.mkdir(parents=True, exist_ok=True)
         models = get_settings().models_dir
-        if models.is_dir():  # reuse assembled/trained models instead of rebuilding them per run
+        if models.is_dir() and not (self.tmp / "models").exists():  # reuse assembled/trained models instead of rebuilding them per run
             (self.tmp / "models").symlink_to(models, target_is_directory=True)
-        env = {**os.environ, "AISLE_DATA_DIR": str(self.tmp), "AISLE_PORT": str(self.port), "AISLE_HOST": "127.0.0.1"}
-        env.pop("AISLE_DATABASE_URL", None)
+        self.env = {**os.environ, "AISLE_DATA_DIR": str(self.tmp), "AISLE_PORT": str(self.port), "AISLE_HOST": "127.0.0.1"}
+        for name in ("AISLE_DATABASE_URL", "AISLE_CHROMA_URL", "AISLE_RANKER_URL"):  # its own store and index
+            self.env.pop(name, None)
         if backend:
-            env["AISLE_LLM_BACKEND"] = backend
+            self.env["AISLE_LLM_BACKEND"] = backend
         else:
-            env.pop("AISLE_LLM_BACKEND", None)
+            self.env.pop("AISLE_LLM_BACKEND", None)
+        self.env.update(env or {})
+        self.log_level = log_level
         self.log = open(log_path, "wb")
-        cmd = [sys.executable, "-m", "ui.cli", "serve", "--log-level", "warning"]
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.start()
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "ui.cli", "serve", "--log-level", self.log_level]
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, no flushing; what a power cut or the OOM killer does."""
+        self.proc.kill()
+        self.proc.wait(30)
 
     def wait_ready(self, timeout: float) -> float:
         import httpx
@@ -88,8 +105,10 @@ class Server:
             self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait(15)
         self.log.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self._own_dir:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 async def _turn(client, session_id: str, message: str) -> dict:

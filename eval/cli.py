@@ -17,6 +17,7 @@ from eval import (
     recsys_eval,
     search_bench,
     search_eval,
+    search_rerank,
     search_sets,
 )
 from eval.reliability import cli as reliability_cli
@@ -26,6 +27,7 @@ bench_app = typer.Typer(help="Measure speed: latency and throughput benchmarks."
 
 eval_app.command("search")(search_eval.main)
 eval_app.command("search-sets")(search_sets.main)
+eval_app.command("search-rerank")(search_rerank.main)
 eval_app.command("intents")(intents_eval.main)
 eval_app.command("recsys")(recsys_eval.main)
 eval_app.command("dialogues")(dialogues_eval.main)

@@ -16,6 +16,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb's telemetry
+# Torch's OpenMP threads spin while waiting; on a small shared CPU two spinning threads stall each
+# other (training measured 2.5x faster with PASSIVE, docs/recsys.md). Only read before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _default_data_dir() -> Path:
@@ -61,6 +64,14 @@ class Settings(BaseSettings):
     allowed_origins: str = Field(
         default="", description="Comma-separated origins (e.g. https://shop.example) whose pages may use the API and widget."
     )
+    # Abuse limits (ui/limits.py). Defaults leave room for `aisle bench api` and the load test
+    # (50 shoppers on one address); raise them, or set 0 to switch one off, behind a proxy that limits already.
+    rate_per_ip: str = Field(default="6000/minute", description="API requests per client address, e.g. 6000/minute; 0 = no limit.")
+    rate_per_session: str = Field(default="60/minute", description="API requests per conversation, e.g. 60/minute; 0 = no limit.")
+    max_body_bytes: int = Field(default=64 * 1024, ge=0, description="Largest request body in bytes (413 above it); 0 = no limit.")
+    # Faults: how long to wait before calling a part unavailable, and how often to look for it again.
+    db_busy_timeout_s: float = Field(default=5.0, ge=0, description="SQLite: seconds a write waits for another writer's lock.")
+    chroma_retry_s: float = Field(default=30.0, gt=0, description="Seconds between attempts to reach an unavailable Chroma index.")
 
     @property
     def origins(self) -> list[str]:

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
-from collections.abc import Iterator
-from typing import Annotated, Any
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -31,6 +33,7 @@ from ui.schemas import (
 )
 from ui.service import ChatService
 
+T = TypeVar("T")
 SESSION_HEADER = "X-Aisle-Session"
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "Unknown or expired session"}}
 
@@ -49,6 +52,43 @@ SessionId = Annotated[str, Query(min_length=1, max_length=64, description="The A
 
 def _sse(event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+async def _on_own_thread(events: Iterator[T]) -> AsyncIterator[T]:
+    """A turn's events, produced on a thread of its own. Starlette would resume a sync generator on
+    any thread of its shared pool, one item at a time; a turn waiting for the one local model holds
+    its lock between items, so 40 turns queued behind it took every pool thread and the turn
+    holding the lock could never be resumed (the load test found this: the server hung). Here the
+    holder runs on, and the pool stays free for health checks and other requests."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+    done = object()
+
+    def put(item) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the loop is gone (server shutting down): nobody is listening
+            pass
+
+    def produce() -> None:
+        try:
+            for event in events:
+                put(event)
+        except BaseException as exc:  # re-raised in the response, as before
+            put(_Failed(exc))
+        finally:
+            put(done)
+
+    threading.Thread(target=produce, daemon=True, name="aisle-turn").start()
+    while (item := await queue.get()) is not done:
+        if isinstance(item, _Failed):
+            raise item.exc
+        yield item
 
 
 # -- sessions ----------------------------------------------------------------------------------
@@ -102,8 +142,8 @@ def chat(body: ChatRequest, svc: Service):
         cards = [c for e in collected if e.kind == "cards" for c in e.cards]
         return ChatResponse(session_id=body.session_id, text=text, cards=cards, events=collected)
 
-    def stream() -> Iterator[str]:
-        for event in events:
+    async def stream() -> AsyncIterator[str]:
+        async for event in _on_own_thread(events):
             yield _sse(event.kind, event.model_dump_json())
         yield _sse("done", json.dumps({"session_id": body.session_id}))
 
@@ -200,9 +240,9 @@ def chat_completions(
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
-    def stream() -> Iterator[str]:
+    async def stream() -> AsyncIterator[str]:
         yield chunk({"role": "assistant", "content": ""})
-        for event in events:
+        async for event in _on_own_thread(events):
             if event.kind in ("text", "handoff") and event.text:
                 yield chunk({"content": event.text})
         yield chunk({}, "stop")

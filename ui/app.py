@@ -9,11 +9,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from recsys import UnknownUserError
 from ui.api import SESSION_HEADER, api, health, openai
+from ui.limits import AbuseLimits
 from ui.service import ChatService, NotSignedIn, SessionConflict, SessionNotFound, UnknownUser
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ def create_app(service: ChatService | None = None, allowed_origins: list[str] | 
     app.include_router(api)
     app.include_router(openai)
     _add_errors(app)
+    app.add_middleware(AbuseLimits, **_limits())  # before the origin policy, so refusals still carry CORS headers
     _add_origin_policy(app, origins)
 
     @app.get("/widget.js", include_in_schema=False)
@@ -84,6 +88,35 @@ def _add_errors(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, handler(401))
     app.add_exception_handler(SessionConflict, handler(409))
     app.add_exception_handler(UnknownUserError, handler(404))
+
+    async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is locked past its busy timeout or unreachable: a client may retry, so say when.
+        log.warning("store unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return JSONResponse({"detail": "the store is busy or unavailable; please try again in a few seconds"},
+                            status_code=503, headers={"Retry-After": "5"})  # fmt: skip
+
+    app.add_exception_handler(OperationalError, store_unavailable)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
+
+def _printable(value: object) -> object:
+    """A string any JSON encoder takes: lone surrogates (from "\\ud800" escapes) become escapes."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(value, str) else value
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming what is wrong, without echoing the input: FastAPI's default handler echoed it and
+    failed with a 500 on NaN or a lone surrogate (and sent back whatever a client sent)."""
+    errors = [{"type": e.get("type"), "loc": [_printable(p) for p in e.get("loc", ())], "msg": _printable(e.get("msg", ""))}
+              for e in exc.errors()]  # fmt: skip
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _limits() -> dict:
+    from retrieval.config import get_settings
+
+    s = get_settings()
+    return {"per_ip": s.rate_per_ip, "per_session": s.rate_per_session, "max_body_bytes": s.max_body_bytes}
 
 
 def _add_origin_policy(app: FastAPI, origins: list[str]) -> None:

@@ -107,15 +107,24 @@ class ErrorBody(BaseModel):
 # -- OpenAI-compatible chat completions ------------------------------------------------------------
 
 
+class ContentPart(BaseModel):
+    """One part of a message's content; only text parts are read (a non-string text is a 422, not a 500)."""
+
+    model_config = ConfigDict(extra="allow")  # image_url, …: ignored
+
+    type: str
+    text: str | None = None
+
+
 class OpenAIMessage(BaseModel):
     model_config = ConfigDict(extra="allow")  # clients send name, tool_calls, …: ignored
 
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict] | None = None
+    content: str | list[ContentPart] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):  # content parts: keep the text ones
-            return "".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+            return "".join(p.text or "" for p in self.content if p.type == "text")
         return self.content or ""
 
 

@@ -17,8 +17,11 @@ def serve(
     import uvicorn
 
     from retrieval.config import get_settings
+    from ui.logs import uvicorn_log_config
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Aisle: preparing the store and the app; then open http://{host}:{port}/  (API docs: /docs)")
-    uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level)
+    # Logs go through a filter that removes e-mails, addresses, payment ids… (ui/logs.py).
+    uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
+                log_config=uvicorn_log_config(log_level))

@@ -10,6 +10,8 @@ import logging
 import threading
 from collections.abc import Iterator
 
+from sqlalchemy.exc import OperationalError
+
 from assistant.agent import Assistant
 from assistant.sessions import SessionConflict, SessionNotFound, SessionStore
 from assistant.state import AssistantEvent, DialogueState
@@ -61,6 +63,8 @@ class ChatService:
         def change(state: DialogueState) -> None:
             if state.user_id != user_id:  # another customer: their open task must not carry over
                 state.frame, state.pending = None, None
+                if state.user_id is not None:  # nor the previous customer's messages (their orders, address…)
+                    state.history, state.last_items = [], []
             state.user_id = user_id
 
         return self.info(self._update(session_id, change))
@@ -68,6 +72,7 @@ class ChatService:
     def sign_out(self, session_id: str) -> SessionInfo:
         def change(state: DialogueState) -> None:
             state.user_id, state.frame, state.pending = None, None, None
+            state.history, state.last_items = [], []  # the next person on this device must not read them
 
         return self.info(self._update(session_id, change))
 
@@ -116,6 +121,7 @@ class ChatService:
         return self._turn(state, version, message)
 
     def _turn(self, state: DialogueState, version: int, message: str) -> Iterator[AssistantEvent]:
+        log.debug("session %s says %r", state.session_id, message[:200])  # `aisle serve` redacts personal data
         try:
             yield from self.assistant.respond(state, message)
         except Exception as exc:  # the shopper gets a message; the log gets the traceback
@@ -128,6 +134,9 @@ class ChatService:
             yield AssistantEvent(
                 kind="text", text="\n(This conversation was changed in another window at the same time; that reply was not saved.)\n"
             )
+        except OperationalError:  # the store is locked or down (already retried): the reply stands, unsaved
+            log.warning("session %s not saved: the store is unavailable", state.session_id)
+            yield AssistantEvent(kind="text", text="\n(The store is busy, so this turn was not saved; please say it again in a minute.)\n")
 
     def reply(self, session_id: str, message: str) -> tuple[str, list[AssistantEvent]]:
         events = list(self.chat(session_id, message))

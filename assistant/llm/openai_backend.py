@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from assistant.llm.base import (
     LLM,
@@ -22,6 +23,26 @@ from assistant.llm.base import (
     LLMUnavailable,
     check_messages,
     with_json_instruction,
+)
+
+
+# A server restarting or briefly overloaded refuses connections or answers 502/503/504: try again
+# a few times, quickly. A server that accepted the request but stalls is not retried: the read
+# timeout (AISLE_LLM_TIMEOUT_S) already waited once, and the shopper gets the no-model reply.
+RETRY_STATUS = (502, 503, 504)
+
+
+class _Retryable(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+_retry_connect = retry(
+    retry=retry_if_exception_type((httpx.ConnectError, httpx.ConnectTimeout, _Retryable)),
+    stop=stop_after_attempt(3),
+    wait=wait_exponential(multiplier=0.2, max=2.0),
+    reraise=True,
 )
 
 
@@ -43,7 +64,7 @@ class OpenAICompatibleLLM(LLM):
 
     def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
         try:
-            return self._client.request(method, path, **kwargs)
+            return _retry_connect(self._client.request)(method, path, **kwargs)
         except httpx.TimeoutException as exc:
             raise LLMUnavailable(f"LLM server {self.base_url} timed out ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
@@ -100,7 +121,10 @@ class OpenAICompatibleLLM(LLM):
             "POST", "/chat/completions", json=self._payload(messages, config, constrain)
         )
         try:
-            response = self._client.send(request, stream=True)
+            try:
+                response = _retry_connect(self._send)(request)
+            except _Retryable as exc:  # still 502/503/504 after the retries
+                raise LLMUnavailable(f"LLM server {self.base_url} answered HTTP {exc.response.status_code}") from exc
             try:
                 if response.status_code in (400, 422) and constrain and config.json_schema is not None:
                     # Some servers know no `response_format`: say the schema in the prompt instead.
@@ -142,6 +166,13 @@ class OpenAICompatibleLLM(LLM):
             ttft_s=(first or end) - start,
             total_s=end - start,
         )
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        response = self._client.send(request, stream=True)
+        if response.status_code in RETRY_STATUS:
+            response.close()
+            raise _Retryable(response)
+        return response
 
     def close(self) -> None:
         self._client.close()

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 
 from assistant.orders import OrderService, PolicyError
 from assistant.tools import account, catalog, orders
@@ -33,12 +34,13 @@ from assistant.tools.args import (
     ReturnArgs,
     SwapItemsArgs,
 )
-from assistant.tools.base import Tool, ToolError, ToolResult
+from assistant.tools.base import StoreUnavailable, Tool, ToolError, ToolResult
 from assistant.tools.context import ToolContext
+from retrieval.store import retry_when_busy
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TOOLS", "PendingAction", "Tool", "ToolContext", "ToolError", "ToolResult", "ToolRunner", "is_affirmative"]
+__all__ = ["TOOLS", "PendingAction", "StoreUnavailable", "Tool", "ToolContext", "ToolError", "ToolResult", "ToolRunner", "is_affirmative"]
 
 
 def _search_args():
@@ -181,6 +183,8 @@ class ToolRunner:
             return ToolResult(tool=name, ok=True, data=tool.run(self.ctx, args))
         except (ToolError, PolicyError) as exc:
             return ToolResult(tool=name, ok=False, message=str(exc))
+        except OperationalError as exc:
+            raise _unavailable(name, exc) from exc
 
     def propose(self, name: str, arguments: dict, description: str) -> PendingAction:
         """Check a write call now, by running it and rolling it back, so an action the policy forbids
@@ -194,6 +198,8 @@ class ToolRunner:
             tool.run(rehearsal, args)
         except PolicyError as exc:
             raise ToolError(str(exc)) from exc
+        except OperationalError as exc:
+            raise _unavailable(name, exc) from exc
         visible = args.model_dump(mode="json", exclude=set(tool.session_fields))
         return PendingAction(tool=name, arguments=visible, description=description)
 
@@ -203,11 +209,20 @@ class ToolRunner:
             return None
         try:
             tool, args = self._check(pending.tool, pending.arguments)
-            result = ToolResult(tool=pending.tool, ok=True, data=tool.run(self.ctx, args))
+            # A write is one transaction: after a transient lock it can simply run again.
+            result = ToolResult(tool=pending.tool, ok=True, data=retry_when_busy(tool.run)(self.ctx, args))
             log.info("executed %s after confirmation", pending.tool)
             return result
         except (ToolError, PolicyError) as exc:
             return ToolResult(tool=pending.tool, ok=False, message=str(exc))
+        except OperationalError as exc:
+            raise _unavailable(pending.tool, exc) from exc
+
+
+def _unavailable(tool: str, exc: OperationalError) -> StoreUnavailable:
+    # Only the error's kind is logged: its text can hold the statement's parameters (personal data).
+    log.warning("%s: store unavailable (%s)", tool, str(exc.orig).split("\n")[0][:80])
+    return StoreUnavailable(tool)
 
 
 def as_langchain_tools(runner: ToolRunner) -> list:

@@ -20,6 +20,11 @@ class ToolError(Exception):
     """A tool could not do what was asked; the message is safe to show to the shopper."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The store database is locked past its busy timeout or unreachable: nothing was changed;
+    the shopper may try again. The agent answers with replies.yaml's `store_unavailable`."""
+
+
 class ToolResult(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 

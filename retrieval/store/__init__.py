@@ -1,6 +1,6 @@
 """The store: Aisle's own schema for a shop's catalog, customers, orders and events, in SQL."""
 
-from retrieval.store.db import Store, StoreDataError, StoreSchemaError
+from retrieval.store.db import Store, StoreDataError, StoreSchemaError, is_store_busy, retry_when_busy
 from retrieval.store.schema import (
     Address,
     EventKind,
@@ -30,4 +30,6 @@ __all__ = [
     "StoreSchemaError",
     "UserRecord",
     "VariantRecord",
+    "is_store_busy",
+    "retry_when_busy",
 ]

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from retrieval.store import tables as t
 from retrieval.store.schema import (
@@ -22,11 +24,27 @@ from retrieval.store.schema import (
 )
 from retrieval.store.seed import ORDER_ACTION_FIELDS, DEMO_DATA_DIR, StoreDataError, load_store_data, write_store_data
 
-__all__ = ["Store", "StoreDataError", "StoreSchemaError"]
+__all__ = ["Store", "StoreDataError", "StoreSchemaError", "is_store_busy", "retry_when_busy"]
 
 
 class StoreSchemaError(RuntimeError):
     """The database was made by a different version of Aisle's schema."""
+
+
+def is_store_busy(exc: BaseException) -> bool:
+    """A transient "database is locked/busy": the whole transaction may be tried again."""
+    return isinstance(exc, OperationalError) and any(w in str(exc.orig).lower() for w in ("locked", "busy"))
+
+
+# The busy timeout already waits for a writer's lock, but SQLite gives up at once when a read
+# transaction cannot become a write one (another connection wrote meanwhile): only running the
+# whole transaction again helps. Bounded: a lock held for long is an outage, reported as such.
+retry_when_busy = retry(
+    retry=retry_if_exception(is_store_busy),
+    stop=stop_after_attempt(3),
+    wait=wait_exponential(multiplier=0.05, max=0.5),
+    reraise=True,
+)
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -42,6 +60,9 @@ def make_engine(url: str) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
+        from retrieval.config import get_settings
+
+        busy_ms = get_settings().db_busy_timeout_s * 1000  # how long a write waits for another writer
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -49,7 +70,7 @@ def make_engine(url: str) -> Engine:
             # WAL: readers never block the writer, and a killed process loses no committed write.
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             cur.close()
 
     return engine
@@ -225,6 +246,7 @@ class Store:
 
     # -- writes ------------------------------------------------------------------------------
 
+    @retry_when_busy
     def add_event(self, record: EventRecord) -> EventRecord:
         with self.session() as s:
             row = t.Event(**record.model_dump(exclude={"event_id", "ts"}, mode="json"), ts=record.ts or t.utcnow())

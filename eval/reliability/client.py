@@ -1,0 +1,90 @@
+"""What the server-based reliability categories share: a chat turn over real HTTP (server-sent
+events collected into one result) and what counts as a broken reply."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+# What ChatService says when a turn raised: the shopper saw an apology instead of an answer.
+CRASH_MARKER = "something went wrong on our side"
+
+
+@dataclass
+class Turn:
+    status: int
+    text: str = ""
+    done: bool = False
+    latency: float = float("nan")
+    first_text: float | None = None
+    tools: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Answered in full (200, `done` event) and not with the crash apology or a traceback."""
+        return self.status == 200 and self.done and not self.error and not broken(self.text)
+
+
+def broken(text: str) -> bool:
+    return CRASH_MARKER in text or "Traceback (most recent call last)" in text
+
+
+def _read_event(turn: Turn, event: str | None, data: str, start: float) -> None:
+    if event == "done":
+        turn.done = True
+        return
+    payload = json.loads(data)
+    if event in ("text", "handoff") and payload.get("text"):
+        turn.first_text = turn.first_text if turn.first_text is not None else time.perf_counter() - start
+        turn.text += payload["text"]
+    elif event == "tool":
+        turn.tools.append(payload.get("tool") or "")
+
+
+async def chat_async(client: httpx.AsyncClient, session_id: str, message: str) -> Turn:
+    start = time.perf_counter()
+    try:
+        async with client.stream("POST", "/api/chat", json={"session_id": session_id, "message": message}) as response:
+            turn = Turn(status=response.status_code)
+            if response.status_code != 200:
+                turn.error = (await response.aread()).decode("utf-8", "replace")[:200]
+            else:
+                event = None
+                async for line in response.aiter_lines():
+                    if line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: "):
+                        _read_event(turn, event, line[6:], start)
+    except httpx.HTTPError as exc:
+        turn = Turn(status=0, error=repr(exc))
+    turn.latency = time.perf_counter() - start
+    return turn
+
+
+def chat(client: httpx.Client, session_id: str, message: str) -> Turn:
+    start = time.perf_counter()
+    try:
+        with client.stream("POST", "/api/chat", json={"session_id": session_id, "message": message}) as response:
+            turn = Turn(status=response.status_code)
+            if response.status_code != 200:
+                turn.error = response.read().decode("utf-8", "replace")[:200]
+            else:
+                event = None
+                for line in response.iter_lines():
+                    if line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: "):
+                        _read_event(turn, event, line[6:], start)
+    except httpx.HTTPError as exc:
+        turn = Turn(status=0, error=repr(exc))
+    turn.latency = time.perf_counter() - start
+    return turn
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")

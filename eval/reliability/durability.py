@@ -1,0 +1,193 @@
+"""Durability: every write the server acknowledged survives a SIGKILL, whole.
+
+`aisle serve` (subprocess, temp data dir, fake LLM) gets a burst of state-changing requests at
+once: confirmed order cancellations through the chat (proposed first, then all the "yes" turns
+together), feedback events (POST /api/feedback) and new signed-in sessions (POST /api/sessions).
+When half of them have been acknowledged the server is killed with SIGKILL, then restarted on the
+same data dir. Checked:
+
+- every acknowledged write is there: the session exists (and is signed in as its customer), the
+  feedback event is stored, the cancelled order is `cancelled`;
+- every order touched, acknowledged or cut off mid-flight, is all or nothing: `cancelled` with a
+  refund for each payment, or still `pending` with no refund;
+- `PRAGMA integrity_check` is ok and `PRAGMA foreign_key_check` finds nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eval.reliability.base import CategoryResult, Options
+from eval.reliability.client import chat, chat_async
+
+
+@dataclass
+class Acks:
+    cancelled: list[str] = field(default_factory=list)  # order ids
+    feedback: list[tuple[str, str]] = field(default_factory=list)  # (session id, item id)
+    sessions: list[tuple[str, str]] = field(default_factory=list)  # (session id, user id)
+    touched: list[str] = field(default_factory=list)  # orders whose "yes" was sent
+    sent: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.cancelled) + len(self.feedback) + len(self.sessions)
+
+
+def run(options: Options) -> CategoryResult:
+    from eval.api_bench import Server
+
+    cancellations, feedback, sessions = (6, 20, 20) if options.quick else (20, 100, 100)
+    result = CategoryResult(category="durability", tried=0, failures=0)
+    data_dir = Path(tempfile.mkdtemp(prefix="aisle-reliability-durability-"))
+    log_path = Path(tempfile.gettempdir()) / "aisle-reliability-durability.log"
+    server = Server("fake", log_path, data_dir=data_dir)
+    try:
+        server.wait_ready(900)
+        acks = crash_during_burst(server, cancellations, feedback, sessions, result)
+        server.start()
+        server.wait_ready(900)
+        verify(server.url, data_dir / "aisle.db", acks, result)
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    result.notes.append(f"{cancellations} cancellations, {feedback} feedback events, {sessions} sessions sent at once; "
+                        f"SIGKILL after half were acknowledged; server log: {log_path}")  # fmt: skip
+    return result
+
+
+def pending_orders(db: Path, n: int) -> list[tuple[str, str]]:
+    """(user id, order id) of pending orders, one per customer."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT user_id, order_id FROM orders WHERE status = 'pending' ORDER BY order_id").fetchall()
+    seen, out = set(), []
+    for user_id, order_id in rows:
+        if user_id not in seen:
+            seen.add(user_id)
+            out.append((user_id, order_id))
+    return out[:n]
+
+
+def crash_during_burst(server, cancellations: int, feedback: int, sessions: int, result: CategoryResult) -> Acks:
+    """Prepare the cancellations, send every write at once, SIGKILL the server half way."""
+    import httpx
+
+    db = server.tmp / "aisle.db"
+    targets = pending_orders(db, cancellations)
+    with sqlite3.connect(db) as conn:
+        users = [r[0] for r in conn.execute("SELECT user_id FROM users ORDER BY user_id LIMIT ?", (sessions,))]
+        items = [r[0] for r in conn.execute("SELECT item_id FROM variants ORDER BY item_id LIMIT ?", (feedback,))]
+    proposals = []
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        for user_id, order_id in targets:
+            sid = client.post("/api/sessions", json={"sign_in": {"user_id": user_id}}).json()["session_id"]
+            turn = chat(client, sid, f"I want to cancel order {order_id} because I ordered it by mistake")
+            result.tried += 1
+            if not turn.ok or "confirm" not in turn.text.lower():
+                result.fail(f"no cancellation proposal for {order_id}: {turn.text[:120]!r}")
+                continue
+            proposals.append((sid, order_id))
+        feedback_session = client.post("/api/sessions").json()["session_id"]
+    acks = Acks()
+    total = len(proposals) + len(items) + len(users)
+    asyncio.run(_burst(server, proposals, feedback_session, items, users, acks, total))
+    result.figures.update({"writes_sent": acks.sent, "acknowledged_before_kill": acks.count, "writes_planned": total})
+    return acks
+
+
+async def _burst(server, proposals, feedback_session, items, users, acks: Acks, total: int) -> None:
+    import httpx
+
+    killed = asyncio.Event()
+
+    async def cancel(client, sid: str, order_id: str) -> None:
+        acks.touched.append(order_id)
+        acks.sent += 1
+        turn = await chat_async(client, sid, "yes")
+        if turn.ok and "cancelled" in turn.text and not killed.is_set():
+            acks.cancelled.append(order_id)
+
+    async def like(client, item_id: str) -> None:
+        acks.sent += 1
+        try:
+            r = await client.post("/api/feedback", json={"session_id": feedback_session, "kind": "like", "item_id": item_id})
+        except httpx.HTTPError:
+            return
+        if r.status_code == 200 and r.json().get("recorded") and not killed.is_set():
+            acks.feedback.append((feedback_session, item_id))
+
+    async def new_session(client, user_id: str) -> None:
+        acks.sent += 1
+        try:
+            r = await client.post("/api/sessions", json={"sign_in": {"user_id": user_id}})
+        except httpx.HTTPError:
+            return
+        if r.status_code == 201 and not killed.is_set():
+            acks.sessions.append((r.json()["session_id"], user_id))
+
+    planned = [(kind, n) for kind, n in (("cancelled", len(proposals)), ("feedback", len(items)), ("sessions", len(users))) if n]
+
+    async def killer() -> None:
+        # Half of all writes acknowledged, at least one of each kind (so each kind's check has work).
+        while acks.count < total // 2 or not all(getattr(acks, kind) for kind, _ in planned):
+            if acks.sent >= total and acks.count >= total:
+                break
+            await asyncio.sleep(0.005)
+        killed.set()  # acknowledgements arriving from now on are not counted: the kill races them
+        server.kill()
+
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+        jobs = [cancel(client, sid, oid) for sid, oid in proposals]
+        jobs += [like(client, i) for i in items] + [new_session(client, u) for u in users]
+        # Interleave the kinds so the kill lands among all of them.
+        order = [j for trio in zip(jobs[: len(proposals)], jobs[len(proposals) : len(proposals) + len(items)],
+                                   jobs[len(proposals) + len(items) :]) for j in trio]  # fmt: skip
+        rest = [j for j in jobs if j not in order]
+        watcher = asyncio.create_task(killer())
+        await asyncio.gather(*order, *rest, return_exceptions=True)
+        if not killed.is_set():  # everything was acknowledged before half? (cannot happen) kill anyway
+            watcher.cancel()
+            killed.set()
+            server.kill()
+
+
+def verify(url: str, db: Path, acks: Acks, result: CategoryResult) -> None:
+    """After the restart: every acknowledged write present, touched orders whole, database sound."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for sid, user_id in acks.sessions:
+            result.tried += 1
+            r = client.get(f"/api/sessions/{sid}")
+            if r.status_code != 200 or (r.json().get("user") or {}).get("user_id") != user_id:
+                result.fail(f"acknowledged session {sid} of {user_id} lost: HTTP {r.status_code}")
+    with sqlite3.connect(db) as conn:
+        events = set(conn.execute("SELECT session_id, item_id FROM events WHERE kind = 'like'").fetchall())
+        for sid, item_id in acks.feedback:
+            result.tried += 1
+            if (sid, item_id) not in events:
+                result.fail(f"acknowledged feedback on {item_id} lost")
+        for order_id in acks.touched:
+            result.tried += 1
+            status = conn.execute("SELECT status FROM orders WHERE order_id = ?", (order_id,)).fetchone()[0]
+            kinds = [r[0] for r in conn.execute("SELECT transaction_type FROM payments WHERE order_id = ?", (order_id,))]
+            payments, refunds = kinds.count("payment"), kinds.count("refund")
+            if order_id in acks.cancelled and status != "cancelled":
+                result.fail(f"acknowledged cancellation of {order_id} lost: status {status}")
+            elif status == "cancelled" and refunds != payments:
+                result.fail(f"{order_id} cancelled with {refunds} refunds for {payments} payments (half a write)")
+            elif status == "pending" and refunds:
+                result.fail(f"{order_id} still pending but has {refunds} refunds (half a write)")
+        result.tried += 1
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        broken_keys = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if integrity != "ok" or broken_keys:
+            result.fail(f"database damaged: integrity_check {integrity!r}, {len(broken_keys)} broken foreign keys")
+    result.figures["acknowledged_checked"] = acks.count
+    result.figures["in_flight_orders"] = len(set(acks.touched) - set(acks.cancelled))

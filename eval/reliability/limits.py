@@ -1,0 +1,120 @@
+"""Abuse limits: rate limits answer 429 with Retry-After, oversized bodies 413, never a 5xx; and
+the server's log keeps no personal data a shopper typed.
+
+`aisle serve` (subprocess, fake LLM, debug logging so every turn's message is logged) runs with
+low limits (AISLE_RATE_PER_SESSION, AISLE_RATE_PER_IP) to reach them quickly; the body limit is
+the default (AISLE_MAX_BODY_BYTES, 64 KB).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+from eval.reliability.base import CategoryResult, Options
+from eval.reliability.client import chat
+
+PER_SESSION, PER_IP = 8, 40  # per minute
+PERSONAL = {  # what the privacy turn says; none of it may reach the log
+    "email": "jane.doe.1987@example.com",
+    "street": "742 Evergreen Terrace",
+    "zip": "49007",
+    "payment": "credit_card_4421337",
+}
+
+
+def run(options: Options) -> CategoryResult:
+    import httpx
+
+    from eval.api_bench import Server
+
+    result = CategoryResult(category="limits", tried=0, failures=0)
+    log_path = Path(tempfile.gettempdir()) / "aisle-reliability-limits.log"
+    env = {"AISLE_RATE_PER_SESSION": f"{PER_SESSION}/minute", "AISLE_RATE_PER_IP": f"{PER_IP}/minute"}
+    server = Server("fake", log_path, env=env, log_level="debug")
+    try:
+        server.wait_ready(900)
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            _privacy(client, result)
+            _body_size(client, result)
+            _per_session(client, result)
+            _per_ip(client, result)
+    finally:
+        server.stop()
+    _log_is_clean(log_path, result)
+    result.notes.append(f"limits: {PER_SESSION}/minute per session, {PER_IP}/minute per address; server log: {log_path}")
+    return result
+
+
+def _expect(result: CategoryResult, case: str, response, status: int, header: str | None = None) -> None:
+    result.tried += 1
+    if response.status_code >= 500:
+        result.fail(f"{case}: HTTP {response.status_code} (a server error)")
+    elif response.status_code != status:
+        result.fail(f"{case}: HTTP {response.status_code}, expected {status}: {response.text[:100]!r}")
+    elif header and header not in response.headers:
+        result.fail(f"{case}: no {header} header")
+    elif status >= 400 and "detail" not in response.json():
+        result.fail(f"{case}: no JSON detail")
+
+
+def _privacy(client, result: CategoryResult) -> None:
+    sid = client.post("/api/sessions").json()["session_id"]
+    p = PERSONAL
+    for message in (f"my email is {p['email']}",
+                    f"ship my order to {p['street']}, Springfield, OR {p['zip']} and pay with {p['payment']}"):  # fmt: skip
+        turn = chat(client, sid, message)
+        result.tried += 1
+        if not turn.ok:
+            result.fail(f"privacy turn failed: HTTP {turn.status} {(turn.error or turn.text)[:100]!r}")
+    client.get("/api/users/demo", params={"n": 1, "contact": p["email"]})  # lands in the access log
+
+
+def _body_size(client, result: CategoryResult) -> None:
+    sid = client.post("/api/sessions").json()["session_id"]
+    big = {"session_id": sid, "message": "x" * 7000, "padding": "y" * 70_000}
+    _expect(result, "body over 64 KB", client.post("/api/chat", json=big), 413)
+
+    def chunks():  # no content-length: the limit must hold while reading
+        for _ in range(20):
+            yield b"z" * 8192
+
+    _expect(result, "chunked body over 64 KB", client.post("/api/chat", content=chunks(),
+                                                          headers={"content-type": "application/json"}), 413)  # fmt: skip
+    _expect(result, "message over 8000 characters", client.post("/api/chat", json={"session_id": sid, "message": "m" * 9000}), 422)
+
+
+def _per_session(client, result: CategoryResult) -> None:
+    sid = client.post("/api/sessions").json()["session_id"]
+    statuses = [client.get(f"/api/sessions/{sid}").status_code for _ in range(PER_SESSION)]
+    result.tried += 1
+    if any(s != 200 for s in statuses):
+        result.fail(f"per-session limit refused requests under the limit: {statuses}")
+    _expect(result, "per-session limit", client.get(f"/api/sessions/{sid}"), 429, "retry-after")
+    other = client.post("/api/sessions").json()["session_id"]
+    _expect(result, "another session is not limited", client.get(f"/api/sessions/{other}"), 200)
+
+
+def _per_ip(client, result: CategoryResult) -> None:
+    last = None
+    for _ in range(PER_IP + 1):
+        last = client.get("/api/users/demo", params={"n": 1})
+        if last.status_code != 200:
+            break
+    _expect(result, "per-address limit", last, 429, "retry-after")
+    result.tried += 1
+    if client.get("/healthz").status_code != 200:
+        result.fail("health checks must not be rate limited")
+
+
+def _log_is_clean(log_path: Path, result: CategoryResult) -> None:
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    for kind, value in PERSONAL.items():
+        result.tried += 1
+        forms = {value, quote(value), quote_plus(value), value.split("@")[0]}  # as typed, URL-encoded, the mailbox name
+        if found := [f for f in forms if f in text]:
+            result.fail(f"the log holds the {kind} as {found[0]!r}")
+    result.tried += 1
+    if "[email]" not in text or "[payment_method]" not in text:  # the turns were logged, and redacted
+        result.fail("the privacy turns are not in the debug log at all: the check saw nothing")
