@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.exc import OperationalError
 
 from assistant.slots import Slots, read_slots
 from assistant.state import AssistantEvent, DialogueState, ProductCard, SearchMemory, TaskFrame
-from assistant.tools import ToolContext, ToolError, ToolResult, ToolRunner
+from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,62 @@ REFINE_RE = re.compile(
     r"size |colou?r |show me (?:some|more|other)|something |more |便宜|有没有|要|换成|颜色|尺码|\d+元)",
     re.IGNORECASE,
 )
+PAYMENT_KINDS = (("gift_card", r"gift ?card|礼品卡|\bgc\b"), ("paypal", r"paypal"),
+                 ("credit_card", r"credit ?card|visa|mastercard|信用卡"))  # fmt: skip
+STATUS_ACTIONS = {"pending": {"cancel_order", "modify_order", "update_address"}, "delivered": {"return", "exchange"},
+                  "pending (item modified)": {"cancel_order", "update_address"}}  # fmt: skip
+# _ACTION_VERBS group → route, for a pending (False) or delivered (True) order
+ACTION_ROUTES = {False: {1: "return", 2: "modify_order", 3: "cancel_order"}, True: {1: "return", 2: "exchange", 3: "cancel_order"}}
+KEEP = "="  # a picked "variant" meaning: leave this item as it is
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 STATUS_WORDS = {"pending", "processed", "delivered", "cancelled"}
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, str]:
+    return json.loads((Path(__file__).parent / "data" / "aliases.json").read_text(encoding="utf-8"))["aliases"]
+
+
+@lru_cache(maxsize=2)
+def _cues(kind: str = "cues") -> list[tuple[re.Pattern, str]]:
+    data = json.loads((Path(__file__).parent / "data" / "cues.json").read_text(encoding="utf-8"))
+    return [(re.compile(pattern, re.IGNORECASE), route) for pattern, route in data[kind]]
+
+
+def _in_english(text: str) -> str:
+    """Chinese product and attribute words put into English with the search lexicon ("无线耳机" → "wireless earbuds")."""
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        return text
+    pattern, zh_en = _zh_lexicon()
+    return pattern.sub(lambda m: f" {zh_en[m.group(0)].lower()} ", text)
+
+
+@lru_cache(maxsize=1)
+def _zh_lexicon() -> tuple[re.Pattern, dict[str, str]]:
+    from retrieval.search.query import default_lexicon
+
+    zh_en = default_lexicon().zh_en
+    return re.compile("|".join(re.escape(k) for k in sorted(zh_en, key=len, reverse=True))), zh_en
+
+
+@lru_cache(maxsize=8)
+def _product_words(store: Store) -> re.Pattern:
+    """Names the catalog's products go by: full names and their head nouns ("boots" for Hiking
+    Boots), singular or plural, with or without hyphens."""
+    from sqlalchemy import select
+
+    from retrieval.store import tables as t
+
+    with store.session() as s:
+        names = {n.lower() for n in s.scalars(select(t.Product.name)).all() if n}
+    words = set()
+    for name in names:
+        words |= {name, name.replace("-", "")}
+        head = name.split()[-1]
+        if len(name.split()) > 1 and len(head) >= 4:
+            words.add(head)
+    words = sorted((w for w in words if len(w) >= 3), key=len, reverse=True)
+    return re.compile(rf"(?<![a-z0-9])(?:{'|'.join(map(re.escape, words))})(?:e?s)?(?![a-z0-9])")
 
 
 @lru_cache(maxsize=1)
@@ -147,9 +203,15 @@ class _Turn:
         state.lang = "zh" if re.search(r"[\u4e00-\u9fff]", message) else "en"
         state.remember("user", message)
         out: list[str] = []
-        for event in self._dispatch(message):
-            if event.kind in ("text", "handoff"):
-                out.append(event.text)
+        try:
+            for event in self._dispatch(message):
+                if event.kind in ("text", "handoff"):
+                    out.append(event.text)
+                yield event
+        except (StoreUnavailable, OperationalError):  # locked or down: nothing changed, the task stays open
+            log.warning("store unavailable during a turn in session %s", state.session_id)
+            event = self.say("store_unavailable")
+            out.append(event.text)
             yield event
         state.user_id = self.ctx.user_id
         state.remember("assistant", "".join(out).strip())
@@ -159,7 +221,11 @@ class _Turn:
         slots = read_slots(message)
         if state.pending is not None:
             pending, state.pending = state.pending, None
-            result = self.runner.confirm(pending, message)
+            try:
+                result = self.runner.confirm(pending, message)
+            except StoreUnavailable:
+                state.pending = pending  # a "yes" once the store is back still runs it
+                raise
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
@@ -168,8 +234,13 @@ class _Turn:
             yield self.say("not_confirmed")
             if re.fullmatch(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*", message.lower()):
                 return
+        elif state.frame is None and is_affirmative(message):
+            yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
+            return
         yield from self._identify(slots)
         route = self._route(message, slots)
+        if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
+            route = self._fit_route(route, message, slots.order_ids[0])
         if route in ORDER_ROUTES:
             # The task's details may come before identification, or across turns: keep all of it.
             frame = self._frame(route)
@@ -203,8 +274,15 @@ class _Turn:
             return "search"
         if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
             return "recommend"
+        for pattern, direct in _cues("direct"):
+            if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
+                return direct
         prediction = self.a.classifier.predict(message)
         route = prediction.route
+        if route in ("out_of_scope", "chit_chat") and parse_address(message):
+            return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
+        if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
+            route = self._shop_cue(message, slots) or route
         # An order task in progress keeps the turn for answers to its questions (an order id, a payment
         # method, items, a yes-less clarification); only a clear request for something else ends it.
         if state.frame is not None and self._answers_frame(message, slots):
@@ -216,6 +294,32 @@ class _Turn:
         if route == "chit_chat" and slots.references and state.last_items:
             return "product_question"
         return route
+
+    def _shop_cue(self, message: str, slots: Slots) -> str | None:
+        """The route a message's shop words point to (assistant/data/cues.json), when the classifier
+        missed them: long, task-like messages ("I want to change the luggage set in my order for a
+        coat") read as out of scope to a model trained on short queries."""
+        lowered = message.lower()
+        product = bool(_product_words(self.a.store).search(_in_english(lowered)))
+        if not (product or slots.order_ids or slots.item_ids or re.search(r"\border\b|订单", lowered)):
+            return None
+        found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
+        if found:  # the first action the message names: "modify the boots … PayPal for any refund"
+            return min(found)[1]
+        return "search" if product else None
+
+    def _fit_route(self, route: str, message: str, order_id: str) -> str:
+        """A message asking for several actions ("cancel my pending order and return the watch") that
+        names an order gets the action that order's status allows, if the message asks for it."""
+        order = self._order(order_id)
+        fits = STATUS_ACTIONS.get(order["status"], set()) if order else set()
+        if not fits or route in fits:
+            return route
+        asked = [ACTION_ROUTES[order["status"] == "delivered"][next(g for g in (1, 2, 3) if m.group(g))]
+                 for m in _ACTION_VERBS.finditer(message.lower())]  # fmt: skip
+        if re.search(r"\baddress\b|地址", message.lower()):
+            asked.append("update_address")
+        return next((r for r in asked if r in fits), route)
 
     def _answers_frame(self, message: str, slots: Slots) -> bool:
         """Whether the message looks like an answer to the open task's question."""
@@ -440,11 +544,12 @@ class _Turn:
             return
         orders = self._user_orders()
         candidates = [o for o in orders if allowed is None or o["status"] in allowed]
-        if len(candidates) > 1 and frame.text:
+        if frame.text:
             # "the water bottle and the desk lamp": the one order holding the items the shopper names
             named = [o for o in candidates if _match_items(o, frame.text, read_slots(frame.text), fallback=False)]
-            if len(named) == 1:
-                candidates = named
+            elsewhere = [o for o in orders if _match_items(o, frame.text, read_slots(frame.text), fallback=False)]
+            if len(named) == 1 or (not named and len(elsewhere) == 1):
+                candidates = named or elsewhere  # in an order of another status: the caller says what it allows
         if len(candidates) == 1:
             frame.order_id = candidates[0]["order_id"]
             return
@@ -490,6 +595,7 @@ class _Turn:
         result, event = self.tool("get_user_details", {})
         yield event
         yield self.say("payment_methods", methods=self._methods_text(result.data.get("payment_methods", [])))
+        self.state.frame = None  # answered: the next message is a new request, not this task's slot
 
     @staticmethod
     def _methods_text(methods: list[dict]) -> str:
@@ -522,7 +628,8 @@ class _Turn:
             yield self.say("ask_cancel_reason", order_id=frame.order_id)
             return
         order = self._order(frame.order_id)
-        if order is None:
+        if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
+            yield self.say("failed", message=f"I can't find order {frame.order_id} on your account.")
             return
         total = sum(p["amount"] for p in order["payment_history"] if p["transaction_type"] == "payment")
         description = (
@@ -579,6 +686,11 @@ class _Turn:
             route = "exchange" if order["status"] == "delivered" else "modify_order"
             frame.route, statuses = route, {order["status"]}
         if order["status"] not in statuses:
+            other = self._fit_route(route, frame.text or message, order["order_id"])
+            if other != route:  # "return it; if it cannot be returned, cancel it"
+                frame.route, frame.item_ids, frame.new_item_ids = other, [], []
+                yield from getattr(self, f"_on_{other}")(message, slots.model_copy(update={"order_ids": [order["order_id"]]}))
+                return
             self.state.frame = None
             verb = {"return": "returned", "exchange": "exchanged", "modify_order": "changed"}[route]
             yield self.say("failed", message=f"order {order['order_id']} is {order['status']}; only "
@@ -586,20 +698,51 @@ class _Turn:
             return
         text = frame.text or message
         if not frame.item_ids:
-            frame.item_ids = _match_items(order, text, read_slots(text))
+            own = _action_text(text, route)
+            # "return my current one": the clause names no item, the rest of the message does
+            # …and an order's only item is meant only if the shopper names no product at all
+            alone = not _product_words(self.a.store).search(text.lower())
+            frame.item_ids = _match_items(order, own, read_slots(own), fallback=False) or _match_items(
+                order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
+            )
         if not frame.item_ids:
             yield self.say("ask_items", order_id=order["order_id"], items=_items_text(order))
+            return
+        if _AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two
+            frame.item_ids = []
+            yield self.say("ask_which_item", order_id=order["order_id"], items=_items_text(order))
             return
         if route != "return" and len(frame.new_item_ids) < len(frame.item_ids):
             for item_id in frame.item_ids[len(frame.new_item_ids):]:
                 item = next(i for i in order["items"] if i["item_id"] == item_id)
                 chosen, choices = self._pick_variant(item, text)
+                if chosen is None and len(frame.item_ids) > 1 and _CONDITION.search(text.lower()):
+                    # "if there is no such keyboard, I'd rather only exchange the thermostat"
+                    only = re.search(r"\bonly (?:exchange|change|modify|swap|return|do|want|keep) (?:the |my )?([^.,;]+)", text.lower())
+                    rest = _match_items(order, only.group(1), read_slots(only.group(1)), fallback=False) if only else []
+                    if rest and item_id not in rest:
+                        frame.item_ids = [i for i in frame.item_ids if i != item_id]
+                        frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
+                        yield from self._item_task(route, message, slots, statuses)
+                        return
                 if chosen is None:
+                    other = _fallback_action(text, route, order["status"])
+                    if other:  # "…if it is not available, cancel the whole order"
+                        frame.route, frame.item_ids, frame.new_item_ids = other, [], []
+                        yield from getattr(self, f"_on_{other}")(message, slots.model_copy(update={"order_ids": [order["order_id"]]}))
+                        return
                     key = "no_new_option" if choices and _mentions_option(item, message, self.ctx) else "ask_new_option"
                     yield self.say(key, name=item["name"], current=", ".join(item["options"].values()),
                                    choices="; ".join(choices[:8]) or "none")  # fmt: skip
                     return
                 frame.new_item_ids.append(chosen)
+            if KEEP in frame.new_item_ids:
+                pairs = [(o, n) for o, n in zip(frame.item_ids, frame.new_item_ids) if n != KEEP]
+                frame.item_ids, frame.new_item_ids = [o for o, _ in pairs], [n for _, n in pairs]
+                if not pairs:
+                    self.state.frame = None
+                    yield self.say("failed", message="each item you named already is its cheapest available option, so there is nothing to change.")
+                    return
         if frame.payment_method_id is None:
             frame.payment_method_id = self._pick_payment(order, text, route)
         if frame.payment_method_id is None:
@@ -612,6 +755,14 @@ class _Turn:
                        "modify_order": "pay or receive the price difference"}[route]  # fmt: skip
             if self.state.lang == "zh":
                 purpose = {"return": "接收退款", "exchange": "支付或接收差价", "modify_order": "支付或接收差价"}[route]
+            kinds = {k for k, pattern in PAYMENT_KINDS if re.search(pattern, message.lower())}
+            missing = sorted(kinds - {m["source"] for m in methods})
+            if missing:  # they asked for a kind of method that cannot be used here: say so, not just ask again
+                kind = {"credit_card": "credit card", "gift_card": "gift card", "paypal": "PayPal account"}[missing[0]]
+                if self.state.lang == "zh":
+                    kind = {"credit_card": "信用卡", "gift_card": "礼品卡", "paypal": "PayPal"}[missing[0]]
+                yield self.say("payment_not_possible", kind=kind, purpose=purpose, methods=self._methods_text(methods))
+                return
             yield self.say("ask_payment", purpose=purpose, methods=self._methods_text(methods))
             return
         names = {i["item_id"]: f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]}
@@ -632,7 +783,7 @@ class _Turn:
         )
         money = f"you pay ${diff:.2f}" if diff > 0 else f"you get ${-diff:.2f} back" if diff < 0 else "no price difference"
         tool = "exchange_delivered_order_items" if route == "exchange" else "modify_pending_order_items"
-        once = " This can be done only once for this order, so make sure every item you want changed is listed."
+        once = " This can be done only once for this order, so make sure every item you want changed is listed"
         description = f"in order {order['order_id']}: {swaps}; {money} via {frame.payment_method_id}.{once}"
         args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "new_item_ids": frame.new_item_ids,
                 "payment_method_id": frame.payment_method_id}  # fmt: skip
@@ -645,10 +796,13 @@ class _Turn:
         differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
         'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
         product = self.a.store.product(item["product_id"])
-        lowered = message.lower()
+        lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), message.lower())
         current = {k: str(v).lower() for k, v in item["options"].items()}
         candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
         choices = [f"{', '.join(v.options.values())} ${v.price:.2f}" for v in candidates]
+        named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
+        if named_ids:  # "exchange my shoes to item ID 4107812777"
+            return named_ids[0], choices
 
         def named(v) -> int:
             return sum(
@@ -663,6 +817,8 @@ class _Turn:
         most = max((named(v) for v in candidates), default=0)
         pool = [v for v in candidates if named(v) == most]
         if re.search(r"cheapest|least expensive|lowest price|最便宜", lowered):
+            if pool and item["price"] <= min(v.price for v in pool):
+                return KEEP, choices  # it already is the cheapest: nothing to change
             return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
         if re.search(r"most expensive|priciest|highest price|最贵", lowered):
             return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
@@ -677,7 +833,16 @@ class _Turn:
                                 ranked.append((abs(step), -kept(v), v.price, v.item_id))
                 if ranked:
                     return min(ranked)[3], choices
+        superlative = re.search(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least)\s+([a-z]+)", lowered)
+        key = superlative and next((k for k in current if superlative.group(2) in k.split()), None)
+        if key and pool:  # "the maximum zoom": the extreme value of that option, other options kept
+            sign = -1 if superlative.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least") else 1
+            return max(pool, key=lambda v: (sign * _ordinal(v.options.get(key, 0)), kept(v), -v.price)).item_id, choices
         if most == 0:
+            if re.search(r"same (?:specs|specifications|options|item|model)|identical|new pair|replacement", lowered) and any(
+                v.item_id == item["item_id"] and v.available for v in product.variants
+            ):
+                return item["item_id"], choices  # a fresh one of the very same item (e.g. it arrived worn)
             return None, choices
         best = max(kept(v) for v in pool)
         top = [v for v in pool if kept(v) == best]
@@ -699,8 +864,7 @@ class _Turn:
         if original and (m := re.search(r"original|same (?:payment|card|method)|原支付|原来的|原路", lowered)):
             mentions.append((m.start(), original))
         four = re.search(r"\b(\d{4})\b", lowered)
-        for source, pattern in (("gift_card", r"gift ?card|礼品卡|\bgc\b"), ("paypal", r"paypal"),
-                                ("credit_card", r"credit ?card|visa|mastercard|信用卡")):  # fmt: skip
+        for source, pattern in PAYMENT_KINDS:
             if m := re.search(pattern, lowered):
                 matches = [i for i, pm in methods.items() if pm.source == source]
                 if four:
@@ -721,7 +885,8 @@ class _Turn:
             yield from asked
             return
         order = self._order(frame.order_id)
-        if order is None:
+        if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
+            yield self.say("failed", message=f"I can't find order {frame.order_id} on your account.")
             return
         method = self._pick_payment(order, message, "payment")
         if method is None:
@@ -740,7 +905,9 @@ class _Turn:
         if slots.order_ids:
             frame.order_id = slots.order_ids[0]
             order_address = True
-        address = parse_address(message)
+        if re.search(r"\border\b.{0,40}\bto\b|\border(?:'s)? address|订单.{0,6}地址", (frame.text or message).lower()):
+            order_address = True  # "change my laptop order to my NYC address"
+        address = parse_address(message) or self._address_pointed_to(frame.text or message)
         if address is None:
             yield self.say("ask_address")
             return
@@ -756,11 +923,25 @@ class _Turn:
         text = ", ".join(v for v in address.values() if v)
         yield from self._propose("update_default_address", address, f"set your default address to {text}")
 
+    def _address_pointed_to(self, message: str) -> dict | None:
+        """An address of one of the shopper's orders that the message points to instead of spelling
+        it out ("the Washington DC address in one of my orders", "to my NYC address", "where the
+        luggage set was sent"): named by city, state code, street or an item shipped there, and only
+        if exactly one address fits best. "…to my X address" phrases are read first."""
+        targets = re.finditer(r"\bto (?:my |the |our )?((?:(?!\bto\b).){0,40}?)\baddress", message, re.IGNORECASE)
+        orders = self._user_orders()
+        for text in [t.group(1) for t in targets] + [message]:
+            if found := _address_named(text, orders):
+                return found
+        return None
+
     # -- proposing and finishing write actions ----------------------------------------------
 
     def _propose(self, tool: str, arguments: dict, description: str) -> Iterator[AssistantEvent]:
         try:
             pending = self.runner.propose(tool, arguments, description)
+        except StoreUnavailable:
+            raise
         except Exception as exc:  # ToolError or PolicyError: the action is impossible as asked
             self.state.frame = None
             yield self.say("failed", message=str(exc))
@@ -821,12 +1002,15 @@ def _mentioned(value: str, lowered_message: str) -> bool:
     value = value.lower()
     if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
         return True
+    if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
+        return True  # "soft material" names softshell
     words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS]
     return len(words) < len(value.split()) + 1 and any(
         re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
     )
 
 
+_QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|style)\b")
 _GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours"}
 
 
@@ -842,26 +1026,130 @@ def _mentions_option(item: dict, message: str, ctx: ToolContext) -> bool:
     return any(_mentioned(val, lowered) for v in product.variants for val in v.options.values())
 
 
-def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True) -> list[str]:
-    """Which of the order's items the message names: by item id, by product name, or all of them."""
+def _names_item(item: dict, lowered: str) -> bool:
+    """Whether the text names the item's product: its name (spaces and hyphens optional, "book shelf",
+    "tshirt"), an alias (assistant/data/aliases.json), or the name's last word, singular or plural."""
+    name = item["name"].lower()
+    word = re.findall(r"[a-z]+", name)[-1]
+    stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
+    compact = re.sub(r"[\s-]", "", name)
+    aliases = [a for a, target in _aliases().items() if target == name]
+    return (
+        name in lowered
+        or (len(compact) >= 6 and compact in re.sub(r"[\s-]", "", lowered))
+        or any(re.search(rf"\b{re.escape(a)}s?\b", lowered) for a in aliases)
+        or bool(re.search(rf"\b(?:{stems})(?:e?s)?\b", lowered))
+    )
+
+
+_CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
+_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
+_EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b|\beverything\b"
+                         r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
+
+
+def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True) -> list[str]:
+    """Which of the order's items the message names: by item id, by product name, all of them, or all
+    but those after "except"."""
     items = order["items"]
     by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
     if by_id:
         return by_id
-    lowered = message.lower()
-    named = []
-    for item in items:
-        # the product's last word, singular or plural: "headphone(s)", "cleaner", "watch(es)"
-        word = re.findall(r"[a-z]+", item["name"].lower())[-1]
-        stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
-        if item["name"].lower() in lowered or re.search(rf"\b(?:{stems})(?:e?s)?\b", lowered):
-            named.append(item["item_id"])
+    lowered = _CONTEXT.sub(" ", message.lower())  # "the backpack I received with the vacuum cleaner": not the cleaner
+    cut = _EXCEPT.search(lowered)
+    head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
+    excluded = {i["item_id"] for i in items if tail and _names_item(i, tail)}
+    named = [i for i in items if _names_item(i, head) and i["item_id"] not in excluded]
     if named:
-        return named
-    if re.search(r"\b(?:return|exchange|change|modify) (?:all|everything)\b|\beverything\b|\ball (?:the )?(?:items|things|of (?:it|them))\b"
-                 r"|whole order|全部|所有", lowered):  # fmt: skip
-        return [i["item_id"] for i in items]
-    return [items[0]["item_id"]] if len(items) == 1 and fallback else []
+        return _disambiguate(named, lowered)
+    if everything and _EVERYTHING.search(head):
+        return [i["item_id"] for i in items if i["item_id"] not in excluded]
+    return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
+
+
+def _address_named(text: str, orders: list[dict]) -> dict | None:
+    """The one address among the orders' that the text names best (at least two clues)."""
+    places = json.loads((Path(__file__).parent / "data" / "aliases.json").read_text(encoding="utf-8"))["places"]
+    for short, (city, state) in places.items():
+        if re.search(rf"\b{re.escape(short)}\b", text, re.IGNORECASE):
+            text += f" {city} {state}"
+    lowered = text.lower()
+    scores: dict[tuple, int] = {}
+    for order in orders:
+        address = order.get("address") or {}
+        if not address.get("address1"):
+            continue
+        street = re.sub(r"^\d+\s*", "", address["address1"]).lower()
+        score = sum((
+            bool(address.get("city")) and _mentioned(address["city"], lowered),
+            bool(address.get("state")) and bool(re.search(rf"\b{re.escape(address['state'])}\b", text)),  # case-sensitive: "IN", "OR"
+            bool(street) and street in lowered,
+            any(_mentioned(i["name"], lowered) for i in order["items"]),
+        ))  # fmt: skip
+        key = tuple(sorted(address.items()))
+        scores[key] = max(scores.get(key, 0), score)
+    best = max(scores.values(), default=0)
+    winners = [k for k, v in scores.items() if v == best]
+    return dict(winners[0]) if best >= 2 and len(winners) == 1 else None
+
+
+_CONDITION = re.compile(r"\bif (?:it|that|this|there|they)?\s*(?:is|are)?\s*(?:not|no)\b|\bif not\b|\botherwise\b|\bif there (?:is|are) (?:any|no) (?:issues?|way)"
+                        r"|\bif (?:it|that|this) (?:cannot|can't|isn't|is not)|not possible")
+
+
+def _fallback_action(text: str, route: str, status: str) -> str | None:
+    """The other action a shopper asked for in case the first cannot be done ("…if it is not
+    available, cancel the whole order"), if the order's status allows it."""
+    lowered = text.lower()
+    condition = _CONDITION.search(lowered)
+    if not condition:
+        return None
+    for m in _ACTION_VERBS.finditer(lowered, condition.start()):
+        other = ACTION_ROUTES[status == "delivered"][next(g for g in (1, 2, 3) if m.group(g))]
+        if other != route and other in STATUS_ACTIONS.get(status, set()):
+            return other
+    return None
+
+
+_AMBIGUOUS = "?"  # in a match: the message names a product the order holds several variants of
+
+
+def _disambiguate(named: list[dict], lowered: str) -> list[str]:
+    """Of several items of the same product, those whose options the message names; all of them for
+    "both"/"all"/a plural; else the match is ambiguous (the caller asks which)."""
+    chosen: list[str] = []
+    for name in dict.fromkeys(i["name"] for i in named):
+        same = [i for i in named if i["name"] == name]
+        if len(same) > 1:
+            shared = set.intersection(*(set(map(str, i["options"].values())) for i in same))
+            described = [i for i in same if any(_mentioned(str(v), lowered) for v in i["options"].values() if str(v) not in shared)]
+            plural = re.search(rf"\b(?:both|all|two|each)\b|{re.escape(name.lower().split()[-1])}e?s\b", lowered)
+            same = described or (same if plural else [])
+            if not same:
+                return [_AMBIGUOUS]
+        chosen += [i["item_id"] for i in same]
+    return chosen
+
+
+# Verbs that name an order action; a message asking for two actions ("return the bottle and exchange
+# the lamp") has each action's items in the clause its verb opens.
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund)|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
+_ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
+_HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:at the end )?(?:whether|if)|just (?:ask|check)")
+
+
+def _action_text(text: str, route: str) -> str:
+    """The part of a message about one action (see _ACTION_VERBS); sentences that only ask whether
+    something could be done ("check whether I can return…, don't process anything") are left out."""
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n", text) if x.strip()]
+    kept = " ".join(x for x in sentences if not _HEDGE.search(x.lower())) or text
+    lowered = kept.lower()
+    marks = [(m.start(), next(g for g in (1, 2, 3) if m.group(g))) for m in _ACTION_VERBS.finditer(lowered)]
+    if len({g for _, g in marks}) < 2:
+        return kept
+    mine = _ROUTE_GROUP.get(route)
+    parts = [kept[start:(marks[n + 1][0] if n + 1 < len(marks) else len(kept))] for n, (start, group) in enumerate(marks) if group == mine]
+    return " ".join(parts) or kept
 
 
 # "bigger", "less bright", …: which option keys they compare, and in which direction.

@@ -207,3 +207,167 @@ def test_exchange_on_a_pending_order_is_an_item_change(assistant, state, store):
     assert state.pending.arguments["new_item_ids"] == ["9612497925"]
     assistant.reply_text(state, "yes")
     assert store.order("#W6247578").status == "pending (item modified)"
+
+
+def test_each_action_takes_the_items_of_its_own_clause():
+    from assistant.agent import _action_text
+
+    text = "I want to return the water bottle, and exchange the pet bed and office chair to the cheapest version."
+    assert "water bottle" in _action_text(text, "return") and "pet bed" not in _action_text(text, "return")
+    assert "pet bed" in _action_text(text, "exchange") and "water bottle" not in _action_text(text, "exchange")
+    hedged = ("I want to return an air purifier. Also, check at the end whether I am able to return the vacuum "
+              "cleaner, but I am not sure yet so don't process anything.")  # fmt: skip
+    assert "vacuum" not in _action_text(hedged, "return") and "air purifier" in _action_text(hedged, "return")
+    assert _action_text("return the lamp", "return") == "return the lamp"
+
+
+def test_two_items_of_one_product_are_asked_about_not_both_taken(assistant, state, store):
+    """Order #W9502127 holds two vacuum cleaners: "the vacuum cleaner" is ambiguous, the robotic one is not."""
+    assistant.reply_text(state, "I am Daiki Johnson, zip code 80273")
+    ask = assistant.reply_text(state, "I want to return the vacuum cleaner from order #W9502127")
+    assert state.pending is None and "which one" in ask.lower() and "6259501109" in ask
+    assistant.reply_text(state, "the robotic one")
+    assistant.reply_text(state, "to the original payment method")
+    assert state.pending is not None and state.pending.arguments["item_ids"] == ["6259501109"]
+
+
+def test_order_requests_the_classifier_misses_are_routed_by_shop_words(store, state):
+    """A classifier that calls everything out of scope: an order action on a catalog product still routes."""
+    from tests.fakes import Prediction
+
+    class Lost:
+        def predict(self, text):
+            return Prediction(intent="oos", route="out_of_scope", confidence=0.96, in_scope=False)
+
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=Lost())
+    assistant.reply_text(state, "I am Daiki Johnson, zip code 80273")
+    reply = assistant.reply_text(state, "I just realised I want to send back the air purifier I received in order #W9502127")
+    assert state.frame is not None and state.frame.route == "return", reply
+    other = DialogueState(session_id="other")
+    assert "only help with shopping" in assistant.reply_text(other, "what is the weather like in Paris tomorrow?")
+
+
+def test_a_refund_method_the_shopper_cannot_use_is_explained(assistant, state):
+    assistant.reply_text(state, "I am Chen Silva, zip code 46281")
+    reply = assistant.reply_text(state, "I want to return the tablet in order #W9571698 and refund to my credit card")
+    assert state.pending is None and "none of your payment methods" in reply.lower() and "gift_card_7250692" in reply
+
+
+def test_a_request_for_two_actions_does_what_each_order_allows(assistant, state, store):
+    """τ²-style "cancel the pending one and return the delivered one", restated with the second order's id."""
+    assistant.reply_text(state, "I am Olivia Lopez, zip code 76171")
+    reply = assistant.reply_text(state, "For order #W9373487: return the tablet that came damaged, and cancel the charger since it is no longer needed")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+
+
+def test_superlative_and_same_item_exchanges(assistant, state, store):
+    assistant.reply_text(state, "I am Sofia Li, zip code 78260")
+    assistant.reply_text(state, "I want to exchange the digital camera in order #W4689314 for one with the maximum zoom, "
+                                "other specs the same, paid with the original payment method")  # fmt: skip
+    assert state.pending is not None
+    new = store.product("8940227892").variants
+    chosen = next(v for v in new if v.item_id == state.pending.arguments["new_item_ids"][0])
+    assert chosen.options["zoom"] == "10x"
+
+
+def test_an_address_can_be_pointed_to_instead_of_spelled_out(assistant, state, store):
+    """The shopper names the city and state of an address one of their orders was sent to."""
+    assistant.reply_text(state, "my email is yusuf.hernandez8836@example.com")
+    dc = next(o.address for o in store.orders_of(state.user_id) if o.address.state == "DC")
+    assistant.reply_text(state, "I want to change my default address to the Washington DC address from one of my orders")
+    assert state.pending is not None and state.pending.tool == "update_default_address"
+    assert state.pending.arguments["address1"] == dc.address1 and state.pending.arguments["zip"] == dc.zip
+
+
+def test_an_action_the_order_does_not_allow_falls_back_to_the_one_asked_for(assistant, state):
+    """τ²-style conditional: the laptop is in a pending order, so it cannot be returned; cancel it instead."""
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    reply = assistant.reply_text(state, "I want to return the laptop. If it cannot be returned, see if it can be "
+                                        "cancelled, I no longer need it.")  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+    assert state.pending.arguments == {"order_id": "#W2417020", "reason": "no longer needed"}
+
+
+def test_new_variant_named_by_item_id_or_in_words(assistant, state):
+    assistant.reply_text(state, "I am Ethan Garcia, zip code 80280")
+    assistant.reply_text(state, "I want to change my running shoes in order #W9911714 to item ID 4107812777, pay with paypal")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["4107812777"]
+
+
+def test_number_words_and_qualified_materials_name_options():
+    from assistant.agent import _mentioned
+
+    assert _mentioned("softshell", "a black one with soft material")
+    assert not _mentioned("softshell", "a black one with hard material")
+    assert not _mentioned("waterproof", "the water bottle")
+
+
+def test_unavailable_change_with_a_stated_alternative_takes_the_alternative(assistant, state):
+    """τ²-style: "change the book shelf to 4 foot …; if it is not available, cancel the whole order"."""
+    assistant.reply_text(state, "my email is daiki.silva6295@example.com")
+    reply = assistant.reply_text(state, "I want to change the book shelf in order #W8835847 to 4 foot but with the same "
+                                        "material and color. If it is not available, cancel the whole order, I no longer need it.")  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+
+
+def test_an_item_without_its_variant_is_dropped_when_the_shopper_said_so(assistant, state):
+    """τ² train task 1: no clicky RGB full-size keyboard, so only the thermostat is exchanged."""
+    assistant.reply_text(state, "Hi, I am Yusuf Rossi, zip code 19122")
+    reply = assistant.reply_text(
+        state,
+        "I want to exchange the mechanical keyboard in order #W2378156 for the same one with clicky switches and the "
+        "smart thermostat for one compatible with Google Home, charge my credit card. If there is no keyboard that is "
+        "clicky, RGB backlight, full size, I'd rather only exchange the thermostat.",
+    )
+    assert state.pending is not None, reply
+    assert state.pending.arguments["item_ids"] == ["4983901480"] and state.pending.arguments["new_item_ids"] == ["7747408585"]
+
+
+def test_match_items_reads_aliases_spacing_and_except():
+    from assistant.agent import _match_items
+    from assistant.slots import read_slots
+
+    order = {"items": [{"item_id": "1", "name": "Espresso Machine", "options": {}}, {"item_id": "2", "name": "Bookshelf", "options": {}},
+                       {"item_id": "3", "name": "Jigsaw Puzzle", "options": {}}]}  # fmt: skip
+
+    def match(text):
+        return _match_items(order, text, read_slots(text))
+
+    assert match("return everything except the coffee machine") == ["2", "3"]
+    assert match("change the book shelf") == ["2"] and match("my jigsaw") == ["3"]
+    assert match("the coffee machine") == ["1"]
+    assert match("return the jigsaw I received with the bookshelf") == ["3"]
+
+
+def test_direct_cues_route_policy_questions_and_requests_for_a_person(assistant, state):
+    assert "From the shop policy" in assistant.reply_text(state, "What is your policy on exchanging an item for a different size?")
+    other = DialogueState(session_id="other")
+    events(assistant, other, "my email is yusuf.rossi7301@example.com")
+    assert any(e.kind == "handoff" for e in events(assistant, other, "This is too complicated, get me a real person."))
+
+
+def test_a_yes_with_nothing_proposed_changes_nothing_and_says_so(assistant, state, store):
+    assert "nothing waiting" in assistant.reply_text(state, "yes")
+    assert state.pending is None and state.search is None
+
+
+def test_an_order_can_be_sent_to_an_address_named_by_a_city_nickname(assistant, state, store):
+    assistant.reply_text(state, "my email is yusuf.hernandez8836@example.com")
+    dc = next(o.address for o in store.orders_of(state.user_id) if o.address.state == "DC")
+    pending = next(o for o in store.orders_of(state.user_id) if o.status == "pending" and o.address.state != "DC")
+    assistant.reply_text(state, f"Please change the address of order {pending.order_id} to my DC address")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    assert state.pending.arguments["address1"] == dc.address1
+
+
+def test_an_answered_payment_question_does_not_capture_the_next_turn(store, state):
+    from tests.fakes import Prediction
+
+    class Payments(KeywordClassifier):
+        def predict(self, text):
+            return Prediction(intent="check_payment_methods", route="payment") if "payment" in text else super().predict(text)
+
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=Payments())
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assert "credit_card_9513926" in assistant.reply_text(state, "which payment methods do I have?")
+    assert state.frame is None
