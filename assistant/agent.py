@@ -48,8 +48,13 @@ STATUS_WORDS = {"pending", "processed", "delivered", "cancelled"}
 
 
 @lru_cache(maxsize=1)
+def _names() -> dict:
+    """assistant/data/aliases.json: other names of products ("aliases") and of cities ("places")."""
+    return json.loads((Path(__file__).parent / "data" / "aliases.json").read_text(encoding="utf-8"))
+
+
 def _aliases() -> dict[str, str]:
-    return json.loads((Path(__file__).parent / "data" / "aliases.json").read_text(encoding="utf-8"))["aliases"]
+    return _names()["aliases"]
 
 
 @lru_cache(maxsize=2)
@@ -1069,8 +1074,7 @@ def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True,
 
 def _address_named(text: str, orders: list[dict]) -> dict | None:
     """The one address among the orders' that the text names best (at least two clues)."""
-    places = json.loads((Path(__file__).parent / "data" / "aliases.json").read_text(encoding="utf-8"))["places"]
-    for short, (city, state) in places.items():
+    for short, (city, state) in _names()["places"].items():
         if re.search(rf"\b{re.escape(short)}\b", text, re.IGNORECASE):
             text += f" {city} {state}"
     lowered = text.lower()
