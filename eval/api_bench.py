@@ -23,6 +23,8 @@ from typing import Annotated
 
 import typer
 
+from eval.stats import percentile
+
 TURNS_FILE = Path(__file__).parent / "data" / "api_bench" / "turns.json"
 BACKENDS = {"fake": "fake", "default": None}  # None: the configured default (llama_cpp, qwen1.5b)
 
@@ -31,11 +33,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
 
 
 class Server:
@@ -164,9 +161,9 @@ async def _run(server: Server, sessions: int, turns: list[str], timeout: float) 
         "errors": len(results) - len(done),
         "wall_s": round(wall, 2),
         "requests_per_s": round(len(done) / wall, 2) if wall else None,
-        "latency_p50_ms": round(1000 * _pct(latencies, 0.5), 1),
-        "latency_p95_ms": round(1000 * _pct(latencies, 0.95), 1),
-        "first_text_p95_ms": round(1000 * _pct(firsts, 0.95), 1),
+        "latency_p50_ms": round(1000 * percentile(latencies, 0.5), 1),
+        "latency_p95_ms": round(1000 * percentile(latencies, 0.95), 1),
+        "first_text_p95_ms": round(1000 * percentile(firsts, 0.95), 1),
         "warmup_s": round(warmup, 2),
     }
 

@@ -16,6 +16,8 @@ from typing import Annotated
 
 import typer
 
+from eval.stats import percentile
+
 TURNS = {
     "search": [
         "blue cotton t-shirt size M under 60",
@@ -45,11 +47,6 @@ TURNS = {
     "product_question": ["does the first one come in other colours?", "is the second one in stock?"],
 }
 USER_EMAIL = "yusuf.rossi7301@example.com"
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main(
@@ -86,9 +83,9 @@ def main(
         results[kind] = {
             "turns": len(totals),
             "first_token_p50_s": round(statistics.median(firsts), 4),
-            "first_token_p95_s": round(_pct(firsts, 0.95), 4),
+            "first_token_p95_s": round(percentile(firsts, 0.95), 4),
             "full_reply_p50_s": round(statistics.median(totals), 4),
-            "full_reply_p95_s": round(_pct(totals, 0.95), 4),
+            "full_reply_p95_s": round(percentile(totals, 0.95), 4),
         }
     routine = [k for k in ("search", "recommend", "order_status", "faq")]
     report = {

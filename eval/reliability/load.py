@@ -21,7 +21,8 @@ import tempfile
 from pathlib import Path
 
 from eval.reliability.base import CategoryResult, Options
-from eval.reliability.client import chat_async, percentile
+from eval.reliability.client import chat_async
+from eval.stats import percentile
 
 USES_LLM = True
 TURNS_FILE = Path(__file__).resolve().parents[1] / "data" / "reliability" / "load_turns.json"
