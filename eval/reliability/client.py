@@ -33,6 +33,15 @@ def broken(text: str) -> bool:
     return CRASH_MARKER in text or "Traceback (most recent call last)" in text
 
 
+def _read_line(turn: Turn, event: str | None, line: str, start: float) -> str | None:
+    """One line of the server-sent event stream; returns the event name the next data line belongs to."""
+    if line.startswith("event: "):
+        return line[7:]
+    if line.startswith("data: "):
+        _read_event(turn, event, line[6:], start)
+    return event
+
+
 def _read_event(turn: Turn, event: str | None, data: str, start: float) -> None:
     if event == "done":
         turn.done = True
@@ -55,10 +64,7 @@ async def chat_async(client: httpx.AsyncClient, session_id: str, message: str) -
             else:
                 event = None
                 async for line in response.aiter_lines():
-                    if line.startswith("event: "):
-                        event = line[7:]
-                    elif line.startswith("data: "):
-                        _read_event(turn, event, line[6:], start)
+                    event = _read_line(turn, event, line, start)
     except httpx.HTTPError as exc:
         turn = Turn(status=0, error=repr(exc))
     turn.latency = time.perf_counter() - start
@@ -75,16 +81,8 @@ def chat(client: httpx.Client, session_id: str, message: str) -> Turn:
             else:
                 event = None
                 for line in response.iter_lines():
-                    if line.startswith("event: "):
-                        event = line[7:]
-                    elif line.startswith("data: "):
-                        _read_event(turn, event, line[6:], start)
+                    event = _read_line(turn, event, line, start)
     except httpx.HTTPError as exc:
         turn = Turn(status=0, error=repr(exc))
     turn.latency = time.perf_counter() - start
     return turn
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
