@@ -320,8 +320,7 @@ class _Turn:
         fits = STATUS_ACTIONS.get(order["status"], set()) if order else set()
         if not fits or route in fits:
             return route
-        asked = [ACTION_ROUTES[order["status"] == "delivered"][next(g for g in (1, 2, 3) if m.group(g))]
-                 for m in _ACTION_VERBS.finditer(message.lower())]  # fmt: skip
+        asked = _actions_named(message.lower(), order["status"])
         if re.search(r"\baddress\b|地址", message.lower()):
             asked.append("update_address")
         return next((r for r in asked if r in fits), route)
@@ -693,8 +692,7 @@ class _Turn:
         if order["status"] not in statuses:
             other = self._fit_route(route, frame.text or message, order["order_id"])
             if other != route:  # "return it; if it cannot be returned, cancel it"
-                frame.route, frame.item_ids, frame.new_item_ids = other, [], []
-                yield from getattr(self, f"_on_{other}")(message, slots.model_copy(update={"order_ids": [order["order_id"]]}))
+                yield from self._switch(other, order["order_id"], message, slots)
                 return
             self.state.frame = None
             verb = {"return": "returned", "exchange": "exchanged", "modify_order": "changed"}[route]
@@ -733,8 +731,7 @@ class _Turn:
                 if chosen is None:
                     other = _fallback_action(text, route, order["status"])
                     if other:  # "…if it is not available, cancel the whole order"
-                        frame.route, frame.item_ids, frame.new_item_ids = other, [], []
-                        yield from getattr(self, f"_on_{other}")(message, slots.model_copy(update={"order_ids": [order["order_id"]]}))
+                        yield from self._switch(other, order["order_id"], message, slots)
                         return
                     key = "no_new_option" if choices and _mentions_option(item, message, self.ctx) else "ask_new_option"
                     yield self.say(key, name=item["name"], current=", ".join(item["options"].values()),
@@ -793,6 +790,12 @@ class _Turn:
         args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "new_item_ids": frame.new_item_ids,
                 "payment_method_id": frame.payment_method_id}  # fmt: skip
         yield from self._propose(tool, args, description)
+
+    def _switch(self, route: str, order_id: str, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """Carry the open task over to another action on the same order (its text stays)."""
+        frame = self.state.frame
+        frame.route, frame.item_ids, frame.new_item_ids = route, [], []
+        yield from getattr(self, f"_on_{route}")(message, slots.model_copy(update={"order_ids": [order_id]}))
 
     def _pick_variant(self, item: dict, message: str) -> tuple[str | None, list[str]]:
         """The available variant of the item's product that the message asks for, decided in code.
@@ -1108,11 +1111,14 @@ def _fallback_action(text: str, route: str, status: str) -> str | None:
     condition = _CONDITION.search(lowered)
     if not condition:
         return None
-    for m in _ACTION_VERBS.finditer(lowered, condition.start()):
-        other = ACTION_ROUTES[status == "delivered"][next(g for g in (1, 2, 3) if m.group(g))]
-        if other != route and other in STATUS_ACTIONS.get(status, set()):
-            return other
-    return None
+    allowed = STATUS_ACTIONS.get(status, set())
+    return next((r for r in _actions_named(lowered[condition.start():], status) if r != route and r in allowed), None)
+
+
+def _actions_named(lowered: str, status: str) -> list[str]:
+    """The order actions a text names, in order, as routes for an order of this status."""
+    routes = ACTION_ROUTES[status == "delivered"]
+    return [routes[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)]
 
 
 _AMBIGUOUS = "?"  # in a match: the message names a product the order holds several variants of
