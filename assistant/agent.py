@@ -239,6 +239,11 @@ class _Turn:
             yield self.say("not_confirmed")
             if re.fullmatch(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*", message.lower()):
                 return
+            frame = state.frame
+            if frame is not None and frame.item_ids and frame.order_id == pending.arguments.get("order_id"):
+                if _AMEND.search(message.lower()):  # "only exchange the desk lamp", "use PayPal instead"
+                    yield from self._amend(frame, message, slots)
+                    return
         elif state.frame is None and is_affirmative(message):
             yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
             return
@@ -791,6 +796,42 @@ class _Turn:
                 "payment_method_id": frame.payment_method_id}  # fmt: skip
         yield from self._propose(tool, args, description)
 
+    def _amend(self, frame: TaskFrame, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """A change to the action just proposed, said instead of yes: fewer, more or other items of the
+        same order, or another payment method. The amended action is proposed again."""
+        order = self._order(frame.order_id)
+        if order is None:
+            return
+        lowered = message.lower()
+        proposed = {i["name"] for i in order["items"] if i["item_id"] in frame.item_ids}
+        if len(proposed) == 1:  # "the more expensive one" means one of the proposed product
+            lowered = re.sub(r"\bones?\b", next(iter(proposed)).lower(), lowered)
+        named = [i for i in _match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != _AMBIGUOUS]
+        if named:
+            if re.search(r"\b(?:only|just)\b", lowered):
+                keep = [i for i in frame.item_ids if i in named] or named
+            elif re.search(r"\b(?:also|too|as well|add)\b", lowered):
+                keep = frame.item_ids + [i for i in named if i not in frame.item_ids]
+            else:  # "I changed my mind: return the more expensive one"
+                keep = named
+            new = dict(zip(frame.item_ids, frame.new_item_ids))
+            frame.item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
+            frame.new_item_ids = [new[i] for i in frame.item_ids if i in new]
+        if any(re.search(p, lowered) for _, p in PAYMENT_KINDS) or re.search(r"_\d{5,}|original", lowered):
+            method = self._pick_payment(order, lowered, frame.route)
+            if method and re.search(r"\bother\b", lowered) and method == frame.payment_method_id:
+                # "the other card": the one of that kind not proposed
+                user = self.ctx.orders.user(self.ctx.user_id)
+                kind = next(m.source for m in user.payment_methods if m.payment_method_id == method)
+                method = next((m.payment_method_id for m in user.payment_methods
+                               if m.source == kind and m.payment_method_id != method), method)  # fmt: skip
+            frame.payment_method_id = method or frame.payment_method_id
+        frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
+        statuses = {"return": {"delivered"}, "exchange": {"delivered"}, "modify_order": {"pending"}}.get(frame.route)
+        if statuses is None:
+            return
+        yield from self._item_task(frame.route, message, slots, statuses)
+
     def _switch(self, route: str, order_id: str, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         """Carry the open task over to another action on the same order (its text stays)."""
         frame = self.state.frame
@@ -830,17 +871,22 @@ class _Turn:
             return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
         if re.search(r"most expensive|priciest|highest price|最贵", lowered):
             return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
+        def preferred(v) -> int:  # "prefer battery > USB > AC": the earlier a variant's value is named, the better
+            found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
+            return min(found, default=len(lowered))
+
         for pattern, direction, keys in COMPARATIVES:
             if re.search(pattern, lowered):
+                # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
                 ranked = []
-                for v in pool:
+                for v in candidates:
                     for key in keys:
                         if key in v.options and key in current:
                             step = _ordinal(v.options[key]) - _ordinal(current[key])
                             if step * direction > 0:
-                                ranked.append((abs(step), -kept(v), v.price, v.item_id))
+                                ranked.append((-named(v), abs(step), preferred(v), -kept(v), v.price, v.item_id))
                 if ranked:
-                    return min(ranked)[3], choices
+                    return min(ranked)[-1], choices
         superlative = re.search(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least)\s+([a-z]+)", lowered)
         key = superlative and next((k for k in current if superlative.group(2) in k.split()), None)
         if key and pool:  # "the maximum zoom": the extreme value of that option, other options kept
@@ -1121,6 +1167,8 @@ def _actions_named(lowered: str, status: str) -> list[str]:
     return [routes[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)]
 
 
+_AMEND = re.compile(r"\b(?:only|just|also|too|as well|add|instead|rather|change my mind|changed my mind|prefer|actually)\b"
+                    r"|paypal|gift ?card|credit card|\bcard\b|\bgc\b")
 _AMBIGUOUS = "?"  # in a match: the message names a product the order holds several variants of
 
 

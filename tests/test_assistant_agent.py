@@ -371,3 +371,18 @@ def test_an_answered_payment_question_does_not_capture_the_next_turn(store, stat
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
     assert "credit_card_9513926" in assistant.reply_text(state, "which payment methods do I have?")
     assert state.frame is None
+
+
+def test_a_proposal_can_be_amended_instead_of_confirmed(assistant, state, store):
+    """τ²-style: asked to confirm, the shopper narrows the items or changes the payment method."""
+    assistant.reply_text(state, "My name is Mei Kovacs and my zip code is 28236.")
+    assistant.reply_text(state, "I want to exchange the water bottle and the desk lamp in order #W6390527. The water "
+                                "bottle to a bigger one, and the desk lamp to a brighter one (prefer battery > USB > AC). "
+                                "Use my paypal.")  # fmt: skip
+    assert state.pending is not None and len(state.pending.arguments["item_ids"]) == 2
+    # No bright battery lamp is available: the comparative holds, the stated preference ranks (USB before AC).
+    assert "9083642334" in state.pending.arguments["new_item_ids"]
+    reply = assistant.reply_text(state, "Only exchange the desk lamp.")
+    assert "not changed anything" in reply and state.pending is not None, reply
+    assert state.pending.arguments["item_ids"] == ["8384507844"] and state.pending.arguments["new_item_ids"] == ["9083642334"]
+    assert store.order("#W6390527").status == "delivered"

@@ -158,3 +158,27 @@ def test_rule_user_falls_back_to_name_and_zip_and_describes_items():
     assert sim.reply("Which order is it? Your orders: #W1 (delivered: Keyboard).", []) == "The mechanical keyboard."
     assert sim.reply("Something unrelated.", []) == "Exchange my keyboard."  # restates once
     assert sim.reply("Something unrelated.", []) is None  # then gives up
+
+
+def test_rule_user_tries_each_email_and_answers_if_asked_once():
+    from assistant.state import AssistantEvent
+    from eval.dialogues.scenario import RuleUser
+    from eval.dialogues.simulated_user import RuleSim
+
+    sim = RuleSim(RuleUser(
+        opening="Exchange the water bottle and the desk lamp.",
+        facts={"email": "a@example.com", "other_emails": ["b@example.com"], "payment": "To my credit card."},
+        goal=[{"tool": "exchange_delivered_order_items"}],
+        if_asked=[{"words": ["confirm"], "say": "Only exchange the desk lamp."}],
+    ))  # fmt: skip
+    ask = "please give your email, or your first name, last name and zip code."
+    assert sim.reply(ask, []) == "My email is a@example.com."
+    assert sim.reply("No customer found with that email. " + ask, []) == "My email is b@example.com."
+    pending = [AssistantEvent(kind="pending", tool="exchange_delivered_order_items", arguments={"order_id": "#W1"})]
+    assert sim.reply("Please confirm: … Shall I go ahead? (yes/no)", pending) == "Only exchange the desk lamp."
+    assert sim.reply("Please confirm: … Shall I go ahead? (yes/no)", pending) == "yes"  # said once only
+    # Asked for what it cannot have, it takes the one method offered.
+    assert sim.reply("Which payment method should receive the refund? Yours: gift_card_1.", []) == "To my credit card."
+    assert sim.reply("None of your payment methods … is a credit card. You can choose: gift_card_1.", []) == (
+        "OK, gift_card_1 then."
+    )

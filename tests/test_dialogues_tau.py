@@ -61,3 +61,24 @@ def test_tau_v1_dev_tasks_convert(shared_data, seeded_store):
     first = scenarios[0]
     assert first.user.opening.startswith("I have ordered an item (#W5442520)")
     assert first.user.facts.zip == "80218" and first.expect.actions[0].user_id == "olivia_ito_3591"
+
+
+def test_conditional_instructions_become_if_asked_answers():
+    from eval.dialogues.tau import if_asked, opening_text
+
+    rules = if_asked("You want to exchange the lamp. If the agent asks for confirmation, only exchange the desk lamp. "
+                     "If the agent asks you for which vacuum cleaner, mention the robotic one. If the agent asks for "
+                     "payment method, you say gift card initially, but when the agent asks you to confirm before "
+                     "proceeding, you change your mind to using PayPal.")  # fmt: skip
+    assert [(r.words, r.say) for r in rules] == [
+        (["confirm"], "Only exchange the desk lamp."),
+        (["which", "vacuum", "cleaner"], "The robotic one."),
+        (["payment", "method"], "Gift card initially."),
+        (["confirm"], "I change my mind to using PayPal."),
+    ]
+    facts = extract_facts("You are Sofia Thomas and your emails are s.t3019@example.com and s.t3069@example.com.")
+    assert (facts.email, facts.other_emails) == ("s.t3019@example.com", ["s.t3069@example.com"])
+    # Asides to the shopper about the agent go; a sentence starting "You are angry…" is not an identity.
+    assert opening_text("You are angry about the two skateboards. Move it to your default address (the agent can look it up).") == (
+        "I am angry about the two skateboards. Move it to my default address."
+    )

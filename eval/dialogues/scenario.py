@@ -28,6 +28,7 @@ class Facts(_Model):
     """What a simulated shopper knows and gives when asked. Text fields are said verbatim."""
 
     email: str | None = None
+    other_emails: list[str] = Field(default_factory=list, description="Tried in turn when the email is not found.")
     first_name: str | None = None
     last_name: str | None = None
     zip: str | None = None
@@ -37,6 +38,14 @@ class Facts(_Model):
     payment: str | None = Field(default=None, description="Which payment method, in the shopper's words.")
     reason: str | None = Field(default=None, description="Why (e.g. a cancellation reason).")
     address: str | None = Field(default=None, description="A new address, written out.")
+
+
+class IfAsked(_Model):
+    """Said once, the first time every one of `words` appears in an assistant reply (before any
+    other rule, and instead of yes to a proposal the shopper accepts)."""
+
+    words: list[str] = Field(min_length=1, description="Lower-case word beginnings, e.g. ['confirm'] or ['which', 'vacuum'].")
+    say: str = Field(min_length=1)
 
 
 class GoalAction(_Model):
@@ -64,6 +73,7 @@ class RuleUser(_Model):
     confirm: Literal["goal", "always", "never"] = Field(
         default="goal", description="goal: yes only to a proposal matching a goal action."
     )
+    if_asked: list[IfAsked] = Field(default_factory=list, description="Conditional answers, e.g. a change of mind at confirmation.")
 
 
 class LLMUser(_Model):

@@ -68,6 +68,7 @@ class RuleSim:
         self.given_orders: list[str] = []
         self.lost = 0
         self.asked: dict[str, int] = {}
+        self.used: set[int] = set()  # if_asked answers already given
 
     def opening(self) -> str:
         return self.spec.opening
@@ -92,7 +93,9 @@ class RuleSim:
             return None
         pending = next((e for e in events if e.kind == "pending"), None)
         if pending is not None:
-            return self.say["yes"] if self._accepts(pending.tool, pending.arguments or {}) else self.say["no"]
+            if not self._accepts(pending.tool, pending.arguments or {}):
+                return self.say["no"]
+            return self._if_asked(text) or self.say["yes"]
         done = [e for e in events if e.kind == "tool" and e.ok and e.tool and self._is_goal_tool(e)]
         if done or self._matches("done", text):
             for e in done:
@@ -102,6 +105,8 @@ class RuleSim:
             return self._restate()
         if self._matches("failed", text):
             return None
+        if said := self._if_asked(text):
+            return said
         kind = self._ask(text)
         if kind is None:
             self.lost += 1
@@ -111,7 +116,15 @@ class RuleSim:
         self.asked[kind] = self.asked.get(kind, 0) + 1
         if self.asked[kind] > 3:  # the same question again and again: the conversation is stuck
             return None
-        return self._answer(kind)
+        return self._answer(kind, text)
+
+    def _if_asked(self, text: str) -> str | None:
+        lowered = text.lower()
+        for n, rule in enumerate(self.spec.if_asked):
+            if n not in self.used and all(re.search(r"\b" + re.escape(w.lower()), lowered) for w in rule.words):
+                self.used.add(n)
+                return rule.say
+        return None
 
     def _is_goal_tool(self, e: AssistantEvent) -> bool:
         return any(g.tool == e.tool for g in self.goal) or (not self.goal and e.tool in WRITE_TOOLS)
@@ -130,13 +143,14 @@ class RuleSim:
             return f"Also, for order {nxt}: {self.spec.opening}"
         return self.spec.opening
 
-    def _answer(self, kind: str) -> str:
+    def _answer(self, kind: str, text: str = "") -> str:
         f = self.facts
         if kind == "identity":
             name_zip = f.first_name and f.last_name and f.zip
-            # Email first; asked again (e.g. the email was not found), name and zip if known.
-            if f.email and (self.asked[kind] == 1 or not name_zip):
-                return self.say["email"].format(email=f.email)
+            # Emails first, in turn; asked again (e.g. no email was found), name and zip if known.
+            emails = [f.email, *f.other_emails] if f.email else []
+            if emails and (self.asked[kind] <= len(emails) or not name_zip):
+                return self.say["email"].format(email=emails[min(self.asked[kind], len(emails)) - 1])
             if name_zip:
                 return self.say["name_zip"].format(first_name=f.first_name, last_name=f.last_name, zip=f.zip)
             return self.say["unknown"]
@@ -149,6 +163,10 @@ class RuleSim:
             if wanted:
                 return self.say["order"].format(order_id=wanted[0])
             return f.items or self.say["unknown"]  # no order id known: describe the items instead
+        if kind == "payment" and self.asked[kind] > 1:
+            offered = set(re.findall(r"\b(?:credit_card|paypal|gift_card)_\d+", text))
+            if len(offered) == 1:  # what it asked for is not possible: take the one method offered
+                return self.say["take_offered"].format(method=offered.pop())
         text = {"cancel_reason": f.reason, "items": f.items, "options": f.options or f.items,
                 "payment": f.payment, "address": f.address}[kind]  # fmt: skip
         return text or self.say["unknown"]

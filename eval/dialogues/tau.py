@@ -18,7 +18,7 @@ import yaml
 from retrieval.store import Store
 
 from eval.dialogues.scenario import (
-    WRITE_TOOLS, Action, Expectations, Facts, GoalAction, LLMUser, RuleUser, Scenario, ScenarioError, ToolCall,
+    WRITE_TOOLS, Action, Expectations, Facts, GoalAction, IfAsked, LLMUser, RuleUser, Scenario, ScenarioError, ToolCall,
 )  # fmt: skip
 
 DATA = Path(__file__).parent / "data"
@@ -30,6 +30,12 @@ ZIP_RE = re.compile(r"(?<![\d#W])(\d{5})(?!\d)")
 PAYMENT_RE = re.compile(r"gift card|paypal|credit card|payment|refund|pay\b|visa|mastercard", re.IGNORECASE)
 METHOD_RE = re.compile(r"gift card|paypal|credit card|visa|mastercard", re.IGNORECASE)
 ADDRESS_RE = re.compile(r"\baddress\b", re.IGNORECASE)
+STREET_RE = re.compile(r"\d+ \w+ (st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd)\b", re.IGNORECASE)
+IF_ASKED_RE = re.compile(
+    r"^(?:but )?(?:if|when|once) (?:the agent|they|it) asks? (?:you )?(?:for |to |about |whether |if )?(?P<cond>[^,]+), (?P<act>.+)$"
+    r"|^(?:but )?(?:if|when) asked (?:for|about) (?P<cond2>[^,]+), (?P<act2>.+)$",
+    re.IGNORECASE,
+)
 ITEM_WORDS = re.compile(r"exchange|return|modify|change|switch|replace|cancel|want|wish|prefer|instead", re.IGNORECASE)
 
 
@@ -57,6 +63,7 @@ def sentences(text: str) -> list[str]:
 def opening_text(text: str) -> str:
     """The request without identity, persona and agent-directed sentences, in the first person."""
     skip = _person_rules()["skip_in_opening"]
+    text = re.sub(r"\s*\([^()]*\bagent\b[^()]*\)", "", text)  # an aside to the shopper about the agent, not the request
     kept = [s for s in sentences(text) if not any(re.search(p, s) for p in skip)]
     return first_person(" ".join(kept)).strip()
 
@@ -64,8 +71,9 @@ def opening_text(text: str) -> str:
 def extract_facts(text: str) -> Facts:
     """Email, name and zip, order ids, and the wording about items, payment and reasons, from task text."""
     facts = Facts()
-    if m := EMAIL_RE.search(text):
-        facts.email = m.group(0).rstrip(".")
+    emails = list(dict.fromkeys(e.rstrip(".") for e in EMAIL_RE.findall(text)))
+    if emails:
+        facts.email, facts.other_emails = emails[0], emails[1:]
     for name_re in NAME_RES:
         if m := name_re.search(text):
             facts.first_name, facts.last_name = m.group(1), m.group(2)
@@ -84,9 +92,32 @@ def extract_facts(text: str) -> Facts:
     facts.payment = " ".join(payment) if payment else "The original payment method, please."
     lowered = text.lower()
     facts.reason = "ordered by mistake" if re.search(r"mistake|accident", lowered) else "no longer needed"
-    address = [s for s in parts if ADDRESS_RE.search(s) or re.search(r"\d+ \w+ (st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd)\b", s, re.I)]
+    # A street written out (in the request, else where the shopper lives) beats a sentence about addresses.
+    streets = [s for s in parts if STREET_RE.search(s)] or [first_person(s) for s in sentences(text) if STREET_RE.search(s)]
+    address = streets or [s for s in parts if ADDRESS_RE.search(s)]
     facts.address = " ".join(address) or None
     return facts
+
+
+def if_asked(text: str) -> list[IfAsked]:
+    """"If the agent asks for confirmation, only exchange the desk lamp" → words ['confirm'], say 'Only exchange the desk lamp.'"""
+    rules = _person_rules()["if_asked"]
+    out = []
+    for sentence in sentences(text):
+        for part in re.split(r",? but (?=(?:if|when) )", sentence):
+            m = IF_ASKED_RE.match(part.strip())
+            if not m:
+                continue
+            cond, act = m.group("cond") or m.group("cond2"), m.group("act") or m.group("act2")
+            words = [w[:7] for w in re.findall(r"[a-z]+", cond.lower()) if w not in rules["ignore_words"]]
+            if any(w.startswith("confirm") for w in words):
+                words = ["confirm"]
+            for pattern in rules["strip"]:
+                act = re.sub(pattern, "", act.strip(), flags=re.IGNORECASE)
+            say = first_person(act).strip().rstrip(". ")
+            if words and say:
+                out.append(IfAsked(words=words, say=say[0].upper() + say[1:] + "."))
+    return out
 
 
 def _user_id_for(store: Store, actions: list[dict]) -> str | None:
@@ -146,7 +177,8 @@ def _scenario(task_id: str, source: str, text: str, opening: str, raw_actions: l
     # Said one at a time when the assistant does not understand the whole request.
     rephrase = [s for s in sentences(opening) if ITEM_WORDS.search(s)][:4]
     spec = (
-        RuleUser(opening=opening, facts=facts, goal=goal, rephrase=rephrase if len(rephrase) > 1 else [])
+        RuleUser(opening=opening, facts=facts, goal=goal, rephrase=rephrase if len(rephrase) > 1 else [],
+                 if_asked=if_asked(text))
         if user == "rule"
         else LLMUser(opening=opening, facts=facts, instructions=text)
     )
