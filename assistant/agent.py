@@ -42,6 +42,11 @@ STATUS_ACTIONS = {"pending": {"cancel_order", "modify_order", "update_address"},
                   "pending (item modified)": {"cancel_order", "update_address"}}  # fmt: skip
 # _ACTION_VERBS group → route, for a pending (False) or delivered (True) order
 ACTION_ROUTES = {False: {1: "return", 2: "modify_order", 3: "cancel_order"}, True: {1: "return", 2: "exchange", 3: "cancel_order"}}
+# A proposed tool → the route that proposes it (for remembering what was settled).
+TOOL_ROUTES = {"cancel_pending_order": "cancel_order", "modify_pending_order_address": "update_address",
+               "modify_pending_order_items": "modify_order", "modify_pending_order_payment": "payment",
+               "return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange",
+               "update_default_address": "update_address"}  # fmt: skip
 KEEP = "="  # a picked "variant" meaning: leave this item as it is
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 STATUS_WORDS = {"pending", "processed", "delivered", "cancelled"}
@@ -53,8 +58,8 @@ def _names() -> dict:
     return json.loads((Path(__file__).parent / "data" / "aliases.json").read_text(encoding="utf-8"))
 
 
-def _aliases() -> dict[str, str]:
-    return _names()["aliases"]
+def _aliases() -> dict[str, list[str]]:
+    return {a: [t] if isinstance(t, str) else t for a, t in _names()["aliases"].items()}
 
 
 @lru_cache(maxsize=2)
@@ -231,17 +236,19 @@ class _Turn:
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
                 raise
+            state.settled.append(f"{TOOL_ROUTES.get(pending.tool, pending.tool)}|{pending.arguments.get('order_id', '')}")
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
                 yield from self._after_write(result)
                 return
             yield self.say("not_confirmed")
+            frame, state.frame = state.frame, None  # declined: the next request is a new task
             if re.fullmatch(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*", message.lower()):
                 return
-            frame = state.frame
             if frame is not None and frame.item_ids and frame.order_id == pending.arguments.get("order_id"):
                 if _AMEND.search(message.lower()):  # "only exchange the desk lamp", "use PayPal instead"
+                    state.frame = frame
                     yield from self._amend(frame, message, slots)
                     return
         elif state.frame is None and is_affirmative(message):
@@ -250,7 +257,7 @@ class _Turn:
         yield from self._identify(slots)
         route = self._route(message, slots)
         if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
-            route = self._fit_route(route, message, slots.order_ids[0])
+            route, slots = self._target(route, message, slots)
         if route in ORDER_ROUTES:
             # The task's details may come before identification, or across turns: keep all of it.
             frame = self._frame(route)
@@ -318,17 +325,33 @@ class _Turn:
             return min(found)[1]
         return "search" if product else None
 
+    def _settled(self, route: str, order_id: str | None) -> bool:
+        return f"{route}|{order_id or ''}" in self.state.settled
+
+    def _target(self, route: str, message: str, slots: Slots) -> tuple[str, Slots]:
+        """The first order the message names with an action still to do: a restated request
+        ("…order #A…, and #B…") moves on from what was already done or declined."""
+        for order_id in slots.order_ids:
+            fitted = self._fit_route(route, message, order_id)
+            if not self._settled(fitted, order_id):
+                rest = [o for o in slots.order_ids if o != order_id]
+                return fitted, slots.model_copy(update={"order_ids": [order_id, *rest]})
+        return self._fit_route(route, message, slots.order_ids[0]), slots
+
     def _fit_route(self, route: str, message: str, order_id: str) -> str:
         """A message asking for several actions ("cancel my pending order and return the watch") that
         names an order gets the action that order's status allows, if the message asks for it."""
         order = self._order(order_id)
         fits = STATUS_ACTIONS.get(order["status"], set()) if order else set()
-        if not fits or route in fits:
+        if not fits:
             return route
         asked = _actions_named(message.lower(), order["status"])
         if re.search(r"\baddress\b|地址", message.lower()):
             asked.append("update_address")
-        return next((r for r in asked if r in fits), route)
+        if route in fits and not self._settled(route, order_id):
+            return route
+        open_ = [r for r in [route, *asked] if r in fits and not self._settled(r, order_id)]
+        return next(iter(open_), route if route in fits else next((r for r in asked if r in fits), route))
 
     def _answers_frame(self, message: str, slots: Slots) -> bool:
         """Whether the message looks like an answer to the open task's question."""
@@ -667,7 +690,8 @@ class _Turn:
             yield from self._item_task("modify_order", message, slots, {"pending", "delivered"})
             return
         lowered = message.lower()
-        if re.search(r"address|ship to|地址", lowered):
+        order_id = (slots.order_ids or [frame.order_id if frame else None])[0]
+        if re.search(r"address|ship to|地址", lowered) and not self._settled("update_address", order_id):
             yield from self._on_update_address(message, slots, order_address=True)
             return
         if re.search(r"payment|pay with|paypal|gift card|credit card|支付|付款", lowered) and not re.search(
@@ -1087,7 +1111,7 @@ def _names_item(item: dict, lowered: str) -> bool:
     word = re.findall(r"[a-z]+", name)[-1]
     stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
     compact = re.sub(r"[\s-]", "", name)
-    aliases = [a for a, target in _aliases().items() if target == name]
+    aliases = [a for a, targets in _aliases().items() if name in targets]
     return (
         name in lowered
         or (len(compact) >= 6 and compact in re.sub(r"[\s-]", "", lowered))

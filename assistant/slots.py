@@ -17,7 +17,9 @@ EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 ZIP_RE = re.compile(r"(?<![\d#])(\d{5})(?!\d)")
 ITEM_RE = re.compile(r"(?<![\d#W])(\d{10})(?!\d)")
 NAME_RES = [
-    re.compile(r"\b(?:my name is|i am|i'm|this is|name:?)\s+([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)", re.IGNORECASE),
+    re.compile(r"\b(?i:my name is|name:?)\s+([A-Za-z][a-z'-]+)\s+([A-Za-z][a-z'-]+)"),
+    # "I am …" is a name only when capitalised: "I am considering cancelling" is not one
+    re.compile(r"\b(?i:i am|i'm|this is)\s+([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)"),
     re.compile(r"(?:我是|我叫|名字是)\s*([A-Za-z][a-z'-]+)\s+([A-Za-z][a-z'-]+)"),
 ]
 ORDINALS = {

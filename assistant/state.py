@@ -47,6 +47,10 @@ class DialogueState(BaseModel):
     search: SearchMemory | None = None
     frame: TaskFrame | None = None
     pending: PendingAction | None = None
+    settled: list[str] = Field(
+        default_factory=list,
+        description="'route|order_id' of actions proposed and then done or declined: a restated request moves on to the next.",
+    )
     handed_off: bool = False
     turns: int = 0
 
