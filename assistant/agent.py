@@ -576,6 +576,8 @@ class _Turn:
             return
         orders = self._user_orders()
         candidates = [o for o in orders if allowed is None or o["status"] in allowed]
+        # Orders whose action was already done or declined in this conversation come last.
+        candidates = [o for o in candidates if not self._settled(frame.route, o["order_id"])] or candidates
         if frame.text:
             # "the water bottle and the desk lamp": the one order holding the items the shopper names
             named = [o for o in candidates if _match_items(o, frame.text, read_slots(frame.text), fallback=False)]
@@ -651,15 +653,17 @@ class _Turn:
         if asked:
             yield from asked
             return
+        order = self._order(frame.order_id)
         lowered = frame.text.lower() or message.lower()
-        if re.search(r"mistake|by accident|accidentally|wrong|误|错", lowered):
-            frame.reason = "ordered by mistake"
-        elif re.search(r"no longer|don't need|do not need|not needed|不再需要|不需要|用不上", lowered):
-            frame.reason = "no longer needed"
+        # The reason said about this order's items first ("…the skateboard…; I no longer need it"), then any.
+        for text in (_about_order(lowered, order) if order else "", lowered):
+            if frame.reason is None and re.search(r"mistake|by accident|accidentally|wrong|误|错", text):
+                frame.reason = "ordered by mistake"
+            elif frame.reason is None and re.search(r"no longer|don't need|do not need|not needed|不再需要|不需要|用不上", text):
+                frame.reason = "no longer needed"
         if frame.reason is None:
             yield self.say("ask_cancel_reason", order_id=frame.order_id)
             return
-        order = self._order(frame.order_id)
         if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
             yield self.say("failed", message=f"I can't find order {frame.order_id} on your account.")
             return
@@ -985,6 +989,11 @@ class _Turn:
             order_address = True
         if re.search(r"\border\b.{0,40}\bto\b|\border(?:'s)? address|订单.{0,6}地址", (frame.text or message).lower()):
             order_address = True  # "change my laptop order to my NYC address"
+        if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", (frame.text or message).lower()):
+            # "all my pending orders' address, along with my default address": once every order is done, the default
+            open_ = [o for o in self._user_orders() if o["status"].startswith("pending") and not self._settled("update_address", o["order_id"])]
+            if not open_:
+                order_address, frame.order_id = False, None
         address = parse_address(message) or self._address_pointed_to(frame.text or message)
         if address is None:
             yield self.say("ask_address")
@@ -1124,6 +1133,14 @@ _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped)
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b|\beverything\b"
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
+
+
+def _about_order(lowered: str, order: dict) -> str:
+    """The sentences naming one of the order's items, each with the sentence after it ("If that is
+    not possible, cancel the order since I no longer need it")."""
+    parts = re.split(r"(?<=[.!?;。！？])\s*", lowered)
+    keep = [i for i, p in enumerate(parts) if any(_names_item(item, p) for item in order["items"])]
+    return " ".join(dict.fromkeys(p for i in keep for p in parts[i:i + 2]))
 
 
 def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True) -> list[str]:

@@ -386,3 +386,34 @@ def test_a_proposal_can_be_amended_instead_of_confirmed(assistant, state, store)
     assert "not changed anything" in reply and state.pending is not None, reply
     assert state.pending.arguments["item_ids"] == ["8384507844"] and state.pending.arguments["new_item_ids"] == ["9083642334"]
     assert store.order("#W6390527").status == "delivered"
+
+
+def test_a_declined_proposal_is_not_proposed_again_for_a_restated_request(assistant, state, store):
+    """τ² train task 112: the shopper says no to one action; restating the request moves on to the next."""
+    assistant.reply_text(state, "My name is Yara Silva and my zip code is 77159.")
+    request = ("For order #W9810810: I want to modify my laptop order to my NYC address. "
+               "I also want to change my watch for one with black dial color but keeping the leather strap.")  # fmt: skip
+    assistant.reply_text(state, request)
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    assert "not changed anything" in assistant.reply_text(state, "no") and state.frame is None
+    reply = assistant.reply_text(state, request)
+    assert state.pending is None or state.pending.tool != "modify_pending_order_address", reply
+    if state.pending is None:  # asked for the payment method first
+        reply = assistant.reply_text(state, "Use my gift card.")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items", reply
+    assert state.pending.arguments["item_ids"] == ["1355937109"]
+
+
+def test_a_cancellation_reason_is_read_from_the_orders_own_sentences():
+    from assistant.agent import _about_order
+    from assistant.slots import read_slots
+
+    text = ("i ordered a fleece jacket by mistake and want to remove it. i also want to modify the skateboard to maple. "
+            "if that is not possible, cancel the order since i no longer need this one. finally, the grills?")  # fmt: skip
+    order = {"items": [{"item_id": "1", "name": "Skateboard", "options": {}}]}
+    assert _about_order(text, order) == ("i also want to modify the skateboard to maple. "
+                                         "if that is not possible, cancel the order since i no longer need this one.")  # fmt: skip
+    # "I am considering cancelling" is not a name (with the zip of an address it would be an identity)
+    slots = read_slots("I am considering cancelling the older order. My new address is 1234 Elm St, Springfield, IL, 62701.")
+    assert slots.identity.first_name is None
+    assert read_slots("my name is yusuf rossi, zip 19122").identity.first_name == "Yusuf"
