@@ -47,6 +47,7 @@ TOOL_ROUTES = {"cancel_pending_order": "cancel_order", "modify_pending_order_add
                "modify_pending_order_items": "modify_order", "modify_pending_order_payment": "payment",
                "return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange",
                "update_default_address": "update_address"}  # fmt: skip
+SAME = "=="  # a picked "variant" meaning: the very same item, which the policy does not allow
 KEEP = "="  # a picked "variant" meaning: leave this item as it is
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 STATUS_WORDS = {"pending", "processed", "delivered", "cancelled"}
@@ -300,6 +301,10 @@ class _Turn:
             return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
             route = self._shop_cue(message, slots) or route
+        frame = state.frame
+        if (frame is not None and frame.route != "return" and frame.item_ids and len(frame.new_item_ids) < len(frame.item_ids) and not slots.order_ids
+                and route in ("search", "product_question", "compare", "recommend")):
+            return frame.route  # "size 9, leather, waterproof": the answer to "what should it become?"
         # An order task in progress keeps the turn for answers to its questions (an order id, a payment
         # method, items, a yes-less clarification); only a clear request for something else ends it.
         if state.frame is not None and self._answers_frame(message, slots):
@@ -584,6 +589,12 @@ class _Turn:
             elsewhere = [o for o in orders if _match_items(o, frame.text, read_slots(frame.text), fallback=False)]
             if len(named) == 1 or (not named and len(elsewhere) == 1):
                 candidates = named or elsewhere  # in an order of another status: the caller says what it allows
+            elif len(named) > 1:  # items of several orders: start with the order of the item named first
+                for clause in re.split(r"[.,;!?\n]", frame.text):
+                    first = [o for o in named if _match_items(o, clause, read_slots(clause), fallback=False)]
+                    if len(first) == 1:
+                        candidates = first
+                        break
         if len(candidates) == 1:
             frame.order_id = candidates[0]["order_id"]
             return
@@ -761,6 +772,9 @@ class _Turn:
                         frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
                         yield from self._item_task(route, message, slots, statuses)
                         return
+                if chosen == SAME:
+                    yield self.say("same_item_not_allowed", name=item["name"], choices="; ".join(choices[:8]) or "none")
+                    return
                 if chosen is None:
                     other = _fallback_action(text, route, order["status"])
                     if other:  # "…if it is not available, cancel the whole order"
@@ -854,6 +868,11 @@ class _Turn:
                 method = next((m.payment_method_id for m in user.payment_methods
                                if m.source == kind and m.payment_method_id != method), method)  # fmt: skip
             frame.payment_method_id = method or frame.payment_method_id
+        if re.search(r"\b(?:other|another|different) (?:card|credit card|payment|method)", lowered):
+            user = self.ctx.orders.user(self.ctx.user_id)
+            current = next((m for m in user.payment_methods if m.payment_method_id == frame.payment_method_id), None)
+            others = [m for m in user.payment_methods if m is not current and (current is None or m.source == current.source)]
+            frame.payment_method_id = others[0].payment_method_id if others else frame.payment_method_id
         frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
         statuses = {"return": {"delivered"}, "exchange": {"delivered"}, "modify_order": {"pending"}}.get(frame.route)
         if statuses is None:
@@ -880,6 +899,17 @@ class _Turn:
         named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
         if named_ids:  # "exchange my shoes to item ID 4107812777"
             return named_ids[0], choices
+        # Hard wishes about one option: "500 pieces less", "1000 more pieces", "the same difficulty level"
+        before = len(candidates)
+        for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
+            n, way, word = m.group(1), m.group(2) or m.group(5), m.group(3) or m.group(4)
+            for key in (k for k in current if word in k.split() or word.rstrip("s") in k.split()):
+                target = _ordinal(current[key]) + (int(n) if way in ("more", "extra") else -int(n))
+                candidates = [v for v in candidates if _ordinal(v.options.get(key, "")) == target] or candidates
+        for m in re.finditer(r"\bsame ([a-z]+)", lowered):
+            for key in (k for k in current if m.group(1) in k.split()):
+                candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
+        narrowed = len(candidates) < before
 
         def named(v) -> int:
             return sum(
@@ -891,8 +921,24 @@ class _Turn:
         def kept(v) -> int:
             return sum(1 for k, val in v.options.items() if current.get(k) == val.lower())
 
+        comparatives = list(COMPARATIVES)
+        for m in re.finditer(r"\b(lower|higher|less|more|fewer)\s+([a-z]+)", lowered):  # "a slightly lower resolution"
+            keys = tuple(k for k in current if m.group(2) in k.split())
+            if keys:
+                comparatives.insert(0, (re.escape(m.group(0)), 1 if m.group(1) in ("higher", "more") else -1, keys))
+        comparatives = [c for c in comparatives if re.search(c[0], lowered)]
+
+        def step(v, direction: int, keys: tuple) -> float | None:  # how far v goes the asked way, None if not
+            steps = [(_ordinal(v.options[k]) - _ordinal(current[k])) * direction for k in keys if k in v.options and k in current]
+            return next((x for x in steps if x > 0), None)
+
         most = max((named(v) for v in candidates), default=0)
         pool = [v for v in candidates if named(v) == most]
+        priced = re.search(r"cheapest|least expensive|lowest price|最便宜|most expensive|priciest|highest price|最贵", lowered)
+        if priced and comparatives:  # "a shorter one …, the most expensive of those": the comparative filters first
+            going = [v for v in candidates if all(step(v, d, k) is not None for _, d, k in comparatives)]
+            top = max((named(v) for v in going), default=0)
+            pool = [v for v in going if named(v) == top] or pool
         if re.search(r"cheapest|least expensive|lowest price|最便宜", lowered):
             if pool and item["price"] <= min(v.price for v in pool):
                 return KEEP, choices  # it already is the cheapest: nothing to change
@@ -903,28 +949,23 @@ class _Turn:
             found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
             return min(found, default=len(lowered))
 
-        for pattern, direction, keys in COMPARATIVES:
-            if re.search(pattern, lowered):
-                # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
-                ranked = []
-                for v in candidates:
-                    for key in keys:
-                        if key in v.options and key in current:
-                            step = _ordinal(v.options[key]) - _ordinal(current[key])
-                            if step * direction > 0:
-                                ranked.append((-named(v), abs(step), preferred(v), -kept(v), v.price, v.item_id))
-                if ranked:
-                    return min(ranked)[-1], choices
-        superlative = re.search(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least)\s+([a-z]+)", lowered)
-        key = superlative and next((k for k in current if superlative.group(2) in k.split()), None)
-        if key and pool:  # "the maximum zoom": the extreme value of that option, other options kept
-            sign = -1 if superlative.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least") else 1
-            return max(pool, key=lambda v: (sign * _ordinal(v.options.get(key, 0)), kept(v), -v.price)).item_id, choices
-        if most == 0:
-            if re.search(r"same (?:specs|specifications|options|item|model)|identical|new pair|replacement", lowered) and any(
-                v.item_id == item["item_id"] and v.available for v in product.variants
-            ):
-                return item["item_id"], choices  # a fresh one of the very same item (e.g. it arrived worn)
+        for _, direction, keys in comparatives:
+            # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
+            ranked = [(-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys))]
+            if ranked:
+                return min(ranked)[-1], choices
+        extremes = []  # "the maximum zoom", "the easiest one with fewest pieces": (option, direction), in order
+        for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
+            if key := next((k for k in current if m.group(2) in k.split()), None):
+                extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
+        for word, (key, sign) in SUPERLATIVE_WORDS.items():
+            if re.search(rf"\b{word}\b", lowered) and key in current:
+                extremes.append((key, sign))
+        if extremes and pool:  # the extreme values of those options, other options kept
+            return max(pool, key=lambda v: (*(s * _ordinal(v.options.get(k, 0)) for k, s in extremes), kept(v), -v.price)).item_id, choices
+        if most == 0 and not narrowed:
+            if re.search(r"same (?:specs|specifications|options|item|model)|identical|new pair|replacement", lowered):
+                return SAME, choices  # a fresh identical one (it arrived worn): the policy allows only another option
             return None, choices
         best = max(kept(v) for v in pool)
         top = [v for v in pool if kept(v) == best]
@@ -1257,9 +1298,14 @@ COMPARATIVES = [
     (r"smaller|更小", -1, ("capacity", "size", "frame size", "screen size", "storage", "pieces", "piece count", "diameter", "length")),
     (r"less bright|dimmer|not as bright|暗一点", -1, ("brightness",)),
     (r"brighter|more bright|亮一点", 1, ("brightness",)),
+    (r"shorter|更短", -1, ("length",)),
+    (r"longer|更长", 1, ("length",)),
 ]  # fmt: skip
+# Superlatives that name no option: which option they mean, and in which direction.
+SUPERLATIVE_WORDS = {"easiest": ("difficulty level", -1), "simplest": ("difficulty level", -1), "hardest": ("difficulty level", 1)}
 ORDINAL_WORDS = {"xs": 0, "s": 1, "small": 1, "m": 2, "medium": 2, "l": 3, "large": 3, "xl": 4, "xxl": 5,
-                 "low": 1, "high": 3, "compact": 1, "standard": 2, "full size": 3}  # fmt: skip
+                 "low": 1, "high": 3, "compact": 1, "standard": 2, "full size": 3,
+                 "beginner": 1, "intermediate": 2, "advanced": 3, "expert": 4}  # fmt: skip
 
 
 def _ordinal(value: str) -> float:

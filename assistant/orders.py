@@ -165,7 +165,7 @@ class OrderService:
             order = self._own_order(s, user_id, order_id)
             if order.status != "delivered":
                 raise PolicyError(f"Order {order_id} is {order.status}; only delivered orders can be exchanged.")
-            pairs = self._swaps(s, order, item_ids, new_item_ids, allow_same=True)
+            pairs = self._swaps(s, order, item_ids, new_item_ids)
             diff = round(sum(new.price - old.price for old, new in pairs), 2)
             method = self._method(s, user_id, payment_method_id)
             _require_cover(method, diff)
@@ -216,15 +216,15 @@ class OrderService:
                 raise PolicyError(f"Item {item_id} is not in order {order.order_id}.")
 
     def _swaps(
-        self, s: Session, order: t.Order, item_ids: list[str], new_item_ids: list[str], allow_same: bool = False
+        self, s: Session, order: t.Order, item_ids: list[str], new_item_ids: list[str]
     ) -> list[tuple[t.OrderItemRow, t.Variant]]:
         self._check_items_in_order(order, item_ids)
         if len(item_ids) != len(new_item_ids):
             raise PolicyError("Each item needs exactly one replacement.")
         pairs, used = [], set()
         for item_id, new_id in zip(item_ids, new_item_ids):
-            if item_id == new_id and not allow_same:
-                raise PolicyError(f"Item {item_id} would be replaced by itself.")
+            if item_id == new_id:  # the policy: "…to a new item of the same product but of different product option"
+                raise PolicyError(f"Item {item_id} would be replaced by itself; only a different option is allowed.")
             old = next(i for i in order.items if i.item_id == item_id and id(i) not in used)
             used.add(id(old))
             new = s.get(t.Variant, new_id)

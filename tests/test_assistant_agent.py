@@ -417,3 +417,26 @@ def test_a_cancellation_reason_is_read_from_the_orders_own_sentences():
     slots = read_slots("I am considering cancelling the older order. My new address is 1234 Elm St, Springfield, IL, 62701.")
     assert slots.identity.first_name is None
     assert read_slots("my name is yusuf rossi, zip 19122").identity.first_name == "Yusuf"
+
+
+def test_an_identical_replacement_is_refused_and_an_option_answer_stays_in_the_task(assistant, state):
+    """τ² train task 107: a worn pair cannot be exchanged for the identical item; the shopper's
+    answer naming options continues the exchange (it is not a product search)."""
+    assistant.reply_text(state, "My name is Yara Ito and my zip code is 75284.")
+    reply = assistant.reply_text(state, "I want to exchange the hiking boots of order #W1304208, they seem worn: a new pair with the same specs.")
+    assert "not allowed" in reply and state.pending is None, reply
+    reply = assistant.reply_text(state, "Then the hiking boots with a size 9 but made of leather, waterproof. Pay with paypal.")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["8106223139"], reply
+
+
+def test_relative_and_kept_options_and_a_comparative_before_the_price(assistant, state, store):
+    from assistant.agent import _Turn
+
+    turn = _Turn(assistant, state, "")
+    jigsaw = {"item_id": "6245746168", "product_id": "1808611083", "price": 46.0,
+              "options": {"pieces": "1500", "theme": "animals", "difficulty level": "intermediate"}}  # fmt: skip
+    options = {v.item_id: v.options for v in store.product("1808611083").variants}
+    chosen, _ = turn._pick_variant(jigsaw, "a more fancy theme, with 500 pieces less, and the same difficulty level")
+    assert chosen == "3112842858"  # 1000, fantasy, intermediate
+    chosen, _ = turn._pick_variant(jigsaw, "the easiest one with fewest pieces")
+    assert options[chosen]["pieces"] == "500" and options[chosen]["difficulty level"] == "beginner"

@@ -89,6 +89,9 @@ def test_exchange_refuses_other_products_and_unknown_methods(orders):
         orders.exchange_delivered_order_items(YUSUF, "#W2378156", ["1151293680"], ["9612497925"], "credit_card_9513926")
     with pytest.raises(PolicyError, match="not one of yours"):
         orders.exchange_delivered_order_items(YUSUF, "#W2378156", ["1151293680"], ["7706410293"], "paypal_5727330")
+    # "…to an available new item of the same product but of different product option": not the item itself
+    with pytest.raises(PolicyError, match="replaced by itself"):
+        orders.exchange_delivered_order_items(YUSUF, "#W2378156", ["1151293680"], ["1151293680"], "credit_card_9513926")
 
 
 def test_modify_items_once_with_payment(orders, store):

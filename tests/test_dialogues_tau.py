@@ -76,6 +76,8 @@ def test_conditional_instructions_become_if_asked_answers():
         (["payment", "method"], "Gift card initially."),
         (["confirm"], "I change my mind to using PayPal."),
     ]
+    [refused] = if_asked("If the agent doesn't allow the exchange, get the 32GB storage E-Reader instead.")
+    assert (refused.words, refused.say) == (["not", "allow"], "Get the 32GB storage E-Reader instead.")
     facts = extract_facts("You are Sofia Thomas and your emails are s.t3019@example.com and s.t3069@example.com.")
     assert (facts.email, facts.other_emails) == ("s.t3019@example.com", ["s.t3069@example.com"])
     # Asides to the shopper about the agent go; a sentence starting "You are angry…" is not an identity.

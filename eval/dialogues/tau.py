@@ -33,7 +33,8 @@ ADDRESS_RE = re.compile(r"\baddress\b", re.IGNORECASE)
 STREET_RE = re.compile(r"\d+ \w+ (st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd)\b", re.IGNORECASE)
 IF_ASKED_RE = re.compile(
     r"^(?:but )?(?:if|when|once) (?:the agent|they|it) asks? (?:you )?(?:for |to |about |whether |if )?(?P<cond>[^,]+), (?P<act>.+)$"
-    r"|^(?:but )?(?:if|when) asked (?:for|about) (?P<cond2>[^,]+), (?P<act2>.+)$",
+    r"|^(?:but )?(?:if|when) asked (?:for|about) (?P<cond2>[^,]+), (?P<act2>.+)$"
+    r"|^(?:but )?if (?:the agent|it|they) (?:does not|doesn't|do not|don't|won't|will not) (?P<refused>allow) [^,]+, (?P<act3>.+)$",
     re.IGNORECASE,
 )
 ITEM_WORDS = re.compile(r"exchange|return|modify|change|switch|replace|cancel|want|wish|prefer|instead", re.IGNORECASE)
@@ -94,7 +95,9 @@ def extract_facts(text: str) -> Facts:
     facts.reason = "ordered by mistake" if re.search(r"mistake|accident", lowered) else "no longer needed"
     # A street written out (in the request, else where the shopper lives) beats a sentence about addresses.
     streets = [s for s in parts if STREET_RE.search(s)] or [first_person(s) for s in sentences(text) if STREET_RE.search(s)]
-    address = streets or [s for s in parts if ADDRESS_RE.search(s)]
+    # "…and your daughter lives in Chicago": where someone else lives points to one of the orders' addresses
+    elsewhere = [f"{first_person(m.group(1)).capitalize()} lives in {m.group(2)}." for m in re.finditer(r"\b(your \w+) lives in ([^,.;]+)", text)]
+    address = streets or elsewhere or [s for s in parts if ADDRESS_RE.search(s)]
     facts.address = " ".join(address) or None
     return facts
 
@@ -108,8 +111,10 @@ def if_asked(text: str) -> list[IfAsked]:
             m = IF_ASKED_RE.match(part.strip())
             if not m:
                 continue
-            cond, act = m.group("cond") or m.group("cond2"), m.group("act") or m.group("act2")
+            cond, act = m.group("cond") or m.group("cond2") or "", m.group("act") or m.group("act2") or m.group("act3")
             words = [w[:7] for w in re.findall(r"[a-z]+", cond.lower()) if w not in rules["ignore_words"]]
+            if m.group("refused"):  # "if the agent doesn't allow the exchange": a reply saying it is not allowed
+                words = ["not", "allow"]
             if any(w.startswith("confirm") for w in words):
                 words = ["confirm"]
             for pattern in rules["strip"]:
@@ -173,12 +178,18 @@ def _scenario(task_id: str, source: str, text: str, opening: str, raw_actions: l
             calls.append(ToolCall(name=name, arguments={} if name == "transfer_to_human" else args))
     writes = [a for a in actions if a.name in WRITE_TOOLS]
     facts = extract_facts(text)
+    conditional = if_asked(text)
+    # What it would add when asked to confirm ("I also want to return the smart watch and e-reader") is
+    # also what it wants when asked which items.
+    more = [r.say for r in conditional if ITEM_WORDS.search(r.say) and not PAYMENT_RE.search(r.say) and r.words == ["confirm"]]
+    if more:
+        facts.items = " ".join([facts.items or "", *more]).strip()
     goal = [GoalAction(tool=a.name, order_id=a.arguments.get("order_id")) for a in writes]
     # Said one at a time when the assistant does not understand the whole request.
     rephrase = [s for s in sentences(opening) if ITEM_WORDS.search(s)][:4]
     spec = (
         RuleUser(opening=opening, facts=facts, goal=goal, rephrase=rephrase if len(rephrase) > 1 else [],
-                 if_asked=if_asked(text))
+                 if_asked=conditional)
         if user == "rule"
         else LLMUser(opening=opening, facts=facts, instructions=text)
     )
