@@ -984,7 +984,9 @@ class _Turn:
         mentions: list[tuple[int, str]] = []
         for m in re.finditer(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
             mentions.append((m.start(), m.group(0)))
-        if original and (m := re.search(r"original|same (?:payment|card|method)|原支付|原来的|原路", lowered)):
+        # "the original payment method", "refund to the original one"; not "features from the originals"
+        if original and (m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
+                                        r"|same (?:payment|card|method)|原支付|原来的|原路", lowered)):
             mentions.append((m.start(), original))
         four = re.search(r"\b(\d{4})\b", lowered)
         for source, pattern in PAYMENT_KINDS:
@@ -1172,6 +1174,7 @@ def _names_item(item: dict, lowered: str) -> bool:
 
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
+_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b|\bwhole order\b|全部商品|所有商品")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b|\beverything\b"
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
 
@@ -1196,6 +1199,8 @@ def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True,
     head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and _names_item(i, tail)}
     named = [i for i in items if _names_item(i, head) and i["item_id"] not in excluded]
+    if everything and _ALL_ITEMS.search(head):  # "upgrade all my items …, the new shoe still the same size"
+        return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return _disambiguate(named, lowered)
     if everything and _EVERYTHING.search(head):
