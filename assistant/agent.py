@@ -338,6 +338,16 @@ class _Turn:
         ("…order #A…, and #B…") moves on from what was already done or declined."""
         for order_id in slots.order_ids:
             fitted = self._fit_route(route, message, order_id)
+            # "For order #A, change the address …. Finally, cancel order #B": the action of #A's own sentences
+            own = [x.lower() for x in re.split(r"(?<=[.!?;])\s+", message) if order_id.lstrip("#").lower() in x.lower()]
+            if own and own != [message.lower()] and (order := self._order(order_id)) is not None:
+                # a sentence about the address asks for an address change ("switch the shipping address")
+                asked = [r for x in own for r in (["update_address"] if re.search(r"\baddress\b|地址", x) else _actions_named(x, order["status"]))]
+                fits = STATUS_ACTIONS.get(order["status"], set())
+                open_ = [r for r in asked if r in fits and not self._settled(r, order_id)]
+                if asked and not open_:
+                    continue  # what this order's sentences ask for is done, declined or no longer possible
+                fitted = open_[0] if open_ else fitted
             if not self._settled(fitted, order_id):
                 rest = [o for o in slots.order_ids if o != order_id]
                 return fitted, slots.model_copy(update={"order_ids": [order_id, *rest]})
@@ -1058,8 +1068,13 @@ class _Turn:
         it out ("the Washington DC address in one of my orders", "to my NYC address", "where the
         luggage set was sent"): named by city, state code, street or an item shipped there, and only
         if exactly one address fits best. "…to my X address" phrases are read first."""
-        targets = re.finditer(r"\bto (?:my |the |our )?((?:(?!\bto\b).){0,40}?)\baddress", message, re.IGNORECASE)
         orders = self._user_orders()
+        if m := re.search(r"same (?:address )?as (?:in |for |of |on )?(?:my |the )?(?:other )?order (#?W\d{7})", message, re.IGNORECASE):
+            key = m.group(1).upper().lstrip("#")
+            other = next((o for o in orders if o["order_id"].lstrip("#") == key), None)
+            if other is not None and other.get("address"):  # "the same address as order #W8277957" (one of theirs)
+                return dict(other["address"])
+        targets = re.finditer(r"\bto (?:my |the |our )?((?:(?!\bto\b).){0,40}?)\baddress", message, re.IGNORECASE)
         for text in [t.group(1) for t in targets] + [message]:
             if found := _address_named(text, orders):
                 return found
@@ -1141,7 +1156,7 @@ def _mentioned(value: str, lowered_message: str) -> bool:
 
 
 _QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|style)\b")
-_GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours"}
+_GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand"}
 
 
 def _says_without(key: str, lowered_message: str) -> bool:

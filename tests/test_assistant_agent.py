@@ -440,3 +440,17 @@ def test_relative_and_kept_options_and_a_comparative_before_the_price(assistant,
     assert chosen == "3112842858"  # 1000, fantasy, intermediate
     chosen, _ = turn._pick_variant(jigsaw, "the easiest one with fewest pieces")
     assert options[chosen]["pieces"] == "500" and options[chosen]["difficulty level"] == "beginner"
+
+
+def test_each_order_in_a_message_gets_the_action_of_its_own_sentences(assistant, state):
+    """τ² train task 78: three requests for three orders in one message, taken one after another."""
+    assistant.reply_text(state, "My email is yara.muller9246@example.com.")
+    request = ("For order #W5056519, I want to change the address to be the same as order #W8277957. "
+               "Finally, I want to cancel order #W5995614 because I ordered by mistake.")  # fmt: skip
+    assistant.reply_text(state, request)
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    assert state.pending.arguments["order_id"] == "#W5056519" and state.pending.arguments["address1"] == "380 Maple Drive"
+    assistant.reply_text(state, "yes")
+    assistant.reply_text(state, request)  # restated: the address is done, the cancellation is next
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", state.pending
+    assert state.pending.arguments == {"order_id": "#W5995614", "reason": "ordered by mistake"}
