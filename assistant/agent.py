@@ -772,7 +772,7 @@ class _Turn:
         if route != "return" and len(frame.new_item_ids) < len(frame.item_ids):
             for item_id in frame.item_ids[len(frame.new_item_ids):]:
                 item = next(i for i in order["items"] if i["item_id"] == item_id)
-                chosen, choices = self._pick_variant(item, text)
+                chosen, choices = self._pick_variant(item, _about_item(text, item, order))
                 if chosen is None and len(frame.item_ids) > 1 and _CONDITION.search(text.lower()):
                     # "if there is no such keyboard, I'd rather only exchange the thermostat"
                     only = re.search(r"\bonly (?:exchange|change|modify|swap|return|do|want|keep) (?:the |my )?([^.,;]+)", text.lower())
@@ -903,6 +903,7 @@ class _Turn:
         'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
         product = self.a.store.product(item["product_id"])
         lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), message.lower())
+        lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: f"size {m.group(1)[0]}", lowered)  # "medium sized": size M
         current = {k: str(v).lower() for k, v in item["options"].items()}
         candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
         choices = [f"{', '.join(v.options.values())} ${v.price:.2f}" for v in candidates]
@@ -950,7 +951,7 @@ class _Turn:
             top = max((named(v) for v in going), default=0)
             pool = [v for v in going if named(v) == top] or pool
         if re.search(r"cheapest|least expensive|lowest price|最便宜", lowered):
-            if pool and item["price"] <= min(v.price for v in pool):
+            if pool and most == 0 and item["price"] <= min(v.price for v in pool):
                 return KEEP, choices  # it already is the cheapest: nothing to change
             return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
         if re.search(r"most expensive|priciest|highest price|最贵", lowered):
@@ -1192,6 +1193,23 @@ _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|beside
 _ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b|\bwhole order\b|全部商品|所有商品")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b|\beverything\b"
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
+
+
+def _about_item(text: str, item: dict, order: dict) -> str:
+    """The parts of a request about one item: each part naming it and those after it up to a part
+    naming another of the order's items ("the helmet in red, and the luggage set in black")."""
+    parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )", text, flags=re.IGNORECASE) if p.strip()]
+    others = [i for i in order["items"] if i["name"] != item["name"]]
+    kept, on = [], False
+    for part in parts:
+        lowered = part.lower()
+        if _names_item(item, lowered):
+            on = True
+        elif any(_names_item(o, lowered) for o in others):
+            on = False
+        if on:
+            kept.append(part)
+    return " ".join(kept) or text
 
 
 def _about_order(lowered: str, order: dict) -> str:

@@ -454,3 +454,13 @@ def test_each_order_in_a_message_gets_the_action_of_its_own_sentences(assistant,
     assistant.reply_text(state, request)  # restated: the address is done, the cancellation is next
     assert state.pending is not None and state.pending.tool == "cancel_pending_order", state.pending
     assert state.pending.arguments == {"order_id": "#W5995614", "reason": "ordered by mistake"}
+
+
+def test_each_item_is_changed_by_its_own_clause():
+    """'the helmet … red …, and the luggage set … black': red is the helmet's wish, not the luggage's."""
+    from assistant.agent import _about_item
+
+    order = {"items": [{"item_id": "1", "name": "Luggage Set"}, {"item_id": "2", "name": "Grill"}]}
+    text = ("I want to exchange the helmet for a medium sized, red one, and I want to exchange the luggage set to a "
+            "two-piece black one. Lastly, I want to modify the grill.")  # fmt: skip
+    assert _about_item(text, order["items"][0], order) == "I want to exchange the luggage set to a two-piece black one."
