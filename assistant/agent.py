@@ -1048,11 +1048,27 @@ class _Turn:
             open_ = [o for o in self._user_orders() if o["status"].startswith("pending") and not self._settled("update_address", o["order_id"])]
             if not open_:
                 order_address, frame.order_id = False, None
-        address = parse_address(message) or self._address_pointed_to(frame.text or message)
+        address = parse_address(message)
+        text = (frame.text or message).lower()
+        if address is None and re.search(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default", text):
+            # "send it to my default address in Charlotte instead": the account's address, for the order
+            # shipped where the message says it went ("an order sent to my son's address in Washington DC")
+            address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
+            shipped = _address_named(re.sub(r"\bdefault address.*", "", text), self._user_orders()) if not frame.order_id else None
+            pending = [o for o in self._user_orders() if o["status"].startswith("pending") and o.get("address") == shipped]
+            if len(pending) == 1 and not self._settled("update_address", pending[0]["order_id"]):
+                frame.order_id = pending[0]["order_id"]
+            order_address = True
+        address = address or self._address_pointed_to(frame.text or message)
         if address is None:
             yield self.say("ask_address")
             return
         if order_address or frame.order_id:
+            if not frame.order_id:  # the one pending order not already going there ("my wrong order address")
+                elsewhere = [o for o in self._user_orders() if o["status"].startswith("pending") and o.get("address") != address
+                             and not self._settled("update_address", o["order_id"])]  # fmt: skip
+                if len(elsewhere) == 1:
+                    frame.order_id = elsewhere[0]["order_id"]
             asked = list(self._resolve_order(frame, slots, {"pending", "pending (item modified)"}))
             if asked:
                 yield from asked
@@ -1157,7 +1173,7 @@ def _mentioned(value: str, lowered_message: str) -> bool:
 
 
 _QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|style)\b")
-_GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand"}
+_GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand", "card"}
 
 
 def _says_without(key: str, lowered_message: str) -> bool:
@@ -1241,6 +1257,14 @@ def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True,
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
 
 
+def _shipped(name: str, lowered: str) -> bool:
+    """Whether the text says where the item was sent ("a luggage set sent to this new address"), not
+    merely names it ("I also want to exchange my tablet")."""
+    name = re.escape(name.lower())
+    return bool(re.search(rf"{name}s?\s+(?:that\s+|which\s+)?(?:was\s+|were\s+|is\s+|got\s+)?(?:sent|shipped|delivered|going|went)\b"
+                          rf"|\b(?:sent|shipped|delivered)\s+(?:the |my |a |an )?{name}", lowered))
+
+
 def _address_named(text: str, orders: list[dict]) -> dict | None:
     """The one address among the orders' that the text names best (at least two clues)."""
     for short, (city, state) in _names()["places"].items():
@@ -1257,12 +1281,14 @@ def _address_named(text: str, orders: list[dict]) -> dict | None:
             bool(address.get("city")) and _mentioned(address["city"], lowered),
             bool(address.get("state")) and bool(re.search(rf"\b{re.escape(address['state'])}\b", text)),  # case-sensitive: "IN", "OR"
             bool(street) and street in lowered,
-            any(_mentioned(i["name"], lowered) for i in order["items"]),
+            any(_shipped(i["name"], lowered) for i in order["items"]),
         ))  # fmt: skip
         key = tuple(sorted(address.items()))
         scores[key] = max(scores.get(key, 0), score)
     best = max(scores.values(), default=0)
     winners = [k for k, v in scores.items() if v == best]
+    if best == 1 and len(winners) == 1:  # one clue is enough if it is the city ("my daughter lives in Chicago")
+        return dict(winners[0]) if _mentioned(dict(winners[0]).get("city", ""), lowered) else None
     return dict(winners[0]) if best >= 2 and len(winners) == 1 else None
 
 

@@ -464,3 +464,20 @@ def test_each_item_is_changed_by_its_own_clause():
     text = ("I want to exchange the helmet for a medium sized, red one, and I want to exchange the luggage set to a "
             "two-piece black one. Lastly, I want to modify the grill.")  # fmt: skip
     assert _about_item(text, order["items"][0], order) == "I want to exchange the luggage set to a two-piece black one."
+
+
+def test_order_addresses_named_by_where_things_went_or_the_default(assistant, state):
+    """τ² train tasks 109 and 72: 'the new house where the luggage set was sent' for the other order;
+    'send it to my default address instead' for the order that went elsewhere."""
+    assistant.reply_text(state, "My email is sophia.martin4832@example.com.")
+    reply = assistant.reply_text(state, "I moved to a new house on Elm Avenue and bought a luggage set sent to this new address. "
+                                        "I want to change my wrong order address to the new home.")  # fmt: skip
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W1603792", reply
+    assert state.pending.arguments["address1"] == "592 Elm Avenue"
+
+    other = DialogueState(session_id="t2")
+    assistant.reply_text(other, "My name is Ivan Khan and my zip code is 28243.")
+    reply = assistant.reply_text(other, "I sent an order to my son's address in Washington DC by mistake, and I want to modify "
+                                        "it to my default address in Charlotte instead.")  # fmt: skip
+    assert other.pending is not None and other.pending.tool == "modify_pending_order_address", reply
+    assert other.pending.arguments["order_id"] == "#W5270061" and other.pending.arguments["city"] == "Charlotte"
