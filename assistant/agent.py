@@ -1176,6 +1176,19 @@ _QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|s
 _GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand", "card"}
 
 
+def _yes_no(key: str, value: str, lowered: str) -> bool:
+    """Whether a yes/no option ("water resistance": "no") is what the text says: "not resistant to
+    water", "without water resistance", "no water resistance" for no; the option named plainly for yes."""
+    if value.lower() not in ("yes", "no"):
+        return False
+    words = [w[:6] for w in key.lower().split() if len(w) > 3]
+    near = [m for w in words for m in re.finditer(rf"\b{re.escape(w)}", lowered)]
+    if not near:
+        return False
+    negated = any(re.search(r"\b(?:not|no|non|without|isn'?t)\b[\w ]{0,12}$", lowered[: m.start()]) for m in near)
+    return negated == (value.lower() == "no")
+
+
 def _says_without(key: str, lowered_message: str) -> bool:
     """'no backlight', 'without a zipper', '不要背光' style wishes for an option set to none."""
     word = key.split()[-1]
@@ -1327,6 +1340,15 @@ def _disambiguate(named: list[dict], lowered: str) -> list[str]:
         if len(same) > 1:
             shared = set.intersection(*(set(map(str, i["options"].values())) for i in same))
             described = [i for i in same if any(_mentioned(str(v), lowered) for v in i["options"].values() if str(v) not in shared)]
+            word = re.escape(name.lower().split()[-1])
+            before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}", lowered)
+                                             for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
+            described = before or described  # "modify the 17-inch laptop to the 13-inch version": the 17-inch one
+            if not described:  # "the speaker that is not resistant to water", "the more expensive one"
+                described = [i for i in same if any(_yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
+            if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
+                pick = max if m.group(0) in ("more expensive", "pricier") else min
+                described = [pick(same, key=lambda i: i.get("price", 0))]
             plural = re.search(rf"\b(?:both|all|two|each)\b|{re.escape(name.lower().split()[-1])}e?s\b", lowered)
             same = described or (same if plural else [])
             if not same:
