@@ -785,6 +785,12 @@ class _Turn:
                 if chosen == SAME:
                     yield self.say("same_item_not_allowed", name=item["name"], choices="; ".join(choices[:8]) or "none")
                     return
+                if chosen not in (None, KEEP) and (limit := _price_limit(text)) is not None:
+                    price = next(v.price for v in self.a.store.product(item["product_id"]).variants if v.item_id == chosen)
+                    if price >= limit and (other := _fallback_action(text, route, order["status"])):
+                        # "if it is less than 200 bucks exchange mine to it; if not, return mine"
+                        yield from self._switch(other, order["order_id"], message, slots)
+                        return
                 if chosen is None:
                     other = _fallback_action(text, route, order["status"])
                     if other:  # "…if it is not available, cancel the whole order"
@@ -869,6 +875,11 @@ class _Turn:
             new = dict(zip(frame.item_ids, frame.new_item_ids))
             frame.item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
             frame.new_item_ids = [new[i] for i in frame.item_ids if i in new]
+        pairs = _id_pairs(lowered, order)
+        if pairs and frame.route != "return":  # "also change item ID 1656367028 to item ID 1421289881"
+            new = dict(zip(frame.item_ids, frame.new_item_ids)) | pairs
+            frame.item_ids = list(dict.fromkeys([*frame.item_ids, *pairs]))
+            frame.new_item_ids = [new[i] for i in frame.item_ids]
         if any(re.search(p, lowered) for _, p in PAYMENT_KINDS) or re.search(r"_\d{5,}|original", lowered):
             method = self._pick_payment(order, lowered, frame.route)
             if method and re.search(r"\bother\b", lowered) and method == frame.payment_method_id:
@@ -1174,6 +1185,23 @@ def _mentioned(value: str, lowered_message: str) -> bool:
 
 _QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|style)\b")
 _GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand", "card"}
+
+
+def _id_pairs(lowered: str, order: dict) -> dict[str, str]:
+    """'change item 1656367028 to item 1421289881' → {the order's item: the new item}; the first id
+    may also be the product id of one of the order's items (shoppers mix the two up)."""
+    pairs = {}
+    for m in re.finditer(r"(?<!\d)(\d{10})(?!\d)\s+(?:to|for|with|into)\s+(?:(?:an?|the)\s+)?(?:item\s+)?(?:id\s+|number\s+|#)?(\d{10})(?!\d)", lowered):
+        old = [i for i in order["items"] if m.group(1) in (i["item_id"], i.get("product_id"))]
+        if len(old) == 1:
+            pairs[old[0]["item_id"]] = m.group(2)
+    return pairs
+
+
+def _price_limit(text: str) -> float | None:
+    """The price a change is made on condition of: "if it is less than 200 bucks", "if it costs under $50"."""
+    m = re.search(r"\bif (?:it|that|this|the \w+(?: \w+)?) (?:is|costs?) (?:less than|lower than|cheaper than|under|below) \$?(\d+(?:\.\d+)?)", text.lower())
+    return float(m.group(1)) if m else None
 
 
 def _yes_no(key: str, value: str, lowered: str) -> bool:

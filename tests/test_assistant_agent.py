@@ -481,3 +481,13 @@ def test_order_addresses_named_by_where_things_went_or_the_default(assistant, st
                                         "it to my default address in Charlotte instead.")  # fmt: skip
     assert other.pending is not None and other.pending.tool == "modify_pending_order_address", reply
     assert other.pending.arguments["order_id"] == "#W5270061" and other.pending.arguments["city"] == "Charlotte"
+
+
+def test_price_conditions_and_id_pairs():
+    from assistant.agent import _id_pairs, _price_limit
+
+    assert _price_limit("If it is less than 200 bucks I want to exchange my current one to it. If not, return it.") == 200
+    assert _price_limit("I want the cheapest one") is None
+    order = {"items": [{"item_id": "1340995114", "product_id": "1656367028", "name": "Mechanical Keyboard"}]}
+    # a product id where the item id belongs: the order's one item of that product
+    assert _id_pairs("also change item id 1656367028 to item id 1421289881.", order) == {"1340995114": "1421289881"}
