@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from recsys.model import SeqRecModel, pick_device
-from recsys.transitions import Transitions
+from recsys.transitions import PriorMix, Transitions
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,11 @@ class TrainConfig:
     weight_decay: float = 0.01
     loss: str = "ce"  # "ce": full softmax; "sampled": softmax over shared random negatives; "bce": SASRec's
     negatives: int = 1024  # for "sampled": shared uniform negatives per batch (no logQ term: uniform)
-    patience: int = 5  # evaluations without a better validation NDCG@10 before stopping
+    patience: int = 5  # evaluations without a better validation NDCG@10 before stopping (not with cosine)
     seed: int = 42
     threads: int = 0  # 0: auto_threads(); set it for bit-identical reruns (sums differ across thread counts)
     max_minutes: float | None = None  # time budget: no epoch starts that would likely end past it
+    schedule: str = "constant"  # "cosine": lr decays to 0 at the last epoch (of the budget, if any)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,6 +98,11 @@ def _length_batches(lengths: list[int], batch_size: int, rng: random.Random) -> 
     return batches
 
 
+def _cosine_lr(base: float, epoch: int, total: int) -> float:
+    """Learning rate for the epoch after `epoch` of `total` (cosine from `base` down to 0)."""
+    return base * 0.5 * (1 + math.cos(math.pi * min(epoch, total) / max(total, 1)))
+
+
 def _loss(model: SeqRecModel, batch: torch.Tensor, kind: str, gen: torch.Generator, negatives: int = 1024) -> torch.Tensor:
     inputs, targets = batch[:, :-1], batch[:, 1:]
     valid = (inputs > 0) & (targets > 0)
@@ -128,7 +134,7 @@ def evaluate(
     batch_size: int = 512,
     exclude_history: bool = True,
     ks: tuple[int, ...] = KS,
-    prior: Transitions | None = None,
+    prior: Transitions | PriorMix | None = None,
     prior_weight: float = 0.0,
 ) -> dict[str, float]:
     """HR@k and NDCG@k of the target item ranked against all items (history items masked); with a
@@ -141,7 +147,7 @@ def evaluate_weights(
     model: SeqRecModel,
     inputs: list[list[int]],
     targets: list[int],
-    prior: Transitions | None,
+    prior: Transitions | PriorMix | None,
     weights: tuple[float, ...],
     batch_size: int = 512,
     exclude_history: bool = True,
@@ -194,6 +200,8 @@ def fit(
     desc: str = "train",
 ) -> TrainResult:
     """Train in place; with `val`, keep the weights of the best validation NDCG@10 (early stopping)."""
+    if cfg.schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be constant or cosine, not {cfg.schedule!r}")
     set_seed(cfg.seed)
     torch.set_num_threads(cfg.threads or auto_threads())
     device = next(model.parameters()).device
@@ -219,7 +227,7 @@ def fit(
             opt.step()
             total += loss.item()
             steps += 1
-        entry = {"epoch": epoch, "loss": round(total / max(steps, 1), 4),
+        entry = {"epoch": epoch, "loss": round(total / max(steps, 1), 4), "lr": opt.param_groups[0]["lr"],
                  "seconds": round(time.perf_counter() - started, 1)}
         result.epochs_run = epoch
         if val is not None:
@@ -232,13 +240,23 @@ def fit(
                 bad += 1
         result.history.append(entry)
         bar.set_postfix({k: v for k, v in entry.items() if k in ("loss", "NDCG@10")})
-        if val is not None and bad >= cfg.patience:
+        # A cosine schedule has its own end, and validation is flat while the rate is high and rises
+        # as it decays: early stopping there cut a run at epoch 31 of ~60, before the decay paid.
+        if val is not None and bad >= cfg.patience and cfg.schedule != "cosine":
             break
         elapsed = time.perf_counter() - started
         if cfg.max_minutes and elapsed + elapsed / epoch > cfg.max_minutes * 60:  # mean epoch as the estimate
             log.warning("%s: another epoch would overrun the %.1f min budget; stopping after epoch %d",
                         desc, cfg.max_minutes, epoch)
             break
+        if cfg.schedule == "cosine":
+            # With a time budget the number of epochs is only known as budget / mean epoch time, so
+            # the horizon is re-estimated after every epoch.
+            horizon = cfg.epochs
+            if cfg.max_minutes:
+                horizon = min(horizon, max(epoch + 1, int(cfg.max_minutes * 60 / (elapsed / epoch))))
+            for group in opt.param_groups:
+                group["lr"] = _cosine_lr(cfg.lr, epoch, horizon)
     if best_state is not None:
         model.load_state_dict(best_state)
     else:

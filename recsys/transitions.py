@@ -4,6 +4,10 @@ Why: on sparse data much of the next-item signal is "people who bought X bought 
 a count table learns exactly from a single pass while the network needs many epochs to learn it.
 Mixing the two distributions, (1 - w) · p_model + w · p_transitions with w tuned on validation,
 is an ensemble of probabilities: it never needs the two scores to share a scale.
+
+`symmetric=True` counts pairs in both directions (item-to-item co-occurrence within a window, as in
+item-kNN): broader than "what came next", it finds plausible items the strict order misses.
+`PriorMix` mixes several priors into one distribution.
 """
 
 from __future__ import annotations
@@ -14,22 +18,27 @@ import numpy as np
 class Transitions:
     """p(next | history) from counts of item j following item i within `window` steps."""
 
-    def __init__(self, n_items: int, indptr: np.ndarray, indices: np.ndarray, probs: np.ndarray, decay: float) -> None:
-        self.n_items, self.decay = n_items, decay
+    def __init__(self, n_items: int, indptr: np.ndarray, indices: np.ndarray, probs: np.ndarray, decay: float,
+                 last: int = 2) -> None:
+        self.n_items, self.decay, self.last = n_items, decay, last
         self.indptr, self.indices, self.probs = indptr, indices, probs  # CSR rows, each summing to 1
 
     @classmethod
-    def fit(cls, sequences: list[list[int]], n_items: int, window: int = 1, decay: float = 0.3) -> Transitions:
-        """Count pairs (s[i], s[i + gap]) for gaps 1..window, weighted decay**(gap - 1)."""
-        if window < 1 or not 0 < decay <= 1:
-            raise ValueError("window must be ≥ 1 and decay in (0, 1]")
+    def fit(cls, sequences: list[list[int]], n_items: int, window: int = 1, decay: float = 0.3,
+            symmetric: bool = False, last: int = 2) -> Transitions:
+        """Count pairs (s[i], s[i + gap]) for gaps 1..window, weighted decay**(gap - 1); `symmetric`
+        also counts (s[i + gap], s[i]). `last` is how many recent items `probabilities` reads."""
+        if window < 1 or not 0 < decay <= 1 or last < 1:
+            raise ValueError("window and last must be ≥ 1 and decay in (0, 1]")
         src, dst, weight = [], [], []
         for seq in sequences:
             arr = np.asarray(seq, dtype=np.int64)
             for gap in range(1, min(window, len(arr) - 1) + 1):
-                src.append(arr[:-gap])
-                dst.append(arr[gap:])
-                weight.append(np.full(len(arr) - gap, decay ** (gap - 1)))
+                pairs = [(arr[:-gap], arr[gap:])] + ([(arr[gap:], arr[:-gap])] if symmetric else [])
+                for a, b in pairs:
+                    src.append(a)
+                    dst.append(b)
+                    weight.append(np.full(len(arr) - gap, decay ** (gap - 1)))
         size = n_items + 1
         if src:
             keys = np.concatenate(src) * size + np.concatenate(dst)
@@ -45,11 +54,13 @@ class Transitions:
         indptr = np.cumsum(indptr)
         totals = np.bincount(rows, weights=counts, minlength=size)
         probs = (counts / np.maximum(totals[rows], 1e-12)).astype(np.float32)
-        return cls(n_items, indptr, (keys % size).astype(np.int64), probs, decay)
+        return cls(n_items, indptr, (keys % size).astype(np.int64), probs, decay, last)
 
-    def probabilities(self, histories: list[list[int]], last: int = 2) -> np.ndarray:
-        """(B, n_items + 1) next-item distributions from each history's last `last` items, weighted
-        decay**age; rows whose recent items were never followed by anything are all zeros."""
+    def probabilities(self, histories: list[list[int]], last: int | None = None) -> np.ndarray:
+        """(B, n_items + 1) next-item distributions from each history's last `last` items (default:
+        the fitted `last`), weighted decay**age; rows whose recent items were never followed by
+        anything are all zeros."""
+        last = last or self.last
         out = np.zeros((len(histories), self.n_items + 1), dtype=np.float32)
         for row, history in enumerate(histories):
             total = 0.0
@@ -63,3 +74,15 @@ class Transitions:
             if total:
                 out[row] /= total
         return out
+
+
+class PriorMix:
+    """Σ weight · prior: a mixture of priors (weights summing to 1) is again a distribution."""
+
+    def __init__(self, parts: list[tuple[Transitions, float]]) -> None:
+        if not parts or any(w < 0 for _, w in parts) or not np.isclose(sum(w for _, w in parts), 1.0):
+            raise ValueError("PriorMix needs priors with non-negative weights summing to 1")
+        self.parts = [(p, w) for p, w in parts if w > 0]
+
+    def probabilities(self, histories: list[list[int]]) -> np.ndarray:
+        return sum(w * p.probabilities(histories) for p, w in self.parts)

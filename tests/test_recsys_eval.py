@@ -25,7 +25,9 @@ def test_eval_recsys_on_a_tiny_file_prints_one_json_object(tmp_path):
     for model in ("aisle", "sasrec_baseline"):
         assert set(report[model]["test"]) == {f"{m}@{k}" for m in ("HR", "NDCG") for k in (5, 10, 20)}
     # The transition prior's weight is picked on validation; the network's own figures stay beside.
-    assert report["aisle"]["prior"]["weight"] in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+    assert report["aisle"]["prior"]["weight"] in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    assert report["aisle"]["prior"]["cooc_share"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert set(report["aisle"]["test_prior_refit"]) == set(report["aisle"]["test"])
     assert set(report["aisle"]["network_only"]["test"]) == set(report["aisle"]["test"])
     assert set(report["beyond_accuracy_top10"]) >= {"plain", "mmr", "mmr+explore"}
     assert 0 < report["beyond_accuracy_top10"]["plain"]["coverage"] <= 1

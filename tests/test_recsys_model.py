@@ -118,3 +118,17 @@ def test_unpadded_and_left_padded_histories_get_the_same_user_vector():
         plain = model.user_vectors(torch.tensor([[3, 4, 5]]))
         padded = model.user_vectors(torch.tensor([[0, 0, 3, 4, 5], [0, 1, 2, 3, 4]]))[:1]
     torch.testing.assert_close(plain, padded, atol=1e-5, rtol=1e-5)
+
+
+def test_cosine_schedule_decays_the_learning_rate_and_bad_names_fail():
+    seqs = _cyclic_sequences(40)
+    set_seed(0)
+    model = build(ModelConfig(n_items=N_ITEMS, hidden=16, heads=1, max_len=10), device=torch.device("cpu"))
+    val = ([s[:-1] for s in seqs[:10]], [s[-1] for s in seqs[:10]])
+    result = fit(model, seqs, TrainConfig(epochs=4, batch_size=32, lr=1e-2, threads=1, schedule="cosine", patience=1),
+                 val=val, progress=False)
+    assert result.epochs_run == 4  # the schedule, not patience, ends a cosine run
+    lrs = [h["lr"] for h in result.history]
+    assert lrs[0] == 1e-2 and lrs == sorted(lrs, reverse=True) and lrs[-1] < 1e-2 / 2
+    with pytest.raises(ValueError, match="schedule"):
+        fit(model, seqs, TrainConfig(epochs=1, schedule="linear"), progress=False)

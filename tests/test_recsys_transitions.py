@@ -8,7 +8,7 @@ import torch
 
 from recsys.model import ModelConfig
 from recsys.train import build, evaluate, evaluate_weights, set_seed
-from recsys.transitions import Transitions
+from recsys.transitions import PriorMix, Transitions
 
 
 def test_transition_probabilities_follow_the_counts():
@@ -45,3 +45,17 @@ def test_blending_an_exact_prior_fixes_an_untrained_network():
     assert alone == evaluate(model, inputs, targets)
     assert blended["HR@5"] == 1.0 and blended["NDCG@5"] == pytest.approx(1.0)
     assert alone["NDCG@5"] < 0.6
+
+
+def test_symmetric_counts_both_directions_and_mixes_sum_to_one():
+    cooc = Transitions.fit([[1, 2, 3]], n_items=3, window=2, decay=0.5, symmetric=True, last=1)
+    # Item 3 was preceded by 2 (gap 1) and 1 (gap 2): 1 and 0.5, normalised.
+    np.testing.assert_allclose(cooc.probabilities([[3]])[0, [1, 2]], [0.5 / 1.5, 1 / 1.5], rtol=1e-6)
+    trans = Transitions.fit([[1, 2, 3]], n_items=3)
+    assert not trans.probabilities([[3]]).any()  # nothing ever came after 3
+    mix = PriorMix([(trans, 0.5), (cooc, 0.5)])
+    p = mix.probabilities([[2]])[0]
+    np.testing.assert_allclose(p.sum(), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(p[3], 0.5 * 1.0 + 0.5 * 0.5, rtol=1e-6)  # trans: 2→3; cooc: 1 and 3 alike
+    with pytest.raises(ValueError):
+        PriorMix([(trans, 0.7), (cooc, 0.7)])
