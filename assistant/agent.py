@@ -1054,10 +1054,19 @@ class _Turn:
             order_address = True
         if re.search(r"\border\b.{0,40}\bto\b|\border(?:'s)? address|订单.{0,6}地址", (frame.text or message).lower()):
             order_address = True  # "change my laptop order to my NYC address"
+        read: list[dict] = []
+
+        def orders() -> list[dict]:  # the shopper's orders, read at most once in this turn
+            if not read:
+                read.extend(self._user_orders())
+            return read
+
+        def open_orders() -> list[dict]:  # pending orders whose address is not settled yet
+            return [o for o in orders() if o["status"].startswith("pending") and not self._settled("update_address", o["order_id"])]
+
         if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", (frame.text or message).lower()):
             # "all my pending orders' address, along with my default address": once every order is done, the default
-            open_ = [o for o in self._user_orders() if o["status"].startswith("pending") and not self._settled("update_address", o["order_id"])]
-            if not open_:
+            if not open_orders():
                 order_address, frame.order_id = False, None
         address = parse_address(message)
         text = (frame.text or message).lower()
@@ -1065,10 +1074,10 @@ class _Turn:
             # "send it to my default address in Charlotte instead": the account's address, for the order
             # shipped where the message says it went ("an order sent to my son's address in Washington DC")
             address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
-            shipped = _address_named(re.sub(r"\bdefault address.*", "", text), self._user_orders()) if not frame.order_id else None
-            pending = [o for o in self._user_orders() if o["status"].startswith("pending") and o.get("address") == shipped]
-            if len(pending) == 1 and not self._settled("update_address", pending[0]["order_id"]):
-                frame.order_id = pending[0]["order_id"]
+            if not frame.order_id:
+                shipped = _address_named(re.sub(r"\bdefault address.*", "", text), orders())
+                there = [o for o in open_orders() if o.get("address") == shipped]
+                frame.order_id = there[0]["order_id"] if len(there) == 1 else None
             order_address = True
         address = address or self._address_pointed_to(frame.text or message)
         if address is None:
@@ -1076,8 +1085,7 @@ class _Turn:
             return
         if order_address or frame.order_id:
             if not frame.order_id:  # the one pending order not already going there ("my wrong order address")
-                elsewhere = [o for o in self._user_orders() if o["status"].startswith("pending") and o.get("address") != address
-                             and not self._settled("update_address", o["order_id"])]  # fmt: skip
+                elsewhere = [o for o in open_orders() if o.get("address") != address]
                 if len(elsewhere) == 1:
                     frame.order_id = elsewhere[0]["order_id"]
             asked = list(self._resolve_order(frame, slots, {"pending", "pending (item modified)"}))
