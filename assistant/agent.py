@@ -237,7 +237,7 @@ class _Turn:
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
                 raise
-            state.settled.append(f"{TOOL_ROUTES.get(pending.tool, pending.tool)}|{pending.arguments.get('order_id', '')}")
+            state.settled.append(_settled_key(TOOL_ROUTES.get(pending.tool, pending.tool), pending.arguments.get("order_id")))
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
@@ -331,16 +331,17 @@ class _Turn:
         return "search" if product else None
 
     def _settled(self, route: str, order_id: str | None) -> bool:
-        return f"{route}|{order_id or ''}" in self.state.settled
+        return _settled_key(route, order_id) in self.state.settled
 
     def _target(self, route: str, message: str, slots: Slots) -> tuple[str, Slots]:
         """The first order the message names with an action still to do: a restated request
         ("…order #A…, and #B…") moves on from what was already done or declined."""
         for order_id in slots.order_ids:
-            fitted = self._fit_route(route, message, order_id)
+            order = self._order(order_id)
+            fitted = self._fit_route(route, message, order_id, order)
             # "For order #A, change the address …. Finally, cancel order #B": the action of #A's own sentences
             own = [x.lower() for x in re.split(r"(?<=[.!?;])\s+", message) if order_id.lstrip("#").lower() in x.lower()]
-            if own and own != [message.lower()] and (order := self._order(order_id)) is not None:
+            if own and own != [message.lower()] and order is not None:
                 # a sentence about the address asks for an address change ("switch the shipping address")
                 asked = [r for x in own for r in (["update_address"] if re.search(r"\baddress\b|地址", x) else _actions_named(x, order["status"]))]
                 fits = STATUS_ACTIONS.get(order["status"], set())
@@ -353,10 +354,10 @@ class _Turn:
                 return fitted, slots.model_copy(update={"order_ids": [order_id, *rest]})
         return self._fit_route(route, message, slots.order_ids[0]), slots
 
-    def _fit_route(self, route: str, message: str, order_id: str) -> str:
+    def _fit_route(self, route: str, message: str, order_id: str, order: dict | None = None) -> str:
         """A message asking for several actions ("cancel my pending order and return the watch") that
         names an order gets the action that order's status allows, if the message asks for it."""
-        order = self._order(order_id)
+        order = order or self._order(order_id)
         fits = STATUS_ACTIONS.get(order["status"], set()) if order else set()
         if not fits:
             return route
@@ -595,8 +596,10 @@ class _Turn:
         candidates = [o for o in candidates if not self._settled(frame.route, o["order_id"])] or candidates
         if frame.text:
             # "the water bottle and the desk lamp": the one order holding the items the shopper names
-            named = [o for o in candidates if _match_items(o, frame.text, read_slots(frame.text), fallback=False)]
-            elsewhere = [o for o in orders if _match_items(o, frame.text, read_slots(frame.text), fallback=False)]
+            said = read_slots(frame.text)
+            elsewhere = [o for o in orders if _match_items(o, frame.text, said, fallback=False)]
+            allowed_ids = {o["order_id"] for o in candidates}
+            named = [o for o in elsewhere if o["order_id"] in allowed_ids]
             if len(named) == 1 or (not named and len(elsewhere) == 1):
                 candidates = named or elsewhere  # in an order of another status: the caller says what it allows
             elif len(named) > 1:  # items of several orders: start with the order of the item named first
@@ -880,20 +883,15 @@ class _Turn:
             new = dict(zip(frame.item_ids, frame.new_item_ids)) | pairs
             frame.item_ids = list(dict.fromkeys([*frame.item_ids, *pairs]))
             frame.new_item_ids = [new[i] for i in frame.item_ids]
-        if any(re.search(p, lowered) for _, p in PAYMENT_KINDS) or re.search(r"_\d{5,}|original", lowered):
-            method = self._pick_payment(order, lowered, frame.route)
-            if method and re.search(r"\bother\b", lowered) and method == frame.payment_method_id:
-                # "the other card": the one of that kind not proposed
-                user = self.ctx.orders.user(self.ctx.user_id)
-                kind = next(m.source for m in user.payment_methods if m.payment_method_id == method)
-                method = next((m.payment_method_id for m in user.payment_methods
-                               if m.source == kind and m.payment_method_id != method), method)  # fmt: skip
-            frame.payment_method_id = method or frame.payment_method_id
+        proposed_method = frame.payment_method_id
         if re.search(r"\b(?:other|another|different) (?:card|credit card|payment|method)", lowered):
-            user = self.ctx.orders.user(self.ctx.user_id)
-            current = next((m for m in user.payment_methods if m.payment_method_id == frame.payment_method_id), None)
-            others = [m for m in user.payment_methods if m is not current and (current is None or m.source == current.source)]
-            frame.payment_method_id = others[0].payment_method_id if others else frame.payment_method_id
+            # "the other card": another method of the kind just proposed
+            methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
+            current = next((m for m in methods if m.payment_method_id == proposed_method), None)
+            others = [m for m in methods if m is not current and (current is None or m.source == current.source)]
+            frame.payment_method_id = others[0].payment_method_id if others else proposed_method
+        elif any(re.search(p, lowered) for _, p in PAYMENT_KINDS) or re.search(r"_\d{5,}|original", lowered):
+            frame.payment_method_id = self._pick_payment(order, lowered, frame.route) or proposed_method
         frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
         statuses = {"return": {"delivered"}, "exchange": {"delivered"}, "modify_order": {"pending"}}.get(frame.route)
         if statuses is None:
@@ -956,16 +954,16 @@ class _Turn:
 
         most = max((named(v) for v in candidates), default=0)
         pool = [v for v in candidates if named(v) == most]
-        priced = re.search(r"cheapest|least expensive|lowest price|最便宜|most expensive|priciest|highest price|最贵", lowered)
-        if priced and comparatives:  # "a shorter one …, the most expensive of those": the comparative filters first
+        cheapest, priciest = _CHEAPEST.search(lowered), _PRICIEST.search(lowered)
+        if (cheapest or priciest) and comparatives:  # "a shorter one …, the most expensive of those": the comparative filters first
             going = [v for v in candidates if all(step(v, d, k) is not None for _, d, k in comparatives)]
             top = max((named(v) for v in going), default=0)
             pool = [v for v in going if named(v) == top] or pool
-        if re.search(r"cheapest|least expensive|lowest price|最便宜", lowered):
+        if cheapest:
             if pool and most == 0 and item["price"] <= min(v.price for v in pool):
                 return KEEP, choices  # it already is the cheapest: nothing to change
             return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
-        if re.search(r"most expensive|priciest|highest price|最贵", lowered):
+        if priciest:
             return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
         def preferred(v) -> int:  # "prefer battery > USB > AC": the earlier a variant's value is named, the better
             found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
@@ -1206,6 +1204,10 @@ def _id_pairs(lowered: str, order: dict) -> dict[str, str]:
     return pairs
 
 
+def _settled_key(route: str, order_id: str | None) -> str:
+    return f"{route}|{order_id or ''}"
+
+
 def _price_limit(text: str) -> float | None:
     """The price a change is made on condition of: "if it is less than 200 bucks", "if it costs under $50"."""
     m = re.search(r"\bif (?:it|that|this|the \w+(?: \w+)?) (?:is|costs?) (?:less than|lower than|cheaper than|under|below) \$?(\d+(?:\.\d+)?)", text.lower())
@@ -1385,7 +1387,7 @@ def _disambiguate(named: list[dict], lowered: str) -> list[str]:
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
                 pick = max if m.group(0) in ("more expensive", "pricier") else min
                 described = [pick(same, key=lambda i: i.get("price", 0))]
-            plural = re.search(rf"\b(?:both|all|two|each)\b|{re.escape(name.lower().split()[-1])}e?s\b", lowered)
+            plural = re.search(rf"\b(?:both|all|two|each)\b|{word}e?s\b", lowered)
             same = described or (same if plural else [])
             if not same:
                 return [_AMBIGUOUS]
@@ -1423,6 +1425,8 @@ COMPARATIVES = [
     (r"shorter|更短", -1, ("length",)),
     (r"longer|更长", 1, ("length",)),
 ]  # fmt: skip
+_CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|最便宜")
+_PRICIEST = re.compile(r"most expensive|priciest|highest price|最贵")
 # Superlatives that name no option: which option they mean, and in which direction.
 SUPERLATIVE_WORDS = {"easiest": ("difficulty level", -1), "simplest": ("difficulty level", -1), "hardest": ("difficulty level", 1)}
 ORDINAL_WORDS = {"xs": 0, "s": 1, "small": 1, "m": 2, "medium": 2, "l": 3, "large": 3, "xl": 4, "xxl": 5,
