@@ -1,6 +1,7 @@
 """`aisle eval …` (quality) and `aisle bench …` (speed). Each capability's module adds its command here.
 
-Every command module imports its heavy libraries inside `main`, so listing the commands stays fast.
+`aisle --help` does not import this module (ui/cli.py loads a command's module when it runs);
+`aisle eval --help` and `aisle bench --help` import every module below, torch and chromadb included.
 """
 
 from __future__ import annotations

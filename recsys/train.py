@@ -128,7 +128,7 @@ def _loss(model: SeqRecModel, batch: torch.Tensor, kind: str, gen: torch.Generat
 
 @torch.no_grad()
 def evaluate(
-    model: SeqRecModel,
+    model: SeqRecModel | list[SeqRecModel],
     inputs: list[list[int]],
     targets: list[int],
     batch_size: int = 512,
@@ -143,8 +143,24 @@ def evaluate(
 
 
 @torch.no_grad()
+def next_item_scores(models: list[SeqRecModel], seqs: torch.Tensor,
+                     item_vecs: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """Scores of every item as the next one (B, n_items + 1; column 0, padding, is -inf): one model's
+    logits, or for an ensemble the log of its members' mean softmax, so that every member counts
+    alike whatever the scale of its logits (softmax of these scores is that mean)."""
+    item_vecs = item_vecs or [m.item_vectors() for m in models]
+    logits = [m.user_vectors(seqs) @ v.T for m, v in zip(models, item_vecs)]
+    for one in logits:
+        one[:, 0] = float("-inf")
+    if len(logits) == 1:
+        return logits[0]
+    log_probs = torch.stack([torch.log_softmax(one, dim=-1) for one in logits])
+    return torch.logsumexp(log_probs, dim=0) - math.log(len(logits))
+
+
+@torch.no_grad()
 def evaluate_weights(
-    model: SeqRecModel,
+    model: SeqRecModel | list[SeqRecModel],
     inputs: list[list[int]],
     targets: list[int],
     prior: Transitions | PriorMix | None,
@@ -153,26 +169,29 @@ def evaluate_weights(
     exclude_history: bool = True,
     ks: tuple[int, ...] = KS,
 ) -> list[dict[str, float]]:
-    """`evaluate` for several prior weights in one pass over the users (the model runs once)."""
-    model.eval()
-    device = next(model.parameters()).device
+    """`evaluate` for several prior weights in one pass over the users (the model runs once). A list
+    of models is an ensemble (see `next_item_scores`)."""
+    models = model if isinstance(model, list) else [model]
+    for m in models:
+        m.eval()
+    max_len = models[0].config.max_len
+    device = next(models[0].parameters()).device
     hits = [{k: 0.0 for k in ks} for _ in weights]
     ndcg = [{k: 0.0 for k in ks} for _ in weights]
-    item_vecs = model.item_vectors()
-    by_length = sorted(range(len(inputs)), key=lambda i: min(len(inputs[i]), model.config.max_len))
+    item_vecs = [m.item_vectors() for m in models]
+    by_length = sorted(range(len(inputs)), key=lambda i: min(len(inputs[i]), max_len))
     for start in range(0, len(by_length), batch_size):
         idx = by_length[start : start + batch_size]
-        chunk = [inputs[i][-model.config.max_len :] for i in idx]
+        chunk = [inputs[i][-max_len :] for i in idx]
         seqs = pad_left(chunk, max(1, max(len(c) for c in chunk))).to(device)
         tgt = torch.as_tensor([targets[i] for i in idx], device=device)
-        logits = model.user_vectors(seqs) @ item_vecs.T
-        logits[:, 0] = float("-inf")
-        probs = None
-        if prior is not None and any(weights):
-            probs = torch.softmax(logits, dim=-1)
+        alone = next_item_scores(models, seqs, item_vecs)
+        mixing = prior is not None and any(weights)
+        if mixing:
+            probs = torch.softmax(alone, dim=-1)
             prior_probs = torch.as_tensor(prior.probabilities([inputs[i] for i in idx]), device=device)
         for j, w in enumerate(weights):
-            scores = logits.clone() if probs is None or not w else (1 - w) * probs + w * prior_probs
+            scores = alone.clone() if not (mixing and w) else (1 - w) * probs + w * prior_probs
             scores[:, 0] = float("-inf")
             target_scores = scores.gather(1, tgt[:, None]).clone()
             if exclude_history:

@@ -10,7 +10,7 @@ from recsys.model import ModelConfig
 from recsys.ranker import Ranker
 from recsys.schemas import ScoreRequest
 from recsys.seqdata import load_dataset
-from recsys.train import TrainConfig, build, evaluate, fit, set_seed
+from recsys.train import TrainConfig, build, evaluate, fit, next_item_scores, set_seed
 
 N_ITEMS = 30
 
@@ -66,6 +66,21 @@ def test_evaluate_masks_history_and_handles_empty_inputs(trained):
     assert all(0.0 <= v <= 1.0 for v in metrics.values())
     scores = model.score_all(torch.zeros((1, 3), dtype=torch.long))
     assert torch.isfinite(scores[0, 1:]).all()  # an empty history is a cold start, not NaN
+
+
+def test_an_ensemble_averages_its_members_softmax(trained):
+    model, _, val = trained
+    set_seed(9)
+    other = build(model.config, _attrs(), device=torch.device("cpu")).eval()  # untrained: a different member
+    seqs = torch.tensor([[0, 1, 2], [3, 4, 5]])
+    with torch.no_grad():
+        mean = (model.score_all(seqs).softmax(-1) + other.score_all(seqs).softmax(-1)) / 2
+        scores = next_item_scores([model, other], seqs)
+        assert torch.allclose(scores.softmax(-1), mean, atol=1e-6)
+        assert scores[:, 0].eq(float("-inf")).all()
+        assert torch.equal(next_item_scores([model], seqs), model.score_all(seqs))
+    # A member that knows next to nothing (near-uniform softmax) leaves the good one's ranking standing.
+    assert evaluate([model, other], *val)["HR@5"] > 0.6
 
 
 def test_new_item_without_history_gets_scores_from_its_attributes():

@@ -35,3 +35,25 @@ def test_server_settings_from_the_environment(monkeypatch):
         assert "port" in str(exc)
     else:
         raise AssertionError("an out-of-range port must be refused")
+
+
+def test_every_command_is_listed_with_its_own_summary():
+    # The listing comes from ui.cli.COMMANDS without importing the commands; it must say what they say.
+    from ui.cli import COMMANDS, load_command
+
+    for name, (_, summary) in COMMANDS.items():
+        real = load_command(name)
+        assert real.name == name
+        assert " ".join((real.help or "").split()).startswith(summary), name
+
+
+def test_help_imports_no_heavy_library():
+    # `aisle --help` used to import torch, scikit-learn and chromadb (~8 s); now it loads no command module.
+    import subprocess
+    import sys
+
+    code = ("import sys; from typer.testing import CliRunner; from ui.cli import app; "
+            "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0 and 'serve-ranker' in r.output; "
+            "print(sorted({'torch', 'sklearn', 'chromadb', 'fastapi', 'gradio'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
