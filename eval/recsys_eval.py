@@ -89,7 +89,6 @@ def _beyond_accuracy(models: list, ds: SeqDataset, counts: np.ndarray, users: in
         max_len = models[0].config.max_len
         seqs = pad_left([inputs[i][-max_len:] for i in pick], max_len)
         scores = torch.cat([next_item_scores(models, seqs[j : j + 512]) for j in range(0, len(pick), 512)]).cpu().numpy()
-    scores[:, 0] = -np.inf
     for row, i in enumerate(pick):
         scores[row, inputs[i]] = -np.inf
     settings = {"plain": (1.0, 0), "mmr": (0.75, 0), "mmr+explore": (0.75, 1)}
@@ -148,11 +147,11 @@ def _train_members(ds, mcfg: ModelConfig, tcfg: TrainConfig, members: int, progr
         model, part = _train(ds, mcfg, cfg, attrs=True, progress=progress, desc=f"aisle {i + 1}/{members}")
         models.append(model)
         parts.append(part)
-    if members == 1:
-        return models, parts[0]
     keep = ("validation", "test", "best_epoch", "epochs_run", "train_seconds", "train_cpu_seconds", "history")
+    one = members == 1  # its figures are already the model's
     return models, {
-        "validation": evaluate(models, *ds.validation()), "test": evaluate(models, *ds.test()),
+        "validation": parts[0]["validation"] if one else evaluate(models, *ds.validation()),
+        "test": parts[0]["test"] if one else evaluate(models, *ds.test()),
         "members": [{k: part[k] for k in keep} | {"seed": part["train"]["seed"]} for part in parts],
         "train_seconds": round(sum(p["train_seconds"] for p in parts), 1),
         "train_cpu_seconds": round(sum(p["train_cpu_seconds"] for p in parts), 1),
@@ -165,13 +164,15 @@ PRIOR_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 COOC_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the co-occurrence prior inside the prior mix
 
 
-def _fit_prior(sequences: list[list[int]], n_items: int, cooc_share: float) -> Transitions | PriorMix:
-    """Transitions (what came next, last 2 items), optionally mixed with symmetric co-occurrence
-    within 5 steps read from the last 5 items (item-kNN style: broader, finds what order misses)."""
-    trans = Transitions.fit(sequences, n_items)
-    if not cooc_share:
-        return trans
-    cooc = Transitions.fit(sequences, n_items, window=5, decay=0.8, symmetric=True, last=5)
+def _fit_priors(sequences: list[list[int]], n_items: int) -> tuple[Transitions, Transitions]:
+    """Transitions (what came next, last 2 items) and symmetric co-occurrence within 5 steps read from
+    the last 5 items (item-kNN style: broader, finds what order misses)."""
+    return (Transitions.fit(sequences, n_items),
+            Transitions.fit(sequences, n_items, window=5, decay=0.8, symmetric=True, last=5))
+
+
+def _mix(priors: tuple[Transitions, Transitions], cooc_share: float) -> PriorMix:
+    trans, cooc = priors
     return PriorMix([(trans, 1 - cooc_share), (cooc, cooc_share)])
 
 
@@ -186,9 +187,10 @@ def _blend(models: list, ds: SeqDataset, report: dict, cooc: bool = True) -> Non
     Network-only figures stay beside, and so does test with the prior refitted on every interaction
     before the test items (train + validation items), as a live service's counts would be."""
     val_inputs, val_targets = ds.validation()
+    priors = _fit_priors(ds.train_sequences(), ds.n_items)
     grid = []
     for share in COOC_SHARES if cooc else (0.0,):
-        prior = _fit_prior(ds.train_sequences(), ds.n_items, share)
+        prior = _mix(priors, share)
         for w, m in zip(PRIOR_WEIGHTS, evaluate_weights(models, val_inputs, val_targets, prior, PRIOR_WEIGHTS)):
             grid.append((share, w, m))
     share, weight, val = max(grid, key=lambda g: _selection_score(g[2]))
@@ -200,9 +202,8 @@ def _blend(models: list, ds: SeqDataset, report: dict, cooc: bool = True) -> Non
     }
     report["validation"] = val
     test_inputs, test_targets = ds.test()
-    prior = _fit_prior(ds.train_sequences(), ds.n_items, share)
-    report["test"] = evaluate(models, test_inputs, test_targets, prior=prior, prior_weight=weight)
-    refit = _fit_prior([s[:-1] for s in ds.sequences if len(s) >= 3], ds.n_items, share)
+    report["test"] = evaluate(models, test_inputs, test_targets, prior=_mix(priors, share), prior_weight=weight)
+    refit = _mix(_fit_priors([s[:-1] for s in ds.sequences if len(s) >= 3], ds.n_items), share)
     report["test_prior_refit"] = evaluate(models, test_inputs, test_targets, prior=refit, prior_weight=weight)
 
 
@@ -305,6 +306,6 @@ def main(
         rows.append(("sasrec", report["sasrec_baseline"]["test"]))
     for name, m in rows:
         typer.echo(f"  {name:<11} " + "  ".join(f"{k} {m[k]:.4f}" for k in sorted(m)))
-    best = [m["best_epoch"] for m in aisle.get("members", [aisle])]
+    best = [m["best_epoch"] for m in aisle["members"]]
     typer.echo(f"  aisle trained {aisle['train_seconds']} s, best epoch(s) {best}")
     typer.echo(json.dumps(report["beyond_accuracy_top10"], indent=1))

@@ -123,9 +123,10 @@ class SeqRecModel(nn.Module):
         """The state after the last position of each sequence: (B, d)."""
         return self.encode(seqs)[:, -1]
 
-    def score_all(self, seqs: torch.Tensor) -> torch.Tensor:
-        """Scores over all items (B, n_items + 1); column 0 (padding) is -inf."""
-        scores = self.user_vectors(seqs) @ self.item_vectors().T
+    def score_all(self, seqs: torch.Tensor, item_vecs: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores over all items (B, n_items + 1); column 0 (padding) is -inf. `item_vecs`: this
+        model's `item_vectors()`, when the caller keeps them across batches."""
+        scores = self.user_vectors(seqs) @ (self.item_vectors() if item_vecs is None else item_vecs).T
         scores[:, 0] = float("-inf")
         return scores
 

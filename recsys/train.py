@@ -148,10 +148,7 @@ def next_item_scores(models: list[SeqRecModel], seqs: torch.Tensor,
     """Scores of every item as the next one (B, n_items + 1; column 0, padding, is -inf): one model's
     logits, or for an ensemble the log of its members' mean softmax, so that every member counts
     alike whatever the scale of its logits (softmax of these scores is that mean)."""
-    item_vecs = item_vecs or [m.item_vectors() for m in models]
-    logits = [m.user_vectors(seqs) @ v.T for m, v in zip(models, item_vecs)]
-    for one in logits:
-        one[:, 0] = float("-inf")
+    logits = [m.score_all(seqs, v) for m, v in zip(models, item_vecs or [None] * len(models))]
     if len(logits) == 1:
         return logits[0]
     log_probs = torch.stack([torch.log_softmax(one, dim=-1) for one in logits])

@@ -64,12 +64,6 @@ class _LazyCommand(click.Command):
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         return self.real().invoke(ctx)
 
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        return self.real().get_params(ctx)
-
-    def shell_complete(self, ctx: click.Context, incomplete: str):  # type: ignore[no-untyped-def]
-        return self.real().shell_complete(ctx, incomplete)
-
 
 class _LazyGroup(TyperGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
