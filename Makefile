@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
+# The store, then its ranking model (trained once, in seconds; skipped while a current one exists).
 store: install
 	$(BIN)/aisle store init
+	$(BIN)/aisle train --if-stale
 
 run: store
 	@echo "Aisle's store is ready. Starting the shop assistant: open http://127.0.0.1:7860/ (Ctrl-C stops it)."

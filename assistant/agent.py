@@ -453,11 +453,12 @@ class _Turn:
         cards = [
             ProductCard(item_id=r["item_id"], product_id=r["product_id"], name=r["name"], price=r["price"],
                         available=r.get("available", True), brand=r.get("brand"), reason=r.get("reason", ""),
-                        options=r.get("options") or {})
+                        options=r.get("options") or {}, source=r.get("model") or r.get("source") or "")
             for r in recs
         ]  # fmt: skip
         self.state.last_items = [c.item_id for c in cards]
-        yield self.say("recommend_intro")
+        model = next((r["model"] for r in recs if r.get("model")), None)  # the shopper is told what ranked them
+        yield self.say("recommend_intro_model", model=model) if model else self.say("recommend_intro")
         for n, c in enumerate(cards, 1):
             yield self.say("recommend_line", n=n, name=c.name, price=c.price, reason=c.reason)
         yield AssistantEvent(kind="cards", cards=cards)

@@ -71,6 +71,7 @@ class ProductCard(BaseModel):
     rating: float | None = None
     brand: str | None = None
     reason: str = ""
+    source: str = Field(default="", description="What picked it: the ranking model's name, popularity, explore.")
 
 
 class AssistantEvent(BaseModel):

@@ -1,9 +1,10 @@
 """`aisle bench ranker`: latency of scoring 1,000 candidates for one user, in-process and over HTTP,
 and HTTP throughput with 32 concurrent clients, micro-batching on vs off.
 
-The model has the store model's architecture (content + attribute features, 2 blocks, hidden 64)
-over a synthetic catalog of --items items with random weights: speed does not depend on the
-weights, and the demo store has fewer than 1,000 items.
+The model is the served recipe (`aisle train`): three networks of the store model's architecture
+(content + attribute features, 2 blocks, hidden 64) averaged and mixed with a count prior, over a
+synthetic catalog of --items items with random weights and random sequences: speed does not depend
+on the weights, and the demo store has fewer than 1,000 items.
 """
 
 from __future__ import annotations
@@ -25,16 +26,23 @@ from recsys.model import ModelConfig, SeqRecModel
 from recsys.ranker import Ranker
 from recsys.schemas import ScoreRequest
 from recsys.service import create_app
+from recsys.transitions import fit_priors, mix_priors
 
 
-def _ranker(n_items: int, seed: int) -> Ranker:
+def _ranker(n_items: int, seed: int, members: int = 3, prior_weight: float = 0.2) -> Ranker:
+    """The served recipe's shape: `members` networks and a count prior fitted on random sequences
+    (20 interactions per item on average, the demo store's density)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     config = ModelConfig(n_items=n_items, n_attrs=700, content_dim=384, hidden=64, layers=2, heads=2, max_len=50)
     attrs = rng.integers(1, 701, size=(n_items + 1, 6))
     content = rng.standard_normal((n_items + 1, 384)).astype(np.float32)
-    model = SeqRecModel(config, attrs, content)
-    return Ranker(model, [f"item-{i}" for i in range(1, n_items + 1)])
+    models = [SeqRecModel(config, attrs, content) for _ in range(members)]
+    prior = None
+    if prior_weight > 0:
+        seqs = [list(rng.integers(1, n_items + 1, size=8)) for _ in range(n_items * 20 // 8)]
+        prior = mix_priors(fit_priors(seqs, n_items), 0.5)
+    return Ranker(models, [f"item-{i}" for i in range(1, n_items + 1)], prior=prior, prior_weight=prior_weight)
 
 
 def _requests(ranker: Ranker, n: int, candidates: int, seed: int) -> list[ScoreRequest]:
@@ -58,12 +66,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(items: int, seed: int, threads: int, port: int, **app_options) -> None:
+def _serve(items: int, seed: int, threads: int, port: int, members: int, prior_weight: float, **app_options) -> None:
     """The child process: the same synthetic model (same seed), served by uvicorn."""
     import uvicorn
 
     torch.set_num_threads(threads)
-    uvicorn.run(create_app(_ranker(items, seed), **app_options), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(create_app(_ranker(items, seed, members, prior_weight), **app_options), host="127.0.0.1", port=port,
+                log_level="warning")
 
 
 class _Server:
@@ -124,11 +133,15 @@ def main(
     threads: Annotated[int, typer.Option(help="torch threads: 1 suits one small request at a time.")] = 1,
     max_batch: Annotated[int, typer.Option(help="The service's largest micro-batch.")] = 32,
     max_wait_ms: Annotated[float, typer.Option(help="The service's extra wait for a batch to fill, in ms.")] = 0.0,
+    members: Annotated[int, typer.Option(min=1, help="Networks averaged (the served recipe: 3).")] = 3,
+    prior_weight: Annotated[float, typer.Option(min=0, max=0.99, help="The count prior's weight (0: none; "
+                                                                      "the store model picks it on validation).")] = 0.2,
+    only_in_process: Annotated[bool, typer.Option(help="Skip the HTTP measurements.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """p50/p99 latency of scoring candidates for one user; throughput with micro-batching on/off."""
     torch.set_num_threads(threads)
-    ranker = _ranker(items, seed)
+    ranker = _ranker(items, seed, members, prior_weight)
     reqs = _requests(ranker, requests, candidates, seed)
     for r in reqs[:10]:  # warm-up
         ranker.score(r)
@@ -137,14 +150,15 @@ def main(
         t = time.perf_counter()
         ranker.score(r)
         times.append(time.perf_counter() - t)
-    report: dict = {"items": items, "candidates": candidates, "requests": requests,
+    report: dict = {"items": items, "candidates": candidates, "requests": requests, "model": ranker.name,
                     "service": {"max_batch": max_batch, "max_wait_ms": max_wait_ms},
                     "machine": f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()} "
                                "(shared machine: timings noisy); the service runs in its own process",
                     "in_process": _pct(times)}
-    for batching in (True, False):
+    for batching in () if only_in_process else (True, False):
         name = "http_batching" if batching else "http_no_batching"
-        with _Server(items=items, seed=seed, threads=threads, batching=batching, max_batch=max_batch,
+        with _Server(items=items, seed=seed, threads=threads, members=members, prior_weight=prior_weight,
+                     batching=batching, max_batch=max_batch,
                      max_wait_ms=max_wait_ms) as url:
             with httpx.Client(base_url=url, timeout=60) as client:
                 for r in reqs[:10]:

@@ -42,13 +42,13 @@ from recsys.train import (
     auto_threads,
     build,
     evaluate,
-    evaluate_weights,
     fit,
     next_item_scores,
+    pick_prior,
     pad_left,
     set_seed,
 )
-from recsys.transitions import PriorMix, Transitions
+from recsys.transitions import fit_priors, mix_priors
 
 DATASETS = {"beauty": "Beauty.txt", "sports": "Sports_and_Outdoors.txt"}
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_seqrec"
@@ -160,40 +160,14 @@ def _train_members(ds, mcfg: ModelConfig, tcfg: TrainConfig, members: int, progr
     }
 
 
-PRIOR_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-COOC_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the co-occurrence prior inside the prior mix
-
-
-def _fit_priors(sequences: list[list[int]], n_items: int) -> tuple[Transitions, Transitions]:
-    """Transitions (what came next, last 2 items) and symmetric co-occurrence within 5 steps read from
-    the last 5 items (item-kNN style: broader, finds what order misses)."""
-    return (Transitions.fit(sequences, n_items),
-            Transitions.fit(sequences, n_items, window=5, decay=0.8, symmetric=True, last=5))
-
-
-def _mix(priors: tuple[Transitions, Transitions], cooc_share: float) -> PriorMix:
-    trans, cooc = priors
-    return PriorMix([(trans, 1 - cooc_share), (cooc, cooc_share)])
-
-
-def _selection_score(metrics: dict[str, float]) -> float:
-    # NDCG@10 alone picked weights that trade hit rate for early precision; the target has both.
-    return metrics["NDCG@10"] + metrics["HR@10"]
-
-
 def _blend(models: list, ds: SeqDataset, report: dict, cooc: bool = True) -> None:
     """Mix the network's softmax with a count prior fitted on the training sequences; the co-occurrence
     share and the weight are picked on validation (NDCG@10 + HR@10), then test is computed once.
     Network-only figures stay beside, and so does test with the prior refitted on every interaction
     before the test items (train + validation items), as a live service's counts would be."""
-    val_inputs, val_targets = ds.validation()
-    priors = _fit_priors(ds.train_sequences(), ds.n_items)
-    grid = []
-    for share in COOC_SHARES if cooc else (0.0,):
-        prior = _mix(priors, share)
-        for w, m in zip(PRIOR_WEIGHTS, evaluate_weights(models, val_inputs, val_targets, prior, PRIOR_WEIGHTS)):
-            grid.append((share, w, m))
-    share, weight, val = max(grid, key=lambda g: _selection_score(g[2]))
+    priors = fit_priors(ds.train_sequences(), ds.n_items)
+    choice = pick_prior(models, ds.validation(), priors, cooc)
+    share, weight, val, grid = choice.cooc_share, choice.weight, choice.validation, choice.grid
     report["network_only"] = {"validation": report["validation"], "test": report["test"]}
     report["prior"] = {
         "kind": f"{1 - share:g} × item transitions (last 2 items) + {share:g} × co-occurrence within 5 (last 5 items)",
@@ -202,8 +176,8 @@ def _blend(models: list, ds: SeqDataset, report: dict, cooc: bool = True) -> Non
     }
     report["validation"] = val
     test_inputs, test_targets = ds.test()
-    report["test"] = evaluate(models, test_inputs, test_targets, prior=_mix(priors, share), prior_weight=weight)
-    refit = _mix(_fit_priors([s[:-1] for s in ds.sequences if len(s) >= 3], ds.n_items), share)
+    report["test"] = evaluate(models, test_inputs, test_targets, prior=mix_priors(priors, share), prior_weight=weight)
+    refit = mix_priors(fit_priors([s[:-1] for s in ds.sequences if len(s) >= 3], ds.n_items), share)
     report["test_prior_refit"] = evaluate(models, test_inputs, test_targets, prior=refit, prior_weight=weight)
 
 

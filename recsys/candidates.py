@@ -27,7 +27,10 @@ class CandidateGenerator:
         self.co = co
         self.full_rank_limit = full_rank_limit
         self.per_source = per_source
-        self._popular = [int(i) for i in np.argsort(-popularity[1:], kind="stable")[:per_source] + 1]
+        self.update_popularity(popularity)
+
+    def update_popularity(self, popularity: np.ndarray) -> None:
+        self._popular = [int(i) for i in np.argsort(-popularity[1:], kind="stable")[: self.per_source] + 1]
 
     def generate(self, history: list[int]) -> list[int]:
         n = self.catalog.n_items

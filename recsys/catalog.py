@@ -103,6 +103,29 @@ class Catalog:
                 seqs[e.user_id].append(self.by_id[e.item_id].index)
         return dict(seqs)
 
+    def interactions_since(self, store: Store, old: dict[str, int], new: dict[str, int]) -> list[tuple[str, int]]:
+        """(user, item index) of the order lines and positive events stored after mark `old` up to
+        mark `new` (see `data_mark`), in the order they were stored."""
+        from sqlalchemy import select
+
+        from retrieval.store import tables as t
+
+        with store.session() as s:
+            lines = s.execute(
+                select(t.Order.user_id, t.OrderItemRow.item_id)
+                .join(t.OrderItemRow, t.OrderItemRow.order_id == t.Order.order_id)
+                .where(t.OrderItemRow.id > old["last_order_item"], t.OrderItemRow.id <= new["last_order_item"])
+                .order_by(t.OrderItemRow.id)
+            ).all()
+            events = s.execute(
+                select(t.Event.user_id, t.Event.item_id)
+                .where(t.Event.event_id > old["last_event"], t.Event.event_id <= new["last_event"],
+                       t.Event.kind.in_(POSITIVE_KINDS),
+                       t.Event.user_id.is_not(None))
+                .order_by(t.Event.event_id)
+            ).all()
+        return [(u, self.by_id[i].index) for u, i in [*lines, *events] if i in self.by_id]
+
     def popularity(self, sequences: dict[str, list[int]]) -> np.ndarray:
         """Smoothed interaction counts per item index (row 0 unused)."""
         counts = np.ones(self.n_items + 1, dtype=np.float64)
@@ -122,6 +145,20 @@ class Catalog:
                     if a != b and self.item(a).product_id != self.item(b).product_id:
                         co[a][b] += 1
         return co
+
+
+def data_mark(store: Store) -> dict[str, int]:
+    """How far the store's interaction data reaches (row counts and last ids of events and order
+    lines): counts fitted at one mark are brought up to date by what came after it."""
+    from sqlalchemy import func, select
+
+    from retrieval.store import tables as t
+
+    with store.session() as s:
+        events = s.execute(select(func.count(), func.coalesce(func.max(t.Event.event_id), 0))).one()
+        lines = s.execute(select(func.count(), func.coalesce(func.max(t.OrderItemRow.id), 0))).one()
+    return {"events": int(events[0]), "last_event": int(events[1]), "order_items": int(lines[0]),
+            "last_order_item": int(lines[1])}
 
 
 def _content_vectors(texts: list[str], cache_dir: Path | None) -> np.ndarray:

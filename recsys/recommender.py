@@ -11,14 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from recsys.candidates import CandidateGenerator
-from recsys.catalog import POSITIVE_KINDS, Catalog, Item
+from recsys.catalog import POSITIVE_KINDS, Catalog, Item, data_mark
 from recsys.profiles import ProfileService, UnknownUserError
 from recsys.ranker import Ranker, RankerUnavailable, RemoteRanker
 from recsys.rerank import mmr_pick
@@ -64,24 +67,26 @@ class Recommender:
         ranker: Ranker | None = None,
         remote: RemoteRanker | None = None,
         policy: Policy | None = None,
+        model_file: Path | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog or Catalog.from_store(store, get_settings().models_dir / "recsys")
-        self.ranker = ranker
+        self.ranker = None
         self.remote = remote
         self.policy = policy or Policy()
         self.profiles = ProfileService(store)
-        sequences = self.catalog.sequences(store)
-        self.popularity = self.catalog.popularity(sequences)
-        self.co = self.catalog.co_counts(sequences)
-        self.candidates = CandidateGenerator(self.catalog, self.co, self.popularity)
-        if ranker is not None and ranker.item_ids != [it.item_id for it in self.catalog.items]:
-            log.warning("the ranking model was trained on another catalog; run `aisle train` (using popularity)")
-            self.ranker = None
+        self._lock = threading.Lock()  # counts and the model are swapped under it (requests run in threads)
+        self._count_all()
+        self._use(ranker)
+        # With a model file, a newer file (`aisle train`, a scheduled retrain) is swapped in on the next
+        # request: the shop never needs a restart for a new model.
+        self.model_file = model_file
+        self._model_stamp = _stamp(model_file)
 
     @classmethod
     def from_settings(cls, policy: Policy | None = None) -> Recommender:
-        """The store from settings; the trained model from models_dir, else popularity + content."""
+        """The store from settings; the trained model from models_dir (swapped in whenever the file
+        changes), else popularity + content until one is trained."""
         from recsys.store_model import load_ranker, model_path
 
         settings = get_settings()
@@ -92,7 +97,75 @@ class Recommender:
             log.warning("no trained ranking model at %s; recommending by popularity and content "
                         "until `aisle train` is run", model_path())
         remote = RemoteRanker(settings.ranker_url) if settings.ranker_url else None
-        return cls(store, ranker=ranker, remote=remote, policy=policy)
+        return cls(store, ranker=ranker, remote=remote, policy=policy, model_file=model_path())
+
+    def _use(self, ranker: Ranker | None) -> bool:
+        if ranker is not None and ranker.item_ids != [it.item_id for it in self.catalog.items]:
+            log.warning("the ranking model was trained on another catalog; run `aisle train` (using %s)",
+                        "the previous model" if self.ranker else "popularity")
+            return False
+        self.ranker = ranker
+        return True
+
+    def _reload_model(self) -> None:
+        """Swap in the model file if it changed since it was read (one stat per request)."""
+        if self.model_file is None:
+            return
+        stamp = _stamp(self.model_file)
+        if stamp == self._model_stamp:
+            return
+        from recsys.store_model import load_ranker
+
+        with self._lock:
+            if stamp == self._model_stamp:
+                return  # another request swapped it meanwhile
+            ranker = load_ranker(self.model_file) if stamp else None
+            self._model_stamp = stamp
+            if ranker is not None and self._use(ranker):
+                log.info("ranking model swapped in: %s", ranker.name)
+
+    # -- counts ------------------------------------------------------------------------------
+
+    def _count_all(self) -> None:
+        self._mark = data_mark(self.store)  # read first: anything stored meanwhile is counted again later
+        sequences = self.catalog.sequences(self.store)
+        self.popularity = self.catalog.popularity(sequences)
+        self.co = self.catalog.co_counts(sequences)
+        self._user_items = {u: set(seq) for u, seq in sequences.items()}
+        self.candidates = CandidateGenerator(self.catalog, self.co, self.popularity)
+
+    def refresh_counts(self) -> None:
+        """Bring popularity and co-purchase counts up to date with the orders and events stored since
+        they were counted (by this process or any other). Rows only added: counted one by one; rows
+        removed (a profile deleted): everything is counted again."""
+        mark = data_mark(self.store)
+        if mark == self._mark:
+            return
+        with self._lock:
+            old = self._mark
+            if mark == old:
+                return  # another request caught up meanwhile
+            rows = (mark["events"] - old["events"]) + (mark["order_items"] - old["order_items"])
+            ids = (mark["last_event"] - old["last_event"]) + (mark["last_order_item"] - old["last_order_item"])
+            if rows != ids or min(mark[k] - old[k] for k in mark) < 0:  # rows went away: count again
+                self._count_all()
+                return
+            for user, i in self.catalog.interactions_since(self.store, old, mark):
+                self._add_interaction(user, i)
+            self._mark = mark
+            self.candidates.update_popularity(self.popularity)
+
+    def _add_interaction(self, user: str, i: int) -> None:
+        self.popularity[i] += 1
+        seen = self._user_items.setdefault(user, set())
+        if i in seen:
+            return
+        product = self.catalog.item(i).product_id
+        for b in seen:
+            if self.catalog.item(b).product_id != product:
+                self.co.setdefault(i, Counter())[b] += 1
+                self.co.setdefault(b, Counter())[i] += 1
+        seen.add(i)
 
     # -- feedback ----------------------------------------------------------------------------
 
@@ -123,6 +196,8 @@ class Recommender:
     # -- recommending ------------------------------------------------------------------------
 
     def recommend(self, request: RecommendRequest) -> list[Recommendation]:
+        self._reload_model()
+        self.refresh_counts()
         profile: UserProfile | None = self.profiles.get(request.user_id) if request.user_id else None
         personalised = profile is not None and profile.personalised
         history = self._history(request, personalised)
@@ -161,7 +236,7 @@ class Recommender:
         pool = [i for i in self.candidates.generate(history.items) if eligible(self.catalog.item(i))]
         if not pool:
             return []
-        scores, source = self._scores(history, pool, personalised)
+        scores, source, model = self._scores(history, pool, personalised)
         item = self.catalog.item
         fav_brands = {b.lower() for b in profile.brands} if personalised else set()
         fav_cats = set(profile.categories) if personalised else set()
@@ -181,6 +256,7 @@ class Recommender:
                 item_id=it.item_id, product_id=it.product_id, name=it.name, brand=it.brand, category=it.category,
                 price=it.price, available=it.available, options=it.options, score=round(float(s), 4),
                 reason=self._reason(it, src, history, liked_brands, fav_brands, request), source=src,
+                model=model if src == "model" else None,
             ))
         return out
 
@@ -203,29 +279,30 @@ class Recommender:
                 kinds.append(e.kind)
         return _History(items, kinds)
 
-    def _scores(self, history: _History, pool: list[int], personalised: bool) -> tuple[np.ndarray, str]:
-        """z-normalised relevance of each pool item, and which source produced it."""
-        if history.items and (self.remote or self.ranker):
+    def _scores(self, history: _History, pool: list[int], personalised: bool) -> tuple[np.ndarray, str, str | None]:
+        """z-normalised relevance of each pool item, which source produced it, and the model's name."""
+        ranker = self.ranker  # one model for the whole request, even if a new one is swapped in meanwhile
+        if history.items and (self.remote or ranker):
             request = ScoreRequest(
                 history=[self.catalog.item(i).item_id for i in history.items],
                 candidates=[self.catalog.item(i).item_id for i in pool],
             )
-            raw = None
+            answer = None
             if self.remote is not None:
                 try:
-                    raw = self.remote.score(request).scores
+                    answer = self.remote.score(request)
                 except RankerUnavailable as exc:
-                    log.warning("%s; falling back to %s", exc, "the in-process model" if self.ranker else "popularity")
-            if raw is None and self.ranker is not None:
-                raw = self.ranker.score(request).scores
-            if raw is not None:
-                return _z(np.asarray(raw, dtype=np.float64)), "model"
+                    log.warning("%s; falling back to %s", exc, "the in-process model" if ranker else "popularity")
+            if answer is None and ranker is not None:
+                answer = ranker.score(request)
+            if answer is not None:
+                return _z(np.asarray(answer.scores, dtype=np.float64)), "model", answer.model
         # Popularity, nudged towards what the history's content resembles (works before training).
         pop = _z(np.log(self.popularity[pool]))
         if history.items:
             taste = self.catalog.content[history.items].mean(0)
             pop = pop + 0.5 * _z(self.catalog.content[pool] @ taste)
-        return pop, "popularity"
+        return pop, "popularity", None
 
     def _best_variant_per_product(self, pool: list[int], scores: np.ndarray) -> tuple[list[int], np.ndarray]:
         best: dict[str, int] = {}
@@ -279,7 +356,10 @@ class Recommender:
             # The history item that best explains this one: most shared buyers, else closest content.
             product_of = {self.catalog.item(i).product_id: (i, k) for i, k in zip(history.items, history.kinds)}
             best = max(product_of.values(), key=lambda ik: self.co.get(ik[0], {}).get(it.index, 0))
-            if self.co.get(best[0], {}).get(it.index, 0) > 0:
+            co_bought = self.co.get(best[0], {}).get(it.index, 0) > 0
+            if co_bought and source == "model":  # the model read the history: say which item led here
+                return REASONS[VERB.get(best[1], "viewed")].format(name=self.catalog.item(best[0]).name)
+            if co_bought:
                 return REASONS["co_bought"].format(name=self.catalog.item(best[0]).name)
             sims = [float(self.catalog.content[i] @ self.catalog.content[it.index]) for i, _ in product_of.values()]
             i, kind = list(product_of.values())[int(np.argmax(sims))]
@@ -291,6 +371,15 @@ class Recommender:
         if request.category:
             return REASONS["popular_category"].format(category=it.category.replace("-", " "))
         return REASONS["popular"]
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """What identifies a version of the model file: its modification time and size (None: absent)."""
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size) if st else None
 
 
 def _z(x: np.ndarray) -> np.ndarray:

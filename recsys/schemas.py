@@ -38,6 +38,7 @@ class Recommendation(BaseModel):
     score: float
     reason: str = Field(description="Why: 'because you bought X', 'matches your liked brand Z', …")
     source: Literal["model", "popularity", "explore"]
+    model: str | None = Field(default=None, description="The ranking model that scored it (source 'model').")
 
 
 class FeedbackEvent(BaseModel):
@@ -120,3 +121,4 @@ class ScoreResponse(BaseModel):
     item_ids: list[str]
     scores: list[float]
     unknown_history: list[str] = Field(default_factory=list, description="History ids the model does not know.")
+    model: str | None = Field(default=None, description="The model that scored them: recipe and training time.")

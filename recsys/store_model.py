@@ -1,22 +1,38 @@
-"""The store's ranking model: training it on orders and events (`aisle train`) and loading it."""
+"""The store's ranking model: trained on orders and events by the benchmark's recipe (`aisle train`),
+kept current at set-up (`--if-stale`), retrained on a schedule (`--every`), and loaded.
+
+The recipe is the benchmark's (`aisle eval recsys`): several networks averaged, mixed with a count
+prior (item transitions + co-occurrence), the prior's share and weight picked on validation. Only
+the sizes differ: the demo store is tiny (1,000 orders over 785 variants), so each network trains
+with the full softmax and stops early on validation, in seconds.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from recsys.catalog import Catalog
+from recsys.catalog import Catalog, data_mark
 from recsys.model import ModelConfig
 from recsys.ranker import MODEL_FILE, Ranker
-from recsys.train import TrainConfig, build, evaluate, fit, set_seed
+from recsys.train import TrainConfig, build, evaluate, fit, pick_prior, set_seed
+from recsys.transitions import fit_priors, mix_priors
 from retrieval.config import get_settings
 from retrieval.store import Store
 
 log = logging.getLogger(__name__)
+
+# Bumped whenever what `train_store_model` builds changes: a model file of another recipe is stale,
+# and set-up (`aisle train --if-stale`, first `aisle serve`) trains a new one.
+RECIPE = 2
 
 
 def model_path() -> Path:
@@ -31,48 +47,104 @@ def store_model_config(catalog: Catalog) -> ModelConfig:
     )
 
 
+def catalog_digest(catalog: Catalog) -> str:
+    return hashlib.sha256("\n".join(it.item_id for it in catalog.items).encode()).hexdigest()[:16]
+
+
+def _split(seqs: list[list[int]]) -> tuple[list[list[int]], tuple, tuple]:
+    """Leave-one-out as in the benchmark: each history's last item is a test target and the one
+    before a validation target (histories of 3 and more items); training keeps the rest."""
+    train, val_in, val_t, test_in, test_t = [], [], [], [], []
+    for s in seqs:
+        if len(s) >= 3:
+            test_in.append(s[:-1])
+            test_t.append(s[-1])
+            if len(s) >= 4:
+                val_in.append(s[:-2])
+                val_t.append(s[-2])
+                train.append(s[:-2])
+            else:
+                train.append(s[:-1])
+        else:
+            train.append(s)
+    return train, (val_in, val_t), (test_in, test_t)
+
+
 def train_store_model(
     store: Store,
     epochs: int = 40,
     seed: int = 42,
+    members: int = 3,
     progress: bool = True,
     catalog: Catalog | None = None,
 ) -> tuple[Ranker, dict]:
-    """Pick the epoch count on each user's held-out last item, then refit on everything."""
+    """Members and the prior chosen on a validation split, measured on a test split; then every
+    member is refitted on all the data for the epochs it needed, and the prior counted on all of it."""
+    started = time.perf_counter()
     catalog = catalog or Catalog.from_store(store, get_settings().models_dir / "recsys")
-    sequences = catalog.sequences(store)
-    seqs = [s for s in sequences.values() if s]
+    mark = data_mark(store)
+    seqs = [s for s in catalog.sequences(store).values() if s]
     if not seqs:
         raise ValueError("the store has no orders or events to learn from")
-    holdout = [s for s in seqs if len(s) >= 3]
-    train_part = [s[:-1] if len(s) >= 3 else s for s in seqs]
-    val = ([s[:-1] for s in holdout], [s[-1] for s in holdout])
+    train_part, val, test = _split(seqs)
     cfg = TrainConfig(epochs=epochs, batch_size=128, lr=2e-3, patience=5, seed=seed)
-    set_seed(seed)
-    probe = build(store_model_config(catalog), catalog.item_attrs, catalog.content)
-    picked = fit(probe, train_part, cfg, val=val if holdout else None, progress=progress, desc="select")
-    set_seed(seed)
-    model = build(store_model_config(catalog), catalog.item_attrs, catalog.content)
-    final_cfg = TrainConfig(**{**cfg.to_dict(), "epochs": max(picked.best_epoch, 1)})
-    final = fit(model, seqs, final_cfg, progress=progress, desc="train")
+    mcfg = store_model_config(catalog)
+
+    probes, best_epochs, report_val = [], [], {}
+    for i in range(members):
+        set_seed(seed + i)
+        probe = build(mcfg, catalog.item_attrs, catalog.content)
+        picked = fit(probe, train_part, replace(cfg, seed=seed + i), val=val if val[0] else None,
+                     progress=progress, desc=f"select {i + 1}/{members}")
+        probes.append(probe)
+        best_epochs.append(max(picked.best_epoch, 1))
+    priors = fit_priors(train_part, catalog.n_items)
+    validation: dict = {}
+    if val[0]:
+        choice = pick_prior(probes, val, priors)
+        share, weight = choice.cooc_share, choice.weight
+        validation = {"one_network": evaluate(probes[0], *val), "members": evaluate(probes, *val),
+                      "members_with_prior": choice.validation}
+    else:  # too little data to choose: the benchmark's choice on Beauty
+        share, weight = 1.0, 0.2
+    measured = {}
+    if test[0]:
+        test_prior = mix_priors(fit_priors([s[:-1] for s in seqs], catalog.n_items), share)
+        measured = {"one_network": evaluate(probes[0], *test), "members": evaluate(probes, *test),
+                    "members_with_prior": evaluate(probes, *test, prior=test_prior, prior_weight=weight),
+                    "popularity": _popularity_test(catalog, [s[:-1] for s in seqs], test)}
+
+    final = []
+    for i, n in enumerate(best_epochs):
+        set_seed(seed + i)
+        model = build(mcfg, catalog.item_attrs, catalog.content)
+        fit(model, seqs, replace(cfg, seed=seed + i, epochs=n), progress=progress, desc=f"train {i + 1}/{members}")
+        final.append(model)
+    prior = mix_priors(fit_priors(seqs, catalog.n_items), share) if weight > 0 else None
     report = {
         "users": len(seqs), "interactions": sum(map(len, seqs)), "items": catalog.n_items,
-        "best_epoch": picked.best_epoch, "validation": picked.val,
-        "validation_popularity": _popularity_val(catalog, train_part, val) if holdout else {},
-        "seconds": round(picked.seconds + final.seconds, 1),
+        "members": members, "best_epochs": best_epochs, "prior": {"cooc_share": share, "weight": weight},
+        "validation": validation, "test": measured,
+        "seconds": round(time.perf_counter() - started, 1),
     }
-    ranker = Ranker(model, [it.item_id for it in catalog.items], meta={"trained_on": "store", **report})
-    return ranker, report
+    meta = {"trained_on": "store", "recipe": RECIPE, "catalog": catalog_digest(catalog), "data": mark,
+            "trained_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            **{k: report[k] for k in ("users", "interactions", "members", "best_epochs", "prior", "seconds")}}
+    return Ranker(final, [it.item_id for it in catalog.items], meta=meta, prior=prior, prior_weight=weight), report
 
 
-def _popularity_val(catalog: Catalog, train_part, val) -> dict:
+def _popularity_test(catalog: Catalog, inputs_for_counts, test) -> dict:
+    """HR@10 of the most popular items (counted before each test item), history items masked."""
     import numpy as np
 
-    pop = catalog.popularity({str(i): s for i, s in enumerate(train_part)})
-    order = np.argsort(-pop[1:], kind="stable") + 1
-    rank_of = {int(i): r for r, i in enumerate(order)}
-    hits = sum(rank_of[t] < 10 for t in val[1])
-    return {"HR@10": hits / max(len(val[1]), 1)}
+    pop = catalog.popularity({str(i): s for i, s in enumerate(inputs_for_counts)})
+    order = [int(i) for i in np.argsort(-pop[1:], kind="stable") + 1]
+    hits = 0
+    for history, target in zip(*test):
+        seen = set(history)
+        top = [i for i in order if i not in seen or i == target][:10]
+        hits += target in top
+    return {"HR@10": hits / max(len(test[1]), 1)}
 
 
 def load_ranker(path: Path | None = None) -> Ranker | None:
@@ -86,35 +158,81 @@ def load_ranker(path: Path | None = None) -> Ranker | None:
         return None
 
 
+def is_current(ranker: Ranker | None, catalog: Catalog) -> bool:
+    """Trained by this recipe on this catalog (new orders and events alone do not make it stale:
+    they are what a scheduled retrain picks up)."""
+    return (ranker is not None and ranker.meta.get("recipe") == RECIPE
+            and ranker.item_ids == [it.item_id for it in catalog.items])
+
+
+def ensure_store_model(store: Store | None = None, progress: bool = True, **train_options) -> tuple[Ranker, bool]:
+    """The current store model, trained now when there is none (or it is stale): the shop's set-up
+    step (`aisle train --if-stale`, `make run`, the first `aisle serve`). True when it trained."""
+    store = store or Store.from_settings()
+    store.init()
+    catalog = Catalog.from_store(store, get_settings().models_dir / "recsys")
+    ranker = load_ranker()
+    if is_current(ranker, catalog):
+        return ranker, False
+    log.warning("no current ranking model at %s: training one on the store's orders and events", model_path())
+    ranker, _ = train_store_model(store, progress=progress, catalog=catalog, **train_options)
+    ranker.save(model_path())
+    return ranker, True
+
+
 def load_or_fallback_ranker() -> Ranker:
     """The trained store model, or one trained now when there is none yet."""
-    ranker = load_ranker()
-    if ranker is None:
-        log.warning("no trained ranking model at %s: training one now", model_path())
-        store = Store.from_settings()
-        store.init()
-        ranker, _ = train_store_model(store)
-        ranker.save(model_path())
-    return ranker
+    return ensure_store_model()[0]
+
+
+def _has_new_data(store: Store, ranker: Ranker | None) -> bool:
+    return ranker is None or ranker.meta.get("data") != data_mark(store)
 
 
 def main(
-    epochs: Annotated[int, typer.Option(help="Most epochs (early stopping on held-out items).")] = 40,
+    epochs: Annotated[int, typer.Option(help="Most epochs per network (early stopping on held-out items).")] = 40,
+    members: Annotated[int, typer.Option(min=1, help="Networks averaged (the benchmark's recipe: 3).")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed (results are reproducible).")] = 42,
+    if_stale: Annotated[bool, typer.Option("--if-stale", help="Set-up: train only when there is no model of this "
+                                                              "recipe for this catalog.")] = False,
+    every: Annotated[float | None, typer.Option(min=0.1, help="Keep running: every N minutes, retrain when new "
+                                                              "orders or events arrived (a running shop swaps "
+                                                              "the new model in).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training report as JSON.")] = False,
 ) -> None:
     """Train the store's ranking model on its order history and events."""
     store = Store.from_settings()
     store.init()
-    ranker, report = train_store_model(store, epochs=epochs, seed=seed, progress=not as_json)
+    if if_stale:
+        ranker, trained = ensure_store_model(store, progress=not as_json, epochs=epochs, seed=seed, members=members)
+        verdict = "trained" if trained else "current"
+        if as_json:
+            typer.echo(json.dumps({"status": verdict, "model": ranker.name, "path": str(model_path())}))
+        else:
+            typer.echo(f"ranking model {verdict}: {ranker.name} ({model_path()})")
+        return
+    while True:
+        if every is None or _has_new_data(store, load_ranker()):
+            _train_and_report(store, epochs, members, seed, as_json)
+        elif not as_json:
+            typer.echo(f"{datetime.now(UTC):%H:%M} no new orders or events since the model was trained")
+        if every is None:
+            return
+        time.sleep(every * 60)
+
+
+def _train_and_report(store: Store, epochs: int, members: int, seed: int, as_json: bool) -> None:
+    ranker, report = train_store_model(store, epochs=epochs, seed=seed, members=members, progress=not as_json)
     path = ranker.save(model_path())
-    report["path"] = str(path)
+    report["path"], report["model"] = str(path), ranker.name
     if as_json:
         typer.echo(json.dumps(report))
-    else:
-        typer.echo(f"trained on {report['users']} users, {report['interactions']} interactions in "
-                   f"{report['seconds']} s (best epoch {report['best_epoch']}); saved {path}")
-        typer.echo(f"held-out last item: {json.dumps(report['validation'])}, popularity {report['validation_popularity']}")
+        return
+    typer.echo(f"trained {ranker.name} on {report['users']} users, {report['interactions']} interactions in "
+               f"{report['seconds']} s (best epochs {report['best_epochs']}); saved {path}")
+    for split in ("validation", "test"):
+        for name, m in report[split].items():
+            typer.echo(f"  {split} {name}: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(m.items())))
 
 
-__all__ = ["evaluate", "load_ranker", "main", "model_path", "train_store_model"]
+__all__ = ["ensure_store_model", "evaluate", "is_current", "load_ranker", "main", "model_path", "train_store_model"]

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from recsys.model import SeqRecModel, pick_device
-from recsys.transitions import PriorMix, Transitions
+from recsys.transitions import COOC_SHARES, PRIOR_WEIGHTS, PriorMix, Transitions, mix_priors, selection_score
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,27 @@ def evaluate_weights(
         metrics.update({f"NDCG@{k}": ndcg[j][k] / n for k in ks})
         out.append(metrics)
     return out
+
+
+@dataclass
+class PriorChoice:
+    cooc_share: float
+    weight: float
+    validation: dict[str, float]  # the network(s) mixed with the prior at this share and weight
+    grid: list[tuple[float, float, dict[str, float]]]  # every (share, weight, validation metrics) tried
+
+
+def pick_prior(models: list[SeqRecModel], val: tuple[list[list[int]], list[int]],
+               priors: tuple[Transitions, Transitions], cooc: bool = True) -> PriorChoice:
+    """The co-occurrence share and the prior's weight with the best validation NDCG@10 + HR@10 (the
+    benchmark's and the store model's choice alike); weight 0 is in the grid, so a prior that does
+    not help on validation is left out."""
+    grid = []
+    for share in COOC_SHARES if cooc else (0.0,):
+        for w, m in zip(PRIOR_WEIGHTS, evaluate_weights(models, *val, mix_priors(priors, share), PRIOR_WEIGHTS)):
+            grid.append((share, w, m))
+    share, weight, metrics = max(grid, key=lambda g: selection_score(g[2]))
+    return PriorChoice(share, weight, metrics, grid)
 
 
 def fit(

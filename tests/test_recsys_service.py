@@ -76,8 +76,8 @@ def test_recommender_uses_the_service_when_configured(monkeypatch):
 
     store = Store(get_settings().db_url)
     store.init()
-    trained, report = train_store_model(store, epochs=1, progress=False)
-    assert report["best_epoch"] == 1 and report["users"] > 400
+    trained, report = train_store_model(store, epochs=1, members=2, progress=False)
+    assert report["best_epochs"] == [1, 1] and report["users"] > 400 and len(trained.models) == 2
     trained.save(model_path())
 
     port = _free_port()

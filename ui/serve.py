@@ -21,7 +21,22 @@ def serve(
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
+    _ensure_ranking_model()
     typer.echo(f"Aisle: preparing the store and the app; then open http://{host}:{port}/  (API docs: /docs)")
     # Logs go through a filter that removes e-mails, addresses, payment ids… (ui/logs.py).
     uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
                 log_config=uvicorn_log_config(log_level))
+
+
+def _ensure_ranking_model() -> None:
+    """The store's ranking model exists before the first shopper asks (trained now if missing or
+    stale; seconds on the demo store). Once, here, not in each of several workers."""
+    from recsys.store_model import ensure_store_model
+
+    try:
+        ranker, trained = ensure_store_model()
+    except Exception as exc:  # the shop still serves, recommending by popularity, and says why
+        typer.secho(f"no ranking model ({exc}); recommendations use popularity until `aisle train` works",
+                    fg=typer.colors.YELLOW, err=True)
+        return
+    typer.echo(f"Recommendations: {ranker.name}{' (trained just now)' if trained else ''}")
