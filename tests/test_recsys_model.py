@@ -147,3 +147,26 @@ def test_cosine_schedule_decays_the_learning_rate_and_bad_names_fail():
     assert lrs[0] == 1e-2 and lrs == sorted(lrs, reverse=True) and lrs[-1] < 1e-2 / 2
     with pytest.raises(ValueError, match="schedule"):
         fit(model, seqs, TrainConfig(epochs=1, schedule="linear"), progress=False)
+
+
+def test_an_ensemble_ranker_with_a_prior_ranks_as_the_benchmark_and_round_trips(tmp_path, trained):
+    from recsys.transitions import fit_priors, mix_priors
+
+    model, _, val = trained
+    set_seed(9)
+    other = build(model.config, _attrs(), device=torch.device("cpu")).eval()
+    prior = mix_priors(fit_priors(_cyclic_sequences(seed=1), N_ITEMS), 0.5)
+    ids = [f"i{i}" for i in range(1, N_ITEMS + 1)]
+    ranker = Ranker([model, other], ids, meta={"trained_at": "then"}, prior=prior, prior_weight=0.3)
+    assert ranker.name == "Aisle's ranking model (2 networks + co-purchase prior, trained then)"
+    history = val[0][0]
+    got = ranker.score(ScoreRequest(history=[f"i{i}" for i in history])).scores
+    with torch.no_grad():  # what recsys.train.evaluate ranks by: (1 - w) · mean softmax + w · prior
+        seqs = torch.tensor([history[-model.config.max_len :]])
+        want = 0.7 * next_item_scores([model, other], seqs).softmax(-1) + 0.3 * torch.as_tensor(prior.probabilities([history]))
+    np.testing.assert_allclose(np.exp(got), want[0, 1:].numpy(), rtol=1e-4, atol=1e-7)
+    again = Ranker.load(ranker.save(tmp_path / "ranker.pt"))
+    assert len(again.models) == 2 and again.prior_weight == 0.3 and again.name == ranker.name
+    req = ScoreRequest(history=["i1", "i2"], candidates=["i3", "i9"])
+    assert again.score(req).scores == pytest.approx(ranker.score(req).scores, abs=1e-5)
+    assert again.score(req).model == ranker.name

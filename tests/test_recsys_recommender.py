@@ -161,3 +161,27 @@ def test_bad_input_gives_clear_errors_or_cold_start(rec, store):
         recs = rec.recommend(RecommendRequest(user_id=user, session_id="s7", k=5))
         assert len(recs) == 5 and {r.source for r in recs} <= {"popularity", "explore"}
     assert rec.recommend(RecommendRequest(user_id=USER, category="no-such-category")) == []
+
+
+def test_counts_follow_new_events_and_a_new_model_file_is_swapped_in(store, catalog, ranker, tmp_path):
+    path = ranker.save(tmp_path / "ranker.pt")
+    rec = Recommender(store, catalog=catalog, ranker=Ranker.load(path), model_file=path)
+    first = rec.ranker
+    item = catalog.items[0]
+    before = rec.popularity[item.index]
+    other_user = "yusuf_rossi_9620"
+    rec.feedback(FeedbackEvent(user_id=other_user, session_id="c1", kind="add_to_cart", item_id=item.item_id))
+    rec.recommend(RecommendRequest(user_id=USER, session_id="c2", k=3))
+    assert rec.popularity[item.index] == before + 1  # counted as it arrived, no restart
+    assert rec.ranker is first  # the file did not change
+    ProfileService(store).delete(other_user)  # rows removed: everything is counted again
+    rec.recommend(RecommendRequest(user_id=USER, session_id="c2", k=3))
+    assert rec.popularity[item.index] == before
+
+    set_seed(1)
+    newer = Ranker(SeqRecModel(store_model_config(catalog), catalog.item_attrs, catalog.content),
+                   [it.item_id for it in catalog.items], meta={"trained_at": "later"})
+    newer.save(path)
+    recs = rec.recommend(RecommendRequest(user_id=USER, session_id="c3", k=5))
+    assert rec.ranker is not first and rec.ranker.meta["trained_at"] == "later"
+    assert {r.model for r in recs if r.source == "model"} == {rec.ranker.name}
