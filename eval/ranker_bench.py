@@ -145,16 +145,21 @@ def main(
     reqs = _requests(ranker, requests, candidates, seed)
     for r in reqs[:10]:  # warm-up
         ranker.score(r)
-    times = []
+    times, cpu = [], []
     for r in reqs:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         ranker.score(r)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     report: dict = {"items": items, "candidates": candidates, "requests": requests, "model": ranker.name,
                     "service": {"max_batch": max_batch, "max_wait_ms": max_wait_ms},
                     "machine": f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()} "
                                "(shared machine: timings noisy); the service runs in its own process",
-                    "in_process": _pct(times)}
+                    "in_process": _pct(times),
+                    # CPU time of this process per request: on a shared machine, wall time also counts
+                    # the time other jobs held the cores; this is closer to what a quiet host would see.
+                    "in_process_cpu": _pct(cpu),
+                    "load_average_1min": round(os.getloadavg()[0], 2)}
     for batching in () if only_in_process else (True, False):
         name = "http_batching" if batching else "http_no_batching"
         with _Server(items=items, seed=seed, threads=threads, members=members, prior_weight=prior_weight,

@@ -185,8 +185,10 @@ def load_or_fallback_ranker() -> Ranker:
     return ensure_store_model()[0]
 
 
-def _has_new_data(store: Store, ranker: Ranker | None) -> bool:
-    return ranker is None or ranker.meta.get("data") != data_mark(store)
+def needs_retraining(store: Store, ranker: Ranker | None) -> bool:
+    """What `aisle train --every` asks each round: orders or events stored (or removed) since the
+    model was trained, or a model of another recipe, or none."""
+    return ranker is None or ranker.meta.get("recipe") != RECIPE or ranker.meta.get("data") != data_mark(store)
 
 
 def main(
@@ -212,7 +214,7 @@ def main(
             typer.echo(f"ranking model {verdict}: {ranker.name} ({model_path()})")
         return
     while True:
-        if every is None or _has_new_data(store, load_ranker()):
+        if every is None or needs_retraining(store, load_ranker()):
             _train_and_report(store, epochs, members, seed, as_json)
         elif not as_json:
             typer.echo(f"{datetime.now(UTC):%H:%M} no new orders or events since the model was trained")
@@ -235,4 +237,5 @@ def _train_and_report(store: Store, epochs: int, members: int, seed: int, as_jso
             typer.echo(f"  {split} {name}: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(m.items())))
 
 
-__all__ = ["ensure_store_model", "evaluate", "is_current", "load_ranker", "main", "model_path", "train_store_model"]
+__all__ = ["ensure_store_model", "evaluate", "is_current", "load_ranker", "main", "model_path", "needs_retraining",
+           "train_store_model"]

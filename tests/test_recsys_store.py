@@ -44,7 +44,7 @@ def test_set_up_trains_once_and_the_shop_serves_the_model_live(tmp_path, monkeyp
     from assistant.agent import Assistant
     from assistant.llm.fake import FakeLLM
     from recsys import Recommender
-    from recsys.store_model import load_ranker, model_path
+    from recsys.store_model import load_ranker, model_path, needs_retraining
     from retrieval.config import get_settings
     from retrieval.store import Store
     from ui.app import create_app
@@ -64,6 +64,7 @@ def test_set_up_trains_once_and_the_shop_serves_the_model_live(tmp_path, monkeyp
     assert json.loads(again.stdout)["status"] == "current"
     assert model_path().stat().st_mtime_ns == stamp
     ranker = load_ranker()
+    assert not needs_retraining(Store.from_settings(), ranker)  # what `aisle train --every` checks
     assert len(ranker.models) == 3 and ranker.meta["trained_on"] == "store"  # the benchmark's recipe
 
     store = Store.from_settings()
@@ -98,10 +99,12 @@ def test_set_up_trains_once_and_the_shop_serves_the_model_live(tmp_path, monkeyp
     assert sum(recommender.co[recommender.catalog.by_id[new_items[0]].index].values()) > co_before
 
     # `aisle train` (by command or on its schedule) writes a new model; the running shop swaps it in.
+    assert needs_retraining(store, ranker)
     retrained = cli.invoke(app, ["train", "--members", "1", "--epochs", "2", "--json"])
     assert retrained.exit_code == 0, retrained.output
     report = json.loads(retrained.stdout)
     assert report["interactions"] > ranker.meta["interactions"]  # it learnt from the new order and the event
+    assert not needs_retraining(store, load_ranker())
     _, cards3 = _chat_cards(client, sid, "recommend me something")
     assert recommender.ranker is not ranker and len(recommender.ranker.models) == 1
     assert {c["source"] for c in cards3} - {"explore"} == {recommender.ranker.name}

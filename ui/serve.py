@@ -21,8 +21,8 @@ def serve(
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
-    _ensure_ranking_model()
     typer.echo(f"Aisle: preparing the store and the app; then open http://{host}:{port}/  (API docs: /docs)")
+    _ensure_ranking_model()
     # Logs go through a filter that removes e-mails, addresses, payment ids… (ui/logs.py).
     uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
                 log_config=uvicorn_log_config(log_level))
