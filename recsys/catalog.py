@@ -103,9 +103,11 @@ class Catalog:
                 seqs[e.user_id].append(self.by_id[e.item_id].index)
         return dict(seqs)
 
-    def interactions_since(self, store: Store, old: dict[str, int], new: dict[str, int]) -> list[tuple[str, int]]:
-        """(user, item index) of the order lines and positive events stored after mark `old` up to
-        mark `new` (see `data_mark`), in the order they were stored."""
+    def interactions_since(self, store: Store, old: dict[str, int],
+                           new: dict[str, int]) -> tuple[list[tuple[str, int]], dict[str, int]]:
+        """(user, item index) of the order lines and positive events stored after `old["last_…"]` up
+        to `new["last_…"]` (see `data_mark`), in the order they were stored; and how many rows of
+        each table that range held (every kind of event)."""
         from sqlalchemy import select
 
         from retrieval.store import tables as t
@@ -118,13 +120,13 @@ class Catalog:
                 .order_by(t.OrderItemRow.id)
             ).all()
             events = s.execute(
-                select(t.Event.user_id, t.Event.item_id)
-                .where(t.Event.event_id > old["last_event"], t.Event.event_id <= new["last_event"],
-                       t.Event.kind.in_(POSITIVE_KINDS),
-                       t.Event.user_id.is_not(None))
+                select(t.Event.user_id, t.Event.item_id, t.Event.kind)
+                .where(t.Event.event_id > old["last_event"], t.Event.event_id <= new["last_event"])
                 .order_by(t.Event.event_id)
             ).all()
-        return [(u, self.by_id[i].index) for u, i in [*lines, *events] if i in self.by_id]
+        positive = [(u, i) for u, i, kind in events if u and kind in POSITIVE_KINDS]
+        found = [(u, self.by_id[i].index) for u, i in [*lines, *positive] if i in self.by_id]
+        return found, {"events": len(events), "order_items": len(lines)}
 
     def popularity(self, sequences: dict[str, list[int]]) -> np.ndarray:
         """Smoothed interaction counts per item index (row 0 unused)."""
@@ -147,18 +149,34 @@ class Catalog:
         return co
 
 
-def data_mark(store: Store) -> dict[str, int]:
-    """How far the store's interaction data reaches (row counts and last ids of events and order
-    lines): counts fitted at one mark are brought up to date by what came after it."""
+def last_ids(store: Store) -> dict[str, int]:
+    """The last event and order-line ids (primary-key look-ups: cheap enough for every request)."""
     from sqlalchemy import func, select
 
     from retrieval.store import tables as t
 
     with store.session() as s:
-        events = s.execute(select(func.count(), func.coalesce(func.max(t.Event.event_id), 0))).one()
-        lines = s.execute(select(func.count(), func.coalesce(func.max(t.OrderItemRow.id), 0))).one()
-    return {"events": int(events[0]), "last_event": int(events[1]), "order_items": int(lines[0]),
-            "last_order_item": int(lines[1])}
+        row = s.execute(select(select(func.coalesce(func.max(t.Event.event_id), 0)).scalar_subquery(),
+                               select(func.coalesce(func.max(t.OrderItemRow.id), 0)).scalar_subquery())).one()
+    return {"last_event": int(row[0]), "last_order_item": int(row[1])}
+
+
+def row_counts(store: Store) -> dict[str, int]:
+    """Rows of events and order lines (a scan: checked now and then, to notice deletions)."""
+    from sqlalchemy import func, select
+
+    from retrieval.store import tables as t
+
+    with store.session() as s:
+        row = s.execute(select(select(func.count()).select_from(t.Event).scalar_subquery(),
+                               select(func.count()).select_from(t.OrderItemRow).scalar_subquery())).one()
+    return {"events": int(row[0]), "order_items": int(row[1])}
+
+
+def data_mark(store: Store) -> dict[str, int]:
+    """How far the store's interaction data reaches: last ids and row counts of events and order
+    lines. A model trained at one mark has seen everything up to it."""
+    return {**row_counts(store), **last_ids(store)}
 
 
 def _content_vectors(texts: list[str], cache_dir: Path | None) -> np.ndarray:

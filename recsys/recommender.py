@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
@@ -21,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from recsys.candidates import CandidateGenerator
-from recsys.catalog import POSITIVE_KINDS, Catalog, Item, data_mark
+from recsys.catalog import POSITIVE_KINDS, Catalog, Item, last_ids, row_counts
 from recsys.profiles import ProfileService, UnknownUserError
 from recsys.ranker import Ranker, RankerUnavailable, RemoteRanker
 from recsys.rerank import mmr_pick
@@ -32,6 +33,7 @@ from retrieval.store import EventRecord, Store
 log = logging.getLogger(__name__)
 
 REASONS: dict[str, str] = json.loads(resources.files("recsys").joinpath("data/reasons.json").read_text("utf-8"))
+COUNT_CHECK_S = 10.0  # how often row counts are compared, to notice deleted orders or events
 VERB = {"purchase": "bought", "like": "liked", "add_to_cart": "added", "view": "viewed", "click": "viewed"}
 
 
@@ -127,7 +129,8 @@ class Recommender:
     # -- counts ------------------------------------------------------------------------------
 
     def _count_all(self) -> None:
-        self._mark = data_mark(self.store)  # read first: anything stored meanwhile is counted again later
+        # Marks read first: anything stored meanwhile is counted again later (a nudge, not a loss).
+        self._last_ids, self._rows, self._checked = last_ids(self.store), row_counts(self.store), time.monotonic()
         sequences = self.catalog.sequences(self.store)
         self.popularity = self.catalog.popularity(sequences)
         self.co = self.catalog.co_counts(sequences)
@@ -136,24 +139,29 @@ class Recommender:
 
     def refresh_counts(self) -> None:
         """Bring popularity and co-purchase counts up to date with the orders and events stored since
-        they were counted (by this process or any other). Rows only added: counted one by one; rows
-        removed (a profile deleted): everything is counted again."""
-        mark = data_mark(self.store)
-        if mark == self._mark:
+        they were counted, by this process or any other: new rows (one primary-key look-up per
+        request) are counted one by one. Deleted rows (a profile deleted) are noticed by comparing
+        row counts every COUNT_CHECK_S seconds, and then everything is counted again."""
+        ids = last_ids(self.store)
+        due = time.monotonic() - self._checked >= COUNT_CHECK_S
+        if ids == self._last_ids and not due:
             return
         with self._lock:
-            old = self._mark
-            if mark == old:
-                return  # another request caught up meanwhile
-            rows = (mark["events"] - old["events"]) + (mark["order_items"] - old["order_items"])
-            ids = (mark["last_event"] - old["last_event"]) + (mark["last_order_item"] - old["last_order_item"])
-            if rows != ids or min(mark[k] - old[k] for k in mark) < 0:  # rows went away: count again
+            ids = last_ids(self.store)  # again: another request may have caught up meanwhile
+            if any(ids[k] < self._last_ids[k] for k in ids):  # the tables were emptied or rebuilt
                 self._count_all()
                 return
-            for user, i in self.catalog.interactions_since(self.store, old, mark):
-                self._add_interaction(user, i)
-            self._mark = mark
-            self.candidates.update_popularity(self.popularity)
+            if ids != self._last_ids:
+                found, rows = self.catalog.interactions_since(self.store, self._last_ids, ids)
+                for user, i in found:
+                    self._add_interaction(user, i)
+                self._rows = {k: self._rows[k] + rows[k] for k in rows}
+                self._last_ids = ids
+                self.candidates.update_popularity(self.popularity)
+            if due:
+                self._checked = time.monotonic()
+                if row_counts(self.store) != self._rows:
+                    self._count_all()
 
     def _add_interaction(self, user: str, i: int) -> None:
         self.popularity[i] += 1
