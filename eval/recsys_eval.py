@@ -211,6 +211,8 @@ def main(
     cooc: Annotated[bool, typer.Option(help="Let validation also try mixing item co-occurrence into the prior.")] = True,
     schedule: Annotated[str, typer.Option(help="Aisle's learning rate: constant, or cosine decay to the "
                                                "budget's end.")] = "cosine",
+    freq_filter: Annotated[int, typer.Option(min=0, help="Prototype: BSARec-style frequency filter in Aisle's "
+                                                         "networks, keeping this many low frequencies (0: off).")] = 0,
     quick: Annotated[bool, typer.Option(help="Smoke run: 2,000 users, 2 epochs, small models.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -236,7 +238,8 @@ def main(
     width = 32 if quick else 64
     aisle_models, aisle = _train_members(
         ds,
-        ModelConfig(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=width, layers=2, heads=2, max_len=50, dropout=0.5),
+        ModelConfig(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=width, layers=2, heads=2, max_len=50, dropout=0.5,
+                    freq_filter=freq_filter),
         TrainConfig(epochs=epochs, batch_size=256, lr=2e-3, loss=loss, negatives=negatives, patience=patience, seed=seed,
                     max_minutes=max_minutes, schedule=schedule),
         members, progress,

@@ -34,6 +34,11 @@ class ModelConfig:
     dropout: float = 0.5  # on embeddings; strong regularisation suits sparse data such as Beauty
     attn_dropout: float = 0.2
     use_ids: bool = True  # False: a pure content model (every item is "cold")
+    # Prototype (off by default, smoke-tested only): a BSARec-style frequency filter beside each
+    # attention block; keeps the `freq_filter` lowest frequencies of the history, rescales the rest by
+    # a learned β², and mixes the result with the attention block's output (weight `freq_alpha`).
+    freq_filter: int = 0
+    freq_alpha: float = 0.7
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,6 +75,8 @@ class SeqRecModel(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, c.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d)
         self.drop = nn.Dropout(c.dropout)
+        self.filters = nn.ModuleList(FrequencyFilter(d, c.max_len, c.freq_filter, c.attn_dropout)
+                                     for _ in range(c.layers)) if c.freq_filter else None
         self.apply(self._init)
 
     @staticmethod
@@ -116,7 +123,12 @@ class SeqRecModel(nn.Module):
             blocked = blocked & ~torch.eye(L, dtype=torch.bool, device=seqs.device).unsqueeze(0)
             mask = torch.zeros(blocked.shape, device=seqs.device).masked_fill(blocked, float("-inf"))
             mask = mask.repeat_interleave(self.config.heads, dim=0)
-        h = self.encoder(x, mask=mask)
+        if self.filters is None:
+            h = self.encoder(x, mask=mask)
+        else:  # BSARec-style: each block's attention output mixed with a filtered copy of its input
+            h, a = x, self.config.freq_alpha
+            for block, filt in zip(self.encoder.layers, self.filters):
+                h = a * filt(h, pad) + (1 - a) * block(h, src_mask=mask)
         return self.norm(h)
 
     def user_vectors(self, seqs: torch.Tensor) -> torch.Tensor:
@@ -134,3 +146,38 @@ class SeqRecModel(nn.Module):
         """Scores of candidate items (B, C) for each sequence."""
         users = self.user_vectors(seqs)
         return torch.einsum("bd,bcd->bc", users, self.item_vectors(candidates))
+
+
+class FrequencyFilter(nn.Module):
+    """BSARec's filter (Shin et al., AAAI 2024), made causal for next-item training at every position.
+
+    BSARec low-passes the whole sequence with an FFT, which lets a position see later items when every
+    position is a training target. Here position t is filtered over its own history only: the value at
+    t of the low-pass (the `keep` lowest rfft frequencies, orthonormal) of the real items up to t. That
+    operator is linear, so it is a lower-triangular matrix per row, taken from a table of per-length
+    kernels; left padding is skipped, so a history scores the same padded or not.
+    """
+
+    def __init__(self, hidden: int, max_len: int, keep: int, dropout: float) -> None:
+        super().__init__()
+        table = torch.zeros(max_len + 1, max_len)  # table[n, j]: weight of the j-th of n items at the last
+        for n in range(1, max_len + 1):
+            spectrum = torch.fft.rfft(torch.eye(n), dim=1, norm="ortho")
+            spectrum[:, keep:] = 0
+            table[n, :n] = torch.fft.irfft(spectrum, n=n, dim=1, norm="ortho")[:, n - 1]
+        self.register_buffer("table", table, persistent=False)
+        self.sqrt_beta = nn.Parameter(torch.ones(1, 1, hidden))  # 1: no high-frequency rescaling at start
+        self.drop = nn.Dropout(dropout)
+        self.norm = nn.LayerNorm(hidden)
+
+    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        L = x.shape[1]
+        offset = pad.sum(1, keepdim=True).unsqueeze(-1)  # (B, 1, 1): left padding of each row
+        t = torch.arange(L, device=x.device).view(1, L, 1)
+        s = torch.arange(L, device=x.device).view(1, 1, L)
+        length, j = (t - offset + 1).clamp(min=0), (s - offset).clamp(min=0)
+        valid = (s >= offset) & (s <= t)
+        op = self.table[length.expand(-1, L, L), j.expand(-1, L, L)] * valid  # (B, L, L)
+        low = op @ x
+        filtered = low + self.sqrt_beta**2 * (x - low)
+        return self.norm(self.drop(filtered) + x)

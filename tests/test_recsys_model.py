@@ -170,3 +170,15 @@ def test_an_ensemble_ranker_with_a_prior_ranks_as_the_benchmark_and_round_trips(
     req = ScoreRequest(history=["i1", "i2"], candidates=["i3", "i9"])
     assert again.score(req).scores == pytest.approx(ranker.score(req).scores, abs=1e-5)
     assert again.score(req).model == ranker.name
+
+
+def test_the_frequency_filter_prototype_is_causal_and_ignores_padding():
+    set_seed(0)
+    model = build(ModelConfig(n_items=N_ITEMS, hidden=16, max_len=10, freq_filter=2), device=torch.device("cpu")).eval()
+    with torch.no_grad():
+        padded, plain = model.user_vectors(torch.tensor([[0, 0, 3, 4, 5, 6]])), model.user_vectors(torch.tensor([[3, 4, 5, 6]]))
+        assert torch.allclose(padded, plain, atol=1e-5)
+        a, b = model.encode(torch.tensor([[1, 2, 3, 4, 5]])), model.encode(torch.tensor([[1, 2, 3, 4, 9]]))
+        assert torch.allclose(a[:, :4], b[:, :4], atol=1e-6)  # a later item never reaches an earlier state
+        assert not torch.allclose(a[:, 4], b[:, 4])
+    fit(model, _cyclic_sequences(40), TrainConfig(epochs=1, batch_size=16, seed=1, threads=1), progress=False)
