@@ -169,10 +169,15 @@ class Recommender:
         if i in seen:
             return
         product = self.catalog.item(i).product_id
-        for b in seen:
-            if self.catalog.item(b).product_id != product:
-                self.co.setdefault(i, Counter())[b] += 1
-                self.co.setdefault(b, Counter())[i] += 1
+        others = [b for b in seen if self.catalog.item(b).product_id != product]
+        # Copy, change, replace: a request reading a counter meanwhile keeps a consistent old one.
+        row = Counter(self.co.get(i, ()))
+        row.update(others)
+        self.co[i] = row
+        for b in others:
+            col = Counter(self.co.get(b, ()))
+            col[i] += 1
+            self.co[b] = col
         seen.add(i)
 
     # -- feedback ----------------------------------------------------------------------------
