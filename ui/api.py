@@ -34,7 +34,6 @@ from ui.schemas import (
     SignIn,
     Usage,
     UserSummary,
-    WidgetAccess,
 )
 from ui.service import ChatService
 
@@ -133,13 +132,6 @@ def sign_out(session_id: str, svc: Service) -> SessionInfo:
 @api.get("/users/demo", response_model=list[UserSummary], summary="Customers to sign in as (demo store; 404 unless AISLE_DEMO_SIGN_IN)")
 def demo_users(svc: Service, n: Annotated[int, Query(ge=1, le=50)] = 8) -> list[UserSummary]:
     return svc.demo_users(n)
-
-
-@api.get("/access", response_model=WidgetAccess, summary="May this page's origin use the API, and how can it sign in?")
-def access(request: Request, svc: Service) -> WidgetAccess:
-    # A refused origin never gets here (403 naming AISLE_ALLOWED_ORIGINS): the widget asks this with a
-    # simple GET, which needs no preflight, to read that reason when its other requests failed.
-    return WidgetAccess(origin=request.headers.get("origin"), demo_sign_in=svc.demo_sign_in, token_sign_in=bool(svc.signin_secret))
 
 
 # -- chat --------------------------------------------------------------------------------------

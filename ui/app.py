@@ -156,11 +156,6 @@ def _add_origin_policy(app: FastAPI, origins: list[str]) -> None:
             if origin.rstrip("/") != own and origin.rstrip("/") not in allowed:
                 detail = (f"origin {origin} is not allowed to use this Aisle server: add it to AISLE_ALLOWED_ORIGINS "
                           "(comma-separated, e.g. https://shop.example.com) and restart Aisle")  # fmt: skip
-                headers = {"Vary": "Origin"}
-                if request.method != "OPTIONS":
-                    # Lets the refused page read this reason (the widget shows it); the answer carries
-                    # nothing else, and no credentials are allowed. A preflight fails in the browser
-                    # whatever it carries, so the widget asks again with a simple GET to read it.
-                    headers["Access-Control-Allow-Origin"] = origin
-                return JSONResponse({"detail": detail}, status_code=403, headers=headers)
+                # No CORS headers: the refused page reads nothing, not even this; the widget says the same in its own words.
+                return JSONResponse({"detail": detail}, status_code=403, headers={"Vary": "Origin"})
         return await call_next(request)

@@ -107,14 +107,6 @@ class ErrorBody(BaseModel):
     detail: str
 
 
-class WidgetAccess(BaseModel):
-    """What a page may do here (a refused origin gets a 403 naming AISLE_ALLOWED_ORIGINS instead)."""
-
-    origin: str | None = Field(description="The page's origin as the browser sent it (none for same-origin or non-browser calls).")
-    demo_sign_in: bool = Field(description="Email / user-id sign-in and the demo customer list are on (demo store only).")
-    token_sign_in: bool = Field(description="Sign-in tokens from the shop's site are accepted (AISLE_SIGNIN_SECRET is set).")
-
-
 # -- OpenAI-compatible chat completions ------------------------------------------------------------
 
 

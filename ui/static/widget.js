@@ -115,14 +115,14 @@
     });
   }
 
-  // Why a request failed. A page whose origin Aisle does not allow gets no readable answer to its
-  // preflight ("Failed to fetch"); a simple GET needs none, so Aisle's 403 and its reason (naming
-  // AISLE_ALLOWED_ORIGINS) can be read.
+  // Why a request failed. A page whose origin Aisle does not allow gets a 403 to its preflight, which
+  // the browser reports only as "Failed to fetch" (the page may not read a refused answer). So: if
+  // Aisle answers at all (an opaque no-cors request), this page's origin is what was refused.
   function explain(err) {
     if (!(err instanceof TypeError)) return Promise.resolve(err.message);
-    return fetch(base + "/api/access").then(function (r) {
-      if (r.ok) return err.message;
-      return r.json().then(function (body) { return body.detail || err.message; }, function () { return err.message; });
+    return fetch(base + "/healthz", { mode: "no-cors", cache: "no-store" }).then(function () {
+      return "this page's origin (" + location.origin + ") is not allowed to use the assistant at " + base +
+        "; the shop must add it to AISLE_ALLOWED_ORIGINS on the Aisle server";
     }, function () {
       return "the assistant at " + base + " did not answer";
     });
