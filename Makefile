@@ -22,9 +22,11 @@ store: install
 	$(BIN)/aisle store init
 	$(BIN)/aisle train --if-stale
 
+# The demo store has no passwords: `make run` lets anyone sign in as a demo customer by email
+# (AISLE_DEMO_SIGN_IN, demo only; off by default, and a shop keeps it off: see the README).
 run: store
 	@echo "Aisle's store is ready. Starting the shop assistant: open http://127.0.0.1:7860/ (Ctrl-C stops it)."
-	$(BIN)/aisle serve
+	AISLE_DEMO_SIGN_IN=$${AISLE_DEMO_SIGN_IN:-true} $(BIN)/aisle serve
 
 # The browser test drives Debian's chromium through chromedriver; installed only when missing (CI runs as root).
 browser:

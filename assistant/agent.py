@@ -118,17 +118,24 @@ def _prompt(name: str) -> str:
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
 
-    def __init__(self, store: Store, llm=None, classifier=None, services: dict | None = None) -> None:
+    def __init__(self, store: Store, llm=None, classifier=None, services: dict | None = None,
+                 demo_sign_in: bool = True) -> None:  # fmt: skip
+        """`demo_sign_in`: a shopper may identify in chat by email or name + zip (the demo store and
+        the τ-style evaluation). `aisle serve` passes AISLE_DEMO_SIGN_IN; off, only the shop's
+        sign-in token (ui/signin.py) gives a conversation its customer."""
         self.store = store
+        self.demo_sign_in = demo_sign_in
         self._llm = llm
         self._classifier = classifier
         self.services = services if services is not None else {}
 
     @classmethod
-    def from_settings(cls) -> Assistant:
+    def from_settings(cls, demo_sign_in: bool = True) -> Assistant:
+        """The terminal chat and the benchmarks run on the shop's own machine (they may read the
+        database anyway) and keep in-chat identification; `aisle serve` passes its setting."""
         store = Store.from_settings()
         store.init()
-        return cls(store)
+        return cls(store, demo_sign_in=demo_sign_in)
 
     def feedback(self, state: DialogueState, kind: str, item_id: str | None = None,
                  brand: str | None = None, category: str | None = None) -> None:
@@ -181,7 +188,8 @@ class _Turn:
         self.state = state
         self.raw = message if isinstance(message, str) else ""
         self.ctx = ToolContext(
-            store=assistant.store, session_id=state.session_id, user_id=state.user_id, services=assistant.services
+            store=assistant.store, session_id=state.session_id, user_id=state.user_id, services=assistant.services,
+            identify_in_chat=assistant.demo_sign_in,
         )
         self.runner = ToolRunner(self.ctx)
 
@@ -274,10 +282,14 @@ class _Turn:
         ident = slots.identity
         if not (ident.email or (ident.first_name and ident.last_name and ident.zip)):
             return
+        if not self.a.demo_sign_in and self.ctx.user_id is not None:
+            return  # signed in by the shop's token: an email in the message is just text
         args = {"email": ident.email} if ident.email else ident.model_dump(exclude={"email"})
         result, event = self.tool("find_user", args)
         yield event
-        if result.ok:
+        if not self.a.demo_sign_in:  # the tool's gate refused it: say how to sign in instead
+            yield self.say("sign_in_on_site")
+        elif result.ok:
             if self.state.user_id != self.ctx.user_id:
                 user = self.ctx.orders.user(self.ctx.user_id)
                 yield self.say("identified", first_name=user.first_name)
@@ -559,7 +571,7 @@ class _Turn:
 
     def _need_user(self) -> Iterator[AssistantEvent]:
         if self.ctx.user_id is None:
-            yield self.say("ask_identity")
+            yield self.say("ask_identity" if self.a.demo_sign_in else "sign_in_on_site")
 
     def _user_orders(self) -> list[dict]:
         result, _ = self.tool("get_user_details", {})

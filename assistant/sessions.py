@@ -6,14 +6,20 @@ of the same session is refused (optimistic locking on `version`) instead of sile
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 
 from assistant.state import DialogueState
 from retrieval.store import Store, retry_when_busy
 from retrieval.store import tables as t
+
+
+# A session name a client chose (the OpenAI endpoint's `user`): anything that fits one URL path segment.
+SESSION_NAME = re.compile(r"[^\s/\x00-\x1f\x7f]{1,64}")
 
 
 class SessionNotFound(KeyError):
@@ -36,6 +42,27 @@ class SessionStore:
         with self.store.session() as s:
             s.add(t.ChatSessionRow(session_id=state.session_id, user_id=user_id, state=state.model_dump(mode="json")))
         return state
+
+    @retry_when_busy
+    def open(self, session_id: str) -> tuple[DialogueState, int]:
+        """The named session, made anonymous and empty when there is none (or it expired): a name a
+        client chose is only a key to a conversation, never a customer's identity."""
+        if not isinstance(session_id, str) or not SESSION_NAME.fullmatch(session_id):
+            raise ValueError("a session name is 1-64 characters without spaces, control characters or '/'")
+        try:
+            return self.load(session_id)
+        except SessionNotFound:
+            pass
+        state = DialogueState(session_id=session_id)
+        try:
+            with self.store.session() as s:
+                # An expired conversation of that name is over: the name starts afresh (only if still expired).
+                s.execute(delete(t.ChatSessionRow).where(t.ChatSessionRow.session_id == session_id,
+                                                         t.ChatSessionRow.updated_at < datetime.now(timezone.utc) - self.ttl))  # fmt: skip
+                s.add(t.ChatSessionRow(session_id=session_id, user_id=None, state=state.model_dump(mode="json")))
+        except IntegrityError:  # another request made it meanwhile: continue that one
+            pass
+        return self.load(session_id)
 
     def load(self, session_id: str) -> tuple[DialogueState, int]:
         """The state and its version (pass the version back to save)."""

@@ -53,7 +53,9 @@ class Server:
         models = get_settings().models_dir
         if models.is_dir() and not (self.tmp / "models").exists():  # reuse assembled/trained models instead of rebuilding them per run
             (self.tmp / "models").symlink_to(models, target_is_directory=True)
-        self.env = {**os.environ, "AISLE_DATA_DIR": str(self.tmp), "AISLE_PORT": str(self.port), "AISLE_HOST": "127.0.0.1"}
+        # The demo shop: shoppers sign in as demo customers by user id (AISLE_DEMO_SIGN_IN; `env` may switch it off).
+        self.env = {**os.environ, "AISLE_DATA_DIR": str(self.tmp), "AISLE_PORT": str(self.port), "AISLE_HOST": "127.0.0.1",
+                    "AISLE_DEMO_SIGN_IN": "true"}  # fmt: skip
         for name in ("AISLE_DATABASE_URL", "AISLE_CHROMA_URL", "AISLE_RANKER_URL"):  # its own store and index
             self.env.pop(name, None)
         if backend:

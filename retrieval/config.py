@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Every model Aisle uses ships inside a package; these machines (and many shops) are offline, so a
@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     allowed_origins: str = Field(
         default="", description="Comma-separated origins (e.g. https://shop.example) whose pages may use the API and widget."
     )
+    # Who a conversation belongs to (ui/service.py, ui/signin.py). Demo sign-in trusts an email or a
+    # user id alone: right for the demo store (`make run` switches it on), wrong for a real shop.
+    demo_sign_in: bool = Field(
+        default=False,
+        description="Demo only: sign in by email or user id (picker, API, widget), list customers at /api/users/demo, "
+        "identify in chat by email or name + zip. Off: a customer is signed in only by a token from the shop's site.",
+    )
+    signin_secret: SecretStr | None = Field(
+        default=None, description="HS256 secret (32+ characters) of the sign-in tokens the shop's site issues; unset: no token sign-in."
+    )
     # Abuse limits (ui/limits.py). Defaults leave room for `aisle bench api` and the load test
     # (50 shoppers on one address); raise them, or set 0 to switch one off, behind a proxy that limits already.
     rate_per_ip: str = Field(default="6000/minute", description="API requests per client address, e.g. 6000/minute; 0 = no limit.")
@@ -76,6 +86,15 @@ class Settings(BaseSettings):
     @property
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @field_validator("signin_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            return None  # AISLE_SIGNIN_SECRET= (empty): unset
+        if value is not None and len(value.get_secret_value()) < 32:  # RFC 7518: an HS256 key of at least 256 bits
+            raise ValueError("AISLE_SIGNIN_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("data_dir")
     @classmethod

@@ -27,7 +27,8 @@ APP = ("import uvicorn; from ui.app import create_app; "
 class LightServer:
     def __init__(self, data_dir: Path, port: int) -> None:
         self.tmp, self.port, self.url = data_dir, port, f"http://127.0.0.1:{port}"
-        self.env = {**os.environ, "AISLE_DATA_DIR": str(data_dir), "AISLE_LLM_BACKEND": "fake"}
+        # The demo store: the burst signs sessions in by user id (AISLE_DEMO_SIGN_IN).
+        self.env = {**os.environ, "AISLE_DATA_DIR": str(data_dir), "AISLE_LLM_BACKEND": "fake", "AISLE_DEMO_SIGN_IN": "true"}
         self.env.pop("AISLE_DATABASE_URL", None)
         self.start()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 import secrets
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from assistant.sessions import SESSION_NAME
 from recsys import ProfilePatch, UserProfile
 from retrieval.search import SearchRequest, SearchResponse
 from ui.schemas import (
@@ -29,6 +32,7 @@ from ui.schemas import (
     SessionCreate,
     SessionInfo,
     SignIn,
+    Usage,
     UserSummary,
 )
 from ui.service import ChatService
@@ -36,6 +40,10 @@ from ui.service import ChatService
 T = TypeVar("T")
 SESSION_HEADER = "X-Aisle-Session"
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "Unknown or expired session"}}
+SIGN_IN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "The token is forged, expired, malformed or names no customer"},
+    403: {"model": ErrorBody, "description": "Email / user-id sign-in while AISLE_DEMO_SIGN_IN is off, or no AISLE_SIGNIN_SECRET"},
+}
 
 api = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 openai = APIRouter(prefix="/v1", tags=["openai"])
@@ -94,7 +102,8 @@ async def _on_own_thread(events: Iterator[T]) -> AsyncIterator[T]:
 # -- sessions ----------------------------------------------------------------------------------
 
 
-@api.post("/sessions", response_model=SessionInfo, status_code=201, summary="Start a conversation (optionally signed in)")
+@api.post("/sessions", response_model=SessionInfo, status_code=201, summary="Start a conversation (optionally signed in)",
+          responses=SIGN_IN_ERRORS)  # fmt: skip
 def create_session(svc: Service, body: SessionCreate | None = None) -> SessionInfo:
     return svc.create_session(body.sign_in if body else None)
 
@@ -109,7 +118,8 @@ def delete_session(session_id: str, svc: Service) -> None:
     svc.delete_session(session_id)
 
 
-@api.post("/sessions/{session_id}/signin", response_model=SessionInfo, summary="Sign in as a demo-store customer")
+@api.post("/sessions/{session_id}/signin", response_model=SessionInfo, responses=SIGN_IN_ERRORS,
+          summary="Sign the conversation in: a token from the shop's site, or (demo store) an email or user id")  # fmt: skip
 def sign_in(session_id: str, body: SignIn, svc: Service) -> SessionInfo:
     return svc.sign_in(session_id, body)
 
@@ -119,7 +129,7 @@ def sign_out(session_id: str, svc: Service) -> SessionInfo:
     return svc.sign_out(session_id)
 
 
-@api.get("/users/demo", response_model=list[UserSummary], summary="Customers to sign in as (demo store)")
+@api.get("/users/demo", response_model=list[UserSummary], summary="Customers to sign in as (demo store; 404 unless AISLE_DEMO_SIGN_IN)")
 def demo_users(svc: Service, n: Annotated[int, Query(ge=1, le=50)] = 8) -> list[UserSummary]:
     return svc.demo_users(n)
 
@@ -209,44 +219,75 @@ def models() -> dict:
     return {"object": "list", "data": [{"id": "aisle", "object": "model", "owned_by": "aisle"}]}
 
 
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def estimate_tokens(text: str) -> int:
+    """Tokens without a tokenizer: one per CJK character, one per four other characters (the usual
+    rule of thumb for BPE vocabularies); most of Aisle's replies are written by code, not a model."""
+    cjk = len(_CJK.findall(text))
+    return cjk + math.ceil((len(text) - cjk) / 4)
+
+
+def _usage(prompt: str, reply: str) -> Usage:
+    prompt_tokens, completion_tokens = estimate_tokens(prompt), estimate_tokens(reply)
+    return Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, total_tokens=prompt_tokens + completion_tokens)
+
+
 @openai.post(
     "/chat/completions",
     response_model=ChatCompletion,
     description="OpenAI chat completions. The conversation lives in an Aisle session, named by the `user` field or "
-    f"the `{SESSION_HEADER}` header; without either a new session is made and returned in the `{SESSION_HEADER}` "
-    "response header. Only the last user message is sent to Aisle: the session remembers earlier turns.",
+    f"the `{SESSION_HEADER}` header (a name not in use starts a new, anonymous session of that name: choose an "
+    f"unguessable one); without either a new session is made and returned in the `{SESSION_HEADER}` response header. "
+    "Only the last user message is sent to Aisle: the session remembers earlier turns. `usage` counts that message "
+    "and the reply, estimated without a tokenizer (one token per CJK character, per four other characters); "
+    "streamed, it comes in a last chunk when `stream_options.include_usage` is true.",
 )
 def chat_completions(
     body: ChatCompletionRequest,
     svc: Service,
-    session_header: Annotated[str | None, Header(alias=SESSION_HEADER)] = None,
+    session_header: Annotated[str | None, Header(alias=SESSION_HEADER, max_length=64)] = None,
 ):
     user_messages = [m.text() for m in body.messages if m.role == "user"]
     if not user_messages or not user_messages[-1].strip():
         raise HTTPException(422, "the messages need a non-empty user message")
-    session_id = body.user or session_header or svc.create_session().session_id
-    events = svc.chat(session_id, user_messages[-1])
+    name = body.user or session_header
+    if name is not None and not SESSION_NAME.fullmatch(name):
+        raise HTTPException(422, "a session name (`user` or X-Aisle-Session) is 1-64 characters without spaces, control characters or '/'")
+    session_id = name or svc.create_session().session_id
+    message = user_messages[-1]
+    events = svc.chat(session_id, message, create=True)
     completion_id = f"chatcmpl-{secrets.token_hex(12)}"
     headers = {SESSION_HEADER: session_id}
     if not body.stream:
         text = "".join(e.text for e in events if e.kind in ("text", "handoff")).strip()
         completion = ChatCompletion(
-            id=completion_id, model=body.model, choices=[CompletionChoice(message={"role": "assistant", "content": text})]
+            id=completion_id, model=body.model, choices=[CompletionChoice(message={"role": "assistant", "content": text})],
+            usage=_usage(message, text),
         )
         return JSONResponse(completion.model_dump(), headers=headers)
 
-    def chunk(delta: dict, finish: str | None = None) -> str:
-        data = {"id": completion_id, "object": "chat.completion.chunk", "model": body.model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+    options = (body.model_extra or {}).get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+
+    def chunk(delta: dict | None, finish: str | None = None, usage: Usage | None = None) -> str:
+        data: dict[str, Any] = {"id": completion_id, "object": "chat.completion.chunk", "model": body.model,
+                                "choices": [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+        if usage is not None:
+            data["usage"] = usage.model_dump()
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
     async def stream() -> AsyncIterator[str]:
         yield chunk({"role": "assistant", "content": ""})
+        reply = []
         async for event in _on_own_thread(events):
             if event.kind in ("text", "handoff") and event.text:
+                reply.append(event.text)
                 yield chunk({"content": event.text})
         yield chunk({}, "stop")
+        if include_usage:  # as OpenAI does: one more chunk, with no choices, carrying the usage
+            yield chunk(None, usage=_usage(message, "".join(reply).strip()))
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={**headers, "Cache-Control": "no-cache"})
-

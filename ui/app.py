@@ -12,15 +12,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 
 from recsys import UnknownUserError
 from ui.api import SESSION_HEADER, api, health, openai
 from ui.limits import AbuseLimits
-from ui.service import ChatService, NotSignedIn, SessionConflict, SessionNotFound, UnknownUser
+from ui.service import ChatService, DemoOnly, NotSignedIn, SessionConflict, SessionNotFound, SignInRefused, UnknownUser
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+DOCS_STATIC = "/docs-static"
 
 
 def create_app(service: ChatService | None = None, allowed_origins: list[str] | None = None,
@@ -38,11 +40,15 @@ def create_app(service: ChatService | None = None, allowed_origins: list[str] | 
             threading.Thread(target=_warm, args=(service,), daemon=True, name="aisle-warm").start()
         yield
 
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc from files of the fastapi-offline package, served here: FastAPI's
+    # own pages load them from a CDN, so they were blank offline. No validator badge (an outside host).
+    app = FastAPIOffline(
         title="Aisle",
         summary="Open-source conversational shopping assistant: chat, search, recommendations, orders.",
         version="0.1.0",
         lifespan=lifespan,
+        static_url=DOCS_STATIC,
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.service = service
     app.include_router(health)
@@ -88,6 +94,13 @@ def _add_errors(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, handler(401))
     app.add_exception_handler(SessionConflict, handler(409))
     app.add_exception_handler(UnknownUserError, handler(404))
+    app.add_exception_handler(DemoOnly, handler(404))
+
+    async def sign_in_refused(request: Request, exc: SignInRefused) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
+
+    app.add_exception_handler(SignInRefused, sign_in_refused)
 
     async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
         # The database is locked past its busy timeout or unreachable: a client may retry, so say when.
@@ -121,19 +134,12 @@ def _limits() -> dict:
 
 def _add_origin_policy(app: FastAPI, origins: list[str]) -> None:
     """Pages of other sites may call the API only from the allowed origins: CORS headers for
-    those, and a 403 for any other cross-origin request (browsers would otherwise still send it)."""
+    those, and a 403 naming AISLE_ALLOWED_ORIGINS for any other cross-origin request, preflights
+    included (browsers would otherwise still send simple requests, and CORSMiddleware's own
+    refusal of a preflight is a bare 400 that says nothing to the shop's developer)."""
     allowed = set(origins)
 
-    @app.middleware("http")
-    async def refuse_other_origins(request: Request, call_next):
-        origin = request.headers.get("origin")
-        if origin and request.url.path.startswith(("/api/", "/v1/")):
-            own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-            if origin.rstrip("/") != own and origin.rstrip("/") not in allowed:
-                return JSONResponse({"detail": f"origin {origin} is not allowed (set AISLE_ALLOWED_ORIGINS)"}, status_code=403)
-        return await call_next(request)
-
-    # Added last so it runs first: preflights from allowed origins are answered here.
+    # Added first, so it runs after the refusal below: it answers allowed origins' preflights.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=sorted(allowed),
@@ -141,3 +147,15 @@ def _add_origin_policy(app: FastAPI, origins: list[str]) -> None:
         allow_headers=["Content-Type", "Authorization", SESSION_HEADER],
         expose_headers=[SESSION_HEADER],
     )
+
+    @app.middleware("http")  # added last, so it runs first
+    async def refuse_other_origins(request: Request, call_next):
+        origin = request.headers.get("origin")
+        if origin and request.url.path.startswith(("/api/", "/v1/")):
+            own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+            if origin.rstrip("/") != own and origin.rstrip("/") not in allowed:
+                detail = (f"origin {origin} is not allowed to use this Aisle server: add it to AISLE_ALLOWED_ORIGINS "
+                          "(comma-separated, e.g. https://shop.example.com) and restart Aisle")  # fmt: skip
+                # No CORS headers: the refused page reads nothing, not even this; the widget says the same in its own words.
+                return JSONResponse({"detail": detail}, status_code=403, headers={"Vary": "Origin"})
+        return await call_next(request)

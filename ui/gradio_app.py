@@ -17,7 +17,7 @@ import gradio as gr
 
 from recsys import ProfilePatch
 from ui.schemas import FeedbackRequest, SignIn
-from ui.service import ChatService, NotSignedIn, SessionNotFound, UnknownUser
+from ui.service import ChatService, NotSignedIn, SessionNotFound, SignInRefused, UnknownUser
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).parent / "data"
@@ -51,7 +51,9 @@ def _browser_secret(service: ChatService) -> str:
 
 
 def build_blocks(service: ChatService) -> gr.Blocks:
-    users = service.demo_users(12)
+    demo_store = service.demo_sign_in  # off: no customer list, and only a token from the shop's site signs in
+    users = service.demo_users(12) if demo_store else []
+    how = "Pick a demo customer or type an email to check orders." if demo_store else "Sign in on the shop's website to check orders."
     prompts = examples()
 
     def ensure(session_id: str | None) -> str:
@@ -100,17 +102,19 @@ def build_blocks(service: ChatService) -> gr.Blocks:
 
     def who_text(info) -> str:
         if info is None or info.user is None:
-            return "Not signed in. Pick a demo customer or type an email to check orders."
+            return f"Not signed in. {how}"
         return f"Signed in as **{html.escape(info.user.name)}** ({html.escape(info.user.email)})."
 
     def sign_in(picked: str | None, email: str, session_id: str | None):
+        """`email` is an email (demo store) or a sign-in token from the shop's site (a JWT: no '@')."""
         chosen = (email or "").strip() or picked
         session_id = ensure(session_id)
         if not chosen:
-            return session_id, "Pick a demo customer or type an email first.", gr.skip()
+            return session_id, ("Pick a demo customer or type an email first." if demo_store else "Paste a sign-in token first."), gr.skip()
         try:
-            info = service.sign_in(session_id, SignIn(email=chosen))
-        except (UnknownUser, ValueError) as exc:
+            who = SignIn(token=chosen) if chosen.count(".") == 2 and "@" not in chosen else SignIn(email=chosen)
+            info = service.sign_in(session_id, who)
+        except (UnknownUser, SignInRefused, ValueError) as exc:
             return session_id, f"⚠️ {exc}", gr.skip()
         return session_id, who_text(info), ""
 
@@ -198,10 +202,11 @@ def build_blocks(service: ChatService) -> gr.Blocks:
 
             with gr.Column(scale=1, min_width=260):
                 with gr.Accordion("Sign in", open=True):
-                    who = gr.Markdown("Not signed in. Pick a demo customer or type an email to check orders.", elem_id="aisle-who")
+                    who = gr.Markdown(f"Not signed in. {how}", elem_id="aisle-who")
                     pick = gr.Dropdown(choices=[(f"{u.name} · {u.email}", u.email) for u in users], value=None,
-                                       label="Demo customer", elem_id="aisle-pick")  # fmt: skip
-                    email = gr.Textbox(label="…or your email", elem_id="aisle-email")
+                                       label="Demo customer", elem_id="aisle-pick", visible=demo_store)  # fmt: skip
+                    email = gr.Textbox(label="…or your email" if demo_store else "Sign-in token from the shop's site",
+                                       type="text" if demo_store else "password", elem_id="aisle-email")  # fmt: skip
                     with gr.Row():
                         signin_btn = gr.Button("Sign in", elem_id="aisle-signin")
                         signout_btn = gr.Button("Sign out", elem_id="aisle-signout")

@@ -21,15 +21,18 @@ class _Body(BaseModel):
 
 
 class SignIn(_Body):
-    """Sign in as a demo-store customer: by email, or by user id (the demo user picker)."""
+    """Sign a conversation in as a customer: with a token from the shop's site (production), or, on
+    the demo store only (AISLE_DEMO_SIGN_IN), by email or user id."""
 
-    email: str | None = Field(default=None, max_length=256, examples=["yusuf.rossi7301@example.com"])
-    user_id: str | None = Field(default=None, max_length=128, examples=["yusuf_rossi_9620"])
+    token: str | None = Field(default=None, max_length=4096, description="A JWT (HS256, AISLE_SIGNIN_SECRET) whose `sub` is the user id.")
+    email: str | None = Field(default=None, max_length=256, examples=["yusuf.rossi7301@example.com"], description="Demo store only.")
+    user_id: str | None = Field(default=None, max_length=128, examples=["yusuf_rossi_9620"], description="Demo store only.")
 
     @model_validator(mode="after")
     def _one_of(self) -> SignIn:
-        if not (self.email or self.user_id):
-            raise ValueError("give an email or a user_id")
+        given = [name for name in ("token", "email", "user_id") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError("give one of: a token, an email or a user_id")
         return self
 
 
@@ -131,8 +134,9 @@ class OpenAIMessage(BaseModel):
 class ChatCompletionRequest(BaseModel):
     """The OpenAI request; only the last user message is new to Aisle (the session remembers the rest).
 
-    The conversation is named by `user` (an Aisle session id) or the `X-Aisle-Session` header; with
-    neither, a new session is created and its id returned in the `X-Aisle-Session` response header.
+    The conversation is named by `user` or the `X-Aisle-Session` header (a name not in use starts a
+    new anonymous session of that name); with neither, a new session is created and its id returned
+    in the `X-Aisle-Session` response header.
     """
 
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens, …: Aisle decides these
@@ -140,7 +144,7 @@ class ChatCompletionRequest(BaseModel):
     model: str = "aisle"
     messages: list[OpenAIMessage] = Field(min_length=1)
     stream: bool = False
-    user: str | None = Field(default=None, max_length=64, description="The Aisle session id.")
+    user: str | None = Field(default=None, max_length=64, description="The Aisle session: an existing id, or a new name to start one.")
 
 
 class CompletionChoice(BaseModel):
@@ -149,10 +153,18 @@ class CompletionChoice(BaseModel):
     finish_reason: Literal["stop"] = "stop"
 
 
+class Usage(BaseModel):
+    """Tokens of the last user message (all Aisle reads) and of the reply, estimated without a tokenizer."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
 class ChatCompletion(BaseModel):
     id: str
     object: Literal["chat.completion"] = "chat.completion"
     created: int = Field(default_factory=lambda: int(time.time()))
     model: str
     choices: list[CompletionChoice]
-    usage: dict = Field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0})
+    usage: Usage

@@ -23,6 +23,12 @@ def serve(
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Aisle: preparing the store and the app; then open http://{host}:{port}/  (API docs: /docs)")
     _ensure_ranking_model()
+    if settings.demo_sign_in:
+        typer.secho("Demo sign-in is on (AISLE_DEMO_SIGN_IN): anyone may sign in as any customer by email. "
+                    "Demo only: a shop switches it off and signs customers in with tokens (see the README).",
+                    fg=typer.colors.YELLOW)  # fmt: skip
+    elif not settings.signin_secret:
+        typer.echo("Sign-in: demo sign-in is off and AISLE_SIGNIN_SECRET is unset, so no customer can sign in (search and FAQ work).")
     # Logs go through a filter that removes e-mails, addresses, payment ids… (ui/logs.py).
     uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
                 log_config=uvicorn_log_config(log_level))

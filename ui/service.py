@@ -20,10 +20,11 @@ from retrieval.search import SearchRequest, SearchResponse
 from retrieval.store import Store
 
 from ui.schemas import FeedbackRequest, FeedbackResult, Readiness, SessionInfo, SignIn, UserSummary
+from ui.signin import DEMO_ONLY, SignInRefused, user_id_from_token
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ChatService", "NotSignedIn", "SessionConflict", "SessionNotFound", "UnknownUser"]
+__all__ = ["ChatService", "DemoOnly", "NotSignedIn", "SessionConflict", "SessionNotFound", "SignInRefused", "UnknownUser"]
 
 
 class UnknownUser(LookupError):
@@ -34,9 +35,17 @@ class NotSignedIn(PermissionError):
     """The request needs a signed-in customer."""
 
 
+class DemoOnly(LookupError):
+    """A demo-store feature (the customer list) asked for while AISLE_DEMO_SIGN_IN is off: as if absent."""
+
+
 class ChatService:
-    def __init__(self, assistant: Assistant, sessions: SessionStore | None = None) -> None:
+    """`signin_secret` checks the shop's sign-in tokens; whether email / user-id sign-in is allowed
+    (the demo store) is the assistant's `demo_sign_in`, so the chat and the API always agree."""
+
+    def __init__(self, assistant: Assistant, sessions: SessionStore | None = None, signin_secret: str | None = None) -> None:
         self.assistant = assistant
+        self.signin_secret = signin_secret
         self.store: Store = assistant.store
         self.sessions = sessions or SessionStore(self.store)
         self._lock = threading.Lock()  # builds shared services once
@@ -45,7 +54,16 @@ class ChatService:
 
     @classmethod
     def from_settings(cls) -> ChatService:
-        return cls(Assistant.from_settings())  # initialises (seeds) the store: idempotent
+        from retrieval.config import get_settings
+
+        settings = get_settings()
+        secret = settings.signin_secret.get_secret_value() if settings.signin_secret else None
+        # initialises (seeds) the store: idempotent
+        return cls(Assistant.from_settings(demo_sign_in=settings.demo_sign_in), signin_secret=secret)
+
+    @property
+    def demo_sign_in(self) -> bool:
+        return self.assistant.demo_sign_in
 
     # -- sessions -------------------------------------------------------------------------------
 
@@ -86,7 +104,9 @@ class ChatService:
         return SessionInfo(session_id=state.session_id, user=summary, turns=state.turns, history=state.history)
 
     def demo_users(self, n: int = 8) -> list[UserSummary]:
-        """A few customers to sign in as (the demo store has no passwords)."""
+        """A few customers to sign in as (the demo store has no passwords); none to list in production."""
+        if not self.demo_sign_in:
+            raise DemoOnly("not found (the demo customer list is off: AISLE_DEMO_SIGN_IN)")
         from sqlalchemy import select
 
         from retrieval.store import tables as t
@@ -96,6 +116,13 @@ class ChatService:
             return [UserSummary(user_id=u.user_id, name=f"{u.first_name} {u.last_name}", email=u.email) for u in rows]
 
     def _resolve_user(self, sign_in: SignIn) -> str:
+        if sign_in.token:
+            user_id = user_id_from_token(sign_in.token, self.signin_secret)
+            if self.store.user(user_id) is None:  # a valid signature over a customer the store does not know
+                raise SignInRefused(f"the sign-in token names no customer of this shop ({user_id!r})")
+            return user_id
+        if not self.demo_sign_in:
+            raise SignInRefused(DEMO_ONLY, status=403)
         user = self.store.user_by_email(sign_in.email) if sign_in.email else self.store.user(sign_in.user_id)
         if user is None:
             raise UnknownUser(f"no customer with {'email ' + sign_in.email if sign_in.email else 'user id ' + sign_in.user_id}")
@@ -114,10 +141,11 @@ class ChatService:
 
     # -- the turn -------------------------------------------------------------------------------
 
-    def chat(self, session_id: str, message: str) -> Iterator[AssistantEvent]:
-        """Stream one turn. Raises SessionNotFound before anything is streamed; later failures
-        become a text event, so a shopper sees a message, never a traceback."""
-        state, version = self.sessions.load(session_id)
+    def chat(self, session_id: str, message: str, create: bool = False) -> Iterator[AssistantEvent]:
+        """Stream one turn. Raises SessionNotFound before anything is streamed (unless `create`:
+        then an unknown id names a new, anonymous session); later failures become a text event,
+        so a shopper sees a message, never a traceback."""
+        state, version = self.sessions.open(session_id) if create else self.sessions.load(session_id)
         return self._turn(state, version, message)
 
     def _turn(self, state: DialogueState, version: int, message: str) -> Iterator[AssistantEvent]:

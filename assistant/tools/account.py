@@ -9,6 +9,8 @@ from retrieval.store import Address
 
 
 def find_user(ctx, args: FindUserArgs) -> dict:
+    if not ctx.identify_in_chat:  # an email or a name + zip proves nothing outside the demo store
+        raise ToolError("Identifying in chat is off here: please sign in on the shop's website.")
     try:
         if args.email:
             user_id = ctx.orders.find_user_by_email(args.email)

@@ -15,6 +15,7 @@ class ToolContext:
     session_id: str
     user_id: str | None = None  # set only by a successful find_user; never by the model
     handoff_summary: str | None = None
+    identify_in_chat: bool = True  # find_user may run (the demo store); off, the shop's sign-in token is the only way
     services: dict = field(default_factory=dict)  # injected search/recommender/faq (tests, shared instances)
 
     @cached_property

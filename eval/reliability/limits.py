@@ -1,21 +1,26 @@
-"""Abuse limits: rate limits answer 429 with Retry-After, oversized bodies 413, never a 5xx; and
-the server's log keeps no personal data a shopper typed.
+"""Abuse limits: rate limits answer 429 with Retry-After, oversized bodies 413, never a 5xx; the
+server's log keeps no personal data a shopper typed; and a shop's sign-in cannot be bypassed.
 
 `aisle serve` (subprocess, fake LLM, debug logging so every turn's message is logged) runs with
 low limits (AISLE_RATE_PER_SESSION, AISLE_RATE_PER_IP) to reach them quickly; the body limit is
-the default (AISLE_MAX_BODY_BYTES, 64 KB).
+the default (AISLE_MAX_BODY_BYTES, 64 KB). It runs as a shop would: demo sign-in off
+(AISLE_DEMO_SIGN_IN=false) and sign-in tokens checked against a secret of this run
+(AISLE_SIGNIN_SECRET), so forged, expired and unsigned tokens, email sign-in, the demo customer
+list and identifying by email in the chat must all be refused.
 """
 
 from __future__ import annotations
 
+import secrets
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from eval.reliability.base import CategoryResult, Options
 from eval.reliability.client import chat
 
-PER_SESSION, PER_IP = 8, 40  # per minute
+PER_SESSION, PER_IP = 8, 60  # per minute
 PERSONAL = {  # what the privacy turn says; none of it may reach the log
     "email": "jane.doe.1987@example.com",
     "street": "742 Evergreen Terrace",
@@ -31,11 +36,14 @@ def run(options: Options) -> CategoryResult:
 
     result = CategoryResult(category="limits", tried=0, failures=0)
     log_path = Path(tempfile.gettempdir()) / "aisle-reliability-limits.log"
-    env = {"AISLE_RATE_PER_SESSION": f"{PER_SESSION}/minute", "AISLE_RATE_PER_IP": f"{PER_IP}/minute"}
+    secret = secrets.token_hex(32)
+    env = {"AISLE_RATE_PER_SESSION": f"{PER_SESSION}/minute", "AISLE_RATE_PER_IP": f"{PER_IP}/minute",
+           "AISLE_DEMO_SIGN_IN": "false", "AISLE_SIGNIN_SECRET": secret}  # fmt: skip
     server = Server("fake", log_path, env=env, log_level="debug")
     try:
         server.wait_ready(900)
         with httpx.Client(base_url=server.url, timeout=60) as client:
+            _sign_in(client, server, secret, result)
             _privacy(client, result)
             _body_size(client, result)
             _per_session(client, result)
@@ -57,6 +65,55 @@ def _expect(result: CategoryResult, case: str, response, status: int, header: st
         result.fail(f"{case}: no {header} header")
     elif status >= 400 and "detail" not in response.json():
         result.fail(f"{case}: no JSON detail")
+
+
+def _sign_in(client, server, secret: str, result: CategoryResult) -> None:
+    """Only a token signed with the shop's secret, unexpired, naming a customer, signs a conversation in."""
+    import jwt
+
+    from retrieval.store import Store
+
+    store = Store(f"sqlite:///{server.tmp / 'aisle.db'}")
+    user = _a_customer(store)
+    now = int(time.time())
+
+    def token(claims: dict, key: str = secret, algorithm: str = "HS256") -> str:
+        return jwt.encode(claims, key, algorithm=algorithm)
+
+    _expect(result, "the demo customer list", client.get("/api/users/demo", params={"n": 50}), 404)
+    for kind, value in (("email", user.email), ("user_id", user.user_id)):
+        _expect(result, f"sign-in by {kind} alone", client.post("/api/sessions", json={"sign_in": {kind: value}}), 403)
+    forged = {
+        "another secret": token({"sub": user.user_id, "exp": now + 600}, secrets.token_hex(32)),
+        "expired": token({"sub": user.user_id, "exp": now - 600}),
+        "no expiry": token({"sub": user.user_id}),
+        "unsigned (alg none)": token({"sub": user.user_id, "exp": now + 600}, None, "none"),
+        "unknown customer": token({"sub": "nobody_at_all_0000", "exp": now + 600}),
+        "tampered": token({"sub": user.user_id, "exp": now + 600})[:-3] + "abc",
+    }
+    for name, bad in forged.items():
+        _expect(result, f"{name} token", client.post("/api/sessions", json={"sign_in": {"token": bad}}), 401)
+    good = client.post("/api/sessions", json={"sign_in": {"token": token({"sub": user.user_id, "exp": now + 600})}})
+    _expect(result, "a valid token", good, 201)
+    result.tried += 1
+    if good.status_code == 201 and (good.json().get("user") or {}).get("user_id") != user.user_id:
+        result.fail("a valid token did not sign its customer in")
+    anonymous = client.post("/api/sessions").json()["session_id"]
+    turn = chat(client, anonymous, f"my email is {user.email}, show my orders")
+    result.tried += 1
+    signed = client.get(f"/api/sessions/{anonymous}").json().get("user")
+    if not turn.ok or signed is not None:
+        result.fail(f"identifying by email in the chat signed in {signed} (demo sign-in is off)")
+
+
+def _a_customer(store):
+    from sqlalchemy import select
+
+    from retrieval.store import tables as t
+
+    with store.session() as s:
+        user_id = s.scalars(select(t.User.user_id).order_by(t.User.user_id).limit(1)).one()
+    return store.user(user_id)
 
 
 def _privacy(client, result: CategoryResult) -> None:
@@ -99,7 +156,7 @@ def _per_session(client, result: CategoryResult) -> None:
 def _per_ip(client, result: CategoryResult) -> None:
     last = None
     for _ in range(PER_IP + 1):
-        last = client.get("/api/users/demo", params={"n": 1})
+        last = client.get("/v1/models")
         if last.status_code != 200:
             break
     _expect(result, "per-address limit", last, 429, "retry-after")

@@ -9,7 +9,11 @@
  *   data-position  "right" or "left"                   (default "right")
  *   data-open      "true": open the panel on load
  *   data-api       Aisle's base URL                    (default: where this script came from)
- * The page's origin must be listed in Aisle's AISLE_ALLOWED_ORIGINS.
+ *   data-token     a sign-in token for the shop's logged-in customer (a JWT the shop's server signs
+ *                  with AISLE_SIGNIN_SECRET, `sub` = the user id); or, from the page's own script:
+ *                    AisleWidget.signIn(token)   sign the conversation in (returns a Promise)
+ *                    AisleWidget.signOut()       when the customer logs out of the shop
+ * The page's origin must be listed in Aisle's AISLE_ALLOWED_ORIGINS; when it is not, the widget says so.
  */
 (function () {
   "use strict";
@@ -81,15 +85,46 @@
     });
   }
 
+  function failed(r, what) {
+    return r.json().catch(function () { return {}; }).then(function (body) {
+      throw new Error(what + (typeof body.detail === "string" ? body.detail : "the assistant answered " + r.status));
+    });
+  }
+
+  // A sign-in token waiting to be used: the conversation is signed in with it before the next request.
+  var pendingToken = opt.token || null;
+
   function session(fresh) {
     var id = !fresh && localStorage.getItem(storageKey);
-    if (id) return Promise.resolve(id);
-    return api("/api/sessions").then(function (r) {
-      if (!r.ok) throw new Error("could not start a conversation (" + r.status + ")");
-      return r.json();
-    }).then(function (info) {
-      localStorage.setItem(storageKey, info.session_id);
-      return info.session_id;
+    var token = pendingToken;
+    if (id && !token) return Promise.resolve(id);
+    var request = id
+      ? api("/api/sessions/" + encodeURIComponent(id) + "/signin", { token: token })
+      : api("/api/sessions", token ? { sign_in: { token: token } } : {});
+    return request.then(function (r) {
+      if (r.status === 404 && id) return session(true); // the stored conversation expired: start another
+      if (!r.ok) {
+        pendingToken = null; // a refused token is not tried again with every message
+        return failed(r, token ? "could not sign you in: " : "could not start a conversation: ");
+      }
+      pendingToken = null;
+      return r.json().then(function (info) {
+        localStorage.setItem(storageKey, info.session_id);
+        return info.session_id;
+      });
+    });
+  }
+
+  // Why a request failed. A page whose origin Aisle does not allow gets a 403 to its preflight, which
+  // the browser reports only as "Failed to fetch" (the page may not read a refused answer). So: if
+  // Aisle answers at all (an opaque no-cors request), this page's origin is what was refused.
+  function explain(err) {
+    if (!(err instanceof TypeError)) return Promise.resolve(err.message);
+    return fetch(base + "/healthz", { mode: "no-cors", cache: "no-store" }).then(function () {
+      return "this page's origin (" + location.origin + ") is not allowed to use the assistant at " + base +
+        "; the shop must add it to AISLE_ALLOWED_ORIGINS on the Aisle server";
+    }, function () {
+      return "the assistant at " + base + " did not answer";
     });
   }
 
@@ -151,11 +186,7 @@
     return session(retried).then(function (id) {
       return api("/api/chat", { session_id: id, message: message }).then(function (r) {
         if (r.status === 404 && !retried) return ask(message, true); // the session expired
-        if (!r.ok) {
-          return r.json().catch(function () { return {}; }).then(function (body) {
-            throw new Error(typeof body.detail === "string" ? body.detail : "the assistant answered " + r.status);
-          });
-        }
+        if (!r.ok) return failed(r, "");
         var reply = add("bot", "");
         return stream(r, reply, id);
       });
@@ -170,7 +201,10 @@
     add("user", message);
     send.disabled = true;
     ask(message, false).catch(function (err) {
-      add("error", "Sorry, the assistant is not reachable: " + err.message);
+      return explain(err).then(function (reason) {
+        if (window.console) console.error("Aisle widget: " + reason);
+        add("error", "Sorry, the assistant is not available: " + reason);
+      });
     }).then(function () {
       send.disabled = false;
       input.focus();
@@ -187,6 +221,22 @@
   }
   bubble.addEventListener("click", function () { toggle(panel.hidden); });
   close.addEventListener("click", function () { toggle(false); });
+
+  window.AisleWidget = {
+    // Sign the conversation in as the shop's logged-in customer (token: a JWT from the shop's server).
+    signIn: function (token) {
+      pendingToken = token;
+      return session(false);
+    },
+    // The customer logged out of the shop: the next person on this device starts anonymous.
+    signOut: function () {
+      pendingToken = null;
+      var id = localStorage.getItem(storageKey);
+      if (!id) return Promise.resolve();
+      return api("/api/sessions/" + encodeURIComponent(id) + "/signout").then(function () {});
+    },
+    open: function () { toggle(true); },
+  };
 
   function mount() {
     document.body.appendChild(root);
