@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# llama-cpp-python compiles from source. It is built for x86-64-v3 (AVX2, FMA), not -march=native: a native
+# build on a CPU that advertises AMX / AVX-512 died with "Illegal instruction" where the OS or another host
+# lacks them, and pip's own wheel cache would hand that build to every later install. Built once per machine.
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE   := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_BMI2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_WHEELS  ?= $(HOME)/.cache/aisle/wheels/llama-x86-64-v3
 
 .PHONY: install run test store clean browser
 
@@ -12,6 +18,11 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# torch first, pinned to the CPU wheel: a torch pulled in by another package brings ~3 GB of CUDA wheels.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { \
+	  echo "Building llama-cpp-python $(LLAMA_VERSION) once for this machine (about 11 minutes on 2 cores)"; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/python -m pip wheel --quiet --no-deps --no-cache-dir \
+	    -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION); }
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
