@@ -31,6 +31,7 @@ class Lexicon:
     key_words: dict[str, list[str]]
     in_stock: dict[str, list[str]]
     category_synonyms: dict[str, str]
+    not_product_types: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
