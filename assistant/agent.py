@@ -304,6 +304,8 @@ class _Turn:
             return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
             route = self._shop_cue(message, slots) or route
+        if route in ORDER_ROUTES and self._product_wish(message, slots):
+            return "search"  # "sneakers but not red" names a product, no order and no order action
         frame = state.frame
         if (frame is not None and frame.route != "return" and frame.item_ids and len(frame.new_item_ids) < len(frame.item_ids) and not slots.order_ids
                 and route in ("search", "product_question", "compare", "recommend")):
@@ -332,6 +334,18 @@ class _Turn:
         if found:  # the first action the message names: "modify the boots … PayPal for any refund"
             return min(found)[1]
         return "search" if product else None
+
+    def _product_wish(self, message: str, slots: Slots) -> bool:
+        """A message naming a catalog product but no order, order action or possession ("my …"):
+        a shopper describing what they want, whatever the classifier guessed."""
+        lowered = message.lower()
+        if self.state.frame is not None or slots.order_ids or slots.item_ids:
+            return False
+        if any(pattern.search(lowered) for pattern, _ in _cues()):
+            return False
+        if re.search(r"\b(?:order|orders|my|mine|purchased?|bought|delivered|package|refund)\b|订单|我的|买过|收到", lowered):
+            return False
+        return bool(_product_words(self.a.store).search(_in_english(lowered)))
 
     def _settled(self, route: str, order_id: str | None) -> bool:
         return _settled_key(route, order_id) in self.state.settled
@@ -438,6 +452,13 @@ class _Turn:
         data = result.data
         hits, parsed, relaxed = data.get("hits", []), data.get("parsed", {}), data.get("relaxed", [])
         fits = [h for h in hits if not h.get("unmet")] or hits
+        r = _replies()[self.state.lang]
+        self._limits = {}  # how the price limits read: "under $100", or "cheaper than $147.05" for "cheaper"
+        if limit_from:
+            label = "max_price" if limit_from[0] == "cheaper" else "min_price"
+            self._limits[label] = r[f"c_{limit_from[0]}"].format(value=_money(limit_from[1]))
+            if label in relaxed:  # nothing cheaper: the next follow-up starts from the limits stated before
+                parsed = {**parsed, label: getattr(memory, label)}
         self.state.search = SearchMemory(
             query=_strip_values(parsed.get("text", ""), parsed), product_type=parsed.get("product_type"),
             min_price=parsed.get("min_price"), max_price=parsed.get("max_price"), options=parsed.get("options") or {},
@@ -447,6 +468,8 @@ class _Turn:
             brands=list(dict.fromkeys(h["brand"] for h in fits if h.get("brand"))),
             product_ids=list(dict.fromkeys(h["product_id"] for h in fits)),
         )  # fmt: skip
+        if limit_from and (label := "max_price" if limit_from[0] == "cheaper" else "min_price") in relaxed:
+            parsed = {**parsed, label: data["parsed"].get(label)}  # this reply still says what was asked
         what = self._constraint_words(parsed)
         if what:
             yield self.say("search_understood", what=what)
@@ -508,7 +531,11 @@ class _Turn:
             parts.append(r["c_brand"].format(value=parsed["brand"]))
         parts += [r["c_not"].format(value=v) for v in parsed.get("exclude") or []]
         low, high = parsed.get("min_price"), parsed.get("max_price")
-        if prices and low is not None and high is not None:
+        limits = getattr(self, "_limits", {})
+        if prices and (limits.get("max_price") or limits.get("min_price")):
+            parts += [limits[k] if k in limits else self._label_words(k, parsed)
+                      for k in ("min_price", "max_price") if parsed.get(k) is not None]  # fmt: skip
+        elif prices and low is not None and high is not None:
             parts.append(r["c_between"].format(low=_money(low), high=_money(high)))
         elif prices and high is not None:
             parts.append(r["c_under"].format(value=_money(high)))
@@ -536,6 +563,9 @@ class _Turn:
 
     def _label_words(self, label: str, parsed: dict) -> str:
         r = _replies()[self.state.lang]
+        limits = getattr(self, "_limits", {})
+        if label in limits:
+            return limits[label]
         if label == "max_price":
             return r["c_under"].format(value=_money(parsed["max_price"]))
         if label == "min_price":
@@ -558,10 +588,8 @@ class _Turn:
         if hit.get("unmet"):
             missed = []
             for label in hit["unmet"]:
-                if label == "max_price":
-                    missed.append(r["r_above"].format(price=hit["price"], limit=_money(parsed["max_price"])))
-                elif label == "min_price":
-                    missed.append(r["r_below"].format(price=hit["price"], limit=_money(parsed["min_price"])))
+                if label in ("max_price", "min_price"):
+                    missed.append(r["r_price"].format(price=hit["price"], limit=self._label_words(label, parsed)))
                 elif label == "in_stock":
                     missed.append(r["out_of_stock"])
                 elif label.startswith("exclude:"):
@@ -588,8 +616,8 @@ class _Turn:
         sources += [("tags", t) for t in product.tags]
         sources += [("description", x) for x in re.split(r"(?<=[.!?])\s+", product.description or "")]
         sources += [("review", rv.comment) for rv in product.reviews if rv.comment]
-        for field_name, text in sources:
-            if wanted & set(stems(text)):
+        for field_name, text in sources:  # all of the need's words: "Running Shoes." says nothing of trails
+            if wanted <= set(stems(text)):
                 return field_name, text if len(text) <= 120 else text[:117] + "…"
         return None
 
@@ -609,7 +637,10 @@ class _Turn:
         product = self.a.store.product(shown[0].product_id)
         keys = sorted(shown[0].options, key=lambda k: ("size" not in k.lower(), k))
         for key in keys:
-            ranks = {v.options[key]: _size_rank(v.options[key]) for v in product.variants if key in v.options}
+            kept = {k: v.lower() for k, v in memory.options.items() if k != key}  # "bigger" in blue stays blue
+            variants = [v for v in product.variants if key in v.options
+                        and all(x in {o.lower() for o in v.options.values()} for x in kept.values())]  # fmt: skip
+            ranks = {v.options[key]: _size_rank(v.options[key]) for v in variants}
             if len(ranks) < 2 or None in ranks.values():
                 continue
             current = [ranks[c.options[key]] for c in shown if c.options.get(key) in ranks]
@@ -620,7 +651,8 @@ class _Turn:
             further = sorted((rank, value) for value, rank in ranks.items() if (rank > here if up else rank < here))
             if not further:
                 value = next(v for v, rank in ranks.items() if rank == here)
-                return {"key": key, "value": value, "name": product.name}
+                among = _replies()[self.state.lang]["step_among"].format(values=", ".join(kept.values())) if kept else ""
+                return {"option": key, "value": value, "name": product.name, "among": among}
             return key, (further[0] if up else further[-1])[1]
         return None
 
