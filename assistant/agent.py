@@ -291,7 +291,7 @@ class _Turn:
         if state.search and state.frame is None and state.pending is None and self._follows_up(message):
             return "search"
         if (state.frame is None and _need(message) and not (slots.references or slots.order_ids or slots.item_ids)
-                and not re.search(r"\b(?:it|this|that|these|those)\b|它|这个|这款", message.lower())):
+                and not _POINTS_AT_ITEM.search(message.lower())):
             return "search"  # "which one is best for trail running": a search for that need, not a recommendation
         if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
             return "recommend"
@@ -407,7 +407,7 @@ class _Turn:
         need = _need(message)
         changes = _refinements(message)
         follow = memory is not None and said is not None and said.product_type is None and (
-            bool(changes or need or REFINE_RE.match(message)) or (_constrains(said) and len(message.split()) <= 6))
+            bool(changes or need or REFINE_RE.match(message)) or (_constrains(said) and len(message.split()) <= 8))
         request = SearchRequest(query=message, k=5, strict=True, exclude_item_ids=list(self.state.excluded_items))
         limit_from: tuple[str, float] | None = None  # ("cheaper", $) when the limit is "below what was shown"
         if follow:
@@ -516,7 +516,9 @@ class _Turn:
             return False
         if _refinements(message):
             return True
-        said = self._understand(message) if len(message.split()) <= 6 else None
+        if _POINTS_AT_ITEM.search(message.lower()):
+            return False  # "is it waterproof?", "does this come in blue?": a question about a shown item
+        said = self._understand(message)
         return said is not None and said.product_type is None and _constrains(said)
 
     def _constraint_words(self, parsed: dict, prices: bool = True) -> str:
@@ -1433,6 +1435,7 @@ def _need(message: str) -> str | None:
     return None
 
 
+_POINTS_AT_ITEM = re.compile(r"\b(?:it|this|that|these|those)\b|它|这个|这款|那个")
 # Words of a need that say nothing about the product ("for my trail runs" → "trail", "run").
 _NEED_STOP = {"my", "me", "the", "a", "an", "for", "and", "of", "to", "on", "in", "with", "use", "use", "i", "we", "some", "who", "that"}
 

@@ -170,14 +170,23 @@ def test_size_and_bigger_follow_ups(client):
         assert named(card, "t-shirt", "tshirt") and any(has_value(card, s) for s in ("L", "XL", "XXL"))
 
 
+def test_a_numeric_size_follow_up(client):
+    talk = Talk(client)
+    talk.say("hiking boots please")
+    reply = talk.say("do you have them in size 9?")
+    assert reply["cards"] and "search_products" in reply["tools"]
+    assert all(named(c, "hiking boot") and c["options"].get("size") == "9" for c in reply["cards"])
+
+
 def test_another_brand_shows_other_brands_of_the_same_kind(client):
     talk = Talk(client)
     first = talk.say("I want a laptop")
     brands = {c["brand"] for c in first["cards"] if c["brand"]}
+    names = {c["name"] for c in first["cards"]}
     other = talk.say("another brand")
     assert other["cards"] and "recommend" not in other["tools"]
     for card in other["cards"]:
-        assert card["brand"] not in brands
+        assert card["brand"] not in brands and (brands or card["name"] not in names)
 
 
 def test_best_for_a_need_is_a_search_not_a_recommendation(client):
