@@ -416,7 +416,8 @@ class _Turn:
                 extra = pattern.sub(" ", extra)
             request.query = re.sub(r"\s+", " ", f"{memory.query} {extra}").strip() or memory.product_type or message
             request.product_type = memory.product_type
-            request.options = {**memory.options, **said.options}
+            unwanted = {x.lower() for x in said.exclude}  # "not red" after "red ones" replaces the wish
+            request.options = {k: v for k, v in {**memory.options, **said.options}.items() if v.lower() not in unwanted}
             request.min_price = said.min_price if said.min_price is not None else memory.min_price
             request.max_price = said.max_price if said.max_price is not None else memory.max_price
             request.brand = said.brand or memory.brand
@@ -603,7 +604,7 @@ class _Turn:
         if need:
             parts.append(r["r_evidence"].format(field=r[f"f_{evidence[0]}"], text=evidence[1]) if evidence
                          else r["r_no_evidence"].format(need=need))  # fmt: skip
-        return r["c_join"].join(parts) if parts else hit.get("why", "")
+        return r["c_join"].join(parts) if parts else r["r_words"]
 
     def _evidence(self, hit: dict, need: str) -> tuple[str, str] | None:
         """Where the product's own data speaks to the need: an option, its tags, description or a review."""

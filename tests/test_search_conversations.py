@@ -225,3 +225,11 @@ def test_chinese_negation(client):
     assert reply["cards"]
     for card in reply["cards"]:
         assert not has_value(card, "black")
+
+
+def test_a_negation_follow_up_replaces_the_wish(client):
+    talk = Talk(client)
+    first = talk.say("red sneakers")
+    assert first["cards"] and all(has_value(c, "red") for c in first["cards"])
+    reply = talk.say("not red")
+    assert reply["cards"] and all(named(c, "sneaker") and not has_value(c, "red") for c in reply["cards"])
