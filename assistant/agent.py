@@ -291,7 +291,7 @@ class _Turn:
         if state.search and state.frame is None and state.pending is None and self._follows_up(message):
             return "search"
         if (state.frame is None and _need(message) and not (slots.references or slots.order_ids or slots.item_ids)
-                and not _POINTS_AT_ITEM.search(message.lower())):
+                and not _POINTS_AT_ITEM.search(message.lower()) and not any(p.search(message.lower()) for p, _ in _cues())):
             return "search"  # "which one is best for trail running": a search for that need, not a recommendation
         if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
             return "recommend"
@@ -513,8 +513,9 @@ class _Turn:
         """Whether a message changes the last search ("cheaper", "in blue", "size M", "不要黑色的")."""
         if REFINE_RE.match(message) and len(message.split()) <= 10:
             return True
-        if len(message.split()) > 8 or re.search(r"\border\b|订单", message.lower()):
-            return False
+        lowered = message.lower()
+        if len(message.split()) > 8 or re.search(r"\border\b|订单", lowered) or any(p.search(lowered) for p, _ in _cues()):
+            return False  # "exchange it for size 9" is an order action, not a narrower search
         if _refinements(message):
             return True
         if _POINTS_AT_ITEM.search(message.lower()):
