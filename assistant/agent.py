@@ -1439,7 +1439,7 @@ def _need(message: str) -> str | None:
 
 _POINTS_AT_ITEM = re.compile(r"\b(?:it|this|that|these|those)\b|它|这个|这款|那个")
 # Words of a need that say nothing about the product ("for my trail runs" → "trail", "run").
-_NEED_STOP = {"my", "me", "the", "a", "an", "for", "and", "of", "to", "on", "in", "with", "use", "use", "i", "we", "some", "who", "that"}
+_NEED_STOP = {"my", "me", "the", "a", "an", "for", "and", "of", "to", "on", "in", "with", "use", "i", "we", "some", "who", "that"}
 
 
 def _constrains(parsed) -> bool:
