@@ -63,7 +63,7 @@ def _aliases() -> dict[str, list[str]]:
     return {a: [t] if isinstance(t, str) else t for a, t in _names()["aliases"].items()}
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def _cues(kind: str = "cues") -> list[tuple[re.Pattern, str]]:
     data = json.loads((Path(__file__).parent / "data" / "cues.json").read_text(encoding="utf-8"))
     return [(re.compile(pattern, re.IGNORECASE), route) for pattern, route in data[kind]]
@@ -300,8 +300,11 @@ class _Turn:
 
     def _route(self, message: str, slots: Slots) -> str:
         state = self.state
-        if state.search and REFINE_RE.match(message) and len(message.split()) <= 10:
+        if state.search and state.frame is None and state.pending is None and self._follows_up(message):
             return "search"
+        if (state.frame is None and _need(message) and not (slots.references or slots.order_ids or slots.item_ids)
+                and not _POINTS_AT_ITEM.search(message.lower()) and not any(p.search(message.lower()) for p, _ in _cues())):
+            return "search"  # "which one is best for trail running": a search for that need, not a recommendation
         if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
             return "recommend"
         for pattern, direct in _cues("direct"):
@@ -313,6 +316,8 @@ class _Turn:
             return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
             route = self._shop_cue(message, slots) or route
+        if route in ORDER_ROUTES and self._product_wish(message, slots):
+            return "search"  # "sneakers but not red" names a product, no order and no order action
         frame = state.frame
         if (frame is not None and frame.route != "return" and frame.item_ids and len(frame.new_item_ids) < len(frame.item_ids) and not slots.order_ids
                 and route in ("search", "product_question", "compare", "recommend")):
@@ -341,6 +346,18 @@ class _Turn:
         if found:  # the first action the message names: "modify the boots … PayPal for any refund"
             return min(found)[1]
         return "search" if product else None
+
+    def _product_wish(self, message: str, slots: Slots) -> bool:
+        """A message naming a catalog product but no order, order action or possession ("my …"):
+        a shopper describing what they want, whatever the classifier guessed."""
+        lowered = message.lower()
+        if self.state.frame is not None or slots.order_ids or slots.item_ids:
+            return False
+        if any(pattern.search(lowered) for pattern, _ in _cues()):
+            return False
+        if re.search(r"\b(?:order|orders|my|mine|purchased?|bought|delivered|package|refund)\b|订单|我的|买过|收到", lowered):
+            return False
+        return bool(_product_words(self.a.store).search(_in_english(lowered)))
 
     def _settled(self, route: str, order_id: str | None) -> bool:
         return _settled_key(route, order_id) in self.state.settled
@@ -390,45 +407,270 @@ class _Turn:
     # -- catalog ----------------------------------------------------------------------------
 
     def _on_search(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """A search; or a follow-up that changes the last one ("cheaper", "in blue", "bigger", "another
+        brand"), kept as typed fields in `state.search`; or a question of suitability ("which one is
+        best for trail running"), answered from attributes and reviews. The search is strict: every
+        card satisfies the stated constraints, and when none can, the reply says so and labels the
+        nearest items it shows instead."""
         from retrieval.search import SearchRequest
 
+        said = self._understand(message)
         memory = self.state.search
-        refine = memory is not None and bool(REFINE_RE.match(message))
-        query = f"{memory.query} {message}" if refine else message
-        request = SearchRequest(query=query, k=5, exclude_item_ids=list(self.state.excluded_items))
-        if refine and memory.max_price is not None:
-            request.max_price = memory.max_price
-        if slots.cheaper and self.state.last_items:
-            prices = [c.price for c in self._cards_for(self.state.last_items)]
-            if prices:
-                request.max_price = round(min(prices) - 0.01, 2)
+        need = _need(message)
+        changes = _refinements(message)
+        follow = memory is not None and said is not None and said.product_type is None and (
+            bool(changes or need or REFINE_RE.match(message)) or (_constrains(said) and len(message.split()) <= 8))
+        request = SearchRequest(query=message, k=5, strict=True, exclude_item_ids=list(self.state.excluded_items))
+        limit_from: tuple[str, float] | None = None  # ("cheaper", $) when the limit is "below what was shown"
+        if follow:
+            extra = need or _strip_values(said.text, said) if said is not None else ""
+            for pattern, _ in _refine_cues():
+                extra = pattern.sub(" ", extra)
+            request.query = re.sub(r"\s+", " ", f"{memory.query} {extra}").strip() or memory.product_type or message
+            request.product_type = memory.product_type
+            unwanted = {x.lower() for x in said.exclude}  # "not red" after "red ones" replaces the wish
+            request.options = {k: v for k, v in {**memory.options, **said.options}.items() if v.lower() not in unwanted}
+            request.min_price = said.min_price if said.min_price is not None else memory.min_price
+            request.max_price = said.max_price if said.max_price is not None else memory.max_price
+            request.brand = said.brand or memory.brand
+            request.in_stock = said.in_stock or memory.in_stock
+            request.exclude = list(dict.fromkeys([*memory.exclude, *said.exclude]))
+            request.exclude_item_ids = list(dict.fromkeys([*request.exclude_item_ids, *memory.exclude_item_ids]))
+            if "cheaper" in changes and memory.cheapest is not None:
+                limit = round(memory.cheapest - 0.01, 2)
+                request.max_price = min(limit, request.max_price) if request.max_price is not None else limit
+                limit_from = ("cheaper", memory.cheapest)
+            if "pricier" in changes and memory.dearest is not None:
+                limit = round(memory.dearest + 0.01, 2)
+                request.min_price = max(limit, request.min_price) if request.min_price is not None else limit
+                limit_from = ("pricier", memory.dearest)
+            if "other_brand" in changes:
+                if memory.brands:
+                    request.exclude = list(dict.fromkeys([*request.exclude, *memory.brands]))
+                else:  # products without a brand: another product of the same kind
+                    request.exclude_item_ids += self._variants_of(memory.product_ids)
+            for direction in ("bigger", "smaller"):
+                if direction in changes:
+                    step = self._step(memory, direction)
+                    if isinstance(step, dict):
+                        yield self.say("search_step_none", direction=_replies()[self.state.lang][direction], **step)
+                        return
+                    if step is not None:
+                        request.options = {**request.options, step[0]: step[1]}
         result, event = self.tool("search_products", request.model_dump())
         yield event
         if not result.ok:
             yield self.say("failed", message=result.message)
             return
-        hits = result.data.get("hits", [])
-        parsed = result.data.get("parsed", {})
+        data = result.data
+        hits, parsed, relaxed = data.get("hits", []), data.get("parsed", {}), data.get("relaxed", [])
+        fits = [h for h in hits if not h.get("unmet")] or hits
+        r = _replies()[self.state.lang]
+        self._limits = {}  # how the price limits read: "under $100", or "cheaper than $147.05" for "cheaper"
+        if limit_from:
+            label = "max_price" if limit_from[0] == "cheaper" else "min_price"
+            self._limits[label] = r[f"c_{limit_from[0]}"].format(value=_money(limit_from[1]))
+            if label in relaxed:  # nothing cheaper: the next follow-up starts from the limits stated before
+                parsed = {**parsed, label: getattr(memory, label)}
         self.state.search = SearchMemory(
-            query=query, min_price=parsed.get("min_price"), max_price=request.max_price or parsed.get("max_price")
-        )
+            query=_strip_values(parsed.get("text", ""), parsed), product_type=parsed.get("product_type"),
+            min_price=parsed.get("min_price"), max_price=parsed.get("max_price"), options=parsed.get("options") or {},
+            brand=parsed.get("brand"), exclude=parsed.get("exclude") or [], in_stock=parsed.get("in_stock"),
+            exclude_item_ids=[i for i in request.exclude_item_ids if i not in self.state.excluded_items],
+            cheapest=min((h["price"] for h in fits), default=None), dearest=max((h["price"] for h in fits), default=None),
+            brands=list(dict.fromkeys(h["brand"] for h in fits if h.get("brand"))),
+            product_ids=list(dict.fromkeys(h["product_id"] for h in fits)),
+        )  # fmt: skip
+        if limit_from and (label := "max_price" if limit_from[0] == "cheaper" else "min_price") in relaxed:
+            parsed = {**parsed, label: data["parsed"].get(label)}  # this reply still says what was asked
+        what = self._constraint_words(parsed)
+        if what:
+            yield self.say("search_understood", what=what)
         if not hits:
-            notes = "; ".join(result.data.get("notes", []))
+            notes = "; ".join(data.get("notes", []))
             yield self.say("search_none", reason=f" ({notes})" if notes else "")
             return
+        evidence = {h["item_id"]: self._evidence(h, need) for h in hits} if need else {}
+        if relaxed:
+            yield self._relaxed(relaxed, parsed, hits, limit_from)
+        elif need:
+            found = any(evidence.values())
+            subject = self._constraint_words(parsed, prices=False)
+            yield (self.say("search_need", need=need) if found else self.say(
+                "search_need_none", need=need, what=_replies()[self.state.lang]["search_need_what"].format(what=subject) if subject else ""))
+        else:
+            yield self.say("search_intro", for_query="")
         cards = [
             ProductCard(
                 item_id=h["item_id"], product_id=h["product_id"], name=h["name"], options=h.get("options") or {},
                 price=h["price"], available=h["available"], rating=h.get("rating"), brand=h.get("brand"),
-                reason=h.get("why", ""),
+                reason=self._reason(h, parsed, need, evidence.get(h["item_id"])),
             )
             for h in hits
         ]  # fmt: skip
         self.state.last_items = [c.item_id for c in cards]
-        yield self.say("search_intro", for_query="")
         for n, card in enumerate(cards, 1):
             yield self.text(self._card_line(n, card))
         yield AssistantEvent(kind="cards", cards=cards)
+
+    def _understand(self, message: str):
+        """The constraints the message states (the search engine's reading), or None without an engine."""
+        try:
+            return self.ctx.search.understand(message)
+        except Exception as exc:  # no index yet: the search tool reports it properly
+            log.info("cannot read search constraints: %s", type(exc).__name__)
+            return None
+
+    def _follows_up(self, message: str) -> bool:
+        """Whether a message changes the last search ("cheaper", "in blue", "size M", "不要黑色的")."""
+        if REFINE_RE.match(message) and len(message.split()) <= 10:
+            return True
+        lowered = message.lower()
+        if len(message.split()) > 8 or re.search(r"\border\b|订单", lowered) or any(p.search(lowered) for p, _ in _cues()):
+            return False  # "exchange it for size 9" is an order action, not a narrower search
+        if _refinements(message):
+            return True
+        if _POINTS_AT_ITEM.search(message.lower()):
+            return False  # "is it waterproof?", "does this come in blue?": a question about a shown item
+        said = self._understand(message)
+        return said is not None and said.product_type is None and _constrains(said)
+
+    def _constraint_words(self, parsed: dict, prices: bool = True) -> str:
+        """What was understood, e.g. "t-shirt · blue · size M · under $60" (replies.yaml c_*)."""
+        r = _replies()[self.state.lang]
+        parts = []
+        if parsed.get("product_type"):
+            parts.append(r["c_type"].format(value=parsed["product_type"]))
+        for key, value in (parsed.get("options") or {}).items():
+            parts.append(r["c_size" if key.split()[0] == "size" else "c_option"].format(value=value))
+        if parsed.get("brand"):
+            parts.append(r["c_brand"].format(value=parsed["brand"]))
+        parts += [r["c_not"].format(value=v) for v in parsed.get("exclude") or []]
+        low, high = parsed.get("min_price"), parsed.get("max_price")
+        limits = getattr(self, "_limits", {})
+        if prices and (limits.get("max_price") or limits.get("min_price")):
+            parts += [limits[k] if k in limits else self._label_words(k, parsed)
+                      for k in ("min_price", "max_price") if parsed.get(k) is not None]  # fmt: skip
+        elif prices and low is not None and high is not None:
+            parts.append(r["c_between"].format(low=_money(low), high=_money(high)))
+        elif prices and high is not None:
+            parts.append(r["c_under"].format(value=_money(high)))
+        elif prices and low is not None:
+            parts.append(r["c_over"].format(value=_money(low)))
+        if prices and parsed.get("in_stock"):
+            parts.append(r["c_in_stock"])
+        return r["c_join"].join(parts)
+
+    def _relaxed(self, relaxed: list[str], parsed: dict, hits: list[dict], limit_from) -> AssistantEvent:
+        """Says which stated constraint no product meets, and what the nearest items are."""
+        r = _replies()[self.state.lang]
+        subject = self._constraint_words(parsed, prices=False) or r["type_label"]
+        if relaxed == ["max_price"]:
+            if limit_from and limit_from[0] == "cheaper":
+                return self.say("search_no_cheaper", what=subject, limit=_money(limit_from[1]))
+            return self.say("search_relaxed_max", what=subject, limit=_money(parsed["max_price"]), price=hits[0]["price"])
+        if relaxed == ["min_price"]:
+            if limit_from and limit_from[0] == "pricier":
+                return self.say("search_no_pricier", what=subject, limit=_money(limit_from[1]))
+            return self.say("search_relaxed_min", what=subject, limit=_money(parsed["min_price"]), price=hits[0]["price"])
+        if "product_type" in relaxed:
+            return self.say("search_no_type", what=subject)
+        return self.say("search_relaxed", dropped=r["c_join"].join(self._label_words(label, parsed) for label in relaxed))
+
+    def _label_words(self, label: str, parsed: dict) -> str:
+        r = _replies()[self.state.lang]
+        limits = getattr(self, "_limits", {})
+        if label in limits:
+            return limits[label]
+        if label == "max_price":
+            return r["c_under"].format(value=_money(parsed["max_price"]))
+        if label == "min_price":
+            return r["c_over"].format(value=_money(parsed["min_price"]))
+        if label == "in_stock":
+            return r["c_in_stock"]
+        if label == "brand":
+            return r["c_brand"].format(value=parsed.get("brand"))
+        if label == "product_type":
+            return r["c_type"].format(value=parsed.get("product_type"))
+        if label.startswith("option:"):
+            key = label[7:]
+            return r["c_size" if key.split()[0] == "size" else "c_option"].format(value=(parsed.get("options") or {}).get(key, key))
+        return r["c_not"].format(value=label.split(":", 1)[-1])
+
+    def _reason(self, hit: dict, parsed: dict, need: str | None, evidence: tuple[str, str] | None) -> str:
+        """Why a card is shown, from its own data: what it meets of the request, or — for a nearest
+        item — only what it misses (a card is never called a match and a miss at once)."""
+        r = _replies()[self.state.lang]
+        if hit.get("unmet"):
+            missed = []
+            for label in hit["unmet"]:
+                if label in ("max_price", "min_price"):
+                    missed.append(r["r_price"].format(price=hit["price"], limit=self._label_words(label, parsed)))
+                elif label == "in_stock":
+                    missed.append(r["out_of_stock"])
+                elif label.startswith("exclude:"):
+                    missed.append(r["r_is"].format(value=label.split(":", 1)[1]))
+                else:
+                    missed.append(r["r_missing"].format(value=self._label_words(label, parsed)))
+            return r["r_nearest"].format(items="; ".join(missed))
+        parts = [self._constraint_words(parsed)] if self._constraint_words(parsed) else []
+        if need:
+            parts.append(r["r_evidence"].format(field=r[f"f_{evidence[0]}"], text=evidence[1]) if evidence
+                         else r["r_no_evidence"].format(need=need))  # fmt: skip
+        return r["c_join"].join(parts) if parts else r["r_words"]
+
+    def _evidence(self, hit: dict, need: str) -> tuple[str, str] | None:
+        """Where the product's own data speaks to the need: an option, its tags, description or a review."""
+        from retrieval.search.constraints import stems
+
+        wanted = set(stems(_in_english(need))) - _NEED_STOP
+        product = self.a.store.product(hit["product_id"]) if wanted else None
+        if product is None:
+            return None
+        variant = next((v for v in product.variants if v.item_id == hit["item_id"]), None)
+        sources = [("option", f"{k}: {v}") for k, v in (variant.options if variant else {}).items()]
+        sources += [("tags", t) for t in product.tags]
+        sources += [("description", x) for x in re.split(r"(?<=[.!?])\s+", product.description or "")]
+        sources += [("review", rv.comment) for rv in product.reviews if rv.comment]
+        for field_name, text in sources:  # all of the need's words: "Running Shoes." says nothing of trails
+            if wanted <= set(stems(text)):
+                return field_name, text if len(text) <= 120 else text[:117] + "…"
+        return None
+
+    def _variants_of(self, product_ids: list[str]) -> list[str]:
+        ids = []
+        for pid in product_ids:
+            product = self.a.store.product(pid)
+            ids += [v.item_id for v in product.variants] if product else []
+        return ids
+
+    def _step(self, memory: SearchMemory, direction: str):
+        """The next size-like option value up or down from what was shown ("bigger" after size M is L):
+        (key, value); a dict for the reply when there is none; None when the items have no such option."""
+        shown = [c for c in self._cards_for(self.state.last_items) if c.product_id in memory.product_ids]
+        if not shown:
+            return None
+        product = self.a.store.product(shown[0].product_id)
+        keys = sorted(shown[0].options, key=lambda k: ("size" not in k.lower(), k))
+        for key in keys:
+            kept = {k: v.lower() for k, v in memory.options.items() if k != key}  # "bigger" in blue stays blue
+            variants = [v for v in product.variants if key in v.options
+                        and all(x in {o.lower() for o in v.options.values()} for x in kept.values())]  # fmt: skip
+            ranks = {v.options[key]: _size_rank(v.options[key]) for v in variants}
+            if len(ranks) < 2 or None in ranks.values():
+                continue
+            current = [ranks[c.options[key]] for c in shown if c.options.get(key) in ranks]
+            if not current:
+                continue
+            up = direction == "bigger"
+            here = max(current) if up else min(current)
+            further = sorted((rank, value) for value, rank in ranks.items() if (rank > here if up else rank < here))
+            if not further:
+                value = next(v for v, rank in ranks.items() if rank == here)
+                among = _replies()[self.state.lang]["step_among"].format(values=", ".join(kept.values())) if kept else ""
+                return {"option": key, "value": value, "name": product.name, "among": among}
+            return key, (further[0] if up else further[-1])[1]
+        return None
 
     def _card_line(self, n: int, card: ProductCard) -> str:
         replies = _replies()[self.state.lang]
@@ -1182,6 +1424,69 @@ class _Turn:
 
 
 # -- helpers over order data ----------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _refine_cues() -> list[tuple[re.Pattern, str]]:
+    return _cues("refine")
+
+
+@lru_cache(maxsize=1)
+def _suitability() -> list[re.Pattern]:
+    data = json.loads((Path(__file__).parent / "data" / "cues.json").read_text(encoding="utf-8"))
+    return [re.compile(p, re.IGNORECASE) for p in data["suitability"]]
+
+
+def _refinements(message: str) -> set[str]:
+    """The changes a follow-up asks of the last search (assistant/data/cues.json "refine")."""
+    return {kind for pattern, kind in _refine_cues() if pattern.search(message)}
+
+
+def _need(message: str) -> str | None:
+    """The need of a suitability question ("best for trail running" → "trail running")."""
+    for pattern in _suitability():
+        if (m := pattern.search(message)) and m.group("need").strip(" ?？"):
+            return m.group("need").strip(" ?？")
+    return None
+
+
+_POINTS_AT_ITEM = re.compile(r"\b(?:it|this|that|these|those)\b|它|这个|这款|那个")
+# Words of a need that say nothing about the product ("for my trail runs" → "trail", "run").
+_NEED_STOP = {"my", "me", "the", "a", "an", "for", "and", "of", "to", "on", "in", "with", "use", "i", "we", "some", "who", "that"}
+
+
+def _constrains(parsed) -> bool:
+    return bool(parsed.options or parsed.brand or parsed.exclude or parsed.in_stock
+                or parsed.min_price is not None or parsed.max_price is not None)  # fmt: skip
+
+
+def _strip_values(text: str, parsed) -> str:
+    """The searched words without the constraint values (those are kept as typed fields)."""
+    get = parsed.get if isinstance(parsed, dict) else lambda k: getattr(parsed, k)
+    values = [*(get("options") or {}).values(), *(get("exclude") or []), get("brand") or ""]
+    for value in sorted(filter(None, values), key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", " ", text, flags=re.IGNORECASE)
+    text = re.sub(r"(?<![\w-])(?:not|no|without)(?:\s+(?:not|no|without))*\s*$", " ", text.strip(), flags=re.IGNORECASE)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_SIZE_WORDS = {"xxs": 0, "xs": 1, "s": 2, "small": 2, "m": 3, "medium": 3, "l": 4, "large": 4, "xl": 5, "xxl": 6, "xxxl": 7}
+_UNITS = {"tb": 1000.0, "gb": 1.0, "mb": 0.001, "l": 1000.0, "liter": 1000.0, "liters": 1000.0, "ml": 1.0}
+
+
+def _size_rank(value: str) -> float | None:
+    """An order for size-like option values: S < M < L, 8 < 10, 512GB < 1TB, 1L < 1.5 liters."""
+    v = value.strip().lower()
+    if v in _SIZE_WORDS:
+        return float(_SIZE_WORDS[v])
+    m = re.match(r"(\d+(?:\.\d+)?)\s*-?\s*([a-z]*)", v)
+    if not m:
+        return None
+    return float(m.group(1)) * _UNITS.get(m.group(2), 1.0)
+
+
+def _money(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
 def _items_text(order: dict) -> str:

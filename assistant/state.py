@@ -11,12 +11,22 @@ from assistant.tools import PendingAction
 
 
 class SearchMemory(BaseModel):
-    """The last search, so 'cheaper' or 'in blue' refine it."""
+    """The last search as typed fields, so a follow-up ("cheaper", "in blue", "bigger", "another
+    brand") changes its constraints instead of being searched as a bare word."""
 
-    query: str = ""
+    query: str = Field(default="", description="The words searched for besides the constraints (the need).")
+    product_type: str | None = None
     min_price: float | None = None
     max_price: float | None = None
     options: dict[str, str] = Field(default_factory=dict)
+    brand: str | None = None
+    exclude: list[str] = Field(default_factory=list)
+    in_stock: bool | None = None
+    exclude_item_ids: list[str] = Field(default_factory=list, description="Items ruled out by 'another brand'.")
+    cheapest: float | None = Field(default=None, description="Lowest price shown for this search.")
+    dearest: float | None = Field(default=None, description="Highest price shown for this search.")
+    brands: list[str] = Field(default_factory=list, description="Brands shown for this search.")
+    product_ids: list[str] = Field(default_factory=list, description="Products shown for this search.")
 
 
 class TaskFrame(BaseModel):

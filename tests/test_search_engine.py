@@ -136,3 +136,45 @@ def test_from_settings_builds_a_missing_index(monkeypatch, tmp_path):
     search = Search.from_settings(progress=False)
     assert len(search.table) == 785
     assert (tmp_path / "chroma").is_dir()
+
+
+# -- hard constraints: strict search, relaxation, per-hit report --------------------------------
+
+
+def test_product_type_and_negations_are_read_from_the_catalogs_own_words(search):
+    parsed = search.understand("waterproof hiking boots for winter, not leather")
+    assert parsed.product_type == "hiking boots" and parsed.exclude == ["leather"]
+    assert search.understand("a pair of shoes for trail running").product_type == "shoes"
+    assert search.understand("不要红色的背包").exclude == ["red"]
+    assert search.understand("something nice").product_type is None
+
+
+def test_strict_hits_satisfy_every_constraint(search):
+    resp = search.search(SearchRequest(query="hiking boots size 9 not leather under 260", k=20, strict=True))
+    assert resp.hits and not resp.relaxed
+    for hit in resp.hits:
+        assert hit.unmet == [] and "hiking boots" in hit.name.lower()
+        assert hit.options.get("size") == "9" and hit.options.get("material") != "leather" and hit.price <= 260
+
+
+def test_strict_relaxes_the_price_first_and_says_so(search):
+    resp = search.search(SearchRequest(query="hiking boots under 50", k=5, strict=True))
+    assert resp.relaxed == ["max_price"] and resp.hits
+    prices = [h.price for h in resp.hits]
+    assert prices == sorted(prices) and all("hiking boots" in h.name.lower() for h in resp.hits)
+    assert all(h.unmet == ["max_price"] and "nearest" in h.why and "matches by" not in h.why for h in resp.hits)
+
+
+def test_strict_relaxes_an_option_no_item_of_the_type_has(search):
+    resp = search.search(SearchRequest(query="purple backpack", k=5, strict=True))
+    assert resp.relaxed == ["option:color"] and resp.hits
+    assert all("backpack" in h.name.lower() and h.unmet == ["option:color"] for h in resp.hits)
+
+
+def test_default_search_reports_unmet_constraints_without_filtering(search):
+    resp = search.search(SearchRequest(query="running shoes under 100", k=10))
+    assert resp.parsed.product_type == "running shoes" and not resp.relaxed
+    for hit in resp.hits:
+        assert hit.price <= 100  # price stays a filter
+        assert ("product_type" in hit.unmet) == ("running shoes" not in hit.name.lower())
+        assert not (hit.unmet and "matches by" in hit.why)  # never both a miss and a match

@@ -23,6 +23,7 @@ import numpy as np
 from retrieval.config import Settings, get_settings
 from retrieval.embedder import embed_query
 from retrieval.search.ann import DenseIndex
+from retrieval.search.constraints import RELAX_ORDER, Constraints, relax_group
 from retrieval.search.index import CatalogIndex, IndexContents, catalog_records
 from retrieval.search.keyword import KeywordIndex
 from retrieval.search.models import ParsedQuery, SearchHit, SearchRequest, SearchResponse
@@ -155,6 +156,9 @@ class Search:
             self.table.options, [b for b in set(self.table.brands) if b], sorted(set(self.table.categories)), canon
         )
         self.parser = QueryParser(vocab, lexicon)
+        t = self.table
+        self.constraints = Constraints(t.names, t.categories, t.brands, t.options, t.option_classes, t.prices,
+                                       t.available, vocab, lexicon, canon)  # fmt: skip
 
     # -- single retrievers, also the baselines of `aisle eval search` ------------------------------
 
@@ -195,6 +199,7 @@ class Search:
         parsed, parse_notes = self.parser.parse(query)
         notes += parse_notes
         self._apply_explicit(request, parsed)
+        self.constraints.read(query, parsed, strict=request.strict)
         if parsed.min_price is not None and parsed.max_price is not None and parsed.min_price > parsed.max_price:
             notes.append(f"min_price {parsed.min_price:g} is above max_price {parsed.max_price:g}: nothing can match")
             return SearchResponse(parsed=parsed, notes=notes)
@@ -202,6 +207,9 @@ class Search:
         mask = self._mask(parsed, hard_category, hard_brand, request.exclude_item_ids)
         if not len(self.table):
             return SearchResponse(parsed=parsed, notes=notes + ["the catalog index is empty"])
+        relaxed: list[str] = []
+        if request.strict:
+            mask, relaxed = self._strict(parsed, hard_category, hard_brand, request.exclude_item_ids)
         if not mask.any():
             return SearchResponse(parsed=parsed, notes=notes + ["no item passes the filters (" + _describe(parsed) + ")"])
         has_text = re.search(r"\w", parsed.text) is not None
@@ -212,8 +220,47 @@ class Search:
             rows = self._rerank(rows, parts, parsed)
         if has_text and rows and not any(p["bm25"] > 0 for p in parts.values()):
             notes.append("no keyword of the query occurs in the catalog: results are the closest in meaning")
-        hits = [self._hit(r, parts[r], parsed) for r in rows[: request.k]]
-        return SearchResponse(hits=hits, parsed=parsed, notes=notes)
+        if "max_price" in relaxed or "min_price" in relaxed:  # nearest to the limit first: "the cheapest is $147.05"
+            over = "max_price" in relaxed
+            rows = sorted(rows, key=lambda r: (self.table.prices[r] if over else -self.table.prices[r]))
+        checks = self.constraints.checks(parsed)
+        hits = [self._hit(r, parts[r], parsed, checks) for r in rows[: request.k]]
+        return SearchResponse(hits=hits, parsed=parsed, notes=notes, relaxed=relaxed)
+
+    def _strict(self, parsed: ParsedQuery, category, brand, exclude: list[str]) -> tuple[np.ndarray, list[str]]:
+        """The items satisfying every constraint; if there are none, the constraints given up, in
+        RELAX_ORDER (alone first, then cumulatively), so the nearest items can be offered instead."""
+        base = self._mask(parsed.model_copy(update={"min_price": None, "max_price": None, "in_stock": None}),
+                          category, brand, exclude)  # fmt: skip
+        masks = [(c.label, self.constraints.mask(c, parsed)) for c in self.constraints.checks(parsed)]
+
+        def allowed(dropped: set[str]) -> np.ndarray:
+            mask = base.copy()
+            for label, m in masks:
+                if relax_group(label) not in dropped:
+                    mask &= m
+            return mask
+
+        full = allowed(set())
+        if full.any() or not masks:
+            return full, []
+        present = [g for g in RELAX_ORDER if any(relax_group(label) == g for label, _ in masks)]
+        for group in present:
+            if (mask := allowed({group})).any():
+                return mask, [label for label, _ in masks if relax_group(label) == group]
+        dropped: set[str] = set()
+        for group in present:
+            dropped.add(group)
+            if (mask := allowed(dropped)).any():
+                return mask, [label for label, _ in masks if relax_group(label) in dropped]
+        return allowed(dropped), [label for label, _ in masks if relax_group(label) in dropped]
+
+    def understand(self, query: str) -> ParsedQuery:
+        """The constraints a text states (type, price, options, brand, stock, "not X"), without searching:
+        lets a dialogue read a follow-up ("in blue", "under 50") as changes to the last search."""
+        parsed, _ = self.parser.parse((query or "")[:MAX_QUERY_CHARS])
+        self.constraints.read(query or "", parsed)
+        return parsed
 
     def _apply_explicit(self, request: SearchRequest, parsed: ParsedQuery) -> None:
         for name in ("min_price", "max_price", "category", "brand", "in_stock"):
@@ -222,6 +269,9 @@ class Search:
                 setattr(parsed, name, value)
         if request.options:
             parsed.options = {**parsed.options, **request.options}
+        if request.product_type:
+            parsed.product_type = request.product_type
+        parsed.exclude = list(dict.fromkeys([*parsed.exclude, *request.exclude]))
 
     def _explicit_filters(self, request: SearchRequest, parsed: ParsedQuery, notes: list[str]):
         """Explicit category/brand are hard filters when the catalog knows them; else a note."""
@@ -347,8 +397,9 @@ class Search:
             return t.categories[row] == value
         return self.canon.value(value) in t.option_classes[row]
 
-    def _hit(self, row: int, parts: dict[str, float], parsed: ParsedQuery) -> SearchHit:
+    def _hit(self, row: int, parts: dict[str, float], parsed: ParsedQuery, checks) -> SearchHit:
         t = self.table
+        unmet = [c.label for c in checks if not c.ok(row)]
         return SearchHit(
             product_id=t.product_ids[row],
             item_id=t.ids[row],
@@ -361,26 +412,48 @@ class Search:
             rating=float(t.ratings[row]) if t.ratings[row] >= 0 else None,
             score=parts.get("score", 0.0),
             score_parts={k: v for k, v in parts.items() if k != "score"},
-            why=self._why(row, parts, parsed),
+            why=self._why(row, parts, parsed, unmet),
+            unmet=unmet,
         )
 
-    def _why(self, row: int, parts: dict[str, float], parsed: ParsedQuery) -> str:
+    def _why(self, row: int, parts: dict[str, float], parsed: ParsedQuery, unmet: list[str]) -> str:
+        """What the item has of what was asked; if it misses a stated constraint, only that (a nearest
+        match is never also called a match)."""
+        t = self.table
+        if unmet:
+            return "nearest match: " + "; ".join(self._missed(label, row, parsed) for label in unmet)
         said: list[str] = []
-        wanted = self._wanted(parsed)
-        have = [f"{v}" for k, v in wanted if self._has(row, k, v)]
-        lack = [f"{v}" for k, v in wanted if not self._has(row, k, v)]
+        if parsed.product_type:
+            said.append(parsed.product_type)
+        have = [v for k, v in self._wanted(parsed) if k != "category" and self._has(row, k, v)]
         if have:
             said.append("has " + ", ".join(have))
-        if lack:
-            said.append("not " + ", ".join(lack))
+        if parsed.exclude:
+            said.append("not " + ", ".join(parsed.exclude))
         if parsed.min_price is not None or parsed.max_price is not None:
-            said.append(f"${self.table.prices[row]:.2f} within {_price_range(parsed)}")
+            said.append(f"${t.prices[row]:.2f} within {_price_range(parsed)}")
         how = [name for name, key in (("keywords", "bm25"), ("meaning", "dense")) if parts.get(key, 0) > 0]
         if how:
             said.append("matches by " + " and ".join(how))
-        if not self.table.available[row]:
+        if not t.available[row]:
             said.append("out of stock")
         return "; ".join(said) or "best available match"
+
+    def _missed(self, label: str, row: int, parsed: ParsedQuery) -> str:
+        price = f"${self.table.prices[row]:.2f}"
+        if label == "max_price":
+            return f"{price}, above ${parsed.max_price:g}"
+        if label == "min_price":
+            return f"{price}, below ${parsed.min_price:g}"
+        if label == "in_stock":
+            return "out of stock"
+        if label == "product_type":
+            return f"not {parsed.product_type}"
+        if label == "brand":
+            return f"not {parsed.brand}"
+        if label.startswith("option:"):
+            return f"not {parsed.options.get(label[7:], label[7:])}"
+        return f"is {label.split(':', 1)[1]}"  # exclude:<value>
 
 
 def _open_index(settings: Settings, store, progress: bool) -> CatalogIndex:

@@ -24,6 +24,15 @@ class SearchRequest(BaseModel):
     )
     in_stock: bool | None = Field(default=None, description="True: only items that can be bought now.")
     exclude_item_ids: list[str] = Field(default_factory=list, description="Item ids not to return (already shown).")
+    product_type: str | None = Field(default=None, description="The kind of product wanted, e.g. 'running shoes'; read from the query when not given.")
+    exclude: list[str] = Field(
+        default_factory=list, description="Option values, brands or product types the results must not have, e.g. ['white', 'Nike']."
+    )
+    strict: bool = Field(
+        default=False,
+        description="True: every hit satisfies every stated constraint (type, price, stock, options, brand, exclusions); "
+        "when none can, the nearest items are returned and `relaxed` names the constraints given up.",
+    )
 
 
 class ParsedQuery(BaseModel):
@@ -37,6 +46,8 @@ class ParsedQuery(BaseModel):
     brand: str | None = None
     options: dict[str, str] = Field(default_factory=dict)
     in_stock: bool | None = None
+    product_type: str | None = Field(default=None, description="The catalog product type the query names, e.g. 'running shoes'.")
+    exclude: list[str] = Field(default_factory=list, description="Values, brands or types the shopper does not want ('not white').")
 
 
 class SearchHit(BaseModel):
@@ -52,9 +63,19 @@ class SearchHit(BaseModel):
     score: float
     score_parts: dict[str, float] = Field(default_factory=dict, description="bm25, dense, fused, attributes, …")
     why: str = Field(default="", description="Short human-readable reason it matched.")
+    unmet: list[str] = Field(
+        default_factory=list,
+        description="Constraints of the query this item does not satisfy: 'product_type', 'min_price', 'max_price', "
+        "'in_stock', 'brand', 'option:<name>', 'exclude:<value>'. Empty: it satisfies all of them.",
+    )
 
 
 class SearchResponse(BaseModel):
     hits: list[SearchHit] = Field(default_factory=list)
     parsed: ParsedQuery = Field(default_factory=ParsedQuery)
     notes: list[str] = Field(default_factory=list, description="Why results are empty or best effort.")
+    relaxed: list[str] = Field(
+        default_factory=list,
+        description="Strict search only: no item satisfies every constraint, so these (labels as in SearchHit.unmet) were "
+        "given up and the hits are the nearest items (by price when a price limit was given up).",
+    )

@@ -31,6 +31,7 @@ class Lexicon:
     key_words: dict[str, list[str]]
     in_stock: dict[str, list[str]]
     category_synonyms: dict[str, str]
+    not_product_types: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -206,7 +207,10 @@ class QueryParser:
         # "M" alone is a size only in capitals or after "size"; a lower-case "m" is usually noise.
         found = re.findall(r"(?<![\w-])([SML])(?![\w-])", text)
         found += [s.upper() for s in re.findall(r"\bsize\s*:?\s*([sml])\b", text, re.I)]
-        return list(dict.fromkeys(_SINGLE_SIZES[s] for s in found))
+        sizes = [_SINGLE_SIZES[s] for s in found]
+        # "size 9": a number is a size only after the word and when the catalog has that size
+        sizes += [n for n in re.findall(r"\bsize\s*:?\s*(\d{1,2}(?:\.5)?)\b", text, re.I) if n in self.vocab.option_keys]
+        return list(dict.fromkeys(sizes))
 
     def _options(self, canon: str) -> dict[str, str]:
         options: dict[str, str] = {}

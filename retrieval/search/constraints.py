@@ -1,0 +1,211 @@
+"""Hard constraints of a query, checked per item: product type, price, stock, options, brand, "not X".
+
+The product types come from the catalog itself: the head nouns of product names ("Running Shoes"
+→ "running shoes", "shoes"), and the category names and their lexicon synonyms. A query names a
+type when one of those phrases occurs in it (words compared by stem, so "shoe" finds "Shoes").
+Negations ("not white", "no Nike", "without leather", "不要黑色") name a value, brand or type the
+results must not have. Strict search (`SearchRequest.strict`) keeps only the items that satisfy
+every constraint and, when none does, relaxes the one the shopper is likeliest to give up
+(price first, the product type last; a negation never) and says which it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+import Stemmer
+
+from retrieval.search.models import ParsedQuery
+from retrieval.search.query import CJK, Canon, Lexicon, Vocabulary
+
+_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_STEMMER = Stemmer.Stemmer("english")
+# Words that end a product's noun phrase: the type is named before them ("shoes for trail running").
+_CLAUSE_END = {"for", "with", "under", "below", "in", "that", "which", "to", "without", "not", "no", "but",
+               "except", "over", "above", "between", "from", "like", "than", "and", "or"}  # fmt: skip
+_NEGATION_EN = re.compile(
+    r"\b(?:not|no|without|except|excluding|but not|other than|anything but|non)\b[\s-]+(?:an?\s+|the\s+|any\s+)?"
+    r"([a-z0-9][a-z0-9' &-]*)", re.IGNORECASE)  # fmt: skip
+_NEGATION_ZH = re.compile(r"(?:不要|除了|不是|不想要|别要|非|不含)([\u3400-\u9fffA-Za-z0-9]{1,8})")
+# Relaxation order: what a shopper gives up first. Negations are never relaxed.
+RELAX_ORDER = ("max_price", "min_price", "in_stock", "option", "color", "brand", "product_type")
+
+
+class Check(NamedTuple):
+    label: str  # 'product_type', 'min_price', 'max_price', 'in_stock', 'brand', 'option:<key>', 'exclude:<value>'
+    key: str  # label and value: names the mask in the cache
+    ok: Callable[[int], bool]  # row -> satisfied
+
+
+def stems(text: str) -> tuple[str, ...]:
+    return tuple(_STEMMER.stemWords(_WORD.findall(text.lower())))
+
+
+def _key(words: tuple[str, ...]) -> str:
+    return " " + " ".join(words) + " "
+
+
+class Constraints:
+    """The catalog's product types and the per-item checks of a parsed query's hard constraints."""
+
+    def __init__(self, names: list[str], categories: list[str], brands: list[str | None],
+                 options: list[dict[str, str]], option_classes: list[set[str]], prices: np.ndarray,
+                 available: np.ndarray, vocab: Vocabulary, lexicon: Lexicon, canon: Canon) -> None:  # fmt: skip
+        self.canon, self.lexicon, self.vocab = canon, lexicon, vocab
+        self.prices, self.available = prices, available
+        self.categories = categories
+        self.brands = [(b or "").lower() for b in brands]
+        self.option_classes = option_classes
+        self.name_keys = [_key(stems(canon.text(n))) for n in names]
+        self.category_keys = {c: _key(stems(c.replace("-", " "))) for c in set(categories)}
+        # Colours, brands and model words end names without saying what the product is.
+        colours = {v for v, keys in vocab.option_keys.items() if any("colo" in k for k in keys)}
+        not_heads = colours | set(vocab.brands) | {w.lower() for w in lexicon.not_product_types} | _CLAUSE_END
+        self.types: dict[tuple[str, ...], str] = {}  # stem phrase -> how it is said
+        for name in set(names):
+            words = _WORD.findall(canon.text(name))
+            while words:  # "Nike Air Jordan 1 Red And Black" is a kind of "jordan", not of "black"
+                if " ".join(words[-2:]) in not_heads and len(words) > 2:
+                    del words[-2:]  # "Space Gray"
+                elif words[-1] in not_heads or len(words[-1]) < 3 or any(ch.isdigit() for ch in words[-1]):
+                    words.pop()
+                else:
+                    break
+            for n in range(1, min(3, len(words)) + 1):
+                phrase = words[-n:]
+                if phrase[0] in _CLAUSE_END or phrase[0] in not_heads and n > 1:
+                    break
+                self.types.setdefault(stems(" ".join(phrase)), " ".join(phrase))
+        self.category_words: dict[tuple[str, ...], str] = {}  # stem phrase -> category slug it names
+        for slug in set(categories):
+            words = slug.replace("-", " ").split()
+            self.types.setdefault(stems(words[-1]), words[-1])  # "mens-shoes" sells "shoes"
+            self.category_words.setdefault(stems(" ".join(words)), slug)
+            self.types.setdefault(stems(" ".join(words)), " ".join(words))
+        for word, slug in lexicon.category_synonyms.items():
+            if slug in self.category_keys:
+                self.category_words.setdefault(stems(canon.text(word)), slug)
+                self.types.setdefault(stems(canon.text(word)), canon.text(word))
+        self._masks: dict[str, np.ndarray] = {}
+
+    # -- reading the query ----------------------------------------------------------------------
+
+    def read(self, query: str, parsed: ParsedQuery, strict: bool = False) -> None:
+        """Set `parsed.product_type` and `parsed.exclude`; a negated option or brand is not wanted.
+        Strict: an option value that is part of the type's name ("wireless" in "wireless earbuds")
+        is the type, not a further constraint."""
+        if parsed.product_type is None:
+            parsed.product_type = self.product_type(parsed.text)
+        for value in self.negated(query):
+            if value not in parsed.exclude:
+                parsed.exclude.append(value)
+        negated = {self.canon.value(v) for v in parsed.exclude}
+        parsed.options = {k: v for k, v in parsed.options.items() if self.canon.value(v) not in negated}
+        if parsed.brand and parsed.brand.lower() in negated:
+            parsed.brand = None
+        if parsed.product_type and self.canon.value(parsed.product_type) in negated:
+            parsed.product_type = None
+        if strict and parsed.product_type:
+            named = set(_WORD.findall(self.canon.text(parsed.product_type)))
+            parsed.options = {k: v for k, v in parsed.options.items()
+                              if not set(_WORD.findall(self.canon.text(v))) <= named}  # fmt: skip
+
+    def product_type(self, text: str) -> str | None:
+        """The catalog product type a query names: the longest phrase, the last one of the first clause."""
+        words = _WORD.findall(self.canon.text(text))
+        found: list[tuple[int, int, str, bool]] = []  # (length, end, phrase, in first clause)
+        cut = next((i for i, w in enumerate(words) if w in _CLAUSE_END), len(words))
+        for n in (3, 2, 1):
+            for i in range(len(words) - n + 1):
+                phrase = self.types.get(stems(" ".join(words[i : i + n])))
+                if phrase:
+                    found.append((n, i + n, " ".join(words[i : i + n]), i + n <= cut))
+        if not found:
+            return None
+        return max(found, key=lambda f: (f[3], f[0], f[1]))[2]
+
+    def negated(self, query: str) -> list[str]:
+        """Values, brands and product types the query says it does not want."""
+        phrases = [m.group(1) for m in _NEGATION_EN.finditer(query)]
+        if CJK.search(query):
+            zh = re.compile("|".join(map(re.escape, sorted(self.lexicon.zh_en, key=len, reverse=True))))
+            for m in _NEGATION_ZH.finditer(query):
+                head = zh.match(m.group(1))  # only the term right after the negation
+                if head:
+                    phrases.append(self.lexicon.zh_en[head.group(0)])
+        out: list[str] = []
+        for phrase in phrases:
+            words = _WORD.findall(self.canon.text(phrase))[:3]
+            for n in range(len(words), 0, -1):  # the longest known thing the negation names
+                said = " ".join(words[:n])
+                if said in self.vocab.option_keys:
+                    out.append(self.vocab.option_display.get(said, said))
+                    break
+                if said in self.vocab.brands:
+                    out.append(self.vocab.brands[said])
+                    break
+                if stems(said) in self.types:
+                    out.append(said)
+                    break
+        return list(dict.fromkeys(out))
+
+    # -- checking items --------------------------------------------------------------------------
+
+    def checks(self, parsed: ParsedQuery) -> list[Check]:
+        """One check per hard constraint of the query."""
+        out: list[Check] = []
+        if parsed.product_type:
+            out.append(Check("product_type", f"type={parsed.product_type}", self._type_check(parsed.product_type)))
+        if parsed.min_price is not None:
+            out.append(Check("min_price", "", lambda r, p=parsed.min_price: bool(self.prices[r] >= p)))
+        if parsed.max_price is not None:
+            out.append(Check("max_price", "", lambda r, p=parsed.max_price: bool(self.prices[r] <= p)))
+        if parsed.in_stock:
+            out.append(Check("in_stock", "", lambda r: bool(self.available[r])))
+        if parsed.brand:
+            out.append(Check("brand", f"brand={parsed.brand.lower()}", lambda r, b=parsed.brand.lower(): self.brands[r] == b))
+        for key, value in parsed.options.items():
+            out.append(Check(f"option:{key}", f"value={self.canon.value(value)}", self._value_check(value)))
+        for value in parsed.exclude:
+            has_value, is_type, brand = self._value_check(value), self._type_check(value), value.lower()
+            out.append(Check(f"exclude:{value}", f"not={self.canon.value(value)}",
+                             lambda r, h=has_value, t=is_type, b=brand: not (h(r) or t(r) or self.brands[r] == b)))  # fmt: skip
+        return out
+
+    def mask(self, check: Check, parsed: ParsedQuery) -> np.ndarray:
+        """The rows satisfying one check; masks of words are cached (the catalog does not change under a Search)."""
+        if check.label == "min_price":
+            return self.prices >= parsed.min_price
+        if check.label == "max_price":
+            return self.prices <= parsed.max_price
+        if check.label == "in_stock":
+            return self.available.copy()
+        if check.key not in self._masks:
+            if len(self._masks) > 4096:  # bounded: queries name a few thousand things at most
+                self._masks.clear()
+            self._masks[check.key] = np.fromiter((check.ok(r) for r in range(len(self.prices))), bool, len(self.prices))
+        return self._masks[check.key]
+
+    def _type_check(self, phrase: str) -> Callable[[int], bool]:
+        words = stems(self.canon.text(phrase))
+        key = _key(words)
+        slugs = {self.category_words[words]} if words in self.category_words else set()
+        by_category = {c for c, k in self.category_keys.items() if k.endswith(key)} | slugs
+        return lambda r: key in self.name_keys[r] or self.categories[r] in by_category
+
+    def _value_check(self, value: str) -> Callable[[int], bool]:
+        cls = self.canon.value(value)
+        key = _key(stems(self.canon.text(value)))
+        return lambda r: cls in self.option_classes[r] or key in self.name_keys[r]  # "Blue Frock" is blue
+
+
+def relax_group(label: str) -> str:
+    """Which step of RELAX_ORDER a check label belongs to."""
+    if label == "option:color" or label.startswith("option:color "):
+        return "color"
+    if label.startswith("option:"):
+        return "option"
+    return label
