@@ -25,9 +25,9 @@ from retrieval.embedder import embed_query
 from retrieval.search.ann import DenseIndex
 from retrieval.search.index import CatalogIndex, IndexContents, catalog_records
 from retrieval.search.keyword import KeywordIndex
-from retrieval.search.models import ParsedQuery, SearchHit, SearchRequest, SearchResponse
+from retrieval.search.models import OptionBound, ParsedQuery, SearchHit, SearchRequest, SearchResponse
 from retrieval.search.rerank import RerankModel, feature_matrix
-from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon
+from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon, measure
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,9 @@ class CatalogTable:
         self.category_array = np.array(self.categories, dtype=object)
         self.brand_array = np.array([(b or "").lower() for b in self.brands], dtype=object)
         self.option_classes = [{canon.value(v) for v in opts.values()} for opts in self.options]
+        # The words of each name: an item without options still "has" the colour its name says ("Red Lipstick").
+        self.name_words = [set(re.findall(r"[\w-]+", canon.text(n))) for n in self.names]
+        self.measures = [[(k.lower(), *m) for k, v in opts.items() if (m := measure(k, v))] for opts in self.options]
         self.product_rows: dict[str, list[int]] = {}
         for i, pid in enumerate(self.product_ids):
             self.product_rows.setdefault(pid, []).append(i)
@@ -194,6 +197,10 @@ class Search:
             notes.append(f"the query was cut to its first {MAX_QUERY_CHARS} characters")
         parsed, parse_notes = self.parser.parse(query)
         notes += parse_notes
+        corrected = self.keyword.correct(parsed.text)
+        if corrected != parsed.text:
+            notes.append(f"searched for '{corrected}'")
+            parsed.text = corrected
         self._apply_explicit(request, parsed)
         if parsed.min_price is not None and parsed.max_price is not None and parsed.min_price > parsed.max_price:
             notes.append(f"min_price {parsed.min_price:g} is above max_price {parsed.max_price:g}: nothing can match")
@@ -266,6 +273,9 @@ class Search:
         for item_id in exclude:
             if (row := t.row.get(item_id)) is not None:
                 mask[row] = False
+        for key, values in parsed.excluded.items():  # "not leather": no variant of that material
+            for value in values:
+                mask &= ~np.array([self._has_value(r, value) for r in range(len(t))], dtype=bool)
         return mask
 
     def _score(self, parsed: ParsedQuery, mask: np.ndarray, has_text: bool):
@@ -325,8 +335,9 @@ class Search:
         order = np.argsort(-scores, kind="stable")  # ties keep the fusion order
         return [top[i] for i in order] + rows[RERANK_DEPTH:]
 
-    def _wanted(self, parsed: ParsedQuery) -> list[tuple[str, str]]:
-        wanted = [(k, v) for k, v in parsed.options.items()]
+    def _wanted(self, parsed: ParsedQuery) -> list[tuple[str, str | OptionBound]]:
+        wanted: list[tuple[str, str | OptionBound]] = [(k, v) for k, v in parsed.options.items()]
+        wanted += [("bound", b) for b in parsed.bounds]
         if parsed.brand:
             wanted.append(("brand", parsed.brand))
         if parsed.category:
@@ -339,13 +350,23 @@ class Search:
             return 0.0
         return sum(self._has(row, k, v) for k, v in wanted) / len(wanted)
 
-    def _has(self, row: int, key: str, value: str) -> bool:
+    def _has(self, row: int, key: str, value) -> bool:
         t = self.table
         if key == "brand":
             return (t.brands[row] or "").lower() == value.lower()
         if key == "category":
             return t.categories[row] == value
-        return self.canon.value(value) in t.option_classes[row]
+        if key == "bound":
+            return any(_within(value, name, number, unit) for name, number, unit in t.measures[row])
+        return self._has_value(row, value)
+
+    def _has_value(self, row: int, value: str) -> bool:
+        """An option value of the variant, or a word of its name when it has no option of that kind."""
+        t = self.table
+        if self.canon.value(value) in t.option_classes[row]:
+            return True
+        words = self.canon.text(value).split()
+        return bool(words) and all(w in t.name_words[row] for w in words)
 
     def _hit(self, row: int, parts: dict[str, float], parsed: ParsedQuery) -> SearchHit:
         t = self.table
@@ -367,8 +388,8 @@ class Search:
     def _why(self, row: int, parts: dict[str, float], parsed: ParsedQuery) -> str:
         said: list[str] = []
         wanted = self._wanted(parsed)
-        have = [f"{v}" for k, v in wanted if self._has(row, k, v)]
-        lack = [f"{v}" for k, v in wanted if not self._has(row, k, v)]
+        have = [_shown(v) for k, v in wanted if self._has(row, k, v)]
+        lack = [_shown(v) for k, v in wanted if not self._has(row, k, v)]
         if have:
             said.append("has " + ", ".join(have))
         if lack:
@@ -399,6 +420,20 @@ def _top(scores: np.ndarray, n: int) -> list[tuple[int, float]]:
     idx = np.argpartition(-scores, n - 1)[:n]
     idx = idx[np.argsort(-scores[idx], kind="stable")]
     return [(int(i), float(scores[i])) for i in idx]
+
+
+def _within(bound: OptionBound, option: str, number: float, unit: str) -> bool:
+    if unit != bound.unit or (bound.option is not None and bound.option.lower() != option):
+        return False
+    if bound.low is not None and (number <= bound.low if bound.strict else number < bound.low):
+        return False
+    if bound.high is not None and (number >= bound.high if bound.strict else number > bound.high):
+        return False
+    return True
+
+
+def _shown(value) -> str:
+    return value.said if isinstance(value, OptionBound) else str(value)
 
 
 def _has_filter(parsed: ParsedQuery) -> bool:

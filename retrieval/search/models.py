@@ -26,6 +26,17 @@ class SearchRequest(BaseModel):
     exclude_item_ids: list[str] = Field(default_factory=list, description="Item ids not to return (already shown).")
 
 
+class OptionBound(BaseModel):
+    """A numeric option limit said in words: 'more than 8GB RAM', 'longer than 50 ft', '比10000毫安大'."""
+
+    option: str | None = Field(default=None, description="The option named ('ram'); None: any option measured in `unit`.")
+    unit: str = Field(description="Canonical unit: gb, inch, ft, hour, mah, ml, mm, piece, …")
+    low: float | None = Field(default=None, description="Lower limit, in `unit`.")
+    high: float | None = Field(default=None, description="Upper limit, in `unit`.")
+    strict: bool = Field(default=False, description="'more than' (strict) rather than 'at least'.")
+    said: str = Field(default="", description="The words it was read from.")
+
+
 class ParsedQuery(BaseModel):
     """The constraints understood from the query text, merged with the explicit request fields."""
 
@@ -37,6 +48,10 @@ class ParsedQuery(BaseModel):
     brand: str | None = None
     options: dict[str, str] = Field(default_factory=dict)
     in_stock: bool | None = None
+    excluded: dict[str, list[str]] = Field(
+        default_factory=dict, description="Option values the shopper does not want ('not leather'): option name -> values."
+    )
+    bounds: list[OptionBound] = Field(default_factory=list, description="Numeric option limits ('more than 8GB RAM').")
 
 
 class SearchHit(BaseModel):
