@@ -41,13 +41,15 @@ class SearchUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Weights:
-    """How the final score mixes its parts: a grid search on the dev sets (eval/data/search/*_dev.jsonl)."""
+    """How the final score mixes its parts: a grid search on the dev sets (eval/data/search/*_dev.jsonl and
+    shopper/dev.jsonl): product_rrf_k 5 / 20 / 60 × attributes 0.25 / 0.5 × item 0.2 / 0.4."""
 
     candidates: int = 100  # items each retriever contributes
     products: int = 30  # best products expanded to all their variants
     rrf_k: float = 60.0
-    item: float = 0.2  # fused rank of the item itself
-    product: float = 0.8  # fused rank of the item's best variant
+    product_rrf_k: float = 5.0  # the same fusion over each list's distinct products (first ones count most)
+    item: float = 0.4  # fused rank of the item itself
+    product: float = 0.6  # fused rank of the item's product
     attributes: float = 0.25  # share of asked-for options/brand/category the item has (multiplier)
     quality: float = 0.05  # rating and availability, to break ties
 
@@ -287,25 +289,29 @@ class Search:
             return parts.setdefault(row, {"bm25": 0.0, "dense": 0.0, "fused": 0.0})
 
         if has_text:
-            for rank, (row, score) in enumerate(self.keyword_ranking(parsed.text, w.candidates, mask)):
-                if score <= 0:
-                    break
-                fused[row] = fused.get(row, 0.0) + 1.0 / (w.rrf_k + rank + 1)
-                part(row)["bm25"] = round(score, 4)
+            keyword = [(r, sc) for r, sc in self.keyword_ranking(parsed.text, w.candidates, mask) if sc > 0]
             dense = self.dense_ranking(parsed.text, w.candidates, mask)
-            for rank, (row, sim) in enumerate(dense):
-                fused[row] = fused.get(row, 0.0) + 1.0 / (w.rrf_k + rank + 1)
-                part(row)["dense"] = round(sim, 4)
-            best = 2.0 / (w.rrf_k + 1)  # first in both lists
             product_best: dict[str, float] = {}
-            for row, score in fused.items():
-                pid = t.product_ids[row]
-                product_best[pid] = max(product_best.get(pid, 0.0), score)
+            for name, ranking in (("bm25", keyword), ("dense", dense)):
+                seen: dict[str, int] = {}
+                for rank, (row, score) in enumerate(ranking):
+                    fused[row] = fused.get(row, 0.0) + 1.0 / (w.rrf_k + rank + 1)
+                    part(row)[name] = round(score, 4)
+                    # A product's rank counts products, not variants: a product with many variants
+                    # must not push a better-named product down the list by crowding it.
+                    pid = t.product_ids[row]
+                    if pid not in seen:
+                        seen[pid] = len(seen)
+                        product_best[pid] = product_best.get(pid, 0.0) + 1.0 / (w.product_rrf_k + seen[pid] + 1)
+            best = 2.0 / (w.rrf_k + 1)  # first in both lists
+            for pid in product_best:  # on the item's scale, so the item / product mix keeps its meaning
+                product_best[pid] *= (w.product_rrf_k + 1) / (w.rrf_k + 1)
             top_products = sorted(product_best, key=product_best.get, reverse=True)[: w.products]
         else:  # filters only ("under $10"): the best-rated allowed items
             best, product_best = 1.0, {}
             allowed = _top(np.where(mask, t.quality, -1.0), w.candidates)
             top_products = list(dict.fromkeys(t.product_ids[i] for i, q in allowed if q >= 0))
+        query_words = {_singular(w) for w in re.findall(r"[\w-]+", self.canon.text(parsed.text))} if has_text else None
         scored: list[tuple[float, int]] = []
         for pid in top_products:
             for row in t.product_rows[pid]:
@@ -314,7 +320,7 @@ class Search:
                 p = part(row)
                 p["fused"] = round(fused.get(row, 0.0), 5)
                 p["product"] = round(product_best.get(pid, 0.0), 5)
-                p["attributes"] = round(self._attribute_match(row, parsed), 4)
+                p["attributes"] = round(self._attribute_match(row, parsed, query_words), 4)
                 p["quality"] = round(float(t.quality[row]), 4)
                 # Attributes scale the text relevance rather than add to it: a variant with the
                 # asked-for options rises within its product, yet a product the text barely matched
@@ -344,11 +350,17 @@ class Search:
             wanted.append(("category", parsed.category))
         return wanted
 
-    def _attribute_match(self, row: int, parsed: ParsedQuery) -> float:
+    def _attribute_match(self, row: int, parsed: ParsedQuery, query_words: set[str] | None = None) -> float:
+        """Share of the asked-for options/brand/category the variant has; with the query's words, its
+        product's whole name said counts as one more ("electric kettle" is the Electric Kettle, not
+        a Tea Kettle for electric stoves)."""
         wanted = self._wanted(parsed)
-        if not wanted:
-            return 0.0
-        return sum(self._has(row, k, v) for k, v in wanted) / len(wanted)
+        have = sum(self._has(row, k, v) for k, v in wanted)
+        if query_words is not None:
+            name = {_singular(w) for w in self.table.name_words[row]}
+            wanted.append(("name", ""))
+            have += bool(name) and name <= query_words
+        return have / len(wanted) if wanted else 0.0
 
     def _has(self, row: int, key: str, value) -> bool:
         t = self.table
@@ -430,6 +442,10 @@ def _within(bound: OptionBound, option: str, number: float, unit: str) -> bool:
     if bound.high is not None and (number >= bound.high if bound.strict else number > bound.high):
         return False
     return True
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def _shown(value) -> str:

@@ -79,7 +79,7 @@ class Canon:
 # Units a number carries in a query or an option value: spelling -> (canonical unit, scale to it).
 UNITS: dict[str, tuple[str, float]] = {
     **{u: ("gb", 1.0) for u in ("gb", "gig", "gigs", "g")}, "tb": ("gb", 1000.0),
-    **{u: ("inch", 1.0) for u in ("inch", "inches", "in", '"')},
+    **{u: ("inch", 1.0) for u in ("inch", "inches", '"')},  # not "in": "2-in-1"
     **{u: ("ft", 1.0) for u in ("ft", "feet", "foot")},
     **{u: ("hour", 1.0) for u in ("hour", "hours", "hrs", "hr", "h")},
     "mah": ("mah", 1.0), "ml": ("ml", 1.0),
@@ -233,6 +233,10 @@ class QueryParser:
         parsed.options = {**self._options(canon), **parsed.options}  # 'no backlight' (none) was read first
         for size in sizes:
             parsed.options.setdefault("size", size)
+        for m in re.finditer(r"\bsize\s*:?\s*(\d+(?:\.\d+)?)\b|\b(\d+(?:\.\d+)?)\s*size\b", text, re.I):
+            value = m.group(1) or m.group(2)  # "size 9", "8码" ("8 size"): a numbered size the catalog has
+            if "size" in self.vocab.option_keys.get(value, []):
+                parsed.options.setdefault("size", value)
         if self.brand_pattern and (m := self.brand_pattern.search(canon)):
             parsed.brand = self.vocab.brands[m.group(1).lower()]
         if self.category_pattern and (m := self.category_pattern.search(canon)):
@@ -240,6 +244,8 @@ class QueryParser:
         if parsed.min_price is not None and parsed.max_price is not None and parsed.min_price > parsed.max_price:
             parsed.min_price, parsed.max_price = parsed.max_price, parsed.min_price
             notes.append("the price range was given high to low; read it as low to high")
+        if self.canon.pattern:  # the catalog's word for it ("powerbank" -> "portable charger"), case kept elsewhere
+            text = self.canon.pattern.sub(lambda m: self.canon.synonyms[m.group(1).lower()], text)
         parsed.text = re.sub(r"\s+", " ", re.sub(r"[^\w$%.,'&+/-]+", " ", text)).strip(" .,-/&+'")
         return parsed, notes
 
