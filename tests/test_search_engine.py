@@ -136,3 +136,18 @@ def test_from_settings_builds_a_missing_index(monkeypatch, tmp_path):
     search = Search.from_settings(progress=False)
     assert len(search.table) == 785
     assert (tmp_path / "chroma").is_dir()
+
+
+def test_negation_excludes_and_limits_pick_the_variant(search):
+    resp = search.search(SearchRequest(query="t-shirt not polyester", k=20))
+    assert resp.hits and all(h.options.get("material") != "polyester" for h in resp.hits)
+    assert resp.parsed.excluded == {"material": ["polyester"]}
+    top = search.search(SearchRequest(query="bookshelf shorter than 5 ft", k=3)).hits[0]
+    assert top.name == "Bookshelf" and top.options["height"] in ("3 ft", "4 ft") and "shorter than 5 ft" in top.why
+    top = search.search(SearchRequest(query="power bank bigger than 10000mah", k=3)).hits[0]
+    assert top.options["capacity"] == "20000mAh"
+
+
+def test_misspelt_words_are_corrected_by_the_catalog(search):
+    resp = search.search(SearchRequest(query="red lipstik", k=3))
+    assert resp.hits[0].name == "Red Lipstick" and any("lipstick" in n for n in resp.notes)
