@@ -74,6 +74,14 @@ class CatalogTable:
         # The words of each name: an item without options still "has" the colour its name says ("Red Lipstick").
         self.name_words = [set(re.findall(r"[\w-]+", canon.text(n))) for n in self.names]
         self.measures = [[(k.lower(), *m) for k, v in opts.items() if (m := measure(k, v))] for opts in self.options]
+        # Rows by option value class and by name word, so "not leather" masks without a pass over all rows.
+        self.class_rows: dict[str, list[int]] = {}
+        self.word_rows: dict[str, set[int]] = {}
+        for i, (classes, words) in enumerate(zip(self.option_classes, self.name_words)):
+            for c in classes:
+                self.class_rows.setdefault(c, []).append(i)
+            for w in words:
+                self.word_rows.setdefault(w, set()).add(i)
         self.product_rows: dict[str, list[int]] = {}
         for i, pid in enumerate(self.product_ids):
             self.product_rows.setdefault(pid, []).append(i)
@@ -275,10 +283,19 @@ class Search:
         for item_id in exclude:
             if (row := t.row.get(item_id)) is not None:
                 mask[row] = False
-        for key, values in parsed.excluded.items():  # "not leather": no variant of that material
+        for values in parsed.excluded.values():  # "not leather": no variant of that material
             for value in values:
-                mask &= ~np.array([self._has_value(r, value) for r in range(len(t))], dtype=bool)
+                mask[self._rows_with(value)] = False
         return mask
+
+    def _rows_with(self, value: str) -> list[int]:
+        """The rows that have an option value, or whose name says it (as `_has_value`)."""
+        t = self.table
+        rows = set(t.class_rows.get(self.canon.value(value), []))
+        words = self.canon.text(value).split()
+        if words:
+            rows |= set.intersection(*(t.word_rows.get(w, set()) for w in words))
+        return sorted(rows)
 
     def _score(self, parsed: ParsedQuery, mask: np.ndarray, has_text: bool):
         w, t = self.weights, self.table
