@@ -491,4 +491,5 @@ def _describe(parsed: ParsedQuery) -> str:
         bits.append(f"category {parsed.category}")
     if parsed.brand:
         bits.append(f"brand {parsed.brand}")
+    bits += [f"not {v}" for values in parsed.excluded.values() for v in values]
     return ", ".join(bits) or "excluded items"
