@@ -18,6 +18,7 @@ from eval import (
     recsys_eval,
     search_bench,
     search_eval,
+    search_judge,
     search_rerank,
     search_sets,
 )
@@ -28,6 +29,7 @@ bench_app = typer.Typer(help="Measure speed: latency and throughput benchmarks."
 
 eval_app.command("search")(search_eval.main)
 eval_app.command("search-sets")(search_sets.main)
+eval_app.command("search-judge")(search_judge.main)
 eval_app.command("search-rerank")(search_rerank.main)
 eval_app.command("intents")(intents_eval.main)
 eval_app.command("recsys")(recsys_eval.main)

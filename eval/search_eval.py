@@ -36,6 +36,7 @@ from retrieval.search.rerank import RerankModel
 from retrieval.store.schema import ProductRecord, VariantRecord
 
 DATA_DIR = Path(__file__).parent / "data" / "search"
+SHOPPER_DIR = DATA_DIR / "shopper"
 K = 10
 
 
@@ -81,7 +82,17 @@ def read_jsonl(path: Path) -> list[Judged]:
     return rows
 
 
-def default_sets(split: str) -> list[Judged]:
+def default_sets(split: str, suite: str = "tau") -> list[Judged]:
+    """The shipped judgement sets of a suite: `tau` (derived from τ-bench, eval/search_sets.py, plus
+    the hand-written Chinese translations) or `shopper` (shopper-style queries graded against the
+    catalog, eval/search_judge.py)."""
+    if suite == "shopper":
+        rows = read_jsonl(SHOPPER_DIR / f"{split}.jsonl")
+        for row in rows:
+            row.set = f"shopper_{split}"
+        return rows
+    if suite != "tau":
+        raise ValueError(f"unknown suite '{suite}': use tau or shopper")
     rows: list[Judged] = []
     for path in sorted(DATA_DIR.glob(f"*_{split}.jsonl")):
         rows += read_jsonl(path)
@@ -226,7 +237,8 @@ def _custom_search(name: str, products: list[ProductRecord], progress: bool) -> 
 def main(
     dataset: Annotated[str, typer.Option(help="jsonl | wands | esci")] = "jsonl",
     path: Annotated[list[Path] | None, typer.Option(help="JSONL file(s) (jsonl) or the benchmark folder (wands, esci).")] = None,
-    split: Annotated[str, typer.Option(help="Shipped τ sets to use when no --path: dev or test.")] = "test",
+    split: Annotated[str, typer.Option(help="Shipped split to use when no --path: dev or test.")] = "test",
+    suite: Annotated[str, typer.Option(help="Shipped sets when no --path: tau (τ-derived) or shopper (shopper-style queries).")] = "tau",
     limit: Annotated[int, typer.Option(help="Use at most this many queries (0 = all).")] = 0,
     locale: Annotated[str, typer.Option(help="ESCI product locale.")] = "us",
     reranker: Annotated[Path | None, typer.Option(help="A re-ranker model (aisle eval search-rerank) to score as aisle_rerank.")] = None,
@@ -241,9 +253,10 @@ def main(
         raise typer.Exit(1)
     try:
         if dataset == "jsonl":
-            queries = [q for p in path for q in read_jsonl(p)] if path else default_sets(split)
+            queries = [q for p in path for q in read_jsonl(p)] if path else default_sets(split, suite)
             search = Search.from_settings(progress=progress)
-            label = [str(p) for p in path] if path else f"eval/data/search/*_{split}.jsonl"
+            label = [str(p) for p in path] if path else (
+                f"eval/data/search/shopper/{split}.jsonl" if suite == "shopper" else f"eval/data/search/*_{split}.jsonl")
         elif dataset in ("wands", "esci"):
             if not path or not path[0].is_dir():
                 raise ValueError(f"--dataset {dataset} needs --path DIR (the benchmark's folder)")

@@ -178,3 +178,18 @@ def test_default_search_reports_unmet_constraints_without_filtering(search):
         assert hit.price <= 100  # price stays a filter
         assert ("product_type" in hit.unmet) == ("running shoes" not in hit.name.lower())
         assert not (hit.unmet and "matches by" in hit.why)  # never both a miss and a match
+
+
+def test_negation_excludes_and_limits_pick_the_variant(search):
+    resp = search.search(SearchRequest(query="t-shirt not polyester", k=20))
+    assert resp.hits and all(h.options.get("material") != "polyester" for h in resp.hits)
+    assert resp.parsed.excluded == {"material": ["polyester"]}
+    top = search.search(SearchRequest(query="bookshelf shorter than 5 ft", k=3)).hits[0]
+    assert top.name == "Bookshelf" and top.options["height"] in ("3 ft", "4 ft") and "shorter than 5 ft" in top.why
+    top = search.search(SearchRequest(query="power bank bigger than 10000mah", k=3)).hits[0]
+    assert top.options["capacity"] == "20000mAh"
+
+
+def test_misspelt_words_are_corrected_by_the_catalog(search):
+    resp = search.search(SearchRequest(query="red lipstik", k=3))
+    assert resp.hits[0].name == "Red Lipstick" and any("lipstick" in n for n in resp.notes)

@@ -136,3 +136,14 @@ def test_search_sets_are_reproducible(shared_data, tmp_path):
     shipped = Path(__file__).parents[1] / "eval" / "data" / "search"
     for name in json.loads(result.stdout):
         assert (tmp_path / name).read_text() == (shipped / name).read_text(), name
+
+
+def test_shopper_suite_loads_its_own_split():
+    from eval.search_eval import default_sets
+
+    dev, test = default_sets("dev", "shopper"), default_sets("test", "shopper")
+    assert dev and test and {q.set for q in dev} == {"shopper_dev"} and {q.set for q in test} == {"shopper_test"}
+    assert not {q.query for q in dev} & {q.query for q in test}
+    assert {q.lang for q in dev} == {q.lang for q in test} == {"en", "zh"}
+    with pytest.raises(ValueError):
+        default_sets("dev", "nope")

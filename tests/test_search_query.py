@@ -84,3 +84,38 @@ def test_chinese_is_put_into_english(parser):
 def test_any_string_parses(parser, query):
     parsed, _ = parser.parse(query)
     assert isinstance(parsed.text, str)
+
+
+def test_negations_exclude_option_values(parser):
+    parsed, _ = parser.parse("running shoes not leather, size 9")
+    assert parsed.excluded == {"material": ["leather"]} and "leather" not in parsed.text
+    assert parsed.options.get("size") == "9"  # a numbered size after "size"
+    assert parser.parse("mechanical keyboard, nothing clicky")[0].excluded == {"switch type": ["clicky"]}
+    assert parser.parse("full size keyboard no backlight")[0].options.get("backlight") == "none"
+    assert parser.parse("粉色瑜伽垫，不要PVC的")[0].excluded == {"material": ["PVC"]}
+    assert parser.parse("not too expensive kettle")[0].excluded == {}  # not an option value: left alone
+
+
+@pytest.mark.parametrize(
+    ("query", "unit", "low", "high", "strict"),
+    [
+        ("laptop with more than 8gb ram", "gb", 8, None, True),
+        ("phone with at least 256gb storage", "gb", 256, None, False),
+        ("hose longer than 50 feet", "ft", 50, None, True),
+        ("puzzle with fewer than 1000 pieces", "piece", None, 1000, True),
+        ("kettle 1.5 litres or more", "ml", 1500, None, False),
+        ("比10000毫安大的充电宝", "mah", 10000, None, True),
+        ("超过50英尺的水管", "ft", 50, None, True),
+        ("15 inch laptop", "inch", 15, 15, False),  # said another way than '15-inch': an exact limit
+    ],
+)
+def test_numeric_option_limits(parser, query, unit, low, high, strict):
+    parsed, _ = parser.parse(query)
+    assert parsed.min_price is None and parsed.max_price is None
+    bound = parsed.bounds[0]
+    assert (bound.unit, bound.low, bound.high, bound.strict) == (unit, low, high, strict)
+
+
+def test_limits_only_in_units_the_catalog_uses(parser):
+    assert parser.parse("backpack lighter than 2 kg")[0].bounds == []
+    assert parser.parse("2-in-1 convertible laptop")[0].bounds == []

@@ -26,9 +26,9 @@ from retrieval.search.ann import DenseIndex
 from retrieval.search.constraints import RELAX_ORDER, Constraints, relax_group
 from retrieval.search.index import CatalogIndex, IndexContents, catalog_records
 from retrieval.search.keyword import KeywordIndex
-from retrieval.search.models import ParsedQuery, SearchHit, SearchRequest, SearchResponse
+from retrieval.search.models import OptionBound, ParsedQuery, SearchHit, SearchRequest, SearchResponse
 from retrieval.search.rerank import RerankModel, feature_matrix
-from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon
+from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon, measure
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,15 @@ class SearchUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Weights:
-    """How the final score mixes its parts: a grid search on the dev sets (eval/data/search/*_dev.jsonl)."""
+    """How the final score mixes its parts: a grid search on the dev sets (eval/data/search/*_dev.jsonl and
+    shopper/dev.jsonl): product_rrf_k 5 / 20 / 60 × attributes 0.25 / 0.5 × item 0.2 / 0.4."""
 
     candidates: int = 100  # items each retriever contributes
     products: int = 30  # best products expanded to all their variants
     rrf_k: float = 60.0
-    item: float = 0.2  # fused rank of the item itself
-    product: float = 0.8  # fused rank of the item's best variant
+    product_rrf_k: float = 5.0  # the same fusion over each list's distinct products (first ones count most)
+    item: float = 0.4  # fused rank of the item itself
+    product: float = 0.6  # fused rank of the item's product
     attributes: float = 0.25  # share of asked-for options/brand/category the item has (multiplier)
     quality: float = 0.05  # rating and availability, to break ties
 
@@ -70,6 +72,17 @@ class CatalogTable:
         self.category_array = np.array(self.categories, dtype=object)
         self.brand_array = np.array([(b or "").lower() for b in self.brands], dtype=object)
         self.option_classes = [{canon.value(v) for v in opts.values()} for opts in self.options]
+        # The words of each name: an item without options still "has" the colour its name says ("Red Lipstick").
+        self.name_words = [set(re.findall(r"[\w-]+", canon.text(n))) for n in self.names]
+        self.measures = [[(k.lower(), *m) for k, v in opts.items() if (m := measure(k, v))] for opts in self.options]
+        # Rows by option value class and by name word, so "not leather" masks without a pass over all rows.
+        self.class_rows: dict[str, list[int]] = {}
+        self.word_rows: dict[str, set[int]] = {}
+        for i, (classes, words) in enumerate(zip(self.option_classes, self.name_words)):
+            for c in classes:
+                self.class_rows.setdefault(c, []).append(i)
+            for w in words:
+                self.word_rows.setdefault(w, set()).add(i)
         self.product_rows: dict[str, list[int]] = {}
         for i, pid in enumerate(self.product_ids):
             self.product_rows.setdefault(pid, []).append(i)
@@ -198,6 +211,10 @@ class Search:
             notes.append(f"the query was cut to its first {MAX_QUERY_CHARS} characters")
         parsed, parse_notes = self.parser.parse(query)
         notes += parse_notes
+        corrected = self.keyword.correct(parsed.text)
+        if corrected != parsed.text:
+            notes.append(f"searched for '{corrected}'")
+            parsed.text = corrected
         self._apply_explicit(request, parsed)
         self.constraints.read(query, parsed, strict=request.strict)
         if parsed.min_price is not None and parsed.max_price is not None and parsed.min_price > parsed.max_price:
@@ -316,7 +333,19 @@ class Search:
         for item_id in exclude:
             if (row := t.row.get(item_id)) is not None:
                 mask[row] = False
+        for values in parsed.excluded.values():  # "not leather": no variant of that material
+            for value in values:
+                mask[self._rows_with(value)] = False
         return mask
+
+    def _rows_with(self, value: str) -> list[int]:
+        """The rows that have an option value, or whose name says it (as `_has_value`)."""
+        t = self.table
+        rows = set(t.class_rows.get(self.canon.value(value), []))
+        words = self.canon.text(value).split()
+        if words:
+            rows |= set.intersection(*(t.word_rows.get(w, set()) for w in words))
+        return sorted(rows)
 
     def _score(self, parsed: ParsedQuery, mask: np.ndarray, has_text: bool):
         w, t = self.weights, self.table
@@ -327,25 +356,29 @@ class Search:
             return parts.setdefault(row, {"bm25": 0.0, "dense": 0.0, "fused": 0.0})
 
         if has_text:
-            for rank, (row, score) in enumerate(self.keyword_ranking(parsed.text, w.candidates, mask)):
-                if score <= 0:
-                    break
-                fused[row] = fused.get(row, 0.0) + 1.0 / (w.rrf_k + rank + 1)
-                part(row)["bm25"] = round(score, 4)
+            keyword = [(r, sc) for r, sc in self.keyword_ranking(parsed.text, w.candidates, mask) if sc > 0]
             dense = self.dense_ranking(parsed.text, w.candidates, mask)
-            for rank, (row, sim) in enumerate(dense):
-                fused[row] = fused.get(row, 0.0) + 1.0 / (w.rrf_k + rank + 1)
-                part(row)["dense"] = round(sim, 4)
-            best = 2.0 / (w.rrf_k + 1)  # first in both lists
             product_best: dict[str, float] = {}
-            for row, score in fused.items():
-                pid = t.product_ids[row]
-                product_best[pid] = max(product_best.get(pid, 0.0), score)
+            for name, ranking in (("bm25", keyword), ("dense", dense)):
+                seen: dict[str, int] = {}
+                for rank, (row, score) in enumerate(ranking):
+                    fused[row] = fused.get(row, 0.0) + 1.0 / (w.rrf_k + rank + 1)
+                    part(row)[name] = round(score, 4)
+                    # A product's rank counts products, not variants: a product with many variants
+                    # must not push a better-named product down the list by crowding it.
+                    pid = t.product_ids[row]
+                    if pid not in seen:
+                        seen[pid] = len(seen)
+                        product_best[pid] = product_best.get(pid, 0.0) + 1.0 / (w.product_rrf_k + seen[pid] + 1)
+            best = 2.0 / (w.rrf_k + 1)  # first in both lists
+            for pid in product_best:  # on the item's scale, so the item / product mix keeps its meaning
+                product_best[pid] *= (w.product_rrf_k + 1) / (w.rrf_k + 1)
             top_products = sorted(product_best, key=product_best.get, reverse=True)[: w.products]
         else:  # filters only ("under $10"): the best-rated allowed items
             best, product_best = 1.0, {}
             allowed = _top(np.where(mask, t.quality, -1.0), w.candidates)
             top_products = list(dict.fromkeys(t.product_ids[i] for i, q in allowed if q >= 0))
+        query_words = {_singular(w) for w in re.findall(r"[\w-]+", self.canon.text(parsed.text))} if has_text else None
         scored: list[tuple[float, int]] = []
         for pid in top_products:
             for row in t.product_rows[pid]:
@@ -354,7 +387,7 @@ class Search:
                 p = part(row)
                 p["fused"] = round(fused.get(row, 0.0), 5)
                 p["product"] = round(product_best.get(pid, 0.0), 5)
-                p["attributes"] = round(self._attribute_match(row, parsed), 4)
+                p["attributes"] = round(self._attribute_match(row, parsed, query_words), 4)
                 p["quality"] = round(float(t.quality[row]), 4)
                 # Attributes scale the text relevance rather than add to it: a variant with the
                 # asked-for options rises within its product, yet a product the text barely matched
@@ -375,27 +408,44 @@ class Search:
         order = np.argsort(-scores, kind="stable")  # ties keep the fusion order
         return [top[i] for i in order] + rows[RERANK_DEPTH:]
 
-    def _wanted(self, parsed: ParsedQuery) -> list[tuple[str, str]]:
-        wanted = [(k, v) for k, v in parsed.options.items()]
+    def _wanted(self, parsed: ParsedQuery) -> list[tuple[str, str | OptionBound]]:
+        wanted: list[tuple[str, str | OptionBound]] = [(k, v) for k, v in parsed.options.items()]
+        wanted += [("bound", b) for b in parsed.bounds]
         if parsed.brand:
             wanted.append(("brand", parsed.brand))
         if parsed.category:
             wanted.append(("category", parsed.category))
         return wanted
 
-    def _attribute_match(self, row: int, parsed: ParsedQuery) -> float:
+    def _attribute_match(self, row: int, parsed: ParsedQuery, query_words: set[str] | None = None) -> float:
+        """Share of the asked-for options/brand/category the variant has; with the query's words, its
+        product's whole name said counts as one more ("electric kettle" is the Electric Kettle, not
+        a Tea Kettle for electric stoves)."""
         wanted = self._wanted(parsed)
-        if not wanted:
-            return 0.0
-        return sum(self._has(row, k, v) for k, v in wanted) / len(wanted)
+        have = sum(self._has(row, k, v) for k, v in wanted)
+        if query_words is not None:
+            name = {_singular(w) for w in self.table.name_words[row]}
+            wanted.append(("name", ""))
+            have += bool(name) and name <= query_words
+        return have / len(wanted) if wanted else 0.0
 
-    def _has(self, row: int, key: str, value: str) -> bool:
+    def _has(self, row: int, key: str, value) -> bool:
         t = self.table
         if key == "brand":
             return (t.brands[row] or "").lower() == value.lower()
         if key == "category":
             return t.categories[row] == value
-        return self.canon.value(value) in t.option_classes[row]
+        if key == "bound":
+            return any(_within(value, name, number, unit) for name, number, unit in t.measures[row])
+        return self._has_value(row, value)
+
+    def _has_value(self, row: int, value: str) -> bool:
+        """An option value of the variant, or a word of its name when it has no option of that kind."""
+        t = self.table
+        if self.canon.value(value) in t.option_classes[row]:
+            return True
+        words = self.canon.text(value).split()
+        return bool(words) and all(w in t.name_words[row] for w in words)
 
     def _hit(self, row: int, parts: dict[str, float], parsed: ParsedQuery, checks) -> SearchHit:
         t = self.table
@@ -425,7 +475,7 @@ class Search:
         said: list[str] = []
         if parsed.product_type:
             said.append(parsed.product_type)
-        have = [v for k, v in self._wanted(parsed) if k != "category" and self._has(row, k, v)]
+        have = [_shown(v) for k, v in self._wanted(parsed) if k != "category" and self._has(row, k, v)]
         if have:
             said.append("has " + ", ".join(have))
         if parsed.exclude:
@@ -474,6 +524,24 @@ def _top(scores: np.ndarray, n: int) -> list[tuple[int, float]]:
     return [(int(i), float(scores[i])) for i in idx]
 
 
+def _within(bound: OptionBound, option: str, number: float, unit: str) -> bool:
+    if unit != bound.unit or (bound.option is not None and bound.option.lower() != option):
+        return False
+    if bound.low is not None and (number <= bound.low if bound.strict else number < bound.low):
+        return False
+    if bound.high is not None and (number >= bound.high if bound.strict else number > bound.high):
+        return False
+    return True
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _shown(value) -> str:
+    return value.said if isinstance(value, OptionBound) else str(value)
+
+
 def _has_filter(parsed: ParsedQuery) -> bool:
     return parsed.min_price is not None or parsed.max_price is not None or bool(parsed.in_stock)
 
@@ -496,4 +564,5 @@ def _describe(parsed: ParsedQuery) -> str:
         bits.append(f"category {parsed.category}")
     if parsed.brand:
         bits.append(f"brand {parsed.brand}")
+    bits += [f"not {v}" for values in parsed.excluded.values() for v in values]
     return ", ".join(bits) or "excluded items"

@@ -35,6 +35,17 @@ class SearchRequest(BaseModel):
     )
 
 
+class OptionBound(BaseModel):
+    """A numeric option limit said in words: 'more than 8GB RAM', 'longer than 50 ft', '比10000毫安大'."""
+
+    option: str | None = Field(default=None, description="The option named ('ram'); None: any option measured in `unit`.")
+    unit: str = Field(description="Canonical unit: gb, inch, ft, hour, mah, ml, mm, piece, …")
+    low: float | None = Field(default=None, description="Lower limit, in `unit`.")
+    high: float | None = Field(default=None, description="Upper limit, in `unit`.")
+    strict: bool = Field(default=False, description="'more than' (strict) rather than 'at least'.")
+    said: str = Field(default="", description="The words it was read from.")
+
+
 class ParsedQuery(BaseModel):
     """The constraints understood from the query text, merged with the explicit request fields."""
 
@@ -48,6 +59,10 @@ class ParsedQuery(BaseModel):
     in_stock: bool | None = None
     product_type: str | None = Field(default=None, description="The catalog product type the query names, e.g. 'running shoes'.")
     exclude: list[str] = Field(default_factory=list, description="Values, brands or types the shopper does not want ('not white').")
+    excluded: dict[str, list[str]] = Field(
+        default_factory=dict, description="Option values the shopper does not want ('not leather'): option name -> values."
+    )
+    bounds: list[OptionBound] = Field(default_factory=list, description="Numeric option limits ('more than 8GB RAM').")
 
 
 class SearchHit(BaseModel):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from retrieval.search.models import ParsedQuery
+from retrieval.search.models import OptionBound, ParsedQuery
 
 LEXICON_PATH = Path(__file__).parent / "data" / "lexicon.json"
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -77,6 +77,51 @@ class Canon:
         return self.classes.get(canon, canon)
 
 
+# Units a number carries in a query or an option value: spelling -> (canonical unit, scale to it).
+UNITS: dict[str, tuple[str, float]] = {
+    **{u: ("gb", 1.0) for u in ("gb", "gig", "gigs", "g")}, "tb": ("gb", 1000.0),
+    **{u: ("inch", 1.0) for u in ("inch", "inches", '"')},  # not "in": "2-in-1"
+    **{u: ("ft", 1.0) for u in ("ft", "feet", "foot")},
+    **{u: ("hour", 1.0) for u in ("hour", "hours", "hrs", "hr", "h")},
+    "mah": ("mah", 1.0), "ml": ("ml", 1.0),
+    **{u: ("ml", 1000.0) for u in ("l", "liter", "liters", "litre", "litres")},
+    "mm": ("mm", 1.0), "cm": ("mm", 10.0), "bar": ("bar", 1.0),
+    **{u: ("degree", 1.0) for u in ("degree", "degrees")},
+    **{u: ("mp", 1.0) for u in ("mp", "megapixel", "megapixels")}, "x": ("x", 1.0),
+    **{u: ("cup", 1.0) for u in ("cup", "cups")},
+    **{u: ("lb", 1.0) for u in ("lb", "lbs", "pound", "pounds")},
+    **{u: ("piece", 1.0) for u in ("piece", "pieces", "pcs")},
+    **{u: ("w", 1.0) for u in ("w", "watt", "watts")},
+}
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+_VALUE_MEASURE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-?\s*(" + _UNIT_ALT + r")(?![a-z])", re.I)
+
+
+def measure(key: str, value: str) -> tuple[float, str] | None:
+    """An option value as (number, canonical unit): '16GB' -> (16, 'gb'), '1.5L' -> (1500, 'ml');
+    a bare number takes its option's name as unit ('pieces': '1000' -> (1000, 'piece'))."""
+    if m := _VALUE_MEASURE.match(value):
+        unit, scale = UNITS[m.group(2).lower()]
+        return float(m.group(1)) * scale, unit
+    if re.fullmatch(r"\d+(?:\.\d+)?", value.strip()) and key.lower() in UNITS:
+        return float(value), UNITS[key.lower()][0]
+    return None
+
+
+_STRICT_MORE = r"more than|over|above|greater than|bigger than|larger than|longer than|higher than|heavier than|taller than"
+_STRICT_LESS = r"less than|under|below|fewer than|smaller than|shorter than|lighter than|lower than"
+_INCL_MORE = r"at least|no less than|not less than|min(?:imum)?(?: of)?"
+_INCL_LESS = r"at most|up to|no more than|not more than|max(?:imum)?(?: of)?|within"
+_NUM_UNIT = r"(\d+(?:\.\d+)?)\s*-?\s*(" + _UNIT_ALT + r")(?![\w])"
+_BOUND_BEFORE = re.compile(
+    rf"\b({_STRICT_MORE}|{_STRICT_LESS}|{_INCL_MORE}|{_INCL_LESS})\s+{_NUM_UNIT}", re.I)
+_BOUND_AFTER = re.compile(rf"\b{_NUM_UNIT}\s+(or more|and up|and above|plus|or less|or fewer|and under|and below)\b", re.I)
+# "not leather", "isn't plastic", "nothing clicky", "no PVC": the option value after the cue is not wanted.
+_NEGATION = re.compile(
+    r"\b(?:not|no|non|without|isn'?t|aren'?t|nothing|except|avoid|never)\b[\s-]+"
+    r"((?:(?:a|an|the|made of|made from|in|any|of)\s+)*)([\w%+.-]+(?:\s+[\w%+.-]+)?)", re.I)
+
+
 @dataclass
 class Vocabulary:
     """What the catalog can be asked for: option values (with the option names using them), brands, categories."""
@@ -85,17 +130,22 @@ class Vocabulary:
     option_display: dict[str, str] = field(default_factory=dict)  # canon value -> catalog spelling
     brands: dict[str, str] = field(default_factory=dict)  # canon brand -> catalog spelling
     categories: set[str] = field(default_factory=set)
+    unit_keys: dict[str, set[str]] = field(default_factory=dict)  # canonical unit -> option names measured in it
 
     @classmethod
     def from_catalog(cls, options: list[dict[str, str]], brands: list[str], categories: list[str], canon: Canon) -> Vocabulary:
         counts: dict[str, Counter] = defaultdict(Counter)
         display: dict[str, Counter] = defaultdict(Counter)
+        unit_keys: dict[str, set[str]] = defaultdict(set)
         for opts in options:
             for key, value in opts.items():
                 c = canon.text(value)
                 counts[c][key] += 1
                 display[c][value] += 1
+                if (m := measure(key, value)) is not None:
+                    unit_keys[m[1]].add(key)
         return cls(
+            unit_keys=dict(unit_keys),
             option_keys={v: [k for k, _ in c.most_common()] for v, c in counts.items()},
             option_display={v: c.most_common(1)[0][0] for v, c in display.items()},
             brands={canon.text(b): b for b in brands if b and len(b) >= 3},
@@ -106,7 +156,7 @@ class Vocabulary:
 _NUM = r"\$?\s*(\d{1,7}(?:,\d{3})*(?:\.\d+)?)"
 _CUR = r"\s*(?:usd|us\$|dollars?|bucks|\$)?"
 # A number followed by a unit is a spec ("2 liters", "256GB"), never a price.
-_NOT_UNIT = r"(?!\s*(?:ml|l|liters?|liter|gb|tb|mb|inch|inches|mah|ft|feet|w|watts?|mp|x|%|hours?|hrs?|bar|lbs?|kg|g|degrees|cups?|pieces?|-inch|k|p|cm|mm|oz)\b)"
+_NOT_UNIT = r"(?!\d|[.,]\d|\s*(?:gigs?|mah|megapixels?|pcs|ml|l|liters?|liter|gb|tb|mb|inch|inches|mah|ft|feet|w|watts?|mp|x|%|hours?|hrs?|bar|lbs?|kg|g|degrees|cups?|pieces?|-inch|k|p|cm|mm|oz)\b)"
 _EN_PRICE = [
     ("range", re.compile(r"\b(?:between|from)\s+" + _NUM + _CUR + r"\s+(?:and|to|-)\s+" + _NUM + _CUR + _NOT_UNIT, re.I)),
     ("range", re.compile(r"\$\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*\$?\s*(\d+(?:\.\d+)?)" + _CUR, re.I)),
@@ -118,11 +168,15 @@ _EN_PRICE = [
     ("min", re.compile(r"\b(\d+(?:\.\d+)?)" + _CUR + r"\s*(?:or more|and up|and above|plus)\b", re.I)),
 ]
 _ZH_CUR = r"\s*(?:元|块钱|块|美元|美金|刀)?"
+# A number followed by a unit is a spec ("超过50英尺"), never a price.
+_ZH_NOT_UNIT = r"(?!\d|\.\d|\s*(?:英尺|英寸|寸|毫安|毫升|升|码|片|小时|度|倍|万|[a-zA-Z]))"
+# "比10000毫安大": "more than 10000 毫安" (the unit is put into English with the rest).
+_ZH_COMPARE = re.compile(r"比\s*(\d+(?:\.\d+)?)\s*([^\d\s，,。]{0,3}?)\s*的?\s*(大|多|长|高|重|久|小|少|短|低|轻)")
 _ZH_PRICE = [
     ("range", re.compile(r"(\d+(?:\.\d+)?)" + _ZH_CUR + r"\s*(?:到|至|-|~|～|—)\s*(\d+(?:\.\d+)?)\s*(?:元|块钱|块|美元|美金|刀|之间)")),
-    ("max", re.compile(r"(?:低于|少于|不超过|不到|不高于|最多|便宜于)\s*(\d+(?:\.\d+)?)" + _ZH_CUR)),
+    ("max", re.compile(r"(?:低于|少于|不超过|不到|不高于|最多|便宜于)\s*(\d+(?:\.\d+)?)" + _ZH_NOT_UNIT + _ZH_CUR)),
     ("max", re.compile(r"(\d+(?:\.\d+)?)" + _ZH_CUR + r"\s*(?:以内|以下|之内|内)")),
-    ("min", re.compile(r"(?:高于|超过|至少|不低于|多于)\s*(\d+(?:\.\d+)?)" + _ZH_CUR)),
+    ("min", re.compile(r"(?:高于|超过|至少|不低于|多于)\s*(\d+(?:\.\d+)?)" + _ZH_NOT_UNIT + _ZH_CUR)),
     ("min", re.compile(r"(\d+(?:\.\d+)?)" + _ZH_CUR + r"\s*以上")),
 ]
 
@@ -165,17 +219,25 @@ class QueryParser:
             if self.stock_zh and self.stock_zh.search(text):
                 parsed.in_stock = True
                 text = self.stock_zh.sub(" ", text)
+            text = _ZH_COMPARE.sub(
+                lambda m: f" {'more' if m.group(3) in '大多长高重久' else 'less'} than {m.group(1)} {m.group(2)} ", text)
             text = self.zh_pattern.sub(lambda m: f" {self.lexicon.zh_en[m.group(0)]} ", text)
             text = CJK.sub(" ", text)  # Chinese the lexicon does not know cannot match the English catalog
         text = self._price(text, _EN_PRICE, parsed)
         if self.stock_en and self.stock_en.search(text):
             parsed.in_stock = True
             text = self.stock_en.sub(" ", text)
+        text = self._bounds(text, parsed)
+        text = self._negations(text, parsed)
         sizes = self._single_letter_sizes(text)
         canon = self.canon.text(text)
-        parsed.options = self._options(canon)
+        parsed.options = {**self._options(canon), **parsed.options}  # 'no backlight' (none) was read first
         for size in sizes:
             parsed.options.setdefault("size", size)
+        for m in re.finditer(r"\bsize\s*:?\s*(\d+(?:\.\d+)?)\b|\b(\d+(?:\.\d+)?)\s*size\b", text, re.I):
+            value = m.group(1) or m.group(2)  # "size 9", "8码" ("8 size"): a numbered size the catalog has
+            if "size" in self.vocab.option_keys.get(value, []):
+                parsed.options.setdefault("size", value)
         if self.brand_pattern and (m := self.brand_pattern.search(canon)):
             parsed.brand = self.vocab.brands[m.group(1).lower()]
         if self.category_pattern and (m := self.category_pattern.search(canon)):
@@ -183,6 +245,8 @@ class QueryParser:
         if parsed.min_price is not None and parsed.max_price is not None and parsed.min_price > parsed.max_price:
             parsed.min_price, parsed.max_price = parsed.max_price, parsed.min_price
             notes.append("the price range was given high to low; read it as low to high")
+        if self.canon.pattern:  # the catalog's word for it ("powerbank" -> "portable charger"), case kept elsewhere
+            text = self.canon.pattern.sub(lambda m: self.canon.synonyms[m.group(1).lower()], text)
         parsed.text = re.sub(r"\s+", " ", re.sub(r"[^\w$%.,'&+/-]+", " ", text)).strip(" .,-/&+'")
         return parsed, notes
 
@@ -202,6 +266,66 @@ class QueryParser:
                 continue
             text = text[: m.start()] + " " + text[m.end() :]
         return text
+
+    def _bounds(self, text: str, parsed: ParsedQuery) -> str:
+        """'more than 8gb ram', '50 ft or more': numeric limits on options measured in that unit.
+        Only units the catalog's options use; the words are taken out of the text searched."""
+        found = []
+        for m in _BOUND_BEFORE.finditer(text):
+            cue, number, unit = m.group(1).lower(), float(m.group(2)), m.group(3).lower()
+            more = re.fullmatch(f"{_STRICT_MORE}|{_INCL_MORE}", cue) is not None
+            strict = re.fullmatch(f"{_STRICT_MORE}|{_STRICT_LESS}", cue) is not None
+            found.append((m, number, unit, more, strict))
+        for m in _BOUND_AFTER.finditer(text):
+            number, unit, cue = float(m.group(1)), m.group(2).lower(), m.group(3).lower()
+            found.append((m, number, unit, cue in ("or more", "and up", "and above", "plus"), False))
+        cut = []
+        for m, number, unit, more, strict in found:
+            canon_unit, scale = UNITS[unit]
+            keys = self.vocab.unit_keys.get(canon_unit)
+            if not keys:
+                continue
+            canon = self.canon.text(text)
+            named = sorted({k.lower() for k in keys if self._key_named(k, canon)})
+            value = number * scale
+            parsed.bounds.append(OptionBound(
+                option=named[0] if len(named) == 1 else None, unit=canon_unit, strict=strict,
+                low=value if more else None, high=None if more else value, said=m.group(0)))
+            cut.append(m.span())
+        for start, end in sorted(cut, reverse=True):
+            text = text[:start] + " " + text[end:]
+        # A measure said another way than the catalog spells it ("15 inch" for "15-inch", "19bar"):
+        # an exact limit, so every spelling of that amount matches.
+        for m in re.finditer(r"(?<![\w.])" + _NUM_UNIT, text, re.I):
+            canon_unit, scale = UNITS[m.group(2).lower()]
+            if canon_unit in self.vocab.unit_keys and self.canon.text(m.group(0)) not in self.vocab.option_keys:
+                value = float(m.group(1)) * scale
+                parsed.bounds.append(OptionBound(unit=canon_unit, low=value, high=value, said=m.group(0)))
+        return text
+
+    def _negations(self, text: str, parsed: ParsedQuery) -> str:
+        """'not leather', 'no PVC', 'nothing clicky': option values excluded (taken out of the text
+        searched, so they do not pull those items up); 'no backlight' asks for the value 'none'."""
+        def replace(m: re.Match) -> str:
+            words = m.group(2).split()
+            for n in (2, 1):
+                if len(words) < n:
+                    continue
+                value = self.canon.text(" ".join(words[:n]))
+                if value in self.vocab.option_keys and value not in ("none", "no", "yes"):
+                    key = self.vocab.option_keys[value][0]
+                    shown = self.vocab.option_display.get(value, value)
+                    parsed.excluded.setdefault(key, [])
+                    if shown not in parsed.excluded[key]:
+                        parsed.excluded[key].append(shown)
+                    return " " + " ".join(words[n:]) + " "
+                keys = [k for k in self.vocab.option_keys.get("none", []) if self._key_named(k, value)]
+                if keys:
+                    parsed.options.setdefault(keys[0], self.vocab.option_display.get("none", "none"))
+                    return " " + " ".join(words[n:]) + " "
+            return m.group(0)
+
+        return _NEGATION.sub(replace, text)
 
     def _single_letter_sizes(self, text: str) -> list[str]:
         # "M" alone is a size only in capitals or after "size"; a lower-case "m" is usually noise.

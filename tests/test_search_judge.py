@@ -1,0 +1,49 @@
+"""The shopper judgements: grades follow from the catalog's options and prices, and the shipped
+splits are exactly what the judge writes from the query file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eval.search_judge import SHOPPER_DIR, SpecError, build, judge
+from retrieval.store.seed import load_store_data
+
+
+@pytest.fixture(scope="module")
+def products():
+    return {p.product_id: p for p in load_store_data().products}
+
+
+def test_grades_follow_the_conditions(products):
+    grades = judge("9523456873 color=blue size=S material!=polyester", products)
+    shirt = {v.item_id: v.options for v in products["9523456873"].variants}
+    assert set(grades) == set(shirt)
+    exact = [i for i, g in grades.items() if g == 2]
+    assert exact and all(shirt[i]["color"] == "blue" and shirt[i]["size"] == "S" and shirt[i]["material"] != "polyester" for i in exact)
+    two = judge("dj-154 ; dj-155", products)  # one clause per product, each single-variant product exact
+    assert len(two) == 2 and set(two.values()) == {2}
+    cheap = judge("9523456873 price<48", products)
+    prices = {v.item_id: v.price for v in products["9523456873"].variants}
+    assert all((g == 2) == (prices[i] <= 48) for i, g in cheap.items())
+    heights = {v.item_id: v.options["height"] for v in products["8600330539"].variants}
+    assert all((g == 2) == (heights[i] in ("3 ft", "4 ft")) for i, g in judge("8600330539 height=3_ft,4_ft", products).items())
+
+
+@pytest.mark.parametrize("want", ["nope-1", "9523456873 colour=blue", "9523456873 color=teal", "9523456873 color"])
+def test_conditions_the_catalog_cannot_meet_are_errors(products, want):
+    with pytest.raises(SpecError):
+        judge(want, products)
+
+
+def test_shipped_splits_are_what_the_judge_writes(tmp_path):
+    counts = build(out=tmp_path)
+    for split in ("dev", "test"):
+        assert (tmp_path / f"{split}.jsonl").read_text(encoding="utf-8") == (SHOPPER_DIR / f"{split}.jsonl").read_text(encoding="utf-8")
+    rows = [json.loads(line) for split in ("dev", "test") for line in (tmp_path / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 200 and sum(r["lang"] == "zh" for r in rows) >= 60
+    assert all(2 in r["relevant"].values() for r in rows)
+    # about 60 / 40 within each language
+    assert 0.55 < counts["dev"]["zh"] / (counts["dev"]["zh"] + counts["test"]["zh"]) < 0.65
+    assert 0.55 < counts["dev"]["queries"] / len(rows) < 0.65
