@@ -48,13 +48,13 @@ def test_judges_a_proposal_by_its_own_instructions_and_says_what_is_wrong():
 
 def test_knows_no_order_id_unless_told():
     sim = _blind()
-    ask = "Which order is it? Your orders: #W7 (pending: Desk Lamp); #W8 (delivered: Water Bottle, Lamp)."
-    assert sim.reply(ask, []) == "I think it's #W8, the one with the Water Bottle."
+    ask = "Which order is it? Your orders: #W7000001 (pending: Desk Lamp); #W8000002 (delivered: Water Bottle, Lamp)."
+    assert sim.reply(ask, []) == "I think it's #W8000002, the one with the Water Bottle."
     sim = _blind()
-    assert sim.reply("Which order is it? Your orders: #W7 (pending: Desk Lamp).", []) == (
+    assert sim.reply("Which order is it? Your orders: #W7000001 (pending: Desk Lamp).", []) == (
         "I don't remember the order number, sorry. The water bottle."
     )
-    done = [AssistantEvent(kind="tool", tool="return_delivered_order_items", ok=True, arguments={"order_id": "#W8"})]
+    done = [AssistantEvent(kind="tool", tool="return_delivered_order_items", ok=True, arguments={"order_id": "#W8000002"})]
     assert sim.reply("Done. The return is requested.", done) is None  # what it asked for is done: it stops
 
 

@@ -114,9 +114,11 @@ def goals_from_text(text: str) -> list[GoalAction]:
         for kind in wanted_kinds(sentence):
             for order in orders:
                 goals.setdefault((kind, order), GoalAction(tool=kind, order_id=order, say=first_person(sentence)))
-    # A kind asked for about no order in particular is covered by the same kind for a named order.
+    # A kind asked for about no order in particular is covered by the same kind for a named order, and
+    # a refund by a cancellation or a return (it is how the money comes back).
     named = {k for k, o in goals if o}
-    return [g for (k, o), g in goals.items() if o or k not in named]
+    kinds = {k for k, _ in goals}
+    return [g for (k, o), g in goals.items() if (o or k not in named) and not (k == "refund" and kinds & {"cancel", "return"})]
 
 
 def extract_facts(text: str) -> Facts:
