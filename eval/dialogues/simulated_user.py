@@ -69,6 +69,7 @@ class RuleSim:
         self.asked: dict[str, int] = {}
         self.used: set[int] = set()  # if_asked answers already given
         self.restated: set[int] = set()  # goals brought up again after another was done (once each)
+        self.said: set[str] = set()  # request sentences said as more detail
 
     def opening(self) -> str:
         return self.spec.opening
@@ -104,7 +105,9 @@ class RuleSim:
         named = [o for o in self.facts.order_ids if o in ins]
         if named and arguments.get("order_id") and _order_key(arguments["order_id"]) not in map(_order_key, named):
             return self.say["no_order"].format(order_ids=", ".join(named))
-        if tool != "cancel_pending_order" and not re.search(cues["all_items"], ins, re.IGNORECASE):
+        proposed_ids = set(arguments.get("item_ids") or [])
+        named_ids = bool(proposed_ids) and proposed_ids <= set(re.findall(r"\b\d{10}\b", ins))
+        if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE):
             words = _words(ins)
             for name in _proposed_items(text):
                 if not _words(name) & words:
@@ -141,8 +144,11 @@ class RuleSim:
         kind = self._ask(text)
         if kind is None:
             self.lost += 1
-            alternatives = self.spec.rephrase or [self._restate()]
-            return alternatives[self.lost - 1] if self.lost <= len(alternatives) else None
+            unsaid = [r for r in self.spec.rephrase if r not in self.said]
+            if unsaid:  # the rest of its request, a sentence at a time
+                self.said.add(unsaid[0])
+                return unsaid[0]
+            return self._restate() if self.lost == 1 else None
         self.lost = 0
         self.asked[kind] = self.asked.get(kind, 0) + 1
         if self.asked[kind] > 3:  # the same question again and again: the conversation is stuck
@@ -181,18 +187,30 @@ class RuleSim:
             return f"Also, for order {nxt.order_id}: {self.spec.opening}"
         return self.spec.opening
 
+    def _more_detail(self, reply: str) -> str | None:
+        """The first request sentence not said yet that names something the question names."""
+        asked = _words(reply)
+        for sentence in self.spec.rephrase:
+            if sentence not in self.said and _words(sentence) & asked:
+                self.said.add(sentence)
+                return sentence
+        return None
+
     def _pick_order(self, reply: str) -> str | None:
         """From the assistant's list of orders ("#W1 (delivered: Lamp, Bottle)"), the one whose items the
         shopper's own words name (preferring the status its goal needs): what a person reading it would say."""
         words = _words(" ".join(x for x in (self.spec.instructions, self.spec.opening, self.facts.items) if x))
-        statuses = {s for g in self.goal for t in GOAL_KINDS.get(g.tool, {g.tool}) for s in ("pending", "delivered") if s in t}
+        everything = bool(re.search(_rules()["instructions"]["all_items"], self.spec.instructions or "", re.IGNORECASE))
+        statuses = {s for g in self.goal[:1] for t in GOAL_KINDS.get(g.tool, {g.tool}) for s in ("pending", "delivered") if s in t}
+        listed = [(m.group(1), m.group(2).strip().lower(), [n.strip() for n in m.group(3).split(",")])
+                  for m in re.finditer(r"(#?W?\d{5,})\s*\(([^:()]+):\s*([^()]*)\)", reply)
+                  if m.group(1) not in self.given_orders]  # fmt: skip
+        candidates = [(o, st, [n for n in names if _words(n) & words]) for o, st, names in listed]
+        if everything and not any(named for *_, named in candidates):  # "return all my orders": each in turn
+            candidates = [(o, st, names[:1]) for o, st, names in listed]
         best, best_score = None, (0, 0)
-        for m in re.finditer(r"(#?W?\d{5,})\s*\(([^:()]+):\s*([^()]*)\)", reply):
-            order_id, status, items = m.group(1), m.group(2).strip().lower(), m.group(3)
-            if order_id in self.given_orders:
-                continue
-            names = [n.strip() for n in items.split(",") if _words(n) & words]
-            score = (len(names), int(status in statuses))
+        for order_id, status, names in candidates:
+            score = (int(status in statuses), len(names))
             if names and score > best_score:
                 best, best_score = (order_id, names[0]), score
         if best is None:
@@ -226,6 +244,8 @@ class RuleSim:
             if self.asked[kind] == 1 and f.items:
                 return self.say["order_unknown"].format(description=f.items)
             return self.say["unknown"]
+        if kind in ("items", "options") and self.asked[kind] > 1 and (more := self._more_detail(reply)):
+            return more  # asked again (e.g. nothing matched): the next thing its instructions say about it
         if kind == "payment" and self.asked[kind] > 1:
             offered = set(re.findall(r"\b(?:credit_card|paypal|gift_card)_\d+", reply))
             if len(offered) == 1:  # what it asked for is not possible: take the one method offered

@@ -110,6 +110,8 @@ def goals_from_text(text: str) -> list[GoalAction]:
     its sentence names (if any), and that sentence to bring it up again."""
     goals: dict[tuple[str, str | None], GoalAction] = {}
     for sentence in _request_sentences(text):
+        if re.match(r"(?i)(?:but )?(?:if|in case|unless)\b", sentence):  # a fallback, not what it asks for
+            continue
         orders = ORDER_RE.findall(sentence) or [None]
         for kind in wanted_kinds(sentence):
             for order in orders:
