@@ -64,6 +64,8 @@ class GoalAction(_Model):
     tool: str = Field(description="A tool name, or a kind of action: " + ", ".join(GOAL_KINDS) + ".")
     order_id: str | None = None
     say: str | None = Field(default=None, description="How the shopper brings it up when it is still to do.")
+    fallback: bool = Field(default=False, description="Accepted if proposed (\"if that is not possible, cancel\"), "
+                           "never brought up; once one is done, the request is settled.")
 
     def fits(self, tool: str | None, order_id: str | None = None) -> bool:
         """Whether a call of `tool` on `order_id` (None: any order) is this action."""

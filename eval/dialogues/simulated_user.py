@@ -134,7 +134,7 @@ class RuleSim:
         if done or self._matches("done", text):
             for e in done:
                 self._finish(e)
-            if not self.goal or self.spec.confirm != "goal":
+            if not any(not g.fallback for g in self.goal) or self.spec.confirm != "goal":
                 return None
             return self._restate(after_done=True)
         if self._matches("failed", text):
@@ -171,12 +171,12 @@ class RuleSim:
         # The goal naming this order first, then one naming none.
         for g in sorted(self.goal, key=lambda g: g.order_id is None):
             if g.fits(e.tool, order):
-                self.goal.remove(g)
+                self.goal = [] if g.fallback else [x for x in self.goal if x is not g]  # a fallback settles it
                 return
 
     def _restate(self, after_done: bool = False) -> str | None:
         """Brings up what is still to do: the next goal's own words, or its order with the opening."""
-        nxt = self.goal[0] if self.goal else None
+        nxt = next((g for g in self.goal if not g.fallback), None)
         if after_done and nxt is not None:
             if id(nxt) in self.restated:  # brought up once already and still not done: stop asking
                 return None
@@ -201,7 +201,7 @@ class RuleSim:
         shopper's own words name (preferring the status its goal needs): what a person reading it would say."""
         words = _words(" ".join(x for x in (self.spec.instructions, self.spec.opening, self.facts.items) if x))
         everything = bool(re.search(_rules()["instructions"]["all_items"], self.spec.instructions or "", re.IGNORECASE))
-        statuses = {s for g in self.goal[:1] for t in GOAL_KINDS.get(g.tool, {g.tool}) for s in ("pending", "delivered") if s in t}
+        statuses = {s for g in [g for g in self.goal if not g.fallback][:1] for t in GOAL_KINDS.get(g.tool, {g.tool}) for s in ("pending", "delivered") if s in t}
         listed = [(m.group(1), m.group(2).strip().lower(), [n.strip() for n in m.group(3).split(",")])
                   for m in re.finditer(r"(#?W?\d{5,})\s*\(([^:()]+):\s*([^()]*)\)", reply)
                   if m.group(1) not in self.given_orders]  # fmt: skip
@@ -231,7 +231,7 @@ class RuleSim:
                 return self.say["name_zip"].format(first_name=f.first_name, last_name=f.last_name, zip=f.zip)
             return self.say["unknown"]
         if kind == "order":
-            wanted = list(dict.fromkeys([g.order_id for g in self.goal if g.order_id] + f.order_ids))
+            wanted = list(dict.fromkeys([g.order_id for g in self.goal if g.order_id and not g.fallback] + f.order_ids))
             for order_id in wanted:
                 if order_id not in self.given_orders:
                     self.given_orders.append(order_id)

@@ -110,17 +110,18 @@ def goals_from_text(text: str) -> list[GoalAction]:
     its sentence names (if any), and that sentence to bring it up again."""
     goals: dict[tuple[str, str | None], GoalAction] = {}
     for sentence in _request_sentences(text):
-        if re.match(r"(?i)(?:but )?(?:if|in case|unless)\b", sentence):  # a fallback, not what it asks for
-            continue
+        fallback = bool(re.match(r"(?i)(?:but )?(?:if|in case|unless|otherwise)\b", sentence))  # "if not possible, cancel"
         orders = ORDER_RE.findall(sentence) or [None]
         for kind in wanted_kinds(sentence):
             for order in orders:
-                goals.setdefault((kind, order), GoalAction(tool=kind, order_id=order, say=first_person(sentence)))
+                goals.setdefault((kind, order), GoalAction(tool=kind, order_id=order, say=first_person(sentence),
+                                                           fallback=fallback))  # fmt: skip
     # A kind asked for about no order in particular is covered by the same kind for a named order, and
     # a refund by a cancellation or a return (it is how the money comes back).
     named = {k for k, o in goals if o}
     kinds = {k for k, _ in goals}
-    return [g for (k, o), g in goals.items() if (o or k not in named) and not (k == "refund" and kinds & {"cancel", "return"})]
+    wanted = [g for (k, o), g in goals.items() if (o or k not in named) and not (k == "refund" and kinds & {"cancel", "return"})]
+    return [g for g in wanted if not g.fallback] + [g for g in wanted if g.fallback]
 
 
 def extract_facts(text: str) -> Facts:
