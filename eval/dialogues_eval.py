@@ -51,19 +51,22 @@ USERS = ("rule", "rule-oracle", "llm")
 
 
 def _user_llm(user: str, url: str | None, model_name: str | None, agent_llm):
-    """The model playing an LLM shopper: a server when given, else the packaged local model."""
+    """The model playing an LLM shopper: a server when given, else the packaged local model (the
+    assistant's own instance when it runs on it, so the process holds one copy)."""
     if user != "llm":
         return None
     import os
+
+    from assistant.llm import get_llm, make_llm
 
     if url:
         from assistant.llm.openai_backend import OpenAICompatibleLLM
 
         return OpenAICompatibleLLM(url, os.environ.get("AISLE_USER_LLM_API_KEY"), model_name)
-    if agent_llm is not None and getattr(agent_llm, "name", "") == "fake":
-        return agent_llm  # tests: a fake assistant and a fake shopper
-    from assistant.llm import make_llm
+    from retrieval.config import get_settings
 
+    if agent_llm is None and model_name is None and get_settings().llm_backend == "llama_cpp":
+        return get_llm()
     return make_llm("llama_cpp", model_name)
 
 

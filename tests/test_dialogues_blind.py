@@ -94,3 +94,29 @@ def test_shopper_turns_are_the_same_without_the_ground_truth(shared_data, tmp_pa
         assert len(runs) == len(tasks)
         turns[variant] = {r["scenario_id"]: [t["user"] for t in r["turns"]] for r in runs}
     assert turns["with"] == turns["without"]
+
+
+def test_standard_suite_reports_dev_and_validation_with_the_gap(shared_data, tmp_path):
+    data = tmp_path / "data"
+    for rel in ("tau_retail_v1/tasks_train.json", "tau2_retail/tasks_train.json", "tau_retail_v1/tasks_dev.json"):
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).write_text(json.dumps(json.loads((shared_data / rel).read_text())[:2]))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["eval", "dialogues", "--suite", "standard", "--data-dir", str(data), "--llm", "fake",
+                                      "--runs", "2", "--json", "--quiet", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert set(payload["sets"]) == {"v1-train", "tau2-train", "v1-dev"}
+    assert payload["dev"]["scenarios"] == 4 and payload["validation"]["scenarios"] == 2
+    gap = payload["dev"]["pass_hat_k"]["2"] - payload["validation"]["pass_hat_k"]["2"]
+    assert abs(payload["gap"]["2"] - gap) < 1e-3 and payload["meta"]["user"] == "rule"
+    report = (out / "report.md").read_text()
+    assert "gap (dev − validation)" in report and (out / "v1-dev" / "results.json").exists()
+
+
+def test_shopper_options_are_checked(tmp_path):
+    for args, message in ((["--user", "bogus"], "--user must be one of"),
+                          (["--user-llm-url", "http://127.0.0.1:9/v1"], "need --user llm"),
+                          (["--suite", "other"], "--suite must be")):  # fmt: skip
+        result = CliRunner().invoke(app, ["eval", "dialogues", *args, "--llm", "fake", "--out", str(tmp_path)])
+        assert result.exit_code != 0 and message in result.output, result.output
