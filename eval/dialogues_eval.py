@@ -41,50 +41,118 @@ class _LazySearch:
         return getattr(self._search, name)
 
 
+# The standard card: develop on the first two, validate on the third and never tune on it.
+STANDARD_SUITE = (
+    ("v1-train", "dev", "tau", "tau_retail_v1/tasks_train.json"),
+    ("tau2-train", "dev", "tau2", "tau2_retail/tasks_train.json"),
+    ("v1-dev", "validation", "tau", "tau_retail_v1/tasks_dev.json"),
+)
+USERS = ("rule", "rule-oracle", "llm")
+
+
+def _user_llm(user: str, url: str | None, model_name: str | None, agent_llm):
+    """The model playing an LLM shopper: a server when given, else the packaged local model (the
+    assistant's own instance when it runs on it, so the process holds one copy)."""
+    if user != "llm":
+        return None
+    import os
+
+    from assistant.llm import get_llm, make_llm
+
+    if url:
+        from assistant.llm.openai_backend import OpenAICompatibleLLM
+
+        return OpenAICompatibleLLM(url, os.environ.get("AISLE_USER_LLM_API_KEY"), model_name)
+    from retrieval.config import get_settings
+
+    if agent_llm is None and model_name is None and get_settings().llm_backend == "llama_cpp":
+        return get_llm()
+    return make_llm("llama_cpp", model_name)
+
+
+def _load(base, scenarios: Path | None, tau2_tasks: Path | None, tau_tasks: Path | None, user: str):
+    from eval.dialogues.scenario import load_scenarios
+    from eval.dialogues.tau import tau2_scenarios, tau_scenarios
+
+    if tau2_tasks:
+        return f"τ² tasks {tau2_tasks.name}", tau2_scenarios(tau2_tasks, base, user)
+    if tau_tasks:
+        return f"τ tasks {tau_tasks.name}", tau_scenarios(tau_tasks, base, user)
+    path = scenarios or SHIPPED_SCENARIOS
+    return f"scenarios {path.name}", load_scenarios(path)
+
+
+def _suite_sets(base, data_dir: Path, user: str) -> list[tuple]:
+    """(name, split, source, scenarios) of each set of the standard suite."""
+    from eval.dialogues.scenario import ScenarioError
+
+    missing = [rel for *_, rel in STANDARD_SUITE if not (data_dir / rel).is_file()]
+    if missing:
+        raise ScenarioError(f"{data_dir}: missing {', '.join(missing)} (see --data-dir)")
+    out = []
+    for name, split, kind, rel in STANDARD_SUITE:
+        path = data_dir / rel
+        out.append((name, split, *_load(base, None, path if kind == "tau2" else None, path if kind == "tau" else None, user)))
+    return out
+
+
+def _select(items: list, only: str | None, limit: int | None) -> list:
+    if only:
+        wanted = {x.strip() for x in only.split(",")}
+        items = [s for s in items if s.id in wanted]
+    return items[:limit] if limit else items
+
+
 def main(
     scenarios: Path | None = typer.Option(None, "--scenarios", help="Scenario file or folder (default: Aisle's own)."),
     tau2_tasks: Path | None = typer.Option(None, "--tau2-tasks", help="A τ²-bench retail task file (tasks_*.json)."),
     tau_tasks: Path | None = typer.Option(None, "--tau-tasks", help="A τ-bench v1 retail task file (tasks_*.json)."),
-    runs: int = typer.Option(1, "--runs", "-k", min=1, max=32, help="Runs per scenario (K of pass^K)."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N scenarios."),
+    suite: str | None = typer.Option(None, "--suite", help="'standard': dev (τ v1 train + τ² train) and validation "
+                                     "(τ v1 dev) side by side with the gap; K = 4 unless --runs is given."),
+    data_dir: Path = typer.Option(Path("../shared/data"), "--data-dir", help="For --suite: the folder holding "
+                                  "tau_retail_v1/ and tau2_retail/."),
+    runs: int | None = typer.Option(None, "--runs", "-k", min=1, max=32, help="Runs per scenario (K of pass^K); default 1, 4 for --suite."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N scenarios (of each set)."),
     only: str | None = typer.Option(None, "--only", help="Comma-separated scenario ids."),
     llm: str = typer.Option("default", "--llm", help="The assistant's model: 'default' (AISLE_LLM_BACKEND) or a backend name, e.g. fake."),
-    user: str = typer.Option("rule", "--user", help="Simulated shopper for τ tasks: rule or llm."),
+    user: str = typer.Option("rule", "--user", help="Shopper for τ tasks: rule (knows only the task text), llm (a model "
+                             "plays it from the task text), or rule-oracle (diagnostic: also knows the ground-truth actions)."),
+    user_llm_url: str | None = typer.Option(None, "--user-llm-url", help="--user llm: an OpenAI-compatible server "
+                                            "(e.g. http://127.0.0.1:8000/v1; key from AISLE_USER_LLM_API_KEY); default: the packaged local model."),
+    user_llm_model: str | None = typer.Option(None, "--user-llm-model", help="--user llm: the server's model name."),
     out: Path = typer.Option(Path("eval-results/dialogues"), "--out", help="Folder for report.md, plots and results.json."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object (the summary) on stdout."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     """Scripted dialogue evaluation: pass^1…pass^K, state match, tool-call precision/recall, turns, latency."""
     import retrieval.config  # noqa: F401  (offline settings before any model library)
-    from eval.dialogues.report import summarise, write_report
+    from eval.dialogues.report import summarise, write_report, write_suite_report
     from eval.dialogues.runner import DialogueRunner
-    from eval.dialogues.scenario import ScenarioError, load_scenarios
-    from eval.dialogues.tau import tau2_scenarios, tau_scenarios
+    from eval.dialogues.scenario import ScenarioError
     from retrieval.store import Store
 
     logging.basicConfig(level=logging.WARNING)
-    if user not in ("rule", "llm"):
-        raise typer.BadParameter("--user must be rule or llm")
-    if sum(x is not None for x in (scenarios, tau2_tasks, tau_tasks)) > 1:
-        raise typer.BadParameter("give one of --scenarios, --tau2-tasks, --tau-tasks")
+    if user not in USERS:
+        raise typer.BadParameter(f"--user must be one of {', '.join(USERS)}")
+    if user != "llm" and (user_llm_url or user_llm_model):
+        raise typer.BadParameter("--user-llm-url / --user-llm-model need --user llm")
+    if sum(x is not None for x in (scenarios, tau2_tasks, tau_tasks, suite)) > 1:
+        raise typer.BadParameter("give one of --scenarios, --tau2-tasks, --tau-tasks, --suite")
+    if suite not in (None, "standard"):
+        raise typer.BadParameter("--suite must be 'standard'")
+    runs = runs or (4 if suite else 1)
     with tempfile.TemporaryDirectory(prefix="aisle-dialogues-") as tmp:
         base = Store(f"sqlite:///{Path(tmp) / 'base.db'}")
         base.init()  # the demo store, fresh: the shopper's own database is never touched
         try:
-            if tau2_tasks:
-                source, items = f"τ² tasks {tau2_tasks.name}", tau2_scenarios(tau2_tasks, base, user)
-            elif tau_tasks:
-                source, items = f"τ tasks {tau_tasks.name}", tau_scenarios(tau_tasks, base, user)
+            if suite:
+                sets = _suite_sets(base, data_dir, user)
             else:
-                path = scenarios or SHIPPED_SCENARIOS
-                source, items = f"scenarios {path.name}", load_scenarios(path)
+                sets = [("", None, *_load(base, scenarios, tau2_tasks, tau_tasks, user))]
         except ScenarioError as exc:
             raise typer.BadParameter(str(exc)) from exc
-        if only:
-            wanted = {x.strip() for x in only.split(",")}
-            items = [s for s in items if s.id in wanted]
-        items = items[:limit] if limit else items
-        if not items:
+        sets = [(name, split, source, _select(items, only, limit)) for name, split, source, items in sets]
+        if not any(items for *_, items in sets):
             raise typer.BadParameter("no scenarios selected")
 
         model = None
@@ -92,18 +160,34 @@ def main(
             from assistant.llm import make_llm
 
             model = make_llm(llm)
-        user_llm = model if user == "llm" else None
-        started = time.perf_counter()
         services = {"search": _LazySearch(base)}
         runner = DialogueRunner(base, Path(tmp) / "runs", llm=model, classifier=_classifier(), services=services,
-                                user_llm=user_llm)  # fmt: skip
-        results = runner.run_all(items, runs, progress=not quiet)  # the bar goes to stderr
-        summary = summarise(results, runs)
-        wall = round(time.perf_counter() - started, 1)
+                                user_llm=_user_llm(user, user_llm_url, user_llm_model, model))  # fmt: skip
+        done = []
+        for name, split, source, items in sets:
+            started = time.perf_counter()
+            results = runner.run_all(items, runs, progress=not quiet)  # the bar goes to stderr
+            done.append((name, split, source, results, summarise(results, runs), round(time.perf_counter() - started, 1)))
     from retrieval.config import get_settings
 
-    meta = {"source": source, "runs": runs, "llm": llm if llm != "default" else f"default ({get_settings().llm_backend})",
-            "user": user if (tau2_tasks or tau_tasks) else "as each scenario says", "wall_seconds": wall}  # fmt: skip
+    shopper = (f"llm ({user_llm_model or 'server'} at {user_llm_url})" if user_llm_url else user) if (tau2_tasks or tau_tasks or suite) \
+        else "as each scenario says"  # fmt: skip
+    meta = {"runs": runs, "llm": llm if llm != "default" else f"default ({get_settings().llm_backend})", "user": shopper}
+    if suite:
+        payload = write_suite_report(
+            [(name, split, source, results, summary, {**meta, "source": source, "wall_seconds": wall})
+             for name, split, source, results, summary, wall in done], out, {**meta, "suite": suite},
+        )  # fmt: skip
+        if json_out:
+            typer.echo(json.dumps(payload, ensure_ascii=False))
+            return
+        typer.echo(f"standard suite, K = {runs}: " + "; ".join(
+            f"{split} pass^1 {payload[split]['pass_hat_k'][1]:.3f}" for split in ("dev", "validation")) +
+            f"; gap {payload['gap'][1]:+.3f}")  # fmt: skip
+        typer.echo(f"  report: {payload['report']}")
+        return
+    _, _, source, results, summary, wall = done[0]
+    meta = {"source": source, **meta, "wall_seconds": wall}
     report = write_report(results, summary, out, meta)
     payload = {**summary.model_dump(), "meta": meta, "report": str(report), "results": str(out / "results.json")}
     if json_out:

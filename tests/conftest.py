@@ -7,7 +7,8 @@ import pytest
 
 import retrieval.config  # noqa: F401  (offline environment for every test)
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# Next to the checkout by default; AISLE_SHARED_DATA points elsewhere (e.g. from a git worktree).
+SHARED_DATA = Path(os.environ.get("AISLE_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 
 @pytest.fixture(autouse=True)

@@ -155,7 +155,11 @@ def test_rule_user_falls_back_to_name_and_zip_and_describes_items():
     assert sim.reply("No customer found with that email. " + ask, []) == (
         "My name is Yusuf Rossi and my zip code is 19122."
     )
-    assert sim.reply("Which order is it? Your orders: #W1 (delivered: Keyboard).", []) == "The mechanical keyboard."
+    # It knows no order id: it picks the listed order whose items it named, else says it does not remember.
+    assert sim.reply("Which order is it? Your orders: #W1000001 (delivered: Keyboard).", []) == (
+        "I think it's #W1000001, the one with the Keyboard."
+    )
+    assert sim.reply("Which order is it? Your orders: #W2000002 (pending: Lamp).", []) == "I'm not sure, sorry."
     assert sim.reply("Something unrelated.", []) == "Exchange my keyboard."  # restates once
     assert sim.reply("Something unrelated.", []) is None  # then gives up
 

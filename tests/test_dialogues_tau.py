@@ -42,7 +42,9 @@ def test_two_tau2_tasks_convert_and_replay(shared_data, seeded_store, tmp_path):
     assert (facts.first_name, facts.last_name, facts.zip) == ("Yusuf", "Rossi", "19122")
     [write] = exchange.expect.actions
     assert write.name == "exchange_delivered_order_items" and write.user_id == "yusuf_rossi_9620"
-    assert [g.tool for g in exchange.user.goal] == ["exchange_delivered_order_items"]
+    # The shopper's goal is read from the text alone: a change of items on the order the text names.
+    assert [(g.tool, g.order_id) for g in exchange.user.goal] == [("change-items", "#W2378156")]
+    assert exchange.user.instructions and "#W2378156" in exchange.user.instructions
     assert {c.name for c in exchange.expect.tool_calls} == {"find_user", "exchange_delivered_order_items"}
     assert cancel.category.startswith("cancel") and cancel.expect.actions[0].name == "cancel_pending_order"
 

@@ -180,3 +180,47 @@ def write_report(results: list[RunResult], summary: Summary, out: Path, meta: di
     return path
 
 
+
+
+def write_suite_report(sets: list[tuple], out: Path, meta: dict) -> dict:
+    """Each set's own report in out/<name>/, and out/report.md + out/suite.json: every set, then the
+    dev and validation splits pooled, side by side with the gap (dev − validation).
+    `sets`: (name, split, source, results, summary, meta) per set."""
+    out.mkdir(parents=True, exist_ok=True)
+    payload: dict = {"meta": meta, "sets": {}}
+    pooled: dict[str, list[RunResult]] = defaultdict(list)
+    runs = meta["runs"]
+    for name, split, source, results, summary, set_meta in sets:
+        report = write_report(results, summary, out / name, set_meta)
+        payload["sets"][name] = {"split": split, "source": source, **summary.model_dump(), "report": str(report)}
+        pooled[split].extend(results)
+    for split, results in pooled.items():
+        s = summarise(results, runs)
+        payload[split] = {"scenarios": s.scenarios, "pass_hat_k": s.pass_hat_k, "state_match_rate": s.state_match_rate,
+                          "tool_precision": s.tool_precision, "tool_recall": s.tool_recall}  # fmt: skip
+    if "dev" in payload and "validation" in payload:
+        payload["gap"] = {k: round(payload["dev"]["pass_hat_k"][k] - v, 4)
+                          for k, v in payload["validation"]["pass_hat_k"].items()}  # fmt: skip
+    ks = list(range(1, runs + 1))
+    md = [f"# Dialogue evaluation: {meta.get('suite', '')} suite", "", *[f"- {k}: {v}" for k, v in meta.items()], ""]
+    md += ["Develop on the dev sets; the validation set is never used for tuning.", ""]
+    md += ["| set | split | tasks | " + " | ".join(f"pass^{k}" for k in ks) + " | state match | tool P / R |",
+           "|---|---|---|" + "---|" * len(ks) + "---|---|"]  # fmt: skip
+    for name, v in payload["sets"].items():
+        md.append(f"| [{name}]({name}/report.md) | {v['split']} | {v['scenarios']} | "
+                  + " | ".join(f"{v['pass_hat_k'][k]:.3f}" for k in ks) + f" | {v['state_match_rate']} | "
+                  f"{v['tool_precision']} / {v['tool_recall']} |")  # fmt: skip
+    splits = [s for s in ("dev", "validation") if s in payload]
+    md += ["", "| | " + " | ".join(f"{s} ({payload[s]['scenarios']} tasks)" for s in splits)
+           + (" | gap (dev − validation) |" if "gap" in payload else " |"),
+           "|---|" + "---|" * (len(splits) + ("gap" in payload))]  # fmt: skip
+    for k in ks:
+        row = [f"{payload[s]['pass_hat_k'][k]:.3f}" for s in splits]
+        if "gap" in payload:
+            row.append(f"{payload['gap'][k]:+.3f}")
+        md.append(f"| pass^{k} | " + " | ".join(row) + " |")
+    path = out / "report.md"
+    path.write_text("\n".join(md) + "\n", encoding="utf-8")
+    payload["report"] = str(path)
+    (out / "suite.json").write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    return payload

@@ -18,6 +18,16 @@ WRITE_TOOLS = frozenset({
     "modify_pending_order_items", "return_delivered_order_items", "exchange_delivered_order_items",
     "update_default_address",
 })  # fmt: skip
+# Kinds of action a shopper can ask for without knowing how the shop names its tools: a goal may
+# name a kind instead of a tool ("change-items" is an exchange or a modification, by the order's status).
+GOAL_KINDS = {
+    "cancel": {"cancel_pending_order"},
+    "return": {"return_delivered_order_items"},
+    "refund": {"cancel_pending_order", "return_delivered_order_items"},
+    "change-items": {"exchange_delivered_order_items", "modify_pending_order_items"},
+    "address": {"modify_pending_order_address", "update_default_address"},
+    "payment": {"modify_pending_order_payment"},
+}
 
 
 class _Model(BaseModel):
@@ -51,8 +61,21 @@ class IfAsked(_Model):
 class GoalAction(_Model):
     """An action the shopper wants; a proposed action is accepted only if it fits one of these."""
 
-    tool: str
+    tool: str = Field(description="A tool name, or a kind of action: " + ", ".join(GOAL_KINDS) + ".")
     order_id: str | None = None
+    say: str | None = Field(default=None, description="How the shopper brings it up when it is still to do.")
+    fallback: bool = Field(default=False, description="Accepted if proposed (\"if that is not possible, cancel\"), "
+                           "never brought up; once one is done, the request is settled.")
+
+    def fits(self, tool: str | None, order_id: str | None = None) -> bool:
+        """Whether a call of `tool` on `order_id` (None: any order) is this action."""
+        if tool not in GOAL_KINDS.get(self.tool, {self.tool}):
+            return False
+        return order_id is None or self.order_id is None or _order_key(self.order_id) == _order_key(order_id)
+
+
+def _order_key(order_id: str | None) -> str:
+    return (order_id or "").strip().upper().lstrip("#")
 
 
 class ScriptedUser(_Model):
@@ -74,6 +97,10 @@ class RuleUser(_Model):
         default="goal", description="goal: yes only to a proposal matching a goal action."
     )
     if_asked: list[IfAsked] = Field(default_factory=list, description="Conditional answers, e.g. a change of mind at confirmation.")
+    instructions: str | None = Field(
+        default=None, description="The shopper's own instructions: a proposal naming items, an order, a payment "
+        "method or an address they do not mention is declined, saying what is wrong.",
+    )  # fmt: skip
 
 
 class LLMUser(_Model):

@@ -14,7 +14,7 @@ import yaml
 
 from assistant.state import AssistantEvent
 
-from eval.dialogues.scenario import WRITE_TOOLS, Facts, LLMUser, RuleUser, ScriptedUser
+from eval.dialogues.scenario import GOAL_KINDS, WRITE_TOOLS, Facts, LLMUser, RuleUser, ScriptedUser, _order_key
 
 DATA = Path(__file__).parent / "data"
 STOP = "###STOP###"
@@ -23,10 +23,6 @@ STOP = "###STOP###"
 @lru_cache(maxsize=1)
 def _rules() -> dict:
     return yaml.safe_load((DATA / "user_rules.yaml").read_text(encoding="utf-8"))
-
-
-def _order_key(order_id: str | None) -> str:
-    return (order_id or "").strip().upper().lstrip("#")
 
 
 class SimulatedUser(Protocol):
@@ -58,7 +54,10 @@ class RuleSim:
 
     It stops when its goal actions are all done, when it is handed off, when an action fails, or
     when it cannot tell what the assistant wants and has run out of ways to rephrase its request
-    (`rephrase`, by default the opening once)."""
+    (`rephrase`, by default the opening once). It knows an order id only when its facts or goal
+    name one; otherwise it picks the order the assistant lists whose items its words name, or says
+    it does not remember and describes the items. With `instructions`, a proposal naming items, an
+    order, a payment method or an address those instructions do not is declined, saying what is wrong."""
 
     def __init__(self, spec: RuleUser, lang: str = "en") -> None:
         self.spec = spec
@@ -69,6 +68,8 @@ class RuleSim:
         self.lost = 0
         self.asked: dict[str, int] = {}
         self.used: set[int] = set()  # if_asked answers already given
+        self.restated: set[int] = set()  # goals brought up again after another was done (once each)
+        self.said: set[str] = set()  # request sentences said as more detail
 
     def opening(self) -> str:
         return self.spec.opening
@@ -82,27 +83,60 @@ class RuleSim:
                 return kind
         return None
 
-    def _accepts(self, tool: str | None, arguments: dict) -> bool:
+    def _objection(self, tool: str | None, arguments: dict, text: str) -> str | None:
+        """Why the shopper declines this proposal (what it says), or None to accept it."""
         if self.spec.confirm != "goal":
-            return self.spec.confirm == "always"
-        order = _order_key(arguments.get("order_id"))
-        return any(g.tool == tool and (g.order_id is None or _order_key(g.order_id) == order) for g in self.goal)
+            return None if self.spec.confirm == "always" else self.say["no"]
+        order = arguments.get("order_id")
+        if self.goal and not any(g.fits(tool, order) for g in self.goal):
+            if not self.spec.instructions:
+                return self.say["no"]
+            if any(g.fits(tool) for g in self.goal):
+                return self.say["no_order"].format(order_ids=", ".join(g.order_id for g in self.goal if g.order_id))
+            return self.say["no_action"].format(action=self.say["actions"].get(tool, tool))
+        if not self.spec.instructions:
+            return None if self.goal else self.say["no"]
+        return self._wrong_detail(tool, arguments, text)
+
+    def _wrong_detail(self, tool: str | None, arguments: dict, text: str) -> str | None:
+        """Checks the proposal's order, items, payment method and address against the instructions."""
+        ins = self.spec.instructions or ""
+        cues = _rules()["instructions"]
+        named = [o for o in self.facts.order_ids if o in ins]
+        if named and arguments.get("order_id") and _order_key(arguments["order_id"]) not in map(_order_key, named):
+            return self.say["no_order"].format(order_ids=", ".join(named))
+        proposed_ids = set(arguments.get("item_ids") or [])
+        named_ids = bool(proposed_ids) and proposed_ids <= set(re.findall(r"\b\d{10}\b", ins))
+        if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE):
+            words = _words(ins)
+            for name in _proposed_items(text):
+                if not _words(name) & words:
+                    return self.say["no_items"].format(name=name)
+        wanted = {m for m, p in cues["methods"].items() if re.search(p, ins, re.IGNORECASE)}
+        offered = {m.group(1) for m in re.finditer(r"\b(credit_card|paypal|gift_card)_\w+", text)}
+        if wanted and offered and not offered & wanted:
+            return self.say["no_payment"].format(method=self.say["methods"][sorted(wanted)[0]])
+        street = re.search(STREET, ins, re.IGNORECASE)
+        address1 = str(arguments.get("address1") or "").strip()
+        if street and address1 and not re.match(rf"{street.group(1)}\b", address1):
+            return self.say["no_address"].format(address=self.facts.address or street.group(0))
+        return None
 
     def reply(self, text: str, events: list[AssistantEvent]) -> str | None:
         if any(e.kind == "handoff" for e in events):
             return None
         pending = next((e for e in events if e.kind == "pending"), None)
         if pending is not None:
-            if not self._accepts(pending.tool, pending.arguments or {}):
-                return self.say["no"]
+            if (objection := self._objection(pending.tool, pending.arguments or {}, text)) is not None:
+                return objection
             return self._if_asked(text) or self.say["yes"]
         done = [e for e in events if e.kind == "tool" and e.ok and e.tool and self._is_goal_tool(e)]
         if done or self._matches("done", text):
             for e in done:
                 self._finish(e)
-            if not self.goal or self.spec.confirm != "goal":
+            if not any(not g.fallback for g in self.goal) or self.spec.confirm != "goal":
                 return None
-            return self._restate()
+            return self._restate(after_done=True)
         if self._matches("failed", text):
             return None
         if said := self._if_asked(text):
@@ -110,8 +144,11 @@ class RuleSim:
         kind = self._ask(text)
         if kind is None:
             self.lost += 1
-            alternatives = self.spec.rephrase or [self._restate()]
-            return alternatives[self.lost - 1] if self.lost <= len(alternatives) else None
+            unsaid = [r for r in self.spec.rephrase if r not in self.said]
+            if unsaid:  # the rest of its request, a sentence at a time
+                self.said.add(unsaid[0])
+                return unsaid[0]
+            return self._restate() if self.lost == 1 else None
         self.lost = 0
         self.asked[kind] = self.asked.get(kind, 0) + 1
         if self.asked[kind] > 3:  # the same question again and again: the conversation is stuck
@@ -127,21 +164,59 @@ class RuleSim:
         return None
 
     def _is_goal_tool(self, e: AssistantEvent) -> bool:
-        return any(g.tool == e.tool for g in self.goal) or (not self.goal and e.tool in WRITE_TOOLS)
+        return any(g.fits(e.tool) for g in self.goal) or (not self.goal and e.tool in WRITE_TOOLS)
 
     def _finish(self, e: AssistantEvent) -> None:
-        order = _order_key((e.arguments or {}).get("order_id"))
-        for g in self.goal:
-            if g.tool == e.tool and (g.order_id is None or _order_key(g.order_id) == order):
-                self.goal.remove(g)
+        order = (e.arguments or {}).get("order_id")
+        # The goal naming this order first, then one naming none.
+        for g in sorted(self.goal, key=lambda g: g.order_id is None):
+            if g.fits(e.tool, order):
+                self.goal = [] if g.fallback else [x for x in self.goal if x is not g]  # a fallback settles it
                 return
 
-    def _restate(self) -> str:
-        # With several goal actions, name the next order so the assistant picks it up.
-        nxt = next((g.order_id for g in self.goal if g.order_id), None)
-        if nxt and nxt not in self.spec.opening:
-            return f"Also, for order {nxt}: {self.spec.opening}"
+    def _restate(self, after_done: bool = False) -> str | None:
+        """Brings up what is still to do: the next goal's own words, or its order with the opening."""
+        nxt = next((g for g in self.goal if not g.fallback), None)
+        if after_done and nxt is not None:
+            if id(nxt) in self.restated:  # brought up once already and still not done: stop asking
+                return None
+            self.restated.add(id(nxt))
+        if nxt is not None and nxt.say:
+            return nxt.say
+        if nxt is not None and nxt.order_id and nxt.order_id not in self.spec.opening:
+            return f"Also, for order {nxt.order_id}: {self.spec.opening}"
         return self.spec.opening
+
+    def _more_detail(self, reply: str) -> str | None:
+        """The first request sentence not said yet that names something the question names."""
+        asked = _words(reply)
+        for sentence in self.spec.rephrase:
+            if sentence not in self.said and _words(sentence) & asked:
+                self.said.add(sentence)
+                return sentence
+        return None
+
+    def _pick_order(self, reply: str) -> str | None:
+        """From the assistant's list of orders ("#W1 (delivered: Lamp, Bottle)"), the one whose items the
+        shopper's own words name (preferring the status its goal needs): what a person reading it would say."""
+        words = _words(" ".join(x for x in (self.spec.instructions, self.spec.opening, self.facts.items) if x))
+        everything = bool(re.search(_rules()["instructions"]["all_items"], self.spec.instructions or "", re.IGNORECASE))
+        statuses = {s for g in [g for g in self.goal if not g.fallback][:1] for t in GOAL_KINDS.get(g.tool, {g.tool}) for s in ("pending", "delivered") if s in t}
+        listed = [(m.group(1), m.group(2).strip().lower(), [n.strip() for n in m.group(3).split(",")])
+                  for m in re.finditer(r"(#?W?\d{5,})\s*\(([^:()]+):\s*([^()]*)\)", reply)
+                  if m.group(1) not in self.given_orders]  # fmt: skip
+        candidates = [(o, st, [n for n in names if _words(n) & words]) for o, st, names in listed]
+        if everything and not any(named for *_, named in candidates):  # "return all my orders": each in turn
+            candidates = [(o, st, names[:1]) for o, st, names in listed]
+        best, best_score = None, (0, 0)
+        for order_id, status, names in candidates:
+            score = (int(status in statuses), len(names))
+            if names and score > best_score:
+                best, best_score = (order_id, names[0]), score
+        if best is None:
+            return None
+        self.given_orders.append(best[0])
+        return self.say["order_picked"].format(order_id=best[0], name=best[1])
 
     def _answer(self, kind: str, reply: str = "") -> str:
         """What the shopper says to a question of this kind; `reply` is the assistant's question."""
@@ -156,14 +231,21 @@ class RuleSim:
                 return self.say["name_zip"].format(first_name=f.first_name, last_name=f.last_name, zip=f.zip)
             return self.say["unknown"]
         if kind == "order":
-            wanted = [g.order_id for g in self.goal if g.order_id] + f.order_ids
+            wanted = list(dict.fromkeys([g.order_id for g in self.goal if g.order_id and not g.fallback] + f.order_ids))
             for order_id in wanted:
                 if order_id not in self.given_orders:
                     self.given_orders.append(order_id)
                     return self.say["order"].format(order_id=order_id)
             if wanted:
                 return self.say["order"].format(order_id=wanted[0])
-            return f.items or self.say["unknown"]  # no order id known: describe the items instead
+            if picked := self._pick_order(reply):
+                return picked
+            # No order id known: it does not remember it, and describes what was in the order (once).
+            if self.asked[kind] == 1 and f.items:
+                return self.say["order_unknown"].format(description=f.items)
+            return self.say["unknown"]
+        if kind in ("items", "options") and self.asked[kind] > 1 and (more := self._more_detail(reply)):
+            return more  # asked again (e.g. nothing matched): the next thing its instructions say about it
         if kind == "payment" and self.asked[kind] > 1:
             offered = set(re.findall(r"\b(?:credit_card|paypal|gift_card)_\d+", reply))
             if len(offered) == 1:  # what it asked for is not possible: take the one method offered
@@ -171,6 +253,32 @@ class RuleSim:
         text = {"cancel_reason": f.reason, "items": f.items, "options": f.options or f.items,
                 "payment": f.payment, "address": f.address}[kind]  # fmt: skip
         return text or self.say["unknown"]
+
+
+STREET = r"\b(\d+) [A-Z]?\w+ (?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard)\b"
+_STOP_WORDS = frozenset("with that this have from your their them they want would like also which what when where "
+                        "item items order orders some into only same other than then just".split())
+
+
+def _words(text: str) -> set[str]:
+    """Content words, lower-case, without hyphens and a plural s: 'T-Shirts' and 'tshirt' are one word."""
+    out = set()
+    for w in re.findall(r"[a-z0-9][a-z0-9-]*", text.lower()):
+        w = w.replace("-", "")
+        if len(w) >= 4 and w not in _STOP_WORDS:
+            out.add(w[:-1] if w.endswith("s") and not w.endswith("ss") else w)
+    return out
+
+
+def _proposed_items(text: str) -> list[str]:
+    """Item names a confirmation names as they are now ("Desk Lamp (black, LED)"), not what they would
+    become (after '→'), and not the order itself."""
+    names = []
+    for m in re.finditer(r"([A-Z][\w'-]*(?: [\w'&-]+)*?) \(([^()]*)\)", text):
+        if text[: m.start()].rstrip().endswith("→") or re.search(r"#?W\d+$", m.group(1)):
+            continue
+        names.append(m.group(1))
+    return names
 
 
 class LLMSim:

@@ -1,9 +1,12 @@
 """Converters from τ²-bench and τ-bench (v1) retail task files to Aisle scenarios.
 
-The simulated shopper opens with the task's request rewritten in the first person, knows the
-facts stated in the task (email, name and zip, order ids; the item, option and payment wording),
-and accepts a proposed action only if it fits one of the task's state-changing actions (tool and
-order). The expected final state is the task's ground-truth actions replayed on a fresh store.
+The simulated shopper knows only the task's instruction text, as in τ-bench: it opens with its
+main request in the first person, knows the facts stated in the text (email, name and zip, order
+ids if given; the item, option and payment wording), wants the kinds of action the text asks for,
+and judges a proposal against the text. The ground-truth actions are used for grading only: the
+expected final state (replayed on a fresh store) and tool-call precision/recall. `user="rule-oracle"`
+is a diagnostic shopper that also knows the ground-truth actions (tool and order), so it can name
+order ids the text never gives; its figures are not what a shopper gets.
 """
 
 from __future__ import annotations
@@ -67,6 +70,58 @@ def opening_text(text: str) -> str:
     text = re.sub(r"\s*\([^()]*\bagent\b[^()]*\)", "", text)  # an aside to the shopper about the agent, not the request
     kept = [s for s in sentences(text) if not any(re.search(p, s) for p in skip)]
     return first_person(" ".join(kept)).strip()
+
+
+def _request_sentences(text: str) -> list[str]:
+    """The sentences of a request, minus identity, persona, agent-directed and conditional ones."""
+    skip = _person_rules()["skip_in_opening"]
+    text = re.sub(r"\s*\([^()]*\bagent\b[^()]*\)", "", text)
+    return [s for s in sentences(text) if not any(re.search(p, s) for p in skip) and not IF_ASKED_RE.match(s)]
+
+
+def main_request(text: str) -> tuple[str, list[str]]:
+    """What a person opens with (the request up to its first sentence asking for something) and the
+    rest of the request, in the first person, said later when the assistant does not follow."""
+    parts = _request_sentences(text)
+    rules = _person_rules()
+    asking = next((n for n, s in enumerate(parts) if re.search(rules["wants"], s) or wanted_kinds(s)), 0)
+    opening = first_person(" ".join(parts[: asking + 1])).strip()
+    return opening, [first_person(s) for s in parts[asking + 1 :]]
+
+
+def wanted_kinds(sentence: str) -> list[str]:
+    """The kinds of action one sentence asks for (see GOAL_KINDS), without negated ones."""
+    rules = _person_rules()
+    found = []
+    for kind, pattern in rules["kinds"].items():
+        m = re.search(pattern, sentence)
+        if m is None or re.search(rules["negation"], sentence[: m.start()]):
+            continue
+        if kind == "refund" and {"cancel", "return"} & set(found):
+            continue
+        if kind == "change-items" and {"address", "payment"} & set(found):
+            continue
+        found.append(kind)
+    return found
+
+
+def goals_from_text(text: str) -> list[GoalAction]:
+    """What the shopper asks for, read from its instructions alone: each kind of action with the order
+    its sentence names (if any), and that sentence to bring it up again."""
+    goals: dict[tuple[str, str | None], GoalAction] = {}
+    for sentence in _request_sentences(text):
+        fallback = bool(re.match(r"(?i)(?:but )?(?:if|in case|unless|otherwise)\b", sentence))  # "if not possible, cancel"
+        orders = ORDER_RE.findall(sentence) or [None]
+        for kind in wanted_kinds(sentence):
+            for order in orders:
+                goals.setdefault((kind, order), GoalAction(tool=kind, order_id=order, say=first_person(sentence),
+                                                           fallback=fallback))  # fmt: skip
+    # A kind asked for about no order in particular is covered by the same kind for a named order, and
+    # a refund by a cancellation or a return (it is how the money comes back).
+    named = {k for k, o in goals if o}
+    kinds = {k for k, _ in goals}
+    wanted = [g for (k, o), g in goals.items() if (o or k not in named) and not (k == "refund" and kinds & {"cancel", "return"})]
+    return [g for g in wanted if not g.fallback] + [g for g in wanted if g.fallback]
 
 
 def extract_facts(text: str) -> Facts:
@@ -160,7 +215,7 @@ def _category(writes: list[Action], handoff: bool) -> str:
     return "+".join(short[n] for n in names)
 
 
-def _scenario(task_id: str, source: str, text: str, opening: str, raw_actions: list[dict], user_id: str | None,
+def _scenario(task_id: str, source: str, text: str, request: str, raw_actions: list[dict], user_id: str | None,
               user: str, max_turns: int) -> Scenario:  # fmt: skip
     mapping = _tool_map()
     actions, calls = [], []
@@ -184,15 +239,17 @@ def _scenario(task_id: str, source: str, text: str, opening: str, raw_actions: l
     more = [r.say for r in conditional if ITEM_WORDS.search(r.say) and not PAYMENT_RE.search(r.say) and r.words == ["confirm"]]
     if more:
         facts.items = " ".join([facts.items or "", *more]).strip()
-    goal = [GoalAction(tool=a.name, order_id=a.arguments.get("order_id")) for a in writes]
-    # Said one at a time when the assistant does not understand the whole request.
-    rephrase = [s for s in sentences(opening) if ITEM_WORDS.search(s)][:4]
-    spec = (
-        RuleUser(opening=opening, facts=facts, goal=goal, rephrase=rephrase if len(rephrase) > 1 else [],
-                 if_asked=conditional)
-        if user == "rule"
-        else LLMUser(opening=opening, facts=facts, instructions=text)
-    )
+    opening, rest = main_request(request)
+    if not opening:  # the request is all persona or identity: say the whole text
+        opening, rest = first_person(text), []
+    if user == "rule-oracle":  # diagnostic only: knows the ground truth's actions and orders
+        spec = RuleUser(opening=opening, facts=facts, goal=[GoalAction(tool=a.name, order_id=a.arguments.get("order_id"))
+                        for a in writes], rephrase=rest[:4], if_asked=conditional)  # fmt: skip
+    elif user == "rule":
+        spec = RuleUser(opening=opening, facts=facts, goal=goals_from_text(text), rephrase=rest[:4],
+                        if_asked=conditional, instructions=text)  # fmt: skip
+    else:
+        spec = LLMUser(opening=opening, facts=facts, instructions=text)
     return Scenario(
         id=task_id, title=opening[:80], category=_category(writes, any(a.name == "transfer_to_human" for a in actions)),
         user=spec, source=source,
@@ -218,9 +275,9 @@ def tau2_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int 
         actions = [{"name": a["name"], "arguments": a.get("arguments") or {}}
                    for a in (task.get("evaluation_criteria") or {}).get("actions") or []]  # fmt: skip
         text = " ".join(x for x in (ins.get("known_info"), ins.get("reason_for_call"), ins.get("task_instructions")) if x)
-        opening = opening_text(ins.get("reason_for_call") or "") or opening_text(text) or first_person(text)
+        request = ins.get("reason_for_call") if opening_text(ins.get("reason_for_call") or "") else text
         out.append(_scenario(f"tau2-{Path(path).stem}-{task['id']}", f"tau2:{Path(path).name}:{task['id']}", text,
-                             opening, actions, _user_id_for(store, actions), user, max_turns))  # fmt: skip
+                             request, actions, _user_id_for(store, actions), user, max_turns))  # fmt: skip
     return out
 
 
@@ -231,7 +288,6 @@ def tau_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int =
         actions = [{"name": a["name"], "arguments": a.get("kwargs") or {}} for a in task.get("actions") or []]
         text = task["instruction"]
         user_id = task.get("user_id") or _user_id_for(store, actions)
-        opening = opening_text(text) or first_person(text)  # everything skipped: say it all
-        out.append(_scenario(f"tau-{Path(path).stem}-{n}", f"tau:{Path(path).name}:{n}", text, opening,
+        out.append(_scenario(f"tau-{Path(path).stem}-{n}", f"tau:{Path(path).name}:{n}", text, text,
                              actions, user_id, user, max_turns))  # fmt: skip
     return out

@@ -1,0 +1,122 @@
+"""The τ shoppers know only the task's text: what they say never depends on the ground-truth actions."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from assistant.state import AssistantEvent
+from eval.dialogues.scenario import RuleUser
+from eval.dialogues.simulated_user import RuleSim
+from eval.dialogues.tau import goals_from_text, main_request, tau2_scenarios
+from ui.cli import app
+
+TEXT = ("You are Yusuf Rossi in zipcode 19122. You received your order and want to return the water bottle. "
+        "You want the refund on your PayPal account.")  # fmt: skip
+CONFIRM = "Please confirm: return {name} (1000ml, blue) from order #W1234567; the refund goes to {method}. Shall I go ahead? (yes/no)"
+
+
+def _pending(tool: str = "return_delivered_order_items", **arguments) -> list[AssistantEvent]:
+    return [AssistantEvent(kind="pending", tool=tool, arguments={"order_id": "#W1234567", **arguments})]
+
+
+def _blind(text: str = TEXT) -> RuleSim:
+    opening, rest = main_request(text)
+    return RuleSim(RuleUser(opening=opening, goal=goals_from_text(text), rephrase=rest, instructions=text,
+                            facts={"items": "The water bottle."}))  # fmt: skip
+
+
+def test_opens_with_the_main_request_and_reads_its_goal_from_the_text():
+    opening, rest = main_request(TEXT)
+    assert opening == "I received my order and want to return the water bottle."
+    assert rest == ["I want the refund on my PayPal account."]
+    assert [(g.tool, g.order_id) for g in goals_from_text(TEXT)] == [("return", None)]
+    assert [g.tool for g in goals_from_text("You want to cancel #W1111111 but you don't want to return anything.")] == ["cancel"]
+
+
+def test_judges_a_proposal_by_its_own_instructions_and_says_what_is_wrong():
+    sim = _blind()
+    assert sim.reply(CONFIRM.format(name="Water Bottle", method="paypal_1"), _pending()) == "yes"
+    assert sim.reply(CONFIRM.format(name="Water Bottle", method="gift_card_2"), _pending()) == "No, I want to use my PayPal."
+    assert sim.reply(CONFIRM.format(name="Desk Lamp", method="paypal_1"), _pending()) == "No, I didn't ask about the Desk Lamp."
+    assert sim.reply("Please confirm: cancel order #W1234567. Shall I go ahead?", _pending("cancel_pending_order")) == (
+        "No, I didn't ask to cancel that order."
+    )
+
+
+def test_knows_no_order_id_unless_told():
+    sim = _blind()
+    ask = "Which order is it? Your orders: #W7000001 (pending: Desk Lamp); #W8000002 (delivered: Water Bottle, Lamp)."
+    assert sim.reply(ask, []) == "I think it's #W8000002, the one with the Water Bottle."
+    sim = _blind()
+    assert sim.reply("Which order is it? Your orders: #W7000001 (pending: Desk Lamp).", []) == (
+        "I don't remember the order number, sorry. The water bottle."
+    )
+    done = [AssistantEvent(kind="tool", tool="return_delivered_order_items", ok=True, arguments={"order_id": "#W8000002"})]
+    assert sim.reply("Done. The return is requested.", done) is None  # what it asked for is done: it stops
+
+
+def test_converted_shopper_names_only_order_ids_from_the_text(shared_data, seeded_store):
+    path = shared_data / "tau2_retail" / "tasks_train.json"
+    tasks = {t["id"]: t for t in json.loads(path.read_text())}
+    for scenario in tau2_scenarios(path, seeded_store):
+        text = scenario.user.instructions
+        said = [scenario.user.opening, *scenario.user.rephrase, *(g.order_id or "" for g in scenario.user.goal),
+                *scenario.user.facts.order_ids]  # fmt: skip
+        for order_id in re.findall(r"#W\d{7}", " ".join(said)):
+            assert order_id in text, (scenario.id, order_id)
+        assert scenario.expect.actions is not None  # the ground truth still grades the run
+    oracle = tau2_scenarios(path, seeded_store, user="rule-oracle")[0]
+    gold = [a["arguments"].get("order_id") for a in tasks[oracle.id.rsplit("-", 1)[1]]["evaluation_criteria"]["actions"]
+            if a["name"] == "exchange_delivered_order_items"]  # fmt: skip
+    assert [g.order_id for g in oracle.user.goal] == gold and oracle.user.instructions is None
+
+
+def test_shopper_turns_are_the_same_without_the_ground_truth(shared_data, tmp_path):
+    """Every τ² train task, played end to end through the CLI with the deterministic fake model: the
+    shopper says exactly the same whether or not the task file holds the ground-truth actions."""
+    tasks = json.loads((shared_data / "tau2_retail" / "tasks_train.json").read_text())
+    turns = {}
+    for variant in ("with", "without"):
+        folder = tmp_path / variant
+        folder.mkdir()
+        if variant == "without":
+            for task in tasks:
+                (task.get("evaluation_criteria") or {}).pop("actions", None)
+        (folder / "tasks_train.json").write_text(json.dumps(tasks))
+        out = folder / "out"
+        result = CliRunner().invoke(app, ["eval", "dialogues", "--tau2-tasks", str(folder / "tasks_train.json"), "--llm",
+                                          "fake", "--runs", "1", "--json", "--quiet", "--out", str(out)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        runs = json.loads((out / "results.json").read_text())["runs"]
+        assert len(runs) == len(tasks)
+        turns[variant] = {r["scenario_id"]: [t["user"] for t in r["turns"]] for r in runs}
+    assert turns["with"] == turns["without"]
+
+
+def test_standard_suite_reports_dev_and_validation_with_the_gap(shared_data, tmp_path):
+    data = tmp_path / "data"
+    for rel in ("tau_retail_v1/tasks_train.json", "tau2_retail/tasks_train.json", "tau_retail_v1/tasks_dev.json"):
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).write_text(json.dumps(json.loads((shared_data / rel).read_text())[:2]))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["eval", "dialogues", "--suite", "standard", "--data-dir", str(data), "--llm", "fake",
+                                      "--runs", "2", "--json", "--quiet", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert set(payload["sets"]) == {"v1-train", "tau2-train", "v1-dev"}
+    assert payload["dev"]["scenarios"] == 4 and payload["validation"]["scenarios"] == 2
+    gap = payload["dev"]["pass_hat_k"]["2"] - payload["validation"]["pass_hat_k"]["2"]
+    assert abs(payload["gap"]["2"] - gap) < 1e-3 and payload["meta"]["user"] == "rule"
+    report = (out / "report.md").read_text()
+    assert "gap (dev − validation)" in report and (out / "v1-dev" / "results.json").exists()
+
+
+def test_shopper_options_are_checked(tmp_path):
+    for args, message in ((["--user", "bogus"], "--user must be one of"),
+                          (["--user-llm-url", "http://127.0.0.1:9/v1"], "need --user llm"),
+                          (["--suite", "other"], "--suite must be")):  # fmt: skip
+        result = CliRunner().invoke(app, ["eval", "dialogues", *args, "--llm", "fake", "--out", str(tmp_path)])
+        assert result.exit_code != 0 and message in result.output, result.output
