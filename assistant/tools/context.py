@@ -15,6 +15,7 @@ class ToolContext:
     session_id: str
     user_id: str | None = None  # set only by a successful find_user; never by the model
     handoff_summary: str | None = None
+    transcript: list[dict] = field(default_factory=list)  # the conversation's last messages, for a hand-off
     services: dict = field(default_factory=dict)  # injected search/recommender/faq (tests, shared instances)
 
     @cached_property
