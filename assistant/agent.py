@@ -127,6 +127,11 @@ def _product_names(store: Store) -> list[tuple[re.Pattern, str]]:
     return patterns
 
 
+def _multiword(store: Store, product_id: str) -> bool:
+    product = store.product(product_id)
+    return product is not None and len(re.findall(r"[a-z0-9]+", product.name.lower())) > 1
+
+
 def _named_products(store: Store, lowered: str) -> list[str]:
     """Products the text names by their full name, longest name first."""
     return [product_id for pattern, product_id in _product_names(store) if pattern.search(lowered)]
@@ -355,8 +360,8 @@ class _Turn:
                 return state.frame.route
         if state.frame is None and route in ("search", "product_question", "chit_chat", "out_of_scope", "recommend") and \
                 ATTRIBUTE_QUESTION.search(message.lower()) and not SHOP_QUESTION.search(message.lower()) and \
-                _named_products(self.a.store, _in_english(message.lower())):
-            return "product_question"  # "is the bluetooth speaker waterproof?": a question about a named product
+                (_named_products(self.a.store, _in_english(message.lower())) or self._about_shown(message)):
+            return "product_question"  # "is the bluetooth speaker waterproof?", "what's the warranty?" after a list
         if route in ("product_question", "compare") and not slots.references and not slots.item_ids and not state.last_items:
             return "search"
         if route == "chit_chat" and slots.references and state.last_items:
@@ -543,7 +548,10 @@ class _Turn:
             table[key] = [shown(r["options"].get(key)) for r in rows]
         table[labels["brand"]] = [shown(r["brand"]) for r in rows]
         table[labels["rating"]] = [f"{r['rating']:.1f}" if r["rating"] else "–" for r in rows]
-        table[labels["available"]] = [str(r["available_variants"]) for r in rows]
+        if all(isinstance(v, str) for r in rows for v in r["options"].values()):  # variants: in stock or not
+            table[labels["stock"]] = [replies["in_stock"] if r["available_variants"] else replies["out_of_stock"] for r in rows]
+        else:
+            table[labels["available"]] = [str(r["available_variants"]) for r in rows]
         table[labels["warranty"]] = [shown(r.get("warranty")) for r in rows]
         price = labels["price"]
         differ = {k: v for k, v in table.items() if k == price or len(set(v)) > 1}
@@ -557,6 +565,14 @@ class _Turn:
             lines += ["", replies["compare_same"].format(same="; ".join(same))]
         return "\n".join(lines) + "\n"
 
+    def _about_shown(self, message: str) -> bool:
+        """Whether the message names an option or a field of the product shown first."""
+        from assistant import product_answers
+
+        cards = self._cards_for(self.state.last_items[:1])
+        product = self.a.store.product(cards[0].product_id) if cards else None
+        return product is not None and product_answers.asks_about(product, f"{_in_english(message.lower())} {message.lower()}")
+
     def _asked_product(self, message: str, slots: Slots) -> str | None:
         """The product a question is about: a referenced item ("the second one"), a product the
         message names (a shown one first), else the first item shown."""
@@ -564,7 +580,14 @@ class _Turn:
         if referenced:
             cards = self._cards_for(referenced[:1])
             return cards[0].product_id if cards else referenced[0]
-        named = _named_products(self.a.store, _in_english(message.lower()))
+        lowered = _in_english(message.lower())
+        if self.state.last_items and re.search(r"\b(?:it|its|this|that|these|those|them|they)\b|它|这个|这款|那个", lowered):
+            # "is it water resistant?": the product just shown, even if a word of the question names another ("Water")
+            cards = self._cards_for(self.state.last_items[:1])
+            if cards and not [p for p in _named_products(self.a.store, lowered) if p != cards[0].product_id and len(p) > 0
+                              and _multiword(self.a.store, p)]:
+                return cards[0].product_id
+        named = _named_products(self.a.store, lowered)
         if named:
             shown = {c.product_id for c in self._cards_for(self.state.last_items)}
             return next((p for p in named if p in shown), named[0])
@@ -584,6 +607,10 @@ class _Turn:
             yield self.say("failed", message=result.message)
             return
         product = self.a.store.product(result.data["product_id"])
+        referenced = self._referenced(slots)
+        one = [v for v in product.variants if v.item_id in referenced[:1]]
+        if one:  # "is the second one wireless?": about that variant, not the whole product
+            product = product.model_copy(update={"variants": one})
         replies = _replies()[self.state.lang]
         # The answer is decided in code from the catalog; "I don't know" comes at once, with no model call.
         grounded = product_answers.answer(product, f"{_in_english(message.lower())} {message.lower()}", replies)
@@ -595,6 +622,10 @@ class _Turn:
             yield self.text(line + "\n")
         if grounded.source:
             yield self.text(grounded.source + "\n")
+        if grounded.item_ids and not one:  # the variants listed are what "the first two" mean next
+            self.state.last_items = grounded.item_ids
+        elif not self.state.last_items:  # nothing shown before: "it" is this product from now on
+            self.state.last_items = [product.variants[0].item_id]
 
     def _worded(self, headline: str, facts: list[str], question: str) -> str:
         """The headline in the model's words, if the model kept every fact, invented no number and kept
@@ -612,9 +643,10 @@ class _Turn:
         lowered = worded.lower()
         numbers = set(re.findall(r"\d+(?:\.\d+)?", headline))
         kept = all(f.lower() in lowered for f in facts) and set(re.findall(r"\d+(?:\.\d+)?", worded)) <= numbers
-        first = re.match(r"\w+", headline.lower())
-        polarity = first is None or first.group(0) not in ("yes", "no", "some") or lowered.startswith(first.group(0))
-        return worded if worded and len(worded) <= 2 * len(headline) + 80 and kept and polarity else headline
+        lead = re.split(r"[:：]", headline, maxsplit=1)[0].lower()  # "Yes", "Some do", "No", "部分是"
+        polarity = len(lead) > 12 or lead.split()[0] in lowered[: len(lead) + 8]
+        plain = "\n" not in worded and "answer:" not in lowered and len(worded) <= 1.3 * len(headline) + 20
+        return worded if worded and kept and polarity and plain else headline
 
     # -- small talk, FAQ, hand-off, out of scope ---------------------------------------------
 

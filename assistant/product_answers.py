@@ -28,6 +28,7 @@ STOPWORDS = set(
     "of to in on for with and or but if at by from as about any some my me i you your we our they them there what "
     "which who how when where why much many more most than then so very too also just only please tell know want "
     "need like one ones get got come comes came say says said made make item product thing things still ok okay "
+    "what's it's that's there's isn't doesn't "
     "吗 呢 的 了 是 有 吧 么 什么 这个 那个 它".split()
 )
 NEGATION = re.compile(r"\b(?:not|no|non|without|isn'?t|aren'?t|doesn'?t)\b|不|没有|非")
@@ -43,6 +44,7 @@ class Grounded:
     lines: list[str] = field(default_factory=list)
     source: str = ""
     facts: list[str] = field(default_factory=list)  # what the headline may state: numbers and values
+    item_ids: list[str] = field(default_factory=list)  # the variants listed, in order
 
 
 @lru_cache(maxsize=1)
@@ -78,7 +80,7 @@ def _value_named(value: str, text: str) -> bool:
 
 def content_words(text: str) -> list[str]:
     words = re.findall(r"[a-z][a-z'-]{2,}|[\u4e00-\u9fff]{2,}", text)
-    return [w for w in words if w not in STOPWORDS]
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS))
 
 
 def _price_range(prices: list[float]) -> str:
@@ -86,12 +88,31 @@ def _price_range(prices: list[float]) -> str:
     return f"${low:.2f}" if low == high else f"${low:.2f}–${high:.2f}"
 
 
+def asks_about(product: ProductRecord, question: str) -> bool:
+    """Whether the question names one of the product's options or values, or a field of it."""
+    text = _without_name(product, question.lower())
+    keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
+    values = {val for v in product.variants for val in v.options.values()}
+    return bool(_named_keys(text, [*keys, *TEXT_FIELDS, "price", "stock"]) or any(_value_named(v, text) for v in values))
+
+
+def _without_name(product: ProductRecord, text: str) -> str:
+    for word in re.findall(r"[a-z0-9]+", product.name.lower()):  # "bluetooth" in "Bluetooth Speaker" is not a question
+        text = re.sub(rf"(?<![a-z0-9]){re.escape(word)}s?(?![a-z0-9])", " ", text)
+    return text
+
+
 def answer(product: ProductRecord, question: str, replies: dict) -> Grounded:
     """The answer to `question` (in English words: Chinese put into English by the caller, the raw
     text kept in it too) about `product`, worded with the templates in `replies` (one language)."""
-    text = question.lower()
-    for word in re.findall(r"[a-z0-9]+", product.name.lower()):  # "bluetooth" in "Bluetooth Speaker" is not a question
-        text = re.sub(rf"(?<![a-z0-9]){re.escape(word)}s?(?![a-z0-9])", " ", text)
+    shown: list[str] = []
+    grounded = _answer(product, question, replies, shown)
+    grounded.item_ids = list(shown)
+    return grounded
+
+
+def _answer(product: ProductRecord, question: str, replies: dict, shown: list[str]) -> Grounded:
+    text = _without_name(product, question.lower())
     name = product.name
     variants = product.variants
     keys = list(dict.fromkeys(k for v in variants for k in v.options))
@@ -103,23 +124,24 @@ def answer(product: ProductRecord, question: str, replies: dict) -> Grounded:
 
     def listed(chosen: list, skip: str | None = None) -> list[str]:
         ordered = sorted(chosen, key=lambda v: (not v.available, v.price))
+        shown[:] = [v.item_id for v in ordered[:MAX_LINES]]
         lines = [line(v, skip) for v in ordered[:MAX_LINES]]
         if len(ordered) > MAX_LINES:
             lines.append(replies["pa_more"].format(n=len(ordered) - MAX_LINES))
         return lines
 
-    # 1. An option value named: "does it come in red?", "is there a 20 hours one?"
-    for key in keys:
-        values = list(dict.fromkeys(v.options.get(key, "") for v in variants))
-        asked = [val for val in values if _value_named(val, text)]
-        if asked:
-            value = asked[0]
-            chosen = [v for v in variants if v.options.get(key) == value]
-            in_stock = sum(v.available for v in chosen)
-            return Grounded(True, replies["pa_value_yes"].format(name=name, key=key, value=value, count=len(chosen),
-                                                                  in_stock=in_stock, prices=_price_range([v.price for v in chosen])),
-                            listed(chosen, skip=key), replies["pa_source_option"].format(key=key, name=name),
-                            [value, str(len(chosen)), str(in_stock)])  # fmt: skip
+    # 1. An option value named: "does it come in red?", "is there a 20 hours one?" (the longest value
+    # named wins: "Wi-Fi + Cellular", not "Wi-Fi")
+    named_values = sorted(((len(val), key, val) for key in keys for val in dict.fromkeys(v.options.get(key, "") for v in variants)
+                           if _value_named(val, text)), reverse=True)  # fmt: skip
+    if named_values:
+        _, key, value = named_values[0]
+        chosen = [v for v in variants if v.options.get(key) == value]
+        in_stock = sum(v.available for v in chosen)
+        return Grounded(True, replies["pa_value_yes"].format(name=name, key=key, value=value, count=len(chosen),
+                                                              in_stock=in_stock, prices=_price_range([v.price for v in chosen])),
+                        listed(chosen, skip=key), replies["pa_source_option"].format(key=key, name=name),
+                        [value, str(len(chosen)), str(in_stock)])  # fmt: skip
     # 2. An option named: "is it waterproof?" (a yes/no option), "what battery life does it have?"
     named = _named_keys(text, keys)
     if named:

@@ -116,7 +116,7 @@ class RuleSim:
         self.asked[kind] = self.asked.get(kind, 0) + 1
         if self.asked[kind] > 3:  # the same question again and again: the conversation is stuck
             return None
-        return self._answer(kind, reply=text)
+        return self._answer(kind, reply=text, events=events)
 
     def _if_asked(self, text: str) -> str | None:
         lowered = text.lower()
@@ -143,7 +143,7 @@ class RuleSim:
             return f"Also, for order {nxt}: {self.spec.opening}"
         return self.spec.opening
 
-    def _answer(self, kind: str, reply: str = "") -> str:
+    def _answer(self, kind: str, reply: str = "", events: list[AssistantEvent] = ()) -> str:
         """What the shopper says to a question of this kind; `reply` is the assistant's question."""
         f = self.facts
         if kind == "identity":
@@ -165,8 +165,12 @@ class RuleSim:
                 return self.say["order"].format(order_id=wanted[0])
             return f.items or self.say["unknown"]  # no order id known: describe the items instead
         if kind == "payment" and self.asked[kind] > 1:
+            # The methods offered: the reply's `choices` event (labels name them, ids are in the event)
+            buttons = {c.label for e in events for c in e.choices if c.kind == "payment"}
+            if len(buttons) == 1:  # what it asked for is not possible: take the one method offered (its button)
+                return buttons.pop()
             offered = set(re.findall(r"\b(?:credit_card|paypal|gift_card)_\d+", reply))
-            if len(offered) == 1:  # what it asked for is not possible: take the one method offered
+            if len(offered) == 1:
                 return self.say["take_offered"].format(method=offered.pop())
         text = {"cancel_reason": f.reason, "items": f.items, "options": f.options or f.items,
                 "payment": f.payment, "address": f.address}[kind]  # fmt: skip
