@@ -687,8 +687,8 @@ class _Turn:
 
     def _summary(self) -> str:
         """For the shop's people: who, what task is open, what they asked (assistant/handoffs.py)."""
-        user = self.ctx.orders.user(self.ctx.user_id) if self.ctx.user_id else None
-        who = f"{user.first_name} {user.last_name} ({user.email}, user {user.user_id})" if user else "a shopper not identified"
+        # The user id only: the summary travels in the `tool` event too, and the shop looks the customer up by id.
+        who = f"user {self.ctx.user_id}" if self.ctx.user_id else "a shopper not identified"
         parts = [f"Customer: {who}."]
         frame = self.state.frame
         if frame is not None:

@@ -214,7 +214,7 @@ def test_handoff_says_what_happens_and_queues_a_summary(client, world, monkeypat
     chat.say(f"my email is {YUSUF}")
     chat.say("I want to return the camera from order #W6679257")
     reply = chat.say("I'd like to talk to a human agent please")
-    assert "request #" in reply and YUSUF in reply and "TRANSFERRED" not in reply
+    assert "request #" in reply and "email address on your account" in reply and "TRANSFERRED" not in reply
     ticket = int(re.search(r"request #(\d+)", reply).group(1))
     monkeypatch.setenv("AISLE_DATA_DIR", str(world[2]))
     get_settings.cache_clear()
@@ -222,7 +222,7 @@ def test_handoff_says_what_happens_and_queues_a_summary(client, world, monkeypat
     assert out.exit_code == 0, out.output
     queued = next(h for h in json.loads(out.output) if h["handoff_id"] == ticket)
     assert queued["session_id"] == chat.sid and queued["user_id"] == "yusuf_rossi_9620" and queued["status"] == "open"
-    assert "Yusuf" in queued["summary"] and "camera" in queued["summary"] and queued["transcript"]
+    assert "yusuf_rossi_9620" in queued["summary"] and "camera" in queued["summary"] and queued["transcript"]
     closed = CliRunner().invoke(app, ["handoffs", "--close", str(ticket)])
     assert closed.exit_code == 0 and ticket not in [h["handoff_id"] for h in json.loads(CliRunner().invoke(app, ["handoffs", "--json"]).output)]
 
