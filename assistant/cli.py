@@ -36,6 +36,8 @@ def chat(
         for event in assistant.respond(state, message):
             if event.kind in ("text", "handoff"):
                 typer.echo(event.text, nl=False)
+            elif event.kind == "choices":  # the options as a list to copy from (typing any answer works)
+                typer.echo("  [" + " | ".join(c.label for c in event.choices) + "]")
         typer.echo()
 
 
