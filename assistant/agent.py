@@ -53,7 +53,7 @@ KEEP = "="  # a picked "variant" meaning: leave this item as it is
 # "蓝牙音箱防水吗？"), as opposed to one asking the shop for products ("do you have …", "有没有…").
 ATTRIBUTE_QUESTION = re.compile(r"^(?:is|are|does|can|will|has|how (?:long|much|heavy|big|many)|what(?:'s| is| are) (?:the|its))\b"
                                 r"|吗[？?]?$|是否|多少钱|怎么样")
-SHOP_QUESTION = re.compile(r"\b(?:do|does) (?:you|the shop|the store) (?:have|sell|carry)\b|有没有|有卖")
+SHOP_QUESTION = re.compile(r"\b(?:do|does) (?:you|the shop|the store) (?:have|sell|carry)\b|^(?:is|are) there\b|有没有|有卖")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 STATUS_WORDS = {"pending", "processed", "delivered", "cancelled"}
 
@@ -584,8 +584,8 @@ class _Turn:
         if self.state.last_items and re.search(r"\b(?:it|its|this|that|these|those|them|they)\b|它|这个|这款|那个", lowered):
             # "is it water resistant?": the product just shown, even if a word of the question names another ("Water")
             cards = self._cards_for(self.state.last_items[:1])
-            if cards and not [p for p in _named_products(self.a.store, lowered) if p != cards[0].product_id and len(p) > 0
-                              and _multiword(self.a.store, p)]:
+            # …unless it names another product by a name of two words or more ("is it like the bluetooth speaker?")
+            if cards and not [p for p in _named_products(self.a.store, lowered) if p != cards[0].product_id and _multiword(self.a.store, p)]:
                 return cards[0].product_id
         named = _named_products(self.a.store, lowered)
         if named:

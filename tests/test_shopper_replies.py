@@ -102,6 +102,13 @@ def test_the_rule_generalises_to_other_products_and_words(client, world):
     assert all(v.options["storage"] in storage for v in reader.variants) and "Source" in storage
 
 
+def test_a_chinese_attribute_question_is_answered_from_the_data_in_chinese(client, world):
+    speaker = product_named(world[1], "Bluetooth Speaker")
+    resistant = [v for v in speaker.variants if v.options["water resistance"] == "yes"]
+    reply = Chat(client).say("蓝牙音箱防水吗？")
+    assert f"{len(speaker.variants)} 款中有 {len(resistant)} 款" in reply and "来源" in reply
+
+
 def test_no_data_means_i_dont_know_at_once_without_the_model(client, world):
     chat = Chat(client)
     chat.say("does the e-reader come in 32GB?")
