@@ -615,7 +615,10 @@ class _Turn:
         # The answer is decided in code from the catalog; "I don't know" comes at once, with no model call.
         grounded = product_answers.answer(product, f"{_in_english(message.lower())} {message.lower()}", replies)
         if grounded.known and grounded.facts:  # a headline of figures the model may re-word (quotes stay as they are)
-            yield self.text(self._worded(grounded.headline, grounded.facts, message) + "\n")
+            worded = self._worded(grounded.headline, grounded.facts, message)
+            if worded is None:  # the model is down: the template's words, and the shopper is told why
+                yield self.say("llm_down")
+            yield self.text((worded or grounded.headline) + "\n")
         else:
             yield self.text(grounded.headline + "\n")
         for line in grounded.lines:
@@ -627,9 +630,9 @@ class _Turn:
         elif not self.state.last_items:  # nothing shown before: "it" is this product from now on
             self.state.last_items = [product.variants[0].item_id]
 
-    def _worded(self, headline: str, facts: list[str], question: str) -> str:
+    def _worded(self, headline: str, facts: list[str], question: str) -> str | None:
         """The headline in the model's words, if the model kept every fact, invented no number and kept
-        the yes/no; otherwise the template's words."""
+        the yes/no; otherwise the template's words; None when the model is unavailable."""
         from assistant.llm import ChatMessage, GenerationConfig, LLMUnavailable
 
         language = "Chinese" if self.state.lang == "zh" else "English"
@@ -639,7 +642,7 @@ class _Turn:
             worded = "".join(self.a.llm.stream(messages, GenerationConfig(max_tokens=80, temperature=0.0))).strip()
         except LLMUnavailable as exc:
             log.warning("LLM unavailable: %s", exc)
-            return headline
+            return None
         lowered = worded.lower()
         numbers = set(re.findall(r"\d+(?:\.\d+)?", headline))
         kept = all(f.lower() in lowered for f in facts) and set(re.findall(r"\d+(?:\.\d+)?", worded)) <= numbers
