@@ -363,6 +363,8 @@ class _Turn:
                 (_named_products(self.a.store, _in_english(message.lower())) or self._about_shown(message)):
             return "product_question"  # "is the bluetooth speaker waterproof?", "what's the warranty?" after a list
         if route in ("product_question", "compare") and not slots.references and not slots.item_ids and not state.last_items:
+            if route == "product_question" and _named_products(self.a.store, _in_english(message.lower())):
+                return route  # a question about a product it names: answered from that product's data
             return "search"
         if route == "chit_chat" and slots.references and state.last_items:
             return "product_question"

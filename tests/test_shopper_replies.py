@@ -259,3 +259,21 @@ def test_choices_in_the_json_reply_and_typing_still_works(client):
     assert any(e["kind"] == "choices" for e in body["events"])
     typed = turn("the order with the digital camera")  # typing instead of a button
     assert "Digital Camera" in typed["text"] and "which order" not in typed["text"].lower()
+
+
+def test_a_product_answer_without_the_model_still_comes_from_the_data(world):
+    from assistant.agent import Assistant
+    from assistant.llm import LLMUnavailable
+    from assistant.llm.fake import FakeLLM
+    from assistant.state import DialogueState
+    from tests.fakes import KeywordClassifier
+
+    def down(messages):
+        raise LLMUnavailable("connection refused")
+
+    service, store, _ = world
+    speaker = product_named(store, "Bluetooth Speaker")
+    assistant = Assistant(store, llm=FakeLLM(down), classifier=KeywordClassifier(), services=service.assistant.services)
+    reply = assistant.reply_text(DialogueState(session_id="down"), "what battery life does the bluetooth speaker have?")
+    assert "language model is unavailable" in reply and "battery life" in reply
+    assert all(v.options["battery life"] in reply for v in speaker.variants)
