@@ -21,7 +21,7 @@ import yaml
 from sqlalchemy.exc import OperationalError
 
 from assistant.slots import Slots, read_slots
-from assistant.state import AssistantEvent, DialogueState, ProductCard, SearchMemory, TaskFrame
+from assistant.state import AssistantEvent, Choice, DialogueState, ProductCard, SearchMemory, TaskFrame
 from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
 
@@ -49,6 +49,11 @@ TOOL_ROUTES = {"cancel_pending_order": "cancel_order", "modify_pending_order_add
                "update_default_address": "update_address"}  # fmt: skip
 SAME = "=="  # a picked "variant" meaning: the very same item, which the policy does not allow
 KEEP = "="  # a picked "variant" meaning: leave this item as it is
+# A question about a product's attributes ("is the … waterproof?", "how long does its battery last?",
+# "蓝牙音箱防水吗？"), as opposed to one asking the shop for products ("do you have …", "有没有…").
+ATTRIBUTE_QUESTION = re.compile(r"^(?:is|are|does|can|will|has|how (?:long|much|heavy|big|many)|what(?:'s| is| are) (?:the|its))\b"
+                                r"|吗[？?]?$|是否|多少钱|怎么样")
+SHOP_QUESTION = re.compile(r"\b(?:do|does) (?:you|the shop|the store) (?:have|sell|carry)\b|^(?:is|are) there\b|有没有|有卖")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 STATUS_WORDS = {"pending", "processed", "delivered", "cancelled"}
 
@@ -103,6 +108,33 @@ def _product_words(store: Store) -> re.Pattern:
             words.add(head)
     words = sorted((w for w in words if len(w) >= 3), key=len, reverse=True)
     return re.compile(rf"(?<![a-z0-9])(?:{'|'.join(map(re.escape, words))})(?:e?s)?(?![a-z0-9])")
+
+
+@lru_cache(maxsize=8)
+def _product_names(store: Store) -> list[tuple[re.Pattern, str]]:
+    """Each product's name as a pattern (singular or plural, hyphen optional), longest first."""
+    from sqlalchemy import select
+
+    from retrieval.store import tables as t
+
+    with store.session() as s:
+        rows = s.execute(select(t.Product.name, t.Product.product_id)).all()
+    patterns = []
+    for name, product_id in sorted(rows, key=lambda r: -len(r[0] or "")):
+        if name and len(name) >= 3:
+            body = re.escape(name.lower()).replace(r"\-", "[- ]?").replace(r"\ ", "[- ]?")
+            patterns.append((re.compile(rf"(?<![a-z0-9]){body}(?:e?s)?(?![a-z0-9])"), product_id))
+    return patterns
+
+
+def _multiword(store: Store, product_id: str) -> bool:
+    product = store.product(product_id)
+    return product is not None and len(re.findall(r"[a-z0-9]+", product.name.lower())) > 1
+
+
+def _named_products(store: Store, lowered: str) -> list[str]:
+    """Products the text names by their full name, longest name first."""
+    return [product_id for pattern, product_id in _product_names(store) if pattern.search(lowered)]
 
 
 @lru_cache(maxsize=1)
@@ -202,6 +234,17 @@ class _Turn:
     def text(self, text: str) -> AssistantEvent:
         return AssistantEvent(kind="text", text=text)
 
+    def r(self, key: str):
+        """A reply template (or a table of them) in the conversation's language."""
+        return _replies()[self.state.lang][key]
+
+    def offer(self, kind: str, options: list[tuple[str, str]]) -> Iterator[AssistantEvent]:
+        """The options of the question just asked, as data the UI shows as buttons (id, label)."""
+        choices = [Choice(id=i, label=label, kind=kind) for i, label in dict(options).items()]
+        if choices:
+            self.state.choices = choices
+            yield AssistantEvent(kind="choices", choices=choices)
+
     def tool(self, name: str, arguments: dict) -> tuple[ToolResult, AssistantEvent]:
         result = self.runner.run(name, arguments)
         return result, AssistantEvent(kind="tool", tool=name, ok=result.ok, arguments=arguments)
@@ -237,6 +280,10 @@ class _Turn:
 
     def _dispatch(self, message: str) -> Iterator[AssistantEvent]:
         state = self.state
+        offered, state.choices = state.choices, []
+        picked = next((c for c in offered if message.strip().lower() in (c.label.lower(), c.id.lower())), None)
+        if picked is not None:  # a button (or its label typed): the id it stands for
+            message = f"item {picked.id}" if picked.kind == "option" else picked.id
         slots = read_slots(message)
         if state.pending is not None:
             pending, state.pending = state.pending, None
@@ -328,7 +375,13 @@ class _Turn:
             switch = route in WRITE_ROUTES | {"search", "recommend", "human", "compare"} and route != state.frame.route
             if not (switch and prediction.confidence >= 0.8 and len(message.split()) > 4):
                 return state.frame.route
+        if state.frame is None and route in ("search", "product_question", "chit_chat", "out_of_scope", "recommend") and \
+                ATTRIBUTE_QUESTION.search(message.lower()) and not SHOP_QUESTION.search(message.lower()) and \
+                (_named_products(self.a.store, _in_english(message.lower())) or self._about_shown(message)):
+            return "product_question"  # "is the bluetooth speaker waterproof?", "what's the warranty?" after a list
         if route in ("product_question", "compare") and not slots.references and not slots.item_ids and not state.last_items:
+            if route == "product_question" and _named_products(self.a.store, _in_english(message.lower())):
+                return route  # a question about a product it names: answered from that product's data
             return "search"
         if route == "chit_chat" and slots.references and state.last_items:
             return "product_question"
@@ -734,39 +787,126 @@ class _Turn:
         if not result.ok:
             yield self.say("failed", message=result.message)
             return
-        yield self.say("compare_intro")
-        for row in result.data["compared"]:
-            low, high = row["price_range"]
-            yield self.say(
-                "compare_line", name=row["name"], brand=f" ({row['brand']})" if row["brand"] else "", low=low,
-                high=f"–${high:.2f}" if high != low else "", rating=row["rating"] or "–",
-                available=row["available_variants"], warranty=f", {row['warranty']}" if row.get("warranty") else "",
-            )  # fmt: skip
+        yield self.text(self._compare_table(result.data["compared"]))
+
+    def _compare_table(self, rows: list[dict]) -> str:
+        """A table of what differs between the compared options (price always), then what they share."""
+        replies = _replies()[self.state.lang]
+        labels = replies["compare_rows"]
+
+        def shown(value) -> str:
+            if isinstance(value, list):
+                return ", ".join(map(str, value)) or "–"
+            return "–" if value in (None, "") else str(value)
+
+        table = {labels["price"]: [f"${r['price_range'][0]:.2f}" + (f"–${r['price_range'][1]:.2f}" if r["price_range"][1] != r["price_range"][0] else "") for r in rows]}
+        keys = list(dict.fromkeys(k for r in rows for k in r["options"]))
+        for key in keys:
+            table[key] = [shown(r["options"].get(key)) for r in rows]
+        table[labels["brand"]] = [shown(r["brand"]) for r in rows]
+        table[labels["rating"]] = [f"{r['rating']:.1f}" if r["rating"] else "–" for r in rows]
+        if all(isinstance(v, str) for r in rows for v in r["options"].values()):  # variants: in stock or not
+            table[labels["stock"]] = [replies["in_stock"] if r["available_variants"] else replies["out_of_stock"] for r in rows]
+        else:
+            table[labels["available"]] = [str(r["available_variants"]) for r in rows]
+        table[labels["warranty"]] = [shown(r.get("warranty")) for r in rows]
+        price = labels["price"]
+        differ = {k: v for k, v in table.items() if k == price or len(set(v)) > 1}
+        same = [f"{k} {v[0]}" for k, v in table.items() if k not in differ and v[0] != "–"]
+        names = [r["name"] for r in rows]
+        if len(set(names)) < len(names):  # two options of one product: tell them apart by number
+            names = [f"{n}. {name}" for n, name in enumerate(names, 1)]
+        lines = [replies["compare_intro"], "", "| | " + " | ".join(names) + " |", "|---" * (len(rows) + 1) + "|"]
+        lines += [f"| {k} | " + " | ".join(v) + " |" for k, v in differ.items()]
+        if same:
+            lines += ["", replies["compare_same"].format(same="; ".join(same))]
+        return "\n".join(lines) + "\n"
+
+    def _about_shown(self, message: str) -> bool:
+        """Whether the message names an option or a field of the product shown first."""
+        from assistant import product_answers
+
+        cards = self._cards_for(self.state.last_items[:1])
+        product = self.a.store.product(cards[0].product_id) if cards else None
+        return product is not None and product_answers.asks_about(product, f"{_in_english(message.lower())} {message.lower()}")
+
+    def _asked_product(self, message: str, slots: Slots) -> str | None:
+        """The product a question is about: a referenced item ("the second one"), a product the
+        message names (a shown one first), else the first item shown."""
+        referenced = self._referenced(slots)
+        if referenced:
+            cards = self._cards_for(referenced[:1])
+            return cards[0].product_id if cards else referenced[0]
+        lowered = _in_english(message.lower())
+        if self.state.last_items and re.search(r"\b(?:it|its|this|that|these|those|them|they)\b|它|这个|这款|那个", lowered):
+            # "is it water resistant?": the product just shown, even if a word of the question names another ("Water")
+            cards = self._cards_for(self.state.last_items[:1])
+            # …unless it names another product by a name of two words or more ("is it like the bluetooth speaker?")
+            if cards and not [p for p in _named_products(self.a.store, lowered) if p != cards[0].product_id and _multiword(self.a.store, p)]:
+                return cards[0].product_id
+        named = _named_products(self.a.store, lowered)
+        if named:
+            shown = {c.product_id for c in self._cards_for(self.state.last_items)}
+            return next((p for p in named if p in shown), named[0])
+        cards = self._cards_for(self.state.last_items[:1])
+        return cards[0].product_id if cards else None
 
     def _on_product_question(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        ids = self._referenced(slots) or self.state.last_items[:1]
-        if not ids:
+        from assistant import product_answers
+
+        product_id = self._asked_product(message, slots)
+        if product_id is None:
             yield from self._on_search(message, slots)
             return
-        # Ask about the whole product (all its variants), so "does it come in red?" can be answered.
-        cards = self._cards_for(ids[:1])
-        result, event = self.tool("get_product_details", {"product_id": cards[0].product_id if cards else ids[0]})
+        result, event = self.tool("get_product_details", {"product_id": product_id})
         yield event
         if not result.ok:
             yield self.say("failed", message=result.message)
             return
-        data = result.data
-        # Only the part of the product that fits a small prompt: options and prices, a few reviews.
-        facts = {k: data[k] for k in ("name", "brand", "category", "rating", "price_range", "description",
-                                      "warranty", "shipping", "return_policy", "reviews") if data.get(k)}  # fmt: skip
-        facts["variants"] = [
-            {**v["options"], "price": v["price"], "available": v["available"]} for v in data["variants"][:12]
-        ]
-        low, high = data["price_range"]
-        fallback = _replies()[self.state.lang]["product_facts"].format(
-            name=data["name"], low=low, high=f"–${high:.2f}" if high != low else "", description=data["description"][:300]
-        )
-        yield from self._llm_answer("system.md", facts, message, fallback)
+        product = self.a.store.product(result.data["product_id"])
+        referenced = self._referenced(slots)
+        one = [v for v in product.variants if v.item_id in referenced[:1]]
+        if one:  # "is the second one wireless?": about that variant, not the whole product
+            product = product.model_copy(update={"variants": one})
+        replies = _replies()[self.state.lang]
+        # The answer is decided in code from the catalog; "I don't know" comes at once, with no model call.
+        grounded = product_answers.answer(product, f"{_in_english(message.lower())} {message.lower()}", replies)
+        if grounded.known and grounded.facts:  # a headline of figures the model may re-word (quotes stay as they are)
+            worded = self._worded(grounded.headline, grounded.facts, message)
+            if worded is None:  # the model is down: the template's words, and the shopper is told why
+                yield self.say("llm_down")
+            yield self.text((worded or grounded.headline) + "\n")
+        else:
+            yield self.text(grounded.headline + "\n")
+        for line in grounded.lines:
+            yield self.text(line + "\n")
+        if grounded.source:
+            yield self.text(grounded.source + "\n")
+        if grounded.item_ids and not one:  # the variants listed are what "the first two" mean next
+            self.state.last_items = grounded.item_ids
+        elif not self.state.last_items:  # nothing shown before: "it" is this product from now on
+            self.state.last_items = [product.variants[0].item_id]
+
+    def _worded(self, headline: str, facts: list[str], question: str) -> str | None:
+        """The headline in the model's words, if the model kept every fact, invented no number and kept
+        the yes/no; otherwise the template's words; None when the model is unavailable."""
+        from assistant.llm import ChatMessage, GenerationConfig, LLMUnavailable
+
+        language = "Chinese" if self.state.lang == "zh" else "English"
+        messages = [ChatMessage(role="system", content=_prompt("product_answer.md").format(language=language)),
+                    ChatMessage(role="user", content=f"QUESTION: {question}\nANSWER: {headline}")]  # fmt: skip
+        try:
+            worded = "".join(self.a.llm.stream(messages, GenerationConfig(max_tokens=80, temperature=0.0))).strip()
+        except LLMUnavailable as exc:
+            log.warning("LLM unavailable: %s", exc)
+            return None
+        lowered = worded.lower()
+        numbers = set(re.findall(r"\d+(?:\.\d+)?", headline))
+        kept = all(f.lower() in lowered for f in facts) and set(re.findall(r"\d+(?:\.\d+)?", worded)) <= numbers
+        lead = re.split(r"[:：]", headline, maxsplit=1)[0].lower()  # "Yes", "Some do", "No", "部分是"
+        polarity = len(lead) > 12 or lead.split()[0] in lowered[: len(lead) + 8]
+        plain = "\n" not in worded and "answer:" not in lowered and len(worded) <= 1.3 * len(headline) + 20
+        return worded if worded and kept and polarity and plain else headline
 
     # -- small talk, FAQ, hand-off, out of scope ---------------------------------------------
 
@@ -790,21 +930,34 @@ class _Turn:
             yield self.say("faq_none")
             return
         # Two passages: the policy often answers in one section and the FAQ restates it in another.
+        # Quoted as the shopper reads them: the section's title, not the file it lives in.
         for passage in passages[:2]:
-            yield self.say("faq_intro", citation=f"{passage['source']} § {passage['section']}")
-            yield self.text(passage["text"].strip() + "\n")
+            yield self.say("faq_intro", section=passage["section"])
+            yield self.text("\n".join(f"> {line}" for line in passage["text"].strip().splitlines() if line.strip()) + "\n")
 
     def _on_human(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        summary = self._summary()
-        result, event = self.tool("transfer_to_human", {"summary": summary})
+        self.ctx.transcript = [m.model_dump() for m in self.state.history]
+        result, event = self.tool("transfer_to_human", {"summary": self._summary()})
         yield event
         self.state.handed_off = True
-        yield AssistantEvent(kind="handoff", text=_replies()[self.state.lang]["handoff"] + "\n")
+        user = self.ctx.orders.user(self.ctx.user_id) if self.ctx.user_id else None
+        contact = self.r("handoff_email").format(email=user.email) if user else self.r("handoff_no_email")
+        key = "handoff" if result.ok else "handoff_failed"
+        yield AssistantEvent(kind="handoff", text=self.r(key).format(ticket=(result.data or {}).get("handoff_id", ""), contact=contact) + "\n")
 
     def _summary(self) -> str:
-        who = f"user {self.ctx.user_id}" if self.ctx.user_id else "an unidentified shopper"
+        """For the shop's people: who, what task is open, what they asked (assistant/handoffs.py)."""
+        # The user id only: the summary travels in the `tool` event too, and the shop looks the customer up by id.
+        who = f"user {self.ctx.user_id}" if self.ctx.user_id else "a shopper not identified"
+        parts = [f"Customer: {who}."]
+        frame = self.state.frame
+        if frame is not None:
+            parts.append(f"Open task: {frame.route.replace('_', ' ')}" + (f" on order {frame.order_id}" if frame.order_id else "") + ".")
+        if self.state.pending is not None:
+            parts.append(f"Waiting for confirmation: {self.state.pending.tool}.")
         asks = [m.content for m in self.state.history if m.role == "user"][-4:]
-        return f"Conversation with {who}. Recent requests: " + " | ".join(a[:200] for a in asks)
+        parts.append("Recent requests: " + " | ".join(a[:200] for a in asks))
+        return " ".join(parts)[:4000]
 
     def _on_fallback(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         yield self.say("out_of_scope")
@@ -827,8 +980,19 @@ class _Turn:
         return orders
 
     def _order_label(self, order: dict) -> str:
-        names = ", ".join(i["name"] for i in order["items"])
-        return f"{order['order_id']} ({order['status']}: {names})"
+        """One line of an order list: id, status, items, tracking (the store keeps no order date)."""
+        names = ", ".join(dict.fromkeys(i["name"] for i in order["items"]))
+        tracking = [t for f in order.get("fulfillments", []) for t in f["tracking_ids"]]
+        return self.r("order_line").format(
+            order_id=order["order_id"], status=self.r("statuses").get(order["status"], order["status"]), items=names,
+            tracking=self.r("order_tracking").format(ids=", ".join(tracking)) if tracking else "",
+        )  # fmt: skip
+
+    def _order_list(self, orders: list[dict]) -> str:
+        return "\n".join(self._order_label(o) for o in orders)
+
+    def _offer_orders(self, orders: list[dict]) -> Iterator[AssistantEvent]:
+        yield from self.offer("order", [(o["order_id"], self._order_label(o).lstrip("- ")) for o in orders])
 
     def _frame(self, route: str) -> TaskFrame:
         old = self.state.frame
@@ -869,7 +1033,8 @@ class _Turn:
         if not orders:
             yield self.say("no_orders")
             return
-        yield self.say("ask_order", orders="; ".join(self._order_label(o) for o in (candidates or orders)))
+        yield self.say("ask_order", orders=self._order_list(candidates or orders))
+        yield from self._offer_orders(candidates or orders)
 
     def _on_order_status(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         if self.ctx.user_id is None:
@@ -883,7 +1048,7 @@ class _Turn:
             if not orders:
                 yield self.say("no_orders")
             else:
-                yield self.say("orders_overview", lines="; ".join(self._order_label(o) for o in orders))
+                yield self.say("orders_overview", lines=self._order_list(orders))
             self.state.frame = None
             return
         for order_id in order_ids:
@@ -896,7 +1061,7 @@ class _Turn:
             tracking = [t for f in order.get("fulfillments", []) for t in f["tracking_ids"]]
             items = ", ".join(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"])
             yield self.say(
-                "order_status", order_id=order["order_id"], status=order["status"], items=items,
+                "order_status", order_id=order["order_id"], status=self.r("statuses").get(order["status"], order["status"]), items=items,
                 tracking=_replies()[self.state.lang]["tracking"].format(ids=", ".join(tracking)) if tracking else "",
             )  # fmt: skip
         self.state.frame = None
@@ -910,17 +1075,25 @@ class _Turn:
         yield self.say("payment_methods", methods=self._methods_text(result.data.get("payment_methods", [])))
         self.state.frame = None  # answered: the next message is a new request, not this task's slot
 
-    @staticmethod
-    def _methods_text(methods: list[dict]) -> str:
-        parts = []
-        for m in methods:
-            label = m["payment_method_id"]
-            if m.get("last_four"):
-                label += f" ({m.get('brand', 'card')} ending {m['last_four']})"
-            if m.get("balance") is not None:
-                label += f" (balance ${m['balance']:.2f})"
-            parts.append(label)
-        return ", ".join(parts)
+    def _method_label(self, m: dict) -> str:
+        """A payment method as the shopper knows it: "Visa ending 1037", "gift card, balance $40.00"."""
+        if m.get("source") == "gift_card" and m.get("balance") is not None:
+            return self.r("pm_gift").format(balance=m["balance"])
+        if m.get("last_four"):
+            return self.r("pm_card").format(brand=str(m.get("brand") or self.r("pm_kinds")["credit_card"]).title(), last_four=m["last_four"])
+        return self.r("pm_paypal") if m.get("source") == "paypal" else self.r("pm_kinds").get(m.get("source"), m["payment_method_id"])
+
+    def _method_name(self, method_id: str | None) -> str:
+        user = self.ctx.orders.user(self.ctx.user_id) if self.ctx.user_id else None
+        method = next((m for m in (user.payment_methods if user else []) if m.payment_method_id == method_id), None)
+        return self._method_label(method.model_dump()) if method else str(method_id)
+
+    def _methods_text(self, methods: list[dict]) -> str:
+        return "; ".join(self._method_label(m) for m in methods)
+
+    def _ask_payment(self, key: str, methods: list[dict], **values) -> Iterator[AssistantEvent]:
+        yield self.say(key, methods=self._methods_text(methods), **values)
+        yield from self.offer("payment", [(m["payment_method_id"], self._method_label(m)) for m in methods])
 
     def _on_cancel_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         frame = self._frame("cancel_order")
@@ -942,15 +1115,15 @@ class _Turn:
                 frame.reason = "no longer needed"
         if frame.reason is None:
             yield self.say("ask_cancel_reason", order_id=frame.order_id)
+            yield from self.offer("reason", list(self.r("reasons").items()))
             return
         if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
-            yield self.say("failed", message=f"I can't find order {frame.order_id} on your account.")
+            yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
             return
         total = sum(p["amount"] for p in order["payment_history"] if p["transaction_type"] == "payment")
-        description = (
-            f"cancel order {frame.order_id} ({', '.join(i['name'] for i in order['items'])}), "
-            f"reason '{frame.reason}'; ${total:.2f} is refunded to the original payment method"
-        )
+        original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+        description = self.r("desc_cancel").format(order_id=frame.order_id, items=", ".join(i["name"] for i in order["items"]),
+                                                   reason=frame.reason, total=total, method=self._method_name(original))  # fmt: skip
         yield from self._propose("cancel_pending_order", {"order_id": frame.order_id, "reason": frame.reason}, description)
 
     def _order(self, order_id: str) -> dict | None:
@@ -996,7 +1169,7 @@ class _Turn:
             return
         order = self._order(frame.order_id)
         if order is None:
-            yield self.say("failed", message=f"I can't find order {frame.order_id} on your account.")
+            yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
             return
         if route in ("exchange", "modify_order") and order["status"] in ("pending", "delivered"):
             route = "exchange" if order["status"] == "delivered" else "modify_order"
@@ -1007,9 +1180,10 @@ class _Turn:
                 yield from self._switch(other, order["order_id"], message, slots)
                 return
             self.state.frame = None
-            verb = {"return": "returned", "exchange": "exchanged", "modify_order": "changed"}[route]
-            yield self.say("failed", message=f"order {order['order_id']} is {order['status']}; only "
-                                             f"{' or '.join(sorted(statuses))} orders can be {verb}.")  # fmt: skip
+            statuses_ = self.r("statuses")
+            yield self.say("failed", message=self.r("wrong_status").format(
+                order_id=order["order_id"], status=statuses_.get(order["status"], order["status"]), verb=self.r("verbs")[route],
+                allowed=self.r("or").join(statuses_.get(x, x) for x in sorted(statuses))))  # fmt: skip
             return
         text = frame.text or message
         if not frame.item_ids:
@@ -1022,10 +1196,12 @@ class _Turn:
             )
         if not frame.item_ids:
             yield self.say("ask_items", order_id=order["order_id"], items=_items_text(order))
+            yield from self._offer_items(order)
             return
         if _AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two
             frame.item_ids = []
             yield self.say("ask_which_item", order_id=order["order_id"], items=_items_text(order))
+            yield from self._offer_items(order)
             return
         if route != "return" and len(frame.new_item_ids) < len(frame.item_ids):
             for item_id in frame.item_ids[len(frame.new_item_ids):]:
@@ -1041,7 +1217,8 @@ class _Turn:
                         yield from self._item_task(route, message, slots, statuses)
                         return
                 if chosen == SAME:
-                    yield self.say("same_item_not_allowed", name=item["name"], choices="; ".join(choices[:8]) or "none")
+                    yield self.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or "none")
+                    yield from self.offer("option", choices[:8])
                     return
                 if chosen not in (None, KEEP) and (limit := _price_limit(text)) is not None:
                     price = next(v.price for v in self.a.store.product(item["product_id"]).variants if v.item_id == chosen)
@@ -1056,7 +1233,8 @@ class _Turn:
                         return
                     key = "no_new_option" if choices and _mentions_option(item, message, self.ctx) else "ask_new_option"
                     yield self.say(key, name=item["name"], current=", ".join(item["options"].values()),
-                                   choices="; ".join(choices[:8]) or "none")  # fmt: skip
+                                   choices="; ".join(c for _, c in choices[:8]) or "none")  # fmt: skip
+                    yield from self.offer("option", choices[:8])
                     return
                 frame.new_item_ids.append(chosen)
             if KEEP in frame.new_item_ids:
@@ -1064,7 +1242,7 @@ class _Turn:
                 frame.item_ids, frame.new_item_ids = [o for o, _ in pairs], [n for _, n in pairs]
                 if not pairs:
                     self.state.frame = None
-                    yield self.say("failed", message="each item you named already is its cheapest available option, so there is nothing to change.")
+                    yield self.say("failed", message=self.r("nothing_to_change"))
                     return
         if frame.payment_method_id is None:
             frame.payment_method_id = self._pick_payment(order, text, route)
@@ -1074,26 +1252,20 @@ class _Turn:
             if route == "return":
                 original = order["payment_history"][0]["payment_method_id"]
                 methods = [m for m in methods if m["payment_method_id"] == original or m["source"] == "gift_card"]
-            purpose = {"return": "receive the refund", "exchange": "pay or receive the price difference",
-                       "modify_order": "pay or receive the price difference"}[route]  # fmt: skip
-            if self.state.lang == "zh":
-                purpose = {"return": "接收退款", "exchange": "支付或接收差价", "modify_order": "支付或接收差价"}[route]
+            purpose = self.r("purposes")[route]
             kinds = {k for k, pattern in PAYMENT_KINDS if re.search(pattern, message.lower())}
             missing = sorted(kinds - {m["source"] for m in methods})
             if missing:  # they asked for a kind of method that cannot be used here: say so, not just ask again
-                kind = {"credit_card": "credit card", "gift_card": "gift card", "paypal": "PayPal account"}[missing[0]]
-                if self.state.lang == "zh":
-                    kind = {"credit_card": "信用卡", "gift_card": "礼品卡", "paypal": "PayPal"}[missing[0]]
-                yield self.say("payment_not_possible", kind=kind, purpose=purpose, methods=self._methods_text(methods))
+                yield from self._ask_payment("payment_not_possible", methods, kind=self.r("pm_kinds")[missing[0]], purpose=purpose)
                 return
-            yield self.say("ask_payment", purpose=purpose, methods=self._methods_text(methods))
+            yield from self._ask_payment("ask_payment", methods, purpose=purpose)
             return
         names = {i["item_id"]: f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]}
+        method = self._method_name(frame.payment_method_id)
         if route == "return":
-            description = (
-                f"return {', '.join(names[i] for i in frame.item_ids)} from order {order['order_id']}; "
-                f"the refund goes to {frame.payment_method_id}"
-            )
+            price = {i["item_id"]: i["price"] for i in order["items"]}
+            description = self.r("desc_return").format(items=", ".join(names[i] for i in frame.item_ids), order_id=order["order_id"],
+                                                       amount=sum(price[i] for i in frame.item_ids), method=method)  # fmt: skip
             args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "payment_method_id": frame.payment_method_id}
             yield from self._propose("return_delivered_order_items", args, description)
             return
@@ -1101,16 +1273,22 @@ class _Turn:
         old_price = {i["item_id"]: i["price"] for i in order["items"]}
         diff = round(sum(new[n].price - old_price[o] for o, n in zip(frame.item_ids, frame.new_item_ids)), 2)
         swaps = "; ".join(
-            f"{names[o]} → {new[n].name} ({', '.join(new[n].options.values())}, ${new[n].price:.2f})"
+            self.r("swap_line").format(old=names[o], name=new[n].name, options=", ".join(new[n].options.values()), price=new[n].price)
             for o, n in zip(frame.item_ids, frame.new_item_ids)
         )
-        money = f"you pay ${diff:.2f}" if diff > 0 else f"you get ${-diff:.2f} back" if diff < 0 else "no price difference"
         tool = "exchange_delivered_order_items" if route == "exchange" else "modify_pending_order_items"
-        once = " This can be done only once for this order, so make sure every item you want changed is listed"
-        description = f"in order {order['order_id']}: {swaps}; {money} via {frame.payment_method_id}.{once}"
+        description = self.r("desc_swap").format(order_id=order["order_id"], swaps=swaps, money=self._money(diff), method=method)
         args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "new_item_ids": frame.new_item_ids,
                 "payment_method_id": frame.payment_method_id}  # fmt: skip
         yield from self._propose(tool, args, description)
+
+    def _money(self, diff: float) -> str:
+        if diff > 0:
+            return self.r("money_pay").format(amount=diff)
+        return self.r("money_back").format(amount=-diff) if diff < 0 else self.r("money_none")
+
+    def _offer_items(self, order: dict) -> Iterator[AssistantEvent]:
+        yield from self.offer("item", [(i["item_id"], f"{i['name']} ({', '.join(i['options'].values())})") for i in order["items"]])
 
     def _amend(self, frame: TaskFrame, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         """A change to the action just proposed, said instead of yes: fewer, more or other items of the
@@ -1159,7 +1337,7 @@ class _Turn:
         frame.route, frame.item_ids, frame.new_item_ids = route, [], []
         yield from getattr(self, f"_on_{route}")(message, slots.model_copy(update={"order_ids": [order_id]}))
 
-    def _pick_variant(self, item: dict, message: str) -> tuple[str | None, list[str]]:
+    def _pick_variant(self, item: dict, message: str) -> tuple[str | None, list[tuple[str, str]]]:
         """The available variant of the item's product that the message asks for, decided in code.
 
         Candidates are narrowed to those with the most option values the message names (values that
@@ -1170,7 +1348,7 @@ class _Turn:
         lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: f"size {m.group(1)[0]}", lowered)  # "medium sized": size M
         current = {k: str(v).lower() for k, v in item["options"].items()}
         candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
-        choices = [f"{', '.join(v.options.values())} ${v.price:.2f}" for v in candidates]
+        choices = [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in candidates]
         named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
         if named_ids:  # "exchange my shoes to item ID 4107812777"
             return named_ids[0], choices
@@ -1245,7 +1423,7 @@ class _Turn:
         best = max(kept(v) for v in pool)
         top = [v for v in pool if kept(v) == best]
         if len(top) > 1:  # a real choice between different options: ask rather than guess
-            return None, [f"{', '.join(v.options.values())} ${v.price:.2f}" for v in top]
+            return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in top]
         return top[0].item_id, choices
 
     def _pick_payment(self, order: dict, message: str, route: str) -> str | None:
@@ -1286,15 +1464,15 @@ class _Turn:
             return
         order = self._order(frame.order_id)
         if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
-            yield self.say("failed", message=f"I can't find order {frame.order_id} on your account.")
+            yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
             return
         method = self._pick_payment(order, message, "payment")
         if method is None:
             user = self.ctx.orders.user(self.ctx.user_id)
-            yield self.say("ask_payment", purpose="pay for the order" if self.state.lang == "en" else "支付订单",
-                           methods=self._methods_text([m.model_dump() for m in user.payment_methods]))  # fmt: skip
+            yield from self._ask_payment("ask_payment", [m.model_dump() for m in user.payment_methods], purpose=self.r("purposes")["payment"])
             return
-        description = f"pay order {order['order_id']} with {method} instead of {order['payment_history'][0]['payment_method_id']}"
+        description = self.r("desc_payment").format(order_id=order["order_id"], method=self._method_name(method),
+                                                    old=self._method_name(order["payment_history"][0]["payment_method_id"]))  # fmt: skip
         yield from self._propose("modify_pending_order_payment", {"order_id": order["order_id"], "payment_method_id": method}, description)
 
     def _on_update_address(self, message: str, slots: Slots, order_address: bool = False) -> Iterator[AssistantEvent]:
@@ -1347,10 +1525,10 @@ class _Turn:
                 return
             text = ", ".join(v for v in address.values() if v)
             yield from self._propose("modify_pending_order_address", {"order_id": frame.order_id, **address},
-                                     f"ship order {frame.order_id} to {text}")  # fmt: skip
+                                     self.r("desc_order_address").format(order_id=frame.order_id, address=text))  # fmt: skip
             return
         text = ", ".join(v for v in address.values() if v)
-        yield from self._propose("update_default_address", address, f"set your default address to {text}")
+        yield from self._propose("update_default_address", address, self.r("desc_default_address").format(address=text))
 
     def _address_pointed_to(self, message: str) -> dict | None:
         """An address of one of the shopper's orders that the message points to instead of spelling
@@ -1383,6 +1561,7 @@ class _Turn:
         self.state.pending = pending
         yield AssistantEvent(kind="pending", tool=tool, arguments=pending.arguments, text="")
         yield self.say("confirm_prompt", description=description)
+        yield from self.offer("confirm", list(self.r("confirm_choices").items()))
 
     def _after_write(self, result: ToolResult) -> Iterator[AssistantEvent]:
         if not result.ok:
@@ -1390,13 +1569,22 @@ class _Turn:
             return
         data = result.data or {}
         if "order_id" in data:
-            summary = f"Order {data['order_id']} is now {data['status']}."
-            if data.get("status") == "cancelled":
-                summary += " The refund goes to the original payment method (gift cards at once, otherwise in 5 to 7 business days)."
-            if data.get("status") in ("return requested", "exchange requested"):
-                summary += " You will receive an email explaining how to send the items back."
+            status = data["status"]
+            summary = self.r("done_order").format(order_id=data["order_id"], status=self.r("statuses").get(status, status))
+            if status == "cancelled":
+                refunds = [p for p in data.get("payment_history", []) if p["transaction_type"] == "refund"]
+                if refunds:
+                    summary += self.r("done_refund").format(amount=sum(p["amount"] for p in refunds),
+                                                            method=self._method_name(refunds[-1]["payment_method_id"]))  # fmt: skip
+            elif status == "return requested":
+                price = {i["item_id"]: i["price"] for i in data["items"]}
+                summary += self.r("done_return").format(amount=sum(price.get(i, 0) for i in data.get("return_items") or []),
+                                                        method=self._method_name(data.get("return_payment_method_id")))  # fmt: skip
+            elif status == "exchange requested":
+                money = self._money(data.get("exchange_price_difference") or 0)
+                summary += self.r("done_exchange").format(money=money[:1].upper() + money[1:])
         else:
-            summary = "Your default address is updated."
+            summary = self.r("done_address")
         yield self.say("done", summary=summary)
 
     # -- the model --------------------------------------------------------------------------
@@ -1490,7 +1678,8 @@ def _money(value: float) -> str:
 
 
 def _items_text(order: dict) -> str:
-    return "; ".join(f"{i['name']} ({', '.join(i['options'].values())}) item {i['item_id']}" for i in order["items"])
+    """The order's items by name and options (their ids travel in the `choices` event, not the text)."""
+    return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
 
 
 def _mentioned(value: str, lowered_message: str) -> bool:

@@ -36,4 +36,39 @@ def chat(
         for event in assistant.respond(state, message):
             if event.kind in ("text", "handoff"):
                 typer.echo(event.text, nl=False)
+            elif event.kind == "choices":  # the options as a list to copy from (typing any answer works)
+                typer.echo("  [" + " | ".join(c.label for c in event.choices) + "]")
         typer.echo()
+
+
+def handoffs(
+    all_: Annotated[bool, typer.Option("--all", help="Closed hand-offs too, not only open ones.")] = False,
+    close: Annotated[int | None, typer.Option(help="Mark this hand-off as dealt with.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the conversations handed to a human (oldest first), with their summaries; --close ID marks one done."""
+    from assistant.handoffs import HandoffQueue
+    from retrieval.store import Store
+
+    store = Store.from_settings()
+    store.init()
+    queue = HandoffQueue(store)
+    if close is not None:
+        try:
+            done = queue.close(close)
+        except KeyError as exc:
+            typer.secho(f"error: {exc.args[0]}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(done.model_dump_json() if as_json else f"Hand-off #{done.handoff_id} closed.")
+        return
+    found = queue.list(None if all_ else "open")
+    if as_json:
+        import json
+
+        typer.echo(json.dumps([h.model_dump(mode="json") for h in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("No open hand-offs." if not all_ else "No hand-offs.")
+    for h in found:
+        typer.echo(f"#{h.handoff_id}  {h.created_at:%Y-%m-%d %H:%M} UTC  [{h.status}]  session {h.session_id}")
+        typer.echo(f"    {h.summary}")

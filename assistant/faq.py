@@ -1,9 +1,12 @@
 """Answers about the shop's policy: retrieval over the policy's sections and the shop FAQ, with citations.
 
 Passages come from the shop policy (retrieval/store/data/policy.md, split at its headings) and
-assistant/data/faq.md (questions shoppers ask, answered from that policy). Ranking fuses BM25 and
-MiniLM cosine by reciprocal rank; the answer quotes passages and names their section, so every
-claim can be traced to the policy.
+assistant/data/faq.md (questions shoppers ask, answered from that policy; it adds nothing the
+policy does not say). English ranking fuses BM25 and MiniLM cosine by reciprocal rank. Chinese
+questions are answered from assistant/data/faq_zh.md (the same answers in Chinese), ranked by BM25
+over character pairs (the packaged MiniLM reads English only, and Chinese has no spaces). The answer
+quotes passages and names their section, so every claim can be traced to the policy. Text under a
+document's title (the policy's instructions to agents) is not a passage.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from retrieval.embedder import embed, embed_query
 from retrieval.store.seed import DEMO_DATA_DIR
 
 FAQ_FILE = Path(__file__).parent / "data" / "faq.md"
+FAQ_ZH_FILE = Path(__file__).parent / "data" / "faq_zh.md"
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 class Passage(BaseModel):
-    source: str  # file name
+    source: str  # file name (for tracing; replies show the section, not the file)
     section: str  # heading path, e.g. "Cancel pending order"
     text: str
+    lang: str = "en"
 
 
 class FaqAnswer(BaseModel):
@@ -34,19 +40,19 @@ class FaqAnswer(BaseModel):
     scores: list[float]
 
 
-def split_markdown(text: str, source: str) -> list[Passage]:
-    passages, heading, lines = [], "", []
+def split_markdown(text: str, source: str, lang: str = "en") -> list[Passage]:
+    passages, heading, lines, title = [], "", [], True
 
     def flush() -> None:
         body = "\n".join(lines).strip()
-        if body:
-            passages.append(Passage(source=source, section=heading or source, text=body))
+        if body and not title:
+            passages.append(Passage(source=source, section=heading or source, text=body, lang=lang))
 
     for line in text.splitlines():
-        match = re.match(r"^#{1,4}\s+(.*)", line)
+        match = re.match(r"^(#{1,4})\s+(.*)", line)
         if match:
             flush()
-            heading, lines = match.group(1).strip(), []
+            heading, lines, title = match.group(2).strip(), [], len(match.group(1)) == 1
         else:
             lines.append(line)
     flush()
@@ -58,23 +64,33 @@ class PolicyFaq:
     passages: list[Passage]
 
     def __post_init__(self) -> None:
-        texts = [f"{p.section}. {p.text}" for p in self.passages]
+        self._en = [p for p in self.passages if p.lang == "en"]
+        self._zh = [p for p in self.passages if p.lang == "zh"]
+        texts = [f"{p.section}. {p.text}" for p in self._en]
         self._bm25 = bm25s.BM25()
         self._bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
         self._vectors = embed(texts)
+        if self._zh:
+            # The section (the question) counts twice: it says what the passage answers.
+            self._bm25_zh = bm25s.BM25()
+            self._bm25_zh.index([_pairs(f"{p.section} {p.section} {p.text}") for p in self._zh], show_progress=False)
 
     @classmethod
-    def default(cls, policy: Path = DEMO_DATA_DIR / "policy.md", faq: Path = FAQ_FILE) -> PolicyFaq:
+    def default(cls, policy: Path = DEMO_DATA_DIR / "policy.md", faq: Path = FAQ_FILE, faq_zh: Path = FAQ_ZH_FILE) -> PolicyFaq:
         passages = split_markdown(policy.read_text(encoding="utf-8"), policy.name)
         if faq.exists():
             passages += split_markdown(faq.read_text(encoding="utf-8"), faq.name)
+        if faq_zh.exists():
+            passages += split_markdown(faq_zh.read_text(encoding="utf-8"), faq_zh.name, lang="zh")
         return cls(passages)
 
     def ask(self, question: str, k: int = 2) -> FaqAnswer:
         question = question.strip()[:2000]
         if not question:
             return FaqAnswer(question=question, passages=[], scores=[])
-        n = len(self.passages)
+        if self._zh and CJK.search(question):
+            return self._ask_zh(question, k)
+        n = len(self._en)
         dense = self._vectors @ embed_query(question)
         dense_rank = np.argsort(-dense)
         tokens = bm25s.tokenize([question], stopwords="en", show_progress=False)
@@ -88,6 +104,25 @@ class PolicyFaq:
         best = np.argsort(-fused)[:k]
         return FaqAnswer(
             question=question,
-            passages=[self.passages[i] for i in best],
+            passages=[self._en[i] for i in best],
             scores=[round(float(fused[i]), 4) for i in best],
         )
+
+    def _ask_zh(self, question: str, k: int) -> FaqAnswer:
+        tokens = _pairs(question)
+        if not tokens:
+            return FaqAnswer(question=question, passages=[], scores=[])
+        docs, scores = self._bm25_zh.retrieve([tokens], k=min(k, len(self._zh)), show_progress=False)
+        found = [(int(i), float(sc)) for i, sc in zip(docs[0], scores[0]) if sc > 0]
+        return FaqAnswer(question=question, passages=[self._zh[i] for i, _ in found], scores=[round(sc, 4) for _, sc in found])
+
+
+def _pairs(text: str) -> list[str]:
+    """Chinese text as overlapping character pairs (and any Latin words), for BM25."""
+    tokens = []
+    for run in re.findall(r"[\u4e00-\u9fff]+|[a-z0-9]+", text.lower()):
+        if CJK.match(run):
+            tokens += [run[i:i + 2] for i in range(len(run) - 1)] or [run]
+        else:
+            tokens.append(run)
+    return tokens

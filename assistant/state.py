@@ -42,6 +42,15 @@ class TaskFrame(BaseModel):
     address: dict | None = None
 
 
+class Choice(BaseModel):
+    """One option the shopper is asked to pick from, shown as a button; typing still works. Picking it
+    sends its label, which the next turn reads back as `id` (an order, item or payment method id)."""
+
+    id: str
+    label: str
+    kind: Literal["order", "item", "option", "payment", "reason", "confirm"]
+
+
 class Message(BaseModel):
     role: Literal["user", "assistant"]
     content: str
@@ -62,6 +71,7 @@ class DialogueState(BaseModel):
         description="'route|order_id' of actions proposed and then done or declined: a restated request moves on to the next.",
     )
     handed_off: bool = False
+    choices: list[Choice] = Field(default_factory=list, description="Offered in the last reply: a picked label reads as its id.")
     turns: int = 0
 
     def remember(self, role: str, content: str, keep: int = 12) -> None:
@@ -85,11 +95,12 @@ class ProductCard(BaseModel):
 
 
 class AssistantEvent(BaseModel):
-    """One piece of a streamed turn: text to append, cards to show, or a tool that ran."""
+    """One piece of a streamed turn: text to append, cards to show, choices to offer, or a tool that ran."""
 
-    kind: Literal["text", "cards", "tool", "pending", "handoff"]
+    kind: Literal["text", "cards", "tool", "pending", "handoff", "choices"]
     text: str = ""
     cards: list[ProductCard] = Field(default_factory=list)
+    choices: list[Choice] = Field(default_factory=list)
     tool: str | None = None
     ok: bool | None = None
     arguments: dict | None = None

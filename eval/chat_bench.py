@@ -44,7 +44,8 @@ TURNS = {
         "which payment methods do you accept?",
         "how do I return an item?",
     ],
-    "product_question": ["does the first one come in other colours?", "is the second one in stock?"],
+    "product_question": ["does the first one come in other colours?", "is the second one in stock?",
+                         "is the bluetooth speaker waterproof?", "how long does the bluetooth speaker's battery last?"],
 }
 USER_EMAIL = "yusuf.rossi7301@example.com"
 

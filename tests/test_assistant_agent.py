@@ -126,7 +126,8 @@ def test_return_asks_for_missing_slots_one_by_one(assistant, state, store):
     ask_items = assistant.reply_text(state, "order #W2378156")
     assert "Headphones" in ask_items
     ask_payment = assistant.reply_text(state, "the headphones")
-    assert "credit_card_9513926" in ask_payment
+    assert "Mastercard ending 2478" in ask_payment and "credit_card_" not in ask_payment  # a name, not an id
+    assert [(c.id, c.kind) for c in state.choices] == [("credit_card_9513926", "payment")]
     propose = assistant.reply_text(state, "original payment method")
     assert "return Headphones" in propose
     assistant.reply_text(state, "yes")
@@ -142,13 +143,14 @@ def test_chinese_turn_gets_a_chinese_reply(assistant, state):
 
 def test_handoff_carries_a_summary(assistant, state):
     evs = events(assistant, state, "I want to talk to a human agent")
-    assert any(e.kind == "handoff" and "TRANSFERRED" in e.text for e in evs)
+    assert any(e.kind == "handoff" and "customer service team" in e.text for e in evs)
     assert state.handed_off
 
 
 def test_faq_cites_the_policy(assistant, state):
     reply = assistant.reply_text(state, "how long does a refund take?")
-    assert "policy.md" in reply or "faq.md" in reply
+    assert "From the shop policy" in reply and "refund" in reply
+    assert ".md" not in reply and "§" not in reply  # the section's title, never the file
 
 
 @pytest.mark.parametrize("message", ["", "   ", "\x00\x00", "🙂" * 10, "x" * 20000])
@@ -225,7 +227,7 @@ def test_two_items_of_one_product_are_asked_about_not_both_taken(assistant, stat
     """Order #W9502127 holds two vacuum cleaners: "the vacuum cleaner" is ambiguous, the robotic one is not."""
     assistant.reply_text(state, "I am Daiki Johnson, zip code 80273")
     ask = assistant.reply_text(state, "I want to return the vacuum cleaner from order #W9502127")
-    assert state.pending is None and "which one" in ask.lower() and "6259501109" in ask
+    assert state.pending is None and "which one" in ask.lower() and "6259501109" in [c.id for c in state.choices]
     assistant.reply_text(state, "the robotic one")
     assistant.reply_text(state, "to the original payment method")
     assert state.pending is not None and state.pending.arguments["item_ids"] == ["6259501109"]
@@ -250,7 +252,8 @@ def test_order_requests_the_classifier_misses_are_routed_by_shop_words(store, st
 def test_a_refund_method_the_shopper_cannot_use_is_explained(assistant, state):
     assistant.reply_text(state, "I am Chen Silva, zip code 46281")
     reply = assistant.reply_text(state, "I want to return the tablet in order #W9571698 and refund to my credit card")
-    assert state.pending is None and "none of your payment methods" in reply.lower() and "gift_card_7250692" in reply
+    assert state.pending is None and "none of your payment methods" in reply.lower()
+    assert "gift card, balance $" in reply and "gift_card_7250692" in [c.id for c in state.choices]
 
 
 def test_a_request_for_two_actions_does_what_each_order_allows(assistant, state, store):
@@ -369,7 +372,7 @@ def test_an_answered_payment_question_does_not_capture_the_next_turn(store, stat
 
     assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=Payments())
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
-    assert "credit_card_9513926" in assistant.reply_text(state, "which payment methods do I have?")
+    assert "Mastercard ending 2478" in assistant.reply_text(state, "which payment methods do I have?")
     assert state.frame is None
 
 

@@ -32,7 +32,7 @@ def test_returns_the_matching_variant(search):
 
 
 def test_chinese_query_finds_english_catalog(search):
-    resp = search.search(SearchRequest(query="蓝色纯棉T恤 M码 100元以内", k=3))
+    resp = search.search(SearchRequest(query="蓝色纯棉T恤 M码 100美元以内", k=3))
     assert resp.parsed.lang == "zh" and resp.hits[0].item_id == BLUE_COTTON_M_TSHIRT
 
 

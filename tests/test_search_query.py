@@ -30,10 +30,15 @@ def parser() -> QueryParser:
         ("kettle $20-$40", 20, 40),
         ("watch over 100 dollars", 100, None),
         ("shoes 50 dollars or less", None, 50),
-        ("蓝色T恤 100元以内", None, 100),
-        ("耳机 200到300元", 200, 300),
-        ("手表 500元以上", 500, None),
-        ("不超过80块的水杯", None, 80),
+        ("蓝色T恤 100美元以内", None, 100),
+        ("耳机 200到300美元", 200, 300),
+        ("手表 500刀以上", 500, None),
+        ("不超过80的水杯", None, 80),
+        # 元/块 are yuan: converted at AISLE_CNY_PER_USD (default 7.1)
+        ("蓝色T恤 100元以内", None, 14.08),
+        ("耳机 710到1420元", 100, 200),
+        ("手表 500元以上", 70.42, None),
+        ("不超过80块的水杯", None, 11.27),
     ],
 )
 def test_price_limits(parser, query, low, high):
@@ -45,6 +50,18 @@ def test_price_limits(parser, query, low, high):
 def test_spec_numbers_are_not_prices(parser, query):
     parsed, _ = parser.parse(query)
     assert parsed.min_price is None and parsed.max_price is None
+
+
+def test_yuan_are_converted_at_the_configured_rate_and_said(parser, monkeypatch):
+    from retrieval.config import get_settings
+
+    monkeypatch.setenv("AISLE_CNY_PER_USD", "5")
+    get_settings.cache_clear()
+    parsed, notes = QueryParser(parser.vocab).parse("手表 500元以下")
+    assert parsed.max_price == 100
+    assert any("500元 ≈ $100.00" in n and "1 USD = 5 元" in n for n in notes)
+    assert QueryParser(parser.vocab, cny_per_usd=10).parse("手表 300块以上")[0].min_price == 30
+    assert QueryParser(parser.vocab, cny_per_usd=10).parse("手表 300美元以上")[0].min_price == 300
 
 
 def test_reversed_range_is_read_low_to_high(parser):

@@ -142,7 +142,9 @@ def demo_users(svc: Service, n: Annotated[int, Query(ge=1, le=50)] = 8) -> list[
     response_model=ChatResponse,
     summary="One chat turn",
     description="With `stream` true (default) the reply is `text/event-stream`: one event per `AssistantEvent` "
-    "(event name = its kind: text, cards, tool, pending, handoff; data = the event as JSON), then `done`.",
+    "(event name = its kind: text, cards, tool, pending, handoff, choices; data = the event as JSON), then `done`. "
+    "A `choices` event lists the options the reply asks the shopper to pick from (id, label, kind): show them as "
+    "buttons that send the label as the next message; typed answers work too.",
 )
 def chat(body: ChatRequest, svc: Service):
     events = svc.chat(body.session_id, body.message)  # unknown session → 404 before streaming starts
@@ -150,7 +152,8 @@ def chat(body: ChatRequest, svc: Service):
         collected = list(events)
         text = "".join(e.text for e in collected if e.kind in ("text", "handoff"))
         cards = [c for e in collected if e.kind == "cards" for c in e.cards]
-        return ChatResponse(session_id=body.session_id, text=text, cards=cards, events=collected)
+        choices = [c for e in collected if e.kind == "choices" for c in e.choices]
+        return ChatResponse(session_id=body.session_id, text=text, cards=cards, choices=choices, events=collected)
 
     async def stream() -> AsyncIterator[str]:
         async for event in _on_own_thread(events):

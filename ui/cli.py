@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                                        "and cache it under the models dir.")),
     "train": ("recsys.store_model:main", "Train the store's ranking model on its order history and events."),
     "serve-ranker": ("recsys.service:main", "Serve the trained ranking model over HTTP (POST /score, GET /health)."),
+    "handoffs": ("assistant.cli:handoffs", ("List the conversations handed to a human (oldest first), with their "
+                                            "summaries; --close ID marks one done.")),
     "store": ("retrieval.cli:store_app", "Create, inspect and rebuild the store database."),
     "eval": ("eval.cli:eval_app", "Measure quality: each capability has a command with --json output."),
     "bench": ("eval.cli:bench_app", "Measure speed: latency and throughput benchmarks."),

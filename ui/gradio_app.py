@@ -68,23 +68,25 @@ def build_blocks(service: ChatService) -> gr.Blocks:
     def send(message: str, history: list, session_id: str | None, shown: list):
         message = (message or "").strip()
         if not message:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         session_id = ensure(session_id)
         history = list(history or []) + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        shown = []  # cards belong to the latest answer
-        yield "", history, session_id, shown
+        shown, offered = [], []  # cards and choices belong to the latest answer
+        yield "", history, session_id, shown, offered
         try:
             for event in service.chat(session_id, message):
                 if event.kind in ("text", "handoff") and event.text:
                     history[-1]["content"] += event.text
-                    yield "", history, session_id, gr.skip()
+                    yield "", history, session_id, gr.skip(), gr.skip()
                 elif event.kind == "cards":
                     shown = [c.model_dump(mode="json") for c in event.cards]
+                elif event.kind == "choices":
+                    offered = [c.model_dump(mode="json") for c in event.choices]
         except Exception as exc:  # shown in the chat, not as a traceback
             log.exception("chat turn failed")
             history[-1]["content"] += f"\n⚠️ Sorry, that did not work: {exc}"
-        yield "", history, session_id, shown
+        yield "", history, session_id, shown, offered
 
     def feedback(kind: str, card: dict, session_id: str | None, shown: list):
         if not session_id:
@@ -170,6 +172,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         # reload or a server restart continues it. A fixed secret: the value must outlive the process.
         session = gr.BrowserState(None, storage_key="aisle-session", secret=_browser_secret(service))
         shown = gr.State([])
+        offered = gr.State([])  # the choices of the latest answer, shown as buttons
         gr.Markdown("## 🛒 Aisle — your shop assistant\nAsk for products, suggestions, your orders or the shop's policy, in English or 中文.")
         with gr.Row():
             with gr.Column(scale=3):
@@ -192,6 +195,18 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                                         lambda sid, cur, kind=kind, card=card: feedback(kind, card, sid, cur),
                                         inputs=[session, shown], outputs=[shown],
                                     )  # fmt: skip
+
+                @gr.render(inputs=[offered])
+                def show_choices(choices: list):
+                    if not choices:
+                        return
+                    with gr.Row(elem_classes="aisle-choices", elem_id="aisle-choices"):
+                        for choice in choices:
+                            button = gr.Button(choice["label"], size="sm", elem_classes=f"aisle-choice aisle-choice-{choice['kind']}")
+                            button.click(  # picking a choice sends its label, as if typed
+                                lambda h, s, c, label=choice["label"]: (yield from send(label, h, s, c)),
+                                inputs=[chatbot, session, shown], outputs=[box, chatbot, session, shown, offered],
+                            )  # fmt: skip
 
                 with gr.Row():
                     box = gr.Textbox(placeholder="e.g. running shoes under $100", show_label=False, scale=6,
@@ -221,11 +236,11 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                         forget_btn = gr.Button("Delete", size="sm", variant="stop")
                     profile_note = gr.Markdown()
 
-        chat_io = dict(inputs=[box, chatbot, session, shown], outputs=[box, chatbot, session, shown])
+        chat_io = dict(inputs=[box, chatbot, session, shown], outputs=[box, chatbot, session, shown, offered])
         box.submit(send, **chat_io)
         send_btn.click(send, **chat_io)
         surprise.click(lambda h, s, c: (yield from send("Surprise me", h, s, c)),
-                       inputs=[chatbot, session, shown], outputs=[box, chatbot, session, shown])  # fmt: skip
+                       inputs=[chatbot, session, shown], outputs=[box, chatbot, session, shown, offered])  # fmt: skip
         signin_btn.click(sign_in, inputs=[pick, email, session], outputs=[session, who, email])
         signout_btn.click(sign_out, inputs=[session], outputs=[session, who])
         refresh_btn.click(load_profile, inputs=[session], outputs=[profile_view, personalised, profile_note])

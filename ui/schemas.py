@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assistant.state import AssistantEvent, Message, ProductCard
+from assistant.state import AssistantEvent, Choice, Message, ProductCard
 
 
 class _Body(BaseModel):
@@ -63,6 +63,7 @@ class ChatResponse(BaseModel):
     session_id: str
     text: str
     cards: list[ProductCard] = Field(default_factory=list)
+    choices: list[Choice] = Field(default_factory=list, description="Options the reply asks the shopper to pick from (show as buttons; send the label).")
     events: list[AssistantEvent] = Field(default_factory=list)
 
 

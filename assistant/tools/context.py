@@ -16,6 +16,7 @@ class ToolContext:
     user_id: str | None = None  # set only by a successful find_user; never by the model
     handoff_summary: str | None = None
     identify_in_chat: bool = True  # find_user may run (the demo store); off, the shop's sign-in token is the only way
+    transcript: list[dict] = field(default_factory=list)  # the conversation's last messages, for a hand-off
     services: dict = field(default_factory=dict)  # injected search/recommender/faq (tests, shared instances)
 
     @cached_property

@@ -58,5 +58,9 @@ def exchange_delivered_order_items(ctx, args: SwapItemsArgs) -> dict:
 
 
 def transfer_to_human(ctx, args: HandoffArgs) -> dict:
+    """Puts the conversation in the shop's hand-off queue (assistant/handoffs.py), with its summary."""
+    from assistant.handoffs import HandoffQueue
+
     ctx.handoff_summary = args.summary
-    return {"transferred": True, "summary": args.summary}
+    handoff = HandoffQueue(ctx.store).add(ctx.session_id, ctx.user_id, args.summary, ctx.transcript)
+    return {"transferred": True, "handoff_id": handoff.handoff_id, "summary": args.summary}

@@ -153,7 +153,7 @@ class RuleSim:
         self.asked[kind] = self.asked.get(kind, 0) + 1
         if self.asked[kind] > 3:  # the same question again and again: the conversation is stuck
             return None
-        return self._answer(kind, reply=text)
+        return self._answer(kind, reply=text, events=events)
 
     def _if_asked(self, text: str) -> str | None:
         lowered = text.lower()
@@ -202,8 +202,10 @@ class RuleSim:
         words = _words(" ".join(x for x in (self.spec.instructions, self.spec.opening, self.facts.items) if x))
         everything = bool(re.search(_rules()["instructions"]["all_items"], self.spec.instructions or "", re.IGNORECASE))
         statuses = {s for g in [g for g in self.goal if not g.fallback][:1] for t in GOAL_KINDS.get(g.tool, {g.tool}) for s in ("pending", "delivered") if s in t}
+        # Either list shape the assistant may show: "#W1 (delivered: Lamp, Bottle)" or "#W1 · delivered · Lamp, Bottle · …".
+        shapes = (r"(#?W?\d{5,})\s*\(([^:()]+):\s*([^()]*)\)", r"(#?W?\d{5,})\s*·\s*([^·\n]+?)\s*·\s*([^·\n]*)")
         listed = [(m.group(1), m.group(2).strip().lower(), [n.strip() for n in m.group(3).split(",")])
-                  for m in re.finditer(r"(#?W?\d{5,})\s*\(([^:()]+):\s*([^()]*)\)", reply)
+                  for shape in shapes for m in re.finditer(shape, reply)
                   if m.group(1) not in self.given_orders]  # fmt: skip
         candidates = [(o, st, [n for n in names if _words(n) & words]) for o, st, names in listed]
         if everything and not any(named for *_, named in candidates):  # "return all my orders": each in turn
@@ -218,7 +220,7 @@ class RuleSim:
         self.given_orders.append(best[0])
         return self.say["order_picked"].format(order_id=best[0], name=best[1])
 
-    def _answer(self, kind: str, reply: str = "") -> str:
+    def _answer(self, kind: str, reply: str = "", events: list[AssistantEvent] = ()) -> str:
         """What the shopper says to a question of this kind; `reply` is the assistant's question."""
         f = self.facts
         if kind == "identity":
@@ -247,8 +249,12 @@ class RuleSim:
         if kind in ("items", "options") and self.asked[kind] > 1 and (more := self._more_detail(reply)):
             return more  # asked again (e.g. nothing matched): the next thing its instructions say about it
         if kind == "payment" and self.asked[kind] > 1:
+            # The methods offered: the reply's `choices` event (labels name them, ids are in the event)
+            buttons = {c.label for e in events for c in e.choices if c.kind == "payment"}
+            if len(buttons) == 1:  # what it asked for is not possible: take the one method offered (its button)
+                return buttons.pop()
             offered = set(re.findall(r"\b(?:credit_card|paypal|gift_card)_\d+", reply))
-            if len(offered) == 1:  # what it asked for is not possible: take the one method offered
+            if len(offered) == 1:
                 return self.say["take_offered"].format(method=offered.pop())
         text = {"cancel_reason": f.reason, "items": f.items, "options": f.options or f.items,
                 "payment": f.payment, "address": f.address}[kind]  # fmt: skip

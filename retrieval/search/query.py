@@ -172,6 +172,7 @@ _ZH_CUR = r"\s*(?:元|块钱|块|美元|美金|刀)?"
 _ZH_NOT_UNIT = r"(?!\d|\.\d|\s*(?:英尺|英寸|寸|毫安|毫升|升|码|片|小时|度|倍|万|[a-zA-Z]))"
 # "比10000毫安大": "more than 10000 毫安" (the unit is put into English with the rest).
 _ZH_COMPARE = re.compile(r"比\s*(\d+(?:\.\d+)?)\s*([^\d\s，,。]{0,3}?)\s*的?\s*(大|多|长|高|重|久|小|少|短|低|轻)")
+_YUAN = re.compile(r"(?<!美)元|块")
 _ZH_PRICE = [
     ("range", re.compile(r"(\d+(?:\.\d+)?)" + _ZH_CUR + r"\s*(?:到|至|-|~|～|—)\s*(\d+(?:\.\d+)?)\s*(?:元|块钱|块|美元|美金|刀|之间)")),
     ("max", re.compile(r"(?:低于|少于|不超过|不到|不高于|最多|便宜于)\s*(\d+(?:\.\d+)?)" + _ZH_NOT_UNIT + _ZH_CUR)),
@@ -186,7 +187,12 @@ def _number(text: str) -> float:
 
 
 class QueryParser:
-    def __init__(self, vocabulary: Vocabulary, lexicon: Lexicon | None = None) -> None:
+    def __init__(self, vocabulary: Vocabulary, lexicon: Lexicon | None = None, cny_per_usd: float | None = None) -> None:
+        if cny_per_usd is None:
+            from retrieval.config import get_settings
+
+            cny_per_usd = get_settings().cny_per_usd
+        self.cny_per_usd = cny_per_usd
         self.lexicon = lexicon or default_lexicon()
         self.canon = Canon(self.lexicon)
         self.vocab = vocabulary
@@ -215,7 +221,7 @@ class QueryParser:
         text = "".join(ch if ch.isprintable() else " " for ch in text)
         parsed = ParsedQuery(lang="zh" if CJK.search(text) else "en")
         if parsed.lang == "zh":
-            text = self._price(text, _ZH_PRICE, parsed)
+            text = self._price(text, _ZH_PRICE, parsed, notes)
             if self.stock_zh and self.stock_zh.search(text):
                 parsed.in_stock = True
                 text = self.stock_zh.sub(" ", text)
@@ -250,20 +256,30 @@ class QueryParser:
         parsed.text = re.sub(r"\s+", " ", re.sub(r"[^\w$%.,'&+/-]+", " ", text)).strip(" .,-/&+'")
         return parsed, notes
 
-    def _price(self, text: str, patterns, parsed: ParsedQuery) -> str:
+    def _price(self, text: str, patterns, parsed: ParsedQuery, notes: list[str] | None = None) -> str:
         for kind, pattern in patterns:
             m = pattern.search(text)
             if not m:
                 continue
+            # Prices are in the shop's currency (USD). An amount in 元/块 (yuan) is converted at the
+            # configured rate (AISLE_CNY_PER_USD) and the reply says so; 美元/刀 and bare numbers are dollars.
+            rate = self.cny_per_usd if _YUAN.search(m.group(0)) else 1.0
+
+            def amount(group: int) -> float:
+                return round(_number(m.group(group)) / rate, 2)
+
             if kind == "range":
-                low, high = sorted((_number(m.group(1)), _number(m.group(2))))
+                low, high = sorted((amount(1), amount(2)))
                 parsed.min_price, parsed.max_price = low, high
             elif kind == "max" and parsed.max_price is None:
-                parsed.max_price = _number(m.group(1))
+                parsed.max_price = amount(1)
             elif kind == "min" and parsed.min_price is None:
-                parsed.min_price = _number(m.group(1))
+                parsed.min_price = amount(1)
             else:
                 continue
+            if rate != 1.0 and notes is not None:
+                shown = " – ".join(f"{_number(m.group(g)):g}元 ≈ ${amount(g):.2f}" for g in range(1, (m.lastindex or 1) + 1))
+                notes.append(f"{shown} (1 USD = {rate:g} 元)")
             text = text[: m.start()] + " " + text[m.end() :]
         return text
 

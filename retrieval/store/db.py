@@ -118,6 +118,7 @@ class Store:
         if reset:
             self.drop()
         if self.is_seeded():
+            t.Base.metadata.create_all(self.engine)  # tables added since it was seeded (e.g. handoffs); existing ones untouched
             return False
         data = load_store_data(self.data_dir)  # validate everything before writing anything
         path = _sqlite_path(self.url)
@@ -169,7 +170,10 @@ class Store:
         target = Store(url, self.data_dir)
         with self.engine.connect() as src, target.engine.begin() as dst:
             t.Base.metadata.create_all(dst)
+            present = set(inspect(src).get_table_names())
             for table in t.Base.metadata.sorted_tables:
+                if table.name not in present:  # a table newer than the source database
+                    continue
                 rows = [dict(r._mapping) for r in src.execute(table.select())]
                 if rows:
                     dst.execute(table.insert(), rows)

@@ -177,3 +177,17 @@ class ChatSessionRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic locking across processes
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class HandoffRow(Base):
+    """A conversation passed to the shop's people: the queue `aisle handoffs` reads."""
+
+    __tablename__ = "handoffs"
+    handoff_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    transcript: Mapped[list] = mapped_column(JSON, default=list)  # the last messages, [{"role", "content"}]
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -153,6 +153,27 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // Options the answer asks to pick from, as buttons; a click sends the label (typing works too).
+  function choices(list) {
+    clearChoices();
+    var row = el("div", "aisle-w-choices");
+    row.id = "aisle-widget-choices";
+    list.forEach(function (c) {
+      var button = el("button", "aisle-w-choice", c.label);
+      button.type = "button";
+      button.dataset.kind = c.kind;
+      button.onclick = function () { submit(c.label); };
+      row.appendChild(button);
+    });
+    log.appendChild(row);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function clearChoices() {
+    var old = document.getElementById("aisle-widget-choices");
+    if (old) old.remove();
+  }
+
   // Reads the server-sent events of /api/chat as they arrive (text pieces stream into one bubble).
   function stream(response, reply, sessionId) {
     var reader = response.body.getReader();
@@ -174,6 +195,8 @@
             log.scrollTop = log.scrollHeight;
           } else if (name === "cards") {
             cards(event.cards, sessionId);
+          } else if (name === "choices") {
+            choices(event.choices);
           }
         });
         return pump();
@@ -193,11 +216,9 @@
     });
   }
 
-  form.addEventListener("submit", function (e) {
-    e.preventDefault();
-    var message = input.value.trim();
-    if (!message) return;
-    input.value = "";
+  function submit(message) {
+    if (!message || send.disabled) return;
+    clearChoices();
     add("user", message);
     send.disabled = true;
     ask(message, false).catch(function (err) {
@@ -209,6 +230,14 @@
       send.disabled = false;
       input.focus();
     });
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var message = input.value.trim();
+    if (!message) return;
+    input.value = "";
+    submit(message);
   });
 
   function toggle(open) {

@@ -1,0 +1,213 @@
+"""Answers to questions about one product, decided in code from the catalog's structured data.
+
+"Is the bluetooth speaker waterproof?" is answered by reading the product's variants: which of them
+have the option ("water resistance": "yes"), at what price, in stock or not. Only when no option,
+price, stock figure or text field (description, reviews, warranty, shipping, return policy) speaks
+to the question is the answer "I don't know", and that is known at once, without a model call.
+Every answer names the field it came from. The language model may only re-word the headline
+(assistant/agent.py checks it kept the facts); the variant lines and the source are code's.
+
+Attribute words shoppers use that the catalog names differently ("waterproof" for "water
+resistance", 续航 for "battery life") are data: assistant/data/attributes.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from retrieval.store import ProductRecord
+
+TEXT_FIELDS = ("description", "warranty", "shipping", "return_policy")
+YES_NO = {"yes", "no"}
+STOPWORDS = set(
+    "a an the is it its it's this that these those are was be does do did can could will would should has have had "
+    "of to in on for with and or but if at by from as about any some my me i you your we our they them there what "
+    "which who how when where why much many more most than then so very too also just only please tell know want "
+    "need like one ones get got come comes came say says said made make item product thing things still ok okay "
+    "what's it's that's there's isn't doesn't "
+    "吗 呢 的 了 是 有 吧 么 什么 这个 那个 它".split()
+)
+NEGATION = re.compile(r"\b(?:not|no|non|without|isn'?t|aren'?t|doesn'?t)\b|不|没有|非")
+MAX_LINES = 6
+
+
+@dataclass
+class Grounded:
+    """An answer from the data: a headline, lines (one per variant or value), and its source."""
+
+    known: bool
+    headline: str
+    lines: list[str] = field(default_factory=list)
+    source: str = ""
+    facts: list[str] = field(default_factory=list)  # what the headline may state: numbers and values
+    item_ids: list[str] = field(default_factory=list)  # the variants listed, in order
+
+
+@lru_cache(maxsize=1)
+def _groups() -> list[list[str]]:
+    data = json.loads((Path(__file__).parent / "data" / "attributes.json").read_text(encoding="utf-8"))
+    return [[w.lower() for w in group] for group in data["groups"]]
+
+
+def _has_word(phrase: str, text: str) -> bool:
+    if re.search(r"[\u4e00-\u9fff]", phrase):
+        return phrase in text
+    return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text) is not None
+
+
+def _named_keys(text: str, keys: list[str]) -> list[str]:
+    """Option keys (or field names) the text asks about: the key itself, a word of it at least five
+    letters long written as part of a word ("waterproof" names "water resistance"), or a word of
+    its synonym group."""
+    named = []
+    for key in keys:
+        k = key.lower()
+        words = [w for w in re.findall(r"[a-z]+", k) if len(w) >= 5]
+        group = next((g for g in _groups() if k in g), [])
+        if _has_word(k, text) or any(w[:5] in text for w in words) or any(_has_word(w, text) for w in group):
+            named.append(key)
+    return named
+
+
+def _value_named(value: str, text: str) -> bool:
+    value = value.lower()
+    return len(value) >= 2 and value not in YES_NO and _has_word(value, text)
+
+
+def content_words(text: str) -> list[str]:
+    words = re.findall(r"[a-z][a-z'-]{2,}|[\u4e00-\u9fff]{2,}", text)
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS))
+
+
+def _price_range(prices: list[float]) -> str:
+    low, high = min(prices), max(prices)
+    return f"${low:.2f}" if low == high else f"${low:.2f}–${high:.2f}"
+
+
+def asks_about(product: ProductRecord, question: str) -> bool:
+    """Whether the question names one of the product's options or values, or a field of it."""
+    text = _without_name(product, question.lower())
+    keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
+    values = {val for v in product.variants for val in v.options.values()}
+    return bool(_named_keys(text, [*keys, *TEXT_FIELDS, "price", "stock"]) or any(_value_named(v, text) for v in values))
+
+
+def _without_name(product: ProductRecord, text: str) -> str:
+    for word in re.findall(r"[a-z0-9]+", product.name.lower()):  # "bluetooth" in "Bluetooth Speaker" is not a question
+        text = re.sub(rf"(?<![a-z0-9]){re.escape(word)}s?(?![a-z0-9])", " ", text)
+    return text
+
+
+def answer(product: ProductRecord, question: str, replies: dict) -> Grounded:
+    """The answer to `question` (in English words: Chinese put into English by the caller, the raw
+    text kept in it too) about `product`, worded with the templates in `replies` (one language)."""
+    shown: list[str] = []
+    grounded = _answer(product, question, replies, shown)
+    grounded.item_ids = list(shown)
+    return grounded
+
+
+def _answer(product: ProductRecord, question: str, replies: dict, shown: list[str]) -> Grounded:
+    text = _without_name(product, question.lower())
+    name = product.name
+    variants = product.variants
+    keys = list(dict.fromkeys(k for v in variants for k in v.options))
+
+    def line(v, skip: str | None = None) -> str:
+        options = ", ".join(val for k, val in v.options.items() if k != skip) or name
+        stock = replies["in_stock"] if v.available else replies["out_of_stock"]
+        return replies["pa_line"].format(options=options, price=v.price, availability=stock)
+
+    def listed(chosen: list, skip: str | None = None) -> list[str]:
+        ordered = sorted(chosen, key=lambda v: (not v.available, v.price))
+        shown[:] = [v.item_id for v in ordered[:MAX_LINES]]
+        lines = [line(v, skip) for v in ordered[:MAX_LINES]]
+        if len(ordered) > MAX_LINES:
+            lines.append(replies["pa_more"].format(n=len(ordered) - MAX_LINES))
+        return lines
+
+    # 1. An option value named: "does it come in red?", "is there a 20 hours one?" (the longest value
+    # named wins: "Wi-Fi + Cellular", not "Wi-Fi")
+    named_values = sorted(((len(val), key, val) for key in keys for val in dict.fromkeys(v.options.get(key, "") for v in variants)
+                           if _value_named(val, text)), reverse=True)  # fmt: skip
+    if named_values:
+        _, key, value = named_values[0]
+        chosen = [v for v in variants if v.options.get(key) == value]
+        in_stock = sum(v.available for v in chosen)
+        return Grounded(True, replies["pa_value_yes"].format(name=name, key=key, value=value, count=len(chosen),
+                                                              in_stock=in_stock, prices=_price_range([v.price for v in chosen])),
+                        listed(chosen, skip=key), replies["pa_source_option"].format(key=key, name=name),
+                        [value, str(len(chosen)), str(in_stock)])  # fmt: skip
+    # 2. An option named: "is it waterproof?" (a yes/no option), "what battery life does it have?"
+    named = _named_keys(text, keys)
+    if named:
+        key = named[0]
+        values = list(dict.fromkeys(v.options.get(key, "") for v in variants))
+        if set(map(str.lower, values)) <= YES_NO:
+            wanted = "no" if NEGATION.search(text) else "yes"
+            chosen = [v for v in variants if v.options.get(key, "").lower() == wanted]
+            source = replies["pa_source_option"].format(key=key, name=name)
+            if not chosen:
+                return Grounded(True, replies["pa_flag_none"].format(name=name, key=key, value=wanted, total=len(variants)),
+                                [], source, [wanted, str(len(variants))])  # fmt: skip
+            in_stock = sum(v.available for v in chosen)
+            return Grounded(True, replies["pa_flag_yes"].format(name=name, key=key, value=wanted, count=len(chosen),
+                                                                 value_word=replies["pa_yes" if len(chosen) == len(variants) else "pa_some"],
+                                                                 total=len(variants), in_stock=in_stock,
+                                                                 prices=_price_range([v.price for v in chosen])),
+                            listed(chosen, skip=key), source, [wanted, str(len(chosen)), str(len(variants)), str(in_stock)])  # fmt: skip
+        parts = []
+        for value in values:
+            chosen = [v for v in variants if v.options.get(key) == value]
+            parts.append(replies["pa_value_part"].format(value=value, prices=_price_range([v.price for v in chosen]),
+                                                         in_stock=sum(v.available for v in chosen)))  # fmt: skip
+        return Grounded(True, replies["pa_values"].format(name=name, key=key, values="; ".join(parts)), [],
+                        replies["pa_source_option"].format(key=key, name=name), values)  # fmt: skip
+    # 3. A text field named (warranty, shipping, returns) or price / stock / reviews.
+    asked_fields = _named_keys(text, [*TEXT_FIELDS, "price", "stock", "reviews"])
+    for name_ in asked_fields:
+        if name_ in TEXT_FIELDS and getattr(product, name_):
+            quote = getattr(product, name_).strip()
+            return Grounded(True, replies["pa_quote"].format(name=name, field=replies["pa_fields"][name_], quote=quote),
+                            [], replies["pa_source_field"].format(field=replies["pa_fields"][name_], name=name))  # fmt: skip
+        if name_ == "price":
+            prices = [v.price for v in variants]
+            available = [v.price for v in variants if v.available]
+            return Grounded(True, replies["pa_price"].format(name=name, prices=_price_range(prices), count=len(variants),
+                                                              in_stock=len(available),
+                                                              cheapest=_price_range([min(available)]) if available else "–"),
+                            [], replies["pa_source_field"].format(field=replies["pa_fields"]["price"], name=name))  # fmt: skip
+        if name_ == "stock":
+            available = [v for v in variants if v.available]
+            return Grounded(True, replies["pa_stock"].format(name=name, in_stock=len(available), count=len(variants)),
+                            listed(available), replies["pa_source_field"].format(field=replies["pa_fields"]["stock"], name=name))  # fmt: skip
+        if name_ == "reviews" and (product.reviews or product.rating):
+            lines = [replies["pa_review"].format(rating=r.rating, comment=r.comment) for r in product.reviews[:3]]
+            return Grounded(True, replies["pa_rating"].format(name=name, rating=product.rating or 0, count=len(product.reviews)),
+                            lines, replies["pa_source_field"].format(field=replies["pa_fields"]["reviews"], name=name))  # fmt: skip
+    # 4. The question's own words in the description or a review: quote the sentence.
+    words = content_words(text)
+    for field_name in ("description", "reviews"):
+        texts = [product.description] if field_name == "description" else [r.comment for r in product.reviews]
+        for body in texts:
+            for sentence in re.split(r"(?<=[.!?])\s+", body or ""):
+                low = sentence.lower()
+                hits = [w for w in words if len(w) >= 4 and w[:5] in low]
+                if hits and len(hits) * 2 >= len([w for w in words if len(w) >= 4]):
+                    return Grounded(True, replies["pa_quote"].format(name=name, field=replies["pa_fields"][field_name],
+                                                                      quote=sentence.strip()),
+                                    [], replies["pa_source_field"].format(field=replies["pa_fields"][field_name], name=name),
+                                    )  # fmt: skip
+    if not words:  # "tell me about it": an overview
+        prices = [v.price for v in variants]
+        options = "; ".join(f"{k}: {', '.join(dict.fromkeys(v.options[k] for v in variants if k in v.options))}" for k in keys)
+        return Grounded(True, replies["pa_overview"].format(name=name, prices=_price_range(prices), count=len(variants),
+                                                             options=options or "–", description=(product.description or "")[:300]),
+                        [], replies["pa_source_field"].format(field=replies["pa_fields"]["description"], name=name))  # fmt: skip
+    topic = " ".join(words[:4])
+    known = ", ".join(keys) or "–"
+    return Grounded(False, replies["pa_unknown"].format(name=name, topic=topic, keys=known))
