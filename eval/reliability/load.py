@@ -71,7 +71,7 @@ async def _run(server, sessions: int, turns: list[str], result: CategoryResult) 
 
     from retrieval.store import Store
 
-    store = Store(f"sqlite:///{server.tmp / 'aisle.db'}")
+    store = Store(server.db_url)
     limits = httpx.Limits(max_connections=sessions + 4)
     async with httpx.AsyncClient(base_url=server.url, timeout=1800, limits=limits) as client:
         users = _customers(store, sessions + 1)
