@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test store clean browser
+.PHONY: install run test store clean browser servers
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Aisle needs Python 3.11 or newer")'
@@ -32,7 +32,15 @@ browser:
 	  || echo "could not install chromium + chromium-driver: the browser test will be skipped"; \
 	fi
 
-test: install browser
+# The scaled-out tests start their own PostgreSQL and Redis (eval/stack.py) from Debian's packages;
+# installed only when missing. The tests run their own instances (initdb in a temp dir), whatever the packages start.
+servers:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server \
+	  || echo "could not install postgresql + redis-server: the PostgreSQL and replica tests will be skipped"; \
+	fi
+
+test: install browser servers
 	$(BIN)/python -m pytest
 
 clean:
