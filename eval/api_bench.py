@@ -90,6 +90,10 @@ class Server:
         raise TimeoutError(f"aisle serve not ready after {timeout:.0f} s; see {self.log.name}")
 
     @property
+    def logs(self) -> list[Path]:
+        return [Path(self.log.name)]
+
+    @property
     def db_url(self) -> str:
         """The server's store database: the one it was given, or its own SQLite file."""
         return self.env.get("AISLE_DATABASE_URL") or f"sqlite:///{self.tmp / 'aisle.db'}"

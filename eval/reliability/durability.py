@@ -27,7 +27,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from eval.reliability.base import CategoryResult, Options
-from eval.reliability.client import chat, chat_async
+from eval.reliability.client import async_client, chat, chat_async
+from eval.reliability.client import client as client_of
 
 
 @dataclass
@@ -44,13 +45,13 @@ class Acks:
 
 
 def run(options: Options) -> CategoryResult:
-    from eval.api_bench import Server
+    from eval.reliability.replicas import start_app
 
     cancellations, feedback, sessions = (6, 20, 20) if options.quick else (20, 100, 100)
     result = CategoryResult(category="durability", tried=0, failures=0)
     data_dir = Path(tempfile.mkdtemp(prefix="aisle-reliability-durability-"))
     log_path = Path(tempfile.gettempdir()) / "aisle-reliability-durability.log"
-    server = Server("fake", log_path, data_dir=data_dir)
+    server = start_app(options.stack, "fake", log_path, data_dir=data_dir)
     try:
         server.wait_ready(900)
         acks = crash_during_burst(server, cancellations, feedback, sessions, result)
@@ -61,7 +62,7 @@ def run(options: Options) -> CategoryResult:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     result.notes.append(f"{cancellations} cancellations, {feedback} feedback events, {sessions} sessions sent at once; "
-                        f"SIGKILL after half were acknowledged; server log: {log_path}")  # fmt: skip
+                        f"SIGKILL of every app process after half were acknowledged; stack {options.stack}; server log: {log_path}")  # fmt: skip
     return result
 
 
@@ -96,7 +97,7 @@ def crash_during_burst(server, cancellations: int, feedback: int, sessions: int,
         items = list(conn.scalars(text("SELECT item_id FROM variants ORDER BY item_id LIMIT :n"), {"n": feedback}))
     engine.dispose()
     proposals = []
-    with httpx.Client(base_url=server.url, timeout=120) as client:
+    with client_of(server, timeout=120) as client:
         for user_id, order_id in targets:
             sid = client.post("/api/sessions", json={"sign_in": {"user_id": user_id}}).json()["session_id"]
             turn = chat(client, sid, f"I want to cancel order {order_id} because I ordered it by mistake")
@@ -155,7 +156,7 @@ async def _burst(server, proposals, feedback_session, items, users, acks: Acks, 
         server.kill()
 
     limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+    async with async_client(server, timeout=60, limits=limits) as client:
         jobs = [cancel(client, sid, oid) for sid, oid in proposals]
         jobs += [like(client, i) for i in items] + [new_session(client, u) for u in users]
         # Interleave the kinds so the kill lands among all of them.

@@ -27,22 +27,24 @@ PERSONAL = {  # what the privacy turn says; none of it may reach the log
 def run(options: Options) -> CategoryResult:
     import httpx
 
-    from eval.api_bench import Server
+    from eval.reliability.client import client as client_of
+    from eval.reliability.replicas import start_app
 
     result = CategoryResult(category="limits", tried=0, failures=0)
     log_path = Path(tempfile.gettempdir()) / "aisle-reliability-limits.log"
     env = {"AISLE_RATE_PER_SESSION": f"{PER_SESSION}/minute", "AISLE_RATE_PER_IP": f"{PER_IP}/minute"}
-    server = Server("fake", log_path, env=env, log_level="debug")
+    server = start_app(options.stack, "fake", log_path, env=env, log_level="debug")
     try:
         server.wait_ready(900)
-        with httpx.Client(base_url=server.url, timeout=60) as client:
+        with client_of(server, timeout=60) as client:  # replicas: each request to the next, one shared limit
             _privacy(client, result)
             _body_size(client, result)
             _per_session(client, result)
             _per_ip(client, result)
     finally:
         server.stop()
-    _log_is_clean(log_path, result)
+    for log in server.logs:
+        _log_is_clean(log, result)
     result.notes.append(f"limits: {PER_SESSION}/minute per session, {PER_IP}/minute per address; server log: {log_path}")
     return result
 
