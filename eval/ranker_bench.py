@@ -1,5 +1,6 @@
 """`aisle bench ranker`: latency of scoring 1,000 candidates for one user, in-process and over HTTP,
-and HTTP throughput with 32 concurrent clients, micro-batching on vs off.
+and HTTP throughput with 32 concurrent clients, micro-batching on vs off; with `--engine ray`, the
+Ray Serve deployment too (Ray's batching, one replica), in the same run.
 
 The model has the store model's architecture (content + attribute features, 2 blocks, hidden 64)
 over a synthetic catalog of --items items with random weights: speed does not depend on the
@@ -66,20 +67,37 @@ def _serve(items: int, seed: int, threads: int, port: int, **app_options) -> Non
     uvicorn.run(create_app(_ranker(items, seed), **app_options), host="127.0.0.1", port=port, log_level="warning")
 
 
+def _serve_ray(items: int, seed: int, threads: int, port: int, max_batch: int, max_wait_ms: float) -> None:
+    """The child process: a local Ray instance serving the same synthetic model; stops with the process."""
+    import functools
+    import signal
+    import sys
+
+    import ray
+
+    from recsys import ray_service
+
+    ray.init(num_cpus=max(2, threads), include_dashboard=False, log_to_driver=False)
+    signal.signal(signal.SIGTERM, lambda *_: (ray_service.shutdown(), sys.exit(0)))
+    ray_service.run(functools.partial(_ranker, items, seed), "127.0.0.1", port, blocking=False,
+                    max_batch=max_batch, max_wait_ms=max_wait_ms, threads=threads)  # fmt: skip
+    signal.pause()
+
+
 class _Server:
     """The service in its own process, as deployed, for the length of a `with` block. In the bench's
     own process, the load generator's Python competed with the server's for one interpreter lock,
     and that contention, not the service, decided the throughput figures."""
 
-    def __init__(self, **options) -> None:
+    def __init__(self, target=_serve, **options) -> None:
         self.port = _free_port()
         self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve, kwargs={**options, "port": self.port}, daemon=True)
+            target=target, kwargs={**options, "port": self.port}, daemon=True)
 
     def __enter__(self) -> str:
         self.process.start()
         url = f"http://127.0.0.1:{self.port}"
-        deadline = time.time() + 120
+        deadline = time.time() + 300
         while True:
             try:
                 httpx.get(f"{url}/health", timeout=1).raise_for_status()
@@ -124,6 +142,8 @@ def main(
     threads: Annotated[int, typer.Option(help="torch threads: 1 suits one small request at a time.")] = 1,
     max_batch: Annotated[int, typer.Option(help="The service's largest micro-batch.")] = 32,
     max_wait_ms: Annotated[float, typer.Option(help="The service's extra wait for a batch to fill, in ms.")] = 0.0,
+    engine: Annotated[list[str] | None, typer.Option(help="Services to measure (repeatable): builtin (micro-batching "
+                                                     "on and off), ray (Ray Serve). Default: builtin.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """p50/p99 latency of scoring candidates for one user; throughput with micro-batching on/off."""
@@ -142,10 +162,14 @@ def main(
                     "machine": f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()} "
                                "(shared machine: timings noisy); the service runs in its own process",
                     "in_process": _pct(times)}
-    for batching in (True, False):
-        name = "http_batching" if batching else "http_no_batching"
-        with _Server(items=items, seed=seed, threads=threads, batching=batching, max_batch=max_batch,
-                     max_wait_ms=max_wait_ms) as url:
+    services = []
+    if "builtin" in (engine or ["builtin"]):
+        services += [("http_batching", _serve, {"batching": True}), ("http_no_batching", _serve, {"batching": False})]
+    if "ray" in (engine or []):
+        services.append(("ray_serve", _serve_ray, {}))
+    for name, target, extra in services:
+        with _Server(target, items=items, seed=seed, threads=threads, max_batch=max_batch, max_wait_ms=max_wait_ms,
+                     **extra) as url:  # fmt: skip
             with httpx.Client(base_url=url, timeout=60) as client:
                 for r in reqs[:10]:
                     client.post("/score", json=r.model_dump()).raise_for_status()
@@ -157,7 +181,7 @@ def main(
                 health = client.get("/health").json()
             report[name] = {"sequential": _pct(times),
                             f"concurrent_{concurrency}": asyncio.run(_throughput(url, reqs, concurrency))}
-            if batching:
+            if health.get("batches") is not None:
                 with httpx.Client(base_url=url) as client:
                     h = client.get("/health").json()
                 report[name]["mean_batch"] = round((h["requests"] - health["requests"]) /

@@ -43,8 +43,7 @@ def run(options: Options) -> CategoryResult:
             _per_ip(client, result)
     finally:
         server.stop()
-    for log in server.logs:
-        _log_is_clean(log, result)
+    _log_is_clean(server.logs, result)
     result.notes.append(f"limits: {PER_SESSION}/minute per session, {PER_IP}/minute per address; server log: {log_path}")
     return result
 
@@ -110,8 +109,9 @@ def _per_ip(client, result: CategoryResult) -> None:
         result.fail("health checks must not be rate limited")
 
 
-def _log_is_clean(log_path: Path, result: CategoryResult) -> None:
-    text = log_path.read_text(encoding="utf-8", errors="replace")
+def _log_is_clean(logs: list[Path], result: CategoryResult) -> None:
+    """Every app process's log (replicas each logged some of the turns), read as one."""
+    text = "\n".join(log.read_text(encoding="utf-8", errors="replace") for log in logs)
     for kind, value in PERSONAL.items():
         result.tried += 1
         forms = {value, quote(value), quote_plus(value), value.split("@")[0]}  # as typed, URL-encoded, the mailbox name
