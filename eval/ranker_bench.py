@@ -162,11 +162,14 @@ def main(
                     "machine": f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()} "
                                "(shared machine: timings noisy); the service runs in its own process",
                     "in_process": _pct(times)}
-    services = []
-    if "builtin" in (engine or ["builtin"]):
-        services += [("http_batching", _serve, {"batching": True}), ("http_no_batching", _serve, {"batching": False})]
-    if "ray" in (engine or []):
-        services.append(("ray_serve", _serve_ray, {}))
+    services = []  # in the order asked for: on a shared machine, the load drifts during a run
+    for name in engine or ["builtin"]:
+        if name == "builtin":
+            services += [("http_batching", _serve, {"batching": True}), ("http_no_batching", _serve, {"batching": False})]
+        elif name == "ray":
+            services.append(("ray_serve", _serve_ray, {}))
+        else:
+            raise typer.BadParameter(f"unknown engine {name!r}; choose builtin or ray", param_hint="--engine")
     for name, target, extra in services:
         with _Server(target, items=items, seed=seed, threads=threads, max_batch=max_batch, max_wait_ms=max_wait_ms,
                      **extra) as url:  # fmt: skip
