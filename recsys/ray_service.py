@@ -9,6 +9,7 @@ the GPU nodes (`ray start`) and run this with RAY_ADDRESS set: the replicas go w
 # No `from __future__ import annotations`: Ray ships the deployment class to its replicas by
 # value, without this module's globals, so FastAPI could not resolve string annotations there.
 import asyncio
+import os
 from collections.abc import Callable
 
 from fastapi import FastAPI, HTTPException, Response
@@ -79,8 +80,12 @@ def run(make_ranker: Callable[[], Ranker], host: str, port: int, blocking: bool 
     import ray
     from ray import serve
 
-    if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False)
+    if ray.is_initialized():
+        pass
+    elif os.environ.get("RAY_ADDRESS"):
+        ray.init()  # a running cluster: its settings are its own
+    else:
+        ray.init(include_dashboard=False, log_to_driver=False)  # a local instance, for this process
     serve.start(http_options={"host": host, "port": port})
     serve.run(deployment(make_ranker, **options), name="aisle-ranker", route_prefix="/", blocking=blocking)
 
