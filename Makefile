@@ -10,7 +10,7 @@ LLAMA_VERSION := 0.3.36
 LLAMA_CMAKE   := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_BMI2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 LLAMA_WHEELS  ?= $(HOME)/.cache/aisle/wheels/llama-x86-64-v3
 
-.PHONY: install run test store clean browser
+.PHONY: install run test store clean browser servers
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Aisle needs Python 3.11 or newer")'
@@ -47,7 +47,15 @@ browser:
 	  || echo "could not install chromium + chromium-driver: the browser test will be skipped"; \
 	fi
 
-test: install browser
+# The scaled-out tests start their own PostgreSQL and Redis (eval/stack.py) from Debian's packages;
+# installed only when missing. The tests run their own instances (initdb in a temp dir), whatever the packages start.
+servers:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server \
+	  || echo "could not install postgresql + redis-server: the PostgreSQL and replica tests will be skipped"; \
+	fi
+
+test: install browser servers
 	$(BIN)/python -m pytest
 
 clean:

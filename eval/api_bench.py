@@ -91,11 +91,20 @@ class Server:
             time.sleep(0.5)
         raise TimeoutError(f"aisle serve not ready after {timeout:.0f} s; see {self.log.name}")
 
+    @property
+    def logs(self) -> list[Path]:
+        return [Path(self.log.name)]
+
+    @property
+    def db_url(self) -> str:
+        """The server's store database: the one it was given, or its own SQLite file."""
+        return self.env.get("AISLE_DATABASE_URL") or f"sqlite:///{self.tmp / 'aisle.db'}"
+
     def an_order_of(self, user_ids: list[str]) -> list[str]:
         """One order id per shopper, read from the server's database."""
         from retrieval.store import Store
 
-        store = Store(f"sqlite:///{self.tmp / 'aisle.db'}")
+        store = Store(self.db_url)
         return [next((o.order_id for o in store.orders_of(u)), "#W0000000") for u in user_ids]
 
     def stop(self) -> None:

@@ -1,5 +1,6 @@
 """`aisle bench ranker`: latency of scoring 1,000 candidates for one user, in-process and over HTTP,
-and HTTP throughput with 32 concurrent clients, micro-batching on vs off.
+and HTTP throughput with 32 concurrent clients, micro-batching on vs off; with `--engine ray`, the
+Ray Serve deployment too (Ray's batching, one replica), in the same run.
 
 The model is the served recipe (`aisle train`): three networks of the store model's architecture
 (content + attribute features, 2 blocks, hidden 64) averaged and mixed with a count prior, over a
@@ -75,20 +76,38 @@ def _serve(items: int, seed: int, threads: int, port: int, members: int, prior_w
                 log_level="warning")
 
 
+def _serve_ray(items: int, seed: int, threads: int, port: int, members: int, prior_weight: float, max_batch: int,
+               max_wait_ms: float) -> None:
+    """The child process: a local Ray instance serving the same synthetic model; stops with the process."""
+    import functools
+    import signal
+    import sys
+
+    import ray
+
+    from recsys import ray_service
+
+    ray.init(num_cpus=max(2, threads), include_dashboard=False, log_to_driver=False)
+    signal.signal(signal.SIGTERM, lambda *_: (ray_service.shutdown(), sys.exit(0)))
+    ray_service.run(functools.partial(_ranker, items, seed, members, prior_weight), "127.0.0.1", port, blocking=False,
+                    max_batch=max_batch, max_wait_ms=max_wait_ms, threads=threads)  # fmt: skip
+    signal.pause()
+
+
 class _Server:
     """The service in its own process, as deployed, for the length of a `with` block. In the bench's
     own process, the load generator's Python competed with the server's for one interpreter lock,
     and that contention, not the service, decided the throughput figures."""
 
-    def __init__(self, **options) -> None:
+    def __init__(self, target=_serve, **options) -> None:
         self.port = _free_port()
         self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve, kwargs={**options, "port": self.port}, daemon=True)
+            target=target, kwargs={**options, "port": self.port}, daemon=True)
 
     def __enter__(self) -> str:
         self.process.start()
         url = f"http://127.0.0.1:{self.port}"
-        deadline = time.time() + 120
+        deadline = time.time() + 300
         while True:
             try:
                 httpx.get(f"{url}/health", timeout=1).raise_for_status()
@@ -137,6 +156,8 @@ def main(
     prior_weight: Annotated[float, typer.Option(min=0, max=0.99, help="The count prior's weight (0: none; "
                                                                       "the store model picks it on validation).")] = 0.2,
     only_in_process: Annotated[bool, typer.Option(help="Skip the HTTP measurements.")] = False,
+    engine: Annotated[list[str] | None, typer.Option(help="Services to measure (repeatable): builtin (micro-batching "
+                                                     "on and off), ray (Ray Serve). Default: builtin.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """p50/p99 latency of scoring candidates for one user; throughput with micro-batching on/off."""
@@ -160,11 +181,17 @@ def main(
                     # the time other jobs held the cores; this is closer to what a quiet host would see.
                     "in_process_cpu": _pct(cpu),
                     "load_average_1min": round(os.getloadavg()[0], 2)}
-    for batching in () if only_in_process else (True, False):
-        name = "http_batching" if batching else "http_no_batching"
-        with _Server(items=items, seed=seed, threads=threads, members=members, prior_weight=prior_weight,
-                     batching=batching, max_batch=max_batch,
-                     max_wait_ms=max_wait_ms) as url:
+    services = []  # in the order asked for: on a shared machine, the load drifts during a run
+    for name in [] if only_in_process else engine or ["builtin"]:
+        if name == "builtin":
+            services += [("http_batching", _serve, {"batching": True}), ("http_no_batching", _serve, {"batching": False})]
+        elif name == "ray":
+            services.append(("ray_serve", _serve_ray, {}))
+        else:
+            raise typer.BadParameter(f"unknown engine {name!r}; choose builtin or ray", param_hint="--engine")
+    for name, target, extra in services:
+        with _Server(target, items=items, seed=seed, threads=threads, members=members, prior_weight=prior_weight,
+                     max_batch=max_batch, max_wait_ms=max_wait_ms, **extra) as url:  # fmt: skip
             with httpx.Client(base_url=url, timeout=60) as client:
                 for r in reqs[:10]:
                     client.post("/score", json=r.model_dump()).raise_for_status()
@@ -176,7 +203,7 @@ def main(
                 health = client.get("/health").json()
             report[name] = {"sequential": _pct(times),
                             f"concurrent_{concurrency}": asyncio.run(_throughput(url, reqs, concurrency))}
-            if batching:
+            if health.get("batches") is not None:
                 with httpx.Client(base_url=url) as client:
                     h = client.get("/health").json()
                 report[name]["mean_batch"] = round((h["requests"] - health["requests"]) /

@@ -124,12 +124,25 @@ def main(
     max_wait_ms: Annotated[float, typer.Option(help="Extra wait for a batch to fill, in ms (a GPU host may want "
                                                     "1–5; on a CPU it only adds latency).")] = 0.0,
     threads: Annotated[int, typer.Option(help="torch CPU threads per forward pass.")] = 1,
+    engine: Annotated[str, typer.Option(help="builtin: this process, uvicorn + Aisle's micro-batcher; ray: a Ray Serve "
+                                        "deployment (Ray's batching and replicas, a GPU per replica when present).")] = "builtin",
+    replicas: Annotated[int, typer.Option(help="ray: replicas of the deployment.")] = 1,
 ) -> None:
     """Serve the trained ranking model over HTTP (POST /score, GET /health)."""
     import torch
     import uvicorn
 
     from recsys.store_model import load_or_fallback_ranker
+
+    if engine == "ray":
+        from recsys import ray_service
+
+        load_or_fallback_ranker()  # trains one now if there is none, once, before replicas load it
+        ray_service.run(load_or_fallback_ranker, host, port, max_batch=max_batch, max_wait_ms=max_wait_ms,
+                        replicas=replicas, threads=threads)  # fmt: skip
+        return
+    if engine != "builtin":
+        raise typer.BadParameter(f"unknown engine {engine!r}; choose builtin or ray", param_hint="--engine")
 
     torch.set_num_threads(threads)  # small forward passes: more threads only add hand-off cost on a CPU
     ranker = load_or_fallback_ranker()

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     # (50 shoppers on one address); raise them, or set 0 to switch one off, behind a proxy that limits already.
     rate_per_ip: str = Field(default="6000/minute", description="API requests per client address, e.g. 6000/minute; 0 = no limit.")
     rate_per_session: str = Field(default="60/minute", description="API requests per conversation, e.g. 60/minute; 0 = no limit.")
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live (a `limits` storage URI): memory:// counts per process; "
+        "redis://host:6379/0 shares them among every `aisle serve` process and replica.",
+    )
     max_body_bytes: int = Field(default=64 * 1024, ge=0, description="Largest request body in bytes (413 above it); 0 = no limit.")
     # Faults: how long to wait before calling a part unavailable, and how often to look for it again.
     db_busy_timeout_s: float = Field(default=5.0, ge=0, description="SQLite: seconds a write waits for another writer's lock.")

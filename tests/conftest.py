@@ -52,3 +52,53 @@ def local_llm(request):
     model = LlamaCppLLM(path, n_ctx=2048, n_batch=256)
     yield model
     model.close()
+
+
+def _server_or_skip(make):
+    from eval.stack import StackUnavailable
+
+    try:
+        return make()
+    except StackUnavailable as exc:  # `make test` installs them; only a machine without them skips
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One throwaway PostgreSQL cluster for the whole run (tests make their own databases in it)."""
+    from eval.stack import LocalPostgres
+
+    server = _server_or_skip(LocalPostgres)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_demo(postgres) -> str:
+    """The name of a PostgreSQL database seeded with the demo store by `Store.init` (seeding on
+    PostgreSQL is tested by this); use it as a template: `postgres.database(template=pg_demo)`."""
+    from retrieval.store import Store
+
+    name = "aisle_demo"
+    store = Store(postgres.database(name))
+    assert store.init() is True and store.init() is False
+    store.engine.dispose()  # a template must have no connections
+    return name
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    from eval.stack import RedisServer
+
+    server = _server_or_skip(RedisServer)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chroma_server_url():
+    from eval.stack import ChromaServer
+
+    server = _server_or_skip(ChromaServer)
+    yield server.url
+    server.stop()

@@ -10,9 +10,16 @@ from retrieval.store import Address, Store
 YUSUF = "yusuf_rossi_9620"
 
 
-@pytest.fixture
-def store(seeded_store, tmp_path):
-    return seeded_store.copy_to(f"sqlite:///{tmp_path / 'orders.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(seeded_store, tmp_path, request):
+    """Every rule on both engines: a SQLite copy of the demo store, and one in PostgreSQL."""
+    if request.param == "sqlite":
+        yield seeded_store.copy_to(f"sqlite:///{tmp_path / 'orders.db'}")
+        return
+    postgres, template = request.getfixturevalue("postgres"), request.getfixturevalue("pg_demo")
+    store = Store(postgres.database(template=template))
+    yield store
+    store.engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ A real uvicorn process serves the app (no Gradio, nothing warmed: only what the 
 a copy of the demo store; confirmed cancellations through the chat and new signed-in sessions go
 at once, the process is SIGKILLed half way, restarted on the same files, and
 eval/reliability/durability.py's checks run (acknowledged writes present, orders all or nothing,
-`PRAGMA integrity_check`)."""
+foreign keys, `PRAGMA integrity_check`). tests/test_postgres.py runs the same on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -25,11 +25,14 @@ APP = ("import uvicorn; from ui.app import create_app; "
 
 
 class LightServer:
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, db_url: str | None = None) -> None:
         self.tmp, self.port, self.url = data_dir, port, f"http://127.0.0.1:{port}"
         # The demo store: the burst signs sessions in by user id (AISLE_DEMO_SIGN_IN).
         self.env = {**os.environ, "AISLE_DATA_DIR": str(data_dir), "AISLE_LLM_BACKEND": "fake", "AISLE_DEMO_SIGN_IN": "true"}
         self.env.pop("AISLE_DATABASE_URL", None)
+        if db_url:
+            self.env["AISLE_DATABASE_URL"] = db_url
+        self.db_url = db_url or f"sqlite:///{data_dir / 'aisle.db'}"
         self.start()
 
     def start(self) -> None:
@@ -50,24 +53,34 @@ class LightServer:
         self.proc.wait(30)
 
 
-@pytest.fixture
-def server(tmp_path, seeded_store, request):
+def light_server(tmp_path: Path, seeded_store, request, db_url: str | None = None) -> LightServer:
+    """A server on a copy of the demo store in its own SQLite file, or on the (seeded) database at `db_url`."""
     from eval.api_bench import _free_port
 
-    seeded_store.copy_to(f"sqlite:///{tmp_path / 'aisle.db'}")
+    if db_url is None:
+        seeded_store.copy_to(f"sqlite:///{tmp_path / 'aisle.db'}").engine.dispose()
     # The trained intent classifier is cached across runs (it trains in seconds on first use).
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "intents").symlink_to(request.config.cache.mkdir("aisle-intents"), target_is_directory=True)
-    s = LightServer(tmp_path, _free_port())
+    return LightServer(tmp_path, _free_port(), db_url)
+
+
+@pytest.fixture
+def server(tmp_path, seeded_store, request):
+    s = light_server(tmp_path, seeded_store, request)
     yield s
     s.kill()
 
 
-def test_acknowledged_writes_survive_sigkill_whole(server):
+def check_durability(server: LightServer) -> None:
     result = CategoryResult(category="durability", tried=0, failures=0)
-    acks = crash_during_burst(server, cancellations=4, feedback=0, sessions=16, result=result)
-    assert acks.cancelled and acks.sessions, "the kill came before both kinds were acknowledged"
+    acks = crash_during_burst(server, cancellations=4, feedback=8, sessions=16, result=result)
+    assert acks.cancelled and acks.sessions and acks.feedback, "the kill came before every kind was acknowledged"
     server.start()
-    verify(server.url, server.tmp / "aisle.db", acks, result)
+    verify(server.url, server.db_url, acks, result)
     assert result.failures == 0, result.examples
-    assert result.tried >= len(acks.sessions) + len(acks.touched) + 1
+    assert result.tried >= len(acks.sessions) + len(acks.feedback) + len(acks.touched) + 1
+
+
+def test_acknowledged_writes_survive_sigkill_whole(server):
+    check_durability(server)

@@ -61,6 +61,25 @@ def test_per_address_limit_and_health_checks_are_free():
     assert all(client.get("/healthz").status_code == 200 for _ in range(10))
 
 
+def test_replicas_sharing_redis_share_one_limit(redis_server):
+    """Two app instances (as two `aisle serve` replicas) on one Redis: the limit holds across both."""
+    a = _app(per_session="4/minute", storage=redis_server.url)
+    b = _app(per_session="4/minute", storage=redis_server.url)
+    codes = [(a if i % 2 else b).get("/api/sessions/shared").status_code for i in range(6)]
+    assert codes == [200] * 4 + [429] * 2
+    apart = [_app(per_session="4/minute") for _ in range(2)]  # in-memory counters: each counts alone
+    assert [c.get("/api/sessions/shared").status_code for c in apart for _ in range(3)] == [200] * 6
+
+
+def test_an_unreachable_rate_storage_lets_requests_through(caplog):
+    from eval.stack import free_port
+
+    client = _app(per_session="1/minute", storage=f"redis://127.0.0.1:{free_port()}/0")
+    with caplog.at_level(logging.WARNING, logger="ui.limits"):
+        assert [client.get("/api/sessions/a").status_code for _ in range(3)] == [200] * 3
+    assert "rate-limit storage unavailable" in caplog.text
+
+
 def test_rate_settings_parse_and_zero_switches_a_limit_off():
     assert parse_rate("0") is None and parse_rate("") is None
     assert parse_rate("60/minute").amount == 60

@@ -129,7 +129,8 @@ def _limits() -> dict:
     from retrieval.config import get_settings
 
     s = get_settings()
-    return {"per_ip": s.rate_per_ip, "per_session": s.rate_per_session, "max_body_bytes": s.max_body_bytes}
+    return {"per_ip": s.rate_per_ip, "per_session": s.rate_per_session, "max_body_bytes": s.max_body_bytes,
+            "storage": s.rate_limit_storage}
 
 
 def _add_origin_policy(app: FastAPI, origins: list[str]) -> None:

@@ -1,23 +1,28 @@
 """Abuse limits on the HTTP API: a request body size limit (413) and rate limits per client
 address and per conversation (429 with Retry-After), as one ASGI middleware.
 
-Counting uses the `limits` library's moving window in process memory: each `aisle serve` worker
-counts on its own, so with N workers a client gets up to N times the limit (a shared store such as
-Redis would fix that; one worker is the default). Settings: AISLE_RATE_PER_IP,
-AISLE_RATE_PER_SESSION, AISLE_MAX_BODY_BYTES (see the README's Configuration table).
+Counting uses the `limits` library's moving window, in the storage AISLE_RATE_LIMIT_STORAGE names:
+process memory by default (each `aisle serve` worker counts on its own, so N workers allow N times
+the limit), or Redis (`redis://host:6379/0`), shared by every worker and replica, so a limit holds
+for the whole shop. If that storage is unreachable, requests are let through and a warning logged:
+the limiter going down must not take the shop down with it. Settings: AISLE_RATE_PER_IP,
+AISLE_RATE_PER_SESSION, AISLE_RATE_LIMIT_STORAGE, AISLE_MAX_BODY_BYTES (the README's Configuration).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import time
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 LIMITED_PREFIXES = ("/api/", "/v1/")  # the Gradio UI at / has its own queue
 SESSION_IN_PATH = re.compile(r"^/api/sessions/([^/]{1,64})")
@@ -31,15 +36,25 @@ def parse_rate(text: str | None) -> RateLimitItem | None:
     return parse(text)
 
 
+def rate_storage(uri: str = "memory://"):
+    """The `limits` asyncio storage for a URI (memory://, redis://…): counting never blocks the
+    event loop. Redis through redis-py's asyncio client (one Redis client library in the project)."""
+    uri = uri.strip() or "memory://"
+    options = {"implementation": "redispy"} if uri.startswith(("redis", "rediss")) else {}
+    return storage_from_string(uri if uri.startswith("async+") else f"async+{uri}", **options)
+
+
 class AbuseLimits:
     """ASGI middleware: body size first (cheap), then the per-address and per-session rates."""
 
-    def __init__(self, app: ASGIApp, per_ip: str | None = None, per_session: str | None = None, max_body_bytes: int = 0) -> None:
+    def __init__(self, app: ASGIApp, per_ip: str | None = None, per_session: str | None = None, max_body_bytes: int = 0,
+                 storage: str = "memory://") -> None:  # fmt: skip
         self.app = app
         self.per_ip = parse_rate(per_ip)
         self.per_session = parse_rate(per_session)
         self.max_body = max_body_bytes
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = MovingWindowRateLimiter(rate_storage(storage))
+        self._warned_at = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
@@ -65,8 +80,8 @@ class AbuseLimits:
         if self.per_session is not None and (sid := _session_id(scope, headers, body)):
             checks.append((self.per_session, f"session:{sid}", "this conversation"))
         for item, key, who in checks:
-            if item is not None and not self.limiter.hit(item, key):
-                reset = self.limiter.get_window_stats(item, key).reset_time
+            if item is not None and not await self._hit(item, key):
+                reset = (await self.limiter.get_window_stats(item, key)).reset_time
                 await _json(send, 429, f"too many requests from {who} (limit {item}); try again later",
                             [(b"retry-after", str(max(1, math.ceil(reset - time.time()))).encode())])  # fmt: skip
                 return
@@ -81,6 +96,16 @@ class AbuseLimits:
             return await receive()  # after the body: wait for the disconnect, as servers do
 
         await self.app(scope, replay, send)
+
+    async def _hit(self, item: RateLimitItem, key: str) -> bool:
+        """Count one request; True if under the limit. An unreachable storage lets it through."""
+        try:
+            return await self.limiter.hit(item, key)
+        except Exception as exc:  # the storage's client raises its own connection errors
+            if time.monotonic() - self._warned_at > 60:  # once a minute, not once a request
+                self._warned_at = time.monotonic()
+                log.warning("rate-limit storage unavailable (%s); requests are not being limited", type(exc).__name__)
+            return True
 
     async def _too_large(self, send: Send) -> None:
         await _json(send, 413, f"the request body is larger than {self.max_body} bytes")

@@ -12,6 +12,8 @@ class Options(BaseModel):
     llm: str = Field(default="fake", description="LLM backend for categories that talk to the assistant: fake or default.")
     attacks: Path | None = Field(default=None, description="Extra attack prompts, JSONL (see docs/reliability.md).")
     seed: int = 0
+    stack: str = Field(default="local", description="local: one `aisle serve` on SQLite; postgres: two replicas on "
+                       "PostgreSQL + a Chroma server + Redis (eval/reliability/replicas.py).")
 
 
 class CategoryResult(BaseModel):

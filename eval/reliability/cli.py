@@ -28,6 +28,9 @@ def main(
     attacks: Annotated[Path | None, typer.Option(help="Extra attacks, JSONL: {user, turns, target} per line.")] = None,
     only: Annotated[list[str] | None, typer.Option(help="Run only these categories (repeatable).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
+    stack: Annotated[str, typer.Option(help="local: one `aisle serve` on SQLite and embedded Chroma; postgres: two "
+                                       "`aisle serve` replicas on PostgreSQL, a Chroma server and Redis, started "
+                                       "on loopback for the run (needs Debian's postgresql and redis-server).")] = "local",
 ) -> None:
     """Bad input, authorisation and prompt injection, load, faults, durability and abuse limits:
     cases tried and failures per category. Exit code 1 when any category has a failure."""
@@ -38,28 +41,24 @@ def main(
     unknown = set(only or []) - set(CATEGORIES)
     if unknown:
         raise typer.BadParameter(f"unknown categories {sorted(unknown)}; choose from {sorted(CATEGORIES)}", param_hint="--only")
+    from eval.reliability.replicas import STACKS, stop_stack
+
+    if stack not in STACKS:
+        raise typer.BadParameter(f"unknown stack {stack!r}; choose from {list(STACKS)}", param_hint="--stack")
     backends = ["fake", "default"] if llm == "both" else [llm]
     results: list[CategoryResult] = []
     started = time.perf_counter()
-    for name, module_name in CATEGORIES.items():
-        if only and name not in only:
-            continue
-        module = importlib.import_module(f"eval.reliability.{module_name}")
-        for backend in backends if getattr(module, "USES_LLM", False) else backends[:1]:
-            t0 = time.perf_counter()
-            result = module.run(Options(quick=quick, llm=backend, attacks=attacks, seed=seed))
-            result.seconds = round(time.perf_counter() - t0, 2)
-            if getattr(module, "USES_LLM", False):
-                result.category = f"{result.category}[{backend}]"
-            results.append(result)
-            if not json_out:
-                typer.echo(f"{result.category:<28} tried {result.tried:>5}  failures {result.failures:>3}  ({result.seconds:.1f} s)", err=True)
+    try:
+        _run_categories(only, backends, json_out, results, Options(quick=quick, attacks=attacks, seed=seed, stack=stack))
+    finally:
+        stop_stack()
     report = {
         "categories": [r.model_dump() for r in results],
         "tried": sum(r.tried for r in results),
         "failures": sum(r.failures for r in results),
         "seconds": round(time.perf_counter() - started, 1),
         "quick": quick,
+        "stack": stack,
     }
     if json_out:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -69,3 +68,19 @@ def main(
                 typer.echo(f"  {r.category}: {example}")
         typer.echo(f"total: {report['tried']} cases, {report['failures']} failures in {report['seconds']} s")
     raise typer.Exit(1 if report["failures"] else 0)
+
+
+def _run_categories(only, backends: list[str], json_out: bool, results: list, options) -> None:
+    for name, module_name in CATEGORIES.items():
+        if only and name not in only:
+            continue
+        module = importlib.import_module(f"eval.reliability.{module_name}")
+        for backend in backends if getattr(module, "USES_LLM", False) else backends[:1]:
+            t0 = time.perf_counter()
+            result = module.run(options.model_copy(update={"llm": backend}))
+            result.seconds = round(time.perf_counter() - t0, 2)
+            if getattr(module, "USES_LLM", False):
+                result.category = f"{result.category}[{backend}]"
+            results.append(result)
+            if not json_out:
+                typer.echo(f"{result.category:<28} tried {result.tried:>5}  failures {result.failures:>3}  ({result.seconds:.1f} s)", err=True)

@@ -1,8 +1,10 @@
 """What the server-based reliability categories share: a chat turn over real HTTP (server-sent
-events collected into one result) and what counts as a broken reply."""
+events collected into one result), what counts as a broken reply, and clients that spread their
+requests over several `aisle serve` replicas as a load balancer would."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -86,3 +88,46 @@ def chat(client: httpx.Client, session_id: str, message: str) -> Turn:
         turn = Turn(status=0, error=repr(exc))
     turn.latency = time.perf_counter() - start
     return turn
+
+
+class RoundRobin(httpx.AsyncBaseTransport, httpx.BaseTransport):
+    """Sends each request to the next of several `aisle serve` replicas, as a load balancer
+    would; with one URL it is a plain transport. Both sync and async clients take it."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self.targets = [httpx.URL(u) for u in urls]
+        self._next = itertools.count()
+        self._sync, self._async = httpx.HTTPTransport(), httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=None))
+
+    def _route(self, request: httpx.Request) -> None:
+        target = self.targets[next(self._next) % len(self.targets)]
+        request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+        request.headers["host"] = target.netloc.decode("ascii")
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._route(request)
+        return self._sync.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._route(request)
+        return await self._async.handle_async_request(request)
+
+    def close(self) -> None:
+        self._sync.close()
+
+    async def aclose(self) -> None:
+        await self._async.aclose()
+
+
+def urls_of(server) -> list[str]:
+    return list(getattr(server, "urls", None) or [server.url])
+
+
+def client(server, **options) -> httpx.Client:
+    """A client of `server` (one `aisle serve`, or replicas: each request goes to the next)."""
+    return httpx.Client(base_url=server.url, transport=RoundRobin(urls_of(server)), **options)
+
+
+def async_client(server, **options) -> httpx.AsyncClient:
+    options.pop("limits", None)  # the transport has its own pool, unbounded: the callers bound concurrency
+    return httpx.AsyncClient(base_url=server.url, transport=RoundRobin(urls_of(server)), **options)

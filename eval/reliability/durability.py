@@ -10,20 +10,25 @@ same data dir. Checked:
   feedback event is stored, the cancelled order is `cancelled`;
 - every order touched, acknowledged or cut off mid-flight, is all or nothing: `cancelled` with a
   refund for each payment, or still `pending` with no refund;
-- `PRAGMA integrity_check` is ok and `PRAGMA foreign_key_check` finds nothing.
+- every foreign key holds, and on SQLite `PRAGMA integrity_check` is ok.
+
+The same checks run on any store database: the server's own SQLite file by default, or the
+PostgreSQL database it was given (AISLE_DATABASE_URL; `--stack postgres`, tests/test_postgres.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import text
+
 from eval.reliability.base import CategoryResult, Options
-from eval.reliability.client import chat, chat_async
+from eval.reliability.client import async_client, chat, chat_async
+from eval.reliability.client import client as client_of
 
 
 @dataclass
@@ -40,31 +45,39 @@ class Acks:
 
 
 def run(options: Options) -> CategoryResult:
-    from eval.api_bench import Server
+    from eval.reliability.replicas import start_app
 
     cancellations, feedback, sessions = (6, 20, 20) if options.quick else (20, 100, 100)
     result = CategoryResult(category="durability", tried=0, failures=0)
     data_dir = Path(tempfile.mkdtemp(prefix="aisle-reliability-durability-"))
     log_path = Path(tempfile.gettempdir()) / "aisle-reliability-durability.log"
-    server = Server("fake", log_path, data_dir=data_dir)
+    server = start_app(options.stack, "fake", log_path, data_dir=data_dir)
     try:
         server.wait_ready(900)
         acks = crash_during_burst(server, cancellations, feedback, sessions, result)
         server.start()
         server.wait_ready(900)
-        verify(server.url, data_dir / "aisle.db", acks, result)
+        verify(server.url, server.db_url, acks, result)
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     result.notes.append(f"{cancellations} cancellations, {feedback} feedback events, {sessions} sessions sent at once; "
-                        f"SIGKILL after half were acknowledged; server log: {log_path}")  # fmt: skip
+                        f"SIGKILL of every app process after half were acknowledged; stack {options.stack}; server log: {log_path}")  # fmt: skip
     return result
 
 
-def pending_orders(db: Path, n: int) -> list[tuple[str, str]]:
+def _engine(db_url: str):
+    from retrieval.store.db import make_engine
+
+    return make_engine(db_url)
+
+
+def pending_orders(db_url: str, n: int) -> list[tuple[str, str]]:
     """(user id, order id) of pending orders, one per customer."""
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT user_id, order_id FROM orders WHERE status = 'pending' ORDER BY order_id").fetchall()
+    engine = _engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT user_id, order_id FROM orders WHERE status = 'pending' ORDER BY order_id")).all()
+    engine.dispose()
     seen, out = set(), []
     for user_id, order_id in rows:
         if user_id not in seen:
@@ -77,13 +90,14 @@ def crash_during_burst(server, cancellations: int, feedback: int, sessions: int,
     """Prepare the cancellations, send every write at once, SIGKILL the server half way."""
     import httpx
 
-    db = server.tmp / "aisle.db"
-    targets = pending_orders(db, cancellations)
-    with sqlite3.connect(db) as conn:
-        users = [r[0] for r in conn.execute("SELECT user_id FROM users ORDER BY user_id LIMIT ?", (sessions,))]
-        items = [r[0] for r in conn.execute("SELECT item_id FROM variants ORDER BY item_id LIMIT ?", (feedback,))]
+    targets = pending_orders(server.db_url, cancellations)
+    engine = _engine(server.db_url)
+    with engine.connect() as conn:
+        users = list(conn.scalars(text("SELECT user_id FROM users ORDER BY user_id LIMIT :n"), {"n": sessions}))
+        items = list(conn.scalars(text("SELECT item_id FROM variants ORDER BY item_id LIMIT :n"), {"n": feedback}))
+    engine.dispose()
     proposals = []
-    with httpx.Client(base_url=server.url, timeout=120) as client:
+    with client_of(server, timeout=120) as client:
         for user_id, order_id in targets:
             sid = client.post("/api/sessions", json={"sign_in": {"user_id": user_id}}).json()["session_id"]
             turn = chat(client, sid, f"I want to cancel order {order_id} because I ordered it by mistake")
@@ -142,7 +156,7 @@ async def _burst(server, proposals, feedback_session, items, users, acks: Acks, 
         server.kill()
 
     limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+    async with async_client(server, timeout=60, limits=limits) as client:
         jobs = [cancel(client, sid, oid) for sid, oid in proposals]
         jobs += [like(client, i) for i in items] + [new_session(client, u) for u in users]
         # Interleave the kinds so the kill lands among all of them.
@@ -157,7 +171,7 @@ async def _burst(server, proposals, feedback_session, items, users, acks: Acks, 
             server.kill()
 
 
-def verify(url: str, db: Path, acks: Acks, result: CategoryResult) -> None:
+def verify(url: str, db_url: str, acks: Acks, result: CategoryResult) -> None:
     """After the restart: every acknowledged write present, touched orders whole, database sound."""
     import httpx
 
@@ -167,16 +181,17 @@ def verify(url: str, db: Path, acks: Acks, result: CategoryResult) -> None:
             r = client.get(f"/api/sessions/{sid}")
             if r.status_code != 200 or (r.json().get("user") or {}).get("user_id") != user_id:
                 result.fail(f"acknowledged session {sid} of {user_id} lost: HTTP {r.status_code}")
-    with sqlite3.connect(db) as conn:
-        events = set(conn.execute("SELECT session_id, item_id FROM events WHERE kind = 'like'").fetchall())
+    engine = _engine(db_url)
+    with engine.connect() as conn:
+        events = {tuple(r) for r in conn.execute(text("SELECT session_id, item_id FROM events WHERE kind = 'like'"))}
         for sid, item_id in acks.feedback:
             result.tried += 1
             if (sid, item_id) not in events:
                 result.fail(f"acknowledged feedback on {item_id} lost")
         for order_id in acks.touched:
             result.tried += 1
-            status = conn.execute("SELECT status FROM orders WHERE order_id = ?", (order_id,)).fetchone()[0]
-            kinds = [r[0] for r in conn.execute("SELECT transaction_type FROM payments WHERE order_id = ?", (order_id,))]
+            status = conn.scalar(text("SELECT status FROM orders WHERE order_id = :o"), {"o": order_id})
+            kinds = list(conn.scalars(text("SELECT transaction_type FROM payments WHERE order_id = :o"), {"o": order_id}))
             payments, refunds = kinds.count("payment"), kinds.count("refund")
             if order_id in acks.cancelled and status != "cancelled":
                 result.fail(f"acknowledged cancellation of {order_id} lost: status {status}")
@@ -185,9 +200,27 @@ def verify(url: str, db: Path, acks: Acks, result: CategoryResult) -> None:
             elif status == "pending" and refunds:
                 result.fail(f"{order_id} still pending but has {refunds} refunds (half a write)")
         result.tried += 1
-        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        broken_keys = conn.execute("PRAGMA foreign_key_check").fetchall()
+        integrity = conn.exec_driver_sql("PRAGMA integrity_check").scalar() if conn.dialect.name == "sqlite" else "ok"
+        broken_keys = broken_foreign_keys(conn)
         if integrity != "ok" or broken_keys:
-            result.fail(f"database damaged: integrity_check {integrity!r}, {len(broken_keys)} broken foreign keys")
+            result.fail(f"database damaged: integrity_check {integrity!r}, broken foreign keys: {broken_keys[:5]}")
+    engine.dispose()
     result.figures["acknowledged_checked"] = acks.count
     result.figures["in_flight_orders"] = len(set(acks.touched) - set(acks.cancelled))
+
+
+def broken_foreign_keys(conn) -> list[str]:
+    """Rows whose foreign key names no row, on any database (SQLite's foreign_key_check, in SQL)."""
+    from sqlalchemy import and_, func, select
+
+    from retrieval.store import tables as t
+
+    broken = []
+    for table in t.Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            child, parent = fk.parent, fk.column
+            orphans = conn.scalar(select(func.count()).select_from(table.outerjoin(parent.table, child == parent))
+                                  .where(and_(child.is_not(None), parent.is_(None))))  # fmt: skip
+            if orphans:
+                broken.append(f"{table.name}.{child.name}: {orphans}")
+    return broken

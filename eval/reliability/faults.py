@@ -10,7 +10,8 @@ Chroma server all pointing at ports where nothing listens, and a short SQLite bu
 - ranking service down: recommendations still come (in-process model or popularity);
 - Chroma down at start: search answers by keywords with a note; a real `chroma run` is started on
   the port and meaning-based search comes back on its own (AISLE_CHROMA_RETRY_S);
-- database locked by another connection past the busy timeout: the "yes" to a proposed
+- database locked by another connection past the busy timeout (SQLite's write lock; on
+  PostgreSQL every table locked against writes, waited for up to lock_timeout): the "yes" to a proposed
   cancellation gets "the order service is unavailable"; order status still reads; after the lock
   goes, "yes" again cancels the order.
 
@@ -26,7 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from eval.reliability.base import CategoryResult, Options
 from eval.reliability.client import Turn, chat
@@ -40,7 +46,9 @@ STORE_DOWN = "order service is unavailable"  # replies.yaml store_unavailable (e
 def run(options: Options) -> CategoryResult:
     import httpx
 
-    from eval.api_bench import Server, _free_port
+    from eval.api_bench import _free_port
+    from eval.reliability.client import client as client_of
+    from eval.reliability.replicas import start_app
 
     result = CategoryResult(category="faults", tried=0, failures=0)
     ports = {name: _free_port() for name in ("llm", "ranker", "chroma")}
@@ -52,21 +60,21 @@ def run(options: Options) -> CategoryResult:
         "AISLE_DB_BUSY_TIMEOUT_S": "0.5",
     }  # fmt: skip
     log_path = Path(tempfile.gettempdir()) / "aisle-reliability-faults.log"
-    server = Server(None, log_path, env=env, log_level="info")
+    server = start_app(options.stack, None, log_path, env=env, log_level="info")
     try:
         server.wait_ready(900)
-        with httpx.Client(base_url=server.url, timeout=120) as client:
+        with client_of(server, timeout=120) as client:
             _llm_faults(client, ports["llm"], result)
             _ranker_down(client, result)
             _chroma_down(client, ports["chroma"], result)
             _db_locked(client, server, result)
     finally:
         server.stop()
-    result.tried += 1
-    log_text = log_path.read_text(encoding="utf-8", errors="replace")
-    if "Traceback" in log_text:
-        result.fail(f"the server log holds a traceback (see {log_path})")
-    result.notes.append(f"server log: {log_path}")
+    for log in server.logs:
+        result.tried += 1
+        if "Traceback" in log.read_text(encoding="utf-8", errors="replace"):
+            result.fail(f"the server log holds a traceback (see {log})")
+    result.notes.append(f"server log: {log_path}; stack {options.stack}")
     return result
 
 
@@ -171,14 +179,37 @@ def _a_customer(client) -> str:
     return client.get("/api/users/demo", params={"n": 1}).json()[0]["user_id"]
 
 
+@contextmanager
+def _write_lock(store) -> Iterator[None]:
+    """Hold the database's write lock as a long writer would: readers go on, writers wait past
+    their timeout (AISLE_DB_BUSY_TIMEOUT_S) and give up."""
+    if store.engine.dialect.name == "sqlite":
+        lock = sqlite3.connect(make_url(store.url).database, isolation_level=None, timeout=10)
+        lock.execute("BEGIN IMMEDIATE")  # the write lock (WAL: readers go on, writers wait, then give up)
+        try:
+            yield
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        return
+    from retrieval.store import tables as t
+
+    with store.engine.connect() as conn, conn.begin() as tx:
+        # PostgreSQL's EXCLUSIVE mode blocks every write to a table and no read: SQLite's lock, table by table.
+        conn.execute(text(f"LOCK TABLE {', '.join(tb.name for tb in t.Base.metadata.sorted_tables)} IN EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            tx.rollback()
+
+
 def _db_locked(client, server, result: CategoryResult) -> None:
     from sqlalchemy import select
 
     from retrieval.store import Store
     from retrieval.store import tables as t
 
-    db = server.tmp / "aisle.db"
-    store = Store(f"sqlite:///{db}")
+    store = Store(server.db_url)
     with store.session() as s:
         order = s.scalars(select(t.Order).where(t.Order.status == "pending").order_by(t.Order.order_id)).first()
         user_id, order_id = order.user_id, order.order_id
@@ -186,18 +217,13 @@ def _db_locked(client, server, result: CategoryResult) -> None:
     proposal = chat(client, sid, f"I want to cancel order {order_id} because I ordered it by mistake")
     _check(result, "DB locked: proposal before the lock", proposal, must="confirm")
     reader = _session(client, user_id)  # a second conversation, for a read while the first one's task is open
-    lock = sqlite3.connect(db, isolation_level=None, timeout=10)
-    lock.execute("BEGIN IMMEDIATE")  # holds the write lock (WAL: readers go on, writers wait, then give up)
-    try:
+    with _write_lock(store):
         _check(result, "DB locked: confirmed cancellation", chat(client, sid, "yes"), must=STORE_DOWN)
         _check(result, "DB locked: order status still reads", chat(client, reader, f"where is my order {order_id}?"), must=order_id)
         result.tried += 1
         refused = client.post("/api/sessions")  # a write outside the chat: 503 with Retry-After, no traceback
         if refused.status_code != 503 or "retry-after" not in refused.headers:
             result.fail(f"DB locked: POST /api/sessions gave {refused.status_code} {refused.text[:100]!r}, not 503 with Retry-After")
-    finally:
-        lock.execute("ROLLBACK")
-        lock.close()
     # Nothing was saved under the lock, so the proposal still waits for its yes.
     _check(result, "DB back: confirmed cancellation", chat(client, sid, "yes"), must="cancelled")
     result.tried += 1

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from eval.reliability.base import CategoryResult, Options
 from eval.reliability.digest import changes, digest
-from eval.reliability.sandbox import LocalServer, Sandbox
+from eval.reliability.sandbox import Sandbox, app_server
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reliability" / "bad_inputs.json"
 ALLOWED_ORIGIN = "http://shop.example"
@@ -358,20 +358,20 @@ def run(options: Options) -> CategoryResult:
     server = None
     try:
         # The server prepares its own copy of the shop while the chat cases run here.
-        server = LocalServer(sandbox, allowed_origins=[ALLOWED_ORIGIN])
+        server = app_server(sandbox, options.stack, allowed_origins=[ALLOWED_ORIGIN])
         store = sandbox.fresh_store()
         assistant = sandbox.assistant(store)
         run_cases(by_surface["chat"], result, store, lambda c: check_chat(c, store, assistant))
-        import httpx
+        from eval.reliability.client import client as client_of
 
         server.wait_ready(timeout=300)
-        with httpx.Client(base_url=server.url, timeout=120) as client:
+        with client_of(server, timeout=120) as client:
             for surface in ("http", "widget"):
                 run_cases(by_surface[surface], result, server.store, lambda c: check_http(c, client, server.store))
         result.notes.append(
             f"{len(by_surface['chat'])} chat cases (Assistant over sessions in the store), "
             f"{len(by_surface['http'])} HTTP and {len(by_surface['widget'])} widget cases against `aisle serve` on 127.0.0.1 "
-            f"(fake LLM); seed {options.seed}"
+            f"(fake LLM, {len(server.logs)} app process(es), stack {options.stack}); seed {options.seed}"
         )
     finally:
         if server is not None:

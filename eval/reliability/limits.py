@@ -32,17 +32,18 @@ PERSONAL = {  # what the privacy turn says; none of it may reach the log
 def run(options: Options) -> CategoryResult:
     import httpx
 
-    from eval.api_bench import Server
+    from eval.reliability.client import client as client_of
+    from eval.reliability.replicas import start_app
 
     result = CategoryResult(category="limits", tried=0, failures=0)
     log_path = Path(tempfile.gettempdir()) / "aisle-reliability-limits.log"
     secret = secrets.token_hex(32)
     env = {"AISLE_RATE_PER_SESSION": f"{PER_SESSION}/minute", "AISLE_RATE_PER_IP": f"{PER_IP}/minute",
            "AISLE_DEMO_SIGN_IN": "false", "AISLE_SIGNIN_SECRET": secret}  # fmt: skip
-    server = Server("fake", log_path, env=env, log_level="debug")
+    server = start_app(options.stack, "fake", log_path, env=env, log_level="debug")
     try:
         server.wait_ready(900)
-        with httpx.Client(base_url=server.url, timeout=60) as client:
+        with client_of(server, timeout=60) as client:  # replicas: each request to the next, one shared limit
             _sign_in(client, server, secret, result)
             _privacy(client, result)
             _body_size(client, result)
@@ -50,7 +51,7 @@ def run(options: Options) -> CategoryResult:
             _per_ip(client, result)
     finally:
         server.stop()
-    _log_is_clean(log_path, result)
+    _log_is_clean(server.logs, result)
     result.notes.append(f"limits: {PER_SESSION}/minute per session, {PER_IP}/minute per address; server log: {log_path}")
     return result
 
@@ -73,7 +74,7 @@ def _sign_in(client, server, secret: str, result: CategoryResult) -> None:
 
     from retrieval.store import Store
 
-    store = Store(f"sqlite:///{server.tmp / 'aisle.db'}")
+    store = Store(server.db_url)
     user = _a_customer(store)
     now = int(time.time())
 
@@ -165,8 +166,9 @@ def _per_ip(client, result: CategoryResult) -> None:
         result.fail("health checks must not be rate limited")
 
 
-def _log_is_clean(log_path: Path, result: CategoryResult) -> None:
-    text = log_path.read_text(encoding="utf-8", errors="replace")
+def _log_is_clean(logs: list[Path], result: CategoryResult) -> None:
+    """Every app process's log (replicas each logged some of the turns), read as one."""
+    text = "\n".join(log.read_text(encoding="utf-8", errors="replace") for log in logs)
     for kind, value in PERSONAL.items():
         result.tried += 1
         forms = {value, quote(value), quote_plus(value), value.split("@")[0]}  # as typed, URL-encoded, the mailbox name

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from eval.reliability.base import CategoryResult, Options
-from eval.reliability.client import chat_async
+from eval.reliability.client import async_client, chat_async
 from eval.stats import percentile
 
 USES_LLM = True
@@ -30,21 +30,23 @@ FULL, QUICK = 50, 10  # sessions
 
 
 def run(options: Options) -> CategoryResult:
-    from eval.api_bench import BACKENDS, Server
+    from eval.api_bench import BACKENDS
+    from eval.reliability.replicas import start_app
 
     script = json.loads(TURNS_FILE.read_text(encoding="utf-8"))
     turns = script["turns"][: script["quick"]] if options.quick else script["turns"]
     sessions = QUICK if options.quick else FULL
     result = CategoryResult(category="load", tried=0, failures=0)
     log_path = Path(tempfile.gettempdir()) / f"aisle-reliability-load-{options.llm}.log"
-    server = Server(BACKENDS.get(options.llm, options.llm), log_path)
+    server = start_app(options.stack, BACKENDS.get(options.llm, options.llm), log_path)
     try:
         server.wait_ready(900)
         asyncio.run(_run(server, sessions, turns, result))
     finally:
         server.stop()
     result.notes.append(f"{sessions} sessions × {len(turns)} turns at once, LLM backend {options.llm} "
-                        f"({sum(1 for i in script['llm_turns'] if i < len(turns))} turn(s) per session need the model); "
+                        f"({sum(1 for i in script['llm_turns'] if i < len(turns))} turn(s) per session need the model), "
+                        f"{len(server.logs)} app process(es), stack {options.stack}; "
                         f"server log: {log_path}")  # fmt: skip
     return result
 
@@ -71,9 +73,9 @@ async def _run(server, sessions: int, turns: list[str], result: CategoryResult) 
 
     from retrieval.store import Store
 
-    store = Store(f"sqlite:///{server.tmp / 'aisle.db'}")
+    store = Store(server.db_url)
     limits = httpx.Limits(max_connections=sessions + 4)
-    async with httpx.AsyncClient(base_url=server.url, timeout=1800, limits=limits) as client:
+    async with async_client(server, timeout=1800, limits=limits) as client:
         users = _customers(store, sessions + 1)
         shoppers = [Shopper(u, [o.order_id for o in store.orders_of(u["user_id"])] or ["#W0000000"]) for u in users]
         for shopper in shoppers:

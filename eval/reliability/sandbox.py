@@ -106,3 +106,15 @@ class LocalServer(Server):
         super().__init__(llm_backend, sandbox.work_dir / "server.log", data_dir=data_dir,
                          env={"AISLE_ALLOWED_ORIGINS": ",".join(allowed_origins or [])})  # fmt: skip
         self.store = Store(f"sqlite:///{data_dir / 'aisle.db'}")
+
+
+def app_server(sandbox: Sandbox, stack: str = "local", allowed_origins: list[str] | None = None):
+    """The app the HTTP cases run against: `LocalServer` on the sandbox's shop (local), or
+    replicas on the shared stack's own copy of the same demo shop (postgres); `.store` reads it."""
+    if stack == "local":
+        return LocalServer(sandbox, allowed_origins)
+    from eval.reliability.replicas import start_app
+
+    server = start_app(stack, "fake", sandbox.work_dir / "server.log", env={"AISLE_ALLOWED_ORIGINS": ",".join(allowed_origins or [])})
+    server.store = Store(server.db_url)
+    return server

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,14 +31,23 @@ class StoreSchemaError(RuntimeError):
     """The database was made by a different version of Aisle's schema."""
 
 
+# PostgreSQL's transient refusals: serialization failure (a concurrent transaction changed a row
+# this one changes), deadlock, lock wait past lock_timeout.
+_PG_RETRYABLE = {"40001", "40P01", "55P03"}
+
+
 def is_store_busy(exc: BaseException) -> bool:
-    """A transient "database is locked/busy": the whole transaction may be tried again."""
-    return isinstance(exc, OperationalError) and any(w in str(exc.orig).lower() for w in ("locked", "busy"))
+    """A transient "database is locked/busy" (or PostgreSQL's equivalents): the whole transaction
+    may be tried again."""
+    if not isinstance(exc, OperationalError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in _PG_RETRYABLE or any(w in str(exc.orig).lower() for w in ("locked", "busy"))
 
 
 # The busy timeout already waits for a writer's lock, but SQLite gives up at once when a read
-# transaction cannot become a write one (another connection wrote meanwhile): only running the
-# whole transaction again helps. Bounded: a lock held for long is an outage, reported as such.
+# transaction cannot become a write one (another connection wrote meanwhile), and PostgreSQL
+# refuses a repeatable-read transaction whose rows another one changed: only running the whole
+# transaction again helps. Bounded: a lock held for long is an outage, reported as such.
 retry_when_busy = retry(
     retry=retry_if_exception(is_store_busy),
     stop=stop_after_attempt(3),
@@ -58,11 +67,19 @@ def make_engine(url: str) -> Engine:
     path = _sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    from retrieval.config import get_settings
+
+    busy_ms = get_settings().db_busy_timeout_s * 1000  # how long a write waits for another writer
+    if make_url(url).get_backend_name() == "postgresql":
+        # Repeatable read: a transaction that read an order and changes it fails (and is run again,
+        # retry_when_busy) if another one changed it meanwhile; read committed would let two
+        # cancellations both refund. Every order write updates the order's row, so this is enough.
+        # lock_timeout is PostgreSQL's busy timeout: a write waits that long for a row lock.
+        # pre_ping: connections survive a database restart.
+        return create_engine(url, isolation_level="REPEATABLE READ", pool_pre_ping=True,
+                             connect_args={"options": f"-c lock_timeout={int(busy_ms)}"})  # fmt: skip
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-        from retrieval.config import get_settings
-
-        busy_ms = get_settings().db_busy_timeout_s * 1000  # how long a write waits for another writer
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -74,6 +91,28 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
     return engine
+
+
+@contextmanager
+def _seeding_lock(conn) -> Iterator[None]:
+    """PostgreSQL: replicas starting together seed one at a time (a session advisory lock, waited
+    for as long as seeding takes, not the short write lock timeout). Taken in a transaction of its
+    own, so the seeding transaction's snapshot is taken after the wait and sees the others' work."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    with conn.begin():
+        conn.execute(text("SET LOCAL lock_timeout = 0"))
+        conn.execute(text("SELECT pg_advisory_lock(hashtext('aisle store init'))"))
+    try:
+        yield
+    finally:
+        with conn.begin():
+            conn.execute(text("SELECT pg_advisory_unlock(hashtext('aisle store init'))"))
+
+
+def _seeded_in(conn) -> bool:
+    return inspect(conn).has_table("meta") and conn.scalar(select(t.Meta.value).where(t.Meta.key == "seeded_at")) is not None
 
 
 class Store:
@@ -125,12 +164,15 @@ class Store:
         if path is not None and not path.exists():
             self._seed_sqlite_file(path, data)
         else:
-            with self.engine.begin() as conn:
-                t.Base.metadata.create_all(conn)
-                with Session(bind=conn) as s:
-                    write_store_data(s, data)
-                    self._mark_seeded(s)
-                    s.flush()
+            with self.engine.connect() as conn, _seeding_lock(conn):
+                with conn.begin():
+                    if _seeded_in(conn):  # another replica seeded it while this one waited
+                        return False
+                    t.Base.metadata.create_all(conn)
+                    with Session(bind=conn) as s:
+                        write_store_data(s, data)
+                        self._mark_seeded(s)
+                        s.flush()
         return True
 
     def _seed_sqlite_file(self, path: Path, data) -> None:
@@ -177,6 +219,12 @@ class Store:
                 rows = [dict(r._mapping) for r in src.execute(table.select())]
                 if rows:
                     dst.execute(table.insert(), rows)
+            if dst.dialect.name == "postgresql":  # explicit ids were copied: move each id sequence past them
+                for table in t.Base.metadata.sorted_tables:
+                    col = table.autoincrement_column
+                    if col is not None:
+                        dst.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{col.name}'), "
+                                         f"coalesce(max({col.name}), 0) + 1, false) FROM {table.name}"))  # fmt: skip
         return target
 
     @contextmanager
