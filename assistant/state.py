@@ -52,6 +52,8 @@ class DialogueState(BaseModel):
         description="'route|order_id' of actions proposed and then done or declined: a restated request moves on to the next.",
     )
     handed_off: bool = False
+    agent_thread: str | None = Field(default=None, description="tools agent: the LangGraph checkpoint thread of this conversation.")
+    agent_thread_user: str | None = Field(default=None, description="tools agent: the customer that thread belongs to.")
     turns: int = 0
 
     def remember(self, role: str, content: str, keep: int = 12) -> None:

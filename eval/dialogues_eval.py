@@ -49,6 +49,7 @@ def main(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N scenarios."),
     only: str | None = typer.Option(None, "--only", help="Comma-separated scenario ids."),
     llm: str = typer.Option("default", "--llm", help="The assistant's model: 'default' (AISLE_LLM_BACKEND) or a backend name, e.g. fake."),
+    agent: str = typer.Option("code", "--agent", help="code (code-first agent) or tools (an LLM calls the tools; AISLE_LLM_URL or the local server)."),
     user: str = typer.Option("rule", "--user", help="Simulated shopper for τ tasks: rule or llm."),
     out: Path = typer.Option(Path("eval-results/dialogues"), "--out", help="Folder for report.md, plots and results.json."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object (the summary) on stdout."),
@@ -63,6 +64,8 @@ def main(
     from retrieval.store import Store
 
     logging.basicConfig(level=logging.WARNING)
+    if agent not in ("code", "tools"):
+        raise typer.BadParameter("--agent must be code or tools")
     if user not in ("rule", "llm"):
         raise typer.BadParameter("--user must be rule or llm")
     if sum(x is not None for x in (scenarios, tau2_tasks, tau_tasks)) > 1:
@@ -96,14 +99,16 @@ def main(
         started = time.perf_counter()
         services = {"search": _LazySearch(base)}
         runner = DialogueRunner(base, Path(tmp) / "runs", llm=model, classifier=_classifier(), services=services,
-                                user_llm=user_llm)  # fmt: skip
+                                user_llm=user_llm, agent=agent)  # fmt: skip
         results = runner.run_all(items, runs, progress=not quiet)  # the bar goes to stderr
         summary = summarise(results, runs)
         wall = round(time.perf_counter() - started, 1)
     from retrieval.config import get_settings
 
     meta = {"source": source, "runs": runs, "llm": llm if llm != "default" else f"default ({get_settings().llm_backend})",
-            "user": user if (tau2_tasks or tau_tasks) else "as each scenario says", "wall_seconds": wall}  # fmt: skip
+            "user": user if (tau2_tasks or tau_tasks) else "as each scenario says", "wall_seconds": wall, "agent": agent}  # fmt: skip
+    if "tool_agent_stats" in services:  # what the model did: calls, validity, tokens/s
+        meta["tool_agent"] = services["tool_agent_stats"].as_dict()
     report = write_report(results, summary, out, meta)
     payload = {**summary.model_dump(), "meta": meta, "report": str(report), "results": str(out / "results.json")}
     if json_out:

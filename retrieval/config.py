@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     llm_n_threads: int | None = Field(default=None, description="llama_cpp threads; default: all CPU cores.")
     llm_n_batch: int = Field(default=512, ge=8, description="llama_cpp prompt tokens read per batch.")
     llm_cached_prefixes: int = Field(default=4, ge=0, description="llama_cpp: fixed prompt prefixes whose state is kept in RAM.")
+    # The dialogue agent (assistant/): code-first by default; `tools` lets an LLM choose the tools.
+    agent: str = Field(default="code", pattern="^(code|tools)$",
+                       description="code (code-first agent, default) | tools (an LLM calls the tools: assistant/tool_agent/).")
+    agent_max_steps: int = Field(default=8, ge=1, le=50, description="tools agent: model calls per shopper message at most.")
+    agent_max_tokens: int = Field(default=512, ge=16, description="tools agent: tokens per model answer at most.")
     # The web server (ui/): `aisle serve`.
     host: str = Field(default="127.0.0.1", description="Address `aisle serve` listens on.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port `aisle serve` listens on.")

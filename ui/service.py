@@ -44,8 +44,13 @@ class ChatService:
         self._warmed = threading.Event()  # set once warm() has tried to load everything
 
     @classmethod
-    def from_settings(cls) -> ChatService:
-        return cls(Assistant.from_settings())  # initialises (seeds) the store: idempotent
+    def from_settings(cls, agent: str | None = None) -> ChatService:
+        """`agent`: code | tools (default AISLE_AGENT)."""
+        from assistant.tool_agent import make_assistant
+
+        store = Store.from_settings()
+        store.init()  # seeds the store: idempotent
+        return cls(make_assistant(agent, store))
 
     # -- sessions -------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ class Options(BaseModel):
     llm: str = Field(default="fake", description="LLM backend for categories that talk to the assistant: fake or default.")
     attacks: Path | None = Field(default=None, description="Extra attack prompts, JSONL (see docs/reliability.md).")
     seed: int = 0
+    agent: str = Field(default="code", description="The dialogue agent attacked in `authorisation`: code or tools.")
 
 
 class CategoryResult(BaseModel):

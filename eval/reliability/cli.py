@@ -28,6 +28,8 @@ def main(
     attacks: Annotated[Path | None, typer.Option(help="Extra attacks, JSONL: {user, turns, target} per line.")] = None,
     only: Annotated[list[str] | None, typer.Option(help="Run only these categories (repeatable).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
+    agent: Annotated[str, typer.Option(help="Agent the authorisation attacks talk to: code, or tools (an LLM calls the tools; "
+                                            "AISLE_LLM_URL or the packaged model on a local server; --llm is then unused).")] = "code",
 ) -> None:
     """Bad input, authorisation and prompt injection, load, faults, durability and abuse limits:
     cases tried and failures per category. Exit code 1 when any category has a failure."""
@@ -38,6 +40,8 @@ def main(
     unknown = set(only or []) - set(CATEGORIES)
     if unknown:
         raise typer.BadParameter(f"unknown categories {sorted(unknown)}; choose from {sorted(CATEGORIES)}", param_hint="--only")
+    if agent not in ("code", "tools"):
+        raise typer.BadParameter("code or tools", param_hint="--agent")
     backends = ["fake", "default"] if llm == "both" else [llm]
     results: list[CategoryResult] = []
     started = time.perf_counter()
@@ -45,12 +49,13 @@ def main(
         if only and name not in only:
             continue
         module = importlib.import_module(f"eval.reliability.{module_name}")
-        for backend in backends if getattr(module, "USES_LLM", False) else backends[:1]:
+        llm_runs = getattr(module, "USES_LLM", False) and not (agent == "tools" and name == "authorisation")
+        for backend in backends if llm_runs else backends[:1]:
             t0 = time.perf_counter()
-            result = module.run(Options(quick=quick, llm=backend, attacks=attacks, seed=seed))
+            result = module.run(Options(quick=quick, llm=backend, attacks=attacks, seed=seed, agent=agent))
             result.seconds = round(time.perf_counter() - t0, 2)
             if getattr(module, "USES_LLM", False):
-                result.category = f"{result.category}[{backend}]"
+                result.category = f"{result.category}[{'tools agent' if agent == 'tools' and name == 'authorisation' else backend}]"
             results.append(result)
             if not json_out:
                 typer.echo(f"{result.category:<28} tried {result.tried:>5}  failures {result.failures:>3}  ({result.seconds:.1f} s)", err=True)
