@@ -252,3 +252,28 @@ class _NoSearch:
         from retrieval.search import SearchResponse
 
         return SearchResponse(query=request.query, hits=[])
+
+
+def test_hermes_format_renders_tool_results_and_parses_calls():
+    from assistant.tool_agent.hermes import parse, render
+
+    tools = [{"type": "function", "function": {"name": "find_user", "description": "d", "parameters": {
+        "title": "FindUserArgs", "type": "object", "properties": {"title": {"type": "string", "title": "Title"}}}}}]
+    prompt = render([
+        {"role": "system", "content": "POLICY"},
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+                                                              "function": {"name": "find_user", "arguments": '{"email": "a@b.c"}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": '{"user_id": "u1"}'},
+    ], tools)  # fmt: skip
+    assert prompt.index("<tools>") < prompt.index("POLICY")  # the fixed part first, for the prompt cache
+    assert '<tool_response>\n{"user_id": "u1"}\n</tool_response>' in prompt  # results reach the model
+    assert '"FindUserArgs"' not in prompt and '"title": {"type": "string"}' in prompt  # titles dropped, a field named title kept
+    assert prompt.endswith("<|im_start|>assistant\n")
+    text, calls = parse('Let me check.\n<tool_call>\n{"name": "find_user", "arguments": {"email": "a@b.c"}}\n</tool_call>\n'
+                        '<tool_call>\n{"name": "get_order_details", "arguments": {"order_id": "#W1</tool_call>')  # fmt: skip
+    assert text == "Let me check."
+    assert [c["function"]["name"] for c in calls] == ["find_user", "get_order_details"]
+    assert json.loads(calls[0]["function"]["arguments"]) == {"email": "a@b.c"}
+    with pytest.raises(json.JSONDecodeError):  # the malformed one is passed on as it is
+        json.loads(calls[1]["function"]["arguments"])

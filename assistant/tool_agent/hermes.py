@@ -50,8 +50,10 @@ def render(messages: list[dict], tools: list[dict] | None) -> str:
     if messages and messages[0].get("role") == "system":
         system, messages = _text(messages[0].get("content")), messages[1:]
     if tools:
+        # The tools first, then the system text: the text ends with what changes between conversations
+        # (who the shopper is), so the server's cached prompt prefix covers the tools and the policy.
         lines = "\n".join(json.dumps(_compact(t), ensure_ascii=False) for t in tools)
-        system += TOOLS_INTRO.format(tools=lines)
+        system = TOOLS_INTRO.format(tools=lines).lstrip() + "\n\n" + system
     if system:
         out.append(f"<|im_start|>system\n{system}<|im_end|>\n")
     i = 0
