@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON
 
 .PHONY: install run test store clean browser
 
@@ -12,6 +13,10 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# torch first, pinned to the CPU wheel: a torch pulled in by another package brings ~3 GB of CUDA wheels.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@# llama-cpp-python compiles llama.cpp. Its default -march=native build died with SIGILL on this machine
+	@# kind as soon as a prompt of more than one token was read; an explicit AVX-512 build works. Built first,
+	@# without pip's wheel cache (which may hold a native build), so the next line finds it installed.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir 'llama-cpp-python[server]==0.3.36'
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
