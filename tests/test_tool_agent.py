@@ -277,3 +277,12 @@ def test_hermes_format_renders_tool_results_and_parses_calls():
     assert json.loads(calls[0]["function"]["arguments"]) == {"email": "a@b.c"}
     with pytest.raises(json.JSONDecodeError):  # the malformed one is passed on as it is
         json.loads(calls[1]["function"]["arguments"])
+
+
+def test_hermes_format_takes_a_fenced_json_call_of_an_offered_tool():
+    from assistant.tool_agent.hermes import parse
+
+    text = '```json\n{"name": "search_products", "arguments": {"query": "water bottle"}}\n```'
+    assert parse(text, {"search_products"})[1][0]["function"]["name"] == "search_products"
+    assert parse(text, {"find_user"})[1] == []  # not an offered tool: plain text
+    assert parse('{"name": "x"}', {"x"})[1] == []  # no arguments: plain text

@@ -34,10 +34,15 @@ def _text(content: Any) -> str:
 
 
 def _compact(schema: Any, in_properties: bool = False) -> Any:
-    """The schema without pydantic's titles: fewer prompt tokens, nothing the model needs lost."""
+    """The schema without pydantic's titles, null defaults and `anyOf [X, null]`: fewer prompt tokens
+    (the prompt is read on a CPU), nothing the model needs lost."""
     if isinstance(schema, dict):
+        if not in_properties:
+            options = schema.get("anyOf")
+            if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+                schema = {**{k: v for k, v in schema.items() if k != "anyOf"}, **next(o for o in options if o != {"type": "null"})}
         return {k: _compact(v, k == "properties" and not in_properties) for k, v in schema.items()
-                if in_properties or k != "title"}  # fmt: skip
+                if in_properties or (k != "title" and not (k == "default" and v is None) and k != "additionalProperties")}  # fmt: skip
     if isinstance(schema, list):
         return [_compact(v) for v in schema]
     return schema
@@ -84,10 +89,26 @@ def render(messages: list[dict], tools: list[dict] | None) -> str:
     return "".join(out)
 
 
-def parse(text: str) -> tuple[str, list[dict]]:
-    """(the answer's text, its tool calls in OpenAI's shape)."""
+FENCED_RE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
+
+
+def parse(text: str, names: set[str] | None = None) -> tuple[str, list[dict]]:
+    """(the answer's text, its tool calls in OpenAI's shape). Small models sometimes write the call as
+    a bare or fenced JSON object instead of a <tool_call> block: taken as a call when it names one of
+    `names` (the offered tools) and has arguments."""
     calls = []
-    for body in CALL_RE.findall(text):
+    bodies = CALL_RE.findall(text)
+    if not bodies and names:
+        for candidate in FENCED_RE.findall(text) or [text.strip()]:
+            try:
+                data = json.loads(candidate)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(data, dict) and data.get("name") in names and isinstance(data.get("arguments"), dict):
+                bodies.append(candidate)
+        if bodies:
+            text = FENCED_RE.sub("", text) if FENCED_RE.search(text) else ""
+    for body in bodies:
         try:
             data = json.loads(body)
             name, arguments = data.get("name"), data.get("arguments", {})
@@ -114,7 +135,7 @@ def hermes_tools(llama, messages, tools=None, tool_choice=None, temperature: flo
         stream=False,
     )
     text = completion["choices"][0]["text"]
-    content, calls = parse(text) if offered else (text.strip(), [])
+    content, calls = parse(text, {t["function"]["name"] for t in offered}) if offered else (text.strip(), [])
     message: dict[str, Any] = {"role": "assistant", "content": content or None}
     if calls:
         message["tool_calls"] = calls
