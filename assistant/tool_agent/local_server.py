@@ -8,6 +8,7 @@ llama-cpp-python server option works); `LocalToolServer` starts and stops one as
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import socket
@@ -106,10 +107,48 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _assistant_content_as_text(app):
+    """llama-cpp-python's server refuses an assistant message whose content is null, which the OpenAI API
+    (and so ChatOpenAI) sends with tool calls: such content becomes "" before the server reads it."""
+
+    async def asgi(scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].endswith("/chat/completions"):
+            return await app(scope, receive, send)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body, more = body + message.get("body", b""), message.get("more_body", False)
+        try:
+            data = json.loads(body)
+            for m in data.get("messages", []):
+                if isinstance(m, dict) and m.get("role") == "assistant" and m.get("content") is None:
+                    m["content"] = ""
+            body = json.dumps(data).encode()
+        except (ValueError, AttributeError):
+            pass  # not JSON: the server answers it as before
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [(b"content-length", str(len(body)).encode())]
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await app({**scope, "headers": headers}, replay, send)
+
+    return asgi
+
+
 def main() -> None:
+    import llama_cpp.server.app as server_app
+
     from assistant.tool_agent.hermes import register
 
     register()
+    create = server_app.create_app
+    server_app.create_app = lambda *a, **k: _assistant_content_as_text(create(*a, **k))
     from llama_cpp.server.__main__ import main as serve
 
     serve()
