@@ -25,7 +25,7 @@ def server(request, tmp_path_factory):
     except ModelAssemblyError as exc:
         pytest.skip(f"the packaged model is not installed: {exc}")
     log = tmp_path_factory.mktemp("llm") / "server.log"
-    with LocalToolServer(model=path, n_ctx=6144, n_threads=2, log_file=log) as running:
+    with LocalToolServer(model=path, n_ctx=12288, n_threads=2, log_file=log) as running:
         yield running
 
 

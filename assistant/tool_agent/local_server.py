@@ -41,7 +41,7 @@ class LocalToolServer:
 
             model = ensure_model(str(model or settings.llm_model), settings.models_dir, progress=False)
         self.model = Path(model)
-        self.n_ctx = n_ctx or max(settings.llm_n_ctx, 8192)  # policy + tool schemas take ~4k tokens
+        self.n_ctx = n_ctx or max(settings.llm_n_ctx, 12288)  # policy + tool schemas take ~5k tokens, search results ~1k
         self.n_threads = n_threads or settings.llm_n_threads or os.cpu_count() or 2
         self.log_file = log_file
         self.port = _free_port()
