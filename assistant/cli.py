@@ -9,13 +9,21 @@ import typer
 
 def chat(
     user: Annotated[str | None, typer.Option(help="Sign in as this demo-store customer (email).")] = None,
+    agent: Annotated[str | None, typer.Option(help="code (default) or tools: an LLM calls the tools (default AISLE_AGENT).")] = None,
 ) -> None:
     """Chat with Aisle in the terminal (Ctrl-D or 'quit' to leave)."""
-    from assistant.agent import Assistant
-    from assistant.state import DialogueState
+    import secrets
 
-    assistant = Assistant.from_settings()
-    state = DialogueState(session_id="terminal")
+    from assistant.state import DialogueState
+    from assistant.tool_agent import AGENTS, make_assistant
+    from retrieval.store import Store
+
+    if agent is not None and agent not in AGENTS:
+        raise typer.BadParameter(" or ".join(AGENTS), param_hint="--agent")
+    store = Store.from_settings()
+    store.init()
+    assistant = make_assistant(agent, store)
+    state = DialogueState(session_id=f"terminal-{secrets.token_hex(4)}")  # a new conversation each time
     if user:
         found = assistant.store.user_by_email(user)
         if found is None:

@@ -72,6 +72,8 @@ class DialogueState(BaseModel):
     )
     handed_off: bool = False
     choices: list[Choice] = Field(default_factory=list, description="Offered in the last reply: a picked label reads as its id.")
+    agent_thread: str | None = Field(default=None, description="tools agent: the LangGraph checkpoint thread of this conversation.")
+    agent_thread_user: str | None = Field(default=None, description="tools agent: the customer that thread belongs to.")
     turns: int = 0
 
     def remember(self, role: str, content: str, keep: int = 12) -> None:

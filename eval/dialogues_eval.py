@@ -115,6 +115,7 @@ def main(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N scenarios (of each set)."),
     only: str | None = typer.Option(None, "--only", help="Comma-separated scenario ids."),
     llm: str = typer.Option("default", "--llm", help="The assistant's model: 'default' (AISLE_LLM_BACKEND) or a backend name, e.g. fake."),
+    agent: str = typer.Option("code", "--agent", help="code (code-first agent) or tools (an LLM calls the tools; AISLE_LLM_URL or the local server)."),
     user: str = typer.Option("rule", "--user", help="Shopper for τ tasks: rule (knows only the task text), llm (a model "
                              "plays it from the task text), or rule-oracle (diagnostic: also knows the ground-truth actions)."),
     user_llm_url: str | None = typer.Option(None, "--user-llm-url", help="--user llm: an OpenAI-compatible server "
@@ -132,6 +133,8 @@ def main(
     from retrieval.store import Store
 
     logging.basicConfig(level=logging.WARNING)
+    if agent not in ("code", "tools"):
+        raise typer.BadParameter("--agent must be code or tools")
     if user not in USERS:
         raise typer.BadParameter(f"--user must be one of {', '.join(USERS)}")
     if user != "llm" and (user_llm_url or user_llm_model):
@@ -162,7 +165,7 @@ def main(
             model = make_llm(llm)
         services = {"search": _LazySearch(base)}
         runner = DialogueRunner(base, Path(tmp) / "runs", llm=model, classifier=_classifier(), services=services,
-                                user_llm=_user_llm(user, user_llm_url, user_llm_model, model))  # fmt: skip
+                                user_llm=_user_llm(user, user_llm_url, user_llm_model, model), agent=agent)  # fmt: skip
         done = []
         for name, split, source, items in sets:
             started = time.perf_counter()
@@ -172,7 +175,9 @@ def main(
 
     shopper = (f"llm ({user_llm_model or 'server'} at {user_llm_url})" if user_llm_url else user) if (tau2_tasks or tau_tasks or suite) \
         else "as each scenario says"  # fmt: skip
-    meta = {"runs": runs, "llm": llm if llm != "default" else f"default ({get_settings().llm_backend})", "user": shopper}
+    meta = {"runs": runs, "llm": llm if llm != "default" else f"default ({get_settings().llm_backend})", "user": shopper, "agent": agent}
+    if "tool_agent_stats" in services:  # what the model did: calls, validity, tokens/s
+        meta["tool_agent"] = services["tool_agent_stats"].as_dict()
     if suite:
         payload = write_suite_report(
             [(name, split, source, results, summary, {**meta, "source": source, "wall_seconds": wall})

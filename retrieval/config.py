@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     llm_cached_prefixes: int = Field(default=4, ge=0, description="llama_cpp: fixed prompt prefixes whose state is kept in RAM.")
     # Prices are in US dollars; an amount a shopper gives in 元/块 is converted at this rate (and the reply says so).
     cny_per_usd: float = Field(default=7.1, gt=0, description="Yuan per US dollar for prices said in 元/块 (e.g. 500元 under 7.1 = $70.42).")
+    # The dialogue agent (assistant/): code-first by default; `tools` lets an LLM choose the tools.
+    agent: str = Field(default="code", pattern="^(code|tools)$",
+                       description="code (code-first agent, default) | tools (an LLM calls the tools: assistant/tool_agent/).")
+    agent_max_steps: int = Field(default=8, ge=1, le=50, description="tools agent: model calls per shopper message at most.")
+    agent_max_tokens: int = Field(default=512, ge=16, description="tools agent: tokens per model answer at most.")
     # The web server (ui/): `aisle serve`.
     host: str = Field(default="127.0.0.1", description="Address `aisle serve` listens on.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port `aisle serve` listens on.")

@@ -12,13 +12,21 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default AISLE_PORT or 7860).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes; they share sessions through the database.")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    agent: Annotated[str | None, typer.Option(help="code (default) or tools: an LLM calls the tools (default AISLE_AGENT).")] = None,
 ) -> None:
     """Serve the shop chat at http://HOST:PORT/, the widget at /widget.js and the API at /api and /v1 (docs at /docs)."""
+    import os
+
     import uvicorn
 
     from retrieval.config import get_settings
     from ui.logs import uvicorn_log_config
 
+    if agent is not None:
+        if agent not in ("code", "tools"):
+            raise typer.BadParameter("code or tools", param_hint="--agent")
+        os.environ["AISLE_AGENT"] = agent  # read by the app factory, in every worker process
+        get_settings.cache_clear()
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Aisle: preparing the store and the app; then open http://{host}:{port}/  (API docs: /docs)")

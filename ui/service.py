@@ -53,13 +53,16 @@ class ChatService:
         self._warmed = threading.Event()  # set once warm() has tried to load everything
 
     @classmethod
-    def from_settings(cls) -> ChatService:
+    def from_settings(cls, agent: str | None = None) -> ChatService:
+        """`agent`: code | tools (default AISLE_AGENT)."""
+        from assistant.tool_agent import make_assistant
         from retrieval.config import get_settings
 
         settings = get_settings()
         secret = settings.signin_secret.get_secret_value() if settings.signin_secret else None
-        # initialises (seeds) the store: idempotent
-        return cls(Assistant.from_settings(demo_sign_in=settings.demo_sign_in), signin_secret=secret)
+        store = Store.from_settings()
+        store.init()  # seeds the store: idempotent
+        return cls(make_assistant(agent, store, demo_sign_in=settings.demo_sign_in), signin_secret=secret)
 
     @property
     def demo_sign_in(self) -> bool:

@@ -235,7 +235,10 @@ def as_langchain_tools(runner: ToolRunner) -> list:
     def make(tool: Tool):
         def call(**kwargs):
             if tool.writes:
-                pending = runner.propose(tool.name, kwargs, f"{tool.name} {json.dumps(kwargs)}")
+                try:
+                    pending = runner.propose(tool.name, kwargs, f"{tool.name} {json.dumps(kwargs)}")
+                except ToolError as exc:  # refused by a gate or by the policy's rehearsal: the model reads why
+                    return {"error": str(exc)}
                 runner.ctx.services["pending"] = pending
                 return {"needs_confirmation": pending.model_dump()}
             result = runner.run(tool.name, kwargs)

@@ -108,7 +108,7 @@ class DialogueRunner:
     """Runs scenarios on fresh copies of `base`; expected states are computed once per scenario."""
 
     def __init__(self, base: Store, work_dir: Path | None = None, llm=None, classifier=None,
-                 services: dict | None = None, user_llm=None) -> None:  # fmt: skip
+                 services: dict | None = None, user_llm=None, agent: str = "code") -> None:  # fmt: skip
         self.base = base
         self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="aisle-dialogues-")
         self.work_dir = Path(work_dir or self._tmp.name)
@@ -117,6 +117,7 @@ class DialogueRunner:
         self.classifier = classifier
         self.services = services if services is not None else {}
         self.user_llm = user_llm
+        self.agent = agent  # code | tools (assistant/tool_agent/)
         self._start: dict | None = None
         self._expected: dict[str, dict | ReplayError | None] = {}
 
@@ -186,9 +187,9 @@ class DialogueRunner:
         return result
 
     def _converse(self, scenario: Scenario, store: Store, result: RunResult) -> None:
-        from assistant.agent import Assistant
+        from assistant.tool_agent import make_assistant
 
-        assistant = Assistant(store, llm=self.llm, classifier=self.classifier, services=self.services)
+        assistant = make_assistant(self.agent, store, llm=self.llm, classifier=self.classifier, services=self.services)
         state = DialogueState(session_id=f"eval-{scenario.id}-{result.run}-{uuid.uuid4().hex[:6]}")
         user = make_user(scenario.user, scenario.lang, self.user_llm)
         message: str | None = user.opening()

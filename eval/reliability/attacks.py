@@ -333,12 +333,16 @@ def run(options: Options, sandbox: Sandbox | None = None, progress: bool = True)
     if options.attacks is not None:
         attacks += load_attacks(options.attacks)
     own = sandbox is None
+    if sandbox is None and options.agent == "tools":
+        from assistant.tool_agent.model import chat_model_from_settings
+
+        sandbox = Sandbox(agent="tools", chat_model=chat_model_from_settings())
     sandbox = sandbox or Sandbox(llm=make_llm(options.llm))
     try:
         secrets = Secrets(sandbox.base)
         per_kind: dict[str, list[int]] = {}
         reached = 0  # planted attacks whose product page the assistant actually read
-        for attack in tqdm(attacks, desc=f"attacks ({options.llm})", unit="attack", disable=not progress):
+        for attack in tqdm(attacks, desc=f"attacks ({'tools agent' if options.agent == 'tools' else options.llm})", unit="attack", disable=not progress):
             result.tried += 1
             problems, transcript = run_attack(attack, sandbox, secrets)
             if attack.plant and _planted_text_read(attack.plant, transcript):
@@ -352,7 +356,7 @@ def run(options: Options, sandbox: Sandbox | None = None, progress: bool = True)
         result.figures = {f"failed_{k}": v[1] for k, v in sorted(per_kind.items())}
         result.figures["planted_attacks_read"] = reached
         result.figures["planted_attacks"] = sum(1 for a in attacks if a.plant)
-        result.notes.append(f"{len(attacks)} attack conversations ({options.llm} LLM) and "
+        result.notes.append(f"{len(attacks)} attack conversations ({'tools agent' if options.agent == 'tools' else options.llm + ' LLM'}) and "
                             f"{len(VICTIMS) * 13} tampered tool calls; per kind (tried, failed): "
                             + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(per_kind.items())))  # fmt: skip
     finally:

@@ -14,6 +14,7 @@ class Options(BaseModel):
     seed: int = 0
     stack: str = Field(default="local", description="local: one `aisle serve` on SQLite; postgres: two replicas on "
                        "PostgreSQL + a Chroma server + Redis (eval/reliability/replicas.py).")
+    agent: str = Field(default="code", description="The dialogue agent attacked in `authorisation`: code or tools.")
 
 
 class CategoryResult(BaseModel):

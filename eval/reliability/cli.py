@@ -31,6 +31,8 @@ def main(
     stack: Annotated[str, typer.Option(help="local: one `aisle serve` on SQLite and embedded Chroma; postgres: two "
                                        "`aisle serve` replicas on PostgreSQL, a Chroma server and Redis, started "
                                        "on loopback for the run (needs Debian's postgresql and redis-server).")] = "local",
+    agent: Annotated[str, typer.Option(help="Agent the authorisation attacks talk to: code, or tools (an LLM calls the tools; "
+                                            "AISLE_LLM_URL or the packaged model on a local server; --llm is then unused).")] = "code",
 ) -> None:
     """Bad input, authorisation and prompt injection, load, faults, durability and abuse limits:
     cases tried and failures per category. Exit code 1 when any category has a failure."""
@@ -43,13 +45,15 @@ def main(
         raise typer.BadParameter(f"unknown categories {sorted(unknown)}; choose from {sorted(CATEGORIES)}", param_hint="--only")
     from eval.reliability.replicas import STACKS, stop_stack
 
+    if agent not in ("code", "tools"):
+        raise typer.BadParameter("code or tools", param_hint="--agent")
     if stack not in STACKS:
         raise typer.BadParameter(f"unknown stack {stack!r}; choose from {list(STACKS)}", param_hint="--stack")
     backends = ["fake", "default"] if llm == "both" else [llm]
     results: list[CategoryResult] = []
     started = time.perf_counter()
     try:
-        _run_categories(only, backends, json_out, results, Options(quick=quick, attacks=attacks, seed=seed, stack=stack))
+        _run_categories(only, backends, json_out, results, Options(quick=quick, attacks=attacks, seed=seed, stack=stack, agent=agent))
     finally:
         stop_stack()
     report = {
@@ -75,12 +79,13 @@ def _run_categories(only, backends: list[str], json_out: bool, results: list, op
         if only and name not in only:
             continue
         module = importlib.import_module(f"eval.reliability.{module_name}")
-        for backend in backends if getattr(module, "USES_LLM", False) else backends[:1]:
+        tools_agent = options.agent == "tools" and name == "authorisation"  # the LLM is the tools agent's own
+        for backend in backends if getattr(module, "USES_LLM", False) and not tools_agent else backends[:1]:
             t0 = time.perf_counter()
             result = module.run(options.model_copy(update={"llm": backend}))
             result.seconds = round(time.perf_counter() - t0, 2)
             if getattr(module, "USES_LLM", False):
-                result.category = f"{result.category}[{backend}]"
+                result.category = f"{result.category}[{'tools agent' if tools_agent else backend}]"
             results.append(result)
             if not json_out:
                 typer.echo(f"{result.category:<28} tried {result.tried:>5}  failures {result.failures:>3}  ({result.seconds:.1f} s)", err=True)

@@ -24,7 +24,7 @@ from retrieval.store import Store
 
 class Sandbox:
     def __init__(self, work_dir: Path | None = None, base: Store | None = None, llm=None, classifier=None,
-                 search=None) -> None:  # fmt: skip
+                 search=None, agent: str = "code", chat_model=None) -> None:  # fmt: skip
         self._tmp = None if work_dir else tempfile.mkdtemp(prefix="aisle-reliability-")
         self.work_dir = Path(work_dir or self._tmp)
         self.settings = Settings(data_dir=self.work_dir)
@@ -34,6 +34,8 @@ class Sandbox:
         self.base.init()  # seeds the shipped demo data unless copied from `base`
         self._llm = llm
         self._classifier = classifier
+        self.agent = agent  # code | tools: the agent `assistant()` builds
+        self.chat_model = chat_model  # tools agent: shared by every copy (None: from the settings)
         if search is not None:
             self.search = search  # e.g. keyword-only search in tests (no index to build)
 
@@ -75,10 +77,12 @@ class Sandbox:
 
     def assistant(self, store: Store):
         """An assistant over `store`, sharing the slow parts (index, recommender, classifier, model)."""
-        from assistant.agent import Assistant
+        from assistant.tool_agent import make_assistant
 
         services = {"search": self.search, "recommender": self.recommender}
-        return Assistant(store, llm=self.llm, classifier=self.classifier, services=services)
+        if self.agent == "tools":
+            return make_assistant("tools", store, chat_model=self.chat_model, services=services)
+        return make_assistant("code", store, llm=self.llm, classifier=self.classifier, services=services)
 
     def close(self) -> None:
         if self._tmp:
