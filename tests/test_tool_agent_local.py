@@ -57,8 +57,10 @@ def test_the_model_searches_then_a_cancellation_waits_for_yes(agent):
     assert agent.store.order(OWN_PENDING).status == "pending"  # whatever the model did: at most a proposal
     proposed = [e for e in events if e.kind == "pending"]
     if not proposed:
-        # The packaged 1.5B sometimes describes the call instead of making it (measured); the gate held.
-        pytest.skip(f"the packaged model answered in words instead of calling cancel_pending_order: {reply[:120]!r}")
+        # The packaged 1.5B often describes the call instead of making it (measured): what is checked then
+        # is what the gate promises, that nothing was written; a proposal is followed to its yes below.
+        assert not [e for e in events if e.kind == "tool" and e.tool == "cancel_pending_order" and e.ok], events
+        return
     assert [e.tool for e in proposed] == ["cancel_pending_order"], events
     assert proposed[0].arguments["order_id"] == OWN_PENDING
     assert "yes/no" in reply

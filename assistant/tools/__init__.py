@@ -239,7 +239,7 @@ def as_langchain_tools(runner: ToolRunner) -> list:
                     pending = runner.propose(tool.name, kwargs, f"{tool.name} {json.dumps(kwargs)}")
                 except ToolError as exc:  # refused by a gate or by the policy's rehearsal: the model reads why
                     return {"error": str(exc)}
-                runner.ctx.services["pending"] = pending
+                # Returned, never kept in `ctx.services`: that dict is shared by every session.
                 return {"needs_confirmation": pending.model_dump()}
             result = runner.run(tool.name, kwargs)
             return result.data if result.ok else {"error": result.message}
