@@ -46,6 +46,9 @@ _retry_connect = retry(
 )
 
 
+RESPONSE_FORMATS = ("json_schema", "json_object", "prompt")
+
+
 class OpenAICompatibleLLM(LLM):
     """`base_url` is the API root, e.g. http://127.0.0.1:8000/v1 (the part before /chat/completions)."""
 
@@ -60,7 +63,9 @@ class OpenAICompatibleLLM(LLM):
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout_s))
         self._model = model
         self._model_lock = threading.Lock()
-        self._constrain = True  # cleared if the server rejects `response_format`
+        # How a JSON schema is sent: OpenAI's / vLLM's `json_schema`, then llama.cpp's server's `json_object` +
+        # `schema`, then as an instruction in the prompt; a server that rejects one shape gets the next.
+        self._formats = list(RESPONSE_FORMATS)
 
     def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
         try:
@@ -89,9 +94,9 @@ class OpenAICompatibleLLM(LLM):
                 self._model = models[0]["id"]
             return self._model
 
-    def _payload(self, messages: list[ChatMessage], config: GenerationConfig, constrain: bool) -> dict[str, Any]:
+    def _payload(self, messages: list[ChatMessage], config: GenerationConfig, shape: str) -> dict[str, Any]:
         schema = config.json_schema
-        if schema is not None and not constrain:
+        if schema is not None and shape == "prompt":
             messages = with_json_instruction(messages, schema)
         payload: dict[str, Any] = {
             "model": self.model,
@@ -105,20 +110,20 @@ class OpenAICompatibleLLM(LLM):
         }
         if config.stop:
             payload["stop"] = config.stop
-        if schema is not None and constrain:
+        if schema is not None and shape != "prompt":
             payload["response_format"] = (
                 {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
-                if schema
-                else {"type": "json_object"}
+                if schema and shape == "json_schema"
+                else {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
             )
         return payload
 
     def stream(self, messages: list[ChatMessage], config: GenerationConfig | None = None) -> Iterator[str]:
         messages, config = check_messages(messages), config or GenerationConfig()
         start = time.perf_counter()
-        constrain = self._constrain
+        shape = self._formats[0]
         request = self._client.build_request(
-            "POST", "/chat/completions", json=self._payload(messages, config, constrain)
+            "POST", "/chat/completions", json=self._payload(messages, config, shape)
         )
         try:
             try:
@@ -126,9 +131,12 @@ class OpenAICompatibleLLM(LLM):
             except _Retryable as exc:  # still 502/503/504 after the retries
                 raise LLMUnavailable(f"LLM server {self.base_url} answered HTTP {exc.response.status_code}") from exc
             try:
-                if response.status_code in (400, 422) and constrain and config.json_schema is not None:
-                    # Some servers know no `response_format`: say the schema in the prompt instead.
-                    self._constrain = False
+                rejected = response.status_code in (400, 422) or (  # llama.cpp's server says 500 for a shape it lacks
+                    response.status_code == 500 and "response_format" in response.read().decode("utf-8", "replace"))
+                if rejected and shape != "prompt" and config.json_schema is not None:
+                    # This server knows another `response_format` shape, or none: try the next one.
+                    if self._formats[0] == shape:
+                        self._formats.pop(0)
                     response.close()
                     yield from self.stream(messages, config)
                     return

@@ -32,7 +32,9 @@ class LocalToolServer:
     """A llama-cpp-python server child process on 127.0.0.1; `url` is its API root (…/v1)."""
 
     def __init__(self, model: str | Path | None = None, n_ctx: int | None = None, n_threads: int | None = None,
-                 log_file: Path | None = None) -> None:  # fmt: skip
+                 log_file: Path | None = None, chat_format: str = CHAT_FORMAT) -> None:  # fmt: skip
+        """`chat_format`: Aisle's `hermes-tools` (tool calls; it does not apply `response_format`), or any of
+        llama-cpp-python's, e.g. `chatml` (plain chat, `response_format` applied as a grammar)."""
         from retrieval.config import get_settings
 
         settings = get_settings()
@@ -44,13 +46,14 @@ class LocalToolServer:
         self.n_ctx = n_ctx or max(settings.llm_n_ctx, 12288)  # policy + tool schemas take ~5k tokens, search results ~1k
         self.n_threads = n_threads or settings.llm_n_threads or os.cpu_count() or 2
         self.log_file = log_file
+        self.chat_format = chat_format
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self._proc: subprocess.Popen | None = None
 
     def start(self, timeout_s: float = 180.0) -> LocalToolServer:
         command = [sys.executable, "-m", "assistant.tool_agent.local_server", "--model", str(self.model),
-                   "--chat_format", CHAT_FORMAT, "--host", "127.0.0.1", "--port", str(self.port),
+                   "--chat_format", self.chat_format, "--host", "127.0.0.1", "--port", str(self.port),
                    "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads), "--verbose", "false"]  # fmt: skip
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self._proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
