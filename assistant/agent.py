@@ -303,7 +303,7 @@ class _Turn:
             if re.fullmatch(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*", message.lower()):
                 return
             if frame is not None and frame.item_ids and frame.order_id == pending.arguments.get("order_id"):
-                if _AMEND.search(message.lower()):  # "only exchange the desk lamp", "use PayPal instead"
+                if _AMEND.search(message.lower()):  # a change said instead of yes: "only <item>", "use <method> instead"
                     state.frame = frame
                     yield from self._amend(frame, message, slots)
                     return
@@ -389,8 +389,8 @@ class _Turn:
 
     def _shop_cue(self, message: str, slots: Slots) -> str | None:
         """The route a message's shop words point to (assistant/data/cues.json), when the classifier
-        missed them: long, task-like messages ("I want to change the luggage set in my order for a
-        coat") read as out of scope to a model trained on short queries."""
+        missed them: long, task-like messages ("I want to change the <item> in my order for a
+        <other item>") read as out of scope to a model trained on short queries."""
         lowered = message.lower()
         product = bool(_product_words(self.a.store).search(_in_english(lowered)))
         if not (product or slots.order_ids or slots.item_ids or re.search(r"\border\b|订单", lowered)):
@@ -1014,7 +1014,7 @@ class _Turn:
         # Orders whose action was already done or declined in this conversation come last.
         candidates = [o for o in candidates if not self._settled(frame.route, o["order_id"])] or candidates
         if frame.text:
-            # "the water bottle and the desk lamp": the one order holding the items the shopper names
+            # Items named without an order ("the <item> and the <item>"): the one order holding them
             said = read_slots(frame.text)
             elsewhere = [o for o in orders if _match_items(o, frame.text, said, fallback=False)]
             allowed_ids = {o["order_id"] for o in candidates}
@@ -1107,7 +1107,7 @@ class _Turn:
             return
         order = self._order(frame.order_id)
         lowered = frame.text.lower() or message.lower()
-        # The reason said about this order's items first ("…the skateboard…; I no longer need it"), then any.
+        # The reason said in the sentences about this order's items first, then anywhere in the message.
         for text in (_about_order(lowered, order) if order else "", lowered):
             if frame.reason is None and re.search(r"mistake|by accident|accidentally|wrong|误|错", text):
                 frame.reason = "ordered by mistake"
@@ -1223,7 +1223,7 @@ class _Turn:
                 if chosen not in (None, KEEP) and (limit := _price_limit(text)) is not None:
                     price = next(v.price for v in self.a.store.product(item["product_id"]).variants if v.item_id == chosen)
                     if price >= limit and (other := _fallback_action(text, route, order["status"])):
-                        # "if it is less than 200 bucks exchange mine to it; if not, return mine"
+                        # a change made on a price condition ("if it is under <amount> …; if not, <other action>")
                         yield from self._switch(other, order["order_id"], message, slots)
                         return
                 if chosen is None:
@@ -1312,7 +1312,7 @@ class _Turn:
             frame.item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
             frame.new_item_ids = [new[i] for i in frame.item_ids if i in new]
         pairs = _id_pairs(lowered, order)
-        if pairs and frame.route != "return":  # "also change item ID 1656367028 to item ID 1421289881"
+        if pairs and frame.route != "return":  # "also change item <id> to item <id>"
             new = dict(zip(frame.item_ids, frame.new_item_ids)) | pairs
             frame.item_ids = list(dict.fromkeys([*frame.item_ids, *pairs]))
             frame.new_item_ids = [new[i] for i in frame.item_ids]
@@ -1352,7 +1352,7 @@ class _Turn:
         named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
         if named_ids:  # "exchange my shoes to item ID 4107812777"
             return named_ids[0], choices
-        # Hard wishes about one option: "500 pieces less", "1000 more pieces", "the same difficulty level"
+        # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>"
         before = len(candidates)
         for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
             n, way, word = m.group(1), m.group(2) or m.group(5), m.group(3) or m.group(4)
@@ -1398,7 +1398,7 @@ class _Turn:
             return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
         if priciest:
             return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
-        def preferred(v) -> int:  # "prefer battery > USB > AC": the earlier a variant's value is named, the better
+        def preferred(v) -> int:  # a stated order of preference ("prefer <a> > <b>"): the earlier a value is named, the better
             found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
             return min(found, default=len(lowered))
 
@@ -1502,8 +1502,8 @@ class _Turn:
         address = parse_address(message)
         text = (frame.text or message).lower()
         if address is None and re.search(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default", text):
-            # "send it to my default address in Charlotte instead": the account's address, for the order
-            # shipped where the message says it went ("an order sent to my son's address in Washington DC")
+            # "to my default address": the account's address, for the order shipped where the message says
+            # it went (another address, named by its city or state)
             address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
             if not frame.order_id:
                 shipped = _address_named(re.sub(r"\bdefault address.*", "", text), orders())
@@ -1532,14 +1532,14 @@ class _Turn:
 
     def _address_pointed_to(self, message: str) -> dict | None:
         """An address of one of the shopper's orders that the message points to instead of spelling
-        it out ("the Washington DC address in one of my orders", "to my NYC address", "where the
-        luggage set was sent"): named by city, state code, street or an item shipped there, and only
+        it out ("the <city> address in one of my orders", "to my <city> address", "where the <item> was
+        sent"): named by city, state code, street or an item shipped there, and only
         if exactly one address fits best. "…to my X address" phrases are read first."""
         orders = self._user_orders()
         if m := re.search(r"same (?:address )?as (?:in |for |of |on )?(?:my |the )?(?:other )?order (#?W\d{7})", message, re.IGNORECASE):
             key = m.group(1).upper().lstrip("#")
             other = next((o for o in orders if o["order_id"].lstrip("#") == key), None)
-            if other is not None and other.get("address"):  # "the same address as order #W8277957" (one of theirs)
+            if other is not None and other.get("address"):  # "the same address as order <id>" (one of theirs)
                 return dict(other["address"])
         targets = re.finditer(r"\bto (?:my |the |our )?((?:(?!\bto\b).){0,40}?)\baddress", message, re.IGNORECASE)
         for text in [t.group(1) for t in targets] + [message]:
@@ -1684,7 +1684,7 @@ def _items_text(order: dict) -> str:
 
 def _mentioned(value: str, lowered_message: str) -> bool:
     """Whether the message names an option value: whole words, or for a multi-word value any of its
-    distinctive words ('Google Home' names 'Google Assistant'; 'clicky switches' names 'clicky')."""
+    distinctive words (a word only that value has among the option's values names it)."""
     value = value.lower()
     if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
         return True
@@ -1701,7 +1701,7 @@ _GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "
 
 
 def _id_pairs(lowered: str, order: dict) -> dict[str, str]:
-    """'change item 1656367028 to item 1421289881' → {the order's item: the new item}; the first id
+    """'change item <id> to item <id>' → {the order's item: the new item}; the first id
     may also be the product id of one of the order's items (shoppers mix the two up)."""
     pairs = {}
     for m in re.finditer(r"(?<!\d)(\d{10})(?!\d)\s+(?:to|for|with|into)\s+(?:(?:an?|the)\s+)?(?:item\s+)?(?:id\s+|number\s+|#)?(\d{10})(?!\d)", lowered):
@@ -1716,7 +1716,7 @@ def _settled_key(route: str, order_id: str | None) -> str:
 
 
 def _price_limit(text: str) -> float | None:
-    """The price a change is made on condition of: "if it is less than 200 bucks", "if it costs under $50"."""
+    """The price a change is made on condition of: "if it is less than <n> bucks", "if it costs under $<n>"."""
     m = re.search(r"\bif (?:it|that|this|the \w+(?: \w+)?) (?:is|costs?) (?:less than|lower than|cheaper than|under|below) \$?(\d+(?:\.\d+)?)", text.lower())
     return float(m.group(1)) if m else None
 
@@ -1771,7 +1771,7 @@ _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switc
 
 def _about_item(text: str, item: dict, order: dict) -> str:
     """The parts of a request about one item: each part naming it and those after it up to a part
-    naming another of the order's items ("the helmet in red, and the luggage set in black")."""
+    naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
     parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )", text, flags=re.IGNORECASE) if p.strip()]
     others = [i for i in order["items"] if i["name"] != item["name"]]
     kept, on = [], False
@@ -1816,8 +1816,8 @@ def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True,
 
 
 def _shipped(name: str, lowered: str) -> bool:
-    """Whether the text says where the item was sent ("a luggage set sent to this new address"), not
-    merely names it ("I also want to exchange my tablet")."""
+    """Whether the text says where the item was sent ("a <item> sent to this new address"), not
+    merely names it ("I also want to exchange my <item>")."""
     name = re.escape(name.lower())
     return bool(re.search(rf"{name}s?\s+(?:that\s+|which\s+)?(?:was\s+|were\s+|is\s+|got\s+)?(?:sent|shipped|delivered|going|went)\b"
                           rf"|\b(?:sent|shipped|delivered)\s+(?:the |my |a |an )?{name}", lowered))
@@ -1888,8 +1888,8 @@ def _disambiguate(named: list[dict], lowered: str) -> list[str]:
             word = re.escape(name.lower().split()[-1])
             before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}", lowered)
                                              for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
-            described = before or described  # "modify the 17-inch laptop to the 13-inch version": the 17-inch one
-            if not described:  # "the speaker that is not resistant to water", "the more expensive one"
+            described = before or described  # "<value> <product> to the <value> version": the one described before the name
+            if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the more expensive one"
                 described = [i for i in same if any(_yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
                 pick = max if m.group(0) in ("more expensive", "pricier") else min
@@ -1981,7 +1981,7 @@ def parse_address(text: str) -> dict | None:
     if not state and rest and US_STATE_RE.match(rest[-1]):
         state = rest.pop()
     city = rest[-1] if rest else ""
-    if not state and len(rest) > 1 and rest[-1].lower() in _us_states():  # "Austin, Texas, 73301"
+    if not state and len(rest) > 1 and rest[-1].lower() in _us_states():  # "<city>, <state name>, <zip>"
         state, city = _us_states()[rest[-1].lower()], rest[-2]
     elif not state and city.lower() in _us_states():  # "New York, 10001": the city names its state
         state = _us_states()[city.lower()]

@@ -89,7 +89,11 @@ class RuleUser(_Model):
     kind: Literal["rule"] = "rule"
     opening: str = Field(min_length=1)
     facts: Facts = Field(default_factory=Facts)
-    goal: list[GoalAction] = Field(default_factory=list)
+    goal: list[GoalAction] = Field(
+        default_factory=list,
+        description="What the shopper wants. For τ tasks read from the instruction text alone (tau.goals_from_text); "
+        "only the `rule-oracle` diagnostic fills it from the ground-truth actions.",
+    )
     rephrase: list[str] = Field(
         default_factory=list, description="Said in turn when the assistant does not understand; default: the opening once."
     )

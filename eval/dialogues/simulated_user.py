@@ -63,7 +63,7 @@ class RuleSim:
         self.spec = spec
         self.facts: Facts = spec.facts
         self.say = _rules()["replies"][lang]
-        self.goal = list(spec.goal)
+        self.goal = list(spec.goal)  # what it asked for, read from its own text (see RuleUser.goal), never the grader's
         self.given_orders: list[str] = []
         self.lost = 0
         self.asked: dict[str, int] = {}
