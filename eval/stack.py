@@ -112,7 +112,23 @@ class LocalPostgres:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class ChromaServer:
+class _ChildServer:
+    """A server child process with its own temp dir (`proc`, `dir`), stopped and cleaned up the same way."""
+
+    proc: subprocess.Popen
+    dir: Path
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(15)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ChromaServer(_ChildServer):
     """`chroma run` (the chromadb package's server) on a free port, its data in a temp dir."""
 
     def __init__(self) -> None:
@@ -143,17 +159,8 @@ class ChromaServer:
             self.stop()
             raise
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(15)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
-
-class RedisServer:
+class RedisServer(_ChildServer):
     """`redis-server` on a free loopback port, nothing saved to disk (it only holds rate-limit counters)."""
 
     def __init__(self) -> None:
@@ -181,12 +188,3 @@ class RedisServer:
         except BaseException:
             self.stop()
             raise
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(15)
-        shutil.rmtree(self.dir, ignore_errors=True)

@@ -21,18 +21,13 @@ SCHEMA = {
 
 
 @pytest.fixture(scope="module")
-def backend(request, tmp_path_factory):
+def backend(packaged_gguf, tmp_path_factory):
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed (a project dependency)")
-    from assistant.llm.assemble import ModelAssemblyError, ensure_model
     from assistant.llm.openai_backend import OpenAICompatibleLLM
     from assistant.tool_agent.local_server import LocalToolServer
 
-    try:
-        path = ensure_model("qwen1.5b", request.config.cache.mkdir("aisle-llm-models"), progress=False)
-    except ModelAssemblyError as exc:
-        pytest.skip(f"the packaged model is not installed: {exc}")
     log = tmp_path_factory.mktemp("llm") / "server.log"
-    with LocalToolServer(model=path, n_ctx=2048, n_threads=2, log_file=log, chat_format="chatml") as server:
+    with LocalToolServer(model=packaged_gguf, n_ctx=2048, n_threads=2, log_file=log, chat_format="chatml") as server:
         llm = OpenAICompatibleLLM(server.url, api_key="unused", model="local", timeout_s=120)
         yield llm
         llm.close()

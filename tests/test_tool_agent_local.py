@@ -15,17 +15,12 @@ OWN_PENDING = "#W6247578"  # yusuf_rossi_9620's
 
 
 @pytest.fixture(scope="module")
-def server(request, tmp_path_factory):
+def server(packaged_gguf, tmp_path_factory):
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed (a project dependency)")
-    from assistant.llm.assemble import ModelAssemblyError, ensure_model
     from assistant.tool_agent.local_server import LocalToolServer
 
-    try:
-        path = ensure_model("qwen1.5b", request.config.cache.mkdir("aisle-llm-models"), progress=False)
-    except ModelAssemblyError as exc:
-        pytest.skip(f"the packaged model is not installed: {exc}")
     log = tmp_path_factory.mktemp("llm") / "server.log"
-    with LocalToolServer(model=path, n_ctx=12288, n_threads=2, log_file=log) as running:
+    with LocalToolServer(model=packaged_gguf, n_ctx=12288, n_threads=2, log_file=log) as running:
         yield running
 
 
