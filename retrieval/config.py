@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # The dialogue agent (assistant/): code-first by default; `tools` lets an LLM choose the tools.
     agent: str = Field(default="code", pattern="^(code|tools)$",
                        description="code (code-first agent, default) | tools (an LLM calls the tools: assistant/tool_agent/).")
+    reader: str = Field(default="rules", pattern="^(rules|llm|hybrid)$",
+                        description="code agent: who reads which order / items / option a message means: rules | llm | hybrid (assistant/understand/).")
     agent_max_steps: int = Field(default=8, ge=1, le=50, description="tools agent: model calls per shopper message at most.")
     agent_max_tokens: int = Field(default=512, ge=16, description="tools agent: tokens per model answer at most.")
     # The web server (ui/): `aisle serve`.
