@@ -22,9 +22,11 @@ from assistant.intents.lang import Lang, detect_lang
 DATA_DIR = Path(__file__).resolve().parent / "data"
 Split = Literal["train", "dev", "test"]
 OOS = "oos"
-# Files read for training, in priority order: when two sources hold the same normalised text,
-# the first one's label wins.
-SOURCES = ("bitext.csv", "aisle_en.csv", "aisle_zh.csv", "shop_queries.csv", "clinc.csv")
+# Hand-written test sentences typed the way shoppers type: always in the test split, never trained on.
+TEST_ONLY = ("aisle_en_test.csv", "aisle_zh_test.csv")
+# Files read, in priority order: when two sources hold the same normalised text, the first one's
+# label and split win (so a test sentence is never also a training example).
+SOURCES = (*TEST_ONLY, "bitext.csv", "aisle_en.csv", "aisle_zh.csv", "shop_queries.csv", "clinc.csv")
 
 
 class Example(NamedTuple):
@@ -62,16 +64,19 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def read_file(path: Path, source: str | None = None) -> list[Example]:
-    """Examples of one CSV (``text``/``instruction``, ``intent``, optional ``split``), not de-duplicated."""
+def read_file(path: Path, source: str | None = None, split: Split | None = None) -> list[Example]:
+    """Examples of one CSV (``text``/``instruction``, ``intent``, optional ``split``), not de-duplicated.
+
+    ``split`` forces every row into that split; otherwise a row's own ``split`` column, else the hash split.
+    """
     out = []
     for row in _read_csv(path):
         text = (row.get("text") or row.get("instruction") or "").strip()
         intent = (row.get("intent") or "").strip()
         if not text or not intent:
             continue
-        split = row.get("split") or split_of(text)
-        out.append(Example(text, intent, detect_lang(text), split, row.get("source") or source or path.stem))
+        part = split or row.get("split") or split_of(text)
+        out.append(Example(text, intent, detect_lang(text), part, row.get("source") or source or path.stem))
     return out
 
 
@@ -80,7 +85,8 @@ def load_examples(data_dir: Path = DATA_DIR) -> list[Example]:
     seen: set[str] = set()
     out = []
     for name in SOURCES:
-        for ex in read_file(data_dir / name, source=Path(name).stem):
+        forced: Split | None = "test" if name in TEST_ONLY else None
+        for ex in read_file(data_dir / name, source=Path(name).stem, split=forced):
             key = normalise(ex.text)
             if key and key not in seen:
                 seen.add(key)
