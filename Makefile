@@ -28,10 +28,12 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-# The store, then its ranking model (trained once, in seconds; skipped while a current one exists).
+# The store, then its ranking model and the intent classifier (each trained once, skipped while a
+# current one exists), so the first chat message does not wait for training.
 store: install
 	$(BIN)/aisle store init
 	$(BIN)/aisle train --if-stale
+	$(BIN)/aisle train-intents
 
 # The demo store has no passwords: `make run` lets anyone sign in as a demo customer by email
 # (AISLE_DEMO_SIGN_IN, demo only; off by default, and a shop keeps it off: see the README).

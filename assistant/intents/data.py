@@ -80,26 +80,39 @@ def read_file(path: Path, source: str | None = None, split: Split | None = None)
     return out
 
 
-def load_examples(data_dir: Path = DATA_DIR) -> list[Example]:
-    """Every shipped example once (by normalised text), with its split."""
+def generated_examples(data_dir: Path = DATA_DIR) -> list[Example]:
+    """Examples made from the phrasing templates and the demo catalog (``templates.py``): train only."""
+    from assistant.intents.templates import generate
+
+    return [Example(text, intent, lang, "train", f"template_{lang}") for text, intent, lang, _ in generate(data_dir)]
+
+
+def load_examples(data_dir: Path = DATA_DIR, generated: bool = True) -> list[Example]:
+    """Every example once (by normalised text), with its split; ``generated`` adds the templates' examples.
+
+    Generated examples come last, so one equal to a hand-written sentence (of any split) is dropped.
+    """
     seen: set[str] = set()
     out = []
-    for name in SOURCES:
-        forced: Split | None = "test" if name in TEST_ONLY else None
-        for ex in read_file(data_dir / name, source=Path(name).stem, split=forced):
-            key = normalise(ex.text)
-            if key and key not in seen:
-                seen.add(key)
-                out.append(ex)
+    files = [read_file(data_dir / name, source=Path(name).stem, split="test" if name in TEST_ONLY else None)
+             for name in SOURCES]
+    for ex in [e for rows in files for e in rows] + (generated_examples(data_dir) if generated else []):
+        key = normalise(ex.text)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(ex)
     return out
 
 
 def data_hash(data_dir: Path = DATA_DIR) -> str:
-    """Hash of every file that shapes the model: a change in any of them means retraining."""
+    """Hash of everything that shapes the model: the example files, the routes and the generated
+    examples (so a change in the templates, the catalog or the generator means retraining)."""
     h = hashlib.sha256()
     for name in (*SOURCES, "routes.json"):
         h.update(name.encode())
         h.update((data_dir / name).read_bytes())
+    for ex in generated_examples(data_dir):
+        h.update(f"{ex.intent}\t{ex.text}\n".encode())
     return h.hexdigest()
 
 
