@@ -17,13 +17,24 @@ ROUTES = {
 }
 
 
+pytestmark = pytest.mark.slow  # the real classifier: training embeds ~13k sentences (cached across runs)
+
+
 @pytest.fixture(scope="module")
-def clf(tmp_path_factory) -> IntentClassifier:
-    """The real classifier, trained once into a data dir shared with the eval tests."""
+def clf(tmp_path_factory, request) -> IntentClassifier:
+    """The real classifier, trained once into a data dir shared with the eval tests.
+
+    Its models folder is pytest's cache folder that the server tests share, so a run with unchanged
+    data does not train again.
+    """
     from retrieval.config import get_settings
 
+    data = tmp_path_factory.getbasetemp() / "intents-data"
+    (data / "models").mkdir(parents=True, exist_ok=True)
+    if not (data / "models" / "intents").exists():
+        (data / "models" / "intents").symlink_to(request.config.cache.mkdir("aisle-intents"), target_is_directory=True)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AISLE_DATA_DIR", str(tmp_path_factory.getbasetemp() / "intents-data"))
+        mp.setenv("AISLE_DATA_DIR", str(data))
         get_settings.cache_clear()
         model = IntentClassifier.load()
     get_settings.cache_clear()

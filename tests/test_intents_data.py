@@ -12,6 +12,7 @@ import pytest
 from assistant.intents import IntentClassifier
 from assistant.intents.data import DATA_DIR, SOURCES, load_examples, normalise, split_of
 from assistant.intents.model import model_path
+from assistant.intents.templates import TEMPLATE_FILES
 
 AISLE_INTENTS = {"search_products", "recommend", "product_question", "compare", "chit_chat", "return_item", "exchange_item"}
 
@@ -73,6 +74,8 @@ def _tiny_data(folder: Path, extra: str = "") -> Path:
                 w.writerows([t + " " + name, intent, "train"] for t in texts)
             if extra:
                 w.writerow([extra, "oos", "train"])
+    for name in TEMPLATE_FILES.values():  # a template or two, so the tiny model stays tiny
+        (folder / name).write_text('cancel_order:\n  terse: ["cancel {order}", "cancel the {product}"]\n', encoding="utf-8")
     return folder
 
 

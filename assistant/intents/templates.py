@@ -23,12 +23,13 @@ from pathlib import Path
 import yaml
 
 from assistant.intents.lang import Lang
+from retrieval.search.query import LEXICON_PATH
 from retrieval.store.seed import DEMO_DATA_DIR
 
 TEMPLATE_FILES: dict[Lang, str] = {"en": "templates_en.yaml", "zh": "templates_zh.yaml"}
 CATALOG = DEMO_DATA_DIR / "products.jsonl"
 ORDERS = DEMO_DATA_DIR / "orders.jsonl"
-LEXICON = Path(__file__).resolve().parents[2] / "retrieval" / "search" / "data" / "lexicon.json"
+LEXICON = LEXICON_PATH
 SEED = 7
 FILLS = 3  # fillings per template with slots (chosen on dev)
 _SLOT = re.compile(r"\{(\w+)\}")
