@@ -99,3 +99,9 @@ def test_a_small_classifier_trained_on_own_and_generated_examples_reads_shop_phr
     }
     got = {text: clf.predict(text).intent for text in cases}
     assert got == cases
+
+
+def test_chinese_amounts_read_as_shoppers_say_them():
+    from assistant.intents.templates import _zh_number
+
+    assert [_zh_number(n) for n in (15, 200, 250, 1500)] == ["十五", "两百", "两百五十", "一千五百"]

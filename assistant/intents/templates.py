@@ -89,8 +89,25 @@ def _price(rng: random.Random, prices: list[float], lang: Lang) -> str:
     step = 10 if value < 100 else 50 if value < 1000 else 500
     amount = max(step, int(round(value / step) * step))
     if lang == "zh":
-        return rng.choice([f"{amount}", f"{amount}块", f"{amount}元", f"{amount}块钱", f"${amount}"])
+        spoken = _zh_number(amount)
+        return rng.choice([f"{amount}", f"{amount}块", f"{amount}元", f"{amount}块钱", f"${amount}", f"{spoken}块", f"{spoken}元"])
     return rng.choice([f"{amount}", f"${amount}", f"{amount} bucks", f"{amount} dollars", f"${amount}.00"])
+
+
+_ZH_DIGITS = "零一二三四五六七八九"
+
+
+def _zh_number(n: int) -> str:
+    """An amount as Chinese shoppers say it: 500 -> 五百, 1500 -> 一千五百, 250 -> 两百五十."""
+    out, units = [], [(10000, "万"), (1000, "千"), (100, "百"), (10, "十")]
+    for value, unit in units:
+        d, n = divmod(n, value)
+        if d:
+            out.append(("两" if d == 2 and value >= 100 else _ZH_DIGITS[d]) + unit)
+    if n:
+        out.append(_ZH_DIGITS[n])
+    text = "".join(out) or "零"
+    return text[1:] if text.startswith("一十") else text  # 十五, not 一十五
 
 
 def _order(rng: random.Random, ids: list[str]) -> str:
