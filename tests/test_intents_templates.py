@@ -10,7 +10,7 @@ import pytest
 
 from assistant.intents.data import DATA_DIR, TEST_ONLY, load_examples, load_routes, normalise, read_file
 from assistant.intents.model import IntentClassifier
-from assistant.intents.templates import TEMPLATE_FILES, fill, generate, load_fillers, read_templates, typo
+from assistant.intents.templates import TEMPLATE_FILES, fill, generate, load_fillers, read_templates
 
 
 @pytest.fixture(scope="module")
@@ -69,16 +69,6 @@ def test_typed_test_sentences_are_test_only(examples):
         keys = {normalise(r.text) for r in rows}
         kept = [e for e in examples if normalise(e.text) in keys]
         assert kept and all(e.split == "test" for e in kept), name
-
-
-def test_typo_changes_one_word_at_most():
-    rng = random.Random(3)
-    for _ in range(50):
-        text = "please cancel my order today"
-        out = typo(text, rng)
-        changed = [a for a, b in zip(text.split(), out.split()) if a != b]
-        assert len(out.split()) == 5 and len(changed) <= 1
-    assert typo("取消订单", rng) == "取消订单"
 
 
 def test_a_small_classifier_trained_on_own_and_generated_examples_reads_shop_phrasing(examples):

@@ -39,7 +39,7 @@ _SLOT = re.compile(r"\{(\w+)\}")
 class Fillers:
     """Words a template's slots are filled with, per language."""
 
-    products: list[dict] = field(default_factory=list)  # {"name", "options": {key: [values]}, "prices"}
+    products: list[dict] = field(default_factory=list)  # {"name", "options": {key: [values]}}
     zh_products: list[str] = field(default_factory=list)
     zh_options: list[str] = field(default_factory=list)
     options: list[tuple[str, str]] = field(default_factory=list)  # (key, value) over the catalog
@@ -177,16 +177,4 @@ def generate(data_dir: Path, fills: int | None = None, seed: int = SEED) -> Iter
                         yield fill(template, lang, fillers, rng), intent, lang, kind
 
 
-def typo(text: str, rng: random.Random) -> str:
-    """One slip of the keyboard in a longer word: a letter dropped, doubled or swapped with the next."""
-    words = [i for i, w in enumerate(text.split(" ")) if len(w) > 3 and w.isalpha() and w.isascii()]
-    if not words:
-        return text
-    parts = text.split(" ")
-    i = rng.choice(words)
-    w, j = parts[i], rng.randrange(1, len(parts[i]) - 1)
-    parts[i] = rng.choice([w[:j] + w[j + 1:], w[:j] + w[j] + w[j:], w[:j] + w[j + 1] + w[j] + w[j + 2:]])
-    return " ".join(parts)
-
-
-__all__ = ["TEMPLATE_FILES", "generate", "load_fillers", "read_templates", "typo"]
+__all__ = ["TEMPLATE_FILES", "generate", "load_fillers", "read_templates"]
