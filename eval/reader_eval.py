@@ -16,6 +16,8 @@ measured is reading a *description*. Questions with one option are left out (not
 Splits: dev = τ² retail train + a fixed sample of τ-bench v1 retail train (the tasks Aisle is
 developed on); validation = τ-bench v1 retail dev, never tuned on. Per reader and split: accuracy,
 abstain rate (None: the shopper is asked), wrong-answer rate (worse than abstaining), ms per question.
+A request about several orders has one gold order (its first action's); naming another order it
+acts on counts as wrong, and is also shown as `wrong_but_requested`.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class Question:
     options: list[Option]
     many: bool
     gold: list[str]
+    also: tuple[str, ...] = ()  # order question: the other orders the request acts on (a wrong answer, but a requested one)
 
 
 class _Shop:
@@ -103,7 +106,8 @@ def _questions_of_task(shop: _Shop, split: str, source: str, request: str, actio
     first = writes[0]["arguments"]["order_id"]
     if first in {o.order_id for o in mine} and len(mine) > 1:  # v1 tasks whose order is not in this store are left out
         out.append(Question(split, source, "order", "Which of the customer's orders is the request about?", message,
-                            [order_option(o) for o in mine], False, [first]))  # fmt: skip
+                            [order_option(o) for o in mine], False, [first],
+                            tuple({a["arguments"]["order_id"] for a in writes} - {first})))  # fmt: skip
     item_write = next((a for a in writes if a["name"] in ITEM_WRITES), None)
     if item_write is None:
         return out
@@ -124,12 +128,13 @@ def _questions_of_task(shop: _Shop, split: str, source: str, request: str, actio
         item = next(i for i in order.items if i.item_id == item_ids[0])
         product = shop.products.get(item.product_id)
         if product is not None:
-            variants = [v for v in product.variants if v.item_id != item.item_id]
+            # What the flow offers: the product's other variants that can be ordered now.
+            variants = [v for v in product.variants if v.item_id != item.item_id and v.available]
             if new_ids[0] in {v.item_id for v in variants} and len(variants) > 1:
                 current = ", ".join(f"{k} {v}" for k, v in item.options.items())
                 out.append(Question(split, source, "option",
                                     f"Which {product.name} does the customer want instead of the one they have ({current})?",
-                                    message, [variant_option(product.name, v) for v in variants], False, [new_ids[0]]))  # fmt: skip
+                                    message, [variant_option(product.name, v, item.options) for v in variants], False, [new_ids[0]]))  # fmt: skip
     return out
 
 
@@ -188,6 +193,7 @@ def _summary(rows: list[dict]) -> dict:
     wrong = n - right - abstain
     ms = sorted(r["ms"] for r in rows)
     return {"n": n, "accuracy": round(right / n, 3), "abstain": round(abstain / n, 3), "wrong": round(wrong / n, 3),
+            "wrong_but_requested": round(sum(r["other_requested"] for r in rows) / n, 3),
             "precision": round(right / (right + wrong), 3) if right + wrong else None,
             "ms_mean": round(statistics.fmean(ms), 1), "ms_p50": round(ms[n // 2], 1)}  # fmt: skip
 
@@ -214,7 +220,8 @@ def evaluate(readers: list[str], llm=None, data: Path = SHARED_DATA, v1_sample: 
             if picked is not None and not set(picked) <= {o.id for o in q.options}:
                 raise AssertionError(f"reader {name} answered ids outside the options: {picked}")
             outcome = "abstain" if picked is None else "right" if sorted(set(picked)) == sorted(q.gold) else "wrong"
-            rows.append({"split": q.split, "kind": q.kind, "outcome": outcome, "ms": ms, "source": q.source})
+            rows.append({"split": q.split, "kind": q.kind, "outcome": outcome, "ms": ms, "source": q.source,
+                         "other_requested": outcome == "wrong" and picked[0] in q.also})
         out = {split: {"all": _summary([r for r in rows if r["split"] == split]),
                        **{k: _summary([r for r in rows if r["split"] == split and r["kind"] == k]) for k in KINDS}}
                for split in ("dev", "validation")}  # fmt: skip

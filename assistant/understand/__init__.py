@@ -53,7 +53,7 @@ class RuleReader:
 
     name = "rules"
 
-    def __init__(self, margin: float = 1.0):
+    def __init__(self, margin: float = 0.25):
         self.margin = margin
 
     def narrow(self, message: str, options: list[Option], many: bool = False):

@@ -38,7 +38,14 @@ POSITION_WEIGHT = 3.0
 
 
 def stems(text: str) -> list[str]:
-    return _STEMMER.stemWords([w for w in _WORD.findall(text.lower()) if w not in _STOP])
+    """Stems of the content words; a hyphenated word also as its parts and written together (t-shirt, tshirt)."""
+    words = []
+    for w in _WORD.findall(text.lower()):
+        if "-" in w:
+            words += [w.replace("-", ""), *w.split("-")]
+        else:
+            words.append(w)
+    return _STEMMER.stemWords([w for w in words if w not in _STOP])
 
 
 @lru_cache(maxsize=1)
@@ -102,12 +109,15 @@ def _features(option) -> dict[str, float]:
     """Stem → weight for what the option is; city words count only when the whole city is named (checked later)."""
     facts = option.facts or {"label": option.label}
     feats: dict[str, float] = {}
+    # A value the replaced item already has names the old item, not the new one ("instead of the white one");
+    # what a replacement keeps counts through KEPT_WEIGHT instead.
+    kept = set(stems(facts.get("kept", "")))
     for kind, value in facts.items():
-        if kind in ("city", "state"):
+        if kind in ("city", "state", "kept"):
             continue
         weight = FIELD_WEIGHTS.get(kind, 1.0)
         for s in stems(value):
-            if not s.isdigit() or kind == "options":  # numbers only as option values ("size 9"), never ids or zips
+            if (not s.isdigit() or kind == "options") and s not in kept:  # numbers only as option values ("size 9")
                 feats[s] = max(feats.get(s, 0.0), weight)
     if status := facts.get("status"):
         feats["status=" + status.split(" (")[0]] = FIELD_WEIGHTS["status"]  # "pending (item modified)" is pending
@@ -182,9 +192,9 @@ def _position_evidence(text: str, options: list, scores: dict[str, float]) -> No
                 scores[o.id] += POSITION_WEIGHT * (o.position == pos)
 
 
-def narrow(message: str, options: list, many: bool = False, margin: float = 1.0) -> Narrowing:
+def narrow(message: str, options: list, many: bool = False, margin: float = 0.25) -> Narrowing:
     """The rules' reading. One option: it. Otherwise the top scorer if it leads the next by `margin`
-    (about one telling word); `many`: every option named, or all of them ("everything except …")."""
+    (a quarter of a telling word: on dev a larger margin abstains more without fewer wrong answers); `many`: every option named, or all of them ("everything except …")."""
     if not options:
         return Narrowing()
     if len(options) == 1:
@@ -196,10 +206,22 @@ def narrow(message: str, options: list, many: bool = False, margin: float = 1.0)
     top = scores[ranked[0].id]
     if top <= 0:
         return Narrowing(tied=list(options), scores=scores)
-    tied = [o for o in ranked if top - scores[o.id] < margin]
+    tied = [o for o in ranked if scores[o.id] > 0 and top - scores[o.id] < margin]  # no evidence never ties
+    if len(tied) > 1:
+        tied = _keeping_most(tied)
     if len(tied) == 1:
         return Narrowing(sure=[tied[0].id], scores=scores)
     return Narrowing(tied=tied, scores=scores)
+
+
+def _keeping_most(tied: list) -> list:
+    """Among replacements the message fits alike, the ones that keep most of the replaced item's values
+    ("the same one but clicky": change only what is said)."""
+    kept = {o.id: len([v for v in (o.facts or {}).get("kept", "").split(", ") if v]) for o in tied}
+    if not any("kept" in (o.facts or {}) for o in tied):
+        return tied
+    most = max(kept.values())
+    return [o for o in tied if kept[o.id] == most]
 
 
 def _split_except(text: str) -> tuple[str, str]:
@@ -210,35 +232,49 @@ def _split_except(text: str) -> tuple[str, str]:
 
 def _narrow_many(message: str, options: list, margin: float) -> Narrowing:
     kept, excepted = _split_except(message)
-    if says(kept, "all_words"):
+    named = _named(kept, options)
+    # "everything (except …)" decides only when the rest names no item: "make sure everything is done" does not.
+    if says(kept, "all_words") and not named:
         if not excepted:
             return Narrowing(sure=[o.id for o in options])
-        out = score(excepted, options)
-        top = max(out.values())
-        if top <= 0:
-            return Narrowing(tied=list(options), scores=out)
-        # The options the except-clause names (within a word of the best) are left out.
-        dropped = {o.id for o in options if out[o.id] > 0 and top - out[o.id] < margin}
-        return Narrowing(sure=[o.id for o in options if o.id not in dropped], scores=out)
+        dropped = _named(excepted, options)
+        if not dropped:
+            return Narrowing(tied=list(options))
+        return Narrowing(sure=[o.id for o in options if o.id not in dropped])
     scores = score(kept, options)
-    top = max(scores.values())
-    if top <= 0:
-        return Narrowing(tied=list(options), scores=scores)
-    named = [o for o in options if scores[o.id] > 0 and _names_hit(kept, o)] or [
-        o for o in options if top - scores[o.id] < margin
-    ]
-    # Two options alike in what was said (two lamps, only "the lamp" said) are a question, unless plural.
-    signature = Counter((_name_of(o), round(scores[o.id], 6)) for o in named)
-    if any(c > 1 for c in signature.values()) and not says(kept, "plural_words"):
-        return Narrowing(sure=[o.id for o in named if signature[(_name_of(o), round(scores[o.id], 6))] == 1],
-                         tied=[o for o in named if signature[(_name_of(o), round(scores[o.id], 6))] > 1], scores=scores)  # fmt: skip
-    return Narrowing(sure=[o.id for o in named], scores=scores)
+    if not named:
+        top = max(scores.values())
+        if top <= 0:
+            return Narrowing(tied=list(options), scores=scores)
+        named = {o.id: set() for o in options if top - scores[o.id] < margin}
+    chosen = [o for o in options if o.id in named]
+    # Options of one name (two lamps): the ones the rest of the message fits best; if several fit alike
+    # and the message does not speak of several ("both"), that is a question.
+    groups: dict[str, list] = {}
+    for o in chosen:
+        groups.setdefault(_name_of(o), []).append(o)
+    plural = says(kept, "plural_words")
+    sure, tied = [], []
+    for group in groups.values():
+        best = max(scores[o.id] for o in group)
+        fit = [o for o in group if best - scores[o.id] < margin] if len(group) > 1 else group
+        if len(fit) > 1 and not plural:
+            tied += fit
+        else:
+            sure += [o.id for o in (group if plural else fit)]
+    return Narrowing(sure=sure, tied=tied, scores=scores)
+
+
+def _named(text: str, options: list) -> dict[str, set[str]]:
+    """The options whose name the text says, with the name words it says. An option named only by
+    words that name another option better ("smart" of "smart watch" next to a smart thermostat) is not."""
+    said = set(stems(text))
+    hits = {o.id: said & set(stems(_name_of(o))) for o in options}
+    hits = {k: v for k, v in hits.items() if v}
+    return {k: v for k, v in hits.items() if not any(v < w for j, w in hits.items() if j != k)}
 
 
 def _name_of(option) -> str:
     return (option.facts or {}).get("name") or option.label
 
 
-def _names_hit(text: str, option) -> bool:
-    """Whether the text names the option: a word of its name (or, without a name, of its label)."""
-    return bool(set(stems(text)) & set(stems(_name_of(option))))

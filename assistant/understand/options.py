@@ -1,6 +1,7 @@
 """Options built from the store's own records: a customer's orders, an order's items, a product's variants.
 
-The label is what a person (or the model) reads; the facts are what the rule reader scores.
+The label is what a person (or the model) reads; the facts are what the rule reader scores (option
+values without their keys: "size", "color" are said of every item and tell nothing apart).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def order_option(order: OrderRecord, position: int | None = None) -> Option:
         label=f"{order.order_id} · {order.status} · {a.city}, {a.state} · {items}",
         facts={
             "name": "; ".join(names),
-            "options": "; ".join(_option_words(i.options) for i in order.items),
+            "options": "; ".join(", ".join(i.options.values()) for i in order.items),
             "status": order.status,
             "city": a.city,
             "state": a.state,
@@ -42,19 +43,23 @@ def item_option(item: OrderItem) -> Option:
         id=item.item_id,
         kind="item",
         label=f"{item.name}{opts} · ${item.price:.2f}",
-        facts={"name": item.name, "options": _option_words(item.options)},
+        facts={"name": item.name, "options": ", ".join(item.options.values())},
         price=item.price,
     )
 
 
-def variant_option(product_name: str, variant: VariantRecord) -> Option:
-    """A new option to exchange or change to: its option values are what tells variants apart."""
+def variant_option(product_name: str, variant: VariantRecord, current: dict[str, str] | None = None) -> Option:
+    """A new option to exchange or change to: its option values are what tells variants apart; with the
+    item it replaces (`current`), the values it keeps ("the same one but clicky": change only what is said)."""
     stock = "" if variant.available else " · unavailable"
+    facts = {"options": ", ".join(variant.options.values())}
+    if current:
+        facts["kept"] = ", ".join(v for k, v in variant.options.items() if current.get(k) == v)
     return Option(
         id=variant.item_id,
         kind="option",
         label=f"{product_name} ({_option_words(variant.options)}) · ${variant.price:.2f}{stock}",
-        facts={"options": _option_words(variant.options)},
+        facts=facts,
         price=variant.price,
     )
 
