@@ -192,10 +192,18 @@ def _summary(rows: list[dict]) -> dict:
     abstain = sum(r["outcome"] == "abstain" for r in rows)
     wrong = n - right - abstain
     ms = sorted(r["ms"] for r in rows)
+    calls = [r["call"] for r in rows if r.get("call")]
+    model = {}
+    if calls:
+        call_ms = sorted(c["ms"] for c in calls)
+        tokens = [c for c in calls if c["prompt_tokens"]]
+        model = {"model_calls": round(len(calls) / n, 3), "ms_per_model_call_p50": round(call_ms[len(calls) // 2], 1),
+                 "prompt_tokens_mean": round(statistics.fmean(c["prompt_tokens"] for c in tokens), 1) if tokens else None,
+                 "cached_prompt_tokens_mean": round(statistics.fmean(c["cached_tokens"] or 0 for c in tokens), 1) if tokens else None}  # fmt: skip
     return {"n": n, "accuracy": round(right / n, 3), "abstain": round(abstain / n, 3), "wrong": round(wrong / n, 3),
             "wrong_but_requested": round(sum(r["other_requested"] for r in rows) / n, 3),
             "precision": round(right / (right + wrong), 3) if right + wrong else None,
-            "ms_mean": round(statistics.fmean(ms), 1), "ms_p50": round(ms[n // 2], 1)}  # fmt: skip
+            "ms_mean": round(statistics.fmean(ms), 1), "ms_p50": round(ms[n // 2], 1), **model}  # fmt: skip
 
 
 def evaluate(readers: list[str], llm=None, data: Path = SHARED_DATA, v1_sample: int | None = 100, per_kind: int | None = None,
@@ -212,16 +220,25 @@ def evaluate(readers: list[str], llm=None, data: Path = SHARED_DATA, v1_sample: 
             reader.warm()
         elif hasattr(reader, "model"):
             reader.model.warm()
+        model = reader if name == "llm" else getattr(reader, "model", None)
         rows = []
         for q in tqdm(questions, desc=name, leave=False, disable=not show):
+            if model is not None:
+                model.last_ms, llm_stats_before = None, getattr(llm, "last_stats", None)
             start = time.perf_counter()
             picked = reader.pick(q.question, q.message, q.options, q.many)
             ms = (time.perf_counter() - start) * 1000
+            call = None
+            if model is not None and model.last_ms is not None:
+                stats = getattr(llm, "last_stats", None)
+                call = {"ms": model.last_ms,
+                        "prompt_tokens": getattr(stats, "prompt_tokens", None) if stats is not llm_stats_before else None,
+                        "cached_tokens": getattr(stats, "cached_prompt_tokens", None) if stats is not llm_stats_before else None}  # fmt: skip
             if picked is not None and not set(picked) <= {o.id for o in q.options}:
                 raise AssertionError(f"reader {name} answered ids outside the options: {picked}")
             outcome = "abstain" if picked is None else "right" if sorted(set(picked)) == sorted(q.gold) else "wrong"
             rows.append({"split": q.split, "kind": q.kind, "outcome": outcome, "ms": ms, "source": q.source,
-                         "other_requested": outcome == "wrong" and picked[0] in q.also})
+                         "other_requested": outcome == "wrong" and picked[0] in q.also, "call": call})
         out = {split: {"all": _summary([r for r in rows if r["split"] == split]),
                        **{k: _summary([r for r in rows if r["split"] == split and r["kind"] == k]) for k in KINDS}}
                for split in ("dev", "validation")}  # fmt: skip
@@ -230,13 +247,14 @@ def evaluate(readers: list[str], llm=None, data: Path = SHARED_DATA, v1_sample: 
 
 
 def _table(result: dict) -> str:
-    lines = ["| reader | split | question | n | accuracy | abstain | wrong | ms / question (mean) |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| reader | split | question | n | accuracy | abstain | wrong (of which another requested order) | ms / question (mean) | model calls |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, by_split in result["readers"].items():
         for split, by_kind in by_split.items():
             for kind, s in by_kind.items():
                 if s.get("n"):
                     lines.append(f"| {name} | {split} | {kind} | {s['n']} | {s['accuracy']:.3f} | {s['abstain']:.3f} | "
-                                 f"{s['wrong']:.3f} | {s['ms_mean']:.1f} |")  # fmt: skip
+                                 f"{s['wrong']:.3f} ({s['wrong_but_requested']:.3f}) | {s['ms_mean']:.1f} | {s.get('model_calls', 0):.2f} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -262,7 +280,7 @@ def main(
         from assistant.llm import get_llm, make_llm
 
         model = get_llm() if llm == "default" else make_llm(llm)
-    result = evaluate(names, model, data, v1_sample or None, per_kind, seed, show=not as_json)
+    result = evaluate(names, model, data, v1_sample or None, per_kind, seed)  # progress goes to stderr
     result["llm"] = None if model is None else (llm if llm != "default" else f"default ({model.name})")
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))

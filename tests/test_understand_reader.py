@@ -45,6 +45,7 @@ rules = RuleReader()
         ("the thermos from my most recent order", ["#C3"]),  # position
         ("the cheaper order with a thermos, please", ["#C3"]),  # price comparative among those named
         ("my order of $80", ["#B2"]),  # a price
+        ("return the yoga block, and also the dog bed from my other order", ["#C3"]),  # several named: the first
     ],
 )
 def test_rules_pick_the_order_a_message_describes(message, expected):

@@ -193,8 +193,9 @@ def _position_evidence(text: str, options: list, scores: dict[str, float]) -> No
 
 
 def narrow(message: str, options: list, many: bool = False, margin: float = 0.25) -> Narrowing:
-    """The rules' reading. One option: it. Otherwise the top scorer if it leads the next by `margin`
-    (a quarter of a telling word: on dev a larger margin abstains more without fewer wrong answers); `many`: every option named, or all of them ("everything except …")."""
+    """The rules' reading. One option: it. Several named by their own items: the first named. Otherwise
+    the top scorer if it leads the next by `margin` (a quarter of a telling word: on dev a larger margin
+    abstains more without fewer wrong answers). `many`: every option named, or all ("everything except …")."""
     if not options:
         return Narrowing()
     if len(options) == 1:
@@ -202,6 +203,8 @@ def narrow(message: str, options: list, many: bool = False, margin: float = 0.25
     if many:
         return _narrow_many(message, options, margin)
     scores = score(message, options)
+    if (first := _first_named(message, options)) is not None:
+        return Narrowing(sure=[first], scores=scores)
     ranked = sorted(options, key=lambda o: -scores[o.id])
     top = scores[ranked[0].id]
     if top <= 0:
@@ -212,6 +215,25 @@ def narrow(message: str, options: list, many: bool = False, margin: float = 0.25
     if len(tied) == 1:
         return Narrowing(sure=[tied[0].id], scores=scores)
     return Narrowing(tied=tied, scores=scores)
+
+
+def _first_named(message: str, options: list) -> str | None:
+    """A message naming items of several options (one order's lamp, another's kettle) is about each in
+    turn: the one it names first. None unless at least two options are named by words only they have."""
+    words = stems(message)
+    names = {o.id: set(stems(_name_of(o))) for o in options if (o.facts or {}).get("name")}
+    if len(names) < 2:
+        return None
+    df = Counter(s for n in names.values() for s in n)
+    first = {}
+    for oid, name in names.items():
+        own = {s for s in name if df[s] == 1}
+        at = [i for i, w in enumerate(words) if w in own]
+        if at:
+            first[oid] = min(at)
+    if len(first) < 2:
+        return None
+    return min(first, key=first.get)
 
 
 def _keeping_most(tied: list) -> list:
