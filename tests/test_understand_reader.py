@@ -75,6 +75,13 @@ def test_rules_pick_items(message, expected):
     assert sorted(rules.pick("which items?", message, ITEMS, many=True)) == expected
 
 
+def test_items_are_read_from_the_clause_of_the_action_asked_about():
+    message = "I'd like to return the thermos and exchange the dog bed for a smaller one"
+    assert rules.pick("Which items do you want to return?", message, ITEMS, many=True) == ["i3"]
+    assert rules.pick("Which items do you want to exchange?", message, ITEMS, many=True) == ["i2"]
+    assert sorted(rules.pick("Which items?", message, ITEMS, many=True)) == ["i2", "i3"]
+
+
 def test_a_word_shared_with_a_better_named_item_does_not_select_it():
     items = [item("w", "Smart Watch", "gold"), item("t", "Smart Thermostat", "black"), item("c", "Vacuum Cleaner", "robotic")]
     assert sorted(rules.pick("which items?", "return the cleaner and the smart watch", items, many=True)) == ["c", "w"]

@@ -56,13 +56,13 @@ class RuleReader:
     def __init__(self, margin: float = 0.25):
         self.margin = margin
 
-    def narrow(self, message: str, options: list[Option], many: bool = False):
+    def narrow(self, message: str, options: list[Option], many: bool = False, question: str = ""):
         from assistant.understand.narrow import narrow
 
-        return narrow(message, options, many=many, margin=self.margin)
+        return narrow(message, options, many=many, margin=self.margin, question=question)
 
     def pick(self, question: str, message: str, options: list[Option], many: bool = False) -> list[str] | None:
-        return self.narrow(message, options, many).answer
+        return self.narrow(message, options, many, question).answer
 
 
 class HybridReader:
@@ -77,7 +77,7 @@ class HybridReader:
         self.model = LLMReader(llm, timeout_s=timeout_s)
 
     def pick(self, question: str, message: str, options: list[Option], many: bool = False) -> list[str] | None:
-        reading = self.rules.narrow(message, options, many)
+        reading = self.rules.narrow(message, options, many, question)
         if not reading.tied:
             return reading.sure or None
         # No word of the message fits any option: the model would guess among all; ask the shopper instead.

@@ -192,7 +192,7 @@ def _position_evidence(text: str, options: list, scores: dict[str, float]) -> No
                 scores[o.id] += POSITION_WEIGHT * (o.position == pos)
 
 
-def narrow(message: str, options: list, many: bool = False, margin: float = 0.25) -> Narrowing:
+def narrow(message: str, options: list, many: bool = False, margin: float = 0.25, question: str = "") -> Narrowing:
     """The rules' reading. One option: it. Several named by their own items: the first named. Otherwise
     the top scorer if it leads the next by `margin` (a quarter of a telling word: on dev a larger margin
     abstains more without fewer wrong answers). `many`: every option named, or all ("everything except …")."""
@@ -201,7 +201,7 @@ def narrow(message: str, options: list, many: bool = False, margin: float = 0.25
     if len(options) == 1:
         return Narrowing(sure=[options[0].id], scores={options[0].id: 0.0})
     if many:
-        return _narrow_many(message, options, margin)
+        return _narrow_many(_clauses_of(question, message, options), options, margin)
     scores = score(message, options)
     if (first := _first_named(message, options)) is not None:
         return Narrowing(sure=[first], scores=scores)
@@ -250,6 +250,23 @@ def _split_except(text: str) -> tuple[str, str]:
     """(what comes before "except …", what comes after it); no except word → (text, "")."""
     m = _phrases(tuple(lexicon()["except_words"])).search(text)
     return (text[: m.start()], text[m.end() :]) if m else (text, "")
+
+
+def _clauses_of(question: str, message: str, options: list) -> str:
+    """The part of the message under the action the question asks about ("return the bottle and exchange
+    the lamp": for "which items to return?", "return the bottle"), when that part names items and another
+    action's part names others; otherwise the whole message."""
+    actions = lexicon()["action_words"]
+    asked = next((a for a, ws in actions.items() if _phrases(tuple(ws)).search(question)), None)
+    if asked is None:
+        return message
+    marks = sorted((m.start(), a) for a, ws in actions.items() for m in _phrases(tuple(ws)).finditer(message))
+    if len({a for _, a in marks}) < 2:
+        return message
+    spans = [(start, marks[i + 1][0] if i + 1 < len(marks) else len(message), a) for i, (start, a) in enumerate(marks)]
+    mine = " ".join(message[s:e] for s, e, a in spans if a == asked)
+    other = " ".join(message[s:e] for s, e, a in spans if a != asked)
+    return mine if _named(mine, options) and _named(other, options) else message
 
 
 def _narrow_many(message: str, options: list, margin: float) -> Narrowing:
