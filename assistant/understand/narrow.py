@@ -110,7 +110,7 @@ def _features(option) -> dict[str, float]:
     facts = option.facts or {"label": option.label}
     feats: dict[str, float] = {}
     # A value the replaced item already has names the old item, not the new one ("instead of the white one");
-    # what a replacement keeps counts through KEPT_WEIGHT instead.
+    # what a replacement keeps breaks ties instead (`_keeping_most`).
     kept = set(stems(facts.get("kept", "")))
     for kind, value in facts.items():
         if kind in ("city", "state", "kept"):
@@ -285,7 +285,7 @@ def _narrow_many(message: str, options: list, margin: float) -> Narrowing:
         top = max(scores.values())
         if top <= 0:
             return Narrowing(tied=list(options), scores=scores)
-        named = {o.id: set() for o in options if top - scores[o.id] < margin}
+        named = {o.id: set() for o in options if scores[o.id] > 0 and top - scores[o.id] < margin}
     chosen = [o for o in options if o.id in named]
     # Options of one name (two lamps): the ones the rest of the message fits best; if several fit alike
     # and the message does not speak of several ("both"), that is a question.
@@ -300,7 +300,7 @@ def _narrow_many(message: str, options: list, margin: float) -> Narrowing:
         if len(fit) > 1 and not plural:
             tied += fit
         else:
-            sure += [o.id for o in (group if plural else fit)]
+            sure += [o.id for o in fit]
     return Narrowing(sure=sure, tied=tied, scores=scores)
 
 
