@@ -15,6 +15,7 @@ from eval import (
     intents_eval,
     llm_bench,
     ranker_bench,
+    reader_eval,
     recsys_eval,
     search_bench,
     search_eval,
@@ -32,6 +33,7 @@ eval_app.command("search-sets")(search_sets.main)
 eval_app.command("search-judge")(search_judge.main)
 eval_app.command("search-rerank")(search_rerank.main)
 eval_app.command("intents")(intents_eval.main)
+eval_app.command("reader")(reader_eval.main)
 eval_app.command("recsys")(recsys_eval.main)
 eval_app.command("dialogues")(dialogues_eval.main)
 eval_app.command("reliability")(reliability_cli.main)

@@ -1,0 +1,122 @@
+"""The model as a reader: it picks among the options under a JSON schema whose enum is their ids.
+
+The schema becomes a grammar (llama.cpp) or a `response_format` json_schema (OpenAI-compatible
+servers), so the answer can only be one of the ids or "none"; the reply is still checked here, for
+backends that can only be told the schema. The prompt's fixed part (`prompts/reader.md`) comes first
+and is warmed once, so on llama.cpp each pick reads only the options and the message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.llm import ChatMessage, GenerationConfig, LLMUnavailable
+from assistant.understand import Option
+
+log = logging.getLogger(__name__)
+PROMPT = Path(__file__).resolve().parents[1] / "prompts" / "reader.md"
+NONE = "none"
+
+
+@lru_cache(maxsize=1)
+def system_prompt() -> str:
+    return PROMPT.read_text(encoding="utf-8").strip()
+
+
+def schema(options: list[Option], many: bool) -> dict:
+    ids = list(dict.fromkeys(o.id for o in options))
+    if many:
+        return {
+            "type": "object",
+            "properties": {"ids": {"type": "array", "items": {"type": "string", "enum": [*ids, NONE]},
+                                   "minItems": 1, "maxItems": len(ids)}},  # fmt: skip
+            "required": ["ids"],
+        }
+    return {"type": "object", "properties": {"id": {"type": "string", "enum": [*ids, NONE]}}, "required": ["id"]}
+
+
+def user_prompt(question: str, message: str, options: list[Option], many: bool) -> str:
+    listed = "\n".join(f"- {o.id}: {o.label}" for o in options)
+    how = "one or several ids" if many else "one id"
+    return f"QUESTION: {question} (answer with {how}, or none)\nOPTIONS:\n{listed}\nMESSAGE: {message}"
+
+
+def parse(text: str, options: list[Option], many: bool) -> list[str] | None:
+    """The ids the reply names, all among `options`; None for "none", garbage or an unknown id."""
+    ids = {o.id for o in options}
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    picked = data.get("ids") if many else [data.get("id")]
+    if many and picked is None and "id" in data:  # a backend that only heard the schema may answer the one-id shape
+        picked = [data["id"]]
+    if not isinstance(picked, list) or not picked or NONE in picked:
+        return None
+    if not all(isinstance(p, str) and p in ids for p in picked):
+        return None
+    picked = list(dict.fromkeys(picked))
+    return picked if many or len(picked) == 1 else None
+
+
+class LLMReader:
+    """Asks the model which option(s) the message means; any failure is None (the flow asks the shopper)."""
+
+    name = "llm"
+
+    def __init__(self, llm, max_tokens: int = 64, timeout_s: float | None = None):
+        self.llm = llm
+        self.max_tokens = max_tokens
+        self.timeout_s = timeout_s
+        self._warmed = False
+        self.last_ms: float | None = None
+
+    def warm(self) -> None:
+        """Read the fixed prompt once (llama.cpp keeps its state); later picks read only their own part."""
+        if not self._warmed:
+            self._warmed = True
+            try:
+                self.llm.warm(system_prompt())
+            except LLMUnavailable as exc:
+                log.warning("reader: the model could not be warmed: %s", exc)
+
+    def pick(self, question: str, message: str, options: list[Option], many: bool = False) -> list[str] | None:
+        if not options:
+            return None
+        if len(options) == 1:
+            return [options[0].id]
+        self.warm()
+        messages = [ChatMessage(role="system", content=system_prompt()),
+                    ChatMessage(role="user", content=user_prompt(question, message, options, many))]  # fmt: skip
+        config = GenerationConfig(max_tokens=self.max_tokens, temperature=0.0, json_schema=schema(options, many))
+        start = time.perf_counter()
+        pieces = []
+        try:
+            stream = self.llm.stream(messages, config)
+            try:
+                for piece in stream:
+                    pieces.append(piece)
+                    # A slow model is as good as none: the shopper is asked instead (the prompt's own
+                    # reading cannot be interrupted, so the bound is checked as the answer comes).
+                    if self.timeout_s is not None and time.perf_counter() - start > self.timeout_s:
+                        log.warning("reader: the model took over %.1f s; asking the shopper", self.timeout_s)
+                        return None
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+        except LLMUnavailable as exc:
+            log.warning("reader: the model is unavailable: %s", exc)
+            return None
+        except ValueError as exc:  # a prompt too long for the context, a schema the backend cannot express
+            log.warning("reader: the model cannot answer this: %s", exc)
+            return None
+        finally:
+            self.last_ms = (time.perf_counter() - start) * 1000
+        return parse("".join(pieces), options, many)

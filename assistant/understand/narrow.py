@@ -1,0 +1,319 @@
+"""The rule reader's narrowing: which of the options does the message describe, read from the options' own facts.
+
+Each option is scored by the words the message shares with what the option *is* (its items' names,
+their option values, where it was sent, its status, its price, its position), each word weighted by
+how well it tells the options apart (a word every option has counts the same for all). Shop words
+that imply a status, "all items", "except", "cheaper", "latest" come from `assistant/data/reader.json`.
+A unique clear winner is an answer; a tie is not: the tied options are handed on (to the model, in the
+hybrid reader, or to the shopper as choices).
+
+A small scorer of its own rather than BM25: with three to ten short "documents" BM25's length
+normalisation and saturation only add noise, and the facts need field weights (an item's name says
+more than a colour that several orders share) and phrase matches (a city of two words).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import Stemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_STEMMER = Stemmer.Stemmer("english")
+_MONEY = re.compile(r"\$\s*(\d+(?:,\d{3})*(?:\.\d{1,2})?)|(\d+(?:,\d{3})*\.\d{2})\b|(\d+(?:\.\d+)?)\s*(?:dollars|bucks|usd)\b")
+_STOP = frozenset(ENGLISH_STOP_WORDS) | {"order", "orders", "item", "items", "want", "wish", "like", "need", "ve", "ll"}
+
+#: How much a word tells, by the kind of fact it comes from (an option's facts are keyed by kind).
+FIELD_WEIGHTS = {"name": 3.0, "city": 2.5, "state": 2.5, "place": 2.5, "status": 1.0, "options": 0.6, "label": 1.0}
+PRICE_WEIGHT = 3.0  # a price named, or "the cheaper one": as telling as a name
+POSITION_WEIGHT = 3.0
+
+
+def stems(text: str) -> list[str]:
+    """Stems of the content words; a hyphenated word also as its parts and written together (t-shirt, tshirt)."""
+    words = []
+    for w in _WORD.findall(text.lower()):
+        if "-" in w:
+            words += [w.replace("-", ""), *w.split("-")]
+        else:
+            words.append(w)
+    return _STEMMER.stemWords([w for w in words if w not in _STOP])
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict:
+    data = json.loads((DATA / "reader.json").read_text(encoding="utf-8"))
+    data.pop("_about", None)
+    return data
+
+
+@lru_cache(maxsize=1)
+def us_states() -> dict[str, str]:
+    return json.loads((DATA / "us_states.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=64)
+def _phrases(words: tuple[str, ...]) -> re.Pattern:
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.IGNORECASE)
+
+
+def says(text: str, key: str) -> bool:
+    """Whether `text` uses one of the lexicon's phrases under `key`."""
+    return bool(_phrases(tuple(lexicon()[key])).search(text))
+
+
+def _contains(seq: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return n > 0 and any(seq[i : i + n] == phrase for i in range(len(seq) - n + 1))
+
+
+def _message_states(text: str) -> set[str]:
+    """US states the message names, as codes ("Texas" → tx; an upper-case "TX" too, but not IN / OR / ME …)."""
+    found = {code.lower() for name, code in us_states().items() if re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE)}
+    codes = {c for c in us_states().values()}
+    found |= {m.lower() for m in re.findall(r"\b([A-Z]{2})\b", text) if m in codes and m not in {"IN", "OR", "ME", "OK", "HI", "OH"}}
+    return found
+
+
+def _message_prices(text: str) -> list[float]:
+    out = []
+    for m in _MONEY.finditer(text):
+        raw = next(g for g in m.groups() if g)
+        out.append(float(raw.replace(",", "")))
+    return out
+
+
+@dataclass
+class Narrowing:
+    """What the rules make of a message: the ids they are sure of, and the options still tied."""
+
+    sure: list[str] = field(default_factory=list)
+    tied: list = field(default_factory=list)  # Option
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def answer(self) -> list[str] | None:
+        return None if self.tied or not self.sure else self.sure
+
+
+def _features(option) -> dict[str, float]:
+    """Stem → weight for what the option is; city words count only when the whole city is named (checked later)."""
+    facts = option.facts or {"label": option.label}
+    feats: dict[str, float] = {}
+    # A value the replaced item already has names the old item, not the new one ("instead of the white one");
+    # what a replacement keeps breaks ties instead (`_keeping_most`).
+    kept = set(stems(facts.get("kept", "")))
+    for kind, value in facts.items():
+        if kind in ("city", "state", "kept"):
+            continue
+        weight = FIELD_WEIGHTS.get(kind, 1.0)
+        for s in stems(value):
+            if (not s.isdigit() or kind == "options") and s not in kept:  # numbers only as option values ("size 9")
+                feats[s] = max(feats.get(s, 0.0), weight)
+    if status := facts.get("status"):
+        feats["status=" + status.split(" (")[0]] = FIELD_WEIGHTS["status"]  # "pending (item modified)" is pending
+    return feats
+
+
+def _places(option) -> list[tuple[list[str], str]]:
+    """(city stems, state code) of each place the option names in its facts ("; "-separated cities)."""
+    facts = option.facts or {}
+    state = (facts.get("state") or "").strip().lower()
+    return [(stems(c), state) for c in (facts.get("city") or "").split(";") if c.strip()] or ([([], state)] if state else [])
+
+
+def score(message: str, options: list) -> dict[str, float]:
+    """Each option's score: the weighted words of the message its facts share, rarer among the options = more."""
+    text = message
+    words = stems(text)
+    seq = set(words)
+    lowered = text.lower()
+    implied = {"status=" + status for status, ws in lexicon()["status_words"].items() if _phrases(tuple(ws)).search(lowered)}
+    states = _message_states(text)
+    feats = [_features(o) for o in options]
+    for o, f in zip(options, feats):
+        for city, state in _places(o):
+            if city and _contains(words, city):
+                for s in city:
+                    f["city=" + s] = FIELD_WEIGHTS["city"]
+            if state and state in states:
+                f["state=" + state] = FIELD_WEIGHTS["state"]
+    present = seq | implied | {k for f in feats for k in f if k.startswith(("city=", "state="))}
+    df = Counter(k for f in feats for k in f if k in present)
+    n = len(options)
+    scores = {}
+    for o, f in zip(options, feats):
+        total = 0.0
+        for key, weight in f.items():
+            if key in present:
+                total += weight * math.log(1 + (n - df[key] + 0.5) / (df[key] + 0.5))
+        scores[o.id] = total
+    _price_evidence(lowered, options, scores)
+    _position_evidence(lowered, options, scores)
+    return scores
+
+
+def _price_evidence(text: str, options: list, scores: dict[str, float]) -> None:
+    priced = [o for o in options if o.price is not None]
+    if len(priced) < 2:
+        return
+    for amount in _message_prices(text):
+        for o in priced:
+            if abs(o.price - amount) <= max(0.5, 0.01 * amount):
+                scores[o.id] += PRICE_WEIGHT
+    low, high = min(o.price for o in priced), max(o.price for o in priced)
+    if low == high:
+        return
+    if says(text, "cheaper"):
+        for o in priced:
+            scores[o.id] += PRICE_WEIGHT * (o.price == low)
+    if says(text, "dearer"):
+        for o in priced:
+            scores[o.id] += PRICE_WEIGHT * (o.price == high)
+
+
+def _position_evidence(text: str, options: list, scores: dict[str, float]) -> None:
+    placed = [o for o in options if o.position is not None]
+    if len(placed) < 2:
+        return
+    first, last = min(o.position for o in placed), max(o.position for o in placed)
+    for key, pos in (("latest", last), ("earliest", first)):
+        if says(text, key):
+            for o in placed:
+                scores[o.id] += POSITION_WEIGHT * (o.position == pos)
+
+
+def narrow(message: str, options: list, many: bool = False, margin: float = 0.25, question: str = "") -> Narrowing:
+    """The rules' reading. One option: it. Several named by their own items: the first named. Otherwise
+    the top scorer if it leads the next by `margin` (a quarter of a telling word: on dev a larger margin
+    abstains more without fewer wrong answers). `many`: every option named, or all ("everything except …")."""
+    if not options:
+        return Narrowing()
+    if len(options) == 1:
+        return Narrowing(sure=[options[0].id], scores={options[0].id: 0.0})
+    if many:
+        return _narrow_many(_clauses_of(question, message, options), options, margin)
+    scores = score(message, options)
+    if (first := _first_named(message, options)) is not None:
+        return Narrowing(sure=[first], scores=scores)
+    ranked = sorted(options, key=lambda o: -scores[o.id])
+    top = scores[ranked[0].id]
+    if top <= 0:
+        return Narrowing(tied=list(options), scores=scores)
+    tied = [o for o in ranked if scores[o.id] > 0 and top - scores[o.id] < margin]  # no evidence never ties
+    if len(tied) > 1:
+        tied = _keeping_most(tied)
+    if len(tied) == 1:
+        return Narrowing(sure=[tied[0].id], scores=scores)
+    return Narrowing(tied=tied, scores=scores)
+
+
+def _first_named(message: str, options: list) -> str | None:
+    """A message naming items of several options (one order's lamp, another's kettle) is about each in
+    turn: the one it names first. None unless at least two options are named by words only they have."""
+    words = stems(message)
+    names = {o.id: set(stems(_name_of(o))) for o in options if (o.facts or {}).get("name")}
+    if len(names) < 2:
+        return None
+    df = Counter(s for n in names.values() for s in n)
+    first = {}
+    for oid, name in names.items():
+        own = {s for s in name if df[s] == 1}
+        at = [i for i, w in enumerate(words) if w in own]
+        if at:
+            first[oid] = min(at)
+    if len(first) < 2:
+        return None
+    return min(first, key=first.get)
+
+
+def _keeping_most(tied: list) -> list:
+    """Among replacements the message fits alike, the ones that keep most of the replaced item's values
+    ("the same one but clicky": change only what is said)."""
+    kept = {o.id: len([v for v in (o.facts or {}).get("kept", "").split(", ") if v]) for o in tied}
+    if not any("kept" in (o.facts or {}) for o in tied):
+        return tied
+    most = max(kept.values())
+    return [o for o in tied if kept[o.id] == most]
+
+
+def _split_except(text: str) -> tuple[str, str]:
+    """(what comes before "except …", what comes after it); no except word → (text, "")."""
+    m = _phrases(tuple(lexicon()["except_words"])).search(text)
+    return (text[: m.start()], text[m.end() :]) if m else (text, "")
+
+
+def _clauses_of(question: str, message: str, options: list) -> str:
+    """The part of the message under the action the question asks about ("return the bottle and exchange
+    the lamp": for "which items to return?", "return the bottle"), when that part names items and another
+    action's part names others; otherwise the whole message."""
+    actions = lexicon()["action_words"]
+    asked = next((a for a, ws in actions.items() if _phrases(tuple(ws)).search(question)), None)
+    if asked is None:
+        return message
+    marks = sorted((m.start(), a) for a, ws in actions.items() for m in _phrases(tuple(ws)).finditer(message))
+    if len({a for _, a in marks}) < 2:
+        return message
+    spans = [(start, marks[i + 1][0] if i + 1 < len(marks) else len(message), a) for i, (start, a) in enumerate(marks)]
+    mine = " ".join(message[s:e] for s, e, a in spans if a == asked)
+    other = " ".join(message[s:e] for s, e, a in spans if a != asked)
+    return mine if _named(mine, options) and _named(other, options) else message
+
+
+def _narrow_many(message: str, options: list, margin: float) -> Narrowing:
+    kept, excepted = _split_except(message)
+    named = _named(kept, options)
+    # "everything (except …)" decides only when the rest names no item: "make sure everything is done" does not.
+    if says(kept, "all_words") and not named:
+        if not excepted:
+            return Narrowing(sure=[o.id for o in options])
+        dropped = _named(excepted, options)
+        if not dropped:
+            return Narrowing(tied=list(options))
+        return Narrowing(sure=[o.id for o in options if o.id not in dropped])
+    scores = score(kept, options)
+    if not named:
+        top = max(scores.values())
+        if top <= 0:
+            return Narrowing(tied=list(options), scores=scores)
+        named = {o.id: set() for o in options if scores[o.id] > 0 and top - scores[o.id] < margin}
+    chosen = [o for o in options if o.id in named]
+    # Options of one name (two lamps): the ones the rest of the message fits best; if several fit alike
+    # and the message does not speak of several ("both"), that is a question.
+    groups: dict[str, list] = {}
+    for o in chosen:
+        groups.setdefault(_name_of(o), []).append(o)
+    plural = says(kept, "plural_words")
+    sure, tied = [], []
+    for group in groups.values():
+        best = max(scores[o.id] for o in group)
+        fit = [o for o in group if best - scores[o.id] < margin] if len(group) > 1 else group
+        if len(fit) > 1 and not plural:
+            tied += fit
+        else:
+            sure += [o.id for o in fit]
+    return Narrowing(sure=sure, tied=tied, scores=scores)
+
+
+def _named(text: str, options: list) -> dict[str, set[str]]:
+    """The options whose name the text says, with the name words it says. An option named only by
+    words that name another option better ("smart" of "smart watch" next to a smart thermostat) is not."""
+    said = set(stems(text))
+    hits = {o.id: said & set(stems(_name_of(o))) for o in options}
+    hits = {k: v for k, v in hits.items() if v}
+    return {k: v for k, v in hits.items() if not any(v < w for j, w in hits.items() if j != k)}
+
+
+def _name_of(option) -> str:
+    return (option.facts or {}).get("name") or option.label
+
+
