@@ -36,6 +36,26 @@ def test_chinese_query_finds_english_catalog(search):
     assert resp.parsed.lang == "zh" and resp.hits[0].item_id == BLUE_COTTON_M_TSHIRT
 
 
+def test_chinese_the_lexicon_cannot_read_is_searched_by_meaning(search):
+    # "华为" is in no lexicon: the multilingual-e5 list (the query as written) still finds the brand
+    resp = search.search(SearchRequest(query="华为的笔记本电脑", k=5))
+    assert resp.parsed.unread == ["华为"] and resp.parsed.product_type == "laptop"
+    assert resp.hits[0].name.startswith("Huawei")
+    # nothing the lexicon knows: searched by meaning alone, and the notes say so
+    unknown = search.search(SearchRequest(query="我要一个做饭用的铲子", k=5))
+    assert unknown.parsed.text == "" and unknown.hits and all(h.score_parts["dense"] > 0 for h in unknown.hits)
+    assert any("closest in meaning" in n for n in unknown.notes)
+
+
+def test_multilingual_vectors_are_the_items_e5_vectors(search):
+    from retrieval import e5
+    assert search.multilingual
+    contents = search.index.contents()
+    for row in (0, len(contents.ids) // 2, len(contents.ids) - 1):
+        expected = e5.embed_passages([contents.documents[row]])[0]
+        assert float(search._dense_e5.vectors[row] @ expected) > 0.999
+
+
 def test_explicit_fields_override_the_text(search):
     resp = search.search(SearchRequest(query="t-shirt under 60", max_price=48, options={"color": "red"}, in_stock=True))
     assert resp.parsed.max_price == 48
@@ -121,6 +141,13 @@ def test_sync_upserts_only_what_changed(seeded_store, tmp_path):
     assert report.unchanged == sum(len(p.variants) for p in products) - report.updated
     search = Search(index)
     assert search.table.prices[search.table.row[products[0].variants[0].item_id]] == products[0].variants[0].price
+    assert index.multilingual.count() == index.count() and search.multilingual  # the e5 collection follows
+    english = CatalogIndex(chromadb.PersistentClient(path=str(tmp_path / "en")), multilingual=False)
+    english.sync(products, progress=False)
+    english_only = Search(english)
+    assert english.multilingual is None and not english_only.multilingual
+    resp = english_only.search(SearchRequest(query="蓝色T恤"))  # Chinese read through the lexicon alone
+    assert resp.hits and "dense" in resp.hits[0].score_parts
 
 
 def test_from_settings_builds_a_missing_index(monkeypatch, tmp_path):

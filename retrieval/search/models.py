@@ -63,6 +63,9 @@ class ParsedQuery(BaseModel):
         default_factory=dict, description="Option values the shopper does not want ('not leather'): option name -> values."
     )
     bounds: list[OptionBound] = Field(default_factory=list, description="Numeric option limits ('more than 8GB RAM').")
+    unread: list[str] = Field(
+        default_factory=list, description="Chinese words the lexicon could not put into English (searched by meaning only)."
+    )
 
 
 class SearchHit(BaseModel):

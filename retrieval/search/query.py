@@ -228,7 +228,10 @@ class QueryParser:
             text = _ZH_COMPARE.sub(
                 lambda m: f" {'more' if m.group(3) in '大多长高重久' else 'less'} than {m.group(1)} {m.group(2)} ", text)
             text = self.zh_pattern.sub(lambda m: f" {self.lexicon.zh_en[m.group(0)]} ", text)
-            text = CJK.sub(" ", text)  # Chinese the lexicon does not know cannot match the English catalog
+            # Chinese the lexicon does not know cannot match the English catalog's words; it is kept
+            # as `unread` (the multilingual dense retriever still reads the query as written).
+            parsed.unread = re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
+            text = CJK.sub(" ", text)
         text = self._price(text, _EN_PRICE, parsed)
         if self.stock_en and self.stock_en.search(text):
             parsed.in_stock = True
