@@ -207,10 +207,27 @@ def test_default_search_reports_unmet_constraints_without_filtering(search):
         assert not (hit.unmet and "matches by" in hit.why)  # never both a miss and a match
 
 
+def test_one_reader_of_negations_for_values_brands_and_types(search):
+    # read once, into parsed.exclude, and a hard filter of the default search too
+    for query, excluded, strict in [("gray sneakers, no leather", "leather", False), ("smartphone, not apple", "Apple", False),
+                                    ("不要红色的背包", "red", False),
+                                    ("something for my feet, anything but sneakers", "sneakers", True)]:  # fmt: skip
+        # (a type is filtered by strict search only: "if there is no keyboard that is clicky" avoids none)
+        resp = search.search(SearchRequest(query=query, k=20, strict=strict))
+        assert resp.parsed.exclude == [excluded] and resp.hits, query
+        assert all(f"exclude:{excluded}" not in h.unmet for h in resp.hits), query
+        if not strict:  # a value or brand is not searched for either
+            assert excluded.lower() not in resp.parsed.text.lower().split(), query
+    assert search.understand("not apple").exclude == ["Apple"]
+    # an exclusion the request gives joins the same field and filter
+    resp = search.search(SearchRequest(query="t-shirt", exclude=["red"], k=30))
+    assert resp.parsed.exclude == ["red"] and all(h.options.get("color") != "red" for h in resp.hits)
+
+
 def test_negation_excludes_and_limits_pick_the_variant(search):
     resp = search.search(SearchRequest(query="t-shirt not polyester", k=20))
     assert resp.hits and all(h.options.get("material") != "polyester" for h in resp.hits)
-    assert resp.parsed.excluded == {"material": ["polyester"]}
+    assert resp.parsed.exclude == ["polyester"]
     top = search.search(SearchRequest(query="bookshelf shorter than 5 ft", k=3)).hits[0]
     assert top.name == "Bookshelf" and top.options["height"] in ("3 ft", "4 ft") and "shorter than 5 ft" in top.why
     top = search.search(SearchRequest(query="power bank bigger than 10000mah", k=3)).hits[0]

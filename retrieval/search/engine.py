@@ -79,14 +79,6 @@ class CatalogTable:
         # The words of each name: an item without options still "has" the colour its name says ("Red Lipstick").
         self.name_words = [set(re.findall(r"[\w-]+", canon.text(n))) for n in self.names]
         self.measures = [[(k.lower(), *m) for k, v in opts.items() if (m := measure(k, v))] for opts in self.options]
-        # Rows by option value class and by name word, so "not leather" masks without a pass over all rows.
-        self.class_rows: dict[str, list[int]] = {}
-        self.word_rows: dict[str, set[int]] = {}
-        for i, (classes, words) in enumerate(zip(self.option_classes, self.name_words)):
-            for c in classes:
-                self.class_rows.setdefault(c, []).append(i)
-            for w in words:
-                self.word_rows.setdefault(w, set()).add(i)
         self.product_rows: dict[str, list[int]] = {}
         for i, pid in enumerate(self.product_ids):
             self.product_rows.setdefault(pid, []).append(i)
@@ -173,10 +165,10 @@ class Search:
         vocab = Vocabulary.from_catalog(
             self.table.options, [b for b in set(self.table.brands) if b], sorted(set(self.table.categories)), canon
         )
-        self.parser = QueryParser(vocab, lexicon)
         t = self.table
         self.constraints = Constraints(t.names, t.categories, t.brands, t.options, t.option_classes, t.prices,
                                        t.available, vocab, lexicon, canon)  # fmt: skip
+        self.parser = QueryParser(vocab, lexicon, types=self.constraints.types)
 
     # -- single retrievers, also the baselines of `aisle eval search` ------------------------------
 
@@ -234,7 +226,7 @@ class Search:
             notes.append(f"searched for '{corrected}'")
             parsed.text = corrected
         self._apply_explicit(request, parsed)
-        self.constraints.read(query, parsed, strict=request.strict)
+        self.constraints.read(parsed, strict=request.strict)
         if parsed.min_price is not None and parsed.max_price is not None and parsed.min_price > parsed.max_price:
             notes.append(f"min_price {parsed.min_price:g} is above max_price {parsed.max_price:g}: nothing can match")
             return SearchResponse(parsed=parsed, notes=notes)
@@ -294,7 +286,7 @@ class Search:
         """The constraints a text states (type, price, options, brand, stock, "not X"), without searching:
         lets a dialogue read a follow-up ("in blue", "under 50") as changes to the last search."""
         parsed, _ = self.parser.parse((query or "")[:MAX_QUERY_CHARS])
-        self.constraints.read(query or "", parsed)
+        self.constraints.read(parsed)
         return parsed
 
     def _apply_explicit(self, request: SearchRequest, parsed: ParsedQuery) -> None:
@@ -351,19 +343,9 @@ class Search:
         for item_id in exclude:
             if (row := t.row.get(item_id)) is not None:
                 mask[row] = False
-        for values in parsed.excluded.values():  # "not leather": no variant of that material
-            for value in values:
-                mask[self._rows_with(value)] = False
+        for check in self.constraints.exclusions(parsed, types=False):  # "not leather", "no Nike": never shown
+            mask &= self.constraints.mask(check, parsed)
         return mask
-
-    def _rows_with(self, value: str) -> list[int]:
-        """The rows that have an option value, or whose name says it (as `_has_value`)."""
-        t = self.table
-        rows = set(t.class_rows.get(self.canon.value(value), []))
-        words = self.canon.text(value).split()
-        if words:
-            rows |= set.intersection(*(t.word_rows.get(w, set()) for w in words))
-        return sorted(rows)
 
     def _e5_query(self, parsed: ParsedQuery, query: str) -> str:
         """The text a Chinese query is searched with by multilingual-e5 ('' when it is not): as written."""
@@ -602,5 +584,5 @@ def _describe(parsed: ParsedQuery) -> str:
         bits.append(f"category {parsed.category}")
     if parsed.brand:
         bits.append(f"brand {parsed.brand}")
-    bits += [f"not {v}" for values in parsed.excluded.values() for v in values]
+    bits += [f"not {v}" for v in parsed.exclude]
     return ", ".join(bits) or "excluded items"

@@ -58,9 +58,9 @@ class ParsedQuery(BaseModel):
     options: dict[str, str] = Field(default_factory=dict)
     in_stock: bool | None = None
     product_type: str | None = Field(default=None, description="The catalog product type the query names, e.g. 'running shoes'.")
-    exclude: list[str] = Field(default_factory=list, description="Values, brands or types the shopper does not want ('not white').")
-    excluded: dict[str, list[str]] = Field(
-        default_factory=dict, description="Option values the shopper does not want ('not leather'): option name -> values."
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Option values, brands or product types the shopper does not want ('not leather', 'no Nike'): never shown.",
     )
     bounds: list[OptionBound] = Field(default_factory=list, description="Numeric option limits ('more than 8GB RAM').")
     unread: list[str] = Field(
