@@ -22,7 +22,8 @@ def search(seeded_store, tmp_path_factory) -> Search:
 
 
 def test_returns_the_matching_variant(search):
-    resp = search.search(SearchRequest(query="blue cotton t-shirt size M under 60", k=5))
+    resp = search.search(SearchRequest(query="blue cotton t-shirt size M under 60, not v-neck", k=5))
+    assert resp.understood == "t-shirt · blue · cotton · size M · ≤ $60 · not v-neck"
     top = resp.hits[0]
     assert top.item_id == BLUE_COTTON_M_TSHIRT
     assert top.options["color"] == "blue" and top.options["size"] == "M" and top.price <= 60

@@ -214,6 +214,11 @@ class Search:
     # -- the pipeline ---------------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResponse:
+        resp = self._search(request)
+        resp.understood = understood(resp.parsed)
+        return resp
+
+    def _search(self, request: SearchRequest) -> SearchResponse:
         notes: list[str] = [self.degraded] if self.degraded else []
         query = request.query or ""
         if len(query) > MAX_QUERY_CHARS:
@@ -572,6 +577,23 @@ def _price_range(parsed: ParsedQuery) -> str:
     if parsed.max_price is not None:
         return f"≤ ${parsed.max_price:g}"
     return f"≥ ${parsed.min_price:g}"
+
+
+def understood(parsed: ParsedQuery) -> str:
+    """What was understood, shortest first: "t-shirt · blue · cotton · size M · ≤ $60 · not leather"."""
+    bits = [parsed.product_type] if parsed.product_type else []
+    bits += [f"size {v}" if k.split()[0] == "size" and len(v) <= 4 else v for k, v in parsed.options.items()]
+    bits += [b.said for b in parsed.bounds]
+    if parsed.brand:
+        bits.append(parsed.brand)
+    if parsed.category and not parsed.product_type:
+        bits.append(parsed.category.replace("-", " "))
+    if parsed.min_price is not None or parsed.max_price is not None:
+        bits.append(_price_range(parsed))
+    if parsed.in_stock:
+        bits.append("in stock")
+    bits += [f"not {v}" for v in parsed.exclude]
+    return " · ".join(bits)
 
 
 def _describe(parsed: ParsedQuery) -> str:

@@ -91,6 +91,7 @@ class SearchHit(BaseModel):
 class SearchResponse(BaseModel):
     hits: list[SearchHit] = Field(default_factory=list)
     parsed: ParsedQuery = Field(default_factory=ParsedQuery)
+    understood: str = Field(default="", description="What the query was read as, e.g. 't-shirt · blue · cotton · size M · ≤ $60'.")
     notes: list[str] = Field(default_factory=list, description="Why results are empty or best effort.")
     relaxed: list[str] = Field(
         default_factory=list,
