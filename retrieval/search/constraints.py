@@ -11,7 +11,6 @@ every constraint and, when none does, relaxes the one the shopper is likeliest t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import NamedTuple
 
