@@ -9,7 +9,12 @@ a re-run reuses the cached vectors and the existing index.
 Latency is measured end to end on `Search.search` (query parsing, query embedding, BM25,
 dense retrieval under a price filter, fusion, variant scoring), one query at a time after a
 warm-up, on queries like "red cotton hoodie under $80". Vectors are cached by text (see
-`retrieval/search/index.py`), so only the first run at a size pays for embedding the catalog.
+`retrieval/search/index.py`), so only the first run at a size pays for embedding the catalog
+(the first N products of a larger catalog are the N-product catalog, so their vectors carry over).
+
+With the multilingual index (the default, as shipped) the same searches are timed in Chinese
+too ("红色棉质卫衣 560元以内"): their query vector is multilingual-e5's, so they are reported apart
+(`zh`). `--no-multilingual` skips the e5 pass over the catalog (about 5x MiniLM's time).
 """
 
 from __future__ import annotations
@@ -76,6 +81,42 @@ def generate_catalog(n_products: int, variants: int = 1, seed: int = 7) -> list[
     return products
 
 
+# The generator's words in Chinese, for the Chinese bench queries (what a shopper would type;
+# whether the lexicon knows them does not matter to the timing: unknown words go to e5 alone).
+ZH = {
+    "hoodie": "卫衣", "t-shirt": "T恤", "jacket": "夹克", "jeans": "牛仔裤", "dress": "连衣裙", "sneakers": "运动鞋",
+    "boots": "靴子", "sandals": "凉鞋", "backpack": "双肩包", "tote bag": "托特包", "wallet": "钱包", "watch": "手表",
+    "headphones": "头戴式耳机", "earbuds": "无线耳机", "speaker": "音箱", "keyboard": "键盘", "mouse": "鼠标",
+    "monitor": "显示器", "desk lamp": "台灯", "floor lamp": "落地灯", "kettle": "电水壶", "blender": "搅拌机",
+    "coffee maker": "咖啡机", "frying pan": "煎锅", "knife set": "刀具套装", "water bottle": "水杯", "yoga mat": "瑜伽垫",
+    "dumbbells": "哑铃", "tent": "帐篷", "garden hose": "浇花水管", "office chair": "办公椅", "bookshelf": "书架",
+    "sofa": "沙发", "pet bed": "宠物窝", "smartphone": "手机", "tablet": "平板", "laptop": "笔记本电脑", "camera": "相机",
+    "perfume": "香水", "lipstick": "口红",
+    "black": "黑色", "white": "白色", "red": "红色", "blue": "蓝色", "green": "绿色", "gray": "灰色", "navy": "藏青色",
+    "brown": "棕色", "pink": "粉色", "yellow": "黄色", "purple": "紫色", "beige": "米色",
+    "cotton": "棉质", "polyester": "涤纶", "leather": "真皮", "wool": "羊毛", "nylon": "尼龙", "bamboo": "竹制",
+    "steel": "钢制", "aluminium": "铝制", "glass": "玻璃", "ceramic": "陶瓷", "plastic": "塑料", "wood": "木质",
+    "linen": "亚麻", "canvas": "帆布", "silicone": "硅胶",
+}
+
+
+def bench_queries_zh(n: int, seed: int = 13, cny_per_usd: float = 7.1) -> list[str]:
+    """Chinese searches of the same kinds as `bench_queries`, prices in 元."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        noun = rng.choice(list(NOUNS))
+        limit = int(NOUNS[noun][1] * rng.uniform(0.8, 1.5) * cny_per_usd)
+        form = rng.randrange(3)
+        if form == 0:
+            out.append(f"{ZH[rng.choice(COLORS)]}{ZH[rng.choice(MATERIALS)]}{ZH[noun]} {limit}元以内")
+        elif form == 1:
+            out.append(f"想买个{ZH[noun]}，{rng.choice(SIZES)}码，{limit}块以下")
+        else:
+            out.append(f"有没有{rng.choice(BRANDS)}的{ZH[noun]} {limit // 2}到{limit}元")
+    return out
+
+
 def bench_queries(n: int, seed: int = 11) -> list[str]:
     rng = random.Random(seed)
     out = []
@@ -97,15 +138,47 @@ def _pct(values: list[float], q: float) -> float:
     return round(1000 * values[min(len(values) - 1, int(q * len(values)))], 2)
 
 
+def _time(search: Search, texts: list[str], embed, progress: bool, desc: str) -> tuple[dict, int]:
+    """Latency of each search, its CPU time, and the query embedding's share (`embed` is the one
+    the search itself uses: it finds the vector in that function's cache)."""
+    for q in texts[:10]:  # warm-up: model load, caches
+        search.search(SearchRequest(query=q, k=10))
+    latencies, cpu, embed_cpu, rest_cpu, empty = [], [], [], [], 0
+    for q in tqdm(texts[10:], desc=desc, unit="query", disable=not progress):
+        t0, c0 = time.perf_counter(), time.process_time()
+        embed(q)
+        c1 = time.process_time()
+        resp = search.search(SearchRequest(query=q, k=10))
+        latencies.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        embed_cpu.append(c1 - c0)
+        rest_cpu.append(time.process_time() - c1)
+        empty += not resp.hits
+        if resp.parsed.max_price is None:
+            raise RuntimeError(f"bench query without a parsed price filter: {q!r}")
+    return {
+        "query_latency_ms": {"p50": _pct(latencies, 0.5), "p95": _pct(latencies, 0.95), "max": _pct(latencies, 1.0)},
+        # CPU time of the whole process (all threads, Chroma's included) per query: what a query
+        # costs when the machine is not shared; the wall-clock figures above include waiting.
+        "query_cpu_ms": {"p50": _pct(cpu, 0.5), "p95": _pct(cpu, 0.95)},
+        "embedding_cpu_ms": {"p50": _pct(embed_cpu, 0.5), "p95": _pct(embed_cpu, 0.95)},  # the query's vector
+        "rest_cpu_ms": {"p50": _pct(rest_cpu, 0.5), "p95": _pct(rest_cpu, 0.95)},  # parse, BM25, dense, fusion, variants
+        "queries": len(latencies), "empty_results": empty,
+    }, len(latencies)
+
+
 def main(
     products: Annotated[int, typer.Option(help="Catalog size (generated products).")] = 100_000,
     variants: Annotated[int, typer.Option(help="Variants per product (each is one indexed item).")] = 1,
-    queries: Annotated[int, typer.Option(help="Timed queries.")] = 200,
+    queries: Annotated[int, typer.Option(help="Timed queries (per language).")] = 200,
+    multilingual: Annotated[bool, typer.Option(help="Index multilingual-e5 vectors too and time Chinese queries (as shipped).")] = True,
     path: Annotated[Path | None, typer.Option(help="Chroma folder for the bench index; default: <data dir>/bench-chroma.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Index build throughput and hybrid search latency (price filter) on a generated catalog."""
     import chromadb
+
+    from retrieval import e5
 
     if products < 1 or variants < 1 or queries < 1:
         typer.secho("error: --products, --variants and --queries must be at least 1", fg="red", err=True)
@@ -116,41 +189,22 @@ def main(
     generate_s = time.perf_counter() - start
     folder = path or get_settings().data_dir / "bench-chroma"
     client = chromadb.PersistentClient(path=str(folder), settings=chromadb.Settings(anonymized_telemetry=False))
-    index = CatalogIndex(client, name=f"bench_{products}x{variants}")
+    index = CatalogIndex(client, name=f"bench_{products}x{variants}", multilingual=multilingual)
     report = index.sync(catalog, progress=progress)
     items = products * variants
     start = time.perf_counter()
     search = Search(index)
     load_s = time.perf_counter() - start
     texts = list(dict.fromkeys(bench_queries(3 * queries + 10)))[: queries + 10]  # distinct queries
-    for q in texts[:10]:  # warm-up: model load, caches
-        search.search(SearchRequest(query=q, k=10))
-    latencies, cpu, embed_cpu, rest_cpu, empty = [], [], [], [], 0
-    for q in tqdm(texts[10:], desc="timing queries", unit="query", disable=not progress):
-        # The query vector first (the search then finds it in embed_query's cache): the same work
-        # as one search, timed in two parts.
-        t0, c0 = time.perf_counter(), time.process_time()
-        embed_query(search.parser.parse(q)[0].text)
-        c1 = time.process_time()
-        resp = search.search(SearchRequest(query=q, k=10))
-        latencies.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-        embed_cpu.append(c1 - c0)
-        rest_cpu.append(time.process_time() - c1)
-        empty += not resp.hits
-        if resp.parsed.max_price is None:
-            raise RuntimeError(f"bench query without a parsed price filter: {q!r}")
+    en, _ = _time(search, texts, lambda q: embed_query(search.parser.parse(q)[0].text), progress, "timing queries")
     result = {
         "products": products, "items": items, "generate_s": round(generate_s, 2),
         "index": {**report.model_dump(), "items_per_s": round((report.added + report.updated) / report.seconds, 1)
-                  if report.added + report.updated else None},
+                  if report.added + report.updated else None, "multilingual": multilingual},
         "search_load_s": round(load_s, 2),
-        "query_latency_ms": {"p50": _pct(latencies, 0.5), "p95": _pct(latencies, 0.95), "max": _pct(latencies, 1.0)},
-        # CPU time of the whole process (all threads, Chroma's included) per query: what a query
-        # costs when the machine is not shared; the wall-clock figures above include waiting.
-        "query_cpu_ms": {"p50": _pct(cpu, 0.5), "p95": _pct(cpu, 0.95)},
-        "embedding_cpu_ms": {"p50": _pct(embed_cpu, 0.5), "p95": _pct(embed_cpu, 0.95)},  # the query's MiniLM vector
-        "rest_cpu_ms": {"p50": _pct(rest_cpu, 0.5), "p95": _pct(rest_cpu, 0.95)},  # parse, BM25, dense, fusion, variants
-        "queries": len(latencies), "empty_results": empty,
+        **en,
     }
+    if multilingual:
+        zh_texts = list(dict.fromkeys(bench_queries_zh(3 * queries + 10, cny_per_usd=search.parser.cny_per_usd)))[: queries + 10]
+        result["zh"], _ = _time(search, zh_texts, e5.embed_query, progress, "timing Chinese queries")
     typer.echo(json.dumps(result) if as_json else json.dumps(result, indent=2))

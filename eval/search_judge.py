@@ -6,7 +6,8 @@ grade 2 = a variant of a named product meeting every condition, grade 1 = any ot
 that product. This module applies the conditions to the catalog data, so the grades follow from
 the products' options and prices, never from what the search engine returns, and writes
 `dev.jsonl` / `test.jsonl` beside the queries: 60 / 40 by a hash of the query text, within each
-language (so both splits hold the same share of Chinese).
+language (so both splits hold the same share of Chinese). Queries under `dev_only` (written after
+the split was fixed) join dev only, so adding them never moves a query between the splits.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def build(spec: Path = SHOPPER_DIR / "queries.yaml", out: Path = SHOPPER_DIR, pr
         products = load_store_data().products
     by_id = {p.product_id: p for p in products}
     rows, errors = [], []
-    for n, (query, want) in enumerate(yaml.safe_load(spec.read_text(encoding="utf-8"))["queries"], start=1):
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    extra = data.get("dev_only") or []
+    for n, (query, want) in enumerate(data["queries"] + extra, start=1):
         try:
             relevant = judge(want, by_id)
         except SpecError as exc:
@@ -86,15 +89,19 @@ def build(spec: Path = SHOPPER_DIR / "queries.yaml", out: Path = SHOPPER_DIR, pr
         if 2 not in relevant.values():
             errors.append(f"query {n} '{query}': no variant meets every condition of '{want}'")
             continue
-        rows.append({"query": query, "lang": "zh" if _CJK.search(query) else "en", "relevant": relevant, "want": want})
+        rows.append({"query": query, "lang": "zh" if _CJK.search(query) else "en", "relevant": relevant, "want": want,
+                     "dev_only": n > len(data["queries"])})
     if errors:
         raise SpecError("\n".join(errors))
     splits: dict[str, list[dict]] = {"dev": [], "test": []}
     for lang in sorted({r["lang"] for r in rows}):
-        mine = sorted((r for r in rows if r["lang"] == lang), key=lambda r: split_of(r["query"]))
+        mine = sorted((r for r in rows if r["lang"] == lang and not r["dev_only"]), key=lambda r: split_of(r["query"]))
         cut = round(DEV_SHARE * len(mine))
         splits["dev"] += mine[:cut]
         splits["test"] += mine[cut:]
+    splits["dev"] += [r for r in rows if r["dev_only"]]
+    for r in rows:
+        del r["dev_only"]
     counts = {}
     for name, split_rows in splits.items():
         path = out / f"{name}.jsonl"

@@ -22,7 +22,8 @@ def search(seeded_store, tmp_path_factory) -> Search:
 
 
 def test_returns_the_matching_variant(search):
-    resp = search.search(SearchRequest(query="blue cotton t-shirt size M under 60", k=5))
+    resp = search.search(SearchRequest(query="blue cotton t-shirt size M under 60, not v-neck", k=5))
+    assert resp.understood == "t-shirt · blue · cotton · size M · ≤ $60 · not v-neck"
     top = resp.hits[0]
     assert top.item_id == BLUE_COTTON_M_TSHIRT
     assert top.options["color"] == "blue" and top.options["size"] == "M" and top.price <= 60
@@ -34,6 +35,26 @@ def test_returns_the_matching_variant(search):
 def test_chinese_query_finds_english_catalog(search):
     resp = search.search(SearchRequest(query="蓝色纯棉T恤 M码 100美元以内", k=3))
     assert resp.parsed.lang == "zh" and resp.hits[0].item_id == BLUE_COTTON_M_TSHIRT
+
+
+def test_chinese_the_lexicon_cannot_read_is_searched_by_meaning(search):
+    # "华为" is in no lexicon: the multilingual-e5 list (the query as written) still finds the brand
+    resp = search.search(SearchRequest(query="华为的笔记本电脑", k=5))
+    assert resp.parsed.unread == ["华为"] and resp.parsed.product_type == "laptop"
+    assert resp.hits[0].name.startswith("Huawei")
+    # nothing the lexicon knows: searched by meaning alone, and the notes say so
+    unknown = search.search(SearchRequest(query="我要一个做饭用的铲子", k=5))
+    assert unknown.parsed.text == "" and unknown.hits and all(h.score_parts["dense"] > 0 for h in unknown.hits)
+    assert any("closest in meaning" in n for n in unknown.notes)
+
+
+def test_multilingual_vectors_are_the_items_e5_vectors(search):
+    from retrieval import e5
+    assert search.multilingual
+    contents = search.index.contents()
+    for row in (0, len(contents.ids) // 2, len(contents.ids) - 1):
+        expected = e5.embed_passages([contents.documents[row]])[0]
+        assert float(search._dense_e5.vectors[row] @ expected) > 0.999
 
 
 def test_explicit_fields_override_the_text(search):
@@ -121,6 +142,13 @@ def test_sync_upserts_only_what_changed(seeded_store, tmp_path):
     assert report.unchanged == sum(len(p.variants) for p in products) - report.updated
     search = Search(index)
     assert search.table.prices[search.table.row[products[0].variants[0].item_id]] == products[0].variants[0].price
+    assert index.multilingual.count() == index.count() and search.multilingual  # the e5 collection follows
+    english = CatalogIndex(chromadb.PersistentClient(path=str(tmp_path / "en")), multilingual=False)
+    english.sync(products, progress=False)
+    english_only = Search(english)
+    assert english.multilingual is None and not english_only.multilingual
+    resp = english_only.search(SearchRequest(query="蓝色T恤"))  # Chinese read through the lexicon alone
+    assert resp.hits and "dense" in resp.hits[0].score_parts
 
 
 def test_from_settings_builds_a_missing_index(monkeypatch, tmp_path):
@@ -180,10 +208,27 @@ def test_default_search_reports_unmet_constraints_without_filtering(search):
         assert not (hit.unmet and "matches by" in hit.why)  # never both a miss and a match
 
 
+def test_one_reader_of_negations_for_values_brands_and_types(search):
+    # read once, into parsed.exclude, and a hard filter of the default search too
+    for query, excluded, strict in [("gray sneakers, no leather", "leather", False), ("smartphone, not apple", "Apple", False),
+                                    ("不要红色的背包", "red", False),
+                                    ("something for my feet, anything but sneakers", "sneakers", True)]:  # fmt: skip
+        # (a type is filtered by strict search only: "if there is no keyboard that is clicky" avoids none)
+        resp = search.search(SearchRequest(query=query, k=20, strict=strict))
+        assert resp.parsed.exclude == [excluded] and resp.hits, query
+        assert all(f"exclude:{excluded}" not in h.unmet for h in resp.hits), query
+        if not strict:  # a value or brand is not searched for either
+            assert excluded.lower() not in resp.parsed.text.lower().split(), query
+    assert search.understand("not apple").exclude == ["Apple"]
+    # an exclusion the request gives joins the same field and filter
+    resp = search.search(SearchRequest(query="t-shirt", exclude=["red"], k=30))
+    assert resp.parsed.exclude == ["red"] and all(h.options.get("color") != "red" for h in resp.hits)
+
+
 def test_negation_excludes_and_limits_pick_the_variant(search):
     resp = search.search(SearchRequest(query="t-shirt not polyester", k=20))
     assert resp.hits and all(h.options.get("material") != "polyester" for h in resp.hits)
-    assert resp.parsed.excluded == {"material": ["polyester"]}
+    assert resp.parsed.exclude == ["polyester"]
     top = search.search(SearchRequest(query="bookshelf shorter than 5 ft", k=3)).hits[0]
     assert top.name == "Bookshelf" and top.options["height"] in ("3 ft", "4 ft") and "shorter than 5 ft" in top.why
     top = search.search(SearchRequest(query="power bank bigger than 10000mah", k=3)).hits[0]

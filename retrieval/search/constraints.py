@@ -3,33 +3,24 @@
 The product types come from the catalog itself: the head nouns of product names ("Running Shoes"
 → "running shoes", "shoes"), and the category names and their lexicon synonyms. A query names a
 type when one of those phrases occurs in it (words compared by stem, so "shoe" finds "Shoes").
-Negations ("not white", "no Nike", "without leather", "不要黑色") name a value, brand or type the
-results must not have. Strict search (`SearchRequest.strict`) keeps only the items that satisfy
+Negations ("not white", "no Nike", "without leather", "不要黑色"), read by `QueryParser` into
+`parsed.exclude`, name a value, brand or type the results must not have. Strict search (`SearchRequest.strict`) keeps only the items that satisfy
 every constraint and, when none does, relaxes the one the shopper is likeliest to give up
 (price first, the product type last; a negation never) and says which it was.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-import Stemmer
 
 from retrieval.search.models import ParsedQuery
-from retrieval.search.query import CJK, Canon, Lexicon, Vocabulary
-
-_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
-_STEMMER = Stemmer.Stemmer("english")
+from retrieval.search.query import _WORD, Canon, Lexicon, Vocabulary, stems
 # Words that end a product's noun phrase: the type is named before them ("shoes for trail running").
 _CLAUSE_END = {"for", "with", "under", "below", "in", "that", "which", "to", "without", "not", "no", "but",
                "except", "over", "above", "between", "from", "like", "than", "and", "or"}  # fmt: skip
-_NEGATION_EN = re.compile(
-    r"\b(?:not|no|without|except|excluding|but not|other than|anything but|non)\b[\s-]+(?:an?\s+|the\s+|any\s+)?"
-    r"([a-z0-9][a-z0-9' &-]*)", re.IGNORECASE)  # fmt: skip
-_NEGATION_ZH = re.compile(r"(?:不要|除了|不是|不想要|别要|非|不含)([\u3400-\u9fffA-Za-z0-9]{1,8})")
 # Relaxation order: what a shopper gives up first. Negations are never relaxed.
 RELAX_ORDER = ("max_price", "min_price", "in_stock", "option", "color", "brand", "product_type")
 
@@ -38,10 +29,6 @@ class Check(NamedTuple):
     label: str  # 'product_type', 'min_price', 'max_price', 'in_stock', 'brand', 'option:<key>', 'exclude:<value>'
     key: str  # label and value: names the mask in the cache
     ok: Callable[[int], bool]  # row -> satisfied
-
-
-def stems(text: str) -> tuple[str, ...]:
-    return tuple(_STEMMER.stemWords(_WORD.findall(text.lower())))
 
 
 def _key(words: tuple[str, ...]) -> str:
@@ -93,15 +80,12 @@ class Constraints:
 
     # -- reading the query ----------------------------------------------------------------------
 
-    def read(self, query: str, parsed: ParsedQuery, strict: bool = False) -> None:
-        """Set `parsed.product_type` and `parsed.exclude`; a negated option or brand is not wanted.
-        Strict: an option value that is part of the type's name ("wireless" in "wireless earbuds")
-        is the type, not a further constraint."""
+    def read(self, parsed: ParsedQuery, strict: bool = False) -> None:
+        """Set `parsed.product_type`; what `parsed.exclude` names (read by `QueryParser`, or given by
+        the request) is not also wanted. Strict: an option value that is part of the type's name
+        ("wireless" in "wireless earbuds") is the type, not a further constraint."""
         if parsed.product_type is None:
             parsed.product_type = self.product_type(parsed.text)
-        for value in self.negated(query):
-            if value not in parsed.exclude:
-                parsed.exclude.append(value)
         negated = {self.canon.value(v) for v in parsed.exclude}
         parsed.options = {k: v for k, v in parsed.options.items() if self.canon.value(v) not in negated}
         if parsed.brand and parsed.brand.lower() in negated:
@@ -127,31 +111,6 @@ class Constraints:
             return None
         return max(found, key=lambda f: (f[3], f[0], f[1]))[2]
 
-    def negated(self, query: str) -> list[str]:
-        """Values, brands and product types the query says it does not want."""
-        phrases = [m.group(1) for m in _NEGATION_EN.finditer(query)]
-        if CJK.search(query):
-            zh = re.compile("|".join(map(re.escape, sorted(self.lexicon.zh_en, key=len, reverse=True))))
-            for m in _NEGATION_ZH.finditer(query):
-                head = zh.match(m.group(1))  # only the term right after the negation
-                if head:
-                    phrases.append(self.lexicon.zh_en[head.group(0)])
-        out: list[str] = []
-        for phrase in phrases:
-            words = _WORD.findall(self.canon.text(phrase))[:3]
-            for n in range(len(words), 0, -1):  # the longest known thing the negation names
-                said = " ".join(words[:n])
-                if said in self.vocab.option_keys:
-                    out.append(self.vocab.option_display.get(said, said))
-                    break
-                if said in self.vocab.brands:
-                    out.append(self.vocab.brands[said])
-                    break
-                if stems(said) in self.types:
-                    out.append(said)
-                    break
-        return list(dict.fromkeys(out))
-
     # -- checking items --------------------------------------------------------------------------
 
     def checks(self, parsed: ParsedQuery) -> list[Check]:
@@ -169,7 +128,17 @@ class Constraints:
             out.append(Check("brand", f"brand={parsed.brand.lower()}", lambda r, b=parsed.brand.lower(): self.brands[r] == b))
         for key, value in parsed.options.items():
             out.append(Check(f"option:{key}", f"value={self.canon.value(value)}", self._value_check(value)))
+        return out + self.exclusions(parsed)
+
+    def exclusions(self, parsed: ParsedQuery, types: bool = True) -> list[Check]:
+        """One check per "not X": the item has no such option value, is not of that brand (nor, with
+        `types`, of that type), and its name does not say it. Never relaxed. The default search
+        filters without types: "if there is no keyboard that is clicky" names no keyboard to avoid."""
+        out = []
         for value in parsed.exclude:
+            said = self.canon.text(value)
+            if not types and said not in self.vocab.option_keys and said not in self.vocab.brands:
+                continue  # a product type
             has_value, is_type, brand = self._value_check(value), self._type_check(value), value.lower()
             out.append(Check(f"exclude:{value}", f"not={self.canon.value(value)}",
                              lambda r, h=has_value, t=is_type, b=brand: not (h(r) or t(r) or self.brands[r] == b)))  # fmt: skip

@@ -1,5 +1,9 @@
 """The catalog index: one Chroma record per variant (item), embedded with the packaged MiniLM.
 
+A second collection (`<name>_e5`) holds the same items' multilingual-e5 vectors (`retrieval.e5`),
+which Chinese queries are searched with; `multilingual=False` leaves it out (a large catalog
+embeds ~5x slower with it).
+
 Embedded Chroma (`PersistentClient` in `chroma_dir`) by default, a Chroma server when
 `AISLE_CHROMA_URL` is set. `CatalogIndex.sync` upserts only records whose content hash changed,
 so re-running `aisle index` after a catalog edit embeds just the edited items.
@@ -23,6 +27,7 @@ from pydantic import BaseModel
 
 import retrieval.config  # noqa: F401  (offline environment before chromadb / sentence-transformers)
 from retrieval.config import Settings, get_settings
+from retrieval import e5
 from retrieval.embedder import embed
 from retrieval.store.schema import ProductRecord, VariantRecord
 
@@ -60,6 +65,31 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         return "cosine"
 
 
+@register_embedding_function
+class E5EmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma embedding function over the packaged multilingual-e5 (`retrieval.e5`), never a download."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(cached_embed_e5(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "aisle-multilingual-e5-small"
+
+    def get_config(self) -> dict:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict) -> E5EmbeddingFunction:
+        return E5EmbeddingFunction()
+
+    def default_space(self) -> str:
+        return "cosine"
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -68,11 +98,12 @@ class VectorCache:
     """Vectors by text hash, in memory and on disk (one .npz file per batch of new vectors).
 
     Shared by every data dir of the user (tests and evals build many indexes of the same
-    catalog): a text is embedded once per machine, not once per index.
+    catalog): a text is embedded once per machine, not once per index. One cache per model.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, embed_fn=None) -> None:
         self.directory = directory
+        self.embed_fn = embed_fn or (lambda texts, show_progress=False: embed(texts, batch_size=64, show_progress=show_progress))
         self._vectors: dict[str, np.ndarray] | None = None
         self._lock = threading.Lock()
 
@@ -95,11 +126,13 @@ class VectorCache:
             vectors = self._load()
             missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in vectors))
         if missing:
-            fresh = embed(missing, batch_size=64, show_progress=show_progress)
-            new_keys = [text_hash(t) for t in missing]
-            with self._lock:
-                vectors.update(zip(new_keys, fresh))
-                self._save(new_keys, fresh)
+            for start in range(0, len(missing), 1000):  # saved as it goes: a killed run keeps its work
+                chunk = missing[start : start + 1000]
+                fresh = self.embed_fn(chunk, show_progress=show_progress)
+                new_keys = [text_hash(t) for t in chunk]
+                with self._lock:
+                    vectors.update(zip(new_keys, fresh))
+                    self._save(new_keys, fresh)
         return np.stack([vectors[k] for k in keys])
 
     def _save(self, keys: list[str], vectors: np.ndarray) -> None:
@@ -112,20 +145,33 @@ class VectorCache:
             pass
 
 
-def _cache_dir() -> Path:
-    # AISLE_VECTOR_CACHE moves it; the default is the user's cache dir, shared by all data dirs.
+def _cache_dir(model: str = "all-MiniLM-L6-v2") -> Path:
+    # AISLE_VECTOR_CACHE moves it (MiniLM's there, e5's in a sibling folder); the default is the
+    # user's cache dir, shared by all data dirs.
     default = Path(platformdirs.user_cache_dir("aisle", appauthor=False)) / "vectors" / "all-MiniLM-L6-v2"
-    return Path(os.environ.get("AISLE_VECTOR_CACHE", default))
+    base = Path(os.environ.get("AISLE_VECTOR_CACHE", default))
+    return base if model == "all-MiniLM-L6-v2" else base.with_name(f"{base.name}-{model}")
 
 
-_CACHE: VectorCache | None = None
+_CACHES: dict[str, VectorCache] = {}
 
 
 def cached_embed(texts: list[str], show_progress: bool = False) -> np.ndarray:
-    global _CACHE
-    if _CACHE is None or _CACHE.directory != _cache_dir():
-        _CACHE = VectorCache(_cache_dir())
-    return _CACHE.embed(texts, show_progress=show_progress)
+    """MiniLM vectors of catalog texts, each text embedded once per machine."""
+    return _cached("all-MiniLM-L6-v2", None, texts, show_progress)
+
+
+def cached_embed_e5(texts: list[str], show_progress: bool = False) -> np.ndarray:
+    """multilingual-e5 passage vectors of catalog texts, each text embedded once per machine."""
+    return _cached(e5.NAME, lambda t, show_progress=False: e5.embed_passages(t), texts, show_progress)
+
+
+def _cached(model: str, embed_fn, texts: list[str], show_progress: bool) -> np.ndarray:
+    directory = _cache_dir(model)
+    cache = _CACHES.get(model)
+    if cache is None or cache.directory != directory:
+        cache = _CACHES[model] = VectorCache(directory, embed_fn)
+    return cache.embed(texts, show_progress=show_progress)
 
 
 def variant_text(product: ProductRecord, variant: VariantRecord) -> str:
@@ -202,23 +248,31 @@ class IndexContents:
     documents: list[str] = field(default_factory=list)
     metadatas: list[dict] = field(default_factory=list)
     embeddings: list[np.ndarray] = field(default_factory=list)  # batches of unit vectors
+    e5: np.ndarray | None = None  # multilingual-e5 vectors in the same row order; None: not indexed (all of them)
 
     def vectors(self) -> np.ndarray:
         return np.concatenate(self.embeddings) if self.embeddings else np.zeros((len(self.ids), 384), np.float32)
 
 
 class CatalogIndex:
-    def __init__(self, client, name: str = COLLECTION) -> None:
+    def __init__(self, client, name: str = COLLECTION, multilingual: bool = True) -> None:
         self.client = client
         self.collection = client.get_or_create_collection(
             name,
             embedding_function=MiniLMEmbeddingFunction(),
             configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
         )
+        # The same items' e5 vectors, for Chinese queries (ids and content hashes as above; no documents).
+        self.multilingual = client.get_or_create_collection(
+            f"{name}_e5",
+            embedding_function=E5EmbeddingFunction(),
+            configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
+        ) if multilingual else None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> CatalogIndex:
-        return cls(make_client(settings))
+        settings = settings or get_settings()
+        return cls(make_client(settings), multilingual=settings.search_multilingual)
 
     def count(self) -> int:
         return self.collection.count()
@@ -261,21 +315,51 @@ class CatalogIndex:
                     embeddings=cached_embed(texts),
                 )
                 bar.update(len(rows))
+        if self.multilingual is not None:
+            self._sync_multilingual(ids, docs, metas, batch, progress)
         report.seconds = round(time.perf_counter() - start, 3)
         return report
+
+    def _sync_multilingual(self, ids: list[str], docs: list[str], metas: list[dict], batch: int, progress: bool) -> None:
+        """The e5 collection follows the main one (its own hashes: an index built before it fills it now)."""
+        from tqdm import tqdm
+
+        got = self._get_all(include=["metadatas"], collection=self.multilingual)
+        existing = {id_: (m or {}).get("content_hash", "") for id_, m in zip(got.ids, got.metadatas)}
+        changed = [i for i, (id_, m) in enumerate(zip(ids, metas)) if existing.get(id_) != m["content_hash"]]
+        stale = sorted(set(existing) - set(ids))
+        for start_at in range(0, len(stale), batch):
+            self.multilingual.delete(ids=stale[start_at : start_at + batch])
+        step = min(batch, 1000)  # e5 is slow: smaller steps keep the progress bar honest
+        with tqdm(total=len(changed), desc="multilingual vectors", unit="item", disable=not progress or not changed) as bar:
+            for start_at in range(0, len(changed), step):
+                rows = changed[start_at : start_at + step]
+                self.multilingual.upsert(
+                    ids=[ids[i] for i in rows],
+                    metadatas=[{"content_hash": metas[i]["content_hash"]} for i in rows],
+                    embeddings=cached_embed_e5([docs[i] for i in rows]),
+                )
+                bar.update(len(rows))
 
     def hashes(self) -> dict[str, str]:
         got = self._get_all(include=["metadatas"])
         return {id_: (m or {}).get("content_hash", "") for id_, m in zip(got.ids, got.metadatas)}
 
     def contents(self) -> IndexContents:
-        return self._get_all(include=["documents", "metadatas", "embeddings"])
+        out = self._get_all(include=["documents", "metadatas", "embeddings"])
+        if self.multilingual is not None and self.multilingual.count() == len(out.ids):
+            got = self._get_all(include=["embeddings"], collection=self.multilingual)
+            by_id = dict(zip(got.ids, got.vectors()))
+            if all(i in by_id for i in out.ids):
+                out.e5 = np.stack([by_id[i] for i in out.ids]) if out.ids else np.zeros((0, 384), np.float32)
+        return out
 
-    def _get_all(self, include: list[str]) -> IndexContents:
+    def _get_all(self, include: list[str], collection=None) -> IndexContents:
+        collection = collection or self.collection
         out = IndexContents()
-        total, batch = self.count(), self._batch()
+        total, batch = collection.count(), self._batch()
         for offset in range(0, total, batch):
-            got = self.collection.get(include=include, limit=batch, offset=offset)
+            got = collection.get(include=include, limit=batch, offset=offset)
             out.ids += got["ids"]
             out.documents += got.get("documents") or [""] * len(got["ids"])
             out.metadatas += got.get("metadatas") or [{}] * len(got["ids"])

@@ -58,11 +58,14 @@ class ParsedQuery(BaseModel):
     options: dict[str, str] = Field(default_factory=dict)
     in_stock: bool | None = None
     product_type: str | None = Field(default=None, description="The catalog product type the query names, e.g. 'running shoes'.")
-    exclude: list[str] = Field(default_factory=list, description="Values, brands or types the shopper does not want ('not white').")
-    excluded: dict[str, list[str]] = Field(
-        default_factory=dict, description="Option values the shopper does not want ('not leather'): option name -> values."
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Option values, brands or product types the shopper does not want ('not leather', 'no Nike'): never shown.",
     )
     bounds: list[OptionBound] = Field(default_factory=list, description="Numeric option limits ('more than 8GB RAM').")
+    unread: list[str] = Field(
+        default_factory=list, description="Chinese words the lexicon could not put into English (searched by meaning only)."
+    )
 
 
 class SearchHit(BaseModel):
@@ -88,6 +91,7 @@ class SearchHit(BaseModel):
 class SearchResponse(BaseModel):
     hits: list[SearchHit] = Field(default_factory=list)
     parsed: ParsedQuery = Field(default_factory=ParsedQuery)
+    understood: str = Field(default="", description="What the query was read as, e.g. 't-shirt · blue · cotton · size M · ≤ $60'.")
     notes: list[str] = Field(default_factory=list, description="Why results are empty or best effort.")
     relaxed: list[str] = Field(
         default_factory=list,

@@ -15,11 +15,22 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import Stemmer
+
 from retrieval.search.models import OptionBound, ParsedQuery
 
 LEXICON_PATH = Path(__file__).parent / "data" / "lexicon.json"
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SINGLE_SIZES = {"S": "S", "M": "M", "L": "L"}
+
+
+_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def stems(text: str) -> tuple[str, ...]:
+    """The words of a text by stem ("Shoes" and "shoe" alike): how product types are compared."""
+    return tuple(_STEMMER.stemWords(_WORD.findall(text.lower())))
 
 
 @dataclass(frozen=True)
@@ -116,10 +127,11 @@ _NUM_UNIT = r"(\d+(?:\.\d+)?)\s*-?\s*(" + _UNIT_ALT + r")(?![\w])"
 _BOUND_BEFORE = re.compile(
     rf"\b({_STRICT_MORE}|{_STRICT_LESS}|{_INCL_MORE}|{_INCL_LESS})\s+{_NUM_UNIT}", re.I)
 _BOUND_AFTER = re.compile(rf"\b{_NUM_UNIT}\s+(or more|and up|and above|plus|or less|or fewer|and under|and below)\b", re.I)
-# "not leather", "isn't plastic", "nothing clicky", "no PVC": the option value after the cue is not wanted.
+# "not leather", "isn't plastic", "nothing clicky", "no Nike", "anything but sneakers" (Chinese 不要/不是/没有
+# arrive here as "not"/"without" through the lexicon): the value, brand or type after the cue is not wanted.
 _NEGATION = re.compile(
-    r"\b(?:not|no|non|without|isn'?t|aren'?t|nothing|except|avoid|never)\b[\s-]+"
-    r"((?:(?:a|an|the|made of|made from|in|any|of)\s+)*)([\w%+.-]+(?:\s+[\w%+.-]+)?)", re.I)
+    r"\b(?:not|no|non|without|isn'?t|aren'?t|nothing|except|excluding|other than|anything but|avoid|never)\b[\s-]+"
+    r"((?:(?:a|an|the|made of|made from|in|any|of)\s+)*)([\w%+.&'-]+(?:\s+[\w%+.&'-]+){0,2})", re.I)
 
 
 @dataclass
@@ -187,7 +199,12 @@ def _number(text: str) -> float:
 
 
 class QueryParser:
-    def __init__(self, vocabulary: Vocabulary, lexicon: Lexicon | None = None, cny_per_usd: float | None = None) -> None:
+    """Reads a query's constraints. `types` (stem phrase -> type, from `Constraints.types`) lets a
+    negation name a product type ("anything but sneakers"); without it only values and brands."""
+
+    def __init__(self, vocabulary: Vocabulary, lexicon: Lexicon | None = None, cny_per_usd: float | None = None,
+                 types: dict[tuple[str, ...], str] | None = None) -> None:  # fmt: skip
+        self.types = types or {}
         if cny_per_usd is None:
             from retrieval.config import get_settings
 
@@ -228,7 +245,10 @@ class QueryParser:
             text = _ZH_COMPARE.sub(
                 lambda m: f" {'more' if m.group(3) in '大多长高重久' else 'less'} than {m.group(1)} {m.group(2)} ", text)
             text = self.zh_pattern.sub(lambda m: f" {self.lexicon.zh_en[m.group(0)]} ", text)
-            text = CJK.sub(" ", text)  # Chinese the lexicon does not know cannot match the English catalog
+            # Chinese the lexicon does not know cannot match the English catalog's words; it is kept
+            # as `unread` (the multilingual dense retriever still reads the query as written).
+            parsed.unread = re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
+            text = CJK.sub(" ", text)
         text = self._price(text, _EN_PRICE, parsed)
         if self.stock_en and self.stock_en.search(text):
             parsed.in_stock = True
@@ -320,25 +340,32 @@ class QueryParser:
         return text
 
     def _negations(self, text: str, parsed: ParsedQuery) -> str:
-        """'not leather', 'no PVC', 'nothing clicky': option values excluded (taken out of the text
-        searched, so they do not pull those items up); 'no backlight' asks for the value 'none'."""
+        """The one reader of "not X": 'not leather', 'no PVC', 'nothing clicky', 'no Nike', 'anything
+        but sneakers' put the longest option value, brand or product type the cue names into
+        `parsed.exclude` (catalog spelling) and take a value's or brand's words out of the text
+        searched, so they do not pull such items up; 'no backlight' asks for the option value 'none'."""
         def replace(m: re.Match) -> str:
             words = m.group(2).split()
-            for n in (2, 1):
-                if len(words) < n:
-                    continue
-                value = self.canon.text(" ".join(words[:n]))
+            for n in range(len(words), 0, -1):
+                said = " ".join(words[:n])
+                value = self.canon.text(said)
+                found = None
                 if value in self.vocab.option_keys and value not in ("none", "no", "yes"):
-                    key = self.vocab.option_keys[value][0]
-                    shown = self.vocab.option_display.get(value, value)
-                    parsed.excluded.setdefault(key, [])
-                    if shown not in parsed.excluded[key]:
-                        parsed.excluded[key].append(shown)
+                    found = self.vocab.option_display.get(value, value)
+                elif value in self.vocab.brands:
+                    found = self.vocab.brands[value]
+                elif stems(value) in self.types:  # kept in the text: "if there is no keyboard that…" is about keyboards
+                    if value not in parsed.exclude:
+                        parsed.exclude.append(value)
+                    return m.group(0)
+                if found is not None:
+                    if found not in parsed.exclude:
+                        parsed.exclude.append(found)
                     return " " + " ".join(words[n:]) + " "
-                keys = [k for k in self.vocab.option_keys.get("none", []) if self._key_named(k, value)]
-                if keys:
-                    parsed.options.setdefault(keys[0], self.vocab.option_display.get("none", "none"))
-                    return " " + " ".join(words[n:]) + " "
+            first = self.canon.text(words[0]) if words else ""
+            if keys := [k for k in self.vocab.option_keys.get("none", []) if self._key_named(k, first)]:
+                parsed.options.setdefault(keys[0], self.vocab.option_display.get("none", "none"))
+                return " " + " ".join(words[1:]) + " "
             return m.group(0)
 
         return _NEGATION.sub(replace, text)
