@@ -35,7 +35,7 @@ def call(name: str, **args) -> dict:
 
 class ScriptedServer:
     """/v1/chat/completions answers with `script.pop(0)`: a str (text) or a list of calls (dicts;
-    a str "arguments" value is sent as it is, e.g. malformed JSON)."""
+    a str "arguments" value is sent as it is, e.g. malformed JSON; an "id" is sent instead of a fresh one)."""
 
     def __init__(self) -> None:
         self.script: list = []
@@ -54,7 +54,7 @@ class ScriptedServer:
             message: dict = {"role": "assistant", "content": answer if isinstance(answer, str) else None}
             if not isinstance(answer, str):
                 message["tool_calls"] = [
-                    {"id": f"call_{len(self.requests)}_{n}", "type": "function",
+                    {"id": c.get("id") or f"call_{len(self.requests)}_{n}", "type": "function",
                      "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str) else json.dumps(c["arguments"])}}
                     for n, c in enumerate(answer)
                 ]  # fmt: skip
@@ -193,6 +193,20 @@ def test_a_write_waits_for_the_shoppers_own_yes(agent, server, store):
     reply, events = turn(agent, state, "yes")
     assert ("cancel_pending_order", True) in [(e.tool, e.ok) for e in events if e.kind == "tool"]
     assert store.order(OWN_PENDING).status == "cancelled" and "cancelled" in reply
+
+
+def test_an_approval_covers_only_the_call_shown(agent, server, store):
+    other_pending = "#W4776164"  # yusuf's too
+    state = signed_in()
+    server.script[:] = [[call("cancel_pending_order", order_id=OWN_PENDING, reason="no longer needed")]]
+    turn(agent, state, f"cancel {OWN_PENDING}")
+    approved_id = "call_1_0"
+    # after the yes, the model sends another write under the approved call's id
+    server.script[:] = [[{"id": approved_id, **call("cancel_pending_order", order_id=other_pending, reason="no longer needed")}], "Done."]
+    _, events = turn(agent, state, "yes")
+    assert store.order(OWN_PENDING).status == "cancelled"
+    assert store.order(other_pending).status == "pending"  # at most proposed, never run on the first yes
+    assert not [e for e in events if e.kind == "tool" and e.ok and (e.arguments or {}).get("order_id") == other_pending]
 
 
 def test_a_proposal_survives_a_restart(server, store):

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from assistant.agent import MAX_MESSAGE, PROMPTS, Assistant, _replies
 from assistant.state import AssistantEvent, DialogueState, ProductCard
-from assistant.tool_agent.gate import AisleGate, ToolAgentStats, human_in_the_loop
+from assistant.tool_agent.gate import AisleGate, ToolAgentStats, human_in_the_loop, signature
 from assistant.tools import TOOLS, StoreUnavailable, ToolContext, ToolRunner, as_langchain_tools, is_affirmative
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class ToolAgent(Assistant):
             self._checkpointer = checkpointer_for(self.store)
         return self._checkpointer
 
-    def build(self, runner: ToolRunner, user_id: str | None, approved: dict[str, str], lang: str):
+    def build(self, runner: ToolRunner, user_id: str | None, approved: dict[str, tuple[str, str]], lang: str):
         """The LangChain agent for one turn (its gates hold the turn's runner; the graph is cheap to build)."""
         from langchain.agents import create_agent
 
@@ -167,7 +167,7 @@ class _ToolTurn:
         from langgraph.types import Command
 
         config = {"configurable": {"thread_id": self._thread()}, "recursion_limit": 6 * self.a.max_steps + 10}
-        approved: dict[str, str] = {}
+        approved: dict[str, tuple[str, str]] = {}  # call id → (the call's signature, the shopper's yes)
         probe = self.a.build(self.runner, self.ctx.user_id, approved, self.state.lang)
         snapshot = probe.get_state(config)
         waiting = [i for i in snapshot.interrupts if isinstance(i.value, dict) and "action_requests" in i.value]
@@ -178,7 +178,8 @@ class _ToolTurn:
                 self.args[call["id"]] = (call["name"], call.get("args") or {})
             if is_affirmative(message):
                 shown = [(r["name"], r["args"]) for r in requests]
-                approved.update({c["id"]: message for c in last.tool_calls if (c["name"], c.get("args") or {}) in shown})
+                approved.update({c["id"]: (signature(c["name"], c.get("args") or {}), message)
+                                 for c in last.tool_calls if (c["name"], c.get("args") or {}) in shown})  # fmt: skip
                 decisions = [{"type": "approve"} for _ in requests]
             else:
                 yield self.say("not_confirmed")
