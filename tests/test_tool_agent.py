@@ -300,3 +300,24 @@ def test_hermes_format_takes_a_fenced_json_call_of_an_offered_tool():
     assert parse(text, {"search_products"})[1][0]["function"]["name"] == "search_products"
     assert parse(text, {"find_user"})[1] == []  # not an offered tool: plain text
     assert parse('{"name": "x"}', {"x"})[1] == []  # no arguments: plain text
+
+
+def test_hermes_format_applies_a_json_response_format_without_tools():
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is a project dependency")
+    from assistant.tool_agent.hermes import hermes_tools
+
+    class Llama:  # records what the handler asks of the model
+        verbose = False
+
+        def create_completion(self, **kwargs):
+            self.kwargs = kwargs
+            return {"id": "x", "model": "m", "choices": [{"text": '{"a": 1}', "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}  # fmt: skip
+
+    llama = Llama()
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+    out = hermes_tools(llama, [{"role": "user", "content": "json please"}], response_format={"type": "json_object", "schema": schema})
+    assert llama.kwargs["grammar"] is not None and out["choices"][0]["message"]["content"] == '{"a": 1}'
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}]
+    hermes_tools(llama, [{"role": "user", "content": "hi"}], tools=tools, response_format={"type": "json_object"})
+    assert llama.kwargs["grammar"] is None  # with tools offered the answer stays free (calls are parsed from it)

@@ -124,15 +124,22 @@ def parse(text: str, names: set[str] | None = None) -> tuple[str, list[dict]]:
 
 def hermes_tools(llama, messages, tools=None, tool_choice=None, temperature: float = 0.2, top_p: float = 0.95,
                  top_k: int = 40, min_p: float = 0.05, repeat_penalty: float = 1.1, max_tokens: int | None = None,
-                 stream: bool = False, stop=None, seed: int | None = None, **kwargs):  # fmt: skip
-    """A llama-cpp-python chat completion handler (registered as `hermes-tools`)."""
+                 stream: bool = False, stop=None, seed: int | None = None, response_format=None, grammar=None,
+                 **kwargs):  # fmt: skip
+    """A llama-cpp-python chat completion handler (registered as `hermes-tools`). A `response_format` of
+    type json_object (with or without a schema) is applied as a grammar when no tools are offered; with
+    tools it is ignored: the answer is free text with <tool_call> blocks, checked by the caller."""
     offered = tools if tools and tool_choice != "none" else None
     if seed is not None:
         llama.set_seed(seed)
+    if grammar is None and response_format and not offered:
+        from llama_cpp.llama_chat_format import _grammar_for_response_format
+
+        grammar = _grammar_for_response_format(response_format, verbose=getattr(llama, "verbose", False))
     completion = llama.create_completion(
         prompt=render(messages, offered), temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
         repeat_penalty=repeat_penalty, max_tokens=max_tokens, stop=STOP + ([stop] if isinstance(stop, str) else list(stop or [])),
-        stream=False,
+        stream=False, grammar=grammar,
     )
     text = completion["choices"][0]["text"]
     content, calls = parse(text, {t["function"]["name"] for t in offered}) if offered else (text.strip(), [])
