@@ -321,3 +321,16 @@ def test_hermes_format_applies_a_json_response_format_without_tools():
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}]
     hermes_tools(llama, [{"role": "user", "content": "hi"}], tools=tools, response_format={"type": "json_object"})
     assert llama.kwargs["grammar"] is None  # with tools offered the answer stays free (calls are parsed from it)
+
+
+def test_the_model_reads_a_compact_search_result_and_the_shopper_gets_the_cards(agent, server, store):
+    from retrieval.search import Search  # by keywords: no index to build
+
+    agent.services["search"] = Search(None, products=store.products())
+    server.script[:] = [[call("search_products", query="water bottle")], "Here are some bottles."]
+    _, events = turn(agent, signed_in(), "a water bottle please")
+    cards = [c for e in events if e.kind == "cards" for c in e.cards]
+    read = json.loads(server.tool_results(1)[0]["content"])
+    assert cards and read["hits"] and len(read["hits"]) == len(cards)
+    assert "score_parts" not in json.dumps(read) and "parsed" not in read  # ranking internals stay out of the prompt
+    assert {h["item_id"] for h in read["hits"]} == {c.item_id for c in cards}

@@ -214,7 +214,7 @@ class _ToolTurn:
         elif isinstance(m, ToolMessage):
             name, args = self.args.get(m.tool_call_id, (m.name, {}))
             error = failed(m)
-            data = _json(m.content)
+            data = m.artifact if m.artifact is not None else _json(m.content)  # the whole result (the model read a compact one)
             if isinstance(data, dict) and "needs_confirmation" in data:
                 return  # a proposal, not a run
             shown = {k: v for k, v in args.items() if k not in getattr(TOOLS.get(name), "session_fields", ())}
