@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 
 from assistant.state import DialogueState
 from assistant.tool_agent import make_assistant
+from eval.reliability.adversary import completion
 
 YUSUF = "yusuf_rossi_9620"
 YUSUF_EMAIL = "yusuf.rossi7301@example.com"
@@ -35,7 +36,8 @@ def call(name: str, **args) -> dict:
 
 class ScriptedServer:
     """/v1/chat/completions answers with `script.pop(0)`: a str (text) or a list of calls (dicts;
-    a str "arguments" value is sent as it is, e.g. malformed JSON; an "id" is sent instead of a fresh one)."""
+    a str "arguments" value is sent as it is, e.g. malformed JSON; an "id" is sent instead of a fresh one),
+    streamed (text word by word) when the request asks for a stream."""
 
     def __init__(self) -> None:
         self.script: list = []
@@ -47,7 +49,7 @@ class ScriptedServer:
             return {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
 
         @app.post("/v1/chat/completions")
-        async def chat(request: Request) -> dict:
+        async def chat(request: Request):
             body = await request.json()
             self.requests.append(body)
             answer = self.script.pop(0) if self.script else "Anything else?"
@@ -58,9 +60,7 @@ class ScriptedServer:
                      "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str) else json.dumps(c["arguments"])}}
                     for n, c in enumerate(answer)
                 ]  # fmt: skip
-            return {"id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": 0, "model": "scripted",
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop" if isinstance(answer, str) else "tool_calls"}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}  # fmt: skip
+            return completion(message, "scripted", len(self.requests), body.get("stream", False))
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -144,7 +144,8 @@ def test_several_calls_in_one_turn_identify_then_read(agent, server):
 
 def test_malformed_and_unknown_calls_are_refused_readably(agent, server):
     server.script[:] = [
-        [{"name": "get_order_details", "arguments": '{"order_id": "#W62'}],  # truncated JSON
+        # not JSON (a truncated object would be completed: streamed calls are parsed as partial JSON)
+        [{"name": "get_order_details", "arguments": '{"order_id": #W6247578}'}],
         [call("drop_all_tables", why="because")],
         "Sorry about that.",
     ]
@@ -334,3 +335,14 @@ def test_the_model_reads_a_compact_search_result_and_the_shopper_gets_the_cards(
     assert cards and read["hits"] and len(read["hits"]) == len(cards)
     assert "score_parts" not in json.dumps(read) and "parsed" not in read  # ranking internals stay out of the prompt
     assert {h["item_id"] for h in read["hits"]} == {c.item_id for c in cards}
+
+
+def test_text_streams_in_pieces_between_calls(agent, server):
+    server.script[:] = [[call("get_order_details", order_id=OWN_PENDING)], "Your order is pending and ships soon."]
+    _, events = turn(agent, signed_in(), f"where is {OWN_PENDING}?")
+    kinds = [e.kind for e in events]
+    pieces = [e.text for e in events if e.kind == "text"]
+    assert kinds.index("tool") < kinds.index("text")  # the tool event as the call ran, then the answer
+    assert len(pieces) > 3 and "".join(pieces) == "Your order is pending and ships soon.\n"  # word by word
+    assert server.requests[-1].get("stream") is True
+    assert agent.stats.output_tokens > 0  # the usage of a streamed answer is counted

@@ -115,6 +115,7 @@ class _ToolTurn:
                                identify_in_chat=agent.demo_sign_in)  # fmt: skip
         self.runner = ToolRunner(self.ctx)
         self.args: dict[str, tuple[str, dict]] = {}  # tool call id → (name, arguments)
+        self.streamed: set[str] = set()  # ids of model answers whose text was streamed in pieces
 
     def say(self, key: str, **values) -> AssistantEvent:
         return AssistantEvent(kind="text", text=_replies()[self.state.lang][key].format(**values) + "\n")
@@ -163,7 +164,7 @@ class _ToolTurn:
         return state.agent_thread
 
     def _run(self, message: str) -> Iterator[AssistantEvent]:
-        from langchain_core.messages import HumanMessage
+        from langchain_core.messages import AIMessageChunk, HumanMessage
         from langgraph.types import Command
 
         config = {"configurable": {"thread_id": self._thread()}, "recursion_limit": 6 * self.a.max_steps + 10}
@@ -189,8 +190,19 @@ class _ToolTurn:
             payload = {"messages": [HumanMessage(message)]}
         agent = self.a.build(self.runner, self.ctx.user_id, approved, self.state.lang)
         self.state.pending = None
-        for update in agent.stream(payload, config, stream_mode="updates"):
-            for node, data in update.items():
+        # "messages": the model's text piece by piece as the server streams it; "updates": each step
+        # (a whole model answer, each tool run, an interrupt), in order.
+        for mode, chunk in agent.stream(payload, config, stream_mode=["messages", "updates"]):
+            if mode == "messages":
+                piece, meta = chunk
+                text = _text(piece.content) if isinstance(piece, AIMessageChunk) and meta.get("langgraph_node") == "model" else ""
+                if piece.id not in self.streamed:
+                    text = text.lstrip()
+                if text:
+                    self.streamed.add(piece.id)
+                    yield AssistantEvent(kind="text", text=text)
+                continue
+            for node, data in chunk.items():
                 if node == "__interrupt__":
                     yield from self._proposals(data)
                     continue
@@ -208,8 +220,10 @@ class _ToolTurn:
         if isinstance(m, AIMessage):
             for call in m.tool_calls:
                 self.args[call["id"]] = (call["name"], call.get("args") or {})
-            text = m.content if isinstance(m.content, str) else "".join(p.get("text", "") for p in m.content if isinstance(p, dict))
-            if text.strip():
+            text = _text(m.content)
+            if m.id in self.streamed:  # its text went out piece by piece: end the paragraph
+                yield AssistantEvent(kind="text", text="\n")
+            elif text.strip():
                 yield AssistantEvent(kind="text", text=text.strip() + "\n")
         elif isinstance(m, ToolMessage):
             name, args = self.args.get(m.tool_call_id, (m.name, {}))
@@ -244,6 +258,12 @@ class _ToolTurn:
                 self.state.pending = PendingAction(tool=first["name"], arguments=first["args"], description=first.get("description", ""))
                 description = "; ".join(r.get("description", r["name"]) for r in requests)
                 yield self.say("confirm_prompt", description=description)
+
+
+def _text(content) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") for p in content if isinstance(p, dict)) if isinstance(content, list) else ""
 
 
 def _json(content):

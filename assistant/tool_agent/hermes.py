@@ -156,10 +156,10 @@ def hermes_tools(llama, messages, tools=None, tool_choice=None, temperature: flo
     if calls:
         delta["tool_calls"] = [{"index": n, **c} for n, c in enumerate(calls)]
 
-    def chunks():  # the whole answer in one piece: the calls must be parsed before anything is sent
+    def chunks():  # the whole answer in one piece (the calls must be parsed before anything is sent), then the usage
         base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": completion["model"]}
         yield {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]}
-        yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}]}
+        yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}], "usage": completion["usage"]}
 
     return chunks()
 

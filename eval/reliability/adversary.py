@@ -181,6 +181,36 @@ def _loads(text):
         return None
 
 
+def completion(message: dict, model: str, n: int, stream: bool):
+    """An OpenAI chat completion of `message` (an assistant message: content and/or tool_calls); with
+    `stream`, server-sent chunks: the text word by word, then the calls, then the finish with usage."""
+    from fastapi.responses import StreamingResponse
+
+    finish = "tool_calls" if message.get("tool_calls") else "stop"
+    usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    base = {"id": f"chatcmpl-{model}-{n}", "created": int(time.time()), "model": model}
+    if not stream:
+        return {**base, "object": "chat.completion", "usage": usage,
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}]}  # fmt: skip
+
+    def chunk(delta: dict, finish_reason=None, **extra) -> str:
+        body = {**base, "object": "chat.completion.chunk", **extra,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}  # fmt: skip
+        return f"data: {json.dumps(body)}\n\n"
+
+    def events():
+        yield chunk({"role": "assistant", "content": ""})
+        for piece in re.findall(r"\S+\s*|\s+", message.get("content") or ""):
+            yield chunk({"content": piece})
+        for i, call in enumerate(message.get("tool_calls") or []):
+            yield chunk({"tool_calls": [{"index": i, **call}]})
+        yield chunk({}, finish)
+        yield f"data: {json.dumps({**base, 'object': 'chat.completion.chunk', 'choices': [], 'usage': usage})}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
 class AdversaryServer:
     """The adversary behind `/v1/chat/completions` and `/v1/models` on 127.0.0.1 (a thread)."""
 
@@ -196,14 +226,10 @@ class AdversaryServer:
             return {"object": "list", "data": [{"id": "adversary", "object": "model"}]}
 
         @app.post("/v1/chat/completions")
-        async def chat(request: Request) -> dict:
+        async def chat(request: Request):
             body = await request.json()
             self.requests += 1
-            message = self.model.answer(body.get("messages") or [])
-            finish = "tool_calls" if message.get("tool_calls") else "stop"
-            return {"id": f"chatcmpl-adv-{self.requests}", "object": "chat.completion", "created": int(time.time()),
-                    "model": "adversary", "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}  # fmt: skip
+            return completion(self.model.answer(body.get("messages") or []), "adversary", self.requests, body.get("stream", False))
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
