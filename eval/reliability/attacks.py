@@ -341,15 +341,15 @@ def run(options: Options, sandbox: Sandbox | None = None, progress: bool = True)
 
     result = CategoryResult(category="authorisation", tried=0, failures=0)
     attacks = load_attacks()
+    if options.quick:
+        attacks = _spread(attacks, QUICK_ATTACKS)
+    if options.attacks is not None:
+        attacks += load_attacks(options.attacks)
     if options.kinds:
         unknown = set(options.kinds) - {a.kind for a in attacks}
         if unknown:
             raise ValueError(f"no attacks of kind {sorted(unknown)}; kinds: {sorted({a.kind for a in attacks})}")
         attacks = [a for a in attacks if a.kind in options.kinds]
-    if options.quick:
-        attacks = _spread(attacks, QUICK_ATTACKS)
-    if options.attacks is not None:
-        attacks += load_attacks(options.attacks)
     own = sandbox is None
     adversary = None
     if sandbox is None and options.agent == "tools":
