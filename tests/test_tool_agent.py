@@ -250,6 +250,11 @@ def test_a_transfer_to_a_human_ends_the_turn(agent, server):
     reply, events = turn(agent, state, "let me talk to a person")
     assert any(e.kind == "handoff" for e in events) and state.handed_off
     assert len(server.requests) == 1
+    assert "{" not in reply and "email address on your account" in reply  # the ticket and contact filled in
+    from assistant.handoffs import HandoffQueue
+
+    queued = HandoffQueue(agent.store).list()[-1]
+    assert f"#{queued.handoff_id}" in reply and queued.transcript  # the person gets the conversation
 
 
 def test_a_new_customer_on_the_session_starts_a_new_thread(agent, server):

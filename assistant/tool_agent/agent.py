@@ -116,6 +116,7 @@ class _ToolTurn:
         self.runner = ToolRunner(self.ctx)
         self.args: dict[str, tuple[str, dict]] = {}  # tool call id → (name, arguments)
         self.streamed: set[str] = set()  # ids of model answers whose text was streamed in pieces
+        self.handoff_id = ""
 
     def say(self, key: str, **values) -> AssistantEvent:
         return AssistantEvent(kind="text", text=_replies()[self.state.lang][key].format(**values) + "\n")
@@ -132,6 +133,7 @@ class _ToolTurn:
         state.turns += 1
         state.lang = "zh" if re.search(r"[\u4e00-\u9fff]", message) else "en"
         state.remember("user", message)
+        self.ctx.transcript = [m.model_dump() for m in state.history]  # what a hand-off passes on to a person
         out: list[str] = []
         try:
             for event in self._run(message):
@@ -210,7 +212,10 @@ class _ToolTurn:
                     yield from self._events(m)
         if self.ctx.handoff_summary is not None:
             self.state.handed_off = True
-            yield AssistantEvent(kind="handoff", text=_replies()[self.state.lang]["handoff"] + "\n")
+            replies = _replies()[self.state.lang]
+            user = self.a.store.user(self.ctx.user_id) if self.ctx.user_id else None
+            contact = replies["handoff_email"].format(email=user.email) if user else replies["handoff_no_email"]
+            yield AssistantEvent(kind="handoff", text=replies["handoff"].format(ticket=self.handoff_id, contact=contact) + "\n")
 
     def _events(self, m) -> Iterator[AssistantEvent]:
         from langchain_core.messages import AIMessage, ToolMessage
@@ -231,6 +236,8 @@ class _ToolTurn:
             data = m.artifact if m.artifact is not None else _json(m.content)  # the whole result (the model read a compact one)
             if isinstance(data, dict) and "needs_confirmation" in data:
                 return  # a proposal, not a run
+            if error is None and name == "transfer_to_human" and isinstance(data, dict):
+                self.handoff_id = str(data.get("handoff_id", ""))
             shown = {k: v for k, v in args.items() if k not in getattr(TOOLS.get(name), "session_fields", ())}
             yield AssistantEvent(kind="tool", tool=name, ok=error is None, arguments=shown)
             if error is None and name == "search_products" and isinstance(data, dict):
