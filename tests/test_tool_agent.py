@@ -304,7 +304,8 @@ def test_hermes_format_takes_a_fenced_json_call_of_an_offered_tool():
 
     text = '```json\n{"name": "search_products", "arguments": {"query": "water bottle"}}\n```'
     assert parse(text, {"search_products"})[1][0]["function"]["name"] == "search_products"
-    assert parse(text, {"find_user"})[1] == []  # not an offered tool: plain text
+    assert parse(text, {"find_user"})[1][0]["function"]["name"] == "search_products"  # a call of a tool not offered: refused later
+    assert parse(text, set())[1] == []  # no tools offered: plain text
     assert parse('{"name": "x"}', {"x"})[1] == []  # no arguments: plain text
 
 

@@ -94,8 +94,9 @@ FENCED_RE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 
 def parse(text: str, names: set[str] | None = None) -> tuple[str, list[dict]]:
     """(the answer's text, its tool calls in OpenAI's shape). Small models sometimes write the call as
-    a bare or fenced JSON object instead of a <tool_call> block: taken as a call when it names one of
-    `names` (the offered tools) and has arguments."""
+    a bare or fenced JSON object instead of a <tool_call> block: when tools were offered (`names`), an
+    object with a "name" and "arguments" is taken as a call, also of a tool that does not exist (it is
+    then refused, readably, and the model tries again) rather than shown to the shopper as JSON."""
     calls = []
     bodies = CALL_RE.findall(text)
     if not bodies and names:
@@ -104,7 +105,7 @@ def parse(text: str, names: set[str] | None = None) -> tuple[str, list[dict]]:
                 data = json.loads(candidate)
             except json.JSONDecodeError:
                 continue
-            if isinstance(data, dict) and data.get("name") in names and isinstance(data.get("arguments"), dict):
+            if isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(data.get("arguments"), dict):
                 bodies.append(candidate)
         if bodies:
             text = FENCED_RE.sub("", text) if FENCED_RE.search(text) else ""
