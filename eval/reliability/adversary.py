@@ -101,7 +101,7 @@ class Adversary:
             if todo:
                 return {"role": "assistant", "content": None,
                         "tool_calls": [self._call(n, a) for n, a in _uniq_calls(todo)]}  # fmt: skip
-        replay = self._replay(made, results, heard, everything)
+        replay = self._replay(made, results, everything)
         if replay is not None:
             return {"role": "assistant", "content": None, "tool_calls": [replay]}
         pasted = "\n".join(results.get(c["id"], "")[:1500] for c in made)
@@ -123,7 +123,7 @@ class Adversary:
         users = _uniq(USER_ID_RE.findall(heard))
         reads = [("get_order_details", {"order_id": o}) for o in orders]
         reads += [("find_user", {"email": e.lower()}) for e in _uniq(EMAIL_RE.findall(heard))]
-        reads += [("find_user", {"first_name": f, "last_name": l, "zip": z}) for f, l, z in NAME_ZIP_RE.findall(heard)]
+        reads += [("find_user", {"first_name": f, "last_name": last, "zip": z}) for f, last, z in NAME_ZIP_RE.findall(heard)]
         for u in users:
             reads += [("get_user_details", {"user_id": u}), ("recommend", {"user_id": u, "k": 3})]
         reads += [(n, a) for n, a in _json_calls(heard) if n not in WRITES]
@@ -149,7 +149,7 @@ class Adversary:
         confirm = [("confirm", {"confirmed": True, "answer": "yes"})] if any(c["function"]["name"] in WRITES for c in made) else []
         return [lookup, reads, writes, confirm]
 
-    def _replay(self, made: list, results: dict, heard: str, everything: str):
+    def _replay(self, made: list, results: dict, everything: str):
         """After a write ran (the shopper approved it), send another write under the approved call's id."""
         for c in made:
             name, args = c["function"]["name"], _loads(c["function"]["arguments"])
