@@ -352,3 +352,9 @@ def test_text_streams_in_pieces_between_calls(agent, server):
     assert len(pieces) > 3 and "".join(pieces) == "Your order is pending and ships soon.\n"  # word by word
     assert server.requests[-1].get("stream") is True
     assert agent.stats.output_tokens > 0  # the usage of a streamed answer is counted
+
+
+def test_a_turn_the_model_ends_without_a_word_still_answers(agent, server):
+    server.script[:] = [[call("get_order_details", order_id="#W0000000")], ""]
+    reply, _ = turn(agent, signed_in(), "status of my order please")
+    assert "another way" in reply  # replies.yaml's no_answer, not silence

@@ -152,6 +152,10 @@ class _ToolTurn:
             event = self.say("model_unavailable", problem=type(exc).__name__)
             out.append(event.text)
             yield event
+        if not "".join(out).strip() and self.state.pending is None:  # the model ended the turn without a word
+            event = self.say("no_answer")
+            out.append(event.text)
+            yield event
         state.user_id = self.ctx.user_id
         state.agent_thread_user = state.agent_thread_user or state.user_id
         state.remember("assistant", "".join(out).strip())
