@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 
 from assistant.state import DialogueState
 from assistant.tool_agent import make_assistant
+from eval.reliability.adversary import completion
 
 YUSUF = "yusuf_rossi_9620"
 YUSUF_EMAIL = "yusuf.rossi7301@example.com"
@@ -35,7 +36,8 @@ def call(name: str, **args) -> dict:
 
 class ScriptedServer:
     """/v1/chat/completions answers with `script.pop(0)`: a str (text) or a list of calls (dicts;
-    a str "arguments" value is sent as it is, e.g. malformed JSON)."""
+    a str "arguments" value is sent as it is, e.g. malformed JSON; an "id" is sent instead of a fresh one),
+    streamed (text word by word) when the request asks for a stream."""
 
     def __init__(self) -> None:
         self.script: list = []
@@ -47,20 +49,18 @@ class ScriptedServer:
             return {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
 
         @app.post("/v1/chat/completions")
-        async def chat(request: Request) -> dict:
+        async def chat(request: Request):
             body = await request.json()
             self.requests.append(body)
             answer = self.script.pop(0) if self.script else "Anything else?"
             message: dict = {"role": "assistant", "content": answer if isinstance(answer, str) else None}
             if not isinstance(answer, str):
                 message["tool_calls"] = [
-                    {"id": f"call_{len(self.requests)}_{n}", "type": "function",
+                    {"id": c.get("id") or f"call_{len(self.requests)}_{n}", "type": "function",
                      "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str) else json.dumps(c["arguments"])}}
                     for n, c in enumerate(answer)
                 ]  # fmt: skip
-            return {"id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": 0, "model": "scripted",
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop" if isinstance(answer, str) else "tool_calls"}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}  # fmt: skip
+            return completion(message, "scripted", len(self.requests), body.get("stream", False))
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -144,7 +144,8 @@ def test_several_calls_in_one_turn_identify_then_read(agent, server):
 
 def test_malformed_and_unknown_calls_are_refused_readably(agent, server):
     server.script[:] = [
-        [{"name": "get_order_details", "arguments": '{"order_id": "#W62'}],  # truncated JSON
+        # not JSON (a truncated object would be completed: streamed calls are parsed as partial JSON)
+        [{"name": "get_order_details", "arguments": '{"order_id": #W6247578}'}],
         [call("drop_all_tables", why="because")],
         "Sorry about that.",
     ]
@@ -195,6 +196,20 @@ def test_a_write_waits_for_the_shoppers_own_yes(agent, server, store):
     assert store.order(OWN_PENDING).status == "cancelled" and "cancelled" in reply
 
 
+def test_an_approval_covers_only_the_call_shown(agent, server, store):
+    other_pending = "#W4776164"  # yusuf's too
+    state = signed_in()
+    server.script[:] = [[call("cancel_pending_order", order_id=OWN_PENDING, reason="no longer needed")]]
+    turn(agent, state, f"cancel {OWN_PENDING}")
+    approved_id = "call_1_0"
+    # after the yes, the model sends another write under the approved call's id
+    server.script[:] = [[{"id": approved_id, **call("cancel_pending_order", order_id=other_pending, reason="no longer needed")}], "Done."]
+    _, events = turn(agent, state, "yes")
+    assert store.order(OWN_PENDING).status == "cancelled"
+    assert store.order(other_pending).status == "pending"  # at most proposed, never run on the first yes
+    assert not [e for e in events if e.kind == "tool" and e.ok and (e.arguments or {}).get("order_id") == other_pending]
+
+
 def test_a_proposal_survives_a_restart(server, store):
     from langchain_openai import ChatOpenAI
 
@@ -235,6 +250,11 @@ def test_a_transfer_to_a_human_ends_the_turn(agent, server):
     reply, events = turn(agent, state, "let me talk to a person")
     assert any(e.kind == "handoff" for e in events) and state.handed_off
     assert len(server.requests) == 1
+    assert "{" not in reply and "email address on your account" in reply  # the ticket and contact filled in
+    from assistant.handoffs import HandoffQueue
+
+    queued = HandoffQueue(agent.store).list()[-1]
+    assert f"#{queued.handoff_id}" in reply and queued.transcript  # the person gets the conversation
 
 
 def test_a_new_customer_on_the_session_starts_a_new_thread(agent, server):
@@ -284,5 +304,57 @@ def test_hermes_format_takes_a_fenced_json_call_of_an_offered_tool():
 
     text = '```json\n{"name": "search_products", "arguments": {"query": "water bottle"}}\n```'
     assert parse(text, {"search_products"})[1][0]["function"]["name"] == "search_products"
-    assert parse(text, {"find_user"})[1] == []  # not an offered tool: plain text
+    assert parse(text, {"find_user"})[1][0]["function"]["name"] == "search_products"  # a call of a tool not offered: refused later
+    assert parse(text, set())[1] == []  # no tools offered: plain text
     assert parse('{"name": "x"}', {"x"})[1] == []  # no arguments: plain text
+
+
+def test_hermes_format_applies_a_json_response_format_without_tools():
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is a project dependency")
+    from assistant.tool_agent.hermes import hermes_tools
+
+    class Llama:  # records what the handler asks of the model
+        verbose = False
+
+        def create_completion(self, **kwargs):
+            self.kwargs = kwargs
+            return {"id": "x", "model": "m", "choices": [{"text": '{"a": 1}', "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}  # fmt: skip
+
+    llama = Llama()
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+    out = hermes_tools(llama, [{"role": "user", "content": "json please"}], response_format={"type": "json_object", "schema": schema})
+    assert llama.kwargs["grammar"] is not None and out["choices"][0]["message"]["content"] == '{"a": 1}'
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}]
+    hermes_tools(llama, [{"role": "user", "content": "hi"}], tools=tools, response_format={"type": "json_object"})
+    assert llama.kwargs["grammar"] is None  # with tools offered the answer stays free (calls are parsed from it)
+
+
+def test_the_model_reads_a_compact_search_result_and_the_shopper_gets_the_cards(agent, server, store):
+    from retrieval.search import Search  # by keywords: no index to build
+
+    agent.services["search"] = Search(None, products=store.products())
+    server.script[:] = [[call("search_products", query="water bottle")], "Here are some bottles."]
+    _, events = turn(agent, signed_in(), "a water bottle please")
+    cards = [c for e in events if e.kind == "cards" for c in e.cards]
+    read = json.loads(server.tool_results(1)[0]["content"])
+    assert cards and read["hits"] and len(read["hits"]) == len(cards)
+    assert "score_parts" not in json.dumps(read) and "parsed" not in read  # ranking internals stay out of the prompt
+    assert {h["item_id"] for h in read["hits"]} == {c.item_id for c in cards}
+
+
+def test_text_streams_in_pieces_between_calls(agent, server):
+    server.script[:] = [[call("get_order_details", order_id=OWN_PENDING)], "Your order is pending and ships soon."]
+    _, events = turn(agent, signed_in(), f"where is {OWN_PENDING}?")
+    kinds = [e.kind for e in events]
+    pieces = [e.text for e in events if e.kind == "text"]
+    assert kinds.index("tool") < kinds.index("text")  # the tool event as the call ran, then the answer
+    assert len(pieces) > 3 and "".join(pieces) == "Your order is pending and ships soon.\n"  # word by word
+    assert server.requests[-1].get("stream") is True
+    assert agent.stats.output_tokens > 0  # the usage of a streamed answer is counted
+
+
+def test_a_turn_the_model_ends_without_a_word_still_answers(agent, server):
+    server.script[:] = [[call("get_order_details", order_id="#W0000000")], ""]
+    reply, _ = turn(agent, signed_in(), "status of my order please")
+    assert "another way" in reply  # replies.yaml's no_answer, not silence

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from assistant.agent import MAX_MESSAGE, PROMPTS, Assistant, _replies
 from assistant.state import AssistantEvent, DialogueState, ProductCard
-from assistant.tool_agent.gate import AisleGate, ToolAgentStats, human_in_the_loop
+from assistant.tool_agent.gate import AisleGate, ToolAgentStats, human_in_the_loop, signature
 from assistant.tools import TOOLS, StoreUnavailable, ToolContext, ToolRunner, as_langchain_tools, is_affirmative
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class ToolAgent(Assistant):
             self._checkpointer = checkpointer_for(self.store)
         return self._checkpointer
 
-    def build(self, runner: ToolRunner, user_id: str | None, approved: dict[str, str], lang: str):
+    def build(self, runner: ToolRunner, user_id: str | None, approved: dict[str, tuple[str, str]], lang: str):
         """The LangChain agent for one turn (its gates hold the turn's runner; the graph is cheap to build)."""
         from langchain.agents import create_agent
 
@@ -115,6 +115,8 @@ class _ToolTurn:
                                identify_in_chat=agent.demo_sign_in)  # fmt: skip
         self.runner = ToolRunner(self.ctx)
         self.args: dict[str, tuple[str, dict]] = {}  # tool call id → (name, arguments)
+        self.streamed: set[str] = set()  # ids of model answers whose text was streamed in pieces
+        self.handoff_id = ""
 
     def say(self, key: str, **values) -> AssistantEvent:
         return AssistantEvent(kind="text", text=_replies()[self.state.lang][key].format(**values) + "\n")
@@ -131,6 +133,7 @@ class _ToolTurn:
         state.turns += 1
         state.lang = "zh" if re.search(r"[\u4e00-\u9fff]", message) else "en"
         state.remember("user", message)
+        self.ctx.transcript = [m.model_dump() for m in state.history]  # what a hand-off passes on to a person
         out: list[str] = []
         try:
             for event in self._run(message):
@@ -149,6 +152,10 @@ class _ToolTurn:
             event = self.say("model_unavailable", problem=type(exc).__name__)
             out.append(event.text)
             yield event
+        if not "".join(out).strip() and self.state.pending is None:  # the model ended the turn without a word
+            event = self.say("no_answer")
+            out.append(event.text)
+            yield event
         state.user_id = self.ctx.user_id
         state.agent_thread_user = state.agent_thread_user or state.user_id
         state.remember("assistant", "".join(out).strip())
@@ -163,11 +170,11 @@ class _ToolTurn:
         return state.agent_thread
 
     def _run(self, message: str) -> Iterator[AssistantEvent]:
-        from langchain_core.messages import HumanMessage
+        from langchain_core.messages import AIMessageChunk, HumanMessage
         from langgraph.types import Command
 
         config = {"configurable": {"thread_id": self._thread()}, "recursion_limit": 6 * self.a.max_steps + 10}
-        approved: dict[str, str] = {}
+        approved: dict[str, tuple[str, str]] = {}  # call id → (the call's signature, the shopper's yes)
         probe = self.a.build(self.runner, self.ctx.user_id, approved, self.state.lang)
         snapshot = probe.get_state(config)
         waiting = [i for i in snapshot.interrupts if isinstance(i.value, dict) and "action_requests" in i.value]
@@ -178,7 +185,8 @@ class _ToolTurn:
                 self.args[call["id"]] = (call["name"], call.get("args") or {})
             if is_affirmative(message):
                 shown = [(r["name"], r["args"]) for r in requests]
-                approved.update({c["id"]: message for c in last.tool_calls if (c["name"], c.get("args") or {}) in shown})
+                approved.update({c["id"]: (signature(c["name"], c.get("args") or {}), message)
+                                 for c in last.tool_calls if (c["name"], c.get("args") or {}) in shown})  # fmt: skip
                 decisions = [{"type": "approve"} for _ in requests]
             else:
                 yield self.say("not_confirmed")
@@ -188,8 +196,19 @@ class _ToolTurn:
             payload = {"messages": [HumanMessage(message)]}
         agent = self.a.build(self.runner, self.ctx.user_id, approved, self.state.lang)
         self.state.pending = None
-        for update in agent.stream(payload, config, stream_mode="updates"):
-            for node, data in update.items():
+        # "messages": the model's text piece by piece as the server streams it; "updates": each step
+        # (a whole model answer, each tool run, an interrupt), in order.
+        for mode, chunk in agent.stream(payload, config, stream_mode=["messages", "updates"]):
+            if mode == "messages":
+                piece, meta = chunk
+                text = _text(piece.content) if isinstance(piece, AIMessageChunk) and meta.get("langgraph_node") == "model" else ""
+                if piece.id not in self.streamed:
+                    text = text.lstrip()
+                if text:
+                    self.streamed.add(piece.id)
+                    yield AssistantEvent(kind="text", text=text)
+                continue
+            for node, data in chunk.items():
                 if node == "__interrupt__":
                     yield from self._proposals(data)
                     continue
@@ -197,7 +216,10 @@ class _ToolTurn:
                     yield from self._events(m)
         if self.ctx.handoff_summary is not None:
             self.state.handed_off = True
-            yield AssistantEvent(kind="handoff", text=_replies()[self.state.lang]["handoff"] + "\n")
+            replies = _replies()[self.state.lang]
+            user = self.a.store.user(self.ctx.user_id) if self.ctx.user_id else None
+            contact = replies["handoff_email"].format(email=user.email) if user else replies["handoff_no_email"]
+            yield AssistantEvent(kind="handoff", text=replies["handoff"].format(ticket=self.handoff_id, contact=contact) + "\n")
 
     def _events(self, m) -> Iterator[AssistantEvent]:
         from langchain_core.messages import AIMessage, ToolMessage
@@ -207,15 +229,19 @@ class _ToolTurn:
         if isinstance(m, AIMessage):
             for call in m.tool_calls:
                 self.args[call["id"]] = (call["name"], call.get("args") or {})
-            text = m.content if isinstance(m.content, str) else "".join(p.get("text", "") for p in m.content if isinstance(p, dict))
-            if text.strip():
+            text = _text(m.content)
+            if m.id in self.streamed:  # its text went out piece by piece: end the paragraph
+                yield AssistantEvent(kind="text", text="\n")
+            elif text.strip():
                 yield AssistantEvent(kind="text", text=text.strip() + "\n")
         elif isinstance(m, ToolMessage):
             name, args = self.args.get(m.tool_call_id, (m.name, {}))
             error = failed(m)
-            data = _json(m.content)
+            data = m.artifact if m.artifact is not None else _json(m.content)  # the whole result (the model read a compact one)
             if isinstance(data, dict) and "needs_confirmation" in data:
                 return  # a proposal, not a run
+            if error is None and name == "transfer_to_human" and isinstance(data, dict):
+                self.handoff_id = str(data.get("handoff_id", ""))
             shown = {k: v for k, v in args.items() if k not in getattr(TOOLS.get(name), "session_fields", ())}
             yield AssistantEvent(kind="tool", tool=name, ok=error is None, arguments=shown)
             if error is None and name == "search_products" and isinstance(data, dict):
@@ -243,6 +269,12 @@ class _ToolTurn:
                 self.state.pending = PendingAction(tool=first["name"], arguments=first["args"], description=first.get("description", ""))
                 description = "; ".join(r.get("description", r["name"]) for r in requests)
                 yield self.say("confirm_prompt", description=description)
+
+
+def _text(content) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") for p in content if isinstance(p, dict)) if isinstance(content, list) else ""
 
 
 def _json(content):

@@ -65,10 +65,11 @@ def failed(message: ToolMessage) -> str | None:
 
 
 class AisleGate(AgentMiddleware):
-    def __init__(self, runner: ToolRunner, approved: dict[str, str], max_steps: int, say, stats: ToolAgentStats) -> None:
+    def __init__(self, runner: ToolRunner, approved: dict[str, tuple[str, str]], max_steps: int, say, stats: ToolAgentStats) -> None:
         super().__init__()
         self.runner = runner
-        self.approved = approved  # tool call id → the shopper's message that answered its proposal
+        # tool call id → (signature of the call shown, the shopper's message that answered it); used once
+        self.approved = approved
         self.max_steps = max_steps
         self.say = say  # (reply key, **values) -> text, from prompts/replies.yaml
         self.stats = stats
@@ -143,7 +144,10 @@ class AisleGate(AgentMiddleware):
         tool = TOOLS.get(call["name"])
         args = call.get("args") or {}
         if tool is not None and tool.writes:
-            answer = self.approved.get(call["id"])
+            # An approval covers the one call the shopper was shown, once: a later call under the same id
+            # (a model or server replaying it with other arguments) is only proposed.
+            shown, answer = self.approved.pop(call["id"], (None, None))
+            answer = answer if shown == signature(call["name"], args) else None
             try:
                 pending = self.runner.propose(call["name"], args, describe(call["name"], args))
                 if answer is None:  # not approved by the shopper: it stays a proposal

@@ -94,8 +94,9 @@ FENCED_RE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 
 def parse(text: str, names: set[str] | None = None) -> tuple[str, list[dict]]:
     """(the answer's text, its tool calls in OpenAI's shape). Small models sometimes write the call as
-    a bare or fenced JSON object instead of a <tool_call> block: taken as a call when it names one of
-    `names` (the offered tools) and has arguments."""
+    a bare or fenced JSON object instead of a <tool_call> block: when tools were offered (`names`), an
+    object with a "name" and "arguments" is taken as a call, also of a tool that does not exist (it is
+    then refused, readably, and the model tries again) rather than shown to the shopper as JSON."""
     calls = []
     bodies = CALL_RE.findall(text)
     if not bodies and names:
@@ -104,7 +105,7 @@ def parse(text: str, names: set[str] | None = None) -> tuple[str, list[dict]]:
                 data = json.loads(candidate)
             except json.JSONDecodeError:
                 continue
-            if isinstance(data, dict) and data.get("name") in names and isinstance(data.get("arguments"), dict):
+            if isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(data.get("arguments"), dict):
                 bodies.append(candidate)
         if bodies:
             text = FENCED_RE.sub("", text) if FENCED_RE.search(text) else ""
@@ -124,15 +125,22 @@ def parse(text: str, names: set[str] | None = None) -> tuple[str, list[dict]]:
 
 def hermes_tools(llama, messages, tools=None, tool_choice=None, temperature: float = 0.2, top_p: float = 0.95,
                  top_k: int = 40, min_p: float = 0.05, repeat_penalty: float = 1.1, max_tokens: int | None = None,
-                 stream: bool = False, stop=None, seed: int | None = None, **kwargs):  # fmt: skip
-    """A llama-cpp-python chat completion handler (registered as `hermes-tools`)."""
+                 stream: bool = False, stop=None, seed: int | None = None, response_format=None, grammar=None,
+                 **kwargs):  # fmt: skip
+    """A llama-cpp-python chat completion handler (registered as `hermes-tools`). A `response_format` of
+    type json_object (with or without a schema) is applied as a grammar when no tools are offered; with
+    tools it is ignored: the answer is free text with <tool_call> blocks, checked by the caller."""
     offered = tools if tools and tool_choice != "none" else None
     if seed is not None:
         llama.set_seed(seed)
+    if grammar is None and response_format and not offered:
+        from llama_cpp.llama_chat_format import _grammar_for_response_format
+
+        grammar = _grammar_for_response_format(response_format, verbose=getattr(llama, "verbose", False))
     completion = llama.create_completion(
         prompt=render(messages, offered), temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
         repeat_penalty=repeat_penalty, max_tokens=max_tokens, stop=STOP + ([stop] if isinstance(stop, str) else list(stop or [])),
-        stream=False,
+        stream=False, grammar=grammar,
     )
     text = completion["choices"][0]["text"]
     content, calls = parse(text, {t["function"]["name"] for t in offered}) if offered else (text.strip(), [])
@@ -149,10 +157,10 @@ def hermes_tools(llama, messages, tools=None, tool_choice=None, temperature: flo
     if calls:
         delta["tool_calls"] = [{"index": n, **c} for n, c in enumerate(calls)]
 
-    def chunks():  # the whole answer in one piece: the calls must be parsed before anything is sent
+    def chunks():  # the whole answer in one piece (the calls must be parsed before anything is sent), then the usage
         base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": completion["model"]}
         yield {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]}
-        yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}]}
+        yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}], "usage": completion["usage"]}
 
     return chunks()
 

@@ -33,8 +33,8 @@ class LocalToolServer:
 
     def __init__(self, model: str | Path | None = None, n_ctx: int | None = None, n_threads: int | None = None,
                  log_file: Path | None = None, chat_format: str = CHAT_FORMAT) -> None:  # fmt: skip
-        """`chat_format`: Aisle's `hermes-tools` (tool calls; it does not apply `response_format`), or any of
-        llama-cpp-python's, e.g. `chatml` (plain chat, `response_format` applied as a grammar)."""
+        """`chat_format`: Aisle's `hermes-tools` (tool calls; a json_object `response_format` is applied as a
+        grammar when a request offers no tools), or any of llama-cpp-python's, e.g. `chatml`."""
         from retrieval.config import get_settings
 
         settings = get_settings()

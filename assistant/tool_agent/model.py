@@ -20,7 +20,8 @@ def chat_model_from_settings(url: str | None = None):
         url = shared_server().url
     model = settings.llm_server_model or _first_model(url, settings.llm_api_key)
     return ChatOpenAI(base_url=url, api_key=settings.llm_api_key or "unused", model=model, temperature=0,
-                      max_tokens=settings.agent_max_tokens, timeout=settings.llm_timeout_s, max_retries=2)  # fmt: skip
+                      max_tokens=settings.agent_max_tokens, timeout=settings.llm_timeout_s, max_retries=2,
+                      stream_usage=True)  # token counts also when the answer streams  # fmt: skip
 
 
 def _first_model(url: str, api_key: str | None) -> str:

@@ -225,10 +225,24 @@ def _unavailable(tool: str, exc: OperationalError) -> StoreUnavailable:
     return StoreUnavailable(tool)
 
 
+# Ranking internals: no use to a model, and about half of a search result's tokens.
+HIDDEN_FROM_MODEL = frozenset({"score", "score_parts", "parsed"})
+
+
+def for_model(data):
+    """What a model reads of a tool result: without ranking internals, nulls and empty values."""
+    if isinstance(data, dict):
+        return {k: for_model(v) for k, v in data.items() if k not in HIDDEN_FROM_MODEL and v not in (None, "", [], {})}
+    if isinstance(data, list):
+        return [for_model(v) for v in data]
+    return data
+
+
 def as_langchain_tools(runner: ToolRunner) -> list:
     """The tools as LangChain StructuredTools, for use in other LangChain/LangGraph agents.
 
-    The same gates hold: a write tool returns the proposal and waits for `runner.confirm`.
+    The same gates hold: a write tool returns the proposal and waits for `runner.confirm`. A tool
+    message's content is what the model reads (`for_model`); its artifact is the whole result (cards).
     """
     from langchain_core.tools import StructuredTool
 
@@ -238,14 +252,18 @@ def as_langchain_tools(runner: ToolRunner) -> list:
                 try:
                     pending = runner.propose(tool.name, kwargs, f"{tool.name} {json.dumps(kwargs)}")
                 except ToolError as exc:  # refused by a gate or by the policy's rehearsal: the model reads why
-                    return {"error": str(exc)}
+                    data = {"error": str(exc)}
+                    return data, data
                 # Returned, never kept in `ctx.services`: that dict is shared by every session.
-                return {"needs_confirmation": pending.model_dump()}
+                data = {"needs_confirmation": pending.model_dump()}
+                return data, data
             result = runner.run(tool.name, kwargs)
-            return result.data if result.ok else {"error": result.message}
+            data = result.data if result.ok else {"error": result.message}
+            return for_model(data), data
 
         return StructuredTool.from_function(
-            func=call, name=tool.name, description=tool.description, args_schema=tool.model_schema()
+            func=call, name=tool.name, description=tool.description, args_schema=tool.model_schema(),
+            response_format="content_and_artifact",
         )
 
     return [make(t) for t in TOOLS.values()]

@@ -15,6 +15,10 @@ class Options(BaseModel):
     stack: str = Field(default="local", description="local: one `aisle serve` on SQLite; postgres: two replicas on "
                        "PostgreSQL + a Chroma server + Redis (eval/reliability/replicas.py).")
     agent: str = Field(default="code", description="The dialogue agent attacked in `authorisation`: code or tools.")
+    kinds: list[str] = Field(default_factory=list, description="authorisation: only attacks of these kinds (empty: all).")
+    tools_model: str = Field(default="adversary", description="--agent tools: the model driving it, `adversary` (a scripted "
+                             "model that obeys any planted or typed instruction: tests the gates) or `served` "
+                             "(AISLE_LLM_URL, else the packaged GGUF on a local server: tests realism).")
 
 
 class CategoryResult(BaseModel):

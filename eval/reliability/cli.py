@@ -32,7 +32,11 @@ def main(
                                        "`aisle serve` replicas on PostgreSQL, a Chroma server and Redis, started "
                                        "on loopback for the run (needs Debian's postgresql and redis-server).")] = "local",
     agent: Annotated[str, typer.Option(help="Agent the authorisation attacks talk to: code, or tools (an LLM calls the tools; "
-                                            "AISLE_LLM_URL or the packaged model on a local server; --llm is then unused).")] = "code",
+                                            "see --tools-model; --llm is then unused).")] = "code",
+    kind: Annotated[list[str] | None, typer.Option(help="authorisation: only attacks of these kinds (repeatable), e.g. planted.")] = None,
+    tools_model: Annotated[str, typer.Option(help="--agent tools: adversary (a scripted model that obeys every planted or typed "
+                                                  "instruction: the test of the gates) or served (AISLE_LLM_URL, else the packaged "
+                                                  "model on a local server: the test of realism).")] = "adversary",
 ) -> None:
     """Bad input, authorisation and prompt injection, load, faults, durability and abuse limits:
     cases tried and failures per category. Exit code 1 when any category has a failure."""
@@ -47,13 +51,16 @@ def main(
 
     if agent not in ("code", "tools"):
         raise typer.BadParameter("code or tools", param_hint="--agent")
+    if tools_model not in ("adversary", "served"):
+        raise typer.BadParameter("adversary or served", param_hint="--tools-model")
     if stack not in STACKS:
         raise typer.BadParameter(f"unknown stack {stack!r}; choose from {list(STACKS)}", param_hint="--stack")
     backends = ["fake", "default"] if llm == "both" else [llm]
     results: list[CategoryResult] = []
     started = time.perf_counter()
     try:
-        _run_categories(only, backends, json_out, results, Options(quick=quick, attacks=attacks, seed=seed, stack=stack, agent=agent))
+        _run_categories(only, backends, json_out, results, Options(quick=quick, attacks=attacks, seed=seed, stack=stack, agent=agent,
+                                                                          tools_model=tools_model, kinds=kind or []))
     finally:
         stop_stack()
     report = {
@@ -85,7 +92,8 @@ def _run_categories(only, backends: list[str], json_out: bool, results: list, op
             result = module.run(options.model_copy(update={"llm": backend}))
             result.seconds = round(time.perf_counter() - t0, 2)
             if getattr(module, "USES_LLM", False):
-                result.category = f"{result.category}[{'tools agent' if tools_agent else backend}]"
+                kind = f"tools agent, {options.tools_model} model" if tools_agent else backend
+                result.category = f"{result.category}[{kind}]"
             results.append(result)
             if not json_out:
                 typer.echo(f"{result.category:<28} tried {result.tried:>5}  failures {result.failures:>3}  ({result.seconds:.1f} s)", err=True)
