@@ -125,10 +125,13 @@ class SeqRecModel(nn.Module):
             mask = mask.repeat_interleave(self.config.heads, dim=0)
         if self.filters is None:
             h = self.encoder(x, mask=mask)
-        else:  # BSARec-style: each block's attention output mixed with a filtered copy of its input
+        else:  # BSARec's block: the attention sub-layer's output mixed with a filtered copy of its
+            # input, then the feed-forward sub-layer on the mix (pre-norm, as the plain blocks)
             h, a = x, self.config.freq_alpha
             for block, filt in zip(self.encoder.layers, self.filters):
-                h = a * filt(h, pad) + (1 - a) * block(h, src_mask=mask)
+                attended = h + block._sa_block(block.norm1(h), mask, None)
+                h = a * filt(h, pad) + (1 - a) * attended
+                h = h + block._ff_block(block.norm2(h))
         return self.norm(h)
 
     def user_vectors(self, seqs: torch.Tensor) -> torch.Tensor:
