@@ -34,9 +34,9 @@ class ModelConfig:
     dropout: float = 0.5  # on embeddings; strong regularisation suits sparse data such as Beauty
     attn_dropout: float = 0.2
     use_ids: bool = True  # False: a pure content model (every item is "cold")
-    # Prototype (off by default, smoke-tested only): a BSARec-style frequency filter beside each
-    # attention block; keeps the `freq_filter` lowest frequencies of the history, rescales the rest by
-    # a learned β², and mixes the result with the attention block's output (weight `freq_alpha`).
+    # Off by default (level on validation at equal compute, docs/recsys.md): BSARec's frequency filter
+    # beside each attention sub-layer; keeps the `freq_filter` lowest frequencies of the history,
+    # rescales the rest by a learned β², mixed with the attention output (weight `freq_alpha`).
     freq_filter: int = 0
     freq_alpha: float = 0.7
 
