@@ -18,6 +18,9 @@ Models, all trained in the same run:
   the end of its share of the budget; the averaged softmax is then mixed with a count prior
   (recsys.transitions: item transitions and item co-occurrence), the mix and the weight picked on
   validation (--no-prior: off).
+
+Time budgets count the run's own CPU time by default (--clock), so a busy machine slows a run down
+without training it less. --seeds N repeats the whole benchmark and reports mean ± spread.
 """
 
 from __future__ import annotations
