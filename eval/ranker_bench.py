@@ -27,6 +27,7 @@ from recsys.model import ModelConfig, SeqRecModel
 from recsys.ranker import Ranker
 from recsys.schemas import ScoreRequest
 from recsys.service import create_app
+from recsys.store_model import ARCHITECTURE
 from recsys.transitions import fit_priors, mix_priors
 
 
@@ -35,7 +36,7 @@ def _ranker(n_items: int, seed: int, members: int = 3, prior_weight: float = 0.2
     (20 interactions per item on average, the demo store's density)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    config = ModelConfig(n_items=n_items, n_attrs=700, content_dim=384, hidden=64, layers=2, heads=2, max_len=50)
+    config = ModelConfig(n_items=n_items, n_attrs=700, content_dim=384, **ARCHITECTURE)
     attrs = rng.integers(1, 701, size=(n_items + 1, 6))
     content = rng.standard_normal((n_items + 1, 384)).astype(np.float32)
     models = [SeqRecModel(config, attrs, content) for _ in range(members)]

@@ -18,14 +18,19 @@ Models, all trained in the same run:
   the end of its share of the budget; the averaged softmax is then mixed with a count prior
   (recsys.transitions: item transitions and item co-occurrence), the mix and the weight picked on
   validation (--no-prior: off).
+
+Time budgets count the run's own CPU time by default (--clock), so a busy machine slows a run down
+without training it less. --seeds N repeats the whole benchmark and reports mean ± spread.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Annotated
 
@@ -49,9 +54,36 @@ from recsys.train import (
     set_seed,
 )
 from recsys.transitions import fit_priors, mix_priors
+from retrieval.config import get_settings
 
-DATASETS = {"beauty": "Beauty.txt", "sports": "Sports_and_Outdoors.txt"}
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_seqrec"
+DATASETS = {"beauty": "Beauty.txt", "sports": "Sports_and_Outdoors.txt", "toys": "Toys_and_Games.txt"}
+SEED_STEP = 10  # a multi-seed run's seeds: seed, seed + 10, …; the members of one run take seed, seed + 1, seed + 2
+SUMMARY_KEYS = ("NDCG@10", "HR@10", "NDCG@20", "HR@20")
+
+
+def seqrec_dirs() -> list[Path]:
+    """Where `--dataset` looks for its file, in order: AISLE_SEQREC_DIR (alone, when set), then
+    data_dir/amazon_seqrec, then shared/data/amazon_seqrec in the checkout and in each folder above it
+    (a worktree may sit deeper than the main checkout, so no fixed number of levels up)."""
+    settings = get_settings()
+    if settings.seqrec_dir is not None:
+        return [settings.seqrec_dir.expanduser()]
+    checkout = Path(__file__).resolve().parents[1]
+    return [settings.data_dir / "amazon_seqrec"] + [d / "shared" / "data" / "amazon_seqrec"
+                                                     for d in (checkout, *checkout.parents)]
+
+
+def dataset_path(dataset: str) -> Path:
+    """The sequence file of a named dataset, or FileNotFoundError saying where it looked and what to set."""
+    if dataset not in DATASETS:
+        raise typer.BadParameter(f"--dataset must be one of {sorted(DATASETS)} (or give --path)")
+    dirs = seqrec_dirs()
+    for folder in dirs:
+        if (folder / DATASETS[dataset]).is_file():
+            return folder / DATASETS[dataset]
+    raise FileNotFoundError(
+        f"{DATASETS[dataset]} not found in {', '.join(str(d) for d in dirs[:3])}{' …' if len(dirs) > 3 else ''}; "
+        "set AISLE_SEQREC_DIR to the folder holding the S3-Rec files, or give --path to a sequence file")
 
 
 def _popularity(ds: SeqDataset) -> tuple[np.ndarray, dict[str, float]]:
@@ -191,13 +223,136 @@ def _round(obj):
     return obj
 
 
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """Everything one seed's run needs (picklable: parallel seeds run in their own processes)."""
+
+    epochs: int = 200
+    baseline: bool = True
+    baseline_epochs: int = 400
+    max_minutes: float = 20.0
+    members: int = 3
+    baseline_max_minutes: float = 30.0
+    patience: int = 5
+    baseline_patience: int = 20
+    loss: str = "sampled"
+    negatives: int = 2048
+    prior: bool = True
+    cooc: bool = True
+    schedule: str = "cosine"
+    freq_filter: int = 0
+    freq_alpha: float = 0.7
+    quick: bool = False
+    threads: int = 0  # 0: auto_threads()
+    clock: str = "cpu"  # what the time budgets count (recsys.train.TrainConfig.clock)
+
+
+def run_one(path: Path, opts: RunOptions, seed: int) -> dict:
+    """One seed of the benchmark: popularity, Aisle's model and the SASRec baseline on one split."""
+    torch.set_num_threads(opts.threads or auto_threads())
+    started, load_start = time.perf_counter(), os.getloadavg()
+    ds = load_dataset(path)
+    epochs, baseline_epochs = opts.epochs, opts.baseline_epochs
+    if opts.quick:
+        ds.sequences = ds.sequences[:2000]
+        epochs, baseline_epochs = min(epochs, 2), min(baseline_epochs, 2)
+    progress = True  # tqdm writes to stderr; stdout stays one JSON object
+    counts, pop = _popularity(ds)
+    width = 32 if opts.quick else 64
+    aisle_models, aisle = _train_members(
+        ds,
+        ModelConfig(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=width, layers=2, heads=2, max_len=50, dropout=0.5,
+                    freq_filter=opts.freq_filter, freq_alpha=opts.freq_alpha),
+        TrainConfig(epochs=epochs, batch_size=256, lr=2e-3, loss=opts.loss, negatives=opts.negatives,
+                    patience=opts.patience, seed=seed, threads=opts.threads, max_minutes=opts.max_minutes,
+                    schedule=opts.schedule, clock=opts.clock),
+        opts.members, progress,
+    )
+    if opts.prior:
+        _blend(aisle_models, ds, aisle, opts.cooc)
+    report = {
+        "dataset": path.stem, "seed": seed, "users": len(ds.sequences), "items": ds.n_items,
+        "interactions": sum(map(len, ds.sequences)),
+        "protocol": "leave-one-out; full ranking over all items; input-sequence items masked; "
+                    "model selection on validation (second-to-last item), figures on test (last item)",
+        "machine": f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}, "
+                   f"cuda {torch.cuda.is_available()} (timings noisy on a shared machine)",
+        "quick": opts.quick,
+        "popularity": {"test": pop},
+        "aisle": aisle,
+    }
+    if opts.baseline:
+        _, base = _train(
+            ds,
+            ModelConfig(n_items=ds.n_items, hidden=50, layers=2, heads=1, max_len=50, dropout=0.5, attn_dropout=0.5),
+            TrainConfig(epochs=baseline_epochs, batch_size=128, lr=1e-3, weight_decay=0.0, loss="bce",
+                        patience=opts.baseline_patience, seed=seed, threads=opts.threads,
+                        max_minutes=opts.baseline_max_minutes, clock=opts.clock),
+            attrs=False, progress=progress, desc="sasrec",
+        )
+        base["name"] = "SASRec per the paper's defaults (own implementation, binary loss, 1 negative)"
+        report["sasrec_baseline"] = base
+        report["aisle_vs_sasrec_ndcg@10"] = aisle["test"]["NDCG@10"] / max(base["test"]["NDCG@10"], 1e-9) - 1
+    report["beyond_accuracy_top10"] = _beyond_accuracy(aisle_models, ds, counts, 500 if opts.quick else 5000, seed)
+    report["targets"] = _targets(aisle["test"])
+    report["total_seconds"] = round(time.perf_counter() - started, 1)
+    report["load_average_1_5_15min"] = {"start": [round(x, 2) for x in load_start],
+                                        "end": [round(x, 2) for x in os.getloadavg()]}
+    return _round(report)
+
+
+def _targets(test: dict) -> dict:
+    # The published state of the art on this protocol (Beauty): WEARec 0.0614 / 0.1041, BSARec 0.0611 / 0.1008.
+    return {"NDCG@10>=0.0625": test["NDCG@10"] >= 0.0625, "HR@10>=0.105": test["HR@10"] >= 0.105}
+
+
+def _spread(values: list[float]) -> dict:
+    arr = np.asarray(values, dtype=float)
+    return {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
+            "min": float(arr.min()), "max": float(arr.max()), "values": [float(v) for v in arr]}
+
+
+def summarise(reports: list[dict]) -> dict:
+    """Mean, sample standard deviation and range over seeds of each model's validation and test figures."""
+    reports = sorted(reports, key=lambda r: r["seed"])
+    where = {"aisle": ("aisle",), "aisle_network_only": ("aisle", "network_only"),
+             "aisle_prior_refit": ("aisle",), "sasrec_baseline": ("sasrec_baseline",), "popularity": ("popularity",)}
+    out: dict = {"seeds": [r["seed"] for r in reports], "runs_finished": len(reports)}
+    for name, keys in where.items():
+        parts = []
+        for r in reports:
+            node = r
+            for k in keys:
+                node = node.get(k, {}) if isinstance(node, dict) else {}
+            parts.append(node)
+        if not all(parts):
+            continue
+        splits = {"test": "test_prior_refit"} if name == "aisle_prior_refit" else {"validation": "validation", "test": "test"}
+        out[name] = {split: {m: _spread([p[key][m] for p in parts]) for m in SUMMARY_KEYS}
+                     for split, key in splits.items() if all(key in p for p in parts)}
+    test_mean = {m: out["aisle"]["test"][m]["mean"] for m in SUMMARY_KEYS}
+    out["targets_on_the_mean"] = _targets(test_mean)
+    return _round(out)
+
+
+def _run_seed(path: Path, opts: RunOptions, seed: int, out_dir: Path | None) -> dict:
+    report = run_one(path, opts, seed)
+    if out_dir is not None:  # each seed's report lands as it finishes: a run cut short keeps what it did
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / f"seed-{seed}.json").write_text(json.dumps(report), encoding="utf-8")
+    return report
+
+
 def main(
-    dataset: Annotated[str, typer.Option(help="beauty or sports (from the shared data folder).")] = "beauty",
+    dataset: Annotated[str, typer.Option(help=f"One of {', '.join(DATASETS)}: its S3-Rec file from AISLE_SEQREC_DIR "
+                                              "(see `seqrec_dirs`).")] = "beauty",
     path: Annotated[Path | None, typer.Option(help="Any sequence file `user item1 item2 …` instead.")] = None,
     epochs: Annotated[int, typer.Option(help="Most epochs for Aisle's model (early stopping on validation).")] = 200,
     baseline: Annotated[bool, typer.Option(help="Also train the SASRec baseline (slow).")] = True,
     baseline_epochs: Annotated[int, typer.Option(help="Most epochs for the SASRec baseline.")] = 400,
     max_minutes: Annotated[float, typer.Option(help="Training-time budget of Aisle's model (all members).")] = 20.0,
+    clock: Annotated[str, typer.Option(help="What the budgets count: cpu (the run's own CPU time, all threads: the "
+                                            "same training whatever else the machine runs) or wall.")] = "cpu",
     members: Annotated[int, typer.Option(min=1, help="Networks averaged in Aisle's model, each trained with "
                                                      "its share of the budget.")] = 3,
     baseline_max_minutes: Annotated[float, typer.Option(help="Training-time budget of the baseline.")] = 30.0,
@@ -211,74 +366,70 @@ def main(
     cooc: Annotated[bool, typer.Option(help="Let validation also try mixing item co-occurrence into the prior.")] = True,
     schedule: Annotated[str, typer.Option(help="Aisle's learning rate: constant, or cosine decay to the "
                                                "budget's end.")] = "cosine",
-    freq_filter: Annotated[int, typer.Option(min=0, help="Prototype: BSARec-style frequency filter in Aisle's "
-                                                         "networks, keeping this many low frequencies (0: off).")] = 0,
+    freq_filter: Annotated[int, typer.Option(min=0, help="BSARec-style frequency filter in Aisle's networks, keeping "
+                                                         "this many low frequencies of each history (0: off).")] = 0,
+    freq_alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="The filter's share beside attention.")] = 0.7,
     quick: Annotated[bool, typer.Option(help="Smoke run: 2,000 users, 2 epochs, small models.")] = False,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    seed: Annotated[int, typer.Option(help="Random seed (the first, with --seeds).")] = 42,
+    seeds: Annotated[int, typer.Option(min=1, help=f"Independent runs (seeds seed, seed + {SEED_STEP}, …), "
+                                                   "reported as mean ± spread.")] = 1,
+    jobs: Annotated[int, typer.Option(min=1, help="Seeds run at once, each in its own process.")] = 1,
+    threads: Annotated[int, typer.Option(min=0, help="torch threads per run (0: 2, or 1 on a busy machine; "
+                                                     "1 when --jobs > 1).")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for each seed's report (seed-N.json), written as "
+                                                  "each seed finishes.")] = None,
+    summarise_dir: Annotated[Path | None, typer.Option("--summarise", help="Only summarise the seed-N.json "
+                                                       "reports already in this folder (a run cut short).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Full-ranking HR/NDCG@{5,10,20} of Aisle's model, popularity and SASRec on a leave-one-out split."""
-    if path is None:
-        if dataset not in DATASETS:
-            raise typer.BadParameter(f"--dataset must be one of {sorted(DATASETS)} (or give --path)")
-        path = SHARED / DATASETS[dataset]
-        if not path.is_file():
-            typer.secho(f"error: {path} not found; give --path to a sequence file", fg="red", err=True)
+    if summarise_dir is not None:
+        found = sorted(summarise_dir.glob("seed-*.json"))
+        if not found:
+            typer.secho(f"error: no seed-N.json reports in {summarise_dir}", fg="red", err=True)
             raise typer.Exit(1)
+        typer.echo(json.dumps(summarise([json.loads(f.read_text(encoding="utf-8")) for f in found])))
+        return
+    if path is None:
+        try:
+            path = dataset_path(dataset)
+        except FileNotFoundError as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from None
+    elif not path.is_file():
+        typer.secho(f"error: {path} not found", fg="red", err=True)
+        raise typer.Exit(1)
     if schedule not in ("constant", "cosine"):
         raise typer.BadParameter("--schedule must be constant or cosine")
-    torch.set_num_threads(auto_threads())
-    started, load_start = time.perf_counter(), os.getloadavg()
-    ds = load_dataset(path)
-    if quick:
-        ds.sequences = ds.sequences[:2000]
-        epochs, baseline_epochs = min(epochs, 2), min(baseline_epochs, 2)
-    progress = True  # tqdm writes to stderr; stdout stays one JSON object
-    counts, pop = _popularity(ds)
-    width = 32 if quick else 64
-    aisle_models, aisle = _train_members(
-        ds,
-        ModelConfig(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=width, layers=2, heads=2, max_len=50, dropout=0.5,
-                    freq_filter=freq_filter),
-        TrainConfig(epochs=epochs, batch_size=256, lr=2e-3, loss=loss, negatives=negatives, patience=patience, seed=seed,
-                    max_minutes=max_minutes, schedule=schedule),
-        members, progress,
-    )
-    if prior:
-        _blend(aisle_models, ds, aisle, cooc)
-    report = {
-        "dataset": path.stem, "users": len(ds.sequences), "items": ds.n_items,
-        "interactions": sum(map(len, ds.sequences)),
-        "protocol": "leave-one-out; full ranking over all items; input-sequence items masked; "
-                    "model selection on validation (second-to-last item), figures on test (last item)",
-        "machine": f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}, "
-                   f"cuda {torch.cuda.is_available()} (timings noisy on a shared machine)",
-        "quick": quick,
-        "popularity": {"test": pop},
-        "aisle": aisle,
+    if clock not in ("cpu", "wall"):
+        raise typer.BadParameter("--clock must be cpu or wall")
+    opts = RunOptions(epochs=epochs, baseline=baseline, baseline_epochs=baseline_epochs, max_minutes=max_minutes,
+                      members=members, baseline_max_minutes=baseline_max_minutes, patience=patience,
+                      baseline_patience=baseline_patience, loss=loss, negatives=negatives, prior=prior, cooc=cooc,
+                      schedule=schedule, clock=clock, freq_filter=freq_filter, freq_alpha=freq_alpha, quick=quick,
+                      threads=threads or (1 if jobs > 1 else 0))
+    run_seeds = [seed + SEED_STEP * i for i in range(seeds)]
+    if jobs == 1 or seeds == 1:
+        reports = [_run_seed(path, opts, s, out) for s in run_seeds]
+    else:
+        # spawn: a fresh interpreter per seed (torch and forked thread pools do not mix)
+        with ProcessPoolExecutor(min(jobs, seeds), mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_run_seed, path, opts, s, out) for s in run_seeds]
+            reports = [f.result() for f in as_completed(futures)]
+    report = reports[0] if seeds == 1 else {
+        "dataset": reports[0]["dataset"], "users": reports[0]["users"], "items": reports[0]["items"],
+        "protocol": reports[0]["protocol"], "summary": summarise(reports),
+        "runs": sorted(reports, key=lambda r: r["seed"]),
     }
-    if baseline:
-        _, base = _train(
-            ds,
-            ModelConfig(n_items=ds.n_items, hidden=50, layers=2, heads=1, max_len=50, dropout=0.5, attn_dropout=0.5),
-            TrainConfig(epochs=baseline_epochs, batch_size=128, lr=1e-3, weight_decay=0.0, loss="bce",
-                        patience=baseline_patience, seed=seed, max_minutes=baseline_max_minutes),
-            attrs=False, progress=progress, desc="sasrec",
-        )
-        base["name"] = "SASRec per the paper's defaults (own implementation, binary loss, 1 negative)"
-        report["sasrec_baseline"] = base
-        report["aisle_vs_sasrec_ndcg@10"] = aisle["test"]["NDCG@10"] / max(base["test"]["NDCG@10"], 1e-9) - 1
-    report["beyond_accuracy_top10"] = _beyond_accuracy(aisle_models, ds, counts, 500 if quick else 5000, seed)
-    report["targets"] = {"NDCG@10>=0.055": aisle["test"]["NDCG@10"] >= 0.055, "HR@10>=0.095": aisle["test"]["HR@10"] >= 0.095}
-    report["total_seconds"] = round(time.perf_counter() - started, 1)
-    report["load_average_1_5_15min"] = {"start": [round(x, 2) for x in load_start],
-                                        "end": [round(x, 2) for x in os.getloadavg()]}
-    report = _round(report)
     if as_json:
         typer.echo(json.dumps(report))
         return
+    if seeds > 1:
+        typer.echo(json.dumps(report["summary"], indent=1))
+        return
+    aisle = report["aisle"]
     typer.echo(f"{report['dataset']}: {report['users']} users, {report['items']} items")
-    rows = [("popularity", pop)] + [("aisle", aisle["test"])]
+    rows = [("popularity", report["popularity"]["test"])] + [("aisle", aisle["test"])]
     if baseline:
         rows.append(("sasrec", report["sasrec_baseline"]["test"]))
     for name, m in rows:

@@ -34,9 +34,9 @@ class ModelConfig:
     dropout: float = 0.5  # on embeddings; strong regularisation suits sparse data such as Beauty
     attn_dropout: float = 0.2
     use_ids: bool = True  # False: a pure content model (every item is "cold")
-    # Prototype (off by default, smoke-tested only): a BSARec-style frequency filter beside each
-    # attention block; keeps the `freq_filter` lowest frequencies of the history, rescales the rest by
-    # a learned β², and mixes the result with the attention block's output (weight `freq_alpha`).
+    # Off by default (level on validation at equal compute, docs/recsys.md): BSARec's frequency filter
+    # beside each attention sub-layer; keeps the `freq_filter` lowest frequencies of the history,
+    # rescales the rest by a learned β², mixed with the attention output (weight `freq_alpha`).
     freq_filter: int = 0
     freq_alpha: float = 0.7
 
@@ -125,10 +125,13 @@ class SeqRecModel(nn.Module):
             mask = mask.repeat_interleave(self.config.heads, dim=0)
         if self.filters is None:
             h = self.encoder(x, mask=mask)
-        else:  # BSARec-style: each block's attention output mixed with a filtered copy of its input
+        else:  # BSARec's block: the attention sub-layer's output mixed with a filtered copy of its
+            # input, then the feed-forward sub-layer on the mix (pre-norm, as the plain blocks)
             h, a = x, self.config.freq_alpha
             for block, filt in zip(self.encoder.layers, self.filters):
-                h = a * filt(h, pad) + (1 - a) * block(h, src_mask=mask)
+                attended = h + block._sa_block(block.norm1(h), mask, None)
+                h = a * filt(h, pad) + (1 - a) * attended
+                h = h + block._ff_block(block.norm2(h))
         return self.norm(h)
 
     def user_vectors(self, seqs: torch.Tensor) -> torch.Tensor:

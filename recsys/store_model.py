@@ -39,11 +39,15 @@ def model_path() -> Path:
     return get_settings().models_dir / "recsys" / MODEL_FILE
 
 
+# The network's shape, shared with `aisle bench ranker` so that the latency measured is the served model's.
+ARCHITECTURE = {"hidden": 64, "layers": 2, "heads": 2, "max_len": 50}
+
+
 def store_model_config(catalog: Catalog) -> ModelConfig:
     # The demo store is tiny (1,000 orders): content features carry most of the signal.
     return ModelConfig(
         n_items=catalog.n_items, n_attrs=len(catalog.attr_vocab), content_dim=catalog.content.shape[1],
-        hidden=64, layers=2, heads=2, max_len=50, dropout=0.3, attn_dropout=0.2,
+        dropout=0.3, attn_dropout=0.2, **ARCHITECTURE,
     )
 
 

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         "redis://host:6379/0 shares them among every `aisle serve` process and replica.",
     )
     max_body_bytes: int = Field(default=64 * 1024, ge=0, description="Largest request body in bytes (413 above it); 0 = no limit.")
+    seqrec_dir: Path | None = Field(
+        default=None,
+        description="Folder of the S3-Rec sequence files (Beauty.txt, …) for `aisle eval recsys --dataset`; default: "
+                    "data_dir/amazon_seqrec, else the first shared/data/amazon_seqrec beside the checkout or above it.",
+    )
     # Faults: how long to wait before calling a part unavailable, and how often to look for it again.
     db_busy_timeout_s: float = Field(default=5.0, ge=0, description="SQLite: seconds a write waits for another writer's lock.")
     chroma_retry_s: float = Field(default=30.0, gt=0, description="Seconds between attempts to reach an unavailable Chroma index.")

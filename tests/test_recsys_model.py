@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -149,6 +151,19 @@ def test_cosine_schedule_decays_the_learning_rate_and_bad_names_fail():
         fit(model, seqs, TrainConfig(epochs=1, schedule="linear"), progress=False)
 
 
+def test_a_cpu_time_budget_ends_training_like_a_wall_time_one(monkeypatch):
+    seqs = _cyclic_sequences(40)
+    set_seed(0)
+    model = build(ModelConfig(n_items=N_ITEMS, hidden=16, heads=1, max_len=10), device=torch.device("cpu"))
+    ticks = iter(range(0, 10**6, 60))  # each reading of the process's CPU clock: one more minute of CPU
+    monkeypatch.setattr("recsys.train.time.process_time", lambda: float(next(ticks)))
+    result = fit(model, seqs, TrainConfig(epochs=50, batch_size=32, threads=1, max_minutes=3.5, clock="cpu"),
+                 progress=False)
+    assert 1 <= result.epochs_run < 50  # stopped by the CPU budget, whatever the wall clock said
+    with pytest.raises(ValueError, match="clock"):
+        fit(model, seqs, TrainConfig(epochs=1, clock="gpu"), progress=False)
+
+
 def test_an_ensemble_ranker_with_a_prior_ranks_as_the_benchmark_and_round_trips(tmp_path, trained):
     from recsys.transitions import fit_priors, mix_priors
 
@@ -172,7 +187,7 @@ def test_an_ensemble_ranker_with_a_prior_ranks_as_the_benchmark_and_round_trips(
     assert again.score(req).model == ranker.name
 
 
-def test_the_frequency_filter_prototype_is_causal_and_ignores_padding():
+def test_the_frequency_filter_is_causal_ignores_padding_and_is_mixed_with_attention():
     set_seed(0)
     model = build(ModelConfig(n_items=N_ITEMS, hidden=16, max_len=10, freq_filter=2), device=torch.device("cpu")).eval()
     with torch.no_grad():
@@ -181,4 +196,14 @@ def test_the_frequency_filter_prototype_is_causal_and_ignores_padding():
         a, b = model.encode(torch.tensor([[1, 2, 3, 4, 5]])), model.encode(torch.tensor([[1, 2, 3, 4, 9]]))
         assert torch.allclose(a[:, :4], b[:, :4], atol=1e-6)  # a later item never reaches an earlier state
         assert not torch.allclose(a[:, 4], b[:, 4])
+    # α = 0 leaves the attention sub-layer alone: the filter has no say, yet the block still runs its
+    # feed-forward sub-layer on the mix (BSARec's block), so it matches the plain blocks' output.
+    plain_cfg = ModelConfig(n_items=N_ITEMS, hidden=16, max_len=10)
+    set_seed(0)
+    plain_model = build(plain_cfg, device=torch.device("cpu")).eval()
+    mixed = build(dataclasses.replace(plain_cfg, freq_filter=2, freq_alpha=0.0), device=torch.device("cpu")).eval()
+    mixed.load_state_dict(plain_model.state_dict(), strict=False)
+    seq = torch.tensor([[0, 1, 2, 3, 4, 5]])
+    with torch.no_grad():
+        assert torch.allclose(mixed.user_vectors(seq), plain_model.user_vectors(seq), atol=1e-5)
     fit(model, _cyclic_sequences(40), TrainConfig(epochs=1, batch_size=16, seed=1, threads=1), progress=False)
