@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from sqlalchemy.exc import OperationalError
 
+from assistant.flows import FLOWS, flow_for_tool, route_statuses, routes_for
 from assistant.slots import Slots, read_slots
 from assistant.state import AssistantEvent, Choice, DialogueState, ProductCard, SearchMemory, TaskFrame
 from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
@@ -38,15 +39,8 @@ REFINE_RE = re.compile(
 )
 PAYMENT_KINDS = (("gift_card", r"gift ?card|礼品卡|\bgc\b"), ("paypal", r"paypal"),
                  ("credit_card", r"credit ?card|visa|mastercard|信用卡"))  # fmt: skip
-STATUS_ACTIONS = {"pending": {"cancel_order", "modify_order", "update_address"}, "delivered": {"return", "exchange"},
-                  "pending (item modified)": {"cancel_order", "update_address"}}  # fmt: skip
 # _ACTION_VERBS group → route, for a pending (False) or delivered (True) order
 ACTION_ROUTES = {False: {1: "return", 2: "modify_order", 3: "cancel_order"}, True: {1: "return", 2: "exchange", 3: "cancel_order"}}
-# A proposed tool → the route that proposes it (for remembering what was settled).
-TOOL_ROUTES = {"cancel_pending_order": "cancel_order", "modify_pending_order_address": "update_address",
-               "modify_pending_order_items": "modify_order", "modify_pending_order_payment": "payment",
-               "return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange",
-               "update_default_address": "update_address"}  # fmt: skip
 SAME = "=="  # a picked "variant" meaning: the very same item, which the policy does not allow
 KEEP = "="  # a picked "variant" meaning: leave this item as it is
 # A question about a product's attributes ("is the … waterproof?", "how long does its battery last?",
@@ -292,7 +286,8 @@ class _Turn:
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
                 raise
-            state.settled.append(_settled_key(TOOL_ROUTES.get(pending.tool, pending.tool), pending.arguments.get("order_id")))
+            flow = flow_for_tool(pending.tool)
+            state.settled.append(_settled_key(flow.route if flow else pending.tool, pending.arguments.get("order_id")))
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
@@ -426,7 +421,7 @@ class _Turn:
             if own and own != [message.lower()] and order is not None:
                 # a sentence about the address asks for an address change ("switch the shipping address")
                 asked = [r for x in own for r in (["update_address"] if re.search(r"\baddress\b|地址", x) else _actions_named(x, order["status"]))]
-                fits = STATUS_ACTIONS.get(order["status"], set())
+                fits = routes_for(order["status"])
                 open_ = [r for r in asked if r in fits and not self._settled(r, order_id)]
                 if asked and not open_:
                     continue  # what this order's sentences ask for is done, declined or no longer possible
@@ -440,7 +435,7 @@ class _Turn:
         """A message asking for several actions ("cancel my pending order and return the watch") that
         names an order gets the action that order's status allows, if the message asks for it."""
         order = order or self._order(order_id)
-        fits = STATUS_ACTIONS.get(order["status"], set()) if order else set()
+        fits = routes_for(order["status"]) if order else set()
         if not fits:
             return route
         asked = _actions_named(message.lower(), order["status"])
@@ -1101,7 +1096,7 @@ class _Turn:
             frame.order_id = frame.order_id or (slots.order_ids or [None])[0]
             yield from self._need_user()
             return
-        asked = list(self._resolve_order(frame, slots, {"pending"}))
+        asked = list(self._resolve_order(frame, slots, set(FLOWS["cancel"].statuses)))
         if asked:
             yield from asked
             return
@@ -1133,17 +1128,17 @@ class _Turn:
         return result.data if result.ok else None
 
     def _on_return(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        yield from self._item_task("return", message, slots, {"delivered"})
+        yield from self._item_task("return", message, slots, route_statuses("return"))
 
     def _on_exchange(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         # Shoppers say "exchange" for pending orders too; the policy calls that modifying items.
-        yield from self._item_task("exchange", message, slots, {"delivered", "pending"})
+        yield from self._item_task("exchange", message, slots, route_statuses("exchange") | route_statuses("modify_order"))
 
     def _on_modify_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         frame = self.state.frame
         if frame is not None and frame.route == "modify_order" and frame.item_ids:
             # An item change under way: "the original payment method" answers its question.
-            yield from self._item_task("modify_order", message, slots, {"pending", "delivered"})
+            yield from self._item_task("modify_order", message, slots, route_statuses("exchange") | route_statuses("modify_order"))
             return
         lowered = message.lower()
         order_id = (slots.order_ids or [frame.order_id if frame else None])[0]
@@ -1155,7 +1150,7 @@ class _Turn:
         ):
             yield from self._change_payment(message, slots)
             return
-        yield from self._item_task("modify_order", message, slots, {"pending", "delivered"})
+        yield from self._item_task("modify_order", message, slots, route_statuses("exchange") | route_statuses("modify_order"))
 
     def _item_task(self, route: str, message: str, slots: Slots, statuses: set[str]) -> Iterator[AssistantEvent]:
         frame = self._frame(route)
@@ -1171,9 +1166,10 @@ class _Turn:
         if order is None:
             yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
             return
-        if route in ("exchange", "modify_order") and order["status"] in ("pending", "delivered"):
-            route = "exchange" if order["status"] == "delivered" else "modify_order"
-            frame.route, statuses = route, {order["status"]}
+        swap = next((f for f in (FLOWS["exchange"], FLOWS["modify_items"]) if f.allows(order["status"])), None)
+        if route in ("exchange", "modify_order") and swap is not None:
+            route = swap.route  # shoppers say "exchange" for a pending order too: the status decides
+            frame.route, statuses = route, set(swap.statuses)
         if order["status"] not in statuses:
             other = self._fit_route(route, frame.text or message, order["order_id"])
             if other != route:  # "return it; if it cannot be returned, cancel it"
@@ -1326,7 +1322,8 @@ class _Turn:
         elif any(re.search(p, lowered) for _, p in PAYMENT_KINDS) or re.search(r"_\d{5,}|original", lowered):
             frame.payment_method_id = self._pick_payment(order, lowered, frame.route) or proposed_method
         frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
-        statuses = {"return": {"delivered"}, "exchange": {"delivered"}, "modify_order": {"pending"}}.get(frame.route)
+        statuses = {"return": FLOWS["return"].statuses, "exchange": FLOWS["exchange"].statuses,
+                    "modify_order": FLOWS["modify_items"].statuses}.get(frame.route)
         if statuses is None:
             return
         yield from self._item_task(frame.route, message, slots, statuses)
@@ -1458,7 +1455,7 @@ class _Turn:
         if self.ctx.user_id is None:
             yield from self._need_user()
             return
-        asked = list(self._resolve_order(frame, slots, {"pending", "pending (item modified)"}))
+        asked = list(self._resolve_order(frame, slots, set(FLOWS["modify_payment"].statuses)))
         if asked:
             yield from asked
             return
@@ -1519,7 +1516,7 @@ class _Turn:
                 elsewhere = [o for o in open_orders() if o.get("address") != address]
                 if len(elsewhere) == 1:
                     frame.order_id = elsewhere[0]["order_id"]
-            asked = list(self._resolve_order(frame, slots, {"pending", "pending (item modified)"}))
+            asked = list(self._resolve_order(frame, slots, set(FLOWS["modify_address"].statuses)))
             if asked:
                 yield from asked
                 return
@@ -1861,7 +1858,7 @@ def _fallback_action(text: str, route: str, status: str) -> str | None:
     condition = _CONDITION.search(lowered)
     if not condition:
         return None
-    allowed = STATUS_ACTIONS.get(status, set())
+    allowed = routes_for(status)
     return next((r for r in _actions_named(lowered[condition.start():], status) if r != route and r in allowed), None)
 
 
