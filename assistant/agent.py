@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from assistant.flows import FLOWS, flow_for_tool, route_statuses, routes_for
 from assistant.slots import Slots, read_slots
+from assistant.understand import rules
 from assistant.state import AssistantEvent, Choice, DialogueState, ProductCard, SearchMemory, TaskFrame
 from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
@@ -37,29 +38,12 @@ REFINE_RE = re.compile(
     r"size |colou?r |show me (?:some|more|other)|something |more |便宜|有没有|要|换成|颜色|尺码|\d+元)",
     re.IGNORECASE,
 )
-PAYMENT_KINDS = (("gift_card", r"gift ?card|礼品卡|\bgc\b"), ("paypal", r"paypal"),
-                 ("credit_card", r"credit ?card|visa|mastercard|信用卡"))  # fmt: skip
-# _ACTION_VERBS group → route, for a pending (False) or delivered (True) order
-ACTION_ROUTES = {False: {1: "return", 2: "modify_order", 3: "cancel_order"}, True: {1: "return", 2: "exchange", 3: "cancel_order"}}
-SAME = "=="  # a picked "variant" meaning: the very same item, which the policy does not allow
-KEEP = "="  # a picked "variant" meaning: leave this item as it is
 # A question about a product's attributes ("is the … waterproof?", "how long does its battery last?",
 # "蓝牙音箱防水吗？"), as opposed to one asking the shop for products ("do you have …", "有没有…").
 ATTRIBUTE_QUESTION = re.compile(r"^(?:is|are|does|can|will|has|how (?:long|much|heavy|big|many)|what(?:'s| is| are) (?:the|its))\b"
                                 r"|吗[？?]?$|是否|多少钱|怎么样")
 SHOP_QUESTION = re.compile(r"\b(?:do|does) (?:you|the shop|the store) (?:have|sell|carry)\b|^(?:is|are) there\b|有没有|有卖")
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 STATUS_WORDS = {"pending", "processed", "delivered", "cancelled"}
-
-
-@lru_cache(maxsize=1)
-def _names() -> dict:
-    """assistant/data/aliases.json: other names of products ("aliases") and of cities ("places")."""
-    return json.loads((Path(__file__).parent / "data" / "aliases.json").read_text(encoding="utf-8"))
-
-
-def _aliases() -> dict[str, list[str]]:
-    return {a: [t] if isinstance(t, str) else t for a, t in _names()["aliases"].items()}
 
 
 @lru_cache(maxsize=4)
@@ -298,7 +282,7 @@ class _Turn:
             if re.fullmatch(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*", message.lower()):
                 return
             if frame is not None and frame.item_ids and frame.order_id == pending.arguments.get("order_id"):
-                if _AMEND.search(message.lower()):  # a change said instead of yes: "only <item>", "use <method> instead"
+                if rules.AMEND.search(message.lower()):  # a change said instead of yes: "only <item>", "use <method> instead"
                     state.frame = frame
                     yield from self._amend(frame, message, slots)
                     return
@@ -354,7 +338,7 @@ class _Turn:
                 return direct
         prediction = self.a.classifier.predict(message)
         route = prediction.route
-        if route in ("out_of_scope", "chit_chat") and parse_address(message):
+        if route in ("out_of_scope", "chit_chat") and rules.parse_address(message):
             return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
             route = self._shop_cue(message, slots) or route
@@ -420,7 +404,7 @@ class _Turn:
             own = [x.lower() for x in re.split(r"(?<=[.!?;])\s+", message) if order_id.lstrip("#").lower() in x.lower()]
             if own and own != [message.lower()] and order is not None:
                 # a sentence about the address asks for an address change ("switch the shipping address")
-                asked = [r for x in own for r in (["update_address"] if re.search(r"\baddress\b|地址", x) else _actions_named(x, order["status"]))]
+                asked = [r for x in own for r in (["update_address"] if re.search(r"\baddress\b|地址", x) else rules.actions_named(x, order["status"]))]
                 fits = routes_for(order["status"])
                 open_ = [r for r in asked if r in fits and not self._settled(r, order_id)]
                 if asked and not open_:
@@ -438,7 +422,7 @@ class _Turn:
         fits = routes_for(order["status"]) if order else set()
         if not fits:
             return route
-        asked = _actions_named(message.lower(), order["status"])
+        asked = rules.actions_named(message.lower(), order["status"])
         if re.search(r"\baddress\b|地址", message.lower()):
             asked.append("update_address")
         if route in fits and not self._settled(route, order_id):
@@ -1011,14 +995,14 @@ class _Turn:
         if frame.text:
             # Items named without an order ("the <item> and the <item>"): the one order holding them
             said = read_slots(frame.text)
-            elsewhere = [o for o in orders if _match_items(o, frame.text, said, fallback=False)]
+            elsewhere = [o for o in orders if rules.match_items(o, frame.text, said, fallback=False)]
             allowed_ids = {o["order_id"] for o in candidates}
             named = [o for o in elsewhere if o["order_id"] in allowed_ids]
             if len(named) == 1 or (not named and len(elsewhere) == 1):
                 candidates = named or elsewhere  # in an order of another status: the caller says what it allows
             elif len(named) > 1:  # items of several orders: start with the order of the item named first
                 for clause in re.split(r"[.,;!?\n]", frame.text):
-                    first = [o for o in named if _match_items(o, clause, read_slots(clause), fallback=False)]
+                    first = [o for o in named if rules.match_items(o, clause, read_slots(clause), fallback=False)]
                     if len(first) == 1:
                         candidates = first
                         break
@@ -1103,7 +1087,7 @@ class _Turn:
         order = self._order(frame.order_id)
         lowered = frame.text.lower() or message.lower()
         # The reason said in the sentences about this order's items first, then anywhere in the message.
-        for text in (_about_order(lowered, order) if order else "", lowered):
+        for text in (rules.about_order(lowered, order) if order else "", lowered):
             if frame.reason is None and re.search(r"mistake|by accident|accidentally|wrong|误|错", text):
                 frame.reason = "ordered by mistake"
             elif frame.reason is None and re.search(r"no longer|don't need|do not need|not needed|不再需要|不需要|用不上", text):
@@ -1183,65 +1167,65 @@ class _Turn:
             return
         text = frame.text or message
         if not frame.item_ids:
-            own = _action_text(text, route)
+            own = rules.action_text(text, route)
             # "return my current one": the clause names no item, the rest of the message does
             # …and an order's only item is meant only if the shopper names no product at all
             alone = not _product_words(self.a.store).search(text.lower())
-            frame.item_ids = _match_items(order, own, read_slots(own), fallback=False) or _match_items(
+            frame.item_ids = rules.match_items(order, own, read_slots(own), fallback=False) or rules.match_items(
                 order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
             )
         if not frame.item_ids:
-            yield self.say("ask_items", order_id=order["order_id"], items=_items_text(order))
+            yield self.say("ask_items", order_id=order["order_id"], items=rules.items_text(order))
             yield from self._offer_items(order)
             return
-        if _AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two
+        if rules.AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two
             frame.item_ids = []
-            yield self.say("ask_which_item", order_id=order["order_id"], items=_items_text(order))
+            yield self.say("ask_which_item", order_id=order["order_id"], items=rules.items_text(order))
             yield from self._offer_items(order)
             return
         if route != "return" and len(frame.new_item_ids) < len(frame.item_ids):
             for item_id in frame.item_ids[len(frame.new_item_ids):]:
                 item = next(i for i in order["items"] if i["item_id"] == item_id)
-                chosen, choices = self._pick_variant(item, _about_item(text, item, order))
-                if chosen is None and len(frame.item_ids) > 1 and _CONDITION.search(text.lower()):
+                chosen, choices = rules.pick_variant(self.a.store.product(item["product_id"]), item, rules.about_item(text, item, order))
+                if chosen is None and len(frame.item_ids) > 1 and rules.CONDITION.search(text.lower()):
                     # "if there is no such keyboard, I'd rather only exchange the thermostat"
                     only = re.search(r"\bonly (?:exchange|change|modify|swap|return|do|want|keep) (?:the |my )?([^.,;]+)", text.lower())
-                    rest = _match_items(order, only.group(1), read_slots(only.group(1)), fallback=False) if only else []
+                    rest = rules.match_items(order, only.group(1), read_slots(only.group(1)), fallback=False) if only else []
                     if rest and item_id not in rest:
                         frame.item_ids = [i for i in frame.item_ids if i != item_id]
                         frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
                         yield from self._item_task(route, message, slots, statuses)
                         return
-                if chosen == SAME:
+                if chosen == rules.SAME:
                     yield self.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or "none")
                     yield from self.offer("option", choices[:8])
                     return
-                if chosen not in (None, KEEP) and (limit := _price_limit(text)) is not None:
+                if chosen not in (None, rules.KEEP) and (limit := rules.price_limit(text)) is not None:
                     price = next(v.price for v in self.a.store.product(item["product_id"]).variants if v.item_id == chosen)
-                    if price >= limit and (other := _fallback_action(text, route, order["status"])):
+                    if price >= limit and (other := rules.fallback_action(text, route, order["status"])):
                         # a change made on a price condition ("if it is under <amount> …; if not, <other action>")
                         yield from self._switch(other, order["order_id"], message, slots)
                         return
                 if chosen is None:
-                    other = _fallback_action(text, route, order["status"])
+                    other = rules.fallback_action(text, route, order["status"])
                     if other:  # "…if it is not available, cancel the whole order"
                         yield from self._switch(other, order["order_id"], message, slots)
                         return
-                    key = "no_new_option" if choices and _mentions_option(item, message, self.ctx) else "ask_new_option"
+                    key = "no_new_option" if choices and rules.mentions_option(self.a.store.product(item["product_id"]), message) else "ask_new_option"
                     yield self.say(key, name=item["name"], current=", ".join(item["options"].values()),
                                    choices="; ".join(c for _, c in choices[:8]) or "none")  # fmt: skip
                     yield from self.offer("option", choices[:8])
                     return
                 frame.new_item_ids.append(chosen)
-            if KEEP in frame.new_item_ids:
-                pairs = [(o, n) for o, n in zip(frame.item_ids, frame.new_item_ids) if n != KEEP]
+            if rules.KEEP in frame.new_item_ids:
+                pairs = [(o, n) for o, n in zip(frame.item_ids, frame.new_item_ids) if n != rules.KEEP]
                 frame.item_ids, frame.new_item_ids = [o for o, _ in pairs], [n for _, n in pairs]
                 if not pairs:
                     self.state.frame = None
                     yield self.say("failed", message=self.r("nothing_to_change"))
                     return
         if frame.payment_method_id is None:
-            frame.payment_method_id = self._pick_payment(order, text, route)
+            frame.payment_method_id = self._payment_named(order, text, route)
         if frame.payment_method_id is None:
             user = self.ctx.orders.user(self.ctx.user_id)
             methods = [m.model_dump() for m in user.payment_methods]
@@ -1249,7 +1233,7 @@ class _Turn:
                 original = order["payment_history"][0]["payment_method_id"]
                 methods = [m for m in methods if m["payment_method_id"] == original or m["source"] == "gift_card"]
             purpose = self.r("purposes")[route]
-            kinds = {k for k, pattern in PAYMENT_KINDS if re.search(pattern, message.lower())}
+            kinds = {k for k, pattern in rules.PAYMENT_KINDS if re.search(pattern, message.lower())}
             missing = sorted(kinds - {m["source"] for m in methods})
             if missing:  # they asked for a kind of method that cannot be used here: say so, not just ask again
                 yield from self._ask_payment("payment_not_possible", methods, kind=self.r("pm_kinds")[missing[0]], purpose=purpose)
@@ -1296,7 +1280,7 @@ class _Turn:
         proposed = {i["name"] for i in order["items"] if i["item_id"] in frame.item_ids}
         if len(proposed) == 1:  # "the more expensive one" means one of the proposed product
             lowered = re.sub(r"\bones?\b", next(iter(proposed)).lower(), lowered)
-        named = [i for i in _match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != _AMBIGUOUS]
+        named = [i for i in rules.match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != rules.AMBIGUOUS]
         if named:
             if re.search(r"\b(?:only|just)\b", lowered):
                 keep = [i for i in frame.item_ids if i in named] or named
@@ -1307,7 +1291,7 @@ class _Turn:
             new = dict(zip(frame.item_ids, frame.new_item_ids))
             frame.item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
             frame.new_item_ids = [new[i] for i in frame.item_ids if i in new]
-        pairs = _id_pairs(lowered, order)
+        pairs = rules.id_pairs(lowered, order)
         if pairs and frame.route != "return":  # "also change item <id> to item <id>"
             new = dict(zip(frame.item_ids, frame.new_item_ids)) | pairs
             frame.item_ids = list(dict.fromkeys([*frame.item_ids, *pairs]))
@@ -1319,8 +1303,8 @@ class _Turn:
             current = next((m for m in methods if m.payment_method_id == proposed_method), None)
             others = [m for m in methods if m is not current and (current is None or m.source == current.source)]
             frame.payment_method_id = others[0].payment_method_id if others else proposed_method
-        elif any(re.search(p, lowered) for _, p in PAYMENT_KINDS) or re.search(r"_\d{5,}|original", lowered):
-            frame.payment_method_id = self._pick_payment(order, lowered, frame.route) or proposed_method
+        elif any(re.search(p, lowered) for _, p in rules.PAYMENT_KINDS) or re.search(r"_\d{5,}|original", lowered):
+            frame.payment_method_id = self._payment_named(order, lowered, frame.route) or proposed_method
         frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
         statuses = {"return": FLOWS["return"].statuses, "exchange": FLOWS["exchange"].statuses,
                     "modify_order": FLOWS["modify_items"].statuses}.get(frame.route)
@@ -1334,121 +1318,8 @@ class _Turn:
         frame.route, frame.item_ids, frame.new_item_ids = route, [], []
         yield from getattr(self, f"_on_{route}")(message, slots.model_copy(update={"order_ids": [order_id]}))
 
-    def _pick_variant(self, item: dict, message: str) -> tuple[str | None, list[tuple[str, str]]]:
-        """The available variant of the item's product that the message asks for, decided in code.
-
-        Candidates are narrowed to those with the most option values the message names (values that
-        differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
-        'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
-        product = self.a.store.product(item["product_id"])
-        lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), message.lower())
-        lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: f"size {m.group(1)[0]}", lowered)  # "medium sized": size M
-        current = {k: str(v).lower() for k, v in item["options"].items()}
-        candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
-        choices = [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in candidates]
-        named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
-        if named_ids:  # "exchange my shoes to item ID 4107812777"
-            return named_ids[0], choices
-        # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>"
-        before = len(candidates)
-        for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
-            n, way, word = m.group(1), m.group(2) or m.group(5), m.group(3) or m.group(4)
-            for key in (k for k in current if word in k.split() or word.rstrip("s") in k.split()):
-                target = _ordinal(current[key]) + (int(n) if way in ("more", "extra") else -int(n))
-                candidates = [v for v in candidates if _ordinal(v.options.get(key, "")) == target] or candidates
-        for m in re.finditer(r"\bsame ([a-z]+)", lowered):
-            for key in (k for k in current if m.group(1) in k.split()):
-                candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
-        narrowed = len(candidates) < before
-
-        def named(v) -> int:
-            return sum(
-                1 for k, val in v.options.items()
-                if val.lower() != current.get(k)
-                and (_mentioned(val, lowered) or (val.lower() in ("none", "no") and _says_without(k, lowered)))
-            )  # fmt: skip
-
-        def kept(v) -> int:
-            return sum(1 for k, val in v.options.items() if current.get(k) == val.lower())
-
-        comparatives = list(COMPARATIVES)
-        for m in re.finditer(r"\b(lower|higher|less|more|fewer)\s+([a-z]+)", lowered):  # "a slightly lower resolution"
-            keys = tuple(k for k in current if m.group(2) in k.split())
-            if keys:
-                comparatives.insert(0, (re.escape(m.group(0)), 1 if m.group(1) in ("higher", "more") else -1, keys))
-        comparatives = [c for c in comparatives if re.search(c[0], lowered)]
-
-        def step(v, direction: int, keys: tuple) -> float | None:  # how far v goes the asked way, None if not
-            steps = [(_ordinal(v.options[k]) - _ordinal(current[k])) * direction for k in keys if k in v.options and k in current]
-            return next((x for x in steps if x > 0), None)
-
-        most = max((named(v) for v in candidates), default=0)
-        pool = [v for v in candidates if named(v) == most]
-        cheapest, priciest = _CHEAPEST.search(lowered), _PRICIEST.search(lowered)
-        if (cheapest or priciest) and comparatives:  # "a shorter one …, the most expensive of those": the comparative filters first
-            going = [v for v in candidates if all(step(v, d, k) is not None for _, d, k in comparatives)]
-            top = max((named(v) for v in going), default=0)
-            pool = [v for v in going if named(v) == top] or pool
-        if cheapest:
-            if pool and most == 0 and item["price"] <= min(v.price for v in pool):
-                return KEEP, choices  # it already is the cheapest: nothing to change
-            return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
-        if priciest:
-            return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
-        def preferred(v) -> int:  # a stated order of preference ("prefer <a> > <b>"): the earlier a value is named, the better
-            found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
-            return min(found, default=len(lowered))
-
-        for _, direction, keys in comparatives:
-            # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
-            ranked = [(-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys))]
-            if ranked:
-                return min(ranked)[-1], choices
-        extremes = []  # "the maximum zoom", "the easiest one with fewest pieces": (option, direction), in order
-        for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
-            if key := next((k for k in current if m.group(2) in k.split()), None):
-                extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
-        for word, (key, sign) in SUPERLATIVE_WORDS.items():
-            if re.search(rf"\b{word}\b", lowered) and key in current:
-                extremes.append((key, sign))
-        if extremes and pool:  # the extreme values of those options, other options kept
-            return max(pool, key=lambda v: (*(s * _ordinal(v.options.get(k, 0)) for k, s in extremes), kept(v), -v.price)).item_id, choices
-        if most == 0 and not narrowed:
-            if re.search(r"same (?:specs|specifications|options|item|model)|identical|new pair|replacement", lowered):
-                return SAME, choices  # a fresh identical one (it arrived worn): the policy allows only another option
-            return None, choices
-        best = max(kept(v) for v in pool)
-        top = [v for v in pool if kept(v) == best]
-        if len(top) > 1:  # a real choice between different options: ask rather than guess
-            return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in top]
-        return top[0].item_id, choices
-
-    def _pick_payment(self, order: dict, message: str, route: str) -> str | None:
-        """The payment method the shopper names, in the order they name them, skipping any the policy
-        does not allow here (a refund goes to the original method or a gift card)."""
-        user = self.ctx.orders.user(self.ctx.user_id)
-        lowered = message.lower()
-        original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
-        methods = {m.payment_method_id: m for m in user.payment_methods}
-        allowed = {i for i, m in methods.items() if route != "return" or i == original or m.source == "gift_card"}
-        mentions: list[tuple[int, str]] = []
-        for m in re.finditer(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
-            mentions.append((m.start(), m.group(0)))
-        # "the original payment method", "refund to the original one"; not "features from the originals"
-        if original and (m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
-                                        r"|same (?:payment|card|method)|原支付|原来的|原路", lowered)):
-            mentions.append((m.start(), original))
-        four = re.search(r"\b(\d{4})\b", lowered)
-        for source, pattern in PAYMENT_KINDS:
-            if m := re.search(pattern, lowered):
-                matches = [i for i, pm in methods.items() if pm.source == source]
-                if four:
-                    matches = [i for i in matches if methods[i].last_four == four.group(1)] or matches
-                mentions += [(m.start(), i) for i in matches]
-        for _, method_id in sorted(mentions, key=lambda x: x[0]):
-            if method_id in allowed:
-                return method_id
-        return None
+    def _payment_named(self, order: dict, message: str, route: str) -> str | None:
+        return rules.pick_payment(self.ctx.orders.user(self.ctx.user_id).payment_methods, order, message, route)
 
     def _change_payment(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         frame = self._frame("modify_order")
@@ -1463,7 +1334,7 @@ class _Turn:
         if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
             yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
             return
-        method = self._pick_payment(order, message, "payment")
+        method = self._payment_named(order, message, "payment")
         if method is None:
             user = self.ctx.orders.user(self.ctx.user_id)
             yield from self._ask_payment("ask_payment", [m.model_dump() for m in user.payment_methods], purpose=self.r("purposes")["payment"])
@@ -1496,14 +1367,14 @@ class _Turn:
             # "all my pending orders' address, along with my default address": once every order is done, the default
             if not open_orders():
                 order_address, frame.order_id = False, None
-        address = parse_address(message)
+        address = rules.parse_address(message)
         text = (frame.text or message).lower()
         if address is None and re.search(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default", text):
             # "to my default address": the account's address, for the order shipped where the message says
             # it went (another address, named by its city or state)
             address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
             if not frame.order_id:
-                shipped = _address_named(re.sub(r"\bdefault address.*", "", text), orders())
+                shipped = rules.address_named(re.sub(r"\bdefault address.*", "", text), orders())
                 there = [o for o in open_orders() if o.get("address") == shipped]
                 frame.order_id = there[0]["order_id"] if len(there) == 1 else None
             order_address = True
@@ -1540,7 +1411,7 @@ class _Turn:
                 return dict(other["address"])
         targets = re.finditer(r"\bto (?:my |the |our )?((?:(?!\bto\b).){0,40}?)\baddress", message, re.IGNORECASE)
         for text in [t.group(1) for t in targets] + [message]:
-            if found := _address_named(text, orders):
+            if found := rules.address_named(text, orders):
                 return found
         return None
 
@@ -1673,317 +1544,5 @@ def _size_rank(value: str) -> float | None:
 def _money(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
-
-def _items_text(order: dict) -> str:
-    """The order's items by name and options (their ids travel in the `choices` event, not the text)."""
-    return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
-
-
-def _mentioned(value: str, lowered_message: str) -> bool:
-    """Whether the message names an option value: whole words, or for a multi-word value any of its
-    distinctive words (a word only that value has among the option's values names it)."""
-    value = value.lower()
-    if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
-        return True
-    if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
-        return True  # "soft material" names softshell
-    words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS]
-    return len(words) < len(value.split()) + 1 and any(
-        re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
-    )
-
-
-_QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|style)\b")
-_GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand", "card"}
-
-
-def _id_pairs(lowered: str, order: dict) -> dict[str, str]:
-    """'change item <id> to item <id>' → {the order's item: the new item}; the first id
-    may also be the product id of one of the order's items (shoppers mix the two up)."""
-    pairs = {}
-    for m in re.finditer(r"(?<!\d)(\d{10})(?!\d)\s+(?:to|for|with|into)\s+(?:(?:an?|the)\s+)?(?:item\s+)?(?:id\s+|number\s+|#)?(\d{10})(?!\d)", lowered):
-        old = [i for i in order["items"] if m.group(1) in (i["item_id"], i.get("product_id"))]
-        if len(old) == 1:
-            pairs[old[0]["item_id"]] = m.group(2)
-    return pairs
-
-
 def _settled_key(route: str, order_id: str | None) -> str:
     return f"{route}|{order_id or ''}"
-
-
-def _price_limit(text: str) -> float | None:
-    """The price a change is made on condition of: "if it is less than <n> bucks", "if it costs under $<n>"."""
-    m = re.search(r"\bif (?:it|that|this|the \w+(?: \w+)?) (?:is|costs?) (?:less than|lower than|cheaper than|under|below) \$?(\d+(?:\.\d+)?)", text.lower())
-    return float(m.group(1)) if m else None
-
-
-def _yes_no(key: str, value: str, lowered: str) -> bool:
-    """Whether a yes/no option ("water resistance": "no") is what the text says: "not resistant to
-    water", "without water resistance", "no water resistance" for no; the option named plainly for yes."""
-    if value.lower() not in ("yes", "no"):
-        return False
-    words = [w[:6] for w in key.lower().split() if len(w) > 3]
-    near = [m for w in words for m in re.finditer(rf"\b{re.escape(w)}", lowered)]
-    if not near:
-        return False
-    negated = any(re.search(r"\b(?:not|no|non|without|isn'?t)\b[\w ]{0,12}$", lowered[: m.start()]) for m in near)
-    return negated == (value.lower() == "no")
-
-
-def _says_without(key: str, lowered_message: str) -> bool:
-    """'no backlight', 'without a zipper', '不要背光' style wishes for an option set to none."""
-    word = key.split()[-1]
-    return re.search(rf"\b(?:no|without(?: an?)?)\s+{re.escape(word)}", lowered_message) is not None
-
-
-def _mentions_option(item: dict, message: str, ctx: ToolContext) -> bool:
-    lowered = message.lower()
-    product = ctx.store.product(item["product_id"])
-    return any(_mentioned(val, lowered) for v in product.variants for val in v.options.values())
-
-
-def _names_item(item: dict, lowered: str) -> bool:
-    """Whether the text names the item's product: its name (spaces and hyphens optional, "book shelf",
-    "tshirt"), an alias (assistant/data/aliases.json), or the name's last word, singular or plural."""
-    name = item["name"].lower()
-    word = re.findall(r"[a-z]+", name)[-1]
-    stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
-    compact = re.sub(r"[\s-]", "", name)
-    aliases = [a for a, targets in _aliases().items() if name in targets]
-    return (
-        name in lowered
-        or (len(compact) >= 6 and compact in re.sub(r"[\s-]", "", lowered))
-        or any(re.search(rf"\b{re.escape(a)}s?\b", lowered) for a in aliases)
-        or bool(re.search(rf"\b(?:{stems})(?:e?s)?\b", lowered))
-    )
-
-
-_CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
-_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
-_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b|\bwhole order\b|全部商品|所有商品")
-_EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b|\beverything\b"
-                         r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
-
-
-def _about_item(text: str, item: dict, order: dict) -> str:
-    """The parts of a request about one item: each part naming it and those after it up to a part
-    naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
-    parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )", text, flags=re.IGNORECASE) if p.strip()]
-    others = [i for i in order["items"] if i["name"] != item["name"]]
-    kept, on = [], False
-    for part in parts:
-        lowered = part.lower()
-        if _names_item(item, lowered):
-            on = True
-        elif any(_names_item(o, lowered) for o in others):
-            on = False
-        if on:
-            kept.append(part)
-    return " ".join(kept) or text
-
-
-def _about_order(lowered: str, order: dict) -> str:
-    """The sentences naming one of the order's items, each with the sentence after it ("If that is
-    not possible, cancel the order since I no longer need it")."""
-    parts = re.split(r"(?<=[.!?;。！？])\s*", lowered)
-    keep = [i for i, p in enumerate(parts) if any(_names_item(item, p) for item in order["items"])]
-    return " ".join(dict.fromkeys(p for i in keep for p in parts[i:i + 2]))
-
-
-def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True) -> list[str]:
-    """Which of the order's items the message names: by item id, by product name, all of them, or all
-    but those after "except"."""
-    items = order["items"]
-    by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
-    if by_id:
-        return by_id
-    lowered = _CONTEXT.sub(" ", message.lower())  # "the backpack I received with the vacuum cleaner": not the cleaner
-    cut = _EXCEPT.search(lowered)
-    head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
-    excluded = {i["item_id"] for i in items if tail and _names_item(i, tail)}
-    named = [i for i in items if _names_item(i, head) and i["item_id"] not in excluded]
-    if everything and _ALL_ITEMS.search(head):  # "upgrade all my items …, the new shoe still the same size"
-        return [i["item_id"] for i in items if i["item_id"] not in excluded]
-    if named:
-        return _disambiguate(named, lowered)
-    if everything and _EVERYTHING.search(head):
-        return [i["item_id"] for i in items if i["item_id"] not in excluded]
-    return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
-
-
-def _shipped(name: str, lowered: str) -> bool:
-    """Whether the text says where the item was sent ("a <item> sent to this new address"), not
-    merely names it ("I also want to exchange my <item>")."""
-    name = re.escape(name.lower())
-    return bool(re.search(rf"{name}s?\s+(?:that\s+|which\s+)?(?:was\s+|were\s+|is\s+|got\s+)?(?:sent|shipped|delivered|going|went)\b"
-                          rf"|\b(?:sent|shipped|delivered)\s+(?:the |my |a |an )?{name}", lowered))
-
-
-def _address_named(text: str, orders: list[dict]) -> dict | None:
-    """The one address among the orders' that the text names best (at least two clues)."""
-    for short, (city, state) in _names()["places"].items():
-        if re.search(rf"\b{re.escape(short)}\b", text, re.IGNORECASE):
-            text += f" {city} {state}"
-    lowered = text.lower()
-    scores: dict[tuple, int] = {}
-    for order in orders:
-        address = order.get("address") or {}
-        if not address.get("address1"):
-            continue
-        street = re.sub(r"^\d+\s*", "", address["address1"]).lower()
-        score = sum((
-            bool(address.get("city")) and _mentioned(address["city"], lowered),
-            bool(address.get("state")) and bool(re.search(rf"\b{re.escape(address['state'])}\b", text)),  # case-sensitive: "IN", "OR"
-            bool(street) and street in lowered,
-            any(_shipped(i["name"], lowered) for i in order["items"]),
-        ))  # fmt: skip
-        key = tuple(sorted(address.items()))
-        scores[key] = max(scores.get(key, 0), score)
-    best = max(scores.values(), default=0)
-    winners = [k for k, v in scores.items() if v == best]
-    if best == 1 and len(winners) == 1:  # one clue is enough if it is the city ("my daughter lives in Chicago")
-        return dict(winners[0]) if _mentioned(dict(winners[0]).get("city", ""), lowered) else None
-    return dict(winners[0]) if best >= 2 and len(winners) == 1 else None
-
-
-_CONDITION = re.compile(r"\bif (?:it|that|this|there|they)?\s*(?:is|are)?\s*(?:not|no)\b|\bif not\b|\botherwise\b|\bif there (?:is|are) (?:any|no) (?:issues?|way)"
-                        r"|\bif (?:it|that|this) (?:cannot|can't|isn't|is not)|not possible")
-
-
-def _fallback_action(text: str, route: str, status: str) -> str | None:
-    """The other action a shopper asked for in case the first cannot be done ("…if it is not
-    available, cancel the whole order"), if the order's status allows it."""
-    lowered = text.lower()
-    condition = _CONDITION.search(lowered)
-    if not condition:
-        return None
-    allowed = routes_for(status)
-    return next((r for r in _actions_named(lowered[condition.start():], status) if r != route and r in allowed), None)
-
-
-def _actions_named(lowered: str, status: str) -> list[str]:
-    """The order actions a text names, in order, as routes for an order of this status."""
-    routes = ACTION_ROUTES[status == "delivered"]
-    return [routes[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)]
-
-
-_AMEND = re.compile(r"\b(?:only|just|also|too|as well|add|instead|rather|change my mind|changed my mind|prefer|actually)\b"
-                    r"|paypal|gift ?card|credit card|\bcard\b|\bgc\b")
-_AMBIGUOUS = "?"  # in a match: the message names a product the order holds several variants of
-
-
-def _disambiguate(named: list[dict], lowered: str) -> list[str]:
-    """Of several items of the same product, those whose options the message names; all of them for
-    "both"/"all"/a plural; else the match is ambiguous (the caller asks which)."""
-    chosen: list[str] = []
-    for name in dict.fromkeys(i["name"] for i in named):
-        same = [i for i in named if i["name"] == name]
-        if len(same) > 1:
-            shared = set.intersection(*(set(map(str, i["options"].values())) for i in same))
-            described = [i for i in same if any(_mentioned(str(v), lowered) for v in i["options"].values() if str(v) not in shared)]
-            word = re.escape(name.lower().split()[-1])
-            before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}", lowered)
-                                             for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
-            described = before or described  # "<value> <product> to the <value> version": the one described before the name
-            if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the more expensive one"
-                described = [i for i in same if any(_yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
-            if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
-                pick = max if m.group(0) in ("more expensive", "pricier") else min
-                described = [pick(same, key=lambda i: i.get("price", 0))]
-            plural = re.search(rf"\b(?:both|all|two|each)\b|{word}e?s\b", lowered)
-            same = described or (same if plural else [])
-            if not same:
-                return [_AMBIGUOUS]
-        chosen += [i["item_id"] for i in same]
-    return chosen
-
-
-# Verbs that name an order action; a message asking for two actions ("return the bottle and exchange
-# the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund)|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
-_ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
-_HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:at the end )?(?:whether|if)|just (?:ask|check)")
-
-
-def _action_text(text: str, route: str) -> str:
-    """The part of a message about one action (see _ACTION_VERBS); sentences that only ask whether
-    something could be done ("check whether I can return…, don't process anything") are left out."""
-    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n", text) if x.strip()]
-    kept = " ".join(x for x in sentences if not _HEDGE.search(x.lower())) or text
-    lowered = kept.lower()
-    marks = [(m.start(), next(g for g in (1, 2, 3) if m.group(g))) for m in _ACTION_VERBS.finditer(lowered)]
-    if len({g for _, g in marks}) < 2:
-        return kept
-    mine = _ROUTE_GROUP.get(route)
-    parts = [kept[start:(marks[n + 1][0] if n + 1 < len(marks) else len(kept))] for n, (start, group) in enumerate(marks) if group == mine]
-    return " ".join(parts) or kept
-
-
-# "bigger", "less bright", …: which option keys they compare, and in which direction.
-COMPARATIVES = [
-    (r"bigger|larger|more capacity|greater capacity|更大", 1, ("capacity", "size", "frame size", "screen size", "storage", "pieces", "piece count", "diameter", "length")),
-    (r"smaller|更小", -1, ("capacity", "size", "frame size", "screen size", "storage", "pieces", "piece count", "diameter", "length")),
-    (r"less bright|dimmer|not as bright|暗一点", -1, ("brightness",)),
-    (r"brighter|more bright|亮一点", 1, ("brightness",)),
-    (r"shorter|更短", -1, ("length",)),
-    (r"longer|更长", 1, ("length",)),
-]  # fmt: skip
-_CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|最便宜")
-_PRICIEST = re.compile(r"most expensive|priciest|highest price|最贵")
-# Superlatives that name no option: which option they mean, and in which direction.
-SUPERLATIVE_WORDS = {"easiest": ("difficulty level", -1), "simplest": ("difficulty level", -1), "hardest": ("difficulty level", 1)}
-ORDINAL_WORDS = {"xs": 0, "s": 1, "small": 1, "m": 2, "medium": 2, "l": 3, "large": 3, "xl": 4, "xxl": 5,
-                 "low": 1, "high": 3, "compact": 1, "standard": 2, "full size": 3,
-                 "beginner": 1, "intermediate": 2, "advanced": 3, "expert": 4}  # fmt: skip
-
-
-def _ordinal(value: str) -> float:
-    """A comparable number for an option value: '1000ml' → 1000, 'XL' → 4, 'low' → 1."""
-    value = str(value).lower().strip()
-    if value in ORDINAL_WORDS:
-        return ORDINAL_WORDS[value]
-    number = re.search(r"\d+(?:\.\d+)?", value.replace(",", ""))
-    if number:
-        scale = 1000 if re.search(r"tb\b|(?<=\d)\s*l\b|liter", value) and "ml" not in value else 1
-        return float(number.group(0)) * scale
-    return 0.0
-
-
-US_STATE_RE = re.compile(r"^[A-Z]{2}$")
-
-
-@lru_cache(maxsize=1)
-def _us_states() -> dict[str, str]:
-    return json.loads((Path(__file__).parent / "data" / "us_states.json").read_text(encoding="utf-8"))
-
-
-def parse_address(text: str) -> dict | None:
-    """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
-    parts = [p.strip() for p in re.split(r"[,\n，]", text) if p.strip()]
-    zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
-    street_idx = next((i for i, p in enumerate(parts) if re.search(r"(?:^|\s)\d+\s+[A-Za-z]", p) and not re.search(r"\b\d{5}\b", p)), None)
-    if zip_idx is None or street_idx is None:
-        return None
-    # strip any lead-in like "my new address is" before the street number
-    street = re.sub(r"^.*?(?=(?<!\S)\d+\s+[A-Za-z])", "", parts[street_idx])
-    zip_part = parts[zip_idx]
-    zip_code = re.search(r"\b(\d{5})\b", zip_part).group(1)
-    code = re.search(r"\b([A-Z]{2})\b", zip_part)
-    state = code.group(1) if code else ""
-    rest = parts[street_idx + 1 : zip_idx]
-    address2 = ""
-    if rest and re.match(r"^(apt|apartment|suite|unit|#|floor|ste)\b", rest[0], re.IGNORECASE):
-        address2 = rest.pop(0)
-    if not state and rest and US_STATE_RE.match(rest[-1]):
-        state = rest.pop()
-    city = rest[-1] if rest else ""
-    if not state and len(rest) > 1 and rest[-1].lower() in _us_states():  # "<city>, <state name>, <zip>"
-        state, city = _us_states()[rest[-1].lower()], rest[-2]
-    elif not state and city.lower() in _us_states():  # "New York, 10001": the city names its state
-        state = _us_states()[city.lower()]
-    after = parts[zip_idx + 1] if len(parts) > zip_idx + 1 else ""
-    country = after if re.fullmatch(r"[A-Za-z .]{2,40}", after) else "USA"
-    if not (city and state):
-        return None
-    return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
