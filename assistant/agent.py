@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 from sqlalchemy.exc import OperationalError
 
-from assistant.flows import FLOWS, flow_for_tool, route_statuses, routes_for
+from assistant.flows import FLOWS, flow_for_tool, routes_for
+from assistant.flows.form import FormLoop
 from assistant.slots import Slots, read_slots
 from assistant.understand import rules
 from assistant.state import AssistantEvent, Choice, DialogueState, ProductCard, SearchMemory, TaskFrame
@@ -129,7 +130,7 @@ class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
 
     def __init__(self, store: Store, llm=None, classifier=None, services: dict | None = None,
-                 demo_sign_in: bool = True) -> None:  # fmt: skip
+                 demo_sign_in: bool = True, reader=None) -> None:  # fmt: skip
         """`demo_sign_in`: a shopper may identify in chat by email or name + zip (the demo store and
         the τ-style evaluation). `aisle serve` passes AISLE_DEMO_SIGN_IN; off, only the shop's
         sign-in token (ui/signin.py) gives a conversation its customer."""
@@ -138,6 +139,16 @@ class Assistant:
         self._llm = llm
         self._classifier = classifier
         self.services = services if services is not None else {}
+        self._reader = reader
+
+    @property
+    def reader(self):
+        """Picks among candidates the rules left (which order, items, option): AISLE_READER."""
+        if self._reader is None:
+            from assistant.understand import make_reader
+
+            self._reader = make_reader(llm=self._llm)
+        return self._reader
 
     @classmethod
     def from_settings(cls, demo_sign_in: bool = True) -> Assistant:
@@ -202,6 +213,8 @@ class _Turn:
             identify_in_chat=assistant.demo_sign_in,
         )
         self.runner = ToolRunner(self.ctx)
+        self._form: FormLoop | None = None
+        self._orders_read: list[dict] | None = None
 
     # -- output helpers ---------------------------------------------------------------------
 
@@ -284,7 +297,7 @@ class _Turn:
             if frame is not None and frame.item_ids and frame.order_id == pending.arguments.get("order_id"):
                 if rules.AMEND.search(message.lower()):  # a change said instead of yes: "only <item>", "use <method> instead"
                     state.frame = frame
-                    yield from self._amend(frame, message, slots)
+                    yield from self.form.amend(frame, message, slots)
                     return
         elif state.frame is None and is_affirmative(message):
             yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
@@ -982,39 +995,6 @@ class _Turn:
                                          order_id=old.order_id if carry else None)  # fmt: skip
         return self.state.frame
 
-    def _resolve_order(self, frame: TaskFrame, slots: Slots, allowed: set[str] | None) -> Iterator[AssistantEvent]:
-        """Fill frame.order_id, asking when it is unclear. Yields the question if it must ask."""
-        if slots.order_ids:
-            frame.order_id = slots.order_ids[0]
-        if frame.order_id:
-            return
-        orders = self._user_orders()
-        candidates = [o for o in orders if allowed is None or o["status"] in allowed]
-        # Orders whose action was already done or declined in this conversation come last.
-        candidates = [o for o in candidates if not self._settled(frame.route, o["order_id"])] or candidates
-        if frame.text:
-            # Items named without an order ("the <item> and the <item>"): the one order holding them
-            said = read_slots(frame.text)
-            elsewhere = [o for o in orders if rules.match_items(o, frame.text, said, fallback=False)]
-            allowed_ids = {o["order_id"] for o in candidates}
-            named = [o for o in elsewhere if o["order_id"] in allowed_ids]
-            if len(named) == 1 or (not named and len(elsewhere) == 1):
-                candidates = named or elsewhere  # in an order of another status: the caller says what it allows
-            elif len(named) > 1:  # items of several orders: start with the order of the item named first
-                for clause in re.split(r"[.,;!?\n]", frame.text):
-                    first = [o for o in named if rules.match_items(o, clause, read_slots(clause), fallback=False)]
-                    if len(first) == 1:
-                        candidates = first
-                        break
-        if len(candidates) == 1:
-            frame.order_id = candidates[0]["order_id"]
-            return
-        if not orders:
-            yield self.say("no_orders")
-            return
-        yield self.say("ask_order", orders=self._order_list(candidates or orders))
-        yield from self._offer_orders(candidates or orders)
-
     def _on_order_status(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         if self.ctx.user_id is None:
             self.state.frame = TaskFrame(route="order_status", order_id=(slots.order_ids or [None])[0])
@@ -1046,6 +1026,10 @@ class _Turn:
         self.state.frame = None
 
     def _on_payment(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        frame = self.state.frame
+        if frame is not None and frame.flow == "modify_payment":  # the answer to its question
+            yield from self.form.run(FLOWS["modify_payment"], message, slots)
+            return
         if self.ctx.user_id is None:
             yield from self._need_user()
             return
@@ -1074,276 +1058,41 @@ class _Turn:
         yield self.say(key, methods=self._methods_text(methods), **values)
         yield from self.offer("payment", [(m["payment_method_id"], self._method_label(m)) for m in methods])
 
-    def _on_cancel_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        frame = self._frame("cancel_order")
-        if self.ctx.user_id is None:
-            frame.order_id = frame.order_id or (slots.order_ids or [None])[0]
-            yield from self._need_user()
-            return
-        asked = list(self._resolve_order(frame, slots, set(FLOWS["cancel"].statuses)))
-        if asked:
-            yield from asked
-            return
-        order = self._order(frame.order_id)
-        lowered = frame.text.lower() or message.lower()
-        # The reason said in the sentences about this order's items first, then anywhere in the message.
-        for text in (rules.about_order(lowered, order) if order else "", lowered):
-            if frame.reason is None and re.search(r"mistake|by accident|accidentally|wrong|误|错", text):
-                frame.reason = "ordered by mistake"
-            elif frame.reason is None and re.search(r"no longer|don't need|do not need|not needed|不再需要|不需要|用不上", text):
-                frame.reason = "no longer needed"
-        if frame.reason is None:
-            yield self.say("ask_cancel_reason", order_id=frame.order_id)
-            yield from self.offer("reason", list(self.r("reasons").items()))
-            return
-        if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
-            yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
-            return
-        total = sum(p["amount"] for p in order["payment_history"] if p["transaction_type"] == "payment")
-        original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
-        description = self.r("desc_cancel").format(order_id=frame.order_id, items=", ".join(i["name"] for i in order["items"]),
-                                                   reason=frame.reason, total=total, method=self._method_name(original))  # fmt: skip
-        yield from self._propose("cancel_pending_order", {"order_id": frame.order_id, "reason": frame.reason}, description)
+    @property
+    def form(self) -> FormLoop:
+        """The form loop that drives the declared order flows (assistant/flows/form.py)."""
+        if self._form is None:
+            self._form = FormLoop(self)
+        return self._form
 
-    def _order(self, order_id: str) -> dict | None:
-        result = self.runner.run("get_order_details", {"order_id": order_id})
-        if not result.ok:
-            self.state.frame = None
-        return result.data if result.ok else None
+    def _on_cancel_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        yield from self.form.run(FLOWS["cancel"], message, slots)
 
     def _on_return(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        yield from self._item_task("return", message, slots, route_statuses("return"))
+        yield from self.form.run(FLOWS["return"], message, slots)
 
     def _on_exchange(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        # Shoppers say "exchange" for pending orders too; the policy calls that modifying items.
-        yield from self._item_task("exchange", message, slots, route_statuses("exchange") | route_statuses("modify_order"))
+        # Shoppers say "exchange" for pending orders too: the order's status picks exchange or item change.
+        yield from self.form.run(FLOWS["exchange"], message, slots)
 
     def _on_modify_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """"Change my order": its address, its payment method or its items, by what the message names."""
         frame = self.state.frame
-        if frame is not None and frame.route == "modify_order" and frame.item_ids:
-            # An item change under way: "the original payment method" answers its question.
-            yield from self._item_task("modify_order", message, slots, route_statuses("exchange") | route_statuses("modify_order"))
+        if frame is not None and frame.flow in FLOWS and frame.route == "modify_order" and (frame.item_ids or frame.flow != "modify_items"):
+            yield from self.form.run(FLOWS[frame.flow], message, slots)  # a change under way keeps its flow
             return
         lowered = message.lower()
         order_id = (slots.order_ids or [frame.order_id if frame else None])[0]
         if re.search(r"address|ship to|地址", lowered) and not self._settled("update_address", order_id):
             yield from self._on_update_address(message, slots, order_address=True)
             return
-        if re.search(r"payment|pay with|paypal|gift card|credit card|支付|付款", lowered) and not re.search(
-            r"size|colou?r|option|item|尺码|颜色", lowered
-        ):
-            yield from self._change_payment(message, slots)
+        if rules.asks_payment_change(lowered):
+            yield from self.form.run(FLOWS["modify_payment"], message, slots)
             return
-        yield from self._item_task("modify_order", message, slots, route_statuses("exchange") | route_statuses("modify_order"))
-
-    def _item_task(self, route: str, message: str, slots: Slots, statuses: set[str]) -> Iterator[AssistantEvent]:
-        frame = self._frame(route)
-        if self.ctx.user_id is None:
-            frame.order_id = frame.order_id or (slots.order_ids or [None])[0]
-            yield from self._need_user()
-            return
-        asked = list(self._resolve_order(frame, slots, statuses))
-        if asked:
-            yield from asked
-            return
-        order = self._order(frame.order_id)
-        if order is None:
-            yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
-            return
-        swap = next((f for f in (FLOWS["exchange"], FLOWS["modify_items"]) if f.allows(order["status"])), None)
-        if route in ("exchange", "modify_order") and swap is not None:
-            route = swap.route  # shoppers say "exchange" for a pending order too: the status decides
-            frame.route, statuses = route, set(swap.statuses)
-        if order["status"] not in statuses:
-            other = self._fit_route(route, frame.text or message, order["order_id"])
-            if other != route:  # "return it; if it cannot be returned, cancel it"
-                yield from self._switch(other, order["order_id"], message, slots)
-                return
-            self.state.frame = None
-            statuses_ = self.r("statuses")
-            yield self.say("failed", message=self.r("wrong_status").format(
-                order_id=order["order_id"], status=statuses_.get(order["status"], order["status"]), verb=self.r("verbs")[route],
-                allowed=self.r("or").join(statuses_.get(x, x) for x in sorted(statuses))))  # fmt: skip
-            return
-        text = frame.text or message
-        if not frame.item_ids:
-            own = rules.action_text(text, route)
-            # "return my current one": the clause names no item, the rest of the message does
-            # …and an order's only item is meant only if the shopper names no product at all
-            alone = not _product_words(self.a.store).search(text.lower())
-            frame.item_ids = rules.match_items(order, own, read_slots(own), fallback=False) or rules.match_items(
-                order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
-            )
-        if not frame.item_ids:
-            yield self.say("ask_items", order_id=order["order_id"], items=rules.items_text(order))
-            yield from self._offer_items(order)
-            return
-        if rules.AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two
-            frame.item_ids = []
-            yield self.say("ask_which_item", order_id=order["order_id"], items=rules.items_text(order))
-            yield from self._offer_items(order)
-            return
-        if route != "return" and len(frame.new_item_ids) < len(frame.item_ids):
-            for item_id in frame.item_ids[len(frame.new_item_ids):]:
-                item = next(i for i in order["items"] if i["item_id"] == item_id)
-                chosen, choices = rules.pick_variant(self.a.store.product(item["product_id"]), item, rules.about_item(text, item, order))
-                if chosen is None and len(frame.item_ids) > 1 and rules.CONDITION.search(text.lower()):
-                    # "if there is no such keyboard, I'd rather only exchange the thermostat"
-                    only = re.search(r"\bonly (?:exchange|change|modify|swap|return|do|want|keep) (?:the |my )?([^.,;]+)", text.lower())
-                    rest = rules.match_items(order, only.group(1), read_slots(only.group(1)), fallback=False) if only else []
-                    if rest and item_id not in rest:
-                        frame.item_ids = [i for i in frame.item_ids if i != item_id]
-                        frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
-                        yield from self._item_task(route, message, slots, statuses)
-                        return
-                if chosen == rules.SAME:
-                    yield self.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or "none")
-                    yield from self.offer("option", choices[:8])
-                    return
-                if chosen not in (None, rules.KEEP) and (limit := rules.price_limit(text)) is not None:
-                    price = next(v.price for v in self.a.store.product(item["product_id"]).variants if v.item_id == chosen)
-                    if price >= limit and (other := rules.fallback_action(text, route, order["status"])):
-                        # a change made on a price condition ("if it is under <amount> …; if not, <other action>")
-                        yield from self._switch(other, order["order_id"], message, slots)
-                        return
-                if chosen is None:
-                    other = rules.fallback_action(text, route, order["status"])
-                    if other:  # "…if it is not available, cancel the whole order"
-                        yield from self._switch(other, order["order_id"], message, slots)
-                        return
-                    key = "no_new_option" if choices and rules.mentions_option(self.a.store.product(item["product_id"]), message) else "ask_new_option"
-                    yield self.say(key, name=item["name"], current=", ".join(item["options"].values()),
-                                   choices="; ".join(c for _, c in choices[:8]) or "none")  # fmt: skip
-                    yield from self.offer("option", choices[:8])
-                    return
-                frame.new_item_ids.append(chosen)
-            if rules.KEEP in frame.new_item_ids:
-                pairs = [(o, n) for o, n in zip(frame.item_ids, frame.new_item_ids) if n != rules.KEEP]
-                frame.item_ids, frame.new_item_ids = [o for o, _ in pairs], [n for _, n in pairs]
-                if not pairs:
-                    self.state.frame = None
-                    yield self.say("failed", message=self.r("nothing_to_change"))
-                    return
-        if frame.payment_method_id is None:
-            frame.payment_method_id = self._payment_named(order, text, route)
-        if frame.payment_method_id is None:
-            user = self.ctx.orders.user(self.ctx.user_id)
-            methods = [m.model_dump() for m in user.payment_methods]
-            if route == "return":
-                original = order["payment_history"][0]["payment_method_id"]
-                methods = [m for m in methods if m["payment_method_id"] == original or m["source"] == "gift_card"]
-            purpose = self.r("purposes")[route]
-            kinds = {k for k, pattern in rules.PAYMENT_KINDS if re.search(pattern, message.lower())}
-            missing = sorted(kinds - {m["source"] for m in methods})
-            if missing:  # they asked for a kind of method that cannot be used here: say so, not just ask again
-                yield from self._ask_payment("payment_not_possible", methods, kind=self.r("pm_kinds")[missing[0]], purpose=purpose)
-                return
-            yield from self._ask_payment("ask_payment", methods, purpose=purpose)
-            return
-        names = {i["item_id"]: f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]}
-        method = self._method_name(frame.payment_method_id)
-        if route == "return":
-            price = {i["item_id"]: i["price"] for i in order["items"]}
-            description = self.r("desc_return").format(items=", ".join(names[i] for i in frame.item_ids), order_id=order["order_id"],
-                                                       amount=sum(price[i] for i in frame.item_ids), method=method)  # fmt: skip
-            args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "payment_method_id": frame.payment_method_id}
-            yield from self._propose("return_delivered_order_items", args, description)
-            return
-        new = {c.item_id: c for c in self._cards_for(frame.new_item_ids)}
-        old_price = {i["item_id"]: i["price"] for i in order["items"]}
-        diff = round(sum(new[n].price - old_price[o] for o, n in zip(frame.item_ids, frame.new_item_ids)), 2)
-        swaps = "; ".join(
-            self.r("swap_line").format(old=names[o], name=new[n].name, options=", ".join(new[n].options.values()), price=new[n].price)
-            for o, n in zip(frame.item_ids, frame.new_item_ids)
-        )
-        tool = "exchange_delivered_order_items" if route == "exchange" else "modify_pending_order_items"
-        description = self.r("desc_swap").format(order_id=order["order_id"], swaps=swaps, money=self._money(diff), method=method)
-        args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "new_item_ids": frame.new_item_ids,
-                "payment_method_id": frame.payment_method_id}  # fmt: skip
-        yield from self._propose(tool, args, description)
-
-    def _money(self, diff: float) -> str:
-        if diff > 0:
-            return self.r("money_pay").format(amount=diff)
-        return self.r("money_back").format(amount=-diff) if diff < 0 else self.r("money_none")
-
-    def _offer_items(self, order: dict) -> Iterator[AssistantEvent]:
-        yield from self.offer("item", [(i["item_id"], f"{i['name']} ({', '.join(i['options'].values())})") for i in order["items"]])
-
-    def _amend(self, frame: TaskFrame, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        """A change to the action just proposed, said instead of yes: fewer, more or other items of the
-        same order, or another payment method. The amended action is proposed again."""
-        order = self._order(frame.order_id)
-        if order is None:
-            return
-        lowered = message.lower()
-        proposed = {i["name"] for i in order["items"] if i["item_id"] in frame.item_ids}
-        if len(proposed) == 1:  # "the more expensive one" means one of the proposed product
-            lowered = re.sub(r"\bones?\b", next(iter(proposed)).lower(), lowered)
-        named = [i for i in rules.match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != rules.AMBIGUOUS]
-        if named:
-            if re.search(r"\b(?:only|just)\b", lowered):
-                keep = [i for i in frame.item_ids if i in named] or named
-            elif re.search(r"\b(?:also|too|as well|add)\b", lowered):
-                keep = frame.item_ids + [i for i in named if i not in frame.item_ids]
-            else:  # "I changed my mind: return the more expensive one"
-                keep = named
-            new = dict(zip(frame.item_ids, frame.new_item_ids))
-            frame.item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
-            frame.new_item_ids = [new[i] for i in frame.item_ids if i in new]
-        pairs = rules.id_pairs(lowered, order)
-        if pairs and frame.route != "return":  # "also change item <id> to item <id>"
-            new = dict(zip(frame.item_ids, frame.new_item_ids)) | pairs
-            frame.item_ids = list(dict.fromkeys([*frame.item_ids, *pairs]))
-            frame.new_item_ids = [new[i] for i in frame.item_ids]
-        proposed_method = frame.payment_method_id
-        if re.search(r"\b(?:other|another|different) (?:card|credit card|payment|method)", lowered):
-            # "the other card": another method of the kind just proposed
-            methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
-            current = next((m for m in methods if m.payment_method_id == proposed_method), None)
-            others = [m for m in methods if m is not current and (current is None or m.source == current.source)]
-            frame.payment_method_id = others[0].payment_method_id if others else proposed_method
-        elif any(re.search(p, lowered) for _, p in rules.PAYMENT_KINDS) or re.search(r"_\d{5,}|original", lowered):
-            frame.payment_method_id = self._payment_named(order, lowered, frame.route) or proposed_method
-        frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
-        statuses = {"return": FLOWS["return"].statuses, "exchange": FLOWS["exchange"].statuses,
-                    "modify_order": FLOWS["modify_items"].statuses}.get(frame.route)
-        if statuses is None:
-            return
-        yield from self._item_task(frame.route, message, slots, statuses)
-
-    def _switch(self, route: str, order_id: str, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        """Carry the open task over to another action on the same order (its text stays)."""
-        frame = self.state.frame
-        frame.route, frame.item_ids, frame.new_item_ids = route, [], []
-        yield from getattr(self, f"_on_{route}")(message, slots.model_copy(update={"order_ids": [order_id]}))
-
-    def _payment_named(self, order: dict, message: str, route: str) -> str | None:
-        return rules.pick_payment(self.ctx.orders.user(self.ctx.user_id).payment_methods, order, message, route)
-
-    def _change_payment(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        frame = self._frame("modify_order")
-        if self.ctx.user_id is None:
-            yield from self._need_user()
-            return
-        asked = list(self._resolve_order(frame, slots, set(FLOWS["modify_payment"].statuses)))
-        if asked:
-            yield from asked
-            return
-        order = self._order(frame.order_id)
-        if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
-            yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
-            return
-        method = self._payment_named(order, message, "payment")
-        if method is None:
-            user = self.ctx.orders.user(self.ctx.user_id)
-            yield from self._ask_payment("ask_payment", [m.model_dump() for m in user.payment_methods], purpose=self.r("purposes")["payment"])
-            return
-        description = self.r("desc_payment").format(order_id=order["order_id"], method=self._method_name(method),
-                                                    old=self._method_name(order["payment_history"][0]["payment_method_id"]))  # fmt: skip
-        yield from self._propose("modify_pending_order_payment", {"order_id": order["order_id"], "payment_method_id": method}, description)
+        yield from self.form.run(FLOWS["modify_items"], message, slots)
 
     def _on_update_address(self, message: str, slots: Slots, order_address: bool = False) -> Iterator[AssistantEvent]:
+        """An order's address or the account's default one: which, is read here; the flow does the rest."""
         frame = self._frame("update_address")
         if self.ctx.user_id is None:
             yield from self._need_user()
@@ -1351,69 +1100,43 @@ class _Turn:
         if slots.order_ids:
             frame.order_id = slots.order_ids[0]
             order_address = True
-        if re.search(r"\border\b.{0,40}\bto\b|\border(?:'s)? address|订单.{0,6}地址", (frame.text or message).lower()):
-            order_address = True  # "change my laptop order to my NYC address"
-        read: list[dict] = []
-
-        def orders() -> list[dict]:  # the shopper's orders, read at most once in this turn
-            if not read:
-                read.extend(self._user_orders())
-            return read
-
-        def open_orders() -> list[dict]:  # pending orders whose address is not settled yet
-            return [o for o in orders() if o["status"].startswith("pending") and not self._settled("update_address", o["order_id"])]
-
-        if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", (frame.text or message).lower()):
-            # "all my pending orders' address, along with my default address": once every order is done, the default
-            if not open_orders():
-                order_address, frame.order_id = False, None
-        address = rules.parse_address(message)
         text = (frame.text or message).lower()
-        if address is None and re.search(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default", text):
-            # "to my default address": the account's address, for the order shipped where the message says
-            # it went (another address, named by its city or state)
-            address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
+        if re.search(r"\border\b.{0,40}\bto\b|\border(?:'s)? address|订单.{0,6}地址", text):
+            order_address = True  # "change my <item> order to my <city> address"
+        if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text):
+            # the orders' address and the default one asked together: once every order is done, the default
+            if not self.form._open_orders():
+                order_address, frame.order_id = False, None
+        if frame.address is None and rules.parse_address(message) is None and rules.to_default_address(text):
+            # "…to my default address": the account's address, for the order that went where the text says
+            frame.address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
             if not frame.order_id:
-                shipped = rules.address_named(re.sub(r"\bdefault address.*", "", text), orders())
-                there = [o for o in open_orders() if o.get("address") == shipped]
+                went = rules.where_it_went(text, self.form._orders())
+                there = [o for o in self.form._open_orders() if o.get("address") == went]
                 frame.order_id = there[0]["order_id"] if len(there) == 1 else None
             order_address = True
-        address = address or self._address_pointed_to(frame.text or message)
-        if address is None:
-            yield self.say("ask_address")
-            return
-        if order_address or frame.order_id:
-            if not frame.order_id:  # the one pending order not already going there ("my wrong order address")
-                elsewhere = [o for o in open_orders() if o.get("address") != address]
-                if len(elsewhere) == 1:
-                    frame.order_id = elsewhere[0]["order_id"]
-            asked = list(self._resolve_order(frame, slots, set(FLOWS["modify_address"].statuses)))
-            if asked:
-                yield from asked
-                return
-            text = ", ".join(v for v in address.values() if v)
-            yield from self._propose("modify_pending_order_address", {"order_id": frame.order_id, **address},
-                                     self.r("desc_order_address").format(order_id=frame.order_id, address=text))  # fmt: skip
-            return
-        text = ", ".join(v for v in address.values() if v)
-        yield from self._propose("update_default_address", address, self.r("desc_default_address").format(address=text))
+        flow = FLOWS["modify_address"] if order_address or frame.order_id else FLOWS["default_address"]
+        yield from self.form.run(flow, message, slots)
 
-    def _address_pointed_to(self, message: str) -> dict | None:
-        """An address of one of the shopper's orders that the message points to instead of spelling
-        it out ("the <city> address in one of my orders", "to my <city> address", "where the <item> was
-        sent"): named by city, state code, street or an item shipped there, and only
-        if exactly one address fits best. "…to my X address" phrases are read first."""
-        orders = self._user_orders()
-        if m := re.search(r"same (?:address )?as (?:in |for |of |on )?(?:my |the )?(?:other )?order (#?W\d{7})", message, re.IGNORECASE):
-            key = m.group(1).upper().lstrip("#")
-            other = next((o for o in orders if o["order_id"].lstrip("#") == key), None)
-            if other is not None and other.get("address"):  # "the same address as order <id>" (one of theirs)
-                return dict(other["address"])
-        targets = re.finditer(r"\bto (?:my |the |our )?((?:(?!\bto\b).){0,40}?)\baddress", message, re.IGNORECASE)
-        for text in [t.group(1) for t in targets] + [message]:
-            if found := rules.address_named(text, orders):
-                return found
-        return None
+    def _names_product(self, text: str) -> bool:
+        return bool(_product_words(self.a.store).search(text.lower()))
+
+    def _item_label(self, item: dict) -> str:
+        return f"{item['name']} ({', '.join(item['options'].values())})"
+
+    def _order(self, order_id: str) -> dict | None:
+        result = self.runner.run("get_order_details", {"order_id": order_id})
+        if not result.ok:
+            self.state.frame = None
+        return result.data if result.ok else None
+
+    def _money(self, diff: float) -> str:
+        if diff > 0:
+            return self.r("money_pay").format(amount=diff)
+        return self.r("money_back").format(amount=-diff) if diff < 0 else self.r("money_none")
+
+    def _payment_named(self, order: dict, message: str, route: str) -> str | None:
+        return rules.pick_payment(self.ctx.orders.user(self.ctx.user_id).payment_methods, order, message, route)
 
     # -- proposing and finishing write actions ----------------------------------------------
 

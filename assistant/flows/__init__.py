@@ -52,7 +52,7 @@ FLOWS: dict[str, Flow] = {
         _flow("modify_items", "modify_order", "modify_pending_order_items",
               ("order_id", "item_ids", "new_item_ids", "payment_method_id"), "desc_swap"),
         _flow("modify_payment", "payment", "modify_pending_order_payment", ("order_id", "payment_method_id"), "desc_payment"),
-        _flow("modify_address", "update_address", "modify_pending_order_address", ("order_id", "address"), "desc_order_address"),
+        _flow("modify_address", "update_address", "modify_pending_order_address", ("address", "order_id"), "desc_order_address"),
         _flow("return", "return", "return_delivered_order_items", ("order_id", "item_ids", "payment_method_id"), "desc_return"),
         _flow("exchange", "exchange", "exchange_delivered_order_items",
               ("order_id", "item_ids", "new_item_ids", "payment_method_id"), "desc_swap"),

@@ -447,6 +447,8 @@ def pick_payment(methods: list, order: dict, message: str, route: str) -> str | 
     original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
     methods = {m.payment_method_id: m for m in methods}
     allowed = {i for i, m in methods.items() if route != "return" or i == original or m.source == "gift_card"}
+    if route == "payment":  # a new method for the order: the one it was paid with is no change
+        allowed.discard(original)
     mentions: list[tuple[int, str]] = []
     for m in re.finditer(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
         mentions.append((m.start(), m.group(0)))
@@ -465,3 +467,119 @@ def pick_payment(methods: list, order: dict, message: str, route: str) -> str | 
         if method_id in allowed:
             return method_id
     return None
+
+
+# -- references to the customer's own data ------------------------------------------------------
+
+
+def orders_meant(text: str, orders: list[dict], candidates: list[dict]) -> list[dict]:
+    """Narrow `candidates` (orders an action may touch) by what the text says of them: the one order
+    holding the items it names (or, if none of the candidates does, the one order of any status
+    that does: the flow then says what that order allows); items of several orders → the order of
+    the item named first. Unchanged when the text names nothing that tells them apart."""
+    said = read_slots(text)
+    elsewhere = [o for o in orders if match_items(o, text, said, fallback=False)]
+    allowed_ids = {o["order_id"] for o in candidates}
+    named = [o for o in elsewhere if o["order_id"] in allowed_ids]
+    if len(named) == 1 or (not named and len(elsewhere) == 1):
+        return named or elsewhere
+    if len(named) > 1:
+        for clause in re.split(r"[.,;!?\n]", text):
+            first = [o for o in named if match_items(o, clause, read_slots(clause), fallback=False)]
+            if len(first) == 1:
+                return first
+    return candidates
+
+
+def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
+    """An address of one of the shopper's orders that the message points to instead of spelling
+    it out ("the <city> address in one of my orders", "to my <city> address", "where the <item> was
+    sent", "the same address as order <id>"): named by city, state code, street or an item shipped
+    there, and only if exactly one address fits best. "…to my X address" phrases are read first."""
+    if m := re.search(r"same (?:address )?as (?:in |for |of |on )?(?:my |the )?(?:other )?order (#?W\d{7})", message, re.IGNORECASE):
+        key = m.group(1).upper().lstrip("#")
+        other = next((o for o in orders if o["order_id"].lstrip("#") == key), None)
+        if other is not None and other.get("address"):
+            return dict(other["address"])
+    targets = re.finditer(r"\bto (?:my |the |our )?((?:(?!\bto\b).){0,40}?)\baddress", message, re.IGNORECASE)
+    for text in [t.group(1) for t in targets] + [message]:
+        if found := address_named(text, orders):
+            return found
+    return None
+
+
+_DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default")
+
+
+def to_default_address(text: str) -> bool:
+    """"…to my default address": the account's own address is the new one."""
+    return bool(_DEFAULT_ADDRESS.search(text.lower()))
+
+
+def where_it_went(text: str, orders: list[dict]) -> dict | None:
+    """The address the text says an order went to, before it names the default address as the new one."""
+    return address_named(re.sub(r"\bdefault address.*", "", text.lower()), orders)
+
+
+def cancel_reason(text: str) -> str | None:
+    """One of the policy's two cancellation reasons, if the text gives one."""
+    lowered = text.lower()
+    if re.search(r"mistake|by accident|accidentally|wrong|误|错", lowered):
+        return "ordered by mistake"
+    if re.search(r"no longer|don't need|do not need|not needed|不再需要|不需要|用不上", lowered):
+        return "no longer needed"
+    return None
+
+
+def payment_kinds(message: str) -> set[str]:
+    """Kinds of payment method the message names (gift card, PayPal, credit card)."""
+    return {kind for kind, pattern in PAYMENT_KINDS if re.search(pattern, message.lower())}
+
+
+def only_items(order: dict, text: str) -> list[str]:
+    """The items of an "only <action> the <item>" clause ("…otherwise I'd rather only exchange the <item>")."""
+    only = re.search(r"\bonly (?:exchange|change|modify|swap|return|do|want|keep) (?:the |my )?([^.,;]+)", text.lower())
+    return match_items(order, only.group(1), read_slots(only.group(1)), fallback=False) if only else []
+
+
+def read_correction(message: str, order: dict, frame, methods: list):
+    """A change said instead of yes to a proposed item action: "only <item>", "also <item>", "also
+    change item <id> to item <id>", "use the other card", "<method> instead". Returns the slots as
+    they should now be (commands.Correct)."""
+    from assistant.understand.commands import Correct
+
+    item_ids, new_item_ids, method = list(frame.item_ids), list(frame.new_item_ids), frame.payment_method_id
+    lowered = message.lower()
+    proposed = {i["name"] for i in order["items"] if i["item_id"] in item_ids}
+    if len(proposed) == 1:  # "the more expensive one" means one of the proposed product
+        lowered = re.sub(r"\bones?\b", next(iter(proposed)).lower(), lowered)
+    named = [i for i in match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != AMBIGUOUS]
+    if named:
+        if re.search(r"\b(?:only|just)\b", lowered):
+            keep = [i for i in item_ids if i in named] or named
+        elif re.search(r"\b(?:also|too|as well|add)\b", lowered):
+            keep = item_ids + [i for i in named if i not in item_ids]
+        else:  # "I changed my mind: return the more expensive one"
+            keep = named
+        new = dict(zip(item_ids, new_item_ids))
+        item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
+        new_item_ids = [new[i] for i in item_ids if i in new]
+    pairs = id_pairs(lowered, order)
+    if pairs and frame.route != "return":
+        new = dict(zip(item_ids, new_item_ids)) | pairs
+        item_ids = list(dict.fromkeys([*item_ids, *pairs]))
+        new_item_ids = [new[i] for i in item_ids]
+    if re.search(r"\b(?:other|another|different) (?:card|credit card|payment|method)", lowered):
+        # "the other card": another method of the kind just proposed
+        current = next((m for m in methods if m.payment_method_id == method), None)
+        others = [m for m in methods if m is not current and (current is None or m.source == current.source)]
+        method = others[0].payment_method_id if others else method
+    elif payment_kinds(lowered) or re.search(r"_\d{5,}|original", lowered):
+        method = pick_payment(methods, order, lowered, frame.route) or method
+    return Correct(item_ids=item_ids, new_item_ids=new_item_ids, payment_method_id=method)
+
+
+def asks_payment_change(lowered: str) -> bool:
+    """"Pay with PayPal instead", "change the payment method": about paying, not about items' options."""
+    return bool(re.search(r"payment|pay with|paypal|gift card|credit card|支付|付款", lowered)) and not re.search(
+        r"size|colou?r|option|item|尺码|颜色", lowered)
