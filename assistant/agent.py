@@ -34,6 +34,7 @@ PROMPTS = Path(__file__).parent / "prompts"
 MAX_MESSAGE = 4000
 ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "exchange", "update_address", "payment"}
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
+QUESTION_ROUTES = {"product_question", "compare"}  # answered in the middle of a flow, which then resumes
 REFINE_RE = re.compile(
     r"^(cheaper|less expensive|in |under |below |less than |only |what about|how about|any |with |without |"
     r"size |colou?r |show me (?:some|more|other)|something |more |便宜|有没有|要|换成|颜色|尺码|\d+元)",
@@ -289,10 +290,12 @@ class _Turn:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
                 yield from self._after_write(result)
+                yield from self._next_task()
                 return
             yield self.say("not_confirmed")
             frame, state.frame = state.frame, None  # declined: the next request is a new task
             if re.fullmatch(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*", message.lower()):
+                yield from self._next_task()
                 return
             if frame is not None and frame.item_ids and frame.order_id == pending.arguments.get("order_id"):
                 if rules.AMEND.search(message.lower()):  # a change said instead of yes: "only <item>", "use <method> instead"
@@ -306,6 +309,7 @@ class _Turn:
         route = self._route(message, slots)
         if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
             route, slots = self._target(route, message, slots)
+            state.queue = self._queued(message, slots) or state.queue
         if route in ORDER_ROUTES:
             # The task's details may come before identification, or across turns: keep all of it.
             frame = self._frame(route)
@@ -313,7 +317,45 @@ class _Turn:
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
+        interrupted = state.frame if route in QUESTION_ROUTES and state.pending is None else None
         yield from handler(message, slots)
+        if interrupted is not None and state.frame is interrupted and interrupted.flow:
+            yield from self.form.resume()  # a question in the middle of a flow: answered, then the flow goes on
+
+    # -- several requests in one message: a queue of tasks ------------------------------------
+
+    def _queued(self, message: str, slots: Slots) -> list[TaskFrame]:
+        """The other orders a message asks something of, each in sentences of its own where it is
+        the first order named ("For #A, change the address …. Finally, cancel #B …"): tasks done
+        one after another, without the shopper asking again."""
+        sentences = [x for x in re.split(r"(?<=[.!?;])\s+", message) if x.strip()]
+        queue = []
+        for order_id in slots.order_ids[1:]:
+            key = order_id.lstrip("#").lower()
+            own = [n for n, x in enumerate(sentences) if (ids := read_slots(x).order_ids) and ids[0].lstrip("#").lower() == key]
+            result = self.runner.run("get_order_details", {"order_id": order_id})
+            if not own or len(sentences) < 2 or not result.ok:
+                continue
+            text = " ".join(dict.fromkeys(x for n in own for x in sentences[n:n + 2]))
+            asked = [r for n in own for r in (["update_address"] if re.search(r"\baddress\b|地址", sentences[n].lower())
+                                              else rules.actions_named(sentences[n].lower(), result.data["status"]))]
+            open_ = [r for r in asked if r in routes_for(result.data["status"]) and not self._settled(r, order_id)]
+            if open_:
+                queue.append(TaskFrame(route=open_[0], order_id=order_id, text=text))
+        return queue
+
+    def _next_task(self) -> Iterator[AssistantEvent]:
+        """The next queued task, if any: started at once."""
+        state = self.state
+        while state.queue:
+            frame = state.queue.pop(0)
+            if self._settled(frame.route, frame.order_id):
+                continue
+            state.frame = frame
+            yield self.say("next_task")
+            slots = read_slots(frame.text).model_copy(update={"order_ids": [frame.order_id]})
+            yield from getattr(self, f"_on_{frame.route}")(frame.text, slots)
+            return
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -358,6 +400,9 @@ class _Turn:
         if route in ORDER_ROUTES and self._product_wish(message, slots):
             return "search"  # "sneakers but not red" names a product, no order and no order action
         frame = state.frame
+        if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)
+                and self._asks_about_product(message, frame)):
+            return "product_question"  # "is the <product> waterproof?" in the middle of an exchange: answered, then resumed
         if (frame is not None and frame.route != "return" and frame.item_ids and len(frame.new_item_ids) < len(frame.item_ids) and not slots.order_ids
                 and route in ("search", "product_question", "compare", "recommend")):
             return frame.route  # "size 9, leather, waterproof": the answer to "what should it become?"
@@ -378,6 +423,15 @@ class _Turn:
         if route == "chit_chat" and slots.references and state.last_items:
             return "product_question"
         return route
+
+    def _asks_about_product(self, message: str, frame: TaskFrame) -> bool:
+        """A question about a catalog product it names ("is the bluetooth speaker waterproof?"), other
+        than the products of the task's own items (a question about those may be the answer it waits for)."""
+        lowered = message.lower()
+        if not (("?" in message or "？" in message) and ATTRIBUTE_QUESTION.search(lowered) and not SHOP_QUESTION.search(lowered)):
+            return False
+        own = {c.product_id for c in self._cards_for(frame.item_ids)}
+        return bool(set(_named_products(self.a.store, _in_english(lowered))) - own)
 
     def _shop_cue(self, message: str, slots: Slots) -> str | None:
         """The route a message's shop words point to (assistant/data/cues.json), when the classifier

@@ -381,8 +381,7 @@ def test_each_order_in_a_message_gets_the_action_of_its_own_sentences(assistant,
     assistant.reply_text(state, request)
     assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
     assert state.pending.arguments["order_id"] == "#W5056519" and state.pending.arguments["address1"] == "380 Maple Drive"
-    assistant.reply_text(state, "yes")
-    assistant.reply_text(state, request)  # restated: the address is done, the cancellation is next
+    assistant.reply_text(state, "no")  # declined: the cancellation, queued, is proposed next
     assert state.pending is not None and state.pending.tool == "cancel_pending_order", state.pending
     assert state.pending.arguments == {"order_id": "#W5995614", "reason": "ordered by mistake"}
 
