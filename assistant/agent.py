@@ -442,7 +442,7 @@ class _Turn:
         if not (product or slots.order_ids or slots.item_ids or re.search(r"\border\b|订单", lowered)):
             return None
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
-        if found:  # the first action the message names: "modify the boots … PayPal for any refund"
+        if found:  # the first action the message names, not a later word ("… refund to PayPal")
             return min(found)[1]
         return "search" if product else None
 

@@ -77,7 +77,7 @@ class FormLoop:
         family = [FLOWS[n] for n in SWAPS] if flow.name in SWAPS else [flow]
         allowed = {s for f in family for s in f.statuses}
         if flow.name == "modify_address" and not frame.order_id and frame.address:
-            # the one pending order not already going there ("my wrong order address")
+            # the one pending order not already going to the new address
             elsewhere = [o for o in self._open_orders() if o.get("address") != frame.address]
             if len(elsewhere) == 1:
                 frame.order_id = elsewhere[0]["order_id"]
@@ -162,7 +162,7 @@ class FormLoop:
                     frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
                     return (yield from self._fill_new_item_ids(flow, frame, message, slots))
             if chosen == rules.SAME:
-                yield t.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or "none")
+                yield t.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))
                 yield from t.offer("option", choices[:8])
                 return STOP
             if chosen not in (None, rules.KEEP) and (limit := rules.price_limit(text)) is not None:
@@ -182,7 +182,7 @@ class FormLoop:
                     return STOP
                 key = "no_new_option" if choices and rules.mentions_option(product, message) else "ask_new_option"
                 yield t.say(key, name=item["name"], current=", ".join(item["options"].values()),
-                            choices="; ".join(c for _, c in choices[:8]) or "none")  # fmt: skip
+                            choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
                 yield from t.offer("option", choices[:8])
                 return STOP
             frame.new_item_ids.append(chosen)

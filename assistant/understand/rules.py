@@ -165,7 +165,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
     named = [i for i in items if names_item(i, head) and i["item_id"] not in excluded]
-    if everything and _ALL_ITEMS.search(head):  # "upgrade all my items …, the new shoe still the same size"
+    if everything and _ALL_ITEMS.search(head):  # "all my items", "everything": each item of the order
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
@@ -204,7 +204,7 @@ def address_named(text: str, orders: list[dict]) -> dict | None:
         scores[key] = max(scores.get(key, 0), score)
     best = max(scores.values(), default=0)
     winners = [k for k, v in scores.items() if v == best]
-    if best == 1 and len(winners) == 1:  # one clue is enough if it is the city ("my daughter lives in Chicago")
+    if best == 1 and len(winners) == 1:  # one clue is enough if it is the city ("… lives in <city>")
         return dict(winners[0]) if mentioned(dict(winners[0]).get("city", ""), lowered) else None
     return dict(winners[0]) if best >= 2 and len(winners) == 1 else None
 
@@ -282,22 +282,14 @@ def action_text(text: str, route: str) -> str:
     return " ".join(parts) or kept
 
 
-# "bigger", "less bright", …: which option keys they compare, and in which direction.
-COMPARATIVES = [
-    (r"bigger|larger|more capacity|greater capacity|更大", 1, ("capacity", "size", "frame size", "screen size", "storage", "pieces", "piece count", "diameter", "length")),
-    (r"smaller|更小", -1, ("capacity", "size", "frame size", "screen size", "storage", "pieces", "piece count", "diameter", "length")),
-    (r"less bright|dimmer|not as bright|暗一点", -1, ("brightness",)),
-    (r"brighter|more bright|亮一点", 1, ("brightness",)),
-    (r"shorter|更短", -1, ("length",)),
-    (r"longer|更长", 1, ("length",)),
-]  # fmt: skip
+
+# Option words from the data file (assistant/data/option_words.json), not from code.
+_OPTION_WORDS = json.loads((DATA / "option_words.json").read_text(encoding="utf-8"))
+COMPARATIVES = [(c["pattern"], c["direction"], tuple(c["options"])) for c in _OPTION_WORDS["comparatives"]]
 _CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|最便宜")
 _PRICIEST = re.compile(r"most expensive|priciest|highest price|最贵")
-# Superlatives that name no option: which option they mean, and in which direction.
-SUPERLATIVE_WORDS = {"easiest": ("difficulty level", -1), "simplest": ("difficulty level", -1), "hardest": ("difficulty level", 1)}
-ORDINAL_WORDS = {"xs": 0, "s": 1, "small": 1, "m": 2, "medium": 2, "l": 3, "large": 3, "xl": 4, "xxl": 5,
-                 "low": 1, "high": 3, "compact": 1, "standard": 2, "full size": 3,
-                 "beginner": 1, "intermediate": 2, "advanced": 3, "expert": 4}  # fmt: skip
+SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in _OPTION_WORDS["superlatives"].items()}
+ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
 
 
 def ordinal(value: str) -> float:
@@ -401,7 +393,7 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     most = max((named(v) for v in candidates), default=0)
     pool = [v for v in candidates if named(v) == most]
     cheapest, priciest = _CHEAPEST.search(lowered), _PRICIEST.search(lowered)
-    if (cheapest or priciest) and comparatives:  # "a shorter one …, the most expensive of those": the comparative filters first
+    if (cheapest or priciest) and comparatives:  # a comparative and a price superlative together: the comparative filters first
         going = [v for v in candidates if all(step(v, d, k) is not None for _, d, k in comparatives)]
         top = max((named(v) for v in going), default=0)
         pool = [v for v in going if named(v) == top] or pool
@@ -420,7 +412,7 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
         ranked = [(-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys))]
         if ranked:
             return min(ranked)[-1], choices
-    extremes = []  # "the maximum zoom", "the easiest one with fewest pieces": (option, direction), in order
+    extremes = []  # "the maximum <option>", "fewest <option>", a superlative of the lexicon: (option, direction), in order
     for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
         if key := next((k for k in current if m.group(2) in k.split()), None):
             extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
