@@ -34,7 +34,8 @@ PROMPTS = Path(__file__).parent / "prompts"
 MAX_MESSAGE = 4000
 ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "exchange", "update_address", "payment"}
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
-QUESTION_ROUTES = {"product_question", "compare"}  # answered in the middle of a flow, which then resumes
+QUESTION_ROUTES = {"product_question", "compare"}
+_OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|我的|我买的")  # the shopper's own things  # answered in the middle of a flow, which then resumes
 REFINE_RE = re.compile(
     r"^(cheaper|less expensive|in |under |below |less than |only |what about|how about|any |with |without |"
     r"size |colou?r |show me (?:some|more|other)|something |more |便宜|有没有|要|换成|颜色|尺码|\d+元)",
@@ -286,6 +287,9 @@ class _Turn:
                 raise
             flow = flow_for_tool(pending.tool)
             state.settled.append(_settled_key(flow.route if flow else pending.tool, pending.arguments.get("order_id")))
+            if state.frame is not None and not state.queue:  # other actions the same request asked for come next
+                state.queue = [TaskFrame(route=r, text=text) for r, text in rules.other_actions(state.frame.text, state.frame.route)
+                               if not any(k.startswith(f"{r}|") for k in state.settled)]
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
@@ -313,7 +317,8 @@ class _Turn:
         if route in ORDER_ROUTES:
             # The task's details may come before identification, or across turns: keep all of it.
             frame = self._frame(route)
-            frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
+            for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
+                task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
@@ -388,6 +393,9 @@ class _Turn:
             return "search"  # "which one is best for trail running": a search for that need, not a recommendation
         if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
             return "recommend"
+        if state.frame is not None and state.pending is None and not state.frame.order_id and slots.order_ids \
+                and state.frame.route in ORDER_ROUTES:
+            return state.frame.route  # "#W…, the one with the <item>": the answer to "which order is it?"
         for pattern, direct in _cues("direct"):
             if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
                 return direct
@@ -397,6 +405,9 @@ class _Turn:
             return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
             route = self._shop_cue(message, slots) or route
+        if route in ("search", "product_question", "recommend") and state.frame is None and _OWN.search(message.lower()) \
+                and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
+            return cue  # "modify all my pending <product>s to …": the shopper's own order, not a search
         if route in ORDER_ROUTES and self._product_wish(message, slots):
             return "search"  # "sneakers but not red" names a product, no order and no order action
         frame = state.frame

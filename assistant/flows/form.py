@@ -301,6 +301,11 @@ class FormLoop:
         # Orders whose action was already done or declined in this conversation come last.
         candidates = [o for o in candidates if not t._settled(frame.route, o["order_id"])] or candidates
         if frame.text:
+            several = rules.orders_in_turn(frame.text, orders, candidates)
+            if len(several) > 1:  # "all my pending orders", items of several orders: one after another
+                frame.order_id = several[0]["order_id"]
+                self._queue(frame, several[1:])
+                return
             candidates = rules.orders_meant(frame.text, orders, candidates)
         if len(candidates) > 1:
             options = [Option(id=o["order_id"], label=t._order_label(o).lstrip("- ")) for o in candidates]
@@ -315,6 +320,13 @@ class FormLoop:
             return
         yield t.say("ask_order", orders=t._order_list(candidates or orders))
         yield from t._offer_orders(candidates or orders)
+
+    def _queue(self, frame: TaskFrame, orders: list[dict]) -> None:
+        """The same action on the other orders the request meant, done after this one."""
+        queued = {(f.route, f.order_id) for f in self.t.state.queue}
+        for order in orders:
+            if (frame.route, order["order_id"]) not in queued and not self.t._settled(frame.route, order["order_id"]):
+                self.t.state.queue.append(TaskFrame(route=frame.route, order_id=order["order_id"], text=frame.text))
 
     def address_pointed_to(self, message: str) -> dict | None:
         return rules.address_pointed_to(message, self._orders())

@@ -575,3 +575,49 @@ def asks_payment_change(lowered: str) -> bool:
     """"Pay with PayPal instead", "change the payment method": about paying, not about items' options."""
     return bool(re.search(r"payment|pay with|paypal|gift card|credit card|支付|付款", lowered)) and not re.search(
         r"size|colou?r|option|item|尺码|颜色", lowered)
+
+
+_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) )?orders\b|\bevery (?:(?P<status2>pending|delivered) )?order\b")
+
+
+def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> list[dict]:
+    """Several of the customer's orders one request means, in the order named: "all my pending
+    orders", "all my <item>s" held by several orders, or items each named in a clause of their own
+    and held by different orders ("the <item> …, and the <item> (in another order) …"). Empty when
+    the text means one order or cannot tell."""
+    lowered = text.lower()
+    if m := _ALL_ORDERS.search(lowered):
+        status = m.group("status") or m.group("status2")
+        picked = [o for o in candidates if not status or o["status"].startswith(status)]
+        if len(picked) > 1:
+            return picked
+    if re.search(r"\ball (?:of )?my\b", lowered):
+        holding = [o for o in candidates if match_items(o, text, read_slots(text), fallback=False, everything=False)]
+        if len(holding) > 1:
+            return holding
+    in_turn: list[dict] = []
+    for clause in re.split(r"[.;!?\n]|,? and (?=i |to |the |my |also )", text, flags=re.IGNORECASE):
+        hit = [o for o in candidates if match_items(o, clause, read_slots(clause), fallback=False, everything=False)]
+        if len(hit) == 1 and hit[0] not in in_turn:
+            in_turn.append(hit[0])
+    return in_turn if len(in_turn) > 1 else []
+
+
+def other_actions(text: str, route: str) -> list[tuple[str, str]]:
+    """Order actions a request asks for besides `route`, in order, each with the sentences that ask
+    for it ("cancel my pending orders and return the watch"); not those only asked about ("check
+    whether I could …"), stated as the alternative if the first is impossible ("…if not, cancel
+    it"), or about an address (that is the address change itself)."""
+    found: dict[str, list[str]] = {}
+    sentences = [x for x in re.split(r"(?<=[.!?;])\s+|\n", text) if x.strip()]
+    for n, sentence in enumerate(sentences):
+        lowered = sentence.lower()
+        if _HEDGE.search(lowered) or re.search(r"\baddress\b|地址", lowered):
+            continue
+        if condition := CONDITION.search(lowered):
+            lowered = lowered[: condition.start()]
+        for m in _ACTION_VERBS.finditer(lowered):
+            other = {1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))]
+            if other != route and not (other == "exchange" and route == "modify_order"):
+                found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
+    return [(r, " ".join(parts)) for r, parts in found.items()]
