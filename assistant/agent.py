@@ -322,6 +322,8 @@ class _Turn:
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
+        if route not in ORDER_ROUTES and state.frame is None and _OWN.search(message.lower()) and rules.names_action(message):
+            state.aside = [*state.aside, message][-2:]  # "I ordered <item> by mistake …" read as a search: kept for the task
         interrupted = state.frame if route in QUESTION_ROUTES and state.pending is None else None
         yield from handler(message, slots)
         if interrupted is not None and state.frame is interrupted and interrupted.flow:
@@ -358,7 +360,7 @@ class _Turn:
                 continue
             state.frame = frame
             yield self.say("next_task")
-            slots = read_slots(frame.text).model_copy(update={"order_ids": [frame.order_id]})
+            slots = read_slots(frame.text).model_copy(update={"order_ids": [frame.order_id] if frame.order_id else []})
             yield from getattr(self, f"_on_{frame.route}")(frame.text, slots)
             return
 
@@ -408,6 +410,8 @@ class _Turn:
         if route in ("search", "product_question", "recommend") and state.frame is None and _OWN.search(message.lower()) \
                 and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
             return cue  # "modify all my pending <product>s to …": the shopper's own order, not a search
+        if route == "cancel_order" and rules.only_negated(message.lower(), "cancel"):
+            return state.frame.route if state.frame is not None else "chit_chat"  # "I never want to cancel my order"
         if route in ORDER_ROUTES and self._product_wish(message, slots):
             return "search"  # "sneakers but not red" names a product, no order and no order action
         frame = state.frame
@@ -512,6 +516,9 @@ class _Turn:
         """Whether the message looks like an answer to the open task's question."""
         if slots.order_ids or slots.item_ids or slots.identity.email or slots.identity.zip:
             return True
+        lowered = message.lower()
+        if rules.payment_kinds(lowered) or rules.cancel_reason(lowered) or rules.parse_address(message):
+            return True  # a long answer that still gives what a task asks for (a payment method, a reason, an address)
         return len(message.split()) <= 25 or bool(re.search(r"[\u4e00-\u9fff]", message))
 
     # -- catalog ----------------------------------------------------------------------------
@@ -1056,7 +1063,11 @@ class _Turn:
         if old is None or old.route != route:
             # A task renamed before anything was settled (return → exchange) keeps what was said.
             carry = old is not None and not old.item_ids and old.route in WRITE_ROUTES | {"order_status"}
-            self.state.frame = TaskFrame(route=route, text=old.text if carry else "",
+            # What the shopper said of their own orders before the task could start (before they were
+            # identified, or in a message read as something else) is part of it.
+            said = "\n".join(self.state.aside) if old is None else ""
+            self.state.aside = []
+            self.state.frame = TaskFrame(route=route, text=old.text if carry else said,
                                          order_id=old.order_id if carry else None)  # fmt: skip
         return self.state.frame
 
@@ -1180,7 +1191,12 @@ class _Turn:
                 there = [o for o in self.form._open_orders() if o.get("address") == went]
                 frame.order_id = there[0]["order_id"] if len(there) == 1 else None
             order_address = True
-        flow = FLOWS["modify_address"] if order_address or frame.order_id else FLOWS["default_address"]
+        if order_address and frame.flow != "default_address" and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text) \
+                and not any(t.route == "update_address" and t.order_id is None for t in self.state.queue):
+            # the default address too, once the orders' addresses are done
+            self.state.queue.append(TaskFrame(route="update_address", flow="default_address", text=frame.text or message))
+        default = frame.flow == "default_address" and not slots.order_ids  # the queued default-address task
+        flow = FLOWS["modify_address"] if (order_address or frame.order_id) and not default else FLOWS["default_address"]
         yield from self.form.run(flow, message, slots)
 
     def _names_product(self, text: str) -> bool:

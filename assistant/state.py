@@ -67,6 +67,7 @@ class DialogueState(BaseModel):
     search: SearchMemory | None = None
     frame: TaskFrame | None = None
     pending: PendingAction | None = None
+    aside: list[str] = Field(default_factory=list, description="Messages about the shopper's own orders said before a task started.")
     queue: list[TaskFrame] = Field(default_factory=list, description="Order tasks asked for in the same message, done one after another.")
     settled: list[str] = Field(
         default_factory=list,

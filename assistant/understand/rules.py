@@ -577,7 +577,7 @@ def asks_payment_change(lowered: str) -> bool:
         r"size|colou?r|option|item|尺码|颜色", lowered)
 
 
-_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) )?orders\b|\bevery (?:(?P<status2>pending|delivered) )?order\b")
+_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) )?orders?\b|\bevery (?:(?P<status2>pending|delivered) )?order\b")
 
 
 def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> list[dict]:
@@ -621,3 +621,15 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
             if other != route and not (other == "exchange" and route == "modify_order"):
                 found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]
+
+
+def names_action(text: str) -> bool:
+    """Whether the text names an order action (return, exchange/change, cancel) or an order."""
+    return bool(_ACTION_VERBS.search(text.lower()) or re.search(r"\border\b|订单|退|换", text.lower()))
+
+
+def only_negated(lowered: str, verb: str) -> bool:
+    """Whether every mention of the verb is negated ("I never want to cancel my order")."""
+    mentions = list(re.finditer(rf"\b{verb}", lowered))
+    negated = [m for m in mentions if re.search(r"\b(?:never|not|don'?t|do not|no need to|won'?t)\b(?:\s+\w+){0,3}\s*$", lowered[: m.start()])]
+    return bool(mentions) and len(negated) == len(mentions)
