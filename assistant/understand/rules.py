@@ -265,7 +265,7 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
 # the lamp") has each action's items in the clause its verb opens.
 _ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund)|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
-_HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:at the end )?(?:whether|if)|just (?:ask|check)")
+_HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
 
 def action_text(text: str, route: str) -> str:
