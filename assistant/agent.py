@@ -24,6 +24,7 @@ from assistant.flows import FLOWS, flow_for_tool, routes_for
 from assistant.flows.form import FormLoop
 from assistant.slots import Slots, read_slots
 from assistant.understand import rules
+from assistant.understand.commands import Correct, Decline
 from assistant.state import AssistantEvent, Choice, DialogueState, ProductCard, SearchMemory, TaskFrame
 from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
@@ -280,6 +281,9 @@ class _Turn:
         slots = read_slots(message)
         if state.pending is not None:
             pending, state.pending = state.pending, None
+            frame = state.frame
+            correctable = frame is not None and bool(frame.item_ids) and frame.order_id == pending.arguments.get("order_id")
+            command = rules.reply_to_proposal(message, correctable)
             try:
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
@@ -297,15 +301,14 @@ class _Turn:
                 yield from self._next_task()
                 return
             yield self.say("not_confirmed")
-            frame, state.frame = state.frame, None  # declined: the next request is a new task
-            if re.fullmatch(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*", message.lower()):
+            state.frame = None  # declined: the next request is a new task
+            if isinstance(command, Decline):
                 yield from self._next_task()
                 return
-            if frame is not None and frame.item_ids and frame.order_id == pending.arguments.get("order_id"):
-                if rules.AMEND.search(message.lower()):  # a change said instead of yes: "only <item>", "use <method> instead"
-                    state.frame = frame
-                    yield from self.form.amend(frame, message, slots)
-                    return
+            if isinstance(command, Correct):  # a change said instead of yes: "only <item>", "use <method> instead"
+                state.frame = frame
+                yield from self.form.amend(frame, message, slots)
+                return
         elif state.frame is None and is_affirmative(message):
             yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
             return

@@ -30,8 +30,8 @@ class Correct(BaseModel):
     """A change to the action just proposed, said instead of yes: the slots as they should now be."""
 
     kind: Literal["correct"] = "correct"
-    item_ids: list[str]
-    new_item_ids: list[str]
+    item_ids: list[str] = Field(default_factory=list)
+    new_item_ids: list[str] = Field(default_factory=list)
     payment_method_id: str | None = None
 
 

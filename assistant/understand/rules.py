@@ -633,3 +633,23 @@ def only_negated(lowered: str, verb: str) -> bool:
     mentions = list(re.finditer(rf"\b{verb}", lowered))
     negated = [m for m in mentions if re.search(r"\b(?:never|not|don'?t|do not|no need to|won'?t)\b(?:\s+\w+){0,3}\s*$", lowered[: m.start()])]
     return bool(mentions) and len(negated) == len(mentions)
+
+
+_PLAIN_NO = re.compile(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*")
+
+
+def reply_to_proposal(message: str, correctable: bool):
+    """What a message says to the action just proposed: `Confirm` (an explicit yes), `Decline` (a
+    plain no), `Correct` (a change said instead of yes, when the proposal can take one; its slots are
+    read against the order by `read_correction`), or None: something else, a new request. The
+    ToolRunner's gate checks the yes itself: a reader cannot run an action."""
+    from assistant.tools import is_affirmative
+    from assistant.understand.commands import Confirm, Correct, Decline
+
+    if is_affirmative(message):
+        return Confirm()
+    if _PLAIN_NO.fullmatch(message.lower()):
+        return Decline()
+    if correctable and AMEND.search(message.lower()):
+        return Correct()
+    return None
