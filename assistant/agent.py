@@ -622,7 +622,7 @@ class _Turn(CatalogTurn):
         if re.search(r"address|ship to|地址", lowered) and not self._settled("update_address", order_id):
             yield from self._on_update_address(message, slots, order_address=True)
             return
-        if rules.asks_payment_change(lowered):
+        if rules.asks_payment_change(lowered, self._names_product(message)):
             yield from self.form.run(FLOWS["modify_payment"], message, slots)
             return
         yield from self.form.run(FLOWS["modify_items"], message, slots)

@@ -201,6 +201,12 @@ class FormLoop:
             frame.payment_method_id = t._payment_named(order, frame.text or message, flow.route)
         if frame.payment_method_id is not None:
             return None
+        original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+        if flow.name == "modify_payment" and rules.pick_payment(t.ctx.orders.user(t.ctx.user_id).payment_methods, order,
+                                                               frame.text or message, "return") == original:
+            t.state.frame = None  # the method named is the one the order was paid with: nothing to change
+            yield t.say("failed", message=t.r("same_payment").format(method=t._method_name(original)))
+            return STOP
         methods = [m.model_dump() for m in t.ctx.orders.user(t.ctx.user_id).payment_methods]
         if flow.name == "return":  # a refund goes to the original method or a gift card
             original = order["payment_history"][0]["payment_method_id"]

@@ -571,10 +571,14 @@ def read_correction(message: str, order: dict, frame, methods: list):
     return Correct(item_ids=item_ids, new_item_ids=new_item_ids, payment_method_id=method)
 
 
-def asks_payment_change(lowered: str) -> bool:
-    """"Pay with PayPal instead", "change the payment method": about paying, not about items' options."""
-    return bool(re.search(r"payment|pay with|paypal|gift card|credit card|支付|付款", lowered)) and not re.search(
-        r"size|colou?r|option|item|尺码|颜色", lowered)
+def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
+    """"Pay with PayPal instead", "change the payment method": about paying, not about items' options.
+    A method named beside a product ("modify the <product> to …, via PayPal") pays for an item change."""
+    if re.search(r"size|colou?r|option|item|尺码|颜色", lowered):
+        return False
+    if re.search(r"payment|pay with|pay for|支付|付款", lowered):
+        return True
+    return bool(payment_kinds(lowered)) and not names_product
 
 
 _ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) )?orders?\b|\bevery (?:(?P<status2>pending|delivered) )?order\b")
