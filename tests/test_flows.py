@@ -99,3 +99,34 @@ def test_a_correction_at_confirmation_re_proposes(assistant, state, store):
     assert "not changed anything" in reply and state.pending is not None, reply
     assert state.pending.arguments["item_ids"] == ["4202497723"] and "Please confirm" in reply
     assert store.order("#W2378156").status == "delivered"
+
+
+class _RecordingReader:
+    """Stands in for the reader (tested by its own helper's tests) to check where the flows ask it."""
+
+    name = "recording"
+
+    def __init__(self, answer):
+        self.answer, self.asked = answer, []
+
+    def pick(self, question, message, options, many=False):
+        self.asked.append((question, [o.id for o in options]))
+        return self.answer(options)
+
+
+def test_the_reader_is_asked_where_rules_leave_several_orders_before_the_shopper(store, state):
+    reader = _RecordingReader(lambda options: [options[-1].id])
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=KeywordClassifier(), reader=reader)
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "please cancel my order, I no longer need it")
+    question, ids = reader.asked[0]
+    assert question == "which order" and set(ids) == {"#W6247578", "#W4776164"}  # the pending ones: the one table
+    assert state.pending is not None and state.pending.arguments["order_id"] == ids[-1], reply
+
+    unsure = _RecordingReader(lambda options: None)  # no pick: the shopper is asked, with the options as choices
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=KeywordClassifier(), reader=unsure)
+    other = DialogueState(session_id="flows-2")
+    assistant.reply_text(other, f"my email is {YUSUF_EMAIL}")
+    events = list(assistant.respond(other, "please cancel my order, I no longer need it"))
+    choices = [c for e in events if e.kind == "choices" for c in e.choices]
+    assert unsure.asked and {c.id for c in choices} == {"#W6247578", "#W4776164"} and other.pending is None
