@@ -313,6 +313,8 @@ class FormLoop:
                 self._queue(frame, several[1:])
                 return
             candidates = rules.orders_meant(frame.text, orders, candidates)
+            if len(candidates) > 1:
+                candidates = rules.status_hint(frame.text, candidates)
         if len(candidates) > 1:
             options = [Option(id=o["order_id"], label=t._order_label(o).lstrip("- ")) for o in candidates]
             picked = t.a.reader.pick("which order", frame.text or t.message, options)

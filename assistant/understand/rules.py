@@ -253,8 +253,10 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
                 pick = max if m.group(0) in ("more expensive", "pricier") else min
                 described = [pick(same, key=lambda i: i.get("price", 0))]
-            plural = re.search(rf"\b(?:both|all|two|each)\b|{word}e?s\b", lowered)
-            same = described or (same if plural else [])
+            plural = re.search(rf"\b(?:both|all|two|each|another)\b|\bthe other one\b|{word}e?s\b", lowered)
+            identical = len({tuple(sorted(map(str, i["options"].items()))) for i in same}) == 1
+            # identical items: "which one?" has no answer; one of them, or all for a plural
+            same = described or (same if plural else same[:1] if identical else [])
             if not same:
                 return [AMBIGUOUS]
         chosen += [i["item_id"] for i in same]
@@ -657,3 +659,20 @@ def reply_to_proposal(message: str, correctable: bool):
     if correctable and AMEND.search(message.lower()):
         return Correct()
     return None
+
+
+_RECEIVED = re.compile(r"\b(?:received|arrived|delivered|got (?:it|them|the)|came)\b|收到")
+_NOT_YET = re.compile(r"\b(?:just (?:placed|ordered|bought)|not (?:yet )?(?:arrived|shipped|received)|haven'?t (?:received|arrived)|pending)\b|还没")
+
+
+def status_hint(text: str, candidates: list[dict]) -> list[dict]:
+    """Candidates narrowed by what the text says of the order's state: "I received …" → delivered,
+    "I just placed …", "it has not arrived" → pending; unchanged when that leaves none or says nothing."""
+    lowered = text.lower()
+    if _NOT_YET.search(lowered):
+        narrowed = [o for o in candidates if o["status"].startswith("pending")]
+    elif _RECEIVED.search(lowered):
+        narrowed = [o for o in candidates if o["status"] == "delivered"]
+    else:
+        return candidates
+    return narrowed or candidates
