@@ -13,145 +13,35 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.exc import OperationalError
 
+from assistant.catalog_turn import (
+    ATTRIBUTE_QUESTION, PROMPTS, SHOP_QUESTION, CatalogTurn, _cues, _in_english, _named_products, _need,
+    _POINTS_AT_ITEM, _product_words, _prompt, _replies,
+)  # fmt: skip
+from assistant.flows import FLOWS, flow_for_tool, routes_for
+from assistant.flows.form import FormLoop
 from assistant.slots import Slots, read_slots
-from assistant.state import AssistantEvent, Choice, DialogueState, ProductCard, SearchMemory, TaskFrame
+from assistant.understand import rules
+from assistant.understand.commands import Correct, Decline
+from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame
 from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
 
 log = logging.getLogger(__name__)
 
-PROMPTS = Path(__file__).parent / "prompts"
 MAX_MESSAGE = 4000
 ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "exchange", "update_address", "payment"}
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
-REFINE_RE = re.compile(
-    r"^(cheaper|less expensive|in |under |below |less than |only |what about|how about|any |with |without |"
-    r"size |colou?r |show me (?:some|more|other)|something |more |便宜|有没有|要|换成|颜色|尺码|\d+元)",
-    re.IGNORECASE,
-)
-PAYMENT_KINDS = (("gift_card", r"gift ?card|礼品卡|\bgc\b"), ("paypal", r"paypal"),
-                 ("credit_card", r"credit ?card|visa|mastercard|信用卡"))  # fmt: skip
-STATUS_ACTIONS = {"pending": {"cancel_order", "modify_order", "update_address"}, "delivered": {"return", "exchange"},
-                  "pending (item modified)": {"cancel_order", "update_address"}}  # fmt: skip
-# _ACTION_VERBS group → route, for a pending (False) or delivered (True) order
-ACTION_ROUTES = {False: {1: "return", 2: "modify_order", 3: "cancel_order"}, True: {1: "return", 2: "exchange", 3: "cancel_order"}}
-# A proposed tool → the route that proposes it (for remembering what was settled).
-TOOL_ROUTES = {"cancel_pending_order": "cancel_order", "modify_pending_order_address": "update_address",
-               "modify_pending_order_items": "modify_order", "modify_pending_order_payment": "payment",
-               "return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange",
-               "update_default_address": "update_address"}  # fmt: skip
-SAME = "=="  # a picked "variant" meaning: the very same item, which the policy does not allow
-KEEP = "="  # a picked "variant" meaning: leave this item as it is
-# A question about a product's attributes ("is the … waterproof?", "how long does its battery last?",
-# "蓝牙音箱防水吗？"), as opposed to one asking the shop for products ("do you have …", "有没有…").
-ATTRIBUTE_QUESTION = re.compile(r"^(?:is|are|does|can|will|has|how (?:long|much|heavy|big|many)|what(?:'s| is| are) (?:the|its))\b"
-                                r"|吗[？?]?$|是否|多少钱|怎么样")
-SHOP_QUESTION = re.compile(r"\b(?:do|does) (?:you|the shop|the store) (?:have|sell|carry)\b|^(?:is|are) there\b|有没有|有卖")
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-STATUS_WORDS = {"pending", "processed", "delivered", "cancelled"}
-
-
-@lru_cache(maxsize=1)
-def _names() -> dict:
-    """assistant/data/aliases.json: other names of products ("aliases") and of cities ("places")."""
-    return json.loads((Path(__file__).parent / "data" / "aliases.json").read_text(encoding="utf-8"))
-
-
-def _aliases() -> dict[str, list[str]]:
-    return {a: [t] if isinstance(t, str) else t for a, t in _names()["aliases"].items()}
-
-
-@lru_cache(maxsize=4)
-def _cues(kind: str = "cues") -> list[tuple[re.Pattern, str]]:
-    data = json.loads((Path(__file__).parent / "data" / "cues.json").read_text(encoding="utf-8"))
-    return [(re.compile(pattern, re.IGNORECASE), route) for pattern, route in data[kind]]
-
-
-def _in_english(text: str) -> str:
-    """Chinese product and attribute words put into English with the search lexicon ("无线耳机" → "wireless earbuds")."""
-    if not re.search(r"[\u4e00-\u9fff]", text):
-        return text
-    pattern, zh_en = _zh_lexicon()
-    return pattern.sub(lambda m: f" {zh_en[m.group(0)].lower()} ", text)
-
-
-@lru_cache(maxsize=1)
-def _zh_lexicon() -> tuple[re.Pattern, dict[str, str]]:
-    from retrieval.search.query import default_lexicon
-
-    zh_en = default_lexicon().zh_en
-    return re.compile("|".join(re.escape(k) for k in sorted(zh_en, key=len, reverse=True))), zh_en
-
-
-@lru_cache(maxsize=8)
-def _product_words(store: Store) -> re.Pattern:
-    """Names the catalog's products go by: full names and their head nouns ("boots" for Hiking
-    Boots), singular or plural, with or without hyphens."""
-    from sqlalchemy import select
-
-    from retrieval.store import tables as t
-
-    with store.session() as s:
-        names = {n.lower() for n in s.scalars(select(t.Product.name)).all() if n}
-    words = set()
-    for name in names:
-        words |= {name, name.replace("-", "")}
-        head = name.split()[-1]
-        if len(name.split()) > 1 and len(head) >= 4:
-            words.add(head)
-    words = sorted((w for w in words if len(w) >= 3), key=len, reverse=True)
-    return re.compile(rf"(?<![a-z0-9])(?:{'|'.join(map(re.escape, words))})(?:e?s)?(?![a-z0-9])")
-
-
-@lru_cache(maxsize=8)
-def _product_names(store: Store) -> list[tuple[re.Pattern, str]]:
-    """Each product's name as a pattern (singular or plural, hyphen optional), longest first."""
-    from sqlalchemy import select
-
-    from retrieval.store import tables as t
-
-    with store.session() as s:
-        rows = s.execute(select(t.Product.name, t.Product.product_id)).all()
-    patterns = []
-    for name, product_id in sorted(rows, key=lambda r: -len(r[0] or "")):
-        if name and len(name) >= 3:
-            body = re.escape(name.lower()).replace(r"\-", "[- ]?").replace(r"\ ", "[- ]?")
-            patterns.append((re.compile(rf"(?<![a-z0-9]){body}(?:e?s)?(?![a-z0-9])"), product_id))
-    return patterns
-
-
-def _multiword(store: Store, product_id: str) -> bool:
-    product = store.product(product_id)
-    return product is not None and len(re.findall(r"[a-z0-9]+", product.name.lower())) > 1
-
-
-def _named_products(store: Store, lowered: str) -> list[str]:
-    """Products the text names by their full name, longest name first."""
-    return [product_id for pattern, product_id in _product_names(store) if pattern.search(lowered)]
-
-
-@lru_cache(maxsize=1)
-def _replies() -> dict:
-    return yaml.safe_load((PROMPTS / "replies.yaml").read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=8)
-def _prompt(name: str) -> str:
-    return (PROMPTS / name).read_text(encoding="utf-8")
-
-
+QUESTION_ROUTES = {"product_question", "compare"}
+_OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|我的|我买的")  # the shopper's own things  # answered in the middle of a flow, which then resumes
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
 
     def __init__(self, store: Store, llm=None, classifier=None, services: dict | None = None,
-                 demo_sign_in: bool = True) -> None:  # fmt: skip
+                 demo_sign_in: bool = True, reader=None) -> None:  # fmt: skip
         """`demo_sign_in`: a shopper may identify in chat by email or name + zip (the demo store and
         the τ-style evaluation). `aisle serve` passes AISLE_DEMO_SIGN_IN; off, only the shop's
         sign-in token (ui/signin.py) gives a conversation its customer."""
@@ -160,6 +50,16 @@ class Assistant:
         self._llm = llm
         self._classifier = classifier
         self.services = services if services is not None else {}
+        self._reader = reader
+
+    @property
+    def reader(self):
+        """Picks among candidates the rules left (which order, items, option): AISLE_READER."""
+        if self._reader is None:
+            from assistant.understand import make_reader
+
+            self._reader = make_reader(llm=self._llm)
+        return self._reader
 
     @classmethod
     def from_settings(cls, demo_sign_in: bool = True) -> Assistant:
@@ -212,7 +112,7 @@ class Assistant:
         return "".join(e.text for e in self.respond(state, message) if e.kind in ("text", "handoff"))
 
 
-class _Turn:
+class _Turn(CatalogTurn):
     """One turn's work. Separate from Assistant so the handlers share the turn's context."""
 
     def __init__(self, assistant: Assistant, state: DialogueState, message: str) -> None:
@@ -224,6 +124,8 @@ class _Turn:
             identify_in_chat=assistant.demo_sign_in,
         )
         self.runner = ToolRunner(self.ctx)
+        self._form: FormLoop | None = None
+        self._orders_read: list[dict] | None = None
 
     # -- output helpers ---------------------------------------------------------------------
 
@@ -287,26 +189,34 @@ class _Turn:
         slots = read_slots(message)
         if state.pending is not None:
             pending, state.pending = state.pending, None
+            frame = state.frame
+            correctable = frame is not None and bool(frame.item_ids) and frame.order_id == pending.arguments.get("order_id")
+            command = rules.reply_to_proposal(message, correctable)
             try:
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
                 raise
-            state.settled.append(_settled_key(TOOL_ROUTES.get(pending.tool, pending.tool), pending.arguments.get("order_id")))
+            flow = flow_for_tool(pending.tool)
+            state.settled.append(_settled_key(flow.route if flow else pending.tool, pending.arguments.get("order_id")))
+            if state.frame is not None and not state.queue:  # other actions the same request asked for come next
+                state.queue = [TaskFrame(route=r, text=text) for r, text in rules.other_actions(state.frame.text, state.frame.route)
+                               if not any(k.startswith(f"{r}|") for k in state.settled)]
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
                 yield from self._after_write(result)
+                yield from self._next_task()
                 return
             yield self.say("not_confirmed")
-            frame, state.frame = state.frame, None  # declined: the next request is a new task
-            if re.fullmatch(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*", message.lower()):
+            state.frame = None  # declined: the next request is a new task
+            if isinstance(command, Decline):
+                yield from self._next_task()
                 return
-            if frame is not None and frame.item_ids and frame.order_id == pending.arguments.get("order_id"):
-                if _AMEND.search(message.lower()):  # a change said instead of yes: "only <item>", "use <method> instead"
-                    state.frame = frame
-                    yield from self._amend(frame, message, slots)
-                    return
+            if isinstance(command, Correct):  # a change said instead of yes: "only <item>", "use <method> instead"
+                state.frame = frame
+                yield from self.form.amend(frame, message, slots)
+                return
         elif state.frame is None and is_affirmative(message):
             yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
             return
@@ -314,14 +224,56 @@ class _Turn:
         route = self._route(message, slots)
         if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
             route, slots = self._target(route, message, slots)
+            state.queue = self._queued(message, slots) or state.queue
         if route in ORDER_ROUTES:
             # The task's details may come before identification, or across turns: keep all of it.
             frame = self._frame(route)
-            frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
+            for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
+                task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
+        if route not in ORDER_ROUTES and state.frame is None and _OWN.search(message.lower()) and rules.names_action(message):
+            state.aside = [*state.aside, message][-2:]  # "I ordered <item> by mistake …" read as a search: kept for the task
+        interrupted = state.frame if route in QUESTION_ROUTES and state.pending is None else None
         yield from handler(message, slots)
+        if interrupted is not None and state.frame is interrupted and interrupted.flow:
+            yield from self.form.resume()  # a question in the middle of a flow: answered, then the flow goes on
+
+    # -- several requests in one message: a queue of tasks ------------------------------------
+
+    def _queued(self, message: str, slots: Slots) -> list[TaskFrame]:
+        """The other orders a message asks something of, each in sentences of its own where it is
+        the first order named ("For #A, change the address …. Finally, cancel #B …"): tasks done
+        one after another, without the shopper asking again."""
+        sentences = [x for x in re.split(r"(?<=[.!?;])\s+", message) if x.strip()]
+        queue = []
+        for order_id in slots.order_ids[1:]:
+            key = order_id.lstrip("#").lower()
+            own = [n for n, x in enumerate(sentences) if (ids := read_slots(x).order_ids) and ids[0].lstrip("#").lower() == key]
+            result = self.runner.run("get_order_details", {"order_id": order_id})
+            if not own or len(sentences) < 2 or not result.ok:
+                continue
+            text = " ".join(dict.fromkeys(x for n in own for x in sentences[n:n + 2]))
+            asked = [r for n in own for r in (["update_address"] if re.search(r"\baddress\b|地址", sentences[n].lower())
+                                              else rules.actions_named(sentences[n].lower(), result.data["status"]))]
+            open_ = [r for r in asked if r in routes_for(result.data["status"]) and not self._settled(r, order_id)]
+            if open_:
+                queue.append(TaskFrame(route=open_[0], order_id=order_id, text=text))
+        return queue
+
+    def _next_task(self) -> Iterator[AssistantEvent]:
+        """The next queued task, if any: started at once."""
+        state = self.state
+        while state.queue:
+            frame = state.queue.pop(0)
+            if self._settled(frame.route, frame.order_id):
+                continue
+            state.frame = frame
+            yield self.say("next_task")
+            slots = read_slots(frame.text).model_copy(update={"order_ids": [frame.order_id] if frame.order_id else []})
+            yield from getattr(self, f"_on_{frame.route}")(frame.text, slots)
+            return
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -354,18 +306,29 @@ class _Turn:
             return "search"  # "which one is best for trail running": a search for that need, not a recommendation
         if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
             return "recommend"
+        if state.frame is not None and state.pending is None and not state.frame.order_id and slots.order_ids \
+                and state.frame.route in ORDER_ROUTES:
+            return state.frame.route  # "#W…, the one with the <item>": the answer to "which order is it?"
         for pattern, direct in _cues("direct"):
             if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
                 return direct
         prediction = self.a.classifier.predict(message)
         route = prediction.route
-        if route in ("out_of_scope", "chit_chat") and parse_address(message):
+        if route in ("out_of_scope", "chit_chat") and rules.parse_address(message):
             return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
             route = self._shop_cue(message, slots) or route
+        if route in ("search", "product_question", "recommend") and state.frame is None and _OWN.search(message.lower()) \
+                and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
+            return cue  # "modify all my pending <product>s to …": the shopper's own order, not a search
+        if route == "cancel_order" and rules.only_negated(message.lower(), "cancel"):
+            return state.frame.route if state.frame is not None else "chit_chat"  # "I never want to cancel my order"
         if route in ORDER_ROUTES and self._product_wish(message, slots):
             return "search"  # "sneakers but not red" names a product, no order and no order action
         frame = state.frame
+        if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)
+                and self._asks_about_product(message, frame)):
+            return "product_question"  # "is the <product> waterproof?" in the middle of an exchange: answered, then resumed
         if (frame is not None and frame.route != "return" and frame.item_ids and len(frame.new_item_ids) < len(frame.item_ids) and not slots.order_ids
                 and route in ("search", "product_question", "compare", "recommend")):
             return frame.route  # "size 9, leather, waterproof": the answer to "what should it become?"
@@ -387,6 +350,15 @@ class _Turn:
             return "product_question"
         return route
 
+    def _asks_about_product(self, message: str, frame: TaskFrame) -> bool:
+        """A question about a catalog product it names ("is the bluetooth speaker waterproof?"), other
+        than the products of the task's own items (a question about those may be the answer it waits for)."""
+        lowered = message.lower()
+        if not (("?" in message or "？" in message) and ATTRIBUTE_QUESTION.search(lowered) and not SHOP_QUESTION.search(lowered)):
+            return False
+        own = {c.product_id for c in self._cards_for(frame.item_ids)}
+        return bool(set(_named_products(self.a.store, _in_english(lowered))) - own)
+
     def _shop_cue(self, message: str, slots: Slots) -> str | None:
         """The route a message's shop words point to (assistant/data/cues.json), when the classifier
         missed them: long, task-like messages ("I want to change the <item> in my order for a
@@ -396,7 +368,7 @@ class _Turn:
         if not (product or slots.order_ids or slots.item_ids or re.search(r"\border\b|订单", lowered)):
             return None
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
-        if found:  # the first action the message names: "modify the boots … PayPal for any refund"
+        if found:  # the first action the message names, not a later word ("… refund to PayPal")
             return min(found)[1]
         return "search" if product else None
 
@@ -425,8 +397,8 @@ class _Turn:
             own = [x.lower() for x in re.split(r"(?<=[.!?;])\s+", message) if order_id.lstrip("#").lower() in x.lower()]
             if own and own != [message.lower()] and order is not None:
                 # a sentence about the address asks for an address change ("switch the shipping address")
-                asked = [r for x in own for r in (["update_address"] if re.search(r"\baddress\b|地址", x) else _actions_named(x, order["status"]))]
-                fits = STATUS_ACTIONS.get(order["status"], set())
+                asked = [r for x in own for r in (["update_address"] if re.search(r"\baddress\b|地址", x) else rules.actions_named(x, order["status"]))]
+                fits = routes_for(order["status"])
                 open_ = [r for r in asked if r in fits and not self._settled(r, order_id)]
                 if asked and not open_:
                     continue  # what this order's sentences ask for is done, declined or no longer possible
@@ -440,10 +412,10 @@ class _Turn:
         """A message asking for several actions ("cancel my pending order and return the watch") that
         names an order gets the action that order's status allows, if the message asks for it."""
         order = order or self._order(order_id)
-        fits = STATUS_ACTIONS.get(order["status"], set()) if order else set()
+        fits = routes_for(order["status"]) if order else set()
         if not fits:
             return route
-        asked = _actions_named(message.lower(), order["status"])
+        asked = rules.actions_named(message.lower(), order["status"])
         if re.search(r"\baddress\b|地址", message.lower()):
             asked.append("update_address")
         if route in fits and not self._settled(route, order_id):
@@ -455,458 +427,10 @@ class _Turn:
         """Whether the message looks like an answer to the open task's question."""
         if slots.order_ids or slots.item_ids or slots.identity.email or slots.identity.zip:
             return True
-        return len(message.split()) <= 25 or bool(re.search(r"[\u4e00-\u9fff]", message))
-
-    # -- catalog ----------------------------------------------------------------------------
-
-    def _on_search(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        """A search; or a follow-up that changes the last one ("cheaper", "in blue", "bigger", "another
-        brand"), kept as typed fields in `state.search`; or a question of suitability ("which one is
-        best for trail running"), answered from attributes and reviews. The search is strict: every
-        card satisfies the stated constraints, and when none can, the reply says so and labels the
-        nearest items it shows instead."""
-        from retrieval.search import SearchRequest
-
-        said = self._understand(message)
-        memory = self.state.search
-        need = _need(message)
-        changes = _refinements(message)
-        follow = memory is not None and said is not None and said.product_type is None and (
-            bool(changes or need or REFINE_RE.match(message)) or (_constrains(said) and len(message.split()) <= 8))
-        request = SearchRequest(query=message, k=5, strict=True, exclude_item_ids=list(self.state.excluded_items))
-        limit_from: tuple[str, float] | None = None  # ("cheaper", $) when the limit is "below what was shown"
-        if follow:
-            extra = need or _strip_values(said.text, said) if said is not None else ""
-            for pattern, _ in _refine_cues():
-                extra = pattern.sub(" ", extra)
-            request.query = re.sub(r"\s+", " ", f"{memory.query} {extra}").strip() or memory.product_type or message
-            request.product_type = memory.product_type
-            unwanted = {x.lower() for x in said.exclude}  # "not red" after "red ones" replaces the wish
-            request.options = {k: v for k, v in {**memory.options, **said.options}.items() if v.lower() not in unwanted}
-            request.min_price = said.min_price if said.min_price is not None else memory.min_price
-            request.max_price = said.max_price if said.max_price is not None else memory.max_price
-            request.brand = said.brand or memory.brand
-            request.in_stock = said.in_stock or memory.in_stock
-            request.exclude = list(dict.fromkeys([*memory.exclude, *said.exclude]))
-            request.exclude_item_ids = list(dict.fromkeys([*request.exclude_item_ids, *memory.exclude_item_ids]))
-            if "cheaper" in changes and memory.cheapest is not None:
-                limit = round(memory.cheapest - 0.01, 2)
-                request.max_price = min(limit, request.max_price) if request.max_price is not None else limit
-                limit_from = ("cheaper", memory.cheapest)
-            if "pricier" in changes and memory.dearest is not None:
-                limit = round(memory.dearest + 0.01, 2)
-                request.min_price = max(limit, request.min_price) if request.min_price is not None else limit
-                limit_from = ("pricier", memory.dearest)
-            if "other_brand" in changes:
-                if memory.brands:
-                    request.exclude = list(dict.fromkeys([*request.exclude, *memory.brands]))
-                else:  # products without a brand: another product of the same kind
-                    request.exclude_item_ids += self._variants_of(memory.product_ids)
-            for direction in ("bigger", "smaller"):
-                if direction in changes:
-                    step = self._step(memory, direction)
-                    if isinstance(step, dict):
-                        yield self.say("search_step_none", direction=_replies()[self.state.lang][direction], **step)
-                        return
-                    if step is not None:
-                        request.options = {**request.options, step[0]: step[1]}
-        result, event = self.tool("search_products", request.model_dump())
-        yield event
-        if not result.ok:
-            yield self.say("failed", message=result.message)
-            return
-        data = result.data
-        hits, parsed, relaxed = data.get("hits", []), data.get("parsed", {}), data.get("relaxed", [])
-        fits = [h for h in hits if not h.get("unmet")] or hits
-        r = _replies()[self.state.lang]
-        self._limits = {}  # how the price limits read: "under $100", or "cheaper than $147.05" for "cheaper"
-        if limit_from:
-            label = "max_price" if limit_from[0] == "cheaper" else "min_price"
-            self._limits[label] = r[f"c_{limit_from[0]}"].format(value=_money(limit_from[1]))
-            if label in relaxed:  # nothing cheaper: the next follow-up starts from the limits stated before
-                parsed = {**parsed, label: getattr(memory, label)}
-        self.state.search = SearchMemory(
-            query=_strip_values(parsed.get("text", ""), parsed), product_type=parsed.get("product_type"),
-            min_price=parsed.get("min_price"), max_price=parsed.get("max_price"), options=parsed.get("options") or {},
-            brand=parsed.get("brand"), exclude=parsed.get("exclude") or [], in_stock=parsed.get("in_stock"),
-            exclude_item_ids=[i for i in request.exclude_item_ids if i not in self.state.excluded_items],
-            cheapest=min((h["price"] for h in fits), default=None), dearest=max((h["price"] for h in fits), default=None),
-            brands=list(dict.fromkeys(h["brand"] for h in fits if h.get("brand"))),
-            product_ids=list(dict.fromkeys(h["product_id"] for h in fits)),
-        )  # fmt: skip
-        if limit_from and (label := "max_price" if limit_from[0] == "cheaper" else "min_price") in relaxed:
-            parsed = {**parsed, label: data["parsed"].get(label)}  # this reply still says what was asked
-        what = self._constraint_words(parsed)
-        if what:
-            yield self.say("search_understood", what=what)
-        if not hits:
-            notes = "; ".join(data.get("notes", []))
-            yield self.say("search_none", reason=f" ({notes})" if notes else "")
-            return
-        evidence = {h["item_id"]: self._evidence(h, need) for h in hits} if need else {}
-        if relaxed:
-            yield self._relaxed(relaxed, parsed, hits, limit_from)
-        elif need:
-            found = any(evidence.values())
-            subject = self._constraint_words(parsed, prices=False)
-            yield (self.say("search_need", need=need) if found else self.say(
-                "search_need_none", need=need, what=_replies()[self.state.lang]["search_need_what"].format(what=subject) if subject else ""))
-        else:
-            yield self.say("search_intro", for_query="")
-        cards = [
-            ProductCard(
-                item_id=h["item_id"], product_id=h["product_id"], name=h["name"], options=h.get("options") or {},
-                price=h["price"], available=h["available"], rating=h.get("rating"), brand=h.get("brand"),
-                reason=self._reason(h, parsed, need, evidence.get(h["item_id"])),
-            )
-            for h in hits
-        ]  # fmt: skip
-        self.state.last_items = [c.item_id for c in cards]
-        for n, card in enumerate(cards, 1):
-            yield self.text(self._card_line(n, card))
-        yield AssistantEvent(kind="cards", cards=cards)
-
-    def _understand(self, message: str):
-        """The constraints the message states (the search engine's reading), or None without an engine."""
-        try:
-            return self.ctx.search.understand(message)
-        except Exception as exc:  # no index yet: the search tool reports it properly
-            log.info("cannot read search constraints: %s", type(exc).__name__)
-            return None
-
-    def _follows_up(self, message: str) -> bool:
-        """Whether a message changes the last search ("cheaper", "in blue", "size M", "不要黑色的")."""
-        if REFINE_RE.match(message) and len(message.split()) <= 10:
-            return True
         lowered = message.lower()
-        if len(message.split()) > 8 or re.search(r"\border\b|订单", lowered) or any(p.search(lowered) for p, _ in _cues()):
-            return False  # "exchange it for size 9" is an order action, not a narrower search
-        if _refinements(message):
-            return True
-        if _POINTS_AT_ITEM.search(message.lower()):
-            return False  # "is it waterproof?", "does this come in blue?": a question about a shown item
-        said = self._understand(message)
-        return said is not None and said.product_type is None and _constrains(said)
-
-    def _constraint_words(self, parsed: dict, prices: bool = True) -> str:
-        """What was understood, e.g. "t-shirt · blue · size M · under $60" (replies.yaml c_*)."""
-        r = _replies()[self.state.lang]
-        parts = []
-        if parsed.get("product_type"):
-            parts.append(r["c_type"].format(value=parsed["product_type"]))
-        for key, value in (parsed.get("options") or {}).items():
-            parts.append(r["c_size" if key.split()[0] == "size" else "c_option"].format(value=value))
-        if parsed.get("brand"):
-            parts.append(r["c_brand"].format(value=parsed["brand"]))
-        parts += [r["c_not"].format(value=v) for v in parsed.get("exclude") or []]
-        low, high = parsed.get("min_price"), parsed.get("max_price")
-        limits = getattr(self, "_limits", {})
-        if prices and (limits.get("max_price") or limits.get("min_price")):
-            parts += [limits[k] if k in limits else self._label_words(k, parsed)
-                      for k in ("min_price", "max_price") if parsed.get(k) is not None]  # fmt: skip
-        elif prices and low is not None and high is not None:
-            parts.append(r["c_between"].format(low=_money(low), high=_money(high)))
-        elif prices and high is not None:
-            parts.append(r["c_under"].format(value=_money(high)))
-        elif prices and low is not None:
-            parts.append(r["c_over"].format(value=_money(low)))
-        if prices and parsed.get("in_stock"):
-            parts.append(r["c_in_stock"])
-        return r["c_join"].join(parts)
-
-    def _relaxed(self, relaxed: list[str], parsed: dict, hits: list[dict], limit_from) -> AssistantEvent:
-        """Says which stated constraint no product meets, and what the nearest items are."""
-        r = _replies()[self.state.lang]
-        subject = self._constraint_words(parsed, prices=False) or r["type_label"]
-        if relaxed == ["max_price"]:
-            if limit_from and limit_from[0] == "cheaper":
-                return self.say("search_no_cheaper", what=subject, limit=_money(limit_from[1]))
-            return self.say("search_relaxed_max", what=subject, limit=_money(parsed["max_price"]), price=hits[0]["price"])
-        if relaxed == ["min_price"]:
-            if limit_from and limit_from[0] == "pricier":
-                return self.say("search_no_pricier", what=subject, limit=_money(limit_from[1]))
-            return self.say("search_relaxed_min", what=subject, limit=_money(parsed["min_price"]), price=hits[0]["price"])
-        if "product_type" in relaxed:
-            return self.say("search_no_type", what=subject)
-        return self.say("search_relaxed", dropped=r["c_join"].join(self._label_words(label, parsed) for label in relaxed))
-
-    def _label_words(self, label: str, parsed: dict) -> str:
-        r = _replies()[self.state.lang]
-        limits = getattr(self, "_limits", {})
-        if label in limits:
-            return limits[label]
-        if label == "max_price":
-            return r["c_under"].format(value=_money(parsed["max_price"]))
-        if label == "min_price":
-            return r["c_over"].format(value=_money(parsed["min_price"]))
-        if label == "in_stock":
-            return r["c_in_stock"]
-        if label == "brand":
-            return r["c_brand"].format(value=parsed.get("brand"))
-        if label == "product_type":
-            return r["c_type"].format(value=parsed.get("product_type"))
-        if label.startswith("option:"):
-            key = label[7:]
-            return r["c_size" if key.split()[0] == "size" else "c_option"].format(value=(parsed.get("options") or {}).get(key, key))
-        return r["c_not"].format(value=label.split(":", 1)[-1])
-
-    def _reason(self, hit: dict, parsed: dict, need: str | None, evidence: tuple[str, str] | None) -> str:
-        """Why a card is shown, from its own data: what it meets of the request, or — for a nearest
-        item — only what it misses (a card is never called a match and a miss at once)."""
-        r = _replies()[self.state.lang]
-        if hit.get("unmet"):
-            missed = []
-            for label in hit["unmet"]:
-                if label in ("max_price", "min_price"):
-                    missed.append(r["r_price"].format(price=hit["price"], limit=self._label_words(label, parsed)))
-                elif label == "in_stock":
-                    missed.append(r["out_of_stock"])
-                elif label.startswith("exclude:"):
-                    missed.append(r["r_is"].format(value=label.split(":", 1)[1]))
-                else:
-                    missed.append(r["r_missing"].format(value=self._label_words(label, parsed)))
-            return r["r_nearest"].format(items="; ".join(missed))
-        parts = [self._constraint_words(parsed)] if self._constraint_words(parsed) else []
-        if need:
-            parts.append(r["r_evidence"].format(field=r[f"f_{evidence[0]}"], text=evidence[1]) if evidence
-                         else r["r_no_evidence"].format(need=need))  # fmt: skip
-        return r["c_join"].join(parts) if parts else r["r_words"]
-
-    def _evidence(self, hit: dict, need: str) -> tuple[str, str] | None:
-        """Where the product's own data speaks to the need: an option, its tags, description or a review."""
-        from retrieval.search.constraints import stems
-
-        wanted = set(stems(_in_english(need))) - _NEED_STOP
-        product = self.a.store.product(hit["product_id"]) if wanted else None
-        if product is None:
-            return None
-        variant = next((v for v in product.variants if v.item_id == hit["item_id"]), None)
-        sources = [("option", f"{k}: {v}") for k, v in (variant.options if variant else {}).items()]
-        sources += [("tags", t) for t in product.tags]
-        sources += [("description", x) for x in re.split(r"(?<=[.!?])\s+", product.description or "")]
-        sources += [("review", rv.comment) for rv in product.reviews if rv.comment]
-        for field_name, text in sources:  # all of the need's words: "Running Shoes." says nothing of trails
-            if wanted <= set(stems(text)):
-                return field_name, text if len(text) <= 120 else text[:117] + "…"
-        return None
-
-    def _variants_of(self, product_ids: list[str]) -> list[str]:
-        ids = []
-        for pid in product_ids:
-            product = self.a.store.product(pid)
-            ids += [v.item_id for v in product.variants] if product else []
-        return ids
-
-    def _step(self, memory: SearchMemory, direction: str):
-        """The next size-like option value up or down from what was shown ("bigger" after size M is L):
-        (key, value); a dict for the reply when there is none; None when the items have no such option."""
-        shown = [c for c in self._cards_for(self.state.last_items) if c.product_id in memory.product_ids]
-        if not shown:
-            return None
-        product = self.a.store.product(shown[0].product_id)
-        keys = sorted(shown[0].options, key=lambda k: ("size" not in k.lower(), k))
-        for key in keys:
-            kept = {k: v.lower() for k, v in memory.options.items() if k != key}  # "bigger" in blue stays blue
-            variants = [v for v in product.variants if key in v.options
-                        and all(x in {o.lower() for o in v.options.values()} for x in kept.values())]  # fmt: skip
-            ranks = {v.options[key]: _size_rank(v.options[key]) for v in variants}
-            if len(ranks) < 2 or None in ranks.values():
-                continue
-            current = [ranks[c.options[key]] for c in shown if c.options.get(key) in ranks]
-            if not current:
-                continue
-            up = direction == "bigger"
-            here = max(current) if up else min(current)
-            further = sorted((rank, value) for value, rank in ranks.items() if (rank > here if up else rank < here))
-            if not further:
-                value = next(v for v, rank in ranks.items() if rank == here)
-                among = _replies()[self.state.lang]["step_among"].format(values=", ".join(kept.values())) if kept else ""
-                return {"option": key, "value": value, "name": product.name, "among": among}
-            return key, (further[0] if up else further[-1])[1]
-        return None
-
-    def _card_line(self, n: int, card: ProductCard) -> str:
-        replies = _replies()[self.state.lang]
-        options = f" ({', '.join(card.options.values())})" if card.options else ""
-        rating = f", ★{card.rating:.1f}" if card.rating else ""
-        availability = replies["in_stock"] if card.available else replies["out_of_stock"]
-        return replies["search_line"].format(
-            n=n, name=card.name, options=options, price=card.price, availability=availability, rating=rating
-        ) + "\n"
-
-    def _cards_for(self, item_ids: list[str]) -> list[ProductCard]:
-        from retrieval.store import tables as t
-
-        cards = []
-        with self.a.store.session() as s:
-            for item_id in item_ids:
-                v = s.get(t.Variant, item_id)
-                if v is not None:
-                    p = v.product
-                    cards.append(ProductCard(item_id=v.item_id, product_id=p.product_id, name=p.name, options=v.options,
-                                             price=v.price, available=v.available, rating=p.rating, brand=p.brand))  # fmt: skip
-        return cards
-
-    def _on_recommend(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        surprise = bool(re.search(r"surprise|惊喜|随便", message, re.IGNORECASE))
-        result, event = self.tool(
-            "recommend", {"k": 5, "surprise": surprise, "exclude_item_ids": list(self.state.excluded_items)}
-        )
-        yield event
-        recs = result.data.get("recommendations", []) if result.ok else []
-        if not recs:
-            yield self.say("recommend_none")
-            return
-        cards = [
-            ProductCard(item_id=r["item_id"], product_id=r["product_id"], name=r["name"], price=r["price"],
-                        available=r.get("available", True), brand=r.get("brand"), reason=r.get("reason", ""),
-                        options=r.get("options") or {}, source=r.get("model") or r.get("source") or "")
-            for r in recs
-        ]  # fmt: skip
-        self.state.last_items = [c.item_id for c in cards]
-        model = next((r["model"] for r in recs if r.get("model")), None)  # the shopper is told what ranked them
-        yield self.say("recommend_intro_model", model=model) if model else self.say("recommend_intro")
-        for n, c in enumerate(cards, 1):
-            yield self.say("recommend_line", n=n, name=c.name, price=c.price, reason=c.reason)
-        yield AssistantEvent(kind="cards", cards=cards)
-
-    def _referenced(self, slots: Slots) -> list[str]:
-        ids = [i for i in slots.item_ids]
-        for pos in slots.references:
-            if self.state.last_items and -len(self.state.last_items) <= pos < len(self.state.last_items):
-                ids.append(self.state.last_items[pos])
-        return list(dict.fromkeys(ids))
-
-    def _on_compare(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        ids = self._referenced(slots) or self.state.last_items[:2]
-        if len(ids) < 2:
-            yield self.say("compare_need")
-            return
-        result, event = self.tool("compare_products", {"ids": ids[:4]})
-        yield event
-        if not result.ok:
-            yield self.say("failed", message=result.message)
-            return
-        yield self.text(self._compare_table(result.data["compared"]))
-
-    def _compare_table(self, rows: list[dict]) -> str:
-        """A table of what differs between the compared options (price always), then what they share."""
-        replies = _replies()[self.state.lang]
-        labels = replies["compare_rows"]
-
-        def shown(value) -> str:
-            if isinstance(value, list):
-                return ", ".join(map(str, value)) or "–"
-            return "–" if value in (None, "") else str(value)
-
-        table = {labels["price"]: [f"${r['price_range'][0]:.2f}" + (f"–${r['price_range'][1]:.2f}" if r["price_range"][1] != r["price_range"][0] else "") for r in rows]}
-        keys = list(dict.fromkeys(k for r in rows for k in r["options"]))
-        for key in keys:
-            table[key] = [shown(r["options"].get(key)) for r in rows]
-        table[labels["brand"]] = [shown(r["brand"]) for r in rows]
-        table[labels["rating"]] = [f"{r['rating']:.1f}" if r["rating"] else "–" for r in rows]
-        if all(isinstance(v, str) for r in rows for v in r["options"].values()):  # variants: in stock or not
-            table[labels["stock"]] = [replies["in_stock"] if r["available_variants"] else replies["out_of_stock"] for r in rows]
-        else:
-            table[labels["available"]] = [str(r["available_variants"]) for r in rows]
-        table[labels["warranty"]] = [shown(r.get("warranty")) for r in rows]
-        price = labels["price"]
-        differ = {k: v for k, v in table.items() if k == price or len(set(v)) > 1}
-        same = [f"{k} {v[0]}" for k, v in table.items() if k not in differ and v[0] != "–"]
-        names = [r["name"] for r in rows]
-        if len(set(names)) < len(names):  # two options of one product: tell them apart by number
-            names = [f"{n}. {name}" for n, name in enumerate(names, 1)]
-        lines = [replies["compare_intro"], "", "| | " + " | ".join(names) + " |", "|---" * (len(rows) + 1) + "|"]
-        lines += [f"| {k} | " + " | ".join(v) + " |" for k, v in differ.items()]
-        if same:
-            lines += ["", replies["compare_same"].format(same="; ".join(same))]
-        return "\n".join(lines) + "\n"
-
-    def _about_shown(self, message: str) -> bool:
-        """Whether the message names an option or a field of the product shown first."""
-        from assistant import product_answers
-
-        cards = self._cards_for(self.state.last_items[:1])
-        product = self.a.store.product(cards[0].product_id) if cards else None
-        return product is not None and product_answers.asks_about(product, f"{_in_english(message.lower())} {message.lower()}")
-
-    def _asked_product(self, message: str, slots: Slots) -> str | None:
-        """The product a question is about: a referenced item ("the second one"), a product the
-        message names (a shown one first), else the first item shown."""
-        referenced = self._referenced(slots)
-        if referenced:
-            cards = self._cards_for(referenced[:1])
-            return cards[0].product_id if cards else referenced[0]
-        lowered = _in_english(message.lower())
-        if self.state.last_items and re.search(r"\b(?:it|its|this|that|these|those|them|they)\b|它|这个|这款|那个", lowered):
-            # "is it water resistant?": the product just shown, even if a word of the question names another ("Water")
-            cards = self._cards_for(self.state.last_items[:1])
-            # …unless it names another product by a name of two words or more ("is it like the bluetooth speaker?")
-            if cards and not [p for p in _named_products(self.a.store, lowered) if p != cards[0].product_id and _multiword(self.a.store, p)]:
-                return cards[0].product_id
-        named = _named_products(self.a.store, lowered)
-        if named:
-            shown = {c.product_id for c in self._cards_for(self.state.last_items)}
-            return next((p for p in named if p in shown), named[0])
-        cards = self._cards_for(self.state.last_items[:1])
-        return cards[0].product_id if cards else None
-
-    def _on_product_question(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        from assistant import product_answers
-
-        product_id = self._asked_product(message, slots)
-        if product_id is None:
-            yield from self._on_search(message, slots)
-            return
-        result, event = self.tool("get_product_details", {"product_id": product_id})
-        yield event
-        if not result.ok:
-            yield self.say("failed", message=result.message)
-            return
-        product = self.a.store.product(result.data["product_id"])
-        referenced = self._referenced(slots)
-        one = [v for v in product.variants if v.item_id in referenced[:1]]
-        if one:  # "is the second one wireless?": about that variant, not the whole product
-            product = product.model_copy(update={"variants": one})
-        replies = _replies()[self.state.lang]
-        # The answer is decided in code from the catalog; "I don't know" comes at once, with no model call.
-        grounded = product_answers.answer(product, f"{_in_english(message.lower())} {message.lower()}", replies)
-        if grounded.known and grounded.facts:  # a headline of figures the model may re-word (quotes stay as they are)
-            worded = self._worded(grounded.headline, grounded.facts, message)
-            if worded is None:  # the model is down: the template's words, and the shopper is told why
-                yield self.say("llm_down")
-            yield self.text((worded or grounded.headline) + "\n")
-        else:
-            yield self.text(grounded.headline + "\n")
-        for line in grounded.lines:
-            yield self.text(line + "\n")
-        if grounded.source:
-            yield self.text(grounded.source + "\n")
-        if grounded.item_ids and not one:  # the variants listed are what "the first two" mean next
-            self.state.last_items = grounded.item_ids
-        elif not self.state.last_items:  # nothing shown before: "it" is this product from now on
-            self.state.last_items = [product.variants[0].item_id]
-
-    def _worded(self, headline: str, facts: list[str], question: str) -> str | None:
-        """The headline in the model's words, if the model kept every fact, invented no number and kept
-        the yes/no; otherwise the template's words; None when the model is unavailable."""
-        from assistant.llm import ChatMessage, GenerationConfig, LLMUnavailable
-
-        language = "Chinese" if self.state.lang == "zh" else "English"
-        messages = [ChatMessage(role="system", content=_prompt("product_answer.md").format(language=language)),
-                    ChatMessage(role="user", content=f"QUESTION: {question}\nANSWER: {headline}")]  # fmt: skip
-        try:
-            worded = "".join(self.a.llm.stream(messages, GenerationConfig(max_tokens=80, temperature=0.0))).strip()
-        except LLMUnavailable as exc:
-            log.warning("LLM unavailable: %s", exc)
-            return None
-        lowered = worded.lower()
-        numbers = set(re.findall(r"\d+(?:\.\d+)?", headline))
-        kept = all(f.lower() in lowered for f in facts) and set(re.findall(r"\d+(?:\.\d+)?", worded)) <= numbers
-        lead = re.split(r"[:：]", headline, maxsplit=1)[0].lower()  # "Yes", "Some do", "No", "部分是"
-        polarity = len(lead) > 12 or lead.split()[0] in lowered[: len(lead) + 8]
-        plain = "\n" not in worded and "answer:" not in lowered and len(worded) <= 1.3 * len(headline) + 20
-        return worded if worded and kept and polarity and plain else headline
+        if rules.payment_kinds(lowered) or rules.cancel_reason(lowered) or rules.parse_address(message):
+            return True  # a long answer that still gives what a task asks for (a payment method, a reason, an address)
+        return len(message.split()) <= 25 or bool(re.search(r"[\u4e00-\u9fff]", message))
 
     # -- small talk, FAQ, hand-off, out of scope ---------------------------------------------
 
@@ -999,42 +523,13 @@ class _Turn:
         if old is None or old.route != route:
             # A task renamed before anything was settled (return → exchange) keeps what was said.
             carry = old is not None and not old.item_ids and old.route in WRITE_ROUTES | {"order_status"}
-            self.state.frame = TaskFrame(route=route, text=old.text if carry else "",
+            # What the shopper said of their own orders before the task could start (before they were
+            # identified, or in a message read as something else) is part of it.
+            said = "\n".join(self.state.aside) if old is None else ""
+            self.state.aside = []
+            self.state.frame = TaskFrame(route=route, text=old.text if carry else said,
                                          order_id=old.order_id if carry else None)  # fmt: skip
         return self.state.frame
-
-    def _resolve_order(self, frame: TaskFrame, slots: Slots, allowed: set[str] | None) -> Iterator[AssistantEvent]:
-        """Fill frame.order_id, asking when it is unclear. Yields the question if it must ask."""
-        if slots.order_ids:
-            frame.order_id = slots.order_ids[0]
-        if frame.order_id:
-            return
-        orders = self._user_orders()
-        candidates = [o for o in orders if allowed is None or o["status"] in allowed]
-        # Orders whose action was already done or declined in this conversation come last.
-        candidates = [o for o in candidates if not self._settled(frame.route, o["order_id"])] or candidates
-        if frame.text:
-            # Items named without an order ("the <item> and the <item>"): the one order holding them
-            said = read_slots(frame.text)
-            elsewhere = [o for o in orders if _match_items(o, frame.text, said, fallback=False)]
-            allowed_ids = {o["order_id"] for o in candidates}
-            named = [o for o in elsewhere if o["order_id"] in allowed_ids]
-            if len(named) == 1 or (not named and len(elsewhere) == 1):
-                candidates = named or elsewhere  # in an order of another status: the caller says what it allows
-            elif len(named) > 1:  # items of several orders: start with the order of the item named first
-                for clause in re.split(r"[.,;!?\n]", frame.text):
-                    first = [o for o in named if _match_items(o, clause, read_slots(clause), fallback=False)]
-                    if len(first) == 1:
-                        candidates = first
-                        break
-        if len(candidates) == 1:
-            frame.order_id = candidates[0]["order_id"]
-            return
-        if not orders:
-            yield self.say("no_orders")
-            return
-        yield self.say("ask_order", orders=self._order_list(candidates or orders))
-        yield from self._offer_orders(candidates or orders)
 
     def _on_order_status(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         if self.ctx.user_id is None:
@@ -1067,6 +562,10 @@ class _Turn:
         self.state.frame = None
 
     def _on_payment(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        frame = self.state.frame
+        if frame is not None and frame.flow == "modify_payment":  # the answer to its question
+            yield from self.form.run(FLOWS["modify_payment"], message, slots)
+            return
         if self.ctx.user_id is None:
             yield from self._need_user()
             return
@@ -1095,387 +594,41 @@ class _Turn:
         yield self.say(key, methods=self._methods_text(methods), **values)
         yield from self.offer("payment", [(m["payment_method_id"], self._method_label(m)) for m in methods])
 
-    def _on_cancel_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        frame = self._frame("cancel_order")
-        if self.ctx.user_id is None:
-            frame.order_id = frame.order_id or (slots.order_ids or [None])[0]
-            yield from self._need_user()
-            return
-        asked = list(self._resolve_order(frame, slots, {"pending"}))
-        if asked:
-            yield from asked
-            return
-        order = self._order(frame.order_id)
-        lowered = frame.text.lower() or message.lower()
-        # The reason said in the sentences about this order's items first, then anywhere in the message.
-        for text in (_about_order(lowered, order) if order else "", lowered):
-            if frame.reason is None and re.search(r"mistake|by accident|accidentally|wrong|误|错", text):
-                frame.reason = "ordered by mistake"
-            elif frame.reason is None and re.search(r"no longer|don't need|do not need|not needed|不再需要|不需要|用不上", text):
-                frame.reason = "no longer needed"
-        if frame.reason is None:
-            yield self.say("ask_cancel_reason", order_id=frame.order_id)
-            yield from self.offer("reason", list(self.r("reasons").items()))
-            return
-        if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
-            yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
-            return
-        total = sum(p["amount"] for p in order["payment_history"] if p["transaction_type"] == "payment")
-        original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
-        description = self.r("desc_cancel").format(order_id=frame.order_id, items=", ".join(i["name"] for i in order["items"]),
-                                                   reason=frame.reason, total=total, method=self._method_name(original))  # fmt: skip
-        yield from self._propose("cancel_pending_order", {"order_id": frame.order_id, "reason": frame.reason}, description)
+    @property
+    def form(self) -> FormLoop:
+        """The form loop that drives the declared order flows (assistant/flows/form.py)."""
+        if self._form is None:
+            self._form = FormLoop(self)
+        return self._form
 
-    def _order(self, order_id: str) -> dict | None:
-        result = self.runner.run("get_order_details", {"order_id": order_id})
-        if not result.ok:
-            self.state.frame = None
-        return result.data if result.ok else None
+    def _on_cancel_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        yield from self.form.run(FLOWS["cancel"], message, slots)
 
     def _on_return(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        yield from self._item_task("return", message, slots, {"delivered"})
+        yield from self.form.run(FLOWS["return"], message, slots)
 
     def _on_exchange(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        # Shoppers say "exchange" for pending orders too; the policy calls that modifying items.
-        yield from self._item_task("exchange", message, slots, {"delivered", "pending"})
+        # Shoppers say "exchange" for pending orders too: the order's status picks exchange or item change.
+        yield from self.form.run(FLOWS["exchange"], message, slots)
 
     def _on_modify_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """"Change my order": its address, its payment method or its items, by what the message names."""
         frame = self.state.frame
-        if frame is not None and frame.route == "modify_order" and frame.item_ids:
-            # An item change under way: "the original payment method" answers its question.
-            yield from self._item_task("modify_order", message, slots, {"pending", "delivered"})
+        if frame is not None and frame.flow in FLOWS and frame.route == "modify_order" and (frame.item_ids or frame.flow != "modify_items"):
+            yield from self.form.run(FLOWS[frame.flow], message, slots)  # a change under way keeps its flow
             return
         lowered = message.lower()
         order_id = (slots.order_ids or [frame.order_id if frame else None])[0]
         if re.search(r"address|ship to|地址", lowered) and not self._settled("update_address", order_id):
             yield from self._on_update_address(message, slots, order_address=True)
             return
-        if re.search(r"payment|pay with|paypal|gift card|credit card|支付|付款", lowered) and not re.search(
-            r"size|colou?r|option|item|尺码|颜色", lowered
-        ):
-            yield from self._change_payment(message, slots)
+        if rules.asks_payment_change(lowered, self._names_product(message)):
+            yield from self.form.run(FLOWS["modify_payment"], message, slots)
             return
-        yield from self._item_task("modify_order", message, slots, {"pending", "delivered"})
-
-    def _item_task(self, route: str, message: str, slots: Slots, statuses: set[str]) -> Iterator[AssistantEvent]:
-        frame = self._frame(route)
-        if self.ctx.user_id is None:
-            frame.order_id = frame.order_id or (slots.order_ids or [None])[0]
-            yield from self._need_user()
-            return
-        asked = list(self._resolve_order(frame, slots, statuses))
-        if asked:
-            yield from asked
-            return
-        order = self._order(frame.order_id)
-        if order is None:
-            yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
-            return
-        if route in ("exchange", "modify_order") and order["status"] in ("pending", "delivered"):
-            route = "exchange" if order["status"] == "delivered" else "modify_order"
-            frame.route, statuses = route, {order["status"]}
-        if order["status"] not in statuses:
-            other = self._fit_route(route, frame.text or message, order["order_id"])
-            if other != route:  # "return it; if it cannot be returned, cancel it"
-                yield from self._switch(other, order["order_id"], message, slots)
-                return
-            self.state.frame = None
-            statuses_ = self.r("statuses")
-            yield self.say("failed", message=self.r("wrong_status").format(
-                order_id=order["order_id"], status=statuses_.get(order["status"], order["status"]), verb=self.r("verbs")[route],
-                allowed=self.r("or").join(statuses_.get(x, x) for x in sorted(statuses))))  # fmt: skip
-            return
-        text = frame.text or message
-        if not frame.item_ids:
-            own = _action_text(text, route)
-            # "return my current one": the clause names no item, the rest of the message does
-            # …and an order's only item is meant only if the shopper names no product at all
-            alone = not _product_words(self.a.store).search(text.lower())
-            frame.item_ids = _match_items(order, own, read_slots(own), fallback=False) or _match_items(
-                order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
-            )
-        if not frame.item_ids:
-            yield self.say("ask_items", order_id=order["order_id"], items=_items_text(order))
-            yield from self._offer_items(order)
-            return
-        if _AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two
-            frame.item_ids = []
-            yield self.say("ask_which_item", order_id=order["order_id"], items=_items_text(order))
-            yield from self._offer_items(order)
-            return
-        if route != "return" and len(frame.new_item_ids) < len(frame.item_ids):
-            for item_id in frame.item_ids[len(frame.new_item_ids):]:
-                item = next(i for i in order["items"] if i["item_id"] == item_id)
-                chosen, choices = self._pick_variant(item, _about_item(text, item, order))
-                if chosen is None and len(frame.item_ids) > 1 and _CONDITION.search(text.lower()):
-                    # "if there is no such keyboard, I'd rather only exchange the thermostat"
-                    only = re.search(r"\bonly (?:exchange|change|modify|swap|return|do|want|keep) (?:the |my )?([^.,;]+)", text.lower())
-                    rest = _match_items(order, only.group(1), read_slots(only.group(1)), fallback=False) if only else []
-                    if rest and item_id not in rest:
-                        frame.item_ids = [i for i in frame.item_ids if i != item_id]
-                        frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
-                        yield from self._item_task(route, message, slots, statuses)
-                        return
-                if chosen == SAME:
-                    yield self.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or "none")
-                    yield from self.offer("option", choices[:8])
-                    return
-                if chosen not in (None, KEEP) and (limit := _price_limit(text)) is not None:
-                    price = next(v.price for v in self.a.store.product(item["product_id"]).variants if v.item_id == chosen)
-                    if price >= limit and (other := _fallback_action(text, route, order["status"])):
-                        # a change made on a price condition ("if it is under <amount> …; if not, <other action>")
-                        yield from self._switch(other, order["order_id"], message, slots)
-                        return
-                if chosen is None:
-                    other = _fallback_action(text, route, order["status"])
-                    if other:  # "…if it is not available, cancel the whole order"
-                        yield from self._switch(other, order["order_id"], message, slots)
-                        return
-                    key = "no_new_option" if choices and _mentions_option(item, message, self.ctx) else "ask_new_option"
-                    yield self.say(key, name=item["name"], current=", ".join(item["options"].values()),
-                                   choices="; ".join(c for _, c in choices[:8]) or "none")  # fmt: skip
-                    yield from self.offer("option", choices[:8])
-                    return
-                frame.new_item_ids.append(chosen)
-            if KEEP in frame.new_item_ids:
-                pairs = [(o, n) for o, n in zip(frame.item_ids, frame.new_item_ids) if n != KEEP]
-                frame.item_ids, frame.new_item_ids = [o for o, _ in pairs], [n for _, n in pairs]
-                if not pairs:
-                    self.state.frame = None
-                    yield self.say("failed", message=self.r("nothing_to_change"))
-                    return
-        if frame.payment_method_id is None:
-            frame.payment_method_id = self._pick_payment(order, text, route)
-        if frame.payment_method_id is None:
-            user = self.ctx.orders.user(self.ctx.user_id)
-            methods = [m.model_dump() for m in user.payment_methods]
-            if route == "return":
-                original = order["payment_history"][0]["payment_method_id"]
-                methods = [m for m in methods if m["payment_method_id"] == original or m["source"] == "gift_card"]
-            purpose = self.r("purposes")[route]
-            kinds = {k for k, pattern in PAYMENT_KINDS if re.search(pattern, message.lower())}
-            missing = sorted(kinds - {m["source"] for m in methods})
-            if missing:  # they asked for a kind of method that cannot be used here: say so, not just ask again
-                yield from self._ask_payment("payment_not_possible", methods, kind=self.r("pm_kinds")[missing[0]], purpose=purpose)
-                return
-            yield from self._ask_payment("ask_payment", methods, purpose=purpose)
-            return
-        names = {i["item_id"]: f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]}
-        method = self._method_name(frame.payment_method_id)
-        if route == "return":
-            price = {i["item_id"]: i["price"] for i in order["items"]}
-            description = self.r("desc_return").format(items=", ".join(names[i] for i in frame.item_ids), order_id=order["order_id"],
-                                                       amount=sum(price[i] for i in frame.item_ids), method=method)  # fmt: skip
-            args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "payment_method_id": frame.payment_method_id}
-            yield from self._propose("return_delivered_order_items", args, description)
-            return
-        new = {c.item_id: c for c in self._cards_for(frame.new_item_ids)}
-        old_price = {i["item_id"]: i["price"] for i in order["items"]}
-        diff = round(sum(new[n].price - old_price[o] for o, n in zip(frame.item_ids, frame.new_item_ids)), 2)
-        swaps = "; ".join(
-            self.r("swap_line").format(old=names[o], name=new[n].name, options=", ".join(new[n].options.values()), price=new[n].price)
-            for o, n in zip(frame.item_ids, frame.new_item_ids)
-        )
-        tool = "exchange_delivered_order_items" if route == "exchange" else "modify_pending_order_items"
-        description = self.r("desc_swap").format(order_id=order["order_id"], swaps=swaps, money=self._money(diff), method=method)
-        args = {"order_id": order["order_id"], "item_ids": frame.item_ids, "new_item_ids": frame.new_item_ids,
-                "payment_method_id": frame.payment_method_id}  # fmt: skip
-        yield from self._propose(tool, args, description)
-
-    def _money(self, diff: float) -> str:
-        if diff > 0:
-            return self.r("money_pay").format(amount=diff)
-        return self.r("money_back").format(amount=-diff) if diff < 0 else self.r("money_none")
-
-    def _offer_items(self, order: dict) -> Iterator[AssistantEvent]:
-        yield from self.offer("item", [(i["item_id"], f"{i['name']} ({', '.join(i['options'].values())})") for i in order["items"]])
-
-    def _amend(self, frame: TaskFrame, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        """A change to the action just proposed, said instead of yes: fewer, more or other items of the
-        same order, or another payment method. The amended action is proposed again."""
-        order = self._order(frame.order_id)
-        if order is None:
-            return
-        lowered = message.lower()
-        proposed = {i["name"] for i in order["items"] if i["item_id"] in frame.item_ids}
-        if len(proposed) == 1:  # "the more expensive one" means one of the proposed product
-            lowered = re.sub(r"\bones?\b", next(iter(proposed)).lower(), lowered)
-        named = [i for i in _match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != _AMBIGUOUS]
-        if named:
-            if re.search(r"\b(?:only|just)\b", lowered):
-                keep = [i for i in frame.item_ids if i in named] or named
-            elif re.search(r"\b(?:also|too|as well|add)\b", lowered):
-                keep = frame.item_ids + [i for i in named if i not in frame.item_ids]
-            else:  # "I changed my mind: return the more expensive one"
-                keep = named
-            new = dict(zip(frame.item_ids, frame.new_item_ids))
-            frame.item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
-            frame.new_item_ids = [new[i] for i in frame.item_ids if i in new]
-        pairs = _id_pairs(lowered, order)
-        if pairs and frame.route != "return":  # "also change item <id> to item <id>"
-            new = dict(zip(frame.item_ids, frame.new_item_ids)) | pairs
-            frame.item_ids = list(dict.fromkeys([*frame.item_ids, *pairs]))
-            frame.new_item_ids = [new[i] for i in frame.item_ids]
-        proposed_method = frame.payment_method_id
-        if re.search(r"\b(?:other|another|different) (?:card|credit card|payment|method)", lowered):
-            # "the other card": another method of the kind just proposed
-            methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
-            current = next((m for m in methods if m.payment_method_id == proposed_method), None)
-            others = [m for m in methods if m is not current and (current is None or m.source == current.source)]
-            frame.payment_method_id = others[0].payment_method_id if others else proposed_method
-        elif any(re.search(p, lowered) for _, p in PAYMENT_KINDS) or re.search(r"_\d{5,}|original", lowered):
-            frame.payment_method_id = self._pick_payment(order, lowered, frame.route) or proposed_method
-        frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
-        statuses = {"return": {"delivered"}, "exchange": {"delivered"}, "modify_order": {"pending"}}.get(frame.route)
-        if statuses is None:
-            return
-        yield from self._item_task(frame.route, message, slots, statuses)
-
-    def _switch(self, route: str, order_id: str, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        """Carry the open task over to another action on the same order (its text stays)."""
-        frame = self.state.frame
-        frame.route, frame.item_ids, frame.new_item_ids = route, [], []
-        yield from getattr(self, f"_on_{route}")(message, slots.model_copy(update={"order_ids": [order_id]}))
-
-    def _pick_variant(self, item: dict, message: str) -> tuple[str | None, list[tuple[str, str]]]:
-        """The available variant of the item's product that the message asks for, decided in code.
-
-        Candidates are narrowed to those with the most option values the message names (values that
-        differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
-        'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
-        product = self.a.store.product(item["product_id"])
-        lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), message.lower())
-        lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: f"size {m.group(1)[0]}", lowered)  # "medium sized": size M
-        current = {k: str(v).lower() for k, v in item["options"].items()}
-        candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
-        choices = [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in candidates]
-        named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
-        if named_ids:  # "exchange my shoes to item ID 4107812777"
-            return named_ids[0], choices
-        # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>"
-        before = len(candidates)
-        for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
-            n, way, word = m.group(1), m.group(2) or m.group(5), m.group(3) or m.group(4)
-            for key in (k for k in current if word in k.split() or word.rstrip("s") in k.split()):
-                target = _ordinal(current[key]) + (int(n) if way in ("more", "extra") else -int(n))
-                candidates = [v for v in candidates if _ordinal(v.options.get(key, "")) == target] or candidates
-        for m in re.finditer(r"\bsame ([a-z]+)", lowered):
-            for key in (k for k in current if m.group(1) in k.split()):
-                candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
-        narrowed = len(candidates) < before
-
-        def named(v) -> int:
-            return sum(
-                1 for k, val in v.options.items()
-                if val.lower() != current.get(k)
-                and (_mentioned(val, lowered) or (val.lower() in ("none", "no") and _says_without(k, lowered)))
-            )  # fmt: skip
-
-        def kept(v) -> int:
-            return sum(1 for k, val in v.options.items() if current.get(k) == val.lower())
-
-        comparatives = list(COMPARATIVES)
-        for m in re.finditer(r"\b(lower|higher|less|more|fewer)\s+([a-z]+)", lowered):  # "a slightly lower resolution"
-            keys = tuple(k for k in current if m.group(2) in k.split())
-            if keys:
-                comparatives.insert(0, (re.escape(m.group(0)), 1 if m.group(1) in ("higher", "more") else -1, keys))
-        comparatives = [c for c in comparatives if re.search(c[0], lowered)]
-
-        def step(v, direction: int, keys: tuple) -> float | None:  # how far v goes the asked way, None if not
-            steps = [(_ordinal(v.options[k]) - _ordinal(current[k])) * direction for k in keys if k in v.options and k in current]
-            return next((x for x in steps if x > 0), None)
-
-        most = max((named(v) for v in candidates), default=0)
-        pool = [v for v in candidates if named(v) == most]
-        cheapest, priciest = _CHEAPEST.search(lowered), _PRICIEST.search(lowered)
-        if (cheapest or priciest) and comparatives:  # "a shorter one …, the most expensive of those": the comparative filters first
-            going = [v for v in candidates if all(step(v, d, k) is not None for _, d, k in comparatives)]
-            top = max((named(v) for v in going), default=0)
-            pool = [v for v in going if named(v) == top] or pool
-        if cheapest:
-            if pool and most == 0 and item["price"] <= min(v.price for v in pool):
-                return KEEP, choices  # it already is the cheapest: nothing to change
-            return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
-        if priciest:
-            return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
-        def preferred(v) -> int:  # a stated order of preference ("prefer <a> > <b>"): the earlier a value is named, the better
-            found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
-            return min(found, default=len(lowered))
-
-        for _, direction, keys in comparatives:
-            # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
-            ranked = [(-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys))]
-            if ranked:
-                return min(ranked)[-1], choices
-        extremes = []  # "the maximum zoom", "the easiest one with fewest pieces": (option, direction), in order
-        for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
-            if key := next((k for k in current if m.group(2) in k.split()), None):
-                extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
-        for word, (key, sign) in SUPERLATIVE_WORDS.items():
-            if re.search(rf"\b{word}\b", lowered) and key in current:
-                extremes.append((key, sign))
-        if extremes and pool:  # the extreme values of those options, other options kept
-            return max(pool, key=lambda v: (*(s * _ordinal(v.options.get(k, 0)) for k, s in extremes), kept(v), -v.price)).item_id, choices
-        if most == 0 and not narrowed:
-            if re.search(r"same (?:specs|specifications|options|item|model)|identical|new pair|replacement", lowered):
-                return SAME, choices  # a fresh identical one (it arrived worn): the policy allows only another option
-            return None, choices
-        best = max(kept(v) for v in pool)
-        top = [v for v in pool if kept(v) == best]
-        if len(top) > 1:  # a real choice between different options: ask rather than guess
-            return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in top]
-        return top[0].item_id, choices
-
-    def _pick_payment(self, order: dict, message: str, route: str) -> str | None:
-        """The payment method the shopper names, in the order they name them, skipping any the policy
-        does not allow here (a refund goes to the original method or a gift card)."""
-        user = self.ctx.orders.user(self.ctx.user_id)
-        lowered = message.lower()
-        original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
-        methods = {m.payment_method_id: m for m in user.payment_methods}
-        allowed = {i for i, m in methods.items() if route != "return" or i == original or m.source == "gift_card"}
-        mentions: list[tuple[int, str]] = []
-        for m in re.finditer(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
-            mentions.append((m.start(), m.group(0)))
-        # "the original payment method", "refund to the original one"; not "features from the originals"
-        if original and (m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
-                                        r"|same (?:payment|card|method)|原支付|原来的|原路", lowered)):
-            mentions.append((m.start(), original))
-        four = re.search(r"\b(\d{4})\b", lowered)
-        for source, pattern in PAYMENT_KINDS:
-            if m := re.search(pattern, lowered):
-                matches = [i for i, pm in methods.items() if pm.source == source]
-                if four:
-                    matches = [i for i in matches if methods[i].last_four == four.group(1)] or matches
-                mentions += [(m.start(), i) for i in matches]
-        for _, method_id in sorted(mentions, key=lambda x: x[0]):
-            if method_id in allowed:
-                return method_id
-        return None
-
-    def _change_payment(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        frame = self._frame("modify_order")
-        if self.ctx.user_id is None:
-            yield from self._need_user()
-            return
-        asked = list(self._resolve_order(frame, slots, {"pending", "pending (item modified)"}))
-        if asked:
-            yield from asked
-            return
-        order = self._order(frame.order_id)
-        if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
-            yield self.say("failed", message=self.r("not_on_account").format(order_id=frame.order_id))
-            return
-        method = self._pick_payment(order, message, "payment")
-        if method is None:
-            user = self.ctx.orders.user(self.ctx.user_id)
-            yield from self._ask_payment("ask_payment", [m.model_dump() for m in user.payment_methods], purpose=self.r("purposes")["payment"])
-            return
-        description = self.r("desc_payment").format(order_id=order["order_id"], method=self._method_name(method),
-                                                    old=self._method_name(order["payment_history"][0]["payment_method_id"]))  # fmt: skip
-        yield from self._propose("modify_pending_order_payment", {"order_id": order["order_id"], "payment_method_id": method}, description)
+        yield from self.form.run(FLOWS["modify_items"], message, slots)
 
     def _on_update_address(self, message: str, slots: Slots, order_address: bool = False) -> Iterator[AssistantEvent]:
+        """An order's address or the account's default one: which, is read here; the flow does the rest."""
         frame = self._frame("update_address")
         if self.ctx.user_id is None:
             yield from self._need_user()
@@ -1483,69 +636,48 @@ class _Turn:
         if slots.order_ids:
             frame.order_id = slots.order_ids[0]
             order_address = True
-        if re.search(r"\border\b.{0,40}\bto\b|\border(?:'s)? address|订单.{0,6}地址", (frame.text or message).lower()):
-            order_address = True  # "change my laptop order to my NYC address"
-        read: list[dict] = []
-
-        def orders() -> list[dict]:  # the shopper's orders, read at most once in this turn
-            if not read:
-                read.extend(self._user_orders())
-            return read
-
-        def open_orders() -> list[dict]:  # pending orders whose address is not settled yet
-            return [o for o in orders() if o["status"].startswith("pending") and not self._settled("update_address", o["order_id"])]
-
-        if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", (frame.text or message).lower()):
-            # "all my pending orders' address, along with my default address": once every order is done, the default
-            if not open_orders():
-                order_address, frame.order_id = False, None
-        address = parse_address(message)
         text = (frame.text or message).lower()
-        if address is None and re.search(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default", text):
-            # "to my default address": the account's address, for the order shipped where the message says
-            # it went (another address, named by its city or state)
-            address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
+        if re.search(r"\border\b.{0,40}\bto\b|\border(?:'s)? address|订单.{0,6}地址", text):
+            order_address = True  # "change my <item> order to my <city> address"
+        if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text):
+            # the orders' address and the default one asked together: once every order is done, the default
+            if not self.form._open_orders():
+                order_address, frame.order_id = False, None
+        if frame.address is None and rules.parse_address(message) is None and rules.to_default_address(text):
+            # "…to my default address": the account's address, for the order that went where the text says
+            frame.address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
             if not frame.order_id:
-                shipped = _address_named(re.sub(r"\bdefault address.*", "", text), orders())
-                there = [o for o in open_orders() if o.get("address") == shipped]
+                went = rules.where_it_went(text, self.form._orders())
+                there = [o for o in self.form._open_orders() if o.get("address") == went]
                 frame.order_id = there[0]["order_id"] if len(there) == 1 else None
             order_address = True
-        address = address or self._address_pointed_to(frame.text or message)
-        if address is None:
-            yield self.say("ask_address")
-            return
-        if order_address or frame.order_id:
-            if not frame.order_id:  # the one pending order not already going there ("my wrong order address")
-                elsewhere = [o for o in open_orders() if o.get("address") != address]
-                if len(elsewhere) == 1:
-                    frame.order_id = elsewhere[0]["order_id"]
-            asked = list(self._resolve_order(frame, slots, {"pending", "pending (item modified)"}))
-            if asked:
-                yield from asked
-                return
-            text = ", ".join(v for v in address.values() if v)
-            yield from self._propose("modify_pending_order_address", {"order_id": frame.order_id, **address},
-                                     self.r("desc_order_address").format(order_id=frame.order_id, address=text))  # fmt: skip
-            return
-        text = ", ".join(v for v in address.values() if v)
-        yield from self._propose("update_default_address", address, self.r("desc_default_address").format(address=text))
+        if order_address and frame.flow != "default_address" and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text) \
+                and not any(t.route == "update_address" and t.order_id is None for t in self.state.queue):
+            # the default address too, once the orders' addresses are done
+            self.state.queue.append(TaskFrame(route="update_address", flow="default_address", text=frame.text or message))
+        default = frame.flow == "default_address" and not slots.order_ids  # the queued default-address task
+        flow = FLOWS["modify_address"] if (order_address or frame.order_id) and not default else FLOWS["default_address"]
+        yield from self.form.run(flow, message, slots)
 
-    def _address_pointed_to(self, message: str) -> dict | None:
-        """An address of one of the shopper's orders that the message points to instead of spelling
-        it out ("the <city> address in one of my orders", "to my <city> address", "where the <item> was
-        sent"): named by city, state code, street or an item shipped there, and only
-        if exactly one address fits best. "…to my X address" phrases are read first."""
-        orders = self._user_orders()
-        if m := re.search(r"same (?:address )?as (?:in |for |of |on )?(?:my |the )?(?:other )?order (#?W\d{7})", message, re.IGNORECASE):
-            key = m.group(1).upper().lstrip("#")
-            other = next((o for o in orders if o["order_id"].lstrip("#") == key), None)
-            if other is not None and other.get("address"):  # "the same address as order <id>" (one of theirs)
-                return dict(other["address"])
-        targets = re.finditer(r"\bto (?:my |the |our )?((?:(?!\bto\b).){0,40}?)\baddress", message, re.IGNORECASE)
-        for text in [t.group(1) for t in targets] + [message]:
-            if found := _address_named(text, orders):
-                return found
-        return None
+    def _names_product(self, text: str) -> bool:
+        return bool(_product_words(self.a.store).search(text.lower()))
+
+    def _item_label(self, item: dict) -> str:
+        return f"{item['name']} ({', '.join(item['options'].values())})"
+
+    def _order(self, order_id: str) -> dict | None:
+        result = self.runner.run("get_order_details", {"order_id": order_id})
+        if not result.ok:
+            self.state.frame = None
+        return result.data if result.ok else None
+
+    def _money(self, diff: float) -> str:
+        if diff > 0:
+            return self.r("money_pay").format(amount=diff)
+        return self.r("money_back").format(amount=-diff) if diff < 0 else self.r("money_none")
+
+    def _payment_named(self, order: dict, message: str, route: str) -> str | None:
+        return rules.pick_payment(self.ctx.orders.user(self.ctx.user_id).payment_methods, order, message, route)
 
     # -- proposing and finishing write actions ----------------------------------------------
 
@@ -1611,382 +743,5 @@ class _Turn:
         yield self.text("\n")
 
 
-# -- helpers over order data ----------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _refine_cues() -> list[tuple[re.Pattern, str]]:
-    return _cues("refine")
-
-
-@lru_cache(maxsize=1)
-def _suitability() -> list[re.Pattern]:
-    data = json.loads((Path(__file__).parent / "data" / "cues.json").read_text(encoding="utf-8"))
-    return [re.compile(p, re.IGNORECASE) for p in data["suitability"]]
-
-
-def _refinements(message: str) -> set[str]:
-    """The changes a follow-up asks of the last search (assistant/data/cues.json "refine")."""
-    return {kind for pattern, kind in _refine_cues() if pattern.search(message)}
-
-
-def _need(message: str) -> str | None:
-    """The need of a suitability question ("best for trail running" → "trail running")."""
-    for pattern in _suitability():
-        if (m := pattern.search(message)) and m.group("need").strip(" ?？"):
-            return m.group("need").strip(" ?？")
-    return None
-
-
-_POINTS_AT_ITEM = re.compile(r"\b(?:it|this|that|these|those)\b|它|这个|这款|那个")
-# Words of a need that say nothing about the product ("for my trail runs" → "trail", "run").
-_NEED_STOP = {"my", "me", "the", "a", "an", "for", "and", "of", "to", "on", "in", "with", "use", "i", "we", "some", "who", "that"}
-
-
-def _constrains(parsed) -> bool:
-    return bool(parsed.options or parsed.brand or parsed.exclude or parsed.in_stock
-                or parsed.min_price is not None or parsed.max_price is not None)  # fmt: skip
-
-
-def _strip_values(text: str, parsed) -> str:
-    """The searched words without the constraint values (those are kept as typed fields)."""
-    get = parsed.get if isinstance(parsed, dict) else lambda k: getattr(parsed, k)
-    values = [*(get("options") or {}).values(), *(get("exclude") or []), get("brand") or ""]
-    for value in sorted(filter(None, values), key=len, reverse=True):
-        text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", " ", text, flags=re.IGNORECASE)
-    text = re.sub(r"(?<![\w-])(?:not|no|without)(?:\s+(?:not|no|without))*\s*$", " ", text.strip(), flags=re.IGNORECASE)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-_SIZE_WORDS = {"xxs": 0, "xs": 1, "s": 2, "small": 2, "m": 3, "medium": 3, "l": 4, "large": 4, "xl": 5, "xxl": 6, "xxxl": 7}
-_UNITS = {"tb": 1000.0, "gb": 1.0, "mb": 0.001, "l": 1000.0, "liter": 1000.0, "liters": 1000.0, "ml": 1.0}
-
-
-def _size_rank(value: str) -> float | None:
-    """An order for size-like option values: S < M < L, 8 < 10, 512GB < 1TB, 1L < 1.5 liters."""
-    v = value.strip().lower()
-    if v in _SIZE_WORDS:
-        return float(_SIZE_WORDS[v])
-    m = re.match(r"(\d+(?:\.\d+)?)\s*-?\s*([a-z]*)", v)
-    if not m:
-        return None
-    return float(m.group(1)) * _UNITS.get(m.group(2), 1.0)
-
-
-def _money(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
-
-
-def _items_text(order: dict) -> str:
-    """The order's items by name and options (their ids travel in the `choices` event, not the text)."""
-    return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
-
-
-def _mentioned(value: str, lowered_message: str) -> bool:
-    """Whether the message names an option value: whole words, or for a multi-word value any of its
-    distinctive words (a word only that value has among the option's values names it)."""
-    value = value.lower()
-    if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
-        return True
-    if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
-        return True  # "soft material" names softshell
-    words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS]
-    return len(words) < len(value.split()) + 1 and any(
-        re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
-    )
-
-
-_QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|style)\b")
-_GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand", "card"}
-
-
-def _id_pairs(lowered: str, order: dict) -> dict[str, str]:
-    """'change item <id> to item <id>' → {the order's item: the new item}; the first id
-    may also be the product id of one of the order's items (shoppers mix the two up)."""
-    pairs = {}
-    for m in re.finditer(r"(?<!\d)(\d{10})(?!\d)\s+(?:to|for|with|into)\s+(?:(?:an?|the)\s+)?(?:item\s+)?(?:id\s+|number\s+|#)?(\d{10})(?!\d)", lowered):
-        old = [i for i in order["items"] if m.group(1) in (i["item_id"], i.get("product_id"))]
-        if len(old) == 1:
-            pairs[old[0]["item_id"]] = m.group(2)
-    return pairs
-
-
 def _settled_key(route: str, order_id: str | None) -> str:
     return f"{route}|{order_id or ''}"
-
-
-def _price_limit(text: str) -> float | None:
-    """The price a change is made on condition of: "if it is less than <n> bucks", "if it costs under $<n>"."""
-    m = re.search(r"\bif (?:it|that|this|the \w+(?: \w+)?) (?:is|costs?) (?:less than|lower than|cheaper than|under|below) \$?(\d+(?:\.\d+)?)", text.lower())
-    return float(m.group(1)) if m else None
-
-
-def _yes_no(key: str, value: str, lowered: str) -> bool:
-    """Whether a yes/no option ("water resistance": "no") is what the text says: "not resistant to
-    water", "without water resistance", "no water resistance" for no; the option named plainly for yes."""
-    if value.lower() not in ("yes", "no"):
-        return False
-    words = [w[:6] for w in key.lower().split() if len(w) > 3]
-    near = [m for w in words for m in re.finditer(rf"\b{re.escape(w)}", lowered)]
-    if not near:
-        return False
-    negated = any(re.search(r"\b(?:not|no|non|without|isn'?t)\b[\w ]{0,12}$", lowered[: m.start()]) for m in near)
-    return negated == (value.lower() == "no")
-
-
-def _says_without(key: str, lowered_message: str) -> bool:
-    """'no backlight', 'without a zipper', '不要背光' style wishes for an option set to none."""
-    word = key.split()[-1]
-    return re.search(rf"\b(?:no|without(?: an?)?)\s+{re.escape(word)}", lowered_message) is not None
-
-
-def _mentions_option(item: dict, message: str, ctx: ToolContext) -> bool:
-    lowered = message.lower()
-    product = ctx.store.product(item["product_id"])
-    return any(_mentioned(val, lowered) for v in product.variants for val in v.options.values())
-
-
-def _names_item(item: dict, lowered: str) -> bool:
-    """Whether the text names the item's product: its name (spaces and hyphens optional, "book shelf",
-    "tshirt"), an alias (assistant/data/aliases.json), or the name's last word, singular or plural."""
-    name = item["name"].lower()
-    word = re.findall(r"[a-z]+", name)[-1]
-    stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
-    compact = re.sub(r"[\s-]", "", name)
-    aliases = [a for a, targets in _aliases().items() if name in targets]
-    return (
-        name in lowered
-        or (len(compact) >= 6 and compact in re.sub(r"[\s-]", "", lowered))
-        or any(re.search(rf"\b{re.escape(a)}s?\b", lowered) for a in aliases)
-        or bool(re.search(rf"\b(?:{stems})(?:e?s)?\b", lowered))
-    )
-
-
-_CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
-_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
-_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b|\bwhole order\b|全部商品|所有商品")
-_EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b|\beverything\b"
-                         r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
-
-
-def _about_item(text: str, item: dict, order: dict) -> str:
-    """The parts of a request about one item: each part naming it and those after it up to a part
-    naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
-    parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )", text, flags=re.IGNORECASE) if p.strip()]
-    others = [i for i in order["items"] if i["name"] != item["name"]]
-    kept, on = [], False
-    for part in parts:
-        lowered = part.lower()
-        if _names_item(item, lowered):
-            on = True
-        elif any(_names_item(o, lowered) for o in others):
-            on = False
-        if on:
-            kept.append(part)
-    return " ".join(kept) or text
-
-
-def _about_order(lowered: str, order: dict) -> str:
-    """The sentences naming one of the order's items, each with the sentence after it ("If that is
-    not possible, cancel the order since I no longer need it")."""
-    parts = re.split(r"(?<=[.!?;。！？])\s*", lowered)
-    keep = [i for i, p in enumerate(parts) if any(_names_item(item, p) for item in order["items"])]
-    return " ".join(dict.fromkeys(p for i in keep for p in parts[i:i + 2]))
-
-
-def _match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True) -> list[str]:
-    """Which of the order's items the message names: by item id, by product name, all of them, or all
-    but those after "except"."""
-    items = order["items"]
-    by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
-    if by_id:
-        return by_id
-    lowered = _CONTEXT.sub(" ", message.lower())  # "the backpack I received with the vacuum cleaner": not the cleaner
-    cut = _EXCEPT.search(lowered)
-    head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
-    excluded = {i["item_id"] for i in items if tail and _names_item(i, tail)}
-    named = [i for i in items if _names_item(i, head) and i["item_id"] not in excluded]
-    if everything and _ALL_ITEMS.search(head):  # "upgrade all my items …, the new shoe still the same size"
-        return [i["item_id"] for i in items if i["item_id"] not in excluded]
-    if named:
-        return _disambiguate(named, lowered)
-    if everything and _EVERYTHING.search(head):
-        return [i["item_id"] for i in items if i["item_id"] not in excluded]
-    return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
-
-
-def _shipped(name: str, lowered: str) -> bool:
-    """Whether the text says where the item was sent ("a <item> sent to this new address"), not
-    merely names it ("I also want to exchange my <item>")."""
-    name = re.escape(name.lower())
-    return bool(re.search(rf"{name}s?\s+(?:that\s+|which\s+)?(?:was\s+|were\s+|is\s+|got\s+)?(?:sent|shipped|delivered|going|went)\b"
-                          rf"|\b(?:sent|shipped|delivered)\s+(?:the |my |a |an )?{name}", lowered))
-
-
-def _address_named(text: str, orders: list[dict]) -> dict | None:
-    """The one address among the orders' that the text names best (at least two clues)."""
-    for short, (city, state) in _names()["places"].items():
-        if re.search(rf"\b{re.escape(short)}\b", text, re.IGNORECASE):
-            text += f" {city} {state}"
-    lowered = text.lower()
-    scores: dict[tuple, int] = {}
-    for order in orders:
-        address = order.get("address") or {}
-        if not address.get("address1"):
-            continue
-        street = re.sub(r"^\d+\s*", "", address["address1"]).lower()
-        score = sum((
-            bool(address.get("city")) and _mentioned(address["city"], lowered),
-            bool(address.get("state")) and bool(re.search(rf"\b{re.escape(address['state'])}\b", text)),  # case-sensitive: "IN", "OR"
-            bool(street) and street in lowered,
-            any(_shipped(i["name"], lowered) for i in order["items"]),
-        ))  # fmt: skip
-        key = tuple(sorted(address.items()))
-        scores[key] = max(scores.get(key, 0), score)
-    best = max(scores.values(), default=0)
-    winners = [k for k, v in scores.items() if v == best]
-    if best == 1 and len(winners) == 1:  # one clue is enough if it is the city ("my daughter lives in Chicago")
-        return dict(winners[0]) if _mentioned(dict(winners[0]).get("city", ""), lowered) else None
-    return dict(winners[0]) if best >= 2 and len(winners) == 1 else None
-
-
-_CONDITION = re.compile(r"\bif (?:it|that|this|there|they)?\s*(?:is|are)?\s*(?:not|no)\b|\bif not\b|\botherwise\b|\bif there (?:is|are) (?:any|no) (?:issues?|way)"
-                        r"|\bif (?:it|that|this) (?:cannot|can't|isn't|is not)|not possible")
-
-
-def _fallback_action(text: str, route: str, status: str) -> str | None:
-    """The other action a shopper asked for in case the first cannot be done ("…if it is not
-    available, cancel the whole order"), if the order's status allows it."""
-    lowered = text.lower()
-    condition = _CONDITION.search(lowered)
-    if not condition:
-        return None
-    allowed = STATUS_ACTIONS.get(status, set())
-    return next((r for r in _actions_named(lowered[condition.start():], status) if r != route and r in allowed), None)
-
-
-def _actions_named(lowered: str, status: str) -> list[str]:
-    """The order actions a text names, in order, as routes for an order of this status."""
-    routes = ACTION_ROUTES[status == "delivered"]
-    return [routes[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)]
-
-
-_AMEND = re.compile(r"\b(?:only|just|also|too|as well|add|instead|rather|change my mind|changed my mind|prefer|actually)\b"
-                    r"|paypal|gift ?card|credit card|\bcard\b|\bgc\b")
-_AMBIGUOUS = "?"  # in a match: the message names a product the order holds several variants of
-
-
-def _disambiguate(named: list[dict], lowered: str) -> list[str]:
-    """Of several items of the same product, those whose options the message names; all of them for
-    "both"/"all"/a plural; else the match is ambiguous (the caller asks which)."""
-    chosen: list[str] = []
-    for name in dict.fromkeys(i["name"] for i in named):
-        same = [i for i in named if i["name"] == name]
-        if len(same) > 1:
-            shared = set.intersection(*(set(map(str, i["options"].values())) for i in same))
-            described = [i for i in same if any(_mentioned(str(v), lowered) for v in i["options"].values() if str(v) not in shared)]
-            word = re.escape(name.lower().split()[-1])
-            before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}", lowered)
-                                             for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
-            described = before or described  # "<value> <product> to the <value> version": the one described before the name
-            if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the more expensive one"
-                described = [i for i in same if any(_yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
-            if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
-                pick = max if m.group(0) in ("more expensive", "pricier") else min
-                described = [pick(same, key=lambda i: i.get("price", 0))]
-            plural = re.search(rf"\b(?:both|all|two|each)\b|{word}e?s\b", lowered)
-            same = described or (same if plural else [])
-            if not same:
-                return [_AMBIGUOUS]
-        chosen += [i["item_id"] for i in same]
-    return chosen
-
-
-# Verbs that name an order action; a message asking for two actions ("return the bottle and exchange
-# the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund)|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
-_ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
-_HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:at the end )?(?:whether|if)|just (?:ask|check)")
-
-
-def _action_text(text: str, route: str) -> str:
-    """The part of a message about one action (see _ACTION_VERBS); sentences that only ask whether
-    something could be done ("check whether I can return…, don't process anything") are left out."""
-    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n", text) if x.strip()]
-    kept = " ".join(x for x in sentences if not _HEDGE.search(x.lower())) or text
-    lowered = kept.lower()
-    marks = [(m.start(), next(g for g in (1, 2, 3) if m.group(g))) for m in _ACTION_VERBS.finditer(lowered)]
-    if len({g for _, g in marks}) < 2:
-        return kept
-    mine = _ROUTE_GROUP.get(route)
-    parts = [kept[start:(marks[n + 1][0] if n + 1 < len(marks) else len(kept))] for n, (start, group) in enumerate(marks) if group == mine]
-    return " ".join(parts) or kept
-
-
-# "bigger", "less bright", …: which option keys they compare, and in which direction.
-COMPARATIVES = [
-    (r"bigger|larger|more capacity|greater capacity|更大", 1, ("capacity", "size", "frame size", "screen size", "storage", "pieces", "piece count", "diameter", "length")),
-    (r"smaller|更小", -1, ("capacity", "size", "frame size", "screen size", "storage", "pieces", "piece count", "diameter", "length")),
-    (r"less bright|dimmer|not as bright|暗一点", -1, ("brightness",)),
-    (r"brighter|more bright|亮一点", 1, ("brightness",)),
-    (r"shorter|更短", -1, ("length",)),
-    (r"longer|更长", 1, ("length",)),
-]  # fmt: skip
-_CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|最便宜")
-_PRICIEST = re.compile(r"most expensive|priciest|highest price|最贵")
-# Superlatives that name no option: which option they mean, and in which direction.
-SUPERLATIVE_WORDS = {"easiest": ("difficulty level", -1), "simplest": ("difficulty level", -1), "hardest": ("difficulty level", 1)}
-ORDINAL_WORDS = {"xs": 0, "s": 1, "small": 1, "m": 2, "medium": 2, "l": 3, "large": 3, "xl": 4, "xxl": 5,
-                 "low": 1, "high": 3, "compact": 1, "standard": 2, "full size": 3,
-                 "beginner": 1, "intermediate": 2, "advanced": 3, "expert": 4}  # fmt: skip
-
-
-def _ordinal(value: str) -> float:
-    """A comparable number for an option value: '1000ml' → 1000, 'XL' → 4, 'low' → 1."""
-    value = str(value).lower().strip()
-    if value in ORDINAL_WORDS:
-        return ORDINAL_WORDS[value]
-    number = re.search(r"\d+(?:\.\d+)?", value.replace(",", ""))
-    if number:
-        scale = 1000 if re.search(r"tb\b|(?<=\d)\s*l\b|liter", value) and "ml" not in value else 1
-        return float(number.group(0)) * scale
-    return 0.0
-
-
-US_STATE_RE = re.compile(r"^[A-Z]{2}$")
-
-
-@lru_cache(maxsize=1)
-def _us_states() -> dict[str, str]:
-    return json.loads((Path(__file__).parent / "data" / "us_states.json").read_text(encoding="utf-8"))
-
-
-def parse_address(text: str) -> dict | None:
-    """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
-    parts = [p.strip() for p in re.split(r"[,\n，]", text) if p.strip()]
-    zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
-    street_idx = next((i for i, p in enumerate(parts) if re.search(r"(?:^|\s)\d+\s+[A-Za-z]", p) and not re.search(r"\b\d{5}\b", p)), None)
-    if zip_idx is None or street_idx is None:
-        return None
-    # strip any lead-in like "my new address is" before the street number
-    street = re.sub(r"^.*?(?=(?<!\S)\d+\s+[A-Za-z])", "", parts[street_idx])
-    zip_part = parts[zip_idx]
-    zip_code = re.search(r"\b(\d{5})\b", zip_part).group(1)
-    code = re.search(r"\b([A-Z]{2})\b", zip_part)
-    state = code.group(1) if code else ""
-    rest = parts[street_idx + 1 : zip_idx]
-    address2 = ""
-    if rest and re.match(r"^(apt|apartment|suite|unit|#|floor|ste)\b", rest[0], re.IGNORECASE):
-        address2 = rest.pop(0)
-    if not state and rest and US_STATE_RE.match(rest[-1]):
-        state = rest.pop()
-    city = rest[-1] if rest else ""
-    if not state and len(rest) > 1 and rest[-1].lower() in _us_states():  # "<city>, <state name>, <zip>"
-        state, city = _us_states()[rest[-1].lower()], rest[-2]
-    elif not state and city.lower() in _us_states():  # "New York, 10001": the city names its state
-        state = _us_states()[city.lower()]
-    after = parts[zip_idx + 1] if len(parts) > zip_idx + 1 else ""
-    country = after if re.fullmatch(r"[A-Za-z .]{2,40}", after) else "USA"
-    if not (city and state):
-        return None
-    return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}

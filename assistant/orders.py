@@ -9,6 +9,7 @@ methods run in one database transaction and follow the τ²-bench retail rules
 from __future__ import annotations
 
 from collections import Counter
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,24 @@ from retrieval.store.db import order_record, user_record
 CANCEL_REASONS = ("no longer needed", "ordered by mistake")
 
 
+class OrderAction(NamedTuple):
+    statuses: frozenset[str]
+    refusal: str  # said after "Order #… is <status>; "
+
+
+# The one status → action table (policy.md): which order statuses each order tool accepts. The
+# service's own checks read it, and so does everything else (flows, the agent's routing, choices):
+# an order an action cannot touch is never offered for it.
+ACTIONS: dict[str, OrderAction] = {
+    "cancel_pending_order": OrderAction(frozenset({"pending"}), "only pending orders can be cancelled."),
+    "modify_pending_order_items": OrderAction(frozenset({"pending"}), "items can be changed once, and only while pending."),
+    "modify_pending_order_address": OrderAction(frozenset({"pending", "pending (item modified)"}), "only pending orders can be changed."),
+    "modify_pending_order_payment": OrderAction(frozenset({"pending", "pending (item modified)"}), "only pending orders can be changed."),
+    "return_delivered_order_items": OrderAction(frozenset({"delivered"}), "only delivered orders can be returned."),
+    "exchange_delivered_order_items": OrderAction(frozenset({"delivered"}), "only delivered orders can be exchanged."),
+}  # fmt: skip
+
+
 class PolicyError(ValueError):
     """The request breaks the shop policy or names something that isn't there; the message says which."""
 
@@ -28,6 +47,25 @@ class OrderService:
     def __init__(self, store: Store, dry_run: bool = False) -> None:
         self.store = store
         self.dry_run = dry_run  # check every rule, then roll back: how a proposal is tested before asking
+
+    @staticmethod
+    def allows(tool: str, status: str) -> bool:
+        """Whether an order of this status accepts this action (the ACTIONS table)."""
+        return tool in ACTIONS and status in ACTIONS[tool].statuses
+
+    @staticmethod
+    def actions_for(status: str) -> set[str]:
+        """The order tools an order of this status accepts."""
+        return {tool for tool, action in ACTIONS.items() if status in action.statuses}
+
+    @staticmethod
+    def statuses_for(tool: str) -> frozenset[str]:
+        return ACTIONS[tool].statuses
+
+    @staticmethod
+    def _require(order: t.Order, tool: str) -> None:
+        if order.status not in ACTIONS[tool].statuses:
+            raise PolicyError(f"Order {order.order_id} is {order.status}; {ACTIONS[tool].refusal}")
 
     def _tx(self):
         return self.store.session(dry_run=self.dry_run)
@@ -73,8 +111,7 @@ class OrderService:
     def cancel_pending_order(self, user_id: str, order_id: str, reason: str) -> OrderRecord:
         with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
-            if order.status != "pending":
-                raise PolicyError(f"Order {order_id} is {order.status}; only pending orders can be cancelled.")
+            self._require(order, "cancel_pending_order")
             if reason not in CANCEL_REASONS:
                 raise PolicyError("The reason must be 'no longer needed' or 'ordered by mistake'.")
             for payment in list(order.payments):
@@ -90,8 +127,7 @@ class OrderService:
     def modify_pending_order_address(self, user_id: str, order_id: str, address: Address) -> OrderRecord:
         with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
-            if "pending" not in order.status:
-                raise PolicyError(f"Order {order_id} is {order.status}; only pending orders can be changed.")
+            self._require(order, "modify_pending_order_address")
             order.address = address.model_dump()
             s.flush()
             return order_record(order)
@@ -99,8 +135,7 @@ class OrderService:
     def modify_pending_order_payment(self, user_id: str, order_id: str, payment_method_id: str) -> OrderRecord:
         with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
-            if "pending" not in order.status:
-                raise PolicyError(f"Order {order_id} is {order.status}; only pending orders can be changed.")
+            self._require(order, "modify_pending_order_payment")
             method = self._method(s, user_id, payment_method_id)
             if len(order.payments) != 1 or order.payments[0].transaction_type != "payment":
                 raise PolicyError("This order's payment can no longer be changed.")
@@ -124,10 +159,7 @@ class OrderService:
     ) -> OrderRecord:
         with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
-            if order.status != "pending":
-                raise PolicyError(
-                    f"Order {order_id} is {order.status}; items can be changed once, and only while pending."
-                )
+            self._require(order, "modify_pending_order_items")
             pairs = self._swaps(s, order, item_ids, new_item_ids)
             diff = round(sum(new.price - old.price for old, new in pairs), 2)
             method = self._method(s, user_id, payment_method_id)
@@ -146,8 +178,7 @@ class OrderService:
     ) -> OrderRecord:
         with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
-            if order.status != "delivered":
-                raise PolicyError(f"Order {order_id} is {order.status}; only delivered orders can be returned.")
+            self._require(order, "return_delivered_order_items")
             method = self._method(s, user_id, payment_method_id)
             if method.source != "gift_card" and payment_method_id != order.payments[0].payment_method_id:
                 raise PolicyError("A refund goes to the original payment method or to a gift card.")
@@ -163,8 +194,7 @@ class OrderService:
     ) -> OrderRecord:
         with self._tx() as s:
             order = self._own_order(s, user_id, order_id)
-            if order.status != "delivered":
-                raise PolicyError(f"Order {order_id} is {order.status}; only delivered orders can be exchanged.")
+            self._require(order, "exchange_delivered_order_items")
             pairs = self._swaps(s, order, item_ids, new_item_ids)
             diff = round(sum(new.price - old.price for old, new in pairs), 2)
             method = self._method(s, user_id, payment_method_id)

@@ -33,6 +33,7 @@ class TaskFrame(BaseModel):
     """An order task being filled in over several turns."""
 
     route: str
+    flow: str = Field(default="", description="The declared flow being filled (assistant/flows), once known.")
     text: str = Field(default="", description="What the shopper said for this task so far.")
     order_id: str | None = None
     item_ids: list[str] = Field(default_factory=list)
@@ -66,6 +67,8 @@ class DialogueState(BaseModel):
     search: SearchMemory | None = None
     frame: TaskFrame | None = None
     pending: PendingAction | None = None
+    aside: list[str] = Field(default_factory=list, description="Messages about the shopper's own orders said before a task started.")
+    queue: list[TaskFrame] = Field(default_factory=list, description="Order tasks asked for in the same message, done one after another.")
     settled: list[str] = Field(
         default_factory=list,
         description="'route|order_id' of actions proposed and then done or declined: a restated request moves on to the next.",

@@ -1,0 +1,354 @@
+"""The one form loop that drives every declared flow (assistant/flows/__init__.py).
+
+For a flow, in its declared slot order: keep what the frame already holds, read the next slot from
+what the shopper said (assistant/understand/rules.py), ask for it with a `choices` event when it
+cannot be read (after the reader, `Assistant.reader`, had its say among several candidates), and
+once every slot is filled propose the flow's tool through `ToolRunner` (rehearsed, run only after an
+explicit yes). A slot that shows the action is impossible as asked hands over to the alternative the
+shopper stated ("…if not, cancel it"), or says why not.
+
+The loop talks through its host, the turn (`say`, `offer`, `tool`, `_propose`, …): it decides what is
+asked and proposed; the turn owns the conversation's state and the reply templates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from assistant.flows import FLOWS, Flow
+from assistant.slots import Slots, read_slots
+from assistant.state import AssistantEvent, TaskFrame
+from assistant.understand import Option
+from assistant.understand import rules
+
+if TYPE_CHECKING:  # the host is agent._Turn
+    from assistant.agent import _Turn
+
+STOP = object()  # a filler asked, refused or handed over: this turn's part of the flow is over
+SWAPS = ("exchange", "modify_items")  # one request family: the order's status decides which
+
+
+def flow_of(frame: TaskFrame) -> Flow:
+    """The flow a frame is filling (its name is kept; older frames only have their route)."""
+    if frame.flow in FLOWS:
+        return FLOWS[frame.flow]
+    return next(f for f in FLOWS.values() if f.route == frame.route and f.on_order)
+
+
+class FormLoop:
+    def __init__(self, turn: _Turn) -> None:
+        self.t = turn
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self, flow: Flow, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        t = self.t
+        frame = t._frame(flow.route)
+        frame.flow = flow.name
+        if t.ctx.user_id is None:
+            if flow.on_order:
+                frame.order_id = frame.order_id or (slots.order_ids or [None])[0]
+            yield from t._need_user()
+            return
+        self.order: dict | None = None
+        for slot in flow.slots:
+            outcome = yield from getattr(self, f"_fill_{slot}")(flow, frame, message, slots)
+            if outcome is STOP:
+                return
+            if isinstance(outcome, Flow):  # the order's status picked a sibling flow (exchange ↔ modify items)
+                flow = outcome
+                frame.flow, frame.route = flow.name, flow.route
+        yield from self._propose(flow, frame)
+
+    def resume(self) -> Iterator[AssistantEvent]:
+        """After a question answered in the middle of a flow: the flow's next question again."""
+        frame = self.t.state.frame
+        if frame is None or self.t.state.pending is not None or not frame.flow:
+            return
+        yield self.t.say("resume", task=self.t.r("flow_names").get(frame.flow, frame.flow))
+        yield from self.run(flow_of(frame), "", Slots())
+
+    # -- slot fillers: each yields its question (if any) and returns STOP, a flow, or None ---
+
+    def _fill_order_id(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
+        t = self.t
+        family = [FLOWS[n] for n in SWAPS] if flow.name in SWAPS else [flow]
+        allowed = {s for f in family for s in f.statuses}
+        if flow.name == "modify_address" and not frame.order_id and frame.address:
+            # the one pending order not already going to the new address
+            elsewhere = [o for o in self._open_orders() if o.get("address") != frame.address]
+            if len(elsewhere) == 1:
+                frame.order_id = elsewhere[0]["order_id"]
+        asked = list(self.resolve_order(frame, slots, allowed))
+        if asked:
+            yield from asked
+            return STOP
+        if frame.order_id is None:  # no orders at all: said so
+            return STOP
+        order = t._order(frame.order_id)
+        if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
+            yield t.say("failed", message=t.r("not_on_account").format(order_id=frame.order_id))
+            t.state.frame = None
+            return STOP
+        self.order = order
+        chosen = next((f for f in family if f.allows(order["status"])), None)
+        if chosen is not None:
+            return chosen if chosen is not flow else None
+        # The table refuses this action for this status: the alternative the shopper stated, or why not.
+        other = t._fit_route(flow.route, frame.text or message, order["order_id"])
+        if other != flow.route and other in {f.route for f in FLOWS.values()}:
+            yield from self.switch(other, order["order_id"], message, slots)
+            return STOP
+        t.state.frame = None
+        statuses = t.r("statuses")
+        yield t.say("failed", message=t.r("wrong_status").format(
+            order_id=order["order_id"], status=statuses.get(order["status"], order["status"]), verb=t.r("verbs")[flow.name],
+            allowed=t.r("or").join(statuses.get(x, x) for x in sorted(allowed))))  # fmt: skip
+        return STOP
+
+    def _fill_reason(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
+        t = self.t
+        lowered = frame.text.lower() or message.lower()
+        # The reason said in the sentences about this order's items first, then anywhere in the message.
+        for text in (rules.about_order(lowered, self.order) if self.order else "", lowered):
+            frame.reason = frame.reason or rules.cancel_reason(text)
+        if frame.reason is None:
+            yield t.say("ask_cancel_reason", order_id=frame.order_id)
+            yield from t.offer("reason", list(t.r("reasons").items()))
+            return STOP
+        return None
+
+    def _fill_item_ids(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
+        t, order = self.t, self.order
+        text = frame.text or message
+        if not frame.item_ids:
+            own = rules.action_text(text, flow.route)
+            # "return my current one": the clause names no item, the rest of the message does
+            # …and an order's only item is meant only if the shopper names no product at all
+            alone = not t._names_product(text)
+            frame.item_ids = rules.match_items(order, own, read_slots(own), fallback=False) or rules.match_items(
+                order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
+            )
+        if rules.AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two: the reader, then the shopper
+            frame.item_ids = []
+            options = [Option(id=i["item_id"], label=t._item_label(i)) for i in order["items"]]
+            picked = t.a.reader.pick("which items", text, options, many=True)
+            if picked:
+                frame.item_ids = picked
+                return None
+            yield t.say("ask_which_item", order_id=order["order_id"], items=rules.items_text(order))
+            yield from self.offer_items(order)
+            return STOP
+        if not frame.item_ids:
+            yield t.say("ask_items", order_id=order["order_id"], items=rules.items_text(order))
+            yield from self.offer_items(order)
+            return STOP
+        return None
+
+    def _fill_new_item_ids(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
+        t, order = self.t, self.order
+        text = frame.text or message
+        for item_id in frame.item_ids[len(frame.new_item_ids):]:
+            item = next(i for i in order["items"] if i["item_id"] == item_id)
+            product = t.a.store.product(item["product_id"])
+            chosen, choices = rules.pick_variant(product, item, rules.about_item(text, item, order))
+            if chosen is None and len(frame.item_ids) > 1 and rules.CONDITION.search(text.lower()):
+                # "if there is no such <item>, only exchange the <other item>": this item is dropped
+                rest = rules.only_items(order, text)
+                if rest and item_id not in rest:
+                    frame.item_ids = [i for i in frame.item_ids if i != item_id]
+                    frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
+                    return (yield from self._fill_new_item_ids(flow, frame, message, slots))
+            if chosen == rules.SAME:
+                yield t.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))
+                yield from t.offer("option", choices[:8])
+                return STOP
+            if chosen not in (None, rules.KEEP) and (limit := rules.price_limit(text)) is not None:
+                price = next(v.price for v in product.variants if v.item_id == chosen)
+                if price >= limit and (other := rules.fallback_action(text, flow.route, order["status"])):
+                    # a change made on a price condition; above it, the other action the shopper stated
+                    yield from self.switch(other, order["order_id"], message, slots)
+                    return STOP
+            if chosen is None and len(choices) > 1:  # several fit: the reader may tell them apart
+                options = [Option(id=i, label=label) for i, label in choices[:8]]
+                picked = t.a.reader.pick(f"new option for {item['name']}", rules.about_item(text, item, order), options)
+                chosen = picked[0] if picked else None
+            if chosen is None:
+                other = rules.fallback_action(text, flow.route, order["status"])
+                if other:  # "…if it is not available, cancel the whole order"
+                    yield from self.switch(other, order["order_id"], message, slots)
+                    return STOP
+                key = "no_new_option" if choices and rules.mentions_option(product, message) else "ask_new_option"
+                yield t.say(key, name=item["name"], current=", ".join(item["options"].values()),
+                            choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
+                yield from t.offer("option", choices[:8])
+                return STOP
+            frame.new_item_ids.append(chosen)
+        if rules.KEEP in frame.new_item_ids:
+            pairs = [(o, n) for o, n in zip(frame.item_ids, frame.new_item_ids) if n != rules.KEEP]
+            frame.item_ids, frame.new_item_ids = [o for o, _ in pairs], [n for _, n in pairs]
+            if not pairs:
+                t.state.frame = None
+                yield t.say("failed", message=t.r("nothing_to_change"))
+                return STOP
+        return None
+
+    def _fill_payment_method_id(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
+        t, order = self.t, self.order
+        if frame.payment_method_id is None:
+            frame.payment_method_id = t._payment_named(order, frame.text or message, flow.route)
+        if frame.payment_method_id is not None:
+            return None
+        original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+        if flow.name == "modify_payment" and rules.pick_payment(t.ctx.orders.user(t.ctx.user_id).payment_methods, order,
+                                                               frame.text or message, "return") == original:
+            t.state.frame = None  # the method named is the one the order was paid with: nothing to change
+            yield t.say("failed", message=t.r("same_payment").format(method=t._method_name(original)))
+            return STOP
+        methods = [m.model_dump() for m in t.ctx.orders.user(t.ctx.user_id).payment_methods]
+        if flow.name == "return":  # a refund goes to the original method or a gift card
+            original = order["payment_history"][0]["payment_method_id"]
+            methods = [m for m in methods if m["payment_method_id"] == original or m["source"] == "gift_card"]
+        purpose = t.r("purposes")[flow.name]
+        missing = sorted(rules.payment_kinds(message) - {m["source"] for m in methods})
+        if missing:  # they asked for a kind of method that cannot be used here: say so, not just ask again
+            yield from t._ask_payment("payment_not_possible", methods, kind=t.r("pm_kinds")[missing[0]], purpose=purpose)
+            return STOP
+        yield from t._ask_payment("ask_payment", methods, purpose=purpose)
+        return STOP
+
+    def _fill_address(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
+        if frame.address is None:
+            frame.address = rules.parse_address(message) or self.address_pointed_to(frame.text or message)
+        if frame.address is None:
+            yield self.t.say("ask_address")
+            return STOP
+        return None
+
+    # -- proposing ---------------------------------------------------------------------------
+
+    def _propose(self, flow: Flow, frame: TaskFrame) -> Iterator[AssistantEvent]:
+        t, order = self.t, self.order
+        args: dict[str, Any] = {"order_id": frame.order_id} if flow.on_order else {}
+        for slot in flow.slots:
+            if slot == "address":
+                args.update(frame.address)
+            elif slot != "order_id":
+                args[slot] = getattr(frame, slot)
+        yield from t._propose(flow.tool, args, t.r(flow.confirm).format(**self._described(flow, frame, order)))
+
+    def _described(self, flow: Flow, frame: TaskFrame, order: dict | None) -> dict[str, Any]:
+        """What the confirmation text of any flow may name, from the frame and the order."""
+        t = self.t
+        values: dict[str, Any] = {"order_id": frame.order_id, "reason": frame.reason,
+                                  "address": ", ".join(v for v in (frame.address or {}).values() if v)}  # fmt: skip
+        if frame.payment_method_id:
+            values["method"] = t._method_name(frame.payment_method_id)
+        if order is None:
+            return values
+        history = order["payment_history"]
+        values["items"] = ", ".join(i["name"] for i in order["items"])
+        values["total"] = sum(p["amount"] for p in history if p["transaction_type"] == "payment")
+        values["old"] = t._method_name(history[0]["payment_method_id"]) if history else ""
+        values.setdefault("method", values["old"])
+        names = {i["item_id"]: t._item_label(i) for i in order["items"]}
+        price = {i["item_id"]: i["price"] for i in order["items"]}
+        if frame.item_ids:
+            values["items"] = ", ".join(names[i] for i in frame.item_ids)
+            values["amount"] = sum(price[i] for i in frame.item_ids)
+        if frame.new_item_ids:
+            new = {c.item_id: c for c in t._cards_for(frame.new_item_ids)}
+            diff = round(sum(new[n].price - price[o] for o, n in zip(frame.item_ids, frame.new_item_ids)), 2)
+            values["money"] = t._money(diff)
+            values["swaps"] = "; ".join(
+                t.r("swap_line").format(old=names[o], name=new[n].name, options=", ".join(new[n].options.values()), price=new[n].price)
+                for o, n in zip(frame.item_ids, frame.new_item_ids)
+            )
+        return values
+
+    # -- corrections and hand-overs ------------------------------------------------------------
+
+    def amend(self, frame: TaskFrame, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """A change to the action just proposed, said instead of yes: fewer, more or other items of the
+        same order, or another payment method. The amended action is proposed again."""
+        t = self.t
+        order = t._order(frame.order_id)
+        if order is None:
+            return
+        correction = rules.read_correction(message, order, frame, t.ctx.orders.user(t.ctx.user_id).payment_methods)
+        frame.item_ids, frame.new_item_ids = correction.item_ids, correction.new_item_ids
+        frame.payment_method_id = correction.payment_method_id
+        frame.text = f"{frame.text}\n{message}".strip()[-4000:]
+        flow = flow_of(frame)
+        if "item_ids" not in flow.slots:
+            return
+        yield from self.run(flow, message, slots)
+
+    def switch(self, route: str, order_id: str, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """Carry the open task over to another action on the same order (its text stays)."""
+        frame = self.t.state.frame
+        frame.route, frame.flow, frame.item_ids, frame.new_item_ids = route, "", [], []
+        yield from getattr(self.t, f"_on_{route}")(message, slots.model_copy(update={"order_ids": [order_id]}))
+
+    # -- which order, which address ----------------------------------------------------------
+
+    def resolve_order(self, frame: TaskFrame, slots: Slots, allowed: set[str] | None) -> Iterator[AssistantEvent]:
+        """Fill frame.order_id from the customer's own orders; the reader may pick among several
+        candidates; else the shopper is asked with the candidates as choices."""
+        t = self.t
+        if slots.order_ids:
+            frame.order_id = slots.order_ids[0]
+        if frame.order_id:
+            return
+        orders = self._orders()
+        candidates = [o for o in orders if allowed is None or o["status"] in allowed]
+        # Orders whose action was already done or declined in this conversation come last.
+        candidates = [o for o in candidates if not t._settled(frame.route, o["order_id"])] or candidates
+        if frame.text:
+            several = rules.orders_in_turn(frame.text, orders, candidates)
+            if len(several) > 1:  # "all my pending orders", items of several orders: one after another
+                frame.order_id = several[0]["order_id"]
+                self._queue(frame, several[1:])
+                return
+            candidates = rules.orders_meant(frame.text, orders, candidates)
+            if len(candidates) > 1:
+                candidates = rules.status_hint(frame.text, candidates)
+        if len(candidates) > 1:
+            options = [Option(id=o["order_id"], label=t._order_label(o).lstrip("- ")) for o in candidates]
+            picked = t.a.reader.pick("which order", frame.text or t.message, options)
+            candidates = [o for o in candidates if picked and o["order_id"] == picked[0]] or candidates
+        if len(candidates) == 1:
+            frame.order_id = candidates[0]["order_id"]
+            return
+        if not orders:
+            yield t.say("no_orders")
+            t.state.frame = None
+            return
+        yield t.say("ask_order", orders=t._order_list(candidates or orders))
+        yield from t._offer_orders(candidates or orders)
+
+    def _queue(self, frame: TaskFrame, orders: list[dict]) -> None:
+        """The same action on the other orders the request meant, done after this one."""
+        queued = {(f.route, f.order_id) for f in self.t.state.queue}
+        for order in orders:
+            if (frame.route, order["order_id"]) not in queued and not self.t._settled(frame.route, order["order_id"]):
+                self.t.state.queue.append(TaskFrame(route=frame.route, order_id=order["order_id"], text=frame.text))
+
+    def address_pointed_to(self, message: str) -> dict | None:
+        return rules.address_pointed_to(message, self._orders())
+
+    def _orders(self) -> list[dict]:
+        """The shopper's orders, read at most once per turn."""
+        if getattr(self.t, "_orders_read", None) is None:
+            self.t._orders_read = self.t._user_orders()
+        return self.t._orders_read
+
+    def _open_orders(self) -> list[dict]:
+        """Orders whose address may still change and is not settled yet."""
+        flow = FLOWS["modify_address"]
+        return [o for o in self._orders() if flow.allows(o["status"]) and not self.t._settled(flow.route, o["order_id"])]
+
+    def offer_items(self, order: dict) -> Iterator[AssistantEvent]:
+        yield from self.t.offer("item", [(i["item_id"], self.t._item_label(i)) for i in order["items"]])

@@ -1,0 +1,678 @@
+"""The rule reader's reading of order requests: which of the customer's orders, items, variants,
+payment methods and addresses a message names, and which actions and conditions it states.
+
+Plain functions over the message and the customer's own data (orders as the order tools return
+them, the catalog's products): no state, no replies. Lexicons come from the data files
+(assistant/data/*.json) and the catalog, not from phrases of particular requests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.flows import routes_for
+from assistant.slots import Slots, read_slots
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+PAYMENT_KINDS = (("gift_card", r"gift ?card|礼品卡|\bgc\b"), ("paypal", r"paypal"),
+                 ("credit_card", r"credit ?card|visa|mastercard|信用卡"))  # fmt: skip
+
+# _ACTION_VERBS group → route, for a pending (False) or delivered (True) order
+ACTION_ROUTES = {False: {1: "return", 2: "modify_order", 3: "cancel_order"}, True: {1: "return", 2: "exchange", 3: "cancel_order"}}
+
+SAME = "=="  # a picked "variant" meaning: the very same item, which the policy does not allow
+
+KEEP = "="  # a picked "variant" meaning: leave this item as it is
+
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+
+@lru_cache(maxsize=1)
+def _names() -> dict:
+    """assistant/data/aliases.json: other names of products ("aliases") and of cities ("places")."""
+    return json.loads((DATA / "aliases.json").read_text(encoding="utf-8"))
+
+def _aliases() -> dict[str, list[str]]:
+    return {a: [t] if isinstance(t, str) else t for a, t in _names()["aliases"].items()}
+
+
+def items_text(order: dict) -> str:
+    """The order's items by name and options (their ids travel in the `choices` event, not the text)."""
+    return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
+
+
+def mentioned(value: str, lowered_message: str) -> bool:
+    """Whether the message names an option value: whole words, or for a multi-word value any of its
+    distinctive words (a word only that value has among the option's values names it)."""
+    value = value.lower()
+    if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
+        return True
+    if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
+        return True  # "soft material" names softshell
+    words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS]
+    return len(words) < len(value.split()) + 1 and any(
+        re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
+    )
+
+
+_QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|style)\b")
+_GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand", "card"}
+
+
+def id_pairs(lowered: str, order: dict) -> dict[str, str]:
+    """'change item <id> to item <id>' → {the order's item: the new item}; the first id
+    may also be the product id of one of the order's items (shoppers mix the two up)."""
+    pairs = {}
+    for m in re.finditer(r"(?<!\d)(\d{10})(?!\d)\s+(?:to|for|with|into)\s+(?:(?:an?|the)\s+)?(?:item\s+)?(?:id\s+|number\s+|#)?(\d{10})(?!\d)", lowered):
+        old = [i for i in order["items"] if m.group(1) in (i["item_id"], i.get("product_id"))]
+        if len(old) == 1:
+            pairs[old[0]["item_id"]] = m.group(2)
+    return pairs
+
+
+
+
+def price_limit(text: str) -> float | None:
+    """The price a change is made on condition of: "if it is less than <n> bucks", "if it costs under $<n>"."""
+    m = re.search(r"\bif (?:it|that|this|the \w+(?: \w+)?) (?:is|costs?) (?:less than|lower than|cheaper than|under|below) \$?(\d+(?:\.\d+)?)", text.lower())
+    return float(m.group(1)) if m else None
+
+
+def yes_no(key: str, value: str, lowered: str) -> bool:
+    """Whether a yes/no option ("water resistance": "no") is what the text says: "not resistant to
+    water", "without water resistance", "no water resistance" for no; the option named plainly for yes."""
+    if value.lower() not in ("yes", "no"):
+        return False
+    words = [w[:6] for w in key.lower().split() if len(w) > 3]
+    near = [m for w in words for m in re.finditer(rf"\b{re.escape(w)}", lowered)]
+    if not near:
+        return False
+    negated = any(re.search(r"\b(?:not|no|non|without|isn'?t)\b[\w ]{0,12}$", lowered[: m.start()]) for m in near)
+    return negated == (value.lower() == "no")
+
+
+def says_without(key: str, lowered_message: str) -> bool:
+    """'no backlight', 'without a zipper', '不要背光' style wishes for an option set to none."""
+    word = key.split()[-1]
+    return re.search(rf"\b(?:no|without(?: an?)?)\s+{re.escape(word)}", lowered_message) is not None
+
+
+def mentions_option(product, message: str) -> bool:
+    lowered = message.lower()
+    return any(mentioned(val, lowered) for v in product.variants for val in v.options.values())
+
+
+def names_item(item: dict, lowered: str) -> bool:
+    """Whether the text names the item's product: its name (spaces and hyphens optional, "book shelf",
+    "tshirt"), an alias (assistant/data/aliases.json), or the name's last word, singular or plural."""
+    name = item["name"].lower()
+    word = re.findall(r"[a-z]+", name)[-1]
+    stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
+    compact = re.sub(r"[\s-]", "", name)
+    aliases = [a for a, targets in _aliases().items() if name in targets]
+    return (
+        name in lowered
+        or (len(compact) >= 6 and compact in re.sub(r"[\s-]", "", lowered))
+        or any(re.search(rf"\b{re.escape(a)}s?\b", lowered) for a in aliases)
+        or bool(re.search(rf"\b(?:{stems})(?:e?s)?\b", lowered))
+    )
+
+
+_CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
+_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
+_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b|\bwhole order\b|全部商品|所有商品")
+_EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b|\beverything\b"
+                         r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
+
+
+def about_item(text: str, item: dict, order: dict) -> str:
+    """The parts of a request about one item: each part naming it and those after it up to a part
+    naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
+    parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )", text, flags=re.IGNORECASE) if p.strip()]
+    others = [i for i in order["items"] if i["name"] != item["name"]]
+    kept, on = [], False
+    for part in parts:
+        lowered = part.lower()
+        if names_item(item, lowered):
+            on = True
+        elif any(names_item(o, lowered) for o in others):
+            on = False
+        if on:
+            kept.append(part)
+    return " ".join(kept) or text
+
+
+def about_order(lowered: str, order: dict) -> str:
+    """The sentences naming one of the order's items, each with the sentence after it ("If that is
+    not possible, cancel the order since I no longer need it")."""
+    parts = re.split(r"(?<=[.!?;。！？])\s*", lowered)
+    keep = [i for i, p in enumerate(parts) if any(names_item(item, p) for item in order["items"])]
+    return " ".join(dict.fromkeys(p for i in keep for p in parts[i:i + 2]))
+
+
+def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True) -> list[str]:
+    """Which of the order's items the message names: by item id, by product name, all of them, or all
+    but those after "except"."""
+    items = order["items"]
+    by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
+    if by_id:
+        return by_id
+    lowered = _CONTEXT.sub(" ", message.lower())  # "the backpack I received with the vacuum cleaner": not the cleaner
+    cut = _EXCEPT.search(lowered)
+    head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
+    excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
+    named = [i for i in items if names_item(i, head) and i["item_id"] not in excluded]
+    if everything and _ALL_ITEMS.search(head):  # "all my items", "everything": each item of the order
+        return [i["item_id"] for i in items if i["item_id"] not in excluded]
+    if named:
+        return disambiguate(named, lowered)
+    if everything and _EVERYTHING.search(head):
+        return [i["item_id"] for i in items if i["item_id"] not in excluded]
+    return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
+
+
+def shipped(name: str, lowered: str) -> bool:
+    """Whether the text says where the item was sent ("a <item> sent to this new address"), not
+    merely names it ("I also want to exchange my <item>")."""
+    name = re.escape(name.lower())
+    return bool(re.search(rf"{name}s?\s+(?:that\s+|which\s+)?(?:was\s+|were\s+|is\s+|got\s+)?(?:sent|shipped|delivered|going|went)\b"
+                          rf"|\b(?:sent|shipped|delivered)\s+(?:the |my |a |an )?{name}", lowered))
+
+
+def address_named(text: str, orders: list[dict]) -> dict | None:
+    """The one address among the orders' that the text names best (at least two clues)."""
+    for short, (city, state) in _names()["places"].items():
+        if re.search(rf"\b{re.escape(short)}\b", text, re.IGNORECASE):
+            text += f" {city} {state}"
+    lowered = text.lower()
+    scores: dict[tuple, int] = {}
+    for order in orders:
+        address = order.get("address") or {}
+        if not address.get("address1"):
+            continue
+        street = re.sub(r"^\d+\s*", "", address["address1"]).lower()
+        score = sum((
+            bool(address.get("city")) and mentioned(address["city"], lowered),
+            bool(address.get("state")) and bool(re.search(rf"\b{re.escape(address['state'])}\b", text)),  # case-sensitive: "IN", "OR"
+            bool(street) and street in lowered,
+            any(shipped(i["name"], lowered) for i in order["items"]),
+        ))  # fmt: skip
+        key = tuple(sorted(address.items()))
+        scores[key] = max(scores.get(key, 0), score)
+    best = max(scores.values(), default=0)
+    winners = [k for k, v in scores.items() if v == best]
+    if best == 1 and len(winners) == 1:  # one clue is enough if it is the city ("… lives in <city>")
+        return dict(winners[0]) if mentioned(dict(winners[0]).get("city", ""), lowered) else None
+    return dict(winners[0]) if best >= 2 and len(winners) == 1 else None
+
+
+CONDITION = re.compile(r"\bif (?:it|that|this|there|they)?\s*(?:is|are)?\s*(?:not|no)\b|\bif not\b|\botherwise\b|\bif there (?:is|are) (?:any|no) (?:issues?|way)"
+                        r"|\bif (?:it|that|this) (?:cannot|can't|isn't|is not)|not possible")
+
+
+def fallback_action(text: str, route: str, status: str) -> str | None:
+    """The other action a shopper asked for in case the first cannot be done ("…if it is not
+    available, cancel the whole order"), if the order's status allows it."""
+    lowered = text.lower()
+    condition = CONDITION.search(lowered)
+    if not condition:
+        return None
+    allowed = routes_for(status)
+    return next((r for r in actions_named(lowered[condition.start():], status) if r != route and r in allowed), None)
+
+
+def actions_named(lowered: str, status: str) -> list[str]:
+    """The order actions a text names, in order, as routes for an order of this status."""
+    routes = ACTION_ROUTES[status == "delivered"]
+    return [routes[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)]
+
+
+AMEND = re.compile(r"\b(?:only|just|also|too|as well|add|instead|rather|change my mind|changed my mind|prefer|actually)\b"
+                    r"|paypal|gift ?card|credit card|\bcard\b|\bgc\b")
+AMBIGUOUS = "?"  # in a match: the message names a product the order holds several variants of
+
+
+def disambiguate(named: list[dict], lowered: str) -> list[str]:
+    """Of several items of the same product, those whose options the message names; all of them for
+    "both"/"all"/a plural; else the match is ambiguous (the caller asks which)."""
+    chosen: list[str] = []
+    for name in dict.fromkeys(i["name"] for i in named):
+        same = [i for i in named if i["name"] == name]
+        if len(same) > 1:
+            shared = set.intersection(*(set(map(str, i["options"].values())) for i in same))
+            described = [i for i in same if any(mentioned(str(v), lowered) for v in i["options"].values() if str(v) not in shared)]
+            word = re.escape(name.lower().split()[-1])
+            before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}", lowered)
+                                             for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
+            described = before or described  # "<value> <product> to the <value> version": the one described before the name
+            if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the more expensive one"
+                described = [i for i in same if any(yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
+            if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
+                pick = max if m.group(0) in ("more expensive", "pricier") else min
+                described = [pick(same, key=lambda i: i.get("price", 0))]
+            plural = re.search(rf"\b(?:both|all|two|each|another)\b|\bthe other one\b|{word}e?s\b", lowered)
+            identical = len({tuple(sorted(map(str, i["options"].items()))) for i in same}) == 1
+            # identical items: "which one?" has no answer; one of them, or all for a plural
+            same = described or (same if plural else same[:1] if identical else [])
+            if not same:
+                return [AMBIGUOUS]
+        chosen += [i["item_id"] for i in same]
+    return chosen
+
+
+# Verbs that name an order action; a message asking for two actions ("return the bottle and exchange
+# the lamp") has each action's items in the clause its verb opens.
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund)|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
+_ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
+_HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
+
+
+def action_text(text: str, route: str) -> str:
+    """The part of a message about one action (see _ACTION_VERBS); sentences that only ask whether
+    something could be done ("check whether I can return…, don't process anything") are left out."""
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n", text) if x.strip()]
+    kept = " ".join(x for x in sentences if not _HEDGE.search(x.lower())) or text
+    lowered = kept.lower()
+    marks = [(m.start(), next(g for g in (1, 2, 3) if m.group(g))) for m in _ACTION_VERBS.finditer(lowered)]
+    if len({g for _, g in marks}) < 2:
+        return kept
+    mine = _ROUTE_GROUP.get(route)
+    parts = [kept[start:(marks[n + 1][0] if n + 1 < len(marks) else len(kept))] for n, (start, group) in enumerate(marks) if group == mine]
+    return " ".join(parts) or kept
+
+
+
+# Option words from the data file (assistant/data/option_words.json), not from code.
+_OPTION_WORDS = json.loads((DATA / "option_words.json").read_text(encoding="utf-8"))
+COMPARATIVES = [(c["pattern"], c["direction"], tuple(c["options"])) for c in _OPTION_WORDS["comparatives"]]
+_CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|最便宜")
+_PRICIEST = re.compile(r"most expensive|priciest|highest price|最贵")
+SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in _OPTION_WORDS["superlatives"].items()}
+ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
+
+
+def ordinal(value: str) -> float:
+    """A comparable number for an option value: '1000ml' → 1000, 'XL' → 4, 'low' → 1."""
+    value = str(value).lower().strip()
+    if value in ORDINAL_WORDS:
+        return ORDINAL_WORDS[value]
+    number = re.search(r"\d+(?:\.\d+)?", value.replace(",", ""))
+    if number:
+        scale = 1000 if re.search(r"tb\b|(?<=\d)\s*l\b|liter", value) and "ml" not in value else 1
+        return float(number.group(0)) * scale
+    return 0.0
+
+
+US_STATE_RE = re.compile(r"^[A-Z]{2}$")
+
+
+@lru_cache(maxsize=1)
+def us_states() -> dict[str, str]:
+    return json.loads((DATA / "us_states.json").read_text(encoding="utf-8"))
+
+
+def parse_address(text: str) -> dict | None:
+    """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
+    parts = [p.strip() for p in re.split(r"[,\n，]", text) if p.strip()]
+    zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
+    street_idx = next((i for i, p in enumerate(parts) if re.search(r"(?:^|\s)\d+\s+[A-Za-z]", p) and not re.search(r"\b\d{5}\b", p)), None)
+    if zip_idx is None or street_idx is None:
+        return None
+    # strip any lead-in like "my new address is" before the street number
+    street = re.sub(r"^.*?(?=(?<!\S)\d+\s+[A-Za-z])", "", parts[street_idx])
+    zip_part = parts[zip_idx]
+    zip_code = re.search(r"\b(\d{5})\b", zip_part).group(1)
+    code = re.search(r"\b([A-Z]{2})\b", zip_part)
+    state = code.group(1) if code else ""
+    rest = parts[street_idx + 1 : zip_idx]
+    address2 = ""
+    if rest and re.match(r"^(apt|apartment|suite|unit|#|floor|ste)\b", rest[0], re.IGNORECASE):
+        address2 = rest.pop(0)
+    if not state and rest and US_STATE_RE.match(rest[-1]):
+        state = rest.pop()
+    city = rest[-1] if rest else ""
+    if not state and len(rest) > 1 and rest[-1].lower() in us_states():  # "<city>, <state name>, <zip>"
+        state, city = us_states()[rest[-1].lower()], rest[-2]
+    elif not state and city.lower() in us_states():  # "New York, 10001": the city names its state
+        state = us_states()[city.lower()]
+    after = parts[zip_idx + 1] if len(parts) > zip_idx + 1 else ""
+    country = after if re.fullmatch(r"[A-Za-z .]{2,40}", after) else "USA"
+    if not (city and state):
+        return None
+    return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
+
+
+def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tuple[str, str]]]:
+    """The available variant of the item's product that the message asks for, decided in code.
+
+    Candidates are narrowed to those with the most option values the message names (values that
+    differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
+    'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
+    lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), message.lower())
+    lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: f"size {m.group(1)[0]}", lowered)  # "medium sized": size M
+    current = {k: str(v).lower() for k, v in item["options"].items()}
+    candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
+    choices = [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in candidates]
+    named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
+    if named_ids:  # "exchange my shoes to item ID 4107812777"
+        return named_ids[0], choices
+    # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>"
+    before = len(candidates)
+    for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
+        n, way, word = m.group(1), m.group(2) or m.group(5), m.group(3) or m.group(4)
+        for key in (k for k in current if word in k.split() or word.rstrip("s") in k.split()):
+            target = ordinal(current[key]) + (int(n) if way in ("more", "extra") else -int(n))
+            candidates = [v for v in candidates if ordinal(v.options.get(key, "")) == target] or candidates
+    for m in re.finditer(r"\bsame ([a-z]+)", lowered):
+        for key in (k for k in current if m.group(1) in k.split()):
+            candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
+    narrowed = len(candidates) < before
+
+    def named(v) -> int:
+        return sum(
+            1 for k, val in v.options.items()
+            if val.lower() != current.get(k)
+            and (mentioned(val, lowered) or (val.lower() in ("none", "no") and says_without(k, lowered)))
+        )  # fmt: skip
+
+    def kept(v) -> int:
+        return sum(1 for k, val in v.options.items() if current.get(k) == val.lower())
+
+    comparatives = list(COMPARATIVES)
+    for m in re.finditer(r"\b(lower|higher|less|more|fewer)\s+([a-z]+)", lowered):  # "a slightly lower resolution"
+        keys = tuple(k for k in current if m.group(2) in k.split())
+        if keys:
+            comparatives.insert(0, (re.escape(m.group(0)), 1 if m.group(1) in ("higher", "more") else -1, keys))
+    comparatives = [c for c in comparatives if re.search(c[0], lowered)]
+
+    def step(v, direction: int, keys: tuple) -> float | None:  # how far v goes the asked way, None if not
+        steps = [(ordinal(v.options[k]) - ordinal(current[k])) * direction for k in keys if k in v.options and k in current]
+        return next((x for x in steps if x > 0), None)
+
+    most = max((named(v) for v in candidates), default=0)
+    pool = [v for v in candidates if named(v) == most]
+    cheapest, priciest = _CHEAPEST.search(lowered), _PRICIEST.search(lowered)
+    if (cheapest or priciest) and comparatives:  # a comparative and a price superlative together: the comparative filters first
+        going = [v for v in candidates if all(step(v, d, k) is not None for _, d, k in comparatives)]
+        top = max((named(v) for v in going), default=0)
+        pool = [v for v in going if named(v) == top] or pool
+    if cheapest:
+        if pool and most == 0 and item["price"] <= min(v.price for v in pool):
+            return KEEP, choices  # it already is the cheapest: nothing to change
+        return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
+    if priciest:
+        return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
+    def preferred(v) -> int:  # a stated order of preference ("prefer <a> > <b>"): the earlier a value is named, the better
+        found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
+        return min(found, default=len(lowered))
+
+    for _, direction, keys in comparatives:
+        # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
+        ranked = [(-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys))]
+        if ranked:
+            return min(ranked)[-1], choices
+    extremes = []  # "the maximum <option>", "fewest <option>", a superlative of the lexicon: (option, direction), in order
+    for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
+        if key := next((k for k in current if m.group(2) in k.split()), None):
+            extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
+    for word, (key, sign) in SUPERLATIVE_WORDS.items():
+        if re.search(rf"\b{word}\b", lowered) and key in current:
+            extremes.append((key, sign))
+    if extremes and pool:  # the extreme values of those options, other options kept
+        return max(pool, key=lambda v: (*(s * ordinal(v.options.get(k, 0)) for k, s in extremes), kept(v), -v.price)).item_id, choices
+    if most == 0 and not narrowed:
+        if re.search(r"same (?:specs|specifications|options|item|model)|identical|new pair|replacement", lowered):
+            return SAME, choices  # a fresh identical one (it arrived worn): the policy allows only another option
+        return None, choices
+    best = max(kept(v) for v in pool)
+    top = [v for v in pool if kept(v) == best]
+    if len(top) > 1:  # a real choice between different options: ask rather than guess
+        return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in top]
+    return top[0].item_id, choices
+
+
+def pick_payment(methods: list, order: dict, message: str, route: str) -> str | None:
+    """The payment method the shopper names, in the order they name them, skipping any the policy
+    does not allow here (a refund goes to the original method or a gift card)."""
+    lowered = message.lower()
+    original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+    methods = {m.payment_method_id: m for m in methods}
+    allowed = {i for i, m in methods.items() if route != "return" or i == original or m.source == "gift_card"}
+    if route == "payment":  # a new method for the order: the one it was paid with is no change
+        allowed.discard(original)
+    mentions: list[tuple[int, str]] = []
+    for m in re.finditer(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
+        mentions.append((m.start(), m.group(0)))
+    # "the original payment method", "refund to the original one"; not "features from the originals"
+    if original and (m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
+                                    r"|same (?:payment|card|method)|原支付|原来的|原路", lowered)):
+        mentions.append((m.start(), original))
+    four = re.search(r"\b(\d{4})\b", lowered)
+    for source, pattern in PAYMENT_KINDS:
+        if m := re.search(pattern, lowered):
+            matches = [i for i, pm in methods.items() if pm.source == source]
+            if four:
+                matches = [i for i in matches if methods[i].last_four == four.group(1)] or matches
+            mentions += [(m.start(), i) for i in matches]
+    for _, method_id in sorted(mentions, key=lambda x: x[0]):
+        if method_id in allowed:
+            return method_id
+    return None
+
+
+# -- references to the customer's own data ------------------------------------------------------
+
+
+def orders_meant(text: str, orders: list[dict], candidates: list[dict]) -> list[dict]:
+    """Narrow `candidates` (orders an action may touch) by what the text says of them: the one order
+    holding the items it names (or, if none of the candidates does, the one order of any status
+    that does: the flow then says what that order allows); items of several orders → the order of
+    the item named first. Unchanged when the text names nothing that tells them apart."""
+    said = read_slots(text)
+    elsewhere = [o for o in orders if match_items(o, text, said, fallback=False)]
+    allowed_ids = {o["order_id"] for o in candidates}
+    named = [o for o in elsewhere if o["order_id"] in allowed_ids]
+    if len(named) == 1 or (not named and len(elsewhere) == 1):
+        return named or elsewhere
+    if len(named) > 1:
+        for clause in re.split(r"[.,;!?\n]", text):
+            first = [o for o in named if match_items(o, clause, read_slots(clause), fallback=False)]
+            if len(first) == 1:
+                return first
+    return candidates
+
+
+def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
+    """An address of one of the shopper's orders that the message points to instead of spelling
+    it out ("the <city> address in one of my orders", "to my <city> address", "where the <item> was
+    sent", "the same address as order <id>"): named by city, state code, street or an item shipped
+    there, and only if exactly one address fits best. "…to my X address" phrases are read first."""
+    if m := re.search(r"same (?:address )?as (?:in |for |of |on )?(?:my |the )?(?:other )?order (#?W\d{7})", message, re.IGNORECASE):
+        key = m.group(1).upper().lstrip("#")
+        other = next((o for o in orders if o["order_id"].lstrip("#") == key), None)
+        if other is not None and other.get("address"):
+            return dict(other["address"])
+    targets = re.finditer(r"\bto (?:my |the |our )?((?:(?!\bto\b).){0,40}?)\baddress", message, re.IGNORECASE)
+    for text in [t.group(1) for t in targets] + [message]:
+        if found := address_named(text, orders):
+            return found
+    return None
+
+
+_DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default")
+
+
+def to_default_address(text: str) -> bool:
+    """"…to my default address": the account's own address is the new one."""
+    return bool(_DEFAULT_ADDRESS.search(text.lower()))
+
+
+def where_it_went(text: str, orders: list[dict]) -> dict | None:
+    """The address the text says an order went to, before it names the default address as the new one."""
+    return address_named(re.sub(r"\bdefault address.*", "", text.lower()), orders)
+
+
+def cancel_reason(text: str) -> str | None:
+    """One of the policy's two cancellation reasons, if the text gives one."""
+    lowered = text.lower()
+    if re.search(r"mistake|by accident|accidentally|wrong|误|错", lowered):
+        return "ordered by mistake"
+    if re.search(r"no longer|don't need|do not need|not needed|不再需要|不需要|用不上", lowered):
+        return "no longer needed"
+    return None
+
+
+def payment_kinds(message: str) -> set[str]:
+    """Kinds of payment method the message names (gift card, PayPal, credit card)."""
+    return {kind for kind, pattern in PAYMENT_KINDS if re.search(pattern, message.lower())}
+
+
+def only_items(order: dict, text: str) -> list[str]:
+    """The items of an "only <action> the <item>" clause ("…otherwise I'd rather only exchange the <item>")."""
+    only = re.search(r"\bonly (?:exchange|change|modify|swap|return|do|want|keep) (?:the |my )?([^.,;]+)", text.lower())
+    return match_items(order, only.group(1), read_slots(only.group(1)), fallback=False) if only else []
+
+
+def read_correction(message: str, order: dict, frame, methods: list):
+    """A change said instead of yes to a proposed item action: "only <item>", "also <item>", "also
+    change item <id> to item <id>", "use the other card", "<method> instead". Returns the slots as
+    they should now be (commands.Correct)."""
+    from assistant.understand.commands import Correct
+
+    item_ids, new_item_ids, method = list(frame.item_ids), list(frame.new_item_ids), frame.payment_method_id
+    lowered = message.lower()
+    proposed = {i["name"] for i in order["items"] if i["item_id"] in item_ids}
+    if len(proposed) == 1:  # "the more expensive one" means one of the proposed product
+        lowered = re.sub(r"\bones?\b", next(iter(proposed)).lower(), lowered)
+    named = [i for i in match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != AMBIGUOUS]
+    if named:
+        if re.search(r"\b(?:only|just)\b", lowered):
+            keep = [i for i in item_ids if i in named] or named
+        elif re.search(r"\b(?:also|too|as well|add)\b", lowered):
+            keep = item_ids + [i for i in named if i not in item_ids]
+        else:  # "I changed my mind: return the more expensive one"
+            keep = named
+        new = dict(zip(item_ids, new_item_ids))
+        item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
+        new_item_ids = [new[i] for i in item_ids if i in new]
+    pairs = id_pairs(lowered, order)
+    if pairs and frame.route != "return":
+        new = dict(zip(item_ids, new_item_ids)) | pairs
+        item_ids = list(dict.fromkeys([*item_ids, *pairs]))
+        new_item_ids = [new[i] for i in item_ids]
+    if re.search(r"\b(?:other|another|different) (?:card|credit card|payment|method)", lowered):
+        # "the other card": another method of the kind just proposed
+        current = next((m for m in methods if m.payment_method_id == method), None)
+        others = [m for m in methods if m is not current and (current is None or m.source == current.source)]
+        method = others[0].payment_method_id if others else method
+    elif payment_kinds(lowered) or re.search(r"_\d{5,}|original", lowered):
+        method = pick_payment(methods, order, lowered, frame.route) or method
+    return Correct(item_ids=item_ids, new_item_ids=new_item_ids, payment_method_id=method)
+
+
+def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
+    """"Pay with PayPal instead", "change the payment method": about paying, not about items' options.
+    A method named beside a product ("modify the <product> to …, via PayPal") pays for an item change."""
+    if re.search(r"size|colou?r|option|item|尺码|颜色", lowered):
+        return False
+    if re.search(r"payment|pay with|pay for|支付|付款", lowered):
+        return True
+    return bool(payment_kinds(lowered)) and not names_product
+
+
+_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) )?orders?\b|\bevery (?:(?P<status2>pending|delivered) )?order\b")
+
+
+def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> list[dict]:
+    """Several of the customer's orders one request means, in the order named: "all my pending
+    orders", "all my <item>s" held by several orders, or items each named in a clause of their own
+    and held by different orders ("the <item> …, and the <item> (in another order) …"). Empty when
+    the text means one order or cannot tell."""
+    lowered = text.lower()
+    if m := _ALL_ORDERS.search(lowered):
+        status = m.group("status") or m.group("status2")
+        picked = [o for o in candidates if not status or o["status"].startswith(status)]
+        if len(picked) > 1:
+            return picked
+    if re.search(r"\ball (?:of )?my\b", lowered):
+        holding = [o for o in candidates if match_items(o, text, read_slots(text), fallback=False, everything=False)]
+        if len(holding) > 1:
+            return holding
+    in_turn: list[dict] = []
+    for clause in re.split(r"[.;!?\n]|,? and (?=i |to |the |my |also )", text, flags=re.IGNORECASE):
+        hit = [o for o in candidates if match_items(o, clause, read_slots(clause), fallback=False, everything=False)]
+        if len(hit) == 1 and hit[0] not in in_turn:
+            in_turn.append(hit[0])
+    return in_turn if len(in_turn) > 1 else []
+
+
+def other_actions(text: str, route: str) -> list[tuple[str, str]]:
+    """Order actions a request asks for besides `route`, in order, each with the sentences that ask
+    for it ("cancel my pending orders and return the watch"); not those only asked about ("check
+    whether I could …"), stated as the alternative if the first is impossible ("…if not, cancel
+    it"), or about an address (that is the address change itself)."""
+    found: dict[str, list[str]] = {}
+    sentences = [x for x in re.split(r"(?<=[.!?;])\s+|\n", text) if x.strip()]
+    for n, sentence in enumerate(sentences):
+        lowered = sentence.lower()
+        if _HEDGE.search(lowered) or re.search(r"\baddress\b|地址", lowered):
+            continue
+        if condition := CONDITION.search(lowered):
+            lowered = lowered[: condition.start()]
+        for m in _ACTION_VERBS.finditer(lowered):
+            other = {1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))]
+            if other != route and not (other == "exchange" and route == "modify_order"):
+                found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
+    return [(r, " ".join(parts)) for r, parts in found.items()]
+
+
+def names_action(text: str) -> bool:
+    """Whether the text names an order action (return, exchange/change, cancel) or an order."""
+    return bool(_ACTION_VERBS.search(text.lower()) or re.search(r"\border\b|订单|退|换", text.lower()))
+
+
+def only_negated(lowered: str, verb: str) -> bool:
+    """Whether every mention of the verb is negated ("I never want to cancel my order")."""
+    mentions = list(re.finditer(rf"\b{verb}", lowered))
+    negated = [m for m in mentions if re.search(r"\b(?:never|not|don'?t|do not|no need to|won'?t)\b(?:\s+\w+){0,3}\s*$", lowered[: m.start()])]
+    return bool(mentions) and len(negated) == len(mentions)
+
+
+_PLAIN_NO = re.compile(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*")
+
+
+def reply_to_proposal(message: str, correctable: bool):
+    """What a message says to the action just proposed: `Confirm` (an explicit yes), `Decline` (a
+    plain no), `Correct` (a change said instead of yes, when the proposal can take one; its slots are
+    read against the order by `read_correction`), or None: something else, a new request. The
+    ToolRunner's gate checks the yes itself: a reader cannot run an action."""
+    from assistant.tools import is_affirmative
+    from assistant.understand.commands import Confirm, Correct, Decline
+
+    if is_affirmative(message):
+        return Confirm()
+    if _PLAIN_NO.fullmatch(message.lower()):
+        return Decline()
+    if correctable and AMEND.search(message.lower()):
+        return Correct()
+    return None
+
+
+_RECEIVED = re.compile(r"\b(?:received|arrived|delivered|got (?:it|them|the)|came)\b|收到")
+_NOT_YET = re.compile(r"\b(?:just (?:placed|ordered|bought)|not (?:yet )?(?:arrived|shipped|received)|haven'?t (?:received|arrived)|pending)\b|还没")
+
+
+def status_hint(text: str, candidates: list[dict]) -> list[dict]:
+    """Candidates narrowed by what the text says of the order's state: "I received …" → delivered,
+    "I just placed …", "it has not arrived" → pending; unchanged when that leaves none or says nothing."""
+    lowered = text.lower()
+    if _NOT_YET.search(lowered):
+        narrowed = [o for o in candidates if o["status"].startswith("pending")]
+    elif _RECEIVED.search(lowered):
+        narrowed = [o for o in candidates if o["status"] == "delivered"]
+    else:
+        return candidates
+    return narrowed or candidates
