@@ -22,6 +22,8 @@ from assistant.slots import Slots, read_slots
 from assistant.state import AssistantEvent, TaskFrame
 from assistant.understand import Option
 from assistant.understand import rules
+from assistant.understand.options import order_items, order_option, variant_option
+from retrieval.store.schema import OrderRecord
 
 if TYPE_CHECKING:  # the host is agent._Turn
     from assistant.agent import _Turn
@@ -133,8 +135,8 @@ class FormLoop:
             )
         if rules.AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two: the reader, then the shopper
             frame.item_ids = []
-            options = [Option(id=i["item_id"], label=t._item_label(i)) for i in order["items"]]
-            picked = t.a.reader.pick("which items", text, options, many=True)
+            options = order_items(OrderRecord.model_validate(order))  # facts (name, option values) the reader scores
+            picked = t.a.reader.pick(f"which items to {flow.route.replace('_', ' ')}", text, options, many=True)
             if picked:
                 frame.item_ids = picked
                 return None
@@ -172,7 +174,9 @@ class FormLoop:
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
             if chosen is None and len(choices) > 1:  # several fit: the reader may tell them apart
-                options = [Option(id=i, label=label) for i, label in choices[:8]]
+                variants = {v.item_id: v for v in product.variants}
+                options = [variant_option(product.name, variants[i], current=item["options"]) if i in variants
+                           else Option(id=i, label=label) for i, label in choices[:8]]
                 picked = t.a.reader.pick(f"new option for {item['name']}", rules.about_item(text, item, order), options)
                 chosen = picked[0] if picked else None
             if chosen is None:
@@ -316,7 +320,8 @@ class FormLoop:
             if len(candidates) > 1:
                 candidates = rules.status_hint(frame.text, candidates)
         if len(candidates) > 1:
-            options = [Option(id=o["order_id"], label=t._order_label(o).lstrip("- ")) for o in candidates]
+            position = {o["order_id"]: n for n, o in enumerate(orders)}
+            options = [order_option(OrderRecord.model_validate(o), position.get(o["order_id"])) for o in candidates]
             picked = t.a.reader.pick("which order", frame.text or t.message, options)
             candidates = [o for o in candidates if picked and o["order_id"] == picked[0]] or candidates
         if len(candidates) == 1:
