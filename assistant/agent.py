@@ -26,7 +26,7 @@ from assistant.flows.form import FormLoop
 from assistant.slots import Slots, read_slots
 from assistant.understand import rules
 from assistant.understand.commands import Correct, Decline
-from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame
+from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame, readable
 from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
 
@@ -104,7 +104,7 @@ class Assistant:
     # -- the turn ---------------------------------------------------------------------------
 
     def respond(self, state: DialogueState, message: str) -> Iterator[AssistantEvent]:
-        turn = _Turn(self, state, message)
+        turn = _Turn(self, state, readable(message))
         yield from turn.run()
 
     def reply_text(self, state: DialogueState, message: str) -> str:

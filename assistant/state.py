@@ -52,6 +52,14 @@ class Choice(BaseModel):
     kind: Literal["order", "item", "option", "payment", "reason", "confirm"]
 
 
+def readable(text: str) -> str:
+    """The shopper's message as valid text: a lone surrogate ("\\ud800" in JSON) is not, and tokenizers
+    and the model raise on it."""
+    if not isinstance(text, str):
+        return text  # the turn answers what is not text with a clear error
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 class Message(BaseModel):
     role: Literal["user", "assistant"]
     content: str

@@ -24,7 +24,7 @@ from functools import lru_cache
 from sqlalchemy.exc import OperationalError
 
 from assistant.agent import MAX_MESSAGE, PROMPTS, Assistant, _replies
-from assistant.state import AssistantEvent, DialogueState, ProductCard
+from assistant.state import AssistantEvent, DialogueState, ProductCard, readable
 from assistant.tool_agent.gate import AisleGate, ToolAgentStats, human_in_the_loop, signature
 from assistant.tools import TOOLS, StoreUnavailable, ToolContext, ToolRunner, as_langchain_tools, is_affirmative
 
@@ -103,7 +103,7 @@ class ToolAgent(Assistant):
                             middleware=[human_in_the_loop(gate), gate], checkpointer=self.checkpointer)  # fmt: skip
 
     def respond(self, state: DialogueState, message: str) -> Iterator[AssistantEvent]:
-        yield from _ToolTurn(self, state, message).run()
+        yield from _ToolTurn(self, state, readable(message)).run()
 
 
 class _ToolTurn:
