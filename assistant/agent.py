@@ -318,12 +318,14 @@ class _Turn(CatalogTurn):
             return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
             route = self._shop_cue(message, slots) or route
+        if route in ("out_of_scope", "chit_chat") and slots.order_ids:
+            route = "order_status"  # a bare "#W…" is about that order, never out of scope
         if route in ("search", "product_question", "recommend") and state.frame is None and _OWN.search(message.lower()) \
                 and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
             return cue  # "modify all my pending <product>s to …": the shopper's own order, not a search
         if route == "cancel_order" and rules.only_negated(message.lower(), "cancel"):
             return state.frame.route if state.frame is not None else "chit_chat"  # "I never want to cancel my order"
-        if route in ORDER_ROUTES and self._product_wish(message, slots):
+        if route in ORDER_ROUTES and prediction.confidence < 0.9 and self._product_wish(message, slots):
             return "search"  # "sneakers but not red" names a product, no order and no order action
         frame = state.frame
         if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)

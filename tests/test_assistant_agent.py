@@ -401,3 +401,11 @@ def test_order_addresses_named_by_where_things_went_or_the_default(assistant, st
                                         "it to my default address in Charlotte instead.")  # fmt: skip
     assert other.pending is not None and other.pending.tool == "modify_pending_order_address", reply
     assert other.pending.arguments["order_id"] == "#W5270061" and other.pending.arguments["city"] == "Charlotte"
+
+
+def test_a_bare_order_id_after_the_order_list_gives_its_status(assistant, state):
+    """Typed the way people answer a list: only the id. It is about that order, never out of scope."""
+    assistant.reply_text(state, "where is my order")
+    assistant.reply_text(state, "liam.thomas9081@example.com")
+    reply = assistant.reply_text(state, "#W8488728")
+    assert "#W8488728" in reply and "only help with shopping" not in reply, reply
