@@ -238,7 +238,7 @@ def _first_named(message: str, options: list) -> str | None:
 
 def _keeping_most(tied: list) -> list:
     """Among replacements the message fits alike, the ones that keep most of the replaced item's values
-    ("the same one but clicky": change only what is said)."""
+    ("the same one but in black": change only what is said)."""
     kept = {o.id: len([v for v in (o.facts or {}).get("kept", "").split(", ") if v]) for o in tied}
     if not any("kept" in (o.facts or {}) for o in tied):
         return tied

@@ -50,7 +50,7 @@ def item_option(item: OrderItem) -> Option:
 
 def variant_option(product_name: str, variant: VariantRecord, current: dict[str, str] | None = None) -> Option:
     """A new option to exchange or change to: its option values are what tells variants apart; with the
-    item it replaces (`current`), the values it keeps ("the same one but clicky": change only what is said)."""
+    item it replaces (`current`), the values it keeps ("the same one but in black": change only what is said)."""
     stock = "" if variant.available else " · unavailable"
     facts = {"options": ", ".join(variant.options.values())}
     if current:

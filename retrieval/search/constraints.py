@@ -133,7 +133,7 @@ class Constraints:
     def exclusions(self, parsed: ParsedQuery, types: bool = True) -> list[Check]:
         """One check per "not X": the item has no such option value, is not of that brand (nor, with
         `types`, of that type), and its name does not say it. Never relaxed. The default search
-        filters without types: "if there is no keyboard that is clicky" names no keyboard to avoid."""
+        filters without types: "if there is no lamp that is white" names no lamp to avoid."""
         out = []
         for value in parsed.exclude:
             said = self.canon.text(value)

@@ -127,7 +127,7 @@ _NUM_UNIT = r"(\d+(?:\.\d+)?)\s*-?\s*(" + _UNIT_ALT + r")(?![\w])"
 _BOUND_BEFORE = re.compile(
     rf"\b({_STRICT_MORE}|{_STRICT_LESS}|{_INCL_MORE}|{_INCL_LESS})\s+{_NUM_UNIT}", re.I)
 _BOUND_AFTER = re.compile(rf"\b{_NUM_UNIT}\s+(or more|and up|and above|plus|or less|or fewer|and under|and below)\b", re.I)
-# "not leather", "isn't plastic", "nothing clicky", "no Nike", "anything but sneakers" (Chinese 不要/不是/没有
+# "not leather", "isn't plastic", "nothing glossy", "no Nike", "anything but sneakers" (Chinese 不要/不是/没有
 # arrive here as "not"/"without" through the lexicon): the value, brand or type after the cue is not wanted.
 _NEGATION = re.compile(
     r"\b(?:not|no|non|without|isn'?t|aren'?t|nothing|except|excluding|other than|anything but|avoid|never)\b[\s-]+"
@@ -340,7 +340,7 @@ class QueryParser:
         return text
 
     def _negations(self, text: str, parsed: ParsedQuery) -> str:
-        """The one reader of "not X": 'not leather', 'no PVC', 'nothing clicky', 'no Nike', 'anything
+        """The one reader of "not X": 'not leather', 'no PVC', 'nothing glossy', 'no Nike', 'anything
         but sneakers' put the longest option value, brand or product type the cue names into
         `parsed.exclude` (catalog spelling) and take a value's or brand's words out of the text
         searched, so they do not pull such items up; 'no backlight' asks for the option value 'none'."""
