@@ -28,7 +28,7 @@ class Option(BaseModel):
     an option with only a label is scored by the label's words."""
 
     id: str
-    label: str = Field(description="e.g. '#W1234567 · delivered · Austin, TX · lamp, pet bed'")
+    label: str = Field(description="the order id, status, city and state, item names and options, as one line")
     kind: str = Field("", description="order | item | option | payment | action | … (for the UI's buttons)")
     facts: dict[str, str] = Field(
         default_factory=dict,

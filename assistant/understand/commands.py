@@ -1,29 +1,16 @@
-"""What a shopper's message means for the order flows, as typed commands (Rasa's command idea).
+"""What a shopper's reply to a proposed order action means, as typed commands (Rasa's command idea).
 
-A reader (the rule reader: `rules.read`) turns message + context into a list of these; the flows
-(assistant/flows/) decide what happens next. Ids in commands are the customer's real ids: a reader
-resolves "the order sent to Texas" or "everything except the pet bed" against their own data.
+`rules.reply_to_proposal` reads the reply into one of these and the agent acts on the type, not on the
+words: yes, no, or a correction that re-proposes. Ids in a correction are the customer's real ids.
+Only these three are read as commands so far; the rest of a turn is still read by `rules` functions
+(docs/flows.md, "not done yet").
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel, Field
-
-
-class StartTask(BaseModel):
-    """Start an order action (a flow, by its route) on an order, when the message names one."""
-
-    kind: Literal["start"] = "start"
-    route: str
-    order_id: str | None = None
-
-
-class SetSlot(BaseModel):
-    kind: Literal["set"] = "set"
-    slot: Literal["order_id", "item_ids", "new_item_ids", "payment_method_id", "reason", "address"]
-    value: Any
 
 
 class Correct(BaseModel):
@@ -41,26 +28,3 @@ class Confirm(BaseModel):
 
 class Decline(BaseModel):
     kind: Literal["decline"] = "decline"
-
-
-class CancelTask(BaseModel):
-    kind: Literal["cancel_task"] = "cancel_task"
-
-
-class Condition(BaseModel):
-    """"If X is not possible (or costs more than `price_below`), do `otherwise` instead"."""
-
-    kind: Literal["condition"] = "condition"
-    otherwise: str | None = Field(default=None, description="the route of the alternative action")
-    price_below: float | None = None
-
-
-class Question(BaseModel):
-    """A question to answer without leaving the open task (a product question in the middle of an exchange)."""
-
-    kind: Literal["question"] = "question"
-    about: Literal["product", "policy", "order_status"] = "product"
-
-
-Command = Annotated[Union[StartTask, SetSlot, Correct, Confirm, Decline, CancelTask, Condition, Question],
-                    Field(discriminator="kind")]  # fmt: skip

@@ -16,7 +16,7 @@ def _option_words(options: dict[str, str]) -> str:
 
 
 def order_option(order: OrderRecord, position: int | None = None) -> Option:
-    """'#W1234567 · delivered · Austin, TX · Desk Lamp (white, LED), Pet Bed (large)'."""
+    """'<order id> · <status> · <city>, <state> · <item> (<option values>), …'."""
     a = order.address
     names = list(dict.fromkeys(i.name for i in order.items))
     items = ", ".join(f"{i.name} ({', '.join(i.options.values())})" if i.options else i.name for i in order.items)
@@ -37,7 +37,7 @@ def order_option(order: OrderRecord, position: int | None = None) -> Option:
 
 
 def item_option(item: OrderItem) -> Option:
-    """'Desk Lamp (color white, brightness high) · $149.99'."""
+    """'<item> (<option> <value>, …) · $<price>'."""
     opts = f" ({_option_words(item.options)})" if item.options else ""
     return Option(
         id=item.item_id,
