@@ -251,8 +251,10 @@ class _Turn(CatalogTurn):
         for order_id in slots.order_ids[1:]:
             key = order_id.lstrip("#").lower()
             own = [n for n, x in enumerate(sentences) if (ids := read_slots(x).order_ids) and ids[0].lstrip("#").lower() == key]
+            if not own or len(sentences) < 2:
+                continue
             result = self.runner.run("get_order_details", {"order_id": order_id})
-            if not own or len(sentences) < 2 or not result.ok:
+            if not result.ok:
                 continue
             text = " ".join(dict.fromkeys(x for n in own for x in sentences[n:n + 2]))
             asked = [r for n in own for r in (["update_address"] if re.search(r"\baddress\b|地址", sentences[n].lower())
@@ -495,15 +497,16 @@ class _Turn(CatalogTurn):
             yield self.say("ask_identity" if self.a.demo_sign_in else "sign_in_on_site")
 
     def _user_orders(self) -> list[dict]:
-        result, _ = self.tool("get_user_details", {})
-        if not result.ok:
-            return []
-        orders = []
-        for order_id in result.data.get("orders", []):
-            r, _ = self.tool("get_order_details", {"order_id": order_id})
-            if r.ok:
-                orders.append(r.data)
-        return orders
+        """The shopper's orders, read at most once per turn."""
+        if self._orders_read is None:
+            result, _ = self.tool("get_user_details", {})
+            orders = []
+            for order_id in result.data.get("orders", []) if result.ok else []:
+                r, _ = self.tool("get_order_details", {"order_id": order_id})
+                if r.ok:
+                    orders.append(r.data)
+            self._orders_read = orders
+        return self._orders_read
 
     def _order_label(self, order: dict) -> str:
         """One line of an order list: id, status, items, tracking (the store keeps no order date)."""
@@ -556,7 +559,7 @@ class _Turn(CatalogTurn):
                 continue
             order = result.data
             tracking = [t for f in order.get("fulfillments", []) for t in f["tracking_ids"]]
-            items = ", ".join(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"])
+            items = ", ".join(self._item_label(i) for i in order["items"])
             yield self.say(
                 "order_status", order_id=order["order_id"], status=self.r("statuses").get(order["status"], order["status"]), items=items,
                 tracking=_replies()[self.state.lang]["tracking"].format(ids=", ".join(tracking)) if tracking else "",

@@ -71,7 +71,3 @@ def routes_for(status: str) -> set[str]:
     """The routes (order actions) an order of this status allows: read from OrderService's table."""
     return {f.route for f in FLOWS.values() if f.on_order and f.allows(status)}
 
-
-def route_statuses(route: str) -> set[str]:
-    """Every status some flow of this route accepts."""
-    return {s for f in FLOWS.values() if f.route == route for s in f.statuses}

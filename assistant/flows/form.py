@@ -345,10 +345,7 @@ class FormLoop:
         return rules.address_pointed_to(message, self._orders())
 
     def _orders(self) -> list[dict]:
-        """The shopper's orders, read at most once per turn."""
-        if getattr(self.t, "_orders_read", None) is None:
-            self.t._orders_read = self.t._user_orders()
-        return self.t._orders_read
+        return self.t._user_orders()
 
     def _open_orders(self) -> list[dict]:
         """Orders whose address may still change and is not settled yet."""

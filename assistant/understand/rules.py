@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.flows import routes_for
+from assistant.understand.narrow import us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -309,9 +310,6 @@ def ordinal(value: str) -> float:
 US_STATE_RE = re.compile(r"^[A-Z]{2}$")
 
 
-@lru_cache(maxsize=1)
-def us_states() -> dict[str, str]:
-    return json.loads((DATA / "us_states.json").read_text(encoding="utf-8"))
 
 
 def parse_address(text: str) -> dict | None:
