@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,15 +23,10 @@ from typing import Annotated
 import typer
 
 from eval.stats import percentile
+from eval.stack import free_port
 
 TURNS_FILE = Path(__file__).parent / "data" / "api_bench" / "turns.json"
 BACKENDS = {"fake": "fake", "default": None}  # None: the configured default (llama_cpp, qwen1.5b)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -45,7 +39,7 @@ class Server:
                  data_dir: Path | None = None, log_level: str = "warning") -> None:  # fmt: skip
         from retrieval.config import get_settings
 
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._own_dir = data_dir is None
         self.tmp = data_dir or Path(tempfile.mkdtemp(prefix="aisle-bench-api-"))

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import multiprocessing
-import socket
 import time
 from typing import Annotated
 
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 import typer
 
+from eval.stack import free_port
 from recsys.model import ModelConfig, SeqRecModel
 from recsys.ranker import Ranker
 from recsys.schemas import ScoreRequest
@@ -62,12 +62,6 @@ def _pct(values: list[float]) -> dict[str, float]:
     return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(items: int, seed: int, threads: int, port: int, members: int, prior_weight: float, **app_options) -> None:
     """The child process: the same synthetic model (same seed), served by uvicorn."""
     import uvicorn
@@ -101,7 +95,7 @@ class _Server:
     and that contention, not the service, decided the throughput figures."""
 
     def __init__(self, target=_serve, **options) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.process = multiprocessing.get_context("spawn").Process(
             target=target, kwargs={**options, "port": self.port}, daemon=True)
 

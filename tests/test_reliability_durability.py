@@ -55,14 +55,14 @@ class LightServer:
 
 def light_server(tmp_path: Path, seeded_store, request, db_url: str | None = None) -> LightServer:
     """A server on a copy of the demo store in its own SQLite file, or on the (seeded) database at `db_url`."""
-    from eval.api_bench import _free_port
+    from eval.stack import free_port
 
     if db_url is None:
         seeded_store.copy_to(f"sqlite:///{tmp_path / 'aisle.db'}").engine.dispose()
     # The trained intent classifier is cached across runs (it trains in seconds on first use).
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "intents").symlink_to(request.config.cache.mkdir("aisle-intents"), target_is_directory=True)
-    return LightServer(tmp_path, _free_port(), db_url)
+    return LightServer(tmp_path, free_port(), db_url)
 
 
 @pytest.fixture

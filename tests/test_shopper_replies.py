@@ -13,7 +13,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.ui_helpers import make_service
+from tests.ui_helpers import make_service, sse
 
 YUSUF = "yusuf.rossi7301@example.com"  # delivered orders #W6679257, #W2378156 (Mastercard ending 2478)
 
@@ -31,14 +31,6 @@ def client(world):
 
     with TestClient(create_app(world[0])) as c:
         yield c
-
-
-def sse(text: str) -> list[tuple[str, dict]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
 
 
 class Chat:

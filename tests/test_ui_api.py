@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.fakes import KeywordClassifier
-from tests.ui_helpers import make_service
+from tests.ui_helpers import make_service, sse
 
 ALLOWED = "http://shop.example"
 
@@ -35,14 +35,6 @@ def new_session(client, **sign_in) -> str:
     r = client.post("/api/sessions", json={"sign_in": sign_in} if sign_in else None)
     assert r.status_code == 201, r.text
     return r.json()["session_id"]
-
-
-def sse(text: str) -> list[tuple[str, dict]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
 
 
 def cards_of(events) -> list[dict]:

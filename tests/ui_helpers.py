@@ -3,6 +3,7 @@ keyword classifier (tests/fakes.py) so answers do not hang on a statistical mode
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from retrieval.store import Store
@@ -23,3 +24,12 @@ def make_service(data_dir: Path, seeded: Store):
     store = seeded.copy_to(settings.db_url)
     services = {"search": Search.from_settings(settings, progress=False), "recommender": Recommender(store)}
     return ChatService(Assistant(store, llm=FakeLLM(), classifier=KeywordClassifier(), services=services))
+
+
+def sse(text: str) -> list[tuple[str, dict]]:
+    """The (event, data) pairs of a server-sent-events body."""
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 
 from fastapi import FastAPI, Request  # at module level: FastAPI reads the handler's annotations from here
+
+from eval.stack import free_port
 
 ORDER_RE = re.compile(r"#?W\d{7}\b")
 PAYMENT_RE = re.compile(r"\b(?:credit_card|paypal|gift_card)_\d+\b")
@@ -231,9 +232,7 @@ class AdversaryServer:
             self.requests += 1
             return completion(self.model.answer(body.get("messages") or []), "adversary", self.requests, body.get("stream", False))
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)

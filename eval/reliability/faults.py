@@ -46,12 +46,12 @@ STORE_DOWN = "order service is unavailable"  # replies.yaml store_unavailable (e
 def run(options: Options) -> CategoryResult:
     import httpx
 
-    from eval.api_bench import _free_port
+    from eval.stack import free_port
     from eval.reliability.client import client as client_of
     from eval.reliability.replicas import start_app
 
     result = CategoryResult(category="faults", tried=0, failures=0)
-    ports = {name: _free_port() for name in ("llm", "ranker", "chroma")}
+    ports = {name: free_port() for name in ("llm", "ranker", "chroma")}
     env = {
         "AISLE_LLM_BACKEND": "openai", "AISLE_LLM_URL": f"http://127.0.0.1:{ports['llm']}/v1",
         "AISLE_LLM_SERVER_MODEL": "stub", "AISLE_LLM_TIMEOUT_S": str(LLM_TIMEOUT_S),
