@@ -40,12 +40,27 @@ OPTION_PREFIX = "opt_"
 _DESCRIPTION_CHARS = 300  # enough for the gist; long texts only dilute the vector
 
 
-@register_embedding_function
-class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Chroma embedding function over the one shared MiniLM (`retrieval.embedder`), never a download."""
+class _PackagedEmbeddingFunction(EmbeddingFunction[Documents]):
+    """A Chroma embedding function over a model that ships in a package, never a download; the
+    subclasses name the model and embed (Chroma registers each by its name)."""
 
     def __init__(self) -> None:
         pass
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def build_from_config(cls, config: dict) -> _PackagedEmbeddingFunction:
+        return cls()
+
+    def default_space(self) -> str:
+        return "cosine"
+
+
+@register_embedding_function
+class MiniLMEmbeddingFunction(_PackagedEmbeddingFunction):
+    """The one shared MiniLM (`retrieval.embedder`)."""
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(cached_embed(list(input)))
@@ -54,23 +69,10 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     def name() -> str:
         return "aisle-minilm-l6-v2"
 
-    def get_config(self) -> dict:
-        return {}
-
-    @staticmethod
-    def build_from_config(config: dict) -> MiniLMEmbeddingFunction:
-        return MiniLMEmbeddingFunction()
-
-    def default_space(self) -> str:
-        return "cosine"
-
 
 @register_embedding_function
-class E5EmbeddingFunction(EmbeddingFunction[Documents]):
-    """Chroma embedding function over the packaged multilingual-e5 (`retrieval.e5`), never a download."""
-
-    def __init__(self) -> None:
-        pass
+class E5EmbeddingFunction(_PackagedEmbeddingFunction):
+    """The packaged multilingual-e5 (`retrieval.e5`)."""
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(cached_embed_e5(list(input)))
@@ -78,16 +80,6 @@ class E5EmbeddingFunction(EmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "aisle-multilingual-e5-small"
-
-    def get_config(self) -> dict:
-        return {}
-
-    @staticmethod
-    def build_from_config(config: dict) -> E5EmbeddingFunction:
-        return E5EmbeddingFunction()
-
-    def default_space(self) -> str:
-        return "cosine"
 
 
 def text_hash(text: str) -> str:
