@@ -8,7 +8,6 @@ vLLM / llama.cpp's server do, reports usage, and can be told to be slow or to re
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 
@@ -20,6 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from assistant.llm import ChatMessage, GenerationConfig, LLMUnavailable, make_llm
 from assistant.llm.fake import FakeLLM
 from assistant.llm.openai_backend import OpenAICompatibleLLM
+from eval.stack import free_port
 
 MESSAGES = [ChatMessage(role="system", content="Be brief."), ChatMessage(role="user", content="red shoes")]
 
@@ -57,16 +57,10 @@ def _protocol_app(state: dict) -> FastAPI:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     state: dict = {"requests": []}
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(_protocol_app(state), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -126,10 +120,10 @@ def test_json_schema_goes_as_response_format_or_else_as_instruction(server):
 
 
 def test_server_down_raises_llm_unavailable():
-    llm = OpenAICompatibleLLM(f"http://127.0.0.1:{_free_port()}/v1", model="m", timeout_s=2)
+    llm = OpenAICompatibleLLM(f"http://127.0.0.1:{free_port()}/v1", model="m", timeout_s=2)
     with pytest.raises(LLMUnavailable, match="unreachable|failed"):
         llm.complete(MESSAGES)
-    unnamed = OpenAICompatibleLLM(f"http://127.0.0.1:{_free_port()}/v1", timeout_s=2)
+    unnamed = OpenAICompatibleLLM(f"http://127.0.0.1:{free_port()}/v1", timeout_s=2)
     with pytest.raises(LLMUnavailable, match="unreachable"):
         unnamed.complete(MESSAGES)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 from pydantic import ValidationError
@@ -23,6 +22,7 @@ from recsys.catalog import Catalog
 from recsys.model import SeqRecModel
 from recsys.store_model import store_model_config
 from recsys.train import set_seed
+from eval.stack import free_port
 
 USER = "noah_brown_6181"
 
@@ -49,12 +49,6 @@ def store(seeded_store, tmp_path):
 @pytest.fixture
 def rec(store, catalog, ranker):
     return Recommender(store, catalog=catalog, ranker=ranker)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_disliked_item_never_comes_back_in_the_session(rec):
@@ -129,7 +123,7 @@ def test_profile_edit_opt_out_and_delete(rec, store):
 
 
 def test_service_down_falls_back_with_a_warning(store, catalog, ranker, caplog):
-    remote = RemoteRanker(f"http://127.0.0.1:{_free_port()}", timeout=0.2)
+    remote = RemoteRanker(f"http://127.0.0.1:{free_port()}", timeout=0.2)
     req = RecommendRequest(user_id=USER, session_id="s6", k=5)
     with caplog.at_level(logging.WARNING):
         recs = Recommender(store, catalog=catalog, ranker=ranker, remote=remote).recommend(req)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,12 +16,7 @@ from recsys.model import ModelConfig, SeqRecModel
 from recsys.ranker import Ranker
 from recsys.service import create_app
 from recsys.train import set_seed
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from eval.stack import free_port
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +30,7 @@ def ranker():
 
 @pytest.fixture(scope="module")
 def service_url(ranker):
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(ranker, max_batch=16, max_wait_ms=50), host="127.0.0.1",
                                            port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -80,7 +74,7 @@ def test_recommender_uses_the_service_when_configured(monkeypatch):
     assert report["best_epochs"] == [1, 1] and report["users"] > 400 and len(trained.models) == 2
     trained.save(model_path())
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(Ranker.load(model_path())), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,12 +14,7 @@ import pytest
 
 from retrieval.config import get_settings
 from retrieval.search import CatalogIndex, Search, SearchRequest
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from eval.stack import free_port
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +22,7 @@ def chroma_server(tmp_path_factory):
     exe = Path(sys.executable).parent / "chroma"
     if not exe.exists():
         exe = Path(shutil.which("chroma") or "chroma")
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     log = (path / "server.log").open("w")
     proc = subprocess.Popen(

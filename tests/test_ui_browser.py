@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -30,12 +29,7 @@ from selenium.common.exceptions import StaleElementReferenceException  # noqa: E
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from eval.stack import free_port  # noqa: E402
 
 
 class ThreadServer:
