@@ -16,6 +16,11 @@ are chosen on dev; nothing here is tuned on):
   (should be ``chit_chat``), as separate rows. Needs the shared data folder (or --clinc).
 - Latency: one ``predict`` call per message, single thread.
 
+``--split dev`` reports the same figures on the dev split instead (Bitext dev, the dev split of
+``aisle_en.csv`` / ``aisle_zh.csv`` plus ``aisle_zh_dev.csv``'s typed sentences, CLINC's shipped
+validation sentences): what changes to the templates and settings are judged on, so the test split
+is run once, at the end. Dev figures are optimistic: the temperature and OOS threshold are fitted there.
+
 ``--path FILE`` instead evaluates any CSV with ``instruction`` (or ``text``) and ``intent`` columns.
 """
 
@@ -87,6 +92,22 @@ def _clinc(clf: IntentClassifier, path: Path) -> dict:
     }
 
 
+def _clinc_dev(clf: IntentClassifier, rows: list) -> dict:
+    """The dev counterpart of ``_clinc``: CLINC's out-of-scope and non-shopping validation sentences."""
+    oos = [e.text for e in rows if e.source == "clinc:oos"]
+    other = [e.text for e in rows if e.source != "clinc:oos" and e.intent == OOS]
+    small_talk = [e.text for e in rows if e.intent == "chit_chat"]
+    share = lambda texts, ok: round(sum(map(ok, clf.predict_many(texts))) / len(texts), 4) if texts else None  # noqa: E731
+    return {
+        "clinc_oos_recall": share(oos, lambda p: not p.in_scope),
+        "clinc_oos_n": len(oos),
+        "clinc_non_shop_intents_oos_recall": share(other, lambda p: not p.in_scope),
+        "clinc_non_shop_intents_n": len(other),
+        "clinc_small_talk_chit_chat_accuracy": share(small_talk, lambda p: p.intent == "chit_chat"),
+        "clinc_small_talk_n": len(small_talk),
+    }
+
+
 def _latency(clf: IntentClassifier, texts: list[str]) -> dict:
     clf.predict(texts[0])  # warm-up
     times = []
@@ -102,18 +123,19 @@ def _latency(clf: IntentClassifier, texts: list[str]) -> dict:
     }
 
 
-def evaluate(clinc_path: Path | None = None) -> dict:
-    """Every figure of the default evaluation, as a flat-ish dict."""
+def evaluate(clinc_path: Path | None = None, split: str = "test") -> dict:
+    """Every figure of the default evaluation (or of the dev split), as a flat-ish dict."""
     clf = IntentClassifier.load()
-    test = [e for e in load_examples() if e.split == "test"]
-    result: dict = {"split": "test (hash split 70/10/20 of de-duplicated examples)", "oos_threshold": clf.threshold}
+    examples = load_examples()
+    test = [e for e in examples if e.split == split]
+    result: dict = {"split": f"{split} (hash split 70/10/20 of de-duplicated examples)", "oos_threshold": clf.threshold}
 
     groups = {
         "bitext": [e for e in test if e.source == "bitext"],
         "aisle_en": [e for e in test if e.source == "aisle_en"],
         "aisle_zh": [e for e in test if e.source == "aisle_zh"],
-        "aisle_en_typed": [e for e in test if e.source == "aisle_en_test"],
-        "aisle_zh_typed": [e for e in test if e.source == "aisle_zh_test"],
+        "aisle_en_typed": [e for e in test if e.source == f"aisle_en_{split}"],
+        "aisle_zh_typed": [e for e in test if e.source == f"aisle_zh_{split}"],
         "shopper_queries": [e for e in test if e.source in ("webshop", "wands")],
     }
     gold_all, pred_all = [], []
@@ -141,7 +163,9 @@ def evaluate(clinc_path: Path | None = None) -> dict:
     )
 
     clinc_path = clinc_path or SHARED_DATA / "clinc150" / "data_full.json"
-    if clinc_path.is_file():
+    if split == "dev":  # CLINC's validation sentences shipped in clinc.csv (its test part is never shipped)
+        result.update(_clinc_dev(clf, [e for e in test if e.source.startswith("clinc:")]))
+    elif clinc_path.is_file():
         result.update(_clinc(clf, clinc_path))
     else:
         result["clinc_skipped"] = f"CLINC150 not found at {clinc_path}; pass --clinc FILE"
@@ -174,12 +198,15 @@ def evaluate_file(path: Path) -> dict:
 def main(
     path: Path | None = typer.Option(None, "--path", help="CSV with instruction and intent columns to evaluate instead."),
     clinc: Path | None = typer.Option(None, "--clinc", help="CLINC150 data_full.json (default: the shared data folder)."),
+    split: str = typer.Option("test", "--split", help="test (the reported figures) or dev (what changes are judged on)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Intent classifier: Bitext held-out accuracy/macro-F1, OOS recall, in-scope accuracy, Chinese, latency."""
     if path is not None and not path.is_file():
         raise typer.BadParameter(f"no such file: {path}", param_hint="--path")
-    result = evaluate_file(path) if path is not None else evaluate(clinc)
+    if split not in ("test", "dev"):
+        raise typer.BadParameter("must be test or dev", param_hint="--split")
+    result = evaluate_file(path) if path is not None else evaluate(clinc, split)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return

@@ -53,6 +53,18 @@ def embed_passages(texts: list[str], batch_size: int = 64) -> np.ndarray:
     return _unit(np.concatenate(out))
 
 
+def embed_queries(texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """Many query texts ("query: " prefix) at once, e.g. a classifier's training sentences."""
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    model = get_model()
+    out = []
+    for start in range(0, len(texts), batch_size):
+        with _lock:
+            out.append(np.asarray(model.query(texts[start : start + batch_size]), dtype=np.float32))
+    return _unit(np.concatenate(out))
+
+
 @lru_cache(maxsize=2048)
 def embed_query(text: str) -> np.ndarray:
     """One query vector ("query: " prefix)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.intents import IntentClassifier
-from assistant.intents.data import DATA_DIR, SOURCES, load_examples, normalise, split_of
+from assistant.intents.data import DATA_DIR, SOURCES, data_hash, load_examples, normalise, split_of
 from assistant.intents.model import model_path
 from assistant.intents.templates import TEMPLATE_FILES
 
@@ -107,3 +107,37 @@ def test_unreadable_cache_file_is_retrained(tmp_path):
 
     model_module._loaded.clear()
     assert IntentClassifier.load(data_dir=data).predict("cancel my order").intent == "cancel_order"
+
+
+def test_data_hash_reads_the_template_files_without_generating(tmp_path, monkeypatch):
+    from assistant.intents import templates
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    monkeypatch.setattr(templates, "generate", lambda *a, **k: pytest.fail("generated the examples to hash them"))
+    first = data_hash(data)
+    assert data_hash(data) == first
+    with (data / TEMPLATE_FILES["zh"]).open("a", encoding="utf-8") as f:
+        f.write('\nchit_chat:\n  terse: ["嗨嗨嗨"]\n')
+    assert data_hash(data) != first  # a changed template retrains the cached model
+
+
+def test_each_language_gets_its_own_embedding_block(monkeypatch):
+    """A message is embedded only by the model of its language; the other block is zero."""
+    import numpy as np
+
+    from assistant.intents.model import SentenceEmbedding
+
+    seen: list[tuple[str, list[str]]] = []
+
+    def fake(self, texts):
+        seen.append((self.model, list(texts)))
+        return np.ones((len(texts), 384), dtype=np.float32)
+
+    monkeypatch.setattr(SentenceEmbedding, "_embed", fake)
+    texts = ["where is my order", "我的订单到哪了", "cancel一下我的订单"]
+    en = SentenceEmbedding(model="minilm", langs=("en",)).transform(texts).toarray()
+    zh = SentenceEmbedding(model="e5", langs=("zh",)).transform(texts).toarray()
+    assert en[0].all() and not en[1].any() and not en[2].any()
+    assert zh[1].all() and zh[2].all() and not zh[0].any()
+    assert seen == [("minilm", ["where is my order"]), ("e5", ["我的订单到哪了", "cancel一下我的订单"])]

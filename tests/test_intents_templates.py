@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from assistant.intents.data import DATA_DIR, TEST_ONLY, load_examples, load_routes, normalise, read_file
+from assistant.intents.data import DATA_DIR, DEV_ONLY, TEST_ONLY, load_examples, load_routes, normalise, read_file
 from assistant.intents.model import IntentClassifier
 from assistant.intents.templates import TEMPLATE_FILES, fill, generate, load_fillers, read_templates
 
@@ -62,13 +62,14 @@ def test_no_generated_sentence_is_a_held_out_one(examples):
     assert len(generated & held_out) <= 3
 
 
-def test_typed_test_sentences_are_test_only(examples):
-    for name in TEST_ONLY:
+@pytest.mark.parametrize(("names", "split"), [(TEST_ONLY, "test"), (DEV_ONLY, "dev")])
+def test_typed_sentences_stay_in_their_split(examples, names, split):
+    for name in names:
         rows = read_file(DATA_DIR / name)
         assert len(rows) >= 100, name
         keys = {normalise(r.text) for r in rows}
         kept = [e for e in examples if normalise(e.text) in keys]
-        assert kept and all(e.split == "test" for e in kept), name
+        assert kept and all(e.split == split for e in kept), name
 
 
 def test_a_small_classifier_trained_on_own_and_generated_examples_reads_shop_phrasing(examples):

@@ -24,9 +24,12 @@ Split = Literal["train", "dev", "test"]
 OOS = "oos"
 # Hand-written test sentences typed the way shoppers type: always in the test split, never trained on.
 TEST_ONLY = ("aisle_en_test.csv", "aisle_zh_test.csv")
+# Hand-written dev sentences typed the way shoppers type: always in the dev split (what the
+# phrasing templates and settings are judged on), never trained on.
+DEV_ONLY = ("aisle_zh_dev.csv",)
 # Files read, in priority order: when two sources hold the same normalised text, the first one's
-# label and split win (so a test sentence is never also a training example).
-SOURCES = (*TEST_ONLY, "bitext.csv", "aisle_en.csv", "aisle_zh.csv", "shop_queries.csv", "clinc.csv")
+# label and split win (so a test sentence is never also a dev or training example).
+SOURCES = (*TEST_ONLY, *DEV_ONLY, "bitext.csv", "aisle_en.csv", "aisle_zh.csv", "shop_queries.csv", "clinc.csv")
 
 
 class Example(NamedTuple):
@@ -94,8 +97,8 @@ def load_examples(data_dir: Path = DATA_DIR, generated: bool = True) -> list[Exa
     """
     seen: set[str] = set()
     out = []
-    files = [read_file(data_dir / name, source=Path(name).stem, split="test" if name in TEST_ONLY else None)
-             for name in SOURCES]
+    forced: dict[str, Split] = {**{n: "test" for n in TEST_ONLY}, **{n: "dev" for n in DEV_ONLY}}
+    files = [read_file(data_dir / name, source=Path(name).stem, split=forced.get(name)) for name in SOURCES]
     for ex in [e for rows in files for e in rows] + (generated_examples(data_dir) if generated else []):
         key = normalise(ex.text)
         if key and key not in seen:
@@ -105,14 +108,22 @@ def load_examples(data_dir: Path = DATA_DIR, generated: bool = True) -> list[Exa
 
 
 def data_hash(data_dir: Path = DATA_DIR) -> str:
-    """Hash of everything that shapes the model: the example files, the routes and the generated
-    examples (so a change in the templates, the catalog or the generator means retraining)."""
+    """Hash of everything that shapes the model: the example files, the routes, and what the
+    generated examples are made from (the template files, the catalog, order and lexicon files
+    that fill them, and the generator's code), so a change in any of them means retraining.
+
+    The inputs are hashed rather than the generated sentences: generating them costs a second
+    or more at every start-up, and the same inputs always give the same sentences (seeded).
+    """
+    from assistant.intents import templates
+
     h = hashlib.sha256()
-    for name in (*SOURCES, "routes.json"):
-        h.update(name.encode())
-        h.update((data_dir / name).read_bytes())
-    for ex in generated_examples(data_dir):
-        h.update(f"{ex.intent}\t{ex.text}\n".encode())
+    inputs = [data_dir / name for name in (*SOURCES, "routes.json")]
+    inputs += [data_dir / name for name in templates.TEMPLATE_FILES.values()]
+    inputs += [templates.CATALOG, templates.ORDERS, templates.LEXICON, Path(templates.__file__)]
+    for path in inputs:
+        h.update(path.name.encode())
+        h.update(path.read_bytes() if path.is_file() else b"<absent>")
     return h.hexdigest()
 
 
