@@ -214,6 +214,9 @@ def evaluate(readers: list[str], llm=None, data: Path = SHARED_DATA, v1_sample: 
                     "v1_train_sample": v1_sample, "per_kind_limit": per_kind, "seed": seed, "readers": {}}
     for name in readers:
         reader = make_reader(name, llm)
+        model = getattr(reader, "model", reader)
+        if hasattr(model, "timeout_s"):
+            model.timeout_s = None  # accuracy, not speed: no pick is left to the shopper for time
         if margin is not None:
             (reader.rules if name == "hybrid" else reader).margin = margin
         if hasattr(reader, "warm"):

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
                        description="code (code-first agent, default) | tools (an LLM calls the tools: assistant/tool_agent/).")
     reader: str = Field(default="rules", pattern="^(rules|llm|hybrid)$",
                         description="code agent: who reads which order / items / option a message means: rules | llm | hybrid (assistant/understand/).")
+    reader_budget_s: float = Field(
+        default=2.0, ge=0, description="llm / hybrid reader: seconds a pick may take (estimated from the model's measured "
+        "reading speed before the call); over it, the shopper is asked. 0: no limit.")
     agent_max_steps: int = Field(default=8, ge=1, le=50, description="tools agent: model calls per shopper message at most.")
     agent_max_tokens: int = Field(default=512, ge=16, description="tools agent: tokens per model answer at most.")
     # The web server (ui/): `aisle serve`.

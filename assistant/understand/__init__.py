@@ -93,7 +93,8 @@ def make_reader(mode: str | None = None, llm=None) -> Reader:
     """The reader AISLE_READER names (default rules); llm and hybrid need a model (`llm`, or the process's)."""
     from retrieval.config import get_settings
 
-    mode = mode or get_settings().reader
+    settings = get_settings()
+    mode = mode or settings.reader
     if mode == "rules":
         return RuleReader()
     if mode in ("llm", "hybrid"):
@@ -104,6 +105,6 @@ def make_reader(mode: str | None = None, llm=None) -> Reader:
         if mode == "llm":
             from assistant.understand.llm_reader import LLMReader
 
-            return LLMReader(llm)
-        return HybridReader(llm)
+            return LLMReader(llm, timeout_s=settings.reader_budget_s or None)
+        return HybridReader(llm, timeout_s=settings.reader_budget_s or None)
     raise ValueError(f"unknown reader {mode!r}: rules | llm | hybrid")

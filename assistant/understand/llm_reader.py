@@ -4,6 +4,10 @@ The schema becomes a grammar (llama.cpp) or a `response_format` json_schema (Ope
 servers), so the answer can only be one of the ids or "none"; the reply is still checked here, for
 backends that can only be told the schema. The prompt's fixed part (`prompts/reader.md`) comes first
 and is warmed once, so on llama.cpp each pick reads only the options and the message.
+
+A pick has a time budget (`AISLE_READER_BUDGET_S`): reading a prompt cannot be interrupted once
+started, so the reader keeps a running estimate of the model's seconds per prompt character (from
+the warm-up and from every answer) and asks the shopper instead where the estimate exceeds it.
 """
 
 from __future__ import annotations
@@ -73,18 +77,34 @@ class LLMReader:
     def __init__(self, llm, max_tokens: int = 64, timeout_s: float | None = None):
         self.llm = llm
         self.max_tokens = max_tokens
-        self.timeout_s = timeout_s
+        self.timeout_s = timeout_s  # None: no budget (the evaluation measures accuracy, not time)
         self._warmed = False
         self.last_ms: float | None = None
+        self.s_per_char: float | None = None  # the model's prompt-reading speed, as last measured
+        self.skipped = 0  # picks left to the shopper because the estimate was over budget
 
     def warm(self) -> None:
         """Read the fixed prompt once (llama.cpp keeps its state); later picks read only their own part."""
         if not self._warmed:
             self._warmed = True
+            start = time.perf_counter()
             try:
                 self.llm.warm(system_prompt())
             except LLMUnavailable as exc:
                 log.warning("reader: the model could not be warmed: %s", exc)
+                return
+            self._learn(time.perf_counter() - start, len(system_prompt()))
+
+    def _learn(self, seconds: float, chars: int) -> None:
+        # A moving average: the machine's load changes, so recent answers count most.
+        if chars <= 0:
+            return
+        rate = seconds / chars
+        self.s_per_char = rate if self.s_per_char is None else 0.5 * self.s_per_char + 0.5 * rate
+
+    def over_budget(self, prompt: str) -> bool:
+        """Whether reading `prompt` is expected to take longer than the budget."""
+        return self.timeout_s is not None and self.s_per_char is not None and self.s_per_char * len(prompt) > self.timeout_s
 
     def pick(self, question: str, message: str, options: list[Option], many: bool = False) -> list[str] | None:
         if not options:
@@ -92,8 +112,13 @@ class LLMReader:
         if len(options) == 1:
             return [options[0].id]
         self.warm()
-        messages = [ChatMessage(role="system", content=system_prompt()),
-                    ChatMessage(role="user", content=user_prompt(question, message, options, many))]  # fmt: skip
+        prompt = user_prompt(question, message, options, many)
+        if self.over_budget(prompt):
+            self.skipped += 1
+            log.info("reader: ~%.1f s to read %d characters is over the %.1f s budget; asking the shopper",
+                     self.s_per_char * len(prompt), len(prompt), self.timeout_s)
+            return None
+        messages = [ChatMessage(role="system", content=system_prompt()), ChatMessage(role="user", content=prompt)]
         config = GenerationConfig(max_tokens=self.max_tokens, temperature=0.0, json_schema=schema(options, many))
         start = time.perf_counter()
         pieces = []
@@ -119,4 +144,7 @@ class LLMReader:
             return None
         finally:
             self.last_ms = (time.perf_counter() - start) * 1000
+            stats = getattr(self.llm, "last_stats", None)
+            if stats is not None and stats.ttft_s is not None:
+                self._learn(stats.ttft_s, len(prompt))
         return parse("".join(pieces), options, many)
