@@ -36,6 +36,7 @@ MAX_MESSAGE = 4000
 ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "exchange", "update_address", "payment"}
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
 QUESTION_ROUTES = {"product_question", "compare"}
+_HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")  # "I received two <item>s": about their own order
 _OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|我的|我买的")  # the shopper's own things  # answered in the middle of a flow, which then resumes
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
@@ -228,12 +229,17 @@ class _Turn(CatalogTurn):
         if route in ORDER_ROUTES:
             # The task's details may come before identification, or across turns: keep all of it.
             frame = self._frame(route)
-            for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
-                task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
+            change = rules.order_correction(message, slots.order_ids, frame.order_id) if self.ctx.user_id else None
+            if isinstance(change, Correct):  # "wrong one, I meant #B": the slot changes; its words are not the task's details
+                frame.order_id, frame.reason, frame.item_ids, frame.new_item_ids = change.order_id, None, [], []
+            else:
+                for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
+                    task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
-        if route not in ORDER_ROUTES and state.frame is None and _OWN.search(message.lower()) and rules.names_action(message):
+        if route not in ORDER_ROUTES and state.frame is None and _OWN.search(message.lower()) and (
+                rules.names_action(message) or (_HAD.search(message.lower()) and self._names_product(message))):
             state.aside = [*state.aside, message][-2:]  # "I ordered <item> by mistake …" read as a search: kept for the task
         interrupted = state.frame if route in QUESTION_ROUTES and state.pending is None else None
         yield from handler(message, slots)

@@ -96,6 +96,11 @@ class FormLoop:
             return STOP
         self.order = order
         chosen = next((f for f in family if f.allows(order["status"])), None)
+        if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order)):
+            # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all
+            t.state.frame = None
+            yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=", ".join(others)))
+            return STOP
         if chosen is not None:
             return chosen if chosen is not flow else None
         # The table refuses this action for this status: the alternative the shopper stated, or why not.
@@ -316,7 +321,7 @@ class FormLoop:
                 frame.order_id = several[0]["order_id"]
                 self._queue(frame, several[1:])
                 return
-            candidates = rules.orders_meant(frame.text, orders, candidates)
+            candidates = rules.by_item_price(frame.text, rules.orders_meant(frame.text, orders, candidates))
             if len(candidates) > 1:
                 candidates = rules.status_hint(frame.text, candidates)
         if len(candidates) > 1:

@@ -20,6 +20,8 @@ class Correct(BaseModel):
     item_ids: list[str] = Field(default_factory=list)
     new_item_ids: list[str] = Field(default_factory=list)
     payment_method_id: str | None = None
+    order_id: str | None = Field(None, description="another of the customer's orders meant instead of the task's")
+    reason: str | None = Field(None, description="a cancellation reason stated again or changed at confirmation")
 
 
 class Confirm(BaseModel):
