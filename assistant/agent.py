@@ -192,7 +192,7 @@ class _Turn(CatalogTurn):
             pending, state.pending = state.pending, None
             frame = state.frame
             correctable = frame is not None and bool(frame.item_ids) and frame.order_id == pending.arguments.get("order_id")
-            command = rules.reply_to_proposal(message, correctable)
+            command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments)
             try:
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
@@ -213,6 +213,10 @@ class _Turn(CatalogTurn):
             state.frame = None  # declined: the next request is a new task
             if isinstance(command, Decline):
                 yield from self._next_task()
+                return
+            if isinstance(command, Correct) and command.reason and frame is not None:  # "I ordered it by mistake" instead of yes
+                state.frame, frame.reason = frame, command.reason
+                yield from self.form.run(FLOWS[frame.flow or "cancel"], "", Slots())
                 return
             if isinstance(command, Correct):  # a change said instead of yes: "only <item>", "use <method> instead"
                 state.frame = frame

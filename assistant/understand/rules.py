@@ -763,10 +763,11 @@ def order_correction(message: str, order_ids: list[str], current: str | None):
 _PLAIN_NO = re.compile(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*")
 
 
-def reply_to_proposal(message: str, correctable: bool):
+def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False):
     """What a message says to the action just proposed: `Confirm` (an explicit yes), `Decline` (a
     plain no), `Correct` (a change said instead of yes, when the proposal can take one; its slots are
-    read against the order by `read_correction`), or None: something else, a new request. The
+    read against the order by `read_correction`; for a proposal with a reason (`reasoned`), the reason
+    said again or changed), or None: something else, a new request. The
     ToolRunner's gate checks the yes itself: a reader cannot run an action."""
     from assistant.tools import is_affirmative
     from assistant.understand.commands import Confirm, Correct, Decline
@@ -775,6 +776,8 @@ def reply_to_proposal(message: str, correctable: bool):
         return Confirm()
     if _PLAIN_NO.fullmatch(message.lower()):
         return Decline()
+    if reasoned and (reason := cancel_reason(message)) and not re.match(r"\W*(?:no|nope|don'?t|do not)\b", message.lower()):
+        return Correct(reason=reason)  # the reason said (again) instead of yes: proposed again with it
     if correctable and AMEND.search(message.lower()):
         return Correct()
     return None
