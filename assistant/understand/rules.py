@@ -264,9 +264,10 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
     return chosen
 
 
-# Verbs that name an order action; a message asking for two actions ("return the bottle and exchange
+# Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
+# return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund)|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
@@ -409,9 +410,12 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
 
     for _, direction, keys in comparatives:
         # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
-        ranked = [(-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys))]
+        ranked = sorted((-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys)))
+        tied = [r for r in ranked if r[:4] == ranked[0][:4]] if ranked else []
+        if len(tied) > 1:  # "one size smaller", and two colours of it fit alike: a choice for the shopper, not the price
+            return None, [(r[-1], next(c for i, c in choices if i == r[-1])) for r in tied]
         if ranked:
-            return min(ranked)[-1], choices
+            return ranked[0][-1], choices
     extremes = []  # "the maximum <option>", "fewest <option>", a superlative of the lexicon: (option, direction), in order
     for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
         if key := next((k for k in current if m.group(2) in k.split()), None):
@@ -586,7 +590,7 @@ _ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?
                          # "everything I ordered", "all the things I bought": every order, each with all its items
                          r"|\b(?:everything|all (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i )?(?:have |had |'ve )?(?:ordered|bought|purchased)\b"
                          r"|所有订单|全部订单")
-_ONE_OF = re.compile(r"\bonly (?:need|want|keep) one\b|\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
+_ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
 
 
 def _mention(item: dict, lowered: str) -> int | None:
