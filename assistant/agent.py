@@ -652,7 +652,7 @@ class _Turn(CatalogTurn):
             frame.order_id = slots.order_ids[0]
             order_address = True
         text = (frame.text or message).lower()
-        if re.search(r"\border\b.{0,40}\bto\b|\border(?:'s)? address|订单.{0,6}地址", text):
+        if re.search(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址", text):
             order_address = True  # "change my <item> order to my <city> address"
         if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text):
             # the orders' address and the default one asked together: once every order is done, the default

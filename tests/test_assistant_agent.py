@@ -470,3 +470,14 @@ def test_an_item_of_another_order_added_at_confirmation_is_queued(assistant, sta
     reply = assistant.reply_text(state, "and the gaming mouse as well")
     assert "Please confirm" in reply and state.pending.arguments["order_id"] == "#W5490111"
     assert [t.order_id for t in state.queue] == ["#W7387996"]
+
+
+def test_one_new_address_for_every_order_and_the_account(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    new = "12 Oak Road, Apt 3, Austin, TX 73301"
+    assistant.reply_text(state, f"please update the shipping address of all my orders and my account address to {new}")
+    for _ in range(3):
+        assert state.pending is not None
+        assistant.reply_text(state, "yes")
+    assert store.order("#W6247578").address.city == store.order("#W4776164").address.city == "Austin"
+    assert store.user("yusuf_rossi_9620").address.address1 == "12 Oak Road"

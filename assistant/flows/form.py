@@ -234,6 +234,9 @@ class FormLoop:
         if frame.address is None:
             yield self.t.say("ask_address")
             return STOP
+        for task in self.t.state.queue:  # "all my orders and my default address": one new address for each of them
+            if task.route == flow.route and task.address is None:
+                task.address = dict(frame.address)
         return None
 
     # -- proposing ---------------------------------------------------------------------------
@@ -357,7 +360,8 @@ class FormLoop:
         queued = {(f.route, f.order_id) for f in self.t.state.queue}
         for order in orders:
             if (frame.route, order["order_id"]) not in queued and not self.t._settled(frame.route, order["order_id"]):
-                self.t.state.queue.append(TaskFrame(route=frame.route, order_id=order["order_id"], text=text or frame.text))
+                self.t.state.queue.append(TaskFrame(route=frame.route, flow=frame.flow, order_id=order["order_id"], text=text or frame.text,
+                                                    address=dict(frame.address) if frame.address else None))  # fmt: skip
 
     def address_pointed_to(self, message: str) -> dict | None:
         return rules.address_pointed_to(message, self._orders())

@@ -586,7 +586,7 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
 
 
 _ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |possible |open |other |\w+ )?orders?\b"
-                         r"|\bevery (?:(?P<status2>pending|delivered) )?order\b"
+                         r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?(?:possible )?order(?:s'?)? address(?:es)?\b"
                          # "everything I ordered", "all the things I bought": every order, each with all its items
                          r"|\b(?:everything|all (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i )?(?:have |had |'ve )?(?:ordered|bought|purchased)\b"
                          r"|所有订单|全部订单")
