@@ -200,9 +200,10 @@ class _Turn(CatalogTurn):
                 raise
             flow = flow_for_tool(pending.tool)
             state.settled.append(_settled_key(flow.route if flow else pending.tool, pending.arguments.get("order_id")))
-            if state.frame is not None and not state.queue:  # other actions the same request asked for come next
-                state.queue = [TaskFrame(route=r, text=text) for r, text in rules.other_actions(state.frame.text, state.frame.route)
-                               if not any(k.startswith(f"{r}|") for k in state.settled)]
+            if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
+                queued = {t.route for t in state.queue} | {state.frame.route}
+                state.queue += [TaskFrame(route=r, text=text) for r, text in rules.other_actions(state.frame.text, state.frame.route)
+                                if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
