@@ -36,6 +36,7 @@ MAX_MESSAGE = 4000
 ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "exchange", "update_address", "payment"}
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
 QUESTION_ROUTES = {"product_question", "compare"}
+_HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")  # "I received two <item>s": about their own order
 _OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|我的|我买的")  # the shopper's own things  # answered in the middle of a flow, which then resumes
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
@@ -191,7 +192,7 @@ class _Turn(CatalogTurn):
             pending, state.pending = state.pending, None
             frame = state.frame
             correctable = frame is not None and bool(frame.item_ids) and frame.order_id == pending.arguments.get("order_id")
-            command = rules.reply_to_proposal(message, correctable)
+            command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments)
             try:
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
@@ -199,9 +200,10 @@ class _Turn(CatalogTurn):
                 raise
             flow = flow_for_tool(pending.tool)
             state.settled.append(_settled_key(flow.route if flow else pending.tool, pending.arguments.get("order_id")))
-            if state.frame is not None and not state.queue:  # other actions the same request asked for come next
-                state.queue = [TaskFrame(route=r, text=text) for r, text in rules.other_actions(state.frame.text, state.frame.route)
-                               if not any(k.startswith(f"{r}|") for k in state.settled)]
+            if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
+                queued = {t.route for t in state.queue} | {state.frame.route}
+                state.queue += [TaskFrame(route=r, text=text) for r, text in rules.other_actions(state.frame.text, state.frame.route)
+                                if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
@@ -212,6 +214,10 @@ class _Turn(CatalogTurn):
             state.frame = None  # declined: the next request is a new task
             if isinstance(command, Decline):
                 yield from self._next_task()
+                return
+            if isinstance(command, Correct) and command.reason and frame is not None:  # "I ordered it by mistake" instead of yes
+                state.frame, frame.reason = frame, command.reason
+                yield from self.form.run(FLOWS[frame.flow or "cancel"], "", Slots())
                 return
             if isinstance(command, Correct):  # a change said instead of yes: "only <item>", "use <method> instead"
                 state.frame = frame
@@ -228,12 +234,17 @@ class _Turn(CatalogTurn):
         if route in ORDER_ROUTES:
             # The task's details may come before identification, or across turns: keep all of it.
             frame = self._frame(route)
-            for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
-                task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
+            change = rules.order_correction(message, slots.order_ids, frame.order_id) if self.ctx.user_id else None
+            if isinstance(change, Correct):  # "wrong one, I meant #B": the slot changes; its words are not the task's details
+                frame.order_id, frame.reason, frame.item_ids, frame.new_item_ids = change.order_id, None, [], []
+            else:
+                for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
+                    task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
-        if route not in ORDER_ROUTES and state.frame is None and _OWN.search(message.lower()) and rules.names_action(message):
+        if route not in ORDER_ROUTES and state.frame is None and _OWN.search(message.lower()) and (
+                rules.names_action(message) or (_HAD.search(message.lower()) and self._names_product(message))):
             state.aside = [*state.aside, message][-2:]  # "I ordered <item> by mistake …" read as a search: kept for the task
         interrupted = state.frame if route in QUESTION_ROUTES and state.pending is None else None
         yield from handler(message, slots)
@@ -642,7 +653,7 @@ class _Turn(CatalogTurn):
             frame.order_id = slots.order_ids[0]
             order_address = True
         text = (frame.text or message).lower()
-        if re.search(r"\border\b.{0,40}\bto\b|\border(?:'s)? address|订单.{0,6}地址", text):
+        if re.search(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址", text):
             order_address = True  # "change my <item> order to my <city> address"
         if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text):
             # the orders' address and the default one asked together: once every order is done, the default

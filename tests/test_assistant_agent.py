@@ -409,3 +409,75 @@ def test_a_bare_order_id_after_the_order_list_gives_its_status(assistant, state)
     assistant.reply_text(state, "liam.thomas9081@example.com")
     reply = assistant.reply_text(state, "#W8488728")
     assert "#W8488728" in reply and "only help with shopping" not in reply, reply
+
+
+# -- readings against the customer's own data (sentences written for these tests) ----------------
+
+
+def test_naming_another_order_at_the_reason_question_corrects_the_order(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assert "Why do you want to cancel order #W6247578" in assistant.reply_text(state, "cancel #W6247578 please")
+    reply = assistant.reply_text(state, "oops, wrong number - I meant #W4776164")
+    # the correction's words ("wrong") are not the reason: asked for the other order, nothing proposed
+    assert "Why do you want to cancel order #W4776164" in reply and state.pending is None
+    assert state.frame.order_id == "#W4776164"
+
+
+def test_everything_bought_means_every_order(assistant, state):
+    assistant.reply_text(state, "mia.garcia2723@example.com")
+    reply = assistant.reply_text(state, "I'd like to return all the items I have purchased, refund to the original card")
+    assert "Please confirm" in reply and state.pending.arguments["order_id"] == "#W5490111"
+    assert len(state.pending.arguments["item_ids"]) == 4
+    assert [t.order_id for t in state.queue] == ["#W7387996"]
+
+
+def test_items_of_different_orders_named_in_turn_are_each_their_orders_task(assistant, state):
+    assistant.reply_text(state, "isabella.johansson9391@example.com")
+    reply = assistant.reply_text(state, "please return my keyboard, the skateboard and the coffee maker, money back to paypal")
+    assert state.pending.arguments["order_id"] == "#W5565470", reply
+    assert [t.order_id for t in state.queue] == ["#W3792453", "#W7181492"]
+
+
+def test_the_dearer_of_one_product_held_by_two_orders(assistant, state):
+    assistant.reply_text(state, "chen.silva2698@example.com")
+    assistant.reply_text(state, "I got a tablet twice, please return the pricier one")
+    assert state.frame.order_id == "#W9571698"  # its tablet is $989.70, the other $938.92
+
+
+def test_cancelling_single_items_is_refused_and_the_whole_order_offered(assistant, state, store):
+    assistant.reply_text(state, "ivan.hernandez1120@example.com")
+    reply = assistant.reply_text(state, "cancel just the smartphone that is inside order #W4284542")
+    assert "whole order" in reply and "Air Purifier" in reply and state.pending is None
+    ask = assistant.reply_text(state, "ok then cancel the entire order #W4284542, I do not need it anymore")
+    assert "Please confirm" in ask and state.pending.arguments == {"order_id": "#W4284542", "reason": "no longer needed"}
+    assert store.order("#W4284542").status == "pending"
+
+
+def test_a_reason_said_instead_of_yes_is_proposed_again(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "cancel order #W6247578")
+    assistant.reply_text(state, "no longer needed")
+    assert state.pending.arguments["reason"] == "no longer needed"
+    reply = assistant.reply_text(state, "hmm, the real reason is that I bought it by accident")
+    assert "Please confirm" in reply and state.pending.arguments["reason"] == "ordered by mistake"
+    assert store.order("#W6247578").status == "pending"
+
+
+def test_an_item_of_another_order_added_at_confirmation_is_queued(assistant, state):
+    assistant.reply_text(state, "mia.garcia2723@example.com")
+    assistant.reply_text(state, "return the water bottle from #W5490111 to the original payment method")
+    assert state.pending is not None
+    reply = assistant.reply_text(state, "and the gaming mouse as well")
+    assert "Please confirm" in reply and state.pending.arguments["order_id"] == "#W5490111"
+    assert [t.order_id for t in state.queue] == ["#W7387996"]
+
+
+def test_one_new_address_for_every_order_and_the_account(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    new = "12 Oak Road, Apt 3, Austin, TX 73301"
+    assistant.reply_text(state, f"please update the shipping address of all my orders and my account address to {new}")
+    for _ in range(3):
+        assert state.pending is not None
+        assistant.reply_text(state, "yes")
+    assert store.order("#W6247578").address.city == store.order("#W4776164").address.city == "Austin"
+    assert store.user("yusuf_rossi_9620").address.address1 == "12 Oak Road"

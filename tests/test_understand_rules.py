@@ -99,3 +99,86 @@ def test_price_conditions_and_id_pairs():
     order = {"items": [{"item_id": "1340995114", "product_id": "1656367028", "name": "Mechanical Keyboard"}]}
     # a product id where the item id belongs: the order's one item of that product
     assert id_pairs("also change item id 1656367028 to item id 1421289881.", order) == {"1340995114": "1421289881"}
+
+
+def _order(order_id, *items, status="pending"):
+    return {"order_id": order_id, "status": status,
+            "items": [{"item_id": f"{order_id}-{n}", "name": name, "options": options, "price": price}
+                      for n, (name, options, price) in enumerate(items)]}  # fmt: skip
+
+
+def test_several_orders_meant_by_one_request():
+    from assistant.understand.rules import orders_in_turn
+
+    a = _order("#A", ("Hoodie", {"size": "S", "color": "red"}, 40.0), ("Desk Lamp", {"color": "black"}, 30.0))
+    b = _order("#B", ("Hoodie", {"size": "XL", "color": "red"}, 45.0))
+    c = _order("#C", ("Tea Kettle", {"capacity": "1L"}, 20.0), ("Garden Hose", {"length": "25ft"}, 25.0))
+    orders = [a, b, c]
+
+    def ids(text):
+        return [o["order_id"] for o in orders_in_turn(text, orders, orders)]
+
+    assert ids("everything I ordered has to go back") == ["#A", "#B", "#C"]
+    assert ids("please do this for all of my open orders") == ["#A", "#B", "#C"]
+    assert ids("change both of my hoodies to blue") == ["#A", "#B"]
+    assert ids("change all my small hoodies to blue") == []  # only #A holds a small one: one order
+    assert ids("the garden hose, the desk lamp") == ["#C", "#A"]
+    assert ids("I have two hoodies but only want to keep one") == []
+    assert ids("return the desk lamp") == []
+
+
+def test_the_cheaper_or_dearer_one_picks_the_order_holding_it():
+    from assistant.understand.rules import by_item_price
+
+    a = _order("#A", ("Hoodie", {"size": "S"}, 40.0), status="delivered")
+    b = _order("#B", ("Hoodie", {"size": "M"}, 45.0), status="delivered")
+    assert by_item_price("send back the less expensive hoodie", [a, b]) == [a]
+    assert by_item_price("the hoodie that cost more... I mean the pricier one", [a, b]) == [b]
+    assert by_item_price("return a hoodie", [a, b]) == [a, b]
+
+
+def test_cancelling_named_items_is_not_cancelling_the_order_they_name():
+    from assistant.understand.rules import cancels_part
+
+    order = _order("#A", ("Hoodie", {}, 40.0), ("Desk Lamp", {}, 30.0), ("Tea Kettle", {}, 20.0))
+    assert cancels_part("could you cancel the desk lamp in it?", order) == ["Hoodie", "Tea Kettle"]
+    assert cancels_part("cancel only the hoodie and the kettle", order) == ["Desk Lamp"]
+    assert cancels_part("cancel the order with the desk lamp", order) == []
+    assert cancels_part("cancel my desk lamp order", order) == []
+    assert cancels_part("cancel the lamp; if that is not possible, cancel the entire order", order) == []
+    assert cancels_part("cancel the hoodie, lamp and kettle", order) == []
+
+
+def test_order_correction_and_reason_at_confirmation_are_typed_commands():
+    from assistant.understand.commands import Correct
+    from assistant.understand.rules import order_correction, reply_to_proposal
+
+    assert order_correction("sorry, not that one, it is #W2", ["#W2"], "#W1") == Correct(order_id="#W2")
+    assert order_correction("#W2", ["#W2"], "#W1") == Correct(order_id="#W2")
+    assert order_correction("and also return the lamp from #W2", ["#W2"], "#W1") is None
+    assert order_correction("#W1 it is", ["#W1"], "#W1") is None
+    assert reply_to_proposal("because I ordered it accidentally", False, reasoned=True) == Correct(reason="ordered by mistake")
+    assert reply_to_proposal("because I ordered it accidentally", False) is None
+
+
+def test_a_refund_method_is_not_a_return():
+    from assistant.understand.rules import other_actions
+
+    assert other_actions("Exchange the lamp. Use my visa as the refund method.", "exchange") == []
+    assert [r for r, _ in other_actions("Exchange the lamp. Also I want a refund for the kettle.", "exchange")] == ["return"]
+
+
+def test_a_comparative_with_a_tie_asks_rather_than_picking_by_price():
+    from types import SimpleNamespace
+
+    from assistant.understand.rules import pick_variant
+
+    def variant(item_id, size, color, price):
+        return SimpleNamespace(item_id=item_id, options={"size": size, "color": color}, price=price, available=True)
+
+    product = SimpleNamespace(variants=[variant("1", "L", "red", 50), variant("2", "M", "blue", 48), variant("3", "M", "green", 47)])
+    item = {"item_id": "1", "options": {"size": "L", "color": "red"}, "price": 50}
+    chosen, choices = pick_variant(product, item, "it is too large, one size smaller please")
+    assert chosen is None and {i for i, _ in choices} == {"2", "3"}
+    chosen, _ = pick_variant(product, item, "one size smaller, in blue")
+    assert chosen == "2"

@@ -96,6 +96,11 @@ class FormLoop:
             return STOP
         self.order = order
         chosen = next((f for f in family if f.allows(order["status"])), None)
+        if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order)):
+            # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all
+            t.state.frame = None
+            yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=", ".join(others)))
+            return STOP
         if chosen is not None:
             return chosen if chosen is not flow else None
         # The table refuses this action for this status: the alternative the shopper stated, or why not.
@@ -229,6 +234,9 @@ class FormLoop:
         if frame.address is None:
             yield self.t.say("ask_address")
             return STOP
+        for task in self.t.state.queue:  # "all my orders and my default address": one new address for each of them
+            if task.route == flow.route and task.address is None:
+                task.address = dict(frame.address)
         return None
 
     # -- proposing ---------------------------------------------------------------------------
@@ -286,9 +294,22 @@ class FormLoop:
         frame.payment_method_id = correction.payment_method_id
         frame.text = f"{frame.text}\n{message}".strip()[-4000:]
         flow = flow_of(frame)
+        self._queue_elsewhere(frame, flow, order, message)
         if "item_ids" not in flow.slots:
             return
         yield from self.run(flow, message, slots)
+
+    def _queue_elsewhere(self, frame: TaskFrame, flow: Flow, order: dict, message: str) -> None:
+        """"Also return the <item>" said at confirmation, of an item only another order holds: the same
+        action on that order, queued after this one."""
+        here = {i["name"] for i in order["items"]}
+        said = read_slots(message)
+        for other in self._orders():
+            if other["order_id"] == order["order_id"] or not flow.allows(other["status"]):
+                continue
+            named = [i for i in other["items"] if i["item_id"] in rules.match_items(other, message, said, fallback=False, everything=False)]
+            if any(i["name"] not in here for i in named):
+                self._queue(frame, [other])
 
     def switch(self, route: str, order_id: str, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         """Carry the open task over to another action on the same order (its text stays)."""
@@ -316,7 +337,7 @@ class FormLoop:
                 frame.order_id = several[0]["order_id"]
                 self._queue(frame, several[1:])
                 return
-            candidates = rules.orders_meant(frame.text, orders, candidates)
+            candidates = rules.by_item_price(frame.text, rules.orders_meant(frame.text, orders, candidates))
             if len(candidates) > 1:
                 candidates = rules.status_hint(frame.text, candidates)
         if len(candidates) > 1:
@@ -334,12 +355,13 @@ class FormLoop:
         yield t.say("ask_order", orders=t._order_list(candidates or orders))
         yield from t._offer_orders(candidates or orders)
 
-    def _queue(self, frame: TaskFrame, orders: list[dict]) -> None:
+    def _queue(self, frame: TaskFrame, orders: list[dict], text: str | None = None) -> None:
         """The same action on the other orders the request meant, done after this one."""
         queued = {(f.route, f.order_id) for f in self.t.state.queue}
         for order in orders:
             if (frame.route, order["order_id"]) not in queued and not self.t._settled(frame.route, order["order_id"]):
-                self.t.state.queue.append(TaskFrame(route=frame.route, order_id=order["order_id"], text=frame.text))
+                self.t.state.queue.append(TaskFrame(route=frame.route, flow=frame.flow, order_id=order["order_id"], text=text or frame.text,
+                                                    address=dict(frame.address) if frame.address else None))  # fmt: skip
 
     def address_pointed_to(self, message: str) -> dict | None:
         return rules.address_pointed_to(message, self._orders())

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.flows import routes_for
-from assistant.understand.narrow import us_states
+from assistant.understand.narrow import says, us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -264,9 +264,10 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
     return chosen
 
 
-# Verbs that name an order action; a message asking for two actions ("return the bottle and exchange
+# Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
+# return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund)|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
@@ -409,9 +410,12 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
 
     for _, direction, keys in comparatives:
         # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
-        ranked = [(-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys))]
+        ranked = sorted((-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys)))
+        tied = [r for r in ranked if r[:4] == ranked[0][:4]] if ranked else []
+        if len(tied) > 1:  # "one size smaller", and two colours of it fit alike: a choice for the shopper, not the price
+            return None, [(r[-1], next(c for i, c in choices if i == r[-1])) for r in tied]
         if ranked:
-            return min(ranked)[-1], choices
+            return ranked[0][-1], choices
     extremes = []  # "the maximum <option>", "fewest <option>", a superlative of the lexicon: (option, direction), in order
     for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
         if key := next((k for k in current if m.group(2) in k.split()), None):
@@ -581,30 +585,131 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
     return bool(payment_kinds(lowered)) and not names_product
 
 
-_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) )?orders?\b|\bevery (?:(?P<status2>pending|delivered) )?order\b")
+_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |possible |open |other |\w+ )?orders?\b"
+                         r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?(?:possible )?order(?:s'?)? address(?:es)?\b"
+                         # "everything I ordered", "all the things I bought": every order, each with all its items
+                         r"|\b(?:everything|all (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i )?(?:have |had |'ve )?(?:ordered|bought|purchased)\b"
+                         r"|所有订单|全部订单")
+_ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
+
+
+def _mention(item: dict, lowered: str) -> int | None:
+    """Where the text first names the item's product (see `names_item`), or None."""
+    name = item["name"].lower()
+    word = re.findall(r"[a-z]+", name)[-1]
+    stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
+    aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
+    pattern = "|".join([re.escape(name), *(rf"{a}s?" for a in aliases), rf"(?:{stems})(?:e?s)?"])
+    m = re.search(rf"\b(?:{pattern})\b", lowered)
+    return m.start() if m else None
+
+
+_WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|\beverything\b|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
+_CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
+
+
+def cancels_part(text: str, order: dict) -> list[str]:
+    """A cancellation naming some of an order's items as what to cancel ("cancel the <item> inside it",
+    "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
+    my <item> order"): the names of the order's other items (a cancellation is of a whole order).
+    Empty when the whole order is meant, or said to be acceptable ("…if not, cancel the whole order")."""
+    lowered = _CONTEXT.sub(" ", text.lower())
+    if _WHOLE_ORDER.search(lowered):
+        return []
+    named: set[str] = set()
+    for m in _CANCEL_SPAN.finditer(lowered):
+        span = m.group(1)
+        order_word = re.search(r"\borders?\b", span)
+        for item in order["items"]:
+            at = _mention(item, span)
+            if at is None or (order_word and order_word.start() < at):
+                continue  # "cancel the order with the <item>"
+            if re.match(r"[a-z0-9-]+(?: [a-z0-9-]+){0,2}? orders?\b", span[at:]) and not re.match(r"[a-z0-9-]+ (?:in|from|of|inside) ", span[at:]):
+                continue  # "cancel my <item> order"
+            named.add(item["item_id"])
+    if not named or named >= {i["item_id"] for i in order["items"]}:
+        return []
+    return list(dict.fromkeys(i["name"] for i in order["items"] if i["item_id"] not in named))
 
 
 def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> list[dict]:
     """Several of the customer's orders one request means, in the order named: "all my pending
-    orders", "all my <item>s" held by several orders, or items each named in a clause of their own
-    and held by different orders ("the <item> …, and the <item> (in another order) …"). Empty when
-    the text means one order or cannot tell."""
+    orders", "everything I ordered", "all my <item>s" or "two <item>s" held by several orders, or items
+    held by different orders named one after another ("the <item>, the <item> and the <item>", "the
+    <item> …, and the <item> (in another order) …"). Empty when the text means one order or cannot tell."""
     lowered = text.lower()
     if m := _ALL_ORDERS.search(lowered):
         status = m.group("status") or m.group("status2")
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
             return picked
-    if re.search(r"\ball (?:of )?my\b", lowered):
-        holding = [o for o in candidates if match_items(o, text, read_slots(text), fallback=False, everything=False)]
-        if len(holding) > 1:
-            return holding
+    head = _EXCEPT.split(_CONTEXT.sub(" ", lowered))[0]  # "…except the <item>", "the <item> I got with the <item>": not meant
+    if not _ONE_OF.search(head) and not says(head, "cheaper") and not says(head, "dearer"):
+        # "all my <item>s", "both <item>s", "two <item>s": every candidate holding one (of the kind described:
+        # "all my small <item>s" are those in size S)
+        for m in re.finditer(r"\b(?:all (?:of )?(?:my |the )?|both (?:of )?(?:my |the )?|two |three |each of (?:my |the )?)((?:[a-z0-9-]+ ){0,3}[a-z0-9-]+)", head):
+            words = m.group(1)
+            siblings = [i for o in candidates for i in o["items"]]
+            holding = [o for o in candidates if any(names_item(i, words) and _described(i, words, siblings) for i in o["items"])]
+            if len(holding) > 1:
+                return holding
+    # Items whose product only one candidate holds, named in turn: each holder, in the order first named.
+    holders: dict[str, list[dict]] = {}
+    for o in candidates:
+        for name in {i["name"] for i in o["items"]}:
+            holders.setdefault(name, []).append(o)
+    last_words: dict[str, set[str]] = {}  # "kettle" of two products ("tea kettle", "electric kettle") names neither alone
+    for name in holders:
+        last_words.setdefault(re.findall(r"[a-z]+", name.lower())[-1], set()).add(name)
+
+    def named_at(item: dict) -> int | None:
+        if len(last_words[re.findall(r"[a-z]+", item["name"].lower())[-1]]) > 1:
+            m = re.search(rf"\b{re.escape(item['name'].lower())}", head)
+            return m.start() if m else None
+        return _mention(item, head)
+
+    first: dict[str, int] = {}
+    for o in candidates:
+        at = [p for i in o["items"] if len(holders[i["name"]]) == 1 and (p := named_at(i)) is not None]
+        if at:
+            first[o["order_id"]] = min(at)
+    if len(first) > 1:
+        return sorted((o for o in candidates if o["order_id"] in first), key=lambda o: first[o["order_id"]])
     in_turn: list[dict] = []
     for clause in re.split(r"[.;!?\n]|,? and (?=i |to |the |my |also )", text, flags=re.IGNORECASE):
         hit = [o for o in candidates if match_items(o, clause, read_slots(clause), fallback=False, everything=False)]
         if len(hit) == 1 and hit[0] not in in_turn:
             in_turn.append(hit[0])
     return in_turn if len(in_turn) > 1 else []
+
+
+_SIZE_WORDS = {"small": "s", "medium": "m", "large": "l"}
+
+
+def _described(item: dict, words: str, siblings: list[dict]) -> bool:
+    """Whether the words before an item's name fit it ("all my small <item>s" are those in size S): no
+    word is an option value that other items of its product have and it does not. Words naming no
+    option value ("pending", "old") say nothing against it."""
+    values = {str(v).lower() for v in item["options"].values()}
+    others = {str(v).lower() for i in siblings if i["name"] == item["name"] for v in i["options"].values()} - values
+    said = set(re.findall(r"[a-z0-9-]+", words))
+    said |= {_SIZE_WORDS[w] for w in said if w in _SIZE_WORDS and values & {"s", "m", "l", "xs", "xl", "xxl"}}
+    return not said & others
+
+
+def by_item_price(text: str, candidates: list[dict]) -> list[dict]:
+    """"The more expensive one" / "the cheaper one" of a product several candidates hold ("I got two
+    <item>s, return the cheaper one"): the order holding that item. Unchanged when the text says neither."""
+    lowered = text.lower()
+    way = max if says(lowered, "dearer") else min if says(lowered, "cheaper") else None
+    if way is None:
+        return candidates
+    held = [(i, o) for o in candidates for i in o["items"] if names_item(i, lowered)]
+    names = {i["name"] for i, _ in held}
+    if len(names) != 1 or len({o["order_id"] for _, o in held}) < 2:
+        return candidates
+    item, order = way(held, key=lambda x: x[0]["price"])
+    return [order]
 
 
 def other_actions(text: str, route: str) -> list[tuple[str, str]]:
@@ -639,13 +744,34 @@ def only_negated(lowered: str, verb: str) -> bool:
     return bool(mentions) and len(negated) == len(mentions)
 
 
+_CORRECTING = re.compile(r"\b(?:i meant|i mean|meant|wrong (?:one|order|number)|not (?:that|this) one|instead|actually|rather|typo)\b"
+                         r"|不是这个|说错|应该是|搞错")
+
+
+def order_correction(message: str, order_ids: list[str], current: str | None):
+    """"Wrong one, I meant #B" while a task on order #A is open: `Correct(order_id=#B)`. A correction names
+    exactly one other order and says it corrects, or asks for no action of its own; the rest of its words
+    ("wrong" in "wrong one") are about the order id, not the task's details (not a cancellation reason)."""
+    from assistant.understand.commands import Correct
+
+    key = (current or "").lstrip("#").upper()
+    others = list(dict.fromkeys(o for o in order_ids if o.lstrip("#").upper() != key))
+    if not current or len(others) != 1:
+        return None
+    lowered = message.lower()
+    if _CORRECTING.search(lowered) or not _ACTION_VERBS.search(lowered):
+        return Correct(order_id=others[0])
+    return None
+
+
 _PLAIN_NO = re.compile(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*")
 
 
-def reply_to_proposal(message: str, correctable: bool):
+def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False):
     """What a message says to the action just proposed: `Confirm` (an explicit yes), `Decline` (a
     plain no), `Correct` (a change said instead of yes, when the proposal can take one; its slots are
-    read against the order by `read_correction`), or None: something else, a new request. The
+    read against the order by `read_correction`; for a proposal with a reason (`reasoned`), the reason
+    said again or changed), or None: something else, a new request. The
     ToolRunner's gate checks the yes itself: a reader cannot run an action."""
     from assistant.tools import is_affirmative
     from assistant.understand.commands import Confirm, Correct, Decline
@@ -654,6 +780,8 @@ def reply_to_proposal(message: str, correctable: bool):
         return Confirm()
     if _PLAIN_NO.fullmatch(message.lower()):
         return Decline()
+    if reasoned and (reason := cancel_reason(message)) and not re.match(r"\W*(?:no|nope|don'?t|do not)\b", message.lower()):
+        return Correct(reason=reason)  # the reason said (again) instead of yes: proposed again with it
     if correctable and AMEND.search(message.lower()):
         return Correct()
     return None
