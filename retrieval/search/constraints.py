@@ -11,6 +11,7 @@ every constraint and, when none does, relaxes the one the shopper is likeliest t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -85,7 +86,7 @@ class Constraints:
         the request) is not also wanted. Strict: an option value that is part of the type's name
         ("wireless" in "wireless earbuds") is the type, not a further constraint."""
         if parsed.product_type is None:
-            parsed.product_type = self.product_type(parsed.text)
+            parsed.product_type = self.product_type(strip_modifiers(parsed.text, parsed.modifiers), parsed.options)
         negated = {self.canon.value(v) for v in parsed.exclude}
         parsed.options = {k: v for k, v in parsed.options.items() if self.canon.value(v) not in negated}
         if parsed.brand and parsed.brand.lower() in negated:
@@ -97,19 +98,44 @@ class Constraints:
             parsed.options = {k: v for k, v in parsed.options.items()
                               if not set(_WORD.findall(self.canon.text(v))) <= named}  # fmt: skip
 
-    def product_type(self, text: str) -> str | None:
-        """The catalog product type a query names: the longest phrase, the last one of the first clause."""
-        words = _WORD.findall(self.canon.text(text))
-        found: list[tuple[int, int, str, bool]] = []  # (length, end, phrase, in first clause)
-        cut = next((i for i, w in enumerate(words) if w in _CLAUSE_END), len(words))
-        for n in (3, 2, 1):
-            for i in range(len(words) - n + 1):
-                phrase = self.types.get(stems(" ".join(words[i : i + n])))
+    def product_type(self, text: str, options: dict[str, str] | None = None) -> str | None:
+        """The catalog product type a query names: the longest phrase, the last one, of the first
+        clause naming one (clauses end at a comma or a word such as "for": "black, polyester
+        backpack, laptop compartment" is a backpack). A phrase that is part of an option value read
+        from the query ("steel" in "stainless steel"), or is a value said with its option's name
+        ("laptop compartment"), is that option, not the type."""
+        words = re.findall(_WORD.pattern + "|,", self.canon.text(text))
+        inside = self._option_words(words, options or {})
+        found: list[tuple[int, int, int, str]] = []  # (clause, length, end, phrase)
+        clause = 0
+        for i, word in enumerate(words):
+            if word in _CLAUSE_END or word == ",":
+                clause += 1
+            for n in (3, 2, 1):
+                if i - n + 1 < 0 or "," in words[i - n + 1 : i + 1] or all(inside[i - n + 1 : i + 1]):
+                    continue
+                phrase = self.types.get(stems(" ".join(words[i - n + 1 : i + 1])))
                 if phrase:
-                    found.append((n, i + n, " ".join(words[i : i + n]), i + n <= cut))
+                    found.append((clause, n, i + 1, " ".join(words[i - n + 1 : i + 1])))
         if not found:
             return None
-        return max(found, key=lambda f: (f[3], f[0], f[1]))[2]
+        first = min(f[0] for f in found)
+        return max((f for f in found if f[0] == first), key=lambda f: (f[1], f[2]))[3]
+
+    def _option_words(self, words: list[str], options: dict[str, str]) -> list[bool]:
+        """Which words belong to an option value read from the query: one longer than a word
+        ("stainless steel"), or said with its option's name ("laptop compartment")."""
+        inside = [False] * len(words)
+        for key, value in options.items():
+            said = _WORD.findall(self.canon.text(value))
+            names = [w.lower() for w in [key.split()[0], *self.lexicon.key_words.get(key.split()[0], [])]]
+            named = any(re.search(r"(?<![\w-])" + re.escape(n) + r"(?![\w-])", " ".join(words)) for n in names)
+            if not said or (len(said) == 1 and not named):
+                continue
+            for i in range(len(words) - len(said) + 1):
+                if words[i : i + len(said)] == said:
+                    inside[i : i + len(said)] = [True] * len(said)
+        return inside
 
     # -- checking items --------------------------------------------------------------------------
 
@@ -158,6 +184,10 @@ class Constraints:
             self._masks[check.key] = np.fromiter((check.ok(r) for r in range(len(self.prices))), bool, len(self.prices))
         return self._masks[check.key]
 
+    def type_mask(self, phrase: str) -> np.ndarray:
+        """The rows of that product type (cached)."""
+        return self.mask(Check("product_type", f"type={phrase}", self._type_check(phrase)), ParsedQuery())
+
     def _type_check(self, phrase: str) -> Callable[[int], bool]:
         words = stems(self.canon.text(phrase))
         key = _key(words)
@@ -169,6 +199,14 @@ class Constraints:
         cls = self.canon.value(value)
         key = _key(stems(self.canon.text(value)))
         return lambda r: cls in self.option_classes[r] or key in self.name_keys[r]  # "Blue Frock" is blue
+
+
+def strip_modifiers(text: str, modifiers: list[str]) -> str:
+    """The text without the words read as describing another, unread word (篮球 in 篮球框): they
+    name no product type, nor make a product's name said."""
+    for modifier in modifiers:
+        text = re.sub(r"(?<![\w-])" + re.escape(modifier) + r"(?![\w-])", " ", text, count=1, flags=re.I)
+    return text
 
 
 def relax_group(label: str) -> str:

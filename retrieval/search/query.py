@@ -43,6 +43,7 @@ class Lexicon:
     in_stock: dict[str, list[str]]
     category_synonyms: dict[str, str]
     not_product_types: list[str] = field(default_factory=list)
+    zh_not_head: str = ""
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -69,6 +70,10 @@ class Canon:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.synonyms = {k.lower(): v for k, v in lexicon.en_synonyms.items()}
+        # The catalog's own word stays as it is: "vacuum cleaner" is not read as "vacuum" + "cleaner"
+        # and put into "vacuum cleaner cleaner" (the longest match wins).
+        for value in lexicon.en_synonyms.values():
+            self.synonyms.setdefault(value.lower(), value)
         self.pattern = _alternation(self.synonyms)
         self.classes: dict[str, str] = {}
         for group in lexicon.equivalent_values:
@@ -244,7 +249,9 @@ class QueryParser:
                 text = self.stock_zh.sub(" ", text)
             text = _ZH_COMPARE.sub(
                 lambda m: f" {'more' if m.group(3) in '大多长高重久' else 'less'} than {m.group(1)} {m.group(2)} ", text)
-            text = self.zh_pattern.sub(lambda m: f" {self.lexicon.zh_en[m.group(0)]} ", text)
+            # Chinese separates phrases with a space or 、。；: a clause for the product type reader.
+            text = re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])|[、。；！？]", ",", text)
+            text = self.zh_pattern.sub(lambda m: self._zh_term(m, parsed), text)
             # Chinese the lexicon does not know cannot match the English catalog's words; it is kept
             # as `unread` (the multilingual dense retriever still reads the query as written).
             parsed.unread = re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
@@ -275,6 +282,17 @@ class QueryParser:
             text = self.canon.pattern.sub(lambda m: self.canon.synonyms[m.group(1).lower()], text)
         parsed.text = re.sub(r"\s+", " ", re.sub(r"[^\w$%.,'&+/-]+", " ", text)).strip(" .,-/&+'")
         return parsed, notes
+
+    def _zh_term(self, m: re.Match, parsed: ParsedQuery) -> str:
+        """A Chinese term in English. Chinese puts the head of a compound last: a term followed at
+        once by a word the lexicon cannot read (篮球 in 篮球框, a basketball hoop) only describes that
+        word, so it is kept in `parsed.modifiers` and names no product type."""
+        english = self.lexicon.zh_en[m.group(0)]
+        after = m.string[m.end() : m.end() + 1]
+        if (english.strip() and CJK.match(after) and after not in self.lexicon.zh_not_head
+                and not self.zh_pattern.match(m.string, m.end())):  # fmt: skip
+            parsed.modifiers.append(english)
+        return f" {english} "
 
     def _price(self, text: str, patterns, parsed: ParsedQuery, notes: list[str] | None = None) -> str:
         for kind, pattern in patterns:
