@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from retrieval.search.models import ParsedQuery
-from retrieval.search.query import _WORD, Canon, Lexicon, Vocabulary, stems
+from retrieval.search.query import _WORD, Canon, Lexicon, Vocabulary, stems, strip_modifiers
 # Words that end a product's noun phrase: the type is named before them ("shoes for trail running").
 _CLAUSE_END = {"for", "with", "under", "below", "in", "that", "which", "to", "without", "not", "no", "but",
                "except", "over", "above", "between", "from", "like", "than", "and", "or"}  # fmt: skip
@@ -46,6 +46,7 @@ class Constraints:
         self.prices, self.available = prices, available
         self.categories = categories
         self.brands = [(b or "").lower() for b in brands]
+        self.brand_array = np.array(self.brands, dtype=object)
         self.option_classes = option_classes
         self.name_keys = [_key(stems(canon.text(n))) for n in names]
         self.category_keys = {c: _key(stems(c.replace("-", " "))) for c in set(categories)}
@@ -87,6 +88,11 @@ class Constraints:
         ("wireless" in "wireless earbuds") is the type, not a further constraint."""
         if parsed.product_type is None:
             parsed.product_type = self.product_type(strip_modifiers(parsed.text, parsed.modifiers), parsed.options)
+            # A brand that makes nothing of that type means another sense of the word ("华为笔记本" is
+            # Huawei's laptop, not a paper notebook): the type is not read, nor its words as a name.
+            if parsed.product_type and parsed.brand and not self._made_by(parsed.product_type, parsed.brand):
+                parsed.modifiers.append(parsed.product_type)
+                parsed.product_type = None
         negated = {self.canon.value(v) for v in parsed.exclude}
         parsed.options = {k: v for k, v in parsed.options.items() if self.canon.value(v) not in negated}
         if parsed.brand and parsed.brand.lower() in negated:
@@ -184,6 +190,9 @@ class Constraints:
             self._masks[check.key] = np.fromiter((check.ok(r) for r in range(len(self.prices))), bool, len(self.prices))
         return self._masks[check.key]
 
+    def _made_by(self, phrase: str, brand: str) -> bool:
+        return bool((self.type_mask(phrase) & (self.brand_array == brand.lower())).any())
+
     def type_mask(self, phrase: str) -> np.ndarray:
         """The rows of that product type (cached)."""
         return self.mask(Check("product_type", f"type={phrase}", self._type_check(phrase)), ParsedQuery())
@@ -199,14 +208,6 @@ class Constraints:
         cls = self.canon.value(value)
         key = _key(stems(self.canon.text(value)))
         return lambda r: cls in self.option_classes[r] or key in self.name_keys[r]  # "Blue Frock" is blue
-
-
-def strip_modifiers(text: str, modifiers: list[str]) -> str:
-    """The text without the words read as describing another, unread word (篮球 in 篮球框): they
-    name no product type, nor make a product's name said."""
-    for modifier in modifiers:
-        text = re.sub(r"(?<![\w-])" + re.escape(modifier) + r"(?![\w-])", " ", text, count=1, flags=re.I)
-    return text
 
 
 def relax_group(label: str) -> str:

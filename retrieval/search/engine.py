@@ -23,12 +23,12 @@ import numpy as np
 from retrieval.config import Settings, get_settings
 from retrieval.embedder import embed_query
 from retrieval.search.ann import DenseIndex
-from retrieval.search.constraints import RELAX_ORDER, Constraints, relax_group, strip_modifiers
+from retrieval.search.constraints import RELAX_ORDER, Constraints, relax_group
 from retrieval.search.index import CatalogIndex, IndexContents, catalog_records
 from retrieval.search.keyword import KeywordIndex
 from retrieval.search.models import OptionBound, ParsedQuery, SearchHit, SearchRequest, SearchResponse
 from retrieval.search.rerank import RerankModel, feature_matrix
-from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon, measure
+from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon, measure, strip_modifiers
 
 log = logging.getLogger(__name__)
 

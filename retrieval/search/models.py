@@ -65,8 +65,8 @@ class ParsedQuery(BaseModel):
     bounds: list[OptionBound] = Field(default_factory=list, description="Numeric option limits ('more than 8GB RAM').")
     modifiers: list[str] = Field(
         default_factory=list,
-        description="Chinese words read only as describing a word the lexicon could not read (篮球 in 篮球框, a hoop): "
-        "in the text searched, but naming no product type.",
+        description="Words read only as describing another word (篮球 in 篮球框, a hoop; 笔记本 said with a brand that "
+        "makes no paper notebooks): in the text searched, but naming no product type or category.",
     )
     unread: list[str] = Field(
         default_factory=list, description="Chinese words the lexicon could not put into English (searched by meaning only)."

@@ -49,6 +49,7 @@ class Lexicon:
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
         data = json.loads(path.read_text(encoding="utf-8"))
         data.pop("_about", None)
+        data["zh_en"] = {**data.pop("zh_brands", {}), **data["zh_en"]}  # brands are read like any term
         data["needs_key"] = frozenset(v.lower() for v in data["needs_key"])
         return cls(**data)
 
@@ -199,6 +200,14 @@ _ZH_PRICE = [
 ]
 
 
+def strip_modifiers(text: str, modifiers: list[str]) -> str:
+    """The text without the words read as describing another word (篮球 in 篮球框, a hoop): they name
+    no product type or category, nor make a product's name said."""
+    for modifier in modifiers:
+        text = re.sub(r"(?<![\w-])" + re.escape(modifier) + r"(?![\w-])", " ", text, count=1, flags=re.I)
+    return text
+
+
 def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
@@ -271,9 +280,14 @@ class QueryParser:
             value = m.group(1) or m.group(2)  # "size 9", "8码" ("8 size"): a numbered size the catalog has
             if "size" in self.vocab.option_keys.get(value, []):
                 parsed.options.setdefault("size", value)
-        if self.brand_pattern and (m := self.brand_pattern.search(canon)):
-            parsed.brand = self.vocab.brands[m.group(1).lower()]
-        if self.category_pattern and (m := self.category_pattern.search(canon)):
+        if self.brand_pattern:  # not a word of an option value read ("Apple HomeKit" compatibility)
+            values = [self.canon.text(v) for v in parsed.options.values()]
+            for m in self.brand_pattern.finditer(canon):
+                brand = m.group(1).lower()
+                if not any(brand != v and re.search(r"(?<![\w-])" + re.escape(brand) + r"(?![\w-])", v) for v in values):
+                    parsed.brand = self.vocab.brands[brand]
+                    break
+        if self.category_pattern and (m := self.category_pattern.search(self.canon.text(strip_modifiers(text, parsed.modifiers)))):
             parsed.category = self.categories[m.group(1).lower()]
         if parsed.min_price is not None and parsed.max_price is not None and parsed.min_price > parsed.max_price:
             parsed.min_price, parsed.max_price = parsed.max_price, parsed.min_price
