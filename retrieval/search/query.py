@@ -44,6 +44,7 @@ class Lexicon:
     category_synonyms: dict[str, str]
     not_product_types: list[str] = field(default_factory=list)
     zh_not_head: str = ""
+    zh_units: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -228,6 +229,8 @@ class QueryParser:
         self.canon = Canon(self.lexicon)
         self.vocab = vocabulary
         self.zh_pattern = re.compile("|".join(re.escape(k) for k in sorted(self.lexicon.zh_en, key=len, reverse=True)))
+        units = sorted(self.lexicon.zh_units, key=len, reverse=True)
+        self.zh_units = re.compile(r"(\d)\s*(" + "|".join(map(re.escape, units)) + ")") if units else None
         self.value_pattern = _alternation(v for v in vocabulary.option_keys if len(v) >= 2)
         self.brand_pattern = _alternation(vocabulary.brands)
         cats: dict[str, str] = {}
@@ -256,6 +259,9 @@ class QueryParser:
             if self.stock_zh and self.stock_zh.search(text):
                 parsed.in_stock = True
                 text = self.stock_zh.sub(" ", text)
+            text = re.sub(r"(\d+(?:\.\d+)?)\s*万像素", lambda m: f" {float(m.group(1)) / 100:g}MP ", text)  # 1200万像素: 12 MP
+            if self.zh_units:  # after a number only: "8小时" is 8 hours, 杯 alone is a cup
+                text = self.zh_units.sub(lambda m: f"{m.group(1)} {self.lexicon.zh_units[m.group(2)]} ", text)
             text = _ZH_COMPARE.sub(
                 lambda m: f" {'more' if m.group(3) in '大多长高重久' else 'less'} than {m.group(1)} {m.group(2)} ", text)
             # Chinese separates phrases with a space or 、。；: a clause for the product type reader.
