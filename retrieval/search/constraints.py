@@ -49,6 +49,9 @@ class Constraints:
         self.brand_array = np.array(self.brands, dtype=object)
         self.option_classes = option_classes
         self.name_keys = [_key(stems(canon.text(n))) for n in names]
+        self.name_key_array = np.array(self.name_keys, dtype=str)
+        self.category_array = np.array(categories, dtype=object)
+        self._made: dict[tuple[str, str], bool] = {}
         self.category_keys = {c: _key(stems(c.replace("-", " "))) for c in set(categories)}
         # Colours, brands and model words end names without saying what the product is.
         colours = {v for v, keys in vocab.option_keys.items() if any("colo" in k for k in keys)}
@@ -191,11 +194,27 @@ class Constraints:
         return self._masks[check.key]
 
     def _made_by(self, phrase: str, brand: str) -> bool:
-        return bool((self.type_mask(phrase) & (self.brand_array == brand.lower())).any())
+        key = (phrase, brand.lower())
+        if key not in self._made:
+            if len(self._made) > 4096:
+                self._made.clear()
+            self._made[key] = bool((self.type_mask(phrase) & (self.brand_array == key[1])).any())
+        return self._made[key]
 
     def type_mask(self, phrase: str) -> np.ndarray:
-        """The rows of that product type (cached)."""
-        return self.mask(Check("product_type", f"type={phrase}", self._type_check(phrase)), ParsedQuery())
+        """The rows of that product type (cached; computed over arrays: every search that reads a
+        type asks for it, and a catalog may have 100k items)."""
+        key = f"type={phrase}"
+        if key not in self._masks:
+            if len(self._masks) > 4096:
+                self._masks.clear()
+            words = stems(self.canon.text(phrase))
+            said = _key(words)
+            slugs = {self.category_words[words]} if words in self.category_words else set()
+            by_category = [c for c, k in self.category_keys.items() if k.endswith(said)] + list(slugs)
+            names = np.char.find(self.name_key_array, said) >= 0
+            self._masks[key] = names | np.isin(self.category_array, by_category)
+        return self._masks[key]
 
     def _type_check(self, phrase: str) -> Callable[[int], bool]:
         words = stems(self.canon.text(phrase))
