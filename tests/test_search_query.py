@@ -150,3 +150,4 @@ def test_chinese_modifiers_units_and_brands(parser):
     assert parser.parse("三星平板")[0].brand == "Samsung"
     # clauses: a space between Chinese words, or 、。 separates them like a comma
     assert parser.parse("硅胶表带手表 蓝色表盘")[0].text.startswith("silicone strap wristwatch ,")
+    assert parser.parse("跑鞋 不要 红色")[0].exclude == ["red"]  # but a negation still reaches its word

@@ -267,6 +267,7 @@ class QueryParser:
             # Chinese separates phrases with a space or 、。；: a clause for the product type reader.
             text = re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])|[、。；！？]", ",", text)
             text = self.zh_pattern.sub(lambda m: self._zh_term(m, parsed), text)
+            text = re.sub(r"\b(not|without)[\s,]+", r"\1 ", text)  # "不要 红色": the cue reaches its word
             # Chinese the lexicon does not know cannot match the English catalog's words; it is kept
             # as `unread` (the multilingual dense retriever still reads the query as written).
             parsed.unread = re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
