@@ -449,7 +449,8 @@ class Search:
         """Share of the asked-for options/brand/category the variant has; with the query's words, its
         product's whole name said counts as one more ("electric kettle" is the Electric Kettle, not
         a Tea Kettle for electric stoves); with the rows of the product type read, being of that type
-        counts as one more (a navy backpack is not a navy fleece jacket)."""
+        counts as one more (Apple's wireless charger is not the power bank of "powerbank with wireless
+        charging")."""
         wanted = self._wanted(parsed)
         have = sum(self._has(row, k, v) for k, v in wanted)
         if types is not None:

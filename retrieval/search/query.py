@@ -264,8 +264,8 @@ class QueryParser:
                 text = self.zh_units.sub(lambda m: f"{m.group(1)} {self.lexicon.zh_units[m.group(2)]} ", text)
             text = _ZH_COMPARE.sub(
                 lambda m: f" {'more' if m.group(3) in '大多长高重久' else 'less'} than {m.group(1)} {m.group(2)} ", text)
-            # Chinese separates phrases with a space or 、。；: a clause for the product type reader.
-            text = re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])|[、。；！？]", ",", text)
+            # Chinese separates phrases with a space or 、。;!? (after NFKC): a clause for the type reader.
+            text = re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])|[、。;!?]", ",", text)
             text = self.zh_pattern.sub(lambda m: self._zh_term(m, parsed), text)
             text = re.sub(r"\b(not|without)[\s,]+", r"\1 ", text)  # "不要 红色": the cue reaches its word
             # Chinese the lexicon does not know cannot match the English catalog's words; it is kept
