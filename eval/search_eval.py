@@ -169,7 +169,8 @@ def fusion_ranking(bm25: list[tuple[int, float]], dense: list[tuple[int, float]]
     return sorted(fused, key=lambda r: (-fused[r], r))
 
 
-def evaluate(search: Search, queries: list[Judged], progress: bool = True, reranker: RerankModel | None = None) -> dict:
+def evaluate(search: Search, queries: list[Judged], progress: bool = True, reranker: RerankModel | None = None,
+             per_query: bool = False) -> dict:
     """Scores of every system, per query set and language, from one run over the same index.
 
     bm25 / dense: one retriever on the raw query text, items as ranked; dense_e5 (when the index has
@@ -178,14 +179,23 @@ def evaluate(search: Search, queries: list[Judged], progress: bool = True, reran
     price/stock filters, so they get Aisle's query understanding but not its fusion or variant
     scoring. fusion: bm25 and dense fused by reciprocal rank (k = 60). aisle: the whole pipeline
     as shipped. aisle_rerank (given a re-ranker model): the pipeline with that model re-ordering
-    its fused candidates.
+    its fused candidates. `per_query`: also each query's Aisle nDCG@10 and its top 3 (item id,
+    grade, name), worst first, to read the misses.
     """
     per: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     latency: list[float] = []
+    each: list[dict] = []
     for q in tqdm(queries, desc="evaluating queries", unit="query", disable=not progress):
         start = time.perf_counter()  # Aisle first, so it never reuses a query vector the baseline cached
-        aisle = [h.item_id for h in search.search(SearchRequest(query=q.query, k=K)).hits]
+        resp = search.search(SearchRequest(query=q.query, k=K))
+        aisle = [h.item_id for h in resp.hits]
         latency.append(time.perf_counter() - start)
+        if per_query:
+            each.append({"query": q.query, "lang": q.lang, "ndcg@10": round(ndcg(aisle, q.relevant), 4),
+                         "understood": resp.understood,
+                         "top": [f"{h.item_id} g{q.relevant.get(h.item_id, 0)} {h.name}" for h in resp.hits[:3]],
+                         "wanted": sorted({search.table.names[search.table.row[i]] for i, g in q.relevant.items()
+                                           if g == 2 and i in search.table.row})})  # fmt: skip
         bm25 = [(r, s) for r, s in search.keyword_ranking(q.query, 100) if s > 0]
         dense = search.dense_ranking(q.query, 100)
         parsed, _ = search.parser.parse(q.query)
@@ -225,6 +235,7 @@ def evaluate(search: Search, queries: list[Judged], progress: bool = True, reran
     latency.sort()
     return {
         "rows": dict(sorted(rows.items())),
+        **({"per_query": sorted(each, key=lambda e: e["ndcg@10"])} if per_query else {}),
         "aisle_latency_ms": {"p50": round(1000 * latency[len(latency) // 2], 1),
                              "p95": round(1000 * latency[int(len(latency) * 0.95)], 1)} if latency else {},
     }
@@ -244,6 +255,7 @@ def main(
     limit: Annotated[int, typer.Option(help="Use at most this many queries (0 = all).")] = 0,
     locale: Annotated[str, typer.Option(help="ESCI product locale.")] = "us",
     reranker: Annotated[Path | None, typer.Option(help="A re-ranker model (aisle eval search-rerank) to score as aisle_rerank.")] = None,
+    per_query: Annotated[bool, typer.Option("--per-query", help="Also each query's Aisle nDCG@10 and top 3, worst first.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Search quality: BM25 and dense alone (raw and parsed query), their fusion and Aisle, in the same run."""
@@ -275,7 +287,7 @@ def main(
     if not queries:
         typer.secho("error: no judged queries", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-    result = {"dataset": dataset, "source": label, "k": K, **evaluate(search, queries, progress, model)}
+    result = {"dataset": dataset, "source": label, "k": K, **evaluate(search, queries, progress, model, per_query)}
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -284,3 +296,6 @@ def main(
             f"{s}: nDCG {row[s]['ndcg@10']:.3f} R {row[s]['recall@10']:.3f} MRR {row[s]['mrr']:.3f}"
             for s in ("bm25", "dense", "dense_e5", "bm25_parsed", "dense_parsed", "fusion", "aisle", "aisle_rerank") if s in row))
     typer.echo(f"aisle latency: {result['aisle_latency_ms']}")
+    for e in result.get("per_query", []):
+        if e["ndcg@10"] < 1:
+            typer.echo(f"{e['ndcg@10']:.3f} [{e['lang']}] {e['query']}  ({e['understood']}) -> {' | '.join(e['top'])}")

@@ -81,8 +81,10 @@ def test_eval_command_on_every_dataset_format(tmp_path):
     assert {"bm25", "dense", "bm25_parsed", "dense_parsed", "fusion", "aisle"} <= out["rows"]["all"].keys()
     assert out["rows"]["all"]["aisle"]["ndcg@10"] > 0.8
     _write_esci(tmp_path)
-    esci = json.loads(runner.invoke(app, ["eval", "search", "--dataset", "esci", "--path", str(tmp_path), "--json"]).stdout)
+    esci = json.loads(runner.invoke(app, ["eval", "search", "--dataset", "esci", "--path", str(tmp_path), "--per-query", "--json"]).stdout)
     assert esci["rows"]["all"]["aisle"]["mrr"] == 1.0
+    each = esci["per_query"]  # each query's nDCG@10, worst first, with what it was read as and its top 3
+    assert len(each) == 2 and each[0]["ndcg@10"] <= each[1]["ndcg@10"] and each[0]["top"] and "understood" in each[0]
     assert runner.invoke(app, ["store", "init"]).exit_code == 0
     line = {"query": "蓝色纯棉T恤 M码", "lang": "zh", "relevant": {"9612497925": 2, "8349118980": 1}}
     (tmp_path / "mine.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -136,3 +136,18 @@ def test_numeric_option_limits(parser, query, unit, low, high, strict):
 def test_limits_only_in_units_the_catalog_uses(parser):
     assert parser.parse("backpack lighter than 2 kg")[0].bounds == []
     assert parser.parse("2-in-1 convertible laptop")[0].bounds == []
+
+
+def test_chinese_modifiers_units_and_brands(parser):
+    # a term followed at once by a word the lexicon cannot read describes it (the head comes last)
+    parsed, _ = parser.parse("篮球框")
+    assert parsed.modifiers == ["basketball"] and parsed.unread == ["框"]
+    assert parser.parse("跑鞋推荐")[0].modifiers == []  # 推荐 (recommend) is no noun
+    assert parser.parse("手机壳")[0].category is None  # a phone case, not the smartphones category
+    # units after a number; brands by their Chinese names
+    assert "8 hours" in parser.parse("无线耳机 续航8小时")[0].options.values()
+    assert [b.said for b in parser.parse("数码相机 3倍变焦")[0].bounds] == ["3 x"]
+    assert parser.parse("三星平板")[0].brand == "Samsung"
+    # clauses: a space between Chinese words, or 、。 separates them like a comma
+    assert parser.parse("硅胶表带手表 蓝色表盘")[0].text.startswith("silicone strap wristwatch ,")
+    assert parser.parse("跑鞋 不要 红色")[0].exclude == ["red"]  # but a negation still reaches its word

@@ -11,13 +11,14 @@ every constraint and, when none does, relaxes the one the shopper is likeliest t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from retrieval.search.models import ParsedQuery
-from retrieval.search.query import _WORD, Canon, Lexicon, Vocabulary, stems
+from retrieval.search.query import _WORD, Canon, Lexicon, Vocabulary, stems, strip_modifiers
 # Words that end a product's noun phrase: the type is named before them ("shoes for trail running").
 _CLAUSE_END = {"for", "with", "under", "below", "in", "that", "which", "to", "without", "not", "no", "but",
                "except", "over", "above", "between", "from", "like", "than", "and", "or"}  # fmt: skip
@@ -45,8 +46,12 @@ class Constraints:
         self.prices, self.available = prices, available
         self.categories = categories
         self.brands = [(b or "").lower() for b in brands]
+        self.brand_array = np.array(self.brands, dtype=object)
         self.option_classes = option_classes
         self.name_keys = [_key(stems(canon.text(n))) for n in names]
+        self.name_key_array = np.array(self.name_keys, dtype=str)
+        self.category_array = np.array(categories, dtype=object)
+        self._made: dict[tuple[str, str], bool] = {}
         self.category_keys = {c: _key(stems(c.replace("-", " "))) for c in set(categories)}
         # Colours, brands and model words end names without saying what the product is.
         colours = {v for v, keys in vocab.option_keys.items() if any("colo" in k for k in keys)}
@@ -85,7 +90,12 @@ class Constraints:
         the request) is not also wanted. Strict: an option value that is part of the type's name
         ("wireless" in "wireless earbuds") is the type, not a further constraint."""
         if parsed.product_type is None:
-            parsed.product_type = self.product_type(parsed.text)
+            parsed.product_type = self.product_type(strip_modifiers(parsed.text, parsed.modifiers), parsed.options)
+            # A brand that makes nothing of that type means another sense of the word ("华为笔记本" is
+            # Huawei's laptop, not a paper notebook): the type is not read, nor its words as a name.
+            if parsed.product_type and parsed.brand and not self._made_by(parsed.product_type, parsed.brand):
+                parsed.modifiers.append(parsed.product_type)
+                parsed.product_type = None
         negated = {self.canon.value(v) for v in parsed.exclude}
         parsed.options = {k: v for k, v in parsed.options.items() if self.canon.value(v) not in negated}
         if parsed.brand and parsed.brand.lower() in negated:
@@ -97,19 +107,44 @@ class Constraints:
             parsed.options = {k: v for k, v in parsed.options.items()
                               if not set(_WORD.findall(self.canon.text(v))) <= named}  # fmt: skip
 
-    def product_type(self, text: str) -> str | None:
-        """The catalog product type a query names: the longest phrase, the last one of the first clause."""
-        words = _WORD.findall(self.canon.text(text))
-        found: list[tuple[int, int, str, bool]] = []  # (length, end, phrase, in first clause)
-        cut = next((i for i, w in enumerate(words) if w in _CLAUSE_END), len(words))
-        for n in (3, 2, 1):
-            for i in range(len(words) - n + 1):
-                phrase = self.types.get(stems(" ".join(words[i : i + n])))
+    def product_type(self, text: str, options: dict[str, str] | None = None) -> str | None:
+        """The catalog product type a query names: the longest phrase, the last one, of the first
+        clause naming one (clauses end at a comma or a word such as "for": "black, polyester
+        backpack, laptop compartment" is a backpack). A phrase that is part of an option value read
+        from the query ("steel" in "stainless steel"), or is a value said with its option's name
+        ("laptop compartment"), is that option, not the type."""
+        words = re.findall(_WORD.pattern + "|,", self.canon.text(text))
+        inside = self._option_words(words, options or {})
+        found: list[tuple[int, int, int, str]] = []  # (clause, length, end, phrase)
+        clause = 0
+        for i, word in enumerate(words):
+            if word in _CLAUSE_END or word == ",":
+                clause += 1
+            for n in (3, 2, 1):
+                if i - n + 1 < 0 or "," in words[i - n + 1 : i + 1] or all(inside[i - n + 1 : i + 1]):
+                    continue
+                phrase = self.types.get(stems(" ".join(words[i - n + 1 : i + 1])))
                 if phrase:
-                    found.append((n, i + n, " ".join(words[i : i + n]), i + n <= cut))
+                    found.append((clause, n, i + 1, " ".join(words[i - n + 1 : i + 1])))
         if not found:
             return None
-        return max(found, key=lambda f: (f[3], f[0], f[1]))[2]
+        first = min(f[0] for f in found)
+        return max((f for f in found if f[0] == first), key=lambda f: (f[1], f[2]))[3]
+
+    def _option_words(self, words: list[str], options: dict[str, str]) -> list[bool]:
+        """Which words belong to an option value read from the query: one longer than a word
+        ("stainless steel"), or said with its option's name ("laptop compartment")."""
+        inside = [False] * len(words)
+        for key, value in options.items():
+            said = _WORD.findall(self.canon.text(value))
+            names = [w.lower() for w in [key.split()[0], *self.lexicon.key_words.get(key.split()[0], [])]]
+            named = any(re.search(r"(?<![\w-])" + re.escape(n) + r"(?![\w-])", " ".join(words)) for n in names)
+            if not said or (len(said) == 1 and not named):
+                continue
+            for i in range(len(words) - len(said) + 1):
+                if words[i : i + len(said)] == said:
+                    inside[i : i + len(said)] = [True] * len(said)
+        return inside
 
     # -- checking items --------------------------------------------------------------------------
 
@@ -157,6 +192,29 @@ class Constraints:
                 self._masks.clear()
             self._masks[check.key] = np.fromiter((check.ok(r) for r in range(len(self.prices))), bool, len(self.prices))
         return self._masks[check.key]
+
+    def _made_by(self, phrase: str, brand: str) -> bool:
+        key = (phrase, brand.lower())
+        if key not in self._made:
+            if len(self._made) > 4096:
+                self._made.clear()
+            self._made[key] = bool((self.type_mask(phrase) & (self.brand_array == key[1])).any())
+        return self._made[key]
+
+    def type_mask(self, phrase: str) -> np.ndarray:
+        """The rows of that product type (cached; computed over arrays: every search that reads a
+        type asks for it, and a catalog may have 100k items)."""
+        key = f"type={phrase}"
+        if key not in self._masks:
+            if len(self._masks) > 4096:
+                self._masks.clear()
+            words = stems(self.canon.text(phrase))
+            said = _key(words)
+            slugs = {self.category_words[words]} if words in self.category_words else set()
+            by_category = [c for c, k in self.category_keys.items() if k.endswith(said)] + list(slugs)
+            names = np.char.find(self.name_key_array, said) >= 0
+            self._masks[key] = names | np.isin(self.category_array, by_category)
+        return self._masks[key]
 
     def _type_check(self, phrase: str) -> Callable[[int], bool]:
         words = stems(self.canon.text(phrase))

@@ -28,7 +28,7 @@ from retrieval.search.index import CatalogIndex, IndexContents, catalog_records
 from retrieval.search.keyword import KeywordIndex
 from retrieval.search.models import OptionBound, ParsedQuery, SearchHit, SearchRequest, SearchResponse
 from retrieval.search.rerank import RerankModel, feature_matrix
-from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon, measure
+from retrieval.search.query import Canon, QueryParser, Vocabulary, default_lexicon, measure, strip_modifiers
 
 log = logging.getLogger(__name__)
 
@@ -403,7 +403,9 @@ class Search:
             best, product_best = 1.0, {}
             allowed = _top(np.where(mask, t.quality, -1.0), w.candidates)
             top_products = list(dict.fromkeys(t.product_ids[i] for i, q in allowed if q >= 0))
-        query_words = {_singular(w) for w in re.findall(r"[\w-]+", self.canon.text(parsed.text))} if has_text else None
+        said = strip_modifiers(parsed.text, parsed.modifiers)  # 篮球框 does not say "Basketball"
+        query_words = {_singular(w) for w in re.findall(r"[\w-]+", self.canon.text(said))} if has_text else None
+        types = self.constraints.type_mask(parsed.product_type) if parsed.product_type else None
         scored: list[tuple[float, int]] = []
         for pid in top_products:
             for row in t.product_rows[pid]:
@@ -412,7 +414,7 @@ class Search:
                 p = part(row)
                 p["fused"] = round(fused.get(row, 0.0), 5)
                 p["product"] = round(product_best.get(pid, 0.0), 5)
-                p["attributes"] = round(self._attribute_match(row, parsed, query_words), 4)
+                p["attributes"] = round(self._attribute_match(row, parsed, query_words, types), 4)
                 p["quality"] = round(float(t.quality[row]), 4)
                 # Attributes scale the text relevance rather than add to it: a variant with the
                 # asked-for options rises within its product, yet a product the text barely matched
@@ -442,12 +444,18 @@ class Search:
             wanted.append(("category", parsed.category))
         return wanted
 
-    def _attribute_match(self, row: int, parsed: ParsedQuery, query_words: set[str] | None = None) -> float:
+    def _attribute_match(self, row: int, parsed: ParsedQuery, query_words: set[str] | None = None,
+                         types: np.ndarray | None = None) -> float:  # fmt: skip
         """Share of the asked-for options/brand/category the variant has; with the query's words, its
         product's whole name said counts as one more ("electric kettle" is the Electric Kettle, not
-        a Tea Kettle for electric stoves)."""
+        a Tea Kettle for electric stoves); with the rows of the product type read, being of that type
+        counts as one more (Apple's wireless charger is not the power bank of "powerbank with wireless
+        charging")."""
         wanted = self._wanted(parsed)
         have = sum(self._has(row, k, v) for k, v in wanted)
+        if types is not None:
+            wanted.append(("type", ""))
+            have += bool(types[row])
         if query_words is not None:
             name = {_singular(w) for w in self.table.name_words[row]}
             wanted.append(("name", ""))

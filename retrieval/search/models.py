@@ -63,6 +63,11 @@ class ParsedQuery(BaseModel):
         description="Option values, brands or product types the shopper does not want ('not leather', 'no Nike'): never shown.",
     )
     bounds: list[OptionBound] = Field(default_factory=list, description="Numeric option limits ('more than 8GB RAM').")
+    modifiers: list[str] = Field(
+        default_factory=list,
+        description="Words read only as describing another word (篮球 in 篮球框, a hoop; 笔记本 said with a brand that "
+        "makes no paper notebooks): in the text searched, but naming no product type or category.",
+    )
     unread: list[str] = Field(
         default_factory=list, description="Chinese words the lexicon could not put into English (searched by meaning only)."
     )

@@ -43,11 +43,14 @@ class Lexicon:
     in_stock: dict[str, list[str]]
     category_synonyms: dict[str, str]
     not_product_types: list[str] = field(default_factory=list)
+    zh_not_head: str = ""
+    zh_units: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
         data = json.loads(path.read_text(encoding="utf-8"))
         data.pop("_about", None)
+        data["zh_en"] = {**data.pop("zh_brands", {}), **data["zh_en"]}  # brands are read like any term
         data["needs_key"] = frozenset(v.lower() for v in data["needs_key"])
         return cls(**data)
 
@@ -69,6 +72,10 @@ class Canon:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.synonyms = {k.lower(): v for k, v in lexicon.en_synonyms.items()}
+        # The catalog's own word stays as it is: "vacuum cleaner" is not read as "vacuum" + "cleaner"
+        # and put into "vacuum cleaner cleaner" (the longest match wins).
+        for value in lexicon.en_synonyms.values():
+            self.synonyms.setdefault(value.lower(), value)
         self.pattern = _alternation(self.synonyms)
         self.classes: dict[str, str] = {}
         for group in lexicon.equivalent_values:
@@ -194,6 +201,14 @@ _ZH_PRICE = [
 ]
 
 
+def strip_modifiers(text: str, modifiers: list[str]) -> str:
+    """The text without the words read as describing another word (篮球 in 篮球框, a hoop): they name
+    no product type or category, nor make a product's name said."""
+    for modifier in modifiers:
+        text = re.sub(r"(?<![\w-])" + re.escape(modifier) + r"(?![\w-])", " ", text, count=1, flags=re.I)
+    return text
+
+
 def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
@@ -214,6 +229,8 @@ class QueryParser:
         self.canon = Canon(self.lexicon)
         self.vocab = vocabulary
         self.zh_pattern = re.compile("|".join(re.escape(k) for k in sorted(self.lexicon.zh_en, key=len, reverse=True)))
+        units = sorted(self.lexicon.zh_units, key=len, reverse=True)
+        self.zh_units = re.compile(r"(\d)\s*(" + "|".join(map(re.escape, units)) + ")") if units else None
         self.value_pattern = _alternation(v for v in vocabulary.option_keys if len(v) >= 2)
         self.brand_pattern = _alternation(vocabulary.brands)
         cats: dict[str, str] = {}
@@ -242,9 +259,15 @@ class QueryParser:
             if self.stock_zh and self.stock_zh.search(text):
                 parsed.in_stock = True
                 text = self.stock_zh.sub(" ", text)
+            text = re.sub(r"(\d+(?:\.\d+)?)\s*万像素", lambda m: f" {float(m.group(1)) / 100:g}MP ", text)  # 1200万像素: 12 MP
+            if self.zh_units:  # after a number only: "8小时" is 8 hours, 杯 alone is a cup
+                text = self.zh_units.sub(lambda m: f"{m.group(1)} {self.lexicon.zh_units[m.group(2)]} ", text)
             text = _ZH_COMPARE.sub(
                 lambda m: f" {'more' if m.group(3) in '大多长高重久' else 'less'} than {m.group(1)} {m.group(2)} ", text)
-            text = self.zh_pattern.sub(lambda m: f" {self.lexicon.zh_en[m.group(0)]} ", text)
+            # Chinese separates phrases with a space or 、。;!? (after NFKC): a clause for the type reader.
+            text = re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])|[、。;!?]", ",", text)
+            text = self.zh_pattern.sub(lambda m: self._zh_term(m, parsed), text)
+            text = re.sub(r"\b(not|without)[\s,]+", r"\1 ", text)  # "不要 红色": the cue reaches its word
             # Chinese the lexicon does not know cannot match the English catalog's words; it is kept
             # as `unread` (the multilingual dense retriever still reads the query as written).
             parsed.unread = re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
@@ -264,9 +287,14 @@ class QueryParser:
             value = m.group(1) or m.group(2)  # "size 9", "8码" ("8 size"): a numbered size the catalog has
             if "size" in self.vocab.option_keys.get(value, []):
                 parsed.options.setdefault("size", value)
-        if self.brand_pattern and (m := self.brand_pattern.search(canon)):
-            parsed.brand = self.vocab.brands[m.group(1).lower()]
-        if self.category_pattern and (m := self.category_pattern.search(canon)):
+        if self.brand_pattern:  # not a word of an option value read ("Apple HomeKit" compatibility)
+            values = [self.canon.text(v) for v in parsed.options.values()]
+            for m in self.brand_pattern.finditer(canon):
+                brand = m.group(1).lower()
+                if not any(brand != v and re.search(r"(?<![\w-])" + re.escape(brand) + r"(?![\w-])", v) for v in values):
+                    parsed.brand = self.vocab.brands[brand]
+                    break
+        if self.category_pattern and (m := self.category_pattern.search(self.canon.text(strip_modifiers(text, parsed.modifiers)))):
             parsed.category = self.categories[m.group(1).lower()]
         if parsed.min_price is not None and parsed.max_price is not None and parsed.min_price > parsed.max_price:
             parsed.min_price, parsed.max_price = parsed.max_price, parsed.min_price
@@ -275,6 +303,17 @@ class QueryParser:
             text = self.canon.pattern.sub(lambda m: self.canon.synonyms[m.group(1).lower()], text)
         parsed.text = re.sub(r"\s+", " ", re.sub(r"[^\w$%.,'&+/-]+", " ", text)).strip(" .,-/&+'")
         return parsed, notes
+
+    def _zh_term(self, m: re.Match, parsed: ParsedQuery) -> str:
+        """A Chinese term in English. Chinese puts the head of a compound last: a term followed at
+        once by a word the lexicon cannot read (篮球 in 篮球框, a basketball hoop) only describes that
+        word, so it is kept in `parsed.modifiers` and names no product type."""
+        english = self.lexicon.zh_en[m.group(0)]
+        after = m.string[m.end() : m.end() + 1]
+        if (english.strip() and CJK.match(after) and after not in self.lexicon.zh_not_head
+                and not self.zh_pattern.match(m.string, m.end())):  # fmt: skip
+            parsed.modifiers.append(english)
+        return f" {english} "
 
     def _price(self, text: str, patterns, parsed: ParsedQuery, notes: list[str] | None = None) -> str:
         for kind, pattern in patterns:
