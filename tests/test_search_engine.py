@@ -194,6 +194,12 @@ def test_from_settings_builds_a_missing_index(monkeypatch, tmp_path):
     search = Search.from_settings(progress=False)
     assert len(search.table) == 785
     assert (tmp_path / "chroma").is_dir()
+    # An e5 pass cut short (or an index from before the e5 collection): opening the search fills it in.
+    index = search.index
+    index.multilingual.delete(ids=index.multilingual.get(limit=100)["ids"])
+    assert index.multilingual.count() == 685
+    assert Search.from_settings(progress=False).multilingual
+    assert index.multilingual.count() == 785
 
 
 # -- hard constraints: strict search, relaxation, per-hit report --------------------------------
