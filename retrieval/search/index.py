@@ -1,8 +1,8 @@
 """The catalog index: one Chroma record per variant (item), embedded with the packaged MiniLM.
 
 A second collection (`<name>_e5`) holds the same items' multilingual-e5 vectors (`retrieval.e5`),
-which Chinese queries are searched with; `multilingual=False` leaves it out (a large catalog
-embeds ~5x slower with it).
+which Chinese queries are searched with; `multilingual=False` leaves it out (the e5 pass costs
+~7 ms of CPU per item with the default engine).
 
 Embedded Chroma (`PersistentClient` in `chroma_dir`) by default, a Chroma server when
 `AISLE_CHROMA_URL` is set. `CatalogIndex.sync` upserts only records whose content hash changed,
@@ -154,8 +154,9 @@ def cached_embed(texts: list[str], show_progress: bool = False) -> np.ndarray:
 
 
 def cached_embed_e5(texts: list[str], show_progress: bool = False) -> np.ndarray:
-    """multilingual-e5 passage vectors of catalog texts, each text embedded once per machine."""
-    return _cached(e5.NAME, lambda t, show_progress=False: e5.embed_passages(t), texts, show_progress)
+    """multilingual-e5 passage vectors of catalog texts, each text embedded once per machine (and
+    per e5 engine: `AISLE_E5_ENGINE`'s two give slightly different vectors, never mixed)."""
+    return _cached(e5.model_name(), lambda t, show_progress=False: e5.embed_passages(t), texts, show_progress)
 
 
 def _cached(model: str, embed_fn, texts: list[str], show_progress: bool) -> np.ndarray:
@@ -313,12 +314,16 @@ class CatalogIndex:
         return report
 
     def _sync_multilingual(self, ids: list[str], docs: list[str], metas: list[dict], batch: int, progress: bool) -> None:
-        """The e5 collection follows the main one (its own hashes: an index built before it fills it now)."""
+        """The e5 collection follows the main one (its own hashes: an index built before it fills it
+        now). Its hashes name the e5 engine too, so switching `AISLE_E5_ENGINE` re-embeds the items
+        rather than searching one engine's query vectors against the other's item vectors."""
         from tqdm import tqdm
 
         got = self._get_all(include=["metadatas"], collection=self.multilingual)
         existing = {id_: (m or {}).get("content_hash", "") for id_, m in zip(got.ids, got.metadatas)}
-        changed = [i for i, (id_, m) in enumerate(zip(ids, metas)) if existing.get(id_) != m["content_hash"]]
+        model = e5.model_name()
+        hashes = [text_hash(m["content_hash"] + model) for m in metas]
+        changed = [i for i, (id_, h) in enumerate(zip(ids, hashes)) if existing.get(id_) != h]
         stale = sorted(set(existing) - set(ids))
         for start_at in range(0, len(stale), batch):
             self.multilingual.delete(ids=stale[start_at : start_at + batch])
@@ -328,7 +333,7 @@ class CatalogIndex:
                 rows = changed[start_at : start_at + step]
                 self.multilingual.upsert(
                     ids=[ids[i] for i in rows],
-                    metadatas=[{"content_hash": metas[i]["content_hash"]} for i in rows],
+                    metadatas=[{"content_hash": hashes[i]} for i in rows],
                     embeddings=cached_embed_e5([docs[i] for i in rows]),
                 )
                 bar.update(len(rows))
