@@ -542,15 +542,16 @@ class Search:
 def _open_index(settings: Settings, store, progress: bool) -> CatalogIndex:
     index = CatalogIndex.from_settings(settings)
     count = index.count()
-    # An index built before the e5 collection existed, or whose e5 pass was cut short, would leave Chinese
-    # queries to the lexicon alone without a word: fill it in (vectors come from the per-machine cache).
-    partial = count > 0 and index.multilingual is not None and index.multilingual.count() != count
-    if count == 0 or partial:
+    # An index built before the e5 collection existed, whose e5 pass was cut short, or made by the other e5
+    # engine would leave Chinese queries to the lexicon alone, or mismatched: bring it up to date (item
+    # vectors come from the per-machine cache where they were embedded before).
+    stale_e5 = count > 0 and not index.multilingual_current()
+    if count == 0 or stale_e5:
         if not store.is_seeded():
             raise SearchUnavailable(f"the store at {settings.db_url} is not initialised; run `aisle store init`")
-        if partial:
-            log.warning("search: the index has %d of %d multilingual vectors; filling them in",
-                        index.multilingual.count(), count)
+        if stale_e5:
+            log.warning("search: the index's multilingual vectors are incomplete or from another e5 engine "
+                        "(%d of %d items); updating them", index.multilingual.count(), count)
         index.sync(store.products(), progress=progress)
     return index
 

@@ -338,6 +338,22 @@ class CatalogIndex:
                 )
                 bar.update(len(rows))
 
+    def multilingual_current(self) -> bool:
+        """Whether the e5 collection holds every item, by the current e5 engine (one item sampled: cheap at
+        start-up; `sync` compares them all). True without an e5 collection."""
+        if self.multilingual is None:
+            return True
+        if self.multilingual.count() != self.count():
+            return False
+        got = self.multilingual.get(limit=1, include=["metadatas"])
+        if not got["ids"]:
+            return True
+        main = self.collection.get(ids=got["ids"][:1], include=["metadatas"])
+        if not main["ids"]:
+            return False
+        expected = text_hash((main["metadatas"][0] or {}).get("content_hash", "") + e5.model_name())
+        return (got["metadatas"][0] or {}).get("content_hash") == expected
+
     def hashes(self) -> dict[str, str]:
         got = self._get_all(include=["metadatas"])
         return {id_: (m or {}).get("content_hash", "") for id_, m in zip(got.ids, got.metadatas)}
