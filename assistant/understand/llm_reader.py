@@ -114,18 +114,22 @@ class LLMReader:
         self.warm()
         prompt = user_prompt(question, message, options, many)
         if self.over_budget(prompt):
+            # The estimate is only re-measured by asking the model: let it fall a little with each pick
+            # left to the shopper, so a burst of load does not switch the reader off for good.
+            self.s_per_char *= 0.8
             self.skipped += 1
             log.info("reader: ~%.1f s to read %d characters is over the %.1f s budget; asking the shopper",
                      self.s_per_char * len(prompt), len(prompt), self.timeout_s)
             return None
         messages = [ChatMessage(role="system", content=system_prompt()), ChatMessage(role="user", content=prompt)]
         config = GenerationConfig(max_tokens=self.max_tokens, temperature=0.0, json_schema=schema(options, many))
-        start = time.perf_counter()
+        start, first = time.perf_counter(), None
         pieces = []
         try:
             stream = self.llm.stream(messages, config)
             try:
                 for piece in stream:
+                    first = first or time.perf_counter()
                     pieces.append(piece)
                     # A slow model is as good as none: the shopper is asked instead (the prompt's own
                     # reading cannot be interrupted, so the bound is checked as the answer comes).
@@ -144,7 +148,7 @@ class LLMReader:
             return None
         finally:
             self.last_ms = (time.perf_counter() - start) * 1000
-            stats = getattr(self.llm, "last_stats", None)
-            if stats is not None and stats.ttft_s is not None:
-                self._learn(stats.ttft_s, len(prompt))
+            # This call's own time to the first piece (its lock wait included: that is what the shopper waits).
+            if first is not None:
+                self._learn(first - start, len(prompt))
         return parse("".join(pieces), options, many)

@@ -187,25 +187,29 @@ class Constraints:
             return self.prices <= parsed.max_price
         if check.label == "in_stock":
             return self.available.copy()
-        if check.key not in self._masks:
+        # Each cache returns its local value: another search thread may clear the dict in between.
+        mask = self._masks.get(check.key)
+        if mask is None:
             if len(self._masks) > 4096:  # bounded: queries name a few thousand things at most
                 self._masks.clear()
-            self._masks[check.key] = np.fromiter((check.ok(r) for r in range(len(self.prices))), bool, len(self.prices))
-        return self._masks[check.key]
+            mask = self._masks[check.key] = np.fromiter((check.ok(r) for r in range(len(self.prices))), bool, len(self.prices))
+        return mask
 
     def _made_by(self, phrase: str, brand: str) -> bool:
         key = (phrase, brand.lower())
-        if key not in self._made:
+        made = self._made.get(key)
+        if made is None:
             if len(self._made) > 4096:
                 self._made.clear()
-            self._made[key] = bool((self.type_mask(phrase) & (self.brand_array == key[1])).any())
-        return self._made[key]
+            made = self._made[key] = bool((self.type_mask(phrase) & (self.brand_array == key[1])).any())
+        return made
 
     def type_mask(self, phrase: str) -> np.ndarray:
         """The rows of that product type (cached; computed over arrays: every search that reads a
         type asks for it, and a catalog may have 100k items)."""
         key = f"type={phrase}"
-        if key not in self._masks:
+        mask = self._masks.get(key)
+        if mask is None:
             if len(self._masks) > 4096:
                 self._masks.clear()
             words = stems(self.canon.text(phrase))
@@ -213,8 +217,8 @@ class Constraints:
             slugs = {self.category_words[words]} if words in self.category_words else set()
             by_category = [c for c, k in self.category_keys.items() if k.endswith(said)] + list(slugs)
             names = np.char.find(self.name_key_array, said) >= 0
-            self._masks[key] = names | np.isin(self.category_array, by_category)
-        return self._masks[key]
+            mask = self._masks[key] = names | np.isin(self.category_array, by_category)
+        return mask
 
     def _type_check(self, phrase: str) -> Callable[[int], bool]:
         words = stems(self.canon.text(phrase))
