@@ -70,6 +70,8 @@ class RuleSim:
         self.used: set[int] = set()  # if_asked answers already given
         self.restated: set[int] = set()  # goals brought up again after another was done (once each)
         self.said: set[str] = set()  # request sentences said as more detail
+        self.sent: list[str] = [spec.opening]  # everything it has said, to tell which requests are still unsaid
+        self.fell_back: set[str] = set()  # fallbacks said
 
     def opening(self) -> str:
         return self.spec.opening
@@ -123,6 +125,31 @@ class RuleSim:
         return None
 
     def reply(self, text: str, events: list[AssistantEvent]) -> str | None:
+        said = self._reply(text, events)
+        if said is not None:
+            self.sent.append(said)
+        return said
+
+    def _unsaid(self) -> list[str]:
+        """Its requests not said yet, in order (a request counts as said once any of its turns held it)."""
+        return [r for r in self.spec.requests if not any(r in s for s in self.sent)]
+
+    def _next_request(self) -> str | None:
+        unsaid = self._unsaid()
+        if unsaid:
+            self.said.add(unsaid[0])
+            return unsaid[0]
+        return None
+
+    def _after_refusal(self) -> str | None:
+        """A refusal: what its instructions ask for instead, else its next request, else nothing (it ends)."""
+        for fallback in self.spec.fallbacks:
+            if fallback not in self.fell_back and not any(fallback in s for s in self.sent):
+                self.fell_back.add(fallback)
+                return fallback
+        return self._next_request()
+
+    def _reply(self, text: str, events: list[AssistantEvent]) -> str | None:
         if any(e.kind == "handoff" for e in events):
             return None
         pending = next((e for e in events if e.kind == "pending"), None)
@@ -134,11 +161,18 @@ class RuleSim:
         if done or self._matches("done", text):
             for e in done:
                 self._finish(e)
-            if not any(not g.fallback for g in self.goal) or self.spec.confirm != "goal":
-                return None
-            return self._restate(after_done=True)
-        if self._matches("failed", text):
-            return None
+            # A reply that goes on to ask something (a task it queued) is answered; otherwise the shopper
+            # brings up its next request, what is still to do, or ends.
+            if self._ask(text) is None or not self.spec.instructions:
+                if (nxt := self._next_request()) is not None:
+                    return nxt
+                if not any(not g.fallback for g in self.goal) or self.spec.confirm != "goal":
+                    return None
+                return self._restate(after_done=True)
+        elif self._matches("anything_else", text) and not self._ask(text):
+            return self._next_request()
+        if self._matches("failed", text) or (self._ask(text) is None and self._matches("refused", text)):
+            return self._after_refusal()
         if said := self._if_asked(text):
             return said
         kind = self._ask(text)
@@ -148,6 +182,8 @@ class RuleSim:
             if unsaid:  # the rest of its request, a sentence at a time
                 self.said.add(unsaid[0])
                 return unsaid[0]
+            if (nxt := self._next_request()) is not None:  # it does not leave with a request unsaid
+                return nxt
             return self._restate() if self.lost == 1 else None
         self.lost = 0
         self.asked[kind] = self.asked.get(kind, 0) + 1
