@@ -72,6 +72,7 @@ class RuleSim:
         self.said: set[str] = set()  # request sentences said as more detail
         self.sent: list[str] = [spec.opening]  # everything it has said, to tell which requests are still unsaid
         self.fell_back: set[str] = set()  # fallbacks said
+        self.settled = False  # a fallback was done: what it came for is settled
 
     def opening(self) -> str:
         return self.spec.opening
@@ -108,7 +109,9 @@ class RuleSim:
         if named and arguments.get("order_id") and _order_key(arguments["order_id"]) not in map(_order_key, named):
             return self.say["no_order"].format(order_ids=", ".join(named))
         proposed_ids = set(arguments.get("item_ids") or [])
-        named_ids = bool(proposed_ids) and proposed_ids <= set(re.findall(r"\b\d{10}\b", ins))
+        ins_ids = set(re.findall(r"\b\d{10}\b", ins))
+        # A shopper who names items by id judges them by id: the names of the proposal tell it nothing.
+        named_ids = bool(proposed_ids) and (proposed_ids <= ins_ids or bool(ins_ids & (proposed_ids | set(arguments.get("new_item_ids") or []))))
         if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE):
             words = _words(ins)
             for name in _proposed_items(text):
@@ -116,6 +119,8 @@ class RuleSim:
                     return self.say["no_items"].format(name=name)
         wanted = {m for m, p in cues["methods"].items() if re.search(p, ins, re.IGNORECASE)}
         offered = {m.group(1) for m in re.finditer(r"\b(credit_card|paypal|gift_card)_\w+", text)}
+        for m in re.finditer(r"(?:refunded to|via|\bwith) ([^;.()]+?)(?: instead of|[;.(]|$)", text):
+            offered |= {k for k, p in cues["methods"].items() if re.search(p, m.group(1), re.IGNORECASE)}
         if wanted and offered and not offered & wanted:
             return self.say["no_payment"].format(method=self.say["methods"][sorted(wanted)[0]])
         street = re.search(STREET, ins, re.IGNORECASE)
@@ -141,6 +146,14 @@ class RuleSim:
             return unsaid[0]
         return None
 
+    def _more_to_do(self) -> bool:
+        """Whether it still wants something: a request unsaid, a goal not done, or "all"/"every" in its
+        instructions (the same action on several orders) unless a fallback settled it."""
+        if not self.spec.instructions or self.spec.confirm != "goal":
+            return False
+        every = re.search(_rules()["instructions"]["all_items"], self.spec.instructions, re.IGNORECASE)
+        return bool(self._unsaid() or any(not g.fallback for g in self.goal) or (every and not self.settled))
+
     def _after_refusal(self) -> str | None:
         """A refusal: what its instructions ask for instead, else its next request, else nothing (it ends)."""
         for fallback in self.spec.fallbacks:
@@ -163,7 +176,7 @@ class RuleSim:
                 self._finish(e)
             # A reply that goes on to ask something (a task it queued) is answered; otherwise the shopper
             # brings up its next request, what is still to do, or ends.
-            if self._ask(text) is None or not self.spec.instructions:
+            if self._ask(text) is None or not self._more_to_do():
                 if (nxt := self._next_request()) is not None:
                     return nxt
                 if not any(not g.fallback for g in self.goal) or self.spec.confirm != "goal":
@@ -208,6 +221,7 @@ class RuleSim:
         for g in sorted(self.goal, key=lambda g: g.order_id is None):
             if g.fits(e.tool, order):
                 self.goal = [] if g.fallback else [x for x in self.goal if x is not g]  # a fallback settles it
+                self.settled = self.settled or g.fallback
                 return
 
     def _restate(self, after_done: bool = False) -> str | None:
