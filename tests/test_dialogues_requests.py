@@ -65,3 +65,15 @@ def test_a_question_queued_after_a_done_task_is_answered_not_ended_on():
     text = "Done. Order #W1000001 is now return requested.\nNext, the other thing you asked for:\nWhat is the new address (street, apartment if any, city, state, zip, country)?"
     said = sim.reply(text, RETURNED)
     assert said is not None and "Pine Street" in said
+
+
+def test_a_proposal_made_again_unchanged_is_taken_if_its_stated_fallback_allows_it():
+    text = ("You are Lena Okafor, zip 30301. You want to return the kettle and get the refund on your credit card. "
+            "If the refund cannot go to the credit card, you accept a gift card.")  # fmt: skip
+    sim = _sim(text)
+    offer = "Please confirm: return Kettle (1L, steel) from order #W1000001; $40.00 is refunded to gift card, balance $5.00. Shall I go ahead? (yes/no)"
+    pending = [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000001"})]
+    assert sim.reply(offer, pending) == "No, I want to use my credit card."
+    assert sim.reply("OK, I have not changed anything.\n" + offer, pending) == (
+        "If the refund cannot go to the credit card, I accept a gift card."
+    )

@@ -73,6 +73,7 @@ class RuleSim:
         self.sent: list[str] = [spec.opening]  # everything it has said, to tell which requests are still unsaid
         self.fell_back: set[str] = set()  # fallbacks said
         self.settled = False  # a fallback was done: what it came for is settled
+        self.objected: dict[str, str] = {}  # proposal (tool and arguments) → what it objected
 
     def opening(self) -> str:
         return self.spec.opening
@@ -117,10 +118,10 @@ class RuleSim:
             for name in _proposed_items(text):
                 if not _words(name) & words:
                     return self.say["no_items"].format(name=name)
-        wanted = {m for m, p in cues["methods"].items() if re.search(p, ins, re.IGNORECASE)}
-        offered = {m.group(1) for m in re.finditer(r"\b(credit_card|paypal|gift_card)_\w+", text)}
-        for m in re.finditer(r"(?:refunded to|via|\bwith) ([^;.()]+?)(?: instead of|[;.(]|$)", text):
-            offered |= {k for k, p in cues["methods"].items() if re.search(p, m.group(1), re.IGNORECASE)}
+        # The method it asks for, not one a conditional sentence accepts instead ("if …, a gift card").
+        plain = " ".join(x for x in re.split(r"(?<=[.!?])\s+", ins) if not re.match(r"(?i)(?:but )?(?:if|unless|otherwise)\b", x))
+        wanted = {m for m, p in cues["methods"].items() if re.search(p, plain, re.IGNORECASE)}
+        offered = _offered_methods(text)
         if wanted and offered and not offered & wanted:
             return self.say["no_payment"].format(method=self.say["methods"][sorted(wanted)[0]])
         street = re.search(STREET, ins, re.IGNORECASE)
@@ -168,7 +169,18 @@ class RuleSim:
         pending = next((e for e in events if e.kind == "pending"), None)
         if pending is not None:
             if (objection := self._objection(pending.tool, pending.arguments or {}, text)) is not None:
-                return objection
+                proposal = f"{pending.tool} {sorted((pending.arguments or {}).items())}"
+                if self.objected.get(proposal) != objection:
+                    self.objected[proposal] = objection
+                    return objection
+                # Proposed again unchanged: what it asked for is not possible. It takes the proposal if a
+                # fallback it stated names what is offered, else says a fallback or its next request, else ends.
+                cues = _rules()["instructions"]["methods"]
+                offered = _offered_methods(text)
+                stated = [f for f in self.spec.fallbacks if any(f in s for s in self.sent)]
+                if any(re.search(cues[m], f, re.IGNORECASE) for f in stated for m in offered):
+                    return self._if_asked(text) or self.say["yes"]
+                return self._after_refusal()
             return self._if_asked(text) or self.say["yes"]
         done = [e for e in events if e.kind == "tool" and e.ok and e.tool and self._is_goal_tool(e)]
         if done or self._matches("done", text):
@@ -314,6 +326,15 @@ class RuleSim:
 STREET = r"\b(\d+) [A-Z]?\w+ (?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard)\b"
 _STOP_WORDS = frozenset("with that this have from your their them they want would like also which what when where "
                         "item items order orders some into only same other than then just".split())
+
+
+def _offered_methods(text: str) -> set[str]:
+    """The kinds of payment method a proposal uses: ids ("paypal_1") or the names it gives after
+    "refunded to", "via" or "with" ("Mastercard ending 4127", "gift card, balance $59.00")."""
+    offered = {m.group(1) for m in re.finditer(r"\b(credit_card|paypal|gift_card)_\w+", text)}
+    for m in re.finditer(r"(?:refunded to|via|\bwith) ([^;.()]+?)(?: instead of|[;.(]|$)", text):
+        offered |= {k for k, p in _rules()["instructions"]["methods"].items() if re.search(p, m.group(1), re.IGNORECASE)}
+    return offered
 
 
 def _words(text: str) -> set[str]:
