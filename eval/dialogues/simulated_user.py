@@ -120,6 +120,7 @@ class RuleSim:
                     return self.say["no_items"].format(name=name)
         # The method it asks for, not one a conditional sentence accepts instead ("if …, a gift card").
         plain = " ".join(x for x in re.split(r"(?<=[.!?])\s+", ins) if not re.match(r"(?i)(?:but )?(?:if|unless|otherwise)\b", x))
+        plain += " " + " ".join(f for f in self.spec.fallbacks if any(f in s for s in self.sent))  # fallbacks it has said
         wanted = {m for m, p in cues["methods"].items() if re.search(p, plain, re.IGNORECASE)}
         offered = _offered_methods(text)
         if wanted and offered and not offered & wanted:
@@ -155,8 +156,11 @@ class RuleSim:
         every = re.search(_rules()["instructions"]["all_items"], self.spec.instructions, re.IGNORECASE)
         return bool(self._unsaid() or any(not g.fallback for g in self.goal) or (every and not self.settled))
 
-    def _after_refusal(self) -> str | None:
-        """A refusal: what its instructions ask for instead, else its next request, else nothing (it ends)."""
+    def _after_refusal(self, text: str) -> str | None:
+        """A refusal: what its instructions say to do then ("if the agent doesn't allow it, …", "if that is
+        not possible, …"), else its next request, else nothing (it ends)."""
+        if said := self._if_asked(text):
+            return said
         for fallback in self.spec.fallbacks:
             if fallback not in self.fell_back and not any(fallback in s for s in self.sent):
                 self.fell_back.add(fallback)
@@ -180,7 +184,7 @@ class RuleSim:
                 stated = [f for f in self.spec.fallbacks if any(f in s for s in self.sent)]
                 if any(re.search(cues[m], f, re.IGNORECASE) for f in stated for m in offered):
                     return self._if_asked(text) or self.say["yes"]
-                return self._after_refusal()
+                return self._after_refusal(text)
             return self._if_asked(text) or self.say["yes"]
         done = [e for e in events if e.kind == "tool" and e.ok and e.tool and self._is_goal_tool(e)]
         if done or self._matches("done", text):
@@ -197,7 +201,7 @@ class RuleSim:
         elif self._matches("anything_else", text) and not self._ask(text):
             return self._next_request()
         if self._matches("failed", text) or (self._ask(text) is None and self._matches("refused", text)):
-            return self._after_refusal()
+            return self._after_refusal(text)
         if said := self._if_asked(text):
             return said
         kind = self._ask(text)
