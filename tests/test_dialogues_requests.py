@@ -77,3 +77,14 @@ def test_a_proposal_made_again_unchanged_is_taken_if_its_stated_fallback_allows_
     assert sim.reply("OK, I have not changed anything.\n" + offer, pending) == (
         "If the refund cannot go to the credit card, I accept a gift card."
     )
+
+
+def test_with_several_requests_a_proposal_is_judged_by_the_clause_naming_its_order():
+    text = "Return #W1000001 via paypal_1234567: Garden Hose; Cancel order #W2000002 because no longer needed."
+    sim = _sim(text)
+    cancel = "Please confirm: cancel order #W2000002 (Rug), reason 'no longer needed'; $80.00 is refunded to Visa ending 1111. Shall I go ahead? (yes/no)"
+    pending = [AssistantEvent(kind="pending", tool="cancel_pending_order", arguments={"order_id": "#W2000002"})]
+    assert sim.reply(cancel, pending) == "yes"  # no method asked for this order: the original one is fine
+    ret = "Please confirm: return Garden Hose (50ft) from order #W1000001; $30.00 is refunded to Visa ending 1111. Shall I go ahead? (yes/no)"
+    pending = [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000001"})]
+    assert sim.reply(ret, pending) == "No, I want to use my PayPal."

@@ -121,6 +121,10 @@ class RuleSim:
         # The method it asks for, not one a conditional sentence accepts instead ("if …, a gift card").
         plain = " ".join(x for x in re.split(r"(?<=[.!?])\s+", ins) if not re.match(r"(?i)(?:but )?(?:if|unless|otherwise)\b", x))
         plain += " " + " ".join(f for f in self.spec.fallbacks if any(f in s for s in self.sent))  # fallbacks it has said
+        # Several requests, each with its own method ("Return #W1 via paypal_…; cancel #W2"): the clauses naming this order.
+        order_key = _order_key(arguments.get("order_id"))
+        own = [c for c in re.split(r"(?<=[.!?;])\s+", plain) if order_key and order_key in c.upper()]
+        plain = " ".join(own) or plain
         wanted = {m for m, p in cues["methods"].items() if re.search(p, plain, re.IGNORECASE)}
         offered = _offered_methods(text)
         if wanted and offered and not offered & wanted:
