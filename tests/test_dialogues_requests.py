@@ -88,3 +88,10 @@ def test_with_several_requests_a_proposal_is_judged_by_the_clause_naming_its_ord
     ret = "Please confirm: return Garden Hose (50ft) from order #W1000001; $30.00 is refunded to Visa ending 1111. Shall I go ahead? (yes/no)"
     pending = [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000001"})]
     assert sim.reply(ret, pending) == "No, I want to use my PayPal."
+
+
+def test_asked_which_order_for_the_next_task_it_names_one_not_acted_on_yet():
+    sim = _sim("Return #W1000001 via paypal_1234567: Garden Hose; Cancel order #W2000002 because no longer needed.")
+    returned = [AssistantEvent(kind="tool", tool="return_delivered_order_items", ok=True, arguments={"order_id": "#W1000001"})]
+    ask = "Done. Order #W1000001 is now return requested.\nNext, the other thing you asked for:\nWhich order is it? Your orders:\n- #W2000002 · pending · Rug"
+    assert sim.reply(ask, returned) == "It's order #W2000002."

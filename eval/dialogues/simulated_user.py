@@ -73,6 +73,7 @@ class RuleSim:
         self.sent: list[str] = [spec.opening]  # everything it has said, to tell which requests are still unsaid
         self.fell_back: set[str] = set()  # fallbacks said
         self.settled = False  # a fallback was done: what it came for is settled
+        self.done_orders: set[str] = set()  # orders its done actions were on
         self.objected: dict[str, str] = {}  # proposal (tool and arguments) → what it objected
 
     def opening(self) -> str:
@@ -123,8 +124,9 @@ class RuleSim:
         plain += " " + " ".join(f for f in self.spec.fallbacks if any(f in s for s in self.sent))  # fallbacks it has said
         # Several requests, each with its own method ("Return #W1 via paypal_…; cancel #W2"): the clauses naming this order.
         order_key = _order_key(arguments.get("order_id"))
-        own = [c for c in re.split(r"(?<=[.!?;])\s+", plain) if order_key and order_key in c.upper()]
-        plain = " ".join(own) or plain
+        if len(set(re.findall(r"W\d{7}", ins))) > 1:
+            own = [c for c in re.split(r"(?<=[.!?;])\s+", plain) if order_key and order_key in c.upper()]
+            plain = " ".join(own) or plain
         wanted = {m for m, p in cues["methods"].items() if re.search(p, plain, re.IGNORECASE)}
         offered = _offered_methods(text)
         if wanted and offered and not offered & wanted:
@@ -194,6 +196,7 @@ class RuleSim:
         if done or self._matches("done", text):
             for e in done:
                 self._finish(e)
+                self.done_orders.add(_order_key((e.arguments or {}).get("order_id")))
             # A reply that goes on to ask something (a task it queued) is answered; otherwise the shopper
             # brings up its next request, what is still to do, or ends.
             if self._ask(text) is None or not self._more_to_do():
@@ -304,6 +307,8 @@ class RuleSim:
             return self.say["unknown"]
         if kind == "order":
             wanted = list(dict.fromkeys([g.order_id for g in self.goal if g.order_id and not g.fallback] + f.order_ids))
+            # An order already acted on is not the one the next task is about (unless it is the only one).
+            wanted.sort(key=lambda o: _order_key(o) in self.done_orders)
             for order_id in wanted:
                 if order_id not in self.given_orders:
                     self.given_orders.append(order_id)
