@@ -52,7 +52,9 @@ class ScriptedSim:
 class RuleSim:
     """Answers the assistant's questions from its facts; yes/no to proposals by rule; stops when done.
 
-    It stops when its goal actions are all done, when it is handed off, when an action fails, or
+    It says each of its `requests` in turn (when one is done, or asked what else) and, after a refusal,
+    a stated fallback or its next request; it stops when its goal actions are all done and every request
+    is said, when it is handed off, when refused with nothing left to ask, or
     when it cannot tell what the assistant wants and has run out of ways to rephrase its request
     (`rephrase`, by default the opening once). It knows an order id only when its facts or goal
     name one; otherwise it picks the order the assistant lists whose items its words name, or says
