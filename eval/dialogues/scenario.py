@@ -97,6 +97,14 @@ class RuleUser(_Model):
     rephrase: list[str] = Field(
         default_factory=list, description="Said in turn when the assistant does not understand; default: the opening once."
     )
+    requests: list[str] = Field(
+        default_factory=list, description="Its other requests, in order: said one at a time when the assistant has done "
+        "one, asks what else, or refuses one; it does not end the conversation while one is unsaid.",
+    )  # fmt: skip
+    fallbacks: list[str] = Field(
+        default_factory=list, description="What it asks for instead if a request is not possible (\"if X is not "
+        "possible, Y\"): said once each, after the assistant refuses something.",
+    )  # fmt: skip
     confirm: Literal["goal", "always", "never"] = Field(
         default="goal", description="goal: yes only to a proposal matching a goal action."
     )

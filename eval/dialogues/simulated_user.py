@@ -52,7 +52,9 @@ class ScriptedSim:
 class RuleSim:
     """Answers the assistant's questions from its facts; yes/no to proposals by rule; stops when done.
 
-    It stops when its goal actions are all done, when it is handed off, when an action fails, or
+    It says each of its `requests` in turn (when one is done, or asked what else) and, after a refusal,
+    a stated fallback or its next request; it stops when its goal actions are all done and every request
+    is said, when it is handed off, when refused with nothing left to ask, or
     when it cannot tell what the assistant wants and has run out of ways to rephrase its request
     (`rephrase`, by default the opening once). It knows an order id only when its facts or goal
     name one; otherwise it picks the order the assistant lists whose items its words name, or says
@@ -70,6 +72,11 @@ class RuleSim:
         self.used: set[int] = set()  # if_asked answers already given
         self.restated: set[int] = set()  # goals brought up again after another was done (once each)
         self.said: set[str] = set()  # request sentences said as more detail
+        self.sent: list[str] = [spec.opening]  # everything it has said, to tell which requests are still unsaid
+        self.fell_back: set[str] = set()  # fallbacks said
+        self.settled = False  # a fallback was done: what it came for is settled
+        self.done_orders: set[str] = set()  # orders its done actions were on
+        self.objected: dict[str, str] = {}  # proposal (tool and arguments) → what it objected
 
     def opening(self) -> str:
         return self.spec.opening
@@ -106,14 +113,24 @@ class RuleSim:
         if named and arguments.get("order_id") and _order_key(arguments["order_id"]) not in map(_order_key, named):
             return self.say["no_order"].format(order_ids=", ".join(named))
         proposed_ids = set(arguments.get("item_ids") or [])
-        named_ids = bool(proposed_ids) and proposed_ids <= set(re.findall(r"\b\d{10}\b", ins))
+        ins_ids = set(re.findall(r"\b\d{10}\b", ins))
+        # A shopper who names items by id judges them by id: the names of the proposal tell it nothing.
+        named_ids = bool(proposed_ids) and (proposed_ids <= ins_ids or bool(ins_ids & (proposed_ids | set(arguments.get("new_item_ids") or []))))
         if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE):
             words = _words(ins)
             for name in _proposed_items(text):
                 if not _words(name) & words:
                     return self.say["no_items"].format(name=name)
-        wanted = {m for m, p in cues["methods"].items() if re.search(p, ins, re.IGNORECASE)}
-        offered = {m.group(1) for m in re.finditer(r"\b(credit_card|paypal|gift_card)_\w+", text)}
+        # The method it asks for, not one a conditional sentence accepts instead ("if …, a gift card").
+        plain = " ".join(x for x in re.split(r"(?<=[.!?])\s+", ins) if not re.match(r"(?i)(?:but )?(?:if|unless|otherwise)\b", x))
+        plain += " " + " ".join(f for f in self.spec.fallbacks if any(f in s for s in self.sent))  # fallbacks it has said
+        # Several requests, each with its own method ("Return #W1 via paypal_…; cancel #W2"): the clauses naming this order.
+        order_key = _order_key(arguments.get("order_id"))
+        if len(set(re.findall(r"W\d{7}", ins))) > 1:
+            own = [c for c in re.split(r"(?<=[.!?;])\s+", plain) if order_key and order_key in c.upper()]
+            plain = " ".join(own) or plain
+        wanted = {m for m, p in cues["methods"].items() if re.search(p, plain, re.IGNORECASE)}
+        offered = _offered_methods(text)
         if wanted and offered and not offered & wanted:
             return self.say["no_payment"].format(method=self.say["methods"][sorted(wanted)[0]])
         street = re.search(STREET, ins, re.IGNORECASE)
@@ -123,22 +140,77 @@ class RuleSim:
         return None
 
     def reply(self, text: str, events: list[AssistantEvent]) -> str | None:
+        said = self._reply(text, events)
+        if said is not None:
+            self.sent.append(said)
+        return said
+
+    def _unsaid(self) -> list[str]:
+        """Its requests not said yet, in order (a request counts as said once any of its turns held it)."""
+        return [r for r in self.spec.requests if not any(r in s for s in self.sent)]
+
+    def _next_request(self) -> str | None:
+        unsaid = self._unsaid()
+        if unsaid:
+            self.said.add(unsaid[0])
+            return unsaid[0]
+        return None
+
+    def _more_to_do(self) -> bool:
+        """Whether it still wants something: a request unsaid, a goal not done, or "all"/"every" in its
+        instructions (the same action on several orders) unless a fallback settled it."""
+        if not self.spec.instructions or self.spec.confirm != "goal":
+            return False
+        every = re.search(_rules()["instructions"]["all_items"], self.spec.instructions, re.IGNORECASE)
+        return bool(self._unsaid() or any(not g.fallback for g in self.goal) or (every and not self.settled))
+
+    def _after_refusal(self, text: str) -> str | None:
+        """A refusal: what its instructions say to do then ("if the agent doesn't allow it, …", "if that is
+        not possible, …"), else its next request, else nothing (it ends)."""
+        if said := self._if_asked(text):
+            return said
+        for fallback in self.spec.fallbacks:
+            if fallback not in self.fell_back and not any(fallback in s for s in self.sent):
+                self.fell_back.add(fallback)
+                return fallback
+        return self._next_request()
+
+    def _reply(self, text: str, events: list[AssistantEvent]) -> str | None:
         if any(e.kind == "handoff" for e in events):
             return None
         pending = next((e for e in events if e.kind == "pending"), None)
         if pending is not None:
             if (objection := self._objection(pending.tool, pending.arguments or {}, text)) is not None:
-                return objection
+                proposal = f"{pending.tool} {sorted((pending.arguments or {}).items())}"
+                if self.objected.get(proposal) != objection:
+                    self.objected[proposal] = objection
+                    return objection
+                # Proposed again unchanged: what it asked for is not possible. It takes the proposal if a
+                # fallback it stated names what is offered, else says a fallback or its next request, else ends.
+                cues = _rules()["instructions"]["methods"]
+                offered = _offered_methods(text)
+                stated = [f for f in self.spec.fallbacks if any(f in s for s in self.sent)]
+                if any(re.search(cues[m], f, re.IGNORECASE) for f in stated for m in offered):
+                    return self._if_asked(text) or self.say["yes"]
+                return self._after_refusal(text)
             return self._if_asked(text) or self.say["yes"]
         done = [e for e in events if e.kind == "tool" and e.ok and e.tool and self._is_goal_tool(e)]
         if done or self._matches("done", text):
             for e in done:
                 self._finish(e)
-            if not any(not g.fallback for g in self.goal) or self.spec.confirm != "goal":
-                return None
-            return self._restate(after_done=True)
-        if self._matches("failed", text):
-            return None
+                self.done_orders.add(_order_key((e.arguments or {}).get("order_id")))
+            # A reply that goes on to ask something (a task it queued) is answered; otherwise the shopper
+            # brings up its next request, what is still to do, or ends.
+            if self._ask(text) is None or not self._more_to_do():
+                if (nxt := self._next_request()) is not None:
+                    return nxt
+                if not any(not g.fallback for g in self.goal) or self.spec.confirm != "goal":
+                    return None
+                return self._restate(after_done=True)
+        elif self._matches("anything_else", text) and not self._ask(text):
+            return self._next_request()
+        if self._matches("failed", text) or (self._ask(text) is None and self._matches("refused", text)):
+            return self._after_refusal(text)
         if said := self._if_asked(text):
             return said
         kind = self._ask(text)
@@ -148,6 +220,8 @@ class RuleSim:
             if unsaid:  # the rest of its request, a sentence at a time
                 self.said.add(unsaid[0])
                 return unsaid[0]
+            if (nxt := self._next_request()) is not None:  # it does not leave with a request unsaid
+                return nxt
             return self._restate() if self.lost == 1 else None
         self.lost = 0
         self.asked[kind] = self.asked.get(kind, 0) + 1
@@ -172,6 +246,7 @@ class RuleSim:
         for g in sorted(self.goal, key=lambda g: g.order_id is None):
             if g.fits(e.tool, order):
                 self.goal = [] if g.fallback else [x for x in self.goal if x is not g]  # a fallback settles it
+                self.settled = self.settled or g.fallback
                 return
 
     def _restate(self, after_done: bool = False) -> str | None:
@@ -234,6 +309,8 @@ class RuleSim:
             return self.say["unknown"]
         if kind == "order":
             wanted = list(dict.fromkeys([g.order_id for g in self.goal if g.order_id and not g.fallback] + f.order_ids))
+            # An order already acted on is not the one the next task is about (unless it is the only one).
+            wanted.sort(key=lambda o: _order_key(o) in self.done_orders)
             for order_id in wanted:
                 if order_id not in self.given_orders:
                     self.given_orders.append(order_id)
@@ -264,6 +341,15 @@ class RuleSim:
 STREET = r"\b(\d+) [A-Z]?\w+ (?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard)\b"
 _STOP_WORDS = frozenset("with that this have from your their them they want would like also which what when where "
                         "item items order orders some into only same other than then just".split())
+
+
+def _offered_methods(text: str) -> set[str]:
+    """The kinds of payment method a proposal uses: ids ("paypal_1") or the names it gives after
+    "refunded to", "via" or "with" ("Mastercard ending 4127", "gift card, balance $59.00")."""
+    offered = {m.group(1) for m in re.finditer(r"\b(credit_card|paypal|gift_card)_\w+", text)}
+    for m in re.finditer(r"(?:refunded to|via|\bwith) ([^;.()]+?)(?: instead of|[;.(]|$)", text):
+        offered |= {k for k, p in _rules()["instructions"]["methods"].items() if re.search(p, m.group(1), re.IGNORECASE)}
+    return offered
 
 
 def _words(text: str) -> set[str]:

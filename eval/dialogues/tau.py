@@ -89,6 +89,18 @@ def main_request(text: str) -> tuple[str, list[str]]:
     return opening, [first_person(s) for s in parts[asking + 1 :]]
 
 
+CONDITION_RE = re.compile(r"(?i)^(?:but |and )?(?:if|in case|unless|otherwise|should)\b")
+
+
+def requests_and_fallbacks(rest: list[str]) -> tuple[list[str], list[str]]:
+    """Of the request sentences after the opening: those asking for something (said in turn, every one)
+    and those saying what to ask for instead when something is not possible ("if X is not possible, Y")."""
+    wants = _person_rules()["wants"]
+    fallbacks = [s for s in rest if CONDITION_RE.match(s)]
+    requests = [s for s in rest if s not in fallbacks and (wanted_kinds(s) or re.search(wants, s))]
+    return requests, fallbacks
+
+
 def wanted_kinds(sentence: str) -> list[str]:
     """The kinds of action one sentence asks for (see GOAL_KINDS), without negated ones."""
     rules = _person_rules()
@@ -242,12 +254,14 @@ def _scenario(task_id: str, source: str, text: str, request: str, raw_actions: l
     opening, rest = main_request(request)
     if not opening:  # the request is all persona or identity: say the whole text
         opening, rest = first_person(text), []
+    requests, fallbacks = requests_and_fallbacks(rest)
     if user == "rule-oracle":  # diagnostic only: knows the ground truth's actions and orders
         spec = RuleUser(opening=opening, facts=facts, goal=[GoalAction(tool=a.name, order_id=a.arguments.get("order_id"))
-                        for a in writes], rephrase=rest[:4], if_asked=conditional)  # fmt: skip
+                        for a in writes], rephrase=rest[:4], if_asked=conditional, requests=requests,
+                        fallbacks=fallbacks)  # fmt: skip
     elif user == "rule":
         spec = RuleUser(opening=opening, facts=facts, goal=goals_from_text(text), rephrase=rest[:4],
-                        if_asked=conditional, instructions=text)  # fmt: skip
+                        if_asked=conditional, instructions=text, requests=requests, fallbacks=fallbacks)  # fmt: skip
     else:
         spec = LLMUser(opening=opening, facts=facts, instructions=text)
     return Scenario(

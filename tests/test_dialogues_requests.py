@@ -1,0 +1,97 @@
+"""The blind rule shopper says every request of its instructions: the next one when one is done or it is
+asked what else, a fallback the instructions state after a refusal, and it does not leave with one unsaid.
+The instruction texts are written here (no benchmark task)."""
+
+from __future__ import annotations
+
+from assistant.state import AssistantEvent
+from eval.dialogues.scenario import RuleUser
+from eval.dialogues.simulated_user import RuleSim
+from eval.dialogues.tau import extract_facts, goals_from_text, main_request, requests_and_fallbacks
+
+TWO = ("You are Lena Okafor, zip 30301. You want to return the garden hose you received. "
+       "You also want to change the address of your pending order to 12 Pine Street, Atlanta. "
+       "Finally, you want to know how much the refund will be.")  # fmt: skip
+FALLBACK = ("You are Lena Okafor, zip 30301. You want to exchange your kettle for a larger one. "
+            "If that is not possible, you want to return the kettle instead. "
+            "You also want to cancel the pending order with the rug.")  # fmt: skip
+RETURNED = [AssistantEvent(kind="tool", tool="return_delivered_order_items", ok=True, arguments={"order_id": "#W1000001"})]
+
+
+def _sim(text: str) -> RuleSim:
+    opening, rest = main_request(text)
+    requests, fallbacks = requests_and_fallbacks(rest)
+    return RuleSim(RuleUser(opening=opening, goal=goals_from_text(text), rephrase=rest[:4], instructions=text,
+                            requests=requests, fallbacks=fallbacks, facts=extract_facts(text)))  # fmt: skip
+
+
+def test_reads_requests_and_fallbacks_by_kind_of_sentence():
+    opening, rest = main_request(FALLBACK)
+    assert opening == "I want to exchange my kettle for a larger one."
+    assert requests_and_fallbacks(rest) == (
+        ["I also want to cancel the pending order with the rug."],
+        ["If that is not possible, I want to return the kettle instead."],
+    )
+
+
+def test_says_each_request_in_turn_after_one_is_done_and_then_ends():
+    sim = _sim(TWO)
+    assert sim.opening() == "I want to return the garden hose I received."
+    assert sim.reply("Done. Order #W1000001 is now return requested.", RETURNED) == (
+        "I also want to change the address of my pending order to 12 Pine Street, Atlanta."
+    )
+    moved = [AssistantEvent(kind="tool", tool="modify_pending_order_address", ok=True, arguments={"order_id": "#W1000002"})]
+    assert sim.reply("Done. Order #W1000002 is now pending.", moved) == "Finally, I want to know how much the refund will be."
+    assert sim.reply("The refund is $25.00. Anything else?", []) is None  # every request said and answered
+
+
+def test_asked_what_else_it_says_the_next_request():
+    sim = _sim(TWO)
+    assert sim.reply("Your return is requested. Is there anything else I can help with?", []) == (
+        "I also want to change the address of my pending order to 12 Pine Street, Atlanta."
+    )
+
+
+def test_after_a_refusal_says_the_stated_fallback_then_the_next_request():
+    sim = _sim(FALLBACK)
+    refusal = "I couldn't do that: order #W1000001 is pending; only delivered orders can be exchanged."
+    assert sim.reply(refusal, []) == "If that is not possible, I want to return the kettle instead."
+    assert sim.reply(refusal, []) == "I also want to cancel the pending order with the rug."
+    assert sim.reply(refusal, []) is None  # nothing left to ask for
+
+
+def test_a_question_queued_after_a_done_task_is_answered_not_ended_on():
+    sim = _sim(TWO)
+    text = "Done. Order #W1000001 is now return requested.\nNext, the other thing you asked for:\nWhat is the new address (street, apartment if any, city, state, zip, country)?"
+    said = sim.reply(text, RETURNED)
+    assert said is not None and "Pine Street" in said
+
+
+def test_a_proposal_made_again_unchanged_is_taken_if_its_stated_fallback_allows_it():
+    text = ("You are Lena Okafor, zip 30301. You want to return the kettle and get the refund on your credit card. "
+            "If the refund cannot go to the credit card, you accept a gift card.")  # fmt: skip
+    sim = _sim(text)
+    offer = "Please confirm: return Kettle (1L, steel) from order #W1000001; $40.00 is refunded to gift card, balance $5.00. Shall I go ahead? (yes/no)"
+    pending = [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000001"})]
+    assert sim.reply(offer, pending) == "No, I want to use my credit card."
+    assert sim.reply("OK, I have not changed anything.\n" + offer, pending) == (
+        "If the refund cannot go to the credit card, I accept a gift card."
+    )
+
+
+def test_with_several_requests_a_proposal_is_judged_by_the_clause_naming_its_order():
+    text = "Return #W1000001 via paypal_1234567: Garden Hose; Cancel order #W2000002 because no longer needed."
+    sim = _sim(text)
+    cancel = "Please confirm: cancel order #W2000002 (Rug), reason 'no longer needed'; $80.00 is refunded to Visa ending 1111. Shall I go ahead? (yes/no)"
+    pending = [AssistantEvent(kind="pending", tool="cancel_pending_order", arguments={"order_id": "#W2000002"})]
+    assert sim.reply(cancel, pending) == "yes"  # no method asked for this order: the original one is fine
+    ret = "Please confirm: return Garden Hose (50ft) from order #W1000001; $30.00 is refunded to Visa ending 1111. Shall I go ahead? (yes/no)"
+    pending = [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000001"})]
+    assert sim.reply(ret, pending) == "No, I want to use my PayPal."
+
+
+def test_asked_which_order_for_the_next_task_it_names_one_not_acted_on_yet():
+    sim = _sim("Return #W1000001 via paypal_1234567: Garden Hose; Cancel order #W2000002 because no longer needed.")
+    returned = [AssistantEvent(kind="tool", tool="return_delivered_order_items", ok=True, arguments={"order_id": "#W1000001"})]
+    ask = "Done. Order #W1000001 is now return requested.\nNext, the other thing you asked for:\nWhich order is it? Your orders:\n- #W2000002 · pending · Rug"
+    assert sim.reply(ask, returned) == "It's order #W2000002."
