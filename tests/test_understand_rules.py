@@ -127,6 +127,19 @@ def test_several_orders_meant_by_one_request():
     assert ids("return the desk lamp") == []
 
 
+def test_a_product_named_with_a_short_last_word_is_not_named_by_every_text():
+    from assistant.understand.rules import names_item, orders_in_turn
+
+    phone = _order("#P", ("Pixel Z", {"storage": "128GB"}, 500.0))
+    lamp = _order("#L", ("Desk Lamp", {"color": "black"}, 30.0))
+    kettle = _order("#K", ("Tea Kettle", {"capacity": "1L"}, 20.0))
+    orders = [phone, lamp, kettle]
+    assert not names_item(phone["items"][0], "please stop the lamp from shipping")
+    assert names_item(phone["items"][0], "my pixel z is broken")
+    assert orders_in_turn("stop my desk lamp order, I changed my mind", orders, orders) == []
+    assert [o["order_id"] for o in orders_in_turn("the tea kettle and the pixel z", orders, orders)] == ["#K", "#P"]
+
+
 def test_the_cheaper_or_dearer_one_picks_the_order_holding_it():
     from assistant.understand.rules import by_item_price
 

@@ -106,19 +106,27 @@ def mentions_option(product, message: str) -> bool:
     return any(mentioned(val, lowered) for v in product.variants for val in v.options.values())
 
 
-def names_item(item: dict, lowered: str) -> bool:
-    """Whether the text names the item's product: its name (spaces and hyphens optional, "book shelf",
-    "tshirt"), an alias (assistant/data/aliases.json), or the name's last word, singular or plural."""
+def _name_pattern(item: dict) -> str:
+    """A regex naming the item's product: its name, an alias (assistant/data/aliases.json), or the name's
+    last word, singular or plural. A last word of two letters or fewer ("iPhone X") is left out: as an
+    empty alternative it would match any text."""
     name = item["name"].lower()
-    word = re.findall(r"[a-z]+", name)[-1]
+    word = re.findall(r"[a-z]+", name)[-1] if re.search(r"[a-z]", name) else ""
     stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
+    aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
+    parts = [re.escape(name), *(rf"{a}s?" for a in aliases), *([rf"(?:{stems})(?:e?s)?"] if stems else [])]
+    return rf"\b(?:{'|'.join(parts)})\b"
+
+
+def names_item(item: dict, lowered: str) -> bool:
+    """Whether the text names the item's product (see `_name_pattern`), its name's spaces and hyphens
+    optional ("book shelf", "tshirt")."""
+    name = item["name"].lower()
     compact = re.sub(r"[\s-]", "", name)
-    aliases = [a for a, targets in _aliases().items() if name in targets]
     return (
         name in lowered
         or (len(compact) >= 6 and compact in re.sub(r"[\s-]", "", lowered))
-        or any(re.search(rf"\b{re.escape(a)}s?\b", lowered) for a in aliases)
-        or bool(re.search(rf"\b(?:{stems})(?:e?s)?\b", lowered))
+        or bool(re.search(_name_pattern(item), lowered))
     )
 
 
@@ -594,13 +602,8 @@ _ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|\bone of (?:them|the|my)\b|
 
 
 def _mention(item: dict, lowered: str) -> int | None:
-    """Where the text first names the item's product (see `names_item`), or None."""
-    name = item["name"].lower()
-    word = re.findall(r"[a-z]+", name)[-1]
-    stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
-    aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
-    pattern = "|".join([re.escape(name), *(rf"{a}s?" for a in aliases), rf"(?:{stems})(?:e?s)?"])
-    m = re.search(rf"\b(?:{pattern})\b", lowered)
+    """Where the text first names the item's product (see `_name_pattern`), or None."""
+    m = re.search(_name_pattern(item), lowered)
     return m.start() if m else None
 
 
