@@ -125,6 +125,8 @@ def test_several_orders_meant_by_one_request():
     assert ids("the garden hose, the desk lamp") == ["#C", "#A"]
     assert ids("I have two hoodies but only want to keep one") == []
     assert ids("return the desk lamp") == []
+    assert ids("stop all my lamp orders") == []  # one order holds a lamp: not every order
+    assert ids("stop all my hoodie orders") == ["#A", "#B"]
 
 
 def test_a_product_named_with_a_short_last_word_is_not_named_by_every_text():
@@ -191,7 +193,7 @@ def test_a_comparative_with_a_tie_asks_rather_than_picking_by_price():
 
     product = SimpleNamespace(variants=[variant("1", "L", "red", 50), variant("2", "M", "blue", 48), variant("3", "M", "green", 47)])
     item = {"item_id": "1", "options": {"size": "L", "color": "red"}, "price": 50}
-    chosen, choices = pick_variant(product, item, "it is too large, one size smaller please")
+    chosen, choices = pick_variant(product, item, "it is too large, I need it a size smaller")
     assert chosen is None and {i for i, _ in choices} == {"2", "3"}
-    chosen, _ = pick_variant(product, item, "one size smaller, in blue")
+    chosen, _ = pick_variant(product, item, "a size smaller, in blue")
     assert chosen == "2"

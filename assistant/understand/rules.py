@@ -257,7 +257,7 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}", lowered)
                                              for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
             described = before or described  # "<value> <product> to the <value> version": the one described before the name
-            if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the more expensive one"
+            if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the pricier one"
                 described = [i for i in same if any(yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
                 pick = max if m.group(0) in ("more expensive", "pricier") else min
@@ -420,7 +420,7 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
         # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
         ranked = sorted((-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys)))
         tied = [r for r in ranked if r[:4] == ranked[0][:4]] if ranked else []
-        if len(tied) > 1:  # "one size smaller", and two colours of it fit alike: a choice for the shopper, not the price
+        if len(tied) > 1:  # "a size down", and two colours of it fit alike: a choice for the shopper, not the price
             return None, [(r[-1], next(c for i, c in choices if i == r[-1])) for r in tied]
         if ranked:
             return ranked[0][-1], choices
@@ -555,7 +555,7 @@ def read_correction(message: str, order: dict, frame, methods: list):
     item_ids, new_item_ids, method = list(frame.item_ids), list(frame.new_item_ids), frame.payment_method_id
     lowered = message.lower()
     proposed = {i["name"] for i in order["items"] if i["item_id"] in item_ids}
-    if len(proposed) == 1:  # "the more expensive one" means one of the proposed product
+    if len(proposed) == 1:  # "the pricier one" means one of the proposed product
         lowered = re.sub(r"\bones?\b", next(iter(proposed)).lower(), lowered)
     named = [i for i in match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != AMBIGUOUS]
     if named:
@@ -563,7 +563,7 @@ def read_correction(message: str, order: dict, frame, methods: list):
             keep = [i for i in item_ids if i in named] or named
         elif re.search(r"\b(?:also|too|as well|add)\b", lowered):
             keep = item_ids + [i for i in named if i not in item_ids]
-        else:  # "I changed my mind: return the more expensive one"
+        else:  # "no, return the <item> in <value>"
             keep = named
         new = dict(zip(item_ids, new_item_ids))
         item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
@@ -593,8 +593,8 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
     return bool(payment_kinds(lowered)) and not names_product
 
 
-_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |possible |open |other |\w+ )?orders?\b"
-                         r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?(?:possible )?order(?:s'?)? address(?:es)?\b"
+_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |open |other )?orders?\b"
+                         r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?order(?:s'?)? address(?:es)?\b"
                          # "everything I ordered", "all the things I bought": every order, each with all its items
                          r"|\b(?:everything|all (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i )?(?:have |had |'ve )?(?:ordered|bought|purchased)\b"
                          r"|所有订单|全部订单")
@@ -612,7 +612,7 @@ _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 
 
 def cancels_part(text: str, order: dict) -> list[str]:
-    """A cancellation naming some of an order's items as what to cancel ("cancel the <item> inside it",
+    """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
     Empty when the whole order is meant, or said to be acceptable ("…if not, cancel the whole order")."""
@@ -701,7 +701,7 @@ def _described(item: dict, words: str, siblings: list[dict]) -> bool:
 
 
 def by_item_price(text: str, candidates: list[dict]) -> list[dict]:
-    """"The more expensive one" / "the cheaper one" of a product several candidates hold ("I got two
+    """"The pricier one" / "the cheaper one" of a product several candidates hold ("I got two
     <item>s, return the cheaper one"): the order holding that item. Unchanged when the text says neither."""
     lowered = text.lower()
     way = max if says(lowered, "dearer") else min if says(lowered, "cheaper") else None
