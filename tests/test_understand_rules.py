@@ -166,12 +166,21 @@ def test_cancelling_named_items_is_not_cancelling_the_order_they_name():
 
 def test_order_correction_and_reason_at_confirmation_are_typed_commands():
     from assistant.understand.commands import Correct
-    from assistant.understand.rules import order_correction, reply_to_proposal
+    from assistant.understand.rules import order_added, order_correction, reply_to_proposal
 
     assert order_correction("sorry, not that one, it is #W2", ["#W2"], "#W1") == Correct(order_id="#W2")
     assert order_correction("#W2", ["#W2"], "#W1") == Correct(order_id="#W2")
     assert order_correction("and also return the lamp from #W2", ["#W2"], "#W1") is None
     assert order_correction("#W1 it is", ["#W1"], "#W1") is None
+    # another order added is not a correction: the same action on it, queued
+    for added in ("and #W2 too please", "do the same for #W2", "#W2 as well", "also #W2"):
+        assert order_correction(added, ["#W2"], "#W1") is None, added
+        assert order_added(added, ["#W2"], "#W1") == "#W2", added
+    assert order_added("sorry, I meant #W2", ["#W2"], "#W1") is None
+    assert order_added("#W2, the first one was too big", ["#W2"], "#W1") is None
+    # at confirmation, naming another order with a correcting word is the order, not a reason ("wrong")
+    assert reply_to_proposal("that's the wrong order, I meant #W2", False, reasoned=True,
+                             order_ids=["#W2"], current="#W1") == Correct(order_id="#W2")  # fmt: skip
     assert reply_to_proposal("because I ordered it accidentally", False, reasoned=True) == Correct(reason="ordered by mistake")
     assert reply_to_proposal("because I ordered it accidentally", False) is None
 

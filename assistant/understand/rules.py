@@ -753,7 +753,8 @@ _CORRECTING = re.compile(r"\b(?:i meant|i mean|meant|wrong (?:one|order|number)|
 
 def order_correction(message: str, order_ids: list[str], current: str | None):
     """"Wrong one, I meant #B" while a task on order #A is open: `Correct(order_id=#B)`. A correction names
-    exactly one other order and says it corrects, or asks for no action of its own; the rest of its words
+    exactly one other order and says it corrects, or asks for no action of its own, and adds nothing
+    ("#B too" is another task: `order_added`); the rest of its words
     ("wrong" in "wrong one") are about the order id, not the task's details (not a cancellation reason)."""
     from assistant.understand.commands import Correct
 
@@ -762,20 +763,39 @@ def order_correction(message: str, order_ids: list[str], current: str | None):
     if not current or len(others) != 1:
         return None
     lowered = message.lower()
+    if _ADDING.search(lowered):  # "and #B too": another task (`order_added`), not a correction
+        return None
     if _CORRECTING.search(lowered) or not _ACTION_VERBS.search(lowered):
         return Correct(order_id=others[0])
     return None
 
 
+_ADDING = re.compile(r"\b(?:too(?!\s+(?!please)[a-z])|also|as well|same (?:for|with|goes for|thing)|likewise)\b|也(?!许)|同样")  # not "too big"
+
+
+def order_added(message: str, order_ids: list[str], current: str | None) -> str | None:
+    """"And #B too", "do the same for #B" while a task on order #A is open: #B, to get the same action
+    after #A. Only a message naming exactly one other order and no action of its own."""
+    key = (current or "").lstrip("#").upper()
+    others = list(dict.fromkeys(o for o in order_ids if o.lstrip("#").upper() != key))
+    lowered = message.lower()
+    if not current or len(others) != 1 or not _ADDING.search(lowered) or _ACTION_VERBS.search(lowered):
+        return None
+    return others[0]
+
+
 _PLAIN_NO = re.compile(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*")
 
 
-def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False):
-    """What a message says to the action just proposed: `Confirm` (an explicit yes), `Decline` (a
-    plain no), `Correct` (a change said instead of yes, when the proposal can take one; its slots are
-    read against the order by `read_correction`; for a proposal with a reason (`reasoned`), the reason
-    said again or changed), or None: something else, a new request. The
-    ToolRunner's gate checks the yes itself: a reader cannot run an action."""
+def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False,
+                      order_ids: list[str] | None = None, current: str | None = None):
+    """What a message says to the action just proposed (on order `current`; `order_ids` those the
+    message names): `Confirm` (an explicit yes), `Decline` (a plain no), `Correct` (a change said
+    instead of yes: another order meant (`order_correction`), read before a reason, as "wrong order"
+    is not one; when the proposal can take one, its slots, read against the order by
+    `read_correction`; for a proposal with a reason (`reasoned`), the reason said again or changed),
+    or None: something else, a new request. The ToolRunner's gate checks the yes itself: a reader
+    cannot run an action."""
     from assistant.tools import is_affirmative
     from assistant.understand.commands import Confirm, Correct, Decline
 
@@ -783,6 +803,8 @@ def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False):
         return Confirm()
     if _PLAIN_NO.fullmatch(message.lower()):
         return Decline()
+    if change := order_correction(message, order_ids or [], current):
+        return change
     if reasoned and (reason := cancel_reason(message)) and not re.match(r"\W*(?:no|nope|don'?t|do not)\b", message.lower()):
         return Correct(reason=reason)  # the reason said (again) instead of yes: proposed again with it
     if correctable and AMEND.search(message.lower()):
