@@ -512,3 +512,14 @@ def test_a_reason_said_at_confirmation_without_an_open_task_is_read_as_a_new_mes
     assert state.frame is None
     reply = assistant.reply_text(state, "I ordered it by mistake")  # read, not an AttributeError
     assert reply and store.order("#W6247578").status == "pending"
+
+
+def test_each_order_keeps_the_new_address_its_own_sentence_gives(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Please change the address of order #W6247578 to 12 Birch Lane, Tulsa, OK 74103. "
+                                        "Change the address of order #W4776164 to 88 Cedar Court, Boise, ID 83702.")  # fmt: skip
+    assert state.pending is not None and state.pending.arguments["city"] == "Tulsa", reply
+    assert [t.order_id for t in state.queue] == ["#W4776164"], reply
+    reply = assistant.reply_text(state, "yes")
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W4776164", reply
+    assert state.pending.arguments["city"] == "Boise" and state.pending.arguments["address1"] == "88 Cedar Court", reply

@@ -18,6 +18,10 @@ def test_parse_address():
         "country": "USA", "zip": "76165",
     }  # fmt: skip
     assert parse_address("I want to change my address") is None
+    # a second sentence after the zip is not the country
+    two = parse_address("Send it to 9 Elm Row, Reno, NV 89501. The other one to 4 Ash Way, Provo, UT 84601.")
+    assert two["city"] == "Reno" and two["country"] == "USA"
+    assert parse_address("12 Main Street, St. Louis, MO 63101")["city"] == "St. Louis"
 
 
 def test_each_action_takes_the_items_of_its_own_clause():

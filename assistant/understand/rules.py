@@ -323,7 +323,8 @@ US_STATE_RE = re.compile(r"^[A-Z]{2}$")
 
 def parse_address(text: str) -> dict | None:
     """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
-    parts = [p.strip() for p in re.split(r"[,\n，]", text) if p.strip()]
+    # a sentence ending in a number ends the address ("…, OK 74103. Then …"): the next one is not its country
+    parts = [p.strip() for p in re.split(r"[,\n，]|(?<=\d[.!?])\s+", text) if p.strip()]
     zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
     street_idx = next((i for i, p in enumerate(parts) if re.search(r"(?:^|\s)\d+\s+[A-Za-z]", p) and not re.search(r"\b\d{5}\b", p)), None)
     if zip_idx is None or street_idx is None:
