@@ -192,7 +192,9 @@ class _Turn(CatalogTurn):
             pending, state.pending = state.pending, None
             frame = state.frame
             correctable = frame is not None and bool(frame.item_ids) and frame.order_id == pending.arguments.get("order_id")
-            command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments)
+            command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
+                                              order_ids=slots.order_ids if self.ctx.user_id else [],
+                                              current=pending.arguments.get("order_id"))
             try:
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
@@ -215,11 +217,22 @@ class _Turn(CatalogTurn):
             if isinstance(command, Decline):
                 yield from self._next_task()
                 return
+            added = rules.order_added(message, slots.order_ids if self.ctx.user_id else [], pending.arguments.get("order_id"))
+            if added and frame is not None and frame.flow:  # "and #B too" instead of yes: this one proposed again, #B after it
+                state.frame = frame
+                self.form.queue(frame, [added])
+                yield from self.form.run(FLOWS[frame.flow], "", Slots())
+                return
+            if isinstance(command, Correct) and command.order_id and frame is not None and frame.flow:  # "wrong order, I meant #B"
+                state.frame = frame
+                frame.order_id, frame.reason, frame.item_ids, frame.new_item_ids = command.order_id, None, [], []
+                yield from self.form.run(FLOWS[frame.flow], "", Slots())
+                return
             if isinstance(command, Correct) and command.reason and frame is not None:  # "I ordered it by mistake" instead of yes
                 state.frame, frame.reason = frame, command.reason
                 yield from self.form.run(FLOWS[frame.flow or "cancel"], "", Slots())
                 return
-            if isinstance(command, Correct):  # a change said instead of yes: "only <item>", "use <method> instead"
+            if isinstance(command, Correct) and frame is not None:  # a change said instead of yes: "only <item>", "use <method> instead"
                 state.frame = frame
                 yield from self.form.amend(frame, message, slots)
                 return
@@ -235,8 +248,12 @@ class _Turn(CatalogTurn):
             # The task's details may come before identification, or across turns: keep all of it.
             frame = self._frame(route)
             change = rules.order_correction(message, slots.order_ids, frame.order_id) if self.ctx.user_id else None
+            added = rules.order_added(message, slots.order_ids, frame.order_id) if self.ctx.user_id else None
             if isinstance(change, Correct):  # "wrong one, I meant #B": the slot changes; its words are not the task's details
                 frame.order_id, frame.reason, frame.item_ids, frame.new_item_ids = change.order_id, None, [], []
+            elif added:  # "and #B too": the same action on #B, after this one
+                self.form.queue(frame, [added])
+                slots = slots.model_copy(update={"order_ids": [frame.order_id]})
             else:
                 for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
                     task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]

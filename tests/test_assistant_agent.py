@@ -481,3 +481,45 @@ def test_one_new_address_for_every_order_and_the_account(assistant, state, store
         assistant.reply_text(state, "yes")
     assert store.order("#W6247578").address.city == store.order("#W4776164").address.city == "Austin"
     assert store.user("yusuf_rossi_9620").address.address1 == "12 Oak Road"
+
+
+def test_naming_another_order_at_confirmation_moves_the_task_to_it(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "cancel #W6247578 please")
+    assert "Please confirm" in assistant.reply_text(state, "I ordered it by mistake")
+    reply = assistant.reply_text(state, "hold on, wrong order - I meant #W4776164")
+    # "wrong" is about the order id, not a new reason; the original order is not proposed again
+    assert state.frame is not None and state.frame.order_id == "#W4776164", reply
+    assert state.pending is None or state.pending.arguments["order_id"] == "#W4776164", reply
+    assert store.order("#W6247578").status == "pending"
+
+
+def test_another_order_added_with_too_is_queued_not_swapped(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assert "Why do you want to cancel order #W6247578" in assistant.reply_text(state, "cancel #W6247578 please")
+    reply = assistant.reply_text(state, "oh and #W4776164 as well")
+    assert state.frame.order_id == "#W6247578", reply
+    assert [(t.route, t.order_id) for t in state.queue] == [("cancel_order", "#W4776164")], reply
+
+
+def test_a_reason_said_at_confirmation_without_an_open_task_is_read_as_a_new_message(assistant, state, store):
+    from assistant.tools import PendingAction
+
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    # a proposal with no task frame behind it (as the tool-calling agent leaves one)
+    state.pending = PendingAction(tool="cancel_pending_order", arguments={"order_id": "#W6247578", "reason": "no longer needed"},
+                                  description="cancel #W6247578")  # fmt: skip
+    assert state.frame is None
+    reply = assistant.reply_text(state, "I ordered it by mistake")  # read, not an AttributeError
+    assert reply and store.order("#W6247578").status == "pending"
+
+
+def test_each_order_keeps_the_new_address_its_own_sentence_gives(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Please change the address of order #W6247578 to 12 Birch Lane, Tulsa, OK 74103. "
+                                        "Change the address of order #W4776164 to 88 Cedar Court, Boise, ID 83702.")  # fmt: skip
+    assert state.pending is not None and state.pending.arguments["city"] == "Tulsa", reply
+    assert [t.order_id for t in state.queue] == ["#W4776164"], reply
+    reply = assistant.reply_text(state, "yes")
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W4776164", reply
+    assert state.pending.arguments["city"] == "Boise" and state.pending.arguments["address1"] == "88 Cedar Court", reply

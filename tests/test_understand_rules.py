@@ -18,6 +18,10 @@ def test_parse_address():
         "country": "USA", "zip": "76165",
     }  # fmt: skip
     assert parse_address("I want to change my address") is None
+    # a second sentence after the zip is not the country
+    two = parse_address("Send it to 9 Elm Row, Reno, NV 89501. The other one to 4 Ash Way, Provo, UT 84601.")
+    assert two["city"] == "Reno" and two["country"] == "USA"
+    assert parse_address("12 Main Street, St. Louis, MO 63101")["city"] == "St. Louis"
 
 
 def test_each_action_takes_the_items_of_its_own_clause():
@@ -125,6 +129,21 @@ def test_several_orders_meant_by_one_request():
     assert ids("the garden hose, the desk lamp") == ["#C", "#A"]
     assert ids("I have two hoodies but only want to keep one") == []
     assert ids("return the desk lamp") == []
+    assert ids("stop all my lamp orders") == []  # one order holds a lamp: not every order
+    assert ids("stop all my hoodie orders") == ["#A", "#B"]
+
+
+def test_a_product_named_with_a_short_last_word_is_not_named_by_every_text():
+    from assistant.understand.rules import names_item, orders_in_turn
+
+    phone = _order("#P", ("Pixel Z", {"storage": "128GB"}, 500.0))
+    lamp = _order("#L", ("Desk Lamp", {"color": "black"}, 30.0))
+    kettle = _order("#K", ("Tea Kettle", {"capacity": "1L"}, 20.0))
+    orders = [phone, lamp, kettle]
+    assert not names_item(phone["items"][0], "please stop the lamp from shipping")
+    assert names_item(phone["items"][0], "my pixel z is broken")
+    assert orders_in_turn("stop my desk lamp order, I changed my mind", orders, orders) == []
+    assert [o["order_id"] for o in orders_in_turn("the tea kettle and the pixel z", orders, orders)] == ["#K", "#P"]
 
 
 def test_the_cheaper_or_dearer_one_picks_the_order_holding_it():
@@ -151,12 +170,21 @@ def test_cancelling_named_items_is_not_cancelling_the_order_they_name():
 
 def test_order_correction_and_reason_at_confirmation_are_typed_commands():
     from assistant.understand.commands import Correct
-    from assistant.understand.rules import order_correction, reply_to_proposal
+    from assistant.understand.rules import order_added, order_correction, reply_to_proposal
 
     assert order_correction("sorry, not that one, it is #W2", ["#W2"], "#W1") == Correct(order_id="#W2")
     assert order_correction("#W2", ["#W2"], "#W1") == Correct(order_id="#W2")
     assert order_correction("and also return the lamp from #W2", ["#W2"], "#W1") is None
     assert order_correction("#W1 it is", ["#W1"], "#W1") is None
+    # another order added is not a correction: the same action on it, queued
+    for added in ("and #W2 too please", "do the same for #W2", "#W2 as well", "also #W2"):
+        assert order_correction(added, ["#W2"], "#W1") is None, added
+        assert order_added(added, ["#W2"], "#W1") == "#W2", added
+    assert order_added("sorry, I meant #W2", ["#W2"], "#W1") is None
+    assert order_added("#W2, the first one was too big", ["#W2"], "#W1") is None
+    # at confirmation, naming another order with a correcting word is the order, not a reason ("wrong")
+    assert reply_to_proposal("that's the wrong order, I meant #W2", False, reasoned=True,
+                             order_ids=["#W2"], current="#W1") == Correct(order_id="#W2")  # fmt: skip
     assert reply_to_proposal("because I ordered it accidentally", False, reasoned=True) == Correct(reason="ordered by mistake")
     assert reply_to_proposal("because I ordered it accidentally", False) is None
 
@@ -178,7 +206,7 @@ def test_a_comparative_with_a_tie_asks_rather_than_picking_by_price():
 
     product = SimpleNamespace(variants=[variant("1", "L", "red", 50), variant("2", "M", "blue", 48), variant("3", "M", "green", 47)])
     item = {"item_id": "1", "options": {"size": "L", "color": "red"}, "price": 50}
-    chosen, choices = pick_variant(product, item, "it is too large, one size smaller please")
+    chosen, choices = pick_variant(product, item, "it is too large, I need it a size smaller")
     assert chosen is None and {i for i, _ in choices} == {"2", "3"}
-    chosen, _ = pick_variant(product, item, "one size smaller, in blue")
+    chosen, _ = pick_variant(product, item, "a size smaller, in blue")
     assert chosen == "2"

@@ -235,8 +235,8 @@ class FormLoop:
             yield self.t.say("ask_address")
             return STOP
         for task in self.t.state.queue:  # "all my orders and my default address": one new address for each of them
-            if task.route == flow.route and task.address is None:
-                task.address = dict(frame.address)
+            if task.route == flow.route and task.address is None and not rules.parse_address(task.text or ""):
+                task.address = dict(frame.address)  # not to a task whose own words give its address
         return None
 
     # -- proposing ---------------------------------------------------------------------------
@@ -309,7 +309,7 @@ class FormLoop:
                 continue
             named = [i for i in other["items"] if i["item_id"] in rules.match_items(other, message, said, fallback=False, everything=False)]
             if any(i["name"] not in here for i in named):
-                self._queue(frame, [other])
+                self.queue(frame, [other["order_id"]])
 
     def switch(self, route: str, order_id: str, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         """Carry the open task over to another action on the same order (its text stays)."""
@@ -335,7 +335,7 @@ class FormLoop:
             several = rules.orders_in_turn(frame.text, orders, candidates)
             if len(several) > 1:  # "all my pending orders", items of several orders: one after another
                 frame.order_id = several[0]["order_id"]
-                self._queue(frame, several[1:])
+                self.queue(frame, [o["order_id"] for o in several[1:]])
                 return
             candidates = rules.by_item_price(frame.text, rules.orders_meant(frame.text, orders, candidates))
             if len(candidates) > 1:
@@ -355,13 +355,13 @@ class FormLoop:
         yield t.say("ask_order", orders=t._order_list(candidates or orders))
         yield from t._offer_orders(candidates or orders)
 
-    def _queue(self, frame: TaskFrame, orders: list[dict], text: str | None = None) -> None:
-        """The same action on the other orders the request meant, done after this one."""
+    def queue(self, frame: TaskFrame, order_ids: list[str]) -> None:
+        """The same action on the other orders the request meant, done after this one (a new address
+        reaches them in `_fill_address`)."""
         queued = {(f.route, f.order_id) for f in self.t.state.queue}
-        for order in orders:
-            if (frame.route, order["order_id"]) not in queued and not self.t._settled(frame.route, order["order_id"]):
-                self.t.state.queue.append(TaskFrame(route=frame.route, flow=frame.flow, order_id=order["order_id"], text=text or frame.text,
-                                                    address=dict(frame.address) if frame.address else None))  # fmt: skip
+        for order_id in order_ids:
+            if (frame.route, order_id) not in queued and not self.t._settled(frame.route, order_id):
+                self.t.state.queue.append(TaskFrame(route=frame.route, flow=frame.flow, order_id=order_id, text=frame.text))
 
     def address_pointed_to(self, message: str) -> dict | None:
         return rules.address_pointed_to(message, self._orders())

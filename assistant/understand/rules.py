@@ -106,19 +106,27 @@ def mentions_option(product, message: str) -> bool:
     return any(mentioned(val, lowered) for v in product.variants for val in v.options.values())
 
 
-def names_item(item: dict, lowered: str) -> bool:
-    """Whether the text names the item's product: its name (spaces and hyphens optional, "book shelf",
-    "tshirt"), an alias (assistant/data/aliases.json), or the name's last word, singular or plural."""
+def _name_pattern(item: dict) -> str:
+    """A regex naming the item's product: its name, an alias (assistant/data/aliases.json), or the name's
+    last word, singular or plural. A last word of two letters or fewer ("iPhone X") is left out: as an
+    empty alternative it would match any text."""
     name = item["name"].lower()
-    word = re.findall(r"[a-z]+", name)[-1]
+    word = re.findall(r"[a-z]+", name)[-1] if re.search(r"[a-z]", name) else ""
     stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
+    aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
+    parts = [re.escape(name), *(rf"{a}s?" for a in aliases), *([rf"(?:{stems})(?:e?s)?"] if stems else [])]
+    return rf"\b(?:{'|'.join(parts)})\b"
+
+
+def names_item(item: dict, lowered: str) -> bool:
+    """Whether the text names the item's product (see `_name_pattern`), its name's spaces and hyphens
+    optional ("book shelf", "tshirt")."""
+    name = item["name"].lower()
     compact = re.sub(r"[\s-]", "", name)
-    aliases = [a for a, targets in _aliases().items() if name in targets]
     return (
         name in lowered
         or (len(compact) >= 6 and compact in re.sub(r"[\s-]", "", lowered))
-        or any(re.search(rf"\b{re.escape(a)}s?\b", lowered) for a in aliases)
-        or bool(re.search(rf"\b(?:{stems})(?:e?s)?\b", lowered))
+        or bool(re.search(_name_pattern(item), lowered))
     )
 
 
@@ -249,7 +257,7 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}", lowered)
                                              for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
             described = before or described  # "<value> <product> to the <value> version": the one described before the name
-            if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the more expensive one"
+            if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the pricier one"
                 described = [i for i in same if any(yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
                 pick = max if m.group(0) in ("more expensive", "pricier") else min
@@ -315,7 +323,8 @@ US_STATE_RE = re.compile(r"^[A-Z]{2}$")
 
 def parse_address(text: str) -> dict | None:
     """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
-    parts = [p.strip() for p in re.split(r"[,\n，]", text) if p.strip()]
+    # a sentence ending in a number ends the address ("…, OK 74103. Then …"): the next one is not its country
+    parts = [p.strip() for p in re.split(r"[,\n，]|(?<=\d[.!?])\s+", text) if p.strip()]
     zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
     street_idx = next((i for i, p in enumerate(parts) if re.search(r"(?:^|\s)\d+\s+[A-Za-z]", p) and not re.search(r"\b\d{5}\b", p)), None)
     if zip_idx is None or street_idx is None:
@@ -412,7 +421,7 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
         # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
         ranked = sorted((-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys)))
         tied = [r for r in ranked if r[:4] == ranked[0][:4]] if ranked else []
-        if len(tied) > 1:  # "one size smaller", and two colours of it fit alike: a choice for the shopper, not the price
+        if len(tied) > 1:  # "a size down", and two colours of it fit alike: a choice for the shopper, not the price
             return None, [(r[-1], next(c for i, c in choices if i == r[-1])) for r in tied]
         if ranked:
             return ranked[0][-1], choices
@@ -547,7 +556,7 @@ def read_correction(message: str, order: dict, frame, methods: list):
     item_ids, new_item_ids, method = list(frame.item_ids), list(frame.new_item_ids), frame.payment_method_id
     lowered = message.lower()
     proposed = {i["name"] for i in order["items"] if i["item_id"] in item_ids}
-    if len(proposed) == 1:  # "the more expensive one" means one of the proposed product
+    if len(proposed) == 1:  # "the pricier one" means one of the proposed product
         lowered = re.sub(r"\bones?\b", next(iter(proposed)).lower(), lowered)
     named = [i for i in match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != AMBIGUOUS]
     if named:
@@ -555,7 +564,7 @@ def read_correction(message: str, order: dict, frame, methods: list):
             keep = [i for i in item_ids if i in named] or named
         elif re.search(r"\b(?:also|too|as well|add)\b", lowered):
             keep = item_ids + [i for i in named if i not in item_ids]
-        else:  # "I changed my mind: return the more expensive one"
+        else:  # "no, return the <item> in <value>"
             keep = named
         new = dict(zip(item_ids, new_item_ids))
         item_ids = [i for i in keep if i in new] + [i for i in keep if i not in new]
@@ -585,8 +594,8 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
     return bool(payment_kinds(lowered)) and not names_product
 
 
-_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |possible |open |other |\w+ )?orders?\b"
-                         r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?(?:possible )?order(?:s'?)? address(?:es)?\b"
+_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |open |other )?orders?\b"
+                         r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?order(?:s'?)? address(?:es)?\b"
                          # "everything I ordered", "all the things I bought": every order, each with all its items
                          r"|\b(?:everything|all (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i )?(?:have |had |'ve )?(?:ordered|bought|purchased)\b"
                          r"|所有订单|全部订单")
@@ -594,13 +603,8 @@ _ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|\bone of (?:them|the|my)\b|
 
 
 def _mention(item: dict, lowered: str) -> int | None:
-    """Where the text first names the item's product (see `names_item`), or None."""
-    name = item["name"].lower()
-    word = re.findall(r"[a-z]+", name)[-1]
-    stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
-    aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
-    pattern = "|".join([re.escape(name), *(rf"{a}s?" for a in aliases), rf"(?:{stems})(?:e?s)?"])
-    m = re.search(rf"\b(?:{pattern})\b", lowered)
+    """Where the text first names the item's product (see `_name_pattern`), or None."""
+    m = re.search(_name_pattern(item), lowered)
     return m.start() if m else None
 
 
@@ -609,7 +613,7 @@ _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 
 
 def cancels_part(text: str, order: dict) -> list[str]:
-    """A cancellation naming some of an order's items as what to cancel ("cancel the <item> inside it",
+    """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
     Empty when the whole order is meant, or said to be acceptable ("…if not, cancel the whole order")."""
@@ -698,7 +702,7 @@ def _described(item: dict, words: str, siblings: list[dict]) -> bool:
 
 
 def by_item_price(text: str, candidates: list[dict]) -> list[dict]:
-    """"The more expensive one" / "the cheaper one" of a product several candidates hold ("I got two
+    """"The pricier one" / "the cheaper one" of a product several candidates hold ("I got two
     <item>s, return the cheaper one"): the order holding that item. Unchanged when the text says neither."""
     lowered = text.lower()
     way = max if says(lowered, "dearer") else min if says(lowered, "cheaper") else None
@@ -750,7 +754,8 @@ _CORRECTING = re.compile(r"\b(?:i meant|i mean|meant|wrong (?:one|order|number)|
 
 def order_correction(message: str, order_ids: list[str], current: str | None):
     """"Wrong one, I meant #B" while a task on order #A is open: `Correct(order_id=#B)`. A correction names
-    exactly one other order and says it corrects, or asks for no action of its own; the rest of its words
+    exactly one other order and says it corrects, or asks for no action of its own, and adds nothing
+    ("#B too" is another task: `order_added`); the rest of its words
     ("wrong" in "wrong one") are about the order id, not the task's details (not a cancellation reason)."""
     from assistant.understand.commands import Correct
 
@@ -759,20 +764,39 @@ def order_correction(message: str, order_ids: list[str], current: str | None):
     if not current or len(others) != 1:
         return None
     lowered = message.lower()
+    if _ADDING.search(lowered):  # "and #B too": another task (`order_added`), not a correction
+        return None
     if _CORRECTING.search(lowered) or not _ACTION_VERBS.search(lowered):
         return Correct(order_id=others[0])
     return None
 
 
+_ADDING = re.compile(r"\b(?:too(?!\s+(?!please)[a-z])|also|as well|same (?:for|with|goes for|thing)|likewise)\b|也(?!许)|同样")  # not "too big"
+
+
+def order_added(message: str, order_ids: list[str], current: str | None) -> str | None:
+    """"And #B too", "do the same for #B" while a task on order #A is open: #B, to get the same action
+    after #A. Only a message naming exactly one other order and no action of its own."""
+    key = (current or "").lstrip("#").upper()
+    others = list(dict.fromkeys(o for o in order_ids if o.lstrip("#").upper() != key))
+    lowered = message.lower()
+    if not current or len(others) != 1 or not _ADDING.search(lowered) or _ACTION_VERBS.search(lowered):
+        return None
+    return others[0]
+
+
 _PLAIN_NO = re.compile(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*")
 
 
-def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False):
-    """What a message says to the action just proposed: `Confirm` (an explicit yes), `Decline` (a
-    plain no), `Correct` (a change said instead of yes, when the proposal can take one; its slots are
-    read against the order by `read_correction`; for a proposal with a reason (`reasoned`), the reason
-    said again or changed), or None: something else, a new request. The
-    ToolRunner's gate checks the yes itself: a reader cannot run an action."""
+def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False,
+                      order_ids: list[str] | None = None, current: str | None = None):
+    """What a message says to the action just proposed (on order `current`; `order_ids` those the
+    message names): `Confirm` (an explicit yes), `Decline` (a plain no), `Correct` (a change said
+    instead of yes: another order meant (`order_correction`), read before a reason, as "wrong order"
+    is not one; when the proposal can take one, its slots, read against the order by
+    `read_correction`; for a proposal with a reason (`reasoned`), the reason said again or changed),
+    or None: something else, a new request. The ToolRunner's gate checks the yes itself: a reader
+    cannot run an action."""
     from assistant.tools import is_affirmative
     from assistant.understand.commands import Confirm, Correct, Decline
 
@@ -780,6 +804,8 @@ def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False):
         return Confirm()
     if _PLAIN_NO.fullmatch(message.lower()):
         return Decline()
+    if change := order_correction(message, order_ids or [], current):
+        return change
     if reasoned and (reason := cancel_reason(message)) and not re.match(r"\W*(?:no|nope|don'?t|do not)\b", message.lower()):
         return Correct(reason=reason)  # the reason said (again) instead of yes: proposed again with it
     if correctable and AMEND.search(message.lower()):
