@@ -141,6 +141,10 @@ class _Turn(CatalogTurn):
         """A reply template (or a table of them) in the conversation's language."""
         return _replies()[self.state.lang][key]
 
+    def join(self, names) -> str:
+        """Names as a list in the conversation's language ("a, b" / "a、b")."""
+        return self.r("list_sep").join(names)
+
     def offer(self, kind: str, options: list[tuple[str, str]]) -> Iterator[AssistantEvent]:
         """The options of the question just asked, as data the UI shows as buttons (id, label)."""
         choices = [Choice(id=i, label=label, kind=kind) for i, label in dict(options).items()]
@@ -538,7 +542,7 @@ class _Turn(CatalogTurn):
 
     def _order_label(self, order: dict) -> str:
         """One line of an order list: id, status, items, tracking (the store keeps no order date)."""
-        names = ", ".join(dict.fromkeys(i["name"] for i in order["items"]))
+        names = self.join(dict.fromkeys(i["name"] for i in order["items"]))
         tracking = [t for f in order.get("fulfillments", []) for t in f["tracking_ids"]]
         return self.r("order_line").format(
             order_id=order["order_id"], status=self.r("statuses").get(order["status"], order["status"]), items=names,
@@ -587,7 +591,7 @@ class _Turn(CatalogTurn):
                 continue
             order = result.data
             tracking = [t for f in order.get("fulfillments", []) for t in f["tracking_ids"]]
-            items = ", ".join(self._item_label(i) for i in order["items"])
+            items = self.join(self._item_label(i) for i in order["items"])
             yield self.say(
                 "order_status", order_id=order["order_id"], status=self.r("statuses").get(order["status"], order["status"]), items=items,
                 tracking=_replies()[self.state.lang]["tracking"].format(ids=", ".join(tracking)) if tracking else "",

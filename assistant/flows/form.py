@@ -99,7 +99,7 @@ class FormLoop:
         if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order)):
             # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all
             t.state.frame = None
-            yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=", ".join(others)))
+            yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=t.join(others)))
             return STOP
         if chosen is not None:
             return chosen if chosen is not flow else None
@@ -261,14 +261,14 @@ class FormLoop:
         if order is None:
             return values
         history = order["payment_history"]
-        values["items"] = ", ".join(i["name"] for i in order["items"])
+        values["items"] = t.join(i["name"] for i in order["items"])
         values["total"] = sum(p["amount"] for p in history if p["transaction_type"] == "payment")
         values["old"] = t._method_name(history[0]["payment_method_id"]) if history else ""
         values.setdefault("method", values["old"])
         names = {i["item_id"]: t._item_label(i) for i in order["items"]}
         price = {i["item_id"]: i["price"] for i in order["items"]}
         if frame.item_ids:
-            values["items"] = ", ".join(names[i] for i in frame.item_ids)
+            values["items"] = t.join(names[i] for i in frame.item_ids)
             values["amount"] = sum(price[i] for i in frame.item_ids)
         if frame.new_item_ids:
             new = {c.item_id: c for c in t._cards_for(frame.new_item_ids)}
