@@ -47,7 +47,7 @@ STANDARD_SUITE = (
     ("tau2-train", "dev", "tau2", "tau2_retail/tasks_train.json"),
     ("v1-dev", "validation", "tau", "tau_retail_v1/tasks_dev.json"),
 )
-USERS = ("rule", "rule-oracle", "llm")
+USERS = ("rule", "llm")
 
 
 def _user_llm(user: str, url: str | None, model_name: str | None, agent_llm):
@@ -116,8 +116,8 @@ def main(
     only: str | None = typer.Option(None, "--only", help="Comma-separated scenario ids."),
     llm: str = typer.Option("default", "--llm", help="The assistant's model: 'default' (AISLE_LLM_BACKEND) or a backend name, e.g. fake."),
     agent: str = typer.Option("code", "--agent", help="code (code-first agent) or tools (an LLM calls the tools; AISLE_LLM_URL or the local server)."),
-    user: str = typer.Option("rule", "--user", help="Shopper for τ tasks: rule (knows only the task text), llm (a model "
-                             "plays it from the task text), or rule-oracle (diagnostic: also knows the ground-truth actions)."),
+    user: str = typer.Option("rule", "--user", help="Shopper for τ tasks: rule (knows only the task text) or llm (a model "
+                             "plays it from the task text); neither is ever given the ground-truth actions."),
     user_llm_url: str | None = typer.Option(None, "--user-llm-url", help="--user llm: an OpenAI-compatible server "
                                             "(e.g. http://127.0.0.1:8000/v1; key from AISLE_USER_LLM_API_KEY); default: the packaged local model."),
     user_llm_model: str | None = typer.Option(None, "--user-llm-model", help="--user llm: the server's model name."),

@@ -91,8 +91,8 @@ class RuleUser(_Model):
     facts: Facts = Field(default_factory=Facts)
     goal: list[GoalAction] = Field(
         default_factory=list,
-        description="What the shopper wants. For τ tasks read from the instruction text alone (tau.goals_from_text); "
-        "only the `rule-oracle` diagnostic fills it from the ground-truth actions.",
+        description="What the shopper wants. For τ tasks read from the instruction text alone (tau.goals_from_text), "
+        "never from the ground-truth actions.",
     )
     rephrase: list[str] = Field(
         default_factory=list, description="Said in turn when the assistant does not understand; default: the opening once."

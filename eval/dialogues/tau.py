@@ -3,10 +3,9 @@
 The simulated shopper knows only the task's instruction text, as in τ-bench: it opens with its
 main request in the first person, knows the facts stated in the text (email, name and zip, order
 ids if given; the item, option and payment wording), wants the kinds of action the text asks for,
-and judges a proposal against the text. The ground-truth actions are used for grading only: the
-expected final state (replayed on a fresh store) and tool-call precision/recall. `user="rule-oracle"`
-is a diagnostic shopper that also knows the ground-truth actions (tool and order), so it can name
-order ids the text never gives; its figures are not what a shopper gets.
+and judges a proposal against the text (`shopper`, which is never given the actions). The
+ground-truth actions are used for grading only: the expected final state (replayed on a fresh
+store), tool-call precision/recall and the report's category label.
 """
 
 from __future__ import annotations
@@ -227,6 +226,28 @@ def _category(writes: list[Action], handoff: bool) -> str:
     return "+".join(short[n] for n in names)
 
 
+def shopper(text: str, request: str, user: str = "rule") -> RuleUser | LLMUser:
+    """The simulated shopper of a task, built from its instruction text alone: this function is never given
+    the task's actions, so nothing it knows can come from the answers it is graded against."""
+    facts = extract_facts(text)
+    conditional = if_asked(text)
+    # What it would add when asked to confirm ("I also want to return the smart watch and e-reader") is
+    # also what it wants when asked which items.
+    more = [r.say for r in conditional if ITEM_WORDS.search(r.say) and not PAYMENT_RE.search(r.say) and r.words == ["confirm"]]
+    if more:
+        facts.items = " ".join([facts.items or "", *more]).strip()
+    opening, rest = main_request(request)
+    if not opening:  # the request is all persona or identity: say the whole text
+        opening, rest = first_person(text), []
+    if user == "llm":
+        return LLMUser(opening=opening, facts=facts, instructions=text)
+    if user != "rule":
+        raise ScenarioError(f"unknown shopper {user!r}: rule | llm")
+    requests, fallbacks = requests_and_fallbacks(rest)
+    return RuleUser(opening=opening, facts=facts, goal=goals_from_text(text), rephrase=rest[:4],
+                    if_asked=conditional, instructions=text, requests=requests, fallbacks=fallbacks)  # fmt: skip
+
+
 def _scenario(task_id: str, source: str, text: str, request: str, raw_actions: list[dict], user_id: str | None,
               user: str, max_turns: int) -> Scenario:  # fmt: skip
     mapping = _tool_map()
@@ -244,28 +265,9 @@ def _scenario(task_id: str, source: str, text: str, request: str, raw_actions: l
             actions.append(Action(name=name, arguments=args, user_id=user_id))
             calls.append(ToolCall(name=name, arguments={} if name == "transfer_to_human" else args))
     writes = [a for a in actions if a.name in WRITE_TOOLS]
-    facts = extract_facts(text)
-    conditional = if_asked(text)
-    # What it would add when asked to confirm ("I also want to return the smart watch and e-reader") is
-    # also what it wants when asked which items.
-    more = [r.say for r in conditional if ITEM_WORDS.search(r.say) and not PAYMENT_RE.search(r.say) and r.words == ["confirm"]]
-    if more:
-        facts.items = " ".join([facts.items or "", *more]).strip()
-    opening, rest = main_request(request)
-    if not opening:  # the request is all persona or identity: say the whole text
-        opening, rest = first_person(text), []
-    requests, fallbacks = requests_and_fallbacks(rest)
-    if user == "rule-oracle":  # diagnostic only: knows the ground truth's actions and orders
-        spec = RuleUser(opening=opening, facts=facts, goal=[GoalAction(tool=a.name, order_id=a.arguments.get("order_id"))
-                        for a in writes], rephrase=rest[:4], if_asked=conditional, requests=requests,
-                        fallbacks=fallbacks)  # fmt: skip
-    elif user == "rule":
-        spec = RuleUser(opening=opening, facts=facts, goal=goals_from_text(text), rephrase=rest[:4],
-                        if_asked=conditional, instructions=text, requests=requests, fallbacks=fallbacks)  # fmt: skip
-    else:
-        spec = LLMUser(opening=opening, facts=facts, instructions=text)
+    spec = shopper(text, request, user)
     return Scenario(
-        id=task_id, title=opening[:80], category=_category(writes, any(a.name == "transfer_to_human" for a in actions)),
+        id=task_id, title=spec.opening[:80], category=_category(writes, any(a.name == "transfer_to_human" for a in actions)),
         user=spec, source=source,
         expect=Expectations(actions=actions, tool_calls=calls, tool_calls_required=False, max_turns=max_turns),
     )  # fmt: skip
