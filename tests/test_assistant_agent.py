@@ -8,28 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-
 from assistant.agent import Assistant
 from assistant.llm.fake import FakeLLM
 from assistant.state import DialogueState
+from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
 from tests.fakes import KeywordClassifier
-
-YUSUF_EMAIL = "yusuf.rossi7301@example.com"
-
-
-@pytest.fixture
-def store(seeded_store, tmp_path):
-    return seeded_store.copy_to(f"sqlite:///{tmp_path / 'agent.db'}")
-
-
-@pytest.fixture
-def assistant(store):
-    return Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier())
-
-
-@pytest.fixture
-def state():
-    return DialogueState(session_id="test")
 
 
 def events(assistant, state, message):

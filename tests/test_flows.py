@@ -13,24 +13,8 @@ from assistant.llm.fake import FakeLLM
 from assistant.orders import ACTIONS, OrderService, PolicyError
 from assistant.state import DialogueState
 from assistant.tools import TOOLS
+from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
 from tests.fakes import KeywordClassifier
-
-YUSUF_EMAIL = "yusuf.rossi7301@example.com"
-
-
-@pytest.fixture
-def store(seeded_store, tmp_path):
-    return seeded_store.copy_to(f"sqlite:///{tmp_path / 'flows.db'}")
-
-
-@pytest.fixture
-def assistant(store):
-    return Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier())
-
-
-@pytest.fixture
-def state():
-    return DialogueState(session_id="flows")
 
 
 def test_every_flow_is_declared_completely():
