@@ -45,12 +45,17 @@ class Lexicon:
     not_product_types: list[str] = field(default_factory=list)
     zh_not_head: str = ""
     zh_units: dict[str, str] = field(default_factory=dict)
+    zh_names: dict[str, list[str]] = field(default_factory=dict)
+    imitation: dict[str, list[str]] = field(default_factory=dict)  # "words" that make "materials" another one
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
         data = json.loads(path.read_text(encoding="utf-8"))
         data.pop("_about", None)
-        data["zh_en"] = {**data.pop("zh_brands", {}), **data["zh_en"]}  # brands are read like any term
+        # The catalog's type and option names in Chinese and its brands are read like any term
+        # (zh_en's own entries win where a name is in both).
+        names = {zh: en for en, said in data.get("zh_names", {}).items() for zh in said}
+        data["zh_en"] = {**names, **data.pop("zh_brands", {}), **data["zh_en"]}
         data["needs_key"] = frozenset(v.lower() for v in data["needs_key"])
         return cls(**data)
 
@@ -77,6 +82,11 @@ class Canon:
         for value in lexicon.en_synonyms.values():
             self.synonyms.setdefault(value.lower(), value)
         self.pattern = _alternation(self.synonyms)
+        # "faux leather", "vegan leather": another material than leather, in the query and in the
+        # catalog alike; joined into one word, so neither "leather" nor "not leather" reads it.
+        words, materials = (lexicon.imitation.get(k) for k in ("words", "materials"))
+        self.imitation = (re.compile(rf"\b({'|'.join(map(re.escape, words))})\s+(?=(?:{'|'.join(map(re.escape, materials))})\b)", re.I)
+                          if words and materials else None)  # fmt: skip
         self.classes: dict[str, str] = {}
         for group in lexicon.equivalent_values:
             head = self.text(group[0])
@@ -87,6 +97,8 @@ class Canon:
         text = text.lower()
         if self.pattern:
             text = self.pattern.sub(lambda m: self.synonyms[m.group(1).lower()].lower(), text)
+        if self.imitation:
+            text = self.imitation.sub(r"\1-", text)
         return re.sub(r"\s+", " ", text).strip()
 
     def value(self, value: str) -> str:
@@ -270,7 +282,9 @@ class QueryParser:
             text = re.sub(r"\b(not|without)[\s,]+", r"\1 ", text)  # "不要 红色": the cue reaches its word
             # Chinese the lexicon does not know cannot match the English catalog's words; it is kept
             # as `unread` (the multilingual dense retriever still reads the query as written).
-            parsed.unread = re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
+            # (Particles and measure words alone, "个" in 想买个…, are not words left unread.)
+            parsed.unread = [w for w in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
+                             if not set(w) <= set(self.lexicon.zh_not_head)]
             text = CJK.sub(" ", text)
         text = self._price(text, _EN_PRICE, parsed)
         if self.stock_en and self.stock_en.search(text):
