@@ -368,7 +368,14 @@ class Search:
         e5_text = self._e5_query(parsed, query)
         if not e5_text:
             return [("bm25", keyword, 1.0), ("dense", self.dense_ranking(parsed.text, n, mask), 1.0)]
-        lists = [("bm25", keyword, 1.0), ("dense", self.dense_e5_ranking(e5_text, n, mask), w.zh_dense_weight)]
+        # A product type the lexicon read bounds e5's list: e5 reads the whole query, and a short
+        # Chinese query it reads wrongly (抓绒外套 藏青色 as navy backpacks) would otherwise outvote
+        # the keywords that name the type; within the type it still orders the variants.
+        if parsed.product_type and (typed := mask & self.constraints.type_mask(parsed.product_type)).any():
+            e5_mask = typed
+        else:
+            e5_mask = mask
+        lists = [("bm25", keyword, 1.0), ("dense", self.dense_e5_ranking(e5_text, n, e5_mask), w.zh_dense_weight)]
         if w.zh_dense == "both":
             lists.append(("dense_en", self.dense_ranking(parsed.text, n, mask), 1.0))
         return lists
