@@ -106,15 +106,21 @@ class Constraints:
             parsed.product_type = None
         if parsed.product_type:
             named = set(_WORD.findall(self.canon.text(parsed.product_type)))
-            types = self.type_mask(parsed.product_type)
             parsed.options = {k: v for k, v in parsed.options.items()
                               if not (set(_WORD.findall(self.canon.text(v))) <= named
-                                      and (strict or not self._option_of(types, v)))}  # fmt: skip
+                                      and (strict or not self._option_of(parsed.product_type, v)))}  # fmt: skip
 
-    def _option_of(self, rows: np.ndarray, value: str) -> bool:
-        """Whether any of the rows has the value as an option (not merely in its name)."""
-        cls = self.canon.value(value)
-        return any(cls in self.option_classes[r] for r in np.flatnonzero(rows))
+    def _option_of(self, phrase: str, value: str) -> bool:
+        """Whether an item of the type has the value as an option, not merely in its name (cached:
+        a type of a large catalog has thousands of items)."""
+        key = (f"type={phrase}", f"option={self.canon.value(value)}")
+        found = self._made.get(key)
+        if found is None:
+            if len(self._made) > 4096:
+                self._made.clear()
+            cls = key[1][len("option="):]
+            found = self._made[key] = any(cls in self.option_classes[r] for r in np.flatnonzero(self.type_mask(phrase)))
+        return found
 
     def product_type(self, text: str, options: dict[str, str] | None = None) -> str | None:
         """The catalog product type a query names: the longest phrase, the last one, of the first
