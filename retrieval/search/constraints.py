@@ -87,8 +87,10 @@ class Constraints:
 
     def read(self, parsed: ParsedQuery, strict: bool = False) -> None:
         """Set `parsed.product_type`; what `parsed.exclude` names (read by `QueryParser`, or given by
-        the request) is not also wanted. Strict: an option value that is part of the type's name
-        ("wireless" in "wireless earbuds") is the type, not a further constraint."""
+        the request) is not also wanted. An option value that is part of the type's name is the
+        type, not a further constraint, when no item of the type has it as an option ("fleece" in
+        "fleece jacket" is the pet beds' material; "Bluetooth" in "bluetooth speaker" the bulbs'
+        connectivity) and always in strict search ("wireless" in "wireless earbuds")."""
         if parsed.product_type is None:
             parsed.product_type = self.product_type(strip_modifiers(parsed.text, parsed.modifiers), parsed.options)
             # A brand that makes nothing of that type means another sense of the word ("华为笔记本" is
@@ -102,10 +104,23 @@ class Constraints:
             parsed.brand = None
         if parsed.product_type and self.canon.value(parsed.product_type) in negated:
             parsed.product_type = None
-        if strict and parsed.product_type:
+        if parsed.product_type:
             named = set(_WORD.findall(self.canon.text(parsed.product_type)))
             parsed.options = {k: v for k, v in parsed.options.items()
-                              if not set(_WORD.findall(self.canon.text(v))) <= named}  # fmt: skip
+                              if not (set(_WORD.findall(self.canon.text(v))) <= named
+                                      and (strict or not self._option_of(parsed.product_type, v)))}  # fmt: skip
+
+    def _option_of(self, phrase: str, value: str) -> bool:
+        """Whether an item of the type has the value as an option, not merely in its name (cached:
+        a type of a large catalog has thousands of items)."""
+        key = (f"type={phrase}", f"option={self.canon.value(value)}")
+        found = self._made.get(key)
+        if found is None:
+            if len(self._made) > 4096:
+                self._made.clear()
+            cls = key[1][len("option="):]
+            found = self._made[key] = any(cls in self.option_classes[r] for r in np.flatnonzero(self.type_mask(phrase)))
+        return found
 
     def product_type(self, text: str, options: dict[str, str] | None = None) -> str | None:
         """The catalog product type a query names: the longest phrase, the last one, of the first

@@ -368,7 +368,14 @@ class Search:
         e5_text = self._e5_query(parsed, query)
         if not e5_text:
             return [("bm25", keyword, 1.0), ("dense", self.dense_ranking(parsed.text, n, mask), 1.0)]
-        lists = [("bm25", keyword, 1.0), ("dense", self.dense_e5_ranking(e5_text, n, mask), w.zh_dense_weight)]
+        # A product type the lexicon read bounds e5's list: e5 reads the whole query, and a short
+        # Chinese query it reads wrongly (抓绒外套 藏青色 as navy backpacks) would otherwise outvote
+        # the keywords that name the type; within the type it still orders the variants.
+        if parsed.product_type and (typed := mask & self.constraints.type_mask(parsed.product_type)).any():
+            e5_mask = typed
+        else:
+            e5_mask = mask
+        lists = [("bm25", keyword, 1.0), ("dense", self.dense_e5_ranking(e5_text, n, e5_mask), w.zh_dense_weight)]
         if w.zh_dense == "both":
             lists.append(("dense_en", self.dense_ranking(parsed.text, n, mask), 1.0))
         return lists
@@ -438,6 +445,7 @@ class Search:
     def _wanted(self, parsed: ParsedQuery) -> list[tuple[str, str | OptionBound]]:
         wanted: list[tuple[str, str | OptionBound]] = [(k, v) for k, v in parsed.options.items()]
         wanted += [("bound", b) for b in parsed.bounds]
+        wanted += [("prefer", (key, end)) for key, end in parsed.prefer.items()]
         if parsed.brand:
             wanted.append(("brand", parsed.brand))
         if parsed.category:
@@ -470,7 +478,28 @@ class Search:
             return t.categories[row] == value
         if key == "bound":
             return any(_within(value, name, number, unit) for name, number, unit in t.measures[row])
+        if key == "prefer":
+            return self._at_end(row, *value)
         return self._has_value(row, value)
+
+    def _at_end(self, row: int, key: str, end: str) -> bool:
+        """Whether the variant's value of the option is its product's largest ('most') or smallest."""
+        t = self.table
+        order = {v: i for i, v in enumerate(self.parser.lexicon.ordinal_values)}
+
+        def rank(r: int) -> float | None:
+            value = t.options[r].get(key)
+            if value is None:
+                return None
+            if (m := measure(key, value)) is not None:
+                return m[0]
+            return order.get(self.canon.text(value))
+
+        mine = rank(row)
+        if mine is None:
+            return False
+        ranks = [x for r in t.product_rows[t.product_ids[row]] if (x := rank(r)) is not None]
+        return mine == (max(ranks) if end == "most" else min(ranks))
 
     def _has_value(self, row: int, value: str) -> bool:
         """An option value of the variant, or a word of its name when it has no option of that kind."""
@@ -580,6 +609,8 @@ def _singular(word: str) -> str:
 
 
 def _shown(value) -> str:
+    if isinstance(value, tuple):  # ("capacity", "most"): the end of a range asked for
+        return f"the {'largest' if value[1] == 'most' else 'smallest'} {value[0]}"
     return value.said if isinstance(value, OptionBound) else str(value)
 
 
@@ -598,8 +629,11 @@ def _price_range(parsed: ParsedQuery) -> str:
 def understood(parsed: ParsedQuery) -> str:
     """What was understood, shortest first: "t-shirt · blue · cotton · size M · ≤ $60 · not leather"."""
     bits = [parsed.product_type] if parsed.product_type else []
-    bits += [f"size {v}" if k.split()[0] == "size" and len(v) <= 4 else v for k, v in parsed.options.items()]
+    bits += [f"size {v}" if k.split()[0] == "size" and len(v) <= 4
+             else k if v.lower() == "yes" else f"not {k}" if v.lower() == "no" else v  # "waterproof", yes/no options
+             for k, v in parsed.options.items()]  # fmt: skip
     bits += [b.said for b in parsed.bounds]
+    bits += [f"{'largest' if end == 'most' else 'smallest'} {key}" for key, end in parsed.prefer.items()]
     if parsed.brand:
         bits.append(parsed.brand)
     if parsed.category and not parsed.product_type:

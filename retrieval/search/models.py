@@ -68,6 +68,11 @@ class ParsedQuery(BaseModel):
         description="Words read only as describing another word (篮球 in 篮球框, a hoop; 笔记本 said with a brand that "
         "makes no paper notebooks): in the text searched, but naming no product type or category.",
     )
+    prefer: dict[str, str] = Field(
+        default_factory=dict,
+        description="Options asked for at an end of their range, option -> 'most' or 'least' ('for a big family': "
+        "the most capacity; '透气好': the most ventilation): the variant with that end of its product's values.",
+    )
     unread: list[str] = Field(
         default_factory=list, description="Chinese words the lexicon could not put into English (searched by meaning only)."
     )

@@ -45,12 +45,19 @@ class Lexicon:
     not_product_types: list[str] = field(default_factory=list)
     zh_not_head: str = ""
     zh_units: dict[str, str] = field(default_factory=dict)
+    zh_names: dict[str, list[str]] = field(default_factory=dict)
+    imitation: dict[str, list[str]] = field(default_factory=dict)  # "words" that make "materials" another one
+    extremes: dict[str, list[str]] = field(default_factory=dict)  # phrase -> [option, "most" | "least"]
+    ordinal_values: list[str] = field(default_factory=list)  # option values in increasing order
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
         data = json.loads(path.read_text(encoding="utf-8"))
         data.pop("_about", None)
-        data["zh_en"] = {**data.pop("zh_brands", {}), **data["zh_en"]}  # brands are read like any term
+        # The catalog's type and option names in Chinese and its brands are read like any term
+        # (zh_en's own entries win where a name is in both).
+        names = {zh: en for en, said in data.get("zh_names", {}).items() for zh in said}
+        data["zh_en"] = {**names, **data.pop("zh_brands", {}), **data["zh_en"]}
         data["needs_key"] = frozenset(v.lower() for v in data["needs_key"])
         return cls(**data)
 
@@ -77,6 +84,11 @@ class Canon:
         for value in lexicon.en_synonyms.values():
             self.synonyms.setdefault(value.lower(), value)
         self.pattern = _alternation(self.synonyms)
+        # "faux leather", "vegan leather": another material than leather, in the query and in the
+        # catalog alike; joined into one word, so neither "leather" nor "not leather" reads it.
+        words, materials = (lexicon.imitation.get(k) for k in ("words", "materials"))
+        self.imitation = (re.compile(rf"\b({'|'.join(map(re.escape, words))})\s+(?=(?:{'|'.join(map(re.escape, materials))})\b)", re.I)
+                          if words and materials else None)  # fmt: skip
         self.classes: dict[str, str] = {}
         for group in lexicon.equivalent_values:
             head = self.text(group[0])
@@ -87,6 +99,8 @@ class Canon:
         text = text.lower()
         if self.pattern:
             text = self.pattern.sub(lambda m: self.synonyms[m.group(1).lower()].lower(), text)
+        if self.imitation:
+            text = self.imitation.sub(r"\1-", text)
         return re.sub(r"\s+", " ", text).strip()
 
     def value(self, value: str) -> str:
@@ -246,6 +260,10 @@ class QueryParser:
         self.category_pattern = _alternation(cats)
         stock = self.lexicon.in_stock
         self.stock_en = _alternation(stock.get("en", []))
+        keys = {k for ks in vocabulary.option_keys.values() for k in ks}
+        self.extremes = {p: (k, end) for p, (k, end) in self.lexicon.extremes.items() if k in keys}  # options it has
+        self.extremes_zh = re.compile("|".join(map(re.escape, sorted((p for p in self.extremes if CJK.search(p)), key=len, reverse=True))) or "(?!)")
+        self.extremes_en = _alternation(p for p in self.extremes if not CJK.search(p))
         self.stock_zh = re.compile("|".join(map(re.escape, stock.get("zh", [])))) if stock.get("zh") else None
 
     def parse(self, text: str) -> tuple[ParsedQuery, list[str]]:
@@ -256,6 +274,9 @@ class QueryParser:
         parsed = ParsedQuery(lang="zh" if CJK.search(text) else "en")
         if parsed.lang == "zh":
             text = self._price(text, _ZH_PRICE, parsed, notes)
+            for m in self.extremes_zh.finditer(text):  # 一家人用的大容量: before the terms are put into English
+                parsed.prefer.setdefault(*self.extremes[m.group(0)])
+            text = self.extremes_zh.sub(" ", text)
             if self.stock_zh and self.stock_zh.search(text):
                 parsed.in_stock = True
                 text = self.stock_zh.sub(" ", text)
@@ -270,7 +291,9 @@ class QueryParser:
             text = re.sub(r"\b(not|without)[\s,]+", r"\1 ", text)  # "不要 红色": the cue reaches its word
             # Chinese the lexicon does not know cannot match the English catalog's words; it is kept
             # as `unread` (the multilingual dense retriever still reads the query as written).
-            parsed.unread = re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
+            # (Particles and measure words alone, "个" in 想买个…, are not words left unread.)
+            parsed.unread = [w for w in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
+                             if not set(w) <= set(self.lexicon.zh_not_head)]
             text = CJK.sub(" ", text)
         text = self._price(text, _EN_PRICE, parsed)
         if self.stock_en and self.stock_en.search(text):
@@ -280,7 +303,12 @@ class QueryParser:
         text = self._negations(text, parsed)
         sizes = self._single_letter_sizes(text)
         canon = self.canon.text(text)
+        if self.extremes_en:
+            for m in self.extremes_en.finditer(canon):
+                parsed.prefer.setdefault(*self.extremes[m.group(1).lower()])
         parsed.options = {**self._options(canon), **parsed.options}  # 'no backlight' (none) was read first
+        for key, value in self._said_options(canon).items():
+            parsed.options.setdefault(key, value)
         for size in sizes:
             parsed.options.setdefault("size", size)
         for m in re.finditer(r"\bsize\s*:?\s*(\d+(?:\.\d+)?)\b|\b(\d+(?:\.\d+)?)\s*size\b", text, re.I):
@@ -438,6 +466,21 @@ class QueryParser:
                 key = f"{key} {n}"
             options.setdefault(key, shown)
         return options
+
+    def _said_options(self, canon: str) -> dict[str, str]:
+        """A yes/no option said by its name: "waterproof hiking boots" is waterproof = yes, "not
+        water resistant" water resistance = no (the catalog's own spelling of yes and no)."""
+        found: dict[str, str] = {}
+        yes, no = (self.vocab.option_display.get(v) for v in ("yes", "no"))
+        if not yes or not no:
+            return found
+        for key in set(self.vocab.option_keys.get("yes", [])) & set(self.vocab.option_keys.get("no", [])):
+            for word in [*self.lexicon.key_words.get(key, []), key]:
+                m = re.search(r"(?<![\w-])((?:not|no|non|without)[\s-]+)?" + re.escape(word.lower()) + r"(?![\w-])", canon)
+                if m:
+                    found[key] = no if m.group(1) else yes
+                    break
+        return found
 
     def _key_named(self, key: str, canon: str) -> bool:
         words = self.lexicon.key_words.get(key, []) + [key]
