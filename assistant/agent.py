@@ -243,6 +243,14 @@ class _Turn(CatalogTurn):
         elif state.frame is None and is_affirmative(message):
             yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
             return
+        refused, state.refused = state.refused, None
+        if refused is not None and state.frame is None and self.ctx.user_id and not slots.order_ids:
+            # "If it cannot be returned, see if it can be cancelled" right after a refusal: that task's fallback
+            condition = rules.read_condition(message)
+            if condition is not None and condition.then:
+                taken = yield from self.form.fall_back(refused, condition, message)
+                if taken:
+                    return
         yield from self._identify(slots)
         route = self._route(message, slots)
         if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
@@ -261,6 +269,7 @@ class _Turn(CatalogTurn):
             else:
                 for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
                     task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
+                frame.condition = rules.read_condition(message) or frame.condition  # read once, when said
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
@@ -304,6 +313,7 @@ class _Turn(CatalogTurn):
             if self._settled(frame.route, frame.order_id):
                 continue
             state.frame = frame
+            frame.condition = frame.condition or rules.read_condition(frame.text)  # a queued task's own words
             yield self.say("next_task")
             slots = read_slots(frame.text).model_copy(update={"order_ids": [frame.order_id] if frame.order_id else []})
             yield from getattr(self, f"_on_{frame.route}")(frame.text, slots)
@@ -565,7 +575,8 @@ class _Turn(CatalogTurn):
             said = "\n".join(self.state.aside) if old is None else ""
             self.state.aside = []
             self.state.frame = TaskFrame(route=route, text=old.text if carry else said,
-                                         order_id=old.order_id if carry else None)  # fmt: skip
+                                         order_id=old.order_id if carry else None,
+                                         condition=old.condition if carry else rules.read_condition(said))  # fmt: skip
         return self.state.frame
 
     def _on_order_status(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
@@ -718,7 +729,8 @@ class _Turn(CatalogTurn):
 
     # -- proposing and finishing write actions ----------------------------------------------
 
-    def _propose(self, tool: str, arguments: dict, description: str) -> Iterator[AssistantEvent]:
+    def _propose(self, tool: str, arguments: dict, description: str):
+        """Proposes the action (the events), returning whether it was proposed or refused."""
         try:
             pending = self.runner.propose(tool, arguments, description)
         except StoreUnavailable:
@@ -726,11 +738,12 @@ class _Turn(CatalogTurn):
         except Exception as exc:  # ToolError or PolicyError: the action is impossible as asked
             self.state.frame = None
             yield self.say("failed", message=str(exc))
-            return
+            return False
         self.state.pending = pending
         yield AssistantEvent(kind="pending", tool=tool, arguments=pending.arguments, text="")
         yield self.say("confirm_prompt", description=description)
         yield from self.offer("confirm", list(self.r("confirm_choices").items()))
+        return True
 
     def _after_write(self, result: ToolResult) -> Iterator[AssistantEvent]:
         if not result.ok:
