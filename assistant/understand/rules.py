@@ -244,6 +244,7 @@ def read_condition(text: str) -> Condition | None:
 
     lowered = text.lower()
     price = price_limit(lowered)
+    read: list[Condition] = []
     for m in [*CONDITION.finditer(lowered), *_CONDITION_ZH.finditer(lowered)]:
         # the clause of the condition ("if refund to <method> is not possible") ends at its comma or "then";
         # the fallback runs to the end of its sentence
@@ -267,11 +268,19 @@ def read_condition(text: str) -> Condition | None:
         only = _ONLY.search(fallback)
         kinds = [k for k, pattern in PAYMENT_KINDS if re.search(pattern, fallback)]
         if then or only or kinds:
-            return Condition(then=then, only=(only.group(1) or only.group(2)).strip() if only else None,
+            read.append(Condition(then=then, only=(only.group(1) or only.group(2)).strip() if only else None,
                              whole=bool(_WHOLE_ORDER.search(fallback) or _EVERYTHING.search(fallback)),
                              payment_kinds=kinds, price_below=price,
-                             if_kinds=[k for k, pattern in PAYMENT_KINDS if re.search(pattern, lowered[_clause_start(lowered, m.start()):clause_end])])  # fmt: skip
-    return Condition(price_below=price) if price is not None else None
+                             if_kinds=[k for k, pattern in PAYMENT_KINDS if re.search(pattern, lowered[_clause_start(lowered, m.start()):clause_end])]))  # fmt: skip
+    if not read:
+        return Condition(price_below=price) if price is not None else None
+    # several conditions ("if there is no way, return it. If there are any issues, cancel it"): one fallback after another
+    first = read[0]
+    return first.model_copy(update={
+        "then": list(dict.fromkeys(a for c in read for a in c.then)),
+        "only": next((c.only for c in read if c.only), None), "whole": any(c.whole for c in read),
+        "payment_kinds": list(dict.fromkeys(k for c in read for k in c.payment_kinds)),
+        "if_kinds": list(dict.fromkeys(k for c in read for k in c.if_kinds))})
 
 
 def _clause_start(lowered: str, at: int) -> int:
