@@ -268,6 +268,44 @@ def test_unavailable_change_with_a_stated_alternative_takes_the_alternative(assi
     assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
 
 
+def test_a_condition_said_after_a_refusal_takes_up_the_refused_task(assistant, state):
+    """The order is still pending, so it cannot be returned; "if not, cancel it" said next is that task's fallback."""
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    refused = assistant.reply_text(state, "I'd like to return the laptop from order #W2417020.")
+    assert state.pending is None and "pending" in refused
+    reply = assistant.reply_text(state, "If that can't be done, then just cancel it, I don't need it anymore.")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+    assert state.pending.arguments == {"order_id": "#W2417020", "reason": "no longer needed"}
+
+
+def test_a_chinese_condition_said_after_a_refusal_takes_up_the_refused_task(assistant, state):
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    assistant.reply_text(state, "我想退货，订单 #W2417020 。")
+    assert state.pending is None
+    reply = assistant.reply_text(state, "如果不能退货，就取消这个订单吧，我不再需要了。")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+    assert state.pending.arguments == {"order_id": "#W2417020", "reason": "no longer needed"}
+
+
+def test_a_refund_method_that_cannot_be_used_takes_the_stated_fallback(assistant, state):
+    """A refund goes to the original method (here a gift card) or a gift card: the fallback said for
+    "refund to my card is not possible" (every item, to the gift card) is taken instead of asking."""
+    assistant.reply_text(state, "I am Chen Silva, zip code 46281")
+    reply = assistant.reply_text(state, "Please return the pet bed from order #W9571698 and refund it to my mastercard. If the "
+                                        "refund can't go to the card, return all the items of that order to my gift card.")  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "return_delivered_order_items", reply
+    assert sorted(state.pending.arguments["item_ids"]) == ["5952720925", "6065192424", "7381052709", "9973034634"]
+    assert state.pending.arguments["payment_method_id"] == "gift_card_7250692"
+
+
+def test_without_a_condition_a_refused_task_is_not_taken_up_again(assistant, state):
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    assistant.reply_text(state, "I'd like to return the laptop from order #W2417020.")
+    assistant.reply_text(state, "ok, what is your return policy?")
+    assistant.reply_text(state, "If it is not possible, cancel it.")  # no longer right after the refusal
+    assert state.pending is None or state.pending.arguments.get("order_id") != "#W2417020"
+
+
 def test_an_item_without_its_variant_is_dropped_when_the_shopper_said_so(assistant, state):
     """τ² train task 1: no clicky RGB full-size keyboard, so only the thermostat is exchanged."""
     assistant.reply_text(state, "Hi, I am Yusuf Rossi, zip code 19122")

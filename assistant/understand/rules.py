@@ -219,12 +219,12 @@ def address_named(text: str, orders: list[dict]) -> dict | None:
     return dict(winners[0]) if best >= 2 and len(winners) == 1 else None
 
 
-CONDITION = re.compile(r"\bif (?:it|that|this|there|they)?\s*(?:is|are)?\s*(?:not|no)\b|\bif not\b|\botherwise\b|\bif there (?:is|are) (?:any|no) (?:issues?|way)"
-                        r"|\bif (?:it|that|this|you|we|they) (?:cannot|can'?t|can not|isn'?t|is not|aren'?t)|not possible")
+CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,6}? (?:is not|are not|isn'?t|aren'?t|not|no|cannot|can'?t|can not|unavailable|out of stock)\b"
+                       r"|\bif not\b|\botherwise\b|\bif there (?:is|are) (?:any|no) (?:issues?|way)|not possible")
 
 
 # Chinese: "如果…不行/没有…(就)…", "否则…", "不行的话…"
-_CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?(?:不行|不可以|不能|没有|无法|不可能|做不到|不可用|缺货)|否则|不然|不行的话|没有的话")
+_CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?(?:不行|不了|不可以|不能|没有|无法|不可能|做不到|不可用|缺货)|否则|不然|不行的话|没有的话")
 _CLAUSE_END = re.compile(r"[,，]|\bthen\b|那就|就")
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
 _FALLBACK_VERBS = (("address", r"\baddress\b|地址"), ("return", r"\breturn|\bsend (?:it |them )?back\b|退货|退回|退掉"),
