@@ -24,7 +24,7 @@ from assistant.catalog_turn import (
 from assistant.flows import FLOWS, flow_for_tool, routes_for
 from assistant.flows.form import FormLoop
 from assistant.slots import Slots, read_slots
-from assistant.understand import rules
+from assistant.understand import Option, rules
 from assistant.understand.commands import Correct, Decline
 from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame, readable
 from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
@@ -270,6 +270,7 @@ class _Turn(CatalogTurn):
                 for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
                     task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
                 frame.condition = rules.read_condition(message) or frame.condition  # read once, when said
+                frame.action = rules.read_action(message, self._names_product(message)).merged(frame.action)
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
@@ -576,7 +577,8 @@ class _Turn(CatalogTurn):
             self.state.aside = []
             self.state.frame = TaskFrame(route=route, text=old.text if carry else said,
                                          order_id=old.order_id if carry else None,
-                                         condition=old.condition if carry else rules.read_condition(said))  # fmt: skip
+                                         condition=old.condition if carry else rules.read_condition(said),
+                                         action=old.action if carry else rules.read_action(said, self._names_product(said)))  # fmt: skip
         return self.state.frame
 
     def _on_order_status(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
@@ -665,12 +667,12 @@ class _Turn(CatalogTurn):
         if frame is not None and frame.flow in FLOWS and frame.route == "modify_order" and (frame.item_ids or frame.flow != "modify_items"):
             yield from self.form.run(FLOWS[frame.flow], message, slots)  # a change under way keeps its flow
             return
-        lowered = message.lower()
         order_id = (slots.order_ids or [frame.order_id if frame else None])[0]
-        if re.search(r"address|ship to|地址", lowered) and not self._settled("update_address", order_id):
+        action = rules.read_action(message, self._names_product(message))  # this message's change: a change of the order
+        if any(f.endswith("address") for f in action.flows + action.tied) and not self._settled("update_address", order_id):
             yield from self._on_update_address(message, slots, order_address=True)
             return
-        if rules.asks_payment_change(lowered, self._names_product(message)):
+        if "modify_payment" in action.flows:
             yield from self.form.run(FLOWS["modify_payment"], message, slots)
             return
         yield from self.form.run(FLOWS["modify_items"], message, slots)
@@ -685,9 +687,10 @@ class _Turn(CatalogTurn):
             frame.order_id = slots.order_ids[0]
             order_address = True
         text = (frame.text or message).lower()
-        if re.search(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址", text):
+        action = frame.action or rules.read_action(text)  # which address: read when said
+        if "modify_address" in action.flows or frame.flow == "modify_address":
             order_address = True  # "change my <item> order to my <city> address"
-        if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text):
+        if order_address and not slots.order_ids and "default_address" in action.flows:
             # the orders' address and the default one asked together: once every order is done, the default
             if not self.form._open_orders():
                 order_address, frame.order_id = False, None
@@ -699,13 +702,22 @@ class _Turn(CatalogTurn):
                 there = [o for o in self.form._open_orders() if o.get("address") == went]
                 frame.order_id = there[0]["order_id"] if len(there) == 1 else None
             order_address = True
-        if order_address and frame.flow != "default_address" and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text) \
+        if order_address and frame.flow != "default_address" and "default_address" in action.flows \
                 and not any(t.route == "update_address" and t.order_id is None for t in self.state.queue):
             # the default address too, once the orders' addresses are done
             self.state.queue.append(TaskFrame(route="update_address", flow="default_address", text=frame.text or message))
         default = frame.flow == "default_address" and not slots.order_ids  # the queued default-address task
+        if not (order_address or frame.order_id or default or frame.flow) and action.tied:
+            # "change my address": the order's or the default one, the words do not say; the reader may tell
+            order_address = self._which_flow(action.tied, frame.text or message) == "modify_address"
         flow = FLOWS["modify_address"] if (order_address or frame.order_id) and not default else FLOWS["default_address"]
         yield from self.form.run(flow, message, slots)
+
+    def _which_flow(self, tied: list[str], text: str) -> str:
+        """Of flows the rules could not tell apart, the one the reader picks; else the first (the rules' prior)."""
+        options = [Option(id=f, label=self.r("flow_names").get(f, f), kind="action") for f in tied]
+        picked = self.a.reader.pick("which action", text, options)
+        return picked[0] if picked else tied[0]
 
     def _names_product(self, text: str) -> bool:
         return bool(_product_words(self.a.store).search(text.lower()))

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.tools import PendingAction
-from assistant.understand.commands import Condition
+from assistant.understand.commands import Action, Condition
 
 
 class SearchMemory(BaseModel):
@@ -42,6 +42,7 @@ class TaskFrame(BaseModel):
     payment_method_id: str | None = None
     reason: str | None = None
     address: dict | None = None
+    action: Action | None = Field(default=None, description="Which change the task's words ask for, read once per message.")
     condition: Condition | None = Field(default=None, description="What to do instead if the first choice is refused, read when said.")
 
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.flows import routes_for
-from assistant.understand.commands import Condition
+from assistant.understand.commands import Action, Condition
 from assistant.understand.narrow import says, us_states
 from assistant.slots import Slots, read_slots
 
@@ -240,7 +240,7 @@ def read_condition(text: str) -> Condition | None:
     choice cannot be done ("if it is not available, cancel the whole order", "if refund to <method> is not
     possible, return everything and refund to a gift card", "otherwise return it", "如果没有就退货"), and a
     price the first choice holds below ("if it is less than $<n>"). None when the text states neither."""
-    from assistant.understand.commands import Condition
+    from assistant.understand.commands import Action, Condition
 
     lowered = text.lower()
     price = price_limit(lowered)
@@ -646,6 +646,24 @@ def read_correction(message: str, order: dict, frame, methods: list):
     elif payment_kinds(lowered) or re.search(r"_\d{5,}|original", lowered):
         method = pick_payment(methods, order, lowered, frame.route) or method
     return Correct(item_ids=item_ids, new_item_ids=new_item_ids, payment_method_id=method)
+
+
+_ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
+_ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
+
+
+def read_action(text: str, names_product: bool = False) -> Action:
+    """Which change a request about an order or an address asks for: the order's address ("change my
+    <item> order to my <city> address", "订单地址"), the account's default address ("my default
+    address"), both, the payment method ("pay with <method> instead") or the items. An address named
+    with neither cue is a tie the reader may break."""
+    lowered = text.lower()
+    if re.search(r"address|ship to|地址", lowered):
+        flows = [f for f, cue in (("modify_address", _ORDER_ADDRESS), ("default_address", _ACCOUNT_ADDRESS)) if cue.search(lowered)]
+        return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"])  # the account's, unless told
+    if asks_payment_change(lowered, names_product):
+        return Action(flows=["modify_payment"])
+    return Action(flows=["modify_items"]) if names_product or _ACTION_VERBS.search(lowered) else Action()
 
 
 def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
