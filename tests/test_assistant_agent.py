@@ -306,6 +306,36 @@ def test_without_a_condition_a_refused_task_is_not_taken_up_again(assistant, sta
     assert state.pending is None or state.pending.arguments.get("order_id") != "#W2417020"
 
 
+class _ActionPicker:
+    """A reader that answers only "which action" (the order's address), to check the agent asks it on a tie."""
+
+    name = "test"
+
+    def __init__(self):
+        self.asked = []
+
+    def pick(self, question, message, options, many=False):
+        self.asked.append((question, [o.id for o in options]))
+        return ["modify_address"] if question == "which action" else None
+
+
+def test_an_address_change_that_names_neither_address_asks_the_reader_then_keeps_the_rules_default(store):
+    new = "change my address to 445 Maple Drive, Suite 394, Fort Worth, TX 76165"
+    rules_only = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier())
+    state = DialogueState(session_id="rules")
+    rules_only.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    rules_only.reply_text(state, f"I moved, please {new}")
+    assert state.pending is not None and state.pending.tool == "update_default_address"  # the rules' default
+    picker = _ActionPicker()
+    with_reader = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier(), reader=picker)
+    state = DialogueState(session_id="reader")
+    with_reader.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = with_reader.reply_text(state, f"I moved, please {new}")
+    assert picker.asked[0] == ("which action", ["default_address", "modify_address"])
+    assert state.pending is None and "Which order" in reply  # the order's address: which order is asked next
+    assert all(c.kind == "order" for c in state.choices)
+
+
 def test_an_item_without_its_variant_is_dropped_when_the_shopper_said_so(assistant, state):
     """τ² train task 1: no clicky RGB full-size keyboard, so only the thermostat is exchanged."""
     assistant.reply_text(state, "Hi, I am Yusuf Rossi, zip code 19122")

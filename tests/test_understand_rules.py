@@ -248,3 +248,29 @@ def test_no_condition_and_a_price_condition():
     assert fallback_route(read_condition("If not, change it."), "return", "pending") == "modify_order"
     assert fallback_route(read_condition("If not, cancel it."), "return", "delivered") is None  # not possible once delivered
     assert fallback_route(read_condition("If not, do nothing."), "return", "pending") is None
+
+
+@pytest.mark.parametrize("text, flows, tied", [
+    ("please ship my lamp order to my office address instead", ["modify_address"], []),
+    ("update the default address on my account", ["default_address"], []),
+    ("change the address of both my orders and my profile address too", ["modify_address", "default_address"], []),
+    ("I moved, please change my address", [], ["default_address", "modify_address"]),
+    ("把订单的地址改一下", ["modify_address"], []),
+    ("修改默认地址", ["default_address"], []),
+    ("I'd like to pay with paypal instead", ["modify_payment"], []),
+    ("change the lamp to the brass one", ["modify_items"], []),
+])
+def test_which_change_is_read_into_a_typed_action(text, flows, tied):
+    from assistant.understand.rules import read_action
+
+    action = read_action(text, names_product="lamp" in text)
+    assert (action.flows, action.tied) == (flows, tied)
+
+
+def test_an_action_merges_what_each_message_of_the_task_asked():
+    from assistant.understand.rules import read_action
+
+    first = read_action("I moved, please change my address")
+    both = read_action("the default address on my account too").merged(read_action("my order's address").merged(first))
+    assert both.flows == ["modify_address", "default_address"] and both.tied == []
+    assert read_action("hello").merged(first).tied == ["default_address", "modify_address"]
