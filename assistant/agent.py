@@ -25,7 +25,7 @@ from assistant.flows import FLOWS, flow_for_tool, routes_for
 from assistant.flows.form import FormLoop
 from assistant.slots import Slots, read_slots
 from assistant.understand import Option, rules
-from assistant.understand.commands import Correct, Decline
+from assistant.understand.commands import Action, Correct, Decline
 from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame, readable
 from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
@@ -315,6 +315,7 @@ class _Turn(CatalogTurn):
                 continue
             state.frame = frame
             frame.condition = frame.condition or rules.read_condition(frame.text)  # a queued task's own words
+            frame.action = frame.action or rules.read_action(frame.text, self._names_product(frame.text))
             yield self.say("next_task")
             slots = read_slots(frame.text).model_copy(update={"order_ids": [frame.order_id] if frame.order_id else []})
             yield from getattr(self, f"_on_{frame.route}")(frame.text, slots)
@@ -437,9 +438,10 @@ class _Turn(CatalogTurn):
     def _target(self, route: str, message: str, slots: Slots) -> tuple[str, Slots]:
         """The first order the message names with an action still to do: a restated request
         ("…order #A…, and #B…") moves on from what was already done or declined."""
+        named = rules.read_action(message)
         for order_id in slots.order_ids:
             order = self._order(order_id)
-            fitted = self._fit_route(route, message, order_id, order)
+            fitted = self._fit_route(route, named, order_id, order)
             # "For order #A, change the address …. Finally, cancel order #B": the action of #A's own sentences
             own = [x.lower() for x in re.split(r"(?<=[.!?;])\s+", message) if order_id.lstrip("#").lower() in x.lower()]
             if own and own != [message.lower()] and order is not None:
@@ -453,18 +455,17 @@ class _Turn(CatalogTurn):
             if not self._settled(fitted, order_id):
                 rest = [o for o in slots.order_ids if o != order_id]
                 return fitted, slots.model_copy(update={"order_ids": [order_id, *rest]})
-        return self._fit_route(route, message, slots.order_ids[0]), slots
+        return self._fit_route(route, named, slots.order_ids[0]), slots
 
-    def _fit_route(self, route: str, message: str, order_id: str, order: dict | None = None) -> str:
-        """A message asking for several actions ("cancel my pending order and return the watch") that
-        names an order gets the action that order's status allows, if the message asks for it."""
+    def _fit_route(self, route: str, action: Action, order_id: str, order: dict | None = None) -> str:
+        """A request asking for several actions ("cancel my pending order and return the watch") that
+        names an order gets the action that order's status allows, if the request asks for it (`action`:
+        the actions its words name, read once)."""
         order = order or self._order(order_id)
         fits = routes_for(order["status"]) if order else set()
         if not fits:
             return route
-        asked = rules.actions_named(message.lower(), order["status"])
-        if re.search(r"\baddress\b|地址", message.lower()):
-            asked.append("update_address")
+        asked = rules.action_routes(action, order["status"])
         if route in fits and not self._settled(route, order_id):
             return route
         open_ = [r for r in [route, *asked] if r in fits and not self._settled(r, order_id)]

@@ -105,7 +105,7 @@ class FormLoop:
             return chosen if chosen is not flow else None
         # The table refuses this action for this status: the alternative the shopper stated, or why not.
         other = rules.fallback_route(frame.condition, flow.route, order["status"]) or t._fit_route(
-            flow.route, frame.text or message, order["order_id"])
+            flow.route, frame.action or rules.read_action(frame.text or message), order["order_id"])
         if other != flow.route and other in {f.route for f in FLOWS.values()}:
             yield from self.switch(other, order["order_id"], message, slots)
             return STOP
@@ -318,6 +318,7 @@ class FormLoop:
         frame.payment_method_id = correction.payment_method_id
         frame.text = f"{frame.text}\n{message}".strip()[-4000:]
         frame.condition = rules.read_condition(message) or frame.condition
+        frame.action = rules.read_action(message).merged(frame.action)
         flow = flow_of(frame)
         self._queue_elsewhere(frame, flow, order, message)
         if "item_ids" not in flow.slots:
@@ -345,6 +346,7 @@ class FormLoop:
             return False
         frame.condition = condition
         frame.text = f"{frame.text}\n{message}".strip()[-4000:]
+        frame.action = rules.read_action(message).merged(frame.action)
         self.t.state.frame = frame
         yield from self.switch(other, order["order_id"], message, Slots())
         return True

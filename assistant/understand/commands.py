@@ -50,13 +50,16 @@ class Action(BaseModel):
     kind: Literal["action"] = "action"
     flows: list[str] = Field(default_factory=list, description="the flows the words ask for, in the order to do them")
     tied: list[str] = Field(default_factory=list, description="flows the words could not tell apart: the reader may choose")
+    named: list[Literal["return", "change", "cancel", "address"]] = Field(
+        default_factory=list, description="the order actions the words name, in order (the order's status makes them routes)")
 
     def merged(self, earlier: Action | None) -> Action:
         """What the task's messages ask for together (an earlier message's reading, then this one's)."""
         if earlier is None:
             return self
         flows = list(dict.fromkeys([*earlier.flows, *self.flows]))
-        return Action(flows=flows, tied=[] if flows else list(dict.fromkeys([*earlier.tied, *self.tied])))
+        return Action(flows=flows, tied=[] if flows else list(dict.fromkeys([*earlier.tied, *self.tied])),
+                      named=list(dict.fromkeys([*earlier.named, *self.named])))
 
 
 class Confirm(BaseModel):

@@ -658,12 +658,24 @@ def read_action(text: str, names_product: bool = False) -> Action:
     address"), both, the payment method ("pay with <method> instead") or the items. An address named
     with neither cue is a tie the reader may break."""
     lowered = text.lower()
+    groups = {1: "return", 2: "change", 3: "cancel"}
+    named = list(dict.fromkeys(groups[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)))
+    if re.search(r"\baddress\b|地址", lowered):
+        named.append("address")
     if re.search(r"address|ship to|地址", lowered):
         flows = [f for f, cue in (("modify_address", _ORDER_ADDRESS), ("default_address", _ACCOUNT_ADDRESS)) if cue.search(lowered)]
-        return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"])  # the account's, unless told
+        return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named)  # the account's, unless told
     if asks_payment_change(lowered, names_product):
-        return Action(flows=["modify_payment"])
-    return Action(flows=["modify_items"]) if names_product or _ACTION_VERBS.search(lowered) else Action()
+        return Action(flows=["modify_payment"], named=named)
+    return Action(flows=["modify_items"] if names_product or _ACTION_VERBS.search(lowered) else [], named=named)
+
+
+def action_routes(action: Action, status: str) -> list[str]:
+    """The routes an `Action`'s named actions are for an order of this status (a change of a delivered
+    order is an exchange, of a pending one an item change)."""
+    routes = {"return": "return", "cancel": "cancel_order", "address": "update_address",
+              "change": "exchange" if status == "delivered" else "modify_order"}  # fmt: skip
+    return [routes[a] for a in action.named]
 
 
 def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
