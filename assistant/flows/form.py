@@ -4,8 +4,9 @@ For a flow, in its declared slot order: keep what the frame already holds, read 
 what the shopper said (assistant/understand/rules.py), ask for it with a `choices` event when it
 cannot be read (after the reader, `Assistant.reader`, had its say among several candidates), and
 once every slot is filled propose the flow's tool through `ToolRunner` (rehearsed, run only after an
-explicit yes). A slot that shows the action is impossible as asked hands over to the alternative the
-shopper stated ("…if not, cancel it"), or says why not.
+explicit yes). A slot that shows the action is impossible as asked (status, variant, price, payment
+method, the policy at proposal) hands over to the alternative the shopper stated ("…if not, cancel it"),
+kept typed on the task (`TaskFrame.condition`, read when said), or says why not.
 
 The loop talks through its host, the turn (`say`, `offer`, `tool`, `_propose`, …): it decides what is
 asked and proposed; the turn owns the conversation's state and the reply templates.
