@@ -695,7 +695,7 @@ class _Turn(CatalogTurn):
             # the orders' address and the default one asked together: once every order is done, the default
             if not self.form._open_orders():
                 order_address, frame.order_id = False, None
-        if frame.address is None and rules.parse_address(message) is None and rules.to_default_address(text):
+        if frame.address is None and rules.parse_address(message) is None and action.to_default:
             # "…to my default address": the account's address, for the order that went where the text says
             frame.address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
             if not frame.order_id:

@@ -274,3 +274,13 @@ def test_an_action_merges_what_each_message_of_the_task_asked():
     both = read_action("the default address on my account too").merged(read_action("my order's address").merged(first))
     assert both.flows == ["modify_address", "default_address"] and both.tied == []
     assert read_action("hello").merged(first).tied == ["default_address", "modify_address"]
+
+
+def test_an_action_names_its_actions_and_whether_the_new_address_is_the_default_one():
+    from assistant.understand.rules import action_routes, read_action
+
+    action = read_action("cancel the pending one and return the watch, then send the other order to my default address")
+    assert action.named == ["cancel", "return", "address"] and action.to_default
+    assert action_routes(read_action("please change or return it"), "delivered") == ["exchange", "return"]
+    assert action_routes(read_action("please change or return it"), "pending") == ["modify_order", "return"]
+    assert not read_action("ship it to 12 Oak Lane, Austin, TX 78701").to_default

@@ -52,6 +52,7 @@ class Action(BaseModel):
     tied: list[str] = Field(default_factory=list, description="flows the words could not tell apart: the reader may choose")
     named: list[Literal["return", "change", "cancel", "address"]] = Field(
         default_factory=list, description="the order actions the words name, in order (the order's status makes them routes)")
+    to_default: bool = Field(False, description="the new address is the account's default one ('send it to my default address')")
 
     def merged(self, earlier: Action | None) -> Action:
         """What the task's messages ask for together (an earlier message's reading, then this one's)."""
@@ -59,7 +60,7 @@ class Action(BaseModel):
             return self
         flows = list(dict.fromkeys([*earlier.flows, *self.flows]))
         return Action(flows=flows, tied=[] if flows else list(dict.fromkeys([*earlier.tied, *self.tied])),
-                      named=list(dict.fromkeys([*earlier.named, *self.named])))
+                      named=list(dict.fromkeys([*earlier.named, *self.named])), to_default=earlier.to_default or self.to_default)
 
 
 class Confirm(BaseModel):

@@ -586,11 +586,6 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
 _DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default")
 
 
-def to_default_address(text: str) -> bool:
-    """"…to my default address": the account's own address is the new one."""
-    return bool(_DEFAULT_ADDRESS.search(text.lower()))
-
-
 def where_it_went(text: str, orders: list[dict]) -> dict | None:
     """The address the text says an order went to, before it names the default address as the new one."""
     return address_named(re.sub(r"\bdefault address.*", "", text.lower()), orders)
@@ -662,12 +657,14 @@ def read_action(text: str, names_product: bool = False) -> Action:
     named = list(dict.fromkeys(groups[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)))
     if re.search(r"\baddress\b|地址", lowered):
         named.append("address")
+    to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
     if re.search(r"address|ship to|地址", lowered):
         flows = [f for f, cue in (("modify_address", _ORDER_ADDRESS), ("default_address", _ACCOUNT_ADDRESS)) if cue.search(lowered)]
-        return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named)  # the account's, unless told
+        return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named,  # the account's, unless told
+                      to_default=to_default)
     if asks_payment_change(lowered, names_product):
-        return Action(flows=["modify_payment"], named=named)
-    return Action(flows=["modify_items"] if names_product or _ACTION_VERBS.search(lowered) else [], named=named)
+        return Action(flows=["modify_payment"], named=named, to_default=to_default)
+    return Action(flows=["modify_items"] if names_product or _ACTION_VERBS.search(lowered) else [], named=named, to_default=to_default)
 
 
 def action_routes(action: Action, status: str) -> list[str]:
