@@ -217,9 +217,8 @@ class FormLoop:
             if not any(m["source"] in condition.if_kinds for m in usable):
                 frame.payment_method_id = next((m["payment_method_id"] for kind in condition.payment_kinds
                                                 for m in usable if m["source"] == kind), None)  # fmt: skip
-                if frame.payment_method_id and condition.whole and "item_ids" in flow.slots:
-                    frame.item_ids = [i["item_id"] for i in order["items"]]
-                    frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
+                if frame.payment_method_id and condition.whole and "item_ids" in flow.slots and "new_item_ids" not in flow.slots:
+                    frame.item_ids = [i["item_id"] for i in order["items"]]  # a return of every item; an exchange keeps its pairs
         if frame.payment_method_id is None:
             frame.payment_method_id = t._payment_named(order, frame.text or message, flow.route)
         if frame.payment_method_id is not None:
