@@ -24,8 +24,8 @@ from assistant.catalog_turn import (
 from assistant.flows import FLOWS, flow_for_tool, routes_for
 from assistant.flows.form import FormLoop
 from assistant.slots import Slots, read_slots
-from assistant.understand import rules
-from assistant.understand.commands import Correct, Decline
+from assistant.understand import Option, rules
+from assistant.understand.commands import Action, Correct, Decline
 from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame, readable
 from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
@@ -243,6 +243,14 @@ class _Turn(CatalogTurn):
         elif state.frame is None and is_affirmative(message):
             yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
             return
+        refused, state.refused = state.refused, None
+        if refused is not None and state.frame is None and self.ctx.user_id and not slots.order_ids:
+            # "If it cannot be returned, see if it can be cancelled" right after a refusal: that task's fallback
+            condition = rules.read_condition(message)
+            if condition is not None and condition.then:
+                taken = yield from self.form.fall_back(refused, condition, message)
+                if taken:
+                    return
         yield from self._identify(slots)
         route = self._route(message, slots)
         if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
@@ -261,6 +269,8 @@ class _Turn(CatalogTurn):
             else:
                 for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
                     task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
+                frame.condition = rules.read_condition(message) or frame.condition  # read once, when said
+                frame.action = rules.read_action(message, self._names_product(message)).merged(frame.action)
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
@@ -304,6 +314,8 @@ class _Turn(CatalogTurn):
             if self._settled(frame.route, frame.order_id):
                 continue
             state.frame = frame
+            frame.condition = frame.condition or rules.read_condition(frame.text)  # a queued task's own words
+            frame.action = frame.action or rules.read_action(frame.text, self._names_product(frame.text))
             yield self.say("next_task")
             slots = read_slots(frame.text).model_copy(update={"order_ids": [frame.order_id] if frame.order_id else []})
             yield from getattr(self, f"_on_{frame.route}")(frame.text, slots)
@@ -426,9 +438,10 @@ class _Turn(CatalogTurn):
     def _target(self, route: str, message: str, slots: Slots) -> tuple[str, Slots]:
         """The first order the message names with an action still to do: a restated request
         ("…order #A…, and #B…") moves on from what was already done or declined."""
+        named = rules.read_action(message)
         for order_id in slots.order_ids:
             order = self._order(order_id)
-            fitted = self._fit_route(route, message, order_id, order)
+            fitted = self._fit_route(route, named, order_id, order)
             # "For order #A, change the address …. Finally, cancel order #B": the action of #A's own sentences
             own = [x.lower() for x in re.split(r"(?<=[.!?;])\s+", message) if order_id.lstrip("#").lower() in x.lower()]
             if own and own != [message.lower()] and order is not None:
@@ -442,18 +455,17 @@ class _Turn(CatalogTurn):
             if not self._settled(fitted, order_id):
                 rest = [o for o in slots.order_ids if o != order_id]
                 return fitted, slots.model_copy(update={"order_ids": [order_id, *rest]})
-        return self._fit_route(route, message, slots.order_ids[0]), slots
+        return self._fit_route(route, named, slots.order_ids[0]), slots
 
-    def _fit_route(self, route: str, message: str, order_id: str, order: dict | None = None) -> str:
-        """A message asking for several actions ("cancel my pending order and return the watch") that
-        names an order gets the action that order's status allows, if the message asks for it."""
+    def _fit_route(self, route: str, action: Action, order_id: str, order: dict | None = None) -> str:
+        """A request asking for several actions ("cancel my pending order and return the watch") that
+        names an order gets the action that order's status allows, if the request asks for it (`action`:
+        the actions its words name, read once)."""
         order = order or self._order(order_id)
         fits = routes_for(order["status"]) if order else set()
         if not fits:
             return route
-        asked = rules.actions_named(message.lower(), order["status"])
-        if re.search(r"\baddress\b|地址", message.lower()):
-            asked.append("update_address")
+        asked = rules.action_routes(action, order["status"])
         if route in fits and not self._settled(route, order_id):
             return route
         open_ = [r for r in [route, *asked] if r in fits and not self._settled(r, order_id)]
@@ -565,7 +577,9 @@ class _Turn(CatalogTurn):
             said = "\n".join(self.state.aside) if old is None else ""
             self.state.aside = []
             self.state.frame = TaskFrame(route=route, text=old.text if carry else said,
-                                         order_id=old.order_id if carry else None)  # fmt: skip
+                                         order_id=old.order_id if carry else None,
+                                         condition=old.condition if carry else rules.read_condition(said),
+                                         action=old.action if carry else rules.read_action(said, self._names_product(said)))  # fmt: skip
         return self.state.frame
 
     def _on_order_status(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
@@ -654,12 +668,12 @@ class _Turn(CatalogTurn):
         if frame is not None and frame.flow in FLOWS and frame.route == "modify_order" and (frame.item_ids or frame.flow != "modify_items"):
             yield from self.form.run(FLOWS[frame.flow], message, slots)  # a change under way keeps its flow
             return
-        lowered = message.lower()
         order_id = (slots.order_ids or [frame.order_id if frame else None])[0]
-        if re.search(r"address|ship to|地址", lowered) and not self._settled("update_address", order_id):
+        action = rules.read_action(message, self._names_product(message))  # this message's change: a change of the order
+        if any(f.endswith("address") for f in action.flows + action.tied) and not self._settled("update_address", order_id):
             yield from self._on_update_address(message, slots, order_address=True)
             return
-        if rules.asks_payment_change(lowered, self._names_product(message)):
+        if "modify_payment" in action.flows:
             yield from self.form.run(FLOWS["modify_payment"], message, slots)
             return
         yield from self.form.run(FLOWS["modify_items"], message, slots)
@@ -674,13 +688,14 @@ class _Turn(CatalogTurn):
             frame.order_id = slots.order_ids[0]
             order_address = True
         text = (frame.text or message).lower()
-        if re.search(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址", text):
+        action = frame.action or rules.read_action(text)  # which address: read when said
+        if "modify_address" in action.flows or frame.flow == "modify_address":
             order_address = True  # "change my <item> order to my <city> address"
-        if order_address and not slots.order_ids and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text):
+        if order_address and not slots.order_ids and "default_address" in action.flows:
             # the orders' address and the default one asked together: once every order is done, the default
             if not self.form._open_orders():
                 order_address, frame.order_id = False, None
-        if frame.address is None and rules.parse_address(message) is None and rules.to_default_address(text):
+        if frame.address is None and rules.parse_address(message) is None and action.to_default:
             # "…to my default address": the account's address, for the order that went where the text says
             frame.address = self.ctx.orders.user(self.ctx.user_id).address.model_dump()
             if not frame.order_id:
@@ -688,13 +703,22 @@ class _Turn(CatalogTurn):
                 there = [o for o in self.form._open_orders() if o.get("address") == went]
                 frame.order_id = there[0]["order_id"] if len(there) == 1 else None
             order_address = True
-        if order_address and frame.flow != "default_address" and re.search(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址", text) \
+        if order_address and frame.flow != "default_address" and "default_address" in action.flows \
                 and not any(t.route == "update_address" and t.order_id is None for t in self.state.queue):
             # the default address too, once the orders' addresses are done
             self.state.queue.append(TaskFrame(route="update_address", flow="default_address", text=frame.text or message))
         default = frame.flow == "default_address" and not slots.order_ids  # the queued default-address task
+        if not (order_address or frame.order_id or default or frame.flow) and action.tied:
+            # "change my address": the order's or the default one, the words do not say; the reader may tell
+            order_address = self._which_flow(action.tied, frame.text or message) == "modify_address"
         flow = FLOWS["modify_address"] if (order_address or frame.order_id) and not default else FLOWS["default_address"]
         yield from self.form.run(flow, message, slots)
+
+    def _which_flow(self, tied: list[str], text: str) -> str:
+        """Of flows the rules could not tell apart, the one the reader picks; else the first (the rules' prior)."""
+        options = [Option(id=f, label=self.r("flow_names").get(f, f), kind="action") for f in tied]
+        picked = self.a.reader.pick("which action", text, options)
+        return picked[0] if picked else tied[0]
 
     def _names_product(self, text: str) -> bool:
         return bool(_product_words(self.a.store).search(text.lower()))
@@ -718,7 +742,8 @@ class _Turn(CatalogTurn):
 
     # -- proposing and finishing write actions ----------------------------------------------
 
-    def _propose(self, tool: str, arguments: dict, description: str) -> Iterator[AssistantEvent]:
+    def _propose(self, tool: str, arguments: dict, description: str):
+        """Proposes the action (the events), returning whether it was proposed or refused."""
         try:
             pending = self.runner.propose(tool, arguments, description)
         except StoreUnavailable:
@@ -726,11 +751,12 @@ class _Turn(CatalogTurn):
         except Exception as exc:  # ToolError or PolicyError: the action is impossible as asked
             self.state.frame = None
             yield self.say("failed", message=str(exc))
-            return
+            return False
         self.state.pending = pending
         yield AssistantEvent(kind="pending", tool=tool, arguments=pending.arguments, text="")
         yield self.say("confirm_prompt", description=description)
         yield from self.offer("confirm", list(self.r("confirm_choices").items()))
+        return True
 
     def _after_write(self, result: ToolResult) -> Iterator[AssistantEvent]:
         if not result.ok:

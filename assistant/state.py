@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.tools import PendingAction
+from assistant.understand.commands import Action, Condition
 
 
 class SearchMemory(BaseModel):
@@ -41,6 +42,8 @@ class TaskFrame(BaseModel):
     payment_method_id: str | None = None
     reason: str | None = None
     address: dict | None = None
+    action: Action | None = Field(default=None, description="Which change the task's words ask for, read once per message.")
+    condition: Condition | None = Field(default=None, description="What to do instead if the first choice is refused, read when said.")
 
 
 class Choice(BaseModel):
@@ -81,6 +84,7 @@ class DialogueState(BaseModel):
         default_factory=list,
         description="'route|order_id' of actions proposed and then done or declined: a restated request moves on to the next.",
     )
+    refused: TaskFrame | None = Field(default=None, description="The task just refused: a condition said next ('if not, …') applies to it.")
     handed_off: bool = False
     choices: list[Choice] = Field(default_factory=list, description="Offered in the last reply: a picked label reads as its id.")
     agent_thread: str | None = Field(default=None, description="tools agent: the LangGraph checkpoint thread of this conversation.")

@@ -268,6 +268,74 @@ def test_unavailable_change_with_a_stated_alternative_takes_the_alternative(assi
     assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
 
 
+def test_a_condition_said_after_a_refusal_takes_up_the_refused_task(assistant, state):
+    """The order is still pending, so it cannot be returned; "if not, cancel it" said next is that task's fallback."""
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    refused = assistant.reply_text(state, "I'd like to return the laptop from order #W2417020.")
+    assert state.pending is None and "pending" in refused
+    reply = assistant.reply_text(state, "If that can't be done, then just cancel it, I don't need it anymore.")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+    assert state.pending.arguments == {"order_id": "#W2417020", "reason": "no longer needed"}
+
+
+def test_a_chinese_condition_said_after_a_refusal_takes_up_the_refused_task(assistant, state):
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    assistant.reply_text(state, "我想退货，订单 #W2417020 。")
+    assert state.pending is None
+    reply = assistant.reply_text(state, "如果不能退货，就取消这个订单吧，我不再需要了。")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+    assert state.pending.arguments == {"order_id": "#W2417020", "reason": "no longer needed"}
+
+
+def test_a_refund_method_that_cannot_be_used_takes_the_stated_fallback(assistant, state):
+    """A refund goes to the original method (here a gift card) or a gift card: the fallback said for
+    "refund to my card is not possible" (every item, to the gift card) is taken instead of asking."""
+    assistant.reply_text(state, "I am Chen Silva, zip code 46281")
+    reply = assistant.reply_text(state, "Please return the pet bed from order #W9571698 and refund it to my mastercard. If the "
+                                        "refund can't go to the card, return all the items of that order to my gift card.")  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "return_delivered_order_items", reply
+    assert sorted(state.pending.arguments["item_ids"]) == ["5952720925", "6065192424", "7381052709", "9973034634"]
+    assert state.pending.arguments["payment_method_id"] == "gift_card_7250692"
+
+
+def test_without_a_condition_a_refused_task_is_not_taken_up_again(assistant, state):
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    assistant.reply_text(state, "I'd like to return the laptop from order #W2417020.")
+    assistant.reply_text(state, "ok, what is your return policy?")
+    assistant.reply_text(state, "If it is not possible, cancel it.")  # no longer right after the refusal
+    assert state.pending is None or state.pending.arguments.get("order_id") != "#W2417020"
+
+
+class _ActionPicker:
+    """A reader that answers only "which action" (the order's address), to check the agent asks it on a tie."""
+
+    name = "test"
+
+    def __init__(self):
+        self.asked = []
+
+    def pick(self, question, message, options, many=False):
+        self.asked.append((question, [o.id for o in options]))
+        return ["modify_address"] if question == "which action" else None
+
+
+def test_an_address_change_that_names_neither_address_asks_the_reader_then_keeps_the_rules_default(store):
+    new = "change my address to 445 Maple Drive, Suite 394, Fort Worth, TX 76165"
+    rules_only = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier())
+    state = DialogueState(session_id="rules")
+    rules_only.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    rules_only.reply_text(state, f"I moved, please {new}")
+    assert state.pending is not None and state.pending.tool == "update_default_address"  # the rules' default
+    picker = _ActionPicker()
+    with_reader = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier(), reader=picker)
+    state = DialogueState(session_id="reader")
+    with_reader.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = with_reader.reply_text(state, f"I moved, please {new}")
+    assert picker.asked[0] == ("which action", ["default_address", "modify_address"])
+    assert state.pending is None and "Which order" in reply  # the order's address: which order is asked next
+    assert all(c.kind == "order" for c in state.choices)
+
+
 def test_an_item_without_its_variant_is_dropped_when_the_shopper_said_so(assistant, state):
     """τ² train task 1: no clicky RGB full-size keyboard, so only the thermostat is exchanged."""
     assistant.reply_text(state, "Hi, I am Yusuf Rossi, zip code 19122")

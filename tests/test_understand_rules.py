@@ -210,3 +210,77 @@ def test_a_comparative_with_a_tie_asks_rather_than_picking_by_price():
     assert chosen is None and {i for i, _ in choices} == {"2", "3"}
     chosen, _ = pick_variant(product, item, "a size smaller, in blue")
     assert chosen == "2"
+
+
+@pytest.mark.parametrize("text, then, extra", [
+    ("Please swap the lamp for the brass one; if that model is not in stock, cancel the order.", ["cancel"], {"whole": False}),
+    ("Return the kettle. If you can't take it back, swap it for a bigger one instead.", ["change"], {}),
+    ("Change the delivery address, otherwise return everything.", ["return"], {"whole": True}),
+    ("If refunding to my visa is not possible, send the money to my gift card and return all the items.",
+     ["return"], {"payment_kinds": ["gift_card"], "if_kinds": ["credit_card"], "whole": True}),
+    ("If splitting the order is not possible, just move the order to my old address.", ["address"], {}),
+    ("If you cannot do it, then do nothing at all.", ["nothing"], {}),
+    ("Should the blue one be missing, otherwise I'd rather only exchange the blender.", ["change"], {"only": "blender"}),
+    ("把台灯换成黄铜色的，如果没有这个颜色，就取消整个订单。", ["cancel"], {"whole": True}),
+    ("要是退不了货，就把它换成大一号的。", ["change"], {}),
+    ("先改地址，否则退货。", ["return"], {}),
+    ("如果不行就算了。", ["nothing"], {}),
+])
+def test_a_condition_is_read_once_into_a_typed_fallback(text, then, extra):
+    from assistant.understand.rules import read_condition
+
+    condition = read_condition(text)
+    assert condition is not None and condition.then == then, condition
+    for key, value in extra.items():
+        assert getattr(condition, key) == value, (key, condition)
+
+
+def test_no_condition_and_a_price_condition():
+    from assistant.understand.rules import fallback_route, read_condition
+
+    assert read_condition("I want to exchange my lamp for the brass one and pay with paypal") is None
+    assert read_condition("我想把台灯换成黄铜色的") is None
+    priced = read_condition("Swap it for the bigger one if it costs under $80; if not, return it.")
+    assert priced.price_below == 80 and priced.then == ["return"]
+    # the fallback's route follows the order's status; the action already refused is not its own fallback
+    assert fallback_route(priced, "exchange", "delivered") == "return"
+    assert fallback_route(read_condition("If not, change it."), "return", "delivered") == "exchange"
+    assert fallback_route(read_condition("If not, change it."), "return", "pending") == "modify_order"
+    assert fallback_route(read_condition("If not, cancel it."), "return", "delivered") is None  # not possible once delivered
+    assert fallback_route(read_condition("If not, do nothing."), "return", "pending") is None
+
+
+@pytest.mark.parametrize("text, flows, tied", [
+    ("please ship my lamp order to my office address instead", ["modify_address"], []),
+    ("update the default address on my account", ["default_address"], []),
+    ("change the address of both my orders and my profile address too", ["modify_address", "default_address"], []),
+    ("I moved, please change my address", [], ["default_address", "modify_address"]),
+    ("把订单的地址改一下", ["modify_address"], []),
+    ("修改默认地址", ["default_address"], []),
+    ("I'd like to pay with paypal instead", ["modify_payment"], []),
+    ("change the lamp to the brass one", ["modify_items"], []),
+])
+def test_which_change_is_read_into_a_typed_action(text, flows, tied):
+    from assistant.understand.rules import read_action
+
+    action = read_action(text, names_product="lamp" in text)
+    assert (action.flows, action.tied) == (flows, tied)
+
+
+def test_an_action_merges_what_each_message_of_the_task_asked():
+    from assistant.understand.rules import read_action
+
+    first = read_action("I moved, please change my address")
+    both = read_action("the default address on my account too").merged(read_action("my order's address").merged(first))
+    assert both.flows == ["modify_address", "default_address"] and both.tied == []
+    assert read_action("hello").merged(first).tied == ["default_address", "modify_address"]
+
+
+def test_an_action_names_its_actions_and_whether_the_new_address_is_the_default_one():
+    from assistant.understand.rules import action_routes, read_action
+
+    action = read_action("cancel the pending one and return the watch, then send the other order to my default address")
+    assert action.named == ["cancel", "return", "address"] and action.to_default
+    assert action_routes(read_action("please change or return it"), "delivered") == ["exchange", "return"]
+    assert action_routes(read_action("please change or return it"), "pending") == ["modify_order", "return"]
+    assert not read_action("ship it to 12 Oak Lane, Austin, TX 78701").to_default

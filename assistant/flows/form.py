@@ -4,8 +4,9 @@ For a flow, in its declared slot order: keep what the frame already holds, read 
 what the shopper said (assistant/understand/rules.py), ask for it with a `choices` event when it
 cannot be read (after the reader, `Assistant.reader`, had its say among several candidates), and
 once every slot is filled propose the flow's tool through `ToolRunner` (rehearsed, run only after an
-explicit yes). A slot that shows the action is impossible as asked hands over to the alternative the
-shopper stated ("…if not, cancel it"), or says why not.
+explicit yes). A slot that shows the action is impossible as asked (status, variant, price, payment
+method, the policy at proposal) hands over to the alternative the shopper stated ("…if not, cancel it"),
+kept typed on the task (`TaskFrame.condition`, read when said), or says why not.
 
 The loop talks through its host, the turn (`say`, `offer`, `tool`, `_propose`, …): it decides what is
 asked and proposed; the turn owns the conversation's state and the reply templates.
@@ -104,11 +105,12 @@ class FormLoop:
         if chosen is not None:
             return chosen if chosen is not flow else None
         # The table refuses this action for this status: the alternative the shopper stated, or why not.
-        other = t._fit_route(flow.route, frame.text or message, order["order_id"])
+        other = rules.fallback_route(frame.condition, flow.route, order["status"]) or t._fit_route(
+            flow.route, frame.action or rules.read_action(frame.text or message), order["order_id"])
         if other != flow.route and other in {f.route for f in FLOWS.values()}:
             yield from self.switch(other, order["order_id"], message, slots)
             return STOP
-        t.state.frame = None
+        t.state.frame, t.state.refused = None, frame  # a condition said next ("if not, …") applies to it
         statuses = t.r("statuses")
         yield t.say("failed", message=t.r("wrong_status").format(
             order_id=order["order_id"], status=statuses.get(order["status"], order["status"]), verb=t.r("verbs")[flow.name],
@@ -161,9 +163,10 @@ class FormLoop:
             item = next(i for i in order["items"] if i["item_id"] == item_id)
             product = t.a.store.product(item["product_id"])
             chosen, choices = rules.pick_variant(product, item, rules.about_item(text, item, order))
-            if chosen is None and len(frame.item_ids) > 1 and rules.CONDITION.search(text.lower()):
+            condition = frame.condition
+            if chosen is None and len(frame.item_ids) > 1 and condition and condition.only:
                 # "if there is no such <item>, only exchange the <other item>": this item is dropped
-                rest = rules.only_items(order, text)
+                rest = rules.match_items(order, condition.only, read_slots(condition.only), fallback=False)
                 if rest and item_id not in rest:
                     frame.item_ids = [i for i in frame.item_ids if i != item_id]
                     frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
@@ -172,9 +175,9 @@ class FormLoop:
                 yield t.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))
                 yield from t.offer("option", choices[:8])
                 return STOP
-            if chosen not in (None, rules.KEEP) and (limit := rules.price_limit(text)) is not None:
+            if chosen not in (None, rules.KEEP, rules.SAME) and condition and condition.price_below is not None:
                 price = next(v.price for v in product.variants if v.item_id == chosen)
-                if price >= limit and (other := rules.fallback_action(text, flow.route, order["status"])):
+                if price >= condition.price_below and (other := rules.fallback_route(condition, flow.route, order["status"])):
                     # a change made on a price condition; above it, the other action the shopper stated
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
@@ -185,7 +188,7 @@ class FormLoop:
                 picked = t.a.reader.pick(f"new option for {item['name']}", rules.about_item(text, item, order), options)
                 chosen = picked[0] if picked else None
             if chosen is None:
-                other = rules.fallback_action(text, flow.route, order["status"])
+                other = rules.fallback_route(condition, flow.route, order["status"])
                 if other:  # "…if it is not available, cancel the whole order"
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
@@ -206,6 +209,16 @@ class FormLoop:
 
     def _fill_payment_method_id(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order
+        condition = frame.condition
+        if frame.payment_method_id is None and condition and condition.if_kinds and condition.payment_kinds:
+            # "if refund to <method> is not possible, … refund to <other>": the fallback, when no method of
+            # the first kind may be used here (with every item, if it says so)
+            usable = self._usable_methods(flow, order)
+            if not any(m["source"] in condition.if_kinds for m in usable):
+                frame.payment_method_id = next((m["payment_method_id"] for kind in condition.payment_kinds
+                                                for m in usable if m["source"] == kind), None)  # fmt: skip
+                if frame.payment_method_id and condition.whole and "item_ids" in flow.slots and "new_item_ids" not in flow.slots:
+                    frame.item_ids = [i["item_id"] for i in order["items"]]  # a return of every item; an exchange keeps its pairs
         if frame.payment_method_id is None:
             frame.payment_method_id = t._payment_named(order, frame.text or message, flow.route)
         if frame.payment_method_id is not None:
@@ -216,10 +229,7 @@ class FormLoop:
             t.state.frame = None  # the method named is the one the order was paid with: nothing to change
             yield t.say("failed", message=t.r("same_payment").format(method=t._method_name(original)))
             return STOP
-        methods = [m.model_dump() for m in t.ctx.orders.user(t.ctx.user_id).payment_methods]
-        if flow.name == "return":  # a refund goes to the original method or a gift card
-            original = order["payment_history"][0]["payment_method_id"]
-            methods = [m for m in methods if m["payment_method_id"] == original or m["source"] == "gift_card"]
+        methods = self._usable_methods(flow, order)
         purpose = t.r("purposes")[flow.name]
         missing = sorted(rules.payment_kinds(message) - {m["source"] for m in methods})
         if missing:  # they asked for a kind of method that cannot be used here: say so, not just ask again
@@ -227,6 +237,13 @@ class FormLoop:
             return STOP
         yield from t._ask_payment("ask_payment", methods, purpose=purpose)
         return STOP
+
+    def _usable_methods(self, flow: Flow, order: dict) -> list[dict]:
+        methods = [m.model_dump() for m in self.t.ctx.orders.user(self.t.ctx.user_id).payment_methods]
+        if flow.name == "return":  # a refund goes to the original method or a gift card
+            original = order["payment_history"][0]["payment_method_id"]
+            methods = [m for m in methods if m["payment_method_id"] == original or m["source"] == "gift_card"]
+        return methods
 
     def _fill_address(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         if frame.address is None:
@@ -249,7 +266,14 @@ class FormLoop:
                 args.update(frame.address)
             elif slot != "order_id":
                 args[slot] = getattr(frame, slot)
-        yield from t._propose(flow.tool, args, t.r(flow.confirm).format(**self._described(flow, frame, order)))
+        proposed = yield from t._propose(flow.tool, args, t.r(flow.confirm).format(**self._described(flow, frame, order)))
+        if not proposed and order is not None:  # the policy refused it: the alternative the shopper stated
+            other = rules.fallback_route(frame.condition, flow.route, order["status"])
+            if other:
+                t.state.frame, t.state.refused = frame, None
+                yield from self.switch(other, order["order_id"], "", Slots())
+            else:
+                t.state.refused = frame
 
     def _described(self, flow: Flow, frame: TaskFrame, order: dict | None) -> dict[str, Any]:
         """What the confirmation text of any flow may name, from the frame and the order."""
@@ -293,6 +317,8 @@ class FormLoop:
         frame.item_ids, frame.new_item_ids = correction.item_ids, correction.new_item_ids
         frame.payment_method_id = correction.payment_method_id
         frame.text = f"{frame.text}\n{message}".strip()[-4000:]
+        frame.condition = rules.read_condition(message) or frame.condition
+        frame.action = rules.read_action(message).merged(frame.action)
         flow = flow_of(frame)
         self._queue_elsewhere(frame, flow, order, message)
         if "item_ids" not in flow.slots:
@@ -311,10 +337,26 @@ class FormLoop:
             if any(i["name"] not in here for i in named):
                 self.queue(frame, [other["order_id"]])
 
+    def fall_back(self, frame: TaskFrame, condition, message: str):
+        """A condition said after its task was refused ("if it cannot be returned, cancel it"): the task is
+        taken up again with that condition's fallback. Returns whether there was one to take."""
+        order = self.t._order(frame.order_id) if frame.order_id else None
+        other = rules.fallback_route(condition, frame.route, order["status"]) if order else None
+        if other is None:
+            return False
+        frame.condition = condition
+        frame.text = f"{frame.text}\n{message}".strip()[-4000:]
+        frame.action = rules.read_action(message).merged(frame.action)
+        self.t.state.frame = frame
+        yield from self.switch(other, order["order_id"], message, Slots())
+        return True
+
     def switch(self, route: str, order_id: str, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         """Carry the open task over to another action on the same order (its text stays)."""
         frame = self.t.state.frame
         frame.route, frame.flow, frame.item_ids, frame.new_item_ids = route, "", [], []
+        if frame.condition is not None:  # its fallback is taken: not again (no loop between two refused actions)
+            frame.condition = frame.condition.model_copy(update={"then": []})
         yield from getattr(self.t, f"_on_{route}")(message, slots.model_copy(update={"order_ids": [order_id]}))
 
     # -- which order, which address ----------------------------------------------------------

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.flows import routes_for
+from assistant.understand.commands import Action, Condition
 from assistant.understand.narrow import says, us_states
 from assistant.slots import Slots, read_slots
 
@@ -218,19 +219,88 @@ def address_named(text: str, orders: list[dict]) -> dict | None:
     return dict(winners[0]) if best >= 2 and len(winners) == 1 else None
 
 
-CONDITION = re.compile(r"\bif (?:it|that|this|there|they)?\s*(?:is|are)?\s*(?:not|no)\b|\bif not\b|\botherwise\b|\bif there (?:is|are) (?:any|no) (?:issues?|way)"
-                        r"|\bif (?:it|that|this) (?:cannot|can't|isn't|is not)|not possible")
+CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,6}? (?:is not|are not|isn'?t|aren'?t|not|no|cannot|can'?t|can not|unavailable|out of stock)\b"
+                       r"|\bif not\b|\botherwise\b|\bif there (?:is|are) (?:any|no) (?:issues?|way)|not possible")
 
 
-def fallback_action(text: str, route: str, status: str) -> str | None:
-    """The other action a shopper asked for in case the first cannot be done ("…if it is not
-    available, cancel the whole order"), if the order's status allows it."""
+# Chinese: "如果…不行/没有…(就)…", "否则…", "不行的话…"
+_CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?(?:不行|不了|不可以|不能|没有|无法|不可能|做不到|不可用|缺货)|否则|不然|不行的话|没有的话")
+_CLAUSE_END = re.compile(r"[,，]|\bthen\b|那就|就")
+_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
+_FALLBACK_VERBS = (("address", r"\baddress\b|地址"), ("return", r"\breturn|\bsend (?:it |them )?back\b|退货|退回|退掉"),
+                   ("cancel", r"\bcancel|取消"), ("change", r"\b(?:exchange|swap|modify|change|switch|upgrade)|更换|换|修改|改成|改为"))  # fmt: skip
+_NOTHING = re.compile(r"\b(?:do(?:n'?t| not) do anything|do nothing|nothing at all|keep (?:the|my) order(?! and)|leave it)\b"
+                      r"|什么都不(?:做|要|用)|不用了|算了|保留订单")
+_NEGATED = re.compile(r"\b(?:no|not|never|don'?t|do not|won'?t)\s+(?:\w+\s+){0,2}$|不要$|别$|不$")
+_ONLY = re.compile(r"\bonly (?:exchange|change|modify|swap|return|cancel|do|want|keep) (?:the |my )?([^.,;]+)|只(?:换|退|取消|要)([^，,。；;]+)")
+
+
+def read_condition(text: str) -> Condition | None:
+    """The condition a request attaches to its task, read once when said: what to do instead if the first
+    choice cannot be done ("if it is not available, cancel the whole order", "if refund to <method> is not
+    possible, return everything and refund to a gift card", "otherwise return it", "如果没有就退货"), and a
+    price the first choice holds below ("if it is less than $<n>"). None when the text states neither."""
+    from assistant.understand.commands import Action, Condition
+
     lowered = text.lower()
-    condition = CONDITION.search(lowered)
-    if not condition:
+    price = price_limit(lowered)
+    read: list[Condition] = []
+    for m in [*CONDITION.finditer(lowered), *_CONDITION_ZH.finditer(lowered)]:
+        # the clause of the condition ("if refund to <method> is not possible") ends at its comma or "then";
+        # the fallback runs to the end of its sentence
+        end = _CLAUSE_END.search(lowered, m.end())
+        stop = _SENTENCE_END.search(lowered, m.end())
+        clause_end = end.start() if end and (stop is None or end.start() <= stop.start()) else m.end()
+        fallback = lowered[clause_end:stop.start() if stop and stop.start() > clause_end else len(lowered)]
+        if not fallback.strip(" ,，"):  # "If not possible." then the fallback in the next sentence
+            nxt = _SENTENCE_END.search(lowered, clause_end + 1)
+            fallback = lowered[clause_end:nxt.start() if nxt and nxt.start() > clause_end else len(lowered)]
+        found = []
+        for action, pattern in _FALLBACK_VERBS:
+            for v in re.finditer(pattern, fallback):
+                if not _NEGATED.search(fallback[: v.start()]):
+                    found.append((v.start(), action))
+        then = list(dict.fromkeys(a for _, a in sorted(found)))
+        if "address" in then:  # "change the address to …": the address change, not an item change
+            then = [a for a in then if a != "change"]
+        if _NOTHING.search(fallback) or (not then and re.search(r"\b(?:no|not|never)\b.{0,20}\b(?:cancel|exchange|return|change)", fallback)):
+            then = ["nothing"]
+        only = _ONLY.search(fallback)
+        kinds = [k for k, pattern in PAYMENT_KINDS if re.search(pattern, fallback)]
+        if then or only or kinds:
+            read.append(Condition(then=then, only=(only.group(1) or only.group(2)).strip() if only else None,
+                             whole=bool(_WHOLE_ORDER.search(fallback) or _EVERYTHING.search(fallback)),
+                             payment_kinds=kinds, price_below=price,
+                             if_kinds=[k for k, pattern in PAYMENT_KINDS if re.search(pattern, lowered[_clause_start(lowered, m.start()):clause_end])]))  # fmt: skip
+    if not read:
+        return Condition(price_below=price) if price is not None else None
+    # several conditions ("if there is no way, return it. If there are any issues, cancel it"): one fallback after another
+    first = read[0]
+    return first.model_copy(update={
+        "then": list(dict.fromkeys(a for c in read for a in c.then)),
+        "only": next((c.only for c in read if c.only), None), "whole": any(c.whole for c in read),
+        "payment_kinds": list(dict.fromkeys(k for c in read for k in c.payment_kinds)),
+        "if_kinds": list(dict.fromkeys(k for c in read for k in c.if_kinds))})
+
+
+def _clause_start(lowered: str, at: int) -> int:
+    """Where the condition around `at` begins: its "if" in the same sentence ("if refund to <method> is not possible")."""
+    begin = max((x.end() for x in _SENTENCE_END.finditer(lowered, 0, at)), default=0)
+    ifs = [x.start() for x in re.finditer(r"\bif\b|如果|要是|假如", lowered[begin:at])]
+    return begin + ifs[-1] if ifs else at
+
+
+def fallback_route(condition: Condition | None, route: str, status: str) -> str | None:
+    """The route of the condition's fallback for an order of this status: its first action, other than
+    `route`, that the status allows (an item change is an exchange once delivered)."""
+    if condition is None:
         return None
     allowed = routes_for(status)
-    return next((r for r in actions_named(lowered[condition.start():], status) if r != route and r in allowed), None)
+    routes = {"return": "return", "cancel": "cancel_order", "address": "update_address",
+              "change": "exchange" if status == "delivered" else "modify_order"}  # fmt: skip
+    family = {"exchange", "modify_order"}
+    return next((r for a in condition.then if a in routes and (r := routes[a]) in allowed
+                 and r != route and not (r in family and route in family)), None)
 
 
 def actions_named(lowered: str, status: str) -> list[str]:
@@ -516,11 +586,6 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
 _DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default")
 
 
-def to_default_address(text: str) -> bool:
-    """"…to my default address": the account's own address is the new one."""
-    return bool(_DEFAULT_ADDRESS.search(text.lower()))
-
-
 def where_it_went(text: str, orders: list[dict]) -> dict | None:
     """The address the text says an order went to, before it names the default address as the new one."""
     return address_named(re.sub(r"\bdefault address.*", "", text.lower()), orders)
@@ -539,12 +604,6 @@ def cancel_reason(text: str) -> str | None:
 def payment_kinds(message: str) -> set[str]:
     """Kinds of payment method the message names (gift card, PayPal, credit card)."""
     return {kind for kind, pattern in PAYMENT_KINDS if re.search(pattern, message.lower())}
-
-
-def only_items(order: dict, text: str) -> list[str]:
-    """The items of an "only <action> the <item>" clause ("…otherwise I'd rather only exchange the <item>")."""
-    only = re.search(r"\bonly (?:exchange|change|modify|swap|return|do|want|keep) (?:the |my )?([^.,;]+)", text.lower())
-    return match_items(order, only.group(1), read_slots(only.group(1)), fallback=False) if only else []
 
 
 def read_correction(message: str, order: dict, frame, methods: list):
@@ -582,6 +641,38 @@ def read_correction(message: str, order: dict, frame, methods: list):
     elif payment_kinds(lowered) or re.search(r"_\d{5,}|original", lowered):
         method = pick_payment(methods, order, lowered, frame.route) or method
     return Correct(item_ids=item_ids, new_item_ids=new_item_ids, payment_method_id=method)
+
+
+_ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
+_ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
+
+
+def read_action(text: str, names_product: bool = False) -> Action:
+    """Which change a request about an order or an address asks for: the order's address ("change my
+    <item> order to my <city> address", "订单地址"), the account's default address ("my default
+    address"), both, the payment method ("pay with <method> instead") or the items. An address named
+    with neither cue is a tie the reader may break."""
+    lowered = text.lower()
+    groups = {1: "return", 2: "change", 3: "cancel"}
+    named = list(dict.fromkeys(groups[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)))
+    if re.search(r"\baddress\b|地址", lowered):
+        named.append("address")
+    to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
+    if re.search(r"address|ship to|地址", lowered):
+        flows = [f for f, cue in (("modify_address", _ORDER_ADDRESS), ("default_address", _ACCOUNT_ADDRESS)) if cue.search(lowered)]
+        return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named,  # the account's, unless told
+                      to_default=to_default)
+    if asks_payment_change(lowered, names_product):
+        return Action(flows=["modify_payment"], named=named, to_default=to_default)
+    return Action(flows=["modify_items"] if names_product or _ACTION_VERBS.search(lowered) else [], named=named, to_default=to_default)
+
+
+def action_routes(action: Action, status: str) -> list[str]:
+    """The routes an `Action`'s named actions are for an order of this status (a change of a delivered
+    order is an exchange, of a pending one an item change)."""
+    routes = {"return": "return", "cancel": "cancel_order", "address": "update_address",
+              "change": "exchange" if status == "delivered" else "modify_order"}  # fmt: skip
+    return [routes[a] for a in action.named]
 
 
 def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
