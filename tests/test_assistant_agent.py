@@ -108,11 +108,11 @@ def test_return_asks_for_missing_slots_one_by_one(assistant, state, store):
     assert "#W6679257" in ask_order and "#W2378156" in ask_order
     ask_items = assistant.reply_text(state, "order #W2378156")
     assert "Headphones" in ask_items
-    ask_payment = assistant.reply_text(state, "the headphones")
-    assert "Mastercard ending 2478" in ask_payment and "credit_card_" not in ask_payment  # a name, not an id
-    assert [(c.id, c.kind) for c in state.choices] == [("credit_card_9513926", "payment")]
-    propose = assistant.reply_text(state, "original payment method")
-    assert "return Headphones" in propose
+    # The refund can only go to the card the order was paid with (no gift card on file): not asked, named.
+    propose = assistant.reply_text(state, "the headphones")
+    assert "return Headphones" in propose and state.pending is not None
+    assert "Mastercard ending 2478" in propose and "credit_card_" not in propose  # a name, not an id
+    assert state.pending.arguments["payment_method_id"] == "credit_card_9513926"
     assistant.reply_text(state, "yes")
     order = store.order("#W2378156")
     assert order.status == "return requested" and order.return_items == ["4202497723"]
@@ -177,9 +177,9 @@ def test_product_question_with_the_real_model_is_grounded(store, local_llm, stat
 def test_exchange_on_a_pending_order_is_an_item_change(assistant, state, store):
     """Shoppers say 'exchange' for pending orders too; the policy calls that modifying items."""
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
-    ask = assistant.reply_text(state, "I want to exchange the t-shirt in order #W6247578 for a blue one in size M")
-    assert "payment" in ask.lower()
-    propose = assistant.reply_text(state, "The original payment method, please.")
+    # one card on file: it pays the difference without being asked for (the confirmation names it)
+    propose = assistant.reply_text(state, "I want to exchange the t-shirt in order #W6247578 for a blue one in size M")
+    assert "Mastercard ending 2478" in propose
     assert state.pending is not None and state.pending.tool == "modify_pending_order_items", propose
     assert state.pending.arguments["new_item_ids"] == ["9612497925"]
     assistant.reply_text(state, "yes")
@@ -191,8 +191,7 @@ def test_two_items_of_one_product_are_asked_about_not_both_taken(assistant, stat
     assistant.reply_text(state, "I am Daiki Johnson, zip code 80273")
     ask = assistant.reply_text(state, "I want to return the vacuum cleaner from order #W9502127")
     assert state.pending is None and "which one" in ask.lower() and "6259501109" in [c.id for c in state.choices]
-    assistant.reply_text(state, "the robotic one")
-    assistant.reply_text(state, "to the original payment method")
+    assistant.reply_text(state, "the robotic one")  # the refund's only allowed method: proposed at once
     assert state.pending is not None and state.pending.arguments["item_ids"] == ["6259501109"]
 
 

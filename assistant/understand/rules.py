@@ -445,22 +445,21 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     return top[0].item_id, choices
 
 
-def pick_payment(methods: list, order: dict, message: str, route: str) -> str | None:
-    """The payment method the shopper names, in the order they name them, skipping any the policy
-    does not allow here (a refund goes to the original method or a gift card)."""
+ORIGINAL = "original"  # in a list of named methods: the method the order at hand was paid with
+
+
+def payments_named(methods: list, message: str) -> list[str]:
+    """The customer's payment methods a message names, as their ids in the order named: an id, a kind
+    (with its last four digits if given), or ORIGINAL for "the original payment method"."""
     lowered = message.lower()
-    original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
     methods = {m.payment_method_id: m for m in methods}
-    allowed = {i for i, m in methods.items() if route != "return" or i == original or m.source == "gift_card"}
-    if route == "payment":  # a new method for the order: the one it was paid with is no change
-        allowed.discard(original)
     mentions: list[tuple[int, str]] = []
     for m in re.finditer(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
         mentions.append((m.start(), m.group(0)))
     # "the original payment method", "refund to the original one"; not "features from the originals"
-    if original and (m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
-                                    r"|same (?:payment|card|method)|原支付|原来的|原路", lowered)):
-        mentions.append((m.start(), original))
+    if m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
+                      r"|same (?:payment|card|method)|原支付|原来的|原路", lowered):
+        mentions.append((m.start(), ORIGINAL))
     four = re.search(r"\b(\d{4})\b", lowered)
     for source, pattern in PAYMENT_KINDS:
         if m := re.search(pattern, lowered):
@@ -468,10 +467,32 @@ def pick_payment(methods: list, order: dict, message: str, route: str) -> str | 
             if four:
                 matches = [i for i in matches if methods[i].last_four == four.group(1)] or matches
             mentions += [(m.start(), i) for i in matches]
-    for _, method_id in sorted(mentions, key=lambda x: x[0]):
+    return list(dict.fromkeys(i for _, i in sorted(mentions, key=lambda x: x[0])))
+
+
+def payments_allowed(methods: list, order: dict, route: str) -> list[str]:
+    """The customer's methods the policy allows for this action on this order: a refund goes to the
+    original method or a gift card; a new method for the order is not the one it was paid with."""
+    original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+    allowed = [m.payment_method_id for m in methods if route != "return" or m.payment_method_id == original or m.source == "gift_card"]
+    return [i for i in allowed if not (route == "payment" and i == original)]
+
+
+def payment_for(named: list[str], methods: list, order: dict, route: str) -> str | None:
+    """The first of the named methods (ids or ORIGINAL) the policy allows for this action on this order."""
+    original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+    allowed = set(payments_allowed(methods, order, route))
+    for token in named:
+        method_id = original if token == ORIGINAL else token
         if method_id in allowed:
             return method_id
     return None
+
+
+def pick_payment(methods: list, order: dict, message: str, route: str) -> str | None:
+    """The payment method the shopper names, in the order they name them, skipping any the policy
+    does not allow here (a refund goes to the original method or a gift card)."""
+    return payment_for(payments_named(methods, message), methods, order, route)
 
 
 # -- references to the customer's own data ------------------------------------------------------
