@@ -627,6 +627,13 @@ class _Turn(CatalogTurn):
         if self.ctx.user_id is None:
             yield from self._need_user()
             return
+        methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
+        said = frame.text if frame is not None and frame.route == "payment" and frame.text else message  # asked before sign-in
+        if slots.order_ids or read_slots(said).order_ids or (
+                re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", said.lower()) and rules.payments_named(methods, said)):
+            # "change the payment of #W… to <method>": a change of the order's method, not a question about methods
+            yield from self.form.run(FLOWS["modify_payment"], message, slots)
+            return
         result, event = self.tool("get_user_details", {})
         yield event
         yield self.say("payment_methods", methods=self._methods_text(result.data.get("payment_methods", [])))

@@ -505,3 +505,24 @@ def test_each_order_keeps_the_new_address_its_own_sentence_gives(assistant, stat
     reply = assistant.reply_text(state, "yes")
     assert state.pending is not None and state.pending.arguments["order_id"] == "#W4776164", reply
     assert state.pending.arguments["city"] == "Boise" and state.pending.arguments["address1"] == "88 Cedar Court", reply
+
+
+
+def test_a_change_of_an_orders_payment_method_is_proposed_not_answered_with_a_list(store, state):
+    """"Order X to be paid with my PayPal" is a change to make, even when the classifier reads it as a
+    question about payment methods, and even when it was said before signing in."""
+    from tests.fakes import Prediction
+
+    class Payments(KeywordClassifier):
+        def predict(self, text):
+            return Prediction(intent="check_payment_methods", route="payment") if "pa" in text else super().predict(text)
+
+    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=Payments())
+    agent.reply_text(state, "I would like order #W7941031 to be paid with my paypal account from now on")
+    assert state.pending is None and state.user_id is None
+    propose = agent.reply_text(state, "my email is olivia.ito5204@example.com")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_payment", propose
+    assert state.pending.arguments == {"order_id": "#W7941031", "payment_method_id": "paypal_8049766"}
+    agent.reply_text(state, "no")
+    listed = agent.reply_text(state, "which payment methods do I have?")  # a question stays a question
+    assert "PayPal" in listed and state.pending is None
