@@ -629,8 +629,10 @@ class _Turn(CatalogTurn):
             return
         methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
         said = frame.text if frame is not None and frame.route == "payment" and frame.text else message  # asked before sign-in
+        lowered = said.lower()
         if slots.order_ids or read_slots(said).order_ids or (
-                re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", said.lower()) and rules.payments_named(methods, said)):
+                re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", lowered) and re.search(r"\border\b|订单", lowered)
+                and rules.payments_named(methods, said)):  # a method to use for an order, not "PayPal for any extra payment"
             # "change the payment of #W… to <method>": a change of the order's method, not a question about methods
             yield from self.form.run(FLOWS["modify_payment"], message, slots)
             return

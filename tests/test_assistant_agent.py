@@ -526,3 +526,18 @@ def test_a_change_of_an_orders_payment_method_is_proposed_not_answered_with_a_li
     agent.reply_text(state, "no")
     listed = agent.reply_text(state, "which payment methods do I have?")  # a question stays a question
     assert "PayPal" in listed and state.pending is None
+
+
+def test_a_request_about_several_orders_reads_each_orders_items_and_method_from_its_own_part(assistant, state):
+    """Items and refund methods said after each order id belong to that order, not to the first one."""
+    assistant.reply_text(state, "my name is Chen Silva and my zip code is 46281")
+    # both orders hold a tablet: the one to return is the second order's
+    assistant.reply_text(state, "From #W9571698 I'd like to return the pet bed, the money back to my gift card. "
+                                "From #W3069600 please return the tablet, paid back to my credit card.")  # fmt: skip
+    first = state.pending
+    assert first is not None and first.arguments["order_id"] == "#W9571698"
+    assert first.arguments["item_ids"] == ["7381052709"] and first.arguments["payment_method_id"].startswith("gift_card_")
+    assistant.reply_text(state, "yes")
+    second = state.pending
+    assert second is not None and second.arguments["order_id"] == "#W3069600"
+    assert second.arguments["item_ids"] == ["8551474201"] and second.arguments["payment_method_id"] == "credit_card_1565124"

@@ -150,6 +150,9 @@ class FormLoop:
     def _fill_item_ids(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order
         text = frame.text or message
+        own_part = rules.order_part(text, order["order_id"])
+        if own_part and rules.match_items(order, own_part, read_slots(own_part), fallback=False):
+            text = own_part  # "Return #A: <items>; return #B: <items>": #A's items are those said after #A
         if not frame.item_ids:
             own = rules.action_text(text, flow.route)
             # "return my current one": the clause names no item, the rest of the message does
@@ -177,6 +180,8 @@ class FormLoop:
     def _fill_new_item_ids(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order
         text = frame.text or message
+        if own_part := rules.order_part(text, order["order_id"]):
+            text = own_part  # the new options said for this order's items, not another order's
         for item_id in frame.item_ids[len(frame.new_item_ids):]:
             item = next(i for i in order["items"] if i["item_id"] == item_id)
             product = t.a.store.product(item["product_id"])
@@ -228,7 +233,10 @@ class FormLoop:
         t, order = self.t, self.order
         methods_on_file = t.ctx.orders.user(t.ctx.user_id).payment_methods
         if frame.payment_method_id is None:
-            frame.payment_method_id = t._payment_named(order, frame.text or message, flow.route)
+            own_part = rules.order_part(frame.text or message, order["order_id"])
+            # "Return #A via <method>; return #B via <other method>": this order's own method first
+            frame.payment_method_id = (own_part and t._payment_named(order, own_part, flow.route)) or \
+                t._payment_named(order, frame.text or message, flow.route)
         if frame.payment_method_id is None and flow.name != "modify_payment":
             # named earlier in the conversation, for another task ("refund to the original method" holds for each)
             frame.payment_method_id = rules.payment_for(t.state.payment, methods_on_file, order, flow.route)

@@ -495,6 +495,37 @@ def pick_payment(methods: list, order: dict, message: str, route: str) -> str | 
     return payment_for(payments_named(methods, message), methods, order, route)
 
 
+def order_part(text: str, order_id: str | None) -> str:
+    """In a request naming several orders by id ("Return #A via <method>: <items>; for #B, change …"),
+    the parts about one of them: from each mention of its id to the next other order's id, plus the
+    messages (lines) that name no order at all (answers to the task's questions). Empty when the text
+    names fewer than two orders or not this one (the whole text is about the task then)."""
+    from assistant.slots import ORDER_RE
+
+    if not order_id:
+        return ""
+    key = order_id.lstrip("#").upper()
+    named = {m.group(1).upper() for m in ORDER_RE.finditer(text)}
+    if len(named) < 2 or key not in named:
+        return ""
+    parts = []
+    for line in text.split("\n"):
+        marks = [(m.start(), m.group(1).upper()) for m in ORDER_RE.finditer(line)]
+        if not marks:
+            parts.append(line)
+            continue
+        on, start = False, 0
+        for at, k in marks:
+            if on and k != key:
+                parts.append(line[start:at])
+                on = False
+            if not on and k == key:
+                on, start = True, at
+        if on:
+            parts.append(line[start:])
+    return "\n".join(p for p in parts if p.strip())
+
+
 # -- references to the customer's own data ------------------------------------------------------
 
 
