@@ -541,3 +541,13 @@ def test_a_request_about_several_orders_reads_each_orders_items_and_method_from_
     second = state.pending
     assert second is not None and second.arguments["order_id"] == "#W3069600"
     assert second.arguments["item_ids"] == ["8551474201"] and second.arguments["payment_method_id"] == "credit_card_1565124"
+
+
+def test_a_word_every_value_of_an_option_shares_does_not_name_one_of_them(assistant, state):
+    """Capacities "1 liter", "1.5 liters", "2 liters": saying the current one ("1.5 liters") names the unit,
+    not the other sizes, so the new material and stovetop decide the variant."""
+    assistant.reply_text(state, "my email is ivan.santos5925@example.com")
+    reply = assistant.reply_text(state, "Please modify my tea kettle in #W5801125: it is the glass 1.5 liters gas one, "
+                                        "and I want the ceramic one for induction instead, paid with paypal.")  # fmt: skip
+    assert state.pending is not None, reply
+    assert state.pending.arguments["new_item_ids"] == ["3312883418"]  # ceramic, 1.5 liters, induction

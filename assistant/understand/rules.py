@@ -45,15 +45,17 @@ def items_text(order: dict) -> str:
     return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
 
 
-def mentioned(value: str, lowered_message: str) -> bool:
+def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) -> bool:
     """Whether the message names an option value: whole words, or for a multi-word value any of its
-    distinctive words (a word only that value has among the option's values names it)."""
+    distinctive words (a word only that value has among the option's values names it: with the other
+    values of the option given as `siblings`, "liters" names none of "1 liter", "1.5 liters", "2 liters")."""
     value = value.lower()
     if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
         return True
     if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
         return True  # "soft material" names softshell
-    words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS]
+    shared = {w.rstrip("s") for other in siblings if other.lower() != value for w in re.findall(r"[a-z0-9]+", other.lower())}
+    words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS and w.rstrip("s") not in shared]
     return len(words) < len(value.split()) + 1 and any(
         re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
     )
@@ -379,11 +381,13 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
             candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
     narrowed = len(candidates) < before
 
+    values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
+
     def named(v) -> int:
         return sum(
             1 for k, val in v.options.items()
             if val.lower() != current.get(k)
-            and (mentioned(val, lowered) or (val.lower() in ("none", "no") and says_without(k, lowered)))
+            and (mentioned(val, lowered, values.get(k, ())) or (val.lower() in ("none", "no") and says_without(k, lowered)))
         )  # fmt: skip
 
     def kept(v) -> int:
