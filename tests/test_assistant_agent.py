@@ -551,3 +551,22 @@ def test_a_word_every_value_of_an_option_shares_does_not_name_one_of_them(assist
                                         "and I want the ceramic one for induction instead, paid with paypal.")  # fmt: skip
     assert state.pending is not None, reply
     assert state.pending.arguments["new_item_ids"] == ["3312883418"]  # ceramic, 1.5 liters, induction
+
+
+def test_the_method_said_last_for_a_task_pays_for_it(store, state):
+    """After the order's payment is changed to one method, an item change on it "paid with <another
+    method>" uses the method said for the item change, not the one said earlier in the conversation."""
+    from tests.fakes import Prediction
+
+    class Payments(KeywordClassifier):
+        def predict(self, text):
+            return Prediction(intent="check_payment_methods", route="payment") if "paid with my" in text else super().predict(text)
+
+    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=Payments())
+    agent.reply_text(state, "my email is olivia.ito5204@example.com")
+    agent.reply_text(state, "I want order #W7941031 to be paid with my paypal account and then modify an item in it")
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "paypal_8049766"
+    agent.reply_text(state, "yes")
+    agent.reply_text(state, "modify the backpack in #W7941031 to the small nylon one, the difference on my gift card")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items"
+    assert state.pending.arguments["payment_method_id"] == "gift_card_7794233"

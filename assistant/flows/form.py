@@ -234,9 +234,12 @@ class FormLoop:
         methods_on_file = t.ctx.orders.user(t.ctx.user_id).payment_methods
         if frame.payment_method_id is None:
             own_part = rules.order_part(frame.text or message, order["order_id"])
-            # "Return #A via <method>; return #B via <other method>": this order's own method first
-            frame.payment_method_id = (own_part and t._payment_named(order, own_part, flow.route)) or \
-                t._payment_named(order, frame.text or message, flow.route)
+            # "Return #A via <method>; return #B via <other method>": this order's own method first;
+            # and the latest message first (a task carried over from a payment change names that method earlier)
+            for text in (own_part, frame.text or message):
+                lines = [x for x in text.split("\n") if x.strip()]
+                frame.payment_method_id = frame.payment_method_id or next(
+                    (m for x in reversed(lines) if (m := t._payment_named(order, x, flow.route))), None)
         if frame.payment_method_id is None and flow.name != "modify_payment":
             # named earlier in the conversation, for another task ("refund to the original method" holds for each)
             frame.payment_method_id = rules.payment_for(t.state.payment, methods_on_file, order, flow.route)
