@@ -570,3 +570,21 @@ def test_the_method_said_last_for_a_task_pays_for_it(store, state):
     agent.reply_text(state, "modify the backpack in #W7941031 to the small nylon one, the difference on my gift card")
     assert state.pending is not None and state.pending.tool == "modify_pending_order_items"
     assert state.pending.arguments["payment_method_id"] == "gift_card_7794233"
+
+
+def test_changing_the_payment_is_not_also_read_as_an_item_change(store, state):
+    """"Change the payment to …" names the verb of item changes: once the payment change is done, no
+    second task ("which order is it?") is started for it."""
+    from tests.fakes import Prediction
+
+    class Payments(KeywordClassifier):
+        def predict(self, text):
+            return Prediction(intent="check_payment_methods", route="payment") if "payment" in text else super().predict(text)
+
+    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=Payments())
+    agent.reply_text(state, "my email is olivia.ito5204@example.com")
+    agent.reply_text(state, "For #W7941031 please change the payment to my paypal account.")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_payment"
+    done = agent.reply_text(state, "yes")
+    assert "now pending" in done and "Which order" not in done, done
+    assert state.frame is None and not state.queue

@@ -772,6 +772,9 @@ def by_item_price(text: str, candidates: list[dict]) -> list[dict]:
     return [order]
 
 
+_OF_PAYMENT = re.compile(r"\s+(?:(?:the|my|its|their|this|that|your)\s+)?(?:order'?s?\s+)?(?:payment|pay\b|billing)")
+
+
 def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     """Order actions a request asks for besides `route`, in order, each with the sentences that ask
     for it ("cancel my pending orders and return the watch"); not those only asked about ("check
@@ -786,6 +789,8 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
         if condition := CONDITION.search(lowered):
             lowered = lowered[: condition.start()]
         for m in _ACTION_VERBS.finditer(lowered):
+            if _OF_PAYMENT.match(lowered, m.end()):
+                continue  # "change the payment (method) to …": the payment change itself, not an item change
             other = {1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))]
             if other != route and not (other == "exchange" and route == "modify_order"):
                 found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
