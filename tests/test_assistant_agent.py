@@ -588,3 +588,13 @@ def test_changing_the_payment_is_not_also_read_as_an_item_change(store, state):
     done = agent.reply_text(state, "yes")
     assert "now pending" in done and "Which order" not in done, done
     assert state.frame is None and not state.queue
+
+
+def test_an_address_pasted_as_fields_is_read_by_its_keys(assistant, state):
+    """An address copied from a form or a JSON record ("address1": …, "city": …) is the new address."""
+    assistant.reply_text(state, "my email is olivia.ito5204@example.com")
+    reply = assistant.reply_text(state, 'Please ship order #W7941031 to this address: {"address1": "12 Oak Road", '
+                                        '"address2": "Unit 3", "city": "Austin", "state": "TX", "zip": "78701"}')  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address", reply
+    assert state.pending.arguments["address1"] == "12 Oak Road" and state.pending.arguments["zip"] == "78701"
+    assert state.pending.arguments["address2"] == "Unit 3" and state.pending.arguments["city"] == "Austin"

@@ -323,8 +323,17 @@ US_STATE_RE = re.compile(r"^[A-Z]{2}$")
 
 
 
+_ADDRESS_FIELD = re.compile(r"[\"']?\b(address1|address2|city|state|zip|country)\b[\"']?\s*[:=]\s*[\"']([^\"']*)[\"']")
+
+
 def parse_address(text: str) -> dict | None:
-    """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
+    """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one.
+    Fields pasted as key/value pairs ("address1: '…', city: '…', …", as a form or JSON gives them) are
+    read by their keys."""
+    fields = dict(_ADDRESS_FIELD.findall(text))
+    if {"address1", "city", "state", "zip"} <= fields.keys() and fields["address1"].strip():
+        return {"address1": fields["address1"].strip(), "address2": fields.get("address2", "").strip(), "city": fields["city"].strip(),
+                "state": fields["state"].strip(), "country": fields.get("country", "").strip() or "USA", "zip": fields["zip"].strip()}  # fmt: skip
     # a sentence ending in a number ends the address ("…, OK 74103. Then …"): the next one is not its country
     parts = [p.strip() for p in re.split(r"[,\n，]|(?<=\d[.!?])\s+", text) if p.strip()]
     zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
