@@ -598,3 +598,14 @@ def test_an_address_pasted_as_fields_is_read_by_its_keys(assistant, state):
     assert state.pending is not None and state.pending.tool == "modify_pending_order_address", reply
     assert state.pending.arguments["address1"] == "12 Oak Road" and state.pending.arguments["zip"] == "78701"
     assert state.pending.arguments["address2"] == "Unit 3" and state.pending.arguments["city"] == "Austin"
+
+
+def test_a_value_said_only_inside_a_longer_value_is_not_asked_for(assistant, state):
+    """"Wi-Fi" inside the current "Wi-Fi + Cellular" does not ask for the Wi-Fi-only model: only the
+    storage changes, the other options are kept."""
+    assistant.reply_text(state, "my email is noah.hernandez4161@example.com")
+    reply = assistant.reply_text(state, "Please modify the e-reader in #W3897284, the 7-inch Wi-Fi + Cellular 8GB one, "
+                                        "to have 32GB storage instead, the difference on my gift card")  # fmt: skip
+    assert state.pending is not None, reply
+    new = state.pending.arguments["new_item_ids"]
+    assert len(new) == 1 and "Wi-Fi + Cellular, 32GB" in reply and "7-inch" in reply.split("→")[1], reply

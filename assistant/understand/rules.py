@@ -50,6 +50,8 @@ def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) 
     distinctive words (a word only that value has among the option's values names it: with the other
     values of the option given as `siblings`, "liters" names none of "1 liter", "1.5 liters", "2 liters")."""
     value = value.lower()
+    for longer in (x.lower() for x in siblings if len(x) > len(value) and value in x.lower()):
+        lowered_message = lowered_message.replace(longer, " ")  # "wi-fi" said only inside "wi-fi + cellular" is not named
     if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
         return True
     if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
