@@ -149,6 +149,9 @@ class FormLoop:
 
     def _fill_item_ids(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order
+        held = {i["item_id"] for i in order["items"]}
+        if any(i not in held for i in frame.item_ids):  # items read for another order (the task moved): read again
+            frame.item_ids, frame.new_item_ids = [], []
         text = frame.text or message
         own_part = rules.order_part(text, order["order_id"])
         if own_part and rules.match_items(order, own_part, read_slots(own_part), fallback=False):
