@@ -609,3 +609,44 @@ def test_a_value_said_only_inside_a_longer_value_is_not_asked_for(assistant, sta
     assert state.pending is not None, reply
     new = state.pending.arguments["new_item_ids"]
     assert len(new) == 1 and "Wi-Fi + Cellular, 32GB" in reply and "7-inch" in reply.split("→")[1], reply
+
+
+def test_work_done_in_the_conversation_is_said_as_done_not_proposed_again(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to exchange the t-shirt in order #W6247578 for a blue one in size M")
+    assistant.reply_text(state, "yes")
+    assert store.order("#W6247578").status == "pending (item modified)"
+    again = assistant.reply_text(state, "I want to exchange the t-shirt in order #W6247578 for a blue one in size M")
+    assert state.pending is None and "already done" in again and "couldn't" not in again, again
+
+
+def test_an_orders_status_is_checked_before_its_other_questions(assistant, state, store):
+    """An address change asked for an order cancelled a moment ago: refused with why, not "what is the new address?"."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "cancel order #W6247578, I no longer need it")
+    assistant.reply_text(state, "yes")
+    assert store.order("#W6247578").status == "cancelled"
+    reply = assistant.reply_text(state, "please change the shipping address of order #W6247578")
+    assert "cancelled" in reply and "new address" not in reply and state.frame is None, reply
+
+
+def test_no_order_in_a_status_the_action_allows_is_said_with_each_status(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    for order_id in ("#W6247578", "#W4776164"):  # his two pending orders
+        assistant.reply_text(state, f"cancel order {order_id}, I no longer need it")
+        assistant.reply_text(state, "yes")
+        assert store.order(order_id).status == "cancelled"
+    reply = assistant.reply_text(state, "I want to cancel an order")
+    assert "none of your orders can be cancelled" in reply and "#W6247578 cancelled" in reply, reply
+    assert state.pending is None and state.frame is None and not state.choices
+
+
+def test_a_payment_method_named_once_is_not_asked_for_again_in_the_next_task(assistant, state):
+    """Named for the first return, the gift card is kept (as its id) and the second return uses it too."""
+    assistant.reply_text(state, "my name is Chen Silva and my zip code is 46281")
+    assistant.reply_text(state, "I'd like to return the pet bed from #W9571698, the money back to my gift card please")
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "gift_card_7250692"
+    assistant.reply_text(state, "yes")
+    reply = assistant.reply_text(state, "I also want to return the tablet from #W3069600")
+    assert "Which payment method" not in reply and state.pending is not None, reply
+    assert state.pending.arguments["payment_method_id"] == "gift_card_7250692"
