@@ -192,6 +192,8 @@ class _Turn(CatalogTurn):
         if picked is not None:  # a button (or its label typed): the id it stands for
             message = f"item {picked.id}" if picked.kind == "option" else picked.id
         slots = read_slots(message)
+        if self.ctx.user_id:
+            self._note_payment(message)
         if state.pending is not None:
             pending, state.pending = state.pending, None
             frame = state.frame
@@ -205,7 +207,11 @@ class _Turn(CatalogTurn):
                 state.pending = pending  # a "yes" once the store is back still runs it
                 raise
             flow = flow_for_tool(pending.tool)
-            state.settled.append(_settled_key(flow.route if flow else pending.tool, pending.arguments.get("order_id")))
+            key = _settled_key(flow.route if flow else pending.tool, pending.arguments.get("order_id"))
+            state.settled.append(key)
+            if result is not None and result.ok:
+                state.done.append(key)
+                self._orders_read = None  # the orders changed: the next task reads their statuses again
             if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
                 queued = {t.route for t in state.queue} | {state.frame.route}
                 state.queue += [TaskFrame(route=r, text=text) for r, text in rules.other_actions(state.frame.text, state.frame.route)
@@ -251,7 +257,11 @@ class _Turn(CatalogTurn):
                 taken = yield from self.form.fall_back(refused, condition, message)
                 if taken:
                     return
+        identified = self.ctx.user_id is not None
         yield from self._identify(slots)
+        if not identified and self.ctx.user_id:  # what the shopper said before being identified counts too
+            for said in [m.content for m in state.history if m.role == "user"]:
+                self._note_payment(said)
         route = self._route(message, slots)
         if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
             route, slots = self._target(route, message, slots)
@@ -434,6 +444,17 @@ class _Turn(CatalogTurn):
 
     def _settled(self, route: str, order_id: str | None) -> bool:
         return _settled_key(route, order_id) in self.state.settled
+
+    def _done(self, route: str, order_id: str | None) -> bool:
+        """Whether this action on this order was done (not only declined) in this conversation."""
+        return _settled_key(route, order_id) in self.state.done
+
+    def _note_payment(self, message: str) -> None:
+        """The payment methods a message names, kept as the customer's real ids (latest first), so a
+        later task that needs a method does not ask for it again."""
+        named = rules.payments_named(self.ctx.orders.user(self.ctx.user_id).payment_methods, message)
+        if named:
+            self.state.payment = list(dict.fromkeys([*named, *self.state.payment]))
 
     def _target(self, route: str, message: str, slots: Slots) -> tuple[str, Slots]:
         """The first order the message names with an action still to do: a restated request
@@ -619,6 +640,15 @@ class _Turn(CatalogTurn):
             return
         if self.ctx.user_id is None:
             yield from self._need_user()
+            return
+        methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
+        said = frame.text if frame is not None and frame.route == "payment" and frame.text else message  # asked before sign-in
+        lowered = said.lower()
+        if slots.order_ids or read_slots(said).order_ids or (
+                re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", lowered) and re.search(r"\border\b|订单", lowered)
+                and rules.payments_named(methods, said)):  # a method to use for an order, not "PayPal for any extra payment"
+            # "change the payment of #W… to <method>": a change of the order's method, not a question about methods
+            yield from self.form.run(FLOWS["modify_payment"], message, slots)
             return
         result, event = self.tool("get_user_details", {})
         yield event

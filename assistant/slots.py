@@ -26,6 +26,8 @@ ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
     "last": -1, "第一": 0, "第二": 1, "第三": 2, "第四": 3, "第五": 4, "最后": -1,
 }  # fmt: skip
+# "(the same address) as order #W…": that order only points at an address; the request is not about it
+REFERENCE_RE = re.compile(r"\bsame (?:address |one )?as (?:in |for |of |on )?(?:my |the )?(?:other )?(?:order )?#?\b(W\d{7})\b", re.IGNORECASE)
 NOT_NAMES = {"looking", "trying", "interested", "not", "just", "here", "a", "the", "good", "fine", "back", "calling"}
 
 
@@ -37,7 +39,8 @@ class Identity(BaseModel):
 
 
 class Slots(BaseModel):
-    order_ids: list[str] = Field(default_factory=list)
+    order_ids: list[str] = Field(default_factory=list, description="Orders the message is about, in the order named.")
+    reference_order_ids: list[str] = Field(default_factory=list, description="Orders named only as a reference ('same address as #W…').")
     item_ids: list[str] = Field(default_factory=list)
     identity: Identity = Field(default_factory=Identity)
     references: list[int] = Field(default_factory=list, description="0-based positions in the last list; -1 = last")
@@ -45,8 +48,11 @@ class Slots(BaseModel):
 
 
 def read_slots(text: str) -> Slots:
+    references = list(dict.fromkeys(f"#{m.upper()}" for m in REFERENCE_RE.findall(text)))
+    about = ORDER_RE.findall(REFERENCE_RE.sub(" ", text))
     slots = Slots(
-        order_ids=list(dict.fromkeys(f"#{m.upper()}" for m in ORDER_RE.findall(text))),
+        order_ids=list(dict.fromkeys(f"#{m.upper()}" for m in about)),
+        reference_order_ids=[r for r in references if r not in {f"#{m.upper()}" for m in about}],
         item_ids=list(dict.fromkeys(ITEM_RE.findall(text))),
     )
     if email := EMAIL_RE.search(text):

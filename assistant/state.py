@@ -85,6 +85,16 @@ class DialogueState(BaseModel):
         description="'route|order_id' of actions proposed and then done or declined: a restated request moves on to the next.",
     )
     refused: TaskFrame | None = Field(default=None, description="The task just refused: a condition said next ('if not, …') applies to it.")
+    done: list[str] = Field(
+        default_factory=list,
+        description="'route|order_id' of actions done in this conversation (a subset of `settled`): asked again, they are "
+        "answered as done, not proposed again.",
+    )
+    payment: list[str] = Field(
+        default_factory=list,
+        description="The payment methods the shopper named, as their real ids, latest first ('original' = each order's "
+        "own): a later task that needs a method takes the first one its policy allows instead of asking again.",
+    )
     handed_off: bool = False
     choices: list[Choice] = Field(default_factory=list, description="Offered in the last reply: a picked label reads as its id.")
     agent_thread: str | None = Field(default=None, description="tools agent: the LangGraph checkpoint thread of this conversation.")

@@ -108,11 +108,11 @@ def test_return_asks_for_missing_slots_one_by_one(assistant, state, store):
     assert "#W6679257" in ask_order and "#W2378156" in ask_order
     ask_items = assistant.reply_text(state, "order #W2378156")
     assert "Headphones" in ask_items
-    ask_payment = assistant.reply_text(state, "the headphones")
-    assert "Mastercard ending 2478" in ask_payment and "credit_card_" not in ask_payment  # a name, not an id
-    assert [(c.id, c.kind) for c in state.choices] == [("credit_card_9513926", "payment")]
-    propose = assistant.reply_text(state, "original payment method")
-    assert "return Headphones" in propose
+    # The refund can only go to the card the order was paid with (no gift card on file): not asked, named.
+    propose = assistant.reply_text(state, "the headphones")
+    assert "return Headphones" in propose and state.pending is not None
+    assert "Mastercard ending 2478" in propose and "credit_card_" not in propose  # a name, not an id
+    assert state.pending.arguments["payment_method_id"] == "credit_card_9513926"
     assistant.reply_text(state, "yes")
     order = store.order("#W2378156")
     assert order.status == "return requested" and order.return_items == ["4202497723"]
@@ -177,9 +177,9 @@ def test_product_question_with_the_real_model_is_grounded(store, local_llm, stat
 def test_exchange_on_a_pending_order_is_an_item_change(assistant, state, store):
     """Shoppers say 'exchange' for pending orders too; the policy calls that modifying items."""
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
-    ask = assistant.reply_text(state, "I want to exchange the t-shirt in order #W6247578 for a blue one in size M")
-    assert "payment" in ask.lower()
-    propose = assistant.reply_text(state, "The original payment method, please.")
+    # one card on file: it pays the difference without being asked for (the confirmation names it)
+    propose = assistant.reply_text(state, "I want to exchange the t-shirt in order #W6247578 for a blue one in size M")
+    assert "Mastercard ending 2478" in propose
     assert state.pending is not None and state.pending.tool == "modify_pending_order_items", propose
     assert state.pending.arguments["new_item_ids"] == ["9612497925"]
     assistant.reply_text(state, "yes")
@@ -191,8 +191,7 @@ def test_two_items_of_one_product_are_asked_about_not_both_taken(assistant, stat
     assistant.reply_text(state, "I am Daiki Johnson, zip code 80273")
     ask = assistant.reply_text(state, "I want to return the vacuum cleaner from order #W9502127")
     assert state.pending is None and "which one" in ask.lower() and "6259501109" in [c.id for c in state.choices]
-    assistant.reply_text(state, "the robotic one")
-    assistant.reply_text(state, "to the original payment method")
+    assistant.reply_text(state, "the robotic one")  # the refund's only allowed method: proposed at once
     assert state.pending is not None and state.pending.arguments["item_ids"] == ["6259501109"]
 
 
@@ -574,3 +573,148 @@ def test_each_order_keeps_the_new_address_its_own_sentence_gives(assistant, stat
     reply = assistant.reply_text(state, "yes")
     assert state.pending is not None and state.pending.arguments["order_id"] == "#W4776164", reply
     assert state.pending.arguments["city"] == "Boise" and state.pending.arguments["address1"] == "88 Cedar Court", reply
+
+
+
+def test_a_change_of_an_orders_payment_method_is_proposed_not_answered_with_a_list(store, state):
+    """"Order X to be paid with my PayPal" is a change to make, even when the classifier reads it as a
+    question about payment methods, and even when it was said before signing in."""
+    from tests.fakes import Prediction
+
+    class Payments(KeywordClassifier):
+        def predict(self, text):
+            return Prediction(intent="check_payment_methods", route="payment") if "pa" in text else super().predict(text)
+
+    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=Payments())
+    agent.reply_text(state, "I would like order #W7941031 to be paid with my paypal account from now on")
+    assert state.pending is None and state.user_id is None
+    propose = agent.reply_text(state, "my email is olivia.ito5204@example.com")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_payment", propose
+    assert state.pending.arguments == {"order_id": "#W7941031", "payment_method_id": "paypal_8049766"}
+    agent.reply_text(state, "no")
+    listed = agent.reply_text(state, "which payment methods do I have?")  # a question stays a question
+    assert "PayPal" in listed and state.pending is None
+
+
+def test_a_request_about_several_orders_reads_each_orders_items_and_method_from_its_own_part(assistant, state):
+    """Items and refund methods said after each order id belong to that order, not to the first one."""
+    assistant.reply_text(state, "my name is Chen Silva and my zip code is 46281")
+    # both orders hold a tablet: the one to return is the second order's
+    assistant.reply_text(state, "From #W9571698 I'd like to return the pet bed, the money back to my gift card. "
+                                "From #W3069600 please return the tablet, paid back to my credit card.")  # fmt: skip
+    first = state.pending
+    assert first is not None and first.arguments["order_id"] == "#W9571698"
+    assert first.arguments["item_ids"] == ["7381052709"] and first.arguments["payment_method_id"].startswith("gift_card_")
+    assistant.reply_text(state, "yes")
+    second = state.pending
+    assert second is not None and second.arguments["order_id"] == "#W3069600"
+    assert second.arguments["item_ids"] == ["8551474201"] and second.arguments["payment_method_id"] == "credit_card_1565124"
+
+
+def test_a_word_every_value_of_an_option_shares_does_not_name_one_of_them(assistant, state):
+    """Capacities "1 liter", "1.5 liters", "2 liters": saying the current one ("1.5 liters") names the unit,
+    not the other sizes, so the new material and stovetop decide the variant."""
+    assistant.reply_text(state, "my email is ivan.santos5925@example.com")
+    reply = assistant.reply_text(state, "Please modify my tea kettle in #W5801125: it is the glass 1.5 liters gas one, "
+                                        "and I want the ceramic one for induction instead, paid with paypal.")  # fmt: skip
+    assert state.pending is not None, reply
+    assert state.pending.arguments["new_item_ids"] == ["3312883418"]  # ceramic, 1.5 liters, induction
+
+
+def test_the_method_said_last_for_a_task_pays_for_it(store, state):
+    """After the order's payment is changed to one method, an item change on it "paid with <another
+    method>" uses the method said for the item change, not the one said earlier in the conversation."""
+    from tests.fakes import Prediction
+
+    class Payments(KeywordClassifier):
+        def predict(self, text):
+            return Prediction(intent="check_payment_methods", route="payment") if "paid with my" in text else super().predict(text)
+
+    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=Payments())
+    agent.reply_text(state, "my email is olivia.ito5204@example.com")
+    agent.reply_text(state, "I want order #W7941031 to be paid with my paypal account and then modify an item in it")
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "paypal_8049766"
+    agent.reply_text(state, "yes")
+    agent.reply_text(state, "modify the backpack in #W7941031 to the small nylon one, the difference on my gift card")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items"
+    assert state.pending.arguments["payment_method_id"] == "gift_card_7794233"
+
+
+def test_changing_the_payment_is_not_also_read_as_an_item_change(store, state):
+    """"Change the payment to …" names the verb of item changes: once the payment change is done, no
+    second task ("which order is it?") is started for it."""
+    from tests.fakes import Prediction
+
+    class Payments(KeywordClassifier):
+        def predict(self, text):
+            return Prediction(intent="check_payment_methods", route="payment") if "payment" in text else super().predict(text)
+
+    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=Payments())
+    agent.reply_text(state, "my email is olivia.ito5204@example.com")
+    agent.reply_text(state, "For #W7941031 please change the payment to my paypal account.")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_payment"
+    done = agent.reply_text(state, "yes")
+    assert "now pending" in done and "Which order" not in done, done
+    assert state.frame is None and not state.queue
+
+
+def test_an_address_pasted_as_fields_is_read_by_its_keys(assistant, state):
+    """An address copied from a form or a JSON record ("address1": …, "city": …) is the new address."""
+    assistant.reply_text(state, "my email is olivia.ito5204@example.com")
+    reply = assistant.reply_text(state, 'Please ship order #W7941031 to this address: {"address1": "12 Oak Road", '
+                                        '"address2": "Unit 3", "city": "Austin", "state": "TX", "zip": "78701"}')  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address", reply
+    assert state.pending.arguments["address1"] == "12 Oak Road" and state.pending.arguments["zip"] == "78701"
+    assert state.pending.arguments["address2"] == "Unit 3" and state.pending.arguments["city"] == "Austin"
+
+
+def test_a_value_said_only_inside_a_longer_value_is_not_asked_for(assistant, state):
+    """"Wi-Fi" inside the current "Wi-Fi + Cellular" does not ask for the Wi-Fi-only model: only the
+    storage changes, the other options are kept."""
+    assistant.reply_text(state, "my email is noah.hernandez4161@example.com")
+    reply = assistant.reply_text(state, "Please modify the e-reader in #W3897284, the 7-inch Wi-Fi + Cellular 8GB one, "
+                                        "to have 32GB storage instead, the difference on my gift card")  # fmt: skip
+    assert state.pending is not None, reply
+    new = state.pending.arguments["new_item_ids"]
+    assert len(new) == 1 and "Wi-Fi + Cellular, 32GB" in reply and "7-inch" in reply.split("→")[1], reply
+
+
+def test_work_done_in_the_conversation_is_said_as_done_not_proposed_again(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to exchange the t-shirt in order #W6247578 for a blue one in size M")
+    assistant.reply_text(state, "yes")
+    assert store.order("#W6247578").status == "pending (item modified)"
+    again = assistant.reply_text(state, "I want to exchange the t-shirt in order #W6247578 for a blue one in size M")
+    assert state.pending is None and "already done" in again and "couldn't" not in again, again
+
+
+def test_an_orders_status_is_checked_before_its_other_questions(assistant, state, store):
+    """An address change asked for an order cancelled a moment ago: refused with why, not "what is the new address?"."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "cancel order #W6247578, I no longer need it")
+    assistant.reply_text(state, "yes")
+    assert store.order("#W6247578").status == "cancelled"
+    reply = assistant.reply_text(state, "please change the shipping address of order #W6247578")
+    assert "cancelled" in reply and "new address" not in reply and state.frame is None, reply
+
+
+def test_no_order_in_a_status_the_action_allows_is_said_with_each_status(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    for order_id in ("#W6247578", "#W4776164"):  # his two pending orders
+        assistant.reply_text(state, f"cancel order {order_id}, I no longer need it")
+        assistant.reply_text(state, "yes")
+        assert store.order(order_id).status == "cancelled"
+    reply = assistant.reply_text(state, "I want to cancel an order")
+    assert "none of your orders can be cancelled" in reply and "#W6247578 cancelled" in reply, reply
+    assert state.pending is None and state.frame is None and not state.choices
+
+
+def test_a_payment_method_named_once_is_not_asked_for_again_in_the_next_task(assistant, state):
+    """Named for the first return, the gift card is kept (as its id) and the second return uses it too."""
+    assistant.reply_text(state, "my name is Chen Silva and my zip code is 46281")
+    assistant.reply_text(state, "I'd like to return the pet bed from #W9571698, the money back to my gift card please")
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "gift_card_7250692"
+    assistant.reply_text(state, "yes")
+    reply = assistant.reply_text(state, "I also want to return the tablet from #W3069600")
+    assert "Which payment method" not in reply and state.pending is not None, reply
+    assert state.pending.arguments["payment_method_id"] == "gift_card_7250692"

@@ -56,7 +56,12 @@ class FormLoop:
             yield from t._need_user()
             return
         self.order: dict | None = None
-        for slot in flow.slots:
+        slots_in_turn = flow.slots
+        if flow.on_order and frame.order_id and flow.slots[0] != "order_id":
+            # The order is known already: its current status is checked before anything else is asked
+            # (an address asked for an order that can no longer change is a wasted question).
+            slots_in_turn = ("order_id", *(s for s in flow.slots if s != "order_id"))
+        for slot in slots_in_turn:
             outcome = yield from getattr(self, f"_fill_{slot}")(flow, frame, message, slots)
             if outcome is STOP:
                 return
@@ -90,6 +95,8 @@ class FormLoop:
             return STOP
         if frame.order_id is None:  # no orders at all: said so
             return STOP
+        if self.order is not None and self.order["order_id"] == frame.order_id:
+            return None  # checked already this turn (the order was known before the other slots)
         order = t._order(frame.order_id)
         if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
             yield t.say("failed", message=t.r("not_on_account").format(order_id=frame.order_id))
@@ -97,6 +104,12 @@ class FormLoop:
             return STOP
         self.order = order
         chosen = next((f for f in family if f.allows(order["status"])), None)
+        if chosen is None and any(t._done(f.route, order["order_id"]) for f in family):
+            # Done earlier in this conversation (the status says so now): said, not proposed or refused again.
+            yield from self.refuse(t.r("already_done").format(
+                order_id=order["order_id"], verb=t.r("verbs")[flow.name],
+                status=t.r("statuses").get(order["status"], order["status"])), failed=False)  # fmt: skip
+            return STOP
         if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order)):
             # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all
             t.state.frame = None
@@ -110,12 +123,20 @@ class FormLoop:
         if other != flow.route and other in {f.route for f in FLOWS.values()}:
             yield from self.switch(other, order["order_id"], message, slots)
             return STOP
-        t.state.frame, t.state.refused = None, frame  # a condition said next ("if not, …") applies to it
+        t.state.refused = frame  # a condition said next ('if not, …') applies to it
         statuses = t.r("statuses")
-        yield t.say("failed", message=t.r("wrong_status").format(
+        yield from self.refuse(t.r("wrong_status").format(
             order_id=order["order_id"], status=statuses.get(order["status"], order["status"]), verb=t.r("verbs")[flow.name],
             allowed=t.r("or").join(statuses.get(x, x) for x in sorted(allowed))))  # fmt: skip
         return STOP
+
+    def refuse(self, why: str, failed: bool = True) -> Iterator[AssistantEvent]:
+        """The task cannot be done as asked (the order's status says why): said, the task dropped, and
+        the next queued task started, so the shopper is not left to ask for it again."""
+        t = self.t
+        t.state.frame = None
+        yield t.say("failed", message=why) if failed else t.text(why[:1].upper() + why[1:] + "\n")
+        yield from t._next_task()
 
     def _fill_reason(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t = self.t
@@ -131,7 +152,13 @@ class FormLoop:
 
     def _fill_item_ids(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order
+        held = {i["item_id"] for i in order["items"]}
+        if any(i not in held for i in frame.item_ids):  # items read for another order (the task moved): read again
+            frame.item_ids, frame.new_item_ids = [], []
         text = frame.text or message
+        own_part = rules.order_part(text, order["order_id"])
+        if own_part and rules.match_items(order, own_part, read_slots(own_part), fallback=False):
+            text = own_part  # "Return #A: <items>; return #B: <items>": #A's items are those said after #A
         if not frame.item_ids:
             own = rules.action_text(text, flow.route)
             # "return my current one": the clause names no item, the rest of the message does
@@ -159,6 +186,8 @@ class FormLoop:
     def _fill_new_item_ids(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order
         text = frame.text or message
+        if own_part := rules.order_part(text, order["order_id"]):
+            text = own_part  # the new options said for this order's items, not another order's
         for item_id in frame.item_ids[len(frame.new_item_ids):]:
             item = next(i for i in order["items"] if i["item_id"] == item_id)
             product = t.a.store.product(item["product_id"])
@@ -219,8 +248,22 @@ class FormLoop:
                                                 for m in usable if m["source"] == kind), None)  # fmt: skip
                 if frame.payment_method_id and condition.whole and "item_ids" in flow.slots and "new_item_ids" not in flow.slots:
                     frame.item_ids = [i["item_id"] for i in order["items"]]  # a return of every item; an exchange keeps its pairs
+        methods_on_file = t.ctx.orders.user(t.ctx.user_id).payment_methods
         if frame.payment_method_id is None:
-            frame.payment_method_id = t._payment_named(order, frame.text or message, flow.route)
+            own_part = rules.order_part(frame.text or message, order["order_id"])
+            # "Return #A via <method>; return #B via <other method>": this order's own method first;
+            # and the latest message first (a task carried over from a payment change names that method earlier)
+            for text in (own_part, frame.text or message):
+                lines = [x for x in text.split("\n") if x.strip()]
+                frame.payment_method_id = frame.payment_method_id or next(
+                    (m for x in reversed(lines) if (m := t._payment_named(order, x, flow.route))), None)
+        if frame.payment_method_id is None and flow.name != "modify_payment":
+            # named earlier in the conversation, for another task ("refund to the original method" holds for each)
+            frame.payment_method_id = rules.payment_for(t.state.payment, methods_on_file, order, flow.route)
+        if frame.payment_method_id is None and not rules.payments_named(methods_on_file, frame.text or message):
+            allowed = rules.payments_allowed(methods_on_file, order, flow.route)
+            if len(allowed) == 1:  # the only method the policy allows here: nothing to choose (the confirmation names it)
+                frame.payment_method_id = allowed[0]
         if frame.payment_method_id is not None:
             return None
         original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
@@ -260,6 +303,11 @@ class FormLoop:
 
     def _propose(self, flow: Flow, frame: TaskFrame) -> Iterator[AssistantEvent]:
         t, order = self.t, self.order
+        if flow.name == "modify_address" and order and _same_address(order.get("address"), frame.address):
+            # asked again after it was done (or never needed): nothing would change
+            yield from self.refuse(t.r("same_address").format(order_id=order["order_id"], address=", ".join(
+                v for v in frame.address.values() if v)))  # fmt: skip
+            return
         args: dict[str, Any] = {"order_id": frame.order_id} if flow.on_order else {}
         for slot in flow.slots:
             if slot == "address":
@@ -394,6 +442,15 @@ class FormLoop:
             yield t.say("no_orders")
             t.state.frame = None
             return
+        if not candidates and allowed:
+            # None of the customer's orders is in a status this action allows (read now, after what this
+            # conversation already did): said with why, rather than asking which of them.
+            statuses = t.r("statuses")
+            flow = flow_of(frame)
+            yield from self.refuse(t.r("none_allowed").format(
+                verb=t.r("verbs")[flow.name], allowed=t.r("or").join(statuses.get(x, x) for x in sorted(allowed)),
+                statuses=t.join(f"{o['order_id']} {statuses.get(o['status'], o['status'])}" for o in orders)))  # fmt: skip
+            return
         yield t.say("ask_order", orders=t._order_list(candidates or orders))
         yield from t._offer_orders(candidates or orders)
 
@@ -418,3 +475,8 @@ class FormLoop:
 
     def offer_items(self, order: dict) -> Iterator[AssistantEvent]:
         yield from self.t.offer("item", [(i["item_id"], self.t._item_label(i)) for i in order["items"]])
+
+
+def _same_address(a: dict | None, b: dict | None) -> bool:
+    keys = ("address1", "address2", "city", "state", "zip")
+    return bool(a and b) and all(str(a.get(k) or "").strip().lower() == str(b.get(k) or "").strip().lower() for k in keys)

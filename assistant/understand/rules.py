@@ -46,15 +46,19 @@ def items_text(order: dict) -> str:
     return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
 
 
-def mentioned(value: str, lowered_message: str) -> bool:
+def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) -> bool:
     """Whether the message names an option value: whole words, or for a multi-word value any of its
-    distinctive words (a word only that value has among the option's values names it)."""
+    distinctive words (a word only that value has among the option's values names it: with the other
+    values of the option given as `siblings`, "liters" names none of "1 liter", "1.5 liters", "2 liters")."""
     value = value.lower()
+    for longer in (x.lower() for x in siblings if len(x) > len(value) and value in x.lower()):
+        lowered_message = lowered_message.replace(longer, " ")  # "wi-fi" said only inside "wi-fi + cellular" is not named
     if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
         return True
     if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
         return True  # "soft material" names softshell
-    words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS]
+    shared = {w.rstrip("s") for other in siblings if other.lower() != value for w in re.findall(r"[a-z0-9]+", other.lower())}
+    words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS and w.rstrip("s") not in shared]
     return len(words) < len(value.split()) + 1 and any(
         re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
     )
@@ -391,8 +395,17 @@ US_STATE_RE = re.compile(r"^[A-Z]{2}$")
 
 
 
+_ADDRESS_FIELD = re.compile(r"[\"']?\b(address1|address2|city|state|zip|country)\b[\"']?\s*[:=]\s*[\"']([^\"']*)[\"']")
+
+
 def parse_address(text: str) -> dict | None:
-    """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one."""
+    """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one.
+    Fields pasted as key/value pairs ("address1: '…', city: '…', …", as a form or JSON gives them) are
+    read by their keys."""
+    fields = dict(_ADDRESS_FIELD.findall(text))
+    if {"address1", "city", "state", "zip"} <= fields.keys() and fields["address1"].strip():
+        return {"address1": fields["address1"].strip(), "address2": fields.get("address2", "").strip(), "city": fields["city"].strip(),
+                "state": fields["state"].strip(), "country": fields.get("country", "").strip() or "USA", "zip": fields["zip"].strip()}  # fmt: skip
     # a sentence ending in a number ends the address ("…, OK 74103. Then …"): the next one is not its country
     parts = [p.strip() for p in re.split(r"[,\n，]|(?<=\d[.!?])\s+", text) if p.strip()]
     zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
@@ -449,11 +462,13 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
             candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
     narrowed = len(candidates) < before
 
+    values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
+
     def named(v) -> int:
         return sum(
             1 for k, val in v.options.items()
             if val.lower() != current.get(k)
-            and (mentioned(val, lowered) or (val.lower() in ("none", "no") and says_without(k, lowered)))
+            and (mentioned(val, lowered, values.get(k, ())) or (val.lower() in ("none", "no") and says_without(k, lowered)))
         )  # fmt: skip
 
     def kept(v) -> int:
@@ -515,22 +530,21 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     return top[0].item_id, choices
 
 
-def pick_payment(methods: list, order: dict, message: str, route: str) -> str | None:
-    """The payment method the shopper names, in the order they name them, skipping any the policy
-    does not allow here (a refund goes to the original method or a gift card)."""
+ORIGINAL = "original"  # in a list of named methods: the method the order at hand was paid with
+
+
+def payments_named(methods: list, message: str) -> list[str]:
+    """The customer's payment methods a message names, as their ids in the order named: an id, a kind
+    (with its last four digits if given), or ORIGINAL for "the original payment method"."""
     lowered = message.lower()
-    original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
     methods = {m.payment_method_id: m for m in methods}
-    allowed = {i for i, m in methods.items() if route != "return" or i == original or m.source == "gift_card"}
-    if route == "payment":  # a new method for the order: the one it was paid with is no change
-        allowed.discard(original)
     mentions: list[tuple[int, str]] = []
     for m in re.finditer(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
         mentions.append((m.start(), m.group(0)))
     # "the original payment method", "refund to the original one"; not "features from the originals"
-    if original and (m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
-                                    r"|same (?:payment|card|method)|原支付|原来的|原路", lowered)):
-        mentions.append((m.start(), original))
+    if m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
+                      r"|same (?:payment|card|method)|原支付|原来的|原路", lowered):
+        mentions.append((m.start(), ORIGINAL))
     four = re.search(r"\b(\d{4})\b", lowered)
     for source, pattern in PAYMENT_KINDS:
         if m := re.search(pattern, lowered):
@@ -538,10 +552,63 @@ def pick_payment(methods: list, order: dict, message: str, route: str) -> str | 
             if four:
                 matches = [i for i in matches if methods[i].last_four == four.group(1)] or matches
             mentions += [(m.start(), i) for i in matches]
-    for _, method_id in sorted(mentions, key=lambda x: x[0]):
+    return list(dict.fromkeys(i for _, i in sorted(mentions, key=lambda x: x[0])))
+
+
+def payments_allowed(methods: list, order: dict, route: str) -> list[str]:
+    """The customer's methods the policy allows for this action on this order: a refund goes to the
+    original method or a gift card; a new method for the order is not the one it was paid with."""
+    original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+    allowed = [m.payment_method_id for m in methods if route != "return" or m.payment_method_id == original or m.source == "gift_card"]
+    return [i for i in allowed if not (route == "payment" and i == original)]
+
+
+def payment_for(named: list[str], methods: list, order: dict, route: str) -> str | None:
+    """The first of the named methods (ids or ORIGINAL) the policy allows for this action on this order."""
+    original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+    allowed = set(payments_allowed(methods, order, route))
+    for token in named:
+        method_id = original if token == ORIGINAL else token
         if method_id in allowed:
             return method_id
     return None
+
+
+def pick_payment(methods: list, order: dict, message: str, route: str) -> str | None:
+    """The payment method the shopper names, in the order they name them, skipping any the policy
+    does not allow here (a refund goes to the original method or a gift card)."""
+    return payment_for(payments_named(methods, message), methods, order, route)
+
+
+def order_part(text: str, order_id: str | None) -> str:
+    """In a request naming several orders by id ("Return #A via <method>: <items>; for #B, change …"),
+    the parts about one of them: from each mention of its id to the next other order's id, plus the
+    messages (lines) that name no order at all (answers to the task's questions). Empty when the text
+    names fewer than two orders or not this one (the whole text is about the task then)."""
+    from assistant.slots import ORDER_RE
+
+    if not order_id:
+        return ""
+    key = order_id.lstrip("#").upper()
+    named = {m.group(1).upper() for m in ORDER_RE.finditer(text)}
+    if len(named) < 2 or key not in named:
+        return ""
+    parts = []
+    for line in text.split("\n"):
+        marks = [(m.start(), m.group(1).upper()) for m in ORDER_RE.finditer(line)]
+        if not marks:
+            parts.append(line)
+            continue
+        on, start = False, 0
+        for at, k in marks:
+            if on and k != key:
+                parts.append(line[start:at])
+                on = False
+            if not on and k == key:
+                on, start = True, at
+        if on:
+            parts.append(line[start:])
+    return "\n".join(p for p in parts if p.strip())
 
 
 # -- references to the customer's own data ------------------------------------------------------
@@ -807,6 +874,9 @@ def by_item_price(text: str, candidates: list[dict]) -> list[dict]:
     return [order]
 
 
+_OF_PAYMENT = re.compile(r"\s+(?:(?:the|my|its|their|this|that|your)\s+)?(?:order'?s?\s+)?(?:payment|pay\b|billing)")
+
+
 def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     """Order actions a request asks for besides `route`, in order, each with the sentences that ask
     for it ("cancel my pending orders and return the watch"); not those only asked about ("check
@@ -821,6 +891,8 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
         if condition := CONDITION.search(lowered):
             lowered = lowered[: condition.start()]
         for m in _ACTION_VERBS.finditer(lowered):
+            if _OF_PAYMENT.match(lowered, m.end()):
+                continue  # "change the payment (method) to …": the payment change itself, not an item change
             other = {1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))]
             if other != route and not (other == "exchange" and route == "modify_order"):
                 found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
