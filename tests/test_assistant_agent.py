@@ -621,16 +621,22 @@ def test_a_word_every_value_of_an_option_shares_does_not_name_one_of_them(assist
     assert state.pending.arguments["new_item_ids"] == ["3312883418"]  # ceramic, 1.5 liters, induction
 
 
-def test_the_method_said_last_for_a_task_pays_for_it(store, state):
-    """After the order's payment is changed to one method, an item change on it "paid with <another
-    method>" uses the method said for the item change, not the one said earlier in the conversation."""
+def _payments_when(words: str) -> KeywordClassifier:
+    """The keyword classifier, but a message holding `words` is a payment-methods question (as the real
+    classifier reads some payment changes): the agent must still start the change."""
     from tests.fakes import Prediction
 
     class Payments(KeywordClassifier):
         def predict(self, text):
-            return Prediction(intent="check_payment_methods", route="payment") if "paid with my" in text else super().predict(text)
+            return Prediction(intent="check_payment_methods", route="payment") if words in text else super().predict(text)
 
-    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=Payments())
+    return Payments()
+
+
+def test_the_method_said_last_for_a_task_pays_for_it(store, state):
+    """After the order's payment is changed to one method, an item change on it "paid with <another
+    method>" uses the method said for the item change, not the one said earlier in the conversation."""
+    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=_payments_when("paid with my"))
     agent.reply_text(state, "my email is olivia.ito5204@example.com")
     agent.reply_text(state, "I want order #W7941031 to be paid with my paypal account and then modify an item in it")
     assert state.pending is not None and state.pending.arguments["payment_method_id"] == "paypal_8049766"
@@ -643,13 +649,7 @@ def test_the_method_said_last_for_a_task_pays_for_it(store, state):
 def test_changing_the_payment_is_not_also_read_as_an_item_change(store, state):
     """"Change the payment to …" names the verb of item changes: once the payment change is done, no
     second task ("which order is it?") is started for it."""
-    from tests.fakes import Prediction
-
-    class Payments(KeywordClassifier):
-        def predict(self, text):
-            return Prediction(intent="check_payment_methods", route="payment") if "payment" in text else super().predict(text)
-
-    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=Payments())
+    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=_payments_when("payment"))
     agent.reply_text(state, "my email is olivia.ito5204@example.com")
     agent.reply_text(state, "For #W7941031 please change the payment to my paypal account.")
     assert state.pending is not None and state.pending.tool == "modify_pending_order_payment"
