@@ -177,6 +177,15 @@ def _size_rank(value: str) -> float | None:
     return float(m.group(1)) * _UNITS.get(m.group(2), 1.0)
 
 
+def _option_words(r: dict, key: str, value: str) -> str:
+    """An option as the shopper would say it: a yes/no option by its name ("waterproof", "not waterproof")."""
+    if key.split()[:1] == ["size"]:
+        return r["c_size"].format(value=value)
+    if value.lower() in ("yes", "no"):
+        return r["c_option" if value.lower() == "yes" else "c_not"].format(value=key)
+    return r["c_option"].format(value=value)
+
+
 def _money(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
@@ -320,8 +329,7 @@ class CatalogTurn:
         parts = []
         if parsed.get("product_type"):
             parts.append(r["c_type"].format(value=parsed["product_type"]))
-        for key, value in (parsed.get("options") or {}).items():
-            parts.append(r["c_size" if key.split()[0] == "size" else "c_option"].format(value=value))
+        parts += [_option_words(r, key, value) for key, value in (parsed.get("options") or {}).items()]
         if parsed.get("brand"):
             parts.append(r["c_brand"].format(value=parsed["brand"]))
         parts += [r["c_not"].format(value=v) for v in parsed.get("exclude") or []]
@@ -373,7 +381,7 @@ class CatalogTurn:
             return r["c_type"].format(value=parsed.get("product_type"))
         if label.startswith("option:"):
             key = label[7:]
-            return r["c_size" if key.split()[0] == "size" else "c_option"].format(value=(parsed.get("options") or {}).get(key, key))
+            return _option_words(r, key, (parsed.get("options") or {}).get(key, key))
         return r["c_not"].format(value=label.split(":", 1)[-1])
 
     def _reason(self, hit: dict, parsed: dict, need: str | None, evidence: tuple[str, str] | None) -> str:
@@ -389,6 +397,8 @@ class CatalogTurn:
                     missed.append(r["out_of_stock"])
                 elif label.startswith("exclude:"):
                     missed.append(r["r_is"].format(value=label.split(":", 1)[1]))
+                elif label.startswith("option:") and str((parsed.get("options") or {}).get(label[7:])).lower() == "no":
+                    missed.append(r["r_is"].format(value=label[7:]))  # asked "not waterproof": it is waterproof
                 else:
                     missed.append(r["r_missing"].format(value=self._label_words(label, parsed)))
             return r["r_nearest"].format(items="; ".join(missed))

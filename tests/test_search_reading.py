@@ -52,3 +52,24 @@ def test_an_end_of_a_range_is_read_and_its_variant_comes_first(search, query, ke
     values = [r for v in siblings if (r := rank(v.options)) is not None]
     assert rank(top.options) == (max(values) if end == "most" else min(values))
     assert ("largest " if end == "most" else "smallest ") + key in response.understood
+
+
+@pytest.mark.parametrize(
+    ("query", "said", "never"),
+    [("waterproof jacket", "not waterproof", "not yes"), ("hiking boots, not waterproof", "not waterproof", "has no"),
+     ("防水登山靴", "waterproof", "has yes")],
+)
+def test_a_yes_no_option_is_given_by_its_name_in_why_a_hit_is_shown(search, query, said, never):
+    hits = search.search(SearchRequest(query=query, k=3)).hits
+    assert hits and all(said in h.why and never not in h.why and "has not" not in h.why for h in hits)
+
+
+@pytest.mark.parametrize(
+    ("lang", "value", "said"),
+    [("en", "yes", "waterproof"), ("en", "no", "not waterproof"), ("zh", "yes", "waterproof"), ("zh", "no", "不要 waterproof")],
+)
+def test_the_assistant_names_a_yes_no_option_on_its_cards(lang, value, said):
+    from assistant.catalog_turn import _option_words, _replies
+
+    assert _option_words(_replies()[lang], "waterproof", value) == said
+    assert _option_words(_replies()[lang], "color", "blue") == "blue"

@@ -537,9 +537,10 @@ class Search:
         said: list[str] = []
         if parsed.product_type:
             said.append(parsed.product_type)
-        have = [_shown(v) for k, v in self._wanted(parsed) if k != "category" and self._has(row, k, v)]
-        if have:
-            said.append("has " + ", ".join(have))
+        have = [_shown(v, k) for k, v in self._wanted(parsed) if k != "category" and self._has(row, k, v)]
+        if has := [h for h in have if not h.startswith("not ")]:
+            said.append("has " + ", ".join(has))
+        said += [h for h in have if h.startswith("not ")]  # "not waterproof", not "has not waterproof"
         if parsed.exclude:
             said.append("not " + ", ".join(parsed.exclude))
         if parsed.min_price is not None or parsed.max_price is not None:
@@ -564,7 +565,11 @@ class Search:
         if label == "brand":
             return f"not {parsed.brand}"
         if label.startswith("option:"):
-            return f"not {parsed.options.get(label[7:], label[7:])}"
+            key = label[7:]
+            value = parsed.options.get(key)
+            if value is not None and value.lower() in ("yes", "no"):  # missing "waterproof = no" is being waterproof
+                return _option_shown(key, "no" if value.lower() == "yes" else "yes")
+            return f"not {value or key}"
         return f"is {label.split(':', 1)[1]}"  # exclude:<value>
 
 
@@ -608,7 +613,16 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def _shown(value) -> str:
+def _option_shown(key: str, value: str) -> str:
+    """An option as a shopper says it: a yes/no option by its name ("waterproof", "not waterproof")."""
+    if key.split()[:1] == ["size"] and len(value) <= 4:
+        return f"size {value}"
+    return key if value.lower() == "yes" else f"not {key}" if value.lower() == "no" else value
+
+
+def _shown(value, key: str = "") -> str:
+    if isinstance(value, str) and key not in ("bound", "prefer", "brand", "category"):
+        return _option_shown(key, value)
     if isinstance(value, tuple):  # ("capacity", "most"): the end of a range asked for
         return f"the {'largest' if value[1] == 'most' else 'smallest'} {value[0]}"
     return value.said if isinstance(value, OptionBound) else str(value)
@@ -629,9 +643,7 @@ def _price_range(parsed: ParsedQuery) -> str:
 def understood(parsed: ParsedQuery) -> str:
     """What was understood, shortest first: "t-shirt · blue · cotton · size M · ≤ $60 · not leather"."""
     bits = [parsed.product_type] if parsed.product_type else []
-    bits += [f"size {v}" if k.split()[0] == "size" and len(v) <= 4
-             else k if v.lower() == "yes" else f"not {k}" if v.lower() == "no" else v  # "waterproof", yes/no options
-             for k, v in parsed.options.items()]  # fmt: skip
+    bits += [_option_shown(k, v) for k, v in parsed.options.items()]
     bits += [b.said for b in parsed.bounds]
     bits += [f"{'largest' if end == 'most' else 'smallest'} {key}" for key, end in parsed.prefer.items()]
     if parsed.brand:
