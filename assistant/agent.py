@@ -192,6 +192,9 @@ class _Turn(CatalogTurn):
         if picked is not None:  # a button (or its label typed): the id it stands for
             message = f"item {picked.id}" if picked.kind == "option" else picked.id
         slots = read_slots(message)
+        if not slots.order_ids and slots.reference_order_ids and any(c.kind == "order" for c in offered):
+            # "the same one as #W…" to "which order is it?": the order it points at is the answer
+            slots = slots.model_copy(update={"order_ids": slots.reference_order_ids[:1]})
         if self.ctx.user_id:
             self._note_payment(message)
         if state.pending is not None:

@@ -718,3 +718,24 @@ def test_a_payment_method_named_once_is_not_asked_for_again_in_the_next_task(ass
     reply = assistant.reply_text(state, "I also want to return the tablet from #W3069600")
     assert "Which payment method" not in reply and state.pending is not None, reply
     assert state.pending.arguments["payment_method_id"] == "gift_card_7250692"
+
+
+@pytest.mark.parametrize("pointer", ["the same address as {}", "the same address as order {}", "the same as my order {}"])
+def test_an_address_pointed_to_by_another_order_is_read_with_or_without_the_word_order(assistant, state, store, pointer):
+    assistant.reply_text(state, "my email is yusuf.hernandez8836@example.com")
+    orders = store.orders_of(state.user_id)
+    moving = next(o for o in orders if o.status == "pending" and o.address.state != "DC")
+    source = next(o for o in orders if o.address.state == "DC")
+    assistant.reply_text(state, f"Could you change the shipping address of order {moving.order_id} to " + pointer.format(source.order_id) + "?")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    assert state.pending.arguments["order_id"] == moving.order_id
+    assert state.pending.arguments["address1"] == source.address.address1
+
+
+def test_which_order_answered_with_the_same_one_as_an_order_takes_that_order(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assert "Which order" in assistant.reply_text(state, "I'd like to cancel an order")
+    asked = [c.id for c in state.choices if c.kind == "order"]
+    assert len(asked) > 1
+    reply = assistant.reply_text(state, f"it is the same one as {asked[-1]}")
+    assert state.frame is not None and state.frame.order_id == asked[-1] and "Which order" not in reply

@@ -638,8 +638,8 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
     it out ("the <city> address in one of my orders", "to my <city> address", "where the <item> was
     sent", "the same address as order <id>"): named by city, state code, street or an item shipped
     there, and only if exactly one address fits best. "…to my X address" phrases are read first."""
-    if m := re.search(r"same (?:address )?as (?:in |for |of |on )?(?:my |the )?(?:other )?order (#?W\d{7})", message, re.IGNORECASE):
-        key = m.group(1).upper().lstrip("#")
+    if pointed := read_slots(message).reference_order_ids:  # the slots' one reading of "same address as (order) #W…"
+        key = pointed[0].lstrip("#")
         other = next((o for o in orders if o["order_id"].lstrip("#") == key), None)
         if other is not None and other.get("address"):
             return dict(other["address"])
