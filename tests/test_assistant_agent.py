@@ -751,3 +751,15 @@ def test_a_method_only_asked_about_is_not_where_a_later_refund_goes(assistant, s
     assert state.pending is None or "gift_card" not in str(state.pending.arguments.get("payment_method_id")), reply
     assistant.reply_text(state, "and refund any later return to my gift card please")
     assert state.payment and state.payment[0].startswith("gift_card")
+
+
+def test_a_refund_for_an_order_without_payments_offers_only_what_policy_allows(assistant, state, store):
+    """An order with no payment on record has no original method: a refund to a card is not possible,
+    the gift card is offered (not a crash)."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as db:
+        db.execute(text("DELETE FROM payments WHERE order_id = :o"), {"o": "#W7736708"})
+    assistant.reply_text(state, "my email is raj.sanchez2046@example.com")
+    reply = assistant.reply_text(state, "I want to return the headphones of order #W7736708, refund to my credit card")
+    assert state.pending is None and "gift card" in reply.lower() and "2130" not in reply, reply
