@@ -195,8 +195,8 @@ class _Turn(CatalogTurn):
         if not slots.order_ids and slots.reference_order_ids and any(c.kind == "order" for c in offered):
             # "the same one as #W…" to "which order is it?": the order it points at is the answer
             slots = slots.model_copy(update={"order_ids": slots.reference_order_ids[:1]})
-        if self.ctx.user_id:
-            self._note_payment(message)
+        if self.ctx.user_id:  # a button or an answer to "which method?" counts whole; other messages only as said to use
+            self._note_payment(message, answer=any(c.kind == "payment" for c in offered))
         if state.pending is not None:
             pending, state.pending = state.pending, None
             frame = state.frame
@@ -452,10 +452,12 @@ class _Turn(CatalogTurn):
         """Whether this action on this order was done (not only declined) in this conversation."""
         return _settled_key(route, order_id) in self.state.done
 
-    def _note_payment(self, message: str) -> None:
-        """The payment methods a message names, kept as the customer's real ids (latest first), so a
-        later task that needs a method does not ask for it again."""
-        named = rules.payments_named(self.ctx.orders.user(self.ctx.user_id).payment_methods, message)
+    def _note_payment(self, message: str, answer: bool = False) -> None:
+        """The payment methods a message wants used ("refund it to my gift card", or the answer to the
+        method question), kept as the customer's real ids (latest first), so a later task that needs a
+        method does not ask for it again; a method only mentioned or asked about is not kept."""
+        methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
+        named = rules.payments_named(methods, message) if answer else rules.payments_meant(methods, message)
         if named:
             self.state.payment = list(dict.fromkeys([*named, *self.state.payment]))
 
@@ -646,12 +648,21 @@ class _Turn(CatalogTurn):
             return
         methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
         said = frame.text if frame is not None and frame.route == "payment" and frame.text else message  # asked before sign-in
-        lowered = said.lower()
-        if slots.order_ids or read_slots(said).order_ids or (
-                re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", lowered) and re.search(r"\border\b|订单", lowered)
-                and rules.payments_named(methods, said)):  # a method to use for an order, not "PayPal for any extra payment"
-            # "change the payment of #W… to <method>": a change of the order's method, not a question about methods
+        order_ids = slots.order_ids or read_slots(said).order_ids
+        if rules.asks_order_payment_change(said, methods, bool(order_ids)):
+            # "change the payment of #W… to <method>": a change of the order's method
             yield from self.form.run(FLOWS["modify_payment"], message, slots)
+            return
+        if order_ids and self.ctx.user_id:  # "which card paid for #W…?": answered from the order's payments
+            result, event = self.tool("get_order_details", {"order_id": order_ids[0]})
+            yield event
+            self.state.frame = None
+            if not result.ok:
+                yield self.say("failed", message=result.message)
+                return
+            paid = [p["payment_method_id"] for p in result.data.get("payment_history", []) if p.get("transaction_type") == "payment"]
+            yield self.say("order_paid_with", order_id=result.data["order_id"],
+                           methods=self.join(self._method_name(m) for m in dict.fromkeys(paid)) or self.r("pm_none"))
             return
         result, event = self.tool("get_user_details", {})
         yield event

@@ -739,3 +739,48 @@ def test_which_order_answered_with_the_same_one_as_an_order_takes_that_order(ass
     assert len(asked) > 1
     reply = assistant.reply_text(state, f"it is the same one as {asked[-1]}")
     assert state.frame is not None and state.frame.order_id == asked[-1] and "Which order" not in reply
+
+
+def test_asking_how_an_order_was_paid_answers_and_changes_nothing(store):
+    """A question about the method an order was paid with, routed to payments, is answered from the
+    order's payments: the order id alone does not start a change of its method (en and zh)."""
+    for said, words in (("which payment method did I use for order #W1443906?", "payment method"),
+                        ("订单 #W1443906 是用什么付款的？", "付款")):
+        state = DialogueState(session_id=f"paid-{words}")
+        agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=_payments_when(words))
+        agent.reply_text(state, "my email is fatima.wilson5906@example.com")
+        reply = agent.reply_text(state, said)
+        assert state.pending is None and state.frame is None, reply
+        assert "9779" in reply and "#W1443906" in reply and "paypal" not in reply.lower(), reply  # its Mastercard
+
+
+def test_a_change_of_an_orders_payment_is_still_started(store, state):
+    """Asking for a different method on an order is still a change (question words aside)."""
+    agent = Assistant(store, llm=FakeLLM(lambda m: "ok"), classifier=_payments_when("payment"))
+    agent.reply_text(state, "my email is olivia.ito5204@example.com")
+    agent.reply_text(state, "which payment method did I use for #W7941031? I'd like to switch it to my paypal")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_payment"
+
+
+def test_a_method_only_asked_about_is_not_where_a_later_refund_goes(assistant, state):
+    """A gift card asked about in passing is not taken as the refund's destination later: the return
+    still asks which method (a method said to be used is remembered)."""
+    assistant.reply_text(state, "my email is raj.sanchez2046@example.com")
+    assistant.reply_text(state, "do you accept gift cards?")
+    assert not state.payment
+    reply = assistant.reply_text(state, "I want to return the headphones of order #W7736708")
+    assert state.pending is None or "gift_card" not in str(state.pending.arguments.get("payment_method_id")), reply
+    assistant.reply_text(state, "and refund any later return to my gift card please")
+    assert state.payment and state.payment[0].startswith("gift_card")
+
+
+def test_a_refund_for_an_order_without_payments_offers_only_what_policy_allows(assistant, state, store):
+    """An order with no payment on record has no original method: a refund to a card is not possible,
+    the gift card is offered (not a crash)."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as db:
+        db.execute(text("DELETE FROM payments WHERE order_id = :o"), {"o": "#W7736708"})
+    assistant.reply_text(state, "my email is raj.sanchez2046@example.com")
+    reply = assistant.reply_text(state, "I want to return the headphones of order #W7736708, refund to my credit card")
+    assert state.pending is None and "gift card" in reply.lower() and "2130" not in reply, reply

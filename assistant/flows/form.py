@@ -282,11 +282,10 @@ class FormLoop:
         return STOP
 
     def _usable_methods(self, flow: Flow, order: dict) -> list[dict]:
-        methods = [m.model_dump() for m in self.t.ctx.orders.user(self.t.ctx.user_id).payment_methods]
-        if flow.name == "return":  # a refund goes to the original method or a gift card
-            original = order["payment_history"][0]["payment_method_id"]
-            methods = [m for m in methods if m["payment_method_id"] == original or m["source"] == "gift_card"]
-        return methods
+        """The customer's methods this action on this order may use, by the one policy (`rules.payments_allowed`)."""
+        methods = self.t.ctx.orders.user(self.t.ctx.user_id).payment_methods
+        allowed = set(rules.payments_allowed(methods, order, flow.route))
+        return [m.model_dump() for m in methods if m.payment_method_id in allowed]
 
     def _fill_address(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         if frame.address is None:

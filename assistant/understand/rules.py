@@ -555,6 +555,57 @@ def payments_named(methods: list, message: str) -> list[str]:
     return list(dict.fromkeys(i for _, i in sorted(mentions, key=lambda x: x[0])))
 
 
+# A method said with a verb of paying or refunding ("refund it to …", "pay with …", "put it on …",
+# "退到…", "用…付"): the shopper wants it used, unlike a method only mentioned or asked about.
+_PAYMENT_USE = re.compile(r"\b(?:refund\w*|pay|paid|paying|use|using|via|put (?:it|them|that|this|the \w+) on|charge\w*|credit\w*"
+                          r"|back to|instead)\b|original|退到|退回|退款|原路|用.{0,12}(?:付|支付)|改用|换成")
+# Asking rather than telling: "do you accept …?", "which card did I pay with?", "…吗"; a polite request
+# ("could you refund it to …?") still tells.
+_ASKS = re.compile(r"[?？]|吗|\b(?:do|does|did|is|are|was|were|which|what|how)\b.*\b(?:accept|take|allow|work)\b")
+_REQUEST = re.compile(r"\b(?:can|could|would|will) you\b|\bplease\b|\bi(?:'d| would) like\b|请|麻烦|帮我")
+# "which/what … did I pay with", "how was it paid", "用什么付的": the method used, asked about
+_HOW_PAID = re.compile(r"\b(?:which|what|how)\b[^.!]*\b(?:did|was|were|have|has|had)\b[^.!]*\b(?:pay|paid|payment|method|card|charged|use|used)\b"
+                       r"|(?:用|拿)(?:的)?(?:什么|哪).{0,8}(?:付|支付)|怎么付|哪(?:种|个|张).{0,10}(?:付|支付)")
+_CHANGE_VERB = re.compile(r"\b(?:change|switch|update|instead)\b|改用|换成|改成|更换")
+
+
+def is_question(sentence: str) -> bool:
+    """Whether a sentence asks rather than tells (a polite request tells)."""
+    lowered = sentence.lower()
+    return bool(_ASKS.search(lowered)) and not _REQUEST.search(lowered)
+
+
+def payments_meant(methods: list, message: str) -> list[str]:
+    """Like `payments_named`, but only the methods a sentence wants used: said with a verb of paying or
+    refunding, and not asked about ("do you accept gift cards?" names a method but wants nothing)."""
+    told = [x for x in re.split(r"(?<=[.!?;。！？；])\s*|\n", message)
+            if x.strip() and _PAYMENT_USE.search(x.lower()) and not is_question(x)]
+    return payments_named(methods, " ".join(told)) if told else []
+
+
+def asks_how_paid(text: str) -> bool:
+    """"Which payment method did I use for order #…?", "订单…是用什么付款的？": a question about how an
+    order was paid, not a change of it (a change verb beside it asks for the change)."""
+    lowered = text.lower()
+    return bool(_HOW_PAID.search(lowered)) and not _CHANGE_VERB.search(lowered)
+
+
+def asks_order_payment_change(text: str, methods: list, names_order: bool) -> bool:
+    """Whether a message asks to change how an order is paid: an order named (by id, or as "order" with a
+    change verb and a method: "use PayPal for my order") with a payment change read, and no question of
+    how it was paid. An order id alone is not a change ("which card paid for #…?")."""
+    lowered = text.lower()
+    if asks_how_paid(lowered):
+        return False
+    if names_order:  # routed to payment already: any word of paying reads as the change, even beside an item
+        return asks_payment_change(lowered) or bool(re.search(r"\bpa(?:y|id)|\bmethod|\bcard\b|支付|付", lowered))
+    if not asks_payment_change(lowered):
+        return False
+    # a method to use for an order, not "PayPal for any extra payment"
+    return bool(re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", lowered) and re.search(r"\border\b|订单", lowered)
+                and payments_named(methods, text))
+
+
 def payments_allowed(methods: list, order: dict, route: str) -> list[str]:
     """The customer's methods the policy allows for this action on this order: a refund goes to the
     original method or a gift card; a new method for the order is not the one it was paid with."""
