@@ -251,7 +251,7 @@ class _Turn(CatalogTurn):
             return
         refused, state.refused = state.refused, None
         if refused is not None and state.frame is None and self.ctx.user_id and not slots.order_ids:
-            # "If it cannot be returned, see if it can be cancelled" right after a refusal: that task's fallback
+            # "if a return won't work, cancel it then" right after a refusal: that task's fallback
             condition = rules.read_condition(message)
             if condition is not None and condition.then:
                 taken = yield from self.form.fall_back(refused, condition, message)

@@ -194,7 +194,7 @@ class FormLoop:
             chosen, choices = rules.pick_variant(product, item, rules.about_item(text, item, order))
             condition = frame.condition
             if chosen is None and len(frame.item_ids) > 1 and condition and condition.only:
-                # "if there is no such <item>, only exchange the <other item>": this item is dropped
+                # "should no such <item> exist, only swap the <other item>": this item is dropped
                 rest = rules.match_items(order, condition.only, read_slots(condition.only), fallback=False)
                 if rest and item_id not in rest:
                     frame.item_ids = [i for i in frame.item_ids if i != item_id]
@@ -218,7 +218,7 @@ class FormLoop:
                 chosen = picked[0] if picked else None
             if chosen is None:
                 other = rules.fallback_route(condition, flow.route, order["status"])
-                if other:  # "…if it is not available, cancel the whole order"
+                if other:  # "…should it be sold out, cancel everything"
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
                 key = "no_new_option" if choices and rules.mentions_option(product, message) else "ask_new_option"
