@@ -253,6 +253,9 @@ class _Turn(CatalogTurn):
         if refused is not None and state.frame is None and self.ctx.user_id and not slots.order_ids:
             # "if a return won't work, cancel it then" right after a refusal: that task's fallback
             condition = rules.read_condition(message)
+            if condition is not None and condition.then == ["nothing"]:  # "if not, leave it": the task ends here
+                yield self.say("left_as_is", order_id=refused.order_id or "")
+                return
             if condition is not None and condition.then:
                 taken = yield from self.form.fall_back(refused, condition, message)
                 if taken:

@@ -730,3 +730,13 @@ def test_a_polite_opener_is_no_condition_and_both_actions_are_done(assistant, st
     reply = assistant.reply_text(state, "yes")
     assert state.frame is not None and state.frame.route == "return", reply
     assert state.frame.order_id == "#W1841226"
+
+
+@pytest.mark.parametrize("said", ["If that can't be done, then just leave it, thanks.", "如果不行就算了。"])
+def test_a_fallback_of_nothing_after_a_refusal_ends_the_task_politely(assistant, state, said):
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    assistant.reply_text(state, "I'd like to return the laptop from order #W2417020.")
+    assert state.refused is not None
+    reply = assistant.reply_text(state, said)
+    assert state.pending is None and state.frame is None and state.refused is None
+    assert "#W2417020" in reply and ("leave" in reply or "保持不变" in reply), reply

@@ -95,8 +95,6 @@ class FormLoop:
             return STOP
         if frame.order_id is None:  # no orders at all: said so
             return STOP
-        if self.order is not None and self.order["order_id"] == frame.order_id:
-            return None  # checked already this turn (the order was known before the other slots)
         order = t._order(frame.order_id)
         if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
             yield t.say("failed", message=t.r("not_on_account").format(order_id=frame.order_id))
