@@ -194,6 +194,7 @@ class _Turn(CatalogTurn):
         slots = read_slots(message)
         if self.ctx.user_id:
             self._note_payment(message)
+        refused, state.refused = state.refused, None  # for this turn only, whatever the turn turns out to be
         if state.pending is not None:
             pending, state.pending = state.pending, None
             frame = state.frame
@@ -249,7 +250,6 @@ class _Turn(CatalogTurn):
         elif state.frame is None and is_affirmative(message):
             yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
             return
-        refused, state.refused = state.refused, None
         if refused is not None and state.frame is None and self.ctx.user_id and not slots.order_ids:
             # "if a return won't work, cancel it then" right after a refusal: that task's fallback
             condition = rules.read_condition(message)

@@ -740,3 +740,14 @@ def test_a_fallback_of_nothing_after_a_refusal_ends_the_task_politely(assistant,
     reply = assistant.reply_text(state, said)
     assert state.pending is None and state.frame is None and state.refused is None
     assert "#W2417020" in reply and ("leave" in reply or "保持不变" in reply), reply
+
+
+def test_a_refused_task_is_forgotten_after_a_bare_yes(assistant, state):
+    """A refusal is remembered for the next turn only: a "yes" with nothing to confirm uses that turn up."""
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    assistant.reply_text(state, "I'd like to return the laptop from order #W2417020.")
+    assert state.refused is not None
+    assistant.reply_text(state, "yes")
+    assert state.refused is None
+    assistant.reply_text(state, "If a return is not possible, cancel it then.")
+    assert state.pending is None or state.pending.arguments.get("order_id") != "#W2417020"
