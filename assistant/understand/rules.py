@@ -781,7 +781,7 @@ def cancels_part(text: str, order: dict) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
-    Empty when the whole order is meant, or said to be acceptable ("…if not, cancel the whole order")."""
+    Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
     lowered = _CONTEXT.sub(" ", text.lower())
     if _WHOLE_ORDER.search(lowered):
         return []
