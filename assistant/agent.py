@@ -197,6 +197,7 @@ class _Turn(CatalogTurn):
             slots = slots.model_copy(update={"order_ids": slots.reference_order_ids[:1]})
         if self.ctx.user_id:  # a button or an answer to "which method?" counts whole; other messages only as said to use
             self._note_payment(message, answer=any(c.kind == "payment" for c in offered))
+        refused, state.refused = state.refused, None  # for this turn only, whatever the turn turns out to be
         if state.pending is not None:
             pending, state.pending = state.pending, None
             frame = state.frame
@@ -252,10 +253,12 @@ class _Turn(CatalogTurn):
         elif state.frame is None and is_affirmative(message):
             yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
             return
-        refused, state.refused = state.refused, None
         if refused is not None and state.frame is None and self.ctx.user_id and not slots.order_ids:
-            # "If it cannot be returned, see if it can be cancelled" right after a refusal: that task's fallback
+            # "if a return won't work, cancel it then" right after a refusal: that task's fallback
             condition = rules.read_condition(message)
+            if condition is not None and condition.then == ["nothing"]:  # "if not, leave it": the task ends here
+                yield self.say("left_as_is", order_id=refused.order_id or "")
+                return
             if condition is not None and condition.then:
                 taken = yield from self.form.fall_back(refused, condition, message)
                 if taken:

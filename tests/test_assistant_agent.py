@@ -247,8 +247,8 @@ def test_an_address_can_be_pointed_to_instead_of_spelled_out(assistant, state, s
 def test_an_action_the_order_does_not_allow_falls_back_to_the_one_asked_for(assistant, state):
     """τ²-style conditional: the laptop is in a pending order, so it cannot be returned; cancel it instead."""
     assistant.reply_text(state, "I am Emma Smith, zip code 10192")
-    reply = assistant.reply_text(state, "I want to return the laptop. If it cannot be returned, see if it can be "
-                                        "cancelled, I no longer need it.")  # fmt: skip
+    reply = assistant.reply_text(state, "Please take back the laptop I bought. If a return is not possible, "
+                                        "cancel it instead, I no longer need it.")  # fmt: skip
     assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
     assert state.pending.arguments == {"order_id": "#W2417020", "reason": "no longer needed"}
 
@@ -260,10 +260,10 @@ def test_new_variant_named_by_item_id_or_in_words(assistant, state):
 
 
 def test_unavailable_change_with_a_stated_alternative_takes_the_alternative(assistant, state):
-    """τ²-style: "change the book shelf to 4 foot …; if it is not available, cancel the whole order"."""
+    """A change of variant with a cancellation as its stated fallback, when the variant does not exist."""
     assistant.reply_text(state, "my email is daiki.silva6295@example.com")
     reply = assistant.reply_text(state, "I want to change the book shelf in order #W8835847 to 4 foot but with the same "
-                                        "material and color. If it is not available, cancel the whole order, I no longer need it.")  # fmt: skip
+                                        "material and color. If that size is sold out, cancel everything instead, I no longer need it.")  # fmt: skip
     assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
 
 
@@ -342,7 +342,7 @@ def test_an_item_without_its_variant_is_dropped_when_the_shopper_said_so(assista
         state,
         "I want to exchange the mechanical keyboard in order #W2378156 for the same one with clicky switches and the "
         "smart thermostat for one compatible with Google Home, charge my credit card. If there is no keyboard that is "
-        "clicky, RGB backlight, full size, I'd rather only exchange the thermostat.",
+        "clicky, RGB backlight, full size, then only swap the thermostat.",
     )
     assert state.pending is not None, reply
     assert state.pending.arguments["item_ids"] == ["4983901480"] and state.pending.arguments["new_item_ids"] == ["7747408585"]
@@ -784,3 +784,36 @@ def test_a_refund_for_an_order_without_payments_offers_only_what_policy_allows(a
     assistant.reply_text(state, "my email is raj.sanchez2046@example.com")
     reply = assistant.reply_text(state, "I want to return the headphones of order #W7736708, refund to my credit card")
     assert state.pending is None and "gift card" in reply.lower() and "2130" not in reply, reply
+
+
+def test_a_polite_opener_is_no_condition_and_both_actions_are_done(assistant, state):
+    """"If there are no issues, …" opens a request of two actions: it is no fallback, so the return asked
+    for after the cancellation is still started once the cancellation is confirmed."""
+    assistant.reply_text(state, "my email is chen.ahmed5266@example.com")
+    assistant.reply_text(state, "If there are no issues on your side, cancel #W8268544 as I don't need it anymore, "
+                                "and also return the bookshelf from #W1841226.")  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order"
+    reply = assistant.reply_text(state, "yes")
+    assert state.frame is not None and state.frame.route == "return", reply
+    assert state.frame.order_id == "#W1841226"
+
+
+@pytest.mark.parametrize("said", ["If that can't be done, then just leave it, thanks.", "如果不行就算了。"])
+def test_a_fallback_of_nothing_after_a_refusal_ends_the_task_politely(assistant, state, said):
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    assistant.reply_text(state, "I'd like to return the laptop from order #W2417020.")
+    assert state.refused is not None
+    reply = assistant.reply_text(state, said)
+    assert state.pending is None and state.frame is None and state.refused is None
+    assert "#W2417020" in reply and ("leave" in reply or "保持不变" in reply), reply
+
+
+def test_a_refused_task_is_forgotten_after_a_bare_yes(assistant, state):
+    """A refusal is remembered for the next turn only: a "yes" with nothing to confirm uses that turn up."""
+    assistant.reply_text(state, "I am Emma Smith, zip code 10192")
+    assistant.reply_text(state, "I'd like to return the laptop from order #W2417020.")
+    assert state.refused is not None
+    assistant.reply_text(state, "yes")
+    assert state.refused is None
+    assistant.reply_text(state, "If a return is not possible, cancel it then.")
+    assert state.pending is None or state.pending.arguments.get("order_id") != "#W2417020"

@@ -196,6 +196,15 @@ def test_a_refund_method_is_not_a_return():
     assert [r for r, _ in other_actions("Exchange the lamp. Also I want a refund for the kettle.", "exchange")] == ["return"]
 
 
+def test_other_actions_stop_only_at_a_condition_with_a_fallback():
+    from assistant.understand.rules import other_actions
+
+    assert [r for r, _ in other_actions("If there's no hurry, cancel my pending order and return the lamp.", "cancel_order")] == ["return"]
+    assert [r for r, _ in other_actions("If there are no problems, cancel the order and also return the rug.", "cancel_order")] == ["return"]
+    # the fallback of a real condition is not another request
+    assert other_actions("Swap the rug for the round one; if that is not possible, return it.", "exchange") == []
+
+
 def test_a_comparative_with_a_tie_asks_rather_than_picking_by_price():
     from types import SimpleNamespace
 
@@ -220,7 +229,10 @@ def test_a_comparative_with_a_tie_asks_rather_than_picking_by_price():
      ["return"], {"payment_kinds": ["gift_card"], "if_kinds": ["credit_card"], "whole": True}),
     ("If splitting the order is not possible, just move the order to my old address.", ["address"], {}),
     ("If you cannot do it, then do nothing at all.", ["nothing"], {}),
-    ("Should the blue one be missing, otherwise I'd rather only exchange the blender.", ["change"], {"only": "blender"}),
+    ("Should the green one be sold out, otherwise please only swap the toaster.", ["change"], {"only": "toaster"}),
+    ("If there's no such kettle in stock, I'll just return it.", ["return"], {}),
+    ("Swap the rug for the round one. If that won't work, send it back instead.", ["return"], {}),
+    ("如果没货，就把订单取消吧。", ["cancel"], {}),
     ("把台灯换成黄铜色的，如果没有这个颜色，就取消整个订单。", ["cancel"], {"whole": True}),
     ("要是退不了货，就把它换成大一号的。", ["change"], {}),
     ("先改地址，否则退货。", ["return"], {}),
@@ -240,6 +252,10 @@ def test_no_condition_and_a_price_condition():
 
     assert read_condition("I want to exchange my lamp for the brass one and pay with paypal") is None
     assert read_condition("我想把台灯换成黄铜色的") is None
+    # a polite opener with a "no" is no condition, and the request after it is not cut there
+    assert read_condition("If there's no hurry, cancel my pending order and return the lamp.") is None
+    assert read_condition("If there are no problems with that, please swap the kettle for the white one.") is None
+    assert read_condition("如果没有问题，就取消订单并把台灯退了。") is None
     priced = read_condition("Swap it for the bigger one if it costs under $80; if not, return it.")
     assert priced.price_below == 80 and priced.then == ["return"]
     # the fallback's route follows the order's status; the action already refused is not its own fallback

@@ -95,8 +95,6 @@ class FormLoop:
             return STOP
         if frame.order_id is None:  # no orders at all: said so
             return STOP
-        if self.order is not None and self.order["order_id"] == frame.order_id:
-            return None  # checked already this turn (the order was known before the other slots)
         order = t._order(frame.order_id)
         if order is None:  # not on this account: say so (an empty reply left the shopper guessing)
             yield t.say("failed", message=t.r("not_on_account").format(order_id=frame.order_id))
@@ -194,7 +192,7 @@ class FormLoop:
             chosen, choices = rules.pick_variant(product, item, rules.about_item(text, item, order))
             condition = frame.condition
             if chosen is None and len(frame.item_ids) > 1 and condition and condition.only:
-                # "if there is no such <item>, only exchange the <other item>": this item is dropped
+                # "should no such <item> exist, only swap the <other item>": this item is dropped
                 rest = rules.match_items(order, condition.only, read_slots(condition.only), fallback=False)
                 if rest and item_id not in rest:
                     frame.item_ids = [i for i in frame.item_ids if i != item_id]
@@ -218,7 +216,7 @@ class FormLoop:
                 chosen = picked[0] if picked else None
             if chosen is None:
                 other = rules.fallback_route(condition, flow.route, order["status"])
-                if other:  # "…if it is not available, cancel the whole order"
+                if other:  # "…should it be sold out, cancel everything"
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
                 key = "no_new_option" if choices and rules.mentions_option(product, message) else "ask_new_option"

@@ -30,13 +30,13 @@ class Correct(BaseModel):
 
 
 class Condition(BaseModel):
-    """What to do instead if the first choice cannot be done ("…if not, cancel the whole order"), or on
+    """What to do instead if the first choice cannot be done ("…if not, cancel everything"), or on
     a price condition ("…if it costs less than $200; if not, return it")."""
 
     kind: Literal["condition"] = "condition"
     then: list[Literal["return", "change", "cancel", "address", "nothing"]] = Field(
         default_factory=list, description="the fallback's actions, in the order said ('nothing': do nothing then)")
-    only: str | None = Field(None, description="the words naming the only items to act on then ('only exchange the <item>')")
+    only: str | None = Field(None, description="the words naming the only items to act on then ('only swap the <item>')")
     whole: bool = Field(False, description="the fallback means every item, or the whole order")
     payment_kinds: list[str] = Field(default_factory=list, description="payment kinds the fallback names (gift_card, paypal, credit_card)")
     price_below: float | None = Field(None, description="the first choice holds only below this price")

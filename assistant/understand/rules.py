@@ -223,12 +223,21 @@ def address_named(text: str, orders: list[dict]) -> dict | None:
     return dict(winners[0]) if best >= 2 and len(winners) == 1 else None
 
 
-CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,6}? (?:is not|are not|isn'?t|aren'?t|not|no|cannot|can'?t|can not|unavailable|out of stock)\b"
-                       r"|\bif not\b|\botherwise\b|\bif there (?:is|are) (?:any|no) (?:issues?|way)|not possible")
+# A condition is a negated possibility or availability of the request ("if that is not possible", "if you
+# can't", "if it is out of stock", "如果不行", "没货的话") or a fallback clause ("otherwise", "if not"); a
+# polite opener with a "no" ("if there's no rush", "if there are no issues", "如果没有问题") is neither.
+_ABLE = r"(?:possible|available|doable|allowed|an option|in stock|working|work|go through|be done)"
+CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,6}? (?:"
+                       rf"(?:not|isn'?t|aren'?t|wasn'?t|no longer)(?: \w+){{0,2}}? {_ABLE}\b"
+                       r"|(?:cannot|can'?t|can not|couldn'?t|unable|unavailable|impossible|out of stock|sold out|missing)\b"
+                       r"|(?:doesn'?t|does not|don'?t|do not|won'?t|will not) (?:\w+ )?(?:work|have|exist|go through)\b"
+                       r"|no (?!rush|hurry|issue|problem|trouble|objection|need|pressure|worries|difference)\w+)"  # "no such <item>"; not "no rush"
+                       r"|\bif not\b|\botherwise\b|\bif there (?:is|are) any (?:issues?|problems?)|not possible")
 
 
-# Chinese: "如果…不行/没有…(就)…", "否则…", "不行的话…"
-_CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?(?:不行|不了|不可以|不能|没有|无法|不可能|做不到|不可用|缺货)|否则|不然|不行的话|没有的话")
+# Chinese: "如果…不行/没有…(就)…", "否则…", "不行的话…"; not "如果没有问题" (an opener, not a condition)
+_CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?(?:不行|不了|不可以|不能|没货|没有(?!问题|什么问题|意见|异议|关系|急)|无法|不可能|做不到|不可用|缺货)"
+                           r"|否则|不然|不行的话|没货的话|没有的话")
 _CLAUSE_END = re.compile(r"[,，]|\bthen\b|那就|就")
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
 _FALLBACK_VERBS = (("address", r"\baddress\b|地址"), ("return", r"\breturn|\bsend (?:it |them )?back\b|退货|退回|退掉"),
@@ -241,11 +250,9 @@ _ONLY = re.compile(r"\bonly (?:exchange|change|modify|swap|return|cancel|do|want
 
 def read_condition(text: str) -> Condition | None:
     """The condition a request attaches to its task, read once when said: what to do instead if the first
-    choice cannot be done ("if it is not available, cancel the whole order", "if refund to <method> is not
+    choice cannot be done ("if that colour is sold out, cancel everything", "if refund to <method> is not
     possible, return everything and refund to a gift card", "otherwise return it", "如果没有就退货"), and a
     price the first choice holds below ("if it is less than $<n>"). None when the text states neither."""
-    from assistant.understand.commands import Action, Condition
-
     lowered = text.lower()
     price = price_limit(lowered)
     read: list[Condition] = []
@@ -278,7 +285,7 @@ def read_condition(text: str) -> Condition | None:
                              if_kinds=[k for k, pattern in PAYMENT_KINDS if re.search(pattern, lowered[_clause_start(lowered, m.start()):clause_end])]))  # fmt: skip
     if not read:
         return Condition(price_below=price) if price is not None else None
-    # several conditions ("if there is no way, return it. If there are any issues, cancel it"): one fallback after another
+    # several conditions ("if that won't work, return it. Otherwise, cancel it"): one fallback after another
     first = read[0]
     return first.model_copy(update={
         "then": list(dict.fromkeys(a for c in read for a in c.then)),
@@ -825,7 +832,7 @@ def cancels_part(text: str, order: dict) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
-    Empty when the whole order is meant, or said to be acceptable ("…if not, cancel the whole order")."""
+    Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
     lowered = _CONTEXT.sub(" ", text.lower())
     if _WHOLE_ORDER.search(lowered):
         return []
@@ -939,7 +946,9 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
         lowered = sentence.lower()
         if _HEDGE.search(lowered) or re.search(r"\baddress\b|地址", lowered):
             continue
-        if condition := CONDITION.search(lowered):
+        condition = CONDITION.search(lowered)
+        fallback = read_condition(lowered[condition.start():]) if condition else None
+        if fallback is not None and (fallback.then or fallback.only):  # only a condition with a "then" part ends the request
             lowered = lowered[: condition.start()]
         for m in _ACTION_VERBS.finditer(lowered):
             if _OF_PAYMENT.match(lowered, m.end()):
