@@ -307,11 +307,16 @@ def fallback_route(condition: Condition | None, route: str, status: str) -> str 
     if condition is None:
         return None
     allowed = routes_for(status)
-    routes = {"return": "return", "cancel": "cancel_order", "address": "update_address",
-              "change": "exchange" if status == "delivered" else "modify_order"}  # fmt: skip
     family = {"exchange", "modify_order"}
-    return next((r for a in condition.then if a in routes and (r := routes[a]) in allowed
+    return next((r for a in condition.then if (r := action_route(a, status)) in allowed
                  and r != route and not (r in family and route in family)), None)
+
+
+def action_route(action: str, status: str) -> str | None:
+    """The route of one named action for an order of this status (a change of a delivered order is an
+    exchange, of a pending one an item change); None for one that is no order action ("nothing")."""
+    return {"return": "return", "cancel": "cancel_order", "address": "update_address",
+            "change": "exchange" if status == "delivered" else "modify_order"}.get(action)  # fmt: skip
 
 
 def actions_named(lowered: str, status: str) -> list[str]:
@@ -793,11 +798,8 @@ def read_action(text: str, names_product: bool = False) -> Action:
 
 
 def action_routes(action: Action, status: str) -> list[str]:
-    """The routes an `Action`'s named actions are for an order of this status (a change of a delivered
-    order is an exchange, of a pending one an item change)."""
-    routes = {"return": "return", "cancel": "cancel_order", "address": "update_address",
-              "change": "exchange" if status == "delivered" else "modify_order"}  # fmt: skip
-    return [routes[a] for a in action.named]
+    """The routes an `Action`'s named actions are for an order of this status (`action_route`)."""
+    return [r for a in action.named if (r := action_route(a, status))]
 
 
 def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
