@@ -117,9 +117,9 @@ class RuleSim:
         # A shopper who names items by id judges them by id: the names of the proposal tell it nothing.
         named_ids = bool(proposed_ids) and (proposed_ids <= ins_ids or bool(ins_ids & (proposed_ids | set(arguments.get("new_item_ids") or []))))
         if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE):
-            words = _words(ins)
+            words = _words(ins, short=True)
             for name in _proposed_items(text):
-                if not _words(name) & words:
+                if not _words(name, short=True) & words:
                     return self.say["no_items"].format(name=name)
         # The method it asks for, not one a conditional sentence accepts instead ("if …, a gift card").
         plain = " ".join(x for x in re.split(r"(?<=[.!?])\s+", ins) if not re.match(r"(?i)(?:but )?(?:if|unless|otherwise)\b", x))
@@ -274,7 +274,7 @@ class RuleSim:
     def _pick_order(self, reply: str) -> str | None:
         """From the assistant's list of orders ("#W1 (delivered: Lamp, Bottle)"), the one whose items the
         shopper's own words name (preferring the status its goal needs): what a person reading it would say."""
-        words = _words(" ".join(x for x in (self.spec.instructions, self.spec.opening, self.facts.items) if x))
+        words = _words(" ".join(x for x in (self.spec.instructions, self.spec.opening, self.facts.items) if x), short=True)
         everything = bool(re.search(_rules()["instructions"]["all_items"], self.spec.instructions or "", re.IGNORECASE))
         statuses = {s for g in [g for g in self.goal if not g.fallback][:1] for t in GOAL_KINDS.get(g.tool, {g.tool}) for s in ("pending", "delivered") if s in t}
         # Either list shape the assistant may show: "#W1 (delivered: Lamp, Bottle)" or "#W1 · delivered · Lamp, Bottle · …".
@@ -282,7 +282,7 @@ class RuleSim:
         listed = [(m.group(1), m.group(2).strip().lower(), [n.strip() for n in m.group(3).split(",")])
                   for shape in shapes for m in re.finditer(shape, reply)
                   if m.group(1) not in self.given_orders]  # fmt: skip
-        candidates = [(o, st, [n for n in names if _words(n) & words]) for o, st, names in listed]
+        candidates = [(o, st, [n for n in names if _words(n, short=True) & words]) for o, st, names in listed]
         if everything and not any(named for *_, named in candidates):  # "return all my orders": each in turn
             candidates = [(o, st, names[:1]) for o, st, names in listed]
         best, best_score = None, (0, 0)
@@ -341,6 +341,9 @@ class RuleSim:
 STREET = r"\b(\d+) [A-Z]?\w+ (?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard)\b"
 _STOP_WORDS = frozenset("with that this have from your their them they want would like also which what when where "
                         "item items order orders some into only same other than then just".split())
+# Three-letter words that are no item's name; the rest count when names are compared ("Pet Bed", "Mug", "Hat").
+_SHORT_STOP_WORDS = frozenset("the and for you all but not can one two any new buy get via our its own too use was are "
+                              "has had did his her him she who why how may now off out per yes".split())
 
 
 def _offered_methods(text: str) -> set[str]:
@@ -352,12 +355,13 @@ def _offered_methods(text: str) -> set[str]:
     return offered
 
 
-def _words(text: str) -> set[str]:
-    """Content words, lower-case, without hyphens and a plural s: 'T-Shirts' and 'tshirt' are one word."""
+def _words(text: str, short: bool = False) -> set[str]:
+    """Content words, lower-case, without hyphens and a plural s: 'T-Shirts' and 'tshirt' are one word.
+    `short`: three-letter words count too (item names such as "Pet Bed" have no longer word)."""
     out = set()
     for w in re.findall(r"[a-z0-9][a-z0-9-]*", text.lower()):
         w = w.replace("-", "")
-        if len(w) >= 4 and w not in _STOP_WORDS:
+        if (len(w) >= 4 or (short and len(w) == 3 and w not in _SHORT_STOP_WORDS)) and w not in _STOP_WORDS:
             out.add(w[:-1] if w.endswith("s") and not w.endswith("ss") else w)
     return out
 
