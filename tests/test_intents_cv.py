@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.intents.data import OOS, Example
-from eval.intents_cv import fold_of, margin_table, out_of_fold_scores
+from eval.intents_cv import choose_margins, fold_of, margin_table, out_of_fold_scores
 
 
 def _examples() -> list[Example]:
@@ -40,3 +40,11 @@ def test_out_of_fold_scores_and_margin_table():
     # an enormous margin sends everything out of scope
     assert rows[1]["own_en"] == 0.0 and rows[1]["clinc_held_out_intents"] == 1.0
     assert rows[0]["own_en"] > 0.5
+    # balanced accuracy per language: an enormous margin keeps only the out-of-scope half
+    assert rows[1]["en_balanced"] == 1.0 and rows[0]["en_balanced"] > 1.0 and "zh_balanced" not in rows[0]
+
+
+def test_the_chosen_margin_is_the_best_balanced_one_per_language_and_the_lowest_of_equals():
+    rows = [{"margin": 0.1, "en_balanced": 1.9, "zh_balanced": 1.8}, {"margin": 0.2, "en_balanced": 1.95, "zh_balanced": 1.8},
+            {"margin": 0.3, "en_balanced": 1.95, "zh_balanced": 1.7}]
+    assert choose_margins(rows) == {"en": 0.2, "zh": 0.1}
