@@ -37,7 +37,8 @@ ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "excha
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
 QUESTION_ROUTES = {"product_question", "compare"}
 _HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")  # "I received two <item>s": about their own order
-_OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|我的|我买的")  # the shopper's own things  # answered in the middle of a flow, which then resumes
+# The shopper's own things; "the pending <item>" too: only an ordered item has a status.
+_OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的")
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
 
