@@ -12,6 +12,7 @@ from eval import (
     api_bench,
     chat_bench,
     dialogues_eval,
+    intents_cv,
     intents_eval,
     llm_bench,
     ranker_bench,
@@ -33,6 +34,7 @@ eval_app.command("search-sets")(search_sets.main)
 eval_app.command("search-judge")(search_judge.main)
 eval_app.command("search-rerank")(search_rerank.main)
 eval_app.command("intents")(intents_eval.main)
+eval_app.command("intents-cv")(intents_cv.main)
 eval_app.command("reader")(reader_eval.main)
 eval_app.command("recsys")(recsys_eval.main)
 eval_app.command("dialogues")(dialogues_eval.main)

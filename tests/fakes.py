@@ -13,6 +13,7 @@ class Prediction:
     confidence: float = 0.99
     in_scope: bool = True
     lang: str = "en"
+    near_route: str | None = None  # the best intent's route when only the out-of-scope margin ruled it out
 
 
 class KeywordClassifier:

@@ -211,6 +211,39 @@ def test_order_requests_the_classifier_misses_are_routed_by_shop_words(store, st
     assert "only help with shopping" in assistant.reply_text(other, "what is the weather like in Paris tomorrow?")
 
 
+def test_a_message_out_of_scope_only_by_the_margin_keeps_its_intent_when_it_names_an_order_action(store, state):
+    """The classifier's margin calls a message out of scope although its best intent was an order one:
+    naming an order action keeps that intent; a message naming none stays out of scope."""
+    from tests.fakes import Prediction
+
+    class Near:
+        def predict(self, text):
+            return Prediction(intent="oos", route="out_of_scope", confidence=0.4, in_scope=False, near_route="modify_order")
+
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=Near())
+    assistant.reply_text(state, "I am Daiki Johnson, zip code 80273")
+    reply = assistant.reply_text(state, "please upgrade all my items to the newest models")
+    assert state.frame is not None and state.frame.route in ("modify_order", "exchange"), reply  # by the order's status
+    other = DialogueState(session_id="other")
+    assert "only help with shopping" in assistant.reply_text(other, "what is the weather like in Paris tomorrow?")
+
+
+def test_an_action_on_a_pending_item_is_an_order_request_even_when_the_classifier_says_search(store, state):
+    """τ² train task 15: "modify the pending boots …" names an action on an ordered item (only those are pending)."""
+    from tests.fakes import Prediction
+
+    class Searching:
+        def predict(self, text):
+            if "boots" in text:
+                return Prediction(intent="search_products", route="search", confidence=0.45)
+            return Prediction(intent="chit_chat", route="chit_chat")
+
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=Searching())
+    assistant.reply_text(state, "My name is Fatima Johnson and my zip code is 78712.")
+    reply = assistant.reply_text(state, "I want to modify the pending boots to a size 8, and keep the material")
+    assert state.frame is not None and state.frame.route == "modify_order", reply
+
+
 def test_a_refund_method_the_shopper_cannot_use_is_explained(assistant, state):
     assistant.reply_text(state, "I am Chen Silva, zip code 46281")
     reply = assistant.reply_text(state, "I want to return the tablet in order #W9571698 and refund to my credit card")

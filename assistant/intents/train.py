@@ -21,7 +21,7 @@ def main(
         "path": str(model_path(clf.key)),
         "intents": len(clf.labels),
         "temperature": clf.temperature,
-        "oos_threshold": clf.threshold,
+        "oos_margin": clf.oos_margin,
         "seconds": round(time.perf_counter() - start, 2),
     }
     typer.echo(json.dumps(info) if as_json else "\n".join(f"{k}: {v}" for k, v in info.items()))
