@@ -53,7 +53,7 @@ def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) 
     value = value.lower()
     for longer in (x.lower() for x in siblings if len(x) > len(value) and value in x.lower()):
         lowered_message = lowered_message.replace(longer, " ")  # "wi-fi" said only inside "wi-fi + cellular" is not named
-    if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
+    if re.search(rf"(?<![a-z0-9]){_plural_tolerant(value)}(?![a-z0-9])", lowered_message):
         return True
     if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
         return True  # "soft material" names softshell
@@ -62,6 +62,28 @@ def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) 
     return len(words) < len(value.split()) + 1 and any(
         re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
     )
+
+
+def _plural_tolerant(value: str) -> str:
+    """A regex for an option value said in the singular or the plural ("animal" names "animals", "a
+    cup" names "cups"); short values and numbers only as they are ("s", "8gb")."""
+    pattern = re.escape(value)
+    if not re.search(r"[a-z]{4}$", value):
+        return pattern
+    if value.endswith("s") and not value.endswith("ss"):
+        return pattern[:-1] + "s?"
+    return pattern + "(?:e?s)?"
+
+
+def without_option_names(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
+    """The text with each option name that holds its own values taken out ("bagged/bagless" names
+    the option, neither of its values): an option's name is no wish for a value. `values`: option
+    name → its values among the product's variants."""
+    for key in sorted(values, key=len, reverse=True):
+        name = key.lower()
+        if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}(?![a-z0-9])", name) for v in values[key] if str(v).strip()):
+            lowered = re.sub(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", " ", lowered)
+    return lowered
 
 
 _QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|style)\b")
@@ -147,16 +169,33 @@ def about_item(text: str, item: dict, order: dict) -> str:
     naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
     parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )", text, flags=re.IGNORECASE) if p.strip()]
     others = [i for i in order["items"] if i["name"] != item["name"]]
+    twins = [i for i in order["items"] if i["name"] == item["name"] and i.get("options") != item.get("options")]
     kept, on = [], False
     for part in parts:
         lowered = part.lower()
-        if names_item(item, lowered):
-            on = True
-        elif any(names_item(o, lowered) for o in others):
+        # "Electric Kettle" said names the electric kettle, not the tea kettle whose last word it shares
+        other_said = any(o["name"].lower() in lowered for o in others) and item["name"].lower() not in lowered
+        if names_item(item, lowered) and not other_said:
+            on = not twins or described_first(lowered, [item, *twins]) in (None, item["item_id"])
+        elif other_said or any(names_item(o, lowered) for o in others):
             on = False
         if on:
             kept.append(part)
     return " ".join(kept) or text
+
+
+def described_first(lowered: str, same: list[dict]) -> str | None:
+    """Of items of one product (two speakers in one order), the one whose own option values the text
+    names first ("the green speaker for a red one": green; what it is comes before what it should
+    become); None when it names none of them."""
+    shared = set.intersection(*(set(str(v).lower() for v in (i.get("options") or {}).values()) for i in same))
+    at = {}
+    for i in same:
+        own = [str(v).lower() for v in (i.get("options") or {}).values() if str(v).lower() not in shared]
+        hits = [m.start() for v in own for m in [re.search(rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])", lowered)] if m]
+        if hits:
+            at[i["item_id"]] = min(hits)
+    return min(at, key=at.get) if at else None
 
 
 def about_order(lowered: str, order: dict) -> str:
@@ -388,6 +427,36 @@ _CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|最便宜")
 _PRICIEST = re.compile(r"most expensive|priciest|highest price|最贵")
 SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in _OPTION_WORDS["superlatives"].items()}
 ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
+# "<avoided word> (the|a|…)* <what follows>": what follows starts with a value the shopper does not want
+_AVOIDED = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_OPTION_WORDS["avoided"]) + r")\s*((?:(?:the|a|an|my|one|in|with|any)\s+)*)([^,.;!?，。；！？]{1,60})")
+
+
+def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[dict[str, set[str]], str]:
+    """The option values the text says it does not want ("rather than the animal theme", "anything but
+    black", "not in red"): option → values; and the text without those phrases (what it does want)."""
+    avoided: dict[str, set[str]] = {}
+    spans = []
+
+    def value_at(text: str, at: int) -> tuple[str, str, int] | None:  # (option, value, end) of a value starting at `at`
+        for key, vals in values.items():
+            for val in sorted((str(v).lower() for v in vals if str(v).strip()), key=len, reverse=True):
+                if m := re.compile(rf"{_plural_tolerant(val)}(?![a-z0-9])").match(text, at):
+                    return key, val, m.end()
+        return None
+
+    for m in _AVOIDED.finditer(lowered):
+        at, end = m.start(2), None
+        while (hit := value_at(lowered, at)) is not None:  # "anything but <a> or <b>": each of the list
+            key, val, end = hit
+            avoided.setdefault(key, set()).add(val)
+            nxt = re.compile(r"\s*(?:,|/)?\s*(?:or|and|nor)?\s*(?:the\s+|a\s+)?").match(lowered, end)
+            at = nxt.end() if nxt and nxt.end() > end else len(lowered)
+        if end is not None:
+            spans.append((m.start(), end))
+    wanted = lowered
+    for start, end in sorted(spans, reverse=True):
+        wanted = wanted[:start] + " " + wanted[end:]
+    return avoided, wanted
 
 
 def ordinal(value: str) -> float:
@@ -462,8 +531,12 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
     if named_ids:  # "exchange my shoes to item ID 4107812777"
         return named_ids[0], choices
-    # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>"
+    # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>", "any colour but <value>"
     before = len(candidates)
+    values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
+    avoided, wishes = avoided_values(without_option_names(lowered, values), values)
+    if avoided:  # not those values (unless every candidate has one)
+        candidates = [v for v in candidates if not any(str(val).lower() in avoided.get(k, ()) for k, val in v.options.items())] or candidates
     for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
         n, way, word = m.group(1), m.group(2) or m.group(5), m.group(3) or m.group(4)
         for key in (k for k in current if word in k.split() or word.rstrip("s") in k.split()):
@@ -474,13 +547,11 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
             candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
     narrowed = len(candidates) < before
 
-    values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
-
     def named(v) -> int:
         return sum(
             1 for k, val in v.options.items()
             if val.lower() != current.get(k)
-            and (mentioned(val, lowered, values.get(k, ())) or (val.lower() in ("none", "no") and says_without(k, lowered)))
+            and (mentioned(val, wishes, values.get(k, ())) or (val.lower() in ("none", "no") and says_without(k, wishes)))
         )  # fmt: skip
 
     def kept(v) -> int:

@@ -1,0 +1,114 @@
+"""New options said the way people say them, matched against a product's real variants (rules.pick_variant),
+and which of two items of one product a clause is about (rules.about_item). Products are built here."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from assistant.understand.rules import about_item, avoided_values, pick_variant
+
+
+def _product(*variants):
+    return SimpleNamespace(variants=[SimpleNamespace(item_id=i, options=o, price=p, available=a) for i, o, p, a in variants])
+
+
+VACUUM = _product(
+    ("v1", {"type": "upright", "bagged/bagless": "bagged", "features": "cordless"}, 500, True),
+    ("v2", {"type": "robotic", "bagged/bagless": "bagged", "features": "cordless"}, 520, True),
+    ("v3", {"type": "robotic", "bagged/bagless": "bagless", "features": "cordless"}, 510, True),
+    ("v4", {"type": "canister", "bagged/bagless": "bagless", "features": "cordless"}, 490, True),
+)
+VACUUM_ITEM = {"item_id": "v1", "options": {"type": "upright", "bagged/bagless": "bagged", "features": "cordless"}, "price": 500}
+
+
+@pytest.mark.parametrize("text", [
+    "Please make it the robotic type; the bagged/bagless setting can stay as it is.",
+    "I'd like the robotic one instead. Its bagged/bagless option should not change.",
+    "modify Vacuum Cleaner {'type': 'upright', 'bagged/bagless': 'bagged', 'features': 'cordless'} to {'type': 'robotic'}",
+])
+def test_an_option_name_holding_its_values_is_no_wish_for_either(text):
+    chosen, _ = pick_variant(VACUUM, VACUUM_ITEM, text)
+    assert chosen == "v2"  # robotic, and still bagged (the name "bagged/bagless" does not ask for bagless)
+
+
+PUZZLE = _product(
+    ("p1", {"pieces": "500", "theme": "art", "difficulty level": "intermediate"}, 20, True),
+    ("p2", {"pieces": "1500", "theme": "art", "difficulty level": "intermediate"}, 25, True),
+    ("p3", {"pieces": "1500", "theme": "animals", "difficulty level": "intermediate"}, 26, True),
+    ("p4", {"pieces": "1500", "theme": "fantasy", "difficulty level": "intermediate"}, 27, True),
+)
+PUZZLE_ITEM = {"item_id": "p1", "options": {"pieces": "500", "theme": "art", "difficulty level": "intermediate"}, "price": 20}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1000 more pieces, and an animal theme please", "p3"),  # singular "animal" names "animals"
+    ("1000 more pieces; I'd take the animal theme rather than art", "p3"),
+    ("1000 more pieces, and I prefer art over the animal theme", "p2"),  # the value after "over" is not wanted
+    ("1000 more pieces, any theme but art or animals, thanks", "p4"),
+    ("1000 more pieces, not the animals one", "p2"),
+    ("多 1000 more pieces，不要 animals 主题", "p2"),
+])
+def test_values_said_singular_plural_or_as_not_wanted(text, expected):
+    chosen, _ = pick_variant(PUZZLE, PUZZLE_ITEM, text)
+    assert chosen == expected
+
+
+BOOTS = _product(
+    ("b8", {"size": "8", "color": "black"}, 90, True),
+    ("b9", {"size": "9", "color": "black"}, 90, True),
+    ("b9r", {"size": "9", "color": "red"}, 92, True),
+    ("b8r", {"size": "8", "color": "red"}, 92, True),
+    ("b8w", {"size": "8", "color": "white"}, 91, True),
+)
+BOOTS_ITEM = {"item_id": "b8", "options": {"size": "8", "color": "black"}, "price": 90}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("size 9 instead of 8, same colour", "b9"),
+    ("the same ones but in red", "b8r"),
+    ("any colour but black, same size", None),  # red or white: a question with both as choices
+    ("any color except black and red", "b8w"),
+])
+def test_changes_said_against_the_current_item(text, expected):
+    chosen, choices = pick_variant(BOOTS, BOOTS_ITEM, text)
+    assert chosen == expected
+    if expected is None:
+        assert {i for i, _ in choices} == {"b8r", "b8w"}
+
+
+def test_avoided_values_keep_the_wanted_part_of_the_text():
+    values = {"color": ("black", "red", "white"), "size": ("8", "9")}
+    avoided, wanted = avoided_values("i want red rather than black, size 9", values)
+    assert avoided == {"color": {"black"}} and "red" in wanted and "black" not in wanted
+    avoided, _ = avoided_values("please switch over to the red ones", values)  # "over to" is no dislike
+    assert avoided == {}
+
+
+SPEAKERS = {"order_id": "#W1", "items": [
+    {"item_id": "s1", "name": "Bluetooth Speaker", "options": {"color": "green", "battery life": "10 hours"}},
+    {"item_id": "s2", "name": "Bluetooth Speaker", "options": {"color": "black", "battery life": "10 hours"}},
+    {"item_id": "k1", "name": "Tea Kettle", "options": {"material": "glass", "stovetop compatibility": "gas"}},
+    {"item_id": "k2", "name": "Electric Kettle", "options": {"capacity": "1L", "color": "white"}},
+]}
+
+
+@pytest.mark.parametrize("text", [
+    "Exchange the green speaker for a red one, and the black speaker for a blue one.",
+    "Swap my black bluetooth speaker to blue; and my green bluetooth speaker to red.",
+    "Bluetooth Speaker {'color': 'green'} to {'color': 'red'}; Bluetooth Speaker {'color': 'black'} to {'color': 'blue'}",
+])
+def test_two_items_of_one_product_each_take_their_own_clause(text):
+    green, black, *_ = SPEAKERS["items"]
+    for item, wanted, other in ((green, "red", "blue"), (black, "blue", "red")):
+        words = set(re.findall(r"[a-z]+", about_item(text, item, SPEAKERS).lower()))
+        assert wanted in words and other not in words
+
+
+def test_a_longer_name_said_is_that_item_not_one_sharing_its_last_word():
+    tea, electric = SPEAKERS["items"][2:]
+    text = "Change the tea kettle to a ceramic one; the electric kettle to 1.5L."
+    assert "ceramic" in about_item(text, tea, SPEAKERS) and "1.5l" not in about_item(text, tea, SPEAKERS).lower()
+    assert "1.5L" in about_item(text, electric, SPEAKERS) and "ceramic" not in about_item(text, electric, SPEAKERS)
