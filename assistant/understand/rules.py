@@ -217,7 +217,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     cut = _EXCEPT.search(lowered)
     head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
-    named = [i for i in items if names_item(i, head) and i["item_id"] not in excluded]
+    named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
     if everything and _ALL_ITEMS.search(head):  # "all my items", "everything": each item of the order
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
@@ -225,6 +225,14 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if everything and _EVERYTHING.search(head):
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
+
+
+def _most_specific(named: list[dict], lowered: str) -> list[dict]:
+    """Items named only through a word another named item's full name holds ("camera" of "action
+    camera" said, next to a digital camera) are not named: the full name said is the item meant."""
+    full = [i["name"].lower() for i in named if i["name"].lower() in lowered]
+    return [i for i in named if i["name"].lower() in lowered
+            or not any(re.findall(r"[a-z]+", i["name"].lower())[-1:] == re.findall(r"[a-z]+", f)[-1:] for f in full)]
 
 
 def shipped(name: str, lowered: str) -> bool:
@@ -382,6 +390,9 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}", lowered)
                                              for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
             described = before or described  # "<value> <product> to the <value> version": the one described before the name
+            if len(described) > 1:  # "<product> (<its values>) to (<other's values>)": the other is only what it becomes
+                described = [i for i in described if not _only_wished(i, [str(v) for v in i["options"].values() if str(v) not in shared],
+                                                                       lowered, name.lower())] or described  # fmt: skip
             if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the pricier one"
                 described = [i for i in same if any(yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
@@ -395,6 +406,28 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
                 return [AMBIGUOUS]
         chosen += [i["item_id"] for i in same]
     return chosen
+
+
+_BECOMES = re.compile(r"\b(?:to|into|for|instead)\b|→")
+
+
+def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
+    """Whether each mention of the item's own values comes after a word of change ("to", "for") since
+    the product was last named, with no action verb after it: it is said as the new option, not as
+    the item meant ("the coffee maker in steel to a black one": black is a wish, not the black maker)."""
+    word = re.escape(name.split()[-1])
+    spots = [m.start() for v in own for m in re.finditer(rf"(?<![a-z0-9]){re.escape(v.lower())}(?![a-z0-9])", lowered)]
+    if not spots:
+        return False
+    for at in spots:
+        names = [m.end() for m in re.finditer(rf"\b{word}", lowered[:at])]
+        if not names:
+            return False
+        segment = lowered[names[-1]:at]
+        change = list(_BECOMES.finditer(segment))
+        if not change or _ACTION_VERBS.search(segment[change[-1].end():]):
+            return False
+    return True
 
 
 # Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
