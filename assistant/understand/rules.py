@@ -424,6 +424,8 @@ def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
         if not names:
             return False
         segment = lowered[names[-1]:at]
+        for key in item.get("options") or {}:  # an option's name ("switch type") is no verb
+            segment = segment.replace(str(key).lower(), " ")
         change = list(_BECOMES.finditer(segment))
         if not change or _ACTION_VERBS.search(segment[change[-1].end():]):
             return False
