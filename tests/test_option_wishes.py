@@ -112,3 +112,34 @@ def test_a_longer_name_said_is_that_item_not_one_sharing_its_last_word():
     text = "Change the tea kettle to a ceramic one; the electric kettle to 1.5L."
     assert "ceramic" in about_item(text, tea, SPEAKERS) and "1.5l" not in about_item(text, tea, SPEAKERS).lower()
     assert "1.5L" in about_item(text, electric, SPEAKERS) and "ceramic" not in about_item(text, electric, SPEAKERS)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("换成红色的，同样的尺码", "b8r"),  # Chinese option words through the search lexicon
+    ("换成9码的，不要黑色", "b9r"),
+    ("我想要9码，颜色不变", "b9"),
+    ("红色的就行", "b8r"),
+])
+def test_chinese_option_words_are_read_in_the_catalogs_english(text, expected):
+    chosen, _ = pick_variant(BOOTS, BOOTS_ITEM, text)
+    assert chosen == expected
+
+
+KETTLE = _product(
+    ("k1", {"capacity": "1L", "screen": "none", "length": "6 ft"}, 40, True),
+    ("k15", {"capacity": "1.5L", "screen": "none", "length": "6 ft"}, 45, True),
+    ("k2", {"capacity": "2L", "screen": "none", "length": "6 ft"}, 50, True),
+    ("k2s", {"capacity": "2L", "screen": "none", "length": "3 ft"}, 52, True),
+)
+KETTLE_ITEM = {"item_id": "k1", "options": {"capacity": "1L", "screen": "none", "length": "6 ft"}, "price": 40}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the 1.5 liter one please", "k15"),
+    ("I'd like 2 litres instead", "k2"),
+    ("2000 ml, and the cord 3 feet", "k2s"),
+    ("换成1.5公升的", "k15"),
+])
+def test_quantities_said_in_other_units_or_spellings(text, expected):
+    chosen, _ = pick_variant(KETTLE, KETTLE_ITEM, text)
+    assert chosen == expected

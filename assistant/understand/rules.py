@@ -466,6 +466,51 @@ ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
 _AVOIDED = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_OPTION_WORDS["avoided"]) + r")\s*((?:(?:the|a|an|my|one|in|with|any)\s+)*)([^,.;!?，。；！？]{1,60})")
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=1)
+def _zh_reading():
+    """The search lexicon's Chinese → English terms and units (retrieval/search/data/lexicon.json)."""
+    from retrieval.search.query import default_lexicon
+
+    lex = default_lexicon()
+    terms = re.compile("|".join(re.escape(k) for k in sorted(lex.zh_en, key=len, reverse=True)))
+    units = re.compile(r"(\d+(?:\.\d+)?)\s*(" + "|".join(re.escape(u) for u in sorted(lex.zh_units, key=len, reverse=True)) + ")")
+    return lex, terms, units
+
+
+def option_text(message: str) -> str:
+    """The message lower-cased, and for Chinese also put into the catalog's English words (红色 → red,
+    8码 → 8 size, 不要 → not), after the Chinese as written (its own comparatives, 更大, stay readable)."""
+    lowered = message.lower()
+    if not _CJK.search(message):
+        return lowered
+    lex, terms, units = _zh_reading()
+    english = units.sub(lambda m: f" {m.group(1)} {lex.zh_units[m.group(2)]} ", message)
+    english = terms.sub(lambda m: f" {lex.zh_en[m.group(0)]} ", english)
+    return f"{lowered}\n{_CJK.sub(' ', english).lower()}"
+
+
+def measured(key: str, value: str, lowered: str) -> bool:
+    """Whether the text names the value as a quantity in other units or spelling ("13 inch" for
+    13-inch, "1.5 liters" for 1.5L, "6 feet" for 6 ft, "1000 pieces" for pieces 1000); a count
+    said as a change ("500 pieces less") is not the value."""
+    from retrieval.search.query import UNITS, measure
+
+    target = measure(key, str(value))
+    if target is None:
+        return False
+    units = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+    for m in re.finditer(rf"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*({units})(?![\w])", lowered):
+        if re.match(r"\s+(?:more|less|fewer|extra)\b", lowered[m.end():]):
+            continue
+        unit, scale = UNITS[m.group(2).lower()]
+        if unit == target[1] and abs(float(m.group(1)) * scale - target[0]) < 1e-6:
+            return True
+    return False
+
+
 def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[dict[str, set[str]], str]:
     """The option values the text says it does not want ("rather than the animal theme", "anything but
     black", "not in red"): option → values; and the text without those phrases (what it does want)."""
@@ -558,7 +603,7 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     Candidates are narrowed to those with the most option values the message names (values that
     differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
     'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
-    lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), message.lower())
+    lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
     lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: f"size {m.group(1)[0]}", lowered)  # "medium sized": size M
     current = {k: str(v).lower() for k, v in item["options"].items()}
     candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
@@ -586,7 +631,8 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
         return sum(
             1 for k, val in v.options.items()
             if val.lower() != current.get(k)
-            and (mentioned(val, wishes, values.get(k, ())) or (val.lower() in ("none", "no") and says_without(k, wishes)))
+            and (mentioned(val, wishes, values.get(k, ())) or measured(k, val, wishes)
+                 or (val.lower() in ("none", "no") and says_without(k, wishes)))
         )  # fmt: skip
 
     def kept(v) -> int:
