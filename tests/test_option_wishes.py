@@ -71,6 +71,8 @@ BOOTS_ITEM = {"item_id": "b8", "options": {"size": "8", "color": "black"}, "pric
     ("the same ones but in red", "b8r"),
     ("any colour but black, same size", None),  # red or white: a question with both as choices
     ("any color except black and red", "b8w"),
+    ("not black, red please", "b8r"),  # a bare comma ends what is not wanted
+    ("a size up, same colour", "b9"),
 ])
 def test_changes_said_against_the_current_item(text, expected):
     chosen, choices = pick_variant(BOOTS, BOOTS_ITEM, text)
@@ -119,6 +121,7 @@ def test_a_longer_name_said_is_that_item_not_one_sharing_its_last_word():
     ("换成9码的，不要黑色", "b9r"),
     ("我想要9码，颜色不变", "b9"),
     ("红色的就行", "b8r"),
+    ("大一码的，颜色一样", "b9"),
 ])
 def test_chinese_option_words_are_read_in_the_catalogs_english(text, expected):
     chosen, _ = pick_variant(BOOTS, BOOTS_ITEM, text)
