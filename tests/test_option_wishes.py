@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.understand.rules import about_item, avoided_values, pick_variant
+from assistant.understand.rules import about_item, avoided_values, like_owned, pick_variant
+from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
 
 
 def _product(*variants):
@@ -146,3 +147,29 @@ KETTLE_ITEM = {"item_id": "k1", "options": {"capacity": "1L", "screen": "none", 
 def test_quantities_said_in_other_units_or_spellings(text, expected):
     chosen, _ = pick_variant(KETTLE, KETTLE_ITEM, text)
     assert chosen == expected
+
+
+@pytest.mark.parametrize("text", [
+    "change the grill to the same type as the one I already received",
+    "make it identical to the one I bought before",
+    "I'd like it to match the one I already have",
+    "换成和我已经收到的那个一样的",
+])
+def test_the_same_one_as_the_one_the_shopper_already_has(text):
+    from assistant.understand.rules import wish_like
+
+    owned = {"type": "charcoal", "size": "medium"}
+    assert like_owned(text) is not None
+    wish = wish_like(text, owned)
+    assert "charcoal" in wish and "same type" not in wish
+
+
+def test_a_new_option_like_the_item_of_another_order(assistant, state, store):
+    """The pending order's grill becomes the kind the customer received in another order (τ² train task 23's shape)."""
+    assistant.reply_text(state, "My name is Sofia Hernandez and my zip code is 98193.")
+    reply = assistant.reply_text(state, "I want to modify the grill I just ordered so it is the same kind as the one I already got.")
+    assert state.pending is not None, reply
+    order = store.order(state.pending.arguments["order_id"])
+    grill = next(i for i in order.items if i.item_id in state.pending.arguments["item_ids"])
+    owned = [i for o in store.orders_of(order.user_id) if o.order_id != order.order_id for i in o.items if i.product_id == grill.product_id]
+    assert owned and state.pending.arguments["new_item_ids"] == [owned[0].item_id]

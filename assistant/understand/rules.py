@@ -511,6 +511,22 @@ def measured(key: str, value: str, lowered: str) -> bool:
     return False
 
 
+_LIKE_OWNED = re.compile("|".join(_OPTION_WORDS["like_owned"]))
+
+
+def like_owned(text: str) -> re.Match | None:
+    """Where the text asks for the option of the same product it already has ("the same type as the one
+    I already received"); the options are then that other item's, not the current one's."""
+    return _LIKE_OWNED.search(text.lower())
+
+
+def wish_like(text: str, owned: dict[str, str]) -> str:
+    """The text with its "same as the one I have" phrase replaced by that item's option values."""
+    m = like_owned(text)
+    lowered = text.lower()
+    return f"{lowered[: m.start()]} {', '.join(owned.values())} {lowered[m.end():]}" if m else text
+
+
 def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[dict[str, set[str]], str]:
     """The option values the text says it does not want ("rather than the animal theme", "anything but
     black", "not in red"): option → values; and the text without those phrases (what it does want)."""
