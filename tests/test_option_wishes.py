@@ -173,3 +173,18 @@ def test_a_new_option_like_the_item_of_another_order(assistant, state, store):
     grill = next(i for i in order.items if i.item_id in state.pending.arguments["item_ids"])
     owned = [i for o in store.orders_of(order.user_id) if o.order_id != order.order_id for i in o.items if i.product_id == grill.product_id]
     assert owned and state.pending.arguments["new_item_ids"] == [owned[0].item_id]
+
+
+@pytest.mark.parametrize("wish, key", [
+    ("I want to exchange the t-shirt in order #W6247578 for a green one", "no available T-Shirt matching"),  # a colour other products have
+    ("I want to exchange the t-shirt in order #W6247578 for another one", "What should T-Shirt"),  # nothing said: asked
+])
+def test_a_value_the_product_does_not_come_in_is_said_unavailable_with_the_real_choices(assistant, state, store, wish, key):
+    assistant.reply_text(state, "my email is yusuf.rossi7301@example.com")
+    events = list(assistant.respond(state, wish))
+    text = "".join(e.text or "" for e in events)
+    assert key in text, text
+    offered = [c for e in events if e.kind == "choices" for c in e.choices]
+    product = store.product(store.order("#W6247578").items[0].product_id)
+    available = {v.item_id for v in product.variants if v.available}
+    assert offered and all(c.kind == "option" and c.id in available for c in offered)

@@ -222,7 +222,9 @@ class FormLoop:
                 if other:  # "…should it be sold out, cancel everything"
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
-                key = "no_new_option" if choices and rules.mentions_option(product, message) else "ask_new_option"
+                unmet = choices and (rules.mentions_option(product, message)
+                                     or rules.mentions_option(product, message, self._catalog_values()))  # fmt: skip
+                key = "no_new_option" if unmet else "ask_new_option"
                 yield t.say(key, name=item["name"], current=", ".join(item["options"].values()),
                             choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
                 yield from t.offer("option", choices[:8])
@@ -236,6 +238,15 @@ class FormLoop:
                 yield t.say("failed", message=t.r("nothing_to_change"))
                 return STOP
         return None
+
+    def _catalog_values(self) -> dict[str, set[str]]:
+        """Option name → the values the shop's products have (read when a wish fits no variant: ~0.1 s)."""
+        values: dict[str, set[str]] = {}
+        for product in self.t.a.store.products():
+            for variant in product.variants:
+                for key, value in variant.options.items():
+                    values.setdefault(key, set()).add(str(value))
+        return values
 
     def _owned_alike(self, item: dict) -> dict[str, str] | None:
         """The options of the one other kind of this product the customer has in their orders (another

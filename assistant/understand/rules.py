@@ -128,9 +128,16 @@ def says_without(key: str, lowered_message: str) -> bool:
     return re.search(rf"\b(?:no|without(?: an?)?)\s+{re.escape(word)}", lowered_message) is not None
 
 
-def mentions_option(product, message: str) -> bool:
-    lowered = message.lower()
-    return any(mentioned(val, lowered) for v in product.variants for val in v.options.values())
+def mentions_option(product, message: str, catalog: dict[str, set[str]] | None = None) -> bool:
+    """Whether the message names an option value of the product; with `catalog` (option name → the
+    values the shop's products have), also a value of one of its options it does not come in ("a green
+    one" of a product sold in blue and red): a wish that cannot be met, not a question not answered."""
+    lowered = option_text(message)
+    if any(mentioned(val, lowered) for v in product.variants for val in v.options.values()):
+        return True
+    keys = {k for v in product.variants for k in v.options}
+    return any(mentioned(val, lowered) for k in keys for val in (catalog or {}).get(k, ())
+               if len(val) > 2 and val.lower() not in ("yes", "no", "none"))  # fmt: skip
 
 
 def _name_pattern(item: dict) -> str:
