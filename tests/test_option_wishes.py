@@ -188,3 +188,23 @@ def test_a_value_the_product_does_not_come_in_is_said_unavailable_with_the_real_
     product = store.product(store.order("#W6247578").items[0].product_id)
     available = {v.item_id for v in product.variants if v.available}
     assert offered and all(c.kind == "option" and c.id in available for c in offered)
+
+
+MAKERS = {"order_id": "#W2", "items": [
+    {"item_id": "steel", "name": "Coffee Maker", "options": {"color": "stainless steel", "capacity": "4 cups"}},
+    {"item_id": "black", "name": "Coffee Maker", "options": {"color": "black", "capacity": "1 cup"}},
+]}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Modify Coffee Maker {'color': 'stainless steel', 'capacity': '4 cups'} to {'color': 'black', 'capacity': '2 cups'}", ["steel"]),
+    ("Exchange the stainless steel coffee maker for a black one.", ["steel"]),
+    ("Swap the black coffee maker to the stainless steel one.", ["black"]),
+    ("The black coffee maker, I want it in stainless steel.", ["black"]),
+    ("Return the black coffee maker and the stainless steel one.", ["black", "steel"]),
+])
+def test_which_of_two_items_of_one_product_by_its_current_options(text, expected):
+    from assistant.slots import read_slots
+    from assistant.understand.rules import match_items
+
+    assert sorted(match_items(MAKERS, text, read_slots(text))) == sorted(expected)
