@@ -47,6 +47,19 @@ def test_judges_a_proposal_by_its_own_instructions_and_says_what_is_wrong():
     )
 
 
+def test_a_method_said_after_an_orders_item_list_is_that_orders():
+    """"For #W1, change payment to <a>. For #W1, modify <item> …; <item> …; via <b>": both are #W1's methods
+    (the clauses after "For #W1" naming no order are still about #W1), and #W2's is not."""
+    text = ("For #W1234567, change payment to paypal_1. For #W1234567, modify Water Bottle {'color': 'blue'} to "
+            "{'color': 'red'}; Desk Lamp {'color': 'black'} to {'color': 'white'}; via credit_card_2. "
+            "Return #W7654321 via gift_card_3: Water Bottle;")  # fmt: skip
+    sim = _blind(text)
+    card = "Please confirm: in order #W1234567: Water Bottle (blue) → Water Bottle (red); you pay $1.00 via credit_card_2. Shall I go ahead? (yes/no)"
+    assert sim.reply(card, _pending("modify_pending_order_items")) == "yes"
+    gift = card.replace("credit_card_2", "gift_card_3")
+    assert sim.reply(gift, _pending("modify_pending_order_items")) != "yes"
+
+
 def test_knows_no_order_id_unless_told():
     sim = _blind()
     ask = "Which order is it? Your orders: #W7000001 (pending: Desk Lamp); #W8000002 (delivered: Water Bottle, Lamp)."

@@ -189,7 +189,10 @@ class FormLoop:
         for item_id in frame.item_ids[len(frame.new_item_ids):]:
             item = next(i for i in order["items"] if i["item_id"] == item_id)
             product = t.a.store.product(item["product_id"])
-            chosen, choices = rules.pick_variant(product, item, rules.about_item(text, item, order))
+            wish = rules.about_item(text, item, order)
+            if rules.like_owned(wish) and (owned := self._owned_alike(item)) is not None:
+                wish = rules.wish_like(wish, owned)  # "the same type as the one I already received"
+            chosen, choices = rules.pick_variant(product, item, wish)
             condition = frame.condition
             if chosen is None and len(frame.item_ids) > 1 and condition and condition.only:
                 # "should no such <item> exist, only swap the <other item>": this item is dropped
@@ -219,7 +222,9 @@ class FormLoop:
                 if other:  # "…should it be sold out, cancel everything"
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
-                key = "no_new_option" if choices and rules.mentions_option(product, message) else "ask_new_option"
+                unmet = choices and (rules.mentions_option(product, message)
+                                     or rules.mentions_option(product, message, self._catalog_values()))  # fmt: skip
+                key = "no_new_option" if unmet else "ask_new_option"
                 yield t.say(key, name=item["name"], current=", ".join(item["options"].values()),
                             choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
                 yield from t.offer("option", choices[:8])
@@ -233,6 +238,22 @@ class FormLoop:
                 yield t.say("failed", message=t.r("nothing_to_change"))
                 return STOP
         return None
+
+    def _catalog_values(self) -> dict[str, set[str]]:
+        """Option name → the values the shop's products have (read when a wish fits no variant: ~0.1 s)."""
+        values: dict[str, set[str]] = {}
+        for product in self.t.a.store.products():
+            for variant in product.variants:
+                for key, value in variant.options.items():
+                    values.setdefault(key, set()).add(str(value))
+        return values
+
+    def _owned_alike(self, item: dict) -> dict[str, str] | None:
+        """The options of the one other kind of this product the customer has in their orders (another
+        item id of the same product); None when they have none or several."""
+        kinds = {i["item_id"]: i["options"] for o in self._orders() for i in o["items"]
+                 if i["product_id"] == item["product_id"] and i["item_id"] != item["item_id"]}  # fmt: skip
+        return next(iter(kinds.values())) if len(kinds) == 1 else None
 
     def _fill_payment_method_id(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order

@@ -53,7 +53,7 @@ def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) 
     value = value.lower()
     for longer in (x.lower() for x in siblings if len(x) > len(value) and value in x.lower()):
         lowered_message = lowered_message.replace(longer, " ")  # "wi-fi" said only inside "wi-fi + cellular" is not named
-    if re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", lowered_message):
+    if re.search(rf"(?<![a-z0-9]){_plural_tolerant(value)}(?![a-z0-9])", lowered_message):
         return True
     if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
         return True  # "soft material" names softshell
@@ -62,6 +62,28 @@ def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) 
     return len(words) < len(value.split()) + 1 and any(
         re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
     )
+
+
+def _plural_tolerant(value: str) -> str:
+    """A regex for an option value said in the singular or the plural ("animal" names "animals", "a
+    cup" names "cups"); short values and numbers only as they are ("s", "8gb")."""
+    pattern = re.escape(value)
+    if not re.search(r"[a-z]{4}$", value):
+        return pattern
+    if value.endswith("s") and not value.endswith("ss"):
+        return pattern[:-1] + "s?"
+    return pattern + "(?:e?s)?"
+
+
+def without_option_names(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
+    """The text with each option name that holds its own values taken out ("bagged/bagless" names
+    the option, neither of its values): an option's name is no wish for a value. `values`: option
+    name → its values among the product's variants."""
+    for key in sorted(values, key=len, reverse=True):
+        name = key.lower()
+        if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}(?![a-z0-9])", name) for v in values[key] if str(v).strip()):
+            lowered = re.sub(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", " ", lowered)
+    return lowered
 
 
 _QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|style)\b")
@@ -106,9 +128,16 @@ def says_without(key: str, lowered_message: str) -> bool:
     return re.search(rf"\b(?:no|without(?: an?)?)\s+{re.escape(word)}", lowered_message) is not None
 
 
-def mentions_option(product, message: str) -> bool:
-    lowered = message.lower()
-    return any(mentioned(val, lowered) for v in product.variants for val in v.options.values())
+def mentions_option(product, message: str, catalog: dict[str, set[str]] | None = None) -> bool:
+    """Whether the message names an option value of the product; with `catalog` (option name → the
+    values the shop's products have), also a value of one of its options it does not come in ("a green
+    one" of a product sold in blue and red): a wish that cannot be met, not a question not answered."""
+    lowered = option_text(message)
+    if any(mentioned(val, lowered) for v in product.variants for val in v.options.values()):
+        return True
+    keys = {k for v in product.variants for k in v.options}
+    return any(mentioned(val, lowered) for k in keys for val in (catalog or {}).get(k, ())
+               if len(val) > 2 and val.lower() not in ("yes", "no", "none"))  # fmt: skip
 
 
 def _name_pattern(item: dict) -> str:
@@ -147,16 +176,33 @@ def about_item(text: str, item: dict, order: dict) -> str:
     naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
     parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )", text, flags=re.IGNORECASE) if p.strip()]
     others = [i for i in order["items"] if i["name"] != item["name"]]
+    twins = [i for i in order["items"] if i["name"] == item["name"] and i.get("options") != item.get("options")]
     kept, on = [], False
     for part in parts:
         lowered = part.lower()
-        if names_item(item, lowered):
-            on = True
-        elif any(names_item(o, lowered) for o in others):
+        # "Electric Kettle" said names the electric kettle, not the tea kettle whose last word it shares
+        other_said = any(o["name"].lower() in lowered for o in others) and item["name"].lower() not in lowered
+        if names_item(item, lowered) and not other_said:
+            on = not twins or described_first(lowered, [item, *twins]) in (None, item["item_id"])
+        elif other_said or any(names_item(o, lowered) for o in others):
             on = False
         if on:
             kept.append(part)
     return " ".join(kept) or text
+
+
+def described_first(lowered: str, same: list[dict]) -> str | None:
+    """Of items of one product (two speakers in one order), the one whose own option values the text
+    names first ("the green speaker for a red one": green; what it is comes before what it should
+    become); None when it names none of them."""
+    shared = set.intersection(*(set(str(v).lower() for v in (i.get("options") or {}).values()) for i in same))
+    at = {}
+    for i in same:
+        own = [str(v).lower() for v in (i.get("options") or {}).values() if str(v).lower() not in shared]
+        hits = [m.start() for v in own for m in [re.search(rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])", lowered)] if m]
+        if hits:
+            at[i["item_id"]] = min(hits)
+    return min(at, key=at.get) if at else None
 
 
 def about_order(lowered: str, order: dict) -> str:
@@ -178,7 +224,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     cut = _EXCEPT.search(lowered)
     head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
-    named = [i for i in items if names_item(i, head) and i["item_id"] not in excluded]
+    named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
     if everything and _ALL_ITEMS.search(head):  # "all my items", "everything": each item of the order
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
@@ -186,6 +232,14 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if everything and _EVERYTHING.search(head):
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
+
+
+def _most_specific(named: list[dict], lowered: str) -> list[dict]:
+    """Items named only through a word another named item's full name holds ("camera" of "action
+    camera" said, next to a digital camera) are not named: the full name said is the item meant."""
+    full = [i["name"].lower() for i in named if i["name"].lower() in lowered]
+    return [i for i in named if i["name"].lower() in lowered
+            or not any(re.findall(r"[a-z]+", i["name"].lower())[-1:] == re.findall(r"[a-z]+", f)[-1:] for f in full)]
 
 
 def shipped(name: str, lowered: str) -> bool:
@@ -340,9 +394,14 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             shared = set.intersection(*(set(map(str, i["options"].values())) for i in same))
             described = [i for i in same if any(mentioned(str(v), lowered) for v in i["options"].values() if str(v) not in shared)]
             word = re.escape(name.lower().split()[-1])
-            before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}", lowered)
+            # "<value> <product>", or one more of a list: "… and the <value> one"
+            before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}"
+                                                       rf"|\band (?:also )?(?:the|my) {re.escape(str(v).lower())}\s+(?:one|{word})\b", lowered)
                                              for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
             described = before or described  # "<value> <product> to the <value> version": the one described before the name
+            if len(described) > 1:  # "<product> (<its values>) to (<other's values>)": the other is only what it becomes
+                described = [i for i in described if not _only_wished(i, [str(v) for v in i["options"].values() if str(v) not in shared],
+                                                                       lowered, name.lower())] or described  # fmt: skip
             if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the pricier one"
                 described = [i for i in same if any(yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
@@ -356,6 +415,30 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
                 return [AMBIGUOUS]
         chosen += [i["item_id"] for i in same]
     return chosen
+
+
+_BECOMES = re.compile(r"\b(?:to|into|for|instead)\b|→")
+
+
+def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
+    """Whether each mention of the item's own values comes after a word of change ("to", "for") since
+    the product was last named, with no action verb after it: it is said as the new option, not as
+    the item meant ("the coffee maker in steel to a black one": black is a wish, not the black maker)."""
+    word = re.escape(name.split()[-1])
+    spots = [m.start() for v in own for m in re.finditer(rf"(?<![a-z0-9]){re.escape(v.lower())}(?![a-z0-9])", lowered)]
+    if not spots:
+        return False
+    for at in spots:
+        names = [m.end() for m in re.finditer(rf"\b{word}", lowered[:at])]
+        if not names:
+            return False
+        segment = lowered[names[-1]:at]
+        for key in item.get("options") or {}:  # an option's name ("switch type") is no verb
+            segment = segment.replace(str(key).lower(), " ")
+        change = list(_BECOMES.finditer(segment))
+        if not change or _ACTION_VERBS.search(segment[change[-1].end():]):
+            return False
+    return True
 
 
 # Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
@@ -388,6 +471,97 @@ _CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|最便宜")
 _PRICIEST = re.compile(r"most expensive|priciest|highest price|最贵")
 SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in _OPTION_WORDS["superlatives"].items()}
 ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
+# "<avoided word> (the|a|…)* <what follows>": what follows starts with a value the shopper does not want
+_AVOIDED = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_OPTION_WORDS["avoided"]) + r")\s*((?:(?:the|a|an|my|one|in|with|any)\s+)*)([^,.;!?，。；！？]{1,60})")
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=1)
+def _zh_reading():
+    """The search lexicon's Chinese → English terms and units (retrieval/search/data/lexicon.json)."""
+    from retrieval.search.query import default_lexicon
+
+    lex = default_lexicon()
+    terms = re.compile("|".join(re.escape(k) for k in sorted(lex.zh_en, key=len, reverse=True)))
+    units = re.compile(r"(\d+(?:\.\d+)?)\s*(" + "|".join(re.escape(u) for u in sorted(lex.zh_units, key=len, reverse=True)) + ")")
+    return lex, terms, units
+
+
+def option_text(message: str) -> str:
+    """The message lower-cased, and for Chinese also put into the catalog's English words (红色 → red,
+    8码 → 8 size, 不要 → not), after the Chinese as written (its own comparatives, 更大, stay readable)."""
+    lowered = message.lower()
+    if not _CJK.search(message):
+        return lowered
+    lex, terms, units = _zh_reading()
+    english = units.sub(lambda m: f" {m.group(1)} {lex.zh_units[m.group(2)]} ", message)
+    english = terms.sub(lambda m: f" {lex.zh_en[m.group(0)]} ", english)
+    return f"{lowered}\n{_CJK.sub(' ', english).lower()}"
+
+
+def measured(key: str, value: str, lowered: str) -> bool:
+    """Whether the text names the value as a quantity in other units or spelling ("13 inch" for
+    13-inch, "1.5 liters" for 1.5L, "6 feet" for 6 ft, "1000 pieces" for pieces 1000); a count
+    said as a change ("500 pieces less") is not the value."""
+    from retrieval.search.query import UNITS, measure
+
+    target = measure(key, str(value))
+    if target is None:
+        return False
+    units = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+    for m in re.finditer(rf"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*({units})(?![\w])", lowered):
+        if re.match(r"\s+(?:more|less|fewer|extra)\b", lowered[m.end():]):
+            continue
+        unit, scale = UNITS[m.group(2).lower()]
+        if unit == target[1] and abs(float(m.group(1)) * scale - target[0]) < 1e-6:
+            return True
+    return False
+
+
+_LIKE_OWNED = re.compile("|".join(_OPTION_WORDS["like_owned"]))
+
+
+def like_owned(text: str) -> re.Match | None:
+    """Where the text asks for the option of the same product it already has ("the same type as the one
+    I already received"); the options are then that other item's, not the current one's."""
+    return _LIKE_OWNED.search(text.lower())
+
+
+def wish_like(text: str, owned: dict[str, str]) -> str:
+    """The text with its "same as the one I have" phrase replaced by that item's option values."""
+    m = like_owned(text)
+    lowered = text.lower()
+    return f"{lowered[: m.start()]} {', '.join(owned.values())} {lowered[m.end():]}" if m else text
+
+
+def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[dict[str, set[str]], str]:
+    """The option values the text says it does not want ("rather than the animal theme", "anything but
+    black", "not in red"): option → values; and the text without those phrases (what it does want)."""
+    avoided: dict[str, set[str]] = {}
+    spans = []
+
+    def value_at(text: str, at: int) -> tuple[str, str, int] | None:  # (option, value, end) of a value starting at `at`
+        for key, vals in values.items():
+            for val in sorted((str(v).lower() for v in vals if str(v).strip()), key=len, reverse=True):
+                if m := re.compile(rf"{_plural_tolerant(val)}(?![a-z0-9])").match(text, at):
+                    return key, val, m.end()
+        return None
+
+    for m in _AVOIDED.finditer(lowered):
+        at, end = m.start(2), None
+        while (hit := value_at(lowered, at)) is not None:  # "anything but <a> or <b>": each of the list
+            key, val, end = hit
+            avoided.setdefault(key, set()).add(val)
+            nxt = re.compile(r",?\s*(?:or|and|nor|/|或者?|和)\s*(?:the\s+|a\s+)?").match(lowered, end)  # not a bare comma: "not <a>, <b> please"
+            at = nxt.end() if nxt else len(lowered)
+        if end is not None:
+            spans.append((m.start(), end))
+    wanted = lowered
+    for start, end in sorted(spans, reverse=True):
+        wanted = wanted[:start] + " " + wanted[end:]
+    return avoided, wanted
 
 
 def ordinal(value: str) -> float:
@@ -454,7 +628,7 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     Candidates are narrowed to those with the most option values the message names (values that
     differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
     'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
-    lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), message.lower())
+    lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
     lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: f"size {m.group(1)[0]}", lowered)  # "medium sized": size M
     current = {k: str(v).lower() for k, v in item["options"].items()}
     candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
@@ -462,8 +636,12 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
     if named_ids:  # "exchange my shoes to item ID 4107812777"
         return named_ids[0], choices
-    # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>"
+    # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>", "any colour but <value>"
     before = len(candidates)
+    values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
+    avoided, wishes = avoided_values(without_option_names(lowered, values), values)
+    if avoided:  # not those values (unless every candidate has one)
+        candidates = [v for v in candidates if not any(str(val).lower() in avoided.get(k, ()) for k, val in v.options.items())] or candidates
     for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
         n, way, word = m.group(1), m.group(2) or m.group(5), m.group(3) or m.group(4)
         for key in (k for k in current if word in k.split() or word.rstrip("s") in k.split()):
@@ -474,13 +652,12 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
             candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
     narrowed = len(candidates) < before
 
-    values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
-
     def named(v) -> int:
         return sum(
             1 for k, val in v.options.items()
             if val.lower() != current.get(k)
-            and (mentioned(val, lowered, values.get(k, ())) or (val.lower() in ("none", "no") and says_without(k, lowered)))
+            and (mentioned(val, wishes, values.get(k, ())) or measured(k, val, wishes)
+                 or (val.lower() in ("none", "no") and says_without(k, wishes)))
         )  # fmt: skip
 
     def kept(v) -> int:

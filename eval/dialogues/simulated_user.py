@@ -127,7 +127,12 @@ class RuleSim:
         # Several requests, each with its own method ("Return #W1 via paypal_…; cancel #W2"): the clauses naming this order.
         order_key = _order_key(arguments.get("order_id"))
         if len(set(re.findall(r"W\d{7}", ins))) > 1:
-            own = [c for c in re.split(r"(?<=[.!?;])\s+", plain) if order_key and order_key in c.upper()]
+            # a clause naming no order continues the one before it ("For #W1, modify <item> …; <item> …; via <method>")
+            own, current = [], None
+            for clause in re.split(r"(?<=[.!?;])\s+", plain):
+                current = (re.findall(r"W\d{7}", clause.upper()) or [current])[0]
+                if order_key and current == order_key:
+                    own.append(clause)
             plain = " ".join(own) or plain
         wanted = {m for m, p in cues["methods"].items() if re.search(p, plain, re.IGNORECASE)}
         offered = _offered_methods(text)

@@ -1,0 +1,210 @@
+"""New options said the way people say them, matched against a product's real variants (rules.pick_variant),
+and which of two items of one product a clause is about (rules.about_item). Products are built here."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from assistant.understand.rules import about_item, avoided_values, like_owned, pick_variant
+from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
+
+
+def _product(*variants):
+    return SimpleNamespace(variants=[SimpleNamespace(item_id=i, options=o, price=p, available=a) for i, o, p, a in variants])
+
+
+VACUUM = _product(
+    ("v1", {"type": "upright", "bagged/bagless": "bagged", "features": "cordless"}, 500, True),
+    ("v2", {"type": "robotic", "bagged/bagless": "bagged", "features": "cordless"}, 520, True),
+    ("v3", {"type": "robotic", "bagged/bagless": "bagless", "features": "cordless"}, 510, True),
+    ("v4", {"type": "canister", "bagged/bagless": "bagless", "features": "cordless"}, 490, True),
+)
+VACUUM_ITEM = {"item_id": "v1", "options": {"type": "upright", "bagged/bagless": "bagged", "features": "cordless"}, "price": 500}
+
+
+@pytest.mark.parametrize("text", [
+    "Please make it the robotic type; the bagged/bagless setting can stay as it is.",
+    "I'd like the robotic one instead. Its bagged/bagless option should not change.",
+    "modify Vacuum Cleaner {'type': 'upright', 'bagged/bagless': 'bagged', 'features': 'cordless'} to {'type': 'robotic'}",
+])
+def test_an_option_name_holding_its_values_is_no_wish_for_either(text):
+    chosen, _ = pick_variant(VACUUM, VACUUM_ITEM, text)
+    assert chosen == "v2"  # robotic, and still bagged (the name "bagged/bagless" does not ask for bagless)
+
+
+PUZZLE = _product(
+    ("p1", {"pieces": "500", "theme": "art", "difficulty level": "intermediate"}, 20, True),
+    ("p2", {"pieces": "1500", "theme": "art", "difficulty level": "intermediate"}, 25, True),
+    ("p3", {"pieces": "1500", "theme": "animals", "difficulty level": "intermediate"}, 26, True),
+    ("p4", {"pieces": "1500", "theme": "fantasy", "difficulty level": "intermediate"}, 27, True),
+)
+PUZZLE_ITEM = {"item_id": "p1", "options": {"pieces": "500", "theme": "art", "difficulty level": "intermediate"}, "price": 20}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1000 more pieces, and an animal theme please", "p3"),  # singular "animal" names "animals"
+    ("1000 more pieces; I'd take the animal theme rather than art", "p3"),
+    ("1000 more pieces, and I prefer art over the animal theme", "p2"),  # the value after "over" is not wanted
+    ("1000 more pieces, any theme but art or animals, thanks", "p4"),
+    ("1000 more pieces, not the animals one", "p2"),
+    ("多 1000 more pieces，不要 animals 主题", "p2"),
+])
+def test_values_said_singular_plural_or_as_not_wanted(text, expected):
+    chosen, _ = pick_variant(PUZZLE, PUZZLE_ITEM, text)
+    assert chosen == expected
+
+
+BOOTS = _product(
+    ("b8", {"size": "8", "color": "black"}, 90, True),
+    ("b9", {"size": "9", "color": "black"}, 90, True),
+    ("b9r", {"size": "9", "color": "red"}, 92, True),
+    ("b8r", {"size": "8", "color": "red"}, 92, True),
+    ("b8w", {"size": "8", "color": "white"}, 91, True),
+)
+BOOTS_ITEM = {"item_id": "b8", "options": {"size": "8", "color": "black"}, "price": 90}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("size 9 instead of 8, same colour", "b9"),
+    ("the same ones but in red", "b8r"),
+    ("any colour but black, same size", None),  # red or white: a question with both as choices
+    ("any color except black and red", "b8w"),
+    ("not black, red please", "b8r"),  # a bare comma ends what is not wanted
+    ("a size up, same colour", "b9"),
+])
+def test_changes_said_against_the_current_item(text, expected):
+    chosen, choices = pick_variant(BOOTS, BOOTS_ITEM, text)
+    assert chosen == expected
+    if expected is None:
+        assert {i for i, _ in choices} == {"b8r", "b8w"}
+
+
+def test_avoided_values_keep_the_wanted_part_of_the_text():
+    values = {"color": ("black", "red", "white"), "size": ("8", "9")}
+    avoided, wanted = avoided_values("i want red rather than black, size 9", values)
+    assert avoided == {"color": {"black"}} and "red" in wanted and "black" not in wanted
+    avoided, _ = avoided_values("please switch over to the red ones", values)  # "over to" is no dislike
+    assert avoided == {}
+
+
+SPEAKERS = {"order_id": "#W1", "items": [
+    {"item_id": "s1", "name": "Bluetooth Speaker", "options": {"color": "green", "battery life": "10 hours"}},
+    {"item_id": "s2", "name": "Bluetooth Speaker", "options": {"color": "black", "battery life": "10 hours"}},
+    {"item_id": "k1", "name": "Tea Kettle", "options": {"material": "glass", "stovetop compatibility": "gas"}},
+    {"item_id": "k2", "name": "Electric Kettle", "options": {"capacity": "1L", "color": "white"}},
+]}
+
+
+@pytest.mark.parametrize("text", [
+    "Exchange the green speaker for a red one, and the black speaker for a blue one.",
+    "Swap my black bluetooth speaker to blue; and my green bluetooth speaker to red.",
+    "Bluetooth Speaker {'color': 'green'} to {'color': 'red'}; Bluetooth Speaker {'color': 'black'} to {'color': 'blue'}",
+])
+def test_two_items_of_one_product_each_take_their_own_clause(text):
+    green, black, *_ = SPEAKERS["items"]
+    for item, wanted, other in ((green, "red", "blue"), (black, "blue", "red")):
+        words = set(re.findall(r"[a-z]+", about_item(text, item, SPEAKERS).lower()))
+        assert wanted in words and other not in words
+
+
+def test_a_longer_name_said_is_that_item_not_one_sharing_its_last_word():
+    tea, electric = SPEAKERS["items"][2:]
+    text = "Change the tea kettle to a ceramic one; the electric kettle to 1.5L."
+    assert "ceramic" in about_item(text, tea, SPEAKERS) and "1.5l" not in about_item(text, tea, SPEAKERS).lower()
+    assert "1.5L" in about_item(text, electric, SPEAKERS) and "ceramic" not in about_item(text, electric, SPEAKERS)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("换成红色的，同样的尺码", "b8r"),  # Chinese option words through the search lexicon
+    ("换成9码的，不要黑色", "b9r"),
+    ("我想要9码，颜色不变", "b9"),
+    ("红色的就行", "b8r"),
+    ("大一码的，颜色一样", "b9"),
+])
+def test_chinese_option_words_are_read_in_the_catalogs_english(text, expected):
+    chosen, _ = pick_variant(BOOTS, BOOTS_ITEM, text)
+    assert chosen == expected
+
+
+KETTLE = _product(
+    ("k1", {"capacity": "1L", "screen": "none", "length": "6 ft"}, 40, True),
+    ("k15", {"capacity": "1.5L", "screen": "none", "length": "6 ft"}, 45, True),
+    ("k2", {"capacity": "2L", "screen": "none", "length": "6 ft"}, 50, True),
+    ("k2s", {"capacity": "2L", "screen": "none", "length": "3 ft"}, 52, True),
+)
+KETTLE_ITEM = {"item_id": "k1", "options": {"capacity": "1L", "screen": "none", "length": "6 ft"}, "price": 40}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the 1.5 liter one please", "k15"),
+    ("I'd like 2 litres instead", "k2"),
+    ("2000 ml, and the cord 3 feet", "k2s"),
+    ("换成1.5公升的", "k15"),
+])
+def test_quantities_said_in_other_units_or_spellings(text, expected):
+    chosen, _ = pick_variant(KETTLE, KETTLE_ITEM, text)
+    assert chosen == expected
+
+
+@pytest.mark.parametrize("text", [
+    "change the grill to the same type as the one I already received",
+    "make it identical to the one I bought before",
+    "I'd like it to match the one I already have",
+    "换成和我已经收到的那个一样的",
+])
+def test_the_same_one_as_the_one_the_shopper_already_has(text):
+    from assistant.understand.rules import wish_like
+
+    owned = {"type": "charcoal", "size": "medium"}
+    assert like_owned(text) is not None
+    wish = wish_like(text, owned)
+    assert "charcoal" in wish and "same type" not in wish
+
+
+def test_a_new_option_like_the_item_of_another_order(assistant, state, store):
+    """The pending order's grill becomes the kind the customer received in another order (τ² train task 23's shape)."""
+    assistant.reply_text(state, "My name is Sofia Hernandez and my zip code is 98193.")
+    reply = assistant.reply_text(state, "I want to modify the grill I just ordered so it is the same kind as the one I already got.")
+    assert state.pending is not None, reply
+    order = store.order(state.pending.arguments["order_id"])
+    grill = next(i for i in order.items if i.item_id in state.pending.arguments["item_ids"])
+    owned = [i for o in store.orders_of(order.user_id) if o.order_id != order.order_id for i in o.items if i.product_id == grill.product_id]
+    assert owned and state.pending.arguments["new_item_ids"] == [owned[0].item_id]
+
+
+@pytest.mark.parametrize("wish, key", [
+    ("I want to exchange the t-shirt in order #W6247578 for a green one", "no available T-Shirt matching"),  # a colour other products have
+    ("I want to exchange the t-shirt in order #W6247578 for another one", "What should T-Shirt"),  # nothing said: asked
+])
+def test_a_value_the_product_does_not_come_in_is_said_unavailable_with_the_real_choices(assistant, state, store, wish, key):
+    assistant.reply_text(state, "my email is yusuf.rossi7301@example.com")
+    events = list(assistant.respond(state, wish))
+    text = "".join(e.text or "" for e in events)
+    assert key in text, text
+    offered = [c for e in events if e.kind == "choices" for c in e.choices]
+    product = store.product(store.order("#W6247578").items[0].product_id)
+    available = {v.item_id for v in product.variants if v.available}
+    assert offered and all(c.kind == "option" and c.id in available for c in offered)
+
+
+MAKERS = {"order_id": "#W2", "items": [
+    {"item_id": "steel", "name": "Coffee Maker", "options": {"color": "stainless steel", "capacity": "4 cups"}},
+    {"item_id": "black", "name": "Coffee Maker", "options": {"color": "black", "capacity": "1 cup"}},
+]}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Modify Coffee Maker {'color': 'stainless steel', 'capacity': '4 cups'} to {'color': 'black', 'capacity': '2 cups'}", ["steel"]),
+    ("Exchange the stainless steel coffee maker for a black one.", ["steel"]),
+    ("Swap the black coffee maker to the stainless steel one.", ["black"]),
+    ("The black coffee maker, I want it in stainless steel.", ["black"]),
+    ("Return the black coffee maker and the stainless steel one.", ["black", "steel"]),
+])
+def test_which_of_two_items_of_one_product_by_its_current_options(text, expected):
+    from assistant.slots import read_slots
+    from assistant.understand.rules import match_items
+
+    assert sorted(match_items(MAKERS, text, read_slots(text))) == sorted(expected)
