@@ -82,6 +82,7 @@ class Constraints:
                 self.category_words.setdefault(stems(canon.text(word)), slug)
                 self.types.setdefault(stems(canon.text(word)), canon.text(word))
         self._masks: dict[str, np.ndarray] = {}
+        self._generic = {canon.text(v) for v in lexicon.needs_key}
 
     # -- reading the query ----------------------------------------------------------------------
 
@@ -109,6 +110,19 @@ class Constraints:
             parsed.options = {k: v for k, v in parsed.options.items()
                               if not (set(_WORD.findall(self.canon.text(v))) <= named
                                       and (strict or not self._option_of(parsed.product_type, v)))}  # fmt: skip
+        # A distinctive option value (no colour, nor one as generic as "high") that no item of the
+        # type has, while other items do, means another sense of the type's word, as a brand does
+        # above: 笔记本 with "i7" is a laptop, not a paper notebook; 耳机 with "IPX7" earbuds.
+        if parsed.product_type and any(self._other_sense(parsed.product_type, v) for v in parsed.options.values()):
+            parsed.modifiers.append(parsed.product_type)
+            parsed.product_type = None
+
+    def _other_sense(self, phrase: str, value: str) -> bool:
+        said = self.canon.text(value)
+        keys = self.vocab.option_keys.get(said, [])
+        if not keys or any("colo" in k for k in keys) or said in self._generic:
+            return False
+        return not self._option_of(phrase, value)
 
     def _option_of(self, phrase: str, value: str) -> bool:
         """Whether an item of the type has the value as an option, not merely in its name (cached:
@@ -131,13 +145,15 @@ class Constraints:
         words = re.findall(_WORD.pattern + "|,", self.canon.text(text))
         inside = self._option_words(words, options or {})
         found: list[tuple[int, int, int, str]] = []  # (clause, length, end, phrase)
-        clause = 0
+        clause, opened = 0, -1
         for i, word in enumerate(words):
             if word in _CLAUSE_END or word == ",":
-                clause += 1
+                clause, opened = clause + 1, i if word == "to" else -1
             for n in (3, 2, 1):
                 if i - n + 1 < 0 or "," in words[i - n + 1 : i + 1] or all(inside[i - n + 1 : i + 1]):
                     continue
+                if opened >= 0 and i - n + 1 > opened + 1:
+                    continue  # "something to whisk eggs": what an infinitive acts on is not the product
                 phrase = self.types.get(stems(" ".join(words[i - n + 1 : i + 1])))
                 if phrase:
                     found.append((clause, n, i + 1, " ".join(words[i - n + 1 : i + 1])))

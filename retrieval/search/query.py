@@ -140,8 +140,10 @@ def measure(key: str, value: str) -> tuple[float, str] | None:
     return None
 
 
-_STRICT_MORE = r"more than|over|above|greater than|bigger than|larger than|longer than|higher than|heavier than|taller than"
-_STRICT_LESS = r"less than|under|below|fewer than|smaller than|shorter than|lighter than|lower than"
+_STRICT_MORE = (r"more than|over|above|greater than|bigger than|larger than|longer than|higher than|heavier than|taller than"
+                r"|thicker than|wider than")
+_STRICT_LESS = (r"less than|under|below|fewer than|smaller than|shorter than|lighter than|lower than|thinner than"
+                r"|narrower than|slimmer than")
 _INCL_MORE = r"at least|no less than|not less than|min(?:imum)?(?: of)?"
 _INCL_LESS = r"at most|up to|no more than|not more than|max(?:imum)?(?: of)?|within"
 _NUM_UNIT = r"(\d+(?:\.\d+)?)\s*-?\s*(" + _UNIT_ALT + r")(?![\w])"
@@ -413,6 +415,9 @@ class QueryParser:
         searched, so they do not pull such items up; 'no backlight' asks for the option value 'none'."""
         def replace(m: re.Match) -> str:
             words = m.group(2).split()
+            cue = m.group(0).split()[0].split("-")[0].lower()
+            if cue in ("non", "no") and words and not m.group(1) and f"{cue}-{self.canon.text(words[0])}" in self.vocab.option_keys:
+                return f" {cue}-{' '.join(words)} "  # "non polarized" is the catalog's value "non-polarized"
             for n in range(len(words), 0, -1):
                 said = " ".join(words[:n])
                 value = self.canon.text(said)
