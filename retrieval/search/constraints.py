@@ -110,19 +110,18 @@ class Constraints:
             parsed.options = {k: v for k, v in parsed.options.items()
                               if not (set(_WORD.findall(self.canon.text(v))) <= named
                                       and (strict or not self._option_of(parsed.product_type, v)))}  # fmt: skip
-        # A distinctive option value (no colour, nor one as generic as "high") that no item of the
-        # type has, while other items do, means another sense of the type's word, as a brand does
-        # above: 笔记本 with "i7" is a laptop, not a paper notebook; 耳机 with "IPX7" earbuds.
-        if parsed.product_type and any(self._other_sense(parsed.product_type, v) for v in parsed.options.values()):
+        # Distinctive option values (no colour, nor one as generic as "high") of which no item of the
+        # type has any mean another sense of the type's word, as a brand does above: 笔记本 with
+        # "i7" is a laptop, not a paper notebook; 耳机 with "IPX7" earbuds.
+        said = [v for v in parsed.options.values() if self._distinctive(v)]
+        if parsed.product_type and said and not any(self._option_of(parsed.product_type, v) for v in said):
             parsed.modifiers.append(parsed.product_type)
             parsed.product_type = None
 
-    def _other_sense(self, phrase: str, value: str) -> bool:
+    def _distinctive(self, value: str) -> bool:
         said = self.canon.text(value)
         keys = self.vocab.option_keys.get(said, [])
-        if not keys or any("colo" in k for k in keys) or said in self._generic:
-            return False
-        return not self._option_of(phrase, value)
+        return bool(keys) and not any("colo" in k for k in keys) and said not in self._generic
 
     def _option_of(self, phrase: str, value: str) -> bool:
         """Whether an item of the type has the value as an option, not merely in its name (cached:
@@ -148,12 +147,15 @@ class Constraints:
         clause, opened = 0, -1
         for i, word in enumerate(words):
             if word in _CLAUSE_END or word == ",":
-                clause, opened = clause + 1, i if word == "to" else -1
+                # "to" + a verb the catalog sells a tool by ("something to whisk eggs"): that tool is
+                # the product, not what it acts on ("to buy a laptop" is still a laptop)
+                verb = words[i + 1] if i + 1 < len(words) else ""
+                clause, opened = clause + 1, i if word == "to" and stems(verb) in self.types else -1
             for n in (3, 2, 1):
                 if i - n + 1 < 0 or "," in words[i - n + 1 : i + 1] or all(inside[i - n + 1 : i + 1]):
                     continue
                 if opened >= 0 and i - n + 1 > opened + 1:
-                    continue  # "something to whisk eggs": what an infinitive acts on is not the product
+                    continue
                 phrase = self.types.get(stems(" ".join(words[i - n + 1 : i + 1])))
                 if phrase:
                     found.append((clause, n, i + 1, " ".join(words[i - n + 1 : i + 1])))
