@@ -89,11 +89,18 @@ class Canon:
         words, materials = (lexicon.imitation.get(k) for k in ("words", "materials"))
         self.imitation = (re.compile(rf"\b({'|'.join(map(re.escape, words))})\s+(?=(?:{'|'.join(map(re.escape, materials))})\b)", re.I)
                           if words and materials else None)  # fmt: skip
+        # Groups sharing a value are one class ("1L" = "1 liter" and "1000ml" = "1 liter"): merged,
+        # so a later group does not take a value away from an earlier one.
         self.classes: dict[str, str] = {}
         for group in lexicon.equivalent_values:
-            head = self.text(group[0])
-            for value in group:
-                self.classes[self.text(value)] = head
+            said = [self.text(v) for v in group]
+            heads = {self.classes[v] for v in said if v in self.classes}
+            head = min(heads) if heads else said[0]
+            for value, old in list(self.classes.items()):
+                if old in heads:
+                    self.classes[value] = head
+            for value in said:
+                self.classes[value] = head
 
     def text(self, text: str) -> str:
         text = text.lower()
