@@ -62,6 +62,7 @@ def test_shipped_splits_are_what_the_judge_writes(tmp_path):
     assert all(split_of(r["query"]) < HARD_TEST_SHARE for r in hard_rows["test"])
     assert all(split_of(r["query"]) >= HARD_TEST_SHARE for r in hard_rows["dev"])
     assert sum(r["lang"] == "zh" for r in hard_rows["dev"] + hard_rows["test"]) >= 50
+    assert len({r["query"] for r in rows}) == len(rows)  # no query written twice, in any batch
     # dev-only queries are in dev and never in test
     test_queries = {json.loads(line)["query"] for line in (tmp_path / "test.jsonl").read_text(encoding="utf-8").splitlines()}
     assert extra and not test_queries & {q for q, _ in extra}
