@@ -80,3 +80,9 @@ def test_equivalent_values_that_share_a_value_are_one_class():
 def test_a_litre_the_type_spells_otherwise_does_not_lose_the_type(search):
     parsed = search.understand("white electric kettle 1 litre")  # the kettles say "1L", the bottles "1000ml"
     assert parsed.product_type == "electric kettle" and parsed.options.get("capacity") == "1 liter"
+
+
+def test_an_amount_spelled_otherwise_is_the_limit_of_the_option_named_beside_it(search):
+    bound = search.understand("notebook computer, 32 gigs of ram").bounds[0]
+    assert (bound.option, bound.low, bound.high) == ("ram", 32, 32)
+    assert search.understand("laptop 16 gigs").bounds[0].option is None  # RAM or storage: not said

@@ -412,7 +412,10 @@ class QueryParser:
             canon_unit, scale = UNITS[m.group(2).lower()]
             if canon_unit in self.vocab.unit_keys and self.canon.text(m.group(0)) not in self.vocab.option_keys:
                 value = float(m.group(1)) * scale
-                parsed.bounds.append(OptionBound(unit=canon_unit, low=value, high=value, said=m.group(0)))
+                canon = self.canon.text(text)  # "16 gigs of ram": the RAM, not the storage
+                named = sorted({k.lower() for k in self.vocab.unit_keys[canon_unit] if self._key_named(k, canon)})
+                parsed.bounds.append(OptionBound(option=named[0] if len(named) == 1 else None, unit=canon_unit,
+                                                 low=value, high=value, said=m.group(0)))
         return text
 
     def _negations(self, text: str, parsed: ParsedQuery) -> str:
