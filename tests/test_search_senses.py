@@ -86,3 +86,17 @@ def test_an_amount_spelled_otherwise_is_the_limit_of_the_option_named_beside_it(
     bound = search.understand("notebook computer, 32 gigs of ram").bounds[0]
     assert (bound.option, bound.low, bound.high) == ("ram", 32, 32)
     assert search.understand("laptop 16 gigs").bounds[0].option is None  # RAM or storage: not said
+
+
+@pytest.mark.parametrize(
+    ("query", "key", "value"),
+    [("a portable bbq grill", "size", "portable"), ("便携式烧烤架 燃气的", "size", "portable"),
+     ("set of adjustable dumbbells", "set type", "adjustable"), ("manual espresso machine", "type", "manual")],
+)
+def test_a_generic_value_is_read_when_the_type_read_has_it_under_one_option(search, query, key, value):
+    assert search.understand(query).options.get(key) == value
+
+
+def test_a_generic_value_the_type_does_not_have_stays_a_word(search):
+    assert "size" not in search.understand("portable speaker").options  # the speakers have no such size
+    assert search.understand("dumbbells, not adjustable").options.get("set type") != "adjustable"

@@ -48,6 +48,7 @@ class Constraints:
         self.brands = [(b or "").lower() for b in brands]
         self.brand_array = np.array(self.brands, dtype=object)
         self.option_classes = option_classes
+        self.options = options
         self.name_keys = [_key(stems(canon.text(n))) for n in names]
         self.name_key_array = np.array(self.name_keys, dtype=str)
         self.category_array = np.array(categories, dtype=object)
@@ -117,6 +118,30 @@ class Constraints:
         if parsed.product_type and said and not any(self._option_of(parsed.product_type, v) for v in said):
             parsed.modifiers.append(parsed.product_type)
             parsed.product_type = None
+        # A value too generic to read alone ("portable", "manual", "adjustable") is the type's own
+        # option when the items of the type read have it under one option: "portable charcoal grill"
+        # is the grills' size, 便携的烧烤炉 too, "adjustable dumbbells" the set type.
+        if parsed.product_type:
+            canon = self.canon.text(parsed.text)
+            negated = {self.canon.value(v) for v in parsed.exclude}
+            for value in self._generic - {"yes", "no", "none"}:
+                if self.canon.value(value) in negated or not re.search(r"(?<![\w-])" + re.escape(value) + r"(?![\w-])", canon):
+                    continue
+                keys = self._keys_of(parsed.product_type, value)
+                if len(keys) == 1 and keys[0] not in parsed.options:
+                    parsed.options[keys[0]] = self.vocab.option_display.get(value, value)
+
+    def _keys_of(self, phrase: str, value: str) -> list[str]:
+        """The options under which items of the type have the value (cached like `_option_of`)."""
+        key = (f"type={phrase}", f"keys={value}")
+        found = self._made.get(key)
+        if found is None:
+            if len(self._made) > 4096:
+                self._made.clear()
+            cls = self.canon.value(value)
+            found = self._made[key] = sorted({k for r in np.flatnonzero(self.type_mask(phrase))
+                                              for k, v in self.options[r].items() if self.canon.value(v) == cls})
+        return found
 
     def _distinctive(self, value: str) -> bool:
         said = self.canon.text(value)
