@@ -88,8 +88,8 @@ def default_sets(split: str, suite: str = "tau") -> list[Judged]:
     catalog, eval/search_judge.py)."""
     if suite == "shopper":
         rows = read_jsonl(SHOPPER_DIR / f"{split}.jsonl")
-        for row in rows:
-            row.set = f"shopper_{split}"
+        for row in rows:  # a later batch ("set": "hard") is reported apart: shopper_dev_hard
+            row.set = f"shopper_{split}" if row.set == split else f"shopper_{split}_{row.set}"
         return rows
     if suite != "tau":
         raise ValueError(f"unknown suite '{suite}': use tau or shopper")

@@ -7,7 +7,10 @@ that product. This module applies the conditions to the catalog data, so the gra
 the products' options and prices, never from what the search engine returns, and writes
 `dev.jsonl` / `test.jsonl` beside the queries: 60 / 40 by a hash of the query text, within each
 language (so both splits hold the same share of Chinese). Queries under `dev_only` (written after
-the split was fixed) join dev only, so adding them never moves a query between the splits.
+the split was fixed) join dev only, so adding them never moves a query between the splits. Queries
+under `hard` (a later, harder batch) go to test when the hash of their own text is below
+`HARD_TEST_SHARE`, else to dev, after the earlier rows and marked `"set": "hard"`: the split of
+each is fixed by its text alone, before anything is run, and the earlier rows stay as they were.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from retrieval.store.seed import load_store_data
 
 SHOPPER_DIR = Path(__file__).parent / "data" / "search" / "shopper"
 DEV_SHARE = 0.6
+HARD_TEST_SHARE = 0.5
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _COND = re.compile(r"^(price)\s*([<>])\s*([\d.]+)$|^([^=!<>]+?)(!?=)(.+)$")
 
@@ -80,7 +84,8 @@ def build(spec: Path = SHOPPER_DIR / "queries.yaml", out: Path = SHOPPER_DIR, pr
     rows, errors = [], []
     data = yaml.safe_load(spec.read_text(encoding="utf-8"))
     extra = data.get("dev_only") or []
-    for n, (query, want) in enumerate(data["queries"] + extra, start=1):
+    hard = data.get("hard") or []
+    for n, (query, want) in enumerate(data["queries"] + extra + hard, start=1):
         try:
             relevant = judge(want, by_id)
         except SpecError as exc:
@@ -89,8 +94,11 @@ def build(spec: Path = SHOPPER_DIR / "queries.yaml", out: Path = SHOPPER_DIR, pr
         if 2 not in relevant.values():
             errors.append(f"query {n} '{query}': no variant meets every condition of '{want}'")
             continue
-        rows.append({"query": query, "lang": "zh" if _CJK.search(query) else "en", "relevant": relevant, "want": want,
-                     "dev_only": n > len(data["queries"])})
+        row = {"query": query, "lang": "zh" if _CJK.search(query) else "en", "relevant": relevant, "want": want,
+               "dev_only": n > len(data["queries"])}
+        if n > len(data["queries"]) + len(extra):
+            row["set"] = "hard"
+        rows.append(row)
     if errors:
         raise SpecError("\n".join(errors))
     splits: dict[str, list[dict]] = {"dev": [], "test": []}
@@ -99,7 +107,10 @@ def build(spec: Path = SHOPPER_DIR / "queries.yaml", out: Path = SHOPPER_DIR, pr
         cut = round(DEV_SHARE * len(mine))
         splits["dev"] += mine[:cut]
         splits["test"] += mine[cut:]
-    splits["dev"] += [r for r in rows if r["dev_only"]]
+    splits["dev"] += [r for r in rows if r["dev_only"] and "set" not in r]
+    for r in rows:
+        if r.get("set") == "hard":
+            splits["test" if split_of(r["query"]) < HARD_TEST_SHARE else "dev"].append(r)
     for r in rows:
         del r["dev_only"]
     counts = {}

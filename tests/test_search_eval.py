@@ -146,7 +146,8 @@ def test_shopper_suite_loads_its_own_split():
     from eval.search_eval import default_sets
 
     dev, test = default_sets("dev", "shopper"), default_sets("test", "shopper")
-    assert dev and test and {q.set for q in dev} == {"shopper_dev"} and {q.set for q in test} == {"shopper_test"}
+    assert dev and test and {q.set for q in dev} == {"shopper_dev", "shopper_dev_hard"}
+    assert {q.set for q in test} == {"shopper_test", "shopper_test_hard"}  # the hard batch is reported apart
     assert not {q.query for q in dev} & {q.query for q in test}
     assert {q.lang for q in dev} == {q.lang for q in test} == {"en", "zh"}
     with pytest.raises(ValueError):

@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from eval.search_judge import SHOPPER_DIR, SpecError, build, judge
+from eval.search_judge import HARD_TEST_SHARE, SHOPPER_DIR, SpecError, build, judge, split_of
 from retrieval.store.seed import load_store_data
 
 
@@ -46,11 +46,23 @@ def test_shipped_splits_are_what_the_judge_writes(tmp_path):
     rows = [json.loads(line) for split in ("dev", "test") for line in (tmp_path / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 200 and sum(r["lang"] == "zh" for r in rows) >= 60
     assert all(2 in r["relevant"].values() for r in rows)
-    # about 60 / 40 within each language, before the dev-only queries
-    extra = yaml.safe_load((SHOPPER_DIR / "queries.yaml").read_text(encoding="utf-8"))["dev_only"]
+    # about 60 / 40 within each language, before the dev-only queries and the hard batch
+    spec = yaml.safe_load((SHOPPER_DIR / "queries.yaml").read_text(encoding="utf-8"))
+    extra, hard = spec["dev_only"], spec["hard"]
     extra_zh = sum(bool(re.search(r"[\u3400-\u9fff]", q)) for q, _ in extra)
-    assert 0.55 < (counts["dev"]["zh"] - extra_zh) / (counts["dev"]["zh"] - extra_zh + counts["test"]["zh"]) < 0.65
-    assert 0.55 < (counts["dev"]["queries"] - len(extra)) / (len(rows) - len(extra)) < 0.65
+    hard_rows = {split: [r for r in map(json.loads, (tmp_path / f"{split}.jsonl").read_text(encoding="utf-8").splitlines())
+                         if r.get("set") == "hard"] for split in ("dev", "test")}
+    dev_zh = counts["dev"]["zh"] - extra_zh - sum(r["lang"] == "zh" for r in hard_rows["dev"])
+    test_zh = counts["test"]["zh"] - sum(r["lang"] == "zh" for r in hard_rows["test"])
+    assert 0.55 < dev_zh / (dev_zh + test_zh) < 0.65
+    first = len(rows) - len(extra) - len(hard)
+    assert 0.55 < (counts["dev"]["queries"] - len(extra) - len(hard_rows["dev"])) / first < 0.65
+    # the hard batch: every query once, the test half chosen by the hash of its own text
+    assert len(hard_rows["dev"]) + len(hard_rows["test"]) == len(hard) >= 120
+    assert all(split_of(r["query"]) < HARD_TEST_SHARE for r in hard_rows["test"])
+    assert all(split_of(r["query"]) >= HARD_TEST_SHARE for r in hard_rows["dev"])
+    assert sum(r["lang"] == "zh" for r in hard_rows["dev"] + hard_rows["test"]) >= 50
+    assert len({r["query"] for r in rows}) == len(rows)  # no query written twice, in any batch
     # dev-only queries are in dev and never in test
     test_queries = {json.loads(line)["query"] for line in (tmp_path / "test.jsonl").read_text(encoding="utf-8").splitlines()}
     assert extra and not test_queries & {q for q, _ in extra}

@@ -48,6 +48,7 @@ class Constraints:
         self.brands = [(b or "").lower() for b in brands]
         self.brand_array = np.array(self.brands, dtype=object)
         self.option_classes = option_classes
+        self.options = options
         self.name_keys = [_key(stems(canon.text(n))) for n in names]
         self.name_key_array = np.array(self.name_keys, dtype=str)
         self.category_array = np.array(categories, dtype=object)
@@ -82,6 +83,7 @@ class Constraints:
                 self.category_words.setdefault(stems(canon.text(word)), slug)
                 self.types.setdefault(stems(canon.text(word)), canon.text(word))
         self._masks: dict[str, np.ndarray] = {}
+        self._generic = {canon.text(v) for v in lexicon.needs_key}
 
     # -- reading the query ----------------------------------------------------------------------
 
@@ -109,6 +111,42 @@ class Constraints:
             parsed.options = {k: v for k, v in parsed.options.items()
                               if not (set(_WORD.findall(self.canon.text(v))) <= named
                                       and (strict or not self._option_of(parsed.product_type, v)))}  # fmt: skip
+        # Distinctive option values (no colour, nor one as generic as "high") of which no item of the
+        # type has any mean another sense of the type's word, as a brand does above: 笔记本 with
+        # "i7" is a laptop, not a paper notebook; 耳机 with "IPX7" earbuds.
+        said = [v for v in parsed.options.values() if self._distinctive(v)]
+        if parsed.product_type and said and not any(self._option_of(parsed.product_type, v) for v in said):
+            parsed.modifiers.append(parsed.product_type)
+            parsed.product_type = None
+        # A value too generic to read alone ("portable", "manual", "adjustable") is the type's own
+        # option when the items of the type read have it under one option: "portable charcoal grill"
+        # is the grills' size, 便携的烧烤炉 too, "adjustable dumbbells" the set type.
+        if parsed.product_type:
+            canon = self.canon.text(parsed.text)
+            negated = {self.canon.value(v) for v in parsed.exclude}
+            for value in self._generic - {"yes", "no", "none"}:
+                if self.canon.value(value) in negated or not re.search(r"(?<![\w-])" + re.escape(value) + r"(?![\w-])", canon):
+                    continue
+                keys = self._keys_of(parsed.product_type, value)
+                if len(keys) == 1 and keys[0] not in parsed.options:
+                    parsed.options[keys[0]] = self.vocab.option_display.get(value, value)
+
+    def _keys_of(self, phrase: str, value: str) -> list[str]:
+        """The options under which items of the type have the value (cached like `_option_of`)."""
+        key = (f"type={phrase}", f"keys={value}")
+        found = self._made.get(key)
+        if found is None:
+            if len(self._made) > 4096:
+                self._made.clear()
+            cls = self.canon.value(value)
+            found = self._made[key] = sorted({k for r in np.flatnonzero(self.type_mask(phrase))
+                                              for k, v in self.options[r].items() if self.canon.value(v) == cls})
+        return found
+
+    def _distinctive(self, value: str) -> bool:
+        said = self.canon.text(value)
+        keys = self.vocab.option_keys.get(said, [])
+        return bool(keys) and not any("colo" in k for k in keys) and said not in self._generic
 
     def _option_of(self, phrase: str, value: str) -> bool:
         """Whether an item of the type has the value as an option, not merely in its name (cached:
@@ -131,12 +169,17 @@ class Constraints:
         words = re.findall(_WORD.pattern + "|,", self.canon.text(text))
         inside = self._option_words(words, options or {})
         found: list[tuple[int, int, int, str]] = []  # (clause, length, end, phrase)
-        clause = 0
+        clause, opened = 0, -1
         for i, word in enumerate(words):
             if word in _CLAUSE_END or word == ",":
-                clause += 1
+                # "to" + a verb the catalog sells a tool by ("something to whisk eggs"): that tool is
+                # the product, not what it acts on ("to buy a laptop" is still a laptop)
+                verb = words[i + 1] if i + 1 < len(words) else ""
+                clause, opened = clause + 1, i if word == "to" and stems(verb) in self.types else -1
             for n in (3, 2, 1):
                 if i - n + 1 < 0 or "," in words[i - n + 1 : i + 1] or all(inside[i - n + 1 : i + 1]):
+                    continue
+                if opened >= 0 and i - n + 1 > opened + 1:
                     continue
                 phrase = self.types.get(stems(" ".join(words[i - n + 1 : i + 1])))
                 if phrase:

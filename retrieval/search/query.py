@@ -89,11 +89,18 @@ class Canon:
         words, materials = (lexicon.imitation.get(k) for k in ("words", "materials"))
         self.imitation = (re.compile(rf"\b({'|'.join(map(re.escape, words))})\s+(?=(?:{'|'.join(map(re.escape, materials))})\b)", re.I)
                           if words and materials else None)  # fmt: skip
+        # Groups sharing a value are one class ("1L" = "1 liter" and "1000ml" = "1 liter"): merged,
+        # so a later group does not take a value away from an earlier one.
         self.classes: dict[str, str] = {}
         for group in lexicon.equivalent_values:
-            head = self.text(group[0])
-            for value in group:
-                self.classes[self.text(value)] = head
+            said = [self.text(v) for v in group]
+            heads = {self.classes[v] for v in said if v in self.classes}
+            head = min(heads) if heads else said[0]
+            for value, old in list(self.classes.items()):
+                if old in heads:
+                    self.classes[value] = head
+            for value in said:
+                self.classes[value] = head
 
     def text(self, text: str) -> str:
         text = text.lower()
@@ -140,8 +147,10 @@ def measure(key: str, value: str) -> tuple[float, str] | None:
     return None
 
 
-_STRICT_MORE = r"more than|over|above|greater than|bigger than|larger than|longer than|higher than|heavier than|taller than"
-_STRICT_LESS = r"less than|under|below|fewer than|smaller than|shorter than|lighter than|lower than"
+_STRICT_MORE = (r"more than|over|above|greater than|bigger than|larger than|longer than|higher than|heavier than|taller than"
+                r"|thicker than|wider than")
+_STRICT_LESS = (r"less than|under|below|fewer than|smaller than|shorter than|lighter than|lower than|thinner than"
+                r"|narrower than|slimmer than")
 _INCL_MORE = r"at least|no less than|not less than|min(?:imum)?(?: of)?"
 _INCL_LESS = r"at most|up to|no more than|not more than|max(?:imum)?(?: of)?|within"
 _NUM_UNIT = r"(\d+(?:\.\d+)?)\s*-?\s*(" + _UNIT_ALT + r")(?![\w])"
@@ -403,7 +412,10 @@ class QueryParser:
             canon_unit, scale = UNITS[m.group(2).lower()]
             if canon_unit in self.vocab.unit_keys and self.canon.text(m.group(0)) not in self.vocab.option_keys:
                 value = float(m.group(1)) * scale
-                parsed.bounds.append(OptionBound(unit=canon_unit, low=value, high=value, said=m.group(0)))
+                canon = self.canon.text(text)  # "16 gigs of ram": the RAM, not the storage
+                named = sorted({k.lower() for k in self.vocab.unit_keys[canon_unit] if self._key_named(k, canon)})
+                parsed.bounds.append(OptionBound(option=named[0] if len(named) == 1 else None, unit=canon_unit,
+                                                 low=value, high=value, said=m.group(0)))
         return text
 
     def _negations(self, text: str, parsed: ParsedQuery) -> str:
@@ -413,6 +425,9 @@ class QueryParser:
         searched, so they do not pull such items up; 'no backlight' asks for the option value 'none'."""
         def replace(m: re.Match) -> str:
             words = m.group(2).split()
+            cue = m.group(0).split()[0].split("-")[0].lower()
+            if cue in ("non", "no") and words and not m.group(1) and f"{cue}-{self.canon.text(words[0])}" in self.vocab.option_keys:
+                return f" {cue}-{' '.join(words)} "  # "non polarized" is the catalog's value "non-polarized"
             for n in range(len(words), 0, -1):
                 said = " ".join(words[:n])
                 value = self.canon.text(said)
