@@ -25,12 +25,14 @@ without training it less. --seeds N repeats the whole benchmark and reports mean
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import json
 import multiprocessing
 import os
+import signal
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Annotated
 
@@ -339,8 +341,54 @@ def _run_seed(path: Path, opts: RunOptions, seed: int, out_dir: Path | None) -> 
     report = run_one(path, opts, seed)
     if out_dir is not None:  # each seed's report lands as it finishes: a run cut short keeps what it did
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / f"seed-{seed}.json").write_text(json.dumps(report), encoding="utf-8")
+        # Written aside and renamed: a worker stopped mid-write leaves no half file for --summarise.
+        tmp = out_dir / f".seed-{seed}.json.tmp"
+        tmp.write_text(json.dumps(report), encoding="utf-8")
+        os.replace(tmp, out_dir / f"seed-{seed}.json")
     return report
+
+
+def _run_seed_args(args: tuple) -> dict:
+    return _run_seed(*args)
+
+
+class Terminated(Exception):
+    """The parent of a parallel run got SIGTERM (`kill PID`)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: on Linux the kernel sends the worker SIGTERM when its parent dies, however it
+    dies (even SIGKILL, where no handler of the parent runs); elsewhere the parent's handler is all."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent was already gone before that was set
+        os._exit(1)
+
+
+def _run_parallel(path: Path, opts: RunOptions, seeds: list[int], out_dir: Path | None, jobs: int,
+                  reports: list[dict]) -> None:
+    """Runs the seeds `jobs` at a time in spawned workers (a fresh interpreter each: torch and forked
+    thread pools do not mix), appending each report to `reports` as it finishes. Stopping the parent
+    (SIGTERM, Ctrl-C) stops the workers: left running, they would train unseen for an hour."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(seeds)), initializer=_die_with_parent,
+                                                         initargs=(os.getpid(),))
+        try:
+            for report in pool.imap_unordered(_run_seed_args, [(path, opts, s, out_dir) for s in seeds]):
+                reports.append(report)
+            pool.close()  # done: the workers exit by themselves
+        except BaseException:
+            pool.terminate()  # SIGTERM to every worker, then wait for them
+            raise
+        finally:
+            pool.join()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(
@@ -412,10 +460,14 @@ def main(
     if jobs == 1 or seeds == 1:
         reports = [_run_seed(path, opts, s, out) for s in run_seeds]
     else:
-        # spawn: a fresh interpreter per seed (torch and forked thread pools do not mix)
-        with ProcessPoolExecutor(min(jobs, seeds), mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_seed, path, opts, s, out) for s in run_seeds]
-            reports = [f.result() for f in as_completed(futures)]
+        reports = []
+        try:
+            _run_parallel(path, opts, run_seeds, out, jobs, reports)
+        except (Terminated, KeyboardInterrupt) as exc:
+            kept = f"; their reports are in {out} (`aisle eval recsys --summarise {out}`)" if out and reports else ""
+            typer.secho(f"interrupted: workers stopped, {len(reports)} of {seeds} seeds finished{kept}",
+                        fg="red", err=True)
+            raise typer.Exit(128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)) from None
     report = reports[0] if seeds == 1 else {
         "dataset": reports[0]["dataset"], "users": reports[0]["users"], "items": reports[0]["items"],
         "protocol": reports[0]["protocol"], "summary": summarise(reports),

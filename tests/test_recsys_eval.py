@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from ui.cli import app
@@ -66,6 +73,76 @@ def test_several_seeds_run_in_parallel_and_are_summarised_as_mean_and_spread(tmp
     partial = CliRunner().invoke(app, ["eval", "recsys", "--summarise", str(out)])
     assert partial.exit_code == 0, partial.output
     assert json.loads(partial.stdout)["seeds"] == [42]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (state, ppid, …, start time at 19), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _children(pid: int) -> dict[int, str]:
+    """pid → start time of the live processes whose parent is `pid` (the start time tells a reused pid)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields and int(fields[1]) == pid and fields[0] != "Z":
+            found[int(entry.name)] = fields[19]
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _survivors(procs: dict[int, str]) -> list[int]:
+    return [pid for pid, start in procs.items() if (f := _stat(pid)) and f[19] == start and f[0] != "Z"]
+
+
+def _wait(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return result
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_sigterm_to_a_parallel_run_stops_its_workers_and_keeps_finished_reports(tmp_path):
+    path = _tiny(tmp_path / "Tiny.txt")
+    out = tmp_path / "runs"
+    # Three seeds, two at a time, each with 2 CPU-seconds of training: the first report lands while a
+    # worker is still training; then the parent gets `kill PID`.
+    args = ["eval", "recsys", "--path", str(path), "--members", "1", "--no-baseline", "--no-prior", "--epochs",
+            "100000", "--max-minutes", "0.03", "--seeds", "3", "--jobs", "2", "--out", str(out), "--json"]
+    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    parent = subprocess.Popen([sys.executable, "-c", "from ui.cli import app; app()", *args], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: list(out.glob("seed-*.json")), 240, "the first seed's report")
+        children = _children(parent.pid)
+        workers = [pid for pid in children if b"spawn_main" in _cmdline(pid)]
+        assert parent.poll() is None, "the run ended before it could be stopped"
+        os.kill(parent.pid, signal.SIGTERM)
+        _, stderr = parent.communicate(timeout=120)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    assert parent.returncode == 128 + signal.SIGTERM, stderr
+    assert "interrupted: workers stopped" in stderr and "--summarise" in stderr
+    assert workers, children
+    # Nothing the run started outlives it: its workers, and the helper process multiprocessing starts.
+    _wait(lambda: not _survivors(children), 30, f"the run's processes {children} to end")
+    # The reports written before the kill are whole; a run cut short is summarised from them.
+    kept = sorted(out.glob("seed-*.json"))
+    assert kept and all(json.loads(f.read_text())["seed"] == int(f.stem[5:]) for f in kept)
+    partial = CliRunner().invoke(app, ["eval", "recsys", "--summarise", str(out)])
+    assert partial.exit_code == 0 and json.loads(partial.stdout)["runs_finished"] == len(kept) < 3
 
 
 def test_named_datasets_are_read_from_the_configured_folder(tmp_path, monkeypatch):
