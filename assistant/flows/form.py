@@ -358,6 +358,16 @@ class FormLoop:
         order = t._order(frame.order_id)
         if order is None:
             return
+        flow = flow_of(frame)
+        moved = rules.item_elsewhere(message, order, self._orders(), frame.item_ids, flow.allows)
+        if moved:
+            # "no, the more expensive one": the same product in another order; the task moves there, and
+            # neither order waits in the queue for the same action any more (one was meant instead of the other)
+            t.state.queue = [q for q in t.state.queue if not (q.route == frame.route and q.order_id in (frame.order_id, moved[0]))]
+            frame.order_id, frame.item_ids, frame.new_item_ids = moved[0], moved[1], []
+            order = t._order(frame.order_id)
+            if order is None:
+                return
         correction = rules.read_correction(message, order, frame, t.ctx.orders.user(t.ctx.user_id).payment_methods)
         frame.item_ids, frame.new_item_ids = correction.item_ids, correction.new_item_ids
         frame.payment_method_id = correction.payment_method_id
@@ -365,7 +375,8 @@ class FormLoop:
         frame.condition = rules.read_condition(message) or frame.condition
         frame.action = rules.read_action(message).merged(frame.action)
         flow = flow_of(frame)
-        self._queue_elsewhere(frame, flow, order, message)
+        if not moved:
+            self._queue_elsewhere(frame, flow, order, message)
         if "item_ids" not in flow.slots:
             return
         yield from self.run(flow, message, slots)

@@ -361,7 +361,7 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
 # Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
 # return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange|swap|modify|change(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
@@ -771,6 +771,38 @@ def read_correction(message: str, order: dict, frame, methods: list):
     elif payment_kinds(lowered) or re.search(r"_\d{5,}|original", lowered):
         method = pick_payment(methods, order, lowered, frame.route) or method
     return Correct(item_ids=item_ids, new_item_ids=new_item_ids, payment_method_id=method)
+
+
+_OTHER_ONE = re.compile(r"\b(?:the )?other (?:one|unit)\b|\bthe (?:one|ones) (?:in|from) (?:the |my )?other order\b|另一个")
+
+
+def item_elsewhere(message: str, order: dict, orders: list[dict], item_ids: list[str], allowed) -> tuple[str, list[str]] | None:
+    """A correction at confirmation that means the same product in another order: "no, the more
+    expensive one", "the cheaper one", "the other one" said of the one product just proposed, when
+    several of the customer's orders (of a status the action `allowed`) hold it. Returns (that order's
+    id, its item), or None when the words pick the item already proposed or tell nothing."""
+    lowered = message.lower()
+    proposed = {i["name"] for i in order["items"] if i["item_id"] in item_ids}
+    if len(proposed) != 1:
+        return None
+    name = next(iter(proposed))
+    held = [(i, o) for o in orders if allowed(o["status"]) for i in o["items"] if i["name"] == name]
+    if len({o["order_id"] for _, o in held}) < 2:
+        return None
+    if says(lowered, "dearer"):
+        item, other = max(held, key=lambda x: x[0]["price"])
+    elif says(lowered, "cheaper"):
+        item, other = min(held, key=lambda x: x[0]["price"])
+    elif _OTHER_ONE.search(lowered):
+        rest = [(i, o) for i, o in held if o["order_id"] != order["order_id"]]
+        if len({i["item_id"] for i, _ in rest}) != 1:
+            return None
+        item, other = rest[0]
+    else:
+        return None
+    if other["order_id"] == order["order_id"]:
+        return None
+    return other["order_id"], [item["item_id"]]
 
 
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
