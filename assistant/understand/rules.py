@@ -119,8 +119,21 @@ def _name_pattern(item: dict) -> str:
     word = re.findall(r"[a-z]+", name)[-1] if re.search(r"[a-z]", name) else ""
     stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
     aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
-    parts = [re.escape(name), *(rf"{a}s?" for a in aliases), *([rf"(?:{stems})(?:e?s)?"] if stems else [])]
+    parts = [re.escape(name), *(rf"{a}s?" for a in aliases), *([rf"(?:{stems})(?:e?s)?"] if stems else []), *_irregular_plurals(word)]
     return rf"\b(?:{'|'.join(parts)})\b"
+
+
+def _irregular_plurals(word: str) -> list[str]:
+    """English plurals the "(e)s" ending misses: shelf → shelves, knife → knives, battery → batteries."""
+    if len(word) < 4:
+        return []
+    if word.endswith("fe"):
+        return [re.escape(word[:-2] + "ves")]
+    if word.endswith("f"):
+        return [re.escape(word[:-1] + "ves")]
+    if word.endswith("y") and word[-2] not in "aeiou":
+        return [re.escape(word[:-1] + "ies")]
+    return []
 
 
 def names_item(item: dict, lowered: str) -> bool:
@@ -138,7 +151,9 @@ def names_item(item: dict, lowered: str) -> bool:
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
 _ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b|\bwhole order\b|全部商品|所有商品")
-_EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b|\beverything\b"
+# "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
+_EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
+                         r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|\beverything\b"
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
 
 
@@ -361,7 +376,7 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
 # Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
 # return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange|swap|modify|change(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange|swap|modify|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
@@ -803,6 +818,37 @@ def item_elsewhere(message: str, order: dict, orders: list[dict], item_ids: list
     if other["order_id"] == order["order_id"]:
         return None
     return other["order_id"], [item["item_id"]]
+
+
+_BACK_REFERENCE = re.compile(
+    r"\b(?:return|exchange|swap|change|modify|cancel|refund|send back)\w*\s+(?:(?:both|all) (?:of )?)?"
+    r"(?:these|those|them|they|(?:the )?same (?:ones?|things?|items?))(?:\s+(?:two|three|four|both))?(?:\s+(?:things|items|ones|products))?\b"
+    r"|把?(?:这|那)(?:两|几|些)(?:个|件|样)?(?:东西|商品)?(?:也)?(?:取消|退|换)")
+
+
+def refers_back(text: str, orders: list[dict]) -> bool:
+    """Whether an order request points back at what was just dealt with ("cancel these two things",
+    "return them as well", "把这两个取消") instead of naming an order or items: it names no item of the
+    customer's orders and no order id. Such a request is about the last task's order, never another."""
+    from assistant.slots import ORDER_RE
+
+    lowered = text.lower()
+    if not _BACK_REFERENCE.search(lowered) or ORDER_RE.search(text):
+        return False
+    return not any(names_item(i, lowered) for o in orders for i in o["items"])
+
+
+_NO_LONGER = re.compile(r"\bno longer (?:need|want|use)\b(?! to\b)(?![^.!?]*\?)"
+                        r"|\b(?:i|we) (?:don'?t|do not) (?:need|want|use) (?!to\b)(?:the |my |these |those )?[a-z ,-]{3,80}? any ?more\b"
+                        r"|不(?:再)?需要了|不想要了|用不(?:上|着)了")
+
+
+def no_longer_wanted(text: str) -> bool:
+    """Whether the shopper says they no longer need things ("I no longer need the <item>, <item> and
+    <item>", "I don't need the <item> anymore", "我不需要了"): a request to undo an order of theirs (cancel,
+    or return once delivered), not a search. A wish in a search ("I don't want leather") is not, nor a
+    question ("I no longer need it, can you …?" is a request the rest of the message makes)."""
+    return bool(_NO_LONGER.search(text.lower()))
 
 
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
