@@ -385,3 +385,11 @@ def test_no_longer_needing_things_is_an_order_request():
     for text in ("I don't want leather boots", "I don't want to pay more than $100", "I no longer want to wait, can you hurry?",
                  "show me lamps, I don't need a remote"):
         assert not no_longer_wanted(text), text
+
+
+def test_an_address_pointed_back_at():
+    from assistant.understand.rules import points_to_earlier_address
+
+    for text in ("change the order to the new home", "send it to that address", "use the same address", "改到新地址"):
+        assert points_to_earlier_address(text), text
+    assert not points_to_earlier_address("what is my address?")

@@ -288,6 +288,12 @@ class FormLoop:
     def _fill_address(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         if frame.address is None:
             frame.address = rules.parse_address(message) or self.address_pointed_to(frame.text or message)
+        if frame.address is None and rules.points_to_earlier_address(frame.text or message):
+            # "to the new home": the address an earlier message gave or pointed to, the latest first
+            for said in reversed([m.content for m in self.t.state.history if m.role == "user"]):
+                if found := rules.parse_address(said) or self.address_pointed_to(said):
+                    frame.address = found
+                    break
         if frame.address is None:
             yield self.t.say("ask_address")
             return STOP
@@ -396,6 +402,9 @@ class FormLoop:
     def fall_back(self, frame: TaskFrame, condition, message: str):
         """A condition said after its task was refused ("if it cannot be returned, cancel it"): the task is
         taken up again with that condition's fallback. Returns whether there was one to take."""
+        if not frame.order_id:  # refused for every order ("none can be returned"): the one order the fallback can act on
+            able = [o for o in self._orders() if rules.fallback_route(condition, frame.route, o["status"])]
+            frame.order_id = able[0]["order_id"] if len(able) == 1 else None
         order = self.t._order(frame.order_id) if frame.order_id else None
         other = rules.fallback_route(condition, frame.route, order["status"]) if order else None
         if other is None:
@@ -455,6 +464,7 @@ class FormLoop:
             # conversation already did): said with why, rather than asking which of them.
             statuses = t.r("statuses")
             flow = flow_of(frame)
+            t.state.refused = frame  # a condition said next ("if not, change the address") applies to it
             yield from self.refuse(t.r("none_allowed").format(
                 verb=t.r("verbs")[flow.name], allowed=t.r("or").join(statuses.get(x, x) for x in sorted(allowed)),
                 statuses=t.join(f"{o['order_id']} {statuses.get(o['status'], o['status'])}" for o in orders)))  # fmt: skip

@@ -851,6 +851,16 @@ def no_longer_wanted(text: str) -> bool:
     return bool(_NO_LONGER.search(text.lower()))
 
 
+_EARLIER_ADDRESS = re.compile(r"\b(?:the|my|our|this|that) new (?:home|house|place|address|apartment|flat)\b|\b(?:this|that|the same) address\b"
+                              r"|\bthe address (?:i|we) (?:just )?(?:gave|said|mentioned|told you)\b|新地址|这个地址|那个地址")
+
+
+def points_to_earlier_address(text: str) -> bool:
+    """Whether a request names its new address only by pointing back at one said earlier in the
+    conversation ("change it to the new home", "to that address", "改到新地址")."""
+    return bool(_EARLIER_ADDRESS.search(text.lower()))
+
+
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
 
