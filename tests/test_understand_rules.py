@@ -393,3 +393,19 @@ def test_an_address_pointed_back_at():
     for text in ("change the order to the new home", "send it to that address", "use the same address", "改到新地址"):
         assert points_to_earlier_address(text), text
     assert not points_to_earlier_address("what is my address?")
+
+
+def test_the_same_one_as_i_already_have_is_that_item():
+    from assistant.understand.rules import same_as_owned
+
+    pending = _order("#P", ("Grill", {"type": "gas"}, 900.0), ("Desk Lamp", {}, 40.0))
+    received = _order("#R", ("Grill", {"type": "charcoal"}, 960.0), status="delivered")
+    orders = [pending, received]
+    grill = pending["items"][0]
+    for text in ("change the grill I just ordered to the same type as the one I already received",
+                 "make it the same model as the one I got before", "I want the same one as my other grill",
+                 "把烤架换成和我之前收到的一样"):
+        assert same_as_owned(text, grill, pending, orders) == "#R-0", text
+    assert same_as_owned("change the grill to a charcoal one", grill, pending, orders) is None
+    assert same_as_owned("the same size as the one I have, but in black", grill, pending, orders) is None  # an option kept
+    assert same_as_owned("the same type as the one I received", pending["items"][1], pending, orders) is None  # no other lamp

@@ -190,6 +190,7 @@ class FormLoop:
             item = next(i for i in order["items"] if i["item_id"] == item_id)
             product = t.a.store.product(item["product_id"])
             chosen, choices = rules.pick_variant(product, item, rules.about_item(text, item, order))
+            chosen = rules.same_as_owned(rules.about_item(text, item, order), item, order, self._orders()) or chosen  # "…as the one I received"
             condition = frame.condition
             if chosen is None and len(frame.item_ids) > 1 and condition and condition.only:
                 # "should no such <item> exist, only swap the <other item>": this item is dropped

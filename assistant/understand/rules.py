@@ -861,6 +861,29 @@ def points_to_earlier_address(text: str) -> bool:
     return bool(_EARLIER_ADDRESS.search(text.lower()))
 
 
+_SAME_AS_OWNED = re.compile(
+    r"\b(?:same|identical)(?: exact)?(?: (?:type|one|model|kind|version|item|thing|variant|product|configuration))? as (?:the one|the ones|that one|the \w+(?: \w+)?|mine|my (?:other|old|first) (?:one|\w+))"
+    r"(?: (?:that |which )?(?:i|we) (?:already |previously |had |have )*(?:received|got|bought|ordered|own|have|had|purchased))?"
+    r"|\blike the one (?:i|we) (?:already )?(?:received|got|bought|have|own)\b|和(?:我)?(?:之前|已经)?(?:收到|买)的(?:那个|一样)")
+_DONE_WORDS = re.compile(r"\b(?:received|got|own|have|had|delivered|already)\b|收到")
+
+
+def same_as_owned(text: str, item: dict, order: dict, orders: list[dict]) -> str | None:
+    """"Change the <item> to the same type as the one I already received": the item id of the same
+    product the customer holds in another order (a whole item: "the same size as the one I have" is an
+    option kept, read by `pick_variant`) (a delivered one when the words say received), when
+    exactly one such variant differs from the item being changed. None otherwise (the options are read
+    from the words instead)."""
+    lowered = text.lower()
+    if not _SAME_AS_OWNED.search(lowered):
+        return None
+    twins = {i["item_id"]: o for o in orders if o["order_id"] != order["order_id"]
+             for i in o["items"] if i["name"] == item["name"] and i["item_id"] != item["item_id"]}
+    if _DONE_WORDS.search(lowered) and len(twins) > 1:
+        twins = {k: o for k, o in twins.items() if o["status"] in ("delivered", "exchange requested", "return requested")}
+    return next(iter(twins)) if len(twins) == 1 else None
+
+
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
 
