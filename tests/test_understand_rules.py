@@ -409,3 +409,17 @@ def test_the_same_one_as_i_already_have_is_that_item():
     assert same_as_owned("change the grill to a charcoal one", grill, pending, orders) is None
     assert same_as_owned("the same size as the one I have, but in black", grill, pending, orders) is None  # an option kept
     assert same_as_owned("the same type as the one I received", pending["items"][1], pending, orders) is None  # no other lamp
+
+
+def test_all_possible_orders_are_every_order_with_every_item():
+    from assistant.slots import read_slots
+    from assistant.understand.rules import match_items, orders_in_turn
+
+    a = _order("#A", ("Desk Lamp", {}, 30.0), ("Yoga Mat", {}, 20.0))
+    b = _order("#B", ("Tea Kettle", {}, 25.0))
+    for text in ("I want to cancel or return all possible orders", "please cancel all my remaining orders",
+                 "cancel all of my current orders"):
+        assert [o["order_id"] for o in orders_in_turn(text, [a, b], [a, b])] == ["#A", "#B"], text
+        assert match_items(a, text, read_slots(text), fallback=False) == ["#A-0", "#A-1"], text
+    text = "return all my orders except the yoga mat"
+    assert match_items(a, text, read_slots(text), fallback=False) == ["#A-0"]

@@ -198,7 +198,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
-    if everything and _EVERYTHING.search(head):
+    if everything and (_EVERYTHING.search(head) or _ALL_ORDERS.search(head)):  # "return all my orders": each with all its items
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
 
@@ -923,7 +923,7 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
     return bool(payment_kinds(lowered)) and not names_product
 
 
-_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |open |other )?orders?\b"
+_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |open |other |possible |eligible |remaining |current )?orders?\b"
                          r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?order(?:s'?)? address(?:es)?\b"
                          # "everything I ordered", "all the things I bought": every order, each with all its items
                          r"|\b(?:everything|all (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i )?(?:have |had |'ve )?(?:ordered|bought|purchased)\b"
