@@ -377,7 +377,7 @@ class _Turn(CatalogTurn):
         for pattern, direct in _cues("direct"):
             if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
                 return direct
-        if state.frame is None and rules.no_longer_wanted(message) and self._names_product(message):
+        if state.frame is None and rules.no_longer_wanted(message) and self._names_product(_in_english(message.lower())):
             return "cancel_order"  # "I no longer need the <item> and the <item>": undo the order (its status decides how)
         prediction = self.a.classifier.predict(message)
         route = prediction.route

@@ -163,3 +163,10 @@ def test_the_new_home_is_the_address_said_earlier(assistant, state, store):
     assistant.reply_text(state, "#W1603792")  # two pending orders: which one was asked
     assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
     assert state.pending.arguments["address1"] == "12 Birch Road"
+
+
+def test_no_longer_needing_a_delivered_item_is_a_return(assistant, state, store):
+    assistant.reply_text(state, "I don't need the pet bed anymore")
+    reply = assistant.reply_text(state, "My name is Chen Silva and my zip code is 46281.")
+    assert state.pending is not None and state.pending.tool == "return_delivered_order_items", reply
+    assert state.pending.arguments["order_id"] == "#W9571698" and state.pending.arguments["item_ids"] == ["7381052709"]

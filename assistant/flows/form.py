@@ -463,8 +463,15 @@ class FormLoop:
         if not candidates and allowed:
             # None of the customer's orders is in a status this action allows (read now, after what this
             # conversation already did): said with why, rather than asking which of them.
-            statuses = t.r("statuses")
             flow = flow_of(frame)
+            other = next((r for a in (frame.action.named if frame.action else []) for o in orders
+                          if (r := rules.action_route(a, o["status"])) and r != flow.route and r in rules.routes_for(o["status"])), None)
+            if other is not None and other in {f.route for f in FLOWS.values()}:
+                # "I no longer need it" (cancel or return) with no pending order: the other action the words allow
+                frame.route, frame.flow, frame.item_ids, frame.new_item_ids = other, "", [], []
+                yield from getattr(t, f"_on_{other}")(t.message, Slots())
+                return
+            statuses = t.r("statuses")
             t.state.refused = frame  # a condition said next ("if not, change the address") applies to it
             yield from self.refuse(t.r("none_allowed").format(
                 verb=t.r("verbs")[flow.name], allowed=t.r("or").join(statuses.get(x, x) for x in sorted(allowed)),

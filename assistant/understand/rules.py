@@ -896,6 +896,8 @@ def read_action(text: str, names_product: bool = False) -> Action:
     lowered = text.lower()
     groups = {1: "return", 2: "change", 3: "cancel"}
     named = list(dict.fromkeys(groups[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)))
+    if no_longer_wanted(text):  # "I no longer need the <item>": undone, by cancelling or, once delivered, returning
+        named = list(dict.fromkeys([*named, "cancel", "return"]))
     if re.search(r"\baddress\b|地址", lowered):
         named.append("address")
     to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
