@@ -290,6 +290,9 @@ class _Turn(CatalogTurn):
                 frame.action = rules.read_action(message, self._names_product(message)).merged(frame.action)
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
+            elif not frame.order_id and state.settled and self.ctx.user_id and rules.refers_back(frame.text, self._user_orders()):
+                # "cancel these two things" after a task: that task's order (its status decides), never another one
+                frame.order_id = state.settled[-1].split("|", 1)[1] or None
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
         if route not in ORDER_ROUTES and state.frame is None and _OWN.search(message.lower()) and (
                 rules.names_action(message) or (_HAD.search(message.lower()) and self._names_product(message))):
@@ -375,6 +378,8 @@ class _Turn(CatalogTurn):
         for pattern, direct in _cues("direct"):
             if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
                 return direct
+        if state.frame is None and rules.no_longer_wanted(message) and self._names_product(_in_english(message.lower())):
+            return "cancel_order"  # "I no longer need the <item> and the <item>": undo the order (its status decides how)
         prediction = self.a.classifier.predict(message)
         route = prediction.route
         if prediction.near_route and (slots.order_ids or rules.names_action(message)):

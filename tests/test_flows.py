@@ -113,3 +113,60 @@ def test_the_reader_is_asked_where_rules_leave_several_orders_before_the_shopper
     events = list(assistant.respond(other, "please cancel my order, I no longer need it"))
     choices = [c for e in events if e.kind == "choices" for c in e.choices]
     assert unsure.asked and {c.id for c in choices} == {"#W6247578", "#W4776164"} and other.pending is None
+
+
+def test_the_pricier_one_said_at_confirmation_moves_the_return_to_the_order_holding_it(assistant, state, store):
+    """Two orders each hold a tablet: "no, the more expensive one" is the other order's tablet, not a new task."""
+    assistant.reply_text(state, "My name is Chen Silva and my zip code is 46281.")
+    assistant.reply_text(state, "I want to return the cheaper of my two tablets, refund to credit card")
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W3069600"
+    reply = assistant.reply_text(state, "no wait, the more expensive one, and put the money on my gift card")
+    assert state.pending is not None and state.pending.arguments == {
+        "order_id": "#W9571698", "item_ids": ["6065192424"], "payment_method_id": "gift_card_7250692"}, reply
+    assistant.reply_text(state, "yes")
+    assert store.order("#W9571698").status == "return requested" and store.order("#W3069600").status == "delivered"
+    assert state.queue == [] and state.pending is None
+
+
+def test_these_things_after_a_task_stay_on_its_order(assistant, state, store):
+    """"Cancel those two items too" after a return: about the returned items, never the one pending order."""
+    assistant.reply_text(state, "my email is lucas.brown9344@example.com")
+    assistant.reply_text(state, "please return the bookshelf and the jigsaw puzzle from the same order, to my original card")
+    assistant.reply_text(state, "yes")
+    reply = assistant.reply_text(state, "and cancel those two items too")
+    assert state.pending is None and "#W6239298" in reply, reply
+    assert store.order("#W4860251").status == "pending"
+
+
+def test_no_longer_needing_items_undoes_the_orders_holding_them(assistant, state, store):
+    assistant.reply_text(state, "Hi. I no longer need the hiking boots, watch, keyboard, charger, jacket and running shoes, "
+                                "cancel the whole orders please.")  # fmt: skip
+    reply = assistant.reply_text(state, "james.kim1995@example.com")
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W3289292", reply
+    assert [t.order_id for t in state.queue] == ["#W9722559"]
+
+
+def test_a_fallback_after_every_order_was_refused_takes_the_one_order_it_can(assistant, state, store):
+    assistant.reply_text(state, "I'm Noah Patel, zip 10108")
+    refused = assistant.reply_text(state, "I'd like to return my office stuff")
+    assert "none of your orders can be returned" in refused
+    assistant.reply_text(state, "if returning isn't possible, then please change the shipping address to my NYC place instead")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    assert state.pending.arguments["order_id"] == "#W1845024" and state.pending.arguments["city"] == "New York"
+
+
+def test_the_new_home_is_the_address_said_earlier(assistant, state, store):
+    assistant.reply_text(state, "my email is sophia.martin4832@example.com")
+    assistant.reply_text(state, "I moved: my new address is 12 Birch Road, Austin, TX 73301")
+    assistant.reply_text(state, "no")  # whatever was proposed for it
+    assistant.reply_text(state, "please change the address of my pending order to the new home")
+    assistant.reply_text(state, "#W1603792")  # two pending orders: which one was asked
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    assert state.pending.arguments["address1"] == "12 Birch Road"
+
+
+def test_no_longer_needing_a_delivered_item_is_a_return(assistant, state, store):
+    assistant.reply_text(state, "I don't need the pet bed anymore")
+    reply = assistant.reply_text(state, "My name is Chen Silva and my zip code is 46281.")
+    assert state.pending is not None and state.pending.tool == "return_delivered_order_items", reply
+    assert state.pending.arguments["order_id"] == "#W9571698" and state.pending.arguments["item_ids"] == ["7381052709"]

@@ -300,3 +300,121 @@ def test_an_action_names_its_actions_and_whether_the_new_address_is_the_default_
     assert action_routes(read_action("please change or return it"), "delivered") == ["exchange", "return"]
     assert action_routes(read_action("please change or return it"), "pending") == ["modify_order", "return"]
     assert not read_action("ship it to 12 Oak Lane, Austin, TX 78701").to_default
+
+
+# -- references by meaning: which of the customer's things a phrase points at --------------------
+
+
+def test_a_correction_by_price_moves_to_the_order_holding_that_item():
+    from assistant.understand.rules import item_elsewhere
+
+    a = _order("#A", ("Tablet", {"size": "8-inch"}, 900.0), ("Pet Bed", {}, 50.0), status="delivered")
+    b = _order("#B", ("Tablet", {"size": "10-inch"}, 990.0), status="delivered")
+    c = _order("#C", ("Tablet", {"size": "12-inch"}, 1500.0), status="pending")  # a return cannot touch it
+    orders = [a, b, c]
+
+    def moved(text, proposed=("#A-0",), order=a):
+        return item_elsewhere(text, order, orders, list(proposed), lambda status: status == "delivered")
+
+    for text in ("no, the more expensive one", "Actually I want to return the pricier one instead",
+                 "I changed my mind, the higher priced one please"):
+        assert moved(text) == ("#B", ["#B-0"])
+    assert moved("the other one") == ("#B", ["#B-0"])
+    assert moved("the cheaper one", proposed=("#B-0",), order=b) == ("#A", ["#A-0"])
+    assert moved("the cheaper one") is None  # the one proposed already is the cheaper one
+    assert moved("use my gift card instead") is None  # says nothing about which item
+    assert moved("the more expensive one", proposed=("#A-1",)) is None  # only one order holds a pet bed
+
+
+def test_change_of_mind_and_the_noun_changes_are_not_change_requests():
+    from assistant.understand.rules import other_actions
+
+    assert other_actions("I change my mind and return the more expensive one.", "return") == []
+    assert other_actions("I changed my mind, refund it to PayPal", "return") == []
+    assert other_actions("Due to some life changes, I no longer need the lamp.", "cancel_order") == []
+    assert [r for r, _ in other_actions("Return the lamp and change the kettle to glass.", "return")] == ["exchange"]
+
+
+def test_all_of_a_named_product_is_those_items_not_the_whole_order():
+    from assistant.slots import read_slots
+    from assistant.understand.rules import match_items, orders_in_turn
+
+    a = _order("#A", ("Bookshelf", {}, 90.0), ("Jigsaw Puzzle", {}, 20.0), ("Water Bottle", {}, 10.0), status="delivered")
+    b = _order("#B", ("Office Chair", {}, 200.0), ("Bookshelf", {}, 80.0), status="delivered")
+    c = _order("#C", ("Backpack", {}, 60.0), ("Vacuum Cleaner", {}, 300.0), status="delivered")
+
+    def items(order, text):
+        return match_items(order, text, read_slots(text), fallback=False)
+
+    text = "I want to return all bookshelves and jigsaw puzzles I received"
+    assert items(a, text) == ["#A-0", "#A-1"] and items(b, text) == ["#B-1"] and items(c, text) == []
+    assert items(b, "return all the bookshelves") == ["#B-1"]
+    assert items(c, "please return all of them") == ["#C-0", "#C-1"]
+    assert items(c, "I want to return all.") == ["#C-0", "#C-1"]
+    assert items(c, "return all my stuff please") == ["#C-0", "#C-1"]
+    assert [o["order_id"] for o in orders_in_turn(text, [a, b, c], [a, b, c])] == ["#A", "#B"]
+
+
+def test_irregular_plurals_name_items():
+    from assistant.understand.rules import names_item
+
+    assert names_item({"name": "Bookshelf"}, "both bookshelves")
+    assert names_item({"name": "Kitchen Knife"}, "the knives i got")
+    assert names_item({"name": "Car Battery"}, "two batteries")
+    assert not names_item({"name": "Bookshelf"}, "the shelves of the store")
+
+
+def test_these_things_point_back_at_the_last_task_not_another_order():
+    from assistant.understand.rules import refers_back
+
+    orders = [_order("#A", ("Bookshelf", {}, 90.0), status="return requested"), _order("#B", ("Luggage Set", {}, 500.0))]
+    for text in ("I want to cancel these two things", "Please cancel them as well", "return those items too",
+                 "cancel both of them", "把这两个取消"):
+        assert refers_back(text, orders), text
+    assert not refers_back("cancel the luggage set", orders)  # names an item: that one
+    assert not refers_back("cancel #W1234567 and those", orders)  # names an order
+    assert not refers_back("I want to cancel my order", orders)
+
+
+def test_no_longer_needing_things_is_an_order_request():
+    from assistant.understand.rules import no_longer_wanted
+
+    for text in ("I no longer need hiking boots, the watch and the keyboard.", "We no longer want the air purifier",
+                 "I don't need the desk lamp anymore", "i do not need these headphones any more", "这个耳机我不需要了"):
+        assert no_longer_wanted(text), text
+    for text in ("I don't want leather boots", "I don't want to pay more than $100", "I no longer want to wait, can you hurry?",
+                 "show me lamps, I don't need a remote"):
+        assert not no_longer_wanted(text), text
+
+
+def test_an_address_pointed_back_at():
+    from assistant.understand.rules import points_to_earlier_address
+
+    for text in ("change the order to the new home", "send it to that address", "use the same address", "改到新地址"):
+        assert points_to_earlier_address(text), text
+    assert not points_to_earlier_address("what is my address?")
+
+
+def test_the_same_one_as_i_already_have_is_read():
+    from assistant.understand.rules import like_owned, wish_like
+
+    for text in ("change the grill I just ordered to the same type as the one I already received",
+                 "make it the same model as the one I got before", "I want the same one as my other grill",
+                 "把烤架换成和我之前收到的一样"):
+        assert like_owned(text), text
+        assert "charcoal" in wish_like(text, {"type": "charcoal"}), text
+    assert not like_owned("change the grill to a charcoal one")
+
+
+def test_all_possible_orders_are_every_order_with_every_item():
+    from assistant.slots import read_slots
+    from assistant.understand.rules import match_items, orders_in_turn
+
+    a = _order("#A", ("Desk Lamp", {}, 30.0), ("Yoga Mat", {}, 20.0))
+    b = _order("#B", ("Tea Kettle", {}, 25.0))
+    for text in ("I want to cancel or return all possible orders", "please cancel all my remaining orders",
+                 "cancel all of my current orders"):
+        assert [o["order_id"] for o in orders_in_turn(text, [a, b], [a, b])] == ["#A", "#B"], text
+        assert match_items(a, text, read_slots(text), fallback=False) == ["#A-0", "#A-1"], text
+    text = "return all my orders except the yoga mat"
+    assert match_items(a, text, read_slots(text), fallback=False) == ["#A-0"]

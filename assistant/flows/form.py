@@ -309,6 +309,12 @@ class FormLoop:
     def _fill_address(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         if frame.address is None:
             frame.address = rules.parse_address(message) or self.address_pointed_to(frame.text or message)
+        if frame.address is None and rules.points_to_earlier_address(frame.text or message):
+            # "to the new home": the address an earlier message gave or pointed to, the latest first
+            for said in reversed([m.content for m in self.t.state.history if m.role == "user"]):
+                if found := rules.parse_address(said) or self.address_pointed_to(said):
+                    frame.address = found
+                    break
         if frame.address is None:
             yield self.t.say("ask_address")
             return STOP
@@ -379,6 +385,16 @@ class FormLoop:
         order = t._order(frame.order_id)
         if order is None:
             return
+        flow = flow_of(frame)
+        moved = rules.item_elsewhere(message, order, self._orders(), frame.item_ids, flow.allows)
+        if moved:
+            # "no, the more expensive one": the same product in another order; the task moves there, and
+            # neither order waits in the queue for the same action any more (one was meant instead of the other)
+            t.state.queue = [q for q in t.state.queue if not (q.route == frame.route and q.order_id in (frame.order_id, moved[0]))]
+            frame.order_id, frame.item_ids, frame.new_item_ids = moved[0], moved[1], []
+            order = t._order(frame.order_id)
+            if order is None:
+                return
         correction = rules.read_correction(message, order, frame, t.ctx.orders.user(t.ctx.user_id).payment_methods)
         frame.item_ids, frame.new_item_ids = correction.item_ids, correction.new_item_ids
         frame.payment_method_id = correction.payment_method_id
@@ -386,7 +402,8 @@ class FormLoop:
         frame.condition = rules.read_condition(message) or frame.condition
         frame.action = rules.read_action(message).merged(frame.action)
         flow = flow_of(frame)
-        self._queue_elsewhere(frame, flow, order, message)
+        if not moved:
+            self._queue_elsewhere(frame, flow, order, message)
         if "item_ids" not in flow.slots:
             return
         yield from self.run(flow, message, slots)
@@ -406,6 +423,9 @@ class FormLoop:
     def fall_back(self, frame: TaskFrame, condition, message: str):
         """A condition said after its task was refused ("if it cannot be returned, cancel it"): the task is
         taken up again with that condition's fallback. Returns whether there was one to take."""
+        if not frame.order_id:  # refused for every order ("none can be returned"): the one order the fallback can act on
+            able = [o for o in self._orders() if rules.fallback_route(condition, frame.route, o["status"])]
+            frame.order_id = able[0]["order_id"] if len(able) == 1 else None
         order = self.t._order(frame.order_id) if frame.order_id else None
         other = rules.fallback_route(condition, frame.route, order["status"]) if order else None
         if other is None:
@@ -463,8 +483,16 @@ class FormLoop:
         if not candidates and allowed:
             # None of the customer's orders is in a status this action allows (read now, after what this
             # conversation already did): said with why, rather than asking which of them.
-            statuses = t.r("statuses")
             flow = flow_of(frame)
+            other = next((r for a in (frame.action.named if frame.action else []) for o in orders
+                          if (r := rules.action_route(a, o["status"])) and r != flow.route and r in rules.routes_for(o["status"])), None)
+            if other is not None and other in {f.route for f in FLOWS.values()}:
+                # "I no longer need it" (cancel or return) with no pending order: the other action the words allow
+                frame.route, frame.flow, frame.item_ids, frame.new_item_ids = other, "", [], []
+                yield from getattr(t, f"_on_{other}")(t.message, Slots())
+                return
+            statuses = t.r("statuses")
+            t.state.refused = frame  # a condition said next ("if not, change the address") applies to it
             yield from self.refuse(t.r("none_allowed").format(
                 verb=t.r("verbs")[flow.name], allowed=t.r("or").join(statuses.get(x, x) for x in sorted(allowed)),
                 statuses=t.join(f"{o['order_id']} {statuses.get(o['status'], o['status'])}" for o in orders)))  # fmt: skip

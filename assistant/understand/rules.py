@@ -148,8 +148,21 @@ def _name_pattern(item: dict) -> str:
     word = re.findall(r"[a-z]+", name)[-1] if re.search(r"[a-z]", name) else ""
     stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
     aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
-    parts = [re.escape(name), *(rf"{a}s?" for a in aliases), *([rf"(?:{stems})(?:e?s)?"] if stems else [])]
+    parts = [re.escape(name), *(rf"{a}s?" for a in aliases), *([rf"(?:{stems})(?:e?s)?"] if stems else []), *_irregular_plurals(word)]
     return rf"\b(?:{'|'.join(parts)})\b"
+
+
+def _irregular_plurals(word: str) -> list[str]:
+    """English plurals the "(e)s" ending misses: shelf → shelves, knife → knives, battery → batteries."""
+    if len(word) < 4:
+        return []
+    if word.endswith("fe"):
+        return [re.escape(word[:-2] + "ves")]
+    if word.endswith("f"):
+        return [re.escape(word[:-1] + "ves")]
+    if word.endswith("y") and word[-2] not in "aeiou":
+        return [re.escape(word[:-1] + "ies")]
+    return []
 
 
 def names_item(item: dict, lowered: str) -> bool:
@@ -167,7 +180,9 @@ def names_item(item: dict, lowered: str) -> bool:
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
 _ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b|\bwhole order\b|全部商品|所有商品")
-_EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b|\beverything\b"
+# "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
+_EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
+                         r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|\beverything\b"
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
 
 
@@ -229,7 +244,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
-    if everything and _EVERYTHING.search(head):
+    if everything and (_EVERYTHING.search(head) or _ALL_ORDERS.search(head)):  # "return all my orders": each with all its items
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
 
@@ -444,7 +459,7 @@ def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
 # Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
 # return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange|swap|modify|change|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange|swap|modify|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
@@ -950,6 +965,79 @@ def read_correction(message: str, order: dict, frame, methods: list):
     return Correct(item_ids=item_ids, new_item_ids=new_item_ids, payment_method_id=method)
 
 
+_OTHER_ONE = re.compile(r"\b(?:the )?other (?:one|unit)\b|\bthe (?:one|ones) (?:in|from) (?:the |my )?other order\b|另一个")
+
+
+def item_elsewhere(message: str, order: dict, orders: list[dict], item_ids: list[str], allowed) -> tuple[str, list[str]] | None:
+    """A correction at confirmation that means the same product in another order: "no, the more
+    expensive one", "the cheaper one", "the other one" said of the one product just proposed, when
+    several of the customer's orders (of a status the action `allowed`) hold it. Returns (that order's
+    id, its item), or None when the words pick the item already proposed or tell nothing."""
+    lowered = message.lower()
+    proposed = {i["name"] for i in order["items"] if i["item_id"] in item_ids}
+    if len(proposed) != 1:
+        return None
+    name = next(iter(proposed))
+    held = [(i, o) for o in orders if allowed(o["status"]) for i in o["items"] if i["name"] == name]
+    if len({o["order_id"] for _, o in held}) < 2:
+        return None
+    if says(lowered, "dearer"):
+        item, other = max(held, key=lambda x: x[0]["price"])
+    elif says(lowered, "cheaper"):
+        item, other = min(held, key=lambda x: x[0]["price"])
+    elif _OTHER_ONE.search(lowered):
+        rest = [(i, o) for i, o in held if o["order_id"] != order["order_id"]]
+        if len({i["item_id"] for i, _ in rest}) != 1:
+            return None
+        item, other = rest[0]
+    else:
+        return None
+    if other["order_id"] == order["order_id"]:
+        return None
+    return other["order_id"], [item["item_id"]]
+
+
+_BACK_REFERENCE = re.compile(
+    r"\b(?:return|exchange|swap|change|modify|cancel|refund|send back)\w*\s+(?:(?:both|all) (?:of )?)?"
+    r"(?:these|those|them|they|(?:the )?same (?:ones?|things?|items?))(?:\s+(?:two|three|four|both))?(?:\s+(?:things|items|ones|products))?\b"
+    r"|把?(?:这|那)(?:两|几|些)(?:个|件|样)?(?:东西|商品)?(?:也)?(?:取消|退|换)")
+
+
+def refers_back(text: str, orders: list[dict]) -> bool:
+    """Whether an order request points back at what was just dealt with ("cancel these two things",
+    "return them as well", "把这两个取消") instead of naming an order or items: it names no item of the
+    customer's orders and no order id. Such a request is about the last task's order, never another."""
+    from assistant.slots import ORDER_RE
+
+    lowered = text.lower()
+    if not _BACK_REFERENCE.search(lowered) or ORDER_RE.search(text):
+        return False
+    return not any(names_item(i, lowered) for o in orders for i in o["items"])
+
+
+_NO_LONGER = re.compile(r"\bno longer (?:need|want|use)\b(?! to\b)(?![^.!?]*\?)"
+                        r"|\b(?:i|we) (?:don'?t|do not) (?:need|want|use) (?!to\b)(?:the |my |these |those )?[a-z ,-]{3,80}? any ?more\b"
+                        r"|不(?:再)?需要了|不想要了|用不(?:上|着)了")
+
+
+def no_longer_wanted(text: str) -> bool:
+    """Whether the shopper says they no longer need things ("I no longer need the <item>, <item> and
+    <item>", "I don't need the <item> anymore", "我不需要了"): a request to undo an order of theirs (cancel,
+    or return once delivered), not a search. A wish in a search ("I don't want leather") is not, nor a
+    question ("I no longer need it, can you …?" is a request the rest of the message makes)."""
+    return bool(_NO_LONGER.search(text.lower()))
+
+
+_EARLIER_ADDRESS = re.compile(r"\b(?:the|my|our|this|that) new (?:home|house|place|address|apartment|flat)\b|\b(?:this|that|the same) address\b"
+                              r"|\bthe address (?:i|we) (?:just )?(?:gave|said|mentioned|told you)\b|新地址|这个地址|那个地址")
+
+
+def points_to_earlier_address(text: str) -> bool:
+    """Whether a request names its new address only by pointing back at one said earlier in the
+    conversation ("change it to the new home", "to that address", "改到新地址")."""
+    return bool(_EARLIER_ADDRESS.search(text.lower()))
+
+
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
 
@@ -962,6 +1050,8 @@ def read_action(text: str, names_product: bool = False) -> Action:
     lowered = text.lower()
     groups = {1: "return", 2: "change", 3: "cancel"}
     named = list(dict.fromkeys(groups[next(g for g in (1, 2, 3) if m.group(g))] for m in _ACTION_VERBS.finditer(lowered)))
+    if no_longer_wanted(text):  # "I no longer need the <item>": undone, by cancelling or, once delivered, returning
+        named = list(dict.fromkeys([*named, "cancel", "return"]))
     if re.search(r"\baddress\b|地址", lowered):
         named.append("address")
     to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
@@ -989,7 +1079,7 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
     return bool(payment_kinds(lowered)) and not names_product
 
 
-_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |open |other )?orders?\b"
+_ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |open |other |possible |eligible |remaining |current )?orders?\b"
                          r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?order(?:s'?)? address(?:es)?\b"
                          # "everything I ordered", "all the things I bought": every order, each with all its items
                          r"|\b(?:everything|all (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i )?(?:have |had |'ve )?(?:ordered|bought|purchased)\b"
