@@ -60,6 +60,17 @@ def test_a_method_said_after_an_orders_item_list_is_that_orders():
     assert sim.reply(gift, _pending("modify_pending_order_items")) != "yes"
 
 
+def test_a_clause_naming_two_orders_is_each_ones():
+    """"Return #W1 and #W2 via <method>": the method is both orders' (not only the first one named)."""
+    text = ("Return the Water Bottle of #W1234567 and the Desk Lamp of #W7654321 via paypal_1. "
+            "Cancel #W5555555 and have it refunded to gift_card_3.")
+    sim = _blind(text)
+    card = "Please confirm: return from order #W7654321: Desk Lamp (black); refunded to {m}. Shall I go ahead? (yes/no)"
+    pending = _pending("return_delivered_order_items", order_id="#W7654321")
+    assert sim.reply(card.format(m="paypal_1"), pending) == "yes"
+    assert sim.reply(card.format(m="gift_card_3"), pending) != "yes"
+
+
 def test_knows_no_order_id_unless_told():
     sim = _blind()
     ask = "Which order is it? Your orders: #W7000001 (pending: Desk Lamp); #W8000002 (delivered: Water Bottle, Lamp)."

@@ -128,10 +128,11 @@ class RuleSim:
         order_key = _order_key(arguments.get("order_id"))
         if len(set(re.findall(r"W\d{7}", ins))) > 1:
             # a clause naming no order continues the one before it ("For #W1, modify <item> …; <item> …; via <method>")
-            own, current = [], None
+            # (a clause naming several orders is each one's)
+            own, current = [], []
             for clause in re.split(r"(?<=[.!?;])\s+", plain):
-                current = (re.findall(r"W\d{7}", clause.upper()) or [current])[0]
-                if order_key and current == order_key:
+                current = re.findall(r"W\d{7}", clause.upper()) or current
+                if order_key and order_key in current:
                     own.append(clause)
             plain = " ".join(own) or plain
         wanted = {m for m, p in cues["methods"].items() if re.search(p, plain, re.IGNORECASE)}
