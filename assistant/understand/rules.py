@@ -425,7 +425,7 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             described = [i for i in same if any(mentioned(str(v), lowered) for v in i["options"].values() if str(v).lower() not in shared)]
             word = re.escape(name.lower().split()[-1])
             # "<value> <product>", or one more of a list: "… and the <value> one"
-            before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}"
+            before = [i for i in same if any(re.search(rf"{_value_re(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}"
                                                        rf"|\band (?:also )?(?:the|my) {re.escape(str(v).lower())}\s+(?:one|{word})\b", lowered)
                                              for v in i["options"].values() if str(v).lower() not in shared)]  # fmt: skip
             described = before or described  # "<value> <product> to the <value> version": the one described before the name
