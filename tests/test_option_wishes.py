@@ -275,3 +275,5 @@ def test_the_same_option_as_the_one_owned_keeps_only_that_option():
     chosen, _ = pick_variant(SHIRT, SHIRT_ITEM, wish)
     assert chosen == "s4"  # size L from the item owned, black as said
     assert "red" in wish_like("make it match the one I already have", owned)  # no option named: all of them
+    kind = wish_like("the same type as the one I already have", {"type": "gas", "size": "medium"})
+    assert "gas" in kind and "medium" in kind  # "the same type" in everyday words: the whole item, not its option "type"

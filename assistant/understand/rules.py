@@ -562,13 +562,16 @@ def like_owned(text: str) -> re.Match | None:
 
 def wish_like(text: str, owned: dict[str, str]) -> str:
     """The text with its "same as the one I have" phrase replaced by that item's option values: all
-    of them, or only the option it names ("the same size as the one I have, but in black": its size)."""
+    of them, or only the option it names ("the same size as the one I have, but in black": its size;
+    "the same kind/type" is the whole item)."""
     m = like_owned(text)
     if not m:
         return text
     lowered = text.lower()
     named = re.match(r"(?:same|identical|matching)\s+([a-z]+)", m.group(0))
-    only = [v for k, v in owned.items() if named and named.group(1).rstrip("s") in str(k).lower().split()]
+    # "the same kind/type/model as …" is the whole item in everyday words, even where "type" is an option's name
+    word = named.group(1).rstrip("s") if named and named.group(1) not in ("one", "kind", "type", "sort", "model", "version") else None
+    only = [v for k, v in owned.items() if word and word in str(k).lower().split()]
     return f"{lowered[: m.start()]} {', '.join(only or owned.values())} {lowered[m.end():]}"
 
 
