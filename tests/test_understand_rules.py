@@ -79,7 +79,7 @@ def test_relative_and_kept_options_and_a_comparative_before_the_price(store):
     jigsaw = {"item_id": "6245746168", "product_id": "1808611083", "price": 46.0,
               "options": {"pieces": "1500", "theme": "animals", "difficulty level": "intermediate"}}  # fmt: skip
     options = {v.item_id: v.options for v in store.product("1808611083").variants}
-    chosen, _ = pick_variant(store.product("1808611083"), jigsaw, "a more fancy theme, with 500 pieces less, and the same difficulty level")
+    chosen, _ = pick_variant(store.product("1808611083"), jigsaw, "a more fancy theme, with 500 pieces less, and the same difficulty level")  # τ² train task 107
     assert chosen == "3112842858"  # 1000, fantasy, intermediate
     chosen, _ = pick_variant(store.product("1808611083"), jigsaw, "the easiest one with fewest pieces")
     assert options[chosen]["pieces"] == "500" and options[chosen]["difficulty level"] == "beginner"
