@@ -384,7 +384,7 @@ class _Turn(CatalogTurn):
         route = prediction.route
         if prediction.near_route and (slots.order_ids or rules.names_action(message)):
             # Out of scope only by the classifier's margin, but it names an order or an order action
-            # ("upgrade all my items"): what a shop handles, so its best intent stands.
+            # ("swap both of my things for newer ones"): what a shop handles, so its best intent stands.
             route = prediction.near_route
         if route in ("out_of_scope", "chit_chat") and rules.parse_address(message):
             return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"

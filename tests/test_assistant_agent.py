@@ -222,10 +222,14 @@ def test_a_message_out_of_scope_only_by_the_margin_keeps_its_intent_when_it_name
 
     assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=Near())
     assistant.reply_text(state, "I am Daiki Johnson, zip code 80273")
-    reply = assistant.reply_text(state, "please upgrade all my items to the newest models")
+    reply = assistant.reply_text(state, "please swap every item I bought for the newest model")
     assert state.frame is not None and state.frame.route in ("modify_order", "exchange"), reply  # by the order's status
     other = DialogueState(session_id="other")
     assert "only help with shopping" in assistant.reply_text(other, "what is the weather like in Paris tomorrow?")
+    for text in ("换汇汇率是多少", "我爸爸退休了"):  # 换 / 退 inside other words name no action
+        chinese = DialogueState(session_id=text)
+        assistant.reply_text(chinese, text)
+        assert chinese.frame is None and chinese.pending is None, text
 
 
 def test_an_action_on_a_pending_item_is_an_order_request_even_when_the_classifier_says_search(store, state):

@@ -150,7 +150,7 @@ def test_quantities_said_in_other_units_or_spellings(text, expected):
 
 
 @pytest.mark.parametrize("text", [
-    "change the grill to the same type as the one I already received",
+    "change the grill to the same type as the one I already received",  # τ² train task 23
     "make it identical to the one I bought before",
     "I'd like it to match the one I already have",
     "换成和我已经收到的那个一样的",
@@ -208,3 +208,72 @@ def test_which_of_two_items_of_one_product_by_its_current_options(text, expected
     from assistant.understand.rules import match_items
 
     assert sorted(match_items(MAKERS, text, read_slots(text))) == sorted(expected)
+
+
+SHIRT = _product(
+    ("s1", {"color": "red", "size": "m"}, 20, True),
+    ("s2", {"color": "blue", "size": "m"}, 20, True),
+    ("s3", {"color": "black-and-white", "size": "m"}, 22, True),
+    ("s4", {"color": "black", "size": "l"}, 21, True),
+    ("s5", {"color": "black", "size": "m"}, 21, True),
+)
+SHIRT_ITEM = {"item_id": "s0", "options": {"color": "green", "size": "m"}, "price": 20}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("是不是有红色的？我想要红色", "s1"),  # 是不是 asks "is there"; it is not 不是 ("not")
+    ("do you have it in red? red is what I want", "s1"),
+    ("我想要红色，不是蓝色", "s1"),  # 不是 on its own still says "not"
+    ("I'd take red rather than blue", "s1"),
+])
+def test_a_question_is_not_a_value_avoided(text, expected):
+    chosen, _ = pick_variant(SHIRT, SHIRT_ITEM, text)
+    assert chosen == expected
+
+
+@pytest.mark.parametrize("text", ["no more than 1000 pieces please, in the art theme", "at most 1500 pieces, fewer than 2000",
+                                  "I want it with more than 1000 pieces", "不超过1500片的"])
+def test_a_limit_said_with_than_avoids_no_value(text):
+    avoided, _ = avoided_values(text.lower(), {"pieces": ("500", "1000", "1500", "2000")})
+    assert avoided == {}
+    avoided, _ = avoided_values("1500 pieces rather than 1000, anything other than 500", {"pieces": ("500", "1000", "1500")})
+    assert avoided == {"pieces": {"1000", "500"}}
+
+
+def test_a_value_is_not_read_inside_a_longer_hyphenated_word():
+    from assistant.understand.rules import mentioned, option_text
+
+    assert not mentioned("black", "the black-and-white one please")
+    assert not mentioned("white", "an off-white one")
+    assert mentioned("black-and-white", "the black-and-white one please")
+    assert mentioned("13-inch", "the 13-inch model") and mentioned("1000", "the 1000-piece one")
+    # "not the black-and-white one": the plain black shirt is still fine
+    chosen, _ = pick_variant(SHIRT, SHIRT_ITEM, "black in size m, not the black-and-white one")
+    assert chosen == "s5"
+    avoided, _ = avoided_values("anything but black-and-white", {"color": ("black", "black-and-white", "red")})
+    assert avoided == {"color": {"black-and-white"}}
+    assert mentioned("black", option_text("我要black的"))  # Chinese around an English value is no longer word
+
+
+@pytest.mark.parametrize("text", [
+    "I want the same one I ordered, just in blue",
+    "the same model I bought, but in a bigger size",
+    "same one that I have ordered but in red",
+    "和我下单的那个一样，但是要蓝色",
+])
+def test_the_item_being_changed_is_not_another_one_owned(text):
+    assert like_owned(text) is None
+
+
+def test_the_same_option_as_the_one_owned_keeps_only_that_option():
+    from assistant.understand.rules import wish_like
+
+    owned = {"color": "red", "size": "l"}
+    text = "I want the same size as the one I have, but in black"
+    wish = wish_like(text, owned)
+    assert "l" in wish.split() and "red" not in wish
+    chosen, _ = pick_variant(SHIRT, SHIRT_ITEM, wish)
+    assert chosen == "s4"  # size L from the item owned, black as said
+    assert "red" in wish_like("make it match the one I already have", owned)  # no option named: all of them
+    kind = wish_like("the same type as the one I already have", {"type": "gas", "size": "medium"})
+    assert "gas" in kind and "medium" in kind  # "the same type" in everyday words: the whole item, not its option "type"

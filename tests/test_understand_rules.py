@@ -79,7 +79,7 @@ def test_relative_and_kept_options_and_a_comparative_before_the_price(store):
     jigsaw = {"item_id": "6245746168", "product_id": "1808611083", "price": 46.0,
               "options": {"pieces": "1500", "theme": "animals", "difficulty level": "intermediate"}}  # fmt: skip
     options = {v.item_id: v.options for v in store.product("1808611083").variants}
-    chosen, _ = pick_variant(store.product("1808611083"), jigsaw, "a more fancy theme, with 500 pieces less, and the same difficulty level")
+    chosen, _ = pick_variant(store.product("1808611083"), jigsaw, "a more fancy theme, with 500 pieces less, and the same difficulty level")  # τ² train task 107
     assert chosen == "3112842858"  # 1000, fantasy, intermediate
     chosen, _ = pick_variant(store.product("1808611083"), jigsaw, "the easiest one with fewest pieces")
     assert options[chosen]["pieces"] == "500" and options[chosen]["difficulty level"] == "beginner"
@@ -398,7 +398,7 @@ def test_an_address_pointed_back_at():
 def test_the_same_one_as_i_already_have_is_read():
     from assistant.understand.rules import like_owned, wish_like
 
-    for text in ("change the grill I just ordered to the same type as the one I already received",
+    for text in ("change the grill I just ordered to the same type as the one I already received",  # τ² train task 23
                  "make it the same model as the one I got before", "I want the same one as my other grill",
                  "把烤架换成和我之前收到的一样"):
         assert like_owned(text), text
@@ -418,3 +418,16 @@ def test_all_possible_orders_are_every_order_with_every_item():
         assert match_items(a, text, read_slots(text), fallback=False) == ["#A-0", "#A-1"], text
     text = "return all my orders except the yoga mat"
     assert match_items(a, text, read_slots(text), fallback=False) == ["#A-0"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I'd like to cancel it", True), ("please modify the shipping", True), ("send it back", True),
+    ("我想退货", True), ("能退款吗", True), ("帮我换成蓝色的", True), ("换一个大一号的", True),
+    ("我要取消", True), ("修改一下收货地址", True), ("我的订单呢", True),
+    ("换汇汇率是多少", False), ("我爸爸退休了", False), ("孩子退烧了吗", False),
+    ("tell me a joke about retirement", False),
+])
+def test_an_order_action_is_named_by_a_verb_not_a_single_character(text, expected):
+    from assistant.understand.rules import names_action
+
+    assert names_action(text) is expected

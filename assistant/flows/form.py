@@ -15,6 +15,7 @@ asked and proposed; the turn owns the conversation's state and the reply templat
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # the host is agent._Turn
 
 STOP = object()  # a filler asked, refused or handed over: this turn's part of the flow is over
 SWAPS = ("exchange", "modify_items")  # one request family: the order's status decides which
+_CATALOG_VALUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # store → its option values (_catalog_values)
 
 
 def flow_of(frame: TaskFrame) -> Flow:
@@ -191,7 +193,7 @@ class FormLoop:
             product = t.a.store.product(item["product_id"])
             wish = rules.about_item(text, item, order)
             if rules.like_owned(wish) and (owned := self._owned_alike(item)) is not None:
-                wish = rules.wish_like(wish, owned)  # "the same type as the one I already received"
+                wish = rules.wish_like(wish, owned)  # "make it match the one I already have": that item's options
             chosen, choices = rules.pick_variant(product, item, wish)
             condition = frame.condition
             if chosen is None and len(frame.item_ids) > 1 and condition and condition.only:
@@ -222,8 +224,7 @@ class FormLoop:
                 if other:  # "…should it be sold out, cancel everything"
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
-                unmet = choices and (rules.mentions_option(product, message)
-                                     or rules.mentions_option(product, message, self._catalog_values()))  # fmt: skip
+                unmet = choices and rules.mentions_option(product, message, self._catalog_values())
                 key = "no_new_option" if unmet else "ask_new_option"
                 yield t.say(key, name=item["name"], current=", ".join(item["options"].values()),
                             choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
@@ -240,13 +241,17 @@ class FormLoop:
         return None
 
     def _catalog_values(self) -> dict[str, set[str]]:
-        """Option name → the values the shop's products have (read when a wish fits no variant: ~0.1 s)."""
-        values: dict[str, set[str]] = {}
-        for product in self.t.a.store.products():
-            for variant in product.variants:
-                for key, value in variant.options.items():
-                    values.setdefault(key, set()).add(str(value))
-        return values
+        """Option name → the values the shop's products have (read once per store, when a wish first
+        fits no variant: ~0.1 s; a new option value shows after a restart)."""
+        store = self.t.a.store
+        if store not in _CATALOG_VALUES:
+            values: dict[str, set[str]] = {}
+            for product in store.products():
+                for variant in product.variants:
+                    for key, value in variant.options.items():
+                        values.setdefault(key, set()).add(str(value))
+            _CATALOG_VALUES[store] = values
+        return _CATALOG_VALUES[store]
 
     def _owned_alike(self, item: dict) -> dict[str, str] | None:
         """The options of the one other kind of this product the customer has in their orders (another

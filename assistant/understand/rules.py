@@ -46,6 +46,16 @@ def items_text(order: dict) -> str:
     return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
 
 
+def _value_re(value: str, plural: bool = False) -> str:
+    """A regex for an option value said as a whole word: not inside a longer word, nor a hyphenated
+    compound of words ("black" is not said in "black-and-white" nor "white" in "off-white"); a number
+    stays itself before a unit ("1000" in "1000-piece")."""
+    body = _plural_tolerant(value) if plural else re.escape(value)
+    before = r"(?<![a-z0-9])" + (r"(?<![a-z]-)" if re.match(r"[a-z]", value) else "")
+    after = r"(?![a-z0-9])" + (r"(?!-[a-z])" if re.search(r"[a-z]$", value) else "")
+    return before + body + after
+
+
 def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) -> bool:
     """Whether the message names an option value: whole words, or for a multi-word value any of its
     distinctive words (a word only that value has among the option's values names it: with the other
@@ -53,14 +63,14 @@ def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) 
     value = value.lower()
     for longer in (x.lower() for x in siblings if len(x) > len(value) and value in x.lower()):
         lowered_message = lowered_message.replace(longer, " ")  # "wi-fi" said only inside "wi-fi + cellular" is not named
-    if re.search(rf"(?<![a-z0-9]){_plural_tolerant(value)}(?![a-z0-9])", lowered_message):
+    if re.search(_value_re(value, plural=True), lowered_message):
         return True
     if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
         return True  # "soft material" names softshell
     shared = {w.rstrip("s") for other in siblings if other.lower() != value for w in re.findall(r"[a-z0-9]+", other.lower())}
     words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS and w.rstrip("s") not in shared]
     return len(words) < len(value.split()) + 1 and any(
-        re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", lowered_message) for w in words
+        re.search(_value_re(w), lowered_message) for w in words
     )
 
 
@@ -81,8 +91,8 @@ def without_option_names(lowered: str, values: dict[str, tuple[str, ...]]) -> st
     name → its values among the product's variants."""
     for key in sorted(values, key=len, reverse=True):
         name = key.lower()
-        if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}(?![a-z0-9])", name) for v in values[key] if str(v).strip()):
-            lowered = re.sub(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", " ", lowered)
+        if any(re.search(_value_re(str(v).lower()), name) for v in values[key] if str(v).strip()):
+            lowered = re.sub(_value_re(name), " ", lowered)
     return lowered
 
 
@@ -210,14 +220,19 @@ def described_first(lowered: str, same: list[dict]) -> str | None:
     """Of items of one product (two speakers in one order), the one whose own option values the text
     names first ("the green speaker for a red one": green; what it is comes before what it should
     become); None when it names none of them."""
-    shared = set.intersection(*(set(str(v).lower() for v in (i.get("options") or {}).values()) for i in same))
+    shared = shared_values(same)
     at = {}
     for i in same:
         own = [str(v).lower() for v in (i.get("options") or {}).values() if str(v).lower() not in shared]
-        hits = [m.start() for v in own for m in [re.search(rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])", lowered)] if m]
+        hits = [m.start() for v in own for m in [re.search(_value_re(v), lowered)] if m]
         if hits:
             at[i["item_id"]] = min(hits)
     return min(at, key=at.get) if at else None
+
+
+def shared_values(same: list[dict]) -> set[str]:
+    """The option values (lower-cased) every one of these items of one product has: they tell none apart."""
+    return set.intersection(*({str(v).lower() for v in (i.get("options") or {}).values()} for i in same))
 
 
 def about_order(lowered: str, order: dict) -> str:
@@ -406,19 +421,19 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
     for name in dict.fromkeys(i["name"] for i in named):
         same = [i for i in named if i["name"] == name]
         if len(same) > 1:
-            shared = set.intersection(*(set(map(str, i["options"].values())) for i in same))
-            described = [i for i in same if any(mentioned(str(v), lowered) for v in i["options"].values() if str(v) not in shared)]
+            shared = shared_values(same)
+            described = [i for i in same if any(mentioned(str(v), lowered) for v in i["options"].values() if str(v).lower() not in shared)]
             word = re.escape(name.lower().split()[-1])
             # "<value> <product>", or one more of a list: "… and the <value> one"
-            before = [i for i in same if any(re.search(rf"(?<![a-z0-9]){re.escape(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}"
+            before = [i for i in same if any(re.search(rf"{_value_re(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}"
                                                        rf"|\band (?:also )?(?:the|my) {re.escape(str(v).lower())}\s+(?:one|{word})\b", lowered)
-                                             for v in i["options"].values() if str(v) not in shared)]  # fmt: skip
+                                             for v in i["options"].values() if str(v).lower() not in shared)]  # fmt: skip
             described = before or described  # "<value> <product> to the <value> version": the one described before the name
             if len(described) > 1:  # "<product> (<its values>) to (<other's values>)": the other is only what it becomes
-                described = [i for i in described if not _only_wished(i, [str(v) for v in i["options"].values() if str(v) not in shared],
+                described = [i for i in described if not _only_wished(i, [str(v) for v in i["options"].values() if str(v).lower() not in shared],
                                                                        lowered, name.lower())] or described  # fmt: skip
             if not described:  # a yes/no option said in words ("the one that is not <option>"), or "the pricier one"
-                described = [i for i in same if any(yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v) not in shared)]
+                described = [i for i in same if any(yes_no(k, str(v), lowered) for k, v in i["options"].items() if str(v).lower() not in shared)]
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
                 pick = max if m.group(0) in ("more expensive", "pricier") else min
                 described = [pick(same, key=lambda i: i.get("price", 0))]
@@ -440,7 +455,7 @@ def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
     the product was last named, with no action verb after it: it is said as the new option, not as
     the item meant ("the coffee maker in steel to a black one": black is a wish, not the black maker)."""
     word = re.escape(name.split()[-1])
-    spots = [m.start() for v in own for m in re.finditer(rf"(?<![a-z0-9]){re.escape(v.lower())}(?![a-z0-9])", lowered)]
+    spots = [m.start() for v in own for m in re.finditer(_value_re(v.lower()), lowered)]
     if not spots:
         return False
     for at in spots:
@@ -511,6 +526,7 @@ def option_text(message: str) -> str:
     if not _CJK.search(message):
         return lowered
     lex, terms, units = _zh_reading()
+    message = message.replace("是不是", "是否")  # a question ("is there …?"), not 不是 ("not")
     english = units.sub(lambda m: f" {m.group(1)} {lex.zh_units[m.group(2)]} ", message)
     english = terms.sub(lambda m: f" {lex.zh_en[m.group(0)]} ", english)
     return f"{lowered}\n{_CJK.sub(' ', english).lower()}"
@@ -519,7 +535,7 @@ def option_text(message: str) -> str:
 def measured(key: str, value: str, lowered: str) -> bool:
     """Whether the text names the value as a quantity in other units or spelling ("13 inch" for
     13-inch, "1.5 liters" for 1.5L, "6 feet" for 6 ft, "1000 pieces" for pieces 1000); a count
-    said as a change ("500 pieces less") is not the value."""
+    said as a change ("200 pieces more", "2 inches less") is not the value."""
     from retrieval.search.query import UNITS, measure
 
     target = measure(key, str(value))
@@ -539,20 +555,28 @@ _LIKE_OWNED = re.compile("|".join(_OPTION_WORDS["like_owned"]))
 
 
 def like_owned(text: str) -> re.Match | None:
-    """Where the text asks for the option of the same product it already has ("the same type as the one
-    I already received"); the options are then that other item's, not the current one's."""
+    """Where the text asks for the option of another item of the same product the shopper already has
+    ("make it match the one I already have"); the options are then that other item's, not the current one's."""
     return _LIKE_OWNED.search(text.lower())
 
 
 def wish_like(text: str, owned: dict[str, str]) -> str:
-    """The text with its "same as the one I have" phrase replaced by that item's option values."""
+    """The text with its "same as the one I have" phrase replaced by that item's option values: all
+    of them, or only the option it names ("the same size as the one I have, but in black": its size;
+    "the same kind/type" is the whole item)."""
     m = like_owned(text)
+    if not m:
+        return text
     lowered = text.lower()
-    return f"{lowered[: m.start()]} {', '.join(owned.values())} {lowered[m.end():]}" if m else text
+    named = re.match(r"(?:same|identical|matching)\s+([a-z]+)", m.group(0))
+    # "the same kind/type/model as …" is the whole item in everyday words, even where "type" is an option's name
+    word = named.group(1).rstrip("s") if named and named.group(1) not in ("one", "kind", "type", "sort", "model", "version") else None
+    only = [v for k, v in owned.items() if word and word in str(k).lower().split()]
+    return f"{lowered[: m.start()]} {', '.join(only or owned.values())} {lowered[m.end():]}"
 
 
 def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[dict[str, set[str]], str]:
-    """The option values the text says it does not want ("rather than the animal theme", "anything but
+    """The option values the text says it does not want ("rather than the striped pattern", "anything but
     black", "not in red"): option → values; and the text without those phrases (what it does want)."""
     avoided: dict[str, set[str]] = {}
     spans = []
@@ -560,7 +584,7 @@ def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[di
     def value_at(text: str, at: int) -> tuple[str, str, int] | None:  # (option, value, end) of a value starting at `at`
         for key, vals in values.items():
             for val in sorted((str(v).lower() for v in vals if str(v).strip()), key=len, reverse=True):
-                if m := re.compile(rf"{_plural_tolerant(val)}(?![a-z0-9])").match(text, at):
+                if m := re.compile(_value_re(val, plural=True)).match(text, at):
                     return key, val, m.end()
         return None
 
@@ -1228,9 +1252,14 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     return [(r, " ".join(parts)) for r, parts in found.items()]
 
 
+# The Chinese of _ACTION_VERBS: verbs, not single characters (退 is also in 退休 "retire", 换 in 换汇 "currency exchange")
+_ZH_ACTION_VERBS = re.compile(r"退货|退款|退掉|退回|退还|换货|换成|换掉|换一[个件双台款]|换个|更换|调换|取消|修改|改成|改地址|改一下|升级")
+
+
 def names_action(text: str) -> bool:
-    """Whether the text names an order action (return, exchange/change, cancel) or an order."""
-    return bool(_ACTION_VERBS.search(text.lower()) or re.search(r"\border\b|订单|退|换", text.lower()))
+    """Whether the text names an order action (return, exchange/change, cancel, modify) or an order."""
+    lowered = text.lower()
+    return bool(_ACTION_VERBS.search(lowered) or _ZH_ACTION_VERBS.search(lowered) or re.search(r"\border\b|订单", lowered))
 
 
 def only_negated(lowered: str, verb: str) -> bool:
