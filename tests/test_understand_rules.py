@@ -426,6 +426,8 @@ def test_all_possible_orders_are_every_order_with_every_item():
     ("我要取消", True), ("修改一下收货地址", True), ("我的订单呢", True),
     ("换汇汇率是多少", False), ("我爸爸退休了", False), ("孩子退烧了吗", False),
     ("tell me a joke about retirement", False),
+    ("the headphones I ordered last week are useless now, how much would I get back", True),
+    ("I'd want the refund on the card I paid with", True), ("what's the exchange rate for euros", False),
 ])
 def test_an_order_action_is_named_by_a_verb_not_a_single_character(text, expected):
     from assistant.understand.rules import names_action

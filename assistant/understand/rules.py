@@ -474,7 +474,7 @@ def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
 # Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
 # return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange|swap|modify|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange(?!\s+rates?\b)|swap|modify|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
@@ -1259,7 +1259,9 @@ _ZH_ACTION_VERBS = re.compile(r"退货|退款|退掉|退回|退还|换货|换成
 def names_action(text: str) -> bool:
     """Whether the text names an order action (return, exchange/change, cancel, modify) or an order."""
     lowered = text.lower()
-    return bool(_ACTION_VERBS.search(lowered) or _ZH_ACTION_VERBS.search(lowered) or re.search(r"\border\b|订单", lowered))
+    # an order or a refund of the shopper's own ("the items I ordered", "the refund on my card") is shop business
+    return bool(_ACTION_VERBS.search(lowered) or _ZH_ACTION_VERBS.search(lowered)
+                or re.search(r"\border(?:s|ed)?\b|\brefund|\bpurchas(?:e|es|ed)\b|订单|退款", lowered))
 
 
 def only_negated(lowered: str, verb: str) -> bool:
