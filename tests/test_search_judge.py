@@ -39,6 +39,28 @@ def test_conditions_the_catalog_cannot_meet_are_errors(products, want):
         judge(want, products)
 
 
+# Particles, measure words and asking words that change no query's meaning (想买一件 = 想买件);
+# a negation (不) or comparative (比) stays.
+_FILLER = set("的了吗呢吧啊呀么嘛哦一个件双台只把条副顶瓶盒袋套款种些想买要来给我找帮请") | {"a", "an", "the"}
+
+
+def near_key(query: str) -> str:
+    """A query without punctuation or filler, its English words and Chinese characters sorted."""
+    tokens = re.findall(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+", query.lower())
+    return " ".join(sorted(t for t in tokens if t not in _FILLER))
+
+
+def test_near_key_finds_reordered_and_repunctuated_queries():
+    assert near_key("memory foam dog bed, large") == near_key("memory foam dog bed large")
+    assert near_key("makeup kit for dark skin, professional") == near_key("professional makeup kit for dark skin")
+    assert near_key("记忆棉狗窝 大号") == near_key("大号记忆棉狗窝")
+    assert near_key("两万毫安的充电宝") == near_key("充电宝 两万毫安")
+    assert near_key("想买件蓝色纯棉T恤，M码") == near_key("想买一件蓝色纯棉T恤，M码")
+    assert near_key("大房间用的HEPA空气净化器") == near_key("大房间用的空气净化器 HEPA")
+    assert near_key("双肩包 不要黑色") != near_key("双肩包 黑色")
+    assert near_key("shoes under $50") != near_key("shoes over $50")
+
+
 def test_shipped_splits_are_what_the_judge_writes(tmp_path):
     counts = build(out=tmp_path)
     for split in ("dev", "test"):
@@ -62,7 +84,13 @@ def test_shipped_splits_are_what_the_judge_writes(tmp_path):
     assert all(split_of(r["query"]) < HARD_TEST_SHARE for r in hard_rows["test"])
     assert all(split_of(r["query"]) >= HARD_TEST_SHARE for r in hard_rows["dev"])
     assert sum(r["lang"] == "zh" for r in hard_rows["dev"] + hard_rows["test"]) >= 50
-    assert len({r["query"] for r in rows}) == len(rows)  # no query written twice, in any batch
+    # no query written twice, in any batch, nor the same words reordered or punctuated otherwise
+    # ("memory foam dog bed, large" / "memory foam dog bed large", 两万毫安的充电宝 / 充电宝 两万毫安)
+    seen: dict[str, str] = {}
+    for r in rows:
+        key = r["lang"] + ":" + near_key(r["query"])
+        assert key not in seen, f"{r['query']!r} repeats {seen[key]!r}"
+        seen[key] = r["query"]
     # dev-only queries are in dev and never in test
     test_queries = {json.loads(line)["query"] for line in (tmp_path / "test.jsonl").read_text(encoding="utf-8").splitlines()}
     assert extra and not test_queries & {q for q, _ in extra}

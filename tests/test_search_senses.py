@@ -29,6 +29,30 @@ def test_options_no_item_of_the_type_has_choose_another_sense_of_its_word(search
     assert resp.hits and resp.hits[0].name == wanted and all(h.name == wanted for h in resp.hits if not strict)
 
 
+@pytest.mark.parametrize(("query", "wanted"), [("笔记本 i7", "Laptop"), ("耳机 IPX7", "Wireless Earbuds")])
+def test_a_word_with_two_senses_takes_the_one_with_the_value_in_strict_search(search, query, wanted):
+    resp = search.search(SearchRequest(query=query, k=3, strict=True))
+    assert resp.parsed.product_type is None and not resp.relaxed
+    assert resp.hits and {h.name for h in resp.hits} == {wanted}
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "wanted", "relaxed"),
+    [("bluetooth speaker IPX7", "bluetooth speaker", "Bluetooth Speaker", "option:water resistance"),
+     ("4K running shoes", "running shoes", "Running Shoes", "option:resolution"),
+     ("glass yoga mat", "yoga mat", "Yoga Mat", "option:material"),
+     ("hiking boots made of mesh", "hiking boots", "Hiking Boots", "option:material"),
+     ("防水音箱 IPX7", "speaker", "Bluetooth Speaker", "option:water resistance")],
+)
+def test_a_type_word_with_one_sense_keeps_its_type_and_the_option_is_relaxed(search, query, kind, wanted, relaxed):
+    # No other type said with that word has the value: the shopper's type stays, the option gives way
+    # (never earbuds for a speaker, an action camera for shoes, a strainer for boots).
+    resp = search.search(SearchRequest(query=query, k=3, strict=True))
+    assert resp.parsed.product_type == kind
+    assert relaxed in resp.relaxed
+    assert resp.hits and {h.name for h in resp.hits} == {wanted}
+
+
 @pytest.mark.parametrize(
     ("query", "kind"),
     [("A5 notebook with a soft cover", "notebook"),  # the type has the option: kept

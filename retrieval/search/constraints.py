@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from retrieval.search.models import ParsedQuery
-from retrieval.search.query import _WORD, Canon, Lexicon, Vocabulary, stems, strip_modifiers
+from retrieval.search.query import _WORD, CJK, Canon, Lexicon, Vocabulary, stems, strip_modifiers
 # Words that end a product's noun phrase: the type is named before them ("shoes for trail running").
 _CLAUSE_END = {"for", "with", "under", "below", "in", "that", "which", "to", "without", "not", "no", "but",
                "except", "over", "above", "between", "from", "like", "than", "and", "or"}  # fmt: skip
@@ -82,6 +82,17 @@ class Constraints:
             if slug in self.category_keys:
                 self.category_words.setdefault(stems(canon.text(word)), slug)
                 self.types.setdefault(stems(canon.text(word)), canon.text(word))
+        # Every way a type is said (its phrase, the lexicon's English synonyms and Chinese names of
+        # it): a type whose name holds another type's name is another sense of that word (笔记本电脑
+        # and 笔记本, 入耳式耳机 and 耳机, "notebook computer" and "notebook").
+        self.type_names: dict[tuple[str, ...], set[str]] = {k: {" " + v + " "} for k, v in self.types.items()}
+        said_as = [*lexicon.en_synonyms.items(), *((w, canon.text(w)) for w in lexicon.category_synonyms),
+                   *lexicon.zh_en.items()]  # fmt: skip
+        for word, english in said_as:
+            key = stems(canon.text(english))
+            if key in self.type_names and word.strip():
+                self.type_names[key].add(word if CJK.search(word) else " " + word.lower() + " ")
+        self._senses: dict[tuple[str, ...], list[str]] = {}
         self._masks: dict[str, np.ndarray] = {}
         self._generic = {canon.text(v) for v in lexicon.needs_key}
 
@@ -112,10 +123,13 @@ class Constraints:
                               if not (set(_WORD.findall(self.canon.text(v))) <= named
                                       and (strict or not self._option_of(parsed.product_type, v)))}  # fmt: skip
         # Distinctive option values (no colour, nor one as generic as "high") of which no item of the
-        # type has any mean another sense of the type's word, as a brand does above: 笔记本 with
-        # "i7" is a laptop, not a paper notebook; 耳机 with "IPX7" earbuds.
+        # type has any, but items of another type said with the same word have, mean that other
+        # sense of the word, as a brand does above: 笔记本 with "i7" is a laptop, not a paper
+        # notebook; 耳机 with "IPX7" earbuds. A word with one sense keeps its type, and strict search
+        # relaxes the option ("bluetooth speaker IPX7" is a speaker, never earbuds).
         said = [v for v in parsed.options.values() if self._distinctive(v)]
-        if parsed.product_type and said and not any(self._option_of(parsed.product_type, v) for v in said):
+        if (parsed.product_type and said and not any(self._option_of(parsed.product_type, v) for v in said)
+                and any(self._option_of(other, v) for other in self.senses(parsed.product_type) for v in said)):  # fmt: skip
             parsed.modifiers.append(parsed.product_type)
             parsed.product_type = None
         # A value too generic to read alone ("portable", "manual", "adjustable") is the type's own
@@ -130,6 +144,17 @@ class Constraints:
                 keys = self._keys_of(parsed.product_type, value)
                 if len(keys) == 1 and keys[0] not in parsed.options:
                     parsed.options[keys[0]] = self.vocab.option_display.get(value, value)
+
+    def senses(self, phrase: str) -> list[str]:
+        """The other product types said with the type's word: those with a name that holds one of
+        its names (Chinese by characters, English by whole words)."""
+        key = stems(self.canon.text(phrase))
+        found = self._senses.get(key)
+        if found is None:
+            names = self.type_names.get(key, {" " + self.canon.text(phrase) + " "})
+            found = self._senses[key] = [self.types[k] for k, theirs in self.type_names.items() if k != key
+                                         and any(n in t and n != t for n in names for t in theirs)]  # fmt: skip
+        return found
 
     def _keys_of(self, phrase: str, value: str) -> list[str]:
         """The options under which items of the type have the value (cached like `_option_of`)."""
