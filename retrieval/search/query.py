@@ -78,6 +78,7 @@ class Canon:
     """Lower-case text with the lexicon's English synonyms applied; used on both query and catalog."""
 
     def __init__(self, lexicon: Lexicon) -> None:
+        self._memo: dict[str, str] = {}
         self.synonyms = {k.lower(): v for k, v in lexicon.en_synonyms.items()}
         # The catalog's own word stays as it is: "vacuum cleaner" is not read as "vacuum" + "cleaner"
         # and put into "vacuum cleaner cleaner" (the longest match wins).
@@ -103,6 +104,15 @@ class Canon:
                 self.classes[value] = head
 
     def text(self, text: str) -> str:
+        # Memoised: the scorer asks for the same few option values once per candidate variant.
+        if (done := self._memo.get(text)) is not None:
+            return done
+        if len(self._memo) > 100_000:
+            self._memo.clear()
+        done = self._memo[text] = self._text(text)
+        return done
+
+    def _text(self, text: str) -> str:
         text = text.lower()
         if self.pattern:
             text = self.pattern.sub(lambda m: self.synonyms[m.group(1).lower()].lower(), text)
