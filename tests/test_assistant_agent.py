@@ -854,3 +854,19 @@ def test_a_refused_task_is_forgotten_after_a_bare_yes(assistant, state):
     assert state.refused is None
     assistant.reply_text(state, "If a return is not possible, cancel it then.")
     assert state.pending is None or state.pending.arguments.get("order_id") != "#W2417020"
+
+
+@pytest.mark.parametrize("refusal", [
+    "I don't want to cancel the whole order; I'd send it back later if cancelling everything is the only way.",
+    "I never want to cancel my entire order, in case cancelling it all is what you were about to suggest.",
+    "我不想取消订单。",
+])
+def test_a_refused_cancellation_in_the_middle_of_an_item_change_cancels_nothing(assistant, state, store, refusal):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to change the t-shirt in order #W6247578")
+    assert state.frame is not None and state.frame.route == "modify_order"
+    reply = assistant.reply_text(state, refusal)
+    # the item change stays open (its question asked again), no cancellation is started
+    assert state.frame is not None and state.frame.route == "modify_order", reply
+    assert state.pending is None and "no longer needed" not in reply
+    assert store.order("#W6247578").status == "pending"

@@ -433,3 +433,31 @@ def test_an_order_action_is_named_by_a_verb_not_a_single_character(text, expecte
     from assistant.understand.rules import names_action
 
     assert names_action(text) is expected
+
+
+@pytest.mark.parametrize("text", [
+    "I never want to cancel my order.",
+    "Please don't cancel anything, I just want to change the size.",
+    "I do not want to cancel the whole order, and I'd rather return the lamp later if cancelling it all is the only way.",
+    "No need to cancel; keep it, unless canceling is required to change the colour.",
+    "我不想取消订单，只想换个颜色。",
+    "别取消，如果要取消整个订单的话我以后再退货。",
+])
+def test_a_cancel_that_is_only_refused_or_supposed_is_not_asked_for(text):
+    from assistant.understand.rules import only_negated
+
+    assert only_negated(text.lower(), "cancel")
+
+
+@pytest.mark.parametrize("text", [
+    "Cancel my order please.",
+    "I don't want the lamp any more, cancel it.",
+    "I won't need it, so cancel the order.",
+    "If the blue one is not available, cancel the order.",
+    "请取消我的订单。",
+    "If cancelling is the only way, fine.",  # a supposition with no refusal: not a refusal either
+])
+def test_a_cancel_asked_for_is_not_read_as_refused(text):
+    from assistant.understand.rules import only_negated
+
+    assert not only_negated(text.lower(), "cancel")

@@ -1264,11 +1264,20 @@ def names_action(text: str) -> bool:
                 or re.search(r"\border(?:s|ed)?\b|\brefund|\bpurchas(?:e|es|ed)\b|订单|退款", lowered))
 
 
+_VERB_MENTION = {"cancel": r"\bcancel|取消", "return": r"\breturn|退货|退掉|退回", "exchange": r"\bexchange|换货|更换"}
+_NEGATED_BEFORE = re.compile(r"\b(?:never|not|don'?t|do not|no need to|won'?t|doesn'?t|does not)\b(?:\s+\w+){0,3}\s*$"
+                             r"|(?:不|别|不要|不想|不用|不需要|不打算|没必要)\s*$")
+# "…if cancelling the whole order is the only way", "unless you can't …", "如果要取消": a supposition, not a request
+_SUPPOSED_BEFORE = re.compile(r"\b(?:if|unless|in case|whether)\b[^.,;!?]{0,40}$|(?:如果|要是|假如)[^，,。；;！？]{0,15}$")
+
+
 def only_negated(lowered: str, verb: str) -> bool:
-    """Whether every mention of the verb is negated ("I never want to cancel my order")."""
-    mentions = list(re.finditer(rf"\b{verb}", lowered))
-    negated = [m for m in mentions if re.search(r"\b(?:never|not|don'?t|do not|no need to|won'?t)\b(?:\s+\w+){0,3}\s*$", lowered[: m.start()])]
-    return bool(mentions) and len(negated) == len(mentions)
+    """Whether no mention of the verb asks for it: each is negated ("I never want to cancel my order",
+    "我不想取消订单") or only supposed ("…and return it later if cancelling is the only way")."""
+    mentions = list(re.finditer(_VERB_MENTION.get(verb, rf"\b{verb}"), lowered))
+    asked = [m for m in mentions if not (_NEGATED_BEFORE.search(lowered[: m.start()]) or _SUPPOSED_BEFORE.search(lowered[: m.start()]))]
+    negated = any(_NEGATED_BEFORE.search(lowered[: m.start()]) for m in mentions)
+    return negated and not asked
 
 
 _CORRECTING = re.compile(r"\b(?:i meant|i mean|meant|wrong (?:one|order|number)|not (?:that|this) one|instead|actually|rather|typo)\b"
