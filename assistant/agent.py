@@ -269,6 +269,9 @@ class _Turn(CatalogTurn):
         if not identified and self.ctx.user_id:  # what the shopper said before being identified counts too
             for said in [m.content for m in state.history if m.role == "user"]:
                 self._note_payment(said)
+            if state.frame is None and not state.queue and state.pending is None and rules.only_identifies(message, slots.identity):
+                yield self.say("ask_task")  # "I'm <name>, zip <zip>" and no request yet: asked for one, nothing guessed
+                return
         route = self._route(message, slots)
         if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
             route, slots = self._target(route, message, slots)

@@ -870,3 +870,13 @@ def test_a_refused_cancellation_in_the_middle_of_an_item_change_cancels_nothing(
     assert state.frame is not None and state.frame.route == "modify_order", reply
     assert state.pending is None and "no longer needed" not in reply
     assert store.order("#W6247578").status == "pending"
+
+
+@pytest.mark.parametrize("message,ask", [(f"my email is {YUSUF_EMAIL}", "What can I do for you"),
+                                         (f"Hi, it's {YUSUF_EMAIL}.", "What can I do for you"),
+                                         (f"你好，我的邮箱是 {YUSUF_EMAIL}", "请问有什么可以帮您")])
+def test_identifying_alone_asks_what_to_do_and_guesses_nothing(assistant, state, message, ask):
+    """Only who they are, no request yet: no search, recommendation or order task is guessed from it."""
+    reply = assistant.reply_text(state, message)
+    assert state.user_id == "yusuf_rossi_9620" and ask in reply, reply
+    assert state.frame is None and state.pending is None and state.last_items == [], reply

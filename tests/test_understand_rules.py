@@ -461,3 +461,21 @@ def test_a_cancel_asked_for_is_not_read_as_refused(text):
     from assistant.understand.rules import only_negated
 
     assert not only_negated(text.lower(), "cancel")
+
+
+@pytest.mark.parametrize("text,asks", [
+    ("I'm Ana Lopez, zip 10001", False),
+    ("Hi, my name is Ana Lopez and my zip code is 10001.", False),
+    ("hello, it's ana.lopez@example.com", False),
+    ("My email is ana.lopez@example.com, can you look me up please?", False),
+    ("你好，我的邮箱是 ana.lopez@example.com", False),
+    ("I'm Ana Lopez, zip 10001, and I want to cancel my order", True),
+    ("my email is ana.lopez@example.com, where is my package?", True),
+    ("Ana Lopez 10001, looking for a red kettle", True),
+    ("我的邮箱是 ana.lopez@example.com，我要退货", True),
+])
+def test_a_message_that_only_identifies_carries_no_request(text, asks):
+    from assistant.slots import read_slots
+    from assistant.understand.rules import only_identifies
+
+    assert only_identifies(text, read_slots(text).identity) is not asks

@@ -1360,3 +1360,22 @@ def status_hint(text: str, candidates: list[dict]) -> list[dict]:
     else:
         return candidates
     return narrowed or candidates
+
+
+# The words around an identification ("hi, I'm <name>, zip code <zip>", "my email is …", "你好，我叫…，邮编…")
+_IDENTITY_WORDS = re.compile(r"\b(?:hi|hello|hey|good (?:morning|afternoon|evening)|my|name|names|is|i'?m|i am|this is|it'?s|here|"
+                             r"and|zip|zipcode|postal|postcode|code|email|e-mail|address|mail|first|last|thanks?|thank you|please|"
+                             r"you|can|find|look|me|up|account|with|the|of|to|a)\b"
+                             r"|你好|您好|我叫|我是|我的|的|名字|姓名|邮编|邮政编码|邮箱|电子邮件|地址|是|和|谢谢|请")
+
+
+def only_identifies(message: str, identity) -> bool:
+    """Whether the message only says who the shopper is ("I'm <first> <last>, zip <zip>", "my email is
+    …", "我叫…，邮编…"): nothing is left once the identity and the words around it are taken out, so
+    there is no request in it to act on."""
+    rest = message.lower()
+    for value in (identity.email, identity.first_name, identity.last_name, identity.zip):
+        if value:
+            rest = rest.replace(value.lower(), " ")
+    rest = _IDENTITY_WORDS.sub(" ", rest)
+    return not re.search(r"[a-z0-9]|[\u4e00-\u9fff]", rest)
