@@ -880,3 +880,10 @@ def test_identifying_alone_asks_what_to_do_and_guesses_nothing(assistant, state,
     reply = assistant.reply_text(state, message)
     assert state.user_id == "yusuf_rossi_9620" and ask in reply, reply
     assert state.frame is None and state.pending is None and state.last_items == [], reply
+
+
+def test_a_bare_name_and_zip_answer_the_identification_question(assistant, state):
+    ask = assistant.reply_text(state, "where is my order #W2378156?")
+    assert "identify" in ask and state.user_id is None
+    reply = assistant.reply_text(state, "Yusuf Rossi, 19122")
+    assert state.user_id == "yusuf_rossi_9620" and "#W2378156" in reply, reply

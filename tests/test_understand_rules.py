@@ -479,3 +479,19 @@ def test_a_message_that_only_identifies_carries_no_request(text, asks):
     from assistant.understand.rules import only_identifies
 
     assert only_identifies(text, read_slots(text).identity) is not asks
+
+
+@pytest.mark.parametrize("text,name", [
+    ("Ana Lopez, 10001", ("Ana", "Lopez")),
+    ("Ana Lopez 10001", ("Ana", "Lopez")),
+    ("Ana Lopez, zip code 10001.", ("Ana", "Lopez")),
+    ("Red Shoes size 10, 10001", (None, None)),  # more than a name and a zip: not read as one
+    ("ana lopez 10001", (None, None)),  # lower case alone is too weak a sign of a name
+    ("Free Shipping to 10001?", (None, None)),
+])
+def test_a_bare_name_and_zip_identify_the_shopper(text, name):
+    from assistant.slots import read_slots
+
+    identity = read_slots(text).identity
+    assert (identity.first_name, identity.last_name) == name
+    assert identity.zip == "10001"
