@@ -887,3 +887,11 @@ def test_a_bare_name_and_zip_answer_the_identification_question(assistant, state
     assert "identify" in ask and state.user_id is None
     reply = assistant.reply_text(state, "Yusuf Rossi, 19122")
     assert state.user_id == "yusuf_rossi_9620" and "#W2378156" in reply, reply
+
+
+@pytest.mark.parametrize("message", ["I don't want to cancel anything, I just want to know the status of my orders.",
+                                     "我不想取消订单，我想查一下订单状态。"])
+def test_a_refused_cancellation_leaves_the_rest_of_the_request(assistant, state, message):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, message)
+    assert "#W6247578" in reply and state.pending is None and state.frame is None, reply

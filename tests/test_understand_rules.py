@@ -495,3 +495,15 @@ def test_a_bare_name_and_zip_identify_the_shopper(text, name):
     identity = read_slots(text).identity
     assert (identity.first_name, identity.last_name) == name
     assert identity.zip == "10001"
+
+
+@pytest.mark.parametrize("text,rest", [
+    ("I don't want to cancel anything, I just want to know where my package is.", "I just want to know where my package is."),
+    ("Please do not cancel my order but change the lamp to black", "change the lamp to black"),
+    ("我不想取消订单，我想查一下订单状态。", "我想查一下订单状态。"),
+    ("Never cancel it.", ""),
+])
+def test_what_is_left_once_a_refused_cancellation_is_taken_out(text, rest):
+    from assistant.understand.rules import without_refused
+
+    assert without_refused(text, "cancel") == rest

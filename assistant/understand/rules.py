@@ -1280,6 +1280,14 @@ def only_negated(lowered: str, verb: str) -> bool:
     return negated and not asked
 
 
+def without_refused(text: str, verb: str) -> str:
+    """The text without its clauses that name the verb, for a text that only refuses or supposes it
+    (`only_negated`): "I don't want to cancel anything, I just want to know where it is" → "I just want
+    to know where it is", what the shopper does want."""
+    clauses = re.split(r"(?<=[,;.!?，；。！？])\s*|\s+(?:but|and)\s+", text)
+    return " ".join(c for c in clauses if not re.search(_VERB_MENTION.get(verb, rf"\b{verb}"), c.lower())).strip()
+
+
 _CORRECTING = re.compile(r"\b(?:i meant|i mean|meant|wrong (?:one|order|number)|not (?:that|this) one|instead|actually|rather|typo)\b"
                          r"|不是这个|说错|应该是|搞错")
 
