@@ -269,6 +269,9 @@ class _Turn(CatalogTurn):
         if not identified and self.ctx.user_id:  # what the shopper said before being identified counts too
             for said in [m.content for m in state.history if m.role == "user"]:
                 self._note_payment(said)
+            if state.frame is None and not state.queue and state.pending is None and rules.only_identifies(message, slots.identity):
+                yield self.say("ask_task")  # "I'm <name>, zip <zip>" and no request yet: asked for one, nothing guessed
+                return
         route = self._route(message, slots)
         if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
             route, slots = self._target(route, message, slots)
@@ -396,7 +399,10 @@ class _Turn(CatalogTurn):
                 and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
             return cue  # "modify all my pending <product>s to …": the shopper's own order, not a search
         if route == "cancel_order" and rules.only_negated(message.lower(), "cancel"):
-            return state.frame.route if state.frame is not None else "chit_chat"  # "I never want to cancel my order"
+            if state.frame is not None:
+                return state.frame.route  # "I never want to cancel my order": the task in progress goes on
+            rest = rules.without_refused(message, "cancel")  # "don't cancel it, I only want …": what they do want
+            return self._route(rest, read_slots(rest)) if rest else "chit_chat"
         if route in ORDER_ROUTES and prediction.confidence < 0.9 and self._product_wish(message, slots):
             return "search"  # "sneakers but not red" names a product, no order and no order action
         frame = state.frame

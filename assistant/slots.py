@@ -21,6 +21,8 @@ NAME_RES = [
     # "I am …" is a name only when capitalised: "I am considering cancelling" is not one
     re.compile(r"\b(?i:i am|i'm|this is)\s+([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)"),
     re.compile(r"(?:我是|我叫|名字是)\s*([A-Za-z][a-z'-]+)\s+([A-Za-z][a-z'-]+)"),
+    # a bare "First Last, 12345" (the answer to "your name and zip code?"): only the whole message, capitalised
+    re.compile(r"^\W*([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)\s*[,;]?\s*(?:(?i:zip(?: ?code)?|邮编)\s*:?\s*)?\d{5}\W*$"),
 ]
 ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,

@@ -854,3 +854,44 @@ def test_a_refused_task_is_forgotten_after_a_bare_yes(assistant, state):
     assert state.refused is None
     assistant.reply_text(state, "If a return is not possible, cancel it then.")
     assert state.pending is None or state.pending.arguments.get("order_id") != "#W2417020"
+
+
+@pytest.mark.parametrize("refusal", [
+    "I don't want to cancel the whole order; I'd send it back later if cancelling everything is the only way.",
+    "I never want to cancel my entire order, in case cancelling it all is what you were about to suggest.",
+    "我不想取消订单。",
+])
+def test_a_refused_cancellation_in_the_middle_of_an_item_change_cancels_nothing(assistant, state, store, refusal):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to change the t-shirt in order #W6247578")
+    assert state.frame is not None and state.frame.route == "modify_order"
+    reply = assistant.reply_text(state, refusal)
+    # the item change stays open (its question asked again), no cancellation is started
+    assert state.frame is not None and state.frame.route == "modify_order", reply
+    assert state.pending is None and "no longer needed" not in reply
+    assert store.order("#W6247578").status == "pending"
+
+
+@pytest.mark.parametrize("message,ask", [(f"my email is {YUSUF_EMAIL}", "What can I do for you"),
+                                         (f"Hi, it's {YUSUF_EMAIL}.", "What can I do for you"),
+                                         (f"你好，我的邮箱是 {YUSUF_EMAIL}", "请问有什么可以帮您")])
+def test_identifying_alone_asks_what_to_do_and_guesses_nothing(assistant, state, message, ask):
+    """Only who they are, no request yet: no search, recommendation or order task is guessed from it."""
+    reply = assistant.reply_text(state, message)
+    assert state.user_id == "yusuf_rossi_9620" and ask in reply, reply
+    assert state.frame is None and state.pending is None and state.last_items == [], reply
+
+
+def test_a_bare_name_and_zip_answer_the_identification_question(assistant, state):
+    ask = assistant.reply_text(state, "where is my order #W2378156?")
+    assert "identify" in ask and state.user_id is None
+    reply = assistant.reply_text(state, "Yusuf Rossi, 19122")
+    assert state.user_id == "yusuf_rossi_9620" and "#W2378156" in reply, reply
+
+
+@pytest.mark.parametrize("message", ["I don't want to cancel anything, I just want to know the status of my orders.",
+                                     "我不想取消订单，我想查一下订单状态。"])
+def test_a_refused_cancellation_leaves_the_rest_of_the_request(assistant, state, message):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, message)
+    assert "#W6247578" in reply and state.pending is None and state.frame is None, reply

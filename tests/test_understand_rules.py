@@ -433,3 +433,77 @@ def test_an_order_action_is_named_by_a_verb_not_a_single_character(text, expecte
     from assistant.understand.rules import names_action
 
     assert names_action(text) is expected
+
+
+@pytest.mark.parametrize("text", [
+    "I never want to cancel my order.",
+    "Please don't cancel anything, I just want to change the size.",
+    "I do not want to cancel the whole order, and I'd rather return the lamp later if cancelling it all is the only way.",
+    "No need to cancel; keep it, unless canceling is required to change the colour.",
+    "我不想取消订单，只想换个颜色。",
+    "别取消，如果要取消整个订单的话我以后再退货。",
+])
+def test_a_cancel_that_is_only_refused_or_supposed_is_not_asked_for(text):
+    from assistant.understand.rules import only_negated
+
+    assert only_negated(text.lower(), "cancel")
+
+
+@pytest.mark.parametrize("text", [
+    "Cancel my order please.",
+    "I don't want the lamp any more, cancel it.",
+    "I won't need it, so cancel the order.",
+    "If the blue one is not available, cancel the order.",
+    "请取消我的订单。",
+    "If cancelling is the only way, fine.",  # a supposition with no refusal: not a refusal either
+])
+def test_a_cancel_asked_for_is_not_read_as_refused(text):
+    from assistant.understand.rules import only_negated
+
+    assert not only_negated(text.lower(), "cancel")
+
+
+@pytest.mark.parametrize("text,asks", [
+    ("I'm Ana Lopez, zip 10001", False),
+    ("Hi, my name is Ana Lopez and my zip code is 10001.", False),
+    ("hello, it's ana.lopez@example.com", False),
+    ("My email is ana.lopez@example.com, can you look me up please?", False),
+    ("你好，我的邮箱是 ana.lopez@example.com", False),
+    ("I'm Ana Lopez, zip 10001, and I want to cancel my order", True),
+    ("my email is ana.lopez@example.com, where is my package?", True),
+    ("Ana Lopez 10001, looking for a red kettle", True),
+    ("我的邮箱是 ana.lopez@example.com，我要退货", True),
+])
+def test_a_message_that_only_identifies_carries_no_request(text, asks):
+    from assistant.slots import read_slots
+    from assistant.understand.rules import only_identifies
+
+    assert only_identifies(text, read_slots(text).identity) is not asks
+
+
+@pytest.mark.parametrize("text,name", [
+    ("Ana Lopez, 10001", ("Ana", "Lopez")),
+    ("Ana Lopez 10001", ("Ana", "Lopez")),
+    ("Ana Lopez, zip code 10001.", ("Ana", "Lopez")),
+    ("Red Shoes size 10, 10001", (None, None)),  # more than a name and a zip: not read as one
+    ("ana lopez 10001", (None, None)),  # lower case alone is too weak a sign of a name
+    ("Free Shipping to 10001?", (None, None)),
+])
+def test_a_bare_name_and_zip_identify_the_shopper(text, name):
+    from assistant.slots import read_slots
+
+    identity = read_slots(text).identity
+    assert (identity.first_name, identity.last_name) == name
+    assert identity.zip == "10001"
+
+
+@pytest.mark.parametrize("text,rest", [
+    ("I don't want to cancel anything, I just want to know where my package is.", "I just want to know where my package is."),
+    ("Please do not cancel my order but change the lamp to black", "change the lamp to black"),
+    ("我不想取消订单，我想查一下订单状态。", "我想查一下订单状态。"),
+    ("Never cancel it.", ""),
+])
+def test_what_is_left_once_a_refused_cancellation_is_taken_out(text, rest):
+    from assistant.understand.rules import without_refused
+
+    assert without_refused(text, "cancel") == rest

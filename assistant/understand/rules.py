@@ -1264,11 +1264,28 @@ def names_action(text: str) -> bool:
                 or re.search(r"\border(?:s|ed)?\b|\brefund|\bpurchas(?:e|es|ed)\b|订单|退款", lowered))
 
 
+_VERB_MENTION = {"cancel": r"\bcancel|取消", "return": r"\breturn|退货|退掉|退回", "exchange": r"\bexchange|换货|更换"}
+_NEGATED_BEFORE = re.compile(r"\b(?:never|not|don'?t|do not|no need to|won'?t|doesn'?t|does not)\b(?:\s+\w+){0,3}\s*$"
+                             r"|(?:不|别|不要|不想|不用|不需要|不打算|没必要)\s*$")
+# "…if cancelling the whole order is the only way", "unless you can't …", "如果要取消": a supposition, not a request
+_SUPPOSED_BEFORE = re.compile(r"\b(?:if|unless|in case|whether)\b[^.,;!?]{0,40}$|(?:如果|要是|假如)[^，,。；;！？]{0,15}$")
+
+
 def only_negated(lowered: str, verb: str) -> bool:
-    """Whether every mention of the verb is negated ("I never want to cancel my order")."""
-    mentions = list(re.finditer(rf"\b{verb}", lowered))
-    negated = [m for m in mentions if re.search(r"\b(?:never|not|don'?t|do not|no need to|won'?t)\b(?:\s+\w+){0,3}\s*$", lowered[: m.start()])]
-    return bool(mentions) and len(negated) == len(mentions)
+    """Whether no mention of the verb asks for it: each is negated ("I never want to cancel my order",
+    "我不想取消订单") or only supposed ("…and return it later if cancelling is the only way")."""
+    mentions = list(re.finditer(_VERB_MENTION.get(verb, rf"\b{verb}"), lowered))
+    asked = [m for m in mentions if not (_NEGATED_BEFORE.search(lowered[: m.start()]) or _SUPPOSED_BEFORE.search(lowered[: m.start()]))]
+    negated = any(_NEGATED_BEFORE.search(lowered[: m.start()]) for m in mentions)
+    return negated and not asked
+
+
+def without_refused(text: str, verb: str) -> str:
+    """The text without its clauses that name the verb, for a text that only refuses or supposes it
+    (`only_negated`): "I don't want to cancel anything, I just want to know where it is" → "I just want
+    to know where it is", what the shopper does want."""
+    clauses = re.split(r"(?<=[,;.!?，；。！？])\s*|\s+(?:but|and)\s+", text)
+    return " ".join(c for c in clauses if not re.search(_VERB_MENTION.get(verb, rf"\b{verb}"), c.lower())).strip()
 
 
 _CORRECTING = re.compile(r"\b(?:i meant|i mean|meant|wrong (?:one|order|number)|not (?:that|this) one|instead|actually|rather|typo)\b"
@@ -1351,3 +1368,22 @@ def status_hint(text: str, candidates: list[dict]) -> list[dict]:
     else:
         return candidates
     return narrowed or candidates
+
+
+# The words around an identification ("hi, I'm <name>, zip code <zip>", "my email is …", "你好，我叫…，邮编…")
+_IDENTITY_WORDS = re.compile(r"\b(?:hi|hello|hey|good (?:morning|afternoon|evening)|my|name|names|is|i'?m|i am|this is|it'?s|here|"
+                             r"and|zip|zipcode|postal|postcode|code|email|e-mail|address|mail|first|last|thanks?|thank you|please|"
+                             r"you|can|find|look|me|up|account|with|the|of|to|a)\b"
+                             r"|你好|您好|我叫|我是|我的|的|名字|姓名|邮编|邮政编码|邮箱|电子邮件|地址|是|和|谢谢|请")
+
+
+def only_identifies(message: str, identity) -> bool:
+    """Whether the message only says who the shopper is ("I'm <first> <last>, zip <zip>", "my email is
+    …", "我叫…，邮编…"): nothing is left once the identity and the words around it are taken out, so
+    there is no request in it to act on."""
+    rest = message.lower()
+    for value in (identity.email, identity.first_name, identity.last_name, identity.zip):
+        if value:
+            rest = rest.replace(value.lower(), " ")
+    rest = _IDENTITY_WORDS.sub(" ", rest)
+    return not re.search(r"[a-z0-9]|[\u4e00-\u9fff]", rest)
