@@ -112,6 +112,8 @@ class RuleSim:
         named = [o for o in self.facts.order_ids if o in ins]
         if named and arguments.get("order_id") and _order_key(arguments["order_id"]) not in map(_order_key, named):
             return self.say["no_order"].format(order_ids=", ".join(named))
+        if kept := self._kept(tool, text):
+            return self.say["not_items"].format(name=kept)
         proposed_ids = set(arguments.get("item_ids") or [])
         ins_ids = set(re.findall(r"\b\d{10}\b", ins))
         # A shopper who names items by id judges them by id: the names of the proposal tell it nothing.
@@ -143,6 +145,21 @@ class RuleSim:
         address1 = str(arguments.get("address1") or "").strip()
         if street and address1 and not re.match(rf"{street.group(1)}\b", address1):
             return self.say["no_address"].format(address=self.facts.address or street.group(0))
+        return None
+
+    def _kept(self, tool: str | None, text: str) -> str | None:
+        """An item the proposal includes that its instructions leave out ("all … except the boots"), unless
+        the sentence saying so asks this kind of action for it in another clause ("…, but I'd exchange them")."""
+        from eval.dialogues.tau import CLAUSE_RE, sentences, wanted_kinds  # the same reading of its own text
+
+        for sentence in sentences(self.spec.instructions or ""):
+            for m in re.finditer(_rules()["instructions"]["excepted"], sentence):
+                others = [c for c in CLAUSE_RE.split(sentence) if m.group(0) not in c]
+                if tool in {t for c in others for k in wanted_kinds(c) for t in GOAL_KINDS.get(k, {k})}:
+                    continue
+                kept = _words(m.group(1), short=True)
+                if name := next((n for n in _proposed_items(text) if _names(n, kept)), None):
+                    return name
         return None
 
     def reply(self, text: str, events: list[AssistantEvent]) -> str | None:
