@@ -127,24 +127,24 @@ def wanted_kinds(sentence: str) -> list[str]:
 
 
 def address_targets(sentence: str) -> list[str]:
-    """Whose addresses a sentence asks to change: the tools for "order address" and "user / default
-    address" when it names both (two requests), else [] (an address, whichever)."""
+    """Whose addresses a sentence asks to change, one tool per request, when it names both an order's and
+    the user's / default one ("all order addresses and my user address": orders twice, several), else []
+    (an address, whichever)."""
     targets = []
     for m in ADDRESS_OF_RE.finditer(sentence):
-        before = m.group(1).lower().split()
-        if {"to", "from", "into", "as"} & set(before):
+        before = set(m.group(1).lower().split())
+        if {"to", "from", "into", "as"} & before:
             continue
-        if m.group(2) or {"order", "orders"} & set(before):
-            targets.append("modify_pending_order_address")
-        if {"default", "user", "profile", "account"} & set(before):
+        if m.group(2) or {"order", "orders"} & before:
+            several = m.group(0).lower().rstrip().endswith("es") or {"all", "every", "each"} & before
+            targets += ["modify_pending_order_address"] * (2 if several else 1)
+        if {"default", "user", "profile", "account"} & before:
             targets.append("update_default_address")
-    targets = list(dict.fromkeys(targets))
-    return targets if len(targets) > 1 else []
+    return targets if len(set(targets)) > 1 else []
 
 
-# "… cancel these two things": the things of a request said before, not a new request.
-# "… in different orders": one request for each of (at least) two orders.
-TWO_ORDERS_RE = re.compile(r"(?i)\b(?:different|separate|two|both) orders\b")
+# "… in different orders", "all my orders": one request for each of (at least) two orders.
+SEVERAL_ORDERS_RE = re.compile(r"(?i)\b(?:different|separate|two|both|all (?:\w+ )?)orders\b")
 EARLIER_RE = re.compile(r"(?i)\b(?:these|those|both)\s+(?:(?:two|three|four|\d+)\s+)?(?:things|items|ones)\b")
 
 
@@ -162,13 +162,13 @@ def goals_from_text(text: str) -> list[GoalAction]:
             continue
         for kind in wanted_kinds(sentence):
             tools = (address_targets(sentence) if kind == "address" else []) or [kind]
-            for tool in tools:
+            several = 2 if SEVERAL_ORDERS_RE.search(sentence) and kind != "address" else 1
+            for copy, tool in enumerate(tools * several):
                 for order in orders:
                     if tool == "update_default_address":  # the shopper's own address belongs to no order
                         order = None
-                    for copy in range(2 if order is None and TWO_ORDERS_RE.search(sentence) else 1):
-                        key = (kind, order, (n, copy) if order is None else None, tool)
-                        goals.setdefault(key, GoalAction(tool=tool, order_id=order, say=say, fallback=fallback))
+                    key = (kind, order, (n, copy) if order is None else None, tool)
+                    goals.setdefault(key, GoalAction(tool=tool, order_id=order, say=say, fallback=fallback))
     # A kind asked for about no order in particular is covered by the same kind for a named order; an
     # address about no one in particular by one whose owner is said; and a refund by a cancellation or
     # a return (it is how the money comes back).
