@@ -144,7 +144,7 @@ def address_targets(sentence: str) -> list[str]:
 
 
 # "… in different orders", "all my orders": one request for each of (at least) two orders.
-SEVERAL_ORDERS_RE = re.compile(r"(?i)\b(?:different|separate|two|both|all (?:\w+ )?)orders\b")
+SEVERAL_ORDERS_RE = re.compile(r"(?i)\b(?:(?:different|separate|two|both) |all (?:\w+ )?)orders\b")
 EARLIER_RE = re.compile(r"(?i)\b(?:these|those|both)\s+(?:(?:two|three|four|\d+)\s+)?(?:things|items|ones)\b")
 
 
