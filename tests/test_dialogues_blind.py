@@ -196,3 +196,5 @@ def test_an_item_it_keeps_is_declined():
     assert sim.reply(card.format(name="Water Bottle"), _pending()) == "yes"
     swap = "Please confirm: exchange in order #W1234567: Hiking Boots (size 9) → Hiking Boots (size 9, cheaper); refunded to paypal_1. Shall I go ahead? (yes/no)"
     assert sim.reply(swap, _pending("exchange_delivered_order_items")) == "yes"
+    dearer = swap.replace("refunded to paypal_1", "you pay $5.39 via paypal_1")  # only if the new ones are cheaper
+    assert sim.reply(dearer, _pending("exchange_delivered_order_items")) == "No, only if the new one is cheaper."

@@ -114,6 +114,8 @@ class RuleSim:
             return self.say["no_order"].format(order_ids=", ".join(named))
         if kept := self._kept(tool, text):
             return self.say["not_items"].format(name=kept)
+        if tool in GOAL_KINDS["change-items"] and re.search(cues["pays_more"], text) and self._wants_cheaper():
+            return self.say["not_cheaper"]
         proposed_ids = set(arguments.get("item_ids") or [])
         ins_ids = set(re.findall(r"\b\d{10}\b", ins))
         # A shopper who names items by id judges them by id: the names of the proposal tell it nothing.
@@ -161,6 +163,13 @@ class RuleSim:
                 if name := next((n for n in _proposed_items(text) if _names(n, kept)), None):
                     return name
         return None
+
+    def _wants_cheaper(self) -> bool:
+        """Whether a sentence of its instructions asking an item change wants the new item cheaper."""
+        from eval.dialogues.tau import sentences, wanted_kinds
+
+        cheaper = _rules()["instructions"]["cheaper"]
+        return any(re.search(cheaper, s) and "change-items" in wanted_kinds(s) for s in sentences(self.spec.instructions or ""))
 
     def reply(self, text: str, events: list[AssistantEvent]) -> str | None:
         said = self._reply(text, events)
