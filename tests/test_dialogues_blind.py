@@ -198,3 +198,13 @@ def test_an_item_it_keeps_is_declined():
     assert sim.reply(swap, _pending("exchange_delivered_order_items")) == "yes"
     dearer = swap.replace("refunded to paypal_1", "you pay $5.39 via paypal_1")  # only if the new ones are cheaper
     assert sim.reply(dearer, _pending("exchange_delivered_order_items")) == "No, only if the new one is cheaper."
+
+
+def test_a_condition_and_a_request_about_one_order_are_not_more_requests():
+    """τ² train 63 and 16: a kind word that is a condition's subject asks nothing; "all pending orders" is
+    several cancellations but the watch's return in the same sentence is one."""
+    text = "You never want to cancel your entire order, and would prefer to return the speaker if canceling the order is the only option."
+    assert [g.tool for g in goals_from_text(text)] == ["return"]
+    text = "You want to cancel all pending orders and return the watch you have received (but nothing else)."
+    assert [g.tool for g in goals_from_text(text)] == ["cancel", "cancel", "return"]
+    assert [g.tool for g in goals_from_text("You want to cancel or return all possible orders.")] == ["cancel", "cancel", "return", "return"]

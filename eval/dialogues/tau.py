@@ -116,7 +116,8 @@ def wanted_kinds(sentence: str) -> list[str]:
         here: list[str] = []
         for kind, pattern in rules["kinds"].items():
             m = re.search(pattern, clause)
-            if m is None or re.search(rules["negation"], clause[: m.start()]):
+            # negated, or the subject of a condition ("if canceling the order is the only option"): not asked
+            if m is None or re.search(rules["negation"], clause[: m.start()]) or re.search(r"(?i)\b(?:if|unless|whether)\s+$", clause[: m.start()]):
                 continue
             if kind == "change-items" and {"address", "payment"} & set(here):  # "change my address" is not an item change
                 continue
@@ -148,6 +149,19 @@ SEVERAL_ORDERS_RE = re.compile(r"(?i)\b(?:(?:different|separate|two|both) |all (
 EARLIER_RE = re.compile(r"(?i)\b(?:these|those|both)\s+(?:(?:two|three|four|\d+)\s+)?(?:things|items|ones)\b")
 
 
+def _about_several(sentence: str, kind: str) -> bool:
+    """Whether this kind's request is about several orders: "all orders" / "different orders" after it, with no
+    other request between them but one joined by "or"/"and" ("cancel or return all possible orders")."""
+    kinds = _person_rules()["kinds"]
+    m = re.search(kinds[kind], sentence)
+    several = SEVERAL_ORDERS_RE.search(sentence, m.end()) if m else None
+    if several is None:
+        return False
+    between = sentence[m.end() : several.start()]
+    other = any(re.search(p, between) for k, p in kinds.items() if k != kind)
+    return not other or bool(re.fullmatch(r"(?i)\s*(?:or|and)\s+\w+\s+", between))
+
+
 def goals_from_text(text: str) -> list[GoalAction]:
     """What the shopper asks for, read from its instructions alone: each request with the order its
     sentence names (if any), and that sentence to bring it up again. Requests naming no order are one
@@ -162,7 +176,7 @@ def goals_from_text(text: str) -> list[GoalAction]:
             continue
         for kind in wanted_kinds(sentence):
             tools = (address_targets(sentence) if kind == "address" else []) or [kind]
-            several = 2 if SEVERAL_ORDERS_RE.search(sentence) and kind != "address" else 1
+            several = 2 if kind != "address" and _about_several(sentence, kind) else 1
             for copy, tool in enumerate(tools * several):
                 for order in orders:
                     if tool == "update_default_address":  # the shopper's own address belongs to no order
