@@ -208,3 +208,5 @@ def test_a_condition_and_a_request_about_one_order_are_not_more_requests():
     text = "You want to cancel all pending orders and return the watch you have received (but nothing else)."
     assert [g.tool for g in goals_from_text(text)] == ["cancel", "cancel", "return"]
     assert [g.tool for g in goals_from_text("You want to cancel or return all possible orders.")] == ["cancel", "cancel", "return", "return"]
+    text = "If cancelling part of the order is not possible, you don't care, just cancel the whole order."  # τ² train 81
+    assert [(g.tool, g.fallback) for g in goals_from_text(text)] == [("cancel", True)]

@@ -115,9 +115,10 @@ def wanted_kinds(sentence: str) -> list[str]:
     for clause in CLAUSE_RE.split(sentence):
         here: list[str] = []
         for kind, pattern in rules["kinds"].items():
-            m = re.search(pattern, clause)
-            # negated, or the subject of a condition ("if canceling the order is the only option"): not asked
-            if m is None or re.search(rules["negation"], clause[: m.start()]) or re.search(r"(?i)\b(?:if|unless|whether)\s+$", clause[: m.start()]):
+            # not negated, nor the subject of a condition ("if canceling the order is the only option, …")
+            asked = [m for m in re.finditer(pattern, clause) if not re.search(rules["negation"], clause[: m.start()])
+                     and not re.search(r"(?i)\b(?:if|unless|whether)\s+$", clause[: m.start()])]  # fmt: skip
+            if not asked:
                 continue
             if kind == "change-items" and {"address", "payment"} & set(here):  # "change my address" is not an item change
                 continue
