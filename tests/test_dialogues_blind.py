@@ -143,3 +143,70 @@ def test_shopper_options_are_checked(tmp_path):
                           (["--suite", "other"], "--suite must be")):  # fmt: skip
         result = CliRunner().invoke(app, ["eval", "dialogues", *args, "--llm", "fake", "--out", str(tmp_path)])
         assert result.exit_code != 0 and message in result.output, result.output
+
+
+def test_two_sentences_each_asking_a_return_are_two_returns():
+    """τ² train 103: two returns about orders it cannot name, then an address and an item change of one order."""
+    text = ("You want to return the bookshelf and jigsaw you received in the same order. Make sure you mention that "
+            "you want to cancel these two things. You also want to return the backpack you received with the vacuum "
+            "cleaner. You also want to change your pending order address to the default one, and change its item "
+            "color to red. You want to get the tracking number of your cancelled order.")  # fmt: skip
+    assert [g.tool for g in goals_from_text(text)] == ["return", "return", "address", "change-items"]
+    sim = _blind(text)
+    done = [AssistantEvent(kind="tool", tool="return_delivered_order_items", ok=True, arguments={"order_id": "#W1111111"})]
+    sim.reply("Done. The return is on its way.", done)
+    card = "Please confirm: return from order #W2222222: Backpack (black); refunded to paypal_1. Shall I go ahead? (yes/no)"
+    assert sim.reply(card, _pending(order_id="#W2222222")) == "yes"
+    # but a cancellation it never asked for is still declined
+    assert sim.reply("Please confirm: cancel order #W3333333. Shall I go ahead?", _pending("cancel_pending_order")) != "yes"
+
+
+def test_an_order_address_and_the_default_address_are_two_requests():
+    """τ² train 109 and 41: both addresses in one sentence; an item change in another clause of a sentence
+    about an address is still asked for."""
+    both = "You want to change your wrong order address to the new home, and also your user default address to the new home."
+    assert [g.tool for g in goals_from_text(both)] == ["modify_pending_order_address", "update_default_address"]
+    destination = "You want to change your pending order address to the default Chicago one."
+    assert [g.tool for g in goals_from_text(destination)] == ["address"]  # the default address is where it goes
+    text = ("You have two problems: first, you wonder if you can change the jigsaw to the easiest one; second, you "
+            "might have typed your address wrong. You want to correct all order addresses and your user address.")
+    assert sorted(g.tool for g in goals_from_text(text)) == [  # "all order addresses": more than one
+        "change-items", "modify_pending_order_address", "modify_pending_order_address", "update_default_address"]
+    assert [g.tool for g in goals_from_text("You want to return the lamps you received in different orders.")] == ["return", "return"]
+
+
+def test_names_items_by_plural_and_compound_words():
+    """τ² train 112 ("watch" → Wristwatch) and 104 ("bookshelves" → Bookshelf); an unrelated item is still declined."""
+    text = "You received your order and want to return the bookshelves and the watch. You want the refund on your PayPal account."
+    sim = _blind(text)
+    card = "Please confirm: return {name} (oak) from order #W1234567; the refund goes to paypal_1. Shall I go ahead? (yes/no)"
+    assert sim.reply(card.format(name="Bookshelf"), _pending()) == "yes"
+    assert sim.reply(card.format(name="Wristwatch"), _pending()) == "yes"
+    assert sim.reply(card.format(name="Desk Lamp"), _pending()) == "No, I didn't ask about the Desk Lamp."
+
+
+def test_an_item_it_keeps_is_declined():
+    """τ² train 54: "return all … except the boots, but exchange them": the boots' return is declined,
+    their exchange and the return of other items are not."""
+    text = ("You want to return all possible items. Well, except the boots that you love, but you are happy to exchange "
+            "them for cheaper boots. You want the refund on your PayPal account.")  # fmt: skip
+    sim = _blind(text)
+    card = "Please confirm: return {name} (size 9) from order #W1234567; the refund goes to paypal_1. Shall I go ahead? (yes/no)"
+    assert sim.reply(card.format(name="Hiking Boots"), _pending()) == "No, not the Hiking Boots: I want to keep it."
+    assert sim.reply(card.format(name="Water Bottle"), _pending()) == "yes"
+    swap = "Please confirm: exchange in order #W1234567: Hiking Boots (size 9) → Hiking Boots (size 9, cheaper); refunded to paypal_1. Shall I go ahead? (yes/no)"
+    assert sim.reply(swap, _pending("exchange_delivered_order_items")) == "yes"
+    dearer = swap.replace("refunded to paypal_1", "you pay $5.39 via paypal_1")  # only if the new ones are cheaper
+    assert sim.reply(dearer, _pending("exchange_delivered_order_items")) == "No, only if the new one is cheaper."
+
+
+def test_a_condition_and_a_request_about_one_order_are_not_more_requests():
+    """τ² train 63 and 16: a kind word that is a condition's subject asks nothing; "all pending orders" is
+    several cancellations but the watch's return in the same sentence is one."""
+    text = "You never want to cancel your entire order, and would prefer to return the speaker if canceling the order is the only option."
+    assert [g.tool for g in goals_from_text(text)] == ["return"]
+    text = "You want to cancel all pending orders and return the watch you have received (but nothing else)."
+    assert [g.tool for g in goals_from_text(text)] == ["cancel", "cancel", "return"]
+    assert [g.tool for g in goals_from_text("You want to cancel or return all possible orders.")] == ["cancel", "cancel", "return", "return"]
+    text = "If cancelling part of the order is not possible, you don't care, just cancel the whole order."  # τ² train 81
+    assert [(g.tool, g.fallback) for g in goals_from_text(text)] == [("cancel", True)]

@@ -112,6 +112,10 @@ class RuleSim:
         named = [o for o in self.facts.order_ids if o in ins]
         if named and arguments.get("order_id") and _order_key(arguments["order_id"]) not in map(_order_key, named):
             return self.say["no_order"].format(order_ids=", ".join(named))
+        if kept := self._kept(tool, text):
+            return self.say["not_items"].format(name=kept)
+        if tool in GOAL_KINDS["change-items"] and re.search(cues["pays_more"], text) and self._wants_cheaper():
+            return self.say["not_cheaper"]
         proposed_ids = set(arguments.get("item_ids") or [])
         ins_ids = set(re.findall(r"\b\d{10}\b", ins))
         # A shopper who names items by id judges them by id: the names of the proposal tell it nothing.
@@ -119,7 +123,7 @@ class RuleSim:
         if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE):
             words = _words(ins, short=True)
             for name in _proposed_items(text):
-                if not _words(name, short=True) & words:
+                if not _names(name, words):
                     return self.say["no_items"].format(name=name)
         # The method it asks for, not one a conditional sentence accepts instead ("if …, a gift card").
         plain = " ".join(x for x in re.split(r"(?<=[.!?])\s+", ins) if not re.match(r"(?i)(?:but )?(?:if|unless|otherwise)\b", x))
@@ -144,6 +148,28 @@ class RuleSim:
         if street and address1 and not re.match(rf"{street.group(1)}\b", address1):
             return self.say["no_address"].format(address=self.facts.address or street.group(0))
         return None
+
+    def _kept(self, tool: str | None, text: str) -> str | None:
+        """An item the proposal includes that its instructions leave out ("all … except the boots"), unless
+        the sentence saying so asks this kind of action for it in another clause ("…, but I'd exchange them")."""
+        from eval.dialogues.tau import CLAUSE_RE, sentences, wanted_kinds  # the same reading of its own text
+
+        for sentence in sentences(self.spec.instructions or ""):
+            for m in re.finditer(_rules()["instructions"]["excepted"], sentence):
+                others = [c for c in CLAUSE_RE.split(sentence) if m.group(0) not in c]
+                if tool in {t for c in others for k in wanted_kinds(c) for t in GOAL_KINDS.get(k, {k})}:
+                    continue
+                kept = _words(m.group(1), short=True)
+                if name := next((n for n in _proposed_items(text) if _names(n, kept)), None):
+                    return name
+        return None
+
+    def _wants_cheaper(self) -> bool:
+        """Whether a sentence of its instructions asking an item change wants the new item cheaper."""
+        from eval.dialogues.tau import sentences, wanted_kinds
+
+        cheaper = _rules()["instructions"]["cheaper"]
+        return any(re.search(cheaper, s) and "change-items" in wanted_kinds(s) for s in sentences(self.spec.instructions or ""))
 
     def reply(self, text: str, events: list[AssistantEvent]) -> str | None:
         said = self._reply(text, events)
@@ -288,7 +314,7 @@ class RuleSim:
         listed = [(m.group(1), m.group(2).strip().lower(), [n.strip() for n in m.group(3).split(",")])
                   for shape in shapes for m in re.finditer(shape, reply)
                   if m.group(1) not in self.given_orders]  # fmt: skip
-        candidates = [(o, st, [n for n in names if _words(n, short=True) & words]) for o, st, names in listed]
+        candidates = [(o, st, [n for n in names if _names(n, words)]) for o, st, names in listed]
         if everything and not any(named for *_, named in candidates):  # "return all my orders": each in turn
             candidates = [(o, st, names[:1]) for o, st, names in listed]
         best, best_score = None, (0, 0)
@@ -361,15 +387,38 @@ def _offered_methods(text: str) -> set[str]:
     return offered
 
 
+def _word_forms(w: str) -> set[str]:
+    """A word and its singular forms: 'shelves' → shelf, 'batteries' → battery, 'boxes' → box, 'lamps' → lamp
+    (a form that is not a word does no harm: it is only compared with others)."""
+    if w.endswith("ss") or not w.endswith("s"):
+        return {w}
+    forms = {w[:-1]}
+    if w.endswith("ies"):
+        forms.add(w[:-3] + "y")
+    elif w.endswith("ves"):
+        forms.add(w[:-3] + "f")
+    elif w.endswith("es"):
+        forms.add(w[:-2])
+    return forms
+
+
 def _words(text: str, short: bool = False) -> set[str]:
-    """Content words, lower-case, without hyphens and a plural s: 'T-Shirts' and 'tshirt' are one word.
-    `short`: three-letter words count too (item names such as "Pet Bed" have no longer word)."""
+    """Content words, lower-case, without hyphens and in their singular forms: 'T-Shirts' and 'tshirt' are
+    one word. `short`: three-letter words count too (item names such as "Pet Bed" have no longer word)."""
     out = set()
     for w in re.findall(r"[a-z0-9][a-z0-9-]*", text.lower()):
         w = w.replace("-", "")
         if (len(w) >= 4 or (short and len(w) == 3 and w not in _SHORT_STOP_WORDS)) and w not in _STOP_WORDS:
-            out.add(w[:-1] if w.endswith("s") and not w.endswith("ss") else w)
+            out |= _word_forms(w)
     return out
+
+
+def _names(name: str, words: set[str]) -> bool:
+    """Whether the shopper's `words` name the item `name`: a word in common, or a word of four letters or
+    more that a compound word of the name begins or ends with ("watch" → "Wristwatch", "shelf" → "Bookshelf")."""
+    own = _words(name, short=True)
+    return bool(own & words) or any(len(w) >= 4 and len(n) > len(w) and (n.startswith(w) or n.endswith(w))
+                                    for n in own for w in words)  # fmt: skip
 
 
 def _proposed_items(text: str) -> list[str]:

@@ -100,38 +100,100 @@ def requests_and_fallbacks(rest: list[str]) -> tuple[list[str], list[str]]:
     return requests, fallbacks
 
 
+# Where one request of a sentence ends and the next begins ("…; second, …", "…, and change …").
+CLAUSE_RE = re.compile(r"\s*[;:]\s*|,\s*(?=(?:and|but|then)\b)|\s+(?=and also\b)", re.IGNORECASE)
+# An address and the words before it, to tell whose address it is ("order address", "user default address",
+# "the address of the order"); one after "to"/"from" is where something goes, not what changes.
+ADDRESS_OF_RE = re.compile(r"((?:[\w'-]+\s+){0,3})address(?:es)?\b(\s+(?:of|for|on)\s+(?:\w+\s+){0,2}orders?\b)?", re.IGNORECASE)
+
+
 def wanted_kinds(sentence: str) -> list[str]:
-    """The kinds of action one sentence asks for (see GOAL_KINDS), without negated ones."""
+    """The kinds of action one sentence asks for (see GOAL_KINDS), without negated ones, read clause by
+    clause so that an address change does not hide an item change asked in another clause."""
     rules = _person_rules()
-    found = []
-    for kind, pattern in rules["kinds"].items():
-        m = re.search(pattern, sentence)
-        if m is None or re.search(rules["negation"], sentence[: m.start()]):
+    found: list[str] = []
+    for clause in CLAUSE_RE.split(sentence):
+        here: list[str] = []
+        for kind, pattern in rules["kinds"].items():
+            # not negated, nor the subject of a condition ("if canceling the order is the only option, …")
+            asked = [m for m in re.finditer(pattern, clause) if not re.search(rules["negation"], clause[: m.start()])
+                     and not re.search(r"(?i)\b(?:if|unless|whether)\s+$", clause[: m.start()])]  # fmt: skip
+            if not asked:
+                continue
+            if kind == "change-items" and {"address", "payment"} & set(here):  # "change my address" is not an item change
+                continue
+            here.append(kind)
+        found += [k for k in here if k not in found]
+    # a refund is how the money of a cancellation or a return comes back, not a request of its own
+    return [k for k in found if not (k == "refund" and {"cancel", "return"} & set(found))]
+
+
+def address_targets(sentence: str) -> list[str]:
+    """Whose addresses a sentence asks to change, one tool per request, when it names both an order's and
+    the user's / default one ("all order addresses and my user address": orders twice, several), else []
+    (an address, whichever)."""
+    targets = []
+    for m in ADDRESS_OF_RE.finditer(sentence):
+        before = set(m.group(1).lower().split())
+        if {"to", "from", "into", "as"} & before:
             continue
-        if kind == "refund" and {"cancel", "return"} & set(found):
-            continue
-        if kind == "change-items" and {"address", "payment"} & set(found):
-            continue
-        found.append(kind)
-    return found
+        if m.group(2) or {"order", "orders"} & before:
+            several = m.group(0).lower().rstrip().endswith("es") or {"all", "every", "each"} & before
+            targets += ["modify_pending_order_address"] * (2 if several else 1)
+        if {"default", "user", "profile", "account"} & before:
+            targets.append("update_default_address")
+    return targets if len(set(targets)) > 1 else []
+
+
+# "… in different orders", "all my orders": one request for each of (at least) two orders.
+SEVERAL_ORDERS_RE = re.compile(r"(?i)\b(?:(?:different|separate|two|both) |all (?:\w+ )?)orders\b")
+EARLIER_RE = re.compile(r"(?i)\b(?:these|those|both)\s+(?:(?:two|three|four|\d+)\s+)?(?:things|items|ones)\b")
+
+
+def _about_several(sentence: str, kind: str) -> bool:
+    """Whether this kind's request is about several orders: "all orders" / "different orders" after it, with no
+    other request between them but one joined by "or"/"and" ("cancel or return all possible orders")."""
+    kinds = _person_rules()["kinds"]
+    m = re.search(kinds[kind], sentence)
+    several = SEVERAL_ORDERS_RE.search(sentence, m.end()) if m else None
+    if several is None:
+        return False
+    between = sentence[m.end() : several.start()]
+    other = any(re.search(p, between) for k, p in kinds.items() if k != kind)
+    return not other or bool(re.fullmatch(r"(?i)\s*(?:or|and)\s+\w+\s+", between))
 
 
 def goals_from_text(text: str) -> list[GoalAction]:
-    """What the shopper asks for, read from its instructions alone: each kind of action with the order
-    its sentence names (if any), and that sentence to bring it up again."""
-    goals: dict[tuple[str, str | None], GoalAction] = {}
-    for sentence in _request_sentences(text):
+    """What the shopper asks for, read from its instructions alone: each request with the order its
+    sentence names (if any), and that sentence to bring it up again. Requests naming no order are one
+    per sentence (two sentences each asking a return are two returns), and a sentence asking to change
+    both an order's address and the default one asks two things, as does one about "different orders"."""
+    goals: dict[tuple, GoalAction] = {}
+    for n, sentence in enumerate(_request_sentences(text)):
         fallback = bool(re.match(r"(?i)(?:but )?(?:if|in case|unless|otherwise)\b", sentence))  # "if not possible, cancel"
         orders = ORDER_RE.findall(sentence) or [None]
+        say = first_person(sentence)
+        if goals and EARLIER_RE.search(sentence) and orders == [None]:
+            continue
         for kind in wanted_kinds(sentence):
-            for order in orders:
-                goals.setdefault((kind, order), GoalAction(tool=kind, order_id=order, say=first_person(sentence),
-                                                           fallback=fallback))  # fmt: skip
-    # A kind asked for about no order in particular is covered by the same kind for a named order, and
-    # a refund by a cancellation or a return (it is how the money comes back).
-    named = {k for k, o in goals if o}
-    kinds = {k for k, _ in goals}
-    wanted = [g for (k, o), g in goals.items() if (o or k not in named) and not (k == "refund" and kinds & {"cancel", "return"})]
+            tools = (address_targets(sentence) if kind == "address" else []) or [kind]
+            several = 2 if kind != "address" and _about_several(sentence, kind) else 1
+            for copy, tool in enumerate(tools * several):
+                for order in orders:
+                    if tool == "update_default_address":  # the shopper's own address belongs to no order
+                        order = None
+                    key = (kind, order, (n, copy) if order is None else None, tool)
+                    goals.setdefault(key, GoalAction(tool=tool, order_id=order, say=say, fallback=fallback))
+    # A kind asked for about no order in particular is covered by the same kind for a named order; an
+    # address about no one in particular by one whose owner is said; and a refund by a cancellation or
+    # a return (it is how the money comes back).
+    named = {k for k, o, _, _ in goals if o}
+    kinds = {k for k, *_ in goals}
+    whose = any(t != "address" for k, _, _, t in goals if k == "address")
+    wanted = [g for (k, o, _, t), g in goals.items()
+              if (o or k not in named or t == "update_default_address")
+              and not (k == "address" and t == "address" and whose)
+              and not (k == "refund" and kinds & {"cancel", "return"})]  # fmt: skip
     return [g for g in wanted if not g.fallback] + [g for g in wanted if g.fallback]
 
 
