@@ -15,10 +15,10 @@ asked and proposed; the turn owns the conversation's state and the reply templat
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from assistant.catalog_turn import _option_values
 from assistant.flows import FLOWS, Flow
 from assistant.slots import Slots, read_slots
 from assistant.state import AssistantEvent, TaskFrame
@@ -32,7 +32,6 @@ if TYPE_CHECKING:  # the host is agent._Turn
 
 STOP = object()  # a filler asked, refused or handed over: this turn's part of the flow is over
 SWAPS = ("exchange", "modify_items")  # one request family: the order's status decides which
-_CATALOG_VALUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # store → its option values (_catalog_values)
 
 
 def flow_of(frame: TaskFrame) -> Flow:
@@ -224,7 +223,7 @@ class FormLoop:
                 if other:  # "…should it be sold out, cancel everything"
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
-                unmet = choices and rules.mentions_option(product, message, self._catalog_values())
+                unmet = choices and rules.mentions_option(product, message, _option_values(t.a.store))
                 key = "no_new_option" if unmet else "ask_new_option"
                 yield t.say(key, name=item["name"], current=", ".join(item["options"].values()),
                             choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
@@ -239,19 +238,6 @@ class FormLoop:
                 yield t.say("failed", message=t.r("nothing_to_change"))
                 return STOP
         return None
-
-    def _catalog_values(self) -> dict[str, set[str]]:
-        """Option name → the values the shop's products have (read once per store, when a wish first
-        fits no variant: ~0.1 s; a new option value shows after a restart)."""
-        store = self.t.a.store
-        if store not in _CATALOG_VALUES:
-            values: dict[str, set[str]] = {}
-            for product in store.products():
-                for variant in product.variants:
-                    for key, value in variant.options.items():
-                        values.setdefault(key, set()).add(str(value))
-            _CATALOG_VALUES[store] = values
-        return _CATALOG_VALUES[store]
 
     def _owned_alike(self, item: dict) -> dict[str, str] | None:
         """The options of the one other kind of this product the customer has in their orders (another
