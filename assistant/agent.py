@@ -219,13 +219,26 @@ class _Turn(CatalogTurn):
                 self._orders_read = None  # the orders changed: the next task reads their statuses again
             if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
                 queued = {t.route for t in state.queue} | {state.frame.route}
-                state.queue += [TaskFrame(route=r, text=text) for r, text in rules.other_actions(state.frame.text, state.frame.route)
+                same = state.frame.order_id or pending.arguments.get("order_id")
+                # "…and change its item to red": a request pointing back at this task's order is about that order
+                state.queue += [TaskFrame(route=r, text=text, order_id=same if rules.refers_back(text, self._user_orders()) else None)
+                                for r, text in rules.other_actions(state.frame.text, state.frame.route)
                                 if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
                 yield from self._after_write(result)
                 yield from self._next_task()
+                return
+            if command is None and frame is not None and frame.flow and self.ctx.user_id \
+                    and (besides := rules.asked_besides(message, frame.route)):
+                # another request said instead of yes ("…and also change the <item>"): this proposal stays open, the request waits
+                held = (self._order(pending.arguments["order_id"]) or {}) if pending.arguments.get("order_id") else {}
+                state.queue[:0] = [TaskFrame(route=r, text=text, order_id=held.get("order_id") if rules.holds_or_points_back(
+                    text, held, self._user_orders()) else None) for r, text in besides]
+                state.frame = frame
+                yield self.say("queued_next")
+                yield from self.form.run(FLOWS[frame.flow], "", Slots())
                 return
             yield self.say("not_confirmed")
             state.frame = None  # declined: the next request is a new task

@@ -170,3 +170,77 @@ def test_no_longer_needing_a_delivered_item_is_a_return(assistant, state, store)
     reply = assistant.reply_text(state, "My name is Chen Silva and my zip code is 46281.")
     assert state.pending is not None and state.pending.tool == "return_delivered_order_items", reply
     assert state.pending.arguments["order_id"] == "#W9571698" and state.pending.arguments["item_ids"] == ["7381052709"]
+
+
+def test_an_item_change_asked_with_an_address_change_of_the_same_order_is_carried_out_after_it(assistant, state, store):
+    """τ² train tasks 103/104 ask this; other words: "its item" of a one-item order is that item."""
+    assistant.reply_text(state, "olivia.sanchez1894@example.com")
+    assistant.reply_text(state, "Please send my pending order to the address on my profile, and switch its item to white.")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    assert state.pending.arguments["order_id"] == "#W5101035" and state.pending.arguments["city"] == "Philadelphia"
+    reply = assistant.reply_text(state, "yes")
+    assert "the other thing you asked for" in reply, reply
+    if state.pending is None:  # a gift card and PayPal on file: asked which pays the difference
+        reply = assistant.reply_text(state, "PayPal")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items", reply
+    assert state.pending.arguments["order_id"] == "#W5101035" and state.pending.arguments["new_item_ids"] == ["2645006275"]
+    assistant.reply_text(state, "yes")
+    order = store.order("#W5101035")
+    assert order.status == "pending (item modified)" and order.address.city == "Philadelphia"
+    assert store.user("olivia_sanchez_2914").address.city == "Philadelphia"  # "to my profile address" changes the order only
+
+
+def test_the_item_named_first_and_the_address_second_are_both_done(assistant, state, store):
+    assistant.reply_text(state, "fatima.li2845@example.com")
+    assistant.reply_text(state, "Can you swap my pending order's item to silver, and then ship that order to my default address?")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    reply = assistant.reply_text(state, "yes")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items", reply
+    assert state.pending.arguments["item_ids"] == ["6700049080"] and state.pending.arguments["new_item_ids"] == ["6117189161"]
+
+
+def test_another_request_said_instead_of_yes_waits_and_the_proposal_stays(assistant, state, store):
+    assistant.reply_text(state, "fatima.li2845@example.com")
+    assistant.reply_text(state, "ship my pending order to my default address please")
+    proposed = state.pending
+    assert proposed is not None and proposed.tool == "modify_pending_order_address"
+    reply = assistant.reply_text(state, "oh and I'd also like to change the action camera to silver")
+    assert "Noted" in reply and "Please confirm" in reply, reply
+    assert state.pending is not None and state.pending.arguments == proposed.arguments
+    assert [(t.route, t.order_id) for t in state.queue] == [("exchange", "#W5267498")]
+    assert store.order("#W5267498").address.city != "San Francisco"  # nothing done without the yes
+    reply = assistant.reply_text(state, "yes")
+    assert store.order("#W5267498").address.city == "San Francisco"
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items", reply
+    assert state.pending.arguments["new_item_ids"] == ["6117189161"]
+
+
+def test_a_payment_and_items_correction_at_confirmation_is_proposed_again(assistant, state, store):
+    """τ² train task 72 in other words: two item changes and the address; at confirmation, another method and one item."""
+    assistant.reply_text(state, "I'm Ivan Khan, zip 28243.")
+    assistant.reply_text(state, "For my order that went to Washington DC, please switch the desk lamp to black and the backpack "
+                                "to medium size, polyester (grey if there are several colours), and send that order to my default address.")  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    assert state.pending.arguments["order_id"] == "#W5270061" and state.pending.arguments["city"] == "Charlotte"
+    assistant.reply_text(state, "yes")
+    if state.pending is None:
+        assistant.reply_text(state, "the gift card")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items"
+    assert len(state.pending.arguments["item_ids"]) == 2
+    reply = assistant.reply_text(state, "Actually use PayPal, and just the backpack please.")
+    assert state.pending is not None and "Please confirm" in reply, reply
+    assert state.pending.arguments["item_ids"] == ["2492465580"] and state.pending.arguments["new_item_ids"] == ["5917587651"]
+    assert state.pending.arguments["payment_method_id"] == "paypal_7729105"
+    assistant.reply_text(state, "yes")
+    assert store.order("#W5270061").status == "pending (item modified)"
+    assert store.user(store.order("#W5270061").user_id).address.city == "Charlotte"  # the default address was not "changed"
+
+
+def test_cancelling_the_things_just_returned_is_said_to_be_done(assistant, state, store):
+    """τ² train tasks 103/104: "cancel these two things" of delivered items this conversation returned means that return."""
+    assistant.reply_text(state, "mia.garcia2723@example.com")
+    assistant.reply_text(state, "return the water bottle and the action camera from #W5490111 to the original payment method")
+    assistant.reply_text(state, "yes")
+    assert store.order("#W5490111").status == "return requested"
+    reply = assistant.reply_text(state, "so I'd like to cancel both of them")
+    assert "already done" in reply and "returned" in reply and state.pending is None, reply

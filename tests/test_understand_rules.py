@@ -507,3 +507,45 @@ def test_what_is_left_once_a_refused_cancellation_is_taken_out(text, rest):
     from assistant.understand.rules import without_refused
 
     assert without_refused(text, "cancel") == rest
+
+
+def test_a_sentence_about_an_address_still_asks_its_other_clauses():
+    """τ² train tasks 103/104/72 ask an address change and an item change of one order in one sentence."""
+    from assistant.understand.rules import other_actions, without_address_clauses
+
+    assert without_address_clauses("Send the order to my profile address, and swap its item for a blue one.") == "swap its item for a blue one."
+    assert [r for r, _ in other_actions("Please ship it to my default address and also switch the kettle to glass.", "update_address")] == ["exchange"]
+    assert [r for r, _ in other_actions("Switch the lamp to black and the chair to mesh, and move the order to my default address.",
+                                        "update_address")] == ["exchange"]  # fmt: skip
+    assert other_actions("Change the address of my order to 1 Main St, Springfield.", "update_address") == []
+
+
+def test_its_item_points_back_unless_the_message_describes_the_order():
+    from assistant.understand.rules import refers_back, says_the_item
+
+    orders = [_order("#A", ("Bookshelf", {}, 90.0), status="delivered"), _order("#B", ("Luggage Set", {}, 500.0))]
+    for text in ("switch its item to white", "change its colour to blue", "swap the item for a bigger one"):
+        assert refers_back(text, orders), text
+    assert not refers_back("change my pending order's address and its item to white", orders)  # the order it describes
+    assert not refers_back("swap the item 1234567890 for a bigger one", orders)  # an item id
+    assert says_the_item("change my pending order's item to white") and says_the_item("switch its item to red")
+    assert not says_the_item("change the items to red") and not says_the_item("change the kettle to red")
+
+
+def test_the_default_address_as_destination_is_the_orders_address_change():
+    from assistant.understand.rules import read_action
+
+    for text in ("I sent it to the wrong place and want to move it to my default address in Boston instead",
+                 "please send my pending order to the address on my profile", "ship it to the address on file"):
+        assert read_action(text).flows == ["modify_address"] and read_action(text).to_default, text
+    assert read_action("please change my default address to 1 Main St, Springfield").flows == ["default_address"]
+    assert "default_address" in read_action("update my profile address and ship my order to my default address").flows
+
+
+def test_another_request_at_a_proposal_only_when_it_adds():
+    from assistant.understand.rules import asked_besides
+
+    assert [r for r, _ in asked_besides("oh and I'd also like to change the lamp to black", "update_address")] == ["exchange"]
+    assert asked_besides("no, I'd also rather change the lamp", "update_address") == []
+    assert asked_besides("return the lamp instead of that, too", "update_address") == []
+    assert asked_besides("change the lamp to black", "update_address") == []  # not said as an addition: not queued

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the host is agent._Turn
 
 STOP = object()  # a filler asked, refused or handed over: this turn's part of the flow is over
 SWAPS = ("exchange", "modify_items")  # one request family: the order's status decides which
+UNDOS = ("cancel", "return")  # undoing a purchase: a cancel before delivery, a return after
 
 
 def flow_of(frame: TaskFrame) -> Flow:
@@ -103,10 +104,12 @@ class FormLoop:
             return STOP
         self.order = order
         chosen = next((f for f in family if f.allows(order["status"])), None)
-        if chosen is None and any(t._done(f.route, order["order_id"]) for f in family):
+        # Undoing a purchase is one wish: "cancel these things" of items this conversation just returned is that return.
+        done = next((f for f in [*family, *(FLOWS[n] for n in UNDOS if flow.name in UNDOS)] if t._done(f.route, order["order_id"])), None)
+        if chosen is None and done is not None:
             # Done earlier in this conversation (the status says so now): said, not proposed or refused again.
             yield from self.refuse(t.r("already_done").format(
-                order_id=order["order_id"], verb=t.r("verbs")[flow.name],
+                order_id=order["order_id"], verb=t.r("verbs")[done.name],
                 status=t.r("statuses").get(order["status"], order["status"])), failed=False)  # fmt: skip
             return STOP
         if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order)):
@@ -162,7 +165,7 @@ class FormLoop:
             own = rules.action_text(text, flow.route)
             # "return my current one": the clause names no item, the rest of the message does
             # …and an order's only item is meant only if the shopper names no product at all
-            alone = not t._names_product(text)
+            alone = not t._names_product(text) or rules.says_the_item(text)  # "change its item to red": the one it has
             frame.item_ids = rules.match_items(order, own, read_slots(own), fallback=False) or rules.match_items(
                 order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
             )

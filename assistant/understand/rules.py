@@ -243,6 +243,15 @@ def about_order(lowered: str, order: dict) -> str:
     return " ".join(dict.fromkeys(p for i in keep for p in parts[i:i + 2]))
 
 
+_THE_ITEM = re.compile(r"\b(?:its|the|that|this|my|(?:the |my |that |this )?order'?s?)\s+(?:only |one |single )?(?:item|product)\b(?!s)(?!\s*#?\d)|它的商品|订单(?:里|中)?的商品")
+
+
+def says_the_item(text: str) -> bool:
+    """Whether the text points at an order's item without naming it ("its item", "the order's item"): of an
+    order with one item, that one (a word of another product's name, a colour say, does not name another)."""
+    return bool(_THE_ITEM.search(text.lower()))
+
+
 def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True) -> list[str]:
     """Which of the order's items the message names: by item id, by product name, all of them, or all
     but those after "except"."""
@@ -929,7 +938,8 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
     return None
 
 
-_DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?default\b|\bback to (?:my |the )?default")
+_DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?(?:default|profile|account)\b|\bback to (?:my |the )?default"
+                              r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file)\b|\bon file\b")
 
 
 def where_it_went(text: str, orders: list[dict]) -> dict | None:
@@ -1024,7 +1034,14 @@ def item_elsewhere(message: str, order: dict, orders: list[dict], item_ids: list
 _BACK_REFERENCE = re.compile(
     r"\b(?:return|exchange|swap|change|modify|cancel|refund|send back)\w*\s+(?:(?:both|all) (?:of )?)?"
     r"(?:these|those|them|they|(?:the )?same (?:ones?|things?|items?))(?:\s+(?:two|three|four|both))?(?:\s+(?:things|items|ones|products))?\b"
-    r"|把?(?:这|那)(?:两|几|些)(?:个|件|样)?(?:东西|商品)?(?:也)?(?:取消|退|换)")
+    r"|把?(?:这|那)(?:两|几|些)(?:个|件|样)?(?:东西|商品)?(?:也)?(?:取消|退|换)"
+    # "change its item to red", "its colour", "swap the item for a bigger one": the order just dealt with
+    r"|\bits (?:only |one |single )?(?:items?|products?|colou?rs?|sizes?|options?)\b"
+    r"|\b(?:return|exchange|swap|change|modify|switch|upgrade|cancel)\w*\s+(?:the|that|this) (?:order'?s )?(?:only |one |single )?item\b(?!\s*#?\d)"
+    r"|它的|(?:这|那)个订单的?(?:商品|东西)")
+
+
+_BY_STATUS = re.compile(r"\b(?:pending|delivered|processed|shipped|cancell?ed|canceled)\s+orders?\b|(?:待处理|已送达|已发货|已取消)的?订单")
 
 
 def refers_back(text: str, orders: list[dict]) -> bool:
@@ -1036,6 +1053,8 @@ def refers_back(text: str, orders: list[dict]) -> bool:
     lowered = text.lower()
     if not _BACK_REFERENCE.search(lowered) or ORDER_RE.search(text):
         return False
+    if _BY_STATUS.search(lowered):
+        return False  # "change my pending order's address and its item": the order it describes, not the last one
     return not any(names_item(i, lowered) for o in orders for i in o["items"])
 
 
@@ -1063,6 +1082,7 @@ def points_to_earlier_address(text: str) -> bool:
 
 
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
+_TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
 
 
@@ -1080,7 +1100,12 @@ def read_action(text: str, names_product: bool = False) -> Action:
         named.append("address")
     to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
     if re.search(r"address|ship to|地址", lowered):
-        flows = [f for f, cue in (("modify_address", _ORDER_ADDRESS), ("default_address", _ACCOUNT_ADDRESS)) if cue.search(lowered)]
+        # "…to my default address in <city>": the default address is where the order goes, not what changes
+        account = _TO_DEFAULT_ADDRESS.sub(" ", lowered)
+        flows = [f for f, cue, words in (("modify_address", _ORDER_ADDRESS, lowered), ("default_address", _ACCOUNT_ADDRESS, account))
+                 if cue.search(words)]
+        if to_default and not flows:  # the default address can only be where an order goes
+            flows = ["modify_address"]
         return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named,  # the account's, unless told
                       to_default=to_default)
     if asks_payment_change(lowered, names_product):
@@ -1228,16 +1253,29 @@ def by_item_price(text: str, candidates: list[dict]) -> list[dict]:
 _OF_PAYMENT = re.compile(r"\s+(?:(?:the|my|its|their|this|that|your)\s+)?(?:order'?s?\s+)?(?:payment|pay\b|billing)")
 
 
+_ADDRESS_WORD = re.compile(r"\baddress(?:es)?\b|地址")
+# where a sentence asking two things of one order is cut: commas, semicolons, "and", "，", "并且"
+_CLAUSE_CUT = re.compile(r"\s*[,;，；]\s*(?:and\s+|then\s+)?|\s+and\s+|并且|而且|还要")
+
+
+def without_address_clauses(sentence: str) -> str:
+    """The sentence without its clauses about an address (that is the address change itself): "change
+    the order's address to my default one, and change its item to red" → "change its item to red"."""
+    if not _ADDRESS_WORD.search(sentence.lower()):
+        return sentence
+    return " and ".join(c for c in _CLAUSE_CUT.split(sentence) if c.strip() and not _ADDRESS_WORD.search(c.lower()))
+
+
 def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     """Order actions a request asks for besides `route`, in order, each with the sentences that ask
     for it ("cancel my pending orders and return the watch"); not those only asked about ("check
     whether I could …"), stated as the alternative if the first is impossible ("…if not, cancel
     it"), or about an address (that is the address change itself)."""
     found: dict[str, list[str]] = {}
-    sentences = [x for x in re.split(r"(?<=[.!?;])\s+|\n", text) if x.strip()]
+    sentences = [without_address_clauses(x) for x in re.split(r"(?<=[.!?;])\s+|\n", text) if x.strip()]
     for n, sentence in enumerate(sentences):
         lowered = sentence.lower()
-        if _HEDGE.search(lowered) or re.search(r"\baddress\b|地址", lowered):
+        if not lowered or _HEDGE.search(lowered):
             continue
         condition = CONDITION.search(lowered)
         fallback = read_condition(lowered[condition.start():]) if condition else None
@@ -1253,6 +1291,29 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
 
 
 # The Chinese of _ACTION_VERBS: verbs, not single characters (退 is also in 退休 "retire", 换 in 换汇 "currency exchange")
+_NOT_THIS = re.compile(r"\W*(?:no|nope|don'?t|do not|never ?mind|stop|wait)\b|.*\b(?:instead of (?:that|this|it)|rather than (?:that|this))\b")
+
+
+def asked_besides(message: str, route: str) -> list[tuple[str, str]]:
+    """Other order actions a message said instead of yes to a proposal for `route` asks for ("I'd also like
+    to change the <item>"), each with its words (`other_actions`); none when the message turns the proposal
+    down or replaces it ("no, …", "…instead of that"), nor one that does not say it adds ("also", "too", "as well")."""
+    lowered = message.lower()
+    if _NOT_THIS.match(lowered) or not _ADDING.search(lowered):
+        return []
+    return other_actions(message, route)
+
+
+def holds_or_points_back(text: str, order: dict, orders: list[dict]) -> bool:
+    """Whether a request names no order of its own but an item of `order`, or points back at it ("its item")."""
+    from assistant.slots import ORDER_RE
+
+    if not order or ORDER_RE.search(text):
+        return False
+    lowered = text.lower()
+    return any(names_item(i, lowered) for i in order.get("items", [])) or refers_back(text, orders)
+
+
 _ZH_ACTION_VERBS = re.compile(r"退货|退款|退掉|退回|退还|换货|换成|换掉|换一[个件双台款]|换个|更换|调换|取消|修改|改成|改地址|改一下|升级")
 
 

@@ -120,7 +120,8 @@ class RuleSim:
         ins_ids = set(re.findall(r"\b\d{10}\b", ins))
         # A shopper who names items by id judges them by id: the names of the proposal tell it nothing.
         named_ids = bool(proposed_ids) and (proposed_ids <= ins_ids or bool(ins_ids & (proposed_ids | set(arguments.get("new_item_ids") or []))))
-        if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE):
+        if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE) \
+                and not re.search(cues["unnamed_item"], ins):
             words = _words(ins, short=True)
             for name in _proposed_items(text):
                 if not _names(name, words):
