@@ -219,9 +219,11 @@ class _Turn(CatalogTurn):
                 self._orders_read = None  # the orders changed: the next task reads their statuses again
             if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
                 queued = {t.route for t in state.queue} | {state.frame.route}
-                same = state.frame.order_id or pending.arguments.get("order_id")
+                key = state.frame.order_id or pending.arguments.get("order_id")
+                same = next((o for o in self._user_orders() if o["order_id"] == key), {}) if key else {}
                 # "…and change its item to red": a request pointing back at this task's order is about that order
-                state.queue += [TaskFrame(route=r, text=text, order_id=same if rules.refers_back(text, self._user_orders()) else None)
+                state.queue += [TaskFrame(route=r, text=text, order_id=same.get("order_id") if rules.holds_or_points_back(
+                                    text, same, self._user_orders()) else None)
                                 for r, text in rules.other_actions(state.frame.text, state.frame.route)
                                 if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
             if result is not None:
@@ -233,7 +235,7 @@ class _Turn(CatalogTurn):
             if command is None and frame is not None and frame.flow and self.ctx.user_id \
                     and (besides := rules.asked_besides(message, frame.route)):
                 # another request said instead of yes ("…and also change the <item>"): this proposal stays open, the request waits
-                held = (self._order(pending.arguments["order_id"]) or {}) if pending.arguments.get("order_id") else {}
+                held = next((o for o in self._user_orders() if o["order_id"] == pending.arguments.get("order_id")), {})
                 state.queue[:0] = [TaskFrame(route=r, text=text, order_id=held.get("order_id") if rules.holds_or_points_back(
                     text, held, self._user_orders()) else None) for r, text in besides]
                 state.frame = frame

@@ -244,3 +244,24 @@ def test_cancelling_the_things_just_returned_is_said_to_be_done(assistant, state
     assert store.order("#W5490111").status == "return requested"
     reply = assistant.reply_text(state, "so I'd like to cancel both of them")
     assert "already done" in reply and "returned" in reply and state.pending is None, reply
+
+
+def test_the_item_of_an_order_is_the_one_whose_product_comes_in_the_value_asked(assistant, state):
+    """An order with a tea kettle and a water bottle: "the item" in blue can only be the bottle (kettles have no colour)."""
+    assistant.reply_text(state, "juan.garcia2336@example.com")
+    reply = assistant.reply_text(state, "For #W1013897, please change the item to blue")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items", reply
+    assert state.pending.arguments["item_ids"] == ["3229676465"]
+
+
+def test_an_address_and_an_item_change_of_one_order_in_chinese(assistant, state, store):
+    """Whichever the message is routed to first, the other request of the same order follows it."""
+    assistant.reply_text(state, "olivia.sanchez1894@example.com")
+    assistant.reply_text(state, "请把我待处理订单寄到我的默认地址，并且把它的商品换成白色")
+    for _ in range(4):  # a yes to each proposal; PayPal when asked which method pays the difference
+        if state.pending is None and state.frame is None:
+            break
+        assistant.reply_text(state, "是的" if state.pending is not None else "PayPal")
+    order = store.order("#W5101035")
+    assert order.address.city == "Philadelphia" and order.status == "pending (item modified)"
+    assert [i.item_id for i in order.items] == ["2645006275"]

@@ -549,3 +549,11 @@ def test_another_request_at_a_proposal_only_when_it_adds():
     assert asked_besides("no, I'd also rather change the lamp", "update_address") == []
     assert asked_besides("return the lamp instead of that, too", "update_address") == []
     assert asked_besides("change the lamp to black", "update_address") == []  # not said as an addition: not queued
+
+
+def test_other_actions_in_chinese():
+    from assistant.understand.rules import other_actions
+
+    assert [r for r, _ in other_actions("把订单地址改成默认地址，并且把它的商品换成红色", "update_address")] == ["exchange"]
+    assert [r for r, _ in other_actions("取消我待处理的订单。另外我想退货那个水壶。", "cancel_order")] == ["return"]
+    assert other_actions("把支付方式改成PayPal", "payment") == []

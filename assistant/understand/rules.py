@@ -939,7 +939,8 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
 
 
 _DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?(?:default|profile|account)\b|\bback to (?:my |the )?default"
-                              r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file)\b|\bon file\b")
+                              r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file)\b|\bon file\b"
+                              r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
 
 
 def where_it_went(text: str, orders: list[dict]) -> dict | None:
@@ -1082,7 +1083,8 @@ def points_to_earlier_address(text: str) -> bool:
 
 
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
-_TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b")
+_TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
+                                 r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
 
 
@@ -1266,13 +1268,27 @@ def without_address_clauses(sentence: str) -> str:
     return " and ".join(c for c in _CLAUSE_CUT.split(sentence) if c.strip() and not _ADDRESS_WORD.search(c.lower()))
 
 
+# A clause asking for an address change: a verb of changing or sending (not "it was sent to …") and an address
+_ASKS_ADDRESS = re.compile(r"\b(?:change|update|modify|switch|correct|fix|move|send|ship|deliver|redirect)\b(?![^,;.]*\b(?:was|were|got)\b)"
+                           r"|改|更新|修改|寄到|送到|发到|寄往")
+
+
+def address_clauses(sentence: str) -> str:
+    """The clauses of a sentence asking to change an address ("…, and ship that order to my default address")."""
+    return " and ".join(c for c in _CLAUSE_CUT.split(sentence)
+                        if c.strip() and _ADDRESS_WORD.search(c.lower()) and _ASKS_ADDRESS.search(c.lower()))
+
+
 def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     """Order actions a request asks for besides `route`, in order, each with the sentences that ask
     for it ("cancel my pending orders and return the watch"); not those only asked about ("check
-    whether I could …"), stated as the alternative if the first is impossible ("…if not, cancel
-    it"), or about an address (that is the address change itself)."""
+    whether I could …") or stated as the alternative if the first is impossible ("…if not, cancel
+    it"). A clause asking an address change is one (`update_address`) unless that is `route` itself."""
     found: dict[str, list[str]] = {}
-    sentences = [without_address_clauses(x) for x in re.split(r"(?<=[.!?;])\s+|\n", text) if x.strip()]
+    said = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", text) if x.strip()]
+    if route != "update_address" and (where := [c for x in said if (c := address_clauses(x))]):
+        found["update_address"] = where  # "change the <item> to red, and ship the order to my default address": that too
+    sentences = [without_address_clauses(x) for x in said]
     for n, sentence in enumerate(sentences):
         lowered = sentence.lower()
         if not lowered or _HEDGE.search(lowered):
@@ -1281,8 +1297,8 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
         fallback = read_condition(lowered[condition.start():]) if condition else None
         if fallback is not None and (fallback.then or fallback.only):  # only a condition with a "then" part ends the request
             lowered = lowered[: condition.start()]
-        for m in _ACTION_VERBS.finditer(lowered):
-            if _OF_PAYMENT.match(lowered, m.end()):
+        for m in [*_ACTION_VERBS.finditer(lowered), *_ZH_ROUTE_VERBS.finditer(lowered)]:
+            if _OF_PAYMENT.match(lowered, m.end()) or (m.re is _ZH_ROUTE_VERBS and re.search(r"支付|付款", lowered)):
                 continue  # "change the payment (method) to …": the payment change itself, not an item change
             other = {1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))]
             if other != route and not (other == "exchange" and route == "modify_order"):
@@ -1290,7 +1306,6 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     return [(r, " ".join(parts)) for r, parts in found.items()]
 
 
-# The Chinese of _ACTION_VERBS: verbs, not single characters (退 is also in 退休 "retire", 换 in 换汇 "currency exchange")
 _NOT_THIS = re.compile(r"\W*(?:no|nope|don'?t|do not|never ?mind|stop|wait)\b|.*\b(?:instead of (?:that|this|it)|rather than (?:that|this))\b")
 
 
@@ -1304,17 +1319,28 @@ def asked_besides(message: str, route: str) -> list[tuple[str, str]]:
     return other_actions(message, route)
 
 
+_PRONOUN_ORDER = re.compile(r"\b(?:its?|them|(?:the|that|this|the same) order)\b(?!s)|它|这个订单|那个订单|该订单")
+
+
 def holds_or_points_back(text: str, order: dict, orders: list[dict]) -> bool:
-    """Whether a request names no order of its own but an item of `order`, or points back at it ("its item")."""
+    """Whether a request said with a task on `order` (a clause of the same message, or said at its proposal)
+    is about that order: it names no order of its own, but an item of it, or points at it ("its item",
+    "ship that order to …")."""
     from assistant.slots import ORDER_RE
 
-    if not order or ORDER_RE.search(text):
+    if not order or ORDER_RE.search(text) or _BY_STATUS.search(text.lower()):
         return False
     lowered = text.lower()
-    return any(names_item(i, lowered) for i in order.get("items", [])) or refers_back(text, orders)
+    return (any(names_item(i, lowered) for i in order.get("items", [])) or refers_back(text, orders)
+            or (bool(_PRONOUN_ORDER.search(lowered)) and not any(names_item(i, lowered) for o in orders for i in o["items"])))
 
 
+# The Chinese of _ACTION_VERBS: verbs, not single characters (退 is also in 退休 "retire", 换 in 换汇 "currency exchange")
 _ZH_ACTION_VERBS = re.compile(r"退货|退款|退掉|退回|退还|换货|换成|换掉|换一[个件双台款]|换个|更换|调换|取消|修改|改成|改地址|改一下|升级")
+
+
+# The same by route (the groups of _ACTION_VERBS: return, change, cancel)
+_ZH_ROUTE_VERBS = re.compile(r"(退货|退掉|退回|退还)|(换货|换成|换掉|换一[个件双台款]|换个|更换|调换|修改|改成|改为)|(取消)")
 
 
 def names_action(text: str) -> bool:
