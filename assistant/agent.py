@@ -222,8 +222,7 @@ class _Turn(CatalogTurn):
                 key = state.frame.order_id or pending.arguments.get("order_id")
                 same = next((o for o in self._user_orders() if o["order_id"] == key), {}) if key else {}
                 # "…and change its item to red": a request pointing back at this task's order is about that order
-                state.queue += [TaskFrame(route=r, text=text, order_id=same.get("order_id") if rules.holds_or_points_back(
-                                    text, same, self._user_orders()) else None)
+                state.queue += [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, same))
                                 for r, text in rules.other_actions(state.frame.text, state.frame.route)
                                 if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
             if result is not None:
@@ -236,8 +235,7 @@ class _Turn(CatalogTurn):
                     and (besides := rules.asked_besides(message, frame.route)):
                 # another request said instead of yes ("…and also change the <item>"): this proposal stays open, the request waits
                 held = next((o for o in self._user_orders() if o["order_id"] == pending.arguments.get("order_id")), {})
-                state.queue[:0] = [TaskFrame(route=r, text=text, order_id=held.get("order_id") if rules.holds_or_points_back(
-                    text, held, self._user_orders()) else None) for r, text in besides]
+                state.queue[:0] = [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, held)) for r, text in besides]
                 state.frame = frame
                 yield self.say("queued_next")
                 yield from self.form.run(FLOWS[frame.flow], "", Slots())
@@ -343,6 +341,16 @@ class _Turn(CatalogTurn):
             if open_:
                 queue.append(TaskFrame(route=open_[0], order_id=order_id, text=text))
         return queue
+
+    def _same_order(self, route: str, text: str, order: dict) -> str | None:
+        """The order of the task at hand for another request said with it, when that request is about it
+        (an item it holds, "its item", "that order") and its status allows it; else None (read from its words)."""
+        allowed = routes_for(order.get("status", ""))
+        if "modify_order" in allowed:
+            allowed = allowed | {"exchange"}  # the exchange family: a pending order's items are changed
+        if route in allowed and rules.holds_or_points_back(text, order, self._user_orders()):
+            return order["order_id"]
+        return None
 
     def _next_task(self) -> Iterator[AssistantEvent]:
         """The next queued task, if any: started at once."""
