@@ -277,3 +277,22 @@ def test_the_same_option_as_the_one_owned_keeps_only_that_option():
     assert "red" in wish_like("make it match the one I already have", owned)  # no option named: all of them
     kind = wish_like("the same type as the one I already have", {"type": "gas", "size": "medium"})
     assert "gas" in kind and "medium" in kind  # "the same type" in everyday words: the whole item, not its option "type"
+
+
+BAG = _product(
+    ("b1", {"color": "navy", "size": "small", "material": "nylon"}, 190, True),
+    ("b2", {"color": "grey", "size": "medium", "material": "polyester"}, 210, True),
+    ("b3", {"color": "navy", "size": "large", "material": "polyester"}, 220, True),
+)
+BAG_ITEM = {"item_id": "b1", "options": {"color": "navy", "size": "small", "material": "nylon"}, "price": 190}
+TEE = _product(
+    ("t1", {"color": "red", "size": "S"}, 20, True),
+    ("t2", {"color": "red", "size": "M"}, 20, True),
+)
+
+
+@pytest.mark.parametrize("text", ["I'd like it in a medium size and in polyester", "make it medium-sized, polyester please"])
+def test_a_medium_size_is_the_products_own_medium_where_it_has_one(text):
+    """τ² train task 72's kind of wish: a bag sized small/medium/large keeps "medium"; a shirt sized S/M/L reads size M."""
+    assert pick_variant(BAG, BAG_ITEM, text)[0] == "b2"
+    assert pick_variant(TEE, {"item_id": "t1", "options": {"color": "red", "size": "S"}, "price": 20}, "a medium sized one")[0] == "t2"
