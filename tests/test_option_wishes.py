@@ -285,9 +285,10 @@ BAG = _product(
     ("b3", {"color": "navy", "size": "large", "material": "polyester"}, 220, True),
 )
 BAG_ITEM = {"item_id": "b1", "options": {"color": "navy", "size": "small", "material": "nylon"}, "price": 190}
-TEE = _product(
-    ("t1", {"color": "red", "size": "S"}, 20, True),
-    ("t2", {"color": "red", "size": "M"}, 20, True),
+TEE = _product(  # "medium" is a value of another option here: "medium sized" is still size M
+    ("t1", {"color": "red", "size": "S", "weight": "light"}, 20, True),
+    ("t2", {"color": "red", "size": "M", "weight": "light"}, 20, True),
+    ("t3", {"color": "red", "size": "S", "weight": "medium"}, 20, True),
 )
 
 
@@ -295,4 +296,5 @@ TEE = _product(
 def test_a_medium_size_is_the_products_own_medium_where_it_has_one(text):
     """τ² train task 72's kind of wish: a bag sized small/medium/large keeps "medium"; a shirt sized S/M/L reads size M."""
     assert pick_variant(BAG, BAG_ITEM, text)[0] == "b2"
-    assert pick_variant(TEE, {"item_id": "t1", "options": {"color": "red", "size": "S"}, "price": 20}, "a medium sized one")[0] == "t2"
+    assert pick_variant(TEE, {"item_id": "t1", "options": {"color": "red", "size": "S", "weight": "light"}, "price": 20},
+                        "a medium sized one")[0] == "t2"

@@ -677,9 +677,9 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
     'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
     lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
-    own = {str(x).lower() for v in product.variants for x in v.options.values()}
+    sizes = {str(x).lower() for v in product.variants for k, x in v.options.items() if "size" in k.lower()}
     # "medium sized": size M, where the product's sizes are letters; a product sized "medium" keeps the word
-    lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: m.group(1) if m.group(1) in own else f"size {m.group(1)[0]}", lowered)
+    lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: m.group(1) if m.group(1) in sizes else f"size {m.group(1)[0]}", lowered)
     current = {k: str(v).lower() for k, v in item["options"].items()}
     candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
     choices = [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in candidates]
