@@ -27,7 +27,7 @@ from assistant.slots import Slots, read_slots
 from assistant.understand import Option, rules
 from assistant.understand.commands import Action, Correct, Decline
 from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame, readable
-from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
+from assistant.tools import PendingAction, StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
 
 log = logging.getLogger(__name__)
@@ -206,6 +206,7 @@ class _Turn(CatalogTurn):
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"))
+            before = self._address_before(pending)
             try:
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
@@ -216,6 +217,8 @@ class _Turn(CatalogTurn):
             state.settled.append(key)
             if result is not None and result.ok:
                 state.done.append(key)
+                if before is not None:  # the first address it had in this conversation, for "change it back"
+                    state.earlier_addresses.setdefault(*before)
                 self._orders_read = None  # the orders changed: the next task reads their statuses again
             if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
                 queued = {t.route for t in state.queue} | {state.frame.route}
@@ -733,7 +736,8 @@ class _Turn(CatalogTurn):
             return
         order_id = (slots.order_ids or [frame.order_id if frame else None])[0]
         action = rules.read_action(message, self._names_product(message))  # this message's change: a change of the order
-        if any(f.endswith("address") for f in action.flows + action.tied) and not self._settled("update_address", order_id):
+        again = rules.points_to_former_address(message)  # "change it back": a second change of a settled address
+        if any(f.endswith("address") for f in action.flows + action.tied) and (again or not self._settled("update_address", order_id)):
             yield from self._on_update_address(message, slots, order_address=True)
             return
         if "modify_payment" in action.flows:
@@ -788,6 +792,19 @@ class _Turn(CatalogTurn):
 
     def _item_label(self, item: dict) -> str:
         return f"{item['name']} ({', '.join(item['options'].values())})"
+
+    def _address_before(self, pending: PendingAction) -> tuple[str, dict] | None:
+        """The address an address change is about to replace: ('default' or the order id, the address)."""
+        if pending.tool == "update_default_address":
+            result = self.runner.run("get_user_details", {})
+            key = "default"
+        elif pending.tool == "modify_pending_order_address":
+            key = pending.arguments.get("order_id")
+            result = self.runner.run("get_order_details", {"order_id": key})
+        else:
+            return None
+        address = (result.data or {}).get("address") if result.ok else None
+        return (key, dict(address)) if address else None
 
     def _order(self, order_id: str) -> dict | None:
         result = self.runner.run("get_order_details", {"order_id": order_id})

@@ -95,6 +95,11 @@ class DialogueState(BaseModel):
         description="The payment methods the shopper named, as their real ids, latest first ('original' = each order's "
         "own): a later task that needs a method takes the first one its policy allows instead of asking again.",
     )
+    earlier_addresses: dict[str, dict] = Field(
+        default_factory=dict,
+        description="What an address was before this conversation first changed it ('default' = the account's, or an "
+        "order id): 'change it back to the original' is that address.",
+    )
     handed_off: bool = False
     choices: list[Choice] = Field(default_factory=list, description="Offered in the last reply: a picked label reads as its id.")
     agent_thread: str | None = Field(default=None, description="tools agent: the LangGraph checkpoint thread of this conversation.")

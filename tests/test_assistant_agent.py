@@ -895,3 +895,32 @@ def test_a_refused_cancellation_leaves_the_rest_of_the_request(assistant, state,
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
     reply = assistant.reply_text(state, message)
     assert "#W6247578" in reply and state.pending is None and state.frame is None, reply
+
+
+def test_an_address_changed_back_to_the_original_is_the_one_it_had_before(assistant, state, store):
+    """τ² train 22 asks "change the user address back to the original address" after changing it; other
+    words for it: the address this conversation replaced, for the account and for an order."""
+    assistant.reply_text(state, "I am Ethan Garcia, zip code 80280")
+    before = store.user("ethan_garcia_1261").address
+    assistant.reply_text(state, "please set my profile address to 12 Oak Road, Austin, TX 73301, USA")
+    assistant.reply_text(state, "yes")
+    assert store.user("ethan_garcia_1261").address.address1 == "12 Oak Road"
+    reply = assistant.reply_text(state, "hmm, on second thought put my account address back how it was")
+    assert state.pending is not None and state.pending.tool == "update_default_address", reply
+    assert state.pending.arguments["address1"] == before.address1 and state.pending.arguments["zip"] == before.zip
+    assistant.reply_text(state, "yes")
+    assert store.user("ethan_garcia_1261").address == before
+    # an order's address: the one that order had
+    order_before = store.order("#W9911714").address
+    assistant.reply_text(state, "ship order #W9911714 to 9 Pine Lane, Boston, MA 02108, USA")
+    assistant.reply_text(state, "yes")
+    reply = assistant.reply_text(state, "sorry, please change the address of order #W9911714 back to the old one")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address", reply
+    assert state.pending.arguments["address1"] == order_before.address1
+
+
+def test_back_to_the_original_address_with_nothing_changed_asks_for_it(assistant, state):
+    """No address changed in this conversation: "the original" is not guessed, the address is asked."""
+    assistant.reply_text(state, "I am Ethan Garcia, zip code 80280")
+    reply = assistant.reply_text(state, "change my default address back to the original one")
+    assert state.pending is None and "address" in reply

@@ -306,6 +306,10 @@ class FormLoop:
                 if found := rules.parse_address(said) or self.address_pointed_to(said):
                     frame.address = found
                     break
+        if frame.address is None and rules.points_to_former_address(frame.text or message):
+            # "change it back to the original": the address it had before this conversation changed it
+            former = self.t.state.earlier_addresses.get("default" if flow.name == "default_address" else frame.order_id or "")
+            frame.address = dict(former) if former else None
         if frame.address is None:
             yield self.t.say("ask_address")
             return STOP

@@ -1062,6 +1062,18 @@ def points_to_earlier_address(text: str) -> bool:
     return bool(_EARLIER_ADDRESS.search(text.lower()))
 
 
+_FORMER_ADDRESS = re.compile(r"\b(?:the|my|our) (?:original|old|previous|former|earlier|first|prior) (?:one|address|home|place)\b"
+                             r"|\b(?:change|put|set|switch|move|turn|revert|restore) (?:it|that|this|them|the \w+ address|my \w+ address)\s+back\b"
+                             r"|\bback to (?:what|how|where) (?:it|that|this|they) (?:was|were|used to be)\b|\b(?:revert|undo) (?:the|that|this|my) (?:\w+ )?(?:address )?change\b"
+                             r"|原来的地址|原地址|改回")
+
+
+def points_to_former_address(text: str) -> bool:
+    """Whether an address change names its new address as the one it had before ("back to the original
+    address", "put it back how it was", "改回原来的地址"): the address this conversation changed."""
+    return bool(_FORMER_ADDRESS.search(text.lower()))
+
+
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
 
