@@ -924,3 +924,23 @@ def test_back_to_the_original_address_with_nothing_changed_asks_for_it(assistant
     assistant.reply_text(state, "I am Ethan Garcia, zip code 80280")
     reply = assistant.reply_text(state, "change my default address back to the original one")
     assert state.pending is None and "address" in reply
+
+
+@pytest.mark.parametrize("instead", ["no, send the money back to the payment method of my other order",
+                                     "put the refund on my paypal instead please"])
+def test_a_refund_to_a_method_the_policy_does_not_allow_is_refused_not_replaced(assistant, state, store, instead):
+    """τ² train 10 wants each order refunded to the other order's method: the policy allows only the original
+    method or a gift card, so that is said, rather than proposing the original method again in silence."""
+    assistant.reply_text(state, "my email is mia.garcia2723@example.com")
+    assistant.reply_text(state, "I'd like to return everything from order #W5490111")
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "credit_card_3124723"
+    reply = assistant.reply_text(state, instead)
+    assert state.pending is None and "original payment method" in reply and "cannot go to" in reply, reply
+    assert store.order("#W5490111").status == "delivered"
+    assert "Visa" in reply  # the method it can go to is named
+
+
+def test_a_human_representative_is_a_request_for_a_person(assistant, state):
+    assistant.reply_text(state, "my email is mia.garcia2723@example.com")
+    evs = events(assistant, state, "this is useless, get me a human representative")
+    assert any(e.kind == "handoff" for e in evs)

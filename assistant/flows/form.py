@@ -259,6 +259,18 @@ class FormLoop:
                 if frame.payment_method_id and condition.whole and "item_ids" in flow.slots and "new_item_ids" not in flow.slots:
                     frame.item_ids = [i["item_id"] for i in order["items"]]  # a return of every item; an exchange keeps its pairs
         methods_on_file = t.ctx.orders.user(t.ctx.user_id).payment_methods
+        if flow.name != "modify_payment":
+            said = rules.order_part(message, order["order_id"]) or message
+            meant = rules.payments_meant(methods_on_file, said) + rules.other_orders_methods(said, order, self._orders())
+            if meant and rules.payment_for(meant, methods_on_file, order, flow.route) is None:
+                # a method asked for now that the policy does not allow here: said, never swapped for another silently
+                frame.payment_method_id, t.state.refused = None, frame
+                names = t.join([t._method_name(m) for m in dict.fromkeys(meant) if m != rules.ORIGINAL])
+                original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+                yield t.say("failed", message=t.r("payment_not_allowed").format(
+                    method=names, order_id=order["order_id"], original=t._method_name(original)))  # fmt: skip
+                yield from t.offer("payment", [(m["payment_method_id"], t._method_label(m)) for m in self._usable_methods(flow, order)])
+                return STOP
         if frame.payment_method_id is None:
             own_part = rules.order_part(frame.text or message, order["order_id"])
             # "Return #A via <method>; return #B via <other method>": this order's own method first;

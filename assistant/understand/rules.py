@@ -410,7 +410,9 @@ def actions_named(lowered: str, status: str) -> list[str]:
 
 
 AMEND = re.compile(r"\b(?:only|just|also|too|as well|add|instead|rather|change my mind|changed my mind|prefer|actually)\b"
-                    r"|paypal|gift ?card|credit card|\bcard\b|\bgc\b")
+                    r"|paypal|gift ?card|credit card|\bcard\b|\bgc\b"
+                    r"|\brefund\w* (?:it |them |that |the money )?(?:to|on|into)\b|\bmoney back (?:to|on|into)\b"  # where a refund goes
+                    r"|\b(?:to|on|into) (?:the |my )?(?:\w+ )?(?:\w+'s )?payment method\b")
 AMBIGUOUS = "?"  # in a match: the message names a product the order holds several variants of
 
 
@@ -809,6 +811,22 @@ def payments_meant(methods: list, message: str) -> list[str]:
     told = [x for x in re.split(r"(?<=[.!?;。！？；])\s*|\n", message)
             if x.strip() and _PAYMENT_USE.search(x.lower()) and not is_question(x)]
     return payments_named(methods, " ".join(told)) if told else []
+
+
+_OTHER_ORDER_METHOD = re.compile(r"\b(?:the )?other orders?(?:'s|’s|s')? (?:payment(?: method)?|card|method|account)\b"
+                                 r"|\b(?:payment method|card|method|account) (?:of|from|used for|i (?:used|paid) (?:for|with)|on) (?:my |the )?other orders?\b"
+                                 r"|另一个订单的(?:支付方式|付款方式|卡)")
+
+
+def other_orders_methods(message: str, order: dict, orders: list[dict]) -> list[str]:
+    """"Refund it to the other order's payment method": the methods the customer's other orders were
+    paid with (not this order's own), read from their payment history."""
+    if not _OTHER_ORDER_METHOD.search(message.lower()):
+        return []
+    own = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+    paid = [o["payment_history"][0]["payment_method_id"] for o in orders
+            if o["order_id"] != order["order_id"] and o.get("payment_history")]  # fmt: skip
+    return [m for m in dict.fromkeys(paid) if m != own]
 
 
 def asks_how_paid(text: str) -> bool:

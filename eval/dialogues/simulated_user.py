@@ -18,6 +18,8 @@ from eval.dialogues.scenario import GOAL_KINDS, WRITE_TOOLS, Facts, LLMUser, Rul
 
 DATA = Path(__file__).parent / "data"
 STOP = "###STOP###"
+# The actions whose proposal says where money is refunded.
+REFUND_TOOLS = frozenset({"return_delivered_order_items", "cancel_pending_order"})
 
 
 @lru_cache(maxsize=1)
@@ -141,6 +143,10 @@ class RuleSim:
             plain = " ".join(own) or plain
         wanted = {m for m, p in cues["methods"].items() if re.search(p, plain, re.IGNORECASE)}
         offered = _offered_methods(text)
+        if offered and tool in REFUND_TOOLS:  # where its refund goes, said in words it cannot check against the proposal
+            for request in self._unsaid():
+                if re.search(cues["refund_to"], request) and not any(re.search(p, request, re.IGNORECASE) for p in cues["methods"].values()):
+                    return request
         if wanted and offered and not offered & wanted:
             return self.say["no_payment"].format(method=self.say["methods"][sorted(wanted)[0]])
         street = re.search(STREET, ins, re.IGNORECASE)
