@@ -44,6 +44,10 @@ class TaskFrame(BaseModel):
     address: dict | None = None
     action: Action | None = Field(default=None, description="Which change the task's words ask for, read once per message.")
     condition: Condition | None = Field(default=None, description="What to do instead if the first choice is refused, read when said.")
+    closest_offered: list[str] = Field(
+        default_factory=list, description="Items whose new option exists only with other changes too, already offered "
+        "as choices: asked again with nothing new, the closest is proposed.",
+    )  # fmt: skip
 
 
 class Choice(BaseModel):

@@ -944,3 +944,23 @@ def test_a_human_representative_is_a_request_for_a_person(assistant, state):
     assistant.reply_text(state, "my email is mia.garcia2723@example.com")
     evs = events(assistant, state, "this is useless, get me a human representative")
     assert any(e.kind == "handoff" for e in evs)
+
+
+def test_a_new_option_that_exists_only_with_other_changes_is_the_shoppers_choice(assistant, state):
+    """τ² train 35: "the 17-inch laptop to the 13-inch version", and no 13-inch keeps the other options: the
+    13-inch ones are offered, closest first, rather than one proposed with other options changed in silence."""
+    assistant.reply_text(state, "my email is aarav.santos8320@example.com")
+    evs = events(assistant, state, "could you swap my 17 inch laptop in order #W9672333 for a 13 inch one")
+    text = "".join(e.text for e in evs)
+    assert state.pending is None and "keeps the rest" in text, text
+    offered = [c.id for e in evs if e.kind == "choices" for c in e.choices]
+    assert offered[:1] == ["1657832319"] and {"5052031638", "6056040996"} <= set(offered)  # every 13-inch, closest first
+    assistant.reply_text(state, "the one with the i5 in silver")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["5052031638"]
+
+
+def test_asked_again_with_nothing_new_the_closest_option_is_proposed(assistant, state):
+    assistant.reply_text(state, "my email is aarav.santos8320@example.com")
+    assistant.reply_text(state, "could you swap my 17 inch laptop in order #W9672333 for a 13 inch one")
+    assistant.reply_text(state, "just the 13 inch please")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["1657832319"]

@@ -225,3 +225,13 @@ def tau2_like(text: str):
     from eval.dialogues.tau import shopper
 
     return shopper(text, text)
+
+
+def test_told_there_is_none_as_asked_it_says_its_fallback():
+    """τ² train 35: "If no exact item is available, …" is said when the assistant says there is none."""
+    text = ("You are Ann Lee in 10001. You want to change your desk lamp to a brighter one. If there is no such lamp, "
+            "you want the cheapest one in black.")  # fmt: skip
+    sim = RuleSim(tau2_like(text))
+    said = sim.reply("There is no Desk Lamp with what you asked that keeps the rest as it is (white, low). Which one "
+                     "would you like?", [])  # fmt: skip
+    assert said.startswith("If there is no such lamp")

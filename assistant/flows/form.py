@@ -193,7 +193,15 @@ class FormLoop:
             wish = rules.about_item(text, item, order)
             if rules.like_owned(wish) and (owned := self._owned_alike(item)) is not None:
                 wish = rules.wish_like(wish, owned)  # "make it match the one I already have": that item's options
-            chosen, choices = rules.pick_variant(product, item, wish)
+            exact = item_id not in frame.closest_offered
+            chosen, choices = rules.pick_variant(product, item, wish, exact=exact)
+            if exact and chosen is None and rules.pick_variant(product, item, wish)[0] not in (None, rules.KEEP, rules.SAME):
+                # what was asked exists only with other changes too: the shopper chooses them (once), not the rules
+                frame.closest_offered.append(item_id)
+                yield t.say("no_exact_option", name=item["name"], current=", ".join(item["options"].values()),
+                            choices="; ".join(c for _, c in choices[:8]))  # fmt: skip
+                yield from t.offer("option", choices[:8])
+                return STOP
             condition = frame.condition
             if chosen is None and len(frame.item_ids) > 1 and condition and condition.only:
                 # "should no such <item> exist, only swap the <other item>": this item is dropped

@@ -420,6 +420,9 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
     """Of several items of the same product, those whose options the message names; all of them for
     "both"/"all"/a plural; else the match is ambiguous (the caller asks which)."""
     chosen: list[str] = []
+    for value in {str(v).lower() for i in named for v in i["options"].values()}:
+        if m := re.fullmatch(r"(\d+(?:\.\d+)?)-([a-z]+)", value):  # "17 inch", "17 inches" name the 17-inch one
+            lowered = re.sub(rf"(?<![\d.]){re.escape(m.group(1))}\s+{m.group(2)}(?:e?s)?\b", value, lowered)
     for name in dict.fromkeys(i["name"] for i in named):
         same = [i for i in named if i["name"] == name]
         if len(same) > 1:
@@ -663,12 +666,14 @@ def parse_address(text: str) -> dict | None:
     return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
 
 
-def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tuple[str, str]]]:
+def pick_variant(product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
     """The available variant of the item's product that the message asks for, decided in code.
 
     Candidates are narrowed to those with the most option values the message names (values that
     differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
-    'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
+    'brighter'/'less bright' pick among them; otherwise the one that keeps most other options. With
+    `exact`, that last one only if it changes nothing the message did not ask for: else None, and the
+    candidates that have what was asked, closest first (the shopper chooses what else changes)."""
     lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
     lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: f"size {m.group(1)[0]}", lowered)  # "medium sized": size M
     current = {k: str(v).lower() for k, v in item["options"].items()}
@@ -757,6 +762,9 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     top = [v for v in pool if kept(v) == best]
     if len(top) > 1:  # a real choice between different options: ask rather than guess
         return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in top]
+    if exact and most and not narrowed and best + most < len(current):
+        # "the 13-inch version", and no 13-inch keeps the rest: what else changes is the shopper's choice
+        return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in sorted(pool, key=lambda v: (-kept(v), v.price))]
     return top[0].item_id, choices
 
 

@@ -207,11 +207,14 @@ class RuleSim:
         not possible, …"), else its next request, else nothing (it ends)."""
         if said := self._if_asked(text):
             return said
+        return self._unsaid_fallback() or self._next_request()
+
+    def _unsaid_fallback(self) -> str | None:
         for fallback in self.spec.fallbacks:
             if fallback not in self.fell_back and not any(fallback in s for s in self.sent):
                 self.fell_back.add(fallback)
                 return fallback
-        return self._next_request()
+        return None
 
     def _reply(self, text: str, events: list[AssistantEvent]) -> str | None:
         if any(e.kind == "handoff" for e in events):
@@ -250,6 +253,8 @@ class RuleSim:
         if self._matches("failed", text) or (self._ask(text) is None and self._matches("refused", text)):
             return self._after_refusal(text)
         if said := self._if_asked(text):
+            return said
+        if self._matches("unavailable", text) and (said := self._unsaid_fallback()):
             return said
         kind = self._ask(text)
         if kind is None:
