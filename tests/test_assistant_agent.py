@@ -964,3 +964,14 @@ def test_asked_again_with_nothing_new_the_closest_option_is_proposed(assistant, 
     assistant.reply_text(state, "could you swap my 17 inch laptop in order #W9672333 for a 13 inch one")
     assistant.reply_text(state, "just the 13 inch please")
     assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["1657832319"]
+
+
+def test_a_question_about_an_item_the_shopper_bought_is_answered_from_their_order(assistant, state):
+    """τ² train 63 asks the price of "a bluetooth speaker I bought": what they paid, from their order, and the
+    options of their own variant, not the catalog's price range."""
+    assistant.reply_text(state, "I am Chen Johnson, zip 77004")
+    reply = assistant.reply_text(state, "what did I pay for the bluetooth speaker i ordered, and does its battery life last?")
+    assert "#W5061109" in reply and "$302.67" in reply, reply
+    assert "$271.89" not in reply  # not the catalog's cheapest speaker
+    other = assistant.reply_text(state, "does the bluetooth speaker come in red? it is a gift for my son")
+    assert "#W5061109" not in other  # a question about the catalog's offer stays one
