@@ -673,7 +673,8 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
     'brighter'/'less bright' pick among them; otherwise the one that keeps most other options. With
     `exact`, that last one only if it changes nothing the message did not ask for: else None, and the
-    candidates that have what was asked, closest first (the shopper chooses what else changes)."""
+    candidates that have what was asked, closest first (the shopper chooses what else changes), when
+    there are several."""
     lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
     lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: f"size {m.group(1)[0]}", lowered)  # "medium sized": size M
     current = {k: str(v).lower() for k, v in item["options"].items()}
@@ -762,8 +763,9 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     top = [v for v in pool if kept(v) == best]
     if len(top) > 1:  # a real choice between different options: ask rather than guess
         return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in top]
-    if exact and most and not narrowed and best + most < len(current):
+    if exact and most and not narrowed and best + most < len(current) and len(pool) > 1:
         # "the 13-inch version", and no 13-inch keeps the rest: what else changes is the shopper's choice
+        # (with one candidate there is no choice: its confirmation shows what else changes)
         return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in sorted(pool, key=lambda v: (-kept(v), v.price))]
     return top[0].item_id, choices
 
