@@ -38,6 +38,7 @@ WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_ad
 QUESTION_ROUTES = {"product_question", "compare"}
 _HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")  # "I received two <item>s": about their own order
 # The shopper's own things; "the pending <item>" too: only an ordered item has a status.
+_OWN_ORDERS = re.compile(r"\b(?:my|our|two|both|recent|recently placed|placed)\s+(?:\w+\s+)?orders?\b|我的订单")
 _OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的")
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
@@ -448,11 +449,13 @@ class _Turn(CatalogTurn):
         <other item>") read as out of scope to a model trained on short queries."""
         lowered = message.lower()
         product = bool(_product_words(self.a.store).search(_in_english(lowered)))
-        if not (product or slots.order_ids or slots.item_ids or re.search(r"\border\b|订单", lowered)):
+        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|订单", lowered)):
             return None
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
         if found:  # the first action the message names, not a later word ("… refund to PayPal")
             return min(found)[1]
+        if not product and _OWN_ORDERS.search(lowered):
+            return "order_status"  # "I placed two orders and want to check them": their orders, never out of scope
         return "search" if product else None
 
     def _product_wish(self, message: str, slots: Slots) -> bool:
@@ -632,11 +635,12 @@ class _Turn(CatalogTurn):
 
     def _on_order_status(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         if self.ctx.user_id is None:
-            self.state.frame = TaskFrame(route="order_status", order_id=(slots.order_ids or [None])[0])
+            self.state.frame = TaskFrame(route="order_status", order_id=(slots.order_ids or [None])[0], text=message)
             yield from self._need_user()
             return
         frame = self._frame("order_status")
-        order_ids = slots.order_ids or ([frame.order_id] if frame.order_id else [])
+        # every order the question named, also before the shopper was identified ("my two orders, #A and #B")
+        order_ids = slots.order_ids or read_slots(frame.text).order_ids or ([frame.order_id] if frame.order_id else [])
         if not order_ids:
             orders = self._user_orders()
             if not orders:

@@ -975,3 +975,13 @@ def test_a_question_about_an_item_the_shopper_bought_is_answered_from_their_orde
     assert "$271.89" not in reply  # not the catalog's cheapest speaker
     other = assistant.reply_text(state, "does the bluetooth speaker come in red? it is a gift for my son")
     assert "#W5061109" not in other  # a question about the catalog's offer stays one
+
+
+def test_a_message_about_the_shoppers_orders_is_never_out_of_scope(assistant, state):
+    """τ² train 59 opens "I recently placed two orders, and …": about their orders, so identification is
+    asked, not "I can only help with shopping"; orders named before identification are all answered after."""
+    first = assistant.reply_text(state, "so I placed two orders a while ago and I'd like to go over them")
+    assert "identify" in first, first
+    assistant.reply_text(state, "what's the status of my orders #W2702727 and #W8268610?")
+    reply = assistant.reply_text(state, "I am Yusuf Taylor, zip 95154")
+    assert "#W2702727" in reply and "#W8268610" in reply, reply
