@@ -273,11 +273,21 @@ class FormLoop:
             if meant and rules.payment_for(meant, methods_on_file, order, flow.route) is None:
                 # a method asked for now that the policy does not allow here: said, never swapped for another silently
                 frame.payment_method_id, t.state.refused = None, frame
-                names = t.join([t._method_name(m) for m in dict.fromkeys(meant) if m != rules.ORIGINAL])
+                usable = self._usable_methods(flow, order)
                 original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+                missing = sorted(rules.payment_kinds(said) - {m["source"] for m in usable})
+                if missing or original is None:  # a kind of method none of theirs here is: which ones can be used
+                    kind = missing[0] if missing else next((m.source for m in methods_on_file if m.payment_method_id in meant), None)
+                    purpose = t.r("purposes")[flow.name]
+                    if kind is None:  # "the original one", and the order has no payment on record: which one, then
+                        yield from t._ask_payment("ask_payment", usable, purpose=purpose)
+                    else:
+                        yield from t._ask_payment("payment_not_possible", usable, kind=t.r("pm_kinds")[kind], purpose=purpose)
+                    return STOP
+                names = t.join([t._method_name(m) for m in dict.fromkeys(meant) if m != rules.ORIGINAL])
                 yield t.say("failed", message=t.r("payment_not_allowed").format(
                     method=names, order_id=order["order_id"], original=t._method_name(original)))  # fmt: skip
-                yield from t.offer("payment", [(m["payment_method_id"], t._method_label(m)) for m in self._usable_methods(flow, order)])
+                yield from t.offer("payment", [(m["payment_method_id"], t._method_label(m)) for m in usable])
                 return STOP
         if frame.payment_method_id is None:
             own_part = rules.order_part(frame.text or message, order["order_id"])
