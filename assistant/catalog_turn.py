@@ -643,7 +643,7 @@ class CatalogTurn:
             yield self.text(grounded.source + "\n")
         if grounded.item_ids and not one:  # the variants listed are what "the first two" mean next
             self.state.last_items = grounded.item_ids
-        elif not self.state.last_items:  # nothing shown before: "it" is this product from now on
+        elif not self.state.last_items or owned:  # nothing shown before, or their own item: "it" is this one from now on
             self.state.last_items = [product.variants[0].item_id]
 
     def _owned_items(self, product, message: str) -> list[tuple[dict, dict]]:

@@ -985,3 +985,13 @@ def test_a_message_about_the_shoppers_orders_is_never_out_of_scope(assistant, st
     assistant.reply_text(state, "what's the status of my orders #W2702727 and #W8268610?")
     reply = assistant.reply_text(state, "I am Yusuf Taylor, zip 95154")
     assert "#W2702727" in reply and "#W8268610" in reply, reply
+
+
+def test_cancel_it_from_my_order_is_the_item_just_talked_about_not_the_whole_order(assistant, state, store):
+    """τ² train 63: after a question about the speaker they bought, "cancel it from my order" means that item:
+    only whole orders can be cancelled, so that is said, with what else the order holds."""
+    assistant.reply_text(state, "I am Chen Johnson, zip 77004")
+    assistant.reply_text(state, "does the bluetooth speaker I purchased have water resistance?")
+    reply = assistant.reply_text(state, "too pricey, cancel it from my order please")
+    assert state.pending is None and "whole order" in reply and "Office Chair" in reply, reply
+    assert store.order("#W5061109").status == "pending"

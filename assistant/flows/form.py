@@ -109,7 +109,7 @@ class FormLoop:
                 order_id=order["order_id"], verb=t.r("verbs")[flow.name],
                 status=t.r("statuses").get(order["status"], order["status"])), failed=False)  # fmt: skip
             return STOP
-        if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order)):
+        if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order, t.state.last_items)):
             # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all
             t.state.frame = None
             yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=t.join(others)))

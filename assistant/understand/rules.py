@@ -1161,15 +1161,19 @@ _WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|\beverythin
 _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 
 
-def cancels_part(text: str, order: dict) -> list[str]:
+_CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|those|these)\s+(?:out\s+)?(?:from|of|off)\s+(?:my|the|this|that)\s+order\b")
+
+
+def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
+    "Cancel it from my order" is the item just talked about (`referred`, when the order holds it).
     Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
     lowered = _CONTEXT.sub(" ", text.lower())
     if _WHOLE_ORDER.search(lowered):
         return []
-    named: set[str] = set()
+    named: set[str] = {i["item_id"] for i in order["items"] if i["item_id"] in referred} if _CANCEL_FROM.search(lowered) else set()
     for m in _CANCEL_SPAN.finditer(lowered):
         span = m.group(1)
         order_word = re.search(r"\borders?\b", span)
