@@ -207,7 +207,7 @@ class _Turn(CatalogTurn):
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"))
-            before = self._address_before(pending)
+            before = self._address_before(pending) if is_affirmative(message) else None
             try:
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
