@@ -27,7 +27,7 @@ from assistant.slots import Slots, read_slots
 from assistant.understand import Option, rules
 from assistant.understand.commands import Action, Correct, Decline
 from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame, readable
-from assistant.tools import StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
+from assistant.tools import PendingAction, StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_ad
 QUESTION_ROUTES = {"product_question", "compare"}
 _HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")  # "I received two <item>s": about their own order
 # The shopper's own things; "the pending <item>" too: only an ordered item has a status.
+_OWN_ORDERS = re.compile(r"\b(?:my|our|two|both|recent|recently placed|placed)\s+(?:\w+\s+)?orders?\b|我的订单")
 _OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的")
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
@@ -206,6 +207,7 @@ class _Turn(CatalogTurn):
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"))
+            before = self._address_before(pending) if is_affirmative(message) else None
             try:
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
@@ -216,6 +218,8 @@ class _Turn(CatalogTurn):
             state.settled.append(key)
             if result is not None and result.ok:
                 state.done.append(key)
+                if before is not None:  # the first address it had in this conversation, for "change it back"
+                    state.earlier_addresses.setdefault(*before)
                 self._orders_read = None  # the orders changed: the next task reads their statuses again
             if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
                 queued = {t.route for t in state.queue} | {state.frame.route}
@@ -468,11 +472,13 @@ class _Turn(CatalogTurn):
         <other item>") read as out of scope to a model trained on short queries."""
         lowered = message.lower()
         product = bool(_product_words(self.a.store).search(_in_english(lowered)))
-        if not (product or slots.order_ids or slots.item_ids or re.search(r"\border\b|订单", lowered)):
+        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|订单", lowered)):
             return None
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
         if found:  # the first action the message names, not a later word ("… refund to PayPal")
             return min(found)[1]
+        if not product and _OWN_ORDERS.search(lowered):
+            return "order_status"  # "I placed two orders and want to check them": their orders, never out of scope
         return "search" if product else None
 
     def _product_wish(self, message: str, slots: Slots) -> bool:
@@ -652,11 +658,12 @@ class _Turn(CatalogTurn):
 
     def _on_order_status(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         if self.ctx.user_id is None:
-            self.state.frame = TaskFrame(route="order_status", order_id=(slots.order_ids or [None])[0])
+            self.state.frame = TaskFrame(route="order_status", order_id=(slots.order_ids or [None])[0], text=message)
             yield from self._need_user()
             return
         frame = self._frame("order_status")
-        order_ids = slots.order_ids or ([frame.order_id] if frame.order_id else [])
+        # every order the question named, also before the shopper was identified ("my two orders, #A and #B")
+        order_ids = slots.order_ids or read_slots(frame.text).order_ids or ([frame.order_id] if frame.order_id else [])
         if not order_ids:
             orders = self._user_orders()
             if not orders:
@@ -756,7 +763,8 @@ class _Turn(CatalogTurn):
             return
         order_id = (slots.order_ids or [frame.order_id if frame else None])[0]
         action = rules.read_action(message, self._names_product(message))  # this message's change: a change of the order
-        if any(f.endswith("address") for f in action.flows + action.tied) and not self._settled("update_address", order_id):
+        again = rules.points_to_former_address(message)  # "change it back": a second change of a settled address
+        if any(f.endswith("address") for f in action.flows + action.tied) and (again or not self._settled("update_address", order_id)):
             yield from self._on_update_address(message, slots, order_address=True)
             return
         if "modify_payment" in action.flows:
@@ -811,6 +819,19 @@ class _Turn(CatalogTurn):
 
     def _item_label(self, item: dict) -> str:
         return f"{item['name']} ({', '.join(item['options'].values())})"
+
+    def _address_before(self, pending: PendingAction) -> tuple[str, dict] | None:
+        """The address an address change is about to replace: ('default' or the order id, the address)."""
+        if pending.tool == "update_default_address":
+            result = self.runner.run("get_user_details", {})
+            key = "default"
+        elif pending.tool == "modify_pending_order_address":
+            key = pending.arguments.get("order_id")
+            result = self.runner.run("get_order_details", {"order_id": key})
+        else:
+            return None
+        address = (result.data or {}).get("address") if result.ok else None
+        return (key, dict(address)) if address else None
 
     def _order(self, order_id: str) -> dict | None:
         result = self.runner.run("get_order_details", {"order_id": order_id})

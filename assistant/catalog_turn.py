@@ -202,6 +202,10 @@ def _money(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
+# A question about something the shopper has, not the catalog's offer ("the speaker I bought", "did I pay").
+OWNED = re.compile(r"\bi (?:bought|ordered|purchased|received|got)\b|\b(?:did|do) i (?:pay|spend)\b|\bi paid\b|我买的")
+
+
 class CatalogTurn:
     """Search, recommendation, comparison and product-question handlers of a turn."""
 
@@ -614,6 +618,13 @@ class CatalogTurn:
         product = self.a.store.product(result.data["product_id"])
         referenced = self._referenced(slots)
         one = [v for v in product.variants if v.item_id in referenced[:1]]
+        owned = self._owned_items(product, message)
+        if owned and not one:  # "the <product> I bought", "what did I pay for my <product>": the one in their order
+            one = [v for v in product.variants if v.item_id == owned[0][1]["item_id"]]
+            for order, item in owned:
+                yield self.text(self.r("owned_item").format(
+                    name=item["name"], options=", ".join(map(str, item["options"].values())), order_id=order["order_id"],
+                    status=self.r("statuses").get(order["status"], order["status"]), price=item["price"]) + "\n")  # fmt: skip
         if one:  # "is the second one wireless?": about that variant, not the whole product
             product = product.model_copy(update={"variants": one})
         replies = _replies()[self.state.lang]
@@ -632,8 +643,17 @@ class CatalogTurn:
             yield self.text(grounded.source + "\n")
         if grounded.item_ids and not one:  # the variants listed are what "the first two" mean next
             self.state.last_items = grounded.item_ids
-        elif not self.state.last_items:  # nothing shown before: "it" is this product from now on
+        elif not self.state.last_items or owned:  # nothing shown before, or their own item: "it" is this one from now on
             self.state.last_items = [product.variants[0].item_id]
+
+    def _owned_items(self, product, message: str) -> list[tuple[dict, dict]]:
+        """The signed-in customer's own items of this product, with their orders, when the question is about
+        one they have ("the <product> I bought", "my <product>", "what did I pay for …"); else []."""
+        lowered = message.lower()
+        mine = re.search(rf"\bmy (?:[\w-]+ ){{0,2}}{re.escape(product.name.lower().split()[-1])}", lowered)
+        if self.ctx.user_id is None or not (OWNED.search(lowered) or mine):
+            return []
+        return [(o, i) for o in self._user_orders() for i in o["items"] if i["product_id"] == product.product_id]
 
     def _worded(self, headline: str, facts: list[str], question: str) -> str | None:
         """The headline in the model's words, if the model kept every fact, invented no number and kept

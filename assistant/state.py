@@ -44,6 +44,10 @@ class TaskFrame(BaseModel):
     address: dict | None = None
     action: Action | None = Field(default=None, description="Which change the task's words ask for, read once per message.")
     condition: Condition | None = Field(default=None, description="What to do instead if the first choice is refused, read when said.")
+    closest_offered: list[str] = Field(
+        default_factory=list, description="Items whose new option exists only with other changes too, already offered "
+        "as choices: asked again with nothing new, the closest is proposed.",
+    )  # fmt: skip
 
 
 class Choice(BaseModel):
@@ -94,6 +98,11 @@ class DialogueState(BaseModel):
         default_factory=list,
         description="The payment methods the shopper named, as their real ids, latest first ('original' = each order's "
         "own): a later task that needs a method takes the first one its policy allows instead of asking again.",
+    )
+    earlier_addresses: dict[str, dict] = Field(
+        default_factory=dict,
+        description="What an address was before this conversation first changed it ('default' = the account's, or an "
+        "order id): 'change it back to the original' is that address.",
     )
     handed_off: bool = False
     choices: list[Choice] = Field(default_factory=list, description="Offered in the last reply: a picked label reads as its id.")

@@ -895,3 +895,103 @@ def test_a_refused_cancellation_leaves_the_rest_of_the_request(assistant, state,
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
     reply = assistant.reply_text(state, message)
     assert "#W6247578" in reply and state.pending is None and state.frame is None, reply
+
+
+def test_an_address_changed_back_to_the_original_is_the_one_it_had_before(assistant, state, store):
+    """τ² train 22 asks "change the user address back to the original address" after changing it; other
+    words for it: the address this conversation replaced, for the account and for an order."""
+    assistant.reply_text(state, "I am Ethan Garcia, zip code 80280")
+    before = store.user("ethan_garcia_1261").address
+    assistant.reply_text(state, "please set my profile address to 12 Oak Road, Austin, TX 73301, USA")
+    assistant.reply_text(state, "yes")
+    assert store.user("ethan_garcia_1261").address.address1 == "12 Oak Road"
+    reply = assistant.reply_text(state, "hmm, on second thought put my account address back how it was")
+    assert state.pending is not None and state.pending.tool == "update_default_address", reply
+    assert state.pending.arguments["address1"] == before.address1 and state.pending.arguments["zip"] == before.zip
+    assistant.reply_text(state, "yes")
+    assert store.user("ethan_garcia_1261").address == before
+    # an order's address: the one that order had
+    order_before = store.order("#W9911714").address
+    assistant.reply_text(state, "ship order #W9911714 to 9 Pine Lane, Boston, MA 02108, USA")
+    assistant.reply_text(state, "yes")
+    reply = assistant.reply_text(state, "sorry, please change the address of order #W9911714 back to the old one")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address", reply
+    assert state.pending.arguments["address1"] == order_before.address1
+
+
+def test_back_to_the_original_address_with_nothing_changed_asks_for_it(assistant, state):
+    """No address changed in this conversation: "the original" is not guessed, the address is asked."""
+    assistant.reply_text(state, "I am Ethan Garcia, zip code 80280")
+    reply = assistant.reply_text(state, "change my default address back to the original one")
+    assert state.pending is None and "address" in reply
+
+
+@pytest.mark.parametrize("instead", ["no, send the money back to the payment method of my other order",
+                                     "put the refund on my paypal instead please"])
+def test_a_refund_to_a_method_the_policy_does_not_allow_is_refused_not_replaced(assistant, state, store, instead):
+    """τ² train 10 wants each order refunded to the other order's method: the policy allows only the original
+    method or a gift card, so that is said, rather than proposing the original method again in silence."""
+    assistant.reply_text(state, "my email is mia.garcia2723@example.com")
+    assistant.reply_text(state, "I'd like to return everything from order #W5490111")
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "credit_card_3124723"
+    reply = assistant.reply_text(state, instead)
+    assert state.pending is None and "original payment method" in reply, reply
+    assert store.order("#W5490111").status == "delivered"
+    assert "Visa" in reply and "Please confirm" not in reply  # the method it can go to is named, nothing proposed
+
+
+def test_a_human_representative_is_a_request_for_a_person(assistant, state):
+    assistant.reply_text(state, "my email is mia.garcia2723@example.com")
+    evs = events(assistant, state, "this is useless, get me a human representative")
+    assert any(e.kind == "handoff" for e in evs)
+
+
+def test_a_new_option_that_exists_only_with_other_changes_is_the_shoppers_choice(assistant, state):
+    """τ² train 35: "the 17-inch laptop to the 13-inch version", and no 13-inch keeps the other options: the
+    13-inch ones are offered, closest first, rather than one proposed with other options changed in silence."""
+    assistant.reply_text(state, "my email is aarav.santos8320@example.com")
+    evs = events(assistant, state, "could you swap my 17 inch laptop in order #W9672333 for a 13 inch one")
+    text = "".join(e.text for e in evs)
+    assert state.pending is None and "keeps the rest" in text, text
+    offered = [c.id for e in evs if e.kind == "choices" for c in e.choices]
+    assert offered[:1] == ["1657832319"] and {"5052031638", "6056040996"} <= set(offered)  # every 13-inch, closest first
+    assistant.reply_text(state, "the one with the i5 in silver")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["5052031638"]
+
+
+def test_asked_again_with_nothing_new_the_closest_option_is_proposed(assistant, state):
+    assistant.reply_text(state, "my email is aarav.santos8320@example.com")
+    assistant.reply_text(state, "could you swap my 17 inch laptop in order #W9672333 for a 13 inch one")
+    assistant.reply_text(state, "just the 13 inch please")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["1657832319"]
+
+
+def test_a_question_about_an_item_the_shopper_bought_is_answered_from_their_order(assistant, state):
+    """τ² train 63 asks the price of "a bluetooth speaker I bought": what they paid, from their order, and the
+    options of their own variant, not the catalog's price range."""
+    assistant.reply_text(state, "I am Chen Johnson, zip 77004")
+    reply = assistant.reply_text(state, "what did I pay for the bluetooth speaker i ordered, and does its battery life last?")
+    assert "#W5061109" in reply and "$302.67" in reply, reply
+    assert "$271.89" not in reply  # not the catalog's cheapest speaker
+    other = assistant.reply_text(state, "does the bluetooth speaker come in red? it is a gift for my son")
+    assert "#W5061109" not in other  # a question about the catalog's offer stays one
+
+
+def test_a_message_about_the_shoppers_orders_is_never_out_of_scope(assistant, state):
+    """τ² train 59 opens "I recently placed two orders, and …": about their orders, so identification is
+    asked, not "I can only help with shopping"; orders named before identification are all answered after."""
+    first = assistant.reply_text(state, "so I placed two orders a while ago and I'd like to go over them")
+    assert "identify" in first, first
+    assistant.reply_text(state, "what's the status of my orders #W2702727 and #W8268610?")
+    reply = assistant.reply_text(state, "I am Yusuf Taylor, zip 95154")
+    assert "#W2702727" in reply and "#W8268610" in reply, reply
+
+
+def test_cancel_it_from_my_order_is_the_item_just_talked_about_not_the_whole_order(assistant, state, store):
+    """τ² train 63: after a question about the speaker they bought, "cancel it from my order" means that item:
+    only whole orders can be cancelled, so that is said, with what else the order holds."""
+    assistant.reply_text(state, "I am Chen Johnson, zip 77004")
+    assistant.reply_text(state, "does the bluetooth speaker I purchased have water resistance?")
+    reply = assistant.reply_text(state, "too pricey, cancel it from my order please")
+    assert state.pending is None and "whole order" in reply and "Office Chair" in reply, reply
+    assert store.order("#W5061109").status == "pending"

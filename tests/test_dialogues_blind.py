@@ -210,3 +210,28 @@ def test_a_condition_and_a_request_about_one_order_are_not_more_requests():
     assert [g.tool for g in goals_from_text("You want to cancel or return all possible orders.")] == ["cancel", "cancel", "return", "return"]
     text = "If cancelling part of the order is not possible, you don't care, just cancel the whole order."  # τ² train 81
     assert [(g.tool, g.fallback) for g in goals_from_text(text)] == [("cancel", True)]
+
+
+def test_a_request_for_after_the_agent_is_done_is_said_last():
+    """τ² train 22: "Once the agent has confirmed …, then you regret it and want …": said after the rest."""
+    text = ("You are Ann Lee in 10001. You want to cancel your pending order. Once the agent has cancelled it, then "
+            "you change your mind and want to update your default address to 5 Elm Street, Austin, TX, 73301.")  # fmt: skip
+    spec = tau2_like(text)
+    assert spec.requests[-1].startswith("I change my mind and want to update my default address")
+    assert {g.tool for g in spec.goal} >= {"cancel", "address"}
+
+
+def tau2_like(text: str):
+    from eval.dialogues.tau import shopper
+
+    return shopper(text, text)
+
+
+def test_told_there_is_none_as_asked_it_says_its_fallback():
+    """τ² train 35: "If no exact item is available, …" is said when the assistant says there is none."""
+    text = ("You are Ann Lee in 10001. You want to change your desk lamp to a brighter one. If there is no such lamp, "
+            "you want the cheapest one in black.")  # fmt: skip
+    sim = RuleSim(tau2_like(text))
+    said = sim.reply("There is no Desk Lamp with what you asked that keeps the rest as it is (white, low). Which one "
+                     "would you like?", [])  # fmt: skip
+    assert said.startswith("If there is no such lamp")

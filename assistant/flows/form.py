@@ -112,7 +112,7 @@ class FormLoop:
                 order_id=order["order_id"], verb=t.r("verbs")[done.name],
                 status=t.r("statuses").get(order["status"], order["status"])), failed=False)  # fmt: skip
             return STOP
-        if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order)):
+        if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order, t.state.last_items)):
             # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all
             t.state.frame = None
             yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=t.join(others)))
@@ -201,7 +201,15 @@ class FormLoop:
             wish = rules.about_item(text, item, order)
             if rules.like_owned(wish) and (owned := self._owned_alike(item)) is not None:
                 wish = rules.wish_like(wish, owned)  # "make it match the one I already have": that item's options
-            chosen, choices = rules.pick_variant(product, item, wish)
+            exact = item_id not in frame.closest_offered
+            chosen, choices = rules.pick_variant(product, item, wish, exact=exact)
+            if exact and chosen is None and rules.pick_variant(product, item, wish)[0] not in (None, rules.KEEP, rules.SAME):
+                # what was asked exists only with other changes too: the shopper chooses them (once), not the rules
+                frame.closest_offered.append(item_id)
+                yield t.say("no_exact_option", name=item["name"], current=", ".join(item["options"].values()),
+                            choices="; ".join(c for _, c in choices[:8]))  # fmt: skip
+                yield from t.offer("option", choices[:8])
+                return STOP
             condition = frame.condition
             if chosen is None and len(frame.item_ids) > 1 and condition and condition.only:
                 # "should no such <item> exist, only swap the <other item>": this item is dropped
@@ -267,6 +275,28 @@ class FormLoop:
                 if frame.payment_method_id and condition.whole and "item_ids" in flow.slots and "new_item_ids" not in flow.slots:
                     frame.item_ids = [i["item_id"] for i in order["items"]]  # a return of every item; an exchange keeps its pairs
         methods_on_file = t.ctx.orders.user(t.ctx.user_id).payment_methods
+        if flow.name != "modify_payment":
+            said = rules.order_part(message, order["order_id"]) or message
+            meant = rules.payments_meant(methods_on_file, said) + rules.other_orders_methods(said, order, self._orders())
+            if meant and rules.payment_for(meant, methods_on_file, order, flow.route) is None:
+                # a method asked for now that the policy does not allow here: said, never swapped for another silently
+                frame.payment_method_id, t.state.refused = None, frame
+                usable = self._usable_methods(flow, order)
+                original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+                missing = sorted(rules.payment_kinds(said) - {m["source"] for m in usable})
+                if missing or original is None:  # a kind of method none of theirs here is: which ones can be used
+                    kind = missing[0] if missing else next((m.source for m in methods_on_file if m.payment_method_id in meant), None)
+                    purpose = t.r("purposes")[flow.name]
+                    if kind is None:  # "the original one", and the order has no payment on record: which one, then
+                        yield from t._ask_payment("ask_payment", usable, purpose=purpose)
+                    else:
+                        yield from t._ask_payment("payment_not_possible", usable, kind=t.r("pm_kinds")[kind], purpose=purpose)
+                    return STOP
+                names = t.join([t._method_name(m) for m in dict.fromkeys(meant) if m != rules.ORIGINAL])
+                yield t.say("failed", message=t.r("payment_not_allowed").format(
+                    method=names, order_id=order["order_id"], original=t._method_name(original)))  # fmt: skip
+                yield from t.offer("payment", [(m["payment_method_id"], t._method_label(m)) for m in usable])
+                return STOP
         if frame.payment_method_id is None:
             own_part = rules.order_part(frame.text or message, order["order_id"])
             # "Return #A via <method>; return #B via <other method>": this order's own method first;
@@ -314,6 +344,10 @@ class FormLoop:
                 if found := rules.parse_address(said) or self.address_pointed_to(said):
                     frame.address = found
                     break
+        if frame.address is None and rules.points_to_former_address(frame.text or message):
+            # "change it back to the original": the address it had before this conversation changed it
+            former = self.t.state.earlier_addresses.get("default" if flow.name == "default_address" else frame.order_id or "")
+            frame.address = dict(former) if former else None
         if frame.address is None:
             yield self.t.say("ask_address")
             return STOP

@@ -419,7 +419,9 @@ def actions_named(lowered: str, status: str) -> list[str]:
 
 
 AMEND = re.compile(r"\b(?:only|just|also|too|as well|add|instead|rather|change my mind|changed my mind|prefer|actually)\b"
-                    r"|paypal|gift ?card|credit card|\bcard\b|\bgc\b")
+                    r"|paypal|gift ?card|credit card|\bcard\b|\bgc\b"
+                    r"|\brefund\w* (?:it |them |that |the money )?(?:to|on|into)\b|\bmoney back (?:to|on|into)\b"  # where a refund goes
+                    r"|\b(?:to|on|into) (?:the |my )?(?:\w+ )?(?:\w+'s )?payment method\b")
 AMBIGUOUS = "?"  # in a match: the message names a product the order holds several variants of
 
 
@@ -427,6 +429,9 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
     """Of several items of the same product, those whose options the message names; all of them for
     "both"/"all"/a plural; else the match is ambiguous (the caller asks which)."""
     chosen: list[str] = []
+    for value in {str(v).lower() for i in named for v in i["options"].values()}:
+        if m := re.fullmatch(r"(\d+(?:\.\d+)?)-([a-z]+)", value):  # "17 inch", "17 inches" name the 17-inch one
+            lowered = re.sub(rf"(?<![\d.]){re.escape(m.group(1))}\s+{m.group(2)}(?:e?s)?\b", value, lowered)
     for name in dict.fromkeys(i["name"] for i in named):
         same = [i for i in named if i["name"] == name]
         if len(same) > 1:
@@ -670,12 +675,15 @@ def parse_address(text: str) -> dict | None:
     return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
 
 
-def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tuple[str, str]]]:
+def pick_variant(product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
     """The available variant of the item's product that the message asks for, decided in code.
 
     Candidates are narrowed to those with the most option values the message names (values that
     differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
-    'brighter'/'less bright' pick among them; otherwise the one that keeps most other options."""
+    'brighter'/'less bright' pick among them; otherwise the one that keeps most other options. With
+    `exact`, that last one only if it changes nothing the message did not ask for: else None, and the
+    candidates that have what was asked, closest first (the shopper chooses what else changes), when
+    there are several."""
     lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
     sizes = {str(x).lower() for v in product.variants for k, x in v.options.items() if "size" in k.lower()}
     # "medium sized": size M, where the product's sizes are letters; a product sized "medium" keeps the word
@@ -766,6 +774,10 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     top = [v for v in pool if kept(v) == best]
     if len(top) > 1:  # a real choice between different options: ask rather than guess
         return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in top]
+    if exact and most and not narrowed and best + most < len(current) and len(pool) > 1:
+        # "the 13-inch version", and no 13-inch keeps the rest: what else changes is the shopper's choice
+        # (with one candidate there is no choice: its confirmation shows what else changes)
+        return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in sorted(pool, key=lambda v: (-kept(v), v.price))]
     return top[0].item_id, choices
 
 
@@ -820,6 +832,22 @@ def payments_meant(methods: list, message: str) -> list[str]:
     told = [x for x in re.split(r"(?<=[.!?;。！？；])\s*|\n", message)
             if x.strip() and _PAYMENT_USE.search(x.lower()) and not is_question(x)]
     return payments_named(methods, " ".join(told)) if told else []
+
+
+_OTHER_ORDER_METHOD = re.compile(r"\b(?:the )?other orders?(?:'s|’s|s')? (?:payment(?: method)?|card|method|account)\b"
+                                 r"|\b(?:payment method|card|method|account) (?:of|from|used for|i (?:used|paid) (?:for|with)|on) (?:my |the )?other orders?\b"
+                                 r"|另一个订单的(?:支付方式|付款方式|卡)")
+
+
+def other_orders_methods(message: str, order: dict, orders: list[dict]) -> list[str]:
+    """"Refund it to the other order's payment method": the methods the customer's other orders were
+    paid with (not this order's own), read from their payment history."""
+    if not _OTHER_ORDER_METHOD.search(message.lower()):
+        return []
+    own = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+    paid = [o["payment_history"][0]["payment_method_id"] for o in orders
+            if o["order_id"] != order["order_id"] and o.get("payment_history")]  # fmt: skip
+    return [m for m in dict.fromkeys(paid) if m != own]
 
 
 def asks_how_paid(text: str) -> bool:
@@ -1084,6 +1112,18 @@ def points_to_earlier_address(text: str) -> bool:
     return bool(_EARLIER_ADDRESS.search(text.lower()))
 
 
+_FORMER_ADDRESS = re.compile(r"\b(?:the|my|our) (?:original|old|previous|former|earlier|first|prior) (?:one|address|home|place)\b"
+                             r"|\b(?:change|put|set|switch|move|turn|revert|restore) (?:it|that|this|them|the \w+ address|my \w+ address)\s+back\b"
+                             r"|\bback to (?:what|how|where) (?:it|that|this|they) (?:was|were|used to be)\b|\b(?:revert|undo) (?:the|that|this|my) (?:\w+ )?(?:address )?change\b"
+                             r"|原来的地址|原地址|改回")
+
+
+def points_to_former_address(text: str) -> bool:
+    """Whether an address change names its new address as the one it had before ("back to the original
+    address", "put it back how it was", "改回原来的地址"): the address this conversation changed."""
+    return bool(_FORMER_ADDRESS.search(text.lower()))
+
+
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
                                  r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
@@ -1150,15 +1190,19 @@ _WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|\beverythin
 _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 
 
-def cancels_part(text: str, order: dict) -> list[str]:
+_CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|those|these)\s+(?:out\s+)?(?:from|of|off)\s+(?:my|the|this|that)\s+order\b")
+
+
+def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
+    "Cancel it from my order" is the item just talked about (`referred`, when the order holds it).
     Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
     lowered = _CONTEXT.sub(" ", text.lower())
     if _WHOLE_ORDER.search(lowered):
         return []
-    named: set[str] = set()
+    named: set[str] = {i["item_id"] for i in order["items"] if i["item_id"] in referred} if _CANCEL_FROM.search(lowered) else set()
     for m in _CANCEL_SPAN.finditer(lowered):
         span = m.group(1)
         order_word = re.search(r"\borders?\b", span)

@@ -18,6 +18,8 @@ from eval.dialogues.scenario import GOAL_KINDS, WRITE_TOOLS, Facts, LLMUser, Rul
 
 DATA = Path(__file__).parent / "data"
 STOP = "###STOP###"
+# The actions whose proposal says where money is refunded.
+REFUND_TOOLS = frozenset({"return_delivered_order_items", "cancel_pending_order"})
 
 
 @lru_cache(maxsize=1)
@@ -142,6 +144,10 @@ class RuleSim:
             plain = " ".join(own) or plain
         wanted = {m for m, p in cues["methods"].items() if re.search(p, plain, re.IGNORECASE)}
         offered = _offered_methods(text)
+        if offered and tool in REFUND_TOOLS:  # where its refund goes, said in words it cannot check against the proposal
+            for request in self._unsaid():
+                if re.search(cues["refund_to"], request) and not any(re.search(p, request, re.IGNORECASE) for p in cues["methods"].values()):
+                    return request
         if wanted and offered and not offered & wanted:
             return self.say["no_payment"].format(method=self.say["methods"][sorted(wanted)[0]])
         street = re.search(STREET, ins, re.IGNORECASE)
@@ -202,11 +208,14 @@ class RuleSim:
         not possible, …"), else its next request, else nothing (it ends)."""
         if said := self._if_asked(text):
             return said
+        return self._unsaid_fallback() or self._next_request()
+
+    def _unsaid_fallback(self) -> str | None:
         for fallback in self.spec.fallbacks:
             if fallback not in self.fell_back and not any(fallback in s for s in self.sent):
                 self.fell_back.add(fallback)
                 return fallback
-        return self._next_request()
+        return None
 
     def _reply(self, text: str, events: list[AssistantEvent]) -> str | None:
         if any(e.kind == "handoff" for e in events):
@@ -245,6 +254,8 @@ class RuleSim:
         if self._matches("failed", text) or (self._ask(text) is None and self._matches("refused", text)):
             return self._after_refusal(text)
         if said := self._if_asked(text):
+            return said
+        if self._matches("unavailable", text) and (said := self._unsaid_fallback()):
             return said
         kind = self._ask(text)
         if kind is None:

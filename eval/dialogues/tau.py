@@ -88,6 +88,17 @@ def main_request(text: str) -> tuple[str, list[str]]:
     return opening, [first_person(s) for s in parts[asking + 1 :]]
 
 
+# "Once the agent has done X, (then) you want Y": Y, a request of its own, said after the ones before it
+# (a change of mind once the rest is done); the sentence itself speaks of the agent and is not said.
+AFTERWARDS_RE = re.compile(r"(?i)^(?:once|after)\s+the agent\s+(?:has|had|is|was|confirms|completes|finishes)\b[^.!?]*?,\s*(?:then\s+)?(?P<rest>you\b.+)$")
+
+
+def afterwards_requests(text: str) -> list[str]:
+    """The requests a task asks for only once the agent has done the others, in the first person."""
+    found = [first_person(m.group("rest")) for s in sentences(text) if (m := AFTERWARDS_RE.match(s))]
+    return [r[:1].upper() + r[1:] for r in found]
+
+
 CONDITION_RE = re.compile(r"(?i)^(?:but |and )?(?:if|in case|unless|otherwise|should)\b")
 
 
@@ -306,8 +317,10 @@ def shopper(text: str, request: str, user: str = "rule") -> RuleUser | LLMUser:
     if user != "rule":
         raise ScenarioError(f"unknown shopper {user!r}: rule | llm")
     requests, fallbacks = requests_and_fallbacks(rest)
-    return RuleUser(opening=opening, facts=facts, goal=goals_from_text(text), rephrase=rest[:4],
-                    if_asked=conditional, instructions=text, requests=requests, fallbacks=fallbacks)  # fmt: skip
+    later = afterwards_requests(request)
+    goal = goals_from_text(text) + [g for r in later for g in goals_from_text(r)]
+    return RuleUser(opening=opening, facts=facts, goal=goal, rephrase=rest[:4],
+                    if_asked=conditional, instructions=text, requests=requests + later, fallbacks=fallbacks)  # fmt: skip
 
 
 def _scenario(task_id: str, source: str, text: str, request: str, raw_actions: list[dict], user_id: str | None,
