@@ -95,3 +95,18 @@ def test_asked_which_order_for_the_next_task_it_names_one_not_acted_on_yet():
     returned = [AssistantEvent(kind="tool", tool="return_delivered_order_items", ok=True, arguments={"order_id": "#W1000001"})]
     ask = "Done. Order #W1000001 is now return requested.\nNext, the other thing you asked for:\nWhich order is it? Your orders:\n- #W2000002 · pending · Rug"
     assert sim.reply(ask, returned) == "It's order #W2000002."
+
+
+def test_requests_it_is_told_to_say_together_open_the_conversation_together():
+    """τ² train task 99's kind of instruction ("Make sure you mention these at the same time"), written anew."""
+    text = ("You are Lena Okafor, zip 30301. You want to swap your tent for a bigger one. "
+            "The sleeping bag from that order needs a warmer rating too. "
+            "If no warmer one exists, you keep it. Be sure to bring up both together. "
+            "Finally, you want to cancel the pending order with the rug.")  # fmt: skip
+    opening, rest = main_request(text)
+    assert opening == ("I want to swap my tent for a bigger one. "
+                       "The sleeping bag from that order needs a warmer rating too.")  # fmt: skip
+    requests, fallbacks = requests_and_fallbacks(rest)
+    assert requests == ["Finally, I want to cancel the pending order with the rug."]
+    assert fallbacks == ["If no warmer one exists, I keep it."]
+    assert not any("together" in s for s in rest)  # the instruction about how to say it is never said

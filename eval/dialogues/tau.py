@@ -84,8 +84,12 @@ def main_request(text: str) -> tuple[str, list[str]]:
     parts = _request_sentences(text)
     rules = _person_rules()
     asking = next((n for n, s in enumerate(parts) if re.search(rules["wants"], s) or wanted_kinds(s)), 0)
-    opening = first_person(" ".join(parts[: asking + 1])).strip()
-    return opening, [first_person(s) for s in parts[asking + 1 :]]
+    # "Make sure you mention these at the same time": the requests before that sentence are said in the
+    # opening, together (not its conditions: they wait for a refusal); the sentence itself is never said.
+    together = next((n for n, s in enumerate(parts) if n > asking and re.search(rules["together"], s)), None)
+    joined = [] if together is None else [s for s in parts[asking + 1 : together] if not CONDITION_RE.match(s)]
+    opening = first_person(" ".join(parts[: asking + 1] + joined)).strip()
+    return opening, [first_person(s) for n, s in enumerate(parts[asking + 1 :], asking + 1) if s not in joined and n != together]
 
 
 CONDITION_RE = re.compile(r"(?i)^(?:but |and )?(?:if|in case|unless|otherwise|should)\b")
