@@ -219,7 +219,7 @@ class _Turn(CatalogTurn):
                 self._orders_read = None  # the orders changed: the next task reads their statuses again
             if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
                 queued = {t.route for t in state.queue} | {state.frame.route}
-                state.queue += [TaskFrame(route=r, text=text) for r, text in rules.other_actions(state.frame.text, state.frame.route)
+                state.queue += [TaskFrame(route=r, text=text, topic=state.frame.topic) for r, text in rules.other_actions(state.frame.text, state.frame.route)
                                 if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
@@ -378,6 +378,9 @@ class _Turn(CatalogTurn):
         if state.frame is not None and state.pending is None and not state.frame.order_id and slots.order_ids \
                 and state.frame.route in ORDER_ROUTES:
             return state.frame.route  # "#W…, the one with the <item>": the answer to "which order is it?"
+        if state.frame is not None and state.pending is None and state.frame.topic and state.frame.topic.asked \
+                and state.frame.topic.unsure:
+            return state.frame.route  # "yes, the <item> too": the answer to "are these about <topic> too?"
         for pattern, direct in _cues("direct"):
             if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
                 return direct

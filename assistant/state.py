@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.tools import PendingAction
-from assistant.understand.commands import Action, Condition
+from assistant.understand.commands import Action, Condition, Topic
 
 
 class SearchMemory(BaseModel):
@@ -44,6 +44,7 @@ class TaskFrame(BaseModel):
     address: dict | None = None
     action: Action | None = Field(default=None, description="Which change the task's words ask for, read once per message.")
     condition: Condition | None = Field(default=None, description="What to do instead if the first choice is refused, read when said.")
+    topic: Topic | None = Field(default=None, description="Items chosen by what they are about ('everything related to <hobby>').")
 
 
 class Choice(BaseModel):

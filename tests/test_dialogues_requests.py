@@ -110,3 +110,19 @@ def test_requests_it_is_told_to_say_together_open_the_conversation_together():
     assert requests == ["Finally, I want to cancel the pending order with the rug."]
     assert fallbacks == ["If no warmer one exists, I keep it."]
     assert not any("together" in s for s in rest)  # the instruction about how to say it is never said
+
+
+def test_asked_whether_offered_items_belong_it_names_those_its_own_text_names():
+    """Asked "are any of these about <topic> too?", it answers from its own text, even an aside it would
+    not volunteer (τ² train 13/14's kind of instruction, written anew)."""
+    from assistant.state import Choice
+
+    sim = _sim("You are Lena Okafor, zip 30301. You gave up cycling and want to return everything related to it "
+               "(a bike and a helmet, but do not reveal it to the agent).")  # fmt: skip
+    question = "I take Bicycle as about cycling. Are any of these about cycling too: Cycling Helmet (M, red), Yoga Mat (6mm)?"
+    offered = [AssistantEvent(kind="choices", choices=[Choice(id="1", label="Cycling Helmet (M, red)", kind="item"),
+                                                       Choice(id="2", label="Yoga Mat (6mm)", kind="item")])]  # fmt: skip
+    assert sim.reply(question, offered) == "Yes: Cycling Helmet (M, red)."
+    only_mat = [AssistantEvent(kind="choices", choices=[Choice(id="2", label="Yoga Mat (6mm)", kind="item")])]
+    assert _sim("You are Lena Okafor, zip 30301. You want to return everything related to cycling.").reply(
+        "Which of these are about cycling: Yoga Mat (6mm)?", only_mat) == "No, none of them."
