@@ -126,3 +126,16 @@ def test_asked_whether_offered_items_belong_it_names_those_its_own_text_names():
     only_mat = [AssistantEvent(kind="choices", choices=[Choice(id="2", label="Yoga Mat (6mm)", kind="item")])]
     assert _sim("You are Lena Okafor, zip 30301. You want to return everything related to cycling.").reply(
         "Which of these are about cycling: Yoga Mat (6mm)?", only_mat) == "No, none of them."
+
+
+def test_a_wish_on_availability_is_said_with_its_request_and_a_refusal_fallback_waits():
+    """τ² train task 91's kind of instruction ("If the same item is available online, you're willing to
+    exchange it"), written anew: a wish about the request, not what to do when it is refused."""
+    text = ("You are Lena Okafor, zip 30301. You want to return the drone you received. "
+            "You also want to return the blender. If a newer blender is in stock, you would rather swap it for that. "
+            "If that is not possible, you want store credit.")  # fmt: skip
+    opening, rest = main_request(text)
+    assert requests_and_fallbacks(rest) == (
+        ["I also want to return the blender. If a newer blender is in stock, I would rather swap it for that."],
+        ["If that is not possible, I want store credit."],
+    )

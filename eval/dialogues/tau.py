@@ -98,9 +98,21 @@ CONDITION_RE = re.compile(r"(?i)^(?:but |and )?(?:if|in case|unless|otherwise|sh
 def requests_and_fallbacks(rest: list[str]) -> tuple[list[str], list[str]]:
     """Of the request sentences after the opening: those asking for something (said in turn, every one)
     and those saying what to ask for instead when something is not possible ("if X is not possible, Y")."""
-    wants = _person_rules()["wants"]
-    fallbacks = [s for s in rest if CONDITION_RE.match(s)]
-    requests = [s for s in rest if s not in fallbacks and (wanted_kinds(s) or re.search(wants, s))]
+    rules = _person_rules()
+    requests: list[str] = []
+    fallbacks: list[str] = []
+    for s in rest:
+        if CONDITION_RE.match(s):
+            # "If the same item is available, I'd take it": a wish about the request before it, said with it;
+            # "if that is not possible, …": what to ask for instead, said after a refusal.
+            condition = re.split(r",\s*(?!\d)", s)[0]  # "if 7, 8, 9 are not possible, …": up to the clause after it
+            if requests and requests[-1] in rest and re.search(rules["available_condition"], condition) \
+                    and not re.search(rules["negative_condition"], condition):
+                requests[-1] = f"{requests[-1]} {s}"
+            else:
+                fallbacks.append(s)
+        elif wanted_kinds(s) or re.search(rules["wants"], s):
+            requests.append(s)
     return requests, fallbacks
 
 
