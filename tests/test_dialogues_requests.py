@@ -139,3 +139,15 @@ def test_a_wish_on_availability_is_said_with_its_request_and_a_refusal_fallback_
         ["I also want to return the blender. If a newer blender is in stock, I would rather swap it for that."],
         ["If that is not possible, I want store credit."],
     )
+
+
+def test_a_fallback_stated_in_the_persona_is_said_after_a_refusal():
+    """τ² train task 98's kind of instruction: the fallback sits in the persona, outside the request."""
+    from eval.dialogues.tau import shopper
+
+    request = "You want to cancel the blender in your pending order."
+    persona = "You are calm. If only whole orders can be cancelled, you accept cancelling all of it because you no longer need it."
+    sim = RuleSim(shopper(f"You are Lena Okafor, zip 30301. {request} {persona}", request))
+    refusal = "I couldn't do that: only a whole order can be cancelled, not single items."
+    assert sim.reply(refusal, []) == ("If only whole orders can be cancelled, "
+                                      "I accept cancelling all of it because I no longer need it.")  # fmt: skip

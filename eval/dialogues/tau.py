@@ -322,6 +322,10 @@ def shopper(text: str, request: str, user: str = "rule") -> RuleUser | LLMUser:
     if user != "rule":
         raise ScenarioError(f"unknown shopper {user!r}: rule | llm")
     requests, fallbacks = requests_and_fallbacks(rest)
+    if request != text:  # a fallback stated outside the request ("if you cannot cancel one item, you are okay with …")
+        said = {s.rstrip(" .") for s in _request_sentences(request)}
+        fallbacks += [first_person(s) for s in _request_sentences(text)
+                      if CONDITION_RE.match(s) and wanted_kinds(s) and s.rstrip(" .") not in said]  # fmt: skip
     return RuleUser(opening=opening, facts=facts, goal=goals_from_text(text), rephrase=rest[:4],
                     if_asked=conditional, instructions=text, requests=requests, fallbacks=fallbacks)  # fmt: skip
 
