@@ -293,6 +293,11 @@ class _Turn(CatalogTurn):
                 frame.action = rules.read_action(message, self._names_product(message)).merged(frame.action)
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
+            elif not frame.order_id and state.settled and self.ctx.user_id and (last := next(
+                    (o for o in self._user_orders() if o["order_id"] == state.settled[-1].split("|", 1)[1]), None)) \
+                    and rules.same_order(message, last):
+                # "the <item> in the same order" after a task: that task's order (its status decides), not another holding one
+                frame.order_id = last["order_id"]
             elif not frame.order_id and state.settled and self.ctx.user_id and rules.refers_back(frame.text, self._user_orders()):
                 # "cancel these two things" after a task: that task's order (its status decides), never another one
                 frame.order_id = state.settled[-1].split("|", 1)[1] or None

@@ -895,3 +895,15 @@ def test_a_refused_cancellation_leaves_the_rest_of_the_request(assistant, state,
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
     reply = assistant.reply_text(state, message)
     assert "#W6247578" in reply and state.pending is None and state.frame is None, reply
+
+
+def test_an_item_in_the_same_order_is_the_last_tasks_order_not_another_holding_one(assistant, state, store):
+    """τ² train 98/99's kind of request said in two messages: the puzzle "in the same order" is the
+    bicycle's order (exchanged already, so said), never the other order that also holds a puzzle."""
+    assistant.reply_text(state, "Sofia Li, 78260")
+    assistant.reply_text(state, "please exchange my bicycle for the large frame mountain type, pay with the visa card")
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W3916020"
+    assistant.reply_text(state, "yes")
+    reply = assistant.reply_text(state, "also exchange the jigsaw puzzle from that same order for 1500 pieces")
+    assert "#W3916020" in reply and state.pending is None
+    assert store.order("#W5416052").status == "delivered"
