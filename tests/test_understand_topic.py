@@ -58,3 +58,14 @@ def test_everything_not_about_a_hobby_is_the_rest_of_the_orders(assistant, state
     assert state.pending is not None and state.pending.arguments["order_id"] == "#W5490111"
     assert sorted(state.pending.arguments["item_ids"]) == sorted(["4579334072", "6117189161", "4947717507"])
     assert "Gaming Mouse" not in proposal
+
+
+@pytest.mark.slow
+def test_cancelling_only_the_items_about_a_topic_of_a_pending_order_is_refused_with_what_else_it_holds(assistant, state, store):
+    """A pending order holding items about the topic and others: only whole orders can be cancelled."""
+    assistant.reply_text(state, "Sofia Li, 78260")  # pending #W8855135: air purifier, hiking boots, skateboard, yoga mat
+    ask = assistant.reply_text(state, "cancel all the things related to skateboarding")
+    assert "Yoga Mat" in ask and state.pending is None  # same catalog category as the skateboard: asked
+    reply = assistant.reply_text(state, "no, none of those")
+    assert "only a whole order can be cancelled" in reply and "Yoga Mat" in reply
+    assert state.pending is None and store.order("#W8855135").status == "pending"

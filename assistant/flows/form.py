@@ -530,7 +530,13 @@ class FormLoop:
                 yield from self.refuse(t.r("topic_nothing_other" if tp.negated else "topic_nothing").format(
                     verb=t.r("verbs")[flow_of(frame).name], topic=tp.words), failed=False)  # fmt: skip
             return
-        frame.order_id, frame.item_ids = holding[0]["order_id"], meant[holding[0]["order_id"]]
+        first = holding[0]
+        others = [i["name"] for i in first["items"] if i["item_id"] not in meant[first["order_id"]]]
+        if flow_of(frame).name == "cancel" and others:  # a cancellation is of a whole order: said, not done to all of it
+            t.state.frame = None
+            yield t.say("failed", message=t.r("cancel_part").format(order_id=first["order_id"], others=t.join(others)))
+            return
+        frame.order_id, frame.item_ids = first["order_id"], meant[first["order_id"]]
         self.queue(frame, [o["order_id"] for o in holding[1:]])
         for task in self.t.state.queue:  # each queued order with its own items
             if task.route == frame.route and task.order_id in meant and not task.item_ids:
