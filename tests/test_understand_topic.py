@@ -27,6 +27,10 @@ def test_reads_the_topic_and_whether_the_items_not_about_it_are_meant():
     got = read_topic("I've given up gaming, so return everything that is not connected to it", names)
     assert got == Topic(words="gaming", negated=True)
     assert read_topic("return everything in the order", names) is None
+    assert read_topic("return everything for a refund", names) is None
+    assert read_topic("I sold my bike, so return all my cycling-related stuff", names) == Topic(words="cycling")
+    assert read_topic("please return everything I bought for hiking", names) == Topic(words="hiking")
+    assert read_topic("cancel all of my camping gear", names) == Topic(words="camping")
 
 
 def test_an_answer_names_the_items_meant_or_says_yes_or_no():

@@ -505,10 +505,14 @@ class FormLoop:
         their buttons; then the first order holding items meant now, the others queued, each with
         its items. Leaves frame.order_id unset when no item is meant (the usual questions follow)."""
         t, tp = self.t, frame.topic
-        items = [i for o in self._orders() for i in o["items"]]  # read once over every order: a later task keeps the answer
+        # read once over every order an action can still change (a later task of the request keeps the answer)
+        items = [i for o in self._orders() if rules.routes_for(o["status"]) for i in o["items"]]
         if not tp.read:
             tp.sure, tp.unsure = about(tp, items, t.a.store.products())
             tp.read = True
+            if not tp.sure and not tp.unsure:  # the words tie to nothing the customer has ("everything for a refund"): no topic
+                frame.topic = None
+                return
         if tp.asked and tp.unsure:  # the answer to the question below
             tp.sure += topic_answer(t.message, [i for i in items if i["item_id"] in tp.unsure])
             tp.unsure = []

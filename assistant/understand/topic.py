@@ -45,7 +45,7 @@ def read_topic(text: str, catalog_names: Callable[[], list[str]]) -> Topic | Non
             start = max(lowered.rfind(x, 0, m.start()) for x in ".!?\n")
             words = _named_before(lowered[start + 1 : m.start()], catalog_names())
         if words:
-            return Topic(words=words, negated=bool(m.group("neg")))
+            return Topic(words=words, negated=bool(m.groupdict().get("neg")))
     return None
 
 
