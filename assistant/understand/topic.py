@@ -5,9 +5,9 @@ The topic's words are compared with the catalog's product names (a product whose
 word) and, through the sentence embedder search already uses, with every product name of the catalog:
 a product far above the catalog's mean similarity is about the topic, one somewhat above it, or of the
 same catalog category as a product that is, may be — the shopper is asked about those, never guessed.
-Measured on the catalog (thresholds in assistant/data/topics.json): the embedder is reliable for the
-product the hobby names ("cycling" → Bicycle, Cycling Helmet) and not for its companions ("gaming" puts
-Mechanical Keyboard below Laptop), hence the question.
+Measured on the demo catalog (thresholds and figures in assistant/data/topics.json): the embedder is
+reliable only far above the mean (the product a hobby is about: "cycling" → Bicycle 5.9), not for
+companions ("gaming" puts Mechanical Keyboard below Laptop, and Football at 3.1), hence the question.
 """
 
 from __future__ import annotations
