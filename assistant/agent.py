@@ -226,7 +226,8 @@ class _Turn(CatalogTurn):
                 key = state.frame.order_id or pending.arguments.get("order_id")
                 same = next((o for o in self._user_orders() if o["order_id"] == key), {}) if key else {}
                 # "…and change its item to red": a request pointing back at this task's order is about that order
-                state.queue += [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, same))
+                state.queue += [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, same),
+                                          topic=state.frame.topic)
                                 for r, text in rules.other_actions(state.frame.text, state.frame.route)
                                 if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
             if result is not None:
@@ -310,6 +311,11 @@ class _Turn(CatalogTurn):
                 frame.action = rules.read_action(message, self._names_product(message)).merged(frame.action)
             if not frame.order_id and slots.order_ids:
                 frame.order_id = slots.order_ids[0]
+            elif not frame.order_id and state.settled and self.ctx.user_id and (last := next(
+                    (o for o in self._user_orders() if o["order_id"] == state.settled[-1].split("|", 1)[1]), None)) \
+                    and rules.same_order(message, last):
+                # "the <item> in the same order" after a task: that task's order (its status decides), not another holding one
+                frame.order_id = last["order_id"]
             elif not frame.order_id and state.settled and self.ctx.user_id and rules.refers_back(frame.text, self._user_orders()):
                 # "cancel these two things" after a task: that task's order (its status decides), never another one
                 frame.order_id = state.settled[-1].split("|", 1)[1] or None
@@ -405,6 +411,9 @@ class _Turn(CatalogTurn):
         if state.frame is not None and state.pending is None and not state.frame.order_id and slots.order_ids \
                 and state.frame.route in ORDER_ROUTES:
             return state.frame.route  # "#W…, the one with the <item>": the answer to "which order is it?"
+        if state.frame is not None and state.pending is None and state.frame.topic and state.frame.topic.asked \
+                and state.frame.topic.unsure:
+            return state.frame.route  # "yes, the <item> too": the answer to "are these about <topic> too?"
         for pattern, direct in _cues("direct"):
             if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
                 return direct

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.tools import PendingAction
-from assistant.understand.commands import Action, Condition
+from assistant.understand.commands import Action, Condition, Topic
 
 
 class SearchMemory(BaseModel):
@@ -48,6 +48,7 @@ class TaskFrame(BaseModel):
         default_factory=list, description="Items whose new option exists only with other changes too, already offered "
         "as choices: asked again with nothing new, the closest is proposed.",
     )  # fmt: skip
+    topic: Topic | None = Field(default=None, description="Items chosen by what they are about ('everything related to <hobby>').")
 
 
 class Choice(BaseModel):

@@ -995,3 +995,15 @@ def test_cancel_it_from_my_order_is_the_item_just_talked_about_not_the_whole_ord
     reply = assistant.reply_text(state, "too pricey, cancel it from my order please")
     assert state.pending is None and "whole order" in reply and "Office Chair" in reply, reply
     assert store.order("#W5061109").status == "pending"
+
+
+def test_an_item_in_the_same_order_is_the_last_tasks_order_not_another_holding_one(assistant, state, store):
+    """τ² train 98/99's kind of request said in two messages: the puzzle "in the same order" is the
+    bicycle's order (exchanged already, so said), never the other order that also holds a puzzle."""
+    assistant.reply_text(state, "Sofia Li, 78260")
+    assistant.reply_text(state, "please exchange my bicycle for the large frame mountain type, pay with the visa card")
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W3916020"
+    assistant.reply_text(state, "yes")
+    reply = assistant.reply_text(state, "also exchange the jigsaw puzzle from that same order for 1500 pieces")
+    assert "#W3916020" in reply and state.pending is None
+    assert store.order("#W5416052").status == "delivered"

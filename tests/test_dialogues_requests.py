@@ -95,3 +95,59 @@ def test_asked_which_order_for_the_next_task_it_names_one_not_acted_on_yet():
     returned = [AssistantEvent(kind="tool", tool="return_delivered_order_items", ok=True, arguments={"order_id": "#W1000001"})]
     ask = "Done. Order #W1000001 is now return requested.\nNext, the other thing you asked for:\nWhich order is it? Your orders:\n- #W2000002 · pending · Rug"
     assert sim.reply(ask, returned) == "It's order #W2000002."
+
+
+def test_requests_it_is_told_to_say_together_open_the_conversation_together():
+    """τ² train task 99's kind of instruction ("Make sure you mention these at the same time"), written anew."""
+    text = ("You are Lena Okafor, zip 30301. You want to swap your tent for a bigger one. "
+            "The sleeping bag from that order needs a warmer rating too. "
+            "If no warmer one exists, you keep it. Be sure to bring up both together. "
+            "Finally, you want to cancel the pending order with the rug.")  # fmt: skip
+    opening, rest = main_request(text)
+    assert opening == ("I want to swap my tent for a bigger one. "
+                       "The sleeping bag from that order needs a warmer rating too.")  # fmt: skip
+    requests, fallbacks = requests_and_fallbacks(rest)
+    assert requests == ["Finally, I want to cancel the pending order with the rug."]
+    assert fallbacks == ["If no warmer one exists, I keep it."]
+    assert not any("together" in s for s in rest)  # the instruction about how to say it is never said
+
+
+def test_asked_whether_offered_items_belong_it_names_those_its_own_text_names():
+    """Asked "are any of these about <topic> too?", it answers from its own text, even an aside it would
+    not volunteer (τ² train 13/14's kind of instruction, written anew)."""
+    from assistant.state import Choice
+
+    sim = _sim("You are Lena Okafor, zip 30301. You gave up cycling and want to return everything related to it "
+               "(a bike and a helmet, but do not reveal it to the agent).")  # fmt: skip
+    question = "I take Bicycle as about cycling. Are any of these about cycling too: Cycling Helmet (M, red), Yoga Mat (6mm)?"
+    offered = [AssistantEvent(kind="choices", choices=[Choice(id="1", label="Cycling Helmet (M, red)", kind="item"),
+                                                       Choice(id="2", label="Yoga Mat (6mm)", kind="item")])]  # fmt: skip
+    assert sim.reply(question, offered) == "Yes: Cycling Helmet (M, red)."
+    only_mat = [AssistantEvent(kind="choices", choices=[Choice(id="2", label="Yoga Mat (6mm)", kind="item")])]
+    assert _sim("You are Lena Okafor, zip 30301. You want to return everything related to cycling.").reply(
+        "Which of these are about cycling: Yoga Mat (6mm)?", only_mat) == "No, none of them."
+
+
+def test_a_wish_on_availability_is_said_with_its_request_and_a_refusal_fallback_waits():
+    """τ² train task 91's kind of instruction ("If the same item is available online, you're willing to
+    exchange it"), written anew: a wish about the request, not what to do when it is refused."""
+    text = ("You are Lena Okafor, zip 30301. You want to return the drone you received. "
+            "You also want to return the blender. If a newer blender is in stock, you would rather swap it for that. "
+            "If that is not possible, you want store credit.")  # fmt: skip
+    opening, rest = main_request(text)
+    assert requests_and_fallbacks(rest) == (
+        ["I also want to return the blender. If a newer blender is in stock, I would rather swap it for that."],
+        ["If that is not possible, I want store credit."],
+    )
+
+
+def test_a_fallback_stated_in_the_persona_is_said_after_a_refusal():
+    """τ² train task 98's kind of instruction: the fallback sits in the persona, outside the request."""
+    from eval.dialogues.tau import shopper
+
+    request = "You want to cancel the blender in your pending order."
+    persona = "You are calm. If only whole orders can be cancelled, you accept cancelling all of it because you no longer need it."
+    sim = RuleSim(shopper(f"You are Lena Okafor, zip 30301. {request} {persona}", request))
+    refusal = "I couldn't do that: only a whole order can be cancelled, not single items."
+    assert sim.reply(refusal, []) == ("If only whole orders can be cancelled, "
+                                      "I accept cancelling all of it because I no longer need it.")  # fmt: skip

@@ -25,6 +25,7 @@ from assistant.state import AssistantEvent, TaskFrame
 from assistant.understand import Option
 from assistant.understand import rules
 from assistant.understand.options import order_items, order_option, variant_option
+from assistant.understand.topic import about, read_topic, topic_answer
 from retrieval.store.schema import OrderRecord
 
 if TYPE_CHECKING:  # the host is agent._Turn
@@ -492,6 +493,13 @@ class FormLoop:
         candidates = [o for o in orders if allowed is None or o["status"] in allowed]
         # Orders whose action was already done or declined in this conversation come last.
         candidates = [o for o in candidates if not t._settled(frame.route, o["order_id"])] or candidates
+        if frame.text and frame.topic is None:
+            frame.topic = read_topic(frame.text, lambda: [p.name for p in t.a.store.products()])
+        if frame.topic is not None:
+            asked = list(self._by_topic(frame, candidates))
+            if asked or frame.order_id:
+                yield from asked
+                return
         if frame.text:
             several = rules.orders_in_turn(frame.text, orders, candidates)
             if len(several) > 1:  # "all my pending orders", items of several orders: one after another
@@ -533,13 +541,61 @@ class FormLoop:
         yield t.say("ask_order", orders=t._order_list(candidates or orders))
         yield from t._offer_orders(candidates or orders)
 
+    def _by_topic(self, frame: TaskFrame, candidates: list[dict]) -> Iterator[AssistantEvent]:
+        """Items chosen by what they are about ("everything related to <hobby>", or not related): the
+        items the shop's data ties to the topic, and those it can only guess asked about once, with
+        their buttons; then the first order holding items meant now, the others queued, each with
+        its items. Leaves frame.order_id unset when no item is meant (the usual questions follow)."""
+        t, tp = self.t, frame.topic
+        # read once over every order an action can still change (a later task of the request keeps the answer)
+        items = [i for o in self._orders() if rules.routes_for(o["status"]) for i in o["items"]]
+        if not tp.read:
+            tp.sure, tp.unsure = about(tp, items, t.a.store.products())
+            tp.read = True
+            if not tp.sure and not tp.unsure:  # the words tie to nothing the customer has ("everything for a refund"): no topic
+                frame.topic = None
+                return
+        if tp.asked and tp.unsure:  # the answer to the question below
+            tp.sure += topic_answer(t.message, [i for i in items if i["item_id"] in tp.unsure])
+            tp.unsure = []
+        elif tp.unsure:
+            tp.asked = True
+            unsure = [i for i in items if i["item_id"] in tp.unsure]
+            names = t.join(dict.fromkeys(t._item_label(i) for i in unsure))
+            if tp.sure:
+                sure = t.join(dict.fromkeys(i["name"] for i in items if i["item_id"] in tp.sure))
+                yield t.say("ask_topic", topic=tp.words, sure=sure, unsure=names)
+            else:
+                yield t.say("ask_topic_none", topic=tp.words, unsure=names)
+            yield from t.offer("item", [(i["item_id"], t._item_label(i)) for i in unsure])
+            return
+        meant = {o["order_id"]: [i["item_id"] for i in o["items"] if (i["item_id"] in tp.sure) != tp.negated] for o in candidates}
+        holding = [o for o in candidates if meant[o["order_id"]]]
+        if not holding:
+            if candidates:  # said, rather than read as "everything" (a topic's items were chosen, and none is left here)
+                yield from self.refuse(t.r("topic_nothing_other" if tp.negated else "topic_nothing").format(
+                    verb=t.r("verbs")[flow_of(frame).name], topic=tp.words), failed=False)  # fmt: skip
+            return
+        first = holding[0]
+        others = [i["name"] for i in first["items"] if i["item_id"] not in meant[first["order_id"]]]
+        if flow_of(frame).name == "cancel" and others:  # a cancellation is of a whole order: said, not done to all of it
+            t.state.frame = None
+            yield t.say("failed", message=t.r("cancel_part").format(order_id=first["order_id"], others=t.join(others)))
+            return
+        frame.order_id, frame.item_ids = first["order_id"], meant[first["order_id"]]
+        self.queue(frame, [o["order_id"] for o in holding[1:]])
+        for task in self.t.state.queue:  # each queued order with its own items
+            if task.route == frame.route and task.order_id in meant and not task.item_ids:
+                task.item_ids = meant[task.order_id]
+
     def queue(self, frame: TaskFrame, order_ids: list[str]) -> None:
         """The same action on the other orders the request meant, done after this one (a new address
         reaches them in `_fill_address`)."""
         queued = {(f.route, f.order_id) for f in self.t.state.queue}
         for order_id in order_ids:
             if (frame.route, order_id) not in queued and not self.t._settled(frame.route, order_id):
-                self.t.state.queue.append(TaskFrame(route=frame.route, flow=frame.flow, order_id=order_id, text=frame.text))
+                self.t.state.queue.append(TaskFrame(route=frame.route, flow=frame.flow, order_id=order_id, text=frame.text,
+                                                    topic=frame.topic))  # fmt: skip
 
     def address_pointed_to(self, message: str) -> dict | None:
         return rules.address_pointed_to(message, self._orders())

@@ -63,6 +63,20 @@ class Action(BaseModel):
                       named=list(dict.fromkeys([*earlier.named, *self.named])), to_default=earlier.to_default or self.to_default)
 
 
+class Topic(BaseModel):
+    """Items chosen by what they are about ("everything associated with <hobby>", "all the things not
+    related to it"), read once, when said (`understand/topic.py`); which items are about it is the
+    shop's data's answer (`sure`), and the shopper's for those it can only guess (`unsure`, asked)."""
+
+    kind: Literal["topic"] = "topic"
+    words: str = Field(description="what the items are about, as said ('gaming')")
+    negated: bool = Field(False, description="the items NOT about it are meant")
+    sure: list[str] = Field(default_factory=list, description="the customer's item ids the shop's data ties to it")
+    unsure: list[str] = Field(default_factory=list, description="item ids it may be about: the shopper is asked")
+    asked: bool = Field(False, description="the shopper was asked about `unsure`; the next message answers")
+    read: bool = Field(False, description="`sure` and `unsure` were read from the customer's items")
+
+
 class Confirm(BaseModel):
     kind: Literal["confirm"] = "confirm"
 

@@ -1089,6 +1089,16 @@ def refers_back(text: str, orders: list[dict]) -> bool:
     return not any(names_item(i, lowered) for o in orders for i in o["items"])
 
 
+_SAME_ORDER = re.compile(r"\b(?:in|from|of|on) (?:the|that|this) (?:very )?same order\b|\bsame order as (?:before|that one|the last one|earlier)\b|同一(?:个)?订单")
+
+
+def same_order(text: str, order: dict) -> bool:
+    """Whether a request points at the order just dealt with by saying so ("the <item> in the same order",
+    "同一个订单里的…") and names an item that order holds: that order is meant, never another holding one too."""
+    lowered = text.lower()
+    return bool(_SAME_ORDER.search(lowered)) and any(names_item(i, lowered) for i in order["items"])
+
+
 _NO_LONGER = re.compile(r"\bno longer (?:need|want|use)\b(?! to\b)(?![^.!?]*\?)"
                         r"|\b(?:i|we) (?:don'?t|do not) (?:need|want|use) (?!to\b)(?:the |my |these |those )?[a-z ,-]{3,80}? any ?more\b"
                         r"|不(?:再)?需要了|不想要了|用不(?:上|着)了")

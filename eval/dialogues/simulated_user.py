@@ -367,6 +367,13 @@ class RuleSim:
             if self.asked[kind] == 1 and f.items:
                 return self.say["order_unknown"].format(description=f.items)
             return self.say["unknown"]
+        if kind == "belongs":
+            # "Are any of these about <topic> too?": the items offered (buttons) that its own text names —
+            # it knows what it meant, even what it would not volunteer.
+            words = _words(" ".join(x for x in (self.spec.instructions, self.spec.opening, f.items) if x), short=True)
+            asked = [c.label for e in events for c in e.choices if c.kind == "item"]
+            named = [label for label in asked if _names(re.sub(r"\s*\(.*", "", label), words)]
+            return self.say["belongs_yes"].format(names=", ".join(named)) if named else self.say["belongs_no"]
         if kind in ("items", "options") and self.asked[kind] > 1 and (more := self._more_detail(reply)):
             return more  # asked again (e.g. nothing matched): the next thing its instructions say about it
         if kind == "payment" and self.asked[kind] > 1:

@@ -84,8 +84,12 @@ def main_request(text: str) -> tuple[str, list[str]]:
     parts = _request_sentences(text)
     rules = _person_rules()
     asking = next((n for n, s in enumerate(parts) if re.search(rules["wants"], s) or wanted_kinds(s)), 0)
-    opening = first_person(" ".join(parts[: asking + 1])).strip()
-    return opening, [first_person(s) for s in parts[asking + 1 :]]
+    # "Make sure you mention these at the same time": the requests before that sentence are said in the
+    # opening, together (not its conditions: they wait for a refusal); the sentence itself is never said.
+    together = next((n for n, s in enumerate(parts) if n > asking and re.search(rules["together"], s)), None)
+    joined = [] if together is None else [s for s in parts[asking + 1 : together] if not CONDITION_RE.match(s)]
+    opening = first_person(" ".join(parts[: asking + 1] + joined)).strip()
+    return opening, [first_person(s) for n, s in enumerate(parts[asking + 1 :], asking + 1) if s not in joined and n != together]
 
 
 # "Once the agent has done X, (then) you want Y": Y, a request of its own, said after the ones before it
@@ -105,9 +109,21 @@ CONDITION_RE = re.compile(r"(?i)^(?:but |and )?(?:if|in case|unless|otherwise|sh
 def requests_and_fallbacks(rest: list[str]) -> tuple[list[str], list[str]]:
     """Of the request sentences after the opening: those asking for something (said in turn, every one)
     and those saying what to ask for instead when something is not possible ("if X is not possible, Y")."""
-    wants = _person_rules()["wants"]
-    fallbacks = [s for s in rest if CONDITION_RE.match(s)]
-    requests = [s for s in rest if s not in fallbacks and (wanted_kinds(s) or re.search(wants, s))]
+    rules = _person_rules()
+    requests: list[str] = []
+    fallbacks: list[str] = []
+    for s in rest:
+        if CONDITION_RE.match(s):
+            # "If the same item is available, I'd take it": a wish about the request before it, said with it;
+            # "if that is not possible, …": what to ask for instead, said after a refusal.
+            condition = re.split(r",\s*(?!\d)", s)[0]  # "if 7, 8, 9 are not possible, …": up to the clause after it
+            if requests and requests[-1] in rest and re.search(rules["available_condition"], condition) \
+                    and not re.search(rules["negative_condition"], condition):
+                requests[-1] = f"{requests[-1]} {s}"
+            else:
+                fallbacks.append(s)
+        elif wanted_kinds(s) or re.search(rules["wants"], s):
+            requests.append(s)
     return requests, fallbacks
 
 
@@ -318,6 +334,10 @@ def shopper(text: str, request: str, user: str = "rule") -> RuleUser | LLMUser:
         raise ScenarioError(f"unknown shopper {user!r}: rule | llm")
     requests, fallbacks = requests_and_fallbacks(rest)
     later = afterwards_requests(request)
+    if request != text:  # a fallback stated outside the request ("if you cannot cancel one item, you are okay with …")
+        said = {s.rstrip(" .") for s in _request_sentences(request)}
+        fallbacks += [first_person(s) for s in _request_sentences(text)
+                      if CONDITION_RE.match(s) and wanted_kinds(s) and s.rstrip(" .") not in said]  # fmt: skip
     goal = goals_from_text(text) + [g for r in later for g in goals_from_text(r)]
     return RuleUser(opening=opening, facts=facts, goal=goal, rephrase=rest[:4],
                     if_asked=conditional, instructions=text, requests=requests + later, fallbacks=fallbacks)  # fmt: skip

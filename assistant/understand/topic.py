@@ -1,0 +1,123 @@
+"""Items chosen by what they are about ("everything associated with <hobby>", "all the things not
+related to it"): which of the customer's own items the shop's data ties to the topic.
+
+The topic's words are compared with the catalog's product names (a product whose name holds the
+word) and, through the sentence embedder search already uses, with every product name of the catalog:
+a product far above the catalog's mean similarity is about the topic, one somewhat above it, or of the
+same catalog category as a product that is, may be — the shopper is asked about those, never guessed.
+Measured on the demo catalog (thresholds and figures in assistant/data/topics.json): the embedder is
+reliable only far above the mean (the product a hobby is about: "cycling" → Bicycle 5.9), not for
+companions ("gaming" puts Mechanical Keyboard below Laptop, and Football at 3.1), hence the question.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from assistant.understand.commands import Topic
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict:
+    data = json.loads((DATA / "topics.json").read_text(encoding="utf-8"))
+    data["compiled"] = [re.compile(p) for p in data["phrases"]]
+    return data
+
+
+def read_topic(text: str, catalog_names: Callable[[], list[str]]) -> Topic | None:
+    """The topic a request picks items by, or None. A pronoun ("…everything not associated with it")
+    is the word said before it in the sentence that best names one of the catalog's products."""
+    lowered = text.lower()
+    for pattern in _lexicon()["compiled"]:
+        m = pattern.search(lowered)
+        if m is None:
+            continue
+        words = re.sub(r"^(?:my|the|your|our|a|an)\s+", "", m.group("topic").strip())
+        if words in _lexicon()["pronouns"]:
+            start = max(lowered.rfind(x, 0, m.start()) for x in ".!?\n")
+            words = _named_before(lowered[start + 1 : m.start()], catalog_names())
+        if words:
+            return Topic(words=words, negated=bool(m.groupdict().get("neg")))
+    return None
+
+
+def _named_before(before: str, catalog_names: list[str]) -> str | None:
+    """Of the words before a pronoun, the one the catalog's product names tie to most (a name holding
+    it, else the embedder's standing), if any ties to one surely."""
+    candidates = list(dict.fromkeys(w for w in re.findall(r"[a-z][a-z-]{3,}", before)))
+    named = [w for w in candidates if any(_word_in_name(w, n) for n in catalog_names)]
+    if named:
+        return named[-1]
+    best, best_z = None, _lexicon()["sure_z"]
+    for w in candidates:
+        z = float(_standing(w, tuple(catalog_names)).max())
+        if z >= best_z:
+            best, best_z = w, z
+    return best
+
+
+def _word_in_name(word: str, name: str) -> bool:
+    """A word of the product's name is the word, or shares its first five letters ("gaming" in "Gaming Mouse")."""
+    return any(w == word or (len(w) >= 5 and len(word) >= 5 and w[:5] == word[:5]) for w in re.findall(r"[a-z]+", name.lower()))
+
+
+@lru_cache(maxsize=4)
+def _name_vectors(names: tuple[str, ...]) -> np.ndarray:
+    from retrieval.embedder import embed
+
+    return embed(list(names))
+
+
+@lru_cache(maxsize=64)
+def _standing(words: str, names: tuple[str, ...]) -> np.ndarray:
+    """Each catalog name's similarity to the words, in standard deviations above the catalog's mean."""
+    from retrieval.embedder import embed_query
+
+    sims = _name_vectors(names) @ embed_query(words)
+    return (sims - sims.mean()) / (sims.std() or 1.0)
+
+
+def about(topic: Topic, items: list[dict], catalog: list) -> tuple[list[str], list[str]]:
+    """The customer's items (`items`: order items with name, product_id) that are about the topic
+    surely, and those that may be (to ask about). `catalog`: the store's products (name, category)."""
+    names = tuple(dict.fromkeys(p.name for p in catalog))
+    category = {p.product_id: p.category for p in catalog}
+    z = dict(zip(names, _standing(topic.words, names)))
+    words = [w for w in re.findall(r"[a-z][a-z-]{3,}", topic.words)]
+    lexicon = _lexicon()
+    sure = [i for i in items if any(_word_in_name(w, i["name"]) for w in words) or z.get(i["name"], 0.0) >= lexicon["sure_z"]]
+    kinds = {category.get(i["product_id"]) for i in sure}
+    unsure = [i for i in items if i not in sure
+              and (z.get(i["name"], 0.0) >= lexicon["ask_z"] or category.get(i["product_id"]) in kinds)]  # fmt: skip
+    return list(dict.fromkeys(i["item_id"] for i in sure)), list(dict.fromkeys(i["item_id"] for i in unsure))
+
+
+_YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|correct|right|both|all of them|all|they are|they do|it is|it does|是|对|都是)\b|^\W*(?:是|对|都是)")
+_NO = re.compile(r"^\W*(?:no|nope|none|neither|not really|nothing else|否|不是|都不是)\b|^\W*(?:否|不是|都不是)")
+
+
+def topic_answer(message: str, asked: list[dict]) -> list[str]:
+    """The answer to "are these about <topic> too?": the asked items it names (by id, a button, or by
+    name, not after "not"/"except"), all of them for a yes, none for a no or anything else."""
+    from assistant.slots import read_slots
+    from assistant.understand.rules import names_item
+
+    ids = [i["item_id"] for i in asked if i["item_id"] in read_slots(message).item_ids]
+    if ids:
+        return ids
+    lowered = message.lower()
+    kept = re.split(r"\b(?:not|except|but not|apart from|other than)\b|不是|除了", lowered)[0]
+    named = [i["item_id"] for i in asked if names_item(i, kept)]
+    if named:
+        return named
+    if _YES.search(lowered) and not _NO.search(lowered):
+        return [i["item_id"] for i in asked]
+    return []

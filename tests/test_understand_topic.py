@@ -1,0 +1,75 @@
+"""Items chosen by what they are about ("everything related to <hobby>", or not related): read against
+the customer's own orders with the catalog's names and the packaged sentence embedder, the items it can
+only guess asked about, through the agent's public API. Wording differs from the τ² tasks it came from
+(train 13/14: "everything (not) associated with it", a keyboard and a mouse)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.state import AssistantEvent
+from assistant.understand.commands import Topic
+from assistant.understand.topic import read_topic, topic_answer
+from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
+
+MIA = "mia.garcia2723@example.com"  # two delivered orders: a gaming mouse; a keyboard, bottle, camera, backpack
+
+
+def _choices(events: list[AssistantEvent], kind: str) -> list[str]:
+    return [c.label for e in events for c in e.choices if c.kind == kind]
+
+
+def test_reads_the_topic_and_whether_the_items_not_about_it_are_meant():
+    names = lambda: ["Gaming Mouse", "Yoga Mat", "Bicycle"]  # noqa: E731
+    assert read_topic("please send back all the stuff related to cycling", names) == Topic(words="cycling")
+    assert read_topic("cancel everything that has nothing to do with my dog.", names) == Topic(words="dog", negated=True)
+    # a pronoun is the word before it that names a product of the catalog
+    got = read_topic("I've given up gaming, so return everything that is not connected to it", names)
+    assert got == Topic(words="gaming", negated=True)
+    assert read_topic("return everything in the order", names) is None
+    assert read_topic("return everything for a refund", names) is None
+    assert read_topic("I sold my bike, so return all my cycling-related stuff", names) == Topic(words="cycling")
+    assert read_topic("please return everything I bought for hiking", names) == Topic(words="hiking")
+    assert read_topic("cancel all of my camping gear", names) == Topic(words="camping")
+
+
+def test_an_answer_names_the_items_meant_or_says_yes_or_no():
+    asked = [{"item_id": "1", "name": "Mechanical Keyboard"}, {"item_id": "2", "name": "Yoga Mat"}]
+    assert topic_answer("the keyboard yes, not the yoga mat", asked) == ["1"]
+    assert topic_answer("yes, both", asked) == ["1", "2"]
+    assert topic_answer("no", asked) == []
+    assert topic_answer("item 2", asked) == [] and topic_answer("2", asked) == []  # not an item id
+
+
+@pytest.mark.slow
+def test_items_about_a_hobby_are_asked_about_when_only_guessed_then_returned(assistant, state, store):
+    assistant.reply_text(state, f"my email is {MIA}")
+    events = list(assistant.respond(state, "I stopped playing video games; please return all the things linked to gaming"))
+    ask = "".join(e.text for e in events)
+    # the mouse's name says it; the keyboard is only guessed (same catalog category): asked, with its button
+    assert "Gaming Mouse" in ask and "Mechanical Keyboard" in ask and state.pending is None
+    assert [x.split(" (")[0] for x in _choices(events, "item")] == ["Mechanical Keyboard"]
+    proposal = assistant.reply_text(state, "no, only the mouse")
+    assert state.pending is not None and state.pending.arguments["item_ids"] == ["5796612084"]
+    assert "Keyboard" not in proposal and store.order("#W7387996").status == "delivered"
+
+
+@pytest.mark.slow
+def test_everything_not_about_a_hobby_is_the_rest_of_the_orders(assistant, state, store):
+    assistant.reply_text(state, f"my email is {MIA}")
+    assistant.reply_text(state, "I'm done with gaming... no wait, I keep that. Return everything that isn't related to gaming.")
+    proposal = assistant.reply_text(state, "yes, the keyboard as well")
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W5490111"
+    assert sorted(state.pending.arguments["item_ids"]) == sorted(["4579334072", "6117189161", "4947717507"])
+    assert "Gaming Mouse" not in proposal
+
+
+@pytest.mark.slow
+def test_cancelling_only_the_items_about_a_topic_of_a_pending_order_is_refused_with_what_else_it_holds(assistant, state, store):
+    """A pending order holding items about the topic and others: only whole orders can be cancelled."""
+    assistant.reply_text(state, "Sofia Li, 78260")  # pending #W8855135: air purifier, hiking boots, skateboard, yoga mat
+    ask = assistant.reply_text(state, "cancel all the things related to skateboarding")
+    assert "Yoga Mat" in ask and state.pending is None  # same catalog category as the skateboard: asked
+    reply = assistant.reply_text(state, "no, none of those")
+    assert "only a whole order can be cancelled" in reply and "Yoga Mat" in reply
+    assert state.pending is None and store.order("#W8855135").status == "pending"
