@@ -241,13 +241,17 @@ class _Turn(CatalogTurn):
                 # another request said instead of yes ("…and also change the <item>"): this proposal stays open, the request waits
                 held = next((o for o in self._user_orders() if o["order_id"] == pending.arguments.get("order_id")), {})
                 for r, text in reversed(besides):
-                    if asked := next((q for q in state.queue if q.route == r), None):
-                        # the same action, already asked for in the task's first words ("…the <item> to <options>"),
-                        # keeps them: this message amends it ("only the <item>", another payment method)
+                    order_id = self._same_order(r, text, held)
+                    # the same action, already asked for in the task's first words ("…the <item> to <options>"), on
+                    # the same order (or words naming no product): it keeps them, this message amends it ("only the
+                    # <item>", another payment method)
+                    asked = next((q for q in state.queue if q.route == r and (
+                        q.order_id in (None, order_id) or (order_id is None and not self._names_product(text)))), None)
+                    if asked is not None:
                         asked.text, asked.amends = f"{asked.text}\n{text}", [*asked.amends, text]
-                        asked.order_id = asked.order_id or self._same_order(r, asked.text, held)
+                        asked.order_id = asked.order_id or order_id
                     else:
-                        state.queue.insert(0, TaskFrame(route=r, text=text, order_id=self._same_order(r, text, held)))
+                        state.queue.insert(0, TaskFrame(route=r, text=text, order_id=order_id))
                 state.frame = frame
                 yield self.say("queued_next")
                 yield from self.form.run(FLOWS[frame.flow], "", Slots())
