@@ -240,7 +240,18 @@ class _Turn(CatalogTurn):
                     and (besides := rules.asked_besides(message, frame.route)):
                 # another request said instead of yes ("…and also change the <item>"): this proposal stays open, the request waits
                 held = next((o for o in self._user_orders() if o["order_id"] == pending.arguments.get("order_id")), {})
-                state.queue[:0] = [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, held)) for r, text in besides]
+                for r, text in reversed(besides):
+                    order_id = self._same_order(r, text, held)
+                    # the same action, already asked for in the task's first words ("…the <item> to <options>"), on
+                    # the same order (or words naming no product): it keeps them, this message amends it ("only the
+                    # <item>", another payment method)
+                    asked = next((q for q in state.queue if q.route == r and (
+                        q.order_id in (None, order_id) or (order_id is None and not self._names_product(text)))), None)
+                    if asked is not None:
+                        asked.text, asked.amends = f"{asked.text}\n{text}", [*asked.amends, text]
+                        asked.order_id = asked.order_id or order_id
+                    else:
+                        state.queue.insert(0, TaskFrame(route=r, text=text, order_id=order_id))
                 state.frame = frame
                 yield self.say("queued_next")
                 yield from self.form.run(FLOWS[frame.flow], "", Slots())

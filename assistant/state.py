@@ -49,6 +49,10 @@ class TaskFrame(BaseModel):
         "as choices: asked again with nothing new, the closest is proposed.",
     )  # fmt: skip
     topic: Topic | None = Field(default=None, description="Items chosen by what they are about ('everything related to <hobby>').")
+    amends: list[str] = Field(
+        default_factory=list, description="Changes said to this task while it waited in the queue ('only the <item>', "
+        "another payment method): applied to the items once they are read from its first words.",
+    )  # fmt: skip
 
 
 class Choice(BaseModel):

@@ -175,6 +175,14 @@ def test_an_order_address_and_the_default_address_are_two_requests():
     assert [g.tool for g in goals_from_text("You want to return the lamps you received in different orders.")] == ["return", "return"]
 
 
+def test_adjusting_an_item_is_asked_for_but_an_adjustable_one_is_not():
+    """τ² train 72 ("adjust the desk lamp to be black") in other words: "adjust" asks an item change, the
+    option value "adjustable" does not, and adjusting an address is an address change."""
+    assert [g.tool for g in goals_from_text("You would like to adjust the kettle to be glass.")] == ["change-items"]
+    assert goals_from_text("You like your adjustable dumbbell set a lot.") == []
+    assert [g.tool for g in goals_from_text("You want to adjust the address of your order to your office.")] == ["address"]
+
+
 def test_names_items_by_plural_and_compound_words():
     """τ² train 112 ("watch" → Wristwatch) and 104 ("bookshelves" → Bookshelf); an unrelated item is still declined."""
     text = "You received your order and want to return the bookshelves and the watch. You want the refund on your PayPal account."

@@ -236,6 +236,32 @@ def test_a_payment_and_items_correction_at_confirmation_is_proposed_again(assist
     assert store.user(store.order("#W5270061").user_id).address.city == "Charlotte"  # the default address was not "changed"
 
 
+@pytest.mark.parametrize("opening,correction", [
+    ("Hello, I'm Ivan Khan, zip 28243. The order that went to Washington DC should come to my default address. Could "
+     "you also adjust the backpack to medium size in polyester, and the desk lamp to black?",
+     "Hmm, let's pay with PayPal, and also just change the backpack."),
+    ("Hi, I'm Ivan Khan, zip 28243. Please send my Washington DC order to my default address, and switch its backpack "
+     "to a medium polyester one and the desk lamp to black.", "Oh, I also want to only modify the backpack, paid with PayPal."),
+])  # fmt: skip
+def test_a_correction_at_another_proposal_amends_the_item_change_asked_first(assistant, state, store, opening, correction):
+    """τ² train task 72 in other words: the address and two item changes in the first message; at the address
+    proposal "only <item>, and <method>". The queued item change keeps the options said first; the correction
+    narrows it and picks the method."""
+    assistant.reply_text(state, opening)
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    reply = assistant.reply_text(state, correction)
+    assert "Noted" in reply and state.pending is not None and state.pending.tool == "modify_pending_order_address", reply
+    assert [t.route for t in state.queue] == ["exchange"]  # one item change: the first words' one, amended
+    reply = assistant.reply_text(state, "yes")
+    assert store.order("#W5270061").address.city == "Charlotte"
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items", reply
+    assert state.pending.arguments["item_ids"] == ["2492465580"]  # the backpack only, not the lamp
+    assert state.pending.arguments["new_item_ids"] == ["5917587651"]  # medium, polyester: the words said first
+    assert state.pending.arguments["payment_method_id"] == "paypal_7729105"
+    assistant.reply_text(state, "yes")
+    assert store.order("#W5270061").status == "pending (item modified)"
+
+
 def test_cancelling_the_things_just_returned_is_said_to_be_done(assistant, state, store):
     """τ² train tasks 103/104: "cancel these two things" of delivered items this conversation returned means that return."""
     assistant.reply_text(state, "mia.garcia2723@example.com")

@@ -181,6 +181,7 @@ class FormLoop:
             picked = t.a.reader.pick(f"which items to {flow.route.replace('_', ' ')}", text, options, many=True)
             if picked:
                 frame.item_ids = picked
+                self._apply_amends(frame, order)
                 return None
             yield t.say("ask_which_item", order_id=order["order_id"], items=rules.items_text(order))
             yield from self.offer_items(order)
@@ -189,7 +190,18 @@ class FormLoop:
             yield t.say("ask_items", order_id=order["order_id"], items=rules.items_text(order))
             yield from self.offer_items(order)
             return STOP
+        self._apply_amends(frame, order)
         return None
+
+    def _apply_amends(self, frame: TaskFrame, order: dict) -> None:
+        """Changes said while the task waited ("only the <item>", "<method> instead"), applied to the items
+        its first words asked for, as a correction at its confirmation would be."""
+        methods = self.t.ctx.orders.user(self.t.ctx.user_id).payment_methods
+        for said in frame.amends:
+            correction = rules.read_correction(said, order, frame, methods)
+            frame.item_ids, frame.new_item_ids = correction.item_ids, correction.new_item_ids
+            frame.payment_method_id = correction.payment_method_id
+        frame.amends = []
 
     def _fill_new_item_ids(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order

@@ -488,7 +488,7 @@ def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
 # Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
 # return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange(?!\s+rates?\b)|swap|modify|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange(?!\s+rates?\b)|swap|modify|adjust(?!abl)|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
