@@ -276,7 +276,10 @@ def test_the_item_of_an_order_is_the_one_whose_product_comes_in_the_value_asked(
     """An order with a tea kettle and a water bottle: "the item" in blue can only be the bottle (kettles have no colour)."""
     assistant.reply_text(state, "juan.garcia2336@example.com")
     reply = assistant.reply_text(state, "For #W1013897, please change the item to blue")
-    assert state.pending is not None and state.pending.tool == "modify_pending_order_items", reply
+    # no blue bottle keeps its other options, so the blue ones are offered (the kettle is never asked about)
+    assert state.pending is None and "Water Bottle" in reply and "Kettle" not in reply, reply
+    assistant.reply_text(state, "the plastic one")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items"
     assert state.pending.arguments["item_ids"] == ["3229676465"]
 
 
