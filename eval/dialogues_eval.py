@@ -70,14 +70,15 @@ def _user_llm(user: str, url: str | None, model_name: str | None, agent_llm):
     return make_llm("llama_cpp", model_name)
 
 
-def _load(base, scenarios: Path | None, tau2_tasks: Path | None, tau_tasks: Path | None, user: str):
+def _load(base, scenarios: Path | None, tau2_tasks: Path | None, tau_tasks: Path | None, user: str, split: str | None = None):
     from eval.dialogues.scenario import load_scenarios
     from eval.dialogues.tau import tau2_scenarios, tau_scenarios
 
+    part = f" ({split})" if split else ""
     if tau2_tasks:
-        return f"τ² tasks {tau2_tasks.name}", tau2_scenarios(tau2_tasks, base, user)
+        return f"τ² tasks {tau2_tasks.name}{part}", tau2_scenarios(tau2_tasks, base, user, split=split)
     if tau_tasks:
-        return f"τ tasks {tau_tasks.name}", tau_scenarios(tau_tasks, base, user)
+        return f"τ tasks {tau_tasks.name}{part}", tau_scenarios(tau_tasks, base, user, split=split)
     path = scenarios or SHIPPED_SCENARIOS
     return f"scenarios {path.name}", load_scenarios(path)
 
@@ -112,6 +113,8 @@ def main(
     data_dir: Path = typer.Option(Path("../shared/data"), "--data-dir", help="For --suite: the folder holding "
                                   "tau_retail_v1/ and tau2_retail/."),
     runs: int | None = typer.Option(None, "--runs", "-k", min=1, max=32, help="Runs per scenario (K of pass^K); default 1, 4 for --suite."),
+    split: str | None = typer.Option(None, "--split", help="With --tau2-tasks / --tau-tasks: only the 'dev' or 'heldout' "
+                                     "part of the file, by a hash of each task id (e.g. eval/data/situations/tasks.json)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N scenarios (of each set)."),
     only: str | None = typer.Option(None, "--only", help="Comma-separated scenario ids."),
     llm: str = typer.Option("default", "--llm", help="The assistant's model: 'default' (AISLE_LLM_BACKEND) or a backend name, e.g. fake."),
@@ -141,6 +144,8 @@ def main(
         raise typer.BadParameter("--user-llm-url / --user-llm-model need --user llm")
     if sum(x is not None for x in (scenarios, tau2_tasks, tau_tasks, suite)) > 1:
         raise typer.BadParameter("give one of --scenarios, --tau2-tasks, --tau-tasks, --suite")
+    if split and not (tau2_tasks or tau_tasks):
+        raise typer.BadParameter("--split needs --tau2-tasks or --tau-tasks")
     if suite not in (None, "standard"):
         raise typer.BadParameter("--suite must be 'standard'")
     runs = runs or (4 if suite else 1)
@@ -151,7 +156,7 @@ def main(
             if suite:
                 sets = _suite_sets(base, data_dir, user)
             else:
-                sets = [("", None, *_load(base, scenarios, tau2_tasks, tau_tasks, user))]
+                sets = [("", None, *_load(base, scenarios, tau2_tasks, tau_tasks, user, split))]
         except ScenarioError as exc:
             raise typer.BadParameter(str(exc)) from exc
         sets = [(name, split, source, _select(items, only, limit)) for name, split, source, items in sets]
