@@ -189,10 +189,12 @@ def names_item(item: dict, lowered: str) -> bool:
 
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
-_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b|\bwhole order\b|全部商品|所有商品")
+# "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
+_ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
+_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b" + _ELSE_SAME + r"|\bwhole order\b|全部商品|所有商品")
 # "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
-                         r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|\beverything\b"
+                         r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|\beverything\b" + _ELSE_SAME +
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
 
 
@@ -655,7 +657,8 @@ def parse_address(text: str) -> dict | None:
     elif not state and city.lower() in us_states():  # "New York, 10001": the city names its state
         state = us_states()[city.lower()]
     after = parts[zip_idx + 1] if len(parts) > zip_idx + 1 else ""
-    country = after if re.fullmatch(r"[A-Za-z .]{2,40}", after) else "USA"
+    # a country only if it is one ("…, 85719. I want my profile to use it" is the next request, not a country)
+    country = after if re.fullmatch(r"(?i)U\.?S\.?A?\.?|United States(?: of America)?|America", after) else "USA"
     if not (city and state):
         return None
     return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
@@ -771,7 +774,9 @@ def payments_named(methods: list, message: str) -> list[str]:
         mentions.append((m.start(), m.group(0)))
     # "the original payment method", "refund to the original one"; not "features from the originals"
     if m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
-                      r"|same (?:payment|card|method)|原支付|原来的|原路", lowered):
+                      r"|same (?:payment|card|method)|原支付|原来的|原路"
+                      # "the card I paid that order with", "the way I originally paid", "whatever I paid with"
+                      r"|\b(?:card|method|account|way|one|whatever|how)\b (?:that )?i (?:originally |first )?(?:paid|used|bought)\b", lowered):
         mentions.append((m.start(), ORIGINAL))
     four = re.search(r"\b(\d{4})\b", lowered)
     for source, pattern in PAYMENT_KINDS:
@@ -830,7 +835,7 @@ def asks_order_payment_change(text: str, methods: list, names_order: bool) -> bo
     if not asks_payment_change(lowered):
         return False
     # a method to use for an order, not "PayPal for any extra payment"
-    return bool(re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", lowered) and re.search(r"\border\b|订单", lowered)
+    return bool((re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", lowered) or _CHARGED_TO.search(lowered)) and re.search(r"\border\b|订单", lowered)
                 and payments_named(methods, text))
 
 
@@ -1062,8 +1067,11 @@ def points_to_earlier_address(text: str) -> bool:
     return bool(_EARLIER_ADDRESS.search(text.lower()))
 
 
-_ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
-_ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
+_ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
+                            # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
+                            r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b")
+_ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址"
+                              r"|\baddress (?:on|of|in|for) (?:my |the )?(?:account|profile)\b|\b(?:profile|account)\b[^.;]{0,20}\buse (?:it|this|that)\b")
 
 
 def read_action(text: str, names_product: bool = False) -> Action:
@@ -1093,6 +1101,10 @@ def action_routes(action: Action, status: str) -> list[str]:
     return [r for a in action.named if (r := action_route(a, status))]
 
 
+# "charged to my Mastercard", "paid with PayPal instead", "billed to the Visa": who pays, said of an order
+_CHARGED_TO = re.compile(r"\b(?:charged?|billed?|paid)\s+(?:with|to|on|by|via|using|onto)\b(?!\s+(?:the\s+)?(?:difference|extra))")
+
+
 def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
     """"Pay with PayPal instead", "change the payment method": about paying, not about items' options.
     A method named beside a product ("modify the <product> to …, via PayPal") pays for an item change."""
@@ -1100,6 +1112,8 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
         return False
     if re.search(r"payment|pay with|pay for|支付|付款", lowered):
         return True
+    if _CHARGED_TO.search(lowered) and not (names_product and _ACTION_VERBS.search(lowered)):
+        return True  # "the <item> order charged to my Mastercard instead"; not "modify the <item>, paid with PayPal"
     return bool(payment_kinds(lowered)) and not names_product
 
 
@@ -1117,7 +1131,7 @@ def _mention(item: dict, lowered: str) -> int | None:
     return m.start() if m else None
 
 
-_WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|\beverything\b|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
+_WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|\beverything\b" + _ELSE_SAME + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
 _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 
 
@@ -1228,6 +1242,12 @@ def by_item_price(text: str, candidates: list[dict]) -> list[dict]:
 _OF_PAYMENT = re.compile(r"\s+(?:(?:the|my|its|their|this|that|your)\s+)?(?:order'?s?\s+)?(?:payment|pay\b|billing)")
 
 
+# "the <item> should be the mesh version instead", "I'd like the <item> in black instead of white": an item change
+# said without a change verb (not how it is paid, sent or refunded)
+_BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
+                         r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}\b(?:in|with) [^.;!?]{1,30}\binstead\b")
+
+
 def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     """Order actions a request asks for besides `route`, in order, each with the sentences that ask
     for it ("cancel my pending orders and return the watch"); not those only asked about ("check
@@ -1243,10 +1263,14 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
         fallback = read_condition(lowered[condition.start():]) if condition else None
         if fallback is not None and (fallback.then or fallback.only):  # only a condition with a "then" part ends the request
             lowered = lowered[: condition.start()]
+        kinds = []
         for m in _ACTION_VERBS.finditer(lowered):
             if _OF_PAYMENT.match(lowered, m.end()):
                 continue  # "change the payment (method) to …": the payment change itself, not an item change
-            other = {1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))]
+            kinds.append({1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))])
+        if not kinds and _BE_INSTEAD.search(lowered):  # "the <item> should be the <value> one instead": a change, said without its verb
+            kinds.append("exchange")
+        for other in kinds:
             if other != route and not (other == "exchange" and route == "modify_order"):
                 found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]
