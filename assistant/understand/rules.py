@@ -191,6 +191,8 @@ _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped)
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
 # "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
+# "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
+_KEEPING = re.compile(r"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+((?:the|my|both|that|this)\s+[^.;,()!?]{1,40})")
 _ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b" + _ELSE_SAME + r"|\bwhole order\b|全部商品|所有商品")
 # "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
@@ -256,6 +258,8 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     cut = _EXCEPT.search(lowered)
     head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
+    for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
+        excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
     if everything and _ALL_ITEMS.search(head):  # "all my items", "everything": each item of the order
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
@@ -1087,7 +1091,8 @@ def read_action(text: str, names_product: bool = False) -> Action:
     if re.search(r"\baddress\b|地址", lowered):
         named.append("address")
     to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
-    if re.search(r"address|ship to|地址", lowered):
+    if re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) to\b", lowered) and (
+            "address" in lowered or "地址" in lowered or "ship to" in lowered or parse_address(text)):
         flows = [f for f, cue in (("modify_address", _ORDER_ADDRESS), ("default_address", _ACCOUNT_ADDRESS)) if cue.search(lowered)]
         return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named,  # the account's, unless told
                       to_default=to_default)
@@ -1246,6 +1251,11 @@ _OF_PAYMENT = re.compile(r"\s+(?:(?:the|my|its|their|this|that|your)\s+)?(?:orde
 # said without a change verb (not how it is paid, sent or refunded)
 _BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
                          r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}\b(?:in|with) [^.;!?]{1,30}\binstead\b")
+
+
+def asks_change_without_verb(text: str) -> bool:
+    """"The <item> should be the <value> one instead": an item change asked without a change verb."""
+    return bool(_BE_INSTEAD.search(text.lower()))
 
 
 def other_actions(text: str, route: str) -> list[tuple[str, str]]:

@@ -222,7 +222,8 @@ class RuleSim:
                 cues = _rules()["instructions"]["methods"]
                 offered = _offered_methods(text)
                 stated = [f for f in self.spec.fallbacks if any(f in s for s in self.sent)]
-                if any(re.search(cues[m], f, re.IGNORECASE) for f in stated for m in offered):
+                accepts = _rules()["instructions"]["accepts"]
+                if any(re.search(cues[m], f, re.IGNORECASE) for f in stated for m in offered) or any(re.search(accepts, f) for f in self.spec.fallbacks):
                     return self._if_asked(text) or self.say["yes"]
                 return self._after_refusal(text)
             return self._if_asked(text) or self.say["yes"]

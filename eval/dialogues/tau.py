@@ -125,8 +125,9 @@ def wanted_kinds(sentence: str) -> list[str]:
                 continue
             here.append(kind)
         found += [k for k in here if k not in found]
-    # a refund is how the money of a cancellation or a return comes back, not a request of its own
-    return [k for k in found if not (k == "refund" and {"cancel", "return"} & set(found))]
+    # a refund is how the money of a cancellation, a return or an item change's difference comes back, not a
+    # request of its own
+    return [k for k in found if not (k == "refund" and {"cancel", "return", "change-items"} & set(found))]
 
 
 def address_targets(sentence: str) -> list[str]:
