@@ -188,15 +188,20 @@ def names_item(item: dict, lowered: str) -> bool:
 
 
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
+_ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
+                         r"(?:the |my |a |an )?[a-z-]+(?: [a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: [a-z-]+)?)*")
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
 # "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
 # "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
 _KEEPING = re.compile(r"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+((?:the|my|both|that|this)\s+[^.;,()!?]{1,40})")
-_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b" + _ELSE_SAME + r"|\bwhole order\b|全部商品|所有商品")
+# ... nor "clashes with everything I own", "better than everything": not the order's items
+_EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )\beverything\b" + _ELSE_SAME
+_IS_FINE = re.compile(r"\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)\b|\b(?:can|should|will) stay\b|\bstays? as (?:it|they) (?:is|are)\b")
+_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
 # "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
-                         r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|\beverything\b" + _ELSE_SAME +
+                         r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|" + _EVERYTHING_WORD +
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
 
 
@@ -255,11 +260,18 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if by_id:
         return by_id
     lowered = _CONTEXT.sub(" ", message.lower())  # "the backpack I received with the vacuum cleaner": not the cleaner
+    described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
+    if described != lowered and any(names_item(i, described) for i in items):
+        lowered = described
     cut = _EXCEPT.search(lowered)
     head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
     for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
+    for clause in re.split(r"[,;.!?()]", head):  # "…; the blue <item> is fine": that one stays as it is
+        if _IS_FINE.search(clause) and not _ACTION_VERBS.search(clause) and not _BE_INSTEAD.search(clause):
+            fine = [i for i in items if names_item(i, clause)]
+            excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
     if everything and _ALL_ITEMS.search(head):  # "all my items", "everything": each item of the order
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
@@ -668,6 +680,43 @@ def parse_address(text: str) -> dict | None:
     return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
 
 
+_SIZE_WORDS = {"extra small": "xs", "extra large": "xl", "small": "s", "medium": "m", "large": "l"}
+
+
+def letter_sizes(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
+    """Size words as the letters a product's sizes are written in ("a large" → "l" when its sizes are S/M/L),
+    unless another of its options has that word as a value ("medium" ventilation): then only "size medium"."""
+    sizes = {str(v).lower() for v in values.get("size", ())}
+    if not sizes & set(_SIZE_WORDS.values()):
+        return lowered
+    others = {str(v).lower() for k, vals in values.items() if k != "size" for v in vals}
+    for word, letter in _SIZE_WORDS.items():
+        if letter not in sizes:
+            continue
+        lowered = re.sub(rf"\bsize {word}\b|\b{word} size\b", f"size {letter}", lowered)
+        if word not in others:
+            lowered = re.sub(rf"(?<![a-z-]){word}(?![a-z-])(?! (?:{'|'.join(map(re.escape, values))})\b)", letter, lowered)
+    return lowered
+
+
+def option_bound(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> dict[str, str]:
+    """Option values said with their option's name ("high ventilation", "size m", "color black"): option →
+    value, where the text binds one value besides the current one to it."""
+    bound: dict[str, set[str]] = {}
+    # what it asks for, not what it would take if that is impossible ("if there is none with <value> <option>, …")
+    lowered = " ".join(x for x in re.split(r"(?<=[.!?;])\s+", lowered) if not re.match(r"(?:but |and )?(?:if|unless|in case|otherwise)\b", x))
+    for key, vals in values.items():
+        name = re.escape(key.lower())
+        for val in (str(v).lower() for v in vals if str(v).strip()):
+            value = re.escape(val)
+            # not a difference ("500 pieces less")
+            if re.search(rf"(?<![a-z0-9-]){value} {name}\b(?! (?:less|more|fewer|extra|lower|higher|smaller|bigger)\b)"
+                         rf"|\b{name}(?: of| in| is)? {value}(?![a-z0-9-])", lowered):
+                bound.setdefault(key, set()).add(val)
+    # a change only: the current value said with its option ("still with low ventilation") constrains nothing
+    return {key: next(iter(vals - {current.get(key)})) for key, vals in bound.items() if len(vals - {current.get(key)}) == 1}
+
+
 def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tuple[str, str]]]:
     """The available variant of the item's product that the message asks for, decided in code.
 
@@ -685,7 +734,10 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
     # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>", "any colour but <value>"
     before = len(candidates)
     values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
+    lowered = letter_sizes(lowered, values)
     avoided, wishes = avoided_values(without_option_names(lowered, values), values)
+    for key, val in option_bound(wishes, values, current).items():  # "low ventilation", "size M": that option's value
+        candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == val] or candidates
     if avoided:  # not those values (unless every candidate has one)
         candidates = [v for v in candidates if not any(str(val).lower() in avoided.get(k, ()) for k, val in v.options.items())] or candidates
     for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
@@ -768,6 +820,10 @@ def pick_variant(product, item: dict, message: str) -> tuple[str | None, list[tu
 ORIGINAL = "original"  # in a list of named methods: the method the order at hand was paid with
 
 
+_BRAND = re.compile(r"\b(visa|master ?card|amex|american express|discover)\b")
+_NOT_THIS = re.compile(r"(?:rather than|instead of|not|other than|but not|over)\s+(?:the |my |with |to |on )?$")
+
+
 def payments_named(methods: list, message: str) -> list[str]:
     """The customer's payment methods a message names, as their ids in the order named: an id, a kind
     (with its last four digits if given), or ORIGINAL for "the original payment method"."""
@@ -783,11 +839,18 @@ def payments_named(methods: list, message: str) -> list[str]:
                       r"|\b(?:card|method|account|way|one|whatever|how)\b (?:that )?i (?:originally |first )?(?:paid|used|bought)\b", lowered):
         mentions.append((m.start(), ORIGINAL))
     four = re.search(r"\b(\d{4})\b", lowered)
+    # a card named by its brand ("my Mastercard rather than my Visa"): that card, not every card; a brand said as
+    # the one not wanted names nothing
+    brands = [(b.start(), b.group(1).replace(" ", "")) for b in _BRAND.finditer(lowered) if not _NOT_THIS.search(lowered[: b.start()])]
     for source, pattern in PAYMENT_KINDS:
         if m := re.search(pattern, lowered):
             matches = [i for i, pm in methods.items() if pm.source == source]
             if four:
                 matches = [i for i in matches if methods[i].last_four == four.group(1)] or matches
+            branded = [(at, i) for at, brand in brands for i in matches if (methods[i].brand or "").lower().replace(" ", "") == brand]
+            if source == "credit_card" and branded and not four:
+                mentions += branded
+                continue
             mentions += [(m.start(), i) for i in matches]
     return list(dict.fromkeys(i for _, i in sorted(mentions, key=lambda x: x[0])))
 
@@ -1136,7 +1199,7 @@ def _mention(item: dict, lowered: str) -> int | None:
     return m.start() if m else None
 
 
-_WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|\beverything\b" + _ELSE_SAME + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
+_WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|" + _EVERYTHING_WORD + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
 _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 
 
