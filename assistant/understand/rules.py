@@ -189,7 +189,7 @@ def names_item(item: dict, lowered: str) -> bool:
 
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
-                         r"(?:the |my |a |an )?[a-z-]+(?: [a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: [a-z-]+)?)*")
+                         r"(?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?)*")
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
 # "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
@@ -1154,7 +1154,7 @@ def read_action(text: str, names_product: bool = False) -> Action:
     if re.search(r"\baddress\b|地址", lowered):
         named.append("address")
     to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
-    if re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) to\b", lowered) and (
+    if re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) (?:to|there)\b", lowered) and (
             "address" in lowered or "地址" in lowered or "ship to" in lowered or parse_address(text)):
         flows = [f for f, cue in (("modify_address", _ORDER_ADDRESS), ("default_address", _ACCOUNT_ADDRESS)) if cue.search(lowered)]
         return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named,  # the account's, unless told
