@@ -114,3 +114,27 @@ def test_an_order_billed_to_another_method_is_proposed_as_a_payment_change(assis
     assert state.pending is not None, reply
     assert state.pending.tool == "modify_pending_order_payment"
     assert state.pending.arguments == {"order_id": "#W8328493", "payment_method_id": "credit_card_6945568"}
+
+
+@pytest.mark.parametrize("text, items", [
+    ("The color is fine but I want the yoga mat thicker.", ["y"]),
+    ("Keep the same color but make the yoga mat thicker.", ["y"]),
+    ("I'll hold on to the laptop and return the grill.", ["g"]),
+])
+def test_a_clause_keeping_an_option_or_another_item_leaves_the_item_meant(text, items):
+    assert sorted(rules.match_items(ORDER, text, read_slots(text))) == sorted(items)
+
+
+def test_a_list_of_kept_items_and_a_method_paying_a_change_said_without_a_verb():
+    text = "I want to send back the grill but keep the yoga mat and the laptop."
+    assert rules.match_items(ORDER, text, read_slots(text)) == ["g"]
+    assert not rules.asks_payment_change("the white kettle should be glass instead. pay with paypal.")
+    assert "default_address" in rules.read_action("My new address is 77 Lake St, Mesa, AZ 85201. Please update my account.").flows
+
+
+def test_the_new_option_of_one_of_two_alike_items_ignores_the_other_said_to_be_fine(assistant, state):
+    assistant.reply_text(state, "sophia.smith9861@example.com")
+    reply = assistant.reply_text(state, "For my pending order: modify the white kettle so it is glass, the black kettle is fine. "
+                                        "Pay with PayPal.")  # fmt: skip
+    assert state.pending is not None, reply
+    assert state.pending.arguments["item_ids"] == ["4458619711"] and state.pending.arguments["new_item_ids"] == ["4064702754"]

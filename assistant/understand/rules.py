@@ -194,10 +194,12 @@ _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|beside
 # "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
 # "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
-_KEEPING = re.compile(r"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+((?:the|my|both|that|this)\s+[^.;,()!?]{1,40})")
+_KEPT_NAME = r"(?:the|my|both|that|this)\s+[a-z-]+(?:\s+(?!(?:but|and|so|while|though|then|instead|make|to)\b)[a-z-]+){0,3}"
+_KEEPING = re.compile(rf"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+({_KEPT_NAME}(?:,?\s+and\s+{_KEPT_NAME})*)")
 # ... nor "clashes with everything I own", "better than everything": not the order's items
 _EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )\beverything\b" + _ELSE_SAME
-_IS_FINE = re.compile(r"\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)\b|\b(?:can|should|will) stay\b|\bstays? as (?:it|they) (?:is|are)\b")
+# a clause ending in "… is fine": what it names stays ("the size is fine but I want the lamp in black" names the lamp in another clause)
+_IS_FINE = re.compile(r"(?:\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)|\b(?:can|should|will) stay(?: as (?:it|they) (?:is|are))?)\W*$")
 _ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
 # "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
@@ -208,7 +210,8 @@ _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switc
 def about_item(text: str, item: dict, order: dict) -> str:
     """The parts of a request about one item: each part naming it and those after it up to a part
     naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
-    parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )", text, flags=re.IGNORECASE) if p.strip()]
+    # clauses: sentences, "…, and the <item> …", "…, the <other item> is fine"
+    parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )|,\s+(?=(?:the|my) )", text, flags=re.IGNORECASE) if p.strip()]
     others = [i for i in order["items"] if i["name"] != item["name"]]
     twins = [i for i in order["items"] if i["name"] == item["name"] and i.get("options") != item.get("options")]
     kept, on = [], False
@@ -268,7 +271,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
     for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
-    for clause in re.split(r"[,;.!?()]", head):  # "…; the blue <item> is fine": that one stays as it is
+    for clause in re.split(r"[,;.!?()]|\b(?:but|and|while|though|so)\b", head):  # "…; the blue <item> is fine": that one stays as it is
         if _IS_FINE.search(clause) and not _ACTION_VERBS.search(clause) and not _BE_INSTEAD.search(clause):
             fine = [i for i in items if names_item(i, clause)]
             excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
@@ -1138,7 +1141,8 @@ _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
                             r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址"
-                              r"|\baddress (?:on|of|in|for) (?:my |the )?(?:account|profile)\b|\b(?:profile|account)\b[^.;]{0,20}\buse (?:it|this|that)\b")
+                              r"|\baddress (?:on|of|in|for) (?:my |the )?(?:account|profile)\b|\b(?:profile|account)\b[^.;]{0,20}\buse (?:it|this|that)\b"
+                              r"|\b(?:update|change|set) (?:my |the )?(?:account|profile)\b")
 
 
 def read_action(text: str, names_product: bool = False) -> Action:
@@ -1177,6 +1181,10 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
     """"Pay with PayPal instead", "change the payment method": about paying, not about items' options.
     A method named beside a product ("modify the <product> to …, via PayPal") pays for an item change."""
     if re.search(r"size|colou?r|option|item|尺码|颜色", lowered):
+        return False
+    # "the <item> should be the glass one instead. Pay with PayPal", "modify the <item> …, pay with PayPal": it pays for the change
+    if _BE_INSTEAD.search(lowered) or (names_product and any(
+            m.group(2) and not _OF_PAYMENT.match(lowered, m.end()) for m in _ACTION_VERBS.finditer(lowered))):
         return False
     if re.search(r"payment|pay with|pay for|支付|付款", lowered):
         return True
