@@ -49,3 +49,11 @@ def test_every_gold_action_replays_on_the_demo_store(seeded_store, tmp_path):
         writes = [a for a in scenario.expect.actions if a.name in WRITE_TOOLS]
         assert writes, scenario.id
         replay(store, writes)  # raises ReplayError when the task and the store disagree
+
+
+def test_the_situations_suite_puts_dev_beside_the_held_out_part(seeded_store):
+    from eval.dialogues_eval import _suite_sets
+
+    sets = _suite_sets(seeded_store, Path("unused"), "rule", "situations")
+    assert [(name, split, len(items)) for name, split, _, items in sets] == [
+        ("situations-dev", "dev", 25), ("situations-heldout", "validation", 15)]
