@@ -39,6 +39,8 @@ QUESTION_ROUTES = {"product_question", "compare"}
 _HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")  # "I received two <item>s": about their own order
 # The shopper's own things; "the pending <item>" too: only an ordered item has a status.
 _OWN_ORDERS = re.compile(r"\b(?:my|our|two|both|recent|recently placed|placed)\s+(?:\w+\s+)?orders?\b|我的订单")
+# "should be shipped to her place instead: <address>": where an order goes, said without the word address
+_SENT_TO = re.compile(r"\b(?:ship(?:ped)?|sen[dt]|deliver(?:ed)?|redirect(?:ed)?|go|come)\s+(?:it |them )?(?:to|there)\b")
 _OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的")
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
@@ -428,6 +430,8 @@ class _Turn(CatalogTurn):
         for pattern, direct in _cues("direct"):
             if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
                 return direct
+        if state.frame is None and _SENT_TO.search(message.lower()) and rules.parse_address(message):
+            return "update_address"
         if state.frame is None and rules.no_longer_wanted(message) and self._names_product(_in_english(message.lower())):
             return "cancel_order"  # "I no longer need the <item> and the <item>": undo the order (its status decides how)
         prediction = self.a.classifier.predict(message)
@@ -436,6 +440,8 @@ class _Turn(CatalogTurn):
             # Out of scope only by the classifier's margin, but it names an order or an order action
             # ("swap both of my things for newer ones"): what a shop handles, so its best intent stands.
             route = prediction.near_route
+        if route == "order_status" and prediction.confidence < 0.9 and rules.asks_change_without_verb(message):
+            route = "exchange"  # "it has not shipped yet, so the <item> should be the <value> one instead": a change (its status picks which)
         if route in ("out_of_scope", "chit_chat") and rules.parse_address(message):
             return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):

@@ -47,6 +47,11 @@ STANDARD_SUITE = (
     ("tau2-train", "dev", "tau2", "tau2_retail/tasks_train.json"),
     ("v1-dev", "validation", "tau", "tau_retail_v1/tasks_dev.json"),
 )
+# Situation tasks written for Aisle over the demo store (eval/data/situations/): dev, and the held-out part
+# (two in five, by a hash of the task id) side by side; never tune on the held-out part.
+SITUATIONS = Path(__file__).parent / "data" / "situations" / "tasks.json"
+SITUATIONS_SUITE = (("situations-dev", "dev", "dev"), ("situations-heldout", "validation", "heldout"))
+SUITES = ("standard", "situations")
 USERS = ("rule", "llm")
 
 
@@ -70,21 +75,25 @@ def _user_llm(user: str, url: str | None, model_name: str | None, agent_llm):
     return make_llm("llama_cpp", model_name)
 
 
-def _load(base, scenarios: Path | None, tau2_tasks: Path | None, tau_tasks: Path | None, user: str):
+def _load(base, scenarios: Path | None, tau2_tasks: Path | None, tau_tasks: Path | None, user: str, split: str | None = None):
     from eval.dialogues.scenario import load_scenarios
     from eval.dialogues.tau import tau2_scenarios, tau_scenarios
 
+    part = f" ({split})" if split else ""
     if tau2_tasks:
-        return f"τ² tasks {tau2_tasks.name}", tau2_scenarios(tau2_tasks, base, user)
+        return f"τ² tasks {tau2_tasks.name}{part}", tau2_scenarios(tau2_tasks, base, user, split=split)
     if tau_tasks:
-        return f"τ tasks {tau_tasks.name}", tau_scenarios(tau_tasks, base, user)
+        return f"τ tasks {tau_tasks.name}{part}", tau_scenarios(tau_tasks, base, user, split=split)
     path = scenarios or SHIPPED_SCENARIOS
     return f"scenarios {path.name}", load_scenarios(path)
 
 
-def _suite_sets(base, data_dir: Path, user: str) -> list[tuple]:
-    """(name, split, source, scenarios) of each set of the standard suite."""
+def _suite_sets(base, data_dir: Path, user: str, suite: str = "standard") -> list[tuple]:
+    """(name, split, source, scenarios) of each set of a suite."""
     from eval.dialogues.scenario import ScenarioError
+
+    if suite == "situations":
+        return [(name, split, *_load(base, None, SITUATIONS, None, user, part)) for name, split, part in SITUATIONS_SUITE]
 
     missing = [rel for *_, rel in STANDARD_SUITE if not (data_dir / rel).is_file()]
     if missing:
@@ -108,10 +117,13 @@ def main(
     tau2_tasks: Path | None = typer.Option(None, "--tau2-tasks", help="A τ²-bench retail task file (tasks_*.json)."),
     tau_tasks: Path | None = typer.Option(None, "--tau-tasks", help="A τ-bench v1 retail task file (tasks_*.json)."),
     suite: str | None = typer.Option(None, "--suite", help="'standard': dev (τ v1 train + τ² train) and validation "
-                                     "(τ v1 dev) side by side with the gap; K = 4 unless --runs is given."),
+                                     "(τ v1 dev) side by side with the gap; 'situations': the shipped situation tasks' dev "
+                                     "and held-out parts (eval/data/situations/); K = 4 unless --runs is given."),
     data_dir: Path = typer.Option(Path("../shared/data"), "--data-dir", help="For --suite: the folder holding "
                                   "tau_retail_v1/ and tau2_retail/."),
     runs: int | None = typer.Option(None, "--runs", "-k", min=1, max=32, help="Runs per scenario (K of pass^K); default 1, 4 for --suite."),
+    split: str | None = typer.Option(None, "--split", help="With --tau2-tasks / --tau-tasks: only the 'dev' or 'heldout' "
+                                     "part of the file, by a hash of each task id (e.g. eval/data/situations/tasks.json)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N scenarios (of each set)."),
     only: str | None = typer.Option(None, "--only", help="Comma-separated scenario ids."),
     llm: str = typer.Option("default", "--llm", help="The assistant's model: 'default' (AISLE_LLM_BACKEND) or a backend name, e.g. fake."),
@@ -141,17 +153,19 @@ def main(
         raise typer.BadParameter("--user-llm-url / --user-llm-model need --user llm")
     if sum(x is not None for x in (scenarios, tau2_tasks, tau_tasks, suite)) > 1:
         raise typer.BadParameter("give one of --scenarios, --tau2-tasks, --tau-tasks, --suite")
-    if suite not in (None, "standard"):
-        raise typer.BadParameter("--suite must be 'standard'")
+    if split and not (tau2_tasks or tau_tasks):
+        raise typer.BadParameter("--split needs --tau2-tasks or --tau-tasks")
+    if suite not in (None, *SUITES):
+        raise typer.BadParameter(f"--suite must be one of {', '.join(SUITES)}")
     runs = runs or (4 if suite else 1)
     with tempfile.TemporaryDirectory(prefix="aisle-dialogues-") as tmp:
         base = Store(f"sqlite:///{Path(tmp) / 'base.db'}")
         base.init()  # the demo store, fresh: the shopper's own database is never touched
         try:
             if suite:
-                sets = _suite_sets(base, data_dir, user)
+                sets = _suite_sets(base, data_dir, user, suite)
             else:
-                sets = [("", None, *_load(base, scenarios, tau2_tasks, tau_tasks, user))]
+                sets = [("", None, *_load(base, scenarios, tau2_tasks, tau_tasks, user, split))]
         except ScenarioError as exc:
             raise typer.BadParameter(str(exc)) from exc
         sets = [(name, split, source, _select(items, only, limit)) for name, split, source, items in sets]
@@ -186,7 +200,7 @@ def main(
         if json_out:
             typer.echo(json.dumps(payload, ensure_ascii=False))
             return
-        typer.echo(f"standard suite, K = {runs}: " + "; ".join(
+        typer.echo(f"{suite} suite, K = {runs}: " + "; ".join(
             f"{split} pass^1 {payload[split]['pass_hat_k'][1]:.3f}" for split in ("dev", "validation")) +
             f"; gap {payload['gap'][1]:+.3f}")  # fmt: skip
         typer.echo(f"  report: {payload['report']}")

@@ -350,7 +350,9 @@ class FormLoop:
 
     def _fill_address(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         if frame.address is None:
-            frame.address = rules.parse_address(message) or self.address_pointed_to(frame.text or message)
+            # an address spelled out, in this message or in the request said before it (before sign-in), beats
+            # one pointed to ("moving from <city>" names where it is now, not where it goes)
+            frame.address = rules.parse_address(message) or rules.parse_address(frame.text or "") or self.address_pointed_to(frame.text or message)
         if frame.address is None and rules.points_to_earlier_address(frame.text or message):
             # "to the new home": the address an earlier message gave or pointed to, the latest first
             for said in reversed([m.content for m in self.t.state.history if m.role == "user"]):

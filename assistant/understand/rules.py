@@ -188,18 +188,30 @@ def names_item(item: dict, lowered: str) -> bool:
 
 
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
+_ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
+                         r"(?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?)*")
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
-_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\beverything\b|\bwhole order\b|全部商品|所有商品")
+# "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
+_ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
+# "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
+_KEPT_NAME = r"(?:the|my|both|that|this)\s+[a-z-]+(?:\s+(?!(?:but|and|so|while|though|then|instead|make|to)\b)[a-z-]+){0,3}"
+_KEEPING = re.compile(rf"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+({_KEPT_NAME}(?:,?\s+and\s+{_KEPT_NAME})*)")
+# ... nor "clashes with everything I own", "better than everything": not the order's items
+_EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )\beverything\b" + _ELSE_SAME
+# a clause ending in "… is fine": what it names stays ("the size is fine but I want the lamp in black" names the lamp in another clause)
+_IS_FINE = re.compile(r"(?:\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)|\b(?:can|should|will) stay(?: as (?:it|they) (?:is|are))?)\W*$")
+_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
 # "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
-                         r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|\beverything\b"
+                         r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|" + _EVERYTHING_WORD +
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
 
 
 def about_item(text: str, item: dict, order: dict) -> str:
     """The parts of a request about one item: each part naming it and those after it up to a part
     naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
-    parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )", text, flags=re.IGNORECASE) if p.strip()]
+    # clauses: sentences, "…, and the <item> …", "…, the <other item> is fine"
+    parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )|,\s+(?=(?:the|my) )", text, flags=re.IGNORECASE) if p.strip()]
     others = [i for i in order["items"] if i["name"] != item["name"]]
     twins = [i for i in order["items"] if i["name"] == item["name"] and i.get("options") != item.get("options")]
     kept, on = [], False
@@ -260,9 +272,18 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if by_id:
         return by_id
     lowered = _CONTEXT.sub(" ", message.lower())  # "the backpack I received with the vacuum cleaner": not the cleaner
+    described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
+    if described != lowered and any(names_item(i, described) for i in items):
+        lowered = described
     cut = _EXCEPT.search(lowered)
     head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
+    for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
+        excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
+    for clause in re.split(r"[,;.!?()]|\b(?:but|and|while|though|so)\b", head):  # "…; the blue <item> is fine": that one stays as it is
+        if _IS_FINE.search(clause) and not _ACTION_VERBS.search(clause) and not _BE_INSTEAD.search(clause):
+            fine = [i for i in items if names_item(i, clause)]
+            excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
     if everything and _ALL_ITEMS.search(head):  # "all my items", "everything": each item of the order
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
@@ -669,10 +690,48 @@ def parse_address(text: str) -> dict | None:
     elif not state and city.lower() in us_states():  # "New York, 10001": the city names its state
         state = us_states()[city.lower()]
     after = parts[zip_idx + 1] if len(parts) > zip_idx + 1 else ""
-    country = after if re.fullmatch(r"[A-Za-z .]{2,40}", after) else "USA"
+    # a country only if it is one ("…, 85719. I want my profile to use it" is the next request, not a country)
+    country = after if re.fullmatch(r"(?i)U\.?S\.?A?\.?|United States(?: of America)?|America", after) else "USA"
     if not (city and state):
         return None
     return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
+
+
+_SIZE_WORDS = {"extra small": "xs", "extra large": "xl", "small": "s", "medium": "m", "large": "l"}
+
+
+def letter_sizes(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
+    """Size words as the letters a product's sizes are written in ("a large" → "l" when its sizes are S/M/L),
+    unless another of its options has that word as a value ("medium" ventilation): then only "size medium"."""
+    sizes = {str(v).lower() for v in values.get("size", ())}
+    if not sizes & set(_SIZE_WORDS.values()):
+        return lowered
+    others = {str(v).lower() for k, vals in values.items() if k != "size" for v in vals}
+    for word, letter in _SIZE_WORDS.items():
+        if letter not in sizes:
+            continue
+        lowered = re.sub(rf"\bsize {word}\b|\b{word} size\b", f"size {letter}", lowered)
+        if word not in others:
+            lowered = re.sub(rf"(?<![a-z-]){word}(?![a-z-])(?! (?:{'|'.join(map(re.escape, values))})\b)", letter, lowered)
+    return lowered
+
+
+def option_bound(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> dict[str, str]:
+    """Option values said with their option's name ("high ventilation", "size m", "color black"): option →
+    value, where the text binds one value besides the current one to it."""
+    bound: dict[str, set[str]] = {}
+    # what it asks for, not what it would take if that is impossible ("if there is none with <value> <option>, …")
+    lowered = " ".join(x for x in re.split(r"(?<=[.!?;])\s+", lowered) if not re.match(r"(?:but |and )?(?:if|unless|in case|otherwise)\b", x))
+    for key, vals in values.items():
+        name = re.escape(key.lower())
+        for val in (str(v).lower() for v in vals if str(v).strip()):
+            value = re.escape(val)
+            # not a difference ("500 pieces less")
+            if re.search(rf"(?<![a-z0-9-]){value} {name}\b(?! (?:less|more|fewer|extra|lower|higher|smaller|bigger)\b)"
+                         rf"|\b{name}(?: of| in| is)? {value}(?![a-z0-9-])", lowered):
+                bound.setdefault(key, set()).add(val)
+    # a change only: the current value said with its option ("still with low ventilation") constrains nothing
+    return {key: next(iter(vals - {current.get(key)})) for key, vals in bound.items() if len(vals - {current.get(key)}) == 1}
 
 
 def pick_variant(product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
@@ -697,7 +756,10 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>", "any colour but <value>"
     before = len(candidates)
     values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
+    lowered = letter_sizes(lowered, values)
     avoided, wishes = avoided_values(without_option_names(lowered, values), values)
+    for key, val in option_bound(wishes, values, current).items():  # "low ventilation", "size M": that option's value
+        candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == val] or candidates
     if avoided:  # not those values (unless every candidate has one)
         candidates = [v for v in candidates if not any(str(val).lower() in avoided.get(k, ()) for k, val in v.options.items())] or candidates
     for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
@@ -784,6 +846,10 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
 ORIGINAL = "original"  # in a list of named methods: the method the order at hand was paid with
 
 
+_BRAND = re.compile(r"\b(visa|master ?card|amex|american express|discover)\b")
+_NOT_THIS = re.compile(r"(?:rather than|instead of|not|other than|but not|over)\s+(?:the |my |with |to |on )?$")
+
+
 def payments_named(methods: list, message: str) -> list[str]:
     """The customer's payment methods a message names, as their ids in the order named: an id, a kind
     (with its last four digits if given), or ORIGINAL for "the original payment method"."""
@@ -794,14 +860,23 @@ def payments_named(methods: list, message: str) -> list[str]:
         mentions.append((m.start(), m.group(0)))
     # "the original payment method", "refund to the original one"; not "features from the originals"
     if m := re.search(r"original (?:payment|method|card|form|one)|(?:to|via|on|with|back to) (?:the |my )?original\b(?!s)"
-                      r"|same (?:payment|card|method)|原支付|原来的|原路", lowered):
+                      r"|same (?:payment|card|method)|原支付|原来的|原路"
+                      # "the card I paid that order with", "the way I originally paid", "whatever I paid with"
+                      r"|\b(?:card|method|account|way|one|whatever|how)\b (?:that )?i (?:originally |first )?(?:paid|used|bought)\b", lowered):
         mentions.append((m.start(), ORIGINAL))
     four = re.search(r"\b(\d{4})\b", lowered)
+    # a card named by its brand ("my Mastercard rather than my Visa"): that card, not every card; a brand said as
+    # the one not wanted names nothing
+    brands = [(b.start(), b.group(1).replace(" ", "")) for b in _BRAND.finditer(lowered) if not _NOT_THIS.search(lowered[: b.start()])]
     for source, pattern in PAYMENT_KINDS:
         if m := re.search(pattern, lowered):
             matches = [i for i, pm in methods.items() if pm.source == source]
             if four:
                 matches = [i for i in matches if methods[i].last_four == four.group(1)] or matches
+            branded = [(at, i) for at, brand in brands for i in matches if (methods[i].brand or "").lower().replace(" ", "") == brand]
+            if source == "credit_card" and branded and not four:
+                mentions += branded
+                continue
             mentions += [(m.start(), i) for i in matches]
     return list(dict.fromkeys(i for _, i in sorted(mentions, key=lambda x: x[0])))
 
@@ -869,7 +944,7 @@ def asks_order_payment_change(text: str, methods: list, names_order: bool) -> bo
     if not asks_payment_change(lowered):
         return False
     # a method to use for an order, not "PayPal for any extra payment"
-    return bool(re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", lowered) and re.search(r"\border\b|订单", lowered)
+    return bool((re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", lowered) or _CHARGED_TO.search(lowered)) and re.search(r"\border\b|订单", lowered)
                 and payments_named(methods, text))
 
 
@@ -1134,10 +1209,14 @@ def points_to_former_address(text: str) -> bool:
     return bool(_FORMER_ADDRESS.search(text.lower()))
 
 
-_ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址")
+_ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
+                            # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
+                            r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
                                  r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
-_ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址")
+_ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址"
+                              r"|\baddress (?:on|of|in|for) (?:my |the )?(?:account|profile)\b|\b(?:profile|account)\b[^.;]{0,20}\buse (?:it|this|that)\b"
+                              r"|\b(?:update|change|set) (?:my |the )?(?:account|profile)\b")
 
 
 def read_action(text: str, names_product: bool = False) -> Action:
@@ -1153,7 +1232,8 @@ def read_action(text: str, names_product: bool = False) -> Action:
     if re.search(r"\baddress\b|地址", lowered):
         named.append("address")
     to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
-    if re.search(r"address|ship to|地址", lowered):
+    if re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) (?:to|there)\b", lowered) and (
+            "address" in lowered or "地址" in lowered or "ship to" in lowered or parse_address(text)):
         # "…to my default address in <city>": the default address is where the order goes, not what changes
         account = _TO_DEFAULT_ADDRESS.sub(" ", lowered)
         flows = [f for f, cue, words in (("modify_address", _ORDER_ADDRESS, lowered), ("default_address", _ACCOUNT_ADDRESS, account))
@@ -1172,13 +1252,23 @@ def action_routes(action: Action, status: str) -> list[str]:
     return [r for a in action.named if (r := action_route(a, status))]
 
 
+# "charged to my Mastercard", "paid with PayPal instead", "billed to the Visa": who pays, said of an order
+_CHARGED_TO = re.compile(r"\b(?:charged?|billed?|paid)\s+(?:with|to|on|by|via|using|onto)\b(?!\s+(?:the\s+)?(?:difference|extra))")
+
+
 def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
     """"Pay with PayPal instead", "change the payment method": about paying, not about items' options.
     A method named beside a product ("modify the <product> to …, via PayPal") pays for an item change."""
     if re.search(r"size|colou?r|option|item|尺码|颜色", lowered):
         return False
+    # "the <item> should be the glass one instead. Pay with PayPal", "modify the <item> …, pay with PayPal": it pays for the change
+    if _BE_INSTEAD.search(lowered) or (names_product and any(
+            m.group(2) and not _OF_PAYMENT.match(lowered, m.end()) for m in _ACTION_VERBS.finditer(lowered))):
+        return False
     if re.search(r"payment|pay with|pay for|支付|付款", lowered):
         return True
+    if _CHARGED_TO.search(lowered) and not (names_product and _ACTION_VERBS.search(lowered)):
+        return True  # "the <item> order charged to my Mastercard instead"; not "modify the <item>, paid with PayPal"
     return bool(payment_kinds(lowered)) and not names_product
 
 
@@ -1196,7 +1286,7 @@ def _mention(item: dict, lowered: str) -> int | None:
     return m.start() if m else None
 
 
-_WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|\beverything\b|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
+_WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|" + _EVERYTHING_WORD + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
 _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 
 
@@ -1335,6 +1425,17 @@ def address_clauses(sentence: str) -> str:
                         if c.strip() and _ADDRESS_WORD.search(c.lower()) and _ASKS_ADDRESS.search(c.lower()))
 
 
+# "the <item> should be the mesh version instead", "I'd like the <item> in black instead of white": an item change
+# said without a change verb (not how it is paid, sent or refunded)
+_BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
+                         r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}\b(?:in|with) [^.;!?]{1,30}\binstead\b")
+
+
+def asks_change_without_verb(text: str) -> bool:
+    """"The <item> should be the <value> one instead": an item change asked without a change verb."""
+    return bool(_BE_INSTEAD.search(text.lower()))
+
+
 def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     """Order actions a request asks for besides `route`, in order, each with the sentences that ask
     for it ("cancel my pending orders and return the watch"); not those only asked about ("check
@@ -1353,10 +1454,14 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
         fallback = read_condition(lowered[condition.start():]) if condition else None
         if fallback is not None and (fallback.then or fallback.only):  # only a condition with a "then" part ends the request
             lowered = lowered[: condition.start()]
+        kinds = []
         for m in [*_ACTION_VERBS.finditer(lowered), *_ZH_ROUTE_VERBS.finditer(lowered)]:
             if _OF_PAYMENT.match(lowered, m.end()) or (m.re is _ZH_ROUTE_VERBS and re.search(r"支付|付款", lowered)):
                 continue  # "change the payment (method) to …": the payment change itself, not an item change
-            other = {1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))]
+            kinds.append({1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))])
+        if not kinds and _BE_INSTEAD.search(lowered):  # "the <item> should be the <value> one instead": a change, said without its verb
+            kinds.append("exchange")
+        for other in kinds:
             if other != route and not (other == "exchange" and route == "modify_order"):
                 found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]

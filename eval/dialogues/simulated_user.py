@@ -232,7 +232,12 @@ class RuleSim:
                 cues = _rules()["instructions"]["methods"]
                 offered = _offered_methods(text)
                 stated = [f for f in self.spec.fallbacks if any(f in s for s in self.sent)]
-                if any(re.search(cues[m], f, re.IGNORECASE) for f in stated for m in offered):
+                # A fallback only accepting what the agent can do ("if it must go back to the original method,
+                # that is fine") names nothing to say first: taken at once.
+                accepts = _rules()["instructions"]["accepts"]
+                accepting = [f for f in self.spec.fallbacks
+                             if re.search(accepts, f) and not any(re.search(p, f, re.IGNORECASE) for p in cues.values())]
+                if any(re.search(cues[m], f, re.IGNORECASE) for f in stated for m in offered) or accepting:
                     return self._if_asked(text) or self.say["yes"]
                 return self._after_refusal(text)
             return self._if_asked(text) or self.say["yes"]

@@ -10,6 +10,7 @@ store), tool-call precision/recall and the report's category label.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from functools import lru_cache
@@ -151,8 +152,9 @@ def wanted_kinds(sentence: str) -> list[str]:
                 continue
             here.append(kind)
         found += [k for k in here if k not in found]
-    # a refund is how the money of a cancellation or a return comes back, not a request of its own
-    return [k for k in found if not (k == "refund" and {"cancel", "return"} & set(found))]
+    # a refund is how the money of a cancellation, a return or an item change's difference comes back, not a
+    # request of its own
+    return [k for k in found if not (k == "refund" and {"cancel", "return", "change-items"} & set(found))]
 
 
 def address_targets(sentence: str) -> list[str]:
@@ -378,10 +380,28 @@ def _read(path: Path) -> list[dict]:
     return data
 
 
-def tau2_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int = 16) -> list[Scenario]:
-    """τ²-bench retail tasks (`user_scenario.instructions`, `evaluation_criteria.actions`) → scenarios."""
+SPLITS = ("dev", "heldout")
+
+
+def task_split(task_id: str) -> str:
+    """'dev' or 'heldout' (two in five), from a hash of the task id alone: fixed before any run, so which
+    tasks are held out never depends on how the agent does on them."""
+    return "heldout" if int(hashlib.sha256(str(task_id).encode()).hexdigest(), 16) % 5 < 2 else "dev"
+
+
+def _in_split(task_id: str, split: str | None) -> bool:
+    if split is not None and split not in SPLITS:
+        raise ScenarioError(f"unknown split {split!r}: {' | '.join(SPLITS)}")
+    return split is None or task_split(task_id) == split
+
+
+def tau2_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int = 16, split: str | None = None) -> list[Scenario]:
+    """τ²-bench retail tasks (`user_scenario.instructions`, `evaluation_criteria.actions`) → scenarios;
+    `split`: only the tasks of that part of the file (`task_split`)."""
     out = []
     for task in _read(path):
+        if not _in_split(task["id"], split):
+            continue
         ins = task["user_scenario"]["instructions"]
         actions = [{"name": a["name"], "arguments": a.get("arguments") or {}}
                    for a in (task.get("evaluation_criteria") or {}).get("actions") or []]  # fmt: skip
@@ -392,10 +412,13 @@ def tau2_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int 
     return out
 
 
-def tau_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int = 16) -> list[Scenario]:
-    """τ-bench v1 retail tasks (`instruction`, `actions` with `kwargs`, `user_id`) → scenarios."""
+def tau_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int = 16, split: str | None = None) -> list[Scenario]:
+    """τ-bench v1 retail tasks (`instruction`, `actions` with `kwargs`, `user_id`) → scenarios (`split`: by the
+    task's position, as its id)."""
     out = []
     for n, task in enumerate(_read(path)):
+        if not _in_split(str(n), split):
+            continue
         actions = [{"name": a["name"], "arguments": a.get("kwargs") or {}} for a in task.get("actions") or []]
         text = task["instruction"]
         user_id = task.get("user_id") or _user_id_for(store, actions)
