@@ -847,7 +847,7 @@ ORIGINAL = "original"  # in a list of named methods: the method the order at han
 
 
 _BRAND = re.compile(r"\b(visa|master ?card|amex|american express|discover)\b")
-_NOT_THIS = re.compile(r"(?:rather than|instead of|not|other than|but not|over)\s+(?:the |my |with |to |on )?$")
+_BRAND_NOT_WANTED = re.compile(r"(?:rather than|instead of|not|other than|but not|over)\s+(?:the |my |with |to |on )?$")
 
 
 def payments_named(methods: list, message: str) -> list[str]:
@@ -867,7 +867,7 @@ def payments_named(methods: list, message: str) -> list[str]:
     four = re.search(r"\b(\d{4})\b", lowered)
     # a card named by its brand ("my Mastercard rather than my Visa"): that card, not every card; a brand said as
     # the one not wanted names nothing
-    brands = [(b.start(), b.group(1).replace(" ", "")) for b in _BRAND.finditer(lowered) if not _NOT_THIS.search(lowered[: b.start()])]
+    brands = [(b.start(), b.group(1).replace(" ", "")) for b in _BRAND.finditer(lowered) if not _BRAND_NOT_WANTED.search(lowered[: b.start()])]
     for source, pattern in PAYMENT_KINDS:
         if m := re.search(pattern, lowered):
             matches = [i for i, pm in methods.items() if pm.source == source]
@@ -1213,6 +1213,7 @@ _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
                             r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
+                                 r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
                                  r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址"
                               r"|\baddress (?:on|of|in|for) (?:my |the )?(?:account|profile)\b|\b(?:profile|account)\b[^.;]{0,20}\buse (?:it|this|that)\b"
@@ -1369,7 +1370,6 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
     return in_turn if len(in_turn) > 1 else []
 
 
-_SIZE_WORDS = {"small": "s", "medium": "m", "large": "l"}
 
 
 def _described(item: dict, words: str, siblings: list[dict]) -> bool:
