@@ -7,7 +7,11 @@ a product far above the catalog's mean similarity is about the topic, one somewh
 same catalog category as a product that is, may be — the shopper is asked about those, never guessed.
 Measured on the demo catalog (thresholds and figures in assistant/data/topics.json): the embedder is
 reliable only far above the mean (the product a hobby is about: "cycling" → Bicycle 5.9), not for
-companions ("gaming" puts Mechanical Keyboard below Laptop, and Football at 3.1), hence the question.
+companions (a hobby's accessories can rank below products of a neighbouring use, and an unrelated ball
+game reach 3.1), hence the question. What follows "for" / "related to" is a topic only when it can be a
+hobby or use (not a person, occasion, time, size or the order: `not_topics`); Chinese phrasings
+("跟…有关的", "和…相关的", "我为…买的") name a hobby through the lexicon's `zh_topics`, and replies name it
+as said.
 """
 
 from __future__ import annotations
@@ -36,17 +40,36 @@ def read_topic(text: str, catalog_names: Callable[[], list[str]]) -> Topic | Non
     """The topic a request picks items by, or None. A pronoun ("…everything not associated with it")
     is the word said before it in the sentence that best names one of the catalog's products."""
     lowered = text.lower()
-    for pattern in _lexicon()["compiled"]:
-        m = pattern.search(lowered)
-        if m is None:
-            continue
-        words = re.sub(r"^(?:my|the|your|our|a|an)\s+", "", m.group("topic").strip())
-        if words in _lexicon()["pronouns"]:
-            start = max(lowered.rfind(x, 0, m.start()) for x in ".!?\n")
-            words = _named_before(lowered[start + 1 : m.start()], catalog_names())
-        if words:
-            return Topic(words=words, negated=bool(m.groupdict().get("neg")))
+    lexicon = _lexicon()
+    for pattern in lexicon["compiled"]:
+        for m in pattern.finditer(lowered):
+            raw = m.group("topic").strip()
+            negated = bool(m.groupdict().get("neg"))
+            if re.search(r"[\u4e00-\u9fff]", raw):  # a Chinese phrasing: only a hobby or use the lexicon knows
+                said = re.sub(r"^(?:我的|我们的|我|这次|那次)", "", raw)
+                where = text[: m.start()] if said in ("它", "它们", "这", "这个", "那个", "这些", "那些") else said  # "…跟它有关的": said before
+                known = next((k for k in sorted(lexicon["zh_topics"], key=len, reverse=True) if k in where), None)
+                if known:
+                    return Topic(words=lexicon["zh_topics"][known], said=known, negated=negated)
+                continue
+            words = re.sub(r"^(?:my|the|your|our|his|her|their)\s+", "", raw)
+            if not _a_hobby(raw, words):
+                continue
+            if words in lexicon["pronouns"]:
+                start = max(lowered.rfind(x, 0, m.start()) for x in ".!?\n")
+                words = _named_before(lowered[start + 1 : m.start()], catalog_names())
+            if words:
+                return Topic(words=words, negated=negated)
     return None
+
+
+def _a_hobby(raw: str, words: str) -> bool:
+    """Whether the words after "for" / "related to" can be a hobby or use rather than a person, an
+    occasion, a time or the order itself ("…for my son", "…for a larger size", "…related to my last
+    order", "…for next month's trip"): one thing ("a …"), a possessive, a number or a `not_topics` word is not."""
+    if re.match(r"(?:a|an|one|some|this|that)\s", raw) or re.search(r"['’]s\b|\d|\$", raw):
+        return False
+    return not any(w in _lexicon()["not_topics"] for w in re.findall(r"[a-z][a-z-]*", words))
 
 
 def _named_before(before: str, catalog_names: list[str]) -> str | None:
