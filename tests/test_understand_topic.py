@@ -9,7 +9,7 @@ import pytest
 
 from assistant.state import AssistantEvent
 from assistant.understand.commands import Topic
-from assistant.understand.topic import read_topic, topic_answer
+from assistant.understand.topic import answers_topic, read_topic, topic_answer
 from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
 
 MIA = "mia.garcia2723@example.com"  # two delivered orders: a gaming mouse; a keyboard, bottle, camera, backpack
@@ -120,3 +120,29 @@ def test_a_chinese_topic_is_named_in_chinese_in_the_reply(assistant, state, stor
     ask = assistant.reply_text(state, "我以后不打游戏了，和游戏相关的东西我都想退货")
     assert "游戏" in ask and "gaming" not in ask.lower().replace("gaming mouse", "")
     assert state.frame is not None and state.frame.topic.said == "游戏"
+
+
+def test_a_question_of_the_shoppers_own_is_no_answer_about_the_topic():
+    asked = [{"item_id": "1", "name": "Mechanical Keyboard"}]
+    # an item merely named in a question is no "yes" (review 2, item 5)
+    assert topic_answer("hmm, how much did the keyboard cost me?", asked) == []
+    assert topic_answer("is the keyboard still under warranty?", asked) == []
+    assert topic_answer("yes, is that all?", asked) == ["1"]
+    assert not answers_topic("hold on, when does my other parcel arrive?", asked, "return")
+    assert not answers_topic("机械键盘什么时候发货的？", asked, "return")
+    assert not answers_topic("I'd also like to cancel my pending order", asked, "return")
+    assert answers_topic("the keyboard too", asked, "return") and answers_topic("nope", asked, "return")
+    assert answers_topic("just the mouse", asked, "return")
+
+
+@pytest.mark.slow
+def test_a_question_asked_instead_of_the_answer_is_answered_then_the_topic_question_comes_again(assistant, state, store):
+    assistant.reply_text(state, f"my email is {MIA}")
+    assistant.reply_text(state, "I'm through with video games, please return all the stuff related to gaming")
+    assert state.frame.topic.asked and state.frame.topic.unsure == ["1421289881"]
+    reply = assistant.reply_text(state, "Before that: which of my orders has the keyboard, and has it been delivered?")
+    assert "#W5490111" in reply and state.pending is None  # answered, not taken as "yes"
+    assert reply.rstrip().endswith("(yes, no, or name them)") and state.frame.topic.asked
+    assistant.reply_text(state, "yes, the keyboard as well")
+    assert state.pending is not None and state.pending.arguments["order_id"] in ("#W5490111", "#W7387996")
+    assert "1421289881" in state.frame.topic.sure

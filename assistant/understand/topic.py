@@ -127,9 +127,30 @@ _YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|correct|right|both|all of them|
 _NO = re.compile(r"^\W*(?:no|nope|none|neither|not really|nothing else|否|不是|都不是)\b|^\W*(?:否|不是|都不是)")
 
 
+# A question of the shopper's own ("where is …?", "can I …?", "…吗？"), not an answer to ours
+_QUESTION = re.compile(r"(?:^|[.,:;!?]\s*)(?:(?:wait|hold on|first|actually|also|and|but|ok(?:ay)?|sorry|hmm+)\W+)*"
+                       r"(?:what|where|when|why|how|which|who|whose|can|could|is|are|was|were|does|do|did|will|would|should|may|has|have)\b"
+                       r"|^(?:\S+\s+){3,}\S*[?？]\s*$|[吗呢么]\s*[?？]?\s*$|什么|哪|怎么|多少|为什么|能不能|可不可以|是不是")
+
+
+def answers_topic(message: str, asked: list[dict], route: str) -> bool:
+    """Whether a message said while "are these about <topic> too?" is open answers it: a yes or no, an
+    asked item (by id, a button, or by name) outside a question, or anything else that is neither a
+    question of the shopper's own nor a request for another order action ("where is my other order?",
+    "also cancel my pending order" are routed as such; the question is asked again when the task resumes)."""
+    from assistant.slots import read_slots
+    from assistant.understand.rules import other_actions
+
+    lowered = message.lower()
+    if any(i["item_id"] in read_slots(message).item_ids for i in asked) or _YES.search(lowered) or _NO.search(lowered):
+        return True
+    return not _QUESTION.search(lowered) and not other_actions(message, route)
+
+
 def topic_answer(message: str, asked: list[dict]) -> list[str]:
     """The answer to "are these about <topic> too?": the asked items it names (by id, a button, or by
-    name, not after "not"/"except"), all of them for a yes, none for a no or anything else."""
+    name, not after "not"/"except", nor merely inside a question of the shopper's own), all of them
+    for a yes, none for a no or anything else."""
     from assistant.slots import read_slots
     from assistant.understand.rules import names_item
 
@@ -137,6 +158,8 @@ def topic_answer(message: str, asked: list[dict]) -> list[str]:
     if ids:
         return ids
     lowered = message.lower()
+    if _QUESTION.search(lowered) and not (_YES.search(lowered) or _NO.search(lowered)):
+        return []  # "where is my order with the <item>?": the item is only named
     kept = re.split(r"\b(?:not|except|but not|apart from|other than)\b|不是|除了", lowered)[0]
     named = [i["item_id"] for i in asked if names_item(i, kept)]
     if named:
