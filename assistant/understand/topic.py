@@ -88,7 +88,7 @@ def _named_before(before: str, catalog_names: list[str]) -> str | None:
 
 
 def _word_in_name(word: str, name: str) -> bool:
-    """A word of the product's name is the word, or shares its first five letters ("gaming" in "Gaming Mouse")."""
+    """A word of the product's name is the word, or shares its first five letters ("hiking" in "Hiking Boots")."""
     return any(w == word or (len(w) >= 5 and len(word) >= 5 and w[:5] == word[:5]) for w in re.findall(r"[a-z]+", name.lower()))
 
 
