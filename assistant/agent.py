@@ -26,6 +26,7 @@ from assistant.flows.form import FormLoop
 from assistant.slots import Slots, read_slots
 from assistant.understand import Option, rules
 from assistant.understand.commands import Action, Correct, Decline
+from assistant.understand.topic import answers_topic
 from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame, readable
 from assistant.tools import PendingAction, StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
 from retrieval.store import Store
@@ -304,6 +305,11 @@ class _Turn(CatalogTurn):
                 yield self.say("ask_task")  # "I'm <name>, zip <zip>" and no request yet: asked for one, nothing guessed
                 return
         route = self._route(message, slots)
+        # a question or another request said while "are these about <topic>?" is open: that task waits
+        waiting = state.frame if (state.frame is not None and state.pending is None and state.frame.topic is not None
+                                  and state.frame.topic.asked and state.frame.topic.unsure and route != state.frame.route) else None
+        if waiting is not None:
+            state.frame, waiting.topic.asked = None, False  # asked again when it resumes
         if route in WRITE_ROUTES and slots.order_ids and self.ctx.user_id:
             route, slots = self._target(route, message, slots)
             state.queue = self._queued(message, slots) or state.queue
@@ -340,6 +346,11 @@ class _Turn(CatalogTurn):
         yield from handler(message, slots)
         if interrupted is not None and state.frame is interrupted and interrupted.flow:
             yield from self.form.resume()  # a question in the middle of a flow: answered, then the flow goes on
+        if waiting is not None and state.frame is None and state.pending is None and not state.queue:
+            state.frame = waiting  # the question answered: the topic's task goes on, its question asked again
+            yield from self.form.resume()
+        elif waiting is not None:
+            state.queue.insert(0, waiting)  # another task began: the topic's task comes after it
 
     # -- several requests in one message: a queue of tasks ------------------------------------
 
@@ -424,8 +435,9 @@ class _Turn(CatalogTurn):
         if state.frame is not None and state.pending is None and not state.frame.order_id and slots.order_ids \
                 and state.frame.route in ORDER_ROUTES:
             return state.frame.route  # "#W…, the one with the <item>": the answer to "which order is it?"
-        if state.frame is not None and state.pending is None and state.frame.topic and state.frame.topic.asked \
-                and state.frame.topic.unsure:
+        topic_open = state.frame is not None and state.pending is None and state.frame.topic and state.frame.topic.asked \
+            and state.frame.topic.unsure
+        if topic_open and answers_topic(message, [{"item_id": x} for x in state.frame.topic.unsure], state.frame.route):
             return state.frame.route  # "yes, the <item> too": the answer to "are these about <topic> too?"
         for pattern, direct in _cues("direct"):
             if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
@@ -467,7 +479,7 @@ class _Turn(CatalogTurn):
             return frame.route  # "size 9, leather, waterproof": the answer to "what should it become?"
         # An order task in progress keeps the turn for answers to its questions (an order id, a payment
         # method, items, a yes-less clarification); only a clear request for something else ends it.
-        if state.frame is not None and self._answers_frame(message, slots):
+        if state.frame is not None and not topic_open and self._answers_frame(message, slots):
             switch = route in WRITE_ROUTES | {"search", "recommend", "human", "compare"} and route != state.frame.route
             if not (switch and prediction.confidence >= 0.8 and len(message.split()) > 4):
                 return state.frame.route

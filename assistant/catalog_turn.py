@@ -204,6 +204,10 @@ def _money(value: float) -> str:
 
 # A question about something the shopper has, not the catalog's offer ("the speaker I bought", "did I pay").
 OWNED = re.compile(r"\bi (?:bought|ordered|purchased|received|got)\b|\b(?:did|do) i (?:pay|spend)\b|\bi paid\b|我买的")
+# What only their own item answers: what they paid ("did I pay", "我花了多少")
+PAID = re.compile(r"\b(?:did|do) i (?:pay|spend)\b|\bi paid\b|\bhow much was mine\b|我(?:付|花|支付)了")
+# A question about what the product comes in beyond theirs ("does it also come with …", "other colours")
+OFFER = re.compile(r"\b(?:also|other|another|different|else)\b|\bcomes? (?:in|with)\b|\bavailable\b|\boffer(?:ed|s)?\b|还有|其他|别的|也有")
 
 
 class CatalogTurn:
@@ -619,8 +623,14 @@ class CatalogTurn:
         referenced = self._referenced(slots)
         one = [v for v in product.variants if v.item_id in referenced[:1]]
         owned = self._owned_items(product, message)
+        yours = None  # their own variant, marked among the catalog's when the question is about the product
         if owned and not one:  # "the <product> I bought", "what did I pay for my <product>": the one in their order
-            one = [v for v in product.variants if v.item_id == owned[0][1]["item_id"]]
+            lowered = message.lower()
+            own_only = PAID.search(lowered) or (self._mine(product, lowered) and not OFFER.search(lowered))
+            if own_only:  # what they paid, "my <product>'s battery": their variant only
+                one = [v for v in product.variants if v.item_id == owned[0][1]["item_id"]]
+            else:  # "does the <product> I bought also come with …": the catalog's variants, theirs marked
+                yours = owned[0][1]["item_id"]
             for order, item in owned:
                 yield self.text(self.r("owned_item").format(
                     name=item["name"], options=", ".join(map(str, item["options"].values())), order_id=order["order_id"],
@@ -637,11 +647,14 @@ class CatalogTurn:
             yield self.text((worded or grounded.headline) + "\n")
         else:
             yield self.text(grounded.headline + "\n")
-        for line in grounded.lines:
-            yield self.text(line + "\n")
+        for n, line in enumerate(grounded.lines):
+            mark = self.r("pa_yours") if yours and n < len(grounded.item_ids) and grounded.item_ids[n] == yours else ""
+            yield self.text(line + mark + "\n")
         if grounded.source:
             yield self.text(grounded.source + "\n")
-        if grounded.item_ids and not one:  # the variants listed are what "the first two" mean next
+        if yours:  # their own item: "it" is that one from now on
+            self.state.last_items = [yours]
+        elif grounded.item_ids and not one:  # the variants listed are what "the first two" mean next
             self.state.last_items = grounded.item_ids
         elif not self.state.last_items or owned:  # nothing shown before, or their own item: "it" is this one from now on
             self.state.last_items = [product.variants[0].item_id]
@@ -650,10 +663,14 @@ class CatalogTurn:
         """The signed-in customer's own items of this product, with their orders, when the question is about
         one they have ("the <product> I bought", "my <product>", "what did I pay for …"); else []."""
         lowered = message.lower()
-        mine = re.search(rf"\bmy (?:[\w-]+ ){{0,2}}{re.escape(product.name.lower().split()[-1])}", lowered)
-        if self.ctx.user_id is None or not (OWNED.search(lowered) or mine):
+        if self.ctx.user_id is None or not (OWNED.search(lowered) or self._mine(product, lowered)):
             return []
         return [(o, i) for o in self._user_orders() for i in o["items"] if i["product_id"] == product.product_id]
+
+    @staticmethod
+    def _mine(product, lowered: str) -> bool:
+        """"my <product>": the shopper's own one."""
+        return bool(re.search(rf"\bmy (?:[\w-]+ ){{0,2}}{re.escape(product.name.lower().split()[-1])}", lowered))
 
     def _worded(self, headline: str, facts: list[str], question: str) -> str | None:
         """The headline in the model's words, if the model kept every fact, invented no number and kept

@@ -128,6 +128,20 @@ def test_asked_whether_offered_items_belong_it_names_those_its_own_text_names():
         "Which of these are about cycling: Yoga Mat (6mm)?", only_mat) == "No, none of them."
 
 
+def test_an_aside_for_the_shopper_alone_is_never_said_unasked():
+    """The aside ("…, but keep that from the agent") answers only the agent's own question about the items it
+    offers; the opening, what-else, refusals and other questions never carry its words."""
+    text = ("You are Lena Okafor, zip 30301. You took up pottery and no longer paint; you want to return everything "
+            "linked to painting (the easel and the brush set are, but keep that from the agent). "
+            "If the agent asks why, say you lost interest.")  # fmt: skip
+    sim = _sim(text)
+    said = [sim.spec.opening, *(sim.reply(q, []) or "" for q in (
+        "What can I do for you?", "Which order is it?", "Why do you want to return them?",
+        "I couldn't do that: only delivered orders can be returned.", "Is there anything else?",
+        "Which items of order #W1000001? It has: Easel, Brush Set, Mug."))]  # fmt: skip
+    assert not [x for x in said if "easel" in x.lower() or "brush" in x.lower()], said
+
+
 def test_a_wish_on_availability_is_said_with_its_request_and_a_refusal_fallback_waits():
     """τ² train task 91's kind of instruction ("If the same item is available online, you're willing to
     exchange it"), written anew: a wish about the request, not what to do when it is refused."""

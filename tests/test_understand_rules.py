@@ -557,3 +557,16 @@ def test_other_actions_in_chinese():
     assert [r for r, _ in other_actions("把订单地址改成默认地址，并且把它的商品换成红色", "update_address")] == ["exchange"]
     assert [r for r, _ in other_actions("取消我待处理的订单。另外我想退货那个水壶。", "cancel_order")] == ["return"]
     assert other_actions("把支付方式改成PayPal", "payment") == []
+
+
+def test_other_actions_skip_verbs_the_shopper_refuses():
+    from assistant.understand.rules import other_actions
+
+    # a refused action is no request (review 2, item 9), in either language …
+    assert other_actions("请帮我退掉这双鞋，我不需要调换", "return") == []
+    assert other_actions("我要换一个颜色，别取消我的订单", "exchange") == []
+    assert other_actions("send the lamp back for a refund, rather than swap it", "return") == []
+    assert other_actions("I'd like a refund for the kettle, I do not want to exchange it", "return") == []
+    # … but the action said after "but" / "而是" is one
+    assert [r for r, _ in other_actions("don't cancel it, but exchange the lamp for a brass one", "return")] == ["exchange"]
+    assert [r for r, _ in other_actions("不是取消，而是换货", "return")] == ["exchange"]

@@ -578,9 +578,9 @@ class FormLoop:
             names = t.join(dict.fromkeys(t._item_label(i) for i in unsure))
             if tp.sure:
                 sure = t.join(dict.fromkeys(i["name"] for i in items if i["item_id"] in tp.sure))
-                yield t.say("ask_topic", topic=tp.words, sure=sure, unsure=names)
+                yield t.say("ask_topic", topic=tp.said or tp.words, sure=sure, unsure=names)
             else:
-                yield t.say("ask_topic_none", topic=tp.words, unsure=names)
+                yield t.say("ask_topic_none", topic=tp.said or tp.words, unsure=names)
             yield from t.offer("item", [(i["item_id"], t._item_label(i)) for i in unsure])
             return
         meant = {o["order_id"]: [i["item_id"] for i in o["items"] if (i["item_id"] in tp.sure) != tp.negated] for o in candidates}
@@ -588,7 +588,7 @@ class FormLoop:
         if not holding:
             if candidates:  # said, rather than read as "everything" (a topic's items were chosen, and none is left here)
                 yield from self.refuse(t.r("topic_nothing_other" if tp.negated else "topic_nothing").format(
-                    verb=t.r("verbs")[flow_of(frame).name], topic=tp.words), failed=False)  # fmt: skip
+                    verb=t.r("verbs")[flow_of(frame).name], topic=tp.said or tp.words), failed=False)  # fmt: skip
             return
         first = holding[0]
         others = [i["name"] for i in first["items"] if i["item_id"] not in meant[first["order_id"]]]

@@ -69,7 +69,8 @@ class Topic(BaseModel):
     shop's data's answer (`sure`), and the shopper's for those it can only guess (`unsure`, asked)."""
 
     kind: Literal["topic"] = "topic"
-    words: str = Field(description="what the items are about, as said ('gaming')")
+    words: str = Field(description="what the items are about, in the catalog's language ('gaming')")
+    said: str | None = Field(None, description="the topic as the shopper said it, when not `words` ('游戏'): what replies name")
     negated: bool = Field(False, description="the items NOT about it are meant")
     sure: list[str] = Field(default_factory=list, description="the customer's item ids the shop's data ties to it")
     unsure: list[str] = Field(default_factory=list, description="item ids it may be about: the shopper is asked")

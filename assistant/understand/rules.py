@@ -1458,6 +1458,8 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
         for m in [*_ACTION_VERBS.finditer(lowered), *_ZH_ROUTE_VERBS.finditer(lowered)]:
             if _OF_PAYMENT.match(lowered, m.end()) or (m.re is _ZH_ROUTE_VERBS and re.search(r"支付|付款", lowered)):
                 continue  # "change the payment (method) to …": the payment change itself, not an item change
+            if _refused_here(lowered[: m.start()]):
+                continue  # "…, not swap it", "不要取消": what the shopper does not want
             kinds.append({1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))])
         if not kinds and _BE_INSTEAD.search(lowered):  # "the <item> should be the <value> one instead": a change, said without its verb
             kinds.append("exchange")
@@ -1465,6 +1467,13 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
             if other != route and not (other == "exchange" and route == "modify_order"):
                 found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]
+
+
+def _refused_here(before: str) -> bool:
+    """Whether the words just before a verb refuse it ("not", "rather than", "不想") in the same clause:
+    "not return it but exchange it" refuses only the return."""
+    m = _NEGATED_BEFORE.search(before) or re.search(r"\b(?:rather than|instead of)\s*$|而?不是\s*$", before)
+    return bool(m) and not re.search(r"\b(?:but|and|then|instead|rather)\b(?!\s*(?:than|of)\s*$)|但|而是|就", before[m.start():])
 
 
 _NOT_THIS = re.compile(r"\W*(?:no|nope|don'?t|do not|never ?mind|stop|wait)\b|.*\b(?:instead of (?:that|this|it)|rather than (?:that|this))\b")

@@ -93,7 +93,7 @@ def main_request(text: str) -> tuple[str, list[str]]:
     return opening, [first_person(s) for n, s in enumerate(parts[asking + 1 :], asking + 1) if s not in joined and n != together]
 
 
-# "Once the agent has done X, (then) you want Y": Y, a request of its own, said after the ones before it
+# "After the agent <does one thing>, you <want another>": the second, a request of its own, said after the ones before it
 # (a change of mind once the rest is done); the sentence itself speaks of the agent and is not said.
 AFTERWARDS_RE = re.compile(r"(?i)^(?:once|after)\s+the agent\s+(?:has|had|is|was|confirms|completes|finishes)\b[^.!?]*?,\s*(?:then\s+)?(?P<rest>you\b.+)$")
 

@@ -1,0 +1,23 @@
+"""A question about a product the shopper has (review 2, item 8): about what the product comes in, it is
+answered from the catalog's variants with theirs marked; only what they paid, or "my <product>'s …",
+is answered about their own variant alone. Wording differs from the review's and τ² train 63's."""
+
+from __future__ import annotations
+
+from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
+
+
+def test_what_the_product_comes_in_lists_the_catalogs_variants_with_theirs_marked(assistant, state):
+    assistant.reply_text(state, "I am Chen Johnson, zip 77004")
+    reply = assistant.reply_text(state, "is the bluetooth speaker I ordered available in other colours as well?")
+    assert "#W5061109" in reply  # their own one is said …
+    assert "green" in reply and "red" in reply, reply  # … and what the catalog has besides it
+    marked = assistant.reply_text(state, "does the bluetooth speaker I ordered also come in blue?")
+    lines = [x for x in marked.splitlines() if x.startswith("- ")]
+    assert len(lines) > 1 and sum(x.endswith("← yours") for x in lines) == 1, marked  # their variant among them, marked
+
+
+def test_what_they_paid_stays_about_their_own_variant(assistant, state):
+    assistant.reply_text(state, "I am Chen Johnson, zip 77004")
+    reply = assistant.reply_text(state, "how much did I spend on the bluetooth speaker I bought?")
+    assert "$302.67" in reply and not [x for x in reply.splitlines() if x.startswith("- ")], reply
