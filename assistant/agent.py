@@ -38,7 +38,11 @@ WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_ad
 QUESTION_ROUTES = {"product_question", "compare"}
 _HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")  # "I received two <item>s": about their own order
 # The shopper's own things; "the pending <item>" too: only an ordered item has a status.
-_OWN_ORDERS = re.compile(r"\b(?:my|our|two|both|recent|recently placed|placed)\s+(?:\w+\s+)?orders?\b|我的订单")
+# The shopper's own orders ("my orders", "both orders", "I made three orders") as what a request or question is about;
+# a remark that only mentions them ("thanks, both orders came") asks nothing.
+_OWN_ORDERS = re.compile(r"\b(?:my|our|both|all|the|these|those|some|several|recent|\d+|one|two|three|four|five)\s+(?:\w+\s+)?orders?\b|\b(?:i|we)\s+(?:\w+\s+)?(?:placed|made|have|put in)\s+(?:\w+\s+){0,2}orders?\b|我的订单|我(?:下|有)了?.{0,3}订单")
+_ASKS_ABOUT = re.compile(r"[?？]|\b(?:want|need|would like|'d like|wish|can|could|would|will|please|help|check|see|know|tell|find|show|where|when|what|which|how|status|track|look)\b"
+                         r"|想|要|请|帮|查|看看|吗|呢|哪")
 _OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的")
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
@@ -207,8 +211,8 @@ class _Turn(CatalogTurn):
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"))
-            before = self._address_before(pending) if is_affirmative(message) else None
-            try:
+            try:  # reading the address before it changes reads the store too: inside, so an outage keeps the proposal
+                before = self._address_before(pending) if is_affirmative(message) else None
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
@@ -486,7 +490,7 @@ class _Turn(CatalogTurn):
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
         if found:  # the first action the message names, not a later word ("… refund to PayPal")
             return min(found)[1]
-        if not product and _OWN_ORDERS.search(lowered):
+        if not product and _OWN_ORDERS.search(lowered) and _ASKS_ABOUT.search(lowered):
             return "order_status"  # "I placed two orders and want to check them": their orders, never out of scope
         return "search" if product else None
 

@@ -969,8 +969,11 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
 
 
 _DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?(?:default|profile|account)\b|\bback to (?:my |the )?default"
-                              r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file)\b|\bon file\b"
+                              r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file)\b"
                               r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
+# "the address linked to my account", "the one on file": the account's own address described, not where an order goes
+_ACCOUNTS_OWN = re.compile(r"(?<!\bto the )(?<!\bto my )(?<!\bto )\baddress(?:es)? (?:\w+ )?(?:linked|tied|attached|connected|associated|registered|saved|stored|kept|listed|on record)"
+                           r" (?:to|with|on|in|under|for) (?:my |the |our )?(?:account|profile)\b|(?<!\bto the )(?<!\bto my )(?<!\bto )\baddress(?:es)? (?:i have |we have )?on (?:file|record)\b")
 
 
 def where_it_went(text: str, orders: list[dict]) -> dict | None:
@@ -1152,12 +1155,13 @@ def read_action(text: str, names_product: bool = False) -> Action:
         named = list(dict.fromkeys([*named, "cancel", "return"]))
     if re.search(r"\baddress\b|地址", lowered):
         named.append("address")
-    to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
+    own = _ACCOUNTS_OWN.search(lowered)
+    to_default = bool(_DEFAULT_ADDRESS.search(_ACCOUNTS_OWN.sub(" ", lowered)))  # "…to my default address": the account's own is the new one
     if re.search(r"address|ship to|地址", lowered):
         # "…to my default address in <city>": the default address is where the order goes, not what changes
         account = _TO_DEFAULT_ADDRESS.sub(" ", lowered)
         flows = [f for f, cue, words in (("modify_address", _ORDER_ADDRESS, lowered), ("default_address", _ACCOUNT_ADDRESS, account))
-                 if cue.search(words)]
+                 if cue.search(words) or (f == "default_address" and own and not to_default)]
         if to_default and not flows:  # the default address can only be where an order goes
             flows = ["modify_address"]
         return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named,  # the account's, unless told
