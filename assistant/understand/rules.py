@@ -1069,10 +1069,12 @@ _BACK_REFERENCE = re.compile(
     r"\b(?:return|exchange|swap|change|modify|cancel|refund|send back)\w*\s+(?:(?:both|all) (?:of )?)?"
     r"(?:these|those|them|they|(?:the )?same (?:ones?|things?|items?))(?:\s+(?:two|three|four|both))?(?:\s+(?:things|items|ones|products))?\b"
     r"|把?(?:这|那)(?:两|几|些)(?:个|件|样)?(?:东西|商品)?(?:也)?(?:取消|退|换)"
-    # "change its item to red", "its colour", "swap the item for a bigger one": the order just dealt with
+    # "its colour", "swap the item for a bigger one": the order just dealt with; not "the item I got last month",
+    # an item the words after it describe, nor "它的屏幕" (a part of a thing the message itself names)
     r"|\bits (?:only |one |single )?(?:items?|products?|colou?rs?|sizes?|options?)\b"
-    r"|\b(?:return|exchange|swap|change|modify|switch|upgrade|cancel)\w*\s+(?:the|that|this) (?:order'?s )?(?:only |one |single )?item\b(?!\s*#?\d)"
-    r"|它的|(?:这|那)个订单的?(?:商品|东西)")
+    r"|\b(?:return|exchange|swap|change|modify|switch|upgrade|cancel)\w*\s+(?:the|that|this) (?:order'?s )?(?:only |one |single )?item\b"
+    r"(?!\s*#?\d)(?!\s+(?:i|we|you|that|which|who|from|in|of|on|with|bought|ordered|received|delivered|purchased|got)\b)"
+    r"|它的(?:商品|东西|颜色|尺码|尺寸|款式|选项)|(?:这|那)个订单的?(?:商品|东西)")
 
 
 _BY_STATUS = re.compile(r"\b(?:pending|delivered|processed|shipped|cancell?ed|canceled)\s+orders?\b|(?:待处理|已送达|已发货|已取消)的?订单")
@@ -1376,7 +1378,22 @@ def asked_besides(message: str, route: str) -> list[tuple[str, str]]:
     lowered = message.lower()
     if _NOT_THIS.match(lowered) or not _ADDING.search(lowered):
         return []
-    return other_actions(message, route)
+    asked = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", message) if x.strip() and not only_asked(x)]
+    return other_actions(" ".join(asked), route) if asked else []
+
+
+# A question that asks for something done ("could you also …", "can I also return …", "能不能也帮我…"),
+# not one asking how, why, when or whether ("will I also be able to …", "how long does a return take?")
+_DO_QUESTION = re.compile(r"\b(?:can|could|would|will) (?:you|we|i)\b(?! (?:also |please |just |now |then )*be\b)|\b(?:is|would) it (?:be )?possible to\b|帮我|请|能不能|可不可以")
+_WH_QUESTION = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh)\b\W*)*(?:how|why|what|when|where|which|who|whose)\b|为什么|多久|多长时间|怎么|什么时候")
+
+
+def only_asked(sentence: str) -> bool:
+    """Whether a sentence is a question that asks about something rather than asks for it."""
+    lowered = sentence.strip().lower()
+    if not lowered.endswith(("?", "？", "吗", "呢")):
+        return False
+    return bool(_WH_QUESTION.search(lowered)) or not _DO_QUESTION.search(lowered)
 
 
 _PRONOUN_ORDER = re.compile(r"\b(?:its?|them|(?:the|that|this|the same) order)\b(?!s)|它|这个订单|那个订单|该订单")
