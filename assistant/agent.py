@@ -195,6 +195,9 @@ class _Turn(CatalogTurn):
         state = self.state
         offered, state.choices = state.choices, []
         picked = next((c for c in offered if message.strip().lower() in (c.label.lower(), c.id.lower())), None)
+        listed = [c for c in offered if c.kind != "confirm"]
+        if picked is None and listed and (pos := rules.list_position(message)) is not None and -len(listed) <= pos < len(listed):
+            picked = listed[pos]  # "the second one": that place in the list just shown
         if picked is not None:  # a button (or its label typed): the id it stands for
             message = f"item {picked.id}" if picked.kind == "option" else picked.id
         slots = read_slots(message)

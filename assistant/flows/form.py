@@ -166,15 +166,10 @@ class FormLoop:
             own = rules.action_text(text, flow.route)
             # "return my current one": the clause names no item, the rest of the message does
             # …and an order's only item is meant only if the shopper names no product at all
-            alone = not t._names_product(text) or rules.says_the_item(text)  # "change its item to red": the one it has
+            alone = not t._names_product(text) or rules.says_the_item(text)  # "swap its item for a blue one": the one it has
             frame.item_ids = rules.match_items(order, own, read_slots(own), fallback=False) or rules.match_items(
                 order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
             )
-        if not frame.item_ids and flow.name in SWAPS and len(order["items"]) > 1 and rules.says_the_item(text):
-            # "change its item to red": of several items, the one whose product comes in what is asked
-            fits = [i["item_id"] for i in order["items"] if rules.pick_variant(
-                t.a.store.product(i["product_id"]), i, text)[0] not in (None, rules.KEEP, rules.SAME)]
-            frame.item_ids = fits if len(fits) == 1 else []
         if rules.AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two: the reader, then the shopper
             frame.item_ids = []
             options = order_items(OrderRecord.model_validate(order))  # facts (name, option values) the reader scores

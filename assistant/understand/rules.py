@@ -1130,7 +1130,7 @@ def points_to_earlier_address(text: str) -> bool:
 _FORMER_ADDRESS = re.compile(r"\b(?:the|my|our) (?:original|old|previous|former|earlier|first|prior) (?:one|address|home|place)\b"
                              r"|\b(?:change|put|set|switch|move|turn|revert|restore) (?:it|that|this|them|the \w+ address|my \w+ address)\s+back\b"
                              r"|\bback to (?:what|how|where) (?:it|that|this|they) (?:was|were|used to be)\b|\b(?:revert|undo) (?:the|that|this|my) (?:\w+ )?(?:address )?change\b"
-                             r"|原来的地址|原地址|改回")
+                             r"|原来的地址|原地址|改回(?:去|来|原样)|地址.{0,6}改回|改回.{0,6}地址")  # not "把T恤改回M码": an option, not the address
 
 
 def points_to_former_address(text: str) -> bool:
@@ -1330,8 +1330,10 @@ def without_address_clauses(sentence: str) -> str:
     return " and ".join(c for c in _CLAUSE_CUT.split(sentence) if c.strip() and not _ADDRESS_WORD.search(c.lower()))
 
 
-# A clause asking for an address change: a verb of changing or sending (not "it was sent to …") and an address
+# A clause asking for an address change: a verb of changing or sending (not "it was sent to …", "it shipped to …"),
+# or one wanted done ("have it shipped to …", "I need the order delivered to …"), and an address
 _ASKS_ADDRESS = re.compile(r"\b(?:change|update|modify|switch|correct|fix|move|send|ship|deliver|redirect)\b(?![^,;.]*\b(?:was|were|got)\b)"
+                           r"|\b(?:have|get|want|need|like|prefer)\s+(?:it|them|this|that|(?:the|my|this|that)\s+(?:\w+\s+)?\w+)\s+(?:shipped|delivered|sent|redirected|moved)\b"
                            r"|改|更新|修改|寄到|送到|发到|寄往")
 
 
@@ -1396,7 +1398,11 @@ def only_asked(sentence: str) -> bool:
     return bool(_WH_QUESTION.search(lowered)) or not _DO_QUESTION.search(lowered)
 
 
-_PRONOUN_ORDER = re.compile(r"\b(?:its?|them|(?:the|that|this|the same) order)\b(?!s)|它|这个订单|那个订单|该订单")
+# "it"/"them" as what is acted on ("ship it to …", "change them to red", "have it delivered …"), "its …", "that order";
+# not any "it" ("is it possible", "it broke")
+_PRONOUN_ORDER = re.compile(r"\b(?:return|exchange|swap|change|modify|cancel|ship|send|deliver|move|update|switch|refund|upgrade|redirect|replace)\w*\s+(?:it|them)\b"
+                            r"|\b(?:it|them)\s+(?:shipped|delivered|sent|changed|returned|exchanged|cancell?ed|swapped|moved|redirected|replaced)\b"
+                            r"|\bits\b|\b(?:the|that|this|the same) order\b(?!s)|它|这个订单|那个订单|该订单")
 
 
 def holds_or_points_back(text: str, order: dict, orders: list[dict]) -> bool:
@@ -1551,3 +1557,19 @@ def only_identifies(message: str, identity) -> bool:
             rest = rest.replace(value.lower(), " ")
     rest = _IDENTITY_WORDS.sub(" ", rest)
     return not re.search(r"[a-z0-9]|[\u4e00-\u9fff]", rest)
+
+
+_POSITION = re.compile(r"^\W*(?:我?(?:要|选|想要)?)?(?P<zh>第[一二三四五]|最后)(?:个|款|种|一个)?(?:吧|好了)?\W*$"
+                       r"|^\W*(?:(?:ok|okay|yes|yeah|hmm|then|so)\W+)*(?:(?:i'?ll|i will|i'?d|i would|let'?s|we'?ll)\s+)?(?:(?:take|choose|pick|go with|like|want|prefer|get)\s+)?"
+                       r"(?:the\s+)?(?P<pos>\w+)(?:\s+(?:one|option|choice|variant))?(?:,?\s*please)?\W*$")
+
+
+def list_position(message: str) -> int | None:
+    """The place in the list just offered that a message consisting of nothing else names ("the second one",
+    "I'll take the last option", "第二个"): 0-based, -1 for the last."""
+    from assistant.slots import ORDINALS
+
+    m = _POSITION.match(message.strip().lower())
+    if m is None:
+        return None
+    return ORDINALS.get(m.group("pos") or m.group("zh"))
