@@ -232,7 +232,7 @@ class _Turn(CatalogTurn):
                 queued = {t.route for t in state.queue} | {state.frame.route}
                 key = state.frame.order_id or pending.arguments.get("order_id")
                 same = next((o for o in self._user_orders() if o["order_id"] == key), {}) if key else {}
-                # "…and change its item to red": a request pointing back at this task's order is about that order
+                # "…and switch its item to the blue one": a request pointing back at this task's order is about that order
                 state.queue += [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, same),
                                           topic=state.frame.topic)
                                 for r, text in rules.other_actions(state.frame.text, state.frame.route)
@@ -494,7 +494,7 @@ class _Turn(CatalogTurn):
         if found:  # the first action the message names, not a later word ("… refund to PayPal")
             return min(found)[1]
         if not product and _OWN_ORDERS.search(lowered) and _ASKS_ABOUT.search(lowered):
-            return "order_status"  # "I placed two orders and want to check them": their orders, never out of scope
+            return "order_status"  # "we made a few orders, can you look at them?": their orders, never out of scope
         return "search" if product else None
 
     def _product_wish(self, message: str, slots: Slots) -> bool:

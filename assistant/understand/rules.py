@@ -840,7 +840,7 @@ _OTHER_ORDER_METHOD = re.compile(r"\b(?:the )?other orders?(?:'s|’s|s')? (?:pa
 
 
 def other_orders_methods(message: str, order: dict, orders: list[dict]) -> list[str]:
-    """"Refund it to the other order's payment method": the methods the customer's other orders were
+    """"Put the refund on the card from my other order": the methods the customer's other orders were
     paid with (not this order's own), read from their payment history."""
     if not _OTHER_ORDER_METHOD.search(message.lower()):
         return []
@@ -1324,7 +1324,7 @@ _CLAUSE_CUT = re.compile(r"\s*[,;，；]\s*(?:and\s+|then\s+)?|\s+and\s+|并且|
 
 def without_address_clauses(sentence: str) -> str:
     """The sentence without its clauses about an address (that is the address change itself): "change
-    the order's address to my default one, and change its item to red" → "change its item to red"."""
+    the order's address to my default one, and switch its item to the blue one" → "switch its item to the blue one"."""
     if not _ADDRESS_WORD.search(sentence.lower()):
         return sentence
     return " and ".join(c for c in _CLAUSE_CUT.split(sentence) if c.strip() and not _ADDRESS_WORD.search(c.lower()))
