@@ -1013,17 +1013,17 @@ def test_an_item_in_the_same_order_is_the_last_tasks_order_not_another_holding_o
 
 
 def test_the_accounts_own_address_described_is_the_one_changed(assistant, state, store):
-    """"the address saved on my profile" / "the address we have on record" is the account's address: changed
+    """"the address attached to my profile" is the account's address: changed
     itself, not the address of an order asked about."""
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
-    reply = assistant.reply_text(state, "Could you replace the address saved on my profile with 9 Birch Lane, Denver, CO 80202, USA?")
+    reply = assistant.reply_text(state, "Could you switch the address attached to my profile to 9 Birch Lane, Denver, CO 80202, USA?")
     assert state.pending is not None and state.pending.tool == "update_default_address", reply
     assert "Which order" not in reply
 
 
 def test_a_representative_only_mentioned_is_not_a_request_for_one(assistant, state):
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
-    evs = events(assistant, state, "Your representative on the chat yesterday said the order #W2378156 shipped. Where is it now?")
+    evs = events(assistant, state, "The representative I chatted with yesterday said order #W2378156 shipped. Where is it now?")
     assert not any(e.kind == "handoff" for e in evs) and not state.handed_off
     evs = events(assistant, state, "I'd like to chat with a representative, please")
     assert any(e.kind == "handoff" for e in evs)
