@@ -170,6 +170,16 @@ class FormLoop:
             frame.item_ids = rules.match_items(order, own, read_slots(own), fallback=False) or rules.match_items(
                 order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
             )
+        if not frame.item_ids and flow.name in SWAPS and len(order["items"]) > 1 and rules.says_the_item(text):
+            # "change the item to blue" where only one of the order's items has a colour at all: that one; when
+            # several have the kind of option asked, the shopper says which (one coming in the value is no answer)
+            lowered = text.lower()
+            keys = {k for k, values in _option_values(t.a.store).items()
+                    if any(re.search(rf"(?<!\w){re.escape(v.lower())}(?!\w)", lowered) for v in values)}
+            takers = [i for i in order["items"] if keys & set(i["options"])]
+            if len(takers) == 1 and rules.pick_variant(t.a.store.product(takers[0]["product_id"]), takers[0], text)[0] \
+                    not in (None, rules.KEEP, rules.SAME):
+                frame.item_ids = [takers[0]["item_id"]]
         if rules.AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two: the reader, then the shopper
             frame.item_ids = []
             options = order_items(OrderRecord.model_validate(order))  # facts (name, option values) the reader scores
