@@ -38,10 +38,14 @@ ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "excha
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
 QUESTION_ROUTES = {"product_question", "compare"}
 _HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")  # "I received two <item>s": about their own order
-# The shopper's own things; "the pending <item>" too: only an ordered item has a status.
-_OWN_ORDERS = re.compile(r"\b(?:my|our|two|both|recent|recently placed|placed)\s+(?:\w+\s+)?orders?\b|我的订单")
+# The shopper's own orders ("my orders", "both orders", "I made three orders") as what a request or question is about;
+# a remark that only mentions them ("thanks, both orders came") asks nothing.
+_OWN_ORDERS = re.compile(r"\b(?:my|our|both|all|the|these|those|some|several|recent|\d+|one|two|three|four|five)\s+(?:\w+\s+)?orders?\b|\b(?:i|we)\s+(?:\w+\s+)?(?:placed|made|have|put in)\s+(?:\w+\s+){0,2}orders?\b|我的订单|我(?:下|有)了?.{0,3}订单")
+_ASKS_ABOUT = re.compile(r"[?？]|\b(?:want|need|would like|'d like|wish|can|could|would|will|please|help|check|see|know|tell|find|show|where|when|what|which|how|status|track|look)\b"
+                         r"|想|要|请|帮|查|看看|吗|呢|哪")
 # "should be shipped to her place instead: <address>": where an order goes, said without the word address
 _SENT_TO = re.compile(r"\b(?:ship(?:ped)?|sen[dt]|deliver(?:ed)?|redirect(?:ed)?|go|come)\s+(?:it |them )?(?:to|there)\b")
+# The shopper's own things; "the pending <item>" too: only an ordered item has a status.
 _OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的")
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
@@ -194,6 +198,9 @@ class _Turn(CatalogTurn):
         state = self.state
         offered, state.choices = state.choices, []
         picked = next((c for c in offered if message.strip().lower() in (c.label.lower(), c.id.lower())), None)
+        listed = [c for c in offered if c.kind != "confirm"]
+        if picked is None and listed and (pos := rules.list_position(message)) is not None and -len(listed) <= pos < len(listed):
+            picked = listed[pos]  # "the second one": that place in the list just shown
         if picked is not None:  # a button (or its label typed): the id it stands for
             message = f"item {picked.id}" if picked.kind == "option" else picked.id
         slots = read_slots(message)
@@ -210,8 +217,8 @@ class _Turn(CatalogTurn):
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"))
-            before = self._address_before(pending) if is_affirmative(message) else None
-            try:
+            try:  # reading the address before it changes reads the store too: inside, so an outage keeps the proposal
+                before = self._address_before(pending) if is_affirmative(message) else None
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
@@ -228,7 +235,7 @@ class _Turn(CatalogTurn):
                 queued = {t.route for t in state.queue} | {state.frame.route}
                 key = state.frame.order_id or pending.arguments.get("order_id")
                 same = next((o for o in self._user_orders() if o["order_id"] == key), {}) if key else {}
-                # "…and change its item to red": a request pointing back at this task's order is about that order
+                # "…and switch its item to the blue one": a request pointing back at this task's order is about that order
                 state.queue += [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, same),
                                           topic=state.frame.topic)
                                 for r, text in rules.other_actions(state.frame.text, state.frame.route)
@@ -515,8 +522,8 @@ class _Turn(CatalogTurn):
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
         if found:  # the first action the message names, not a later word ("… refund to PayPal")
             return min(found)[1]
-        if not product and _OWN_ORDERS.search(lowered):
-            return "order_status"  # "I placed two orders and want to check them": their orders, never out of scope
+        if not product and _OWN_ORDERS.search(lowered) and _ASKS_ABOUT.search(lowered):
+            return "order_status"  # "we made a few orders, can you look at them?": their orders, never out of scope
         return "search" if product else None
 
     def _product_wish(self, message: str, slots: Slots) -> bool:

@@ -1007,3 +1007,70 @@ def test_an_item_in_the_same_order_is_the_last_tasks_order_not_another_holding_o
     reply = assistant.reply_text(state, "also exchange the jigsaw puzzle from that same order for 1500 pieces")
     assert "#W3916020" in reply and state.pending is None
     assert store.order("#W5416052").status == "delivered"
+
+
+# -- review fixes: readings that were too broad ------------------------------------------------------
+
+
+def test_the_accounts_own_address_described_is_the_one_changed(assistant, state, store):
+    """"the address attached to my profile" is the account's address: changed
+    itself, not the address of an order asked about."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Could you switch the address attached to my profile to 9 Birch Lane, Denver, CO 80202, USA?")
+    assert state.pending is not None and state.pending.tool == "update_default_address", reply
+    assert "Which order" not in reply
+
+
+def test_a_representative_only_mentioned_is_not_a_request_for_one(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    evs = events(assistant, state, "The representative I chatted with yesterday said order #W2378156 shipped. Where is it now?")
+    assert not any(e.kind == "handoff" for e in evs) and not state.handed_off
+    evs = events(assistant, state, "I'd like to chat with a representative, please")
+    assert any(e.kind == "handoff" for e in evs)
+
+
+def test_a_remark_about_ones_orders_asks_for_nothing(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "all my orders came on time, great job guys")
+    assert "#W6247578" not in reply and "#W2378156" not in reply, reply
+    reply = assistant.reply_text(state, "we put in a few orders lately, can you see where they are?")
+    assert "#W2378156" in reply, reply
+
+
+def test_a_yes_during_a_store_outage_keeps_an_address_proposal(assistant, state, monkeypatch):
+    from assistant.tools import StoreUnavailable, ToolRunner
+
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "please set my default address to 40 Pine Ave, Salem, OR 97301, USA")
+    assert state.pending is not None
+
+    def down(*args, **kwargs):
+        raise StoreUnavailable("any")
+
+    monkeypatch.setattr(ToolRunner, "run", down)
+    monkeypatch.setattr(ToolRunner, "confirm", down)
+    assistant.reply_text(state, "yes please")
+    assert state.pending is not None  # the store back, a later yes still runs it
+
+
+def test_an_item_described_after_a_task_is_not_pinned_to_that_tasks_order(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "cancel #W6247578 please, I no longer need it")
+    assistant.reply_text(state, "yes")
+    reply = assistant.reply_text(state, "next, I want to exchange the item we got two weeks ago, it doesn't work")
+    assert "already" not in reply and "#W6247578" not in reply, reply
+
+
+def test_the_item_of_a_several_item_order_is_asked_not_guessed(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "the item from #W2378156 is faulty, I'd like to swap the item for one in red")
+    assert state.pending is None and "Which items" in reply, reply
+
+
+def test_a_place_in_the_list_just_offered_is_that_choice(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "switch the tee in #W6247578 to purple")
+    offered = [c.id for c in state.choices]
+    assert len(offered) >= 2
+    assistant.reply_text(state, "I'll take the last option")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == [offered[-1]]

@@ -276,8 +276,9 @@ def test_the_item_of_an_order_is_the_one_whose_product_comes_in_the_value_asked(
     """An order with a tea kettle and a water bottle: "the item" in blue can only be the bottle (kettles have no colour)."""
     assistant.reply_text(state, "juan.garcia2336@example.com")
     reply = assistant.reply_text(state, "For #W1013897, please change the item to blue")
-    # no blue bottle keeps its other options, so the blue ones are offered (the kettle is never asked about)
-    assert state.pending is None and "Water Bottle" in reply and "Kettle" not in reply, reply
+    # the bottle is the item; no blue one keeps its other options, so the blue ones are offered (not the items)
+    assert state.frame is not None and state.frame.item_ids == ["3229676465"], reply
+    assert state.choices and all(c.kind == "option" for c in state.choices)
     assistant.reply_text(state, "the plastic one")
     assert state.pending is not None and state.pending.tool == "modify_pending_order_items"
     assert state.pending.arguments["item_ids"] == ["3229676465"]
@@ -294,3 +295,10 @@ def test_an_address_and_an_item_change_of_one_order_in_chinese(assistant, state,
     order = store.order("#W5101035")
     assert order.address.city == "Philadelphia" and order.status == "pending (item modified)"
     assert [i.item_id for i in order.items] == ["2645006275"]
+
+
+def test_the_item_of_an_order_whose_items_share_the_kind_of_option_asked_is_asked(assistant, state):
+    """Several items of #W2378156 have a colour: "the item" in a colour only one of them comes in is still asked."""
+    assistant.reply_text(state, "yusuf.rossi7301@example.com")
+    reply = assistant.reply_text(state, "in #W2378156 I'd like the item swapped for a gold one")
+    assert state.pending is None and "Which items" in reply, reply

@@ -570,3 +570,41 @@ def test_other_actions_skip_verbs_the_shopper_refuses():
     # … but the action said after "but" / "而是" is one
     assert [r for r, _ in other_actions("don't cancel it, but exchange the lamp for a brass one", "return")] == ["exchange"]
     assert [r for r, _ in other_actions("不是取消，而是换货", "return")] == ["exchange"]
+
+
+def test_the_accounts_own_address_is_not_a_destination():
+    from assistant.understand.rules import read_action
+
+    for text in ("please modify the address registered with my account", "our address on record is old, fix it"):
+        action = read_action(text)
+        assert action.flows == ["default_address"] and not action.to_default, text
+    for text in ("deliver the order to the address on record", "send it to my profile address"):
+        assert read_action(text).to_default, text
+
+
+def test_a_question_at_a_proposal_asks_for_no_other_task():
+    from assistant.understand.rules import asked_besides
+
+    for text in ("When would the refund also show up?", "ok, and would I also be able to exchange it next month?",
+                 "Does the replacement also come with a charger?"):
+        assert asked_besides(text, "cancel_order") == [], text
+    assert [r for r, _ in asked_besides("Could you also return the lamp from my other order?", "cancel_order")] == ["return"]
+
+
+def test_a_list_position_only_when_the_message_is_nothing_else():
+    from assistant.understand.rules import list_position
+
+    assert list_position("the third, please") == 2 and list_position("go with the first option") == 0
+    assert list_position("选第二个") == 1
+    assert list_position("the first one was cheaper, right?") is None and list_position("my second order") is None
+
+
+def test_readings_that_were_too_broad():
+    from assistant.understand.rules import address_clauses, holds_or_points_back, points_to_former_address
+
+    assert not points_to_former_address("能把裤子改回L码吗") and points_to_former_address("帮我把收货地址改回去")
+    assert address_clauses("return the scarf, and I'd like the order delivered to my default address")
+    assert not address_clauses("the scarf shipped to my old address, return it")
+    order = {"order_id": "#W1", "items": [{"name": "Scarf", "options": {}, "product_id": "1", "item_id": "1"}]}
+    assert not holds_or_points_back("is it true the refund takes a week", order, [order])
+    assert holds_or_points_back("and ship it to my new flat", order, [order])

@@ -166,15 +166,20 @@ class FormLoop:
             own = rules.action_text(text, flow.route)
             # "return my current one": the clause names no item, the rest of the message does
             # …and an order's only item is meant only if the shopper names no product at all
-            alone = not t._names_product(text) or rules.says_the_item(text)  # "change its item to red": the one it has
+            alone = not t._names_product(text) or rules.says_the_item(text)  # "swap its item for a blue one": the one it has
             frame.item_ids = rules.match_items(order, own, read_slots(own), fallback=False) or rules.match_items(
                 order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
             )
         if not frame.item_ids and flow.name in SWAPS and len(order["items"]) > 1 and rules.says_the_item(text):
-            # "change its item to red": of several items, the one whose product comes in what is asked
-            fits = [i["item_id"] for i in order["items"] if rules.pick_variant(
-                t.a.store.product(i["product_id"]), i, text)[0] not in (None, rules.KEEP, rules.SAME)]
-            frame.item_ids = fits if len(fits) == 1 else []
+            # "change the item to blue" where only one of the order's items has a colour at all: that one; when
+            # several have the kind of option asked, the shopper says which (one coming in the value is no answer)
+            lowered = text.lower()
+            keys = {k for k, values in _option_values(t.a.store).items()
+                    if any(re.search(rf"(?<!\w){re.escape(v.lower())}(?!\w)", lowered) for v in values)}
+            takers = [i for i in order["items"] if keys & set(i["options"])]
+            if len(takers) == 1 and rules.pick_variant(t.a.store.product(takers[0]["product_id"]), takers[0], text)[0] \
+                    not in (None, rules.KEEP, rules.SAME):
+                frame.item_ids = [takers[0]["item_id"]]
         if rules.AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two: the reader, then the shopper
             frame.item_ids = []
             options = order_items(OrderRecord.model_validate(order))  # facts (name, option values) the reader scores

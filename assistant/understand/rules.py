@@ -915,7 +915,7 @@ _OTHER_ORDER_METHOD = re.compile(r"\b(?:the )?other orders?(?:'s|’s|s')? (?:pa
 
 
 def other_orders_methods(message: str, order: dict, orders: list[dict]) -> list[str]:
-    """"Refund it to the other order's payment method": the methods the customer's other orders were
+    """"Put the refund on the card from my other order": the methods the customer's other orders were
     paid with (not this order's own), read from their payment history."""
     if not _OTHER_ORDER_METHOD.search(message.lower()):
         return []
@@ -1044,8 +1044,11 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
 
 
 _DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?(?:default|profile|account)\b|\bback to (?:my |the )?default"
-                              r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file)\b|\bon file\b"
+                              r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file|record)\b"
                               r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
+# "the address linked to my account", "the one on file": the account's own address described, not where an order goes
+_ACCOUNTS_OWN = re.compile(r"(?<!\bto the )(?<!\bto my )(?<!\bto )\baddress(?:es)? (?:\w+ )?(?:linked|tied|attached|connected|associated|registered|saved|stored|kept|listed|on record)"
+                           r" (?:to|with|on|in|under|for) (?:my |the |our )?(?:account|profile)\b|(?<!\bto the )(?<!\bto my )(?<!\bto )\baddress(?:es)? (?:i have |we have )?on (?:file|record)\b")
 
 
 def where_it_went(text: str, orders: list[dict]) -> dict | None:
@@ -1141,10 +1144,12 @@ _BACK_REFERENCE = re.compile(
     r"\b(?:return|exchange|swap|change|modify|cancel|refund|send back)\w*\s+(?:(?:both|all) (?:of )?)?"
     r"(?:these|those|them|they|(?:the )?same (?:ones?|things?|items?))(?:\s+(?:two|three|four|both))?(?:\s+(?:things|items|ones|products))?\b"
     r"|把?(?:这|那)(?:两|几|些)(?:个|件|样)?(?:东西|商品)?(?:也)?(?:取消|退|换)"
-    # "change its item to red", "its colour", "swap the item for a bigger one": the order just dealt with
+    # "its colour", "swap the item for a bigger one": the order just dealt with; not "the item I got last month",
+    # an item the words after it describe, nor "它的屏幕" (a part of a thing the message itself names)
     r"|\bits (?:only |one |single )?(?:items?|products?|colou?rs?|sizes?|options?)\b"
-    r"|\b(?:return|exchange|swap|change|modify|switch|upgrade|cancel)\w*\s+(?:the|that|this) (?:order'?s )?(?:only |one |single )?item\b(?!\s*#?\d)"
-    r"|它的|(?:这|那)个订单的?(?:商品|东西)")
+    r"|\b(?:return|exchange|swap|change|modify|switch|upgrade|cancel)\w*\s+(?:the|that|this) (?:order'?s )?(?:only |one |single )?item\b"
+    r"(?!\s*#?\d)(?!\s+(?:i|we|you|that|which|who|from|in|of|on|with|bought|ordered|received|delivered|purchased|got)\b)"
+    r"|它的(?:商品|东西|颜色|尺码|尺寸|款式|选项)|(?:这|那)个订单的?(?:商品|东西)")
 
 
 _BY_STATUS = re.compile(r"\b(?:pending|delivered|processed|shipped|cancell?ed|canceled)\s+orders?\b|(?:待处理|已送达|已发货|已取消)的?订单")
@@ -1200,7 +1205,7 @@ def points_to_earlier_address(text: str) -> bool:
 _FORMER_ADDRESS = re.compile(r"\b(?:the|my|our) (?:original|old|previous|former|earlier|first|prior) (?:one|address|home|place)\b"
                              r"|\b(?:change|put|set|switch|move|turn|revert|restore) (?:it|that|this|them|the \w+ address|my \w+ address)\s+back\b"
                              r"|\bback to (?:what|how|where) (?:it|that|this|they) (?:was|were|used to be)\b|\b(?:revert|undo) (?:the|that|this|my) (?:\w+ )?(?:address )?change\b"
-                             r"|原来的地址|原地址|改回")
+                             r"|原来的地址|原地址|改回(?:去|来|原样)|地址.{0,6}改回|改回.{0,6}地址")  # not "把T恤改回M码": an option, not the address
 
 
 def points_to_former_address(text: str) -> bool:
@@ -1232,13 +1237,14 @@ def read_action(text: str, names_product: bool = False) -> Action:
         named = list(dict.fromkeys([*named, "cancel", "return"]))
     if re.search(r"\baddress\b|地址", lowered):
         named.append("address")
-    to_default = bool(_DEFAULT_ADDRESS.search(lowered))  # "…to my default address": the account's own is the new one
+    own = _ACCOUNTS_OWN.search(lowered)
+    to_default = bool(_DEFAULT_ADDRESS.search(_ACCOUNTS_OWN.sub(" ", lowered)))  # "…to my default address": the account's own is the new one
     if re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) (?:to|there)\b", lowered) and (
             "address" in lowered or "地址" in lowered or "ship to" in lowered or parse_address(text)):
         # "…to my default address in <city>": the default address is where the order goes, not what changes
         account = _TO_DEFAULT_ADDRESS.sub(" ", lowered)
         flows = [f for f, cue, words in (("modify_address", _ORDER_ADDRESS, lowered), ("default_address", _ACCOUNT_ADDRESS, account))
-                 if cue.search(words)]
+                 if cue.search(words) or (f == "default_address" and own and not to_default)]
         if to_default and not flows:  # the default address can only be where an order goes
             flows = ["modify_address"]
         return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named,  # the account's, unless told
@@ -1408,14 +1414,16 @@ _CLAUSE_CUT = re.compile(r"\s*[,;，；]\s*(?:and\s+|then\s+)?|\s+and\s+|并且|
 
 def without_address_clauses(sentence: str) -> str:
     """The sentence without its clauses about an address (that is the address change itself): "change
-    the order's address to my default one, and change its item to red" → "change its item to red"."""
+    the order's address to my default one, and switch its item to the blue one" → "switch its item to the blue one"."""
     if not _ADDRESS_WORD.search(sentence.lower()):
         return sentence
     return " and ".join(c for c in _CLAUSE_CUT.split(sentence) if c.strip() and not _ADDRESS_WORD.search(c.lower()))
 
 
-# A clause asking for an address change: a verb of changing or sending (not "it was sent to …") and an address
+# A clause asking for an address change: a verb of changing or sending (not "it was sent to …", "it shipped to …"),
+# or one wanted done ("have it shipped to …", "I need the order delivered to …"), and an address
 _ASKS_ADDRESS = re.compile(r"\b(?:change|update|modify|switch|correct|fix|move|send|ship|deliver|redirect)\b(?![^,;.]*\b(?:was|were|got)\b)"
+                           r"|\b(?:have|get|want|need|like|prefer)\s+(?:it|them|this|that|(?:the|my|this|that)\s+(?:\w+\s+)?\w+)\s+(?:shipped|delivered|sent|redirected|moved)\b"
                            r"|改|更新|修改|寄到|送到|发到|寄往")
 
 
@@ -1486,10 +1494,29 @@ def asked_besides(message: str, route: str) -> list[tuple[str, str]]:
     lowered = message.lower()
     if _NOT_THIS.match(lowered) or not _ADDING.search(lowered):
         return []
-    return other_actions(message, route)
+    asked = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", message) if x.strip() and not only_asked(x)]
+    return other_actions(" ".join(asked), route) if asked else []
 
 
-_PRONOUN_ORDER = re.compile(r"\b(?:its?|them|(?:the|that|this|the same) order)\b(?!s)|它|这个订单|那个订单|该订单")
+# A question that asks for something done ("could you also …", "can I also return …", "能不能也帮我…"),
+# not one asking how, why, when or whether ("will I also be able to …", "how long does a return take?")
+_DO_QUESTION = re.compile(r"\b(?:can|could|would|will) (?:you|we|i)\b(?! (?:also |please |just |now |then )*be\b)|\b(?:is|would) it (?:be )?possible to\b|帮我|请|能不能|可不可以")
+_WH_QUESTION = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh)\b\W*)*(?:how|why|what|when|where|which|who|whose)\b|为什么|多久|多长时间|怎么|什么时候")
+
+
+def only_asked(sentence: str) -> bool:
+    """Whether a sentence is a question that asks about something rather than asks for it."""
+    lowered = sentence.strip().lower()
+    if not lowered.endswith(("?", "？", "吗", "呢")):
+        return False
+    return bool(_WH_QUESTION.search(lowered)) or not _DO_QUESTION.search(lowered)
+
+
+# "it"/"them" as what is acted on ("ship it to …", "change them to red", "have it delivered …"), "its …", "that order";
+# not any "it" ("is it possible", "it broke")
+_PRONOUN_ORDER = re.compile(r"\b(?:return|exchange|swap|change|modify|cancel|ship|send|deliver|move|update|switch|refund|upgrade|redirect|replace)\w*\s+(?:it|them)\b"
+                            r"|\b(?:it|them)\s+(?:shipped|delivered|sent|changed|returned|exchanged|cancell?ed|swapped|moved|redirected|replaced)\b"
+                            r"|\bits\b|\b(?:the|that|this|the same) order\b(?!s)|它|这个订单|那个订单|该订单")
 
 
 def holds_or_points_back(text: str, order: dict, orders: list[dict]) -> bool:
@@ -1644,3 +1671,19 @@ def only_identifies(message: str, identity) -> bool:
             rest = rest.replace(value.lower(), " ")
     rest = _IDENTITY_WORDS.sub(" ", rest)
     return not re.search(r"[a-z0-9]|[\u4e00-\u9fff]", rest)
+
+
+_POSITION = re.compile(r"^\W*(?:我?(?:要|选|想要)?)?(?P<zh>第[一二三四五]|最后)(?:个|款|种|一个)?(?:吧|好了)?\W*$"
+                       r"|^\W*(?:(?:ok|okay|yes|yeah|hmm|then|so)\W+)*(?:(?:i'?ll|i will|i'?d|i would|let'?s|we'?ll)\s+)?(?:(?:take|choose|pick|go with|like|want|prefer|get)\s+)?"
+                       r"(?:the\s+)?(?P<pos>\w+)(?:\s+(?:one|option|choice|variant))?(?:,?\s*please)?\W*$")
+
+
+def list_position(message: str) -> int | None:
+    """The place in the list just offered that a message consisting of nothing else names ("the second one",
+    "I'll take the last option", "第二个"): 0-based, -1 for the last."""
+    from assistant.slots import ORDINALS
+
+    m = _POSITION.match(message.strip().lower())
+    if m is None:
+        return None
+    return ORDINALS.get(m.group("pos") or m.group("zh"))
