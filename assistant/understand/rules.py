@@ -704,13 +704,15 @@ def letter_sizes(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
     """Size words as the letters a product's sizes are written in ("a large" → "l" when its sizes are S/M/L),
     unless another of its options has that word as a value ("medium" ventilation): then only "size medium"."""
     sizes = {str(v).lower() for v in values.get("size", ())}
+    # "medium-sized" where the product's sizes are words: that word
+    lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: m.group(1) if m.group(1) in sizes else m.group(0), lowered)
     if not sizes & set(_SIZE_WORDS.values()):
         return lowered
     others = {str(v).lower() for k, vals in values.items() if k != "size" for v in vals}
     for word, letter in _SIZE_WORDS.items():
         if letter not in sizes:
             continue
-        lowered = re.sub(rf"\bsize {word}\b|\b{word} size\b", f"size {letter}", lowered)
+        lowered = re.sub(rf"\bsize {word}\b|\b{word}[ -]sized?\b", f"size {letter}", lowered)  # also "medium sized"
         if word not in others:
             lowered = re.sub(rf"(?<![a-z-]){word}(?![a-z-])(?! (?:{'|'.join(map(re.escape, values))})\b)", letter, lowered)
     return lowered
@@ -744,9 +746,6 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     candidates that have what was asked, closest first (the shopper chooses what else changes), when
     there are several."""
     lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
-    sizes = {str(x).lower() for v in product.variants for k, x in v.options.items() if "size" in k.lower()}
-    # "medium sized": size M, where the product's sizes are letters; a product sized "medium" keeps the word
-    lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: m.group(1) if m.group(1) in sizes else f"size {m.group(1)[0]}", lowered)
     current = {k: str(v).lower() for k, v in item["options"].items()}
     candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
     choices = [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in candidates]
