@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from assistant.catalog_turn import (
-    ATTRIBUTE_QUESTION, PROMPTS, SHOP_QUESTION, CatalogTurn, _cues, _in_english, _named_products, _need,
+    ATTRIBUTE_QUESTION, HAD, PROMPTS, SHOP_QUESTION, CatalogTurn, _cues, _in_english, _named_products, _need,
     _POINTS_AT_ITEM, _product_words, _prompt, _replies,
 )  # fmt: skip
 from assistant.flows import FLOWS, flow_for_tool, routes_for
@@ -37,7 +37,6 @@ MAX_MESSAGE = 4000
 ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "exchange", "update_address", "payment"}
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
 QUESTION_ROUTES = {"product_question", "compare"}
-_HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")  # "I received two <item>s": about their own order
 # The shopper's own orders ("my orders", "both orders", "I made three orders") as what a request or question is about;
 # a remark that only mentions them ("thanks, both orders came") asks nothing.
 _OWN_ORDERS = re.compile(r"\b(?:my|our|both|all|the|these|those|some|several|recent|\d+|one|two|three|four|five)\s+(?:\w+\s+)?orders?\b|\b(?:i|we)\s+(?:\w+\s+)?(?:placed|made|have|put in)\s+(?:\w+\s+){0,2}orders?\b|我的订单|我(?:下|有)了?.{0,3}订单")
@@ -347,7 +346,7 @@ class _Turn(CatalogTurn):
                 frame.order_id = state.settled[-1].split("|", 1)[1] or None
         handler = getattr(self, f"_on_{route}", None) or self._on_fallback
         if route not in ORDER_ROUTES and state.frame is None and _OWN.search(message.lower()) and (
-                rules.names_action(message) or (_HAD.search(message.lower()) and self._names_product(message))):
+                rules.names_action(message) or (HAD.search(message.lower()) and self._names_product(message))):
             state.aside = [*state.aside, message][-2:]  # "I ordered <item> by mistake …" read as a search: kept for the task
         interrupted = state.frame if route in QUESTION_ROUTES and state.pending is None else None
         yield from handler(message, slots)

@@ -202,10 +202,12 @@ def _money(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
-# A question about something the shopper has, not the catalog's offer ("the speaker I bought", "did I pay").
-OWNED = re.compile(r"\bi (?:bought|ordered|purchased|received|got)\b|\b(?:did|do) i (?:pay|spend)\b|\bi paid\b|我买的")
+# Something the shopper has ("I received two <item>s", "the speaker I bought"): about their own order.
+HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")
 # What only their own item answers: what they paid ("did I pay", "我花了多少")
 PAID = re.compile(r"\b(?:did|do) i (?:pay|spend)\b|\bi paid\b|\bhow much was mine\b|我(?:付|花|支付)了")
+# A question about something the shopper has or paid for, not the catalog's offer.
+OWNED = re.compile(f"{HAD.pattern}|{PAID.pattern}")
 # A question about what the product comes in beyond theirs ("does it also come with …", "other colours")
 OFFER = re.compile(r"\b(?:also|other|another|different|else)\b|\bcomes? (?:in|with)\b|\bavailable\b|\boffer(?:ed|s)?\b|还有|其他|别的|也有")
 
