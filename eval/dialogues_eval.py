@@ -51,7 +51,11 @@ STANDARD_SUITE = (
 # (two in five, by a hash of the task id) side by side; never tune on the held-out part.
 SITUATIONS = Path(__file__).parent / "data" / "situations" / "tasks.json"
 SITUATIONS_SUITE = (("situations-dev", "dev", "dev"), ("situations-heldout", "validation", "heldout"))
-SUITES = ("standard", "situations")
+# τ² train reworded (eval/data/reworded/): the same situations and gold actions in other people's words, to
+# show which passes depend on the benchmark's wording; dev and held-out parts by the same hash.
+REWORDED = Path(__file__).parent / "data" / "reworded" / "tau2_train_reworded.json"
+REWORDED_SUITE = (("reworded-dev", "dev", "dev"), ("reworded-heldout", "validation", "heldout"))
+SUITES = ("standard", "situations", "reworded")
 USERS = ("rule", "llm")
 
 
@@ -92,8 +96,9 @@ def _suite_sets(base, data_dir: Path, user: str, suite: str = "standard") -> lis
     """(name, split, source, scenarios) of each set of a suite."""
     from eval.dialogues.scenario import ScenarioError
 
-    if suite == "situations":
-        return [(name, split, *_load(base, None, SITUATIONS, None, user, part)) for name, split, part in SITUATIONS_SUITE]
+    if suite in ("situations", "reworded"):
+        path, parts = (SITUATIONS, SITUATIONS_SUITE) if suite == "situations" else (REWORDED, REWORDED_SUITE)
+        return [(name, split, *_load(base, None, path, None, user, part)) for name, split, part in parts]
 
     missing = [rel for *_, rel in STANDARD_SUITE if not (data_dir / rel).is_file()]
     if missing:
@@ -118,7 +123,8 @@ def main(
     tau_tasks: Path | None = typer.Option(None, "--tau-tasks", help="A τ-bench v1 retail task file (tasks_*.json)."),
     suite: str | None = typer.Option(None, "--suite", help="'standard': dev (τ v1 train + τ² train) and validation "
                                      "(τ v1 dev) side by side with the gap; 'situations': the shipped situation tasks' dev "
-                                     "and held-out parts (eval/data/situations/); K = 4 unless --runs is given."),
+                                     "and held-out parts (eval/data/situations/); 'reworded': τ² train in other words (eval/data/reworded/), "
+                                     "dev and held-out parts; K = 4 unless --runs is given."),
     data_dir: Path = typer.Option(Path("../shared/data"), "--data-dir", help="For --suite: the folder holding "
                                   "tau_retail_v1/ and tau2_retail/."),
     runs: int | None = typer.Option(None, "--runs", "-k", min=1, max=32, help="Runs per scenario (K of pass^K); default 1, 4 for --suite."),
