@@ -469,6 +469,8 @@ class _Turn(CatalogTurn):
         if route in ("search", "product_question", "recommend") and state.frame is None and _OWN.search(message.lower()) \
                 and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
             return cue  # "modify all my pending <product>s to …": the shopper's own order, not a search
+        if route == "cancel_order" and rules.only_describes_cancelled(message.lower()):
+            route = "order_status"  # "the tracking number of my cancelled order": that order asked about, nothing to cancel
         if route == "cancel_order" and rules.only_negated(message.lower(), "cancel"):
             if state.frame is not None:
                 return state.frame.route  # "I never want to cancel my order": the task in progress goes on

@@ -49,9 +49,10 @@ def items_text(order: dict) -> str:
 def _value_re(value: str, plural: bool = False) -> str:
     """A regex for an option value said as a whole word: not inside a longer word, nor a hyphenated
     compound of words ("black" is not said in "black-and-white" nor "white" in "off-white"); a number
-    stays itself before a unit ("1000" in "1000-piece")."""
+    stays itself before a unit ("1000" in "1000-piece"); nor the tail of a contraction or possessive ("s" in
+    "there's", "d" in "I'd")."""
     body = _plural_tolerant(value) if plural else re.escape(value)
-    before = r"(?<![a-z0-9])" + (r"(?<![a-z]-)" if re.match(r"[a-z]", value) else "")
+    before = r"(?<![a-z0-9])" + (r"(?<![a-z]-)(?<![a-z]['’])" if re.match(r"[a-z]", value) else "")
     after = r"(?![a-z0-9])" + (r"(?!-[a-z])" if re.search(r"[a-z]$", value) else "")
     return before + body + after
 
@@ -187,7 +188,7 @@ def names_item(item: dict, lowered: str) -> bool:
     )
 
 
-_CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|got|shipped) (?:together )?(?:with|along with|alongside) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
+_CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|arrived|got|shipped|delivered|sent) (?:together )?(?:with|along with|alongside|in the same (?:order|package|box|delivery|shipment) as) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
                          r"(?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?)*")
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
@@ -540,6 +541,8 @@ ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
 _AVOIDED = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_OPTION_WORDS["avoided"]) + r")\s*((?:(?:the|a|an|my|one|in|with|any)\s+)*)([^,.;!?，。；！？]{1,60})")
 
 
+# a value the shopper picks when several would do ("I'd prefer <a>", "rather have <b>"), after a few filler words
+_PREFERRING = re.compile(r"(?<![a-z])(?:" + "|".join(_OPTION_WORDS["preferring"]) + r")\s*(?:(?:the|a|an|one|one with|in|with|it|them|to have|having)\s+)*")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -610,6 +613,28 @@ def wish_like(text: str, owned: dict[str, str]) -> str:
     return f"{lowered[: m.start()]} {', '.join(only or owned.values())} {lowered[m.end():]}"
 
 
+def _value_at(text: str, at: int, values: dict[str, tuple[str, ...]]) -> tuple[str, str, int] | None:
+    """(option, value, end) of the option value said at `at` in the text, if one is."""
+    for key, vals in values.items():
+        for val in sorted((str(v).lower() for v in vals if str(v).strip()), key=len, reverse=True):
+            if m := re.compile(_value_re(val, plural=True)).match(text, at):
+                return key, val, m.end()
+    return None
+
+
+def preferred_values(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
+    """The text with the other values of an option whose value it says it prefers taken out ("if both <a>
+    and <b> are available, I'd prefer <a>", "I'd rather have <b>"): those are named as alternatives, no wish."""
+    chosen: dict[str, str] = {}
+    for m in _PREFERRING.finditer(lowered):
+        if (hit := _value_at(lowered, m.end(), values)) is not None:
+            chosen.setdefault(hit[0], hit[1])
+    for key, val in chosen.items():
+        for other in {str(v).lower() for v in values[key]} - {val, ""}:
+            lowered = re.sub(_value_re(other, plural=True), " ", lowered)
+    return lowered
+
+
 def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[dict[str, set[str]], str]:
     """The option values the text says it does not want ("rather than the striped pattern", "anything but
     black", "not in red"): option → values; and the text without those phrases (what it does want)."""
@@ -617,11 +642,7 @@ def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[di
     spans = []
 
     def value_at(text: str, at: int) -> tuple[str, str, int] | None:  # (option, value, end) of a value starting at `at`
-        for key, vals in values.items():
-            for val in sorted((str(v).lower() for v in vals if str(v).strip()), key=len, reverse=True):
-                if m := re.compile(_value_re(val, plural=True)).match(text, at):
-                    return key, val, m.end()
-        return None
+        return _value_at(text, at, values)
 
     for m in _AVOIDED.finditer(lowered):
         at, end = m.start(2), None
@@ -756,7 +777,7 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     before = len(candidates)
     values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
     lowered = letter_sizes(lowered, values)
-    avoided, wishes = avoided_values(without_option_names(lowered, values), values)
+    avoided, wishes = avoided_values(preferred_values(without_option_names(lowered, values), values), values)
     for key, val in option_bound(wishes, values, current).items():  # "low ventilation", "size M": that option's value
         candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == val] or candidates
     if avoided:  # not those values (unless every candidate has one)
@@ -1151,7 +1172,10 @@ _BACK_REFERENCE = re.compile(
     r"|它的(?:商品|东西|颜色|尺码|尺寸|款式|选项)|(?:这|那)个订单的?(?:商品|东西)")
 
 
-_BY_STATUS = re.compile(r"\b(?:pending|delivered|processed|shipped|cancell?ed|canceled)\s+orders?\b|(?:待处理|已送达|已发货|已取消)的?订单")
+_STATUS_WORD = r"(?:pending|delivered|processed|shipped|cancell?ed|canceled)"
+# "my pending order", "the order that's still pending", "my order which was delivered": an order described by its status
+_BY_STATUS = re.compile(rf"\b{_STATUS_WORD}\s+orders?\b|\borders?,?\s+(?:(?:that|which)(?:'s|’s|\s+(?:is|are|was|were|has been|have been))?\s+)?"
+                        rf"(?:still\s+|already\s+|now\s+)?{_STATUS_WORD}\b|(?:待处理|已送达|已发货|已取消)的?订单")
 
 
 def refers_back(text: str, orders: list[dict]) -> bool:
@@ -1561,6 +1585,19 @@ def only_negated(lowered: str, verb: str) -> bool:
     asked = [m for m in mentions if not (_NEGATED_BEFORE.search(lowered[: m.start()]) or _SUPPOSED_BEFORE.search(lowered[: m.start()]))]
     negated = any(_NEGATED_BEFORE.search(lowered[: m.start()]) for m in mentions)
     return negated and not asked
+
+
+# An order described by what was done to it, no request: "my cancelled order", "the order I cancelled", "the one that
+# was cancelled", "已取消的订单"
+_DONE_TO_ORDER = re.compile(r"\bcancell?ed\s+(?:\w+\s+)?(?:orders?|ones?|purchases?)\b"
+                            r"|\b(?:orders?|ones?|purchases?)\s+(?:(?:that|which)\s+)?(?:i|we)\s+(?:had\s+|have\s+|already\s+|just\s+)*cancell?ed\b"
+                            r"|\b(?:was|were|got|been|is|are)\s+(?:already\s+|just\s+)?cancell?ed\b|已(?:经)?取消的?订单")
+
+
+def only_describes_cancelled(lowered: str) -> bool:
+    """Whether each mention of cancelling only describes an order ("the tracking number of my cancelled
+    order", "what was in the order I cancelled?"): a question about that order, not a cancellation."""
+    return bool(_DONE_TO_ORDER.search(lowered)) and not re.search(r"\bcancel|取消", _DONE_TO_ORDER.sub(" ", lowered))
 
 
 def without_refused(text: str, verb: str) -> str:
