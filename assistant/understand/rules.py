@@ -507,10 +507,10 @@ def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
     return True
 
 
-# Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
-# return); a message asking for two actions ("return the bottle and exchange
+# Verbs that name an order action ("refund method", "refund to <card>", "<card> for the payment or refund" are
+# about the money, not a return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange(?!\s+rates?\b)|swap|modify|adjust(?!abl)|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|(?<!payment or )(?<!payment and )(?<!payment/)(?<!for the )(?<!for any )refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange(?!\s+rates?\b)|swap|modify|adjust(?!abl)|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
@@ -1350,7 +1350,7 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
 
 def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> list[dict]:
     """Several of the customer's orders one request means, in the order named: "all my pending
-    orders", "everything I ordered", "all my <item>s" or "two <item>s" held by several orders, or items
+    orders", "everything I ordered", "all my <item>s", "every <item>" or "two <item>s" held by several orders, or items
     held by different orders named one after another ("the <item>, the <item> and the <item>", "the
     <item> …, and the <item> (in another order) …"). Empty when the text means one order or cannot tell."""
     lowered = text.lower()
@@ -1363,7 +1363,7 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
     if not _ONE_OF.search(head) and not says(head, "cheaper") and not says(head, "dearer"):
         # "all my <item>s", "both <item>s", "two <item>s": every candidate holding one (of the kind described:
         # "all my small <item>s" are those in size S)
-        for m in re.finditer(r"\b(?:all (?:of )?(?:my |the )?|both (?:of )?(?:my |the )?|two |three |each of (?:my |the )?)((?:[a-z0-9-]+ ){0,3}[a-z0-9-]+)", head):
+        for m in re.finditer(r"\b(?:all (?:of )?(?:my |the )?|both (?:of )?(?:my |the )?|two |three |each of (?:my |the )?|(?:every|each) (?:single )?)((?:[a-z0-9-]+ ){0,3}[a-z0-9-]+)", head):
             words = m.group(1)
             siblings = [i for o in candidates for i in o["items"]]
             holding = [o for o in candidates if any(names_item(i, words) and _described(i, words, siblings) for i in o["items"])]
