@@ -1074,3 +1074,43 @@ def test_a_place_in_the_list_just_offered_is_that_choice(assistant, state):
     assert len(offered) >= 2
     assistant.reply_text(state, "I'll take the last option")
     assert state.pending is not None and state.pending.arguments["new_item_ids"] == [offered[-1]]
+
+
+AMELIA_EMAIL = "amelia.wilson1598@example.com"  # #W9077205 delivered (jigsaw puzzle, dumbbell set), #W4420044 cancelled, #W3062096 pending
+
+
+def test_an_item_that_arrived_with_another_is_returned_alone(assistant, state):
+    assistant.reply_text(state, f"my email is {AMELIA_EMAIL}")
+    assistant.reply_text(state, "I want to return the dumbbell set that arrived together with the jigsaw puzzle")
+    assert state.pending is not None and state.pending.arguments["item_ids"] == ["3877338112"]  # the dumbbell set only
+
+
+def test_an_order_described_by_its_status_is_that_order_not_the_last_one(assistant, state, store):
+    assistant.reply_text(state, f"my email is {AMELIA_EMAIL}")
+    assistant.reply_text(state, "I want to return the dumbbell set that arrived together with the jigsaw puzzle")
+    assistant.reply_text(state, "yes")
+    assert store.order("#W9077205").status == "return requested"
+    reply = assistant.reply_text(state, "For the order of mine that is still pending, please change its item to a black one.")
+    assert "#W3062096" in reply and state.frame is not None and state.frame.order_id == "#W3062096"
+
+
+def test_asking_about_a_cancelled_order_cancels_nothing(assistant, state):
+    assistant.reply_text(state, f"my email is {AMELIA_EMAIL}")
+    reply = assistant.reply_text(state, "Oh and could I get the tracking number for my cancelled order too?")
+    assert "575013609825" in reply  # the cancelled order's tracking id
+    assert state.pending is None and (state.frame is None or state.frame.route != "cancel_order")
+
+
+def test_every_item_of_a_kind_held_by_two_orders_is_each_order_in_turn(assistant, state):
+    assistant.reply_text(state, "my email is ava.moore6020@example.com")  # a bookshelf in #W4817420 and in #W8951014
+    assistant.reply_text(state, "I'd like to send back each bookshelf I got; they were delivered in separate orders.")
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W4817420"
+    assert [q.order_id for q in state.queue] == ["#W8951014"]
+
+
+def test_a_wish_every_offered_option_meets_is_not_called_unavailable(assistant, state):
+    assistant.reply_text(state, f"my email is {AMELIA_EMAIL}")
+    first = assistant.reply_text(state, "For my pending order #W3062096, I want to modify the t-shirt to black.")
+    assert "black, XL" in first and "black, XXL" in first  # several black ones: which is asked
+    again = assistant.reply_text(state, "black is what I love")
+    assert "no available" not in again and "black, XL" in again

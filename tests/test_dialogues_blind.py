@@ -243,3 +243,10 @@ def test_told_there_is_none_as_asked_it_says_its_fallback():
     said = sim.reply("There is no Desk Lamp with what you asked that keeps the rest as it is (white, low). Which one "
                      "would you like?", [])  # fmt: skip
     assert said.startswith("If there is no such lamp")
+
+def test_an_order_wanted_somewhere_else_is_an_address_change():
+    """Said without "change": where the shopper wants an order to go now, not where one went."""
+    assert [g.tool for g in goals_from_text("You'd like the blender order sent to your office address instead.")] == ["address"]
+    assert [g.tool for g in goals_from_text("You need your lamp order delivered to your sister's place.")] == ["address"]
+    assert [g.tool for g in goals_from_text("You want to return the order that was shipped to Ohio.")] == ["return"]
+    assert goals_from_text("You want to know when the order shipped to your mom arrives.") == []

@@ -57,6 +57,36 @@ def test_values_said_singular_plural_or_as_not_wanted(text, expected):
     assert chosen == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # the other values named only as what might be on offer: the one preferred is the wish, even the current one
+    ("1000 more pieces; animals and art would both do, but I'd go with art", "p2"),
+    ("add a thousand pieces... 1000 more pieces. Should the shop carry both an art and an animal version, I'd opt for animals", "p3"),
+    ("1000 more pieces, and if art, animals and fantasy all exist, I'd rather have fantasy", "p4"),
+])
+def test_a_preferred_value_among_alternatives_is_the_wish(text, expected):
+    chosen, _ = pick_variant(PUZZLE, PUZZLE_ITEM, text)
+    assert chosen == expected
+
+
+CREW_TEE = _product(
+    ("s1", {"color": "red", "size": "XXL", "material": "cotton"}, 50, True),
+    ("s2", {"color": "blue", "size": "XL", "material": "cotton"}, 51, True),
+    ("s3", {"color": "black", "size": "XL", "material": "cotton"}, 52, True),
+    ("s4", {"color": "black", "size": "S", "material": "polyester"}, 53, True),
+)
+CREW_TEE_ITEM = {"item_id": "s1", "options": {"color": "red", "size": "XXL", "material": "cotton"}, "price": 50}
+
+
+@pytest.mark.parametrize("text", [
+    "It's too big, so one size smaller please; what's there in black? That's my colour.",
+    "one size down. If there's black, black it is",
+])
+def test_a_contraction_names_no_size(text):
+    # "it's", "there's", "that's": no size S asked for
+    chosen, _ = pick_variant(CREW_TEE, CREW_TEE_ITEM, text)
+    assert chosen == "s3"
+
+
 BOOTS = _product(
     ("b8", {"size": "8", "color": "black"}, 90, True),
     ("b9", {"size": "9", "color": "black"}, 90, True),

@@ -194,6 +194,18 @@ def test_a_refund_method_is_not_a_return():
 
     assert other_actions("Exchange the lamp. Use my visa as the refund method.", "exchange") == []
     assert [r for r, _ in other_actions("Exchange the lamp. Also I want a refund for the kettle.", "exchange")] == ["return"]
+    # the card named for where money goes either way is no return of its own
+    assert other_actions("Swap the kettle for the glass one. Put any payment or refund on my Mastercard.", "exchange") == []
+    assert other_actions("Swap the kettle for the glass one; the gift card is fine for the refund.", "exchange") == []
+
+
+def test_an_order_described_by_what_was_done_to_it_asks_nothing():
+    from assistant.understand.rules import only_describes_cancelled
+
+    assert only_describes_cancelled("could you give me the tracking id of the canceled order?")
+    assert only_describes_cancelled("which items were in the order that got cancelled last week?")
+    assert not only_describes_cancelled("cancel the other one too, like the order i cancelled yesterday")
+    assert not only_describes_cancelled("please cancel my pending order")
 
 
 def test_other_actions_stop_only_at_a_condition_with_a_fallback():

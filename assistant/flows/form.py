@@ -257,7 +257,10 @@ class FormLoop:
                 if other:  # "…should it be sold out, cancel everything"
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
-                unmet = choices and rules.mentions_option(product, message, _option_values(t.a.store))
+                # "I love the cotton" when every option offered is cotton: a wish they all meet, no unmet one
+                offered = [v for v in product.variants if v.item_id in {i for i, _ in choices[:8]}]
+                met = any(rules.mentioned(str(val).lower(), rules.option_text(message)) for v in offered for val in v.options.values())
+                unmet = choices and not met and rules.mentions_option(product, message, _option_values(t.a.store))
                 key = "no_new_option" if unmet else "ask_new_option"
                 yield t.say(key, name=item["name"], current=", ".join(item["options"].values()),
                             choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip

@@ -622,17 +622,14 @@ def _value_at(text: str, at: int, values: dict[str, tuple[str, ...]]) -> tuple[s
     return None
 
 
-def preferred_values(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
-    """The text with the other values of an option whose value it says it prefers taken out ("if both <a>
-    and <b> are available, I'd prefer <a>", "I'd rather have <b>"): those are named as alternatives, no wish."""
+def preferred_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """The option values the text says it prefers ("if both <a> and <b> are available, I'd prefer <a>", "I'd
+    rather have <b>"): option → value. The option's other values it names are alternatives, no wish."""
     chosen: dict[str, str] = {}
     for m in _PREFERRING.finditer(lowered):
         if (hit := _value_at(lowered, m.end(), values)) is not None:
             chosen.setdefault(hit[0], hit[1])
-    for key, val in chosen.items():
-        for other in {str(v).lower() for v in values[key]} - {val, ""}:
-            lowered = re.sub(_value_re(other, plural=True), " ", lowered)
-    return lowered
+    return chosen
 
 
 def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[dict[str, set[str]], str]:
@@ -777,7 +774,7 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     before = len(candidates)
     values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
     lowered = letter_sizes(lowered, values)
-    avoided, wishes = avoided_values(preferred_values(without_option_names(lowered, values), values), values)
+    avoided, wishes = avoided_values(without_option_names(lowered, values), values)
     for key, val in option_bound(wishes, values, current).items():  # "low ventilation", "size M": that option's value
         candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == val] or candidates
     if avoided:  # not those values (unless every candidate has one)
@@ -791,11 +788,14 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
         for key in (k for k in current if m.group(1) in k.split()):
             candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
     narrowed = len(candidates) < before
+    # a value preferred among those named ("if both <a> and <b> exist, I'd take <a>"), when one is on offer
+    prefers = {k: val for k, val in preferred_values(wishes, values).items()
+               if any(str(v.options.get(k, "")).lower() == val for v in candidates)}
 
     def named(v) -> int:
         return sum(
             1 for k, val in v.options.items()
-            if val.lower() != current.get(k)
+            if val.lower() != current.get(k) and prefers.get(k, val.lower()) == val.lower()
             and (mentioned(val, wishes, values.get(k, ())) or measured(k, val, wishes)
                  or (val.lower() in ("none", "no") and says_without(k, wishes)))
         )  # fmt: skip
@@ -828,6 +828,8 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     if priciest:
         return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
     def preferred(v) -> int:  # a stated order of preference ("prefer <a> > <b>"): the earlier a value is named, the better
+        if any(str(v.options.get(k, "")).lower() == val for k, val in prefers.items()):
+            return -1
         found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
         return min(found, default=len(lowered))
 
@@ -1174,7 +1176,7 @@ _BACK_REFERENCE = re.compile(
 
 _STATUS_WORD = r"(?:pending|delivered|processed|shipped|cancell?ed|canceled)"
 # "my pending order", "the order that's still pending", "my order which was delivered": an order described by its status
-_BY_STATUS = re.compile(rf"\b{_STATUS_WORD}\s+orders?\b|\borders?,?\s+(?:(?:that|which)(?:'s|’s|\s+(?:is|are|was|were|has been|have been))?\s+)?"
+_BY_STATUS = re.compile(rf"\b{_STATUS_WORD}\s+orders?\b|\borders?(?:\s+of\s+(?:mine|ours))?,?\s+(?:(?:that|which)(?:'s|’s|\s+(?:is|are|was|were|has been|have been))?\s+)?"
                         rf"(?:still\s+|already\s+|now\s+)?{_STATUS_WORD}\b|(?:待处理|已送达|已发货|已取消)的?订单")
 
 
