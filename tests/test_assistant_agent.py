@@ -518,6 +518,14 @@ def test_everything_bought_means_every_order(assistant, state):
     assert [t.order_id for t in state.queue] == ["#W7387996"]
 
 
+def test_an_exception_said_first_leaves_out_only_what_it_names(assistant, state):
+    assistant.reply_text(state, "mia.garcia2723@example.com")
+    reply = assistant.reply_text(state, "Other than the backpack, I want to send back every item of my delivered order, "
+                                        "refund to the original card")  # fmt: skip
+    assert "Please confirm" in reply and state.pending.arguments["order_id"] == "#W5490111"
+    assert len(state.pending.arguments["item_ids"]) == 3 and "Backpack" not in reply
+
+
 def test_items_of_different_orders_named_in_turn_are_each_their_orders_task(assistant, state):
     assistant.reply_text(state, "isabella.johansson9391@example.com")
     reply = assistant.reply_text(state, "please return my keyboard, the skateboard and the coffee maker, money back to paypal")

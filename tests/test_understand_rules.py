@@ -55,6 +55,9 @@ def test_match_items_reads_aliases_spacing_and_except():
         return match_items(order, text, read_slots(text))
 
     assert match("return everything except the coffee machine") == ["2", "3"]
+    # the except phrase first: it leaves out what it names up to the comma, the request after it stands
+    assert match("other than the bookshelf, I'd like to send all of it back") == ["1", "3"]
+    assert match("besides the espresso machine and the puzzle, please return everything") == ["2"]
     assert match("change the book shelf") == ["2"] and match("my jigsaw") == ["3"]
     assert match("the coffee machine") == ["1"]
     assert match("return the jigsaw I received with the bookshelf") == ["3"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import says, us_states
+from assistant.understand.narrow import except_scope, says, us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -200,7 +200,7 @@ _KEEPING = re.compile(rf"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+({_KEPT_NAME}(?
 _EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )\beverything\b" + _ELSE_SAME
 # a clause ending in "… is fine": what it names stays ("the size is fine but I want the lamp in black" names the lamp in another clause)
 _IS_FINE = re.compile(r"(?:\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)|\b(?:can|should|will) stay(?: as (?:it|they) (?:is|are))?)\W*$")
-_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
+_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\b(?:every|each) (?:single )?(?:item|thing|product)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
 # "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
                          r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|" + _EVERYTHING_WORD +
@@ -276,7 +276,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if described != lowered and any(names_item(i, described) for i in items):
         lowered = described
     cut = _EXCEPT.search(lowered)
-    head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
+    head, tail = except_scope(lowered, cut.start(), cut.end()) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
     for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
@@ -1335,7 +1335,9 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
             return picked
-    head = _EXCEPT.split(_CONTEXT.sub(" ", lowered))[0]  # "…except the <item>", "the <item> I got with the <item>": not meant
+    head = _CONTEXT.sub(" ", lowered)  # "the <item> I got with the <item>": not meant
+    if cut := _EXCEPT.search(head):  # "…except the <item>": not meant either
+        head = except_scope(head, cut.start(), cut.end())[0]
     if not _ONE_OF.search(head) and not says(head, "cheaper") and not says(head, "dearer"):
         # "all my <item>s", "both <item>s", "two <item>s": every candidate holding one (of the kind described:
         # "all my small <item>s" are those in size S)
