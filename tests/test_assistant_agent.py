@@ -520,8 +520,8 @@ def test_everything_bought_means_every_order(assistant, state):
 
 def test_an_exception_said_first_leaves_out_only_what_it_names(assistant, state):
     assistant.reply_text(state, "mia.garcia2723@example.com")
-    reply = assistant.reply_text(state, "Other than the backpack, I want to send back every item of my delivered order, "
-                                        "refund to the original card")  # fmt: skip
+    reply = assistant.reply_text(state, "Other than the backpack, please return every item of my delivered order, "
+                                        "money back to the original card")  # fmt: skip
     assert "Please confirm" in reply and state.pending.arguments["order_id"] == "#W5490111"
     assert len(state.pending.arguments["item_ids"]) == 3 and "Backpack" not in reply
 
