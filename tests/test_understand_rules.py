@@ -169,6 +169,12 @@ def test_cancelling_named_items_is_not_cancelling_the_order_they_name():
     assert cancels_part("cancel my desk lamp order", order) == []
     assert cancels_part("cancel the lamp; if that is not possible, cancel the entire order", order) == []
     assert cancels_part("cancel the hoodie, lamp and kettle", order) == []
+    # said in the passive, and a two-word item named before "in order …"
+    assert cancels_part("I'd like just the tea kettle from it to be canceled", order) == ["Hoodie", "Desk Lamp"]
+    assert cancels_part("can you have the desk lamp on order #A cancelled?", order) == ["Hoodie", "Tea Kettle"]
+    assert cancels_part("cancel the desk lamp in order #A", order) == ["Hoodie", "Tea Kettle"]
+    assert cancels_part("I want my desk lamp order cancelled", order) == []
+    assert cancels_part("I'd like the order with the desk lamp cancelled", order) == []
 
 
 def test_order_correction_and_reason_at_confirmation_are_typed_commands():

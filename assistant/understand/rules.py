@@ -1294,6 +1294,8 @@ def _mention(item: dict, lowered: str) -> int | None:
 
 _WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|" + _EVERYTHING_WORD + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
 _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
+# the same said in the passive: "I want the <item> in it cancelled", "could the <item> be canceled"
+_CANCELLED_SPAN = re.compile(r"\b(?:want|like|need|get|have|be)\s+([^.;!?\n]*?)\s+(?:to be\s+)?cancel(?:l)?ed\b")
 
 
 _CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|those|these)\s+(?:out\s+)?(?:from|of|off)\s+(?:my|the|this|that)\s+order\b")
@@ -1309,14 +1311,14 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     if _WHOLE_ORDER.search(lowered):
         return []
     named: set[str] = {i["item_id"] for i in order["items"] if i["item_id"] in referred} if _CANCEL_FROM.search(lowered) else set()
-    for m in _CANCEL_SPAN.finditer(lowered):
+    for m in [*_CANCEL_SPAN.finditer(lowered), *_CANCELLED_SPAN.finditer(lowered)]:
         span = m.group(1)
         order_word = re.search(r"\borders?\b", span)
         for item in order["items"]:
             at = _mention(item, span)
             if at is None or (order_word and order_word.start() < at):
                 continue  # "cancel the order with the <item>"
-            if re.match(r"[a-z0-9-]+(?: [a-z0-9-]+){0,2}? orders?\b", span[at:]) and not re.match(r"[a-z0-9-]+ (?:in|from|of|inside) ", span[at:]):
+            if re.match(r"[a-z0-9-]+(?: (?!(?:in|from|of|inside|on)\b)[a-z0-9-]+){0,2}? orders?\b", span[at:]):
                 continue  # "cancel my <item> order"
             named.add(item["item_id"])
     if not named or named >= {i["item_id"] for i in order["items"]}:
