@@ -177,6 +177,18 @@ def test_cancelling_named_items_is_not_cancelling_the_order_they_name():
     assert cancels_part("I'd like the order with the desk lamp cancelled", order) == []
 
 
+def test_send_back_and_trade_in_name_actions_with_words_between():
+    from assistant.understand.rules import actions_named, read_condition
+
+    assert actions_named("please send my old speaker back", "delivered") == ["return"]
+    assert actions_named("i'd send both of those lamps back", "delivered") == ["return"]
+    assert actions_named("i want to trade in the lamp i have for a brighter one", "delivered") == ["exchange"]
+    assert actions_named("send the money back to my card", "delivered") == []
+    # a condition whose subject is long ("if the shop tells me …") is still a condition
+    cond = read_condition("if the shop tells me a refund to paypal just cannot happen, send the whole order back")
+    assert cond is not None and cond.then == ["return"] and cond.whole and cond.if_kinds == ["paypal"]
+
+
 def test_order_correction_and_reason_at_confirmation_are_typed_commands():
     from assistant.understand.commands import Correct
     from assistant.understand.rules import order_added, order_correction, reply_to_proposal

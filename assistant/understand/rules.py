@@ -341,7 +341,7 @@ def address_named(text: str, orders: list[dict]) -> dict | None:
 # can't", "if it is out of stock", "如果不行", "没货的话") or a fallback clause ("otherwise", "if not"); a
 # polite opener with a "no" ("if there's no rush", "if there are no issues", "如果没有问题") is neither.
 _ABLE = r"(?:possible|available|doable|allowed|an option|in stock|working|work|go through|be done)"
-CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,6}? (?:"
+CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,10}? (?:"
                        rf"(?:not|isn'?t|aren'?t|wasn'?t|no longer)(?: \w+){{0,2}}? {_ABLE}\b"
                        r"|(?:cannot|can'?t|can not|couldn'?t|unable|unavailable|impossible|out of stock|sold out|missing)\b"
                        r"|(?:doesn'?t|does not|don'?t|do not|won'?t|will not) (?:\w+ )?(?:work|have|exist|go through)\b"
@@ -354,8 +354,11 @@ _CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?
                            r"|否则|不然|不行的话|没货的话|没有的话")
 _CLAUSE_END = re.compile(r"[,，]|\bthen\b|那就|就")
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
-_FALLBACK_VERBS = (("address", r"\baddress\b|地址"), ("return", r"\breturn|\bsend (?:it |them )?back\b|退货|退回|退掉"),
-                   ("cancel", r"\bcancel|取消"), ("change", r"\b(?:exchange|swap|modify|change|switch|upgrade)|更换|换|修改|改成|改为"))  # fmt: skip
+# "send back", "send my current <item> back" (not money sent back: a refund); "trade in the <item> for …"
+SEND_BACK = r"\bsend(?:ing)? (?:(?!back\b|money\b|refunds?\b|funds?\b|payments?\b|amount\b)[\w'-]+ ){0,6}back\b"
+TRADE = r"\btrad(?:e|ing)(?: in\b|-in\b)"
+_FALLBACK_VERBS = (("address", r"\baddress\b|地址"), ("return", rf"\breturn|{SEND_BACK}|退货|退回|退掉"),
+                   ("cancel", r"\bcancel|取消"), ("change", rf"\b(?:exchange|swap|modify|change|switch|upgrade)|{TRADE}|更换|换|修改|改成|改为"))  # fmt: skip
 _NOTHING = re.compile(r"\b(?:do(?:n'?t| not) do anything|do nothing|nothing at all|keep (?:the|my) order(?! and)|leave it)\b"
                       r"|什么都不(?:做|要|用)|不用了|算了|保留订单")
 _NEGATED = re.compile(r"\b(?:no|not|never|don'?t|do not|won'?t)\s+(?:\w+\s+){0,2}$|不要$|别$|不$")
@@ -509,7 +512,7 @@ def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
 # Verbs that name an order action ("refund method", "refund to <card>" are about the money, not a
 # return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange(?!\s+rates?\b)|swap|modify|adjust(?!abl)|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(rf"(?:(\breturn|{SEND_BACK}|\brefund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(\bexchange(?!\s+rates?\b)|\bswap|\bmodify|\badjust(?!abl)|\bchange(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|\bswitch|\bupgrade|{TRADE})|(\bcancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
