@@ -822,9 +822,16 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
         if ranked:
             return ranked[0][-1], choices
     extremes = []  # "the maximum <option>", "fewest <option>", a superlative of the lexicon: (option, direction), in order
-    for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
+    for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|greatest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
         if key := next((k for k in current if m.group(2) in k.split()), None):
             extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
+    # "<option> … as high as it goes / as low as possible": that option, the last one named before it in its sentence
+    for m in re.finditer(r"\bas (high|large|big|long|much|far|low|small|short|little) as (?:it|they) (?:goes|go|gets|get|can (?:go|get|be))\b"
+                         r"|\bas (high|large|big|long|much|far|low|small|short|little) as (?:possible|available|you have)\b", lowered):
+        before = re.split(r"[.!?;]", lowered[: m.start()])[-1]
+        said = [(at.start(), k) for k in current for w in k.split() if len(w) > 2 for at in re.finditer(rf"\b{re.escape(w)}\b", before)]
+        if said:
+            extremes.append((max(said)[1], -1 if (m.group(1) or m.group(2)) in ("low", "small", "short", "little") else 1))
     for word, (key, sign) in SUPERLATIVE_WORDS.items():
         if re.search(rf"\b{word}\b", lowered) and key in current:
             extremes.append((key, sign))
