@@ -34,6 +34,10 @@ def test_each_action_takes_the_items_of_its_own_clause():
               "cleaner, but I am not sure yet so don't process anything.")  # fmt: skip
     assert "vacuum" not in action_text(hedged, "return") and "air purifier" in action_text(hedged, "return")
     assert action_text("return the lamp", "return") == "return the lamp"
+    # verbs joined by "or"/"and" share their object, before or after them: the whole request is each one's
+    for joined in ("i'd like each of my orders that can be exchanged or returned to be exchanged or returned",
+                   "please cancel or send back all of my orders"):
+        assert action_text(joined, "return") == joined and action_text(joined, "cancel_order") == joined
 
 
 def test_number_words_and_qualified_materials_name_options():

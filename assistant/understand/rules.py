@@ -523,11 +523,18 @@ def action_text(text: str, route: str) -> str:
     sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n", text) if x.strip()]
     kept = " ".join(x for x in sentences if not _HEDGE.search(x.lower())) or text
     lowered = kept.lower()
-    marks = [(m.start(), next(g for g in (1, 2, 3) if m.group(g))) for m in _ACTION_VERBS.finditer(lowered)]
-    if len({g for _, g in marks}) < 2:
+    marks: list[tuple[int, int, set[int]]] = []
+    for m in _ACTION_VERBS.finditer(lowered):
+        group, end = next(g for g in (1, 2, 3) if m.group(g)), m.end() + len(re.match(r"\w*", lowered[m.end() :]).group(0))
+        if marks and re.fullmatch(r"\s*(?:,|/|or|and|and/or)\s*", lowered[marks[-1][1] : m.start()]):
+            # "cancel or return all my orders", "to be cancelled or returned": verbs joined share their object
+            marks[-1] = (marks[-1][0], end, marks[-1][2] | {group})
+        else:
+            marks.append((m.start(), end, {group}))
+    if len({frozenset(g) for *_, g in marks}) < 2:
         return kept
     mine = _ROUTE_GROUP.get(route)
-    parts = [kept[start:(marks[n + 1][0] if n + 1 < len(marks) else len(kept))] for n, (start, group) in enumerate(marks) if group == mine]
+    parts = [kept[start:(marks[n + 1][0] if n + 1 < len(marks) else len(kept))] for n, (start, _, groups) in enumerate(marks) if mine in groups]
     return " ".join(parts) or kept
 
 
