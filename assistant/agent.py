@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from assistant.catalog_turn import (
-    ATTRIBUTE_QUESTION, HAD, PROMPTS, SHOP_QUESTION, CatalogTurn, _cues, _in_english, _named_products, _need,
+    ARRIVED, ATTRIBUTE_QUESTION, HAD, PROMPTS, SHOP_QUESTION, CatalogTurn, _cues, _in_english, _named_products, _need,
     _POINTS_AT_ITEM, _product_words, _prompt, _replies,
 )  # fmt: skip
 from assistant.flows import FLOWS, flow_for_tool, routes_for
@@ -45,7 +45,7 @@ _ASKS_ABOUT = re.compile(r"[?？]|\b(?:want|need|would like|'d like|wish|can|cou
 # "should be shipped to her place instead: <address>": where an order goes, said without the word address
 _SENT_TO = re.compile(r"\b(?:ship(?:ped)?|sen[dt]|deliver(?:ed)?|redirect(?:ed)?|go|come)\s+(?:it |them )?(?:to|there)\b")
 # The shopper's own things; "the pending <item>" too: only an ordered item has a status.
-_OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的")
+_OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的|" + ARRIVED.pattern)
 class Assistant:
     """Holds the shared, slow-to-build parts; per-conversation state lives in DialogueState."""
 
@@ -518,7 +518,8 @@ class _Turn(CatalogTurn):
         <other item>") read as out of scope to a model trained on short queries."""
         lowered = message.lower()
         product = bool(_product_words(self.a.store).search(_in_english(lowered)))
-        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|订单", lowered)):
+        # ... or one that goes on about something of theirs said before ("two <product>s came" → "send back the pricier")
+        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|订单", lowered) or self.state.aside):
             return None
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
         if found:  # the first action the message names, not a later word ("… refund to PayPal")

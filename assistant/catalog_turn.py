@@ -203,7 +203,9 @@ def _money(value: float) -> str:
 
 
 # Something the shopper has ("I received two <item>s", "the speaker I bought"): about their own order.
-HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到")
+# "the <product> that arrived", "two <product>s showed up": delivered to them, so theirs
+ARRIVED = re.compile(r"\b(?:arrived|showed up|turned up|(?:was|were|got|been) delivered)\b|到货了|送到了")
+HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到|" + ARRIVED.pattern)
 # What only their own item answers: what they paid ("did I pay", "我花了多少")
 PAID = re.compile(r"\b(?:did|do) i (?:pay|spend)\b|\bi paid\b|\bhow much was mine\b|我(?:付|花|支付)了")
 # A question about something the shopper has or paid for, not the catalog's offer.

@@ -518,11 +518,32 @@ def test_everything_bought_means_every_order(assistant, state):
     assert [t.order_id for t in state.queue] == ["#W7387996"]
 
 
+def test_an_exception_said_first_leaves_out_only_what_it_names(assistant, state):
+    assistant.reply_text(state, "mia.garcia2723@example.com")
+    reply = assistant.reply_text(state, "Other than the backpack, please return every item of my delivered order, "
+                                        "money back to the original card")  # fmt: skip
+    assert "Please confirm" in reply and state.pending.arguments["order_id"] == "#W5490111"
+    assert len(state.pending.arguments["item_ids"]) == 3 and "Backpack" not in reply
+
+
 def test_items_of_different_orders_named_in_turn_are_each_their_orders_task(assistant, state):
     assistant.reply_text(state, "isabella.johansson9391@example.com")
     reply = assistant.reply_text(state, "please return my keyboard, the skateboard and the coffee maker, money back to paypal")
     assert state.pending.arguments["order_id"] == "#W5565470", reply
     assert [t.order_id for t in state.queue] == ["#W3792453", "#W7181492"]
+
+
+def test_items_that_turned_up_are_the_shoppers_own_for_what_follows(store, state):
+    from retrieval.search import Search
+
+    # read as a search (keywords only here), but what arrived is theirs: the next message, naming no product, goes on about it
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier(),
+                          services={"search": Search(None, products=store.products())})  # fmt: skip
+    assistant.reply_text(state, "A second tablet turned up at my door and I just need the one")
+    assistant.reply_text(state, "chen.silva2698@example.com")
+    reply = assistant.reply_text(state, "so could you send the pricier of the two back, money to the gift card")
+    assert state.frame is not None and state.frame.route == "return", reply
+    assert state.frame.order_id == "#W9571698"
 
 
 def test_the_dearer_of_one_product_held_by_two_orders(assistant, state):

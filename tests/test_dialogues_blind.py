@@ -208,6 +208,18 @@ def test_an_item_it_keeps_is_declined():
     assert sim.reply(dearer, _pending("exchange_delivered_order_items")) == "No, only if the new one is cheaper."
 
 
+def test_a_passive_wish_on_every_order_and_an_exception_said_as_a_noun():
+    """Said other ways: "each order that can be sent back to be returned" is several returns (the orders
+    named before the verb); "the only exception being the lamp" keeps the lamp."""
+    text = ("You are short of money and want each order that can be given back to be returned. "
+            "The only exception being the desk lamp, which you need for work. You want the refund on your PayPal account.")  # fmt: skip
+    assert [g.tool for g in goals_from_text(text)] == ["return", "return"]
+    sim = _blind(text)
+    card = "Please confirm: return {name} (white) from order #W1234567; the refund goes to paypal_1. Shall I go ahead? (yes/no)"
+    assert sim.reply(card.format(name="Desk Lamp"), _pending()) == "No, not the Desk Lamp: I want to keep it."
+    assert sim.reply(card.format(name="Water Bottle"), _pending()) == "yes"
+
+
 def test_a_condition_and_a_request_about_one_order_are_not_more_requests():
     """τ² train 63 and 16: a kind word that is a condition's subject asks nothing; "all pending orders" is
     several cancellations but the watch's return in the same sentence is one."""

@@ -78,6 +78,9 @@ def test_conditional_instructions_become_if_asked_answers():
         (["payment", "method"], "Gift card initially."),
         (["confirm"], "I change my mind to using PayPal."),
     ]
+    # How the question is put ("which … you're referring to") is not part of what it is about.
+    [which] = if_asked("When they ask which blender you're referring to, it's the glass one.")
+    assert (which.words, which.say) == (["which", "blender"], "It's the glass one.")
     [refused] = if_asked("If the agent doesn't allow the exchange, get the 32GB storage E-Reader instead.")
     assert (refused.words, refused.say) == (["not", "allow"], "Get the 32GB storage E-Reader instead.")
     facts = extract_facts("You are Sofia Thomas and your emails are s.t3019@example.com and s.t3069@example.com.")

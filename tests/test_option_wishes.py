@@ -328,3 +328,22 @@ def test_a_medium_size_is_the_products_own_medium_where_it_has_one(text):
     assert pick_variant(BAG, BAG_ITEM, text)[0] == "b2"
     assert pick_variant(TEE, {"item_id": "t1", "options": {"color": "red", "size": "S", "weight": "light"}, "price": 20},
                         "a medium sized one")[0] == "t2"
+
+
+SPEAKER = _product(
+    ("s1", {"battery life": "10 hours", "colour": "red", "water resistance": "no"}, 50, True),
+    ("s2", {"battery life": "20 hours", "colour": "red", "water resistance": "no"}, 60, True),
+    ("s3", {"battery life": "20 hours", "colour": "blue", "water resistance": "no"}, 58, True),
+    ("s4", {"battery life": "5 hours", "colour": "red", "water resistance": "no"}, 40, True),
+)
+SPEAKER_ITEM = {"item_id": "s1", "options": {"battery life": "10 hours", "colour": "red", "water resistance": "no"}, "price": 50}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("swap it for the one with the greatest battery life you sell", "s2"),
+    ("everything else identical to mine; only the battery should change, and it should be as long as possible", "s2"),
+    ("keep the rest the same. The battery life as short as it can go, please", "s4"),
+])
+def test_an_option_wanted_at_its_extreme_said_other_ways(text, expected):
+    chosen, _ = pick_variant(SPEAKER, SPEAKER_ITEM, text)
+    assert chosen == expected

@@ -34,6 +34,10 @@ def test_each_action_takes_the_items_of_its_own_clause():
               "cleaner, but I am not sure yet so don't process anything.")  # fmt: skip
     assert "vacuum" not in action_text(hedged, "return") and "air purifier" in action_text(hedged, "return")
     assert action_text("return the lamp", "return") == "return the lamp"
+    # verbs joined by "or"/"and" share their object, before or after them: the whole request is each one's
+    for joined in ("i'd like each of my orders that can be exchanged or returned to be exchanged or returned",
+                   "please cancel or send back all of my orders"):
+        assert action_text(joined, "return") == joined and action_text(joined, "cancel_order") == joined
 
 
 def test_number_words_and_qualified_materials_name_options():
@@ -55,6 +59,9 @@ def test_match_items_reads_aliases_spacing_and_except():
         return match_items(order, text, read_slots(text))
 
     assert match("return everything except the coffee machine") == ["2", "3"]
+    # the except phrase first: it leaves out what it names up to the comma, the request after it stands
+    assert match("other than the bookshelf, I'd like to send all of it back") == ["1", "3"]
+    assert match("besides the espresso machine and the puzzle, please return everything") == ["2"]
     assert match("change the book shelf") == ["2"] and match("my jigsaw") == ["3"]
     assert match("the coffee machine") == ["1"]
     assert match("return the jigsaw I received with the bookshelf") == ["3"]
@@ -166,6 +173,24 @@ def test_cancelling_named_items_is_not_cancelling_the_order_they_name():
     assert cancels_part("cancel my desk lamp order", order) == []
     assert cancels_part("cancel the lamp; if that is not possible, cancel the entire order", order) == []
     assert cancels_part("cancel the hoodie, lamp and kettle", order) == []
+    # said in the passive, and a two-word item named before "in order …"
+    assert cancels_part("I'd like just the tea kettle from it to be canceled", order) == ["Hoodie", "Desk Lamp"]
+    assert cancels_part("can you have the desk lamp on order #A cancelled?", order) == ["Hoodie", "Tea Kettle"]
+    assert cancels_part("cancel the desk lamp in order #A", order) == ["Hoodie", "Tea Kettle"]
+    assert cancels_part("I want my desk lamp order cancelled", order) == []
+    assert cancels_part("I'd like the order with the desk lamp cancelled", order) == []
+
+
+def test_send_back_and_trade_in_name_actions_with_words_between():
+    from assistant.understand.rules import actions_named, read_condition
+
+    assert actions_named("please send my old speaker back", "delivered") == ["return"]
+    assert actions_named("i'd send both of those lamps back", "delivered") == ["return"]
+    assert actions_named("i want to trade in the lamp i have for a brighter one", "delivered") == ["exchange"]
+    assert actions_named("send the money back to my card", "delivered") == []
+    # a condition whose subject is long ("if the shop tells me …") is still a condition
+    cond = read_condition("if the shop tells me a refund to paypal just cannot happen, send the whole order back")
+    assert cond is not None and cond.then == ["return"] and cond.whole and cond.if_kinds == ["paypal"]
 
 
 def test_order_correction_and_reason_at_confirmation_are_typed_commands():

@@ -246,10 +246,22 @@ def _keeping_most(tied: list) -> list:
     return [o for o in tied if kept[o.id] == most]
 
 
+# Where what "except …" leaves out ends: the sentence's end, or a comma before a new clause ("apart from the
+# lamp, I want to send back everything": the request after the comma is not excepted).
+_EXCEPT_END = re.compile(r"[.;!?。；！？]|,\s*(?=(?:and |so |then |but )?(?:i|i'd|i'm|i'll|we|please|can|could|would|you|just|all|everything)\b)", re.IGNORECASE)
+
+
+def except_scope(text: str, start: int, end: int) -> tuple[str, str]:
+    """For an except word at text[start:end]: (the rest of the text, what the word leaves out)."""
+    stop = _EXCEPT_END.search(text, end)
+    until = stop.start() if stop else len(text)
+    return text[:start] + " " + text[until:], text[end:until]
+
+
 def _split_except(text: str) -> tuple[str, str]:
-    """(what comes before "except …", what comes after it); no except word → (text, "")."""
+    """(the text without "except …", what it leaves out); no except word → (text, "")."""
     m = _phrases(tuple(lexicon()["except_words"])).search(text)
-    return (text[: m.start()], text[m.end() :]) if m else (text, "")
+    return except_scope(text, m.start(), m.end()) if m else (text, "")
 
 
 def _clauses_of(question: str, message: str, options: list) -> str:

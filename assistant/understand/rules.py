@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import says, us_states
+from assistant.understand.narrow import except_scope, says, us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -191,7 +191,7 @@ def names_item(item: dict, lowered: str) -> bool:
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|arrived|got|shipped|delivered|sent) (?:together )?(?:with|along with|alongside|in the same (?:order|package|box|delivery|shipment) as) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
                          r"(?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?)*")
-_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|除了)\b")
+_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|aside from|besides|excluding|exception (?:is|being|would be|will be)|除了)\b")
 # "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
 # "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
@@ -201,7 +201,7 @@ _KEEPING = re.compile(rf"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+({_KEPT_NAME}(?
 _EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )\beverything\b" + _ELSE_SAME
 # a clause ending in "… is fine": what it names stays ("the size is fine but I want the lamp in black" names the lamp in another clause)
 _IS_FINE = re.compile(r"(?:\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)|\b(?:can|should|will) stay(?: as (?:it|they) (?:is|are))?)\W*$")
-_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
+_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\b(?:every|each) (?:single )?(?:item|thing|product)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
 # "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
 _EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
                          r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|" + _EVERYTHING_WORD +
@@ -277,7 +277,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if described != lowered and any(names_item(i, described) for i in items):
         lowered = described
     cut = _EXCEPT.search(lowered)
-    head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
+    head, tail = except_scope(lowered, cut.start(), cut.end()) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
     for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
@@ -342,7 +342,7 @@ def address_named(text: str, orders: list[dict]) -> dict | None:
 # can't", "if it is out of stock", "如果不行", "没货的话") or a fallback clause ("otherwise", "if not"); a
 # polite opener with a "no" ("if there's no rush", "if there are no issues", "如果没有问题") is neither.
 _ABLE = r"(?:possible|available|doable|allowed|an option|in stock|working|work|go through|be done)"
-CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,6}? (?:"
+CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,10}? (?:"
                        rf"(?:not|isn'?t|aren'?t|wasn'?t|no longer)(?: \w+){{0,2}}? {_ABLE}\b"
                        r"|(?:cannot|can'?t|can not|couldn'?t|unable|unavailable|impossible|out of stock|sold out|missing)\b"
                        r"|(?:doesn'?t|does not|don'?t|do not|won'?t|will not) (?:\w+ )?(?:work|have|exist|go through)\b"
@@ -355,8 +355,11 @@ _CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?
                            r"|否则|不然|不行的话|没货的话|没有的话")
 _CLAUSE_END = re.compile(r"[,，]|\bthen\b|那就|就")
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
-_FALLBACK_VERBS = (("address", r"\baddress\b|地址"), ("return", r"\breturn|\bsend (?:it |them )?back\b|退货|退回|退掉"),
-                   ("cancel", r"\bcancel|取消"), ("change", r"\b(?:exchange|swap|modify|change|switch|upgrade)|更换|换|修改|改成|改为"))  # fmt: skip
+# "send back", "send my current <item> back" (not money sent back: a refund); "trade in the <item> for …"
+SEND_BACK = r"\bsend(?:ing)? (?:(?!back\b|money\b|refunds?\b|funds?\b|payments?\b|amount\b)[\w'-]+ ){0,6}back\b"
+TRADE = r"\btrad(?:e|ing)(?: in\b|-in\b)"
+_FALLBACK_VERBS = (("address", r"\baddress\b|地址"), ("return", rf"\breturn|{SEND_BACK}|退货|退回|退掉"),
+                   ("cancel", r"\bcancel|取消"), ("change", rf"\b(?:exchange|swap|modify|change|switch|upgrade)|{TRADE}|更换|换|修改|改成|改为"))  # fmt: skip
 _NOTHING = re.compile(r"\b(?:do(?:n'?t| not) do anything|do nothing|nothing at all|keep (?:the|my) order(?! and)|leave it)\b"
                       r"|什么都不(?:做|要|用)|不用了|算了|保留订单")
 _NEGATED = re.compile(r"\b(?:no|not|never|don'?t|do not|won'?t)\s+(?:\w+\s+){0,2}$|不要$|别$|不$")
@@ -510,7 +513,7 @@ def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
 # Verbs that name an order action ("refund method", "refund to <card>", "<card> for the payment or refund" are
 # about the money, not a return); a message asking for two actions ("return the bottle and exchange
 # the lamp") has each action's items in the clause its verb opens.
-_ACTION_VERBS = re.compile(r"\b(?:(return|send (?:it |them )?back|(?<!payment or )(?<!payment and )(?<!payment/)(?<!for the )(?<!for any )refund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(exchange(?!\s+rates?\b)|swap|modify|adjust(?!abl)|change(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|switch|upgrade)|(cancel))")
+_ACTION_VERBS = re.compile(rf"(?:(\breturn|{SEND_BACK}|(?<!payment or )(?<!payment and )(?<!payment/)(?<!for the )(?<!for any )\brefund(?!\s+(?:method|to|via|on|into|payment|card|option|account)\b))|(\bexchange(?!\s+rates?\b)|\bswap|\bmodify|\badjust(?!abl)|\bchange(?!s\b)(?![a-z]* (?:my |your |our |his |her |of )?(?:mind|heart)\b)|\bswitch|\bupgrade|{TRADE})|(\bcancel))")
 _ROUTE_GROUP = {"return": 1, "exchange": 2, "modify_order": 2, "cancel_order": 3}
 _HEDGE = re.compile(r"\b(?:do not|don'?t) (?:process|do)\b|not sure yet|check (?:whether|if)|just (?:ask|check)")
 
@@ -521,11 +524,18 @@ def action_text(text: str, route: str) -> str:
     sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n", text) if x.strip()]
     kept = " ".join(x for x in sentences if not _HEDGE.search(x.lower())) or text
     lowered = kept.lower()
-    marks = [(m.start(), next(g for g in (1, 2, 3) if m.group(g))) for m in _ACTION_VERBS.finditer(lowered)]
-    if len({g for _, g in marks}) < 2:
+    marks: list[tuple[int, int, set[int]]] = []
+    for m in _ACTION_VERBS.finditer(lowered):
+        group, end = next(g for g in (1, 2, 3) if m.group(g)), m.end() + len(re.match(r"\w*", lowered[m.end() :]).group(0))
+        if marks and re.fullmatch(r"\s*(?:,|/|or|and|and/or)\s*", lowered[marks[-1][1] : m.start()]):
+            # "cancel or return all my orders", "to be cancelled or returned": verbs joined share their object
+            marks[-1] = (marks[-1][0], end, marks[-1][2] | {group})
+        else:
+            marks.append((m.start(), end, {group}))
+    if len({frozenset(g) for *_, g in marks}) < 2:
         return kept
     mine = _ROUTE_GROUP.get(route)
-    parts = [kept[start:(marks[n + 1][0] if n + 1 < len(marks) else len(kept))] for n, (start, group) in enumerate(marks) if group == mine]
+    parts = [kept[start:(marks[n + 1][0] if n + 1 < len(marks) else len(kept))] for n, (start, _, groups) in enumerate(marks) if mine in groups]
     return " ".join(parts) or kept
 
 
@@ -842,9 +852,16 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
         if ranked:
             return ranked[0][-1], choices
     extremes = []  # "the maximum <option>", "fewest <option>", a superlative of the lexicon: (option, direction), in order
-    for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
+    for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|greatest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
         if key := next((k for k in current if m.group(2) in k.split()), None):
             extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
+    # "<option> … as high as it goes / as low as possible": that option, the last one named before it in its sentence
+    for m in re.finditer(r"\bas (high|large|big|long|much|far|low|small|short|little) as (?:it|they) (?:goes|go|gets|get|can (?:go|get|be))\b"
+                         r"|\bas (high|large|big|long|much|far|low|small|short|little) as (?:possible|available|you have)\b", lowered):
+        before = re.split(r"[.!?;]", lowered[: m.start()])[-1]
+        said = [(at.start(), k) for k in current for w in k.split() if len(w) > 2 for at in re.finditer(rf"\b{re.escape(w)}\b", before)]
+        if said:
+            extremes.append((max(said)[1], -1 if (m.group(1) or m.group(2)) in ("low", "small", "short", "little") else 1))
     for word, (key, sign) in SUPERLATIVE_WORDS.items():
         if re.search(rf"\b{word}\b", lowered) and key in current:
             extremes.append((key, sign))
@@ -1320,6 +1337,8 @@ def _mention(item: dict, lowered: str) -> int | None:
 
 _WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|" + _EVERYTHING_WORD + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
 _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
+# the same said in the passive: "I want the <item> in it cancelled", "could the <item> be canceled"
+_CANCELLED_SPAN = re.compile(r"\b(?:want|like|need|get|have|be)\s+([^.;!?\n]*?)\s+(?:to be\s+)?cancel(?:l)?ed\b")
 
 
 _CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|those|these)\s+(?:out\s+)?(?:from|of|off)\s+(?:my|the|this|that)\s+order\b")
@@ -1335,14 +1354,14 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     if _WHOLE_ORDER.search(lowered):
         return []
     named: set[str] = {i["item_id"] for i in order["items"] if i["item_id"] in referred} if _CANCEL_FROM.search(lowered) else set()
-    for m in _CANCEL_SPAN.finditer(lowered):
+    for m in [*_CANCEL_SPAN.finditer(lowered), *_CANCELLED_SPAN.finditer(lowered)]:
         span = m.group(1)
         order_word = re.search(r"\borders?\b", span)
         for item in order["items"]:
             at = _mention(item, span)
             if at is None or (order_word and order_word.start() < at):
                 continue  # "cancel the order with the <item>"
-            if re.match(r"[a-z0-9-]+(?: [a-z0-9-]+){0,2}? orders?\b", span[at:]) and not re.match(r"[a-z0-9-]+ (?:in|from|of|inside) ", span[at:]):
+            if re.match(r"[a-z0-9-]+(?: (?!(?:in|from|of|inside|on)\b)[a-z0-9-]+){0,2}? orders?\b", span[at:]):
                 continue  # "cancel my <item> order"
             named.add(item["item_id"])
     if not named or named >= {i["item_id"] for i in order["items"]}:
@@ -1361,7 +1380,9 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
             return picked
-    head = _EXCEPT.split(_CONTEXT.sub(" ", lowered))[0]  # "…except the <item>", "the <item> I got with the <item>": not meant
+    head = _CONTEXT.sub(" ", lowered)  # "the <item> I got with the <item>": not meant
+    if cut := _EXCEPT.search(head):  # "…except the <item>": not meant either
+        head = except_scope(head, cut.start(), cut.end())[0]
     if not _ONE_OF.search(head) and not says(head, "cheaper") and not says(head, "dearer"):
         # "all my <item>s", "both <item>s", "two <item>s": every candidate holding one (of the kind described:
         # "all my small <item>s" are those in size S)

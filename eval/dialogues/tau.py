@@ -175,7 +175,7 @@ def address_targets(sentence: str) -> list[str]:
 
 
 # "… in different orders", "all my orders": one request for each of (at least) two orders.
-SEVERAL_ORDERS_RE = re.compile(r"(?i)\b(?:(?:different|separate|two|both) |all (?:\w+ )?)orders\b")
+SEVERAL_ORDERS_RE = re.compile(r"(?i)\b(?:(?:different|separate|two|both) |all (?:\w+ )?)orders\b|\b(?:every|each) (?:\w+ )?order\b")
 EARLIER_RE = re.compile(r"(?i)\b(?:these|those|both)\s+(?:(?:two|three|four|\d+)\s+)?(?:things|items|ones)\b")
 
 
@@ -185,8 +185,12 @@ def _about_several(sentence: str, kind: str) -> bool:
     kinds = _person_rules()["kinds"]
     m = re.search(kinds[kind], sentence)
     several = SEVERAL_ORDERS_RE.search(sentence, m.end()) if m else None
-    if several is None:
-        return False
+    if several is None:  # said before it, no verb's object: "every order that can be cancelled …"
+        several = next(iter(reversed(list(SEVERAL_ORDERS_RE.finditer(sentence, 0, m.start())))), None) if m else None
+        if several is None:
+            return False
+        return not any(re.search(p, sentence[: several.start()]) or (k != kind and re.search(p, sentence[several.end() : m.start()]))
+                       for k, p in kinds.items())
     between = sentence[m.end() : several.start()]
     other = any(re.search(p, between) for k, p in kinds.items() if k != kind)
     return not other or bool(re.fullmatch(r"(?i)\s*(?:or|and)\s+\w+\s+", between))
