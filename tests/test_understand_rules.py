@@ -103,6 +103,11 @@ def test_price_conditions_and_id_pairs():
     order = {"items": [{"item_id": "1340995114", "product_id": "1656367028", "name": "Mechanical Keyboard"}]}
     # a product id where the item id belongs: the order's one item of that product
     assert id_pairs("also change item id 1656367028 to item id 1421289881.", order) == {"1340995114": "1421289881"}
+    # the pair said the other way round: the old id first, a participle or "become" between them
+    for said in ("please get 1340995114 swapped for 1421289881", "item 1656367028 should become item 1421289881",
+                 "and i'd like 1340995114 to be replaced by #1421289881", "1656367028 → 1421289881"):
+        assert id_pairs(said, order) == {"1340995114": "1421289881"}, said
+    assert id_pairs("1340995114 and 1421289881 are both mine", order) == {}
 
 
 def _order(order_id, *items, status="pending"):

@@ -100,11 +100,17 @@ _QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|s
 _GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand", "card"}
 
 
+_ID_PAIR = re.compile(r"(?<!\d)(\d{10})(?!\d)\s+(?:(?:(?:should|to|will|would|could|must)\s+)?(?:be\s+|get\s+|being\s+)?"
+                      r"(?:changed|swapped|switched|exchanged|replaced|upgraded|turned|converted|modified)\s+)?"
+                      r"(?:(?:to|for|with|into|by)\s+|(?:should\s+)?become?s?\s+|→\s*)(?:(?:an?|the)\s+)?(?:item\s+)?(?:id\s+|number\s+|#)?(\d{10})(?!\d)")
+
+
 def id_pairs(lowered: str, order: dict) -> dict[str, str]:
-    """'change item <id> to item <id>' → {the order's item: the new item}; the first id
-    may also be the product id of one of the order's items (shoppers mix the two up)."""
+    """'change item <id> to item <id>', '<id> swapped for <id>', '<id> should become <id>' → {the order's
+    item: the new item}; the first id may also be the product id of one of the order's items (shoppers
+    mix the two up)."""
     pairs = {}
-    for m in re.finditer(r"(?<!\d)(\d{10})(?!\d)\s+(?:to|for|with|into)\s+(?:(?:an?|the)\s+)?(?:item\s+)?(?:id\s+|number\s+|#)?(\d{10})(?!\d)", lowered):
+    for m in _ID_PAIR.finditer(lowered):
         old = [i for i in order["items"] if m.group(1) in (i["item_id"], i.get("product_id"))]
         if len(old) == 1:
             pairs[old[0]["item_id"]] = m.group(2)
