@@ -136,6 +136,22 @@ def test_several_orders_meant_by_one_request():
     assert ids("return the desk lamp") == []
     assert ids("stop all my lamp orders") == []  # one order holds a lamp: not every order
     assert ids("stop all my hoodie orders") == ["#A", "#B"]
+    # "everything I ordered" in other words
+    assert ids("please take back every single thing I've bought") == ["#A", "#B", "#C"]
+    assert ids("each and every item I ordered should be cancelled") == ["#A", "#B", "#C"]
+    assert ids("every item I have gotten, switch it to the biggest") == ["#A", "#B", "#C"]
+
+
+def test_the_method_of_the_other_order_is_read_in_other_words():
+    from assistant.understand.rules import other_orders_methods
+
+    a = {"order_id": "#A", "payment_history": [{"payment_method_id": "paypal_1"}]}
+    b = {"order_id": "#B", "payment_history": [{"payment_method_id": "credit_card_2"}]}
+    for said in ("refund it to the card that was used for the opposite order", "put the money on the method I paid with on my other order",
+                 "send it back via the opposite order's card", "to the payment of the other order, please"):
+        assert other_orders_methods(said, a, [a, b]) == ["credit_card_2"], said
+    assert other_orders_methods("refund it to my card", a, [a, b]) == []
+    assert other_orders_methods("the other order is fine as it is, refund to paypal", a, [a, b]) == []
 
 
 def test_a_product_named_with_a_short_last_word_is_not_named_by_every_text():

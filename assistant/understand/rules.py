@@ -203,7 +203,9 @@ _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+
 _KEPT_NAME = r"(?:the|my|both|that|this)\s+[a-z-]+(?:\s+(?!(?:but|and|so|while|though|then|instead|make|to)\b)[a-z-]+){0,3}"
 _KEEPING = re.compile(rf"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+({_KEPT_NAME}(?:,?\s+and\s+{_KEPT_NAME})*)")
 # ... nor "clashes with everything I own", "better than everything": not the order's items
-_EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )\beverything\b" + _ELSE_SAME
+# "everything", said in other words: "every single thing", "every item", "each and every thing"
+_EVERY_THING = r"(?:\beverything\b|\bevery (?:single |last )?(?:thing|item|product)\b|\beach and every (?:thing|item|product)\b)"
+_EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )" + _EVERY_THING + _ELSE_SAME
 # a clause ending in "… is fine": what it names stays ("the size is fine but I want the lamp in black" names the lamp in another clause)
 _IS_FINE = re.compile(r"(?:\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)|\b(?:can|should|will) stay(?: as (?:it|they) (?:is|are))?)\W*$")
 _ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
@@ -914,8 +916,9 @@ def payments_meant(methods: list, message: str) -> list[str]:
     return payments_named(methods, " ".join(told)) if told else []
 
 
-_OTHER_ORDER_METHOD = re.compile(r"\b(?:the )?other orders?(?:'s|’s|s')? (?:payment(?: method)?|card|method|account)\b"
-                                 r"|\b(?:payment method|card|method|account) (?:of|from|used for|i (?:used|paid) (?:for|with)|on) (?:my |the )?other orders?\b"
+_OTHER_ORDER_METHOD = re.compile(r"\b(?:the )?(?:other|opposite) orders?(?:'s|’s|s')? (?:payment(?: method)?|card|method|account)\b"
+                                 r"|\b(?:payment(?: method)?|card|method|account)(?: (?:that was |that i |i |we )?(?:used|paid|charged)(?: (?:for|with|on))?)?"
+                                 r" (?:of|from|for|on|with|by) (?:my |the )?(?:other|opposite) orders?\b"
                                  r"|另一个订单的(?:支付方式|付款方式|卡)")
 
 
@@ -1287,7 +1290,7 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
 _ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |open |other |possible |eligible |remaining |current )?orders?\b"
                          r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?order(?:s'?)? address(?:es)?\b"
                          # "everything I ordered", "all the things I bought": every order, each with all its items
-                         r"|\b(?:everything|all (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i )?(?:have |had |'ve )?(?:ordered|bought|purchased)\b"
+                         r"|(?:" + _EVERY_THING + r"|\ball (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i(?:'ve|’ve)? )?(?:have |had )?(?:ever )?(?:ordered|bought|purchased|got(?:ten)?)\b"
                          r"|所有订单|全部订单")
 _ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
 
