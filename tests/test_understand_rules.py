@@ -629,3 +629,15 @@ def test_readings_that_were_too_broad():
     order = {"order_id": "#W1", "items": [{"name": "Scarf", "options": {}, "product_id": "1", "item_id": "1"}]}
     assert not holds_or_points_back("is it true the refund takes a week", order, [order])
     assert holds_or_points_back("and ship it to my new flat", order, [order])
+
+
+def test_nothing_but_an_item_is_that_item_only():
+    from assistant.slots import read_slots
+    from assistant.understand.rules import match_items
+
+    order = _order("#A", ("Tea Kettle", {"capacity": "1L"}, 20.0), ("Garden Hose", {"length": "25ft"}, 25.0),
+                   ("Desk Lamp", {"color": "black"}, 30.0), status="delivered")
+    for said in ("send back the hose I got, nothing other than the hose", "I'd return nothing but the garden hose",
+                 "the garden hose goes back and nothing else besides it"):
+        assert match_items(order, said, read_slots(said)) == ["#A-1"], said
+    assert match_items(order, "return everything besides the hose", read_slots("")) == ["#A-0", "#A-2"]

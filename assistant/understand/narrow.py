@@ -246,8 +246,14 @@ def _keeping_most(tied: list) -> list:
     return [o for o in tied if kept[o.id] == most]
 
 
+def only_for_except(text: str) -> str:
+    """"nothing besides the <item>", "nothing but …" say only that item, not all but it: read as "only"."""
+    return _phrases(tuple(lexicon()["only_words"])).sub(" only ", text)
+
+
 def _split_except(text: str) -> tuple[str, str]:
     """(what comes before "except …", what comes after it); no except word → (text, "")."""
+    text = only_for_except(text)
     m = _phrases(tuple(lexicon()["except_words"])).search(text)
     return (text[: m.start()], text[m.end() :]) if m else (text, "")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import says, us_states
+from assistant.understand.narrow import only_for_except, says, us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -283,6 +283,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
     if described != lowered and any(names_item(i, described) for i in items):
         lowered = described
+    lowered = only_for_except(lowered)  # "…and nothing besides the <item>": that item, not all but it
     cut = _EXCEPT.search(lowered)
     head, tail = (lowered[: cut.start()], lowered[cut.end():]) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
@@ -1344,7 +1345,7 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
             return picked
-    head = _EXCEPT.split(_CONTEXT.sub(" ", lowered))[0]  # "…except the <item>", "the <item> I got with the <item>": not meant
+    head = _EXCEPT.split(only_for_except(_CONTEXT.sub(" ", lowered)))[0]  # "…except the <item>", "the <item> I got with the <item>": not meant
     if not _ONE_OF.search(head) and not says(head, "cheaper") and not says(head, "dearer"):
         # "all my <item>s", "both <item>s", "two <item>s": every candidate holding one (of the kind described:
         # "all my small <item>s" are those in size S)
