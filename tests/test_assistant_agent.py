@@ -1074,3 +1074,12 @@ def test_a_place_in_the_list_just_offered_is_that_choice(assistant, state):
     assert len(offered) >= 2
     assistant.reply_text(state, "I'll take the last option")
     assert state.pending is not None and state.pending.arguments["new_item_ids"] == [offered[-1]]
+
+
+def test_a_payment_method_said_with_an_unusual_verb_answers_the_task_not_a_search(assistant, state):
+    """"Cover / settle the difference with my gift card" answers "which payment method?"; the verb is no product search."""
+    assistant.reply_text(state, "I am Ethan Garcia, zip code 80280")
+    reply = assistant.reply_text(state, "Please upgrade every item of order #W9911714 to its most expensive variant.")
+    assert state.pending is None and "payment" in reply.lower(), reply
+    reply = assistant.reply_text(state, "I want to settle whatever it costs extra by covering it with my gift card.")
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "gift_card_4332117", reply

@@ -891,7 +891,8 @@ def payments_named(methods: list, message: str) -> list[str]:
 
 # A method said with a verb of paying or refunding ("refund it to …", "pay with …", "put it on …",
 # "退到…", "用…付"): the shopper wants it used, unlike a method only mentioned or asked about.
-_PAYMENT_USE = re.compile(r"\b(?:refund\w*|pay|paid|paying|use|using|via|put (?:it|them|that|this|the \w+) on|charge\w*|credit\w*"
+_PAYMENT_USE = re.compile(r"\b(?:refund\w*|pay|paid|paying|use|using|via|put (?:it|them|that|this|the \w+) on|charge\w*|credit\w*|bill\w*"
+                          r"|cover(?:s|ed|ing)?|settle[sd]?|settling|deduct\w*|take (?:it |that |the \w+ )?(?:out of|from)"
                           r"|back to|instead)\b|original|退到|退回|退款|原路|用.{0,12}(?:付|支付)|改用|换成")
 # Asking rather than telling: "do you accept …?", "which card did I pay with?", "…吗"; a polite request
 # ("could you refund it to …?") still tells.

@@ -61,7 +61,10 @@ def first_person(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()) if s.strip()]
+    """The text's sentences; a condition after a semicolon ("pay with X; if that won't work, Y") is one of its
+    own, as if written after a full stop (a request and its fallback)."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(])|;\s*(?=(?:but |and )?(?:if|in case|unless|otherwise|should)\b)", text.strip())
+    return [s[:1].upper() + s[1:] + ("" if re.search(r"[.!?]\W*$", s) else ".") for s in (p.strip() for p in parts) if s]
 
 
 def opening_text(text: str) -> str:
@@ -89,6 +92,9 @@ def main_request(text: str) -> tuple[str, list[str]]:
     # opening, together (not its conditions: they wait for a refusal); the sentence itself is never said.
     together = next((n for n, s in enumerate(parts) if n > asking and re.search(rules["together"], s)), None)
     joined = [] if together is None else [s for s in parts[asking + 1 : together] if not CONDITION_RE.match(s)]
+    # What the new item must keep ("…, but the new <item> has to stay the same size") belongs to the request: said with it.
+    joined += [s for n, s in enumerate(parts) if n > asking and s not in joined and n != together and not CONDITION_RE.match(s)
+               and re.search(rules["keeps"], s) and not re.search(rules["together"], s)]
     opening = first_person(" ".join(parts[: asking + 1] + joined)).strip()
     return opening, [first_person(s) for n, s in enumerate(parts[asking + 1 :], asking + 1) if s not in joined and n != together]
 
