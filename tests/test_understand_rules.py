@@ -136,6 +136,11 @@ def test_several_orders_meant_by_one_request():
     assert ids("return the desk lamp") == []
     assert ids("stop all my lamp orders") == []  # one order holds a lamp: not every order
     assert ids("stop all my hoodie orders") == ["#A", "#B"]
+    # "all my <item>s" said with "every" / "each"
+    assert ids("I'd like every hoodie across my orders dyed blue") == ["#A", "#B"]
+    assert ids("each hoodie I have should become blue") == ["#A", "#B"]
+    assert ids("every single one of my hoodies in blue please") == ["#A", "#B"]
+    assert ids("every lamp I have in blue") == []  # one order holds a lamp
     # "everything I ordered" in other words
     assert ids("please take back every single thing I've bought") == ["#A", "#B", "#C"]
     assert ids("each and every item I ordered should be cancelled") == ["#A", "#B", "#C"]

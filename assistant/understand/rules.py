@@ -1294,7 +1294,7 @@ _ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?
                          # "everything I ordered", "all the things I bought": every order, each with all its items
                          r"|(?:" + _EVERY_THING + r"|\ball (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i(?:'ve|’ve)? )?(?:have |had )?(?:ever )?(?:ordered|bought|purchased|got(?:ten)?)\b"
                          r"|所有订单|全部订单")
-_ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
+_ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|(?<!every )(?<!every single )\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
 
 
 def _mention(item: dict, lowered: str) -> int | None:
@@ -1348,9 +1348,10 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
             return picked
     head = _EXCEPT.split(only_for_except(_CONTEXT.sub(" ", lowered)))[0]  # "…except the <item>", "the <item> I got with the <item>": not meant
     if not _ONE_OF.search(head) and not says(head, "cheaper") and not says(head, "dearer"):
-        # "all my <item>s", "both <item>s", "two <item>s": every candidate holding one (of the kind described:
-        # "all my small <item>s" are those in size S)
-        for m in re.finditer(r"\b(?:all (?:of )?(?:my |the )?|both (?:of )?(?:my |the )?|two |three |each of (?:my |the )?)((?:[a-z0-9-]+ ){0,3}[a-z0-9-]+)", head):
+        # "all my <item>s", "both <item>s", "two <item>s", "every <item> in my orders": every candidate holding one
+        # (of the kind described: "all my small <item>s" are those in size S)
+        for m in re.finditer(r"\b(?:all (?:of )?(?:my |the )?|both (?:of )?(?:my |the )?|two |three |each (?:of (?:my |the ))?"
+                             r"|every (?:single )?(?:one of (?:my |the ))?)((?:[a-z0-9-]+ ){0,3}[a-z0-9-]+)", head):
             words = m.group(1)
             siblings = [i for o in candidates for i in o["items"]]
             holding = [o for o in candidates if any(names_item(i, words) and _described(i, words, siblings) for i in o["items"])]
