@@ -180,3 +180,12 @@ def test_a_fallback_after_a_semicolon_is_a_sentence_of_its_own_and_a_kept_option
     assert requests == ["I would like to settle any extra cost with my gift card."]
     assert fallbacks == ["If the agent says that won't do, use PayPal."]
     assert "gift card" in extract_facts(text).payment
+
+
+def test_a_preference_among_the_new_items_options_is_said_with_the_request_but_a_payment_preference_waits():
+    text = ("You are Lena Okafor, zip 30301. You'd like to have your kettle traded for a bigger one. "
+            "As for its colour, ideally steel, failing that black. You'd rather pay with PayPal. "
+            "Finally, you want to cancel the pending order with the rug.")  # fmt: skip
+    opening, rest = main_request(text)
+    assert opening == "I would like to have my kettle traded for a bigger one. As for its colour, ideally steel, failing that black."
+    assert rest[0] == "I would rather pay with PayPal."

@@ -92,9 +92,11 @@ def main_request(text: str) -> tuple[str, list[str]]:
     # opening, together (not its conditions: they wait for a refusal); the sentence itself is never said.
     together = next((n for n, s in enumerate(parts) if n > asking and re.search(rules["together"], s)), None)
     joined = [] if together is None else [s for s in parts[asking + 1 : together] if not CONDITION_RE.match(s)]
-    # What the new item must keep ("…, but the new <item> has to stay the same size") belongs to the request: said with it.
+    # What the new item must keep or which options it would rather have ("…, but the new <item> has to stay the same
+    # size", "on the <option>, I'd most like X, failing that Y"), said after the request and asking nothing itself: said with it.
     joined += [s for n, s in enumerate(parts) if n > asking and s not in joined and n != together and not CONDITION_RE.match(s)
-               and re.search(rules["keeps"], s) and not re.search(rules["together"], s)]
+               and not re.search(rules["together"], s) and (re.search(rules["keeps"], s) or (
+                   re.search(rules["prefers"], s) and not wanted_kinds(s) and not re.search(rules["wants"], s) and not PAYMENT_RE.search(s)))]
     opening = first_person(" ".join(parts[: asking + 1] + joined)).strip()
     return opening, [first_person(s) for n, s in enumerate(parts[asking + 1 :], asking + 1) if s not in joined and n != together]
 
