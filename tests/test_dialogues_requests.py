@@ -171,11 +171,11 @@ def test_a_fallback_after_a_semicolon_is_a_sentence_of_its_own_and_a_kept_option
     """A request and its fallback joined by a semicolon ("…with my store card; if that is refused, …") read
     as two sentences; what the new item must keep, said after the request, belongs to it (written anew)."""
     text = ("You are Lena Okafor, zip 30301. You want both of your lamps switched to the brightest model. "
-            "Colours may change, but the new desk lamp must still run on batteries. "
+            "Colours may differ, but the new desk lamp must still run on batteries. "
             "You'd like to settle any extra cost with your gift card; if the agent says that won't do, use PayPal.")  # fmt: skip
     opening, rest = main_request(text)
     assert opening == ("I want both of my lamps switched to the brightest model. "
-                       "Colours may change, but the new desk lamp must still run on batteries.")  # fmt: skip
+                       "Colours may differ, but the new desk lamp must still run on batteries.")  # fmt: skip
     requests, fallbacks = requests_and_fallbacks(rest)
     assert requests == ["I would like to settle any extra cost with my gift card."]
     assert fallbacks == ["If the agent says that won't do, use PayPal."]

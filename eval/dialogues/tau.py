@@ -63,8 +63,11 @@ def first_person(text: str) -> str:
 def sentences(text: str) -> list[str]:
     """The text's sentences; a condition after a semicolon ("pay with X; if that won't work, Y") is one of its
     own, as if written after a full stop (a request and its fallback)."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(])|;\s*(?=(?:but |and )?(?:if|in case|unless|otherwise|should)\b)", text.strip())
-    return [s[:1].upper() + s[1:] + ("" if re.search(r"[.!?]\W*$", s) else ".") for s in (p.strip() for p in parts) if s]
+    out = []
+    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()):
+        parts = re.split(r";\s*(?=(?:but |and )?(?:if|in case|unless|otherwise|should)\b)", sentence)
+        out += [p.strip() + "." for p in parts[:-1]] + [parts[-1][:1].upper() + parts[-1][1:] if len(parts) > 1 else parts[-1]]
+    return [s.strip() for s in out if s.strip()]
 
 
 def opening_text(text: str) -> str:
@@ -93,10 +96,11 @@ def main_request(text: str) -> tuple[str, list[str]]:
     together = next((n for n, s in enumerate(parts) if n > asking and re.search(rules["together"], s)), None)
     joined = [] if together is None else [s for s in parts[asking + 1 : together] if not CONDITION_RE.match(s)]
     # What the new item must keep or which options it would rather have ("…, but the new <item> has to stay the same
-    # size", "on the <option>, I'd most like X, failing that Y"), said after the request and asking nothing itself: said with it.
+    # size", "on the <option>, I'd most like X, failing that Y"), said after the request and asking nothing itself
+    # (no request of its own: "…so the <item> should be a large instead" is one, said in its turn): said with it.
     joined += [s for n, s in enumerate(parts) if n > asking and s not in joined and n != together and not CONDITION_RE.match(s)
-               and not re.search(rules["together"], s) and (re.search(rules["keeps"], s) or (
-                   re.search(rules["prefers"], s) and not wanted_kinds(s) and not re.search(rules["wants"], s) and not PAYMENT_RE.search(s)))]
+               and not re.search(rules["together"], s) and not wanted_kinds(s) and not re.search(rules["wants"], s)
+               and (re.search(rules["keeps"], s) or (re.search(rules["prefers"], s) and not PAYMENT_RE.search(s)))]
     opening = first_person(" ".join(parts[: asking + 1] + joined)).strip()
     return opening, [first_person(s) for n, s in enumerate(parts[asking + 1 :], asking + 1) if s not in joined and n != together]
 
