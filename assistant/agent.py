@@ -489,7 +489,9 @@ class _Turn(CatalogTurn):
         # method, items, a yes-less clarification); only a clear request for something else ends it.
         if state.frame is not None and not topic_open and self._answers_frame(message, slots):
             switch = route in WRITE_ROUTES | {"search", "recommend", "human", "compare"} and route != state.frame.route
-            if not (switch and prediction.confidence >= 0.8 and len(message.split()) > 4):
+            # "I'd like to cover the difference with my gift card" gives the task's payment method: no search for "cover"
+            gives = route in ("search", "recommend", "compare") and self._gives_slot(message)
+            if not (switch and prediction.confidence >= 0.8 and len(message.split()) > 4 and not gives):
                 return state.frame.route
         if state.frame is None and route in ("search", "product_question", "chit_chat", "out_of_scope", "recommend") and \
                 ATTRIBUTE_QUESTION.search(message.lower()) and not SHOP_QUESTION.search(message.lower()) and \
@@ -592,12 +594,17 @@ class _Turn(CatalogTurn):
         open_ = [r for r in [route, *asked] if r in fits and not self._settled(r, order_id)]
         return next(iter(open_), route if route in fits else next((r for r in asked if r in fits), route))
 
+    @staticmethod
+    def _gives_slot(message: str) -> bool:
+        """Whether the message gives what an order task asks for: a payment method, a reason, an address."""
+        lowered = message.lower()
+        return bool(rules.payment_kinds(lowered) or rules.cancel_reason(lowered) or rules.parse_address(message))
+
     def _answers_frame(self, message: str, slots: Slots) -> bool:
         """Whether the message looks like an answer to the open task's question."""
         if slots.order_ids or slots.item_ids or slots.identity.email or slots.identity.zip:
             return True
-        lowered = message.lower()
-        if rules.payment_kinds(lowered) or rules.cancel_reason(lowered) or rules.parse_address(message):
+        if self._gives_slot(message):
             return True  # a long answer that still gives what a task asks for (a payment method, a reason, an address)
         return len(message.split()) <= 25 or bool(re.search(r"[\u4e00-\u9fff]", message))
 

@@ -1135,3 +1135,20 @@ def test_a_wish_every_offered_option_meets_is_not_called_unavailable(assistant, 
     assert "black, XL" in first and "black, XXL" in first  # several black ones: which is asked
     again = assistant.reply_text(state, "black is what I love")
     assert "no available" not in again and "black, XL" in again
+
+
+def test_a_payment_method_said_with_an_unusual_verb_answers_the_task_not_a_search(assistant, state):
+    """"Cover / settle the difference with my gift card" answers "which payment method?"; the verb is no product search."""
+    assistant.reply_text(state, "I am Ethan Garcia, zip code 80280")
+    reply = assistant.reply_text(state, "Please upgrade every item of order #W9911714 to its most expensive variant.")
+    assert state.pending is None and "payment" in reply.lower(), reply
+    reply = assistant.reply_text(state, "I want to settle whatever it costs extra by covering it with my gift card.")
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "gift_card_4332117", reply
+
+
+def test_nothing_but_one_item_returns_that_item_only(assistant, state):
+    """"…and nothing other than the <item>" names that item, not every item but it."""
+    assistant.reply_text(state, "I am Fatima Johnson, zip code 78712")
+    reply = assistant.reply_text(state, "Please return the watch from order #W9389413 and nothing other than the watch, "
+                                        "to the original payment method")  # fmt: skip
+    assert state.pending is not None and state.pending.arguments["item_ids"] == ["2554056026"], reply

@@ -165,3 +165,27 @@ def test_a_fallback_stated_in_the_persona_is_said_after_a_refusal():
     refusal = "I couldn't do that: only a whole order can be cancelled, not single items."
     assert sim.reply(refusal, []) == ("If only whole orders can be cancelled, "
                                       "I accept cancelling all of it because I no longer need it.")  # fmt: skip
+
+
+def test_a_fallback_after_a_semicolon_is_a_sentence_of_its_own_and_a_kept_option_is_said_with_the_request():
+    """A request and its fallback joined by a semicolon ("…with my store card; if that is refused, …") read
+    as two sentences; what the new item must keep, said after the request, belongs to it (written anew)."""
+    text = ("You are Lena Okafor, zip 30301. You want both of your lamps switched to the brightest model. "
+            "Colours may differ, but the new desk lamp must still run on batteries. "
+            "You'd like to settle any extra cost with your gift card; if the agent says that won't do, use PayPal.")  # fmt: skip
+    opening, rest = main_request(text)
+    assert opening == ("I want both of my lamps switched to the brightest model. "
+                       "Colours may differ, but the new desk lamp must still run on batteries.")  # fmt: skip
+    requests, fallbacks = requests_and_fallbacks(rest)
+    assert requests == ["I would like to settle any extra cost with my gift card."]
+    assert fallbacks == ["If the agent says that won't do, use PayPal."]
+    assert "gift card" in extract_facts(text).payment
+
+
+def test_a_preference_among_the_new_items_options_is_said_with_the_request_but_a_payment_preference_waits():
+    text = ("You are Lena Okafor, zip 30301. You'd like to have your kettle traded for a bigger one. "
+            "As for its colour, ideally steel, failing that black. You'd rather pay with PayPal. "
+            "Finally, you want to cancel the pending order with the rug.")  # fmt: skip
+    opening, rest = main_request(text)
+    assert opening == "I would like to have my kettle traded for a bigger one. As for its colour, ideally steel, failing that black."
+    assert rest[0] == "I would rather pay with PayPal."

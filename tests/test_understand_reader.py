@@ -68,6 +68,7 @@ def test_rules_pick_one_of_one_and_nothing_of_nothing():
         ("return the dog bed and the thermos", ["i2", "i3"]),
         ("I want to return everything except the yoga block", ["i1", "i2", "i3"]),
         ("aside from the yoga block, I'd send back everything", ["i1", "i2", "i3"]),
+        ("I want to return nothing apart from the yoga block", ["i4"]),  # "nothing but …" is only that
         ("send all of it back", ["i1", "i2", "i3", "i4"]),
         ("only the lamp; make sure everything is handled at once", ["i1"]),  # "everything" of another clause
     ],

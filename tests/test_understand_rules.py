@@ -110,6 +110,11 @@ def test_price_conditions_and_id_pairs():
     order = {"items": [{"item_id": "1340995114", "product_id": "1656367028", "name": "Mechanical Keyboard"}]}
     # a product id where the item id belongs: the order's one item of that product
     assert id_pairs("also change item id 1656367028 to item id 1421289881.", order) == {"1340995114": "1421289881"}
+    # the pair said the other way round: the old id first, a participle or "become" between them
+    for said in ("please get 1340995114 swapped for 1421289881", "item 1656367028 should become item 1421289881",
+                 "and i'd like 1340995114 to be replaced by #1421289881", "1656367028 → 1421289881"):
+        assert id_pairs(said, order) == {"1340995114": "1421289881"}, said
+    assert id_pairs("1340995114 and 1421289881 are both mine", order) == {}
 
 
 def _order(order_id, *items, status="pending"):
@@ -138,6 +143,27 @@ def test_several_orders_meant_by_one_request():
     assert ids("return the desk lamp") == []
     assert ids("stop all my lamp orders") == []  # one order holds a lamp: not every order
     assert ids("stop all my hoodie orders") == ["#A", "#B"]
+    # "all my <item>s" said with "every" / "each"
+    assert ids("I'd like every hoodie across my orders dyed blue") == ["#A", "#B"]
+    assert ids("each hoodie I have should become blue") == ["#A", "#B"]
+    assert ids("every single one of my hoodies in blue please") == ["#A", "#B"]
+    assert ids("every lamp I have in blue") == []  # one order holds a lamp
+    # "everything I ordered" in other words
+    assert ids("please take back every single thing I've bought") == ["#A", "#B", "#C"]
+    assert ids("each and every item I ordered should be cancelled") == ["#A", "#B", "#C"]
+    assert ids("every item I have gotten, switch it to the biggest") == ["#A", "#B", "#C"]
+
+
+def test_the_method_of_the_other_order_is_read_in_other_words():
+    from assistant.understand.rules import other_orders_methods
+
+    a = {"order_id": "#A", "payment_history": [{"payment_method_id": "paypal_1"}]}
+    b = {"order_id": "#B", "payment_history": [{"payment_method_id": "credit_card_2"}]}
+    for said in ("refund it to the card that was used for the opposite order", "put the money on the method I paid with on my other order",
+                 "send it back via the opposite order's card", "to the payment of the other order, please"):
+        assert other_orders_methods(said, a, [a, b]) == ["credit_card_2"], said
+    assert other_orders_methods("refund it to my card", a, [a, b]) == []
+    assert other_orders_methods("the other order is fine as it is, refund to paypal", a, [a, b]) == []
 
 
 def test_a_product_named_with_a_short_last_word_is_not_named_by_every_text():
@@ -645,3 +671,15 @@ def test_readings_that_were_too_broad():
     order = {"order_id": "#W1", "items": [{"name": "Scarf", "options": {}, "product_id": "1", "item_id": "1"}]}
     assert not holds_or_points_back("is it true the refund takes a week", order, [order])
     assert holds_or_points_back("and ship it to my new flat", order, [order])
+
+
+def test_nothing_but_an_item_is_that_item_only():
+    from assistant.slots import read_slots
+    from assistant.understand.rules import match_items
+
+    order = _order("#A", ("Tea Kettle", {"capacity": "1L"}, 20.0), ("Garden Hose", {"length": "25ft"}, 25.0),
+                   ("Desk Lamp", {"color": "black"}, 30.0), status="delivered")
+    for said in ("send back the hose I got, nothing other than the hose", "I'd return nothing but the garden hose",
+                 "the garden hose goes back and nothing else besides it"):
+        assert match_items(order, said, read_slots(said)) == ["#A-1"], said
+    assert match_items(order, "return everything besides the hose", read_slots("")) == ["#A-0", "#A-2"]

@@ -54,6 +54,10 @@ TOPICS = [
     ("cancel all the items related to photography", Topic(words="photography")),
     ("send back all my golf equipment", Topic(words="golf")),
     ("return everything that has nothing to do with running", Topic(words="running", negated=True)),
+    # what was bought said between "everything" and what it is (not) about
+    ("send back everything I ordered that has nothing to do with knitting", Topic(words="knitting", negated=True)),
+    ("cancel all the things we've purchased that are related to skiing", Topic(words="skiing")),
+    ("return everything I own which isn't connected to hiking", Topic(words="hiking", negated=True)),
     ("我不跑步了，把跟跑步有关的东西都退掉", Topic(words="running", said="跑步")),
     ("退掉所有和瑜伽相关的东西", Topic(words="yoga", said="瑜伽")),
     ("我为露营买的东西都不要了，退掉吧", Topic(words="camping", said="露营")),

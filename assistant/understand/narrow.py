@@ -258,8 +258,14 @@ def except_scope(text: str, start: int, end: int) -> tuple[str, str]:
     return text[:start] + " " + text[until:], text[end:until]
 
 
+def only_for_except(text: str) -> str:
+    """"nothing besides the <item>", "nothing but …" say only that item, not all but it: read as "only"."""
+    return _phrases(tuple(lexicon()["only_words"])).sub(" only ", text)
+
+
 def _split_except(text: str) -> tuple[str, str]:
     """(the text without "except …", what it leaves out); no except word → (text, "")."""
+    text = only_for_except(text)
     m = _phrases(tuple(lexicon()["except_words"])).search(text)
     return except_scope(text, m.start(), m.end()) if m else (text, "")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import except_scope, says, us_states
+from assistant.understand.narrow import except_scope, only_for_except, says, us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -101,11 +101,17 @@ _QUALIFIED = re.compile(r"(?<![a-z0-9])([a-z]{4,}) (?:material|shell|type|kind|s
 _GENERIC_WORDS = {"size", "full", "standard", "with", "none", "type", "color", "colour", "inch", "hours", "brand", "card"}
 
 
+_ID_PAIR = re.compile(r"(?<!\d)(\d{10})(?!\d)\s+(?:(?:(?:should|to|will|would|could|must)\s+)?(?:be\s+|get\s+|being\s+)?"
+                      r"(?:changed|swapped|switched|exchanged|replaced|upgraded|turned|converted|modified)\s+)?"
+                      r"(?:(?:to|for|with|into|by)\s+|(?:should\s+)?become?s?\s+|→\s*)(?:(?:an?|the)\s+)?(?:item\s+)?(?:id\s+|number\s+|#)?(\d{10})(?!\d)")
+
+
 def id_pairs(lowered: str, order: dict) -> dict[str, str]:
-    """'change item <id> to item <id>' → {the order's item: the new item}; the first id
-    may also be the product id of one of the order's items (shoppers mix the two up)."""
+    """'change item <id> to item <id>', '<id> swapped for <id>', '<id> should become <id>' → {the order's
+    item: the new item}; the first id may also be the product id of one of the order's items (shoppers
+    mix the two up)."""
     pairs = {}
-    for m in re.finditer(r"(?<!\d)(\d{10})(?!\d)\s+(?:to|for|with|into)\s+(?:(?:an?|the)\s+)?(?:item\s+)?(?:id\s+|number\s+|#)?(\d{10})(?!\d)", lowered):
+    for m in _ID_PAIR.finditer(lowered):
         old = [i for i in order["items"] if m.group(1) in (i["item_id"], i.get("product_id"))]
         if len(old) == 1:
             pairs[old[0]["item_id"]] = m.group(2)
@@ -198,7 +204,9 @@ _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+
 _KEPT_NAME = r"(?:the|my|both|that|this)\s+[a-z-]+(?:\s+(?!(?:but|and|so|while|though|then|instead|make|to)\b)[a-z-]+){0,3}"
 _KEEPING = re.compile(rf"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+({_KEPT_NAME}(?:,?\s+and\s+{_KEPT_NAME})*)")
 # ... nor "clashes with everything I own", "better than everything": not the order's items
-_EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )\beverything\b" + _ELSE_SAME
+# "everything", said in other words: "every single thing", "every item", "each and every thing"
+_EVERY_THING = r"(?:\beverything\b|\bevery (?:single |last )?(?:thing|item|product)\b|\beach and every (?:thing|item|product)\b)"
+_EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )" + _EVERY_THING + _ELSE_SAME
 # a clause ending in "… is fine": what it names stays ("the size is fine but I want the lamp in black" names the lamp in another clause)
 _IS_FINE = re.compile(r"(?:\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)|\b(?:can|should|will) stay(?: as (?:it|they) (?:is|are))?)\W*$")
 _ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\b(?:every|each) (?:single )?(?:item|thing|product)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
@@ -276,6 +284,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
     if described != lowered and any(names_item(i, described) for i in items):
         lowered = described
+    lowered = only_for_except(lowered)  # "…and nothing besides the <item>": that item, not all but it
     cut = _EXCEPT.search(lowered)
     head, tail = except_scope(lowered, cut.start(), cut.end()) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
@@ -922,7 +931,8 @@ def payments_named(methods: list, message: str) -> list[str]:
 
 # A method said with a verb of paying or refunding ("refund it to …", "pay with …", "put it on …",
 # "退到…", "用…付"): the shopper wants it used, unlike a method only mentioned or asked about.
-_PAYMENT_USE = re.compile(r"\b(?:refund\w*|pay|paid|paying|use|using|via|put (?:it|them|that|this|the \w+) on|charge\w*|credit\w*"
+_PAYMENT_USE = re.compile(r"\b(?:refund\w*|pay|paid|paying|use|using|via|put (?:it|them|that|this|the \w+) on|charge\w*|credit\w*|bill\w*"
+                          r"|cover(?:s|ed|ing)?|settle[sd]?|settling|deduct\w*|take (?:it |that |the \w+ )?(?:out of|from)"
                           r"|back to|instead)\b|original|退到|退回|退款|原路|用.{0,12}(?:付|支付)|改用|换成")
 # Asking rather than telling: "do you accept …?", "which card did I pay with?", "…吗"; a polite request
 # ("could you refund it to …?") still tells.
@@ -948,8 +958,9 @@ def payments_meant(methods: list, message: str) -> list[str]:
     return payments_named(methods, " ".join(told)) if told else []
 
 
-_OTHER_ORDER_METHOD = re.compile(r"\b(?:the )?other orders?(?:'s|’s|s')? (?:payment(?: method)?|card|method|account)\b"
-                                 r"|\b(?:payment method|card|method|account) (?:of|from|used for|i (?:used|paid) (?:for|with)|on) (?:my |the )?other orders?\b"
+_OTHER_ORDER_METHOD = re.compile(r"\b(?:the )?(?:other|opposite) orders?(?:'s|’s|s')? (?:payment(?: method)?|card|method|account)\b"
+                                 r"|\b(?:payment(?: method)?|card|method|account)(?: (?:that was |that i |i |we )?(?:used|paid|charged)(?: (?:for|with|on))?)?"
+                                 r" (?:of|from|for|on|with|by) (?:my |the )?(?:other|opposite) orders?\b"
                                  r"|另一个订单的(?:支付方式|付款方式|卡)")
 
 
@@ -1324,9 +1335,9 @@ def asks_payment_change(lowered: str, names_product: bool = False) -> bool:
 _ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?:(?P<status>pending|delivered|processed) |open |other |possible |eligible |remaining |current )?orders?\b"
                          r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?order(?:s'?)? address(?:es)?\b"
                          # "everything I ordered", "all the things I bought": every order, each with all its items
-                         r"|\b(?:everything|all (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i )?(?:have |had |'ve )?(?:ordered|bought|purchased)\b"
+                         r"|(?:" + _EVERY_THING + r"|\ball (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i(?:'ve|’ve)? )?(?:have |had )?(?:ever )?(?:ordered|bought|purchased|got(?:ten)?)\b"
                          r"|所有订单|全部订单")
-_ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
+_ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|(?<!every )(?<!every single )\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
 
 
 def _mention(item: dict, lowered: str) -> int | None:
@@ -1380,13 +1391,14 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
             return picked
-    head = _CONTEXT.sub(" ", lowered)  # "the <item> I got with the <item>": not meant
+    head = only_for_except(_CONTEXT.sub(" ", lowered))  # "the <item> I got with the <item>": not meant
     if cut := _EXCEPT.search(head):  # "…except the <item>": not meant either
         head = except_scope(head, cut.start(), cut.end())[0]
     if not _ONE_OF.search(head) and not says(head, "cheaper") and not says(head, "dearer"):
-        # "all my <item>s", "both <item>s", "two <item>s": every candidate holding one (of the kind described:
-        # "all my small <item>s" are those in size S)
-        for m in re.finditer(r"\b(?:all (?:of )?(?:my |the )?|both (?:of )?(?:my |the )?|two |three |each of (?:my |the )?|(?:every|each) (?:single )?)((?:[a-z0-9-]+ ){0,3}[a-z0-9-]+)", head):
+        # "all my <item>s", "both <item>s", "two <item>s", "every <item> in my orders": every candidate holding one
+        # (of the kind described: "all my small <item>s" are those in size S)
+        for m in re.finditer(r"\b(?:all (?:of )?(?:my |the )?|both (?:of )?(?:my |the )?|two |three |each (?:of (?:my |the ))?"
+                             r"|every (?:single )?(?:one of (?:my |the ))?)((?:[a-z0-9-]+ ){0,3}[a-z0-9-]+)", head):
             words = m.group(1)
             siblings = [i for o in candidates for i in o["items"]]
             holding = [o for o in candidates if any(names_item(i, words) and _described(i, words, siblings) for i in o["items"])]

@@ -61,7 +61,13 @@ def first_person(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()) if s.strip()]
+    """The text's sentences; a condition after a semicolon ("pay with X; if that won't work, Y") is one of its
+    own, as if written after a full stop (a request and its fallback)."""
+    out = []
+    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()):
+        parts = re.split(r";\s*(?=(?:but |and )?(?:if|in case|unless|otherwise|should)\b)", sentence)
+        out += [p.strip() + "." for p in parts[:-1]] + [parts[-1][:1].upper() + parts[-1][1:] if len(parts) > 1 else parts[-1]]
+    return [s.strip() for s in out if s.strip()]
 
 
 def opening_text(text: str) -> str:
@@ -89,6 +95,12 @@ def main_request(text: str) -> tuple[str, list[str]]:
     # opening, together (not its conditions: they wait for a refusal); the sentence itself is never said.
     together = next((n for n, s in enumerate(parts) if n > asking and re.search(rules["together"], s)), None)
     joined = [] if together is None else [s for s in parts[asking + 1 : together] if not CONDITION_RE.match(s)]
+    # What the new item must keep or which options it would rather have ("…, but the new <item> has to stay the same
+    # size", "on the <option>, I'd most like X, failing that Y"), said after the request and asking nothing itself
+    # (no request of its own: "…so the <item> should be a large instead" is one, said in its turn): said with it.
+    joined += [s for n, s in enumerate(parts) if n > asking and s not in joined and n != together and not CONDITION_RE.match(s)
+               and not re.search(rules["together"], s) and not wanted_kinds(s) and not re.search(rules["wants"], s)
+               and (re.search(rules["keeps"], s) or (re.search(rules["prefers"], s) and not PAYMENT_RE.search(s)))]
     opening = first_person(" ".join(parts[: asking + 1] + joined)).strip()
     return opening, [first_person(s) for n, s in enumerate(parts[asking + 1 :], asking + 1) if s not in joined and n != together]
 
