@@ -520,14 +520,15 @@ class FormLoop:
                 yield from asked
                 return
         if frame.text:
-            several = rules.orders_in_turn(frame.text, orders, candidates)
+            text = rules.without_like_owned(frame.text)  # "…for the kind in my pending order": not the order meant
+            several = rules.orders_in_turn(text, orders, candidates)
             if len(several) > 1:  # "all my pending orders", items of several orders: one after another
                 frame.order_id = several[0]["order_id"]
                 self.queue(frame, [o["order_id"] for o in several[1:]])
                 return
-            candidates = rules.by_item_price(frame.text, rules.orders_meant(frame.text, orders, candidates))
+            candidates = rules.by_item_price(text, rules.orders_meant(text, orders, candidates))
             if len(candidates) > 1:
-                candidates = rules.status_hint(frame.text, candidates)
+                candidates = rules.status_hint(text, candidates)
         if len(candidates) > 1:
             position = {o["order_id"]: n for n, o in enumerate(orders)}
             options = [order_option(OrderRecord.model_validate(o), position.get(o["order_id"])) for o in candidates]

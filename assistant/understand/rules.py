@@ -595,6 +595,13 @@ def like_owned(text: str) -> re.Match | None:
     return _LIKE_OWNED.search(text.lower())
 
 
+def without_like_owned(text: str) -> str:
+    """The text without its "the kind that's in my other order" phrase: that phrase describes the new
+    option, so it never says which order or item the request is about."""
+    m = like_owned(text)
+    return text if not m else f"{text[: m.start()]} {text[m.end():]}"
+
+
 def wish_like(text: str, owned: dict[str, str]) -> str:
     """The text with its "same as the one I have" phrase replaced by that item's option values: all
     of them, or only the option it names ("the same size as the one I have, but in black": its size;
