@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import says, us_states
+from assistant.understand.narrow import says, speaks_of_several, us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -472,7 +472,7 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
                 pick = max if m.group(0) in ("more expensive", "pricier") else min
                 described = [pick(same, key=lambda i: i.get("price", 0))]
-            plural = re.search(rf"\b(?:both|all|two|each|another)\b|\bthe other one\b|{word}e?s\b", lowered)
+            plural = speaks_of_several(lowered) or re.search(rf"\banother\b|\bthe other one\b|{word}e?s\b", lowered)
             identical = len({tuple(sorted(map(str, i["options"].items()))) for i in same}) == 1
             # identical items: "which one?" has no answer; one of them, or all for a plural
             same = described or (same if plural else same[:1] if identical else [])
