@@ -1220,9 +1220,17 @@ def points_to_former_address(text: str) -> bool:
     return bool(_FORMER_ADDRESS.search(text.lower()))
 
 
+def asks_former_address(text: str) -> bool:
+    """Whether the text asks for an address to be what it was before ("I'd like my account address set
+    back to what it was originally"): an address request even where it names no verb of change."""
+    return points_to_former_address(text) and bool(re.search(r"\baddress|地址", text.lower()))
+
+
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
-                            r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b")
+                            r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b"
+                            # "the same address put on every order", "use it for all my orders", "(the orders too)"
+                            r"|\b(?:on|for|to)\s+(?:all|each|every|both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:\w+\s+)?orders?\b|\bthe orders,? too\b|\borders as well\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
                                  r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
                                  r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
