@@ -114,7 +114,11 @@ class FormLoop:
                 status=t.r("statuses").get(order["status"], order["status"])), failed=False)  # fmt: skip
             return STOP
         if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order, t.state.last_items)):
-            # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all
+            # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all;
+            # an alternative the shopper stated ("if cancelling some items can't be done, …") is taken instead
+            if other := rules.fallback_route(frame.condition, flow.route, order["status"]):
+                yield from self.switch(other, order["order_id"], message, slots)
+                return STOP
             t.state.frame = None
             yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=t.join(others)))
             return STOP

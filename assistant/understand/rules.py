@@ -354,7 +354,7 @@ _CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?
                            r"|否则|不然|不行的话|没货的话|没有的话")
 _CLAUSE_END = re.compile(r"[,，]|\bthen\b|那就|就")
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
-_FALLBACK_VERBS = (("address", r"\baddress\b|地址"), ("return", r"\breturn|\bsend (?:it |them )?back\b|退货|退回|退掉"),
+_FALLBACK_VERBS = (("address", r"\baddress\b|地址|\b(?:sent|shipped|delivered|redirected|rerouted) (?:to|there)\b"), ("return", r"\breturn|\bsend (?:it |them )?back\b|退货|退回|退掉"),
                    ("cancel", r"\bcancel|取消"), ("change", r"\b(?:exchange|swap|modify|change|switch|upgrade)|更换|换|修改|改成|改为"))  # fmt: skip
 _NOTHING = re.compile(r"\b(?:do(?:n'?t| not) do anything|do nothing|nothing at all|keep (?:the|my) order(?! and)|leave it)\b"
                       r"|什么都不(?:做|要|用)|不用了|算了|保留订单")
@@ -1314,6 +1314,12 @@ _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 _CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|those|these)\s+(?:out\s+)?(?:from|of|off)\s+(?:my|the|this|that)\s+order\b")
 
 
+# "cancel only some of the items", "cancelling part of it", "cancel just that item": a part of the order, unnamed
+_CANCEL_SOME = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\s+(?:(?:only|just)\s+)?(?:(?:some|part|a few|certain|one|a couple)\s+(?:of\s+)?"
+                          r"(?:(?:the|my|its|those|these)\s+)?(?:items?|things?|products?|it|them)\b|(?:partial|single|individual|separate)\s+(?:items?|products?|things?)\b"
+                          r"|(?:only|just)\s+(?:that|this|one|a single|the one)\s+(?:item|product|thing)\b)")
+
+
 def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
@@ -1323,6 +1329,8 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     lowered = _CONTEXT.sub(" ", text.lower())
     if _WHOLE_ORDER.search(lowered):
         return []
+    if _CANCEL_SOME.search(lowered) and len(order["items"]) > 1:  # a part named by no item: all it holds is said
+        return list(dict.fromkeys(i["name"] for i in order["items"]))
     named: set[str] = {i["item_id"] for i in order["items"] if i["item_id"] in referred} if _CANCEL_FROM.search(lowered) else set()
     for m in _CANCEL_SPAN.finditer(lowered):
         span = m.group(1)
