@@ -240,6 +240,11 @@ class FormLoop:
                     frame.item_ids = [i for i in frame.item_ids if i != item_id]
                     frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
                     return (yield from self._fill_new_item_ids(flow, frame, message, slots))
+            if chosen == rules.SAME and (other := rules.fallback_route(condition, flow.route, order["status"])):
+                # "exchange it for the same item, but if that isn't available, just return it": the policy refuses
+                # an identical replacement, so the alternative the shopper stated is taken
+                yield from self.switch(other, order["order_id"], message, slots)
+                return STOP
             if chosen == rules.SAME:
                 yield t.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))
                 yield from t.offer("option", choices[:8])

@@ -635,7 +635,8 @@ def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[di
         while (hit := value_at(lowered, at)) is not None:  # "anything but <a> or <b>": each of the list
             key, val, end = hit
             avoided.setdefault(key, set()).add(val)
-            nxt = re.compile(r",?\s*(?:or|and|nor|/|或者?|和)\s*(?:the\s+|a\s+)?").match(lowered, end)  # not a bare comma: "not <a>, <b> please"
+            # not a bare comma ("not <a>, <b> please"), nor ", and" (a clause of its own: "<a> over <b>, and <c> over …")
+            nxt = re.compile(r"(?:,?\s*(?:or|nor|/|或者?|和)|\s+and)\s*(?:the\s+|a\s+)?").match(lowered, end)
             at = nxt.end() if nxt else len(lowered)
         if end is not None:
             spans.append((m.start(), end))

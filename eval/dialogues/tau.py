@@ -61,6 +61,8 @@ def first_person(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
+    for pattern, repl in _person_rules()["agent_does"]:  # a request said through the agent is the shopper's own
+        text = re.sub(pattern, repl, text)
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()) if s.strip()]
 
 
