@@ -516,7 +516,7 @@ class _Turn(CatalogTurn):
         <other item>") read as out of scope to a model trained on short queries."""
         lowered = message.lower()
         product = bool(_product_words(self.a.store).search(_in_english(lowered)))
-        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|订单", lowered)):
+        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|\b(?:the|my|all|its) items\b|订单", lowered)):
             return None
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
         if found:  # the first action the message names, not a later word ("… refund to PayPal")
