@@ -1318,7 +1318,7 @@ _CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|thos
 # "cancel only some of the items", "cancelling part of it", "cancel just that item": a part of the order, unnamed
 _CANCEL_SOME = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\s+(?:(?:only|just)\s+)?(?:(?:some|part|a few|certain|one|a couple)\s+(?:of\s+)?"
                           r"(?:(?:the|my|its|those|these)\s+)?(?:items?|things?|products?|it|them)\b|(?:partial|single|individual|separate)\s+(?:items?|products?|things?)\b"
-                          r"|(?:only|just)\s+(?:that|this|one|a single|the one)\s+(?:item|product|thing)\b)")
+                          r"|(?:only|just)\s+(?:that|this|one|a single|the one)\s+(?:item|product|thing)\b|(?:(?:only|just)\s+)?part of (?:my|the|this|that|it)\b(?:\s+order\b)?)")
 
 
 def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
