@@ -461,7 +461,7 @@ class _Turn(CatalogTurn):
         if route == "order_status" and prediction.confidence < 0.9 and rules.asks_change_without_verb(message):
             route = "exchange"  # "it has not shipped yet, so the <item> should be the <value> one instead": a change (its status picks which)
         if route in ("out_of_scope", "chit_chat") and (rules.parse_address(message) or rules.asks_former_address(message)):
-            return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"; "my address set back to what it was"
+            return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"; "my profile address back to how it was"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
             route = self._shop_cue(message, slots) or route
         if route in ("out_of_scope", "chit_chat") and slots.order_ids:

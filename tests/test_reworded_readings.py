@@ -27,7 +27,7 @@ def _pending(assistant, state, *messages):
     "swap the kettle for the same model as the kettle I've already got",
     "make my lamp like the one from my other order",
     "exchange the delivered hose for the type in my pending order",
-    "change it to the same kind as the grill I have already received",
+    "switch it to the same type as the heater I had already received",
 ])
 def test_the_kind_of_another_item_the_shopper_has_in_other_words(text):
     assert rules.like_owned(text), text
@@ -93,7 +93,7 @@ def test_the_orders_address_said_as_for_all_my_orders_and_set_back_to_what_it_wa
     assistant.reply_text(state, "yes")
     pending = _pending(assistant, state, "Could you put my account address back to what it was before?")
     assert pending.tool == "update_default_address" and pending.arguments["address1"] == before
-    assert rules.asks_former_address("I'd like my profile address set back to what it was originally")
+    assert rules.asks_former_address("my profile address should go back to how it was")
     assert not rules.asks_former_address("set the colour back to what it was")  # no address: not this
 
 

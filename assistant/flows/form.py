@@ -115,7 +115,7 @@ class FormLoop:
             return STOP
         if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order, t.state.last_items)):
             # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all;
-            # an alternative the shopper stated ("if cancelling some items can't be done, …") is taken instead
+            # an alternative the shopper stated ("if that's impossible, ship it to …") is taken instead
             if other := rules.fallback_route(frame.condition, flow.route, order["status"]):
                 yield from self.switch(other, order["order_id"], message, slots)
                 return STOP
@@ -241,8 +241,8 @@ class FormLoop:
                     frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
                     return (yield from self._fill_new_item_ids(flow, frame, message, slots))
             if chosen == rules.SAME and (other := rules.fallback_route(condition, flow.route, order["status"])):
-                # "exchange it for the same item, but if that isn't available, just return it": the policy refuses
-                # an identical replacement, so the alternative the shopper stated is taken
+                # "an identical one, or else a refund": the policy refuses an identical replacement, so the
+                # alternative the shopper stated is taken
                 yield from self.switch(other, order["order_id"], message, slots)
                 return STOP
             if chosen == rules.SAME:
@@ -529,7 +529,7 @@ class FormLoop:
                 yield from asked
                 return
         if frame.text:
-            text = rules.without_like_owned(frame.text)  # "…for the kind in my pending order": not the order meant
+            text = rules.without_like_owned(frame.text)  # "…for the model from my other order": not the order meant
             several = rules.orders_in_turn(text, orders, candidates)
             if len(several) > 1:  # "all my pending orders", items of several orders: one after another
                 frame.order_id = several[0]["order_id"]

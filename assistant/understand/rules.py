@@ -596,7 +596,7 @@ def like_owned(text: str) -> re.Match | None:
 
 
 def without_like_owned(text: str) -> str:
-    """The text without its "the kind that's in my other order" phrase: that phrase describes the new
+    """The text without its "the model from my other order" phrase: that phrase describes the new
     option, so it never says which order or item the request is about."""
     m = like_owned(text)
     return text if not m else f"{text[: m.start()]} {text[m.end():]}"
@@ -1222,15 +1222,15 @@ def points_to_former_address(text: str) -> bool:
 
 
 def asks_former_address(text: str) -> bool:
-    """Whether the text asks for an address to be what it was before ("I'd like my account address set
-    back to what it was originally"): an address request even where it names no verb of change."""
+    """Whether the text asks for an address to be what it was before ("my profile address back to how it
+    was, please"): an address request even where it names no verb of change."""
     return points_to_former_address(text) and bool(re.search(r"\baddress|地址", text.lower()))
 
 
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
                             r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b"
-                            # "the same address put on every order", "use it for all my orders", "(the orders too)"
+                            # "use it for all my orders", "on each of the orders", "(the orders too)"
                             r"|\b(?:on|for|to)\s+(?:all|each|every|both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:\w+\s+)?orders?\b|\bthe orders,? too\b|\borders as well\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
                                  r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
@@ -1315,7 +1315,7 @@ _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 _CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|those|these)\s+(?:out\s+)?(?:from|of|off)\s+(?:my|the|this|that)\s+order\b")
 
 
-# "cancel only some of the items", "cancelling part of it", "cancel just that item": a part of the order, unnamed
+# "cancel a few of the things in it", "cancelling part of it", "cancel only this item": a part of the order, unnamed
 _CANCEL_SOME = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\s+(?:(?:only|just)\s+)?(?:(?:some|part|a few|certain|one|a couple)\s+(?:of\s+)?"
                           r"(?:(?:the|my|its|those|these)\s+)?(?:items?|things?|products?|it|them)\b|(?:partial|single|individual|separate)\s+(?:items?|products?|things?)\b"
                           r"|(?:only|just)\s+(?:that|this|one|a single|the one)\s+(?:item|product|thing)\b|(?:(?:only|just)\s+)?part of (?:my|the|this|that|it)\b(?:\s+order\b)?)")
