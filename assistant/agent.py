@@ -460,8 +460,8 @@ class _Turn(CatalogTurn):
             route = prediction.near_route
         if route == "order_status" and prediction.confidence < 0.9 and rules.asks_change_without_verb(message):
             route = "exchange"  # "it has not shipped yet, so the <item> should be the <value> one instead": a change (its status picks which)
-        if route in ("out_of_scope", "chit_chat") and rules.parse_address(message):
-            return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"
+        if route in ("out_of_scope", "chit_chat") and (rules.parse_address(message) or rules.asks_former_address(message)):
+            return "update_address"  # "I moved: 123 Main St, Springfield, IL 62704"; "my profile address back to how it was"
         if route in ("out_of_scope", "chit_chat") or (route in ("search", "product_question", "compare") and slots.order_ids):
             route = self._shop_cue(message, slots) or route
         if route in ("out_of_scope", "chit_chat") and slots.order_ids:
@@ -521,7 +521,8 @@ class _Turn(CatalogTurn):
         lowered = message.lower()
         product = bool(_product_words(self.a.store).search(_in_english(lowered)))
         # ... or one that goes on about something of theirs said before ("two <product>s came" → "send back the pricier")
-        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|订单", lowered) or self.state.aside):
+        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|\b(?:the|my|all|its) items\b|订单", lowered)
+                or self.state.aside):
             return None
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
         if found:  # the first action the message names, not a later word ("… refund to PayPal")

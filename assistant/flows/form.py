@@ -114,7 +114,11 @@ class FormLoop:
                 status=t.r("statuses").get(order["status"], order["status"])), failed=False)  # fmt: skip
             return STOP
         if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order, t.state.last_items)):
-            # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all
+            # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all;
+            # an alternative the shopper stated ("if that's impossible, ship it to …") is taken instead
+            if other := rules.fallback_route(frame.condition, flow.route, order["status"]):
+                yield from self.switch(other, order["order_id"], message, slots)
+                return STOP
             t.state.frame = None
             yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=t.join(others)))
             return STOP
@@ -236,6 +240,11 @@ class FormLoop:
                     frame.item_ids = [i for i in frame.item_ids if i != item_id]
                     frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
                     return (yield from self._fill_new_item_ids(flow, frame, message, slots))
+            if chosen == rules.SAME and (other := rules.fallback_route(condition, flow.route, order["status"])):
+                # "an identical one, or else a refund": the policy refuses an identical replacement, so the
+                # alternative the shopper stated is taken
+                yield from self.switch(other, order["order_id"], message, slots)
+                return STOP
             if chosen == rules.SAME:
                 yield t.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))
                 yield from t.offer("option", choices[:8])
@@ -523,14 +532,15 @@ class FormLoop:
                 yield from asked
                 return
         if frame.text:
-            several = rules.orders_in_turn(frame.text, orders, candidates)
+            text = rules.without_like_owned(frame.text)  # "…for the model from my other order": not the order meant
+            several = rules.orders_in_turn(text, orders, candidates)
             if len(several) > 1:  # "all my pending orders", items of several orders: one after another
                 frame.order_id = several[0]["order_id"]
                 self.queue(frame, [o["order_id"] for o in several[1:]])
                 return
-            candidates = rules.by_item_price(frame.text, rules.orders_meant(frame.text, orders, candidates))
+            candidates = rules.by_item_price(text, rules.orders_meant(text, orders, candidates))
             if len(candidates) > 1:
-                candidates = rules.status_hint(frame.text, candidates)
+                candidates = rules.status_hint(text, candidates)
         if len(candidates) > 1:
             position = {o["order_id"]: n for n, o in enumerate(orders)}
             options = [order_option(OrderRecord.model_validate(o), position.get(o["order_id"])) for o in candidates]

@@ -71,6 +71,14 @@ def says(text: str, key: str) -> bool:
     return bool(_phrases(tuple(lexicon()[key])).search(text))
 
 
+def speaks_of_several(text: str) -> bool:
+    """Whether the text speaks of several of something ("both", "all", "two"), not counting a count of the
+    list it names ("two things: a <product> and a <product>")."""
+    counts = rf"(?<![\w-])(?:{'|'.join(map(re.escape, lexicon()['plural_words']))})\s+(?:of\s+)?(?:the\s+|my\s+)?" \
+             rf"(?:{'|'.join(map(re.escape, lexicon()['counted_things']))})(?![\w-])"
+    return says(re.sub(counts, " ", text, flags=re.IGNORECASE), "plural_words")
+
+
 def _contains(seq: list[str], phrase: list[str]) -> bool:
     n = len(phrase)
     return n > 0 and any(seq[i : i + n] == phrase for i in range(len(seq) - n + 1))
@@ -310,7 +318,7 @@ def _narrow_many(message: str, options: list, margin: float) -> Narrowing:
     groups: dict[str, list] = {}
     for o in chosen:
         groups.setdefault(_name_of(o), []).append(o)
-    plural = says(kept, "plural_words")
+    plural = speaks_of_several(kept)
     sure, tied = [], []
     for group in groups.values():
         best = max(scores[o.id] for o in group)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import except_scope, only_for_except, says, us_states
+from assistant.understand.narrow import except_scope, only_for_except, says, speaks_of_several, us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -367,7 +367,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
 # "send back", "send my current <item> back" (not money sent back: a refund); "trade in the <item> for …"
 SEND_BACK = r"\bsend(?:ing)? (?:(?!back\b|money\b|refunds?\b|funds?\b|payments?\b|amount\b)[\w'-]+ ){0,6}back\b"
 TRADE = r"\btrad(?:e|ing)(?: in\b|-in\b)"
-_FALLBACK_VERBS = (("address", r"\baddress\b|地址"), ("return", rf"\breturn|{SEND_BACK}|退货|退回|退掉"),
+_FALLBACK_VERBS = (("address", r"\baddress\b|地址|\b(?:sent|shipped|delivered|redirected|rerouted) (?:to|there)\b"), ("return", rf"\breturn|{SEND_BACK}|退货|退回|退掉"),
                    ("cancel", r"\bcancel|取消"), ("change", rf"\b(?:exchange|swap|modify|change|switch|upgrade)|{TRADE}|更换|换|修改|改成|改为"))  # fmt: skip
 _NOTHING = re.compile(r"\b(?:do(?:n'?t| not) do anything|do nothing|nothing at all|keep (?:the|my) order(?! and)|leave it)\b"
                       r"|什么都不(?:做|要|用)|不用了|算了|保留订单")
@@ -485,7 +485,7 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
                 pick = max if m.group(0) in ("more expensive", "pricier") else min
                 described = [pick(same, key=lambda i: i.get("price", 0))]
-            plural = re.search(rf"\b(?:both|all|two|each|another)\b|\bthe other one\b|{word}e?s\b", lowered)
+            plural = speaks_of_several(lowered) or re.search(rf"\banother\b|\bthe other one\b|{word}e?s\b", lowered)
             identical = len({tuple(sorted(map(str, i["options"].items()))) for i in same}) == 1
             # identical items: "which one?" has no answer; one of them, or all for a plural
             same = described or (same if plural else same[:1] if identical else [])
@@ -617,6 +617,13 @@ def like_owned(text: str) -> re.Match | None:
     return _LIKE_OWNED.search(text.lower())
 
 
+def without_like_owned(text: str) -> str:
+    """The text without its "the model from my other order" phrase: that phrase describes the new
+    option, so it never says which order or item the request is about."""
+    m = like_owned(text)
+    return text if not m else f"{text[: m.start()]} {text[m.end():]}"
+
+
 def wish_like(text: str, owned: dict[str, str]) -> str:
     """The text with its "same as the one I have" phrase replaced by that item's option values: all
     of them, or only the option it names ("the same size as the one I have, but in black": its size;
@@ -665,7 +672,8 @@ def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[di
         while (hit := value_at(lowered, at)) is not None:  # "anything but <a> or <b>": each of the list
             key, val, end = hit
             avoided.setdefault(key, set()).add(val)
-            nxt = re.compile(r",?\s*(?:or|and|nor|/|或者?|和)\s*(?:the\s+|a\s+)?").match(lowered, end)  # not a bare comma: "not <a>, <b> please"
+            # not a bare comma ("not <a>, <b> please"), nor ", and" (a clause of its own: "<a> over <b>, and <c> over …")
+            nxt = re.compile(r"(?:,?\s*(?:or|nor|/|或者?|和)|\s+and)\s*(?:the\s+|a\s+)?").match(lowered, end)
             at = nxt.end() if nxt else len(lowered)
         if end is not None:
             spans.append((m.start(), end))
@@ -1267,9 +1275,17 @@ def points_to_former_address(text: str) -> bool:
     return bool(_FORMER_ADDRESS.search(text.lower()))
 
 
+def asks_former_address(text: str) -> bool:
+    """Whether the text asks for an address to be what it was before ("my profile address back to how it
+    was, please"): an address request even where it names no verb of change."""
+    return points_to_former_address(text) and bool(re.search(r"\baddress|地址", text.lower()))
+
+
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
-                            r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b")
+                            r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b"
+                            # "use it for all my orders", "on each of the orders", "(the orders too)"
+                            r"|\b(?:on|for|to)\s+(?:all|each|every|both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:\w+\s+)?orders?\b|\bthe orders,? too\b|\borders as well\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
                                  r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
                                  r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
@@ -1355,6 +1371,12 @@ _CANCELLED_SPAN = re.compile(r"\b(?:want|like|need|get|have|be)\s+([^.;!?\n]*?)\
 _CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|those|these)\s+(?:out\s+)?(?:from|of|off)\s+(?:my|the|this|that)\s+order\b")
 
 
+# "cancel a few of the things in it", "cancelling part of it", "cancel only this item": a part of the order, unnamed
+_CANCEL_SOME = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\s+(?:(?:only|just)\s+)?(?:(?:some|part|a few|certain|one|a couple)\s+(?:of\s+)?"
+                          r"(?:(?:the|my|its|those|these)\s+)?(?:items?|things?|products?|it|them)\b|(?:partial|single|individual|separate)\s+(?:items?|products?|things?)\b"
+                          r"|(?:only|just)\s+(?:that|this|one|a single|the one)\s+(?:item|product|thing)\b|(?:(?:only|just)\s+)?part of (?:my|the|this|that|it)\b(?:\s+order\b)?)")
+
+
 def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
@@ -1364,6 +1386,8 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     lowered = _CONTEXT.sub(" ", text.lower())
     if _WHOLE_ORDER.search(lowered):
         return []
+    if _CANCEL_SOME.search(lowered) and len(order["items"]) > 1:  # a part named by no item: all it holds is said
+        return list(dict.fromkeys(i["name"] for i in order["items"]))
     named: set[str] = {i["item_id"] for i in order["items"] if i["item_id"] in referred} if _CANCEL_FROM.search(lowered) else set()
     for m in [*_CANCEL_SPAN.finditer(lowered), *_CANCELLED_SPAN.finditer(lowered)]:
         span = m.group(1)

@@ -265,6 +265,8 @@ class RuleSim:
         kind = self._ask(text)
         if kind is None:
             self.lost += 1
+            if self.spec.instructions and self.spec.confirm == "goal" and self.goal != list(self.spec.goal) and not self._more_to_do():
+                return None  # what it came for is done and every request said: nothing left to rephrase
             unsaid = [r for r in self.spec.rephrase if r not in self.said]
             if unsaid:  # the rest of its request, a sentence at a time
                 self.said.add(unsaid[0])

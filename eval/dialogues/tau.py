@@ -35,8 +35,8 @@ METHOD_RE = re.compile(r"gift card|paypal|credit card|visa|mastercard", re.IGNOR
 ADDRESS_RE = re.compile(r"\baddress\b", re.IGNORECASE)
 STREET_RE = re.compile(r"\d+ \w+ (st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd)\b", re.IGNORECASE)
 IF_ASKED_RE = re.compile(
-    r"^(?:but )?(?:if|when|once) (?:the agent|they|it) asks? (?:you )?(?:for |to |about |whether |if )?(?P<cond>[^,]+), (?P<act>.+)$"
-    r"|^(?:but )?(?:if|when) asked (?:for|about) (?P<cond2>[^,]+), (?P<act2>.+)$"
+    r"^(?:but )?(?:if|when|once|should) (?:the agent|they|it) asks? (?:you )?(?:for |to |about |whether |if )?(?P<cond>[^,]+), (?P<act>.+)$"
+    r"|^(?:but )?(?:if|when|once) (?:(?:you|I)(?:'re| are| am| get| were)? )?asked (?:for |about |whether |if |to )?(?P<cond2>[^,]+), (?P<act2>.+)$"
     r"|^(?:but )?if (?:the agent|it|they) (?:does not|doesn't|do not|don't|won't|will not) (?P<refused>allow) [^,]+, (?P<act3>.+)$",
     re.IGNORECASE,
 )
@@ -63,6 +63,8 @@ def first_person(text: str) -> str:
 def sentences(text: str) -> list[str]:
     """The text's sentences; a condition after a semicolon ("pay with X; if that won't work, Y") is one of its
     own, as if written after a full stop (a request and its fallback)."""
+    for pattern, repl in _person_rules()["agent_does"]:  # a request said through the agent is the shopper's own
+        text = re.sub(pattern, repl, text)
     out = []
     for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()):
         parts = re.split(r";\s*(?=(?:but |and )?(?:if|in case|unless|otherwise|should)\b)", sentence)
