@@ -2,7 +2,7 @@
 and HTTP throughput with 32 concurrent clients, micro-batching on vs off; with `--engine ray`, the
 Ray Serve deployment too (Ray's batching, one replica), in the same run.
 
-The model is the served recipe (`aisle train`): three networks of the store model's architecture
+The model is the served recipe (`aisle train`): five networks of the store model's architecture
 (content + attribute features, 2 blocks, hidden 64) averaged and mixed with a count prior, over a
 synthetic catalog of --items items with random weights and random sequences: speed does not depend
 on the weights, and the demo store has fewer than 1,000 items.
@@ -25,13 +25,14 @@ import typer
 from eval.stack import free_port
 from recsys.model import ModelConfig, SeqRecModel
 from recsys.ranker import Ranker
+from recsys.train import MEMBERS
 from recsys.schemas import ScoreRequest
 from recsys.service import create_app
 from recsys.store_model import ARCHITECTURE
 from recsys.transitions import fit_priors, mix_priors
 
 
-def _ranker(n_items: int, seed: int, members: int = 3, prior_weight: float = 0.2) -> Ranker:
+def _ranker(n_items: int, seed: int, members: int = MEMBERS, prior_weight: float = 0.2) -> Ranker:
     """The served recipe's shape: `members` networks and a count prior fitted on random sequences
     (20 interactions per item on average, the demo store's density)."""
     torch.manual_seed(seed)
@@ -147,7 +148,7 @@ def main(
     threads: Annotated[int, typer.Option(help="torch threads: 1 suits one small request at a time.")] = 1,
     max_batch: Annotated[int, typer.Option(help="The service's largest micro-batch.")] = 32,
     max_wait_ms: Annotated[float, typer.Option(help="The service's extra wait for a batch to fill, in ms.")] = 0.0,
-    members: Annotated[int, typer.Option(min=1, help="Networks averaged (the served recipe: 3).")] = 3,
+    members: Annotated[int, typer.Option(min=1, help=f"Networks averaged (the served recipe: {MEMBERS}).")] = MEMBERS,
     prior_weight: Annotated[float, typer.Option(min=0, max=0.99, help="The count prior's weight (0: none; "
                                                                       "the store model picks it on validation).")] = 0.2,
     only_in_process: Annotated[bool, typer.Option(help="Skip the HTTP measurements.")] = False,

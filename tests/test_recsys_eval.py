@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from recsys.train import MEMBERS
 from ui.cli import app
 
 
@@ -41,9 +42,9 @@ def test_eval_recsys_on_a_tiny_file_prints_one_json_object(tmp_path):
     assert report["aisle"]["prior"]["cooc_share"] in (0.0, 0.25, 0.5, 0.75, 1.0)
     assert set(report["aisle"]["test_prior_refit"]) == set(report["aisle"]["test"])
     assert set(report["aisle"]["network_only"]["test"]) == set(report["aisle"]["test"])
-    # Aisle's network is three members with their own seeds, each with a third of the time budget.
-    assert [m["seed"] for m in report["aisle"]["members"]] == [42, 43, 44]
-    assert report["aisle"]["train"]["members"] == 3
+    # Aisle's network is MEMBERS networks with their own seeds, each with its share of the time cap.
+    assert [m["seed"] for m in report["aisle"]["members"]] == [42 + i for i in range(MEMBERS)]
+    assert report["aisle"]["train"]["members"] == MEMBERS
     assert set(report["beyond_accuracy_top10"]) >= {"plain", "mmr", "mmr+explore"}
     assert 0 < report["beyond_accuracy_top10"]["plain"]["coverage"] <= 1
 

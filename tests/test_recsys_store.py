@@ -11,6 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from recsys.train import MEMBERS
+
 from tests.fakes import KeywordClassifier
 
 pytestmark = pytest.mark.slow  # trains the store model (seconds) and embeds the catalog with MiniLM
@@ -65,7 +67,7 @@ def test_set_up_trains_once_and_the_shop_serves_the_model_live(tmp_path, monkeyp
     assert model_path().stat().st_mtime_ns == stamp
     ranker = load_ranker()
     assert not needs_retraining(Store.from_settings(), ranker)  # what `aisle train --every` checks
-    assert len(ranker.models) == 3 and ranker.meta["trained_on"] == "store"  # the benchmark's recipe
+    assert len(ranker.models) == MEMBERS and ranker.meta["trained_on"] == "store"  # the benchmark's recipe
 
     store = Store.from_settings()
     recommender = Recommender.from_settings()
