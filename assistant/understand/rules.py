@@ -1648,10 +1648,10 @@ def only_negated(lowered: str, verb: str) -> bool:
 
 
 # An order described by what was done to it, no request: "my cancelled order", "the order I cancelled", "the one that
-# was cancelled", "已取消的订单"
+# was cancelled" (an order the subject: "my trip got cancelled, so …" is a reason), "已取消的订单"
 _DONE_TO_ORDER = re.compile(r"\bcancell?ed\s+(?:\w+\s+)?(?:orders?|ones?|purchases?)\b"
                             r"|\b(?:orders?|ones?|purchases?)\s+(?:(?:that|which)\s+)?(?:i|we)\s+(?:had\s+|have\s+|already\s+|just\s+)*cancell?ed\b"
-                            r"|\b(?:orders?|ones?|purchases?|#w\d+)\s+(?:(?:that|which)\s+)?(?:(?:has|have|had)\s+)?(?:was|were|got|been|is|are)\s+(?:already\s+|just\s+)?cancell?ed\b|已(?:经)?取消的?订单")
+                            r"|(?:\b(?:orders?|ones?|purchases?)|#w\d+)\s+(?:(?:that|which)\s+)?(?:(?:has|have|had)\s+)?(?:was|were|got|been|is|are)\s+(?:already\s+|just\s+)?cancell?ed\b|已(?:经)?取消的?订单")
 
 
 def only_describes_cancelled(lowered: str) -> bool:
