@@ -1152,3 +1152,36 @@ def test_nothing_but_one_item_returns_that_item_only(assistant, state):
     reply = assistant.reply_text(state, "Please return the watch from order #W9389413 and nothing other than the watch, "
                                         "to the original payment method")  # fmt: skip
     assert state.pending is not None and state.pending.arguments["item_ids"] == ["2554056026"], reply
+
+
+def test_something_else_cancelled_is_a_reason_not_an_order_described(assistant, state):
+    """"My trip got cancelled, so …": a passive cancel describes an order only when its subject is one."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "My trip got cancelled, so I no longer need order #W6247578.")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+
+
+def test_asking_whether_an_order_changed_is_no_modification(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Has anything changed with my order #W6247578?")
+    assert state.frame is None or state.frame.route not in ("modify_order", "exchange"), reply
+
+
+def test_sending_the_shopper_a_message_back_in_stock_is_no_return(assistant, state):
+    """"Send me an email when it's back in stock" sends a person something: no item sent back."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Can you send me an email when it's back in stock? The blue t-shirt I mean.")
+    assert state.frame is None or state.frame.route != "return", reply
+
+
+def test_a_trade_in_scheme_asked_about_is_no_exchange(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Is there some trade-in deal for the things in my order #W2378156?")
+    assert state.frame is None or state.frame.route != "exchange", reply
+
+
+def test_cancelling_one_of_several_orders_is_no_part_cancel(assistant, state):
+    """"Cancel just one of them: #W…" picks one of the orders, not a part of an order."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Of my two pending orders I want to cancel just one of them: #W4776164, I no longer need it.")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply

@@ -203,6 +203,8 @@ def test_cancelling_named_items_is_not_cancelling_the_order_they_name():
     assert cancels_part("I'd like just the tea kettle from it to be canceled", order) == ["Hoodie", "Desk Lamp"]
     assert cancels_part("can you have the desk lamp on order #A cancelled?", order) == ["Hoodie", "Tea Kettle"]
     assert cancels_part("cancel the desk lamp in order #A", order) == ["Hoodie", "Tea Kettle"]
+    assert cancels_part("cancel some of the things in it", order) == ["Hoodie", "Desk Lamp", "Tea Kettle"]
+    assert cancels_part("of my pending orders, cancel only one of them: #A", order) == []  # one of the orders
     assert cancels_part("I want my desk lamp order cancelled", order) == []
     assert cancels_part("I'd like the order with the desk lamp cancelled", order) == []
 
@@ -214,6 +216,9 @@ def test_send_back_and_trade_in_name_actions_with_words_between():
     assert actions_named("i'd send both of those lamps back", "delivered") == ["return"]
     assert actions_named("i want to trade in the lamp i have for a brighter one", "delivered") == ["exchange"]
     assert actions_named("send the money back to my card", "delivered") == []
+    # the thing sent back is an item or a pronoun for one; "trade-in" as a noun asks for nothing
+    assert actions_named("could you send us a line when it is back in stock?", "delivered") == []
+    assert actions_named("do you run a trade-in scheme for old lamps?", "delivered") == []
     # a condition whose subject is long ("if the shop tells me …") is still a condition
     cond = read_condition("if the shop tells me a refund to paypal just cannot happen, send the whole order back")
     assert cond is not None and cond.then == ["return"] and cond.whole and cond.if_kinds == ["paypal"]
@@ -255,6 +260,8 @@ def test_an_order_described_by_what_was_done_to_it_asks_nothing():
 
     assert only_describes_cancelled("could you give me the tracking id of the canceled order?")
     assert only_describes_cancelled("which items were in the order that got cancelled last week?")
+    assert only_describes_cancelled("what was refunded for the order which has been cancelled?")
+    assert not only_describes_cancelled("our holiday was cancelled, so order #w1234567 is of no use to us now")  # a reason
     assert not only_describes_cancelled("cancel the other one too, like the order i cancelled yesterday")
     assert not only_describes_cancelled("please cancel my pending order")
 
@@ -683,3 +690,20 @@ def test_nothing_but_an_item_is_that_item_only():
                  "the garden hose goes back and nothing else besides it"):
         assert match_items(order, said, read_slots(said)) == ["#A-1"], said
     assert match_items(order, "return everything besides the hose", read_slots("")) == ["#A-0", "#A-2"]
+
+
+def test_send_back_and_trade_in_read_alike_by_agent_cues_and_shopper():
+    """The shop cues (assistant/data/cues.json) and the rule shopper's kinds (first_person.yaml) copy these
+    two patterns: one reading of "send … back" and "trade in …" on every side."""
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    from assistant.understand.rules import SEND_BACK, TRADE
+
+    root = Path(__file__).resolve().parent.parent
+    cues = dict((route, p) for p, route in reversed(json.loads((root / "assistant/data/cues.json").read_text())["cues"]))
+    kinds = yaml.safe_load((root / "eval/dialogues/data/first_person.yaml").read_text())["kinds"]
+    assert SEND_BACK in cues["return"] and SEND_BACK in kinds["return"]
+    assert TRADE in cues["exchange"] and TRADE in kinds["change-items"]

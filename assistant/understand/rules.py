@@ -365,8 +365,9 @@ _CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?
 _CLAUSE_END = re.compile(r"[,，]|\bthen\b|那就|就")
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
 # "send back", "send my current <item> back" (not money sent back: a refund); "trade in the <item> for …"
-SEND_BACK = r"\bsend(?:ing)? (?:(?!back\b|money\b|refunds?\b|funds?\b|payments?\b|amount\b)[\w'-]+ ){0,6}back\b"
-TRADE = r"\btrad(?:e|ing)(?: in\b|-in\b)"
+# the thing sent is an item or a pronoun for one, never a person ("send me an email when it's back in stock")
+SEND_BACK = r"\bsend(?:ing)? (?:back\b|(?:it|them|the|my|your|our|this|that|these|those|both|all|everything|one)\b(?:(?!\b(?:me|us|when|once|if|money|refunds?|funds?|payments?|amount)\b)[^.,;?!]){0,30}?\bback\b)"
+TRADE = r"\btrad(?:e|ing)[- ]in (?:the|my|your|our|it|them|this|that|these|those|both|all|one)\b"  # the verb, not "a trade-in program"
 _FALLBACK_VERBS = (("address", r"\baddress\b|地址|\b(?:sent|shipped|delivered|redirected|rerouted) (?:to|there)\b"), ("return", rf"\breturn|{SEND_BACK}|退货|退回|退掉"),
                    ("cancel", r"\bcancel|取消"), ("change", rf"\b(?:exchange|swap|modify|change|switch|upgrade)|{TRADE}|更换|换|修改|改成|改为"))  # fmt: skip
 _NOTHING = re.compile(r"\b(?:do(?:n'?t| not) do anything|do nothing|nothing at all|keep (?:the|my) order(?! and)|leave it)\b"
@@ -1373,7 +1374,7 @@ _CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|thos
 
 # "cancel a few of the things in it", "cancelling part of it", "cancel only this item": a part of the order, unnamed
 _CANCEL_SOME = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\s+(?:(?:only|just)\s+)?(?:(?:some|part|a few|certain|one|a couple)\s+(?:of\s+)?"
-                          r"(?:(?:the|my|its|those|these)\s+)?(?:items?|things?|products?|it|them)\b|(?:partial|single|individual|separate)\s+(?:items?|products?|things?)\b"
+                          r"(?:(?:the|my|its|those|these)\s+)?(?:items?|things?|products?|it)\b|(?:partial|single|individual|separate)\s+(?:items?|products?|things?)\b"
                           r"|(?:only|just)\s+(?:that|this|one|a single|the one)\s+(?:item|product|thing)\b|(?:(?:only|just)\s+)?part of (?:my|the|this|that|it)\b(?:\s+order\b)?)")
 
 
@@ -1647,10 +1648,10 @@ def only_negated(lowered: str, verb: str) -> bool:
 
 
 # An order described by what was done to it, no request: "my cancelled order", "the order I cancelled", "the one that
-# was cancelled", "已取消的订单"
+# was cancelled" (an order the subject: "my trip got cancelled, so …" is a reason), "已取消的订单"
 _DONE_TO_ORDER = re.compile(r"\bcancell?ed\s+(?:\w+\s+)?(?:orders?|ones?|purchases?)\b"
                             r"|\b(?:orders?|ones?|purchases?)\s+(?:(?:that|which)\s+)?(?:i|we)\s+(?:had\s+|have\s+|already\s+|just\s+)*cancell?ed\b"
-                            r"|\b(?:was|were|got|been|is|are)\s+(?:already\s+|just\s+)?cancell?ed\b|已(?:经)?取消的?订单")
+                            r"|(?:\b(?:orders?|ones?|purchases?)|#w\d+)\s+(?:(?:that|which)\s+)?(?:(?:has|have|had)\s+)?(?:was|were|got|been|is|are)\s+(?:already\s+|just\s+)?cancell?ed\b|已(?:经)?取消的?订单")
 
 
 def only_describes_cancelled(lowered: str) -> bool:
