@@ -305,12 +305,12 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
 
 
 def _in_action(pattern: re.Pattern, lowered: str) -> bool:
-    """Whether the pattern ("every item", "everything") is said in a sentence naming an order action, or the
-    text names none ("all of them" answering "which items?"): "every item in that order came late" beside
-    "return the <item>" is a remark, not what the action is about."""
+    """Whether the text says the pattern ("all my items", "everything"); "every/each item" only in a sentence
+    naming an order action, or in a text naming none ("every single one" answering "which items?"): "every
+    item in that order came late" beside "return the <item>" is a remark, not what the action is about."""
     sentences = [x for x in re.split(r"(?<=[.!?;。！？；])\s*|\n", lowered) if x.strip()]
-    acting = [x for x in sentences if _ACTION_VERBS.search(x)]
-    return any(pattern.search(x) for x in (acting or sentences))
+    acting = [x for x in sentences if _ACTION_VERBS.search(x)] or sentences
+    return any(x in acting or not re.match(r"(?:every|each)\b", m.group(0)) for x in sentences for m in pattern.finditer(x))
 
 
 def _most_specific(named: list[dict], lowered: str) -> list[dict]:
