@@ -1308,7 +1308,7 @@ def asks_former_address(text: str) -> bool:
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
                             r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b"
-                            # "use it for all my orders", "on each of the orders", "(the orders too)"; orders still to come
+                            # "use it for all my orders", "on each of the orders", "the orders as well"; orders still to come
                             # ("for all my future orders") are the account's default address
                             r"|\b(?:on|for|to)\s+(?:all|each|every|both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:(?!(?:future|next|upcoming|coming|later)\b)\w+\s+)?orders?\b|\bthe orders,? too\b|\borders as well\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
