@@ -44,6 +44,8 @@ _ASKS_ABOUT = re.compile(r"[?？]|\b(?:want|need|would like|'d like|wish|can|cou
                          r"|想|要|请|帮|查|看看|吗|呢|哪")
 # "should be shipped to her place instead: <address>": where an order goes, said without the word address
 _SENT_TO = re.compile(r"\b(?:ship(?:ped)?|sen[dt]|deliver(?:ed)?|redirect(?:ed)?|go|come)\s+(?:it |them )?(?:to|there)\b")
+# "(all) the items" of a request, not the shop's ("the items in your store")
+_THE_ITEMS = re.compile(r"\b(?:the|all) items\b(?!\s+(?:in|at|on|from|of) (?:your|the) (?:shop|store|catalog(?:ue)?|site|website)\b)")
 # The shopper's own things; "the pending <item>" too: only an ordered item has a status.
 _OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的|" + ARRIVED.pattern)
 class Assistant:
@@ -490,7 +492,7 @@ class _Turn(CatalogTurn):
         if state.frame is not None and not topic_open and self._answers_frame(message, slots):
             switch = route in WRITE_ROUTES | {"search", "recommend", "human", "compare"} and route != state.frame.route
             # "I'd like to cover the difference with my gift card" gives the task's payment method: no search for "cover"
-            gives = route in ("search", "recommend", "compare") and self._gives_slot(message)
+            gives = route in ("search", "recommend", "compare") and (rules.pays_with(message) or self._gives_slot(message, payment=False))
             if not (switch and prediction.confidence >= 0.8 and len(message.split()) > 4 and not gives):
                 return state.frame.route
         if state.frame is None and route in ("search", "product_question", "chit_chat", "out_of_scope", "recommend") and \
@@ -520,9 +522,11 @@ class _Turn(CatalogTurn):
         <other item>") read as out of scope to a model trained on short queries."""
         lowered = message.lower()
         product = bool(_product_words(self.a.store).search(_in_english(lowered)))
-        # ... or one that goes on about something of theirs said before ("two <product>s came" → "send back the pricier")
-        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|\b(?:the|my|all|its) items\b|订单", lowered)
-                or self.state.aside):
+        # ... or one that goes on about something of theirs said before ("two <product>s came" → "send back the pricier");
+        # "the items" only in the sentence of the action, and never the shop's ("all the items in your shop")
+        if not (product or slots.order_ids or slots.item_ids or re.search(r"\borders?\b|\b(?:my|its) items\b|订单", lowered)
+                or self.state.aside or any(_THE_ITEMS.search(x) and any(p.search(x) for p, _ in _cues())
+                                           for x in re.split(r"(?<=[.!?;])\s+", lowered))):
             return None
         found = [(m.start(), route) for pattern, route in _cues() if (m := pattern.search(lowered))]
         if found:  # the first action the message names, not a later word ("… refund to PayPal")
@@ -596,10 +600,11 @@ class _Turn(CatalogTurn):
         return next(iter(open_), route if route in fits else next((r for r in asked if r in fits), route))
 
     @staticmethod
-    def _gives_slot(message: str) -> bool:
-        """Whether the message gives what an order task asks for: a payment method, a reason, an address."""
+    def _gives_slot(message: str, payment: bool = True) -> bool:
+        """Whether the message gives what an order task asks for: a payment method (unless `payment` is
+        False), a reason, an address."""
         lowered = message.lower()
-        return bool(rules.payment_kinds(lowered) or rules.cancel_reason(lowered) or rules.parse_address(message))
+        return bool((payment and rules.payment_kinds(lowered)) or rules.cancel_reason(lowered) or rules.parse_address(message))
 
     def _answers_frame(self, message: str, slots: Slots) -> bool:
         """Whether the message looks like an answer to the open task's question."""

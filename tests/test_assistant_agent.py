@@ -1146,6 +1146,45 @@ def test_a_payment_method_said_with_an_unusual_verb_answers_the_task_not_a_searc
     assert state.pending is not None and state.pending.arguments["payment_method_id"] == "gift_card_4332117", reply
 
 
+def test_every_item_in_a_remark_is_not_what_the_action_is_about(assistant, state):
+    """"Every item in that order came late" beside "return the <item>" is a remark: the item named is returned."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "I want to return the mechanical keyboard from order #W2378156 to my credit card. "
+                                        "Every item in that order came late, by the way.")  # fmt: skip
+    assert state.pending is not None and state.pending.arguments["item_ids"] == ["1151293680"], reply
+
+
+def test_an_address_for_all_future_orders_is_the_default_address(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Please update my default address to 100 Main St, Springfield, IL 62704, to be used for all my future orders.")
+    assert state.pending is not None and state.pending.tool == "update_default_address", reply
+
+
+def test_a_search_naming_a_payment_kind_leaves_the_open_task(store, state):
+    """"A wallet with credit card slots" names a kind of card but pays nothing: a search, not the open return's answer."""
+    from retrieval.search import Search
+
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier(),
+                          services={"search": Search(None, products=store.products())})  # fmt: skip
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to return some items from order #W2378156")
+    reply = assistant.reply_text(state, "Actually, I am looking for a wallet with credit card slots, show me some.")
+    assert "Which items" not in reply and state.search is not None, reply
+
+
+def test_the_shops_items_in_chit_chat_reach_no_order_cue(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Are all the items in your shop eco-friendly? I'd love to switch to greener stuff.")
+    assert (state.frame is None or state.frame.route not in ("modify_order", "exchange")) and "Which order" not in reply, reply
+
+
+def test_a_refund_sent_to_a_card_is_no_address_fallback(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "Cancel just the espresso machine in order #W4776164, I no longer need it. "
+                                        "If that's not possible, have the refund sent to my credit card.")  # fmt: skip
+    assert "address" not in reply.lower(), reply
+
+
 def test_nothing_but_one_item_returns_that_item_only(assistant, state):
     """"…and nothing other than the <item>" names that item, not every item but it."""
     assistant.reply_text(state, "I am Fatima Johnson, zip code 78712")

@@ -67,6 +67,49 @@ def test_match_items_reads_aliases_spacing_and_except():
     assert match("return the jigsaw I received with the bookshelf") == ["3"]
 
 
+def test_every_item_counts_in_the_actions_sentence_only():
+    """"Each item of that order was …" beside "send back the <item>" is a remark; "every item" with a verb of
+    action, or answering "which items?" alone, is every item."""
+    from assistant.understand.rules import match_items
+    from assistant.slots import read_slots
+
+    order = {"items": [{"item_id": "1", "name": "Espresso Machine", "options": {}}, {"item_id": "2", "name": "Bookshelf", "options": {}},
+                       {"item_id": "3", "name": "Jigsaw Puzzle", "options": {}}]}  # fmt: skip
+
+    def match(text):
+        return match_items(order, text, read_slots(text))
+
+    assert match("Please send back the bookshelf. Each item of that order was poorly packed, sadly.") == ["2"]
+    assert match("I'd like to return the bookshelf; every item in that box was scratched") == ["2"]
+    assert match("I want every item upgraded.") == ["1", "2", "3"] and match("Every item, please.") == ["1", "2", "3"]
+    assert match("Return every single thing in that order.") == ["1", "2", "3"]
+
+
+def test_a_payment_kind_is_used_only_with_a_verb_of_paying():
+    from assistant.understand.rules import pays_with
+
+    assert pays_with("I'd rather settle the extra with my PayPal, then find me a lamp")
+    assert not pays_with("Actually, show me a slim wallet with credit card slots.")
+    assert not pays_with("Do you take gift cards?")
+
+
+def test_orders_still_to_come_are_no_orders_address():
+    from assistant.understand.rules import _ORDER_ADDRESS
+
+    assert _ORDER_ADDRESS.search("put the new address on all my orders")
+    assert not _ORDER_ADDRESS.search("save it as my default address for all my upcoming orders")
+
+
+def test_a_refund_sent_somewhere_is_no_address_fallback():
+    import re
+
+    from assistant.understand.rules import _FALLBACK_VERBS
+
+    address = dict(_FALLBACK_VERBS)["address"]
+    assert re.search(address, "otherwise have the order sent to my sister in boston")
+    assert not re.search(address, "otherwise have the money sent to my paypal")
+
+
 def test_a_cancellation_reason_is_read_from_the_orders_own_sentences():
     from assistant.understand.rules import about_order
     from assistant.slots import read_slots

@@ -295,13 +295,22 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
             fine = [i for i in items if names_item(i, clause)]
             excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
-    if everything and _ALL_ITEMS.search(head):  # "all my items", "everything": each item of the order
+    if everything and _in_action(_ALL_ITEMS, head):  # "all my items", "everything": each item of the order
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
-    if everything and (_EVERYTHING.search(head) or _ALL_ORDERS.search(head)):  # "return all my orders": each with all its items
+    if everything and (_in_action(_EVERYTHING, head) or _ALL_ORDERS.search(head)):  # "return all my orders": each with all its items
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
+
+
+def _in_action(pattern: re.Pattern, lowered: str) -> bool:
+    """Whether the text says the pattern ("all my items", "everything"); "every/each item" only in a sentence
+    naming an order action, or in a text naming none ("every single one" answering "which items?"): "every
+    item in that order came late" beside "return the <item>" is a remark, not what the action is about."""
+    sentences = [x for x in re.split(r"(?<=[.!?;。！？；])\s*|\n", lowered) if x.strip()]
+    acting = [x for x in sentences if _ACTION_VERBS.search(x)] or sentences
+    return any(x in acting or not re.match(r"(?:every|each)\b", m.group(0)) for x in sentences for m in pattern.finditer(x))
 
 
 def _most_specific(named: list[dict], lowered: str) -> list[dict]:
@@ -368,7 +377,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
 # the thing sent is an item or a pronoun for one, never a person ("send me an email when it's back in stock")
 SEND_BACK = r"\bsend(?:ing)? (?:back\b|(?:it|them|the|my|your|our|this|that|these|those|both|all|everything|one)\b(?:(?!\b(?:me|us|when|once|if|money|refunds?|funds?|payments?|amount)\b)[^.,;?!]){0,30}?\bback\b)"
 TRADE = r"\btrad(?:e|ing)[- ]in (?:the|my|your|our|it|them|this|that|these|those|both|all|one)\b"  # the verb, not "a trade-in program"
-_FALLBACK_VERBS = (("address", r"\baddress\b|地址|\b(?:sent|shipped|delivered|redirected|rerouted) (?:to|there)\b"), ("return", rf"\breturn|{SEND_BACK}|退货|退回|退掉"),
+# "have the order sent to …" is an address; "have the refund sent to my card" is money, no address
+_MONEY = r"(?:refunds?|money|payments?|funds?|amount|difference|balance|credit|cash)"
+_FALLBACK_VERBS = (("address", rf"\baddress\b|地址|\b(?!{_MONEY}\b)\w+\s+(?:(?:be|get|being)\s+)?(?:sent|shipped|delivered|redirected|rerouted) (?:to|there)\b"), ("return", rf"\breturn|{SEND_BACK}|退货|退回|退掉"),
                    ("cancel", r"\bcancel|取消"), ("change", rf"\b(?:exchange|swap|modify|change|switch|upgrade)|{TRADE}|更换|换|修改|改成|改为"))  # fmt: skip
 _NOTHING = re.compile(r"\b(?:do(?:n'?t| not) do anything|do nothing|nothing at all|keep (?:the|my) order(?! and)|leave it)\b"
                       r"|什么都不(?:做|要|用)|不用了|算了|保留订单")
@@ -967,6 +978,19 @@ def payments_meant(methods: list, message: str) -> list[str]:
     return payments_named(methods, " ".join(told)) if told else []
 
 
+def pays_with(message: str) -> bool:
+    """Whether a sentence wants a kind of payment method used: the kind said with a verb of paying other than
+    the kind's own words ("cover the difference with my gift card"), and not asked about; "a wallet with
+    credit card slots" names a kind but pays nothing."""
+    for x in re.split(r"(?<=[.!?;。！？；])\s*|\n", message.lower()):
+        rest = x
+        for _, pattern in PAYMENT_KINDS:
+            rest = re.sub(pattern, " ", rest)
+        if rest != x and _PAYMENT_USE.search(rest) and not is_question(x):
+            return True
+    return False
+
+
 _OTHER_ORDER_METHOD = re.compile(r"\b(?:the )?(?:other|opposite) orders?(?:'s|’s|s')? (?:payment(?: method)?|card|method|account)\b"
                                  r"|\b(?:payment(?: method)?|card|method|account)(?: (?:that was |that i |i |we )?(?:used|paid|charged)(?: (?:for|with|on))?)?"
                                  r" (?:of|from|for|on|with|by) (?:my |the )?(?:other|opposite) orders?\b"
@@ -1285,8 +1309,9 @@ def asks_former_address(text: str) -> bool:
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
                             r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b"
-                            # "use it for all my orders", "on each of the orders", "(the orders too)"
-                            r"|\b(?:on|for|to)\s+(?:all|each|every|both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:\w+\s+)?orders?\b|\bthe orders,? too\b|\borders as well\b")
+                            # "use it for all my orders", "on each of the orders", "the orders as well"; orders still to come
+                            # ("for all my future orders") are the account's default address
+                            r"|\b(?:on|for|to)\s+(?:all|each|every|both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:(?!(?:future|next|upcoming|coming|later)\b)\w+\s+)?orders?\b|\bthe orders,? too\b|\borders as well\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
                                  r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
                                  r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
