@@ -653,6 +653,8 @@ def preferred_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[s
     rather have <b>"): option → value. The option's other values it names are alternatives, no wish."""
     chosen: dict[str, str] = {}
     for m in _PREFERRING.finditer(lowered):
+        if _NEGATED_BEFORE.search(lowered[: m.start()]):  # "i'd never favour <a>": no preference for it
+            continue
         if (hit := _value_at(lowered, m.end(), values)) is not None:
             chosen.setdefault(hit[0], hit[1])
     return chosen
@@ -664,12 +666,9 @@ def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[di
     avoided: dict[str, set[str]] = {}
     spans = []
 
-    def value_at(text: str, at: int) -> tuple[str, str, int] | None:  # (option, value, end) of a value starting at `at`
-        return _value_at(text, at, values)
-
     for m in _AVOIDED.finditer(lowered):
         at, end = m.start(2), None
-        while (hit := value_at(lowered, at)) is not None:  # "anything but <a> or <b>": each of the list
+        while (hit := _value_at(lowered, at, values)) is not None:  # "anything but <a> or <b>": each of the list
             key, val, end = hit
             avoided.setdefault(key, set()).add(val)
             # not a bare comma ("not <a>, <b> please"), nor ", and" (a clause of its own: "<a> over <b>, and <c> over …")
