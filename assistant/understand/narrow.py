@@ -267,7 +267,7 @@ def except_scope(text: str, start: int, end: int) -> tuple[str, str]:
 
 
 def only_for_except(text: str) -> str:
-    """"nothing besides the <item>", "nothing but …" say only that item, not all but it: read as "only"."""
+    """"nothing else but the <item>", "nothing but …" say only that item, not all but it: read as "only"."""
     return _phrases(tuple(lexicon()["only_words"])).sub(" only ", text)
 
 

@@ -284,7 +284,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
     if described != lowered and any(names_item(i, described) for i in items):
         lowered = described
-    lowered = only_for_except(lowered)  # "…and nothing besides the <item>": that item, not all but it
+    lowered = only_for_except(lowered)  # "…and nothing other than the <item>": that item, not all but it
     cut = _EXCEPT.search(lowered)
     head, tail = except_scope(lowered, cut.start(), cut.end()) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
@@ -537,7 +537,7 @@ def action_text(text: str, route: str) -> str:
     for m in _ACTION_VERBS.finditer(lowered):
         group, end = next(g for g in (1, 2, 3) if m.group(g)), m.end() + len(re.match(r"\w*", lowered[m.end() :]).group(0))
         if marks and re.fullmatch(r"\s*(?:,|/|or|and|and/or)\s*", lowered[marks[-1][1] : m.start()]):
-            # "cancel or return all my orders", "to be cancelled or returned": verbs joined share their object
+            # "cancel or return all my orders", "to get refunded or exchanged": verbs joined share their object
             marks[-1] = (marks[-1][0], end, marks[-1][2] | {group})
         else:
             marks.append((m.start(), end, {group}))
@@ -871,7 +871,7 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|greatest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
         if key := next((k for k in current if m.group(2) in k.split()), None):
             extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
-    # "<option> … as high as it goes / as low as possible": that option, the last one named before it in its sentence
+    # "<option> … as large as it can get / as low as possible": that option, the last one named before it in its sentence
     for m in re.finditer(r"\bas (high|large|big|long|much|far|low|small|short|little) as (?:it|they) (?:goes|go|gets|get|can (?:go|get|be))\b"
                          r"|\bas (high|large|big|long|much|far|low|small|short|little) as (?:possible|available|you have)\b", lowered):
         before = re.split(r"[.!?;]", lowered[: m.start()])[-1]
@@ -1210,7 +1210,7 @@ _BACK_REFERENCE = re.compile(
 
 
 _STATUS_WORD = r"(?:pending|delivered|processed|shipped|cancell?ed|canceled)"
-# "my pending order", "the order that's still pending", "my order which was delivered": an order described by its status
+# "my pending order", "the order which is pending", "my order which was delivered": an order described by its status
 _BY_STATUS = re.compile(rf"\b{_STATUS_WORD}\s+orders?\b|\borders?(?:\s+of\s+(?:mine|ours))?,?\s+(?:(?:that|which)(?:'s|’s|\s+(?:is|are|was|were|has been|have been))?\s+)?"
                         rf"(?:still\s+|already\s+|now\s+)?{_STATUS_WORD}\b|(?:待处理|已送达|已发货|已取消)的?订单")
 
@@ -1283,7 +1283,7 @@ def asks_former_address(text: str) -> bool:
 _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
                             r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b"
-                            # "use it for all my orders", "on each of the orders", "(the orders too)"
+                            # "use it for all my orders", "on each of the orders", "for the orders as well"
                             r"|\b(?:on|for|to)\s+(?:all|each|every|both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:\w+\s+)?orders?\b|\bthe orders,? too\b|\borders as well\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
                                  r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
