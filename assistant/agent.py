@@ -491,7 +491,7 @@ class _Turn(CatalogTurn):
         # method, items, a yes-less clarification); only a clear request for something else ends it.
         if state.frame is not None and not topic_open and self._answers_frame(message, slots):
             switch = route in WRITE_ROUTES | {"search", "recommend", "human", "compare"} and route != state.frame.route
-            # "I'd like to cover the difference with my gift card" gives the task's payment method: no search for "cover"
+            # "let me pay what's left using my gift card" gives the task's payment method: no search for it
             gives = route in ("search", "recommend", "compare") and (rules.pays_with(message) or self._gives_slot(message, payment=False))
             if not (switch and prediction.confidence >= 0.8 and len(message.split()) > 4 and not gives):
                 return state.frame.route

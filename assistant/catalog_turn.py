@@ -203,8 +203,11 @@ def _money(value: float) -> str:
 
 
 # Something the shopper has ("I received two <item>s", "the speaker I bought"): about their own order.
-# "the <product> that arrived", "two <product>s showed up": delivered to them, so theirs
-ARRIVED = re.compile(r"\b(?:arrived|showed up|turned up|(?:was|were|got|been) delivered)\b|到货了|送到了")
+# "the <product> that arrived", "two <product>s showed up": delivered to them, so theirs; what arrived in the
+# shop or in stock is the catalog's
+ARRIVED = re.compile(r"\b(?:arrived|showed up|turned up|(?:was|were|got|been) delivered)\b"
+                     r"(?!\s+(?:back\s+)?(?:in|at|into|to)\s+(?:your\s+|the\s+|our\s+)?(?:shop|store|stock|catalog(?:ue)?|warehouse|website|site)\b)"
+                     r"|到货了|送到了")
 HAD = re.compile(r"\bi (?:just |recently )?(?:bought|ordered|received|purchased|got)\b|我买的|我收到|" + ARRIVED.pattern)
 # What only their own item answers: what they paid ("did I pay", "我花了多少")
 PAID = re.compile(r"\b(?:did|do) i (?:pay|spend)\b|\bi paid\b|\bhow much was mine\b|我(?:付|花|支付)了")

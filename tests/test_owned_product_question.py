@@ -4,7 +4,7 @@ is answered about their own variant alone. Wording differs from the review's and
 
 from __future__ import annotations
 
-from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
+from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
 
 
 def test_what_the_product_comes_in_lists_the_catalogs_variants_with_theirs_marked(assistant, state):
@@ -21,3 +21,13 @@ def test_what_they_paid_stays_about_their_own_variant(assistant, state):
     assistant.reply_text(state, "I am Chen Johnson, zip 77004")
     reply = assistant.reply_text(state, "how much did I spend on the bluetooth speaker I bought?")
     assert "$302.67" in reply and not [x for x in reply.splitlines() if x.startswith("- ")], reply
+
+
+def test_what_arrived_in_the_shop_is_the_catalogs_not_theirs(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "What does the smart watch that just arrived in your store cost?")
+    assert "#W" not in reply and "you paid" not in reply.lower(), reply  # the catalog's price, no order of theirs
+    from assistant.catalog_turn import ARRIVED
+
+    assert not ARRIVED.search("have the new wireless earbuds arrived in stock yet?")  # the shop's stock, not theirs
+    assert ARRIVED.search("the kettle that arrived yesterday is dented")  # delivered to them: theirs

@@ -12,7 +12,7 @@ import pytest
 from assistant.understand import rules
 from eval.dialogues.scenario import RuleUser
 from eval.dialogues.simulated_user import RuleSim
-from eval.dialogues.tau import extract_facts, goals_from_text, if_asked, main_request, requests_and_fallbacks
+from eval.dialogues.tau import extract_facts, goals_from_text, if_asked, main_request, requests_and_fallbacks, sentences, wanted_kinds
 from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
 
 
@@ -81,6 +81,27 @@ def test_both_of_a_product_is_still_a_plural():
     assert sorted(rules.match_items(order, text, read_slots(text))) == ["a", "b"]
     text = "two things to return: a vacuum cleaner and the air purifier"
     assert rules.match_items(order, text, read_slots(text)) == [rules.AMBIGUOUS]
+
+
+def test_both_items_after_a_product_named_stays_a_plural():
+    from assistant.understand import Option
+    from assistant.understand.narrow import narrow, speaks_of_several
+
+    opts = [Option(id="a", label="Hoodie (grey, M)", kind="item", facts={"name": "Hoodie"}),
+            Option(id="b", label="Hoodie (navy, L)", kind="item", facts={"name": "Hoodie"}),
+            Option(id="c", label="Desk Lamp (LED)", kind="item", facts={"name": "Desk Lamp"})]
+    assert sorted(narrow("the hoodie, both items", opts, many=True, question="Which items?").sure) == ["a", "b"]
+    assert speaks_of_several("all items of the hoodie") and speaks_of_several("each of the products")
+    assert not speaks_of_several("three things to swap: a hoodie, a lamp and a mug")  # a number counting the list
+
+
+def test_a_preferring_verb_needs_the_speaker_and_no_negation():
+    vals = {"color": ("white", "black", "red")}
+    assert rules.preferred_values("i'd like the jacket in white to go with black boots", vals) == {}
+    assert rules.preferred_values("i would never choose red; white please", vals) == {}
+    assert rules.preferred_values("i don't prefer black, just white", vals) == {}
+    assert rules.preferred_values("if both exist, i'd go with red", vals) == {"color": "red"}
+    assert rules.preferred_values("i'll pick black if it's there", vals) == {"color": "black"}
 
 
 def test_the_orders_address_said_as_for_all_my_orders_and_set_back_to_what_it_was(assistant, state, store):
@@ -153,6 +174,19 @@ def test_a_request_put_through_the_agent_is_said_as_the_shoppers_own():
 def test_having_the_order_sent_somewhere_is_an_address_change():
     goals = goals_from_text("You are Lena Okafor, zip 30301. You want to have your pending order sent to your office instead.")
     assert [g.tool for g in goals] == ["address"]
+
+
+def test_a_condition_on_what_they_ask_is_no_question_of_the_shopper():
+    text = "If they ask which kettle, say it's the electric one."
+    assert sentences(text) == [text]
+    assert [r.say for r in if_asked(text)] == ["It's the electric one."]
+
+
+def test_a_description_or_a_refund_sent_elsewhere_is_no_address_request():
+    assert "address" not in wanted_kinds("You have three orders that were delivered to your former home in Ohio.")
+    assert "address" not in wanted_kinds("You'd like the money sent to your gift card instead of the visa.")
+    assert "address" not in wanted_kinds("You want the refund sent to your bank card instead.")
+    assert "address" in wanted_kinds("You want the order sent to your office instead.")
 
 
 def test_the_shopper_ends_once_everything_is_done_and_said():

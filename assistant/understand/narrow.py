@@ -72,9 +72,9 @@ def says(text: str, key: str) -> bool:
 
 
 def speaks_of_several(text: str) -> bool:
-    """Whether the text speaks of several of something ("both", "all", "two"), not counting a count of the
-    list it names ("two things: a <product> and a <product>")."""
-    counts = rf"(?<![\w-])(?:{'|'.join(map(re.escape, lexicon()['plural_words']))})\s+(?:of\s+)?(?:the\s+|my\s+)?" \
+    """Whether the text speaks of several of something ("both", "all", "two"), not counting a number that
+    counts the list it names ("two things: a <product> and a <product>"); "both items" stays plural."""
+    counts = rf"(?<![\w-])(?:{'|'.join(map(re.escape, lexicon()['list_counts']))})\s+(?:of\s+)?(?:the\s+|my\s+)?" \
              rf"(?:{'|'.join(map(re.escape, lexicon()['counted_things']))})(?![\w-])"
     return says(re.sub(counts, " ", text, flags=re.IGNORECASE), "plural_words")
 
@@ -267,7 +267,7 @@ def except_scope(text: str, start: int, end: int) -> tuple[str, str]:
 
 
 def only_for_except(text: str) -> str:
-    """"nothing besides the <item>", "nothing but …" say only that item, not all but it: read as "only"."""
+    """"nothing else but the <item>", "nothing but …" say only that item, not all but it: read as "only"."""
     return _phrases(tuple(lexicon()["only_words"])).sub(" only ", text)
 
 

@@ -284,7 +284,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
     if described != lowered and any(names_item(i, described) for i in items):
         lowered = described
-    lowered = only_for_except(lowered)  # "…and nothing besides the <item>": that item, not all but it
+    lowered = only_for_except(lowered)  # "…and nothing other than the <item>": that item, not all but it
     cut = _EXCEPT.search(lowered)
     head, tail = except_scope(lowered, cut.start(), cut.end()) if cut else (lowered, "")
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
@@ -549,7 +549,7 @@ def action_text(text: str, route: str) -> str:
     for m in _ACTION_VERBS.finditer(lowered):
         group, end = next(g for g in (1, 2, 3) if m.group(g)), m.end() + len(re.match(r"\w*", lowered[m.end() :]).group(0))
         if marks and re.fullmatch(r"\s*(?:,|/|or|and|and/or)\s*", lowered[marks[-1][1] : m.start()]):
-            # "cancel or return all my orders", "to be cancelled or returned": verbs joined share their object
+            # "cancel or return all my orders", "to get refunded or exchanged": verbs joined share their object
             marks[-1] = (marks[-1][0], end, marks[-1][2] | {group})
         else:
             marks.append((m.start(), end, {group}))
@@ -665,6 +665,8 @@ def preferred_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[s
     rather have <b>"): option → value. The option's other values it names are alternatives, no wish."""
     chosen: dict[str, str] = {}
     for m in _PREFERRING.finditer(lowered):
+        if _NEGATED_BEFORE.search(lowered[: m.start()]):  # "i'd never favour <a>": no preference for it
+            continue
         if (hit := _value_at(lowered, m.end(), values)) is not None:
             chosen.setdefault(hit[0], hit[1])
     return chosen
@@ -676,12 +678,9 @@ def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[di
     avoided: dict[str, set[str]] = {}
     spans = []
 
-    def value_at(text: str, at: int) -> tuple[str, str, int] | None:  # (option, value, end) of a value starting at `at`
-        return _value_at(text, at, values)
-
     for m in _AVOIDED.finditer(lowered):
         at, end = m.start(2), None
-        while (hit := value_at(lowered, at)) is not None:  # "anything but <a> or <b>": each of the list
+        while (hit := _value_at(lowered, at, values)) is not None:  # "anything but <a> or <b>": each of the list
             key, val, end = hit
             avoided.setdefault(key, set()).add(val)
             # not a bare comma ("not <a>, <b> please"), nor ", and" (a clause of its own: "<a> over <b>, and <c> over …")
@@ -884,7 +883,7 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|greatest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
         if key := next((k for k in current if m.group(2) in k.split()), None):
             extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
-    # "<option> … as high as it goes / as low as possible": that option, the last one named before it in its sentence
+    # "<option> … as large as it can get / as low as possible": that option, the last one named before it in its sentence
     for m in re.finditer(r"\bas (high|large|big|long|much|far|low|small|short|little) as (?:it|they) (?:goes|go|gets|get|can (?:go|get|be))\b"
                          r"|\bas (high|large|big|long|much|far|low|small|short|little) as (?:possible|available|you have)\b", lowered):
         before = re.split(r"[.!?;]", lowered[: m.start()])[-1]
@@ -1236,7 +1235,7 @@ _BACK_REFERENCE = re.compile(
 
 
 _STATUS_WORD = r"(?:pending|delivered|processed|shipped|cancell?ed|canceled)"
-# "my pending order", "the order that's still pending", "my order which was delivered": an order described by its status
+# "my pending order", "the order which is pending", "my order which was delivered": an order described by its status
 _BY_STATUS = re.compile(rf"\b{_STATUS_WORD}\s+orders?\b|\borders?(?:\s+of\s+(?:mine|ours))?,?\s+(?:(?:that|which)(?:'s|’s|\s+(?:is|are|was|were|has been|have been))?\s+)?"
                         rf"(?:still\s+|already\s+|now\s+)?{_STATUS_WORD}\b|(?:待处理|已送达|已发货|已取消)的?订单")
 

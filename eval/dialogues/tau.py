@@ -98,7 +98,7 @@ def main_request(text: str) -> tuple[str, list[str]]:
     together = next((n for n, s in enumerate(parts) if n > asking and re.search(rules["together"], s)), None)
     joined = [] if together is None else [s for s in parts[asking + 1 : together] if not CONDITION_RE.match(s)]
     # What the new item must keep or which options it would rather have ("…, but the new <item> has to stay the same
-    # size", "on the <option>, I'd most like X, failing that Y"), said after the request and asking nothing itself
+    # size", "for the <option>, X is my first choice, else Y"), said after the request and asking nothing itself
     # (no request of its own: "…so the <item> should be a large instead" is one, said in its turn): said with it.
     joined += [s for n, s in enumerate(parts) if n > asking and s not in joined and n != together and not CONDITION_RE.match(s)
                and not re.search(rules["together"], s) and not wanted_kinds(s) and not re.search(rules["wants"], s)
