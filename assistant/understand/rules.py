@@ -308,7 +308,7 @@ def _in_action(pattern: re.Pattern, lowered: str) -> bool:
     """Whether the text says the pattern ("all my items", "everything"); "every/each item" only in a sentence
     naming an order action, or in a text naming none ("every single one" answering "which items?"): "every
     item in that order came late" beside "return the <item>" is a remark, not what the action is about."""
-    sentences = [x for x in re.split(r"(?<=[.!?;。！？；])\s*|\n", lowered) if x.strip()]
+    sentences = [x for x in _SENTENCE_END.split(lowered) if x.strip()]
     acting = [x for x in sentences if _ACTION_VERBS.search(x)] or sentences
     return any(x in acting or not re.match(r"(?:every|each)\b", m.group(0)) for x in sentences for m in pattern.finditer(x))
 
@@ -972,7 +972,7 @@ def is_question(sentence: str) -> bool:
 def payments_meant(methods: list, message: str) -> list[str]:
     """Like `payments_named`, but only the methods a sentence wants used: said with a verb of paying or
     refunding, and not asked about ("do you accept gift cards?" names a method but wants nothing)."""
-    told = [x for x in re.split(r"(?<=[.!?;。！？；])\s*|\n", message)
+    told = [x for x in _SENTENCE_END.split(message)
             if x.strip() and _PAYMENT_USE.search(x.lower()) and not is_question(x)]
     return payments_named(methods, " ".join(told)) if told else []
 
@@ -981,7 +981,7 @@ def pays_with(message: str) -> bool:
     """Whether a sentence wants a kind of payment method used: the kind said with a verb of paying other than
     the kind's own words ("cover the difference with my gift card"), and not asked about; "a wallet with
     credit card slots" names a kind but pays nothing."""
-    for x in re.split(r"(?<=[.!?;。！？；])\s*|\n", message.lower()):
+    for x in _SENTENCE_END.split(message.lower()):
         rest = x
         for _, pattern in PAYMENT_KINDS:
             rest = re.sub(pattern, " ", rest)
