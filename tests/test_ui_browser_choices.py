@@ -4,21 +4,26 @@ tests/test_ui_browser.py; skipped the same way without chromium)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tests.test_ui_browser import ARTIFACTS, By, Keys, ask, bot_texts, driver, urls, wait  # noqa: F401  (fixtures)
+from tests.test_ui_browser import ARTIFACTS, QUERY, By, Keys, ask, bot_texts, card_ids, driver, urls, wait  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 EMAIL = "yusuf.rossi7301@example.com"  # two delivered orders; #W2378156 holds Headphones
 
 
 def buttons(driver, selector: str) -> list[str]:
-    return driver.execute_script(f"return Array.from(document.querySelectorAll({selector!r})).map(e => e.innerText.trim())")
+    """The labels of the buttons the shopper can see (hidden ones of the chat's pool are left out)."""
+    return driver.execute_script(
+        f"return Array.from(document.querySelectorAll({selector!r})).filter(e => e.offsetParent !== null).map(e => e.innerText.trim())"
+    )
 
 
 def click(driver, selector: str, starts: str) -> None:
     driver.execute_script(
-        f"Array.from(document.querySelectorAll({selector!r})).find(e => e.innerText.trim().startsWith(arguments[0])).click()", starts
+        f"Array.from(document.querySelectorAll({selector!r})).find(e => e.offsetParent !== null && e.innerText.trim().startsWith(arguments[0])).click()", starts
     )
 
 
@@ -57,3 +62,22 @@ def test_widget_shows_choices_as_buttons(driver, urls):
     sent = driver.execute_script("return Array.from(document.querySelectorAll('.aisle-w-user')).map(e => e.innerText)")
     assert sent[-1].startswith("#W2378156")  # the label went out as the shopper's message
     driver.save_screenshot(str(ARTIFACTS / "widget-choices.png"))
+
+
+def test_gradio_quick_dislikes_on_two_cards_both_stick(driver, urls):
+    """Two 👎 in one go: the second click leaves before the first answer is back, and neither undoes the
+    other (each hides its own card slot)."""
+    driver.get(urls["app"] + "/")
+    wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#aisle-input textarea"), 30)
+    answers = len(bot_texts(driver))
+    ask(driver, QUERY)
+    wait(driver, lambda: len(bot_texts(driver)) > answers and len(card_ids(driver)) >= 3)
+    first = card_ids(driver)
+    driver.execute_script(
+        "for (const id of arguments[0]) document.querySelector(`.aisle-card-body[data-item-id='${id}']`)"
+        ".closest('.aisle-card').querySelector('.aisle-dislike').click()",
+        first[:2],
+    )
+    wait(driver, lambda: not set(first[:2]) & set(card_ids(driver)))
+    time.sleep(1.5)  # any late answer would have put a card back by now
+    assert card_ids(driver) == first[2:]

@@ -22,6 +22,12 @@ from ui.service import ChatService, NotSignedIn, SessionNotFound, SignInRefused,
 log = logging.getLogger(__name__)
 DATA = Path(__file__).parent / "data"
 CSS_PATH = Path(__file__).parent / "static" / "chat.css"
+# Cards and choice buttons are fixed pools of components, updated in place: components made by
+# `gr.render` are replaced on every change, and a click on one the page still showed while the next
+# render ran was lost (an unknown event). An answer shows at most 5 cards (search and suggestions ask
+# for 5); the demo store's longest choice list is 9 orders, and options past the pool are still typed.
+CARD_SLOTS = 8
+CHOICE_BUTTONS = 12
 
 
 @lru_cache(maxsize=1)
@@ -65,20 +71,39 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                 pass  # expired or deleted: start afresh
         return service.create_session().session_id
 
+    def card_updates(cards: list | None) -> list:
+        """The card row and its slots (column, body) showing `cards` (None: leave them as they are)."""
+        if cards is None:
+            return [gr.skip()] * (1 + 2 * CARD_SLOTS)
+        cards = cards[:CARD_SLOTS]
+        columns = [gr.update(visible=n < len(cards)) for n in range(CARD_SLOTS)]
+        bodies = [card_html(cards[n]) if n < len(cards) else "" for n in range(CARD_SLOTS)]
+        return [gr.update(visible=bool(cards)), *columns, *bodies]
+
+    def choice_updates(choices: list | None) -> list:
+        """The choice row and its buttons showing `choices` (None: leave them as they are)."""
+        if choices is None:
+            return [gr.skip()] * (CHOICE_BUTTONS + 1)
+        choices = choices[:CHOICE_BUTTONS]
+        return [gr.update(visible=bool(choices))] + [
+            gr.update(value=c["label"], visible=True, elem_classes=["aisle-choice", f"aisle-choice-{c['kind']}"]) for c in choices
+        ] + [gr.update(value="", visible=False)] * (CHOICE_BUTTONS - len(choices))
+
     def send(message: str, history: list, session_id: str | None, shown: list):
+        """Yields the chat's outputs: box, chatbot, session, the cards (state, row, slots), the choices (row, buttons)."""
         message = (message or "").strip()
         if not message:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), *card_updates(None), *choice_updates(None)
             return
         session_id = ensure(session_id)
         history = list(history or []) + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         shown, offered = [], []  # cards and choices belong to the latest answer
-        yield "", history, session_id, shown, offered
+        yield "", history, session_id, shown, *card_updates(shown), *choice_updates(offered)
         try:
             for event in service.chat(session_id, message):
                 if event.kind in ("text", "handoff") and event.text:
                     history[-1]["content"] += event.text
-                    yield "", history, session_id, gr.skip(), gr.skip()
+                    yield "", history, session_id, gr.skip(), *card_updates(None), *choice_updates(None)
                 elif event.kind == "cards":
                     shown = [c.model_dump(mode="json") for c in event.cards]
                 elif event.kind == "choices":
@@ -86,21 +111,25 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         except Exception as exc:  # shown in the chat, not as a traceback
             log.exception("chat turn failed")
             history[-1]["content"] += f"\n⚠️ Sorry, that did not work: {exc}"
-        yield "", history, session_id, shown, offered
+        yield "", history, session_id, shown, *card_updates(shown), *choice_updates(offered)
 
-    def feedback(kind: str, card: dict, session_id: str | None, shown: list):
-        if not session_id:
-            return gr.skip()
+    def feedback(kind: str, slot: int, session_id: str | None, shown: list):
+        """A 👍 / 👎 / not-interested on the card in `slot`: 👎 and not-interested hide that card's slot only
+        (its column, its body), so quick clicks on several cards never undo one another."""
+        keep = [gr.skip(), gr.skip()]
+        if not session_id or slot >= len(shown or []):
+            return keep
+        card = shown[slot]
         try:
             service.feedback(FeedbackRequest(session_id=session_id, kind=kind, item_id=card["item_id"]))
         except Exception as exc:
             gr.Warning(f"Feedback not saved: {exc}")
-            return gr.skip()
+            return keep
         if kind == "like":
             gr.Info(f"Noted: you like {card['name']}.")
-            return gr.skip()
+            return keep
         gr.Info(f"{card['name']} will not be shown again.")
-        return [c for c in shown if c["item_id"] != card["item_id"]]
+        return [gr.update(visible=False), ""]
 
     def who_text(info) -> str:
         if info is None or info.user is None:
@@ -172,41 +201,28 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         # reload or a server restart continues it. A fixed secret: the value must outlive the process.
         session = gr.BrowserState(None, storage_key="aisle-session", secret=_browser_secret(service))
         shown = gr.State([])
-        offered = gr.State([])  # the choices of the latest answer, shown as buttons
         gr.Markdown("## 🛒 Aisle — your shop assistant\nAsk for products, suggestions, your orders or the shop's policy, in English or 中文.")
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(height=380, label="Aisle", elem_id="aisle-chat", feedback_options=None, buttons=["copy"])
 
-                @gr.render(inputs=[shown])
-                def show_cards(cards: list):
-                    if not cards:
-                        return
-                    with gr.Row(elem_classes="aisle-cards", elem_id="aisle-cards"):
-                        for card in cards:
-                            with gr.Column(elem_classes="aisle-card", min_width=160):
-                                gr.HTML(card_html(card))
-                                with gr.Row():
-                                    like = gr.Button("👍", size="sm", elem_classes="aisle-like", min_width=40)
-                                    dislike = gr.Button("👎", size="sm", elem_classes="aisle-dislike", min_width=40)
-                                hide = gr.Button("Not interested", size="sm", elem_classes="aisle-not_interested")
-                                for kind, button in (("like", like), ("dislike", dislike), ("not_interested", hide)):
-                                    button.click(
-                                        lambda sid, cur, kind=kind, card=card: feedback(kind, card, sid, cur),
-                                        inputs=[session, shown], outputs=[shown],
-                                    )  # fmt: skip
+                card_columns, card_bodies = [], []
+                with gr.Row(elem_classes="aisle-cards", elem_id="aisle-cards", visible=False) as card_row:
+                    for slot in range(CARD_SLOTS):
+                        with gr.Column(elem_classes="aisle-card", min_width=160, visible=False) as column:
+                            body = gr.HTML("")
+                            with gr.Row():
+                                like = gr.Button("👍", size="sm", elem_classes="aisle-like", min_width=40)
+                                dislike = gr.Button("👎", size="sm", elem_classes="aisle-dislike", min_width=40)
+                            hide = gr.Button("Not interested", size="sm", elem_classes="aisle-not_interested")
+                        for kind, button in (("like", like), ("dislike", dislike), ("not_interested", hide)):
+                            button.click(lambda sid, cur, kind=kind, slot=slot: feedback(kind, slot, sid, cur),
+                                         inputs=[session, shown], outputs=[column, body])  # fmt: skip
+                        card_columns.append(column)
+                        card_bodies.append(body)
 
-                @gr.render(inputs=[offered])
-                def show_choices(choices: list):
-                    if not choices:
-                        return
-                    with gr.Row(elem_classes="aisle-choices", elem_id="aisle-choices"):
-                        for choice in choices:
-                            button = gr.Button(choice["label"], size="sm", elem_classes=f"aisle-choice aisle-choice-{choice['kind']}")
-                            button.click(  # picking a choice sends its label, as if typed
-                                lambda h, s, c, label=choice["label"]: (yield from send(label, h, s, c)),
-                                inputs=[chatbot, session, shown], outputs=[box, chatbot, session, shown, offered],
-                            )  # fmt: skip
+                with gr.Row(elem_classes="aisle-choices", elem_id="aisle-choices", visible=False) as choice_row:
+                    choice_buttons = [gr.Button("", size="sm", visible=False, elem_classes="aisle-choice") for _ in range(CHOICE_BUTTONS)]
 
                 with gr.Row():
                     box = gr.Textbox(placeholder="e.g. running shoes under $100", show_label=False, scale=6,
@@ -236,11 +252,12 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                         forget_btn = gr.Button("Delete", size="sm", variant="stop")
                     profile_note = gr.Markdown()
 
-        chat_io = dict(inputs=[box, chatbot, session, shown], outputs=[box, chatbot, session, shown, offered])
-        box.submit(send, **chat_io)
-        send_btn.click(send, **chat_io)
-        surprise.click(lambda h, s, c: (yield from send("Surprise me", h, s, c)),
-                       inputs=[chatbot, session, shown], outputs=[box, chatbot, session, shown, offered])  # fmt: skip
+        outputs = [box, chatbot, session, shown, card_row, *card_columns, *card_bodies, choice_row, *choice_buttons]
+        box.submit(send, inputs=[box, chatbot, session, shown], outputs=outputs)
+        send_btn.click(send, inputs=[box, chatbot, session, shown], outputs=outputs)
+        for button in choice_buttons:  # picking a choice sends its label, as if typed
+            button.click(send, inputs=[button, chatbot, session, shown], outputs=outputs)
+        surprise.click(lambda h, s, c: (yield from send("Surprise me", h, s, c)), inputs=[chatbot, session, shown], outputs=outputs)
         signin_btn.click(sign_in, inputs=[pick, email, session], outputs=[session, who, email])
         signout_btn.click(sign_out, inputs=[session], outputs=[session, who])
         refresh_btn.click(load_profile, inputs=[session], outputs=[profile_view, personalised, profile_note])
