@@ -295,7 +295,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
             fine = [i for i in items if names_item(i, clause)]
             excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
-    if everything and _in_action(_ALL_ITEMS, head):  # "all my items", "everything": each item of the order
+    if everything and _in_action(_ALL_ITEMS, head, [i for i in items if i["item_id"] not in excluded]):  # "all my items", "everything": each item of the order
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
@@ -304,13 +304,33 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
 
 
-def _in_action(pattern: re.Pattern, lowered: str) -> bool:
+def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: bool = False) -> bool:
     """Whether the text says the pattern ("all my items", "everything"); "every/each item" only in a sentence
     naming an order action, or in a text naming none ("every single one" answering "which items?"): "every
-    item in that order came late" beside "return the <item>" is a remark, not what the action is about."""
+    item in that order came late" beside "return the <item>" is a remark, not what the action is about.
+    When the action's own words name one of `items`, the pattern counts only inside those words: "each item
+    came broken, so return the <item>" is a reason beside the action, not the items it takes. `each`: "each/every"
+    counts in any sentence too (of orders: "every order" is no remark about an order's items)."""
     sentences = [x for x in _SENTENCE_END.split(lowered) if x.strip()]
     acting = [x for x in sentences if _ACTION_VERBS.search(x)] or sentences
-    return any(x in acting or not re.match(r"(?:every|each)\b", m.group(0)) for x in sentences for m in pattern.finditer(x))
+    spans = {x: action_spans(x) for x in sentences}
+    named = any(names_item(i, _ALONG.sub(" ", x[a:b])) for x in sentences for a, b in spans[x] for i in items)
+    return any((each or x in acting or not re.match(r"(?:every|each)\b", m.group(0)))
+               and (not named or any(a <= m.start() < b for a, b in spans[x]))
+               for x in sentences for m in pattern.finditer(x))
+
+
+# where a reason or remark beside the action begins ("…, so", "because …", "since …", "as …", " — ", "but …")
+_REMARK = re.compile(r"\s[—–-]{1,2}\s|[:()]|\b(?:because|since|'?cause|though|although|but|while|given that|seeing that)\b|(?:^|,)\s*(?:so|as)\b")
+# "…, including the <item>", "plus the <item>": an item added to the whole, not instead of it
+_ALONG = re.compile(r"\b(?:including|incl\.?|plus|along with|together with|as well as)\b.*")
+
+
+def action_spans(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) of the words of each clause of the sentence from its verb of action on ("…, so I'd like to
+    <return the lamp>"): what the action takes; a clause with no such verb is a remark."""
+    cuts = [0, *(m.start() for m in _REMARK.finditer(sentence)), len(sentence)]
+    return [(a + m.start(), b) for a, b in zip(cuts, cuts[1:]) if (m := _ACTION_VERBS.search(sentence[a:b]))]
 
 
 def _most_specific(named: list[dict], lowered: str) -> list[dict]:
@@ -1409,7 +1429,7 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     "Cancel it from my order" is the item just talked about (`referred`, when the order holds it).
     Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
     lowered = _CONTEXT.sub(" ", text.lower())
-    if _WHOLE_ORDER.search(lowered):
+    if _in_action(_WHOLE_ORDER, lowered, order["items"], each=True):  # not "the whole order is late, so cancel the <item>"
         return []
     if _CANCEL_SOME.search(lowered) and len(order["items"]) > 1:  # a part named by no item: all it holds is said
         return list(dict.fromkeys(i["name"] for i in order["items"]))
@@ -1435,7 +1455,7 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
     held by different orders named one after another ("the <item>, the <item> and the <item>", "the
     <item> …, and the <item> (in another order) …"). Empty when the text means one order or cannot tell."""
     lowered = text.lower()
-    if m := _ALL_ORDERS.search(lowered):
+    if (m := _ALL_ORDERS.search(lowered)) and _in_action(_ALL_ORDERS, lowered, [i for o in candidates for i in o["items"]], each=True):
         status = m.group("status") or m.group("status2")
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
