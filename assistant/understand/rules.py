@@ -610,7 +610,11 @@ def _zh_reading():
 
 def option_text(message: str) -> str:
     """The message lower-cased, and for Chinese also put into the catalog's English words (红色 → red,
-    8码 → 8 size, 不要 → not), after the Chinese as written (its own comparatives, 更大, stay readable)."""
+    8码 → 8 size, 不要 → not), after the Chinese as written (its own comparatives, 更大, stay readable).
+    Remarks on how an item fits ("a bit large", "runs small", 偏大) are blanked: no option value is said by them."""
+    from retrieval.search.query import without_fit_remarks
+
+    message = without_fit_remarks(message)
     lowered = message.lower()
     if not _CJK.search(message):
         return lowered
@@ -619,6 +623,14 @@ def option_text(message: str) -> str:
     english = units.sub(lambda m: f" {m.group(1)} {lex.zh_units[m.group(2)]} ", message)
     english = terms.sub(lambda m: f" {lex.zh_en[m.group(0)]} ", english)
     return f"{lowered}\n{_CJK.sub(' ', english).lower()}"
+
+
+def says_fit(text: str) -> bool:
+    """Whether the text remarks on how the item fits ("a bit large", "runs small"): which other size is
+    the shopper's to choose, never the reader's guess."""
+    from retrieval.search.query import fit_remarks
+
+    return any(d for *_, d in fit_remarks(text))
 
 
 def measured(key: str, value: str, lowered: str) -> bool:
@@ -821,6 +833,9 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     `exact`, that last one only if it changes nothing the message did not ask for: else None, and the
     candidates that have what was asked, closest first (the shopper chooses what else changes), when
     there are several."""
+    from retrieval.search.query import fit_remarks
+
+    fits = {d for *_, d in fit_remarks(message) if d}  # "a bit large", "runs small": the way another size should go
     lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
     current = {k: str(v).lower() for k, v in item["options"].items()}
     candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
@@ -891,6 +906,22 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
         found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
         return min(found, default=len(lowered))
 
+    sizes = tuple(k for k in current if "size" in k.split())
+    if len(fits) == 1 and sizes and not any(set(k) & set(sizes) for *_, k in comparatives) and not any(
+            mentioned(val, wishes, values[k]) or measured(k, val, wishes) for k in sizes for val in values[k] if val.lower() != current[k]):
+        # A fit remark and no size named: the sizes that way are the shopper's choice (how much smaller is
+        # theirs to say), each with the most of what else was asked and kept; one such size is the answer.
+        direction = next(iter(fits))
+        going = [v for v in candidates if step(v, direction, sizes) is not None]
+        top = max((named(v) for v in going), default=0)
+        per_size: dict[tuple, object] = {}
+        for v in sorted((v for v in going if named(v) == top), key=lambda v: (-kept(v), v.price)):
+            per_size.setdefault(tuple(v.options.get(k) for k in sizes), v)
+        offer = sorted(per_size.values(), key=lambda v: step(v, direction, sizes))
+        if len(offer) == 1:
+            return offer[0].item_id, choices
+        if offer:
+            return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in offer]
     for _, direction, keys in comparatives:
         # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
         ranked = sorted((-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys)))
