@@ -107,6 +107,8 @@ def test_all_items_said_in_a_reason_beside_the_action_does_not_widen_it():
     assert match("Please send every item back, the bookshelf included") == ["1", "2", "3"]
     assert match("Each item is faulty, so I'd like to return them") == ["1", "2", "3"]
     assert match("Every item needs to be returned, including the puzzle") == ["1", "2", "3"]
+    assert match("Send back the puzzle, but also everything else in that box") == ["1", "2", "3"]
+    assert match("Send back the puzzle, but the other items are all fine") == ["3"]
 
 
 def test_a_payment_kind_is_used_only_with_a_verb_of_paying():

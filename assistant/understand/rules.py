@@ -321,7 +321,7 @@ def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: 
 
 
 # where a reason or remark beside the action begins ("…, so", "because …", "since …", "as …", " — ", "but …")
-_REMARK = re.compile(r"\s[—–-]{1,2}\s|[:()]|\b(?:because|since|'?cause|though|although|but|while|given that|seeing that)\b|(?:^|,)\s*(?:so|as)\b")
+_REMARK = re.compile(r"\s[—–-]{1,2}\s|[:()]|\b(?:because|since|'?cause|though|although|but(?! also| too| as well)|while|given that|seeing that)\b|(?:^|,)\s*(?:so|as)\b")
 # "…, including the <item>", "plus the <item>": an item added to the whole, not instead of it
 _ALONG = re.compile(r"\b(?:including|incl\.?|plus|along with|together with|as well as)\b.*")
 
