@@ -1224,3 +1224,26 @@ def test_cancelling_one_of_several_orders_is_no_part_cancel(assistant, state):
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
     reply = assistant.reply_text(state, "Of my two pending orders I want to cancel just one of them: #W4776164, I no longer need it.")
     assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+
+
+def test_a_remark_about_all_items_beside_the_action_takes_only_the_item_named(assistant, state, store):
+    """"Every item … arrived scuffed, so return the headphones" returns the headphones: the remark describes the
+    order. The same kind for cancelling and for all the orders."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "Every item in order #W2378156 arrived scuffed, so I'd like to send back the headphones")
+    assert state.pending is not None and state.pending.arguments["item_ids"] == ["4202497723"]
+    other = DialogueState(session_id="other")  # a new conversation: an order declined above comes last in this one
+    assistant.reply_text(other, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(other, "Since all of my orders showed up late, I only want to return the headphones")
+    assert other.pending is not None and other.pending.arguments["order_id"] == "#W2378156"
+    assert other.pending.arguments["item_ids"] == ["4202497723"]
+    assistant.reply_text(state, "no")
+    # a part of a pending order cannot be cancelled: said so, not the whole order cancelled on a remark
+    reply = assistant.reply_text(state, "The whole order #W4776164 is delayed, so cancel the espresso machine")
+    assert state.pending is None and "T-Shirt" in reply and store.order("#W4776164").status == "pending"
+
+
+def test_an_all_items_request_still_takes_every_item(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "The headphones broke, so I want to send back everything in order #W2378156")
+    assert state.pending is not None and len(state.pending.arguments["item_ids"]) == 5

@@ -347,3 +347,51 @@ SPEAKER_ITEM = {"item_id": "s1", "options": {"battery life": "10 hours", "colour
 def test_an_option_wanted_at_its_extreme_said_other_ways(text, expected):
     chosen, _ = pick_variant(SPEAKER, SPEAKER_ITEM, text)
     assert chosen == expected
+
+
+JACKET = _product(
+    ("j-s", {"color": "green", "size": "S"}, 80, True),
+    ("j-m", {"color": "green", "size": "M"}, 80, True),
+    ("j-l", {"color": "green", "size": "L"}, 82, True),
+    ("j-xl", {"color": "green", "size": "XL"}, 84, True),
+    ("j-l-grey", {"color": "grey", "size": "L"}, 82, True),
+    ("j-xxl", {"color": "green", "size": "XXL"}, 85, True),
+)
+JACKET_ITEM = {"item_id": "j-xl", "options": {"color": "green", "size": "XL"}, "price": 84}
+
+
+@pytest.mark.parametrize("text", [
+    "honestly it's a touch large on the shoulders, can we swap it",
+    "this jacket turned out a little too big",
+    "It runs large. Exchange please.",
+    "the fit is slightly on the large side",
+    "it feels kinda big on me",
+    "有点大，想换一件",
+])
+def test_a_fit_remark_is_no_size_value_but_the_way_the_choice_goes(text):
+    """"a touch large" is how it fits, not size L: the smaller sizes (one each, what else is kept first) are offered."""
+    chosen, choices = pick_variant(JACKET, JACKET_ITEM, text, exact=True)
+    assert chosen is None and [i for i, _ in choices] == ["j-l", "j-m", "j-s"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("it fits a bit big, I'd like the medium", "j-m"),     # a size named beside the remark is the size
+    ("too big on me, go one size down", "j-l"),            # a comparative says how far
+    ("it runs small, so swap it for the next size", "j-xxl"),  # larger: one size that way is the answer
+    ("the jacket is a tad tight", "j-xxl"),
+    ("I'd like size large instead", "j-l"), ("in L please", "j-l"), ("a large one", "j-l"), ("the large", "j-l"),
+    ("the large in grey", "j-l-grey"),
+])
+def test_sizes_named_or_compared_beside_fit_remarks(text, expected):
+    chosen, _ = pick_variant(JACKET, JACKET_ITEM, text, exact=True)
+    assert chosen == expected
+
+
+def test_a_fit_remark_in_a_change_asks_which_smaller_size_with_choices(assistant, state, store):
+    """Through the agent: "a tad big" on the XXL T-shirt of a pending order asks which size (the smaller ones), and
+    the shopper's answer picks it."""
+    assistant.reply_text(state, "my email is yusuf.rossi7301@example.com")
+    reply = assistant.reply_text(state, "Could you modify the t-shirt in #W6247578? It fits a tad big.")
+    assert state.pending is None and "XL" in reply and ", M," in reply and ", S," in reply and "XXL, cotton, crew neck $" not in reply
+    assistant.reply_text(state, "XL please")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["2060066974"]  # black XL cotton crew neck

@@ -84,6 +84,14 @@ def test_generic_values_need_their_option_name(parser):
     assert "size" not in parser.parse("m")[0].options  # a lower-case letter is not a size
 
 
+def test_a_fit_remark_is_no_size_asked_for(parser):
+    """"the last one ran small" says how a size fitted, not that size S is wanted; a size said as a wish still is."""
+    assert "size" not in parser.parse("a grey t-shirt please, the last one I had ran small")[0].options
+    assert "size" not in parser.parse("running shoes, my old pair was a bit on the large side")[0].options
+    assert parser.parse("a grey t-shirt in L")[0].options.get("size") == "L"
+    assert parser.parse("a large grey t-shirt")[0].options.get("size") == "large"
+
+
 def test_brand_category_and_stock(parser):
     parsed, _ = parser.parse("Apple phone in stock")
     assert parsed.brand == "Apple" and parsed.category == "smartphones" and parsed.in_stock is True

@@ -85,6 +85,32 @@ def test_every_item_counts_in_the_actions_sentence_only():
     assert match("Return every single thing in that order.") == ["1", "2", "3"]
 
 
+def test_all_items_said_in_a_reason_beside_the_action_does_not_widen_it():
+    """A quantifier in a reason or remark clause ("…, so", "since …", "because …", " — …") describes the order;
+    the item the action's own words name is what it takes. "All" said as the action's object still is all."""
+    from assistant.understand.rules import match_items
+    from assistant.slots import read_slots
+
+    order = {"items": [{"item_id": "1", "name": "Espresso Machine", "options": {}}, {"item_id": "2", "name": "Bookshelf", "options": {}},
+                       {"item_id": "3", "name": "Jigsaw Puzzle", "options": {}}]}  # fmt: skip
+
+    def match(text):
+        return match_items(order, text, read_slots(text))
+
+    assert match("Every single item showed up dented, so I want to send back the bookshelf") == ["2"]
+    assert match("Since each product came in a torn box, please return only the puzzle") == ["3"]
+    assert match("All the items were late and I'd like to return the espresso machine") == ["1"]
+    assert match("Could you exchange the bookshelf, because the whole order got soaked in the rain?") == ["2"]
+    assert match("Return the jigsaw puzzle - everything else in the box was perfect.") == ["3"]
+    # the action's object is everything: all items, an item named beside it only added to the whole
+    assert match("As the bookshelf broke, I want to return all of the items") == ["1", "2", "3"]
+    assert match("Please send every item back, the bookshelf included") == ["1", "2", "3"]
+    assert match("Each item is faulty, so I'd like to return them") == ["1", "2", "3"]
+    assert match("Every item needs to be returned, including the puzzle") == ["1", "2", "3"]
+    assert match("Send back the puzzle, but also everything else in that box") == ["1", "2", "3"]
+    assert match("Send back the puzzle, but the other items are all fine") == ["3"]
+
+
 def test_a_payment_kind_is_used_only_with_a_verb_of_paying():
     from assistant.understand.rules import pays_with
 

@@ -255,7 +255,7 @@ class FormLoop:
                     # a change made on a price condition; above it, the other action the shopper stated
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
-            if chosen is None and len(choices) > 1:  # several fit: the reader may tell them apart
+            if chosen is None and len(choices) > 1 and not rules.says_fit(wish):  # several fit: the reader may tell them apart
                 variants = {v.item_id: v for v in product.variants}
                 options = [variant_option(product.name, variants[i], current=item["options"]) if i in variants
                            else Option(id=i, label=label) for i, label in choices[:8]]

@@ -141,7 +141,9 @@ def _places(option) -> list[tuple[list[str], str]]:
 
 def score(message: str, options: list) -> dict[str, float]:
     """Each option's score: the weighted words of the message its facts share, rarer among the options = more."""
-    text = message
+    from retrieval.search.query import without_fit_remarks
+
+    text = without_fit_remarks(message)  # "it runs a bit large": no option's value "large"
     words = stems(text)
     seq = set(words)
     lowered = text.lower()

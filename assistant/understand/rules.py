@@ -295,7 +295,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
             fine = [i for i in items if names_item(i, clause)]
             excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
-    if everything and _in_action(_ALL_ITEMS, head):  # "all my items", "everything": each item of the order
+    if everything and _in_action(_ALL_ITEMS, head, [i for i in items if i["item_id"] not in excluded]):  # "all my items", "everything": each item of the order
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
@@ -304,13 +304,33 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
 
 
-def _in_action(pattern: re.Pattern, lowered: str) -> bool:
+def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: bool = False) -> bool:
     """Whether the text says the pattern ("all my items", "everything"); "every/each item" only in a sentence
     naming an order action, or in a text naming none ("every single one" answering "which items?"): "every
-    item in that order came late" beside "return the <item>" is a remark, not what the action is about."""
+    item in that order came late" beside "return the <item>" is a remark, not what the action is about.
+    When the action's own words name one of `items`, the pattern counts only inside those words: "each item
+    came broken, so return the <item>" is a reason beside the action, not the items it takes. `each`: "each/every"
+    counts in any sentence too (of orders: "every order" is no remark about an order's items)."""
     sentences = [x for x in _SENTENCE_END.split(lowered) if x.strip()]
     acting = [x for x in sentences if _ACTION_VERBS.search(x)] or sentences
-    return any(x in acting or not re.match(r"(?:every|each)\b", m.group(0)) for x in sentences for m in pattern.finditer(x))
+    spans = {x: action_spans(x) for x in sentences}
+    named = any(names_item(i, _ALONG.sub(" ", x[a:b])) for x in sentences for a, b in spans[x] for i in items)
+    return any((each or x in acting or not re.match(r"(?:every|each)\b", m.group(0)))
+               and (not named or any(a <= m.start() < b for a, b in spans[x]))
+               for x in sentences for m in pattern.finditer(x))
+
+
+# where a reason or remark beside the action begins ("…, so", "because …", "since …", "as …", " — ", "but …")
+_REMARK = re.compile(r"\s[—–-]{1,2}\s|[:()]|\b(?:because|since|'?cause|though|although|but(?! also| too| as well)|while|given that|seeing that)\b|(?:^|,)\s*(?:so|as)\b")
+# "…, including the <item>", "plus the <item>": an item added to the whole, not instead of it
+_ALONG = re.compile(r"\b(?:including|incl\.?|plus|along with|together with|as well as)\b.*")
+
+
+def action_spans(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) of the words of each clause of the sentence from its verb of action on ("…, so I'd like to
+    <return the lamp>"): what the action takes; a clause with no such verb is a remark."""
+    cuts = [0, *(m.start() for m in _REMARK.finditer(sentence)), len(sentence)]
+    return [(a + m.start(), b) for a, b in zip(cuts, cuts[1:]) if (m := _ACTION_VERBS.search(sentence[a:b]))]
 
 
 def _most_specific(named: list[dict], lowered: str) -> list[dict]:
@@ -590,7 +610,11 @@ def _zh_reading():
 
 def option_text(message: str) -> str:
     """The message lower-cased, and for Chinese also put into the catalog's English words (红色 → red,
-    8码 → 8 size, 不要 → not), after the Chinese as written (its own comparatives, 更大, stay readable)."""
+    8码 → 8 size, 不要 → not), after the Chinese as written (its own comparatives, 更大, stay readable).
+    Remarks on how an item fits ("a bit large", "runs small", 偏大) are blanked: no option value is said by them."""
+    from retrieval.search.query import without_fit_remarks
+
+    message = without_fit_remarks(message)
     lowered = message.lower()
     if not _CJK.search(message):
         return lowered
@@ -599,6 +623,14 @@ def option_text(message: str) -> str:
     english = units.sub(lambda m: f" {m.group(1)} {lex.zh_units[m.group(2)]} ", message)
     english = terms.sub(lambda m: f" {lex.zh_en[m.group(0)]} ", english)
     return f"{lowered}\n{_CJK.sub(' ', english).lower()}"
+
+
+def says_fit(text: str) -> bool:
+    """Whether the text remarks on how the item fits ("a bit large", "runs small"): which other size is
+    the shopper's to choose, never the reader's guess."""
+    from retrieval.search.query import fit_remarks
+
+    return any(d for *_, d in fit_remarks(text))
 
 
 def measured(key: str, value: str, lowered: str) -> bool:
@@ -801,6 +833,9 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     `exact`, that last one only if it changes nothing the message did not ask for: else None, and the
     candidates that have what was asked, closest first (the shopper chooses what else changes), when
     there are several."""
+    from retrieval.search.query import fit_remarks
+
+    fits = {d for *_, d in fit_remarks(message) if d}  # "a bit large", "runs small": the way another size should go
     lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
     current = {k: str(v).lower() for k, v in item["options"].items()}
     candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
@@ -871,6 +906,22 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
         found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
         return min(found, default=len(lowered))
 
+    sizes = tuple(k for k in current if "size" in k.split())
+    if len(fits) == 1 and sizes and not any(set(k) & set(sizes) for *_, k in comparatives) and not any(
+            mentioned(val, wishes, values[k]) or measured(k, val, wishes) for k in sizes for val in values[k] if val.lower() != current[k]):
+        # A fit remark and no size named: the sizes that way are the shopper's choice (how much smaller is
+        # theirs to say), each with the most of what else was asked and kept; one such size is the answer.
+        direction = next(iter(fits))
+        going = [v for v in candidates if step(v, direction, sizes) is not None]
+        top = max((named(v) for v in going), default=0)
+        per_size: dict[tuple, object] = {}
+        for v in sorted((v for v in going if named(v) == top), key=lambda v: (-kept(v), v.price)):
+            per_size.setdefault(tuple(v.options.get(k) for k in sizes), v)
+        offer = sorted(per_size.values(), key=lambda v: step(v, direction, sizes))
+        if len(offer) == 1:
+            return offer[0].item_id, choices
+        if offer:
+            return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in offer]
     for _, direction, keys in comparatives:
         # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
         ranked = sorted((-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys)))
@@ -1409,7 +1460,7 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     "Cancel it from my order" is the item just talked about (`referred`, when the order holds it).
     Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
     lowered = _CONTEXT.sub(" ", text.lower())
-    if _WHOLE_ORDER.search(lowered):
+    if _in_action(_WHOLE_ORDER, lowered, order["items"], each=True):  # not "the whole order is late, so cancel the <item>"
         return []
     if _CANCEL_SOME.search(lowered) and len(order["items"]) > 1:  # a part named by no item: all it holds is said
         return list(dict.fromkeys(i["name"] for i in order["items"]))
@@ -1435,7 +1486,7 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
     held by different orders named one after another ("the <item>, the <item> and the <item>", "the
     <item> …, and the <item> (in another order) …"). Empty when the text means one order or cannot tell."""
     lowered = text.lower()
-    if m := _ALL_ORDERS.search(lowered):
+    if (m := _ALL_ORDERS.search(lowered)) and _in_action(_ALL_ORDERS, lowered, [i for o in candidates for i in o["items"]], each=True):
         status = m.group("status") or m.group("status2")
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:

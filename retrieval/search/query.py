@@ -49,6 +49,7 @@ class Lexicon:
     imitation: dict[str, list[str]] = field(default_factory=dict)  # "words" that make "materials" another one
     extremes: dict[str, list[str]] = field(default_factory=dict)  # phrase -> [option, "most" | "least"]
     ordinal_values: list[str] = field(default_factory=list)  # option values in increasing order
+    fit_remarks: dict = field(default_factory=dict)  # {"words": {word: direction}, "patterns": [… {word} …]}
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -65,6 +66,37 @@ class Lexicon:
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
     return Lexicon.load()
+
+
+@lru_cache(maxsize=1)
+def _fit_pattern() -> tuple[re.Pattern, dict[str, int]]:
+    spec = default_lexicon().fit_remarks
+    words = spec.get("words", {})
+    if not words or not spec.get("patterns"):
+        return re.compile("(?!)"), words
+    word = "(?P<word>" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")"
+    patterns = [p.replace("{word}", word, 1).replace("(?P<word>", f"(?P<word{n}>", 1) for n, p in enumerate(spec["patterns"])]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE), words
+
+
+def fit_remarks(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, direction) of each remark on how an item fits said with a size word ("a bit large", "runs
+    small", "on the big side", 偏大): a remark, no size value asked for. The direction is the way another size
+    would go (-1 smaller, 1 larger); 0 when negated ("not too big")."""
+    pattern, words = _fit_pattern()
+    found = []
+    for m in pattern.finditer(text):
+        said = next(w for k, w in m.groupdict().items() if w is not None)
+        negated = re.search(r"\b(?:not|n't|never)\s+$", text[: m.start()].lower())
+        found.append((m.start(), m.end(), 0 if negated else words.get(said.lower(), 0)))
+    return found
+
+
+def without_fit_remarks(text: str) -> str:
+    """The text with its fit remarks blanked (same length, so positions in it stay valid)."""
+    for start, end, _ in fit_remarks(text):
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 def _alternation(phrases, flags=re.IGNORECASE) -> re.Pattern | None:
@@ -320,6 +352,7 @@ class QueryParser:
             text = self.stock_en.sub(" ", text)
         text = self._bounds(text, parsed)
         text = self._negations(text, parsed)
+        text = without_fit_remarks(text)  # "the last pair ran small": no size S asked for
         sizes = self._single_letter_sizes(text)
         canon = self.canon.text(text)
         if self.extremes_en:
