@@ -614,10 +614,13 @@ class CatalogTurn:
         cards = self._cards_for(self.state.last_items[:1])
         return cards[0].product_id if cards else None
 
-    def _on_product_question(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+    def _on_product_question(self, message: str, slots: Slots, product_id: str | None = None,
+                             without: str | None = None) -> Iterator[AssistantEvent]:
+        """`product_id`: the product the question is about when the conversation says it (the item being exchanged),
+        `without`: a variant left out (that item itself, which is no new option)."""
         from assistant import product_answers
 
-        product_id = self._asked_product(message, slots)
+        product_id = product_id or self._asked_product(message, slots)
         if product_id is None:
             yield from self._on_search(message, slots)
             return
@@ -627,6 +630,8 @@ class CatalogTurn:
             yield self.say("failed", message=result.message)
             return
         product = self.a.store.product(result.data["product_id"])
+        if without and any(v.item_id != without for v in product.variants):
+            product = product.model_copy(update={"variants": [v for v in product.variants if v.item_id != without]})
         referenced = self._referenced(slots)
         one = [v for v in product.variants if v.item_id in referenced[:1]]
         owned = self._owned_items(product, message)

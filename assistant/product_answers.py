@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.understand.rules import letter_sizes, measured, price_superlative
 from retrieval.store import ProductRecord
 
 TEXT_FIELDS = ("description", "warranty", "shipping", "return_policy")
@@ -73,9 +74,14 @@ def _named_keys(text: str, keys: list[str]) -> list[str]:
     return named
 
 
-def _value_named(value: str, text: str) -> bool:
+def _value_named(value: str, text: str, key: str = "") -> bool:
+    """The value said as it is, or as a quantity in other units or spelling ("2 liter" for 2L, with its option `key`)."""
     value = value.lower()
-    return len(value) >= 2 and value not in YES_NO and _has_word(value, text)
+    if not value.strip():
+        return False
+    if len(value) == 1:  # a letter size only as one ("size M", "the M one"): a lone "m" is also "I'm"
+        return re.search(rf"\b(?:size {re.escape(value)}|(?:the|an?|in) {re.escape(value)} (?:one|size|version)s?)\b", text) is not None
+    return value not in YES_NO and (_has_word(value, text) or bool(key and measured(key, value, text)))
 
 
 def content_words(text: str) -> list[str]:
@@ -88,12 +94,21 @@ def _price_range(prices: list[float]) -> str:
     return f"${low:.2f}" if low == high else f"${low:.2f}–${high:.2f}"
 
 
-def asks_about(product: ProductRecord, question: str) -> bool:
-    """Whether the question names one of the product's options or values, or a field of it."""
+def asks_about(product: ProductRecord, question: str, fields: tuple[str, ...] = TEXT_FIELDS) -> bool:
+    """Whether the question names one of the product's options or values, its price or stock (also "the
+    cheapest"), or one of `fields` (its text fields unless told)."""
     text = _without_name(product, question.lower())
     keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
-    values = {val for v in product.variants for val in v.options.values()}
-    return bool(_named_keys(text, [*keys, *TEXT_FIELDS, "price", "stock"]) or any(_value_named(v, text) for v in values))
+    values = {k: tuple(dict.fromkeys(str(v.options.get(k, "")) for v in product.variants)) for k in keys}
+    sized = letter_sizes(text, values)
+    return bool(_named_keys(text, [*keys, *fields, "price", "stock"]) or price_superlative(text)
+                or any(_value_named(val, sized, k) for k in keys for val in values[k]))
+
+
+def asks_about_policy(question: str) -> bool:
+    """Whether the question names one of the shop's policies a product's text fields may also hold (warranty,
+    shipping, returns): asked of the shop when no product says its own."""
+    return bool(_named_keys(question.lower(), [f for f in TEXT_FIELDS if f != "description"]))
 
 
 def _without_name(product: ProductRecord, text: str) -> str:
@@ -132,8 +147,20 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
 
     # 1. An option value named: "does it come in red?", "is there a 20 hours one?" (the longest value
     # named wins: "Wi-Fi + Cellular", not "Wi-Fi")
-    named_values = sorted(((len(val), key, val) for key in keys for val in dict.fromkeys(v.options.get(key, "") for v in variants)
-                           if _value_named(val, text)), reverse=True)  # fmt: skip
+    values = {k: tuple(dict.fromkeys(str(v.options.get(k, "")) for v in variants)) for k in keys}
+    sized = letter_sizes(text, values)  # "the medium one" of a product sized S/M/L
+    named_values = sorted(((len(val), key, val) for key in keys for val in values[key] if _value_named(val, sized, key)), reverse=True)
+    if (way := price_superlative(text)) is not None:
+        # 0. "which is the cheapest?", "the most expensive blue one?": among those with the value named, in stock first
+        pool = [v for v in variants if not named_values or v.options.get(named_values[0][1]) == named_values[0][2]] or variants
+        ordered = sorted(pool, key=lambda v: (not v.available, -way * v.price))
+        top = ordered[0]
+        shown[:] = [v.item_id for v in ordered[:MAX_LINES]]
+        return Grounded(True, replies["pa_cheapest" if way < 0 else "pa_priciest"].format(
+            name=name, options=", ".join(top.options.values()), price=top.price,
+            availability=replies["in_stock"] if top.available else replies["out_of_stock"]),
+            [line(v) for v in ordered[:MAX_LINES]], replies["pa_source_field"].format(field=replies["pa_fields"]["price"], name=name),
+            [f"{top.price:.2f}"])  # fmt: skip
     if named_values:
         _, key, value = named_values[0]
         chosen = [v for v in variants if v.options.get(key) == value]
