@@ -139,6 +139,7 @@ class _Turn(CatalogTurn):
         self.runner = ToolRunner(self.ctx)
         self._form: FormLoop | None = None
         self._orders_read: list[dict] | None = None
+        self.offered: list[Choice] = []  # the choices the last reply offered (read in this turn)
 
     # -- output helpers ---------------------------------------------------------------------
 
@@ -200,6 +201,7 @@ class _Turn(CatalogTurn):
     def _dispatch(self, message: str) -> Iterator[AssistantEvent]:
         state = self.state
         offered, state.choices = state.choices, []
+        self.offered = offered
         picked = next((c for c in offered if message.strip().lower() in (c.label.lower(), c.id.lower())), None)
         listed = [c for c in offered if c.kind != "confirm"]
         if picked is None and listed and (pos := rules.list_position(message)) is not None and -len(listed) <= pos < len(listed):
@@ -490,7 +492,8 @@ class _Turn(CatalogTurn):
                 and rules.only_asks(message) and (asked := self._asked_instead(message, frame, route))):
             return asked  # "which of those is cheapest?" to "what should it become?": answered, then asked again
         if (frame is not None and frame.route != "return" and frame.item_ids and len(frame.new_item_ids) < len(frame.item_ids) and not slots.order_ids
-                and (route in ("search", "product_question", "compare", "recommend") or {route, frame.route} <= SWAP_ROUTES)):
+                and (route in ("search", "product_question", "compare", "recommend")
+                     or ({route, frame.route} <= SWAP_ROUTES and not self._names_other_product(message, frame)))):
             # "size 9, leather, waterproof", "can I get the blue one instead?": the answer to "what should it become?"
             return frame.route
         # An order task in progress keeps the turn for answers to its questions (an order id, a payment
@@ -541,11 +544,20 @@ class _Turn(CatalogTurn):
         item_id = frame.item_ids[len(frame.new_item_ids)]
         return next((i for i in (order or {}).get("items", []) if i["item_id"] == item_id), None)
 
+    def _names_other_product(self, message: str, frame: TaskFrame) -> bool:
+        """Whether the message names a catalog product other than that of the item whose new option is asked."""
+        item = self._option_asked(frame)
+        named = set(_named_products(self.a.store, _in_english(message.lower())))
+        return bool(named - {item["product_id"] if item else None})
+
     def _on_option_question(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         """A question about the new options on offer: answered from the catalog's variants of the item's product."""
         item = self._option_asked(self.state.frame) if self.state.frame else None
-        yield from self._on_product_question(message, slots, product_id=item["product_id"] if item else None,
-                                             without=item["item_id"] if item else None)
+        if item is None:
+            return
+        # "which of those is cheapest?": among the options just offered; "what colours does it come in?": all of them
+        among = [c.id for c in self.offered if c.kind == "option"] if rules.points_at_list(message) else []
+        yield from self._on_product_question(message, slots, product_id=item["product_id"], without=item["item_id"], among=among)
 
     def _asks_about_product(self, message: str, frame: TaskFrame) -> bool:
         """A question about a catalog product it names ("is the bluetooth speaker waterproof?"), other

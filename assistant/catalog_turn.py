@@ -615,9 +615,10 @@ class CatalogTurn:
         return cards[0].product_id if cards else None
 
     def _on_product_question(self, message: str, slots: Slots, product_id: str | None = None,
-                             without: str | None = None) -> Iterator[AssistantEvent]:
+                             without: str | None = None, among: list[str] | None = None) -> Iterator[AssistantEvent]:
         """`product_id`: the product the question is about when the conversation says it (the item being exchanged),
-        `without`: a variant left out (that item itself, which is no new option)."""
+        `without`: a variant left out (that item itself, which is no new option), `among`: the variants asked about
+        (those just offered), when given."""
         from assistant import product_answers
 
         product_id = product_id or self._asked_product(message, slots)
@@ -630,8 +631,9 @@ class CatalogTurn:
             yield self.say("failed", message=result.message)
             return
         product = self.a.store.product(result.data["product_id"])
-        if without and any(v.item_id != without for v in product.variants):
-            product = product.model_copy(update={"variants": [v for v in product.variants if v.item_id != without]})
+        kept = [v for v in product.variants if v.item_id != without and (not among or v.item_id in among)]
+        if kept and len(kept) < len(product.variants):
+            product = product.model_copy(update={"variants": kept})
         referenced = self._referenced(slots)
         one = [v for v in product.variants if v.item_id in referenced[:1]]
         owned = self._owned_items(product, message)

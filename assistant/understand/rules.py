@@ -1636,6 +1636,14 @@ _FILLER = re.compile(r"\W*(?:(?:ok|okay|hmm+|hm|thanks|thank you|great|sure|alri
 _TELL_ME = re.compile(r"^\W*(?:(?:can|could|would) you (?:please )?(?:tell me|let me know)|do you know|i (?:was )?wonder(?:ing|ed)?)\b|^请问")
 
 
+_THE_LIST = re.compile(r"\b(?:those|these|them|th(?:e|ose|ese) (?:options|choices|ones)|(?:one|ones) (?:listed|above|shown)|the list)\b|这些|那些|这几")
+
+
+def points_at_list(message: str) -> bool:
+    """Whether a question is about the list just offered ("which of those is cheapest?", "are any of them in stock?")."""
+    return bool(_THE_LIST.search(message.lower()))
+
+
 def only_asks(message: str) -> bool:
     """Whether a message asks questions and nothing else: each sentence asks about something rather than
     for it (`only_asked`, also without its question mark when it opens with a question word), so it
