@@ -755,7 +755,7 @@ def test_send_back_and_trade_in_read_alike_by_agent_cues_and_shopper():
 @pytest.mark.parametrize("message", [
     "what sizes are there?", "which one of them costs the least?", "is the green one still available?",
     "how much would the 2 liter one be", "can you tell me which colours it has?", "hmm. are any of these waterproof?",
-    "do you know whether it comes in navy?", "这款有哪些颜色？", "红色的还有货吗？",
+    "do you know whether it comes in navy?", "这款有哪些颜色？", "红色的还有货吗？", "hmm, which would you suggest?",
 ])  # fmt: skip
 def test_only_asks_reads_a_question_asked_instead_of_an_answer(message):
     from assistant.understand.rules import only_asks

@@ -1632,7 +1632,9 @@ _ASKING = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh|hmm|wait|sorry|
                      r"(?:how|why|what|when|where|which|who|whose|is|are|does|do|did|was|were|has|have|should)\b(?!\s+about\b)"
                      r"|吗|呢|多少|什么|哪|有没有|是否|几")
 _CHOOSING = re.compile(r"\b(?:instead|rather|whichever|whatever)\b|而不是|改成|换成|就要|我要")
-_FILLER = re.compile(r"\W*(?:(?:ok|okay|hmm+|hm|thanks|thank you|great|sure|alright|all right|i see|got it|cool|nice|right|oh|sorry|好的|好|嗯|谢谢)\W*)+")
+_FILLER_WORDS = r"(?:ok|okay|hmm+|hm|thanks|thank you|great|sure|alright|all right|i see|got it|cool|nice|right|oh|sorry|好的|好|嗯|谢谢)"
+_FILLER = re.compile(rf"\W*(?:{_FILLER_WORDS}\W*)+")
+_LEAD_FILLER = re.compile(rf"^\W*(?:{_FILLER_WORDS}(?![a-z])\W*)+")
 _TELL_ME = re.compile(r"^\W*(?:(?:can|could|would) you (?:please )?(?:tell me|let me know)|do you know|i (?:was )?wonder(?:ing|ed)?)\b|^请问")
 
 
@@ -1649,7 +1651,8 @@ def only_asks(message: str) -> bool:
     for it (`only_asked`, also without its question mark when it opens with a question word), so it
     answers no open question ("which of those is cheapest?", "is the blue one in stock?"); a
     request said as a question ("can I get the blue one instead?") is an answer."""
-    sentences = [x.strip().lower() for x in _SENTENCE_END.split(message) if x.strip() and not _FILLER.fullmatch(x.strip().lower())]
+    sentences = [_LEAD_FILLER.sub("", x.strip().lower()) for x in _SENTENCE_END.split(message)
+                 if x.strip() and not _FILLER.fullmatch(x.strip().lower())]
     if not sentences or _CHOOSING.search(message.lower()):
         return False
 
