@@ -117,16 +117,18 @@ def _without_name(product: ProductRecord, text: str) -> str:
     return text
 
 
-def answer(product: ProductRecord, question: str, replies: dict) -> Grounded:
+def answer(product: ProductRecord, question: str, replies: dict, catalog: dict[str, set[str]] | None = None) -> Grounded:
     """The answer to `question` (in English words: Chinese put into English by the caller, the raw
-    text kept in it too) about `product`, worded with the templates in `replies` (one language)."""
+    text kept in it too) about `product`, worded with the templates in `replies` (one language).
+    `catalog`: option name → the values the shop's products come in, so that a value of one of its
+    options the product lacks ("is there a green one?") is answered no, with the values it has."""
     shown: list[str] = []
-    grounded = _answer(product, question, replies, shown)
+    grounded = _answer(product, question, replies, shown, catalog or {})
     grounded.item_ids = list(shown)
     return grounded
 
 
-def _answer(product: ProductRecord, question: str, replies: dict, shown: list[str]) -> Grounded:
+def _answer(product: ProductRecord, question: str, replies: dict, shown: list[str], catalog: dict[str, set[str]]) -> Grounded:
     text = _without_name(product, question.lower())
     name = product.name
     variants = product.variants
@@ -169,6 +171,14 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
                                                               in_stock=in_stock, prices=_price_range([v.price for v in chosen])),
                         listed(chosen, skip=key), replies["pa_source_option"].format(key=key, name=name),
                         [value, str(len(chosen)), str(in_stock)])  # fmt: skip
+    # 1b. A value of one of its options that it does not come in ("is the green one in stock?"): no, and what it has
+    lacking = [(key, val) for key in keys for val in sorted(catalog.get(key, ()), key=len, reverse=True)
+               if val not in values[key] and re.fullmatch(r"[a-z][a-z -]{2,}", val.lower()) and val.lower() not in ("none", *YES_NO)
+               and _has_word(val.lower(), text)]
+    if lacking:
+        key, value = lacking[0]
+        return Grounded(True, replies["pa_value_none"].format(name=name, key=key, value=value, values=", ".join(values[key])),
+                        [], replies["pa_source_option"].format(key=key, name=name), [value])  # fmt: skip
     # 2. An option named: "is it waterproof?" (a yes/no option), "what battery life does it have?"
     named = _named_keys(text, keys)
     if named:

@@ -35,3 +35,14 @@ def test_a_value_said_in_other_units_or_as_a_letter_size_is_named(products):
     assert "“M”" in medium.headline and "$50.88" in medium.headline, medium.headline
     assert product_answers.answer(shirt, "is the size M one in stock?", replies).headline.count("“M”") == 1
     assert not product_answers.asks_about(shirt, "i'm not sure yet", fields=())
+
+
+def test_a_value_the_product_does_not_come_in_is_answered_no_with_what_it_has(products, seeded_store):
+    from assistant.catalog_turn import _option_values
+
+    shirt = products["T-Shirt"]
+    catalog = _option_values(seeded_store)
+    assert "green" in {v.lower() for v in catalog["color"]}  # another product of the shop comes in green
+    grounded = product_answers.answer(shirt, "is the green one in stock?", _replies()["en"], catalog)
+    assert grounded.headline.startswith("No") and "green" in grounded.headline, grounded.headline
+    assert all(c in grounded.headline for c in ("blue", "purple", "red", "black"))
