@@ -106,9 +106,9 @@ def asks_about(product: ProductRecord, question: str, fields: tuple[str, ...] = 
 
 
 def asks_about_policy(question: str) -> bool:
-    """Whether the question names one of the shop's policies a product's text fields may also hold (warranty,
-    shipping, returns): asked of the shop when no product says its own."""
-    return bool(_named_keys(question.lower(), [f for f in TEXT_FIELDS if f != "description"]))
+    """Whether the question names one of the shop's own policies (shipping, returns) that a product's text
+    fields may also hold; a warranty is the product's own (its field, or "I don't know")."""
+    return bool(_named_keys(question.lower(), ["shipping", "return_policy"]))
 
 
 def _without_name(product: ProductRecord, text: str) -> str:
