@@ -1632,9 +1632,14 @@ _ASKING = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh|hmm|wait|sorry|
                      r"(?:how|why|what|when|where|which|who|whose|is|are|does|do|did|was|were|has|have|should)\b(?!\s+about\b)"
                      r"|吗|呢|多少|什么|哪|有没有|是否|几")
 _CHOOSING = re.compile(r"\b(?:instead|rather|whichever|whatever)\b|而不是|改成|换成|就要|我要")
+_ASKING_LEAD = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh|hmm|wait|sorry|first|quick question)\b\W*)*")
 _FILLER_WORDS = r"(?:ok|okay|hmm+|hm|thanks|thank you|great|sure|alright|all right|i see|got it|cool|nice|right|oh|sorry|好的|好|嗯|谢谢)"
 _FILLER = re.compile(rf"\W*(?:{_FILLER_WORDS}\W*)+")
 _LEAD_FILLER = re.compile(rf"^\W*(?:{_FILLER_WORDS}(?![a-z])\W*)+")
+# Without its question mark, a question puts a verb before its subject: "what colours does it come in", "how much is
+# the <value> one", "what's …"; "what I want is …" and "when everything's done, I …" tell.
+_ASKED_PLAIN = re.compile(r"^(?:how|what|which|when|where|why|who)(?:['’]s\b|(?:\s+(?!(?:i|we|you|he|she|they|it|everything)\b)[\w-]+){0,2}"
+                          r"\s+(?:is|are|was|were|do|does|did|can|could|would|will|should|has|have)\b)")
 _TELL_ME = re.compile(r"^\W*(?:(?:can|could|would) you (?:please )?(?:tell me|let me know)|do you know|i (?:was )?wonder(?:ing|ed)?)\b|^请问")
 
 
@@ -1659,7 +1664,7 @@ def only_asks(message: str) -> bool:
     def asks(x: str) -> bool:
         if told := _TELL_ME.match(x):  # "can you tell me …", "do you know whether …": a question, whatever follows
             return bool(x[told.end():].strip(" ?？"))
-        return bool(_ASKING.search(x) and (only_asked(x) or _WH_QUESTION.search(x)))
+        return bool(_ASKING.search(x) and (only_asked(x) or _ASKED_PLAIN.search(_ASKING_LEAD.sub("", x))))
 
     return all(asks(x) for x in sentences)
 
