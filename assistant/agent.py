@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
 ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "exchange", "update_address", "payment"}
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
-QUESTION_ROUTES = {"product_question", "compare"}
+# Questions answered in the middle of a flow, after which the flow asks its open question again
+QUESTION_ROUTES = {"product_question", "compare", "faq", "option_question"}
+SWAP_ROUTES = {"exchange", "modify_order"}  # one request family: the order's status decides which
 # The shopper's own orders ("my orders", "both orders", "I made three orders") as what a request or question is about;
 # a remark that only mentions them ("thanks, both orders came") asks nothing.
 _OWN_ORDERS = re.compile(r"\b(?:my|our|both|all|the|these|those|some|several|recent|\d+|one|two|three|four|five)\s+(?:\w+\s+)?orders?\b|\b(?:i|we)\s+(?:\w+\s+)?(?:placed|made|have|put in)\s+(?:\w+\s+){0,2}orders?\b|我的订单|我(?:下|有)了?.{0,3}订单")
@@ -137,6 +139,7 @@ class _Turn(CatalogTurn):
         self.runner = ToolRunner(self.ctx)
         self._form: FormLoop | None = None
         self._orders_read: list[dict] | None = None
+        self.offered: list[Choice] = []  # the choices the last reply offered (read in this turn)
 
     # -- output helpers ---------------------------------------------------------------------
 
@@ -198,6 +201,7 @@ class _Turn(CatalogTurn):
     def _dispatch(self, message: str) -> Iterator[AssistantEvent]:
         state = self.state
         offered, state.choices = state.choices, []
+        self.offered = offered
         picked = next((c for c in offered if message.strip().lower() in (c.label.lower(), c.id.lower())), None)
         listed = [c for c in offered if c.kind != "confirm"]
         if picked is None and listed and (pos := rules.list_position(message)) is not None and -len(listed) <= pos < len(listed):
@@ -484,9 +488,14 @@ class _Turn(CatalogTurn):
         if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)
                 and self._asks_about_product(message, frame)):
             return "product_question"  # "is the <product> waterproof?" in the middle of an exchange: answered, then resumed
+        if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)
+                and rules.only_asks(message) and (asked := self._asked_instead(message, frame, route))):
+            return asked  # "which of those is cheapest?" to "what should it become?": answered, then asked again
         if (frame is not None and frame.route != "return" and frame.item_ids and len(frame.new_item_ids) < len(frame.item_ids) and not slots.order_ids
-                and route in ("search", "product_question", "compare", "recommend")):
-            return frame.route  # "size 9, leather, waterproof": the answer to "what should it become?"
+                and (route in ("search", "product_question", "compare", "recommend")
+                     or ({route, frame.route} <= SWAP_ROUTES and not self._names_other_product(message, frame)))):
+            # "size 9, leather, waterproof", "can I get the blue one instead?": the answer to "what should it become?"
+            return frame.route
         # An order task in progress keeps the turn for answers to its questions (an order id, a payment
         # method, items, a yes-less clarification); only a clear request for something else ends it.
         if state.frame is not None and not topic_open and self._answers_frame(message, slots):
@@ -506,6 +515,49 @@ class _Turn(CatalogTurn):
         if route == "chit_chat" and slots.references and state.last_items:
             return "product_question"
         return route
+
+    def _asked_instead(self, message: str, frame: TaskFrame, route: str) -> str | None:
+        """The route of a question asked instead of an answer to the flow's open question: "option_question"
+        about the product whose new option is asked ("what colours does it come in?", "which is cheapest?",
+        "is the blue one in stock?", "how much is the 2 liter one?"), "faq" for a question about the shop's
+        policy ("what's your return window?"); None when it may be the answer (it gives what the flow asks)."""
+        from assistant import product_answers
+
+        lowered = f"{_in_english(message.lower())} {message.lower()}"
+        item = self._option_asked(frame)
+        product = self.a.store.product(item["product_id"]) if item else None
+        if product is not None and product_answers.asks_about(product, lowered, fields=()):
+            return "option_question"
+        if route == "faq" or any(p.search(lowered) for p, r in _cues("direct") if r == "faq"):
+            return "faq"  # "what's the policy on refunds to gift cards?"
+        if self._gives_slot(message):
+            return None  # "can the refund go to my gift card?": the method asked for
+        if any(p.search(lowered) for p, r in _cues() if r != "order_status") or product_answers.asks_about_policy(lowered):
+            return "faq"  # "what's your return window?", "do you charge for exchanges?"
+        return "option_question" if product is not None else None
+
+    def _option_asked(self, frame: TaskFrame) -> dict | None:
+        """The order item whose new option the flow is asking for, if that is its open question."""
+        if frame.flow not in ("exchange", "modify_items") or not frame.order_id or len(frame.new_item_ids) >= len(frame.item_ids):
+            return None
+        order = self._order(frame.order_id)
+        item_id = frame.item_ids[len(frame.new_item_ids)]
+        return next((i for i in (order or {}).get("items", []) if i["item_id"] == item_id), None)
+
+    def _names_other_product(self, message: str, frame: TaskFrame) -> bool:
+        """Whether the message names a catalog product other than that of the item whose new option is asked."""
+        item = self._option_asked(frame)
+        named = set(_named_products(self.a.store, _in_english(message.lower())))
+        return bool(named - {item["product_id"] if item else None})
+
+    def _on_option_question(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """A question about the new options on offer: answered from the catalog's variants of the item's product."""
+        item = self._option_asked(self.state.frame) if self.state.frame else None
+        if item is None:
+            return
+        # "which of those is cheapest?": among the options just offered; "what colours does it come in?": all of them
+        among = [c.id for c in self.offered if c.kind == "option"] if rules.points_at_list(message) else []
+        yield from self._on_product_question(message, slots, product_id=item["product_id"], without=item["item_id"], among=among)
 
     def _asks_about_product(self, message: str, frame: TaskFrame) -> bool:
         """A question about a catalog product it names ("is the bluetooth speaker waterproof?"), other

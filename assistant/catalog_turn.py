@@ -614,10 +614,14 @@ class CatalogTurn:
         cards = self._cards_for(self.state.last_items[:1])
         return cards[0].product_id if cards else None
 
-    def _on_product_question(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+    def _on_product_question(self, message: str, slots: Slots, product_id: str | None = None,
+                             without: str | None = None, among: list[str] | None = None) -> Iterator[AssistantEvent]:
+        """`product_id`: the product the question is about when the conversation says it (the item being exchanged),
+        `without`: a variant left out (that item itself, which is no new option), `among`: the variants asked about
+        (those just offered), when given."""
         from assistant import product_answers
 
-        product_id = self._asked_product(message, slots)
+        product_id = product_id or self._asked_product(message, slots)
         if product_id is None:
             yield from self._on_search(message, slots)
             return
@@ -627,6 +631,9 @@ class CatalogTurn:
             yield self.say("failed", message=result.message)
             return
         product = self.a.store.product(result.data["product_id"])
+        kept = [v for v in product.variants if v.item_id != without and (not among or v.item_id in among)]
+        if kept and len(kept) < len(product.variants):
+            product = product.model_copy(update={"variants": kept})
         referenced = self._referenced(slots)
         one = [v for v in product.variants if v.item_id in referenced[:1]]
         owned = self._owned_items(product, message)
@@ -646,7 +653,7 @@ class CatalogTurn:
             product = product.model_copy(update={"variants": one})
         replies = _replies()[self.state.lang]
         # The answer is decided in code from the catalog; "I don't know" comes at once, with no model call.
-        grounded = product_answers.answer(product, f"{_in_english(message.lower())} {message.lower()}", replies)
+        grounded = product_answers.answer(product, f"{_in_english(message.lower())} {message.lower()}", replies, _option_values(self.a.store))
         if grounded.known and grounded.facts:  # a headline of figures the model may re-word (quotes stay as they are)
             worded = self._worded(grounded.headline, grounded.facts, message)
             if worded is None:  # the model is down: the template's words, and the shopper is told why

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.understand.rules import letter_sizes, measured, price_superlative
 from retrieval.store import ProductRecord
 
 TEXT_FIELDS = ("description", "warranty", "shipping", "return_policy")
@@ -73,9 +74,14 @@ def _named_keys(text: str, keys: list[str]) -> list[str]:
     return named
 
 
-def _value_named(value: str, text: str) -> bool:
+def _value_named(value: str, text: str, key: str = "") -> bool:
+    """The value said as it is, or as a quantity in other units or spelling ("2 liter" for 2L, with its option `key`)."""
     value = value.lower()
-    return len(value) >= 2 and value not in YES_NO and _has_word(value, text)
+    if not value.strip():
+        return False
+    if len(value) == 1:  # a letter size only as one ("size M", "the M one"): a lone "m" is also "I'm"
+        return re.search(rf"\b(?:size {re.escape(value)}|(?:the|an?|in) {re.escape(value)} (?:one|size|version)s?)\b", text) is not None
+    return value not in YES_NO and (_has_word(value, text) or bool(key and measured(key, value, text)))
 
 
 def content_words(text: str) -> list[str]:
@@ -88,12 +94,21 @@ def _price_range(prices: list[float]) -> str:
     return f"${low:.2f}" if low == high else f"${low:.2f}–${high:.2f}"
 
 
-def asks_about(product: ProductRecord, question: str) -> bool:
-    """Whether the question names one of the product's options or values, or a field of it."""
+def asks_about(product: ProductRecord, question: str, fields: tuple[str, ...] = TEXT_FIELDS) -> bool:
+    """Whether the question names one of the product's options or values, its price or stock (also "the
+    cheapest"), or one of `fields` (its text fields unless told)."""
     text = _without_name(product, question.lower())
     keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
-    values = {val for v in product.variants for val in v.options.values()}
-    return bool(_named_keys(text, [*keys, *TEXT_FIELDS, "price", "stock"]) or any(_value_named(v, text) for v in values))
+    values = {k: tuple(dict.fromkeys(str(v.options.get(k, "")) for v in product.variants)) for k in keys}
+    sized = letter_sizes(text, values)
+    return bool(_named_keys(text, [*keys, *fields, "price", "stock"]) or price_superlative(text)
+                or any(_value_named(val, sized, k) for k in keys for val in values[k]))
+
+
+def asks_about_policy(question: str) -> bool:
+    """Whether the question names one of the shop's own policies (shipping, returns) that a product's text
+    fields may also hold; a warranty is the product's own (its field, or "I don't know")."""
+    return bool(_named_keys(question.lower(), ["shipping", "return_policy"]))
 
 
 def _without_name(product: ProductRecord, text: str) -> str:
@@ -102,16 +117,18 @@ def _without_name(product: ProductRecord, text: str) -> str:
     return text
 
 
-def answer(product: ProductRecord, question: str, replies: dict) -> Grounded:
+def answer(product: ProductRecord, question: str, replies: dict, catalog: dict[str, set[str]] | None = None) -> Grounded:
     """The answer to `question` (in English words: Chinese put into English by the caller, the raw
-    text kept in it too) about `product`, worded with the templates in `replies` (one language)."""
+    text kept in it too) about `product`, worded with the templates in `replies` (one language).
+    `catalog`: option name → the values the shop's products come in, so that a value of one of its
+    options the product lacks ("is there a green one?") is answered no, with the values it has."""
     shown: list[str] = []
-    grounded = _answer(product, question, replies, shown)
+    grounded = _answer(product, question, replies, shown, catalog or {})
     grounded.item_ids = list(shown)
     return grounded
 
 
-def _answer(product: ProductRecord, question: str, replies: dict, shown: list[str]) -> Grounded:
+def _answer(product: ProductRecord, question: str, replies: dict, shown: list[str], catalog: dict[str, set[str]]) -> Grounded:
     text = _without_name(product, question.lower())
     name = product.name
     variants = product.variants
@@ -132,8 +149,20 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
 
     # 1. An option value named: "does it come in red?", "is there a 20 hours one?" (the longest value
     # named wins: "Wi-Fi + Cellular", not "Wi-Fi")
-    named_values = sorted(((len(val), key, val) for key in keys for val in dict.fromkeys(v.options.get(key, "") for v in variants)
-                           if _value_named(val, text)), reverse=True)  # fmt: skip
+    values = {k: tuple(dict.fromkeys(str(v.options.get(k, "")) for v in variants)) for k in keys}
+    sized = letter_sizes(text, values)  # "the medium one" of a product sized S/M/L
+    named_values = sorted(((len(val), key, val) for key in keys for val in values[key] if _value_named(val, sized, key)), reverse=True)
+    if (way := price_superlative(text)) is not None:
+        # 0. "which is the cheapest?", "the most expensive blue one?": among those with the value named, in stock first
+        pool = [v for v in variants if not named_values or v.options.get(named_values[0][1]) == named_values[0][2]] or variants
+        ordered = sorted(pool, key=lambda v: (not v.available, -way * v.price))
+        top = ordered[0]
+        shown[:] = [v.item_id for v in ordered[:MAX_LINES]]
+        return Grounded(True, replies["pa_cheapest" if way < 0 else "pa_priciest"].format(
+            name=name, options=", ".join(top.options.values()), price=top.price,
+            availability=replies["in_stock"] if top.available else replies["out_of_stock"]),
+            [line(v) for v in ordered[:MAX_LINES]], replies["pa_source_field"].format(field=replies["pa_fields"]["price"], name=name),
+            [f"{top.price:.2f}"])  # fmt: skip
     if named_values:
         _, key, value = named_values[0]
         chosen = [v for v in variants if v.options.get(key) == value]
@@ -142,6 +171,14 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
                                                               in_stock=in_stock, prices=_price_range([v.price for v in chosen])),
                         listed(chosen, skip=key), replies["pa_source_option"].format(key=key, name=name),
                         [value, str(len(chosen)), str(in_stock)])  # fmt: skip
+    # 1b. A value of one of its options that it does not come in ("is the green one in stock?"): no, and what it has
+    lacking = [(key, val) for key in keys for val in sorted(catalog.get(key, ()), key=len, reverse=True)
+               if val not in values[key] and re.fullmatch(r"[a-z][a-z -]{2,}", val.lower()) and val.lower() not in ("none", *YES_NO)
+               and _has_word(val.lower(), text)]
+    if lacking:
+        key, value = lacking[0]
+        return Grounded(True, replies["pa_value_none"].format(name=name, key=key, value=value, values=", ".join(values[key])),
+                        [], replies["pa_source_option"].format(key=key, name=name), [value])  # fmt: skip
     # 2. An option named: "is it waterproof?" (a yes/no option), "what battery life does it have?"
     named = _named_keys(text, keys)
     if named:

@@ -302,3 +302,57 @@ def test_the_item_of_an_order_whose_items_share_the_kind_of_option_asked_is_aske
     assistant.reply_text(state, "yusuf.rossi7301@example.com")
     reply = assistant.reply_text(state, "in #W2378156 I'd like the item swapped for a gold one")
     assert state.pending is None and "Which items" in reply, reply
+
+
+def _choice_ids(evs) -> list[str]:
+    return [c.id for e in evs if e.kind == "choices" for c in e.choices]
+
+
+def test_a_question_instead_of_a_new_option_is_answered_and_the_option_asked_again(assistant, state, store):
+    """The open "what should it become?" question does not swallow a question about the options: it is answered
+    from the item's own variants, and the option question is asked again with its choices; a request said as a
+    question is still a pick."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    asked = list(assistant.respond(state, "please modify the t-shirt in order #W6247578"))
+    offered = _choice_ids(asked)
+    assert state.frame is not None and state.frame.flow == "modify_items" and offered, asked
+
+    sizes = list(assistant.respond(state, "Which sizes is it sold in?"))
+    text = "".join(e.text for e in sizes if e.kind == "text")
+    answer, again = text.split("Back to changing the items")
+    assert "size" in answer and all(s in answer for s in ("XL", "XXL", "M")), text
+    assert "become" in again and _choice_ids(sizes) == offered  # the same question, the same buttons
+    assert state.pending is None and state.frame.new_item_ids == []
+
+    purple = assistant.reply_text(state, "how pricey is the purple one?")
+    answer = purple.split("Back to changing the items")[0]
+    assert "$49.67" in answer and "$53.48" in answer and "purple" in answer, purple  # both purple variants, with prices
+    assert state.pending is None and state.frame.new_item_ids == []
+
+    cheapest = assistant.reply_text(state, "ok. and which one of these has the lowest price?")
+    assert cheapest.split("Back to changing the items")[0].count("$46.66") == 2, cheapest  # the red L, said and listed first
+    assert state.pending is None
+
+    assistant.reply_text(state, "could I have the purple XL instead?")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["8124970213"], state.pending
+
+
+def test_a_policy_question_while_a_flow_waits_is_answered_from_the_faq_and_the_flow_resumes(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to return something")
+    assert state.frame is not None and state.frame.route == "return" and state.frame.order_id is None
+    reply = assistant.reply_text(state, "how many days do I get for returning something?")
+    assert "From the shop policy" in reply and "Back to the return" in reply, reply
+    assert "Which order" in reply.split("Back to the return")[1]
+    assert state.frame is not None and state.frame.route == "return" and state.pending is None
+    assistant.reply_text(state, "order #W2378156")
+    assistant.reply_text(state, "the headphones")
+    assert state.pending is not None and state.pending.arguments["item_ids"] == ["4202497723"]
+
+
+def test_a_question_about_the_options_in_chinese_is_answered_and_the_option_asked_again(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "please modify the t-shirt in order #W6247578")
+    reply = assistant.reply_text(state, "有哪些尺码？")
+    assert "size" in reply and "XXL" in reply and "我们继续" in reply, reply
+    assert state.pending is None and state.frame is not None and state.frame.new_item_ids == []

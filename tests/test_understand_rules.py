@@ -776,3 +776,25 @@ def test_send_back_and_trade_in_read_alike_by_agent_cues_and_shopper():
     kinds = yaml.safe_load((root / "eval/dialogues/data/first_person.yaml").read_text())["kinds"]
     assert SEND_BACK in cues["return"] and SEND_BACK in kinds["return"]
     assert TRADE in cues["exchange"] and TRADE in kinds["change-items"]
+
+
+@pytest.mark.parametrize("message", [
+    "what sizes are there?", "which one of them costs the least?", "is the green one still available?",
+    "how much would the 2 liter one be", "can you tell me which colours it has?", "hmm. are any of these waterproof?",
+    "do you know whether it comes in navy?", "这款有哪些颜色？", "红色的还有货吗？", "hmm, which would you suggest?",
+])  # fmt: skip
+def test_only_asks_reads_a_question_asked_instead_of_an_answer(message):
+    from assistant.understand.rules import only_asks
+
+    assert only_asks(message)
+
+
+@pytest.mark.parametrize("message", [
+    "could I get the green one?", "the green one instead?", "green?", "what about the navy one?", "whichever is cheaper",
+    "size 10, green please", "I'll take the navy one. Is it in stock?", "can you switch it to green?", "我要绿色的",
+    "what I really need is the navy one", "when it's swapped, I'd like to know the refund",
+])  # fmt: skip
+def test_only_asks_leaves_a_pick_said_as_a_question_to_the_open_question(message):
+    from assistant.understand.rules import only_asks
+
+    assert not only_asks(message)

@@ -79,6 +79,8 @@ class FormLoop:
         if frame is None or self.t.state.pending is not None or not frame.flow:
             return
         yield self.t.say("resume", task=self.t.r("flow_names").get(frame.flow, frame.flow))
+        # asked again as it was: the closest options offered for the item still open are offered again, not taken as chosen
+        frame.closest_offered = [i for i in frame.closest_offered if i in frame.item_ids[: len(frame.new_item_ids)]]
         yield from self.run(flow_of(frame), "", Slots())
 
     # -- slot fillers: each yields its question (if any) and returns STOP, a flow, or None ---

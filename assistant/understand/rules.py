@@ -586,6 +586,13 @@ _OPTION_WORDS = json.loads((DATA / "option_words.json").read_text(encoding="utf-
 COMPARATIVES = [(c["pattern"], c["direction"], tuple(c["options"])) for c in _OPTION_WORDS["comparatives"]]
 _CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|最便宜")
 _PRICIEST = re.compile(r"most expensive|priciest|highest price|最贵")
+
+
+def price_superlative(lowered: str) -> int | None:
+    """-1 for "the cheapest" ("least expensive", "最便宜"), 1 for "the most expensive", else None."""
+    return -1 if _CHEAPEST.search(lowered) else 1 if _PRICIEST.search(lowered) else None
+
+
 SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in _OPTION_WORDS["superlatives"].items()}
 ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
 # "<avoided word> (the|a|…)* <what follows>": what follows starts with a value the shopper does not want
@@ -1668,6 +1675,49 @@ def only_asked(sentence: str) -> bool:
     if not lowered.endswith(("?", "？", "吗", "呢")):
         return False
     return bool(_WH_QUESTION.search(lowered)) or not _DO_QUESTION.search(lowered)
+
+
+# A word that makes a sentence a question ("what …", "is the <value> one …", "…多少钱"); "what about the <value> one?",
+# "whichever is cheapest", "<value> instead?" and "rather …" choose, and a bare "<value>?" is a tentative answer.
+_ASKING = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh|hmm|wait|sorry|first|quick question)\b\W*)*"
+                     r"(?:how|why|what|when|where|which|who|whose|is|are|does|do|did|was|were|has|have|should)\b(?!\s+about\b)"
+                     r"|吗|呢|多少|什么|哪|有没有|是否|几")
+_CHOOSING = re.compile(r"\b(?:instead|rather|whichever|whatever)\b|而不是|改成|换成|就要|我要")
+_ASKING_LEAD = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh|hmm|wait|sorry|first|quick question)\b\W*)*")
+_FILLER_WORDS = r"(?:ok|okay|hmm+|hm|thanks|thank you|great|sure|alright|all right|i see|got it|cool|nice|right|oh|sorry|好的|好|嗯|谢谢)"
+_FILLER = re.compile(rf"\W*(?:{_FILLER_WORDS}\W*)+")
+_LEAD_FILLER = re.compile(rf"^\W*(?:{_FILLER_WORDS}(?![a-z])\W*)+")
+# Without its question mark, a question puts a verb before its subject: "what colours does it come in", "how much is
+# the <value> one", "what's …"; "what I want is …" and "when everything's done, I …" tell.
+_ASKED_PLAIN = re.compile(r"^(?:how|what|which|when|where|why|who)(?:['’]s\b|(?:\s+(?!(?:i|we|you|he|she|they|it|everything)\b)[\w-]+){0,2}"
+                          r"\s+(?:is|are|was|were|do|does|did|can|could|would|will|should|has|have)\b)")
+_TELL_ME = re.compile(r"^\W*(?:(?:can|could|would) you (?:please )?(?:tell me|let me know)|do you know|i (?:was )?wonder(?:ing|ed)?)\b|^请问")
+
+
+_THE_LIST = re.compile(r"\b(?:those|these|them|th(?:e|ose|ese) (?:options|choices|ones)|(?:one|ones) (?:listed|above|shown)|the list)\b|这些|那些|这几")
+
+
+def points_at_list(message: str) -> bool:
+    """Whether a question is about the list just offered ("which of those is cheapest?", "are any of them in stock?")."""
+    return bool(_THE_LIST.search(message.lower()))
+
+
+def only_asks(message: str) -> bool:
+    """Whether a message asks questions and nothing else: each sentence asks about something rather than
+    for it (`only_asked`, also without its question mark when it opens with a question word), so it
+    answers no open question ("which of those is cheapest?", "is the blue one in stock?"); a
+    request said as a question ("can I get the blue one instead?") is an answer."""
+    sentences = [_LEAD_FILLER.sub("", x.strip().lower()) for x in _SENTENCE_END.split(message)
+                 if x.strip() and not _FILLER.fullmatch(x.strip().lower())]
+    if not sentences or _CHOOSING.search(message.lower()):
+        return False
+
+    def asks(x: str) -> bool:
+        if told := _TELL_ME.match(x):  # "can you tell me …", "do you know whether …": a question, whatever follows
+            return bool(x[told.end():].strip(" ?？"))
+        return bool(_ASKING.search(x) and (only_asked(x) or _ASKED_PLAIN.search(_ASKING_LEAD.sub("", x))))
+
+    return all(asks(x) for x in sentences)
 
 
 # "it"/"them" as what is acted on ("ship it to …", "change them to red", "have it delivered …"), "its …", "that order";
