@@ -526,7 +526,7 @@ class _Turn(CatalogTurn):
         lowered = f"{_in_english(message.lower())} {message.lower()}"
         item = self._option_asked(frame)
         product = self.a.store.product(item["product_id"]) if item else None
-        if product is not None and product_answers.asks_about(product, lowered, fields=()):
+        if product is not None and product_answers.asks_about(product, lowered, fields=(), superlative=True):
             return "option_question"
         if route == "faq" or any(p.search(lowered) for p, r in _cues("direct") if r == "faq"):
             return "faq"  # "what's the policy on refunds to gift cards?"

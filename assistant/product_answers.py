@@ -94,14 +94,15 @@ def _price_range(prices: list[float]) -> str:
     return f"${low:.2f}" if low == high else f"${low:.2f}–${high:.2f}"
 
 
-def asks_about(product: ProductRecord, question: str, fields: tuple[str, ...] = TEXT_FIELDS) -> bool:
-    """Whether the question names one of the product's options or values, its price or stock (also "the
-    cheapest"), or one of `fields` (its text fields unless told)."""
+def asks_about(product: ProductRecord, question: str, fields: tuple[str, ...] = TEXT_FIELDS, superlative: bool = False) -> bool:
+    """Whether the question names one of the product's options or values, its price or stock, or one of
+    `fields` (its text fields unless told). "The cheapest" counts only when the caller knows the product
+    is the subject (`superlative`: its options were just offered); after a list of products it is about the list."""
     text = _without_name(product, question.lower())
     keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
     values = {k: tuple(dict.fromkeys(str(v.options.get(k, "")) for v in product.variants)) for k in keys}
     sized = letter_sizes(text, values)
-    return bool(_named_keys(text, [*keys, *fields, "price", "stock"]) or price_superlative(text)
+    return bool(_named_keys(text, [*keys, *fields, "price", "stock"]) or (superlative and price_superlative(text) is not None)
                 or any(_value_named(val, sized, k) for k in keys for val in values[k]))
 
 

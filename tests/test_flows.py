@@ -356,3 +356,13 @@ def test_a_question_about_the_options_in_chinese_is_answered_and_the_option_aske
     reply = assistant.reply_text(state, "有哪些尺码？")
     assert "size" in reply and "XXL" in reply and "我们继续" in reply, reply
     assert state.pending is None and state.frame is not None and state.frame.new_item_ids == []
+
+
+def test_a_chinese_pick_asking_leave_answers_the_option_question(assistant, state):
+    """"换紫色XL的可以吗？" ("could I switch to the purple XL?") to "what should it become?" is the pick, not a question
+    about the options (review of the merged round)."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "please modify the t-shirt in order #W6247578")
+    assert state.frame is not None and state.frame.flow == "modify_items"
+    reply = assistant.reply_text(state, "换紫色XL的可以吗？")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["8124970213"], reply

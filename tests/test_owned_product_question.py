@@ -31,3 +31,12 @@ def test_what_arrived_in_the_shop_is_the_catalogs_not_theirs(assistant, state):
 
     assert not ARRIVED.search("have the new wireless earbuds arrived in stock yet?")  # the shop's stock, not theirs
     assert ARRIVED.search("the kettle that arrived yesterday is dented")  # delivered to them: theirs
+
+
+def test_the_cheapest_after_a_list_of_products_is_not_about_the_first_ones_variants(assistant, state, store):
+    """After a list of different products, "what's the cheapest one?" is about the list, not the first product's
+    own variants (review of the merged round: only the option question counts "the cheapest" as about its product)."""
+    items = store.order("#W2378156").items  # Headphones, Vacuum Cleaner, Mechanical Keyboard, …
+    state.last_items = [items[0].item_id, items[2].item_id, "9612497925"]  # headphones, keyboard, a T-shirt
+    reply = assistant.reply_text(state, "what's the cheapest one?")
+    assert "The cheapest Headphones" not in reply, reply

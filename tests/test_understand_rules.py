@@ -793,6 +793,7 @@ def test_only_asks_reads_a_question_asked_instead_of_an_answer(message):
     "could I get the green one?", "the green one instead?", "green?", "what about the navy one?", "whichever is cheaper",
     "size 10, green please", "I'll take the navy one. Is it in stock?", "can you switch it to green?", "我要绿色的",
     "what I really need is the navy one", "when it's swapped, I'd like to know the refund",
+    "换绿色10码的可以吗？", "要藏青色的，行吗？", "绿色的好吗",  # asking leave for a pick (review of the merged round)
 ])  # fmt: skip
 def test_only_asks_leaves_a_pick_said_as_a_question_to_the_open_question(message):
     from assistant.understand.rules import only_asks

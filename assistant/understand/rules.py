@@ -1682,7 +1682,8 @@ def only_asked(sentence: str) -> bool:
 _ASKING = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh|hmm|wait|sorry|first|quick question)\b\W*)*"
                      r"(?:how|why|what|when|where|which|who|whose|is|are|does|do|did|was|were|has|have|should)\b(?!\s+about\b)"
                      r"|吗|呢|多少|什么|哪|有没有|是否|几")
-_CHOOSING = re.compile(r"\b(?:instead|rather|whichever|whatever)\b|而不是|改成|换成|就要|我要")
+# "换紫色XL的可以吗？", "要紫色XL的，行吗？": asking leave for a pick is the pick
+_CHOOSING = re.compile(r"\b(?:instead|rather|whichever|whatever)\b|而不是|改成|换成|就要|我要|(?:可以|行|好)吗\W*$")
 _ASKING_LEAD = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh|hmm|wait|sorry|first|quick question)\b\W*)*")
 _FILLER_WORDS = r"(?:ok|okay|hmm+|hm|thanks|thank you|great|sure|alright|all right|i see|got it|cool|nice|right|oh|sorry|好的|好|嗯|谢谢)"
 _FILLER = re.compile(rf"\W*(?:{_FILLER_WORDS}\W*)+")
