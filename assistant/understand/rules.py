@@ -313,7 +313,7 @@ def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: 
     counts in any sentence too (of orders: "every order" is no remark about an order's items)."""
     sentences: list[str] = []
     for x in (x for x in _SENTENCE_END.split(lowered) if x.strip()):
-        if sentences and _CORRECTING.match(x):
+        if sentences and _OPENS_CORRECTION.match(x):
             sentences[-1] += " " + x
         else:
             sentences.append(x)
@@ -331,7 +331,7 @@ _CORRECTS = r"(?:actually|in fact|or rather|rather|i mean|make (?:it|that)|on se
 _REMARK = re.compile(rf"(?:\s[—–-]{{1,2}}\s|[:(])(?!\s*{_CORRECTS})|\b(?:because|since|'?cause|though|although|but(?! also| too| as well)|while|given that|seeing that)\b"
                      r"|(?:^|,)\s*(?:so|as(?!\s+well\s+as))\b")
 # a sentence that opens so corrects or extends the one before ("cancel the lamp. actually, everything.")
-_CORRECTING = re.compile(rf"\s*{_CORRECTS}")
+_OPENS_CORRECTION = re.compile(rf"\s*{_CORRECTS}")
 # "…, including the <item>", "plus the <item>": an item added to the whole, not instead of it
 _ALONG = re.compile(r"\b(?:including|incl\.?|plus|along with|together with|as well as)\b.*")
 
