@@ -1243,6 +1243,14 @@ def test_a_remark_about_all_items_beside_the_action_takes_only_the_item_named(as
     assert state.pending is None and "T-Shirt" in reply and store.order("#W4776164").status == "pending"
 
 
+def test_return_one_item_as_well_as_everything_else_takes_every_item(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    items = [i.item_id for i in store.order("#W2378156").items]
+    reply = assistant.reply_text(state, "I'd like to return the headphones in #W2378156, as well as everything else in that order")
+    taken = (state.pending.arguments.get("item_ids") if state.pending else None) or (state.frame.item_ids if state.frame else [])
+    assert sorted(taken) == sorted(items), (taken, reply)
+
+
 def test_an_all_items_request_still_takes_every_item(assistant, state):
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
     assistant.reply_text(state, "The headphones broke, so I want to send back everything in order #W2378156")

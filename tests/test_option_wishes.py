@@ -374,6 +374,15 @@ def test_a_fit_remark_is_no_size_value_but_the_way_the_choice_goes(text):
     assert chosen is None and [i for i, _ in choices] == ["j-l", "j-m", "j-s"]
 
 
+@pytest.mark.parametrize("text", ["我想换一件偏大一点的", "我想换一件有点大的", "I'd prefer it a bit loose, can I swap it?",
+                                  "I want one on the big side"])
+def test_a_fit_wished_for_is_no_fit_remark(text):
+    """A bigger / looser fit asked for on the XL is no "it is too big": the XXL is not left out of what is offered."""
+    chosen, choices = pick_variant(JACKET, JACKET_ITEM, text, exact=True)
+    offered = [chosen] if chosen else [i for i, _ in choices]
+    assert "j-xxl" in offered, (chosen, choices)
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("it fits a bit big, I'd like the medium", "j-m"),     # a size named beside the remark is the size
     ("too big on me, go one size down", "j-l"),            # a comparative says how far

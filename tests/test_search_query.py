@@ -90,6 +90,9 @@ def test_a_fit_remark_is_no_size_asked_for(parser):
     assert "size" not in parser.parse("running shoes, my old pair was a bit on the large side")[0].options
     assert parser.parse("a grey t-shirt in L")[0].options.get("size") == "L"
     assert parser.parse("a large grey t-shirt")[0].options.get("size") == "large"
+    # a fit wished for is a size asked for
+    assert parser.parse("a t-shirt that fits large")[0].options.get("size") == "large"
+    assert parser.parse("I want a t-shirt on the large side")[0].options.get("size") == "large"
 
 
 def test_brand_category_and_stock(parser):

@@ -111,6 +111,35 @@ def test_all_items_said_in_a_reason_beside_the_action_does_not_widen_it():
     assert match("Send back the puzzle, but the other items are all fine") == ["3"]
 
 
+_THREE = {"order_id": "#O", "items": [{"item_id": "1", "name": "Desk Lamp", "options": {}}, {"item_id": "2", "name": "Hoodie", "options": {}},
+                                      {"item_id": "3", "name": "Tea Kettle", "options": {}}]}  # fmt: skip
+
+
+@pytest.mark.parametrize("text", [
+    "please cancel the desk lamp, as well as everything else in the order",
+    "cancel the desk lamp — actually, the whole order",
+    "cancel the desk lamp (actually the whole order)",
+    "cancel the desk lamp. actually, everything.",
+])
+def test_cancel_all_said_after_naming_one_item_is_the_whole_order(text):
+    """", as well as …", "— actually …", "(actually …)", ". Actually, …" extend or correct the action: no remark beside it."""
+    from assistant.understand.rules import cancels_part
+
+    assert cancels_part(text, _THREE) == []  # the whole order
+
+
+@pytest.mark.parametrize("text", [
+    "I'd like to return the desk lamp, as well as everything else in the order",
+    "return the desk lamp — actually, everything",
+    "return the desk lamp. Actually, everything.",
+])
+def test_return_all_said_after_naming_one_item_takes_every_item(text):
+    from assistant.understand.rules import match_items
+    from assistant.slots import Slots
+
+    assert sorted(match_items(_THREE, text.lower(), Slots())) == ["1", "2", "3"]
+
+
 def test_a_payment_kind_is_used_only_with_a_verb_of_paying():
     from assistant.understand.rules import pays_with
 

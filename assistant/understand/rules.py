@@ -311,7 +311,12 @@ def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: 
     When the action's own words name one of `items`, the pattern counts only inside those words: "each item
     came broken, so return the <item>" is a reason beside the action, not the items it takes. `each`: "each/every"
     counts in any sentence too (of orders: "every order" is no remark about an order's items)."""
-    sentences = [x for x in _SENTENCE_END.split(lowered) if x.strip()]
+    sentences: list[str] = []
+    for x in (x for x in _SENTENCE_END.split(lowered) if x.strip()):
+        if sentences and _OPENS_CORRECTION.match(x):
+            sentences[-1] += " " + x
+        else:
+            sentences.append(x)
     acting = [x for x in sentences if _ACTION_VERBS.search(x)] or sentences
     spans = {x: action_spans(x) for x in sentences}
     named = any(names_item(i, _ALONG.sub(" ", x[a:b])) for x in sentences for a, b in spans[x] for i in items)
@@ -321,7 +326,12 @@ def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: 
 
 
 # where a reason or remark beside the action begins ("…, so", "because …", "since …", "as …", " — ", "but …")
-_REMARK = re.compile(r"\s[—–-]{1,2}\s|[:()]|\b(?:because|since|'?cause|though|although|but(?! also| too| as well)|while|given that|seeing that)\b|(?:^|,)\s*(?:so|as)\b")
+# (a dash, colon or bracket opening a correction is none: "the lamp — actually, everything" is the action's)
+_CORRECTS = r"(?:actually|in fact|or rather|rather|i mean|make (?:it|that)|on second thought|scratch that|wait|and also|also|plus)\b"
+_REMARK = re.compile(rf"(?:\s[—–-]{{1,2}}\s|[:(])(?!\s*{_CORRECTS})|\b(?:because|since|'?cause|though|although|but(?! also| too| as well)|while|given that|seeing that)\b"
+                     r"|(?:^|,)\s*(?:so|as(?!\s+well\s+as))\b")
+# a sentence that opens so corrects or extends the one before ("cancel the lamp. actually, everything.")
+_OPENS_CORRECTION = re.compile(rf"\s*{_CORRECTS}")
 # "…, including the <item>", "plus the <item>": an item added to the whole, not instead of it
 _ALONG = re.compile(r"\b(?:including|incl\.?|plus|along with|together with|as well as)\b.*")
 

@@ -86,10 +86,30 @@ def fit_remarks(text: str) -> list[tuple[int, int, int]]:
     pattern, words = _fit_pattern()
     found = []
     for m in pattern.finditer(text):
+        if _fit_wish(text, m):
+            continue
         said = next(w for k, w in m.groupdict().items() if w is not None)
         negated = re.search(r"\b(?:not|n't|never)\s+$", text[: m.start()].lower())
         found.append((m.start(), m.end(), 0 if negated else words.get(said.lower(), 0)))
     return found
+
+
+# A fit phrase wished for is no remark: "I'd prefer it a bit loose", 我想换一件偏大一点的, "a t-shirt that fits
+# large" ask for that fit. A wish word earlier in the same clause (no reason word between), or the phrase
+# said of the item wanted (…的, "that …"); "too …" (太…) is never wished for.
+_FIT_WISH = re.compile(r"(?:\b(?:want|wanted|prefer|would like|'d like|looking for|hoping for|wish)\b|想|要|希望)"
+                       r"(?:(?!\b(?:because|since|as|'?cause|so|but|though|although)\b|因为|由于|但是|可是)[^,.;:!?，。；：！？])*$",
+                       re.IGNORECASE)
+_FIT_ATTRIBUTIVE_BEFORE = re.compile(r"\bthat\s+$", re.IGNORECASE)
+_FIT_ATTRIBUTIVE_AFTER = re.compile(r"^\s*(?:一点|一些|点|些)?的")
+_FIT_TOO = re.compile(r"^(?:(?:way|much|far)\s+)?too\b|^overly\b|^太|^过于", re.IGNORECASE)
+
+
+def _fit_wish(text: str, m: re.Match) -> bool:
+    if _FIT_TOO.search(m.group(0)):
+        return False
+    before, after = text[: m.start()], text[m.end():]
+    return bool(_FIT_WISH.search(before) or _FIT_ATTRIBUTIVE_BEFORE.search(before) or _FIT_ATTRIBUTIVE_AFTER.search(after))
 
 
 def without_fit_remarks(text: str) -> str:
