@@ -94,14 +94,20 @@ def _price_range(prices: list[float]) -> str:
     return f"${low:.2f}" if low == high else f"${low:.2f}–${high:.2f}"
 
 
+def _values_said(variants: list, keys: list[str], text: str) -> tuple[dict[str, tuple[str, ...]], str]:
+    """Each option's values (in the variants' order), and the text with letter sizes said as words read as
+    the product's own ("the medium one" of a product sized S/M/L)."""
+    values = {k: tuple(dict.fromkeys(str(v.options.get(k, "")) for v in variants)) for k in keys}
+    return values, letter_sizes(text, values)
+
+
 def asks_about(product: ProductRecord, question: str, fields: tuple[str, ...] = TEXT_FIELDS, superlative: bool = False) -> bool:
     """Whether the question names one of the product's options or values, its price or stock, or one of
     `fields` (its text fields unless told). "The cheapest" counts only when the caller knows the product
     is the subject (`superlative`: its options were just offered); after a list of products it is about the list."""
     text = _without_name(product, question.lower())
     keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
-    values = {k: tuple(dict.fromkeys(str(v.options.get(k, "")) for v in product.variants)) for k in keys}
-    sized = letter_sizes(text, values)
+    values, sized = _values_said(product.variants, keys, text)
     return bool(_named_keys(text, [*keys, *fields, "price", "stock"]) or (superlative and price_superlative(text) is not None)
                 or any(_value_named(val, sized, k) for k in keys for val in values[k]))
 
@@ -150,8 +156,7 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
 
     # 1. An option value named: "does it come in red?", "is there a 20 hours one?" (the longest value
     # named wins: "Wi-Fi + Cellular", not "Wi-Fi")
-    values = {k: tuple(dict.fromkeys(str(v.options.get(k, "")) for v in variants)) for k in keys}
-    sized = letter_sizes(text, values)  # "the medium one" of a product sized S/M/L
+    values, sized = _values_said(variants, keys, text)
     named_values = sorted(((len(val), key, val) for key in keys for val in values[key] if _value_named(val, sized, key)), reverse=True)
     if (way := price_superlative(text)) is not None:
         # 0. "which is the cheapest?", "the most expensive blue one?": among those with the value named, in stock first

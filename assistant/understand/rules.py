@@ -906,16 +906,16 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
 
     most = max((named(v) for v in candidates), default=0)
     pool = [v for v in candidates if named(v) == most]
-    cheapest, priciest = _CHEAPEST.search(lowered), _PRICIEST.search(lowered)
-    if (cheapest or priciest) and comparatives:  # a comparative and a price superlative together: the comparative filters first
+    way = price_superlative(lowered)  # -1 "the cheapest", 1 "the most expensive"
+    if way is not None and comparatives:  # a comparative and a price superlative together: the comparative filters first
         going = [v for v in candidates if all(step(v, d, k) is not None for _, d, k in comparatives)]
         top = max((named(v) for v in going), default=0)
         pool = [v for v in going if named(v) == top] or pool
-    if cheapest:
+    if way == -1:
         if pool and most == 0 and item["price"] <= min(v.price for v in pool):
             return KEEP, choices  # it already is the cheapest: nothing to change
         return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
-    if priciest:
+    if way == 1:
         return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
     def preferred(v) -> int:  # a stated order of preference ("prefer <a> > <b>"): the earlier a value is named, the better
         if any(str(v.options.get(k, "")).lower() == val for k, val in prefers.items()):
