@@ -1255,3 +1255,98 @@ def test_an_all_items_request_still_takes_every_item(assistant, state):
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
     assistant.reply_text(state, "The headphones broke, so I want to send back everything in order #W2378156")
     assert state.pending is not None and len(state.pending.arguments["item_ids"]) == 5
+
+
+def _proposed_items(assistant, state, store, text: str) -> tuple[list[str], str]:
+    """The names of the items the proposal for `text` (after signing in as the demo customer) takes, and the reply."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, text)
+    taken = set(state.pending.arguments.get("item_ids") or []) if state.pending else set()
+    names = {i.item_id: i.name for o in ("#W2378156", "#W4776164") for i in store.order(o).items}
+    return sorted(names[i] for i in taken), reply
+
+
+_DELIVERED = ["Headphones", "Mechanical Keyboard", "Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]  # #W2378156
+
+
+@pytest.mark.parametrize(("text", "left_out"), [
+    ("I want to return everything but the headphones in order #W2378156", ["Headphones"]),
+    ("Please send back all of it but the headphones and the vacuum cleaner, order #W2378156", ["Headphones", "Vacuum Cleaner"]),
+    ("return everything in order #W2378156 but the smart watch", ["Smart Watch"]),
+    ("send back all but the vacuum cleaner from #W2378156, please", ["Vacuum Cleaner"]),
+    ("Return everything else but the smart watch from #W2378156", ["Smart Watch"]),
+    ("Return everything besides the smart watch from #W2378156", ["Smart Watch"]),
+    ("Return all items other than the vacuum cleaner from #W2378156", ["Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 ，除了 Headphones 其他都退", ["Headphones"]),
+    ("我想退货，订单 #W2378156 ，除了 Headphones 以外全部退掉", ["Headphones"]),
+    ("订单 #W2378156 里除了 Headphones 和 Smart Watch，其他的全部退货", ["Headphones", "Smart Watch"]),
+])  # fmt: skip
+def test_all_but_an_item_returns_the_rest(assistant, state, store, text, left_out):
+    """A "but" right after an all-word ("everything but", "all of it but", "all but") says except, as "besides",
+    "other than" and 除了…都 do: the proposal lists every other item."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == [n for n in _DELIVERED if n not in left_out], reply
+    assert not any(n in reply for n in left_out)
+
+
+@pytest.mark.parametrize("text", [
+    "return the headphones in #W2378156 but keep the rest",
+    "I want to return the headphones in #W2378156, but not today",
+    "I tried everything but it still won't turn on, so return the headphones from #W2378156",
+    "everything in #W2378156 arrived, but the headphones are broken, so return them",
+    "Everything but the headphones works fine, so please return the headphones from #W2378156",
+    "Everything except the headphones works, so I'd like to return the headphones from #W2378156",
+])
+def test_a_but_not_after_an_all_word_leaves_nothing_out(assistant, state, store, text):
+    """"but" opening a clause, or "everything" with a verb of its own, is no exception: the item named is returned."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == ["Headphones"], reply
+
+
+@pytest.mark.parametrize("text", [
+    "I'd like to return the headphones from #W2378156 — everything",
+    "return the headphones from #W2378156 - everything, please",
+    "return the headphones from #W2378156... actually no, everything",
+    "return the headphones from #W2378156… all of it",
+    "return the headphones from #W2378156, or rather all of it",
+    "send back the smart watch in #W2378156, or rather all of them",
+    "return the headphones from #W2378156 — actually, the whole order",
+])
+def test_all_said_after_one_item_corrects_it_to_every_item(assistant, state, store, text):
+    """An all-word after a dash, an ellipsis or "or rather" ends the request: a correction to every item."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == _DELIVERED, reply
+
+
+@pytest.mark.parametrize("text", [
+    "return the headphones from #W2378156 — everything else is fine",
+    "return the headphones from #W2378156... everything else arrived fine",
+    "return the headphones from #W2378156 — all of it came late but only these are faulty",
+])
+def test_all_said_in_a_remark_after_one_item_is_no_correction(assistant, state, store, text):
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == ["Headphones"], reply
+
+
+@pytest.mark.parametrize("text", [
+    "cancel the espresso machine in #W4776164 — everything",
+    "cancel the espresso machine in #W4776164, or rather all of it",
+    "cancel the espresso machine in #W4776164... actually no, the whole order",
+])
+def test_cancel_all_said_after_one_item_is_the_whole_order(assistant, state, store, text):
+    """No refusal of a part: the whole order's cancellation goes on (its reason asked)."""
+    _, reply = _proposed_items(assistant, state, store, text)
+    assert "Why do you want to cancel order #W4776164" in reply and "only a whole order" not in reply, reply
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("cancel all but the espresso machine in #W4776164", "Espresso Machine"),
+    ("cancel everything but the espresso machine in #W4776164", "Espresso Machine"),
+    ("please cancel everything in #W4776164 except the t-shirt", "T-Shirt"),
+    ("cancel all of it besides the t-shirt, order #W4776164", "T-Shirt"),
+])
+def test_cancel_all_but_an_item_is_a_part_of_the_order(assistant, state, store, text, kept):
+    """Cancelling all but an item cancels a part: refused, the item left out named as what the order also holds."""
+    _, reply = _proposed_items(assistant, state, store, text)
+    assert state.pending is None and "only a whole order can be cancelled" in reply and f"also holds {kept}" in reply, reply
+    assert store.order("#W4776164").status == "pending"

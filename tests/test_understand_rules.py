@@ -828,3 +828,20 @@ def test_only_asks_leaves_a_pick_said_as_a_question_to_the_open_question(message
     from assistant.understand.rules import only_asks
 
     assert not only_asks(message)
+
+
+@pytest.mark.parametrize(("text", "read"), [
+    ("return everything but the lamp", "return everything except the lamp"),
+    ("cancel all but the lamp and the kettle", "cancel all except the lamp and the kettle"),
+    ("send back all of it but the lamp", "send back all of it except the lamp"),
+    ("return everything in order #w1 but the lamp", "return everything in order #w1 except the lamp"),
+    ("return everything else save the lamp", "return everything else except the lamp"),
+    ("return the lamp but keep the rest", "return the lamp but keep the rest"),
+    ("i tried everything but it still fails, so return the lamp", "i tried everything but it still fails, so return the lamp"),
+    ("return everything, but not today", "return everything, but not today"),
+    ("return all but not the lamp", "return all but not the lamp"),
+])
+def test_a_but_right_after_an_all_word_reads_as_except(text, read):
+    from assistant.understand.narrow import except_words_read
+
+    assert except_words_read(text) == read

@@ -257,8 +257,10 @@ def _keeping_most(tied: list) -> list:
 
 
 # Where what "except …" leaves out ends: the sentence's end, or a comma before a new clause ("apart from the
-# lamp, I want to send back everything": the request after the comma is not excepted).
-_EXCEPT_END = re.compile(r"[.;!?。；！？]|,\s*(?=(?:and |so |then |but )?(?:i|i'd|i'm|i'll|we|please|can|could|would|you|just|all|everything)\b)", re.IGNORECASE)
+# lamp, I want to send back everything": the request after the comma is not excepted); in Chinese a comma or the
+# words closing "除了…" or saying the rest ("以外", "其他", "都").
+_EXCEPT_END = re.compile(r"[.;!?。；！？，]|,\s*(?=(?:and |so |then |but )?(?:i|i'd|i'm|i'll|we|please|can|could|would|you|just|all|everything)\b)"
+                         r"|以外|之外|其他|其余|别的|剩下|都|全", re.IGNORECASE)
 
 
 def except_scope(text: str, start: int, end: int) -> tuple[str, str]:
@@ -273,9 +275,28 @@ def only_for_except(text: str) -> str:
     return _phrases(tuple(lexicon()["only_words"])).sub(" only ", text)
 
 
+@lru_cache(maxsize=1)
+def _all_but() -> re.Pattern:
+    """An all-word ("everything", "all of it", a bare "all"), maybe with "else" or the order it is of, then
+    "but": what follows is left out. Not a "but" opening a clause ("everything but it still …", "all, but not
+    today"): a pronoun subject or a negation after it is no item."""
+    lex = lexicon()["all_but"]
+    alls = "|".join(re.escape(w) for w in sorted([*lexicon()["all_words"], *lex["all"]], key=len, reverse=True))
+    buts = "|".join(re.escape(w) for w in lex["but"])
+    of_order = r"(?:\s+(?:in|from|of)\s+(?:(?:the|my|this|that)\s+)?(?:order\b\s*)?(?:#\s*\w+)?)?"
+    clause = r"(?:i|i'm|i'd|i'll|i've|it|it's|they|we|you|he|she|there|that's|this is|not|also|too|as well|then|now|still|please)\b"
+    return re.compile(rf"(?<![\w-])((?:{alls})(?:\s+else)?{of_order}\s+)(?:{buts})(?![\w-])(?!\s+{clause})", re.IGNORECASE)
+
+
+def except_words_read(text: str) -> str:
+    """The text with its except words as the reader takes them: "nothing but the <item>" is only it
+    (`only_for_except`); "everything but the <item>", "cancel all but the <item>" leave it out ("except")."""
+    return _all_but().sub(r"\1except", only_for_except(text))
+
+
 def _split_except(text: str) -> tuple[str, str]:
     """(the text without "except …", what it leaves out); no except word → (text, "")."""
-    text = only_for_except(text)
+    text = except_words_read(text)
     m = _phrases(tuple(lexicon()["except_words"])).search(text)
     return except_scope(text, m.start(), m.end()) if m else (text, "")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import except_scope, only_for_except, says, speaks_of_several, us_states
+from assistant.understand.narrow import except_scope, except_words_read, says, speaks_of_several, us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -197,7 +197,9 @@ def names_item(item: dict, lowered: str) -> bool:
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|arrived|got|shipped|delivered|sent) (?:together )?(?:with|along with|alongside|in the same (?:order|package|box|delivery|shipment) as) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
                          r"(?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?)*")
-_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|aside from|besides|excluding|exception (?:is|being|would be|will be)|除了)\b")
+_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|aside from|besides|excluding|exception (?:is|being|would be|will be))\b|除了")
+# after "除了<item>": the rest, all of it, under the action ("(以外)，其他都退", "以外全部退掉", "都换"); not "其他都很好"
+_ZH_ALL_REST = re.compile(r"\s*(?:以外|之外)?[\s，,]*(?:(?:其他|其余|别的|剩下)的?(?:商品|东西)?)?(?:都|全部?|所有)(?!不)[^，,。；;！？]{0,6}?(?:退|换|取消)")
 # "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
 # "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
@@ -209,9 +211,17 @@ _EVERY_THING = r"(?:\beverything\b|\bevery (?:single |last )?(?:thing|item|produ
 _EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )" + _EVERY_THING + _ELSE_SAME
 # a clause ending in "… is fine": what it names stays ("the size is fine but I want the lamp in black" names the lamp in another clause)
 _IS_FINE = re.compile(r"(?:\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)|\b(?:can|should|will) stay(?: as (?:it|they) (?:is|are))?)\W*$")
-_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\b(?:every|each) (?:single )?(?:item|thing|product)\b|" + _EVERYTHING_WORD + r"|\bwhole order\b|全部商品|所有商品")
+# words opening a correction or addition to what was just said ("the lamp. actually, everything", "the lamp, or rather …")
+_CORRECTS = r"(?:actually|in fact|or rather|rather|i mean|make (?:it|that)|on second thought|scratch that|wait|and also|also|plus)\b"
+# the whole order said after naming part of it, ending its clause: a correction to all of it ("the lamp — everything",
+# "the lamp… actually no, all of it", "the lamp, or rather all of them"); not "— everything else is fine"
+_ALL_SAID = r"(?:everything|all(?: of (?:it|them))?|the (?:whole|entire) (?:order|thing|lot))"
+_ALL_ENDS = r"(?:\s+(?:in|from|of)\s+(?:the|that|this|my)\s+order)?(?=\s*(?:$|[.,;!?)]|(?:please|instead|then|now)\b))"
+_TO_ALL = rf"(?:\b{_CORRECTS}|\s[—–-]{{1,2}}|\.{{3}}|…)[\s,:]*(?:no\b[\s,:]*)?{_ALL_SAID}{_ALL_ENDS}"
+_ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\b(?:every|each) (?:single )?(?:item|thing|product)\b|" + _EVERYTHING_WORD
+                        + r"|\bwhole order\b|全部商品|所有商品|" + _TO_ALL)
 # "return all" alone is every item; "return all <things named>" is those things ("return all the bookshelves")
-_EVERYTHING = re.compile(r"\b(?:return|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
+_EVERYTHING = re.compile(r"\b(?:return|send back|cancel|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
                          r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|" + _EVERYTHING_WORD +
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
 
@@ -284,10 +294,12 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
     if described != lowered and any(names_item(i, described) for i in items):
         lowered = described
-    lowered = only_for_except(lowered)  # "…and nothing other than the <item>": that item, not all but it
+    lowered = except_words_read(lowered)  # "…and nothing other than the <item>": that item, not all but it; "all but the <item>": all except it
     cut = _EXCEPT.search(lowered)
     head, tail = except_scope(lowered, cut.start(), cut.end()) if cut else (lowered, "")
-    excluded = {i["item_id"] for i in items if tail and names_item(i, tail)}
+    # an item the action's own words name is no exception ("everything but the <item> works, so return the <item>")
+    acted = " ".join(x[a:b] for x in _SENTENCE_END.split(head) for a, b in action_spans(x))
+    excluded = {i["item_id"] for i in items if tail and names_item(i, tail) and not names_item(i, acted)}
     for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
     for clause in re.split(r"[,;.!?()]|\b(?:but|and|while|though|so)\b", head):  # "…; the blue <item> is fine": that one stays as it is
@@ -295,7 +307,8 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
             fine = [i for i in items if names_item(i, clause)]
             excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
-    if everything and _in_action(_ALL_ITEMS, head, [i for i in items if i["item_id"] not in excluded]):  # "all my items", "everything": each item of the order
+    if everything and (_in_action(_ALL_ITEMS, head, [i for i in items if i["item_id"] not in excluded])  # "all my items", "everything": each item of the order
+                       or (excluded and cut and cut.group(0) == "除了" and _ZH_ALL_REST.match(head, cut.start()))):
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
@@ -309,8 +322,10 @@ def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: 
     naming an order action, or in a text naming none ("every single one" answering "which items?"): "every
     item in that order came late" beside "return the <item>" is a remark, not what the action is about.
     When the action's own words name one of `items`, the pattern counts only inside those words: "each item
-    came broken, so return the <item>" is a reason beside the action, not the items it takes. `each`: "each/every"
-    counts in any sentence too (of orders: "every order" is no remark about an order's items)."""
+    came broken, so return the <item>" is a reason beside the action, not the items it takes; nor when one of
+    `items` is named between a remark's pattern and the action ("everything arrived, but the <item> is broken, so
+    return it": "it" is the item). `each`: "each/every" counts in any sentence too (of orders: "every order" is no
+    remark about an order's items)."""
     sentences: list[str] = []
     for x in (x for x in _SENTENCE_END.split(lowered) if x.strip()):
         if sentences and _OPENS_CORRECTION.match(x):
@@ -320,15 +335,20 @@ def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: 
     acting = [x for x in sentences if _ACTION_VERBS.search(x)] or sentences
     spans = {x: action_spans(x) for x in sentences}
     named = any(names_item(i, _ALONG.sub(" ", x[a:b])) for x in sentences for a, b in spans[x] for i in items)
-    return any((each or x in acting or not re.match(r"(?:every|each)\b", m.group(0)))
-               and (not named or any(a <= m.start() < b for a, b in spans[x]))
+
+    def the_actions(x: str, m: re.Match) -> bool:
+        if any(a <= m.start() < b for a, b in spans[x]):
+            return True
+        return not named and not any(names_item(i, x[m.end():a]) for a, _ in spans[x] if a > m.end() for i in items)
+
+    return any((each or x in acting or not re.match(r"(?:every|each)\b", m.group(0))) and the_actions(x, m)
                for x in sentences for m in pattern.finditer(x))
 
 
-# where a reason or remark beside the action begins ("…, so", "because …", "since …", "as …", " — ", "but …")
-# (a dash, colon or bracket opening a correction is none: "the lamp — actually, everything" is the action's)
-_CORRECTS = r"(?:actually|in fact|or rather|rather|i mean|make (?:it|that)|on second thought|scratch that|wait|and also|also|plus)\b"
-_REMARK = re.compile(rf"(?:\s[—–-]{{1,2}}\s|[:(])(?!\s*{_CORRECTS})|\b(?:because|since|'?cause|though|although|but(?! also| too| as well)|while|given that|seeing that)\b"
+# where a reason or remark beside the action begins ("…, so", "because …", "since …", "as …", " — ", "… ", "but …")
+# (a dash, ellipsis, colon or bracket opening a correction is none: "the lamp — actually, everything", "the lamp — everything")
+_REMARK = re.compile(rf"(?:\s[—–-]{{1,2}}\s|\s*(?:\.{{3}}|…)\s*|[:(])(?!\s*(?:{_CORRECTS}|{_ALL_SAID}{_ALL_ENDS}))"
+                     r"|\b(?:because|since|'?cause|though|although|but(?! also| too| as well)|while|given that|seeing that)\b"
                      r"|(?:^|,)\s*(?:so|as(?!\s+well\s+as))\b")
 # a sentence that opens so corrects or extends the one before ("cancel the lamp. actually, everything.")
 _OPENS_CORRECTION = re.compile(rf"\s*{_CORRECTS}")
@@ -402,7 +422,7 @@ CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,10}? (?:"
 _CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?(?:不行|不了|不可以|不能|没货|没有(?!问题|什么问题|意见|异议|关系|急)|无法|不可能|做不到|不可用|缺货)"
                            r"|否则|不然|不行的话|没货的话|没有的话")
 _CLAUSE_END = re.compile(r"[,，]|\bthen\b|那就|就")
-_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n")
+_SENTENCE_END = re.compile(r"(?<=[!?;。！？；])\s*|(?<!\.\.)(?<=\.)(?!\.)\s*|\n")  # an ellipsis is a pause in the sentence
 # "send back", "send my current <item> back" (not money sent back: a refund); "trade in the <item> for …"
 # the thing sent is an item or a pronoun for one, never a person ("send me an email when it's back in stock")
 SEND_BACK = r"\bsend(?:ing)? (?:back\b|(?:it|them|the|my|your|our|this|that|these|those|both|all|everything|one)\b(?:(?!\b(?:me|us|when|once|if|money|refunds?|funds?|payments?|amount)\b)[^.,;?!]){0,30}?\bback\b)"
@@ -1455,7 +1475,7 @@ def _mention(item: dict, lowered: str) -> int | None:
     return m.start() if m else None
 
 
-_WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|" + _EVERYTHING_WORD + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部")
+_WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|" + _EVERYTHING_WORD + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部|" + _TO_ALL)
 _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 # the same said in the passive: "I want the <item> in it cancelled", "could the <item> be canceled"
 _CANCELLED_SPAN = re.compile(r"\b(?:want|like|need|get|have|be)\s+([^.;!?\n]*?)\s+(?:to be\s+)?cancel(?:l)?ed\b")
@@ -1476,7 +1496,12 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
     "Cancel it from my order" is the item just talked about (`referred`, when the order holds it).
     Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
-    lowered = _CONTEXT.sub(" ", text.lower())
+    lowered = except_words_read(_CONTEXT.sub(" ", text.lower()))
+    if cut := _EXCEPT.search(lowered):  # "cancel everything but the <item>": all of it save what is left out, a part
+        head, tail = except_scope(lowered, cut.start(), cut.end())
+        left = [i for i in order["items"] if names_item(i, tail)]
+        if left and len(left) < len(order["items"]) and (_in_action(_WHOLE_ORDER, head, each=True) or _EVERYTHING.search(head)):
+            return list(dict.fromkeys(i["name"] for i in left))
     if _in_action(_WHOLE_ORDER, lowered, order["items"], each=True):  # not "the whole order is late, so cancel the <item>"
         return []
     if _CANCEL_SOME.search(lowered) and len(order["items"]) > 1:  # a part named by no item: all it holds is said
@@ -1508,7 +1533,7 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
             return picked
-    head = only_for_except(_CONTEXT.sub(" ", lowered))  # "the <item> I got with the <item>": not meant
+    head = except_words_read(_CONTEXT.sub(" ", lowered))  # "the <item> I got with the <item>": not meant
     if cut := _EXCEPT.search(head):  # "…except the <item>": not meant either
         head = except_scope(head, cut.start(), cut.end())[0]
     if not _ONE_OF.search(head) and not says(head, "cheaper") and not says(head, "dearer"):
