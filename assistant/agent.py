@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from assistant.catalog_turn import (
     ARRIVED, ATTRIBUTE_QUESTION, HAD, PROMPTS, SHOP_QUESTION, CatalogTurn, _cues, _in_english, _named_products, _need,
-    _POINTS_AT_ITEM, _product_words, _prompt, _replies,
+    _POINTS_AT_ITEM, _option_values, _product_words, _prompt, _replies,
 )  # fmt: skip
 from assistant.flows import FLOWS, flow_for_tool, routes_for
 from assistant.flows.form import FormLoop
@@ -489,6 +489,9 @@ class _Turn(CatalogTurn):
                 and self._asks_about_product(message, frame)):
             return "product_question"  # "is the <product> waterproof?" in the middle of an exchange: answered, then resumed
         if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)
+                and rules.yes_no_question(message) and self._picked_by_asking(message, frame)):
+            return frame.route  # "is XL ok?", "do you have it in blue?" to "what should it become?": the pick, confirmed next
+        if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)
                 and rules.only_asks(message) and (asked := self._asked_instead(message, frame, route))):
             return asked  # "which of those is cheapest?" to "what should it become?": answered, then asked again
         if (frame is not None and frame.route != "return" and frame.item_ids and len(frame.new_item_ids) < len(frame.item_ids) and not slots.order_ids
@@ -536,6 +539,20 @@ class _Turn(CatalogTurn):
             return "faq"  # "what's your return window?", "do you charge for exchanges?"
         return "option_question" if product is not None else None
 
+    def _picked_by_asking(self, message: str, frame: TaskFrame) -> bool:
+        """Whether a yes/no question names one of the new options in stock for the item whose option is asked
+        ("is XL ok?", "is there an on-ear one?", "有白色的吗？"): the pick, which the proposal then confirms;
+        one naming a choice out of stock or not made is answered instead."""
+        from assistant import product_answers
+
+        item = self._option_asked(frame)
+        product = self.a.store.product(item["product_id"]) if item else None
+        if product is None:
+            return False
+        others = product.model_copy(update={"variants": [v for v in product.variants if v.item_id != item["item_id"]]})
+        lowered = f"{_in_english(message.lower())} {message.lower()}"
+        return product_answers.names_choice(others, lowered, _option_values(self.a.store), item.get("options"))
+
     def _option_asked(self, frame: TaskFrame) -> dict | None:
         """The order item whose new option the flow is asking for, if that is its open question."""
         if frame.flow not in ("exchange", "modify_items") or not frame.order_id or len(frame.new_item_ids) >= len(frame.item_ids):
@@ -552,11 +569,15 @@ class _Turn(CatalogTurn):
 
     def _on_option_question(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         """A question about the new options on offer: answered from the catalog's variants of the item's product."""
+        from assistant import product_answers
+
         item = self._option_asked(self.state.frame) if self.state.frame else None
         if item is None:
             return
         # "which of those is cheapest?": among the options just offered; "what colours does it come in?": all of them
-        among = [c.id for c in self.offered if c.kind == "option"] if rules.points_at_list(message) else []
+        # "what's the difference between them?": between those offered
+        asks_list = rules.points_at_list(message) or product_answers.asks_difference(f"{_in_english(message.lower())} {message.lower()}")
+        among = [c.id for c in self.offered if c.kind == "option"] if asks_list else []
         yield from self._on_product_question(message, slots, product_id=item["product_id"], without=item["item_id"], among=among)
 
     def _asks_about_product(self, message: str, frame: TaskFrame) -> bool:

@@ -4,7 +4,8 @@
 have the option ("water resistance": "yes"), at what price, in stock or not. Only when no option,
 price, stock figure or text field (description, reviews, warranty, shipping, return policy) speaks
 to the question is the answer "I don't know", and that is known at once, without a model call.
-Every answer names the field it came from. The language model may only re-word the headline
+"What's the difference between them?" is answered with the options the variants differ in, and each one's
+values of them and price. Every answer names the field it came from. The language model may only re-word the headline
 (assistant/agent.py checks it kept the facts); the variant lines and the source are code's.
 
 Attribute words shoppers use that the catalog names differently ("waterproof" for "water
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.understand.rules import letter_sizes, measured, price_superlative
+from assistant.understand.rules import compares, letter_sizes, measured, price_superlative
 from retrieval.store import ProductRecord
 
 TEXT_FIELDS = ("description", "warranty", "shipping", "return_policy")
@@ -101,6 +102,14 @@ def _values_said(variants: list, keys: list[str], text: str) -> tuple[dict[str, 
     return values, letter_sizes(text, values)
 
 
+def _lacking(keys: list[str], values: dict[str, tuple[str, ...]], catalog: dict[str, set[str]], text: str) -> list[tuple[str, str]]:
+    """(option, value) pairs the text names of values of the shop's other products the product does not come in
+    ("is there a green one?"), the longest first."""
+    return [(key, val) for key in keys for val in sorted(catalog.get(key, ()), key=len, reverse=True)
+            if val not in values[key] and re.fullmatch(r"[a-z][a-z -]{2,}", val.lower()) and val.lower() not in ("none", *YES_NO)
+            and _has_word(val.lower(), text)]
+
+
 def asks_about(product: ProductRecord, question: str, fields: tuple[str, ...] = TEXT_FIELDS, superlative: bool = False) -> bool:
     """Whether the question names one of the product's options or values, its price or stock, or one of
     `fields` (its text fields unless told). "The cheapest" counts only when the caller knows the product
@@ -110,6 +119,36 @@ def asks_about(product: ProductRecord, question: str, fields: tuple[str, ...] = 
     values, sized = _values_said(product.variants, keys, text)
     return bool(_named_keys(text, [*keys, *fields, "price", "stock"]) or (superlative and price_superlative(text) is not None)
                 or any(_value_named(val, sized, k) for k in keys for val in values[k]))
+
+
+def names_choice(product: ProductRecord, question: str, catalog: dict[str, set[str]] | None = None,
+                 current: dict[str, str] | None = None) -> bool:
+    """Whether a yes/no question names one of the product's choices in stock and asks nothing else of it: one value
+    of an option ("is XL ok?", "do you have it in blue?"), or one of each of several ("is the purple XL ok?"),
+    together in a variant in stock; no other option, price, field or comparison asked about, and no value of the
+    shop's the product lacks ("is there a green one?"). Such a question to "what should it become?" is the pick,
+    unless it names only the `current` item's own values ("is cotton ok?" of a cotton one changes nothing)."""
+    text = _without_name(product, question.lower())
+    keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
+    values, sized = _values_said(product.variants, keys, text)
+    named: dict[str, set[str]] = {}
+    for key in keys:
+        for val in sorted(values[key], key=len, reverse=True):  # "Wi-Fi + Cellular", not also "Wi-Fi" within it
+            if _value_named(val, sized, key) and not any(val.lower() in v.lower() for v in named.get(key, ())):
+                named.setdefault(key, set()).add(val)
+    if not named or any(len(vals) > 1 for vals in named.values()) or compares(text) or price_superlative(text) is not None \
+            or all((current or {}).get(k) in vals for k, vals in named.items()):
+        return False
+    if _named_keys(text, [*(k for k in keys if k not in named), *TEXT_FIELDS, "price", "reviews", "difference"]):
+        return False
+    if _lacking(keys, values, catalog or {}, text):
+        return False
+    return any(v.available and all(v.options.get(k) in vals for k, vals in named.items()) for v in product.variants)
+
+
+def asks_difference(question: str) -> bool:
+    """Whether the question asks how the choices differ ("what's the difference between them?", "它们有什么区别？")."""
+    return bool(_named_keys(question.lower(), ["difference"]))
 
 
 def asks_about_policy(question: str) -> bool:
@@ -141,15 +180,15 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
     variants = product.variants
     keys = list(dict.fromkeys(k for v in variants for k in v.options))
 
-    def line(v, skip: str | None = None) -> str:
-        options = ", ".join(val for k, val in v.options.items() if k != skip) or name
+    def line(v, skip: str | None = None, only: list[str] | None = None) -> str:
+        options = ", ".join(val for k, val in v.options.items() if k != skip and (only is None or k in only)) or name
         stock = replies["in_stock"] if v.available else replies["out_of_stock"]
         return replies["pa_line"].format(options=options, price=v.price, availability=stock)
 
-    def listed(chosen: list, skip: str | None = None) -> list[str]:
+    def listed(chosen: list, skip: str | None = None, only: list[str] | None = None) -> list[str]:
         ordered = sorted(chosen, key=lambda v: (not v.available, v.price))
         shown[:] = [v.item_id for v in ordered[:MAX_LINES]]
-        lines = [line(v, skip) for v in ordered[:MAX_LINES]]
+        lines = [line(v, skip, only) for v in ordered[:MAX_LINES]]
         if len(ordered) > MAX_LINES:
             lines.append(replies["pa_more"].format(n=len(ordered) - MAX_LINES))
         return lines
@@ -158,6 +197,15 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
     # named wins: "Wi-Fi + Cellular", not "Wi-Fi")
     values, sized = _values_said(variants, keys, text)
     named_values = sorted(((len(val), key, val) for key in keys for val in values[key] if _value_named(val, sized, key)), reverse=True)
+    said = {val for *_, val in named_values}
+    pool = [v for v in variants if len(said) < 2 or said & set(v.options.values())]
+    if asks_difference(text) and not _named_keys(text, keys) and len(pool) > 1:
+        # 0. "what's the difference between them?", "the black and the white one, how do they differ?": the options
+        # in which those variants (those with two or more values named, if said) differ, each one's values of them and price
+        differing = [k for k in keys if len({v.options.get(k) for v in pool}) > 1]
+        headline = replies["pa_diff"].format(name=name, count=len(pool), keys=", ".join(differing)) if differing else \
+            replies["pa_diff_price"].format(name=name, count=len(pool))
+        return Grounded(True, headline, listed(pool, only=differing), replies["pa_source_variants"].format(name=name))
     if (way := price_superlative(text)) is not None:
         # 0. "which is the cheapest?", "the most expensive blue one?": among those with the value named, in stock first
         pool = [v for v in variants if not named_values or v.options.get(named_values[0][1]) == named_values[0][2]] or variants
@@ -178,10 +226,7 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
                         listed(chosen, skip=key), replies["pa_source_option"].format(key=key, name=name),
                         [value, str(len(chosen)), str(in_stock)])  # fmt: skip
     # 1b. A value of one of its options that it does not come in ("is the green one in stock?"): no, and what it has
-    lacking = [(key, val) for key in keys for val in sorted(catalog.get(key, ()), key=len, reverse=True)
-               if val not in values[key] and re.fullmatch(r"[a-z][a-z -]{2,}", val.lower()) and val.lower() not in ("none", *YES_NO)
-               and _has_word(val.lower(), text)]
-    if lacking:
+    if lacking := _lacking(keys, values, catalog, text):
         key, value = lacking[0]
         return Grounded(True, replies["pa_value_none"].format(name=name, key=key, value=value, values=", ".join(values[key])),
                         [], replies["pa_source_option"].format(key=key, name=name), [value])  # fmt: skip

@@ -404,3 +404,52 @@ def test_a_fit_remark_in_a_change_asks_which_smaller_size_with_choices(assistant
     assert state.pending is None and "XL" in reply and ", M," in reply and ", S," in reply and "XXL, cotton, crew neck $" not in reply
     assistant.reply_text(state, "XL please")
     assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["2060066974"]  # black XL cotton crew neck
+
+
+def _at_option_question(assistant, state, opening: str) -> None:
+    assistant.reply_text(state, "my email is yusuf.rossi7301@example.com")
+    reply = assistant.reply_text(state, opening)
+    assert state.frame is not None and state.pending is None and "become" in reply, reply
+
+
+HEADPHONES_EXCHANGE = "I want to exchange the headphones in order #W2378156"  # over-ear, wireless, blue; delivered
+TSHIRT_CHANGE = "please modify the t-shirt in order #W6247578"  # black, XXL, cotton, crew neck; pending
+
+
+@pytest.mark.parametrize("opening, text, expected", [
+    (HEADPHONES_EXCHANGE, "is white ok?", "9805150490"),  # the one white in stock: on-ear, wireless
+    (HEADPHONES_EXCHANGE, "do you have it in red?", "3104857380"),
+    (HEADPHONES_EXCHANGE, "is there an in-ear one?", "7184044281"),
+    (HEADPHONES_EXCHANGE, "would the black one work?", "7493556126"),  # black, the rest kept
+    (HEADPHONES_EXCHANGE, "is the on-ear red one available?", "3104857380"),  # a whole variant
+    (HEADPHONES_EXCHANGE, "有白色的吗？", "9805150490"),
+    (TSHIRT_CHANGE, "is XL ok?", "2060066974"),  # XL, the rest kept: black, cotton, crew neck
+    (TSHIRT_CHANGE, "hmm, is there an XL?", "2060066974"),
+    (TSHIRT_CHANGE, "do you have it in purple XL?", "8124970213"),
+])
+def test_a_yes_no_question_naming_one_choice_in_stock_is_the_pick(assistant, state, opening, text, expected):
+    """"is XL ok?" to "what should it become?" names the new option as a question: it is the pick, and the change
+    is proposed for confirmation (nothing done yet)."""
+    _at_option_question(assistant, state, opening)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == [expected], reply
+    assert "Back to" not in reply and "我们继续" not in reply
+
+
+@pytest.mark.parametrize("opening, text, key", [
+    (HEADPHONES_EXCHANGE, "do you have it in blue?", "0 in stock"),  # no blue one in stock
+    (HEADPHONES_EXCHANGE, "is there a blue one?", "0 in stock"),
+    (HEADPHONES_EXCHANGE, "is green ok?", "does not come with color “green”"),  # a colour other products come in
+    (HEADPHONES_EXCHANGE, "is the red one cheaper?", "$377.97"),  # a comparison: the red ones and their prices
+    (HEADPHONES_EXCHANGE, "is the black one or the white one ok?", ""),  # two values of one option: no single pick
+    (HEADPHONES_EXCHANGE, "what colours does it come in?", "white"),  # a list asked for
+    (HEADPHONES_EXCHANGE, "which is cheapest?", "$344.55"),
+    (HEADPHONES_EXCHANGE, "does the white one come with a warranty?", ""),  # another thing asked of it
+    (TSHIRT_CHANGE, "is cotton ok?", "“cotton”"),  # the item's own material: no change named
+])
+def test_a_question_naming_no_single_choice_in_stock_is_answered_and_the_option_asked_again(assistant, state, opening, text, key):
+    _at_option_question(assistant, state, opening)
+    reply = assistant.reply_text(state, text)
+    answer, _, again = reply.partition("Back to")
+    assert state.pending is None and state.frame is not None and state.frame.new_item_ids == [], reply
+    assert key in answer and "become" in again, reply

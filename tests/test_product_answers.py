@@ -1,5 +1,5 @@
 """Answers about one product decided in code (assistant/product_answers.py): price superlatives, values said in
-other units or as a letter size, on the demo catalog."""
+other units or as a letter size, how the choices differ, on the demo catalog."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 from assistant import product_answers
 from assistant.catalog_turn import _replies
+from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -46,3 +47,29 @@ def test_a_value_the_product_does_not_come_in_is_answered_no_with_what_it_has(pr
     grounded = product_answers.answer(shirt, "is the green one in stock?", _replies()["en"], catalog)
     assert grounded.headline.startswith("No") and "green" in grounded.headline, grounded.headline
     assert all(c in grounded.headline for c in ("blue", "purple", "red", "black"))
+
+
+@pytest.mark.parametrize("question", [
+    "what's the difference between them?", "how do they differ?", "what are the differences between these options?",
+    "ok, how do those compare?", "它们有什么区别？", "这几款有什么不同？",
+])
+def test_how_the_options_on_offer_differ_is_answered_from_the_catalog(assistant, state, question):
+    """At "what should it become?", a question about how the choices differ gets the options they differ in and each
+    choice's values and price (not "I don't know"), then the option question again."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to exchange the headphones in order #W2378156")
+    reply = assistant.reply_text(state, question)
+    answer, _, again = reply.partition("Back to the exchange" if question.isascii() else "我们继续")
+    assert "don't know" not in answer and "不知道" not in answer, reply
+    assert "type, connectivity, color" in answer and ("become" in again or "换成" in again), reply
+    # the five choices in stock on offer, each with its price; none of those out of stock
+    assert all(p in answer for p in ("$344.55", "$346.97", "$368.87", "$370.53", "$377.97")), reply
+    assert "$330.08" not in answer and "out of stock" not in answer
+    assert state.pending is None and state.frame is not None and state.frame.new_item_ids == []
+
+
+def test_the_difference_between_two_values_named_is_between_their_variants(products):
+    shirt = products["T-Shirt"]
+    grounded = product_answers.answer(shirt, "what's the difference between the red and the purple one?", _replies()["en"])
+    assert grounded.known and "color" in grounded.headline, grounded.headline
+    assert len(grounded.lines) == 5 and all("red" in x or "purple" in x for x in grounded.lines), grounded.lines  # 3 red, 2 purple

@@ -845,3 +845,25 @@ def test_a_but_right_after_an_all_word_reads_as_except(text, read):
     from assistant.understand.narrow import except_words_read
 
     assert except_words_read(text) == read
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("is XL ok?", True), ("do you have it in blue?", True), ("hmm, is there an XL?", True), ("有白色的吗？", True),
+    ("can you tell me if it comes in navy?", True),
+    ("what colours does it come in?", False), ("which is cheapest?", False), ("how much is the XL one?", False),
+    ("有哪些颜色？", False), ("could I get the blue one instead?", False), ("XL please", False),
+])  # fmt: skip
+def test_yes_no_question_reads_a_question_answered_yes_or_no(message, expected):
+    from assistant.understand.rules import yes_no_question
+
+    assert yes_no_question(message) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("is the red one cheaper?", True), ("is it bigger than the l?", True), ("is the blue one better", True),
+    ("红色的比黑色的贵吗", True), ("is xl ok?", False), ("do you have it in red?", False),
+])  # fmt: skip
+def test_compares_reads_a_comparison_of_choices(text, expected):
+    from assistant.understand.rules import compares
+
+    assert compares(text) is expected

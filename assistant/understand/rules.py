@@ -623,6 +623,14 @@ def price_superlative(lowered: str) -> int | None:
     return -1 if _CHEAPEST.search(lowered) else 1 if _PRICIEST.search(lowered) else None
 
 
+_COMPARING = re.compile("|".join([*(p for p, _, _ in COMPARATIVES), *(rf"(?<![a-z]){w}(?![a-z])" for w in _OPTION_WORDS["comparing"])]))
+
+
+def compares(lowered: str) -> bool:
+    """Whether a text compares choices ("is the red one cheaper?", "bigger than the L?", "比黑色的贵吗")."""
+    return bool(_COMPARING.search(lowered))
+
+
 SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in _OPTION_WORDS["superlatives"].items()}
 ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
 # "<avoided word> (the|a|…)* <what follows>": what follows starts with a value the shopper does not want
@@ -1754,6 +1762,16 @@ def only_asks(message: str) -> bool:
         return bool(_ASKING.search(x) and (only_asked(x) or _ASKED_PLAIN.search(_ASKING_LEAD.sub("", x))))
 
     return all(asks(x) for x in sentences)
+
+
+# A word asking which, what or how much ("which is cheapest?", "有哪些颜色？"): an answer more than yes or no
+_OPEN_QUESTION = re.compile(r"\b(?:how|why|what|when|where|which|who|whose)\b|什么|哪|多少|几|怎么|为什么|多久")
+
+
+def yes_no_question(message: str) -> bool:
+    """Whether a message only asks questions answered yes or no ("is XL ok?", "do you have it in blue?",
+    "有白色的吗？"), none of them asking which, what or how ("what colours does it come in?")."""
+    return only_asks(message) and not _OPEN_QUESTION.search(message.lower())
 
 
 # "it"/"them" as what is acted on ("ship it to …", "change them to red", "have it delivered …"), "its …", "that order";
