@@ -482,6 +482,8 @@ class _Turn(CatalogTurn):
                 return state.frame.route  # "I never want to cancel my order": the task in progress goes on
             rest = rules.without_refused(message, "cancel")  # "don't cancel it, I only want …": what they do want
             return self._route(rest, read_slots(rest)) if rest else "chit_chat"
+        if route in WRITE_ROUTES and state.frame is None and self._asks_terms(message, slots):
+            return "faq"  # "what's your return window?", "can I cancel an order after it shipped?": the shop's terms
         if route in ORDER_ROUTES and prediction.confidence < 0.9 and self._product_wish(message, slots):
             return "search"  # "sneakers but not red" names a product, no order and no order action
         frame = state.frame
@@ -518,6 +520,19 @@ class _Turn(CatalogTurn):
         if route == "chit_chat" and slots.references and state.last_items:
             return "product_question"
         return route
+
+    def _asks_terms(self, message: str, slots: Slots) -> bool:
+        """Whether a message that names an order action asks about the shop's terms for it (`rules.asks_terms`) and
+        names nothing of the shopper's own: no order, item or product, no "my …", no remark kept for a task, nothing
+        pointing back at the last task ("can we cancel those too?"). Naming one makes it a request about it."""
+        lowered = message.lower()
+        if slots.order_ids or slots.item_ids or slots.references or self.state.aside or self.state.queue:
+            return False
+        if _OWN.search(lowered) or self._names_product(_in_english(lowered)):
+            return False
+        if self.state.settled and rules.refers_back(message, self._user_orders()):
+            return False
+        return rules.asks_terms(message)
 
     def _asked_instead(self, message: str, frame: TaskFrame, route: str) -> str | None:
         """The route of a question asked instead of an answer to the flow's open question: "option_question"

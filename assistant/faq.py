@@ -4,9 +4,15 @@ Passages come from the shop policy (retrieval/store/data/policy.md, split at its
 assistant/data/faq.md (questions shoppers ask, answered from that policy; it adds nothing the
 policy does not say). English ranking fuses BM25 and MiniLM cosine by reciprocal rank. Chinese
 questions are answered from assistant/data/faq_zh.md (the same answers in Chinese), ranked by BM25
-over character pairs (the packaged MiniLM reads English only, and Chinese has no spaces). The answer
-quotes passages and names their section, so every claim can be traced to the policy. Text under a
+over character pairs (the packaged MiniLM reads English only, and Chinese has no spaces) fused with
+the multilingual e5 cosine the product search uses for Chinese (retrieval/e5.py). The answer quotes
+passages and names their section, so every claim can be traced to the policy. Text under a
 document's title (the policy's instructions to agents) is not a passage.
+
+Only passages that match are quoted: a ranking always has a first passage, so a passage must also be
+close to the question by cosine (MiniLM for English, e5 for Chinese: at least the language's floor,
+and near the best passage). None left: the caller says the policy does not cover it. The floors were
+chosen on made-up questions (tests/fixtures/faq_questions.json).
 """
 
 from __future__ import annotations
@@ -25,6 +31,11 @@ from retrieval.store.seed import DEMO_DATA_DIR
 FAQ_FILE = Path(__file__).parent / "data" / "faq.md"
 FAQ_ZH_FILE = Path(__file__).parent / "data" / "faq_zh.md"
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# Cosine floors and margins, per language: (floor, margin). On the made-up questions, MiniLM gave the policy's
+# answers 0.44 and up and questions it does not answer ("do you ship internationally?") 0.32 at most; e5 (whose
+# cosines crowd near 1) 0.885 and up against 0.879 at most. The margin keeps a second passage only when it is
+# about as close as the best ("how long does a refund take?" is one section, not the return sections too).
+CUT_OFF = {"en": (0.38, 0.1), "zh": (0.88, 0.02)}
 
 
 class Passage(BaseModel):
@@ -70,6 +81,7 @@ class PolicyFaq:
         self._bm25 = bm25s.BM25()
         self._bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
         self._vectors = embed(texts)
+        self._vectors_zh: np.ndarray | None = None  # e5 vectors, made at the first Chinese question (e5 loads slowly)
         if self._zh:
             # The section (the question) counts twice: it says what the passage answers.
             self._bm25_zh = bm25s.BM25()
@@ -90,31 +102,33 @@ class PolicyFaq:
             return FaqAnswer(question=question, passages=[], scores=[])
         if self._zh and CJK.search(question):
             return self._ask_zh(question, k)
-        n = len(self._en)
         dense = self._vectors @ embed_query(question)
-        dense_rank = np.argsort(-dense)
         tokens = bm25s.tokenize([question], stopwords="en", show_progress=False)
-        fused = np.zeros(n)
-        for rank, idx in enumerate(dense_rank):
-            fused[idx] += 1.0 / (60 + rank)
-        if tokens.vocab:
-            docs, _ = self._bm25.retrieve(tokens, k=n, show_progress=False)
-            for rank, idx in enumerate(docs[0]):
-                fused[idx] += 1.0 / (60 + rank)
-        best = np.argsort(-fused)[:k]
-        return FaqAnswer(
-            question=question,
-            passages=[self._en[i] for i in best],
-            scores=[round(float(fused[i]), 4) for i in best],
-        )
+        docs = self._bm25.retrieve(tokens, k=len(self._en), show_progress=False)[0][0] if tokens.vocab else []
+        return _answer(question, self._en, dense, docs, k, *CUT_OFF["en"])
 
     def _ask_zh(self, question: str, k: int) -> FaqAnswer:
+        from retrieval import e5
+
+        if self._vectors_zh is None:
+            self._vectors_zh = e5.embed_passages([f"{p.section} {p.text}" for p in self._zh])
+        dense = self._vectors_zh @ e5.embed_query(question)
         tokens = _pairs(question)
-        if not tokens:
-            return FaqAnswer(question=question, passages=[], scores=[])
-        docs, scores = self._bm25_zh.retrieve([tokens], k=min(k, len(self._zh)), show_progress=False)
-        found = [(int(i), float(sc)) for i, sc in zip(docs[0], scores[0]) if sc > 0]
-        return FaqAnswer(question=question, passages=[self._zh[i] for i, _ in found], scores=[round(sc, 4) for _, sc in found])
+        docs = self._bm25_zh.retrieve([tokens], k=len(self._zh), show_progress=False)[0][0] if tokens else []
+        return _answer(question, self._zh, dense, docs, k, *CUT_OFF["zh"])
+
+
+def _answer(question: str, passages: list[Passage], dense: np.ndarray, keyword_ranked, k: int,
+            floor: float, margin: float) -> FaqAnswer:
+    """The passages ranked by the reciprocal ranks of their cosine and their keyword rank, those that match
+    (cosine at least `floor`, and within `margin` of the best) at most `k`, with their cosines as scores."""
+    fused = np.zeros(len(passages))
+    for ranked in (np.argsort(-dense), keyword_ranked):
+        for rank, idx in enumerate(ranked):
+            fused[idx] += 1.0 / (60 + rank)
+    cut = max(floor, float(dense.max()) - margin)
+    best = [int(i) for i in np.argsort(-fused) if dense[i] >= cut][:k]
+    return FaqAnswer(question=question, passages=[passages[i] for i in best], scores=[round(float(dense[i]), 4) for i in best])
 
 
 def _pairs(text: str) -> list[str]:

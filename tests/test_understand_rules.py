@@ -867,3 +867,25 @@ def test_compares_reads_a_comparison_of_choices(text, expected):
     from assistant.understand.rules import compares
 
     assert compares(text) is expected
+
+
+@pytest.mark.parametrize("message", [
+    "what's your return window?", "do exchanges cost anything?", "can I cancel an order after it shipped?",
+    "is it possible to exchange an item for another colour?", "may we return something after a month?",
+    "ok. how long do I have to return something?", "退货期限是多久？", "发货后还能取消订单吗？", "退货要收费吗？",
+])  # fmt: skip
+def test_asks_terms_reads_a_question_about_an_actions_terms(message):
+    from assistant.understand.rules import asks_terms
+
+    assert asks_terms(message)
+
+
+@pytest.mark.parametrize("message", [
+    "I want to return something", "please cancel the order", "can you cancel the order?", "could you exchange it?",
+    "how do I return an item?", "how can we cancel an order?", "can I cancel it? I ordered it by mistake.",
+    "我要退货", "换成蓝色的可以吗？",
+])  # fmt: skip
+def test_asks_terms_leaves_a_request_said_as_a_question_to_the_action(message):
+    from assistant.understand.rules import asks_terms
+
+    assert not asks_terms(message)

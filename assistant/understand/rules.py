@@ -1724,7 +1724,7 @@ def only_asked(sentence: str) -> bool:
 # "whichever is cheapest", "<value> instead?" and "rather …" choose, and a bare "<value>?" is a tentative answer.
 _ASKING = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh|hmm|wait|sorry|first|quick question)\b\W*)*"
                      r"(?:how|why|what|when|where|which|who|whose|is|are|does|do|did|was|were|has|have|should)\b(?!\s+about\b)"
-                     r"|吗|呢|多少|什么|哪|有没有|是否|几")
+                     r"|吗|呢|多少|什么|哪|有没有|是否|几|多久|多长时间")
 # "换紫色XL的可以吗？", "要紫色XL的，行吗？": asking leave for a pick is the pick
 _CHOOSING = re.compile(r"\b(?:instead|rather|whichever|whatever)\b|而不是|改成|换成|就要|我要|(?:可以|行|好)吗\W*$")
 _ASKING_LEAD = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh|hmm|wait|sorry|first|quick question)\b\W*)*")
@@ -1746,22 +1746,53 @@ def points_at_list(message: str) -> bool:
     return bool(_THE_LIST.search(message.lower()))
 
 
+def _sentences_said(message: str) -> list[str]:
+    """The message's sentences in lower case, without fillers ("ok, thanks.") and the fillers they open with."""
+    return [_LEAD_FILLER.sub("", x.strip().lower()) for x in _SENTENCE_END.split(message)
+            if x.strip() and not _FILLER.fullmatch(x.strip().lower())]
+
+
+def _asks(sentence: str) -> bool:
+    """Whether a sentence (from `_sentences_said`) asks about something rather than for it."""
+    if told := _TELL_ME.match(sentence):  # "can you tell me …", "do you know whether …": a question, whatever follows
+        return bool(sentence[told.end():].strip(" ?？"))
+    return bool(_ASKING.search(sentence) and (only_asked(sentence) or _ASKED_PLAIN.search(_ASKING_LEAD.sub("", sentence))))
+
+
 def only_asks(message: str) -> bool:
     """Whether a message asks questions and nothing else: each sentence asks about something rather than
     for it (`only_asked`, also without its question mark when it opens with a question word), so it
     answers no open question ("which of those is cheapest?", "is the blue one in stock?"); a
     request said as a question ("can I get the blue one instead?") is an answer."""
-    sentences = [_LEAD_FILLER.sub("", x.strip().lower()) for x in _SENTENCE_END.split(message)
-                 if x.strip() and not _FILLER.fullmatch(x.strip().lower())]
+    sentences = _sentences_said(message)
     if not sentences or _CHOOSING.search(message.lower()):
         return False
+    return all(_asks(x) for x in sentences)
 
-    def asks(x: str) -> bool:
-        if told := _TELL_ME.match(x):  # "can you tell me …", "do you know whether …": a question, whatever follows
-            return bool(x[told.end():].strip(" ?？"))
-        return bool(_ASKING.search(x) and (only_asked(x) or _ASKED_PLAIN.search(_ASKING_LEAD.sub("", x))))
 
-    return all(asks(x) for x in sentences)
+# Whether an action is allowed at all ("can I cancel an order after it shipped?", "is it possible to exchange …?"):
+# asked of the shop's terms when nothing of the shopper's own is named (the caller checks that); "can you …" asks for it.
+_MAY_I = re.compile(r"^(?:can|could|may) (?:i|we|one)\b|^(?:is it|would it be) possible to\b|^(?:am i|are we) allowed to\b")
+# "how do I return an item?": asked to get it done, so the action starts (and says what it needs)
+_HOW_TO = re.compile(r"^how (?:do|can|could|should|would|shall) (?:i|we)\b")
+
+
+def asks_terms(message: str) -> bool:
+    """Whether a message only asks about the terms of an action, not for the action: questions (`only_asks`:
+    "what's your return window?", "do exchanges cost anything?", "退货要收费吗？") or whether it may be
+    done ("can I cancel an order after it shipped?"); never how to do it ("how do I return an item?").
+    Whether it names the shopper's own order or item (then it is a request) is the caller's to check."""
+    sentences = _sentences_said(message)
+
+    def terms(x: str) -> bool:
+        bare = _ASKING_LEAD.sub("", x)
+        if _HOW_TO.match(bare):
+            return False
+        if _MAY_I.match(bare):
+            return x.endswith(("?", "？"))
+        return _asks(x) and not _CHOOSING.search(x)
+
+    return bool(sentences) and all(terms(x) for x in sentences)
 
 
 # A word asking which, what or how much ("which is cheapest?", "有哪些颜色？"): an answer more than yes or no
