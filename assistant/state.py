@@ -72,6 +72,21 @@ def readable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
+class ProductCard(BaseModel):
+    """A product as the UI shows it; every field comes from the store or a tool result."""
+
+    item_id: str
+    product_id: str
+    name: str
+    options: dict[str, str] = Field(default_factory=dict)
+    price: float
+    available: bool
+    rating: float | None = None
+    brand: str | None = None
+    reason: str = ""
+    source: str = Field(default="", description="What picked it: the ranking model's name, popularity, explore.")
+
+
 class Message(BaseModel):
     role: Literal["user", "assistant"]
     content: str
@@ -111,6 +126,9 @@ class DialogueState(BaseModel):
     )
     handed_off: bool = False
     choices: list[Choice] = Field(default_factory=list, description="Offered in the last reply: a picked label reads as its id.")
+    cards: list[ProductCard] = Field(
+        default_factory=list, description="Shown with the last reply (kept by the chat service): a reloaded page shows them again.",
+    )  # fmt: skip
     agent_thread: str | None = Field(default=None, description="tools agent: the LangGraph checkpoint thread of this conversation.")
     agent_thread_user: str | None = Field(default=None, description="tools agent: the customer that thread belongs to.")
     turns: int = 0
@@ -118,21 +136,6 @@ class DialogueState(BaseModel):
     def remember(self, role: str, content: str, keep: int = 12) -> None:
         self.history.append(Message(role=role, content=content))
         del self.history[:-keep]
-
-
-class ProductCard(BaseModel):
-    """A product as the UI shows it; every field comes from the store or a tool result."""
-
-    item_id: str
-    product_id: str
-    name: str
-    options: dict[str, str] = Field(default_factory=dict)
-    price: float
-    available: bool
-    rating: float | None = None
-    brand: str | None = None
-    reason: str = ""
-    source: str = Field(default="", description="What picked it: the ranking model's name, popularity, explore.")
 
 
 class AssistantEvent(BaseModel):

@@ -148,6 +148,44 @@ def test_dislike_removes_the_item_from_the_next_answer(client):
     assert again and disliked not in [c["item_id"] for c in again]
 
 
+def test_session_keeps_the_last_reply_cards_less_disliked(client):
+    """What a reloaded page shows again: the cards of the last reply, less those disliked since."""
+    sid = new_session(client)
+    for message in ("I'm looking for running shoes", "我在找登山靴"):
+        shown = client.post("/api/chat", json={"session_id": sid, "message": message, "stream": False}).json()["cards"]
+        assert len(shown) >= 2 and client.get(f"/api/sessions/{sid}").json()["cards"] == shown
+    client.post("/api/feedback", json={"session_id": sid, "kind": "not_interested", "item_id": shown[0]["item_id"]})
+    assert client.get(f"/api/sessions/{sid}").json()["cards"] == shown[1:]
+    client.post("/api/chat", json={"session_id": sid, "message": "what is your return policy?", "stream": False})
+    assert client.get(f"/api/sessions/{sid}").json()["cards"] == []  # that reply showed none
+
+
+@pytest.mark.parametrize("request_", ["I want to return something", "我想退货"])
+def test_session_keeps_the_choices_while_their_question_is_open(client, request_):
+    """What a reloaded page offers again: the last reply's choices, until the task is over or the customer changes."""
+    sid = new_session(client, email="yusuf.rossi7301@example.com")
+
+    def say(message: str) -> list[dict]:
+        choices = client.post("/api/chat", json={"session_id": sid, "message": message, "stream": False}).json()["choices"]
+        assert client.get(f"/api/sessions/{sid}").json()["choices"] == choices
+        return choices
+
+    orders = say(request_)
+    assert orders and all(c["kind"] == "order" for c in orders)
+    items = say(next(c["label"] for c in orders if c["id"] == "#W2378156"))
+    assert items and all(c["kind"] == "item" for c in items)
+    assert [c["kind"] for c in say(items[0]["label"])] == ["confirm", "confirm"]
+    say("no")  # the task is over: nothing is open
+    assert client.get(f"/api/sessions/{sid}").json()["choices"] == []
+
+    assert say(request_)
+    assert client.post(f"/api/sessions/{sid}/signout").json()["choices"] == []  # their orders are not the next person's
+    client.post(f"/api/sessions/{sid}/signin", json={"email": "yusuf.rossi7301@example.com"})
+    assert say(request_)
+    other = client.post(f"/api/sessions/{sid}/signin", json={"user_id": "noah_brown_6181"}).json()
+    assert other["choices"] == [] and other["cards"] == []
+
+
 def test_feedback_errors(client):
     sid = new_session(client)
     assert client.post("/api/feedback", json={"session_id": sid, "kind": "love", "item_id": "x"}).status_code == 422

@@ -81,3 +81,134 @@ def test_gradio_quick_dislikes_on_two_cards_both_stick(driver, urls):
     wait(driver, lambda: not set(first[:2]) & set(card_ids(driver)))
     time.sleep(1.5)  # any late answer would have put a card back by now
     assert card_ids(driver) == first[2:]
+
+
+def fresh_chat(driver, urls) -> None:
+    """The chat on a new conversation: the page keeps its session id in localStorage, so clear it."""
+    driver.get(urls["app"] + "/")
+    driver.execute_script("localStorage.clear()")
+    driver.refresh()
+    wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#aisle-input textarea"), 30)
+
+
+def settled(driver) -> bool:
+    """No event of the page is running (Gradio marks the outputs of a running one): the turn is saved."""
+    return driver.execute_script("return document.querySelector('.generating, .pending, .progress-text, .eta-bar') === null")
+
+
+def reload(driver) -> None:
+    driver.refresh()
+    wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#aisle-input textarea"), 30)
+
+
+def test_gradio_reload_restores_the_open_choices(driver, urls):
+    """A reload shows the buttons of the question still open, and a click on one continues the task; once
+    the task is over, a reload shows no buttons."""
+    fresh_chat(driver, urls)
+    ask(driver, f"my email is {EMAIL}")
+    wait(driver, lambda: any("Yusuf" in t for t in bot_texts(driver)))
+    ask(driver, "I want to return something")
+    wait(driver, lambda: any(b.startswith("#W2378156") for b in buttons(driver, "#aisle-choices button")))
+    offered = buttons(driver, "#aisle-choices button")
+
+    reload(driver)
+    wait(driver, lambda: buttons(driver, "#aisle-choices button") == offered)
+    click(driver, "#aisle-choices button", "#W2378156")
+    wait(driver, lambda: any(b.startswith("Headphones") for b in buttons(driver, "#aisle-choices button")))
+    assert any("#W2378156" in t and "Which items" in t for t in bot_texts(driver))
+
+    reload(driver)  # the next question's buttons, not the first one's
+    wait(driver, lambda: any(b.startswith("Headphones") for b in buttons(driver, "#aisle-choices button")))
+    assert not any(b.startswith("#W") for b in buttons(driver, "#aisle-choices button"))
+    click(driver, "#aisle-choices button", "Headphones")
+    wait(driver, lambda: "No" in buttons(driver, "#aisle-choices button"))
+    reload(driver)
+    wait(driver, lambda: buttons(driver, "#aisle-choices button") == ["Yes", "No"])
+    driver.save_screenshot(str(ARTIFACTS / "chat-choices-after-reload.png"))
+    answers = len(bot_texts(driver))
+    click(driver, "#aisle-choices button", "No")
+    wait(driver, lambda: len(bot_texts(driver)) > answers and bot_texts(driver)[-1].strip() and settled(driver))
+    assert not buttons(driver, "#aisle-choices button")
+
+    reload(driver)  # the task is over: nothing to pick from
+    wait(driver, lambda: len(bot_texts(driver)) >= answers + 1)
+    time.sleep(1.5)  # the page's load event has run by now
+    assert not buttons(driver, "#aisle-choices button")
+
+
+def test_gradio_reload_restores_the_last_cards_less_disliked(driver, urls):
+    fresh_chat(driver, urls)
+    ask(driver, QUERY)
+    wait(driver, lambda: len(card_ids(driver)) >= 3)
+    first = card_ids(driver)
+    driver.execute_script(
+        "document.querySelector(`.aisle-card-body[data-item-id='${arguments[0]}']`)"
+        ".closest('.aisle-card').querySelector('.aisle-dislike').click()",
+        first[0],
+    )
+    wait(driver, lambda: first[0] not in card_ids(driver))
+
+    reload(driver)
+    wait(driver, lambda: card_ids(driver) == first[1:])
+    # the restored cards take feedback like the shown ones: a 👎 on one hides it, for the next reload too
+    driver.execute_script(
+        "document.querySelector(`.aisle-card-body[data-item-id='${arguments[0]}']`)"
+        ".closest('.aisle-card').querySelector('.aisle-dislike').click()",
+        first[1],
+    )
+    wait(driver, lambda: card_ids(driver) == first[2:])
+    reload(driver)
+    wait(driver, lambda: card_ids(driver) == first[2:])
+
+    answers = len(bot_texts(driver))
+    ask(driver, "what is your return policy?")  # an answer without cards: the old ones go
+    wait(driver, lambda: len(bot_texts(driver)) > answers and bot_texts(driver)[-1].strip() and settled(driver))
+    assert not card_ids(driver)
+    reload(driver)
+    wait(driver, lambda: len(bot_texts(driver)) > answers)
+    time.sleep(1.5)
+    assert not card_ids(driver)
+
+
+def test_widget_reload_restores_the_conversation_cards_and_open_choices(driver, urls):
+    def open_widget(fresh: bool = False) -> None:
+        driver.get(urls["shop"])
+        if fresh:
+            driver.execute_script("localStorage.clear()")
+            driver.refresh()
+        wait(driver, lambda: driver.find_elements(By.ID, "aisle-widget-bubble"))
+        driver.find_element(By.ID, "aisle-widget-bubble").click()
+
+    def say(message: str) -> None:
+        before = len(driver.find_elements(By.CSS_SELECTOR, ".aisle-w-bot"))
+        box = driver.find_element(By.ID, "aisle-widget-input")
+        box.send_keys(message)
+        box.send_keys(Keys.ENTER)
+        wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, ".aisle-w-bot")) > before and not
+             driver.find_element(By.CSS_SELECTOR, ".aisle-w-send").get_attribute("disabled"))  # fmt: skip
+
+    def widget_cards() -> list[str]:
+        return driver.execute_script("return Array.from(document.querySelectorAll('.aisle-w-card')).map(e => e.dataset.itemId)")
+
+    def sent() -> list[str]:
+        return driver.execute_script("return Array.from(document.querySelectorAll('.aisle-w-user')).map(e => e.innerText)")
+
+    open_widget(fresh=True)
+    say(QUERY)
+    wait(driver, lambda: len(widget_cards()) >= 2)
+    shown = widget_cards()
+    open_widget()  # the page again: the messages so far and the last reply's cards
+    wait(driver, lambda: widget_cards() == shown)
+    assert sent() == [QUERY]
+
+    for message in (f"my email is {EMAIL}", "I want to return something"):
+        say(message)
+    wait(driver, lambda: any(b.startswith("#W2378156") for b in buttons(driver, ".aisle-w-choice")))
+    offered = buttons(driver, ".aisle-w-choice")
+    open_widget()  # the open question's buttons come back; the cards of an earlier reply do not
+    wait(driver, lambda: buttons(driver, ".aisle-w-choice") == offered)
+    assert not widget_cards() and sent()[-1] == "I want to return something"
+    driver.save_screenshot(str(ARTIFACTS / "widget-choices-after-reload.png"))
+    click(driver, ".aisle-w-choice", "#W2378156")
+    wait(driver, lambda: any(b.startswith("Headphones") for b in buttons(driver, ".aisle-w-choice")))
+    assert sent()[-1].startswith("#W2378156")

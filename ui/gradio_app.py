@@ -188,13 +188,17 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         return None, "Aisle forgot what it had learned about you."
 
     def restore(session_id: str | None):
-        """A reload, or a restarted server, picks the conversation up from the database."""
+        """A reload, or a restarted server, picks the conversation up from the database: its messages, the
+        last reply's cards (less those disliked since) and the choices still open, so they can be clicked."""
         try:
             info = service.session(session_id) if session_id else None
         except SessionNotFound:
             info = None
         history = [{"role": m.role, "content": m.content} for m in info.history] if info else []
-        return history, who_text(info), info.session_id if info else None
+        shown = [c.model_dump(mode="json") for c in info.cards] if info else []
+        offered = [c.model_dump(mode="json") for c in info.choices] if info else []
+        return (history, who_text(info), info.session_id if info else None, shown,
+                *card_updates(shown), *choice_updates(offered))  # fmt: skip
 
     with gr.Blocks(title="Aisle · shop assistant", analytics_enabled=False) as demo:
         # The session id only (the conversation itself is in the database), kept in the browser so a
@@ -264,6 +268,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         save_btn.click(save_profile, inputs=[session, edits], outputs=[profile_view, profile_note])
         personalised.input(switch, inputs=[session, personalised], outputs=[profile_view, profile_note])
         forget_btn.click(forget_profile, inputs=[session], outputs=[profile_view, profile_note])
-        demo.load(restore, inputs=[session], outputs=[chatbot, who, session])
+        demo.load(restore, inputs=[session], outputs=[chatbot, who, session, shown, card_row, *card_columns, *card_bodies,
+                                                      choice_row, *choice_buttons])  # fmt: skip
     demo.queue(default_concurrency_limit=16)  # turns of different shoppers run side by side
     return demo

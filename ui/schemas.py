@@ -51,6 +51,8 @@ class SessionInfo(BaseModel):
     user: UserSummary | None = Field(default=None, description="The signed-in customer, if any.")
     turns: int = 0
     history: list[Message] = Field(default_factory=list, description="The last messages of the conversation.")
+    cards: list[ProductCard] = Field(default_factory=list, description="The last reply's cards, less those disliked since: show them again.")
+    choices: list[Choice] = Field(default_factory=list, description="The options the last reply asked to pick from, while that question is open.")
 
 
 class ChatRequest(_Body):

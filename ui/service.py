@@ -83,17 +83,17 @@ class ChatService:
 
         def change(state: DialogueState) -> None:
             if state.user_id != user_id:  # another customer: their open task must not carry over
-                state.frame, state.pending = None, None
+                state.frame, state.pending, state.choices = None, None, []
                 if state.user_id is not None:  # nor the previous customer's messages (their orders, address…)
-                    state.history, state.last_items = [], []
+                    state.history, state.last_items, state.cards = [], [], []
             state.user_id = user_id
 
         return self.info(self._update(session_id, change))
 
     def sign_out(self, session_id: str) -> SessionInfo:
         def change(state: DialogueState) -> None:
-            state.user_id, state.frame, state.pending = None, None, None
-            state.history, state.last_items = [], []  # the next person on this device must not read them
+            state.user_id, state.frame, state.pending, state.choices = None, None, None, []
+            state.history, state.last_items, state.cards = [], [], []  # the next person on this device must not read them
 
         return self.info(self._update(session_id, change))
 
@@ -104,7 +104,9 @@ class ChatService:
     def info(self, state: DialogueState) -> SessionInfo:
         user = self.store.user(state.user_id) if state.user_id else None
         summary = UserSummary(user_id=user.user_id, name=f"{user.first_name} {user.last_name}", email=user.email) if user else None
-        return SessionInfo(session_id=state.session_id, user=summary, turns=state.turns, history=state.history)
+        cards = [c for c in state.cards if c.item_id not in state.excluded_items]  # a 👎 since then hides it
+        return SessionInfo(session_id=state.session_id, user=summary, turns=state.turns, history=state.history,
+                           cards=cards, choices=state.choices)  # fmt: skip
 
     def demo_users(self, n: int = 8) -> list[UserSummary]:
         """A few customers to sign in as (the demo store has no passwords); none to list in production."""
@@ -153,8 +155,12 @@ class ChatService:
 
     def _turn(self, state: DialogueState, version: int, message: str) -> Iterator[AssistantEvent]:
         log.debug("session %s says %r", state.session_id, message[:200])  # `aisle serve` redacts personal data
+        state.cards = []  # cards belong to the reply that showed them (the last cards event of it)
         try:
-            yield from self.assistant.respond(state, message)
+            for event in self.assistant.respond(state, message):
+                if event.kind == "cards":
+                    state.cards = list(event.cards)
+                yield event
         except Exception as exc:  # the shopper gets a message; the log gets the traceback
             log.exception("turn failed in session %s", state.session_id)
             yield AssistantEvent(kind="text", text=f"\nSorry, something went wrong on our side ({type(exc).__name__}). Please try again.\n")

@@ -240,11 +240,36 @@
     submit(message);
   });
 
+  // A reload (or the shop's next page) shows the conversation so far: its messages, the last reply's cards
+  // and the choices still open, so they can be clicked. A token waiting signs in first: another
+  // customer's conversation is then cleared, not shown.
+  function restore() {
+    if (!localStorage.getItem(storageKey)) return Promise.resolve();
+    send.disabled = true;
+    return session(false).then(function (id) {
+      return fetch(base + "/api/sessions/" + encodeURIComponent(id)).then(function (r) {
+        return r.ok ? r.json() : null;
+      }).then(function (info) {
+        if (!info) return;
+        info.history.forEach(function (m) { add(m.role === "user" ? "user" : "bot", m.content); });
+        if (info.cards.length) cards(info.cards, id);
+        if (info.choices.length) choices(info.choices);
+      });
+    }).catch(function (err) {
+      if (window.console) console.warn("Aisle widget: the conversation so far could not be shown: " + err);
+    }).then(function () {
+      send.disabled = false;
+    });
+  }
+
   function toggle(open) {
     panel.hidden = !open;
     bubble.setAttribute("aria-expanded", String(open));
     if (open) {
-      if (!log.childNodes.length) add("bot", greeting);
+      if (!log.childNodes.length) {
+        add("bot", greeting);
+        restore();
+      }
       input.focus();
     }
   }
