@@ -1350,3 +1350,62 @@ def test_cancel_all_but_an_item_is_a_part_of_the_order(assistant, state, store, 
     _, reply = _proposed_items(assistant, state, store, text)
     assert state.pending is None and "only a whole order can be cancelled" in reply and f"also holds {kept}" in reply, reply
     assert store.order("#W4776164").status == "pending"
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("Everything but the headphones works great in order #W2378156. Return them please.", "Headphones"),
+    ("I liked everything but the headphones in order #W2378156, so return them", "Headphones"),
+    ("I liked everything but the headphones in order #W2378156, so I want to return them", "Headphones"),
+    ("Everything but the smart watch is fine in #W2378156, so please send it back", "Smart Watch"),
+    ("All but the vacuum cleaner arrived in good shape (order #W2378156). I'd like to return it.", "Vacuum Cleaner"),
+    ("Everything but the headphones in #W2378156 works, please return those", "Headphones"),
+    ("我想退货，订单 #W2378156 除了 Headphones 都很好，我想退 Headphones", "Headphones"),
+    ("我想退货，订单 #W2378156 除了 Smart Watch 都没问题，退 Smart Watch 吧", "Smart Watch"),
+])  # fmt: skip
+def test_everything_but_an_item_in_a_remark_singles_the_item_out(assistant, state, store, text, meant):
+    """"Everything but X <predicate>" beside the action is a remark, not what the action takes: the action's
+    pronoun means the item the remark singles out (the others are fine)."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == [meant], reply
+
+
+@pytest.mark.parametrize(("text", "left_out"), [
+    ("I'd like to return these from #W2378156: everything but the headphones", ["Headphones"]),
+    ("return everything in #W2378156 but headphones", ["Headphones"]),
+    ("send back all but my smart watch from #W2378156", ["Smart Watch"]),
+])  # fmt: skip
+def test_everything_but_an_item_the_action_takes_still_leaves_it_out(assistant, state, store, text, left_out):
+    """The all-word the action takes (after its verb, or past a colon), then "but" and an item (a determiner or
+    its bare name): every other item."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == [n for n in _DELIVERED if n not in left_out], reply
+
+
+@pytest.mark.parametrize("text", [
+    "return everything in order #W2378156 but send the refund for the watch to a gift card",
+    "return everything from #W2378156 but please be quick",
+    "send back everything in #W2378156 but ship the replacement label to my email",
+])
+def test_a_but_opening_a_clause_after_everything_leaves_nothing_out(assistant, state, store, text):
+    """"but" followed by a verb or a clause is a clause break, not "except": an item named after it is no exception."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == _DELIVERED, reply
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("我想退货，订单 #W2378156 除了 Headphones，我还想退 Smart Watch", ["Headphones", "Smart Watch"]),
+    ("我想退货，订单 #W2378156 ，除了 Headphones 还要退 Smart Watch", ["Headphones", "Smart Watch"]),
+    ("我想退货，订单 #W2378156 我要退 Smart Watch，除了 Headphones 也要退 Mechanical Keyboard", ["Headphones", "Mechanical Keyboard", "Smart Watch"]),
+    ("我想退货，订单 #W2378156 除了 Smart Watch 以外，另外 Headphones 也要退", ["Headphones", "Smart Watch"]),
+    ("我想退货，订单 #W2378156 除了 Headphones，Smart Watch 也要退", ["Headphones", "Smart Watch"]),
+])  # fmt: skip
+def test_chinese_besides_an_item_also_takes_it(assistant, state, store, text, meant):
+    """除了 X 还/也/另外 … says besides X (X and the items named after it), not except X, as 除了 X（以外），其他都… does."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == meant, reply
+
+
+def test_chinese_except_the_rest_also_is_no_besides(assistant, state, store):
+    """除了 X 以外，其他的…也… speaks of the rest: X is never taken (asked which items, or left out)."""
+    taken, reply = _proposed_items(assistant, state, store, "我想退货，订单 #W2378156 除了 Headphones 以外，其他的我也都想退")
+    assert "Headphones" not in taken, reply

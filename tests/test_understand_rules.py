@@ -840,11 +840,24 @@ def test_only_asks_leaves_a_pick_said_as_a_question_to_the_open_question(message
     ("i tried everything but it still fails, so return the lamp", "i tried everything but it still fails, so return the lamp"),
     ("return everything, but not today", "return everything, but not today"),
     ("return all but not the lamp", "return all but not the lamp"),
+    ("return everything but send the refund to my card", "return everything but send the refund to my card"),
+    ("return everything but please hurry", "return everything but please hurry"),
+    ("return all but this is urgent", "return all but this is urgent"),
+    ("return everything but that's all", "return everything but that's all"),
+    ("return everything but my lamp", "return everything except my lamp"),
+    ("return everything but lamp", "return everything but lamp"),
 ])
 def test_a_but_right_after_an_all_word_reads_as_except(text, read):
     from assistant.understand.narrow import except_words_read
 
     assert except_words_read(text) == read
+
+
+def test_a_bare_item_name_after_all_but_is_an_exception():
+    from assistant.understand.narrow import except_words_read
+
+    assert except_words_read("return everything but lamp", ("lamp",)) == "return everything except lamp"
+    assert except_words_read("return everything but send the lamp's refund", ("lamp",)) == "return everything but send the lamp's refund"
 
 
 @pytest.mark.parametrize("message, expected", [

@@ -62,8 +62,7 @@ def us_states() -> dict[str, str]:
 
 @lru_cache(maxsize=64)
 def _phrases(words: tuple[str, ...]) -> re.Pattern:
-    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w-])(?:{alternation(words)})(?![\w-])", re.IGNORECASE)
 
 
 def says(text: str, key: str) -> bool:
@@ -256,16 +255,24 @@ def _keeping_most(tied: list) -> list:
     return [o for o in tied if kept[o.id] == most]
 
 
-# Where what "except …" leaves out ends: the sentence's end, or a comma before a new clause ("apart from the
-# lamp, I want to send back everything": the request after the comma is not excepted); in Chinese a comma or the
-# words closing "除了…" or saying the rest ("以外", "其他", "都").
-_EXCEPT_END = re.compile(r"[.;!?。；！？，]|,\s*(?=(?:and |so |then |but )?(?:i|i'd|i'm|i'll|we|please|can|could|would|you|just|all|everything)\b)"
-                         r"|以外|之外|其他|其余|别的|剩下|都|全", re.IGNORECASE)
+def alternation(words) -> str:
+    """A regex alternation of the words, longest first (so "all of it" wins over "all")."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _except_end() -> re.Pattern:
+    """Where what "except …" leaves out ends: the sentence's end, or a comma before a new clause ("apart from the
+    lamp, I want to send back everything": the request after the comma is not excepted); in Chinese a comma or the
+    words closing "除了…" or saying the rest ("以外", "其他", "都": except_zh in reader.json)."""
+    zh = lexicon()["except_zh"]
+    return re.compile(r"[.;!?。；！？，]|,\s*(?=(?:and |so |then |but )?(?:i|i'd|i'm|i'll|we|please|can|could|would|you|just|all|everything)\b)"
+                      rf"|{alternation([*zh['closing'], *zh['rest'], *zh['all']])}", re.IGNORECASE)
 
 
 def except_scope(text: str, start: int, end: int) -> tuple[str, str]:
     """For an except word at text[start:end]: (the rest of the text, what the word leaves out)."""
-    stop = _EXCEPT_END.search(text, end)
+    stop = _except_end().search(text, end)
     until = stop.start() if stop else len(text)
     return text[:start] + " " + text[until:], text[end:until]
 
@@ -275,23 +282,30 @@ def only_for_except(text: str) -> str:
     return _phrases(tuple(lexicon()["only_words"])).sub(" only ", text)
 
 
-@lru_cache(maxsize=1)
-def _all_but() -> re.Pattern:
+@lru_cache(maxsize=64)
+def all_but(names: tuple[str, ...] = ()) -> re.Pattern:
     """An all-word ("everything", "all of it", a bare "all"), maybe with "else" or the order it is of, then
-    "but": what follows is left out. Not a "but" opening a clause ("everything but it still …", "all, but not
-    today"): a pronoun subject or a negation after it is no item."""
+    "but" and an item: what follows is left out. The item opens with a determiner ("the", "my": item_openers)
+    or is one of `names` (lower case). Not a "but" opening a clause ("everything but it still …", "all, but not
+    today", "everything but send the refund …", "all but this is …"). Group 1: the all-word and what follows it
+    up to the "but"."""
     lex = lexicon()["all_but"]
-    alls = "|".join(re.escape(w) for w in sorted([*lexicon()["all_words"], *lex["all"]], key=len, reverse=True))
-    buts = "|".join(re.escape(w) for w in lex["but"])
+    alls = alternation([*lexicon()["all_words"], *lex["all"]])
     of_order = r"(?:\s+(?:in|from|of)\s+(?:(?:the|my|this|that)\s+)?(?:order\b\s*)?(?:#\s*\w+)?)?"
-    clause = r"(?:i|i'm|i'd|i'll|i've|it|it's|they|we|you|he|she|there|that's|this is|not|also|too|as well|then|now|still|please)\b"
-    return re.compile(rf"(?<![\w-])((?:{alls})(?:\s+else)?{of_order}\s+)(?:{buts})(?![\w-])(?!\s+{clause})", re.IGNORECASE)
+    item = rf"(?:{alternation(lex['item_openers'])})\s+(?!(?:is|are|was|were|has|have|had|will|would|can|could)\b)\w"
+    if names:
+        item += rf"|(?:{alternation(names)})(?![\w-])"
+    return re.compile(rf"(?<![\w-])((?:{alls})(?:\s+else)?{of_order}\s+)(?:{alternation(lex['but'])})(?![\w-])(?=\s+(?:{item}))",
+                      re.IGNORECASE)
 
 
-def except_words_read(text: str) -> str:
+def except_words_read(text: str, names: tuple[str, ...] = (), where=None) -> str:
     """The text with its except words as the reader takes them: "nothing but the <item>" is only it
-    (`only_for_except`); "everything but the <item>", "cancel all but the <item>" leave it out ("except")."""
-    return _all_but().sub(r"\1except", only_for_except(text))
+    (`only_for_except`); "everything but the <item>", "cancel all but the <item>" leave it out ("except").
+    `names`: item names a bare "but <name>" may take; `where(text, at)`: whether the all-word at `at` (of the text
+    given it) counts (only those the action takes, say); None: every one."""
+    text = only_for_except(text)
+    return all_but(tuple(names)).sub(lambda m: m.group(1) + "except" if where is None or where(text, m.start()) else m.group(0), text)
 
 
 def _split_except(text: str) -> tuple[str, str]:

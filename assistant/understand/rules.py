@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import except_scope, except_words_read, says, speaks_of_several, us_states
+from assistant.understand.narrow import alternation, except_scope, except_words_read, lexicon, says, speaks_of_several, us_states
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -198,8 +198,11 @@ _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|arrived|got|
 _ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
                          r"(?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?)*")
 _EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|aside from|besides|excluding|exception (?:is|being|would be|will be))\b|除了")
+_ZH = {k: alternation(v) for k, v in lexicon()["except_zh"].items() if k != "_about"}
 # after "除了<item>": the rest, all of it, under the action ("(以外)，其他都退", "以外全部退掉", "都换"); not "其他都很好"
-_ZH_ALL_REST = re.compile(r"\s*(?:以外|之外)?[\s，,]*(?:(?:其他|其余|别的|剩下)的?(?:商品|东西)?)?(?:都|全部?|所有)(?!不)[^，,。；;！？]{0,6}?(?:退|换|取消)")
+_ZH_ALL_REST = re.compile(rf"\s*(?:{_ZH['closing']})?[\s，,]*(?:(?:{_ZH['rest']})的?(?:{_ZH['things']})?)?(?:{_ZH['all']})(?!不)[^，,。；;！？]{{0,6}}?(?:{_ZH['actions']})")
+# "除了<item>，我还想退…", "除了<item>还要退…", "除了<item>，<item>也要退": besides the item, not except it (no rest nor all said first)
+_ZH_BESIDES = re.compile(rf"除了(?:(?!{_ZH['rest']}|{_ZH['all']})[^，,。；;！？]){{0,30}}?(?:[，,](?:(?!{_ZH['rest']}|{_ZH['all']})[^，,。；;！？]){{0,30}}?)?(?:{_ZH['also']})")
 # "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
 # "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
@@ -212,10 +215,10 @@ _EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )" + _EVERY_THING + _ELSE_SAME
 # a clause ending in "… is fine": what it names stays ("the size is fine but I want the lamp in black" names the lamp in another clause)
 _IS_FINE = re.compile(r"(?:\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)|\b(?:can|should|will) stay(?: as (?:it|they) (?:is|are))?)\W*$")
 # words opening a correction or addition to what was just said ("the lamp. actually, everything", "the lamp, or rather …")
-_CORRECTS = r"(?:actually|in fact|or rather|rather|i mean|make (?:it|that)|on second thought|scratch that|wait|and also|also|plus)\b"
+_CORRECTS = rf"(?:{alternation(lexicon()['corrections']['words'])})\b"
 # the whole order said after naming part of it, ending its clause: a correction to all of it ("the lamp — everything",
 # "the lamp… actually no, all of it", "the lamp, or rather all of them"); not "— everything else is fine"
-_ALL_SAID = r"(?:everything|all(?: of (?:it|them))?|the (?:whole|entire) (?:order|thing|lot))"
+_ALL_SAID = rf"(?:{alternation(lexicon()['all_said']['words'])})"
 _ALL_ENDS = r"(?:\s+(?:in|from|of)\s+(?:the|that|this|my)\s+order)?(?=\s*(?:$|[.,;!?)]|(?:please|instead|then|now)\b))"
 _TO_ALL = rf"(?:\b{_CORRECTS}|\s[—–-]{{1,2}}|\.{{3}}|…)[\s,:]*(?:no\b[\s,:]*)?{_ALL_SAID}{_ALL_ENDS}"
 _ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\b(?:every|each) (?:single )?(?:item|thing|product)\b|" + _EVERYTHING_WORD
@@ -294,16 +297,21 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
     if described != lowered and any(names_item(i, described) for i in items):
         lowered = described
-    lowered = except_words_read(lowered)  # "…and nothing other than the <item>": that item, not all but it; "all but the <item>": all except it
-    cut = _EXCEPT.search(lowered)
+    names = _names_of(items)
+    remarked = except_words_read(lowered, names)  # all-but read everywhere, for the remarks' "everything but the <item> is fine"
+    lowered = except_words_read(lowered, names, _taken_by_action)  # "…and nothing other than the <item>": that item, not all but it; "return all but the <item>": all except it
+    cut = _except_cut(lowered)
     head, tail = except_scope(lowered, cut.start(), cut.end()) if cut else (lowered, "")
-    # an item the action's own words name is no exception ("everything but the <item> works, so return the <item>")
+    # an item the action's own words name is no exception ("everything except the <item> works, so return the <item>"),
+    # nor one named again after "除了<item>…" ("除了<item>都很好，退<item>吧")
     acted = " ".join(x[a:b] for x in _SENTENCE_END.split(head) for a, b in action_spans(x))
+    if cut and cut.group(0) == "除了":
+        acted += " " + head[cut.start():]
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail) and not names_item(i, acted)}
     for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
-    for clause in re.split(r"[,;.!?()]|\b(?:but|and|while|though|so)\b", head):  # "…; the blue <item> is fine": that one stays as it is
-        if _IS_FINE.search(clause) and not _ACTION_VERBS.search(clause) and not _BE_INSTEAD.search(clause):
+    for clause in re.split(r"[,;.!?()]|\b(?:but|and|while|though|so)\b", head if cut else remarked):  # "…; the blue <item> is fine": that one stays as it is
+        if _IS_FINE.search(clause) and not _ACTION_VERBS.search(clause) and not _BE_INSTEAD.search(clause) and not _EXCEPT.search(clause):
             fine = [i for i in items if names_item(i, clause)]
             excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
@@ -333,16 +341,47 @@ def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: 
         else:
             sentences.append(x)
     acting = [x for x in sentences if _ACTION_VERBS.search(x)] or sentences
-    spans = {x: action_spans(x) for x in sentences}
-    named = any(names_item(i, _ALONG.sub(" ", x[a:b])) for x in sentences for a, b in spans[x] for i in items)
+    spans = [action_spans(x) for x in sentences]
+    named = any(names_item(i, _ALONG.sub(" ", x[a:b])) for x, s in zip(sentences, spans) for a, b in s for i in items)
 
-    def the_actions(x: str, m: re.Match) -> bool:
-        if any(a <= m.start() < b for a, b in spans[x]):
+    def before_action(k: int, at: int) -> str:
+        """What sentence k says from `at` up to the action after it, the next sentences' too when the action is
+        in one of them ("everything but the <item> works. return it")."""
+        if starts := [a for a, _ in spans[k] if a > at]:
+            return sentences[k][at:max(starts)]
+        later = next((j for j in range(k + 1, len(sentences)) if spans[j]), None)
+        if later is None:
+            return ""
+        return " ".join([sentences[k][at:], *sentences[k + 1:later], sentences[later][:spans[later][0][0]]])
+
+    def the_actions(k: int, m: re.Match) -> bool:
+        if any(a <= m.start() < b for a, b in spans[k]):
             return True
-        return not named and not any(names_item(i, x[m.end():a]) for a, _ in spans[x] if a > m.end() for i in items)
+        return not named and not any(names_item(i, before_action(k, m.end())) for i in items)
 
-    return any((each or x in acting or not re.match(r"(?:every|each)\b", m.group(0))) and the_actions(x, m)
-               for x in sentences for m in pattern.finditer(x))
+    return any((each or x in acting or not re.match(r"(?:every|each)\b", m.group(0))) and the_actions(k, m)
+               for k, x in enumerate(sentences) for m in pattern.finditer(x))
+
+
+def _taken_by_action(text: str, at: int) -> bool:
+    """Whether the words at `at` are what an action takes: inside its own words (`action_spans`), or right after
+    them past a colon or dash ("return these: everything but the <item>"), or in a text naming no action
+    ("everything but the <item>" answering "which items?"). "I liked everything but the <item>, so return it"
+    and "everything but the <item> works. return it" say it in a remark beside the action."""
+    ends = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
+    spans = [(s + a, s + b) for s, e in zip(ends, ends[1:]) if e > s for a, b in action_spans(text[s:e])]
+    return not spans or any(a <= at < b or (b <= at and re.fullmatch(r"[\s:—–-]*", text[b:at])) for a, b in spans)
+
+
+def _except_cut(lowered: str) -> re.Match | None:
+    """The text's except word; not "除了" saying besides ("除了<item>，我还想退<item>": the first is taken too)."""
+    cut = _EXCEPT.search(lowered)
+    return None if cut and _ZH_BESIDES.match(lowered, cut.start()) else cut
+
+
+def _names_of(items) -> tuple[str, ...]:
+    """The items' names, lower case: a bare "everything but <name>" leaves one out."""
+    return tuple(sorted({i["name"].lower() for i in items}))
 
 
 # where a reason or remark beside the action begins ("…, so", "because …", "since …", "as …", " — ", "… ", "but …")
@@ -1504,8 +1543,8 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
     "Cancel it from my order" is the item just talked about (`referred`, when the order holds it).
     Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
-    lowered = except_words_read(_CONTEXT.sub(" ", text.lower()))
-    if cut := _EXCEPT.search(lowered):  # "cancel everything but the <item>": all of it save what is left out, a part
+    lowered = except_words_read(_CONTEXT.sub(" ", text.lower()), _names_of(order["items"]), _taken_by_action)
+    if cut := _except_cut(lowered):  # "cancel everything but the <item>": all of it save what is left out, a part
         head, tail = except_scope(lowered, cut.start(), cut.end())
         left = [i for i in order["items"] if names_item(i, tail)]
         if left and len(left) < len(order["items"]) and (_in_action(_WHOLE_ORDER, head, each=True) or _EVERYTHING.search(head)):
@@ -1541,8 +1580,8 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
             return picked
-    head = except_words_read(_CONTEXT.sub(" ", lowered))  # "the <item> I got with the <item>": not meant
-    if cut := _EXCEPT.search(head):  # "…except the <item>": not meant either
+    head = except_words_read(_CONTEXT.sub(" ", lowered), _names_of([i for o in orders for i in o["items"]]), _taken_by_action)  # "the <item> I got with the <item>": not meant
+    if cut := _except_cut(head):  # "…except the <item>": not meant either
         head = except_scope(head, cut.start(), cut.end())[0]
     if not _ONE_OF.search(head) and not says(head, "cheaper") and not says(head, "dearer"):
         # "all my <item>s", "both <item>s", "two <item>s", "every <item> in my orders": every candidate holding one
