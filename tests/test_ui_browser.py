@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+SIGNIN_SECRET = "browser-demo-secret-" + "q" * 32  # the demo store takes the shop's tokens too
 QUERY = "I'm looking for hiking boots"  # 19 variants: after a 👎 the next answer still fills all its cards
 
 pytestmark = pytest.mark.slow
@@ -83,7 +84,7 @@ def urls(tmp_path_factory, seeded_store):
 
     app_port, shop_port = free_port(), free_port()
     shop_origin = f"http://127.0.0.1:{shop_port}"
-    service = make_service(tmp_path_factory.mktemp("ui-browser"), seeded_store)
+    service = make_service(tmp_path_factory.mktemp("ui-browser"), seeded_store, signin_secret=SIGNIN_SECRET)
     app = create_app(service, allowed_origins=[shop_origin], warm=False)
     base = f"http://127.0.0.1:{app_port}"
     with ThreadServer(app, app_port):

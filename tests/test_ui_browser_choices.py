@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from tests.test_ui_browser import ARTIFACTS, QUERY, By, Keys, ask, bot_texts, card_ids, driver, urls, wait  # noqa: F401  (fixtures)
+from tests.test_ui_browser import ARTIFACTS, QUERY, SIGNIN_SECRET, By, Keys, ask, bot_texts, card_ids, driver, urls, wait  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 EMAIL = "yusuf.rossi7301@example.com"  # two delivered orders; #W2378156 holds Headphones
+USER_ID = "yusuf_rossi_9620"  # EMAIL's customer
 
 
 def buttons(driver, selector: str) -> list[str]:
@@ -171,12 +172,18 @@ def test_gradio_reload_restores_the_last_cards_less_disliked(driver, urls):
 
 
 def test_widget_reload_restores_the_conversation_cards_and_open_choices(driver, urls):
-    def open_widget(fresh: bool = False) -> None:
+    import jwt
+
+    def open_widget(fresh: bool = False, signed: bool = False) -> None:
+        """The shop's page again; `signed`: the customer is logged in there, so the page signs them in."""
         driver.get(urls["shop"])
         if fresh:
             driver.execute_script("localStorage.clear()")
             driver.refresh()
         wait(driver, lambda: driver.find_elements(By.ID, "aisle-widget-bubble"))
+        if signed:
+            token = jwt.encode({"sub": USER_ID, "exp": int(time.time()) + 900}, SIGNIN_SECRET, algorithm="HS256")
+            driver.execute_script("return window.AisleWidget.signIn(arguments[0])", token)
         driver.find_element(By.ID, "aisle-widget-bubble").click()
 
     def say(message: str) -> None:
@@ -205,10 +212,40 @@ def test_widget_reload_restores_the_conversation_cards_and_open_choices(driver, 
         say(message)
     wait(driver, lambda: any(b.startswith("#W2378156") for b in buttons(driver, ".aisle-w-choice")))
     offered = buttons(driver, ".aisle-w-choice")
-    open_widget()  # the open question's buttons come back; the cards of an earlier reply do not
+    # The page proves it is the same customer (the shop's token): the open question's buttons come back;
+    # the cards of an earlier reply do not.
+    open_widget(signed=True)
     wait(driver, lambda: buttons(driver, ".aisle-w-choice") == offered)
     assert not widget_cards() and sent()[-1] == "I want to return something"
     driver.save_screenshot(str(ARTIFACTS / "widget-choices-after-reload.png"))
     click(driver, ".aisle-w-choice", "#W2378156")
     wait(driver, lambda: any(b.startswith("Headphones") for b in buttons(driver, ".aisle-w-choice")))
     assert sent()[-1].startswith("#W2378156")
+
+    # Typing an email in the chat proved nothing: a page without the customer's token starts afresh.
+    open_widget()
+    wait(driver, lambda: not driver.find_element(By.CSS_SELECTOR, ".aisle-w-send").get_attribute("disabled"))
+    assert not sent() and not buttons(driver, ".aisle-w-choice") and "#W2378156" not in driver.find_element(By.ID, "aisle-widget-log").text
+
+
+def test_gradio_sign_out_clears_the_chat_cards_and_buttons_at_once(driver, urls):
+    fresh_chat(driver, urls)
+    ask(driver, f"my email is {EMAIL}")
+    wait(driver, lambda: any("Yusuf" in t for t in bot_texts(driver)) and settled(driver))
+    ask(driver, QUERY)
+    wait(driver, lambda: len(card_ids(driver)) >= 2 and settled(driver), 60)
+    driver.find_element(By.ID, "aisle-signout").click()
+    wait(driver, lambda: not bot_texts(driver) and not card_ids(driver), 5)  # no next turn needed
+    assert "Not signed in" in driver.find_element(By.ID, "aisle-who").text
+
+    # Signing in as another customer: nothing of the first one's conversation stays on screen either.
+    ask(driver, f"my email is {EMAIL}")
+    wait(driver, lambda: any("Yusuf" in t for t in bot_texts(driver)) and settled(driver))
+    ask(driver, "I want to return something")
+    wait(driver, lambda: any(b.startswith("#W2378156") for b in buttons(driver, "#aisle-choices button")) and settled(driver), 60)
+    other = urls["store"].user("noah_brown_6181")
+    driver.find_element(By.CSS_SELECTOR, "#aisle-email textarea, #aisle-email input").send_keys(other.email)
+    driver.find_element(By.ID, "aisle-signin").click()
+    wait(driver, lambda: other.first_name in driver.find_element(By.ID, "aisle-who").text, 5)
+    wait(driver, lambda: not bot_texts(driver) and not buttons(driver, "#aisle-choices button"), 5)
+    driver.save_screenshot(str(ARTIFACTS / "chat-after-sign-out.png"))

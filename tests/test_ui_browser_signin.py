@@ -19,17 +19,20 @@ from tests.test_ui_browser import ARTIFACTS, ThreadServer, driver, free_port, wa
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "browser-test-secret-" + "z" * 32
 USER_ID = "noah_brown_6181"
+OTHER_ID = "yusuf_rossi_9620"
 
 pytestmark = pytest.mark.slow
 By = pytest.importorskip("selenium.webdriver.common.by").By
 Keys = pytest.importorskip("selenium.webdriver.common.keys").Keys
 
 
-def serve_page(port: int, html: str) -> http.server.ThreadingHTTPServer:
-    body = html.encode()
+def serve_page(port: int, html: str, others: dict[str, str] | None = None) -> http.server.ThreadingHTTPServer:
+    """`html` at every path but those of `others` (path → page): pages of one origin share its localStorage."""
+    pages = {path: page.encode() for path, page in (others or {}).items()}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
+            body = pages.get(self.path, html.encode())
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -67,12 +70,16 @@ def shop(tmp_path_factory, seeded_store):
     good = f"http://127.0.0.1:{good_port}"
     app = create_app(ChatService(assistant, signin_secret=SECRET), allowed_origins=[good], gradio=False, warm=False)
     aisle = f"http://127.0.0.1:{app_port}"
-    token = jwt.encode({"sub": USER_ID, "exp": int(time.time()) + 900}, SECRET, algorithm="HS256")
+    tokens = {user: jwt.encode({"sub": user, "exp": int(time.time()) + 900}, SECRET, algorithm="HS256") for user in (USER_ID, OTHER_ID)}
+    # The shop's other pages: one for the other customer, one without a token (nobody logged in), one whose
+    # script signs shoppers in itself (the test calls AisleWidget.signIn as that script would).
+    others = {"/other.html": shop_page(aisle, f'data-token="{tokens[OTHER_ID]}"'), "/plain.html": shop_page(aisle),
+              "/async.html": shop_page(aisle, 'data-sign-in="page"')}  # fmt: skip
     with ThreadServer(app, app_port):
-        pages = [serve_page(good_port, shop_page(aisle, f'data-token="{token}"')), serve_page(bad_port, shop_page(aisle))]
+        pages = [serve_page(good_port, shop_page(aisle, f'data-token="{tokens[USER_ID]}"'), others), serve_page(bad_port, shop_page(aisle))]
         try:
             yield {"aisle": aisle, "signed": good + "/shop.html", "refused": f"http://127.0.0.1:{bad_port}/shop.html",
-                   "store": base.store}  # fmt: skip
+                   "store": base.store, "shop": good, "tokens": tokens}  # fmt: skip
         finally:
             for page in pages:
                 page.shutdown()
@@ -112,6 +119,88 @@ def test_widget_signs_the_shops_customer_in_with_its_token(driver, shop):
     say(driver, f"where is my order {order.order_id}?")
     wait(driver, lambda: any("sign in on the shop's website" in t for t in texts(driver, ".aisle-w-bot")))
     driver.save_screenshot(str(ARTIFACTS / "widget-token-sign-in.png"))
+
+
+def open_widget(driver, url: str, fresh: bool = False) -> None:
+    driver.get(url)
+    if fresh:
+        driver.execute_script("localStorage.clear()")
+        driver.refresh()
+    wait(driver, lambda: driver.find_elements(By.ID, "aisle-widget-bubble"))
+    driver.find_element(By.ID, "aisle-widget-bubble").click()
+
+
+def settled(driver) -> bool:
+    """The widget has looked the stored conversation up (its send button is enabled again)."""
+    return not driver.find_element(By.CSS_SELECTOR, ".aisle-w-send").get_attribute("disabled")
+
+
+def stored_session(driver, shop) -> dict:
+    """The widget's conversation as the server has it."""
+    import httpx
+
+    sid = driver.execute_script("return localStorage.getItem(arguments[0])", "aisle-session:" + shop["aisle"])
+    return httpx.get(f"{shop['aisle']}/api/sessions/{sid}").json()
+
+
+def signed_in_conversation(driver, shop) -> str:
+    """On the page of the logged-in customer (its token in the tag), a conversation about one of their orders."""
+    order = shop["store"].orders_of(USER_ID)[0]
+    open_widget(driver, shop["signed"], fresh=True)
+    say(driver, f"where is my order {order.order_id}?")
+    wait(driver, lambda: any(order.order_id in t and order.status in t.lower() for t in texts(driver, ".aisle-w-bot")))
+    wait(driver, lambda: settled(driver))
+    return order.order_id
+
+
+def shows_nothing_of(driver, order_id: str) -> bool:
+    return texts(driver, ".aisle-w-bot") and not texts(driver, ".aisle-w-user") and order_id not in driver.find_element(By.ID, "aisle-widget-log").text
+
+
+def test_widget_shows_a_signed_in_conversation_again_only_to_the_same_customer(driver, shop):
+    order_id = signed_in_conversation(driver, shop)
+    open_widget(driver, shop["signed"])  # the shop's next page, the customer still logged in: the conversation
+    wait(driver, lambda: any(order_id in t for t in texts(driver, ".aisle-w-user")))
+    assert stored_session(driver, shop)["user"]["user_id"] == USER_ID
+
+    open_widget(driver, shop["shop"] + "/other.html")  # another customer logged in on this device: a fresh start
+    wait(driver, lambda: settled(driver) and stored_session(driver, shop)["user"]["user_id"] == OTHER_ID)
+    assert shows_nothing_of(driver, order_id) and stored_session(driver, shop)["history"] == []
+
+
+def test_widget_starts_fresh_and_signs_out_when_the_page_has_no_token(driver, shop):
+    """The customer logged out of the shop (or their shop session expired) and the shop never called signOut():
+    the next person on the device sees only the greeting, and the conversation can no longer act for the customer."""
+    order_id = signed_in_conversation(driver, shop)
+    open_widget(driver, shop["shop"] + "/plain.html")
+    wait(driver, lambda: settled(driver))
+    assert shows_nothing_of(driver, order_id)
+    info = stored_session(driver, shop)
+    assert info["user"] is None and info["history"] == []
+    say(driver, f"where is my order {order_id}?")
+    wait(driver, lambda: any("sign in on the shop's website" in t for t in texts(driver, ".aisle-w-bot")))
+    driver.save_screenshot(str(ARTIFACTS / "widget-fresh-without-token.png"))
+
+
+def test_widget_waits_for_the_pages_own_sign_in(driver, shop):
+    """data-sign-in="page": the token comes from the page's script after the widget has opened."""
+    order_id = signed_in_conversation(driver, shop)
+    open_widget(driver, shop["shop"] + "/async.html")
+    time.sleep(1)  # the page is still fetching its token: nothing of the conversation yet
+    assert shows_nothing_of(driver, order_id) and not settled(driver)
+    driver.execute_script("return window.AisleWidget.signIn(arguments[0])", shop["tokens"][USER_ID])
+    wait(driver, lambda: any(order_id in t for t in texts(driver, ".aisle-w-user")))
+    wait(driver, lambda: settled(driver))
+
+    open_widget(driver, shop["shop"] + "/async.html")  # another customer's token: a fresh start
+    driver.execute_script("return window.AisleWidget.signIn(arguments[0])", shop["tokens"][OTHER_ID])
+    wait(driver, lambda: settled(driver) and stored_session(driver, shop)["user"]["user_id"] == OTHER_ID)
+    assert shows_nothing_of(driver, order_id)
+
+    order_id = signed_in_conversation(driver, shop)
+    open_widget(driver, shop["shop"] + "/async.html")  # no token comes: after the wait, a fresh start
+    wait(driver, lambda: settled(driver), 15)
+    assert shows_nothing_of(driver, order_id) and stored_session(driver, shop)["user"] is None
 
 
 def test_docs_render_from_the_apps_own_files(driver, shop):

@@ -99,7 +99,7 @@ def gradio_sign_in(client, text: str) -> list:
     assert r.status_code == 200, r.text
     stream = client.get(f"/gradio_api/call/sign_in/{r.json()['event_id']}").text
     data = [line[6:] for line in stream.splitlines() if line.startswith("data: ")]
-    return json.loads(data[-1])
+    return json.loads(data[-1])[:3]  # session, who, the token box (then the redrawn chat, cards and choices)
 
 
 def test_gradio_chat_without_demo_sign_in(world):
@@ -173,6 +173,78 @@ def test_one_customer_per_conversation_with_tokens(shop, world):
     switched = shop.post(f"/api/sessions/{sid}/signin", json={"token": token(sub="yusuf_rossi_9620")})
     assert switched.status_code == 200 and switched.json()["history"] == []
     assert order.order_id not in json.dumps(shop.get(f"/api/sessions/{sid}").json())
+
+
+# -- showing a stored conversation again (a reload, the shop's next page) ------------------------
+
+OTHER = "yusuf_rossi_9620"
+
+
+def signed_conversation(client, world) -> tuple[str, str]:
+    """A conversation signed in with the shop's token that has talked about one of the customer's orders."""
+    order = world.store.orders_of(USER_ID)[0].order_id
+    sid = client.post("/api/sessions", json={"sign_in": {"token": token()}}).json()["session_id"]
+    assert order in chat(client, sid, f"where is my order {order}?")["text"]
+    return sid, order
+
+
+@pytest.mark.parametrize("body", [None, {}, {"token": None}])
+def test_a_signed_in_conversation_is_not_resumed_without_the_customers_token(shop, world, body):
+    sid, order = signed_conversation(shop, world)
+    resumed = shop.post(f"/api/sessions/{sid}/resume", json=body)
+    assert resumed.status_code == 200, resumed.text
+    info = resumed.json()
+    assert info["user"] is None and info["history"] == [] and info["cards"] == [] and info["choices"] == []
+    assert order not in json.dumps(shop.get(f"/api/sessions/{sid}").json())  # signed out on the server, not only hidden
+    # … so it can no longer act for that customer either
+    assert "sign in on the shop's website" in chat(shop, sid, f"where is my order {order}?")["text"]
+
+
+def test_a_signed_in_conversation_is_resumed_with_the_same_customers_token(shop, world):
+    sid, order = signed_conversation(shop, world)
+    resumed = shop.post(f"/api/sessions/{sid}/resume", json={"token": token()})  # a fresh token for the same customer
+    assert resumed.status_code == 200 and resumed.json()["user"]["user_id"] == USER_ID
+    assert order in json.dumps(resumed.json()["history"])
+    assert "sign in on the shop's website" not in chat(shop, sid, f"where is my order {order}?")["text"]  # still acts for them
+
+
+def test_another_customers_token_resumes_nothing_of_the_first(shop, world):
+    sid, order = signed_conversation(shop, world)
+    resumed = shop.post(f"/api/sessions/{sid}/resume", json={"token": token(sub=OTHER)})
+    assert resumed.status_code == 200 and resumed.json()["user"]["user_id"] == OTHER
+    assert resumed.json()["history"] == [] and order not in json.dumps(shop.get(f"/api/sessions/{sid}").json())
+
+
+def test_a_refused_token_does_not_resume_and_signs_the_conversation_out(shop, world):
+    for bad in (token(exp_in=-600), token(secret="another-shop-" + "y" * 32), "not-a-token"):
+        sid, order = signed_conversation(shop, world)
+        resumed = shop.post(f"/api/sessions/{sid}/resume", json={"token": bad})
+        assert resumed.status_code == 401, resumed.text
+        info = shop.get(f"/api/sessions/{sid}").json()
+        assert info["user"] is None and order not in json.dumps(info)
+
+
+def test_an_anonymous_conversation_is_resumed_as_it_is(shop, demo, world):
+    for client in (shop, demo):
+        sid = client.post("/api/sessions").json()["session_id"]
+        chat(client, sid, "I'm looking for hiking boots")
+        before = client.get(f"/api/sessions/{sid}").json()
+        resumed = client.post(f"/api/sessions/{sid}/resume").json()
+        assert resumed["user"] is None and resumed["history"] == before["history"] and resumed["cards"] == before["cards"]
+        assert len(resumed["history"]) == 2 and resumed["cards"]
+    assert shop.post("/api/sessions/no-such-session/resume").status_code == 404
+
+
+def test_a_conversation_signed_in_by_what_was_typed_needs_a_token_too(demo, world):
+    """The demo store identifies a shopper from the chat (an email): that proves nothing to the next page."""
+    user = world.store.user(USER_ID)
+    sid = demo.post("/api/sessions").json()["session_id"]
+    chat(demo, sid, f"my email is {user.email}")
+    assert demo.get(f"/api/sessions/{sid}").json()["user"]["user_id"] == USER_ID
+    assert demo.post(f"/api/sessions/{sid}/resume").json()["history"] == []
+    sid = demo.post("/api/sessions").json()["session_id"]
+    chat(demo, sid, f"my email is {user.email}")
+    assert demo.post(f"/api/sessions/{sid}/resume", json={"token": token()}).json()["history"]
 
 
 # -- origins -----------------------------------------------------------------------------------

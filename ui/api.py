@@ -31,6 +31,7 @@ from ui.schemas import (
     Readiness,
     SessionCreate,
     SessionInfo,
+    SessionResume,
     SignIn,
     Usage,
     UserSummary,
@@ -122,6 +123,12 @@ def delete_session(session_id: str, svc: Service) -> None:
           summary="Sign the conversation in: a token from the shop's site, or (demo store) an email or user id")  # fmt: skip
 def sign_in(session_id: str, body: SignIn, svc: Service) -> SessionInfo:
     return svc.sign_in(session_id, body)
+
+
+@api.post("/sessions/{session_id}/resume", response_model=SessionInfo, responses=SIGN_IN_ERRORS,
+          summary="Show a stored conversation again: signed in as a customer, only to that customer's token (else it is signed out)")  # fmt: skip
+def resume(session_id: str, svc: Service, body: SessionResume | None = None) -> SessionInfo:
+    return svc.resume(session_id, body.token if body else None)
 
 
 @api.post("/sessions/{session_id}/signout", response_model=SessionInfo)

@@ -136,22 +136,35 @@ def build_blocks(service: ChatService) -> gr.Blocks:
             return f"Not signed in. {how}"
         return f"Signed in as **{html.escape(info.user.name)}** ({html.escape(info.user.email)})."
 
+    def view(info) -> list:
+        """The chat, the cards (state, row, slots) and the choices (row, buttons) as the session `info` has them."""
+        history = [{"role": m.role, "content": m.content} for m in info.history] if info else []
+        shown = [c.model_dump(mode="json") for c in info.cards] if info else []
+        offered = [c.model_dump(mode="json") for c in info.choices] if info else []
+        return [history, shown, *card_updates(shown), *choice_updates(offered)]
+
+    def unchanged() -> list:
+        return [gr.skip(), gr.skip(), *card_updates(None), *choice_updates(None)]
+
     def sign_in(picked: str | None, email: str, session_id: str | None):
-        """`email` is an email (demo store) or a sign-in token from the shop's site (a JWT: no '@')."""
+        """`email` is an email (demo store) or a sign-in token from the shop's site (a JWT: no '@'). The page is
+        redrawn from the session at once: signing in as another customer leaves nothing of the first on screen."""
         chosen = (email or "").strip() or picked
         session_id = ensure(session_id)
         if not chosen:
-            return session_id, ("Pick a demo customer or type an email first." if demo_store else "Paste a sign-in token first."), gr.skip()
+            return session_id, ("Pick a demo customer or type an email first." if demo_store else "Paste a sign-in token first."), gr.skip(), *unchanged()
         try:
             who = SignIn(token=chosen) if chosen.count(".") == 2 and "@" not in chosen else SignIn(email=chosen)
             info = service.sign_in(session_id, who)
         except (UnknownUser, SignInRefused, ValueError) as exc:
-            return session_id, f"⚠️ {exc}", gr.skip()
-        return session_id, who_text(info), ""
+            return session_id, f"⚠️ {exc}", gr.skip(), *unchanged()
+        return session_id, who_text(info), "", *view(info)
 
     def sign_out(session_id: str | None):
+        """The next person at this screen sees nothing of the conversation: the page is redrawn at once."""
         session_id = ensure(session_id)
-        return session_id, who_text(service.sign_out(session_id))
+        info = service.sign_out(session_id)
+        return session_id, who_text(info), *view(info)
 
     def load_profile(session_id: str | None):
         if not session_id:
@@ -194,11 +207,8 @@ def build_blocks(service: ChatService) -> gr.Blocks:
             info = service.session(session_id) if session_id else None
         except SessionNotFound:
             info = None
-        history = [{"role": m.role, "content": m.content} for m in info.history] if info else []
-        shown = [c.model_dump(mode="json") for c in info.cards] if info else []
-        offered = [c.model_dump(mode="json") for c in info.choices] if info else []
-        return (history, who_text(info), info.session_id if info else None, shown,
-                *card_updates(shown), *choice_updates(offered))  # fmt: skip
+        history, *rest = view(info)
+        return history, who_text(info), info.session_id if info else None, *rest
 
     with gr.Blocks(title="Aisle · shop assistant", analytics_enabled=False) as demo:
         # The session id only (the conversation itself is in the database), kept in the browser so a
@@ -262,13 +272,13 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         for button in choice_buttons:  # picking a choice sends its label, as if typed
             button.click(send, inputs=[button, chatbot, session, shown], outputs=outputs)
         surprise.click(lambda h, s, c: (yield from send("Surprise me", h, s, c)), inputs=[chatbot, session, shown], outputs=outputs)
-        signin_btn.click(sign_in, inputs=[pick, email, session], outputs=[session, who, email])
-        signout_btn.click(sign_out, inputs=[session], outputs=[session, who])
+        redrawn = [chatbot, shown, card_row, *card_columns, *card_bodies, choice_row, *choice_buttons]
+        signin_btn.click(sign_in, inputs=[pick, email, session], outputs=[session, who, email, *redrawn])
+        signout_btn.click(sign_out, inputs=[session], outputs=[session, who, *redrawn])
         refresh_btn.click(load_profile, inputs=[session], outputs=[profile_view, personalised, profile_note])
         save_btn.click(save_profile, inputs=[session, edits], outputs=[profile_view, profile_note])
         personalised.input(switch, inputs=[session, personalised], outputs=[profile_view, profile_note])
         forget_btn.click(forget_profile, inputs=[session], outputs=[profile_view, profile_note])
-        demo.load(restore, inputs=[session], outputs=[chatbot, who, session, shown, card_row, *card_columns, *card_bodies,
-                                                      choice_row, *choice_buttons])  # fmt: skip
+        demo.load(restore, inputs=[session], outputs=[chatbot, who, session, *redrawn[1:]])
     demo.queue(default_concurrency_limit=16)  # turns of different shoppers run side by side
     return demo

@@ -40,6 +40,13 @@ class SessionCreate(_Body):
     sign_in: SignIn | None = Field(default=None, description="Optionally sign in at once.")
 
 
+class SessionResume(_Body):
+    """What a page that shows a stored conversation again (a reload, the shop's next page) knows of who is here."""
+
+    token: str | None = Field(default=None, max_length=4096,
+                              description="The shop's sign-in token for its logged-in customer, if there is one.")  # fmt: skip
+
+
 class UserSummary(BaseModel):
     user_id: str
     name: str

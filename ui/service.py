@@ -97,6 +97,20 @@ class ChatService:
 
         return self.info(self._update(session_id, change))
 
+    def resume(self, session_id: str, token: str | None = None) -> SessionInfo:
+        """The conversation as a page that shows it again may show it. One signed in as a customer is shown
+        only to a page proving it is that customer (the shop's token for them); without that proof (no token,
+        a refused one) it is signed out, so the next person on the device can neither read it nor act as that
+        customer; a token for another customer starts them afresh (as `sign_in` does). An anonymous one is shown as it is."""
+        if token:
+            try:
+                return self.sign_in(session_id, SignIn(token=token))
+            except SignInRefused:
+                self.resume(session_id)
+                raise
+        state, _ = self.sessions.load(session_id)
+        return self.sign_out(session_id) if state.user_id else self.info(state)
+
     def delete_session(self, session_id: str) -> None:
         self.sessions.load(session_id)  # 404 for unknown ids
         self.sessions.delete(session_id)

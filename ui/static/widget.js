@@ -13,6 +13,12 @@
  *                  with AISLE_SIGNIN_SECRET, `sub` = the user id); or, from the page's own script:
  *                    AisleWidget.signIn(token)   sign the conversation in (returns a Promise)
  *                    AisleWidget.signOut()       when the customer logs out of the shop
+ *   data-sign-in   "page": the page's script signs shoppers in itself (signIn(token) once it has the
+ *                  token, signOut() for nobody); the widget waits up to 5 s for one of them before it
+ *                  decides what of a stored conversation to show
+ * A stored conversation signed in as a customer is shown again (a reload, the shop's next page) only
+ * once this page has proven it is that customer (a token for them); otherwise it is signed out and
+ * the widget starts afresh. An anonymous conversation is shown again as it is.
  * The page's origin must be listed in Aisle's AISLE_ALLOWED_ORIGINS; when it is not, the widget says so.
  */
 (function () {
@@ -93,6 +99,12 @@
 
   // A sign-in token waiting to be used: the conversation is signed in with it before the next request.
   var pendingToken = opt.token || null;
+  var provenUser = null; // the customer this page has signed in with a token: their conversation may be shown
+
+  function signedIn(info) {
+    provenUser = info.user ? info.user.user_id : null;
+    return info;
+  }
 
   function session(fresh) {
     var id = !fresh && localStorage.getItem(storageKey);
@@ -109,6 +121,7 @@
       }
       pendingToken = null;
       return r.json().then(function (info) {
+        if (token) signedIn(info);
         localStorage.setItem(storageKey, info.session_id);
         return info.session_id;
       });
@@ -206,7 +219,7 @@
   }
 
   function ask(message, retried) {
-    return session(retried).then(function (id) {
+    return settle().then(function () { return session(retried); }).then(function (id) {
       return api("/api/chat", { session_id: id, message: message }).then(function (r) {
         if (r.status === 404 && !retried) return ask(message, true); // the session expired
         if (!r.ok) return failed(r, "");
@@ -235,31 +248,100 @@
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var message = input.value.trim();
-    if (!message) return;
+    if (!message || send.disabled) return; // kept in the box while the conversation so far is being looked up
     input.value = "";
     submit(message);
   });
 
-  // A reload (or the shop's next page) shows the conversation so far: its messages, the last reply's cards
-  // and the choices still open, so they can be clicked. A token waiting signs in first: another
-  // customer's conversation is then cleared, not shown.
-  function restore() {
-    if (!localStorage.getItem(storageKey)) return Promise.resolve();
-    send.disabled = true;
-    return session(false).then(function (id) {
-      return fetch(base + "/api/sessions/" + encodeURIComponent(id)).then(function (r) {
-        return r.ok ? r.json() : null;
-      }).then(function (info) {
-        if (!info) return;
-        info.history.forEach(function (m) { add(m.role === "user" ? "user" : "bot", m.content); });
-        if (info.cards.length) cards(info.cards, id);
-        if (info.choices.length) choices(info.choices);
+  // Whether the page has said who is here: at once unless it signs shoppers in itself (data-sign-in="page")
+  // and has not yet called signIn or signOut; then after PAGE_WAIT_MS at most (nobody, as far as we know).
+  var PAGE_WAIT_MS = 5000;
+  var pageSaid = !!opt.token || opt.signIn !== "page";
+  var heard = [];
+  function hear() {
+    pageSaid = true;
+    heard.splice(0).forEach(function (resolve) { resolve(); });
+  }
+  function pageWord() {
+    if (pageSaid) return Promise.resolve();
+    return new Promise(function (resolve) {
+      heard.push(resolve);
+      setTimeout(resolve, PAGE_WAIT_MS);
+    });
+  }
+
+  function lookup(id) {
+    return fetch(base + "/api/sessions/" + encodeURIComponent(id)).then(function (r) {
+      if (r.status === 404) return null;
+      return r.ok ? r.json() : failed(r, "");
+    });
+  }
+
+  // The stored conversation as this page may show it (the server decides, POST …/resume): signed in as a
+  // customer, only with a token proving that customer; else the server signs it out and it comes back empty.
+  function resume(id) {
+    var token = pendingToken;
+    return api("/api/sessions/" + encodeURIComponent(id) + "/resume", token ? { token: token } : {}).then(function (r) {
+      if (r.status === 404) return null; // expired: a token waiting is used by the next message's new session
+      if (token) pendingToken = null; // used, or refused: not tried again with every message
+      if (!r.ok) return failed(r, token ? "could not sign you in: " : "");
+      return r.json().then(signedIn);
+    });
+  }
+
+  // Decides, once per page, what of the stored conversation may be shown and continued (null: nothing).
+  // Every message waits for it: an unproven customer's conversation must not act for them either.
+  var settling = null;
+  function settle() {
+    if (settling) return settling;
+    var id = localStorage.getItem(storageKey);
+    if (!id) return (settling = Promise.resolve(null));
+    function mayShow(info) { return !info.user || info.user.user_id === provenUser; }
+    settling = lookup(id).then(function (info) {
+      if (!info) {
+        localStorage.removeItem(storageKey);
+        return null;
+      }
+      if (!pendingToken && mayShow(info)) return info;
+      return pageWord().then(function () {
+        var now = localStorage.getItem(storageKey);
+        if (!now) return null;
+        if (pendingToken) return resume(now);
+        return lookup(now).then(function (info) { // signIn() may have signed it in meanwhile
+          return !info || mayShow(info) ? info : resume(now);
+        });
       });
-    }).catch(function (err) {
-      if (window.console) console.warn("Aisle widget: the conversation so far could not be shown: " + err);
-    }).then(function () {
+    });
+    settling.catch(function () { settling = null; }); // a failed look-up is tried again, never skipped
+    return settling;
+  }
+
+  // The panel from the session info: greeting, messages, the last reply's cards and its open choices.
+  function draw(info) {
+    while (log.firstChild) log.removeChild(log.firstChild);
+    add("bot", greeting);
+    if (!info) return;
+    info.history.forEach(function (m) { add(m.role === "user" ? "user" : "bot", m.content); });
+    if (info.cards.length) cards(info.cards, info.session_id);
+    if (info.choices.length) choices(info.choices);
+  }
+
+  function warn(err) {
+    if (window.console) console.warn("Aisle widget: the conversation so far could not be shown: " + err);
+  }
+
+  // A reload (or the shop's next page) shows the conversation so far, as far as settle() allows.
+  function restore() {
+    send.disabled = true;
+    return settle().then(draw, warn).then(function () {
       send.disabled = false;
     });
+  }
+
+  // After the page signed someone in or out while the panel shows a conversation: show theirs (or none).
+  function redraw(info) {
+    if (log.childNodes.length) draw(info);
+    return info;
   }
 
   function toggle(open) {
@@ -278,16 +360,28 @@
 
   window.AisleWidget = {
     // Sign the conversation in as the shop's logged-in customer (token: a JWT from the shop's server).
+    // Called while the widget waits for it (data-sign-in="page"), the token goes to that look-up.
     signIn: function (token) {
       pendingToken = token;
-      return session(false);
+      var waiting = settling && !pageSaid;
+      hear();
+      return (waiting ? settling : Promise.resolve()).catch(function () {}).then(function () {
+        if (!pendingToken) return localStorage.getItem(storageKey); // the look-up used it
+        return session(false).then(function (id) {
+          return lookup(id).then(redraw).then(function () { return id; });
+        });
+      });
     },
     // The customer logged out of the shop: the next person on this device starts anonymous.
     signOut: function () {
       pendingToken = null;
+      provenUser = null;
+      hear();
       var id = localStorage.getItem(storageKey);
       if (!id) return Promise.resolve();
-      return api("/api/sessions/" + encodeURIComponent(id) + "/signout").then(function () {});
+      return api("/api/sessions/" + encodeURIComponent(id) + "/signout").then(function (r) {
+        return r.ok ? r.json().then(redraw) : null;
+      }).then(function () {});
     },
     open: function () { toggle(true); },
   };
