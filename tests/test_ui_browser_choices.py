@@ -68,11 +68,10 @@ def test_widget_shows_choices_as_buttons(driver, urls):
 def test_gradio_quick_dislikes_on_two_cards_both_stick(driver, urls):
     """Two 👎 in one go: the second click leaves before the first answer is back, and neither undoes the
     other (each hides its own card slot)."""
-    driver.get(urls["app"] + "/")
-    wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#aisle-input textarea"), 30)
+    fresh_chat(driver, urls)  # a reload restores the last reply's cards: start where none are shown
     answers = len(bot_texts(driver))
     ask(driver, QUERY)
-    wait(driver, lambda: len(bot_texts(driver)) > answers and len(card_ids(driver)) >= 3)
+    wait(driver, lambda: len(bot_texts(driver)) > answers and len(card_ids(driver)) >= 3 and settled(driver))
     first = card_ids(driver)
     driver.execute_script(
         "for (const id of arguments[0]) document.querySelector(`.aisle-card-body[data-item-id='${id}']`)"
