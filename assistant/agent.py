@@ -23,7 +23,7 @@ from assistant.catalog_turn import (
 )  # fmt: skip
 from assistant.flows import FLOWS, flow_for_tool, routes_for
 from assistant.flows.form import FormLoop
-from assistant.slots import Slots, read_slots
+from assistant.slots import ORDER_RE, Slots, read_slots
 from assistant.understand import Option, rules
 from assistant.understand.commands import Action, Correct, Decline
 from assistant.understand.topic import answers_topic
@@ -524,7 +524,9 @@ class _Turn(CatalogTurn):
     def _asks_terms(self, message: str, slots: Slots) -> bool:
         """Whether a message that names an order action asks about the shop's terms for it (`rules.asks_terms`) and
         names nothing of the shopper's own: no order, item or product, no "my …", no remark kept for a task, nothing
-        pointing back at the last task ("can we cancel those too?"). Naming one makes it a request about it."""
+        pointing back at the last task ("can we cancel those too?"), no "the order" / "cancel it" once an order was
+        talked about ("could I cancel the order?" after its status), unless it names a term ("how long do I have
+        to return it?"). Naming one makes it a request about it."""
         lowered = message.lower()
         if slots.order_ids or slots.item_ids or slots.references or self.state.aside or self.state.queue:
             return False
@@ -532,7 +534,13 @@ class _Turn(CatalogTurn):
             return False
         if self.state.settled and rules.refers_back(message, self._user_orders()):
             return False
+        if rules.points_at_order(message) and not rules.names_terms(message) and self._order_talked_about():
+            return False
         return rules.asks_terms(message)
+
+    def _order_talked_about(self) -> bool:
+        """Whether an order was shown or named earlier in this conversation (its id in a message before this one)."""
+        return any(ORDER_RE.search(m.content) for m in self.state.history[:-1])
 
     def _asked_instead(self, message: str, frame: TaskFrame, route: str) -> str | None:
         """The route of a question asked instead of an answer to the flow's open question: "option_question"
@@ -720,8 +728,9 @@ class _Turn(CatalogTurn):
         result, event = self.tool("answer_faq", {"question": message})
         yield event
         passages = result.data.get("passages", []) if result.ok else []
-        if not passages:
-            yield self.say("faq_none")
+        if not passages:  # what the policy does answer, from its section titles (result.data["topics"])
+            topics = result.data.get("topics", []) if result.ok else []
+            yield self.say("faq_none", topics="".join(f"\n- {t}" for t in topics))
             return
         # Two passages: the policy often answers in one section and the FAQ restates it in another.
         # Quoted as the shopper reads them: the section's title, not the file it lives in.

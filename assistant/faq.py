@@ -18,7 +18,7 @@ chosen on made-up questions (tests/fixtures/faq_questions.json).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -49,6 +49,7 @@ class FaqAnswer(BaseModel):
     question: str
     passages: list[Passage]
     scores: list[float]
+    topics: list[str] = []  # no passage matched: what the policy does answer, in the question's language
 
 
 def split_markdown(text: str, source: str, lang: str = "en") -> list[Passage]:
@@ -73,8 +74,13 @@ def split_markdown(text: str, source: str, lang: str = "en") -> list[Passage]:
 @dataclass
 class PolicyFaq:
     passages: list[Passage]
+    # The section titles a shopper is told the policy covers, per language: the FAQ's questions (the policy's own
+    # titles, "Generic action rules", are written for agents); by default every section of that language.
+    topics: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for lang in ("en", "zh"):
+            self.topics.setdefault(lang, _titles(p for p in self.passages if p.lang == lang))
         self._en = [p for p in self.passages if p.lang == "en"]
         self._zh = [p for p in self.passages if p.lang == "zh"]
         texts = [f"{p.section}. {p.text}" for p in self._en]
@@ -89,12 +95,14 @@ class PolicyFaq:
 
     @classmethod
     def default(cls, policy: Path = DEMO_DATA_DIR / "policy.md", faq: Path = FAQ_FILE, faq_zh: Path = FAQ_ZH_FILE) -> PolicyFaq:
-        passages = split_markdown(policy.read_text(encoding="utf-8"), policy.name)
+        passages, topics = split_markdown(policy.read_text(encoding="utf-8"), policy.name), {}
         if faq.exists():
-            passages += split_markdown(faq.read_text(encoding="utf-8"), faq.name)
+            passages += (asked := split_markdown(faq.read_text(encoding="utf-8"), faq.name))
+            topics["en"] = _titles(asked)
         if faq_zh.exists():
-            passages += split_markdown(faq_zh.read_text(encoding="utf-8"), faq_zh.name, lang="zh")
-        return cls(passages)
+            passages += (asked := split_markdown(faq_zh.read_text(encoding="utf-8"), faq_zh.name, lang="zh"))
+            topics["zh"] = _titles(asked)
+        return cls(passages, topics)
 
     def ask(self, question: str, k: int = 2) -> FaqAnswer:
         question = question.strip()[:2000]
@@ -105,7 +113,13 @@ class PolicyFaq:
         dense = self._vectors @ embed_query(question)
         tokens = bm25s.tokenize([question], stopwords="en", show_progress=False)
         docs = self._bm25.retrieve(tokens, k=len(self._en), show_progress=False)[0][0] if tokens.vocab else []
-        return _answer(question, self._en, dense, docs, k, *CUT_OFF["en"])
+        return self._with_topics(_answer(question, self._en, dense, docs, k, *CUT_OFF["en"]), "en")
+
+    def _with_topics(self, answer: FaqAnswer, lang: str) -> FaqAnswer:
+        """No passage matched: the answer lists what the policy answers instead (read from the files, never stale)."""
+        if not answer.passages:
+            answer.topics = self.topics.get(lang, [])
+        return answer
 
     def _ask_zh(self, question: str, k: int) -> FaqAnswer:
         from retrieval import e5
@@ -115,7 +129,12 @@ class PolicyFaq:
         dense = self._vectors_zh @ e5.embed_query(question)
         tokens = _pairs(question)
         docs = self._bm25_zh.retrieve([tokens], k=len(self._zh), show_progress=False)[0][0] if tokens else []
-        return _answer(question, self._zh, dense, docs, k, *CUT_OFF["zh"])
+        return self._with_topics(_answer(question, self._zh, dense, docs, k, *CUT_OFF["zh"]), "zh")
+
+
+def _titles(passages) -> list[str]:
+    """The passages' section titles, each once, in order."""
+    return list(dict.fromkeys(p.section for p in passages))
 
 
 def _answer(question: str, passages: list[Passage], dense: np.ndarray, keyword_ranked, k: int,

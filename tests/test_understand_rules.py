@@ -902,3 +902,25 @@ def test_asks_terms_leaves_a_request_said_as_a_question_to_the_action(message):
     from assistant.understand.rules import asks_terms
 
     assert not asks_terms(message)
+
+
+@pytest.mark.parametrize("message", [
+    "can I return an item without the receipt?", "could I cancel an order once it's been processed?",
+    "can I exchange for a different product?", "can I return an opened item?", "how long can I wait to cancel?",
+    "could I return something for free?", "请问发货后还能取消订单吗？", "可以在发货后修改地址吗？", "订单签收以后还能退货吗？", "可以换其他颜色吗？",
+])  # fmt: skip
+def test_asks_terms_reads_whether_an_action_is_allowed_in_a_circumstance_or_on_a_term(message):
+    from assistant.understand.rules import asks_terms
+
+    assert asks_terms(message)
+
+
+@pytest.mark.parametrize("message", [
+    "can I cancel an order?", "could I cancel the order?", "can I still cancel?", "ok, can I cancel?",
+    "can I return something?", "can I exchange an item?", "can I cancel an order please?",
+    "could I please return an item after it arrived?", "我可以取消订单吗？", "可以退货吗？", "请问能不能换货？", "请帮我取消订单，可以吗？",
+])  # fmt: skip
+def test_asks_terms_reads_asking_whether_one_may_do_it_plainly_as_the_request(message):
+    from assistant.understand.rules import asks_terms
+
+    assert not asks_terms(message)

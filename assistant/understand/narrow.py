@@ -60,14 +60,37 @@ def us_states() -> dict[str, str]:
     return json.loads((DATA / "us_states.json").read_text(encoding="utf-8"))
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 @lru_cache(maxsize=64)
-def _phrases(words: tuple[str, ...]) -> re.Pattern:
-    return re.compile(rf"(?<![\w-])(?:{alternation(words)})(?![\w-])", re.IGNORECASE)
+def _phrases(words: tuple[str, ...], opening: bool = False) -> re.Pattern:
+    """The words as one pattern: whole words, a Chinese one anywhere (Chinese has no spaces); `opening`: only
+    at the start of the text."""
+    english = alternation(w for w in words if not _CJK.search(w))
+    chinese = alternation(w for w in words if _CJK.search(w))
+    pattern = rf"(?<![\w-])(?:{english})(?![\w-])" if english else ""
+    if chinese:
+        pattern = f"{pattern}|{chinese}" if pattern else chinese
+    return re.compile(rf"^(?:{pattern})" if opening else pattern, re.IGNORECASE)
+
+
+def _words(key: str) -> tuple[str, ...]:
+    """The lexicon's phrases under `key`; "a.b" is `b` within `a`."""
+    words = lexicon()
+    for part in key.split("."):
+        words = words[part]
+    return tuple(words)
 
 
 def says(text: str, key: str) -> bool:
     """Whether `text` uses one of the lexicon's phrases under `key`."""
-    return bool(_phrases(tuple(lexicon()[key])).search(text))
+    return bool(_phrases(_words(key)).search(text))
+
+
+def opens_with(text: str, key: str) -> bool:
+    """Whether `text` starts with one of the lexicon's phrases under `key`."""
+    return bool(_phrases(_words(key), opening=True).match(text))
 
 
 def speaks_of_several(text: str) -> bool:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import alternation, except_scope, except_words_read, lexicon, says, speaks_of_several, us_states
+from assistant.understand.narrow import (alternation, except_scope, except_words_read, lexicon, opens_with, says,
+                                          speaks_of_several, us_states)
 from assistant.slots import Slots, read_slots
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -1809,27 +1810,30 @@ def only_asks(message: str) -> bool:
     return all(_asks(x) for x in sentences)
 
 
-# Whether an action is allowed at all ("can I cancel an order after it shipped?", "is it possible to exchange …?"):
-# asked of the shop's terms when nothing of the shopper's own is named (the caller checks that); "can you …" asks for it.
-_MAY_I = re.compile(r"^(?:can|could|may) (?:i|we|one)\b|^(?:is it|would it be) possible to\b|^(?:am i|are we) allowed to\b")
-# "how do I return an item?": asked to get it done, so the action starts (and says what it needs)
-_HOW_TO = re.compile(r"^how (?:do|can|could|should|would|shall) (?:i|we)\b")
+def names_terms(message: str) -> bool:
+    """Whether a message names a term of the shop's ("how long", "fee", "window", "policy", "期限", "收费"):
+    the words: assistant/data/reader.json, terms_questions.terms."""
+    return says(message.lower(), "terms_questions.terms")
 
 
 def asks_terms(message: str) -> bool:
     """Whether a message only asks about the terms of an action, not for the action: questions (`only_asks`:
-    "what's your return window?", "do exchanges cost anything?", "退货要收费吗？") or whether it may be
-    done ("can I cancel an order after it shipped?"); never how to do it ("how do I return an item?").
+    "what's your return window?", "do exchanges cost anything?", "退货要收费吗？"), or whether it may be done
+    when a term or a circumstance qualifies it ("can I cancel an order after it shipped?", "can I return
+    something without the receipt?", "发货后还能取消订单吗？"). Whether it may be done, plainly ("can I cancel
+    an order?", "could I return the order?", "可以退货吗？"), or said with "please", is asked to get it done, as
+    is how to do it ("how do I return an item?"). The words: assistant/data/reader.json, terms_questions.
     Whether it names the shopper's own order or item (then it is a request) is the caller's to check."""
     sentences = _sentences_said(message)
 
     def terms(x: str) -> bool:
         bare = _ASKING_LEAD.sub("", x)
-        if _HOW_TO.match(bare):
+        if _CHOOSING.search(x) or opens_with(bare, "terms_questions.how_to"):
             return False
-        if _MAY_I.match(bare):
-            return x.endswith(("?", "？"))
-        return _asks(x) and not _CHOOSING.search(x)
+        if opens_with(bare, "terms_questions.may_i") or (_asks(x) and says(x, "terms_questions.may_i_zh")):
+            return (x.endswith(("?", "？")) and not says(x, "terms_questions.please")
+                    and (says(x, "terms_questions.terms") or says(x, "terms_questions.circumstances")))
+        return _asks(x)
 
     return bool(sentences) and all(terms(x) for x in sentences)
 
@@ -1846,9 +1850,15 @@ def yes_no_question(message: str) -> bool:
 
 # "it"/"them" as what is acted on ("ship it to …", "change them to red", "have it delivered …"), "its …", "that order";
 # not any "it" ("is it possible", "it broke")
-_PRONOUN_ORDER = re.compile(r"\b(?:return|exchange|swap|change|modify|cancel|ship|send|deliver|move|update|switch|refund|upgrade|redirect|replace)\w*\s+(?:it|them)\b"
-                            r"|\b(?:it|them)\s+(?:shipped|delivered|sent|changed|returned|exchanged|cancell?ed|swapped|moved|redirected|replaced)\b"
-                            r"|\bits\b|\b(?:the|that|this|the same) order\b(?!s)|它|这个订单|那个订单|该订单")
+_ACTED_ON = re.compile(r"\b(?:return|exchange|swap|change|modify|cancel|ship|send|deliver|move|update|switch|refund|upgrade|redirect|replace)\w*\s+(?:it|them)\b"
+                       r"|\b(?:the|that|this|the same) order\b(?!s)|它|这个订单|那个订单|该订单")
+_PRONOUN_ORDER = re.compile(_ACTED_ON.pattern + r"|\b(?:it|them)\s+(?:shipped|delivered|sent|changed|returned|exchanged|cancell?ed|swapped|moved|redirected|replaced)\b|\bits\b")
+
+
+def points_at_order(text: str) -> bool:
+    """Whether a message points at one order as what is acted on ("cancel it", "could I return the order?",
+    "这个订单"), not at an order in general ("an order", "after it shipped")."""
+    return bool(_ACTED_ON.search(text.lower()))
 
 
 def holds_or_points_back(text: str, order: dict, orders: list[dict]) -> bool:
