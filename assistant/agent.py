@@ -552,6 +552,8 @@ class _Turn(CatalogTurn):
         lowered = f"{_in_english(message.lower())} {message.lower()}"
         item = self._option_asked(frame)
         product = self.a.store.product(item["product_id"]) if item else None
+        if product is not None and product_answers.asks_about_policy(lowered):
+            return "faq"  # "is the red one refundable?", "a restocking fee for the white one?": the shop's terms, whichever the choice
         if product is not None and product_answers.asks_about(product, lowered, fields=(), superlative=True):
             return "option_question"
         if route == "faq" or any(p.search(lowered) for p, r in _cues("direct") if r == "faq"):
@@ -573,8 +575,8 @@ class _Turn(CatalogTurn):
         if product is None:
             return False
         others = product.model_copy(update={"variants": [v for v in product.variants if v.item_id != item["item_id"]]})
-        lowered = f"{_in_english(message.lower())} {message.lower()}"
-        return product_answers.names_choice(others, lowered, _option_values(self.a.store), item.get("options"))
+        # in English words only: every word but the values must ask for them, and "白色" is "white" there
+        return product_answers.names_choice(others, _in_english(message.lower()), _option_values(self.a.store), item.get("options"))
 
     def _option_asked(self, frame: TaskFrame) -> dict | None:
         """The order item whose new option the flow is asking for, if that is its open question."""

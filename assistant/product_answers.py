@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.understand.rules import compares, letter_sizes, measured, price_superlative
+from assistant.understand.rules import letter_sizes, measured, only_asks_for, price_superlative, without_choices
 from retrieval.store import ProductRecord
 
 TEXT_FIELDS = ("description", "warranty", "shipping", "return_policy")
@@ -123,11 +123,13 @@ def asks_about(product: ProductRecord, question: str, fields: tuple[str, ...] = 
 
 def names_choice(product: ProductRecord, question: str, catalog: dict[str, set[str]] | None = None,
                  current: dict[str, str] | None = None) -> bool:
-    """Whether a yes/no question names one of the product's choices in stock and asks nothing else of it: one value
-    of an option ("is XL ok?", "do you have it in blue?"), or one of each of several ("is the purple XL ok?"),
-    together in a variant in stock; no other option, price, field or comparison asked about, and no value of the
-    shop's the product lacks ("is there a green one?"). Such a question to "what should it become?" is the pick,
-    unless it names only the `current` item's own values ("is cotton ok?" of a cotton one changes nothing)."""
+    """Whether a yes/no question (in English words: Chinese put into English by the caller) asks for one of the
+    product's choices in stock itself: one value of an option ("is XL ok?", "do you have it in blue?"), or one of
+    each of several ("is the purple XL ok?"), together in a variant in stock, with no word but those asking whether
+    it is there or acceptable (`rules.only_asks_for`): "does the red one fade?", "is the white one refundable?",
+    "is the red one cheaper?" ask about a choice, not for it. No value of the shop's the product lacks ("is there a
+    green one?"). Such a question to "what should it become?" is the pick, unless it names only the `current`
+    item's own values ("is cotton ok?" of a cotton one changes nothing)."""
     text = _without_name(product, question.lower())
     keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
     values, sized = _values_said(product.variants, keys, text)
@@ -136,19 +138,44 @@ def names_choice(product: ProductRecord, question: str, catalog: dict[str, set[s
         for val in sorted(values[key], key=len, reverse=True):  # "Wi-Fi + Cellular", not also "Wi-Fi" within it
             if _value_named(val, sized, key) and not any(val.lower() in v.lower() for v in named.get(key, ())):
                 named.setdefault(key, set()).add(val)
-    if not named or any(len(vals) > 1 for vals in named.values()) or compares(text) or price_superlative(text) is not None \
+    if not named or any(len(vals) > 1 for vals in named.values()) \
             or all((current or {}).get(k) in vals for k, vals in named.items()):
         return False
-    if _named_keys(text, [*(k for k in keys if k not in named), *TEXT_FIELDS, "price", "reviews", "difference"]):
-        return False
-    if _lacking(keys, values, catalog or {}, text):
+    if not only_asks_for(_without_said(sized, named)) or _lacking(keys, values, catalog or {}, text):
         return False
     return any(v.available and all(v.options.get(k) in vals for k, vals in named.items()) for v in product.variants)
+
+
+def _without_said(text: str, named: dict[str, set[str]]) -> str:
+    """The text without the values named, their options' names ("size XL", "the colour white") and the quantities
+    said in other units ("the 2 liter one")."""
+    words = sorted({w.lower() for key, vals in named.items() for w in (*vals, *_key_words(key))}, key=len, reverse=True)
+    for word in words:
+        text = re.sub(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])" if word.isascii() else re.escape(word), " ", text)
+    return re.sub(r"\d+(?:\.\d+)?\s*-?\s*[a-z]*", " ", text)
+
+
+def _key_words(key: str) -> list[str]:
+    """An option's name and the words of its synonym group (attributes.json)."""
+    return [key.lower(), *next((g for g in _groups() if key.lower() in g), [])]
 
 
 def asks_difference(question: str) -> bool:
     """Whether the question asks how the choices differ ("what's the difference between them?", "它们有什么区别？")."""
     return bool(_named_keys(question.lower(), ["difference"]))
+
+
+def _compares_choices(text: str, named_values: list[tuple[int, str, str]]) -> bool:
+    """Whether a difference question names nothing but the choices (`rules.without_choices`), their values and
+    stopwords: "what's the difference between them?", "between the black ones"; not "the difference in sound
+    quality" or "do I pay the difference?"."""
+    words = [*(w for g in _groups() if "difference" in g for w in g), *(val.lower() for *_, val in named_values)]
+    for word in sorted(words, key=len, reverse=True):
+        text = re.sub(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])" if word.isascii() else re.escape(word), " ", text)
+    text = re.sub(r"[a-z][a-z'-]*", lambda m: " " if m.group(0) in STOPWORDS else m.group(0), without_choices(text))
+    for word in sorted((w for w in STOPWORDS if not w.isascii()), key=len, reverse=True):  # 什么, 的, 吗 within Chinese
+        text = text.replace(word, " ")
+    return not re.search(r"[a-z0-9\u4e00-\u9fff]", text)
 
 
 def asks_about_policy(question: str) -> bool:
@@ -197,15 +224,18 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
     # named wins: "Wi-Fi + Cellular", not "Wi-Fi")
     values, sized = _values_said(variants, keys, text)
     named_values = sorted(((len(val), key, val) for key in keys for val in values[key] if _value_named(val, sized, key)), reverse=True)
-    said = {val for *_, val in named_values}
-    pool = [v for v in variants if len(said) < 2 or said & set(v.options.values())]
-    if asks_difference(text) and not _named_keys(text, keys) and len(pool) > 1:
+    said: dict[str, set[str]] = {}
+    for _, key, val in named_values:
+        said.setdefault(key, set()).add(val)
+    # the variants compared: those with a value named of each option named ("the black ones", "the red and the purple one")
+    compared = [v for v in variants if all(v.options.get(k) in vals for k, vals in said.items())]
+    if asks_difference(text) and _compares_choices(sized, named_values) and len(compared) > 1:
         # 0. "what's the difference between them?", "the black and the white one, how do they differ?": the options
-        # in which those variants (those with two or more values named, if said) differ, each one's values of them and price
-        differing = [k for k in keys if len({v.options.get(k) for v in pool}) > 1]
-        headline = replies["pa_diff"].format(name=name, count=len(pool), keys=", ".join(differing)) if differing else \
-            replies["pa_diff_price"].format(name=name, count=len(pool))
-        return Grounded(True, headline, listed(pool, only=differing), replies["pa_source_variants"].format(name=name))
+        # in which those variants differ, each one's values of them and price
+        differing = [k for k in keys if len({v.options.get(k) for v in compared}) > 1]
+        headline = replies["pa_diff"].format(name=name, count=len(compared), keys=", ".join(differing)) if differing else \
+            replies["pa_diff_price"].format(name=name, count=len(compared))
+        return Grounded(True, headline, listed(compared, only=differing), replies["pa_source_variants"].format(name=name))
     if (way := price_superlative(text)) is not None:
         # 0. "which is the cheapest?", "the most expensive blue one?": among those with the value named, in stock first
         pool = [v for v in variants if not named_values or v.options.get(named_values[0][1]) == named_values[0][2]] or variants

@@ -453,3 +453,55 @@ def test_a_question_naming_no_single_choice_in_stock_is_answered_and_the_option_
     answer, _, again = reply.partition("Back to")
     assert state.pending is None and state.frame is not None and state.frame.new_item_ids == [], reply
     assert key in answer and "become" in again, reply
+
+
+@pytest.mark.parametrize("opening, text, expected", [
+    (HEADPHONES_EXCHANGE, "is the white pair in stock?", "9805150490"),
+    (HEADPHONES_EXCHANGE, "white okay?", "9805150490"),
+    (HEADPHONES_EXCHANGE, "do you also have it in red?", "3104857380"),
+    (HEADPHONES_EXCHANGE, "白色的可以吗？", "9805150490"),
+    (HEADPHONES_EXCHANGE, "红色的行吗？", "3104857380"),
+    (HEADPHONES_EXCHANGE, "有没有红色的？", "3104857380"),
+    (TSHIRT_CHANGE, "is size XL fine?", "2060066974"),
+])
+def test_a_question_asking_whether_a_choice_is_there_or_acceptable_is_the_pick(assistant, state, opening, text, expected):
+    _at_option_question(assistant, state, opening)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == [expected], reply
+
+
+@pytest.mark.parametrize("opening, text", [
+    (HEADPHONES_EXCHANGE, "does the red one fade?"),
+    (HEADPHONES_EXCHANGE, "does white show dirt easily?"),
+    (HEADPHONES_EXCHANGE, "is the white one heavy?"),
+    (HEADPHONES_EXCHANGE, "do the white ones come with a case?"),
+    (HEADPHONES_EXCHANGE, "is white popular?"),
+    (HEADPHONES_EXCHANGE, "do people like the red one?"),
+    (HEADPHONES_EXCHANGE, "is in-ear bad for your ears?"),
+    (HEADPHONES_EXCHANGE, "are the in-ear ones waterproof?"),
+    (HEADPHONES_EXCHANGE, "is the red one as loud?"),
+    (HEADPHONES_EXCHANGE, "白色的会掉色吗？"),
+    (HEADPHONES_EXCHANGE, "红色的耳机重吗？"),
+    (TSHIRT_CHANGE, "is the XL one itchy?"),
+])
+def test_a_question_about_a_choice_is_answered_not_taken_as_the_pick(assistant, state, opening, text):
+    """Only a question asking whether a value is there or acceptable picks it ("is white ok?"); any other predicate
+    ("does the red one fade?") asks about it: answered, and the option asked again, nothing proposed."""
+    _at_option_question(assistant, state, opening)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and state.frame is not None and state.frame.new_item_ids == [], reply
+    assert "Please confirm" not in reply and "请确认" not in reply
+    assert "become" in reply or "换成" in reply, reply
+
+
+@pytest.mark.parametrize("text", [
+    "hmm, is the red one refundable?", "is there a restocking fee for the white one?", "is the white one returnable?",
+    "is shipping free for the white one?", "红色的可以退款吗？",
+])
+def test_a_policy_question_naming_a_choice_is_answered_from_the_policy(assistant, state, text):
+    _at_option_question(assistant, state, HEADPHONES_EXCHANGE)
+    reply = assistant.reply_text(state, text)
+    answer, _, again = reply.partition("Back to the exchange" if text.isascii() else "我们继续")
+    assert state.pending is None and state.frame is not None and state.frame.new_item_ids == [], reply
+    assert ("shop policy" in answer or "政策" in answer) and "comes with color" not in answer, reply
+    assert "become" in again or "换成" in again, reply

@@ -73,3 +73,31 @@ def test_the_difference_between_two_values_named_is_between_their_variants(produ
     grounded = product_answers.answer(shirt, "what's the difference between the red and the purple one?", _replies()["en"])
     assert grounded.known and "color" in grounded.headline, grounded.headline
     assert len(grounded.lines) == 5 and all("red" in x or "purple" in x for x in grounded.lines), grounded.lines  # 3 red, 2 purple
+
+
+@pytest.mark.parametrize("question", [
+    "what's the difference in sound quality?", "is there any difference in battery life?", "do I pay the difference?",
+    "音质有什么区别？",
+])
+def test_a_difference_in_something_other_than_the_choices_is_no_comparison_of_them(assistant, state, question):
+    """"The difference in <what the catalog lacks>" and "do I pay the difference?" are not how the choices differ:
+    no table of them, and the option asked again."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to exchange the headphones in order #W2378156")
+    reply = assistant.reply_text(state, question)
+    assert "options differ" not in reply and "区别在于" not in reply and "$377.97, in stock" not in reply, reply
+    assert ("become" in reply or "换成" in reply) and state.pending is None, reply
+
+
+@pytest.mark.parametrize("question, count, kept", [
+    ("what's the difference between the black ones?", 3, "type, connectivity"),
+    ("what's the difference between the over-ear black ones?", 2, "connectivity"),
+    ("how do the red one and the white one differ?", 2, "color"),
+])
+def test_the_difference_between_the_choices_with_a_value_named_is_between_those(assistant, state, question, count, kept):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to exchange the headphones in order #W2378156")
+    reply = assistant.reply_text(state, question)
+    answer, _, again = reply.partition("Back to the exchange")
+    assert f"The {count} Headphones options differ in {kept}:" in answer and "become" in again, reply
+    assert answer.count(", in stock") == count, reply

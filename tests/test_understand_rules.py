@@ -872,16 +872,6 @@ def test_yes_no_question_reads_a_question_answered_yes_or_no(message, expected):
     assert yes_no_question(message) is expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("is the red one cheaper?", True), ("is it bigger than the l?", True), ("is the blue one better", True),
-    ("红色的比黑色的贵吗", True), ("is xl ok?", False), ("do you have it in red?", False),
-])  # fmt: skip
-def test_compares_reads_a_comparison_of_choices(text, expected):
-    from assistant.understand.rules import compares
-
-    assert compares(text) is expected
-
-
 @pytest.mark.parametrize("message", [
     "what's your return window?", "do exchanges cost anything?", "can I cancel an order after it shipped?",
     "is it possible to exchange an item for another colour?", "may we return something after a month?",

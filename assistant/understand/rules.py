@@ -663,12 +663,29 @@ def price_superlative(lowered: str) -> int | None:
     return -1 if _CHEAPEST.search(lowered) else 1 if _PRICIEST.search(lowered) else None
 
 
-_COMPARING = re.compile("|".join([*(p for p, _, _ in COMPARATIVES), *(rf"(?<![a-z]){w}(?![a-z])" for w in _OPTION_WORDS["comparing"])]))
+def _words_pattern(words: list[str]) -> re.Pattern:
+    """Regex alternatives, longest first ("in stock" before "in"); English ones as whole words, Chinese ones anywhere."""
+    return re.compile("|".join(w if re.search(r"[\u4e00-\u9fff]", w) else rf"(?<![a-z0-9']){w}(?![a-z0-9'])"
+                               for w in sorted(words, key=len, reverse=True)))
 
 
-def compares(lowered: str) -> bool:
-    """Whether a text compares choices ("is the red one cheaper?", "bigger than the L?", "比黑色的贵吗")."""
-    return bool(_COMPARING.search(lowered))
+_ASKING_FOR = _words_pattern(_OPTION_WORDS["asking_for"])
+_CHOICES = _words_pattern(_OPTION_WORDS["choices"])
+_WORDED = re.compile(r"[a-z0-9\u4e00-\u9fff]")
+
+
+def only_asks_for(rest: str) -> bool:
+    """Whether what is left of a question once the values it names are taken out only asks whether they are there
+    or acceptable ("is  ok?", "do you have it in  ?", "有  吗？"): then the question asks for the value itself;
+    any other word ("does the  one fade?") asks about it."""
+    return not _WORDED.search(_ASKING_FOR.sub(" ", rest))
+
+
+def without_choices(text: str) -> str:
+    """A difference question without its words naming the choices themselves ("between", "them", "options", 它们):
+    what is left says whether it asks how the choices differ ("what's the difference between them?") or about
+    something else ("the difference in sound quality", "do I pay the difference?")."""
+    return _CHOICES.sub(" ", text)
 
 
 SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in _OPTION_WORDS["superlatives"].items()}
