@@ -282,7 +282,10 @@
   function resume(id) {
     var token = pendingToken;
     return api("/api/sessions/" + encodeURIComponent(id) + "/resume", token ? { token: token } : {}).then(function (r) {
-      if (r.status === 404) return null; // expired: a token waiting is used by the next message's new session
+      if (r.status === 404) { // expired: a token waiting is used by the next message's new session
+        if (localStorage.getItem(storageKey) === id) localStorage.removeItem(storageKey);
+        return null;
+      }
       if (token) pendingToken = null; // used, or refused: not tried again with every message
       if (!r.ok) return failed(r, token ? "could not sign you in: " : "");
       return r.json().then(signedIn);
@@ -294,23 +297,12 @@
   var settling = null;
   function settle() {
     if (settling) return settling;
-    var id = localStorage.getItem(storageKey);
-    if (!id) return (settling = Promise.resolve(null));
-    function mayShow(info) { return !info.user || info.user.user_id === provenUser; }
-    settling = lookup(id).then(function (info) {
-      if (!info) {
-        localStorage.removeItem(storageKey);
-        return null;
-      }
-      if (!pendingToken && mayShow(info)) return info;
-      return pageWord().then(function () {
-        var now = localStorage.getItem(storageKey);
-        if (!now) return null;
-        if (pendingToken) return resume(now);
-        return lookup(now).then(function (info) { // signIn() may have signed it in meanwhile
-          return !info || mayShow(info) ? info : resume(now);
-        });
-      });
+    if (!localStorage.getItem(storageKey)) return (settling = Promise.resolve(null));
+    // Nothing of the stored conversation is fetched before the server has the page's proof or its absence
+    // (POST …/resume): a look-up first would bring a signed-in customer's history into an unproven page.
+    settling = pageWord().then(function () {
+      var id = localStorage.getItem(storageKey);
+      return id ? resume(id) : null;
     });
     settling.catch(function () { settling = null; }); // a failed look-up is tried again, never skipped
     return settling;
