@@ -302,7 +302,9 @@
     // (POST …/resume): a look-up first would bring a signed-in customer's history into an unproven page.
     settling = pageWord().then(function () {
       var id = localStorage.getItem(storageKey);
-      return id ? resume(id) : null;
+      if (!id) return null;
+      // Signed in by this page's own token already (signIn before the panel opened): theirs to see.
+      return provenUser && !pendingToken ? lookup(id) : resume(id);
     });
     settling.catch(function () { settling = null; }); // a failed look-up is tried again, never skipped
     return settling;
