@@ -32,7 +32,7 @@ def test_gradio_chat_shows_choices_as_buttons(driver, urls):
     driver.get(urls["app"] + "/")
     wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#aisle-input textarea"), 30)
     ask(driver, f"my email is {EMAIL}")
-    wait(driver, lambda: any("Yusuf" in t for t in bot_texts(driver)))
+    wait(driver, lambda: any("Yusuf" in t for t in bot_texts(driver)) and settled(driver))  # the turn is over: the next message is not dropped
     ask(driver, "I want to return something")
     wait(driver, lambda: any(b.startswith("#W2378156") for b in buttons(driver, "#aisle-choices button")))
     driver.save_screenshot(str(ARTIFACTS / "chat-choices.png"))
@@ -106,7 +106,7 @@ def test_gradio_reload_restores_the_open_choices(driver, urls):
     the task is over, a reload shows no buttons."""
     fresh_chat(driver, urls)
     ask(driver, f"my email is {EMAIL}")
-    wait(driver, lambda: any("Yusuf" in t for t in bot_texts(driver)))
+    wait(driver, lambda: any("Yusuf" in t for t in bot_texts(driver)) and settled(driver))  # the turn is over: the next message is not dropped
     ask(driver, "I want to return something")
     wait(driver, lambda: any(b.startswith("#W2378156") for b in buttons(driver, "#aisle-choices button")))
     offered = buttons(driver, "#aisle-choices button")
