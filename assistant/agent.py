@@ -23,6 +23,7 @@ from assistant.catalog_turn import (
 )  # fmt: skip
 from assistant.flows import FLOWS, flow_for_tool, routes_for
 from assistant.flows.form import FormLoop
+from assistant import product_answers
 from assistant.slots import ORDER_RE, Slots, read_slots
 from assistant.understand import Option, rules
 from assistant.understand.commands import Action, Correct, Decline
@@ -547,8 +548,6 @@ class _Turn(CatalogTurn):
         about the product whose new option is asked ("what colours does it come in?", "which is cheapest?",
         "is the blue one in stock?", "how much is the 2 liter one?"), "faq" for a question about the shop's
         policy ("what's your return window?"); None when it may be the answer (it gives what the flow asks)."""
-        from assistant import product_answers
-
         lowered = f"{_in_english(message.lower())} {message.lower()}"
         item = self._option_asked(frame)
         product = self.a.store.product(item["product_id"]) if item else None
@@ -568,8 +567,6 @@ class _Turn(CatalogTurn):
         """Whether a yes/no question names one of the new options in stock for the item whose option is asked
         ("is XL ok?", "is there an on-ear one?", "有白色的吗？"): the pick, which the proposal then confirms;
         one naming a choice out of stock or not made is answered instead."""
-        from assistant import product_answers
-
         item = self._option_asked(frame)
         product = self.a.store.product(item["product_id"]) if item else None
         if product is None:
@@ -594,8 +591,6 @@ class _Turn(CatalogTurn):
 
     def _on_option_question(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         """A question about the new options on offer: answered from the catalog's variants of the item's product."""
-        from assistant import product_answers
-
         item = self._option_asked(self.state.frame) if self.state.frame else None
         if item is None:
             return
