@@ -47,6 +47,20 @@ def test_judges_a_proposal_by_its_own_instructions_and_says_what_is_wrong():
     )
 
 
+def test_a_proposal_to_the_address_its_own_text_spells_out_is_recognised():
+    """Reading the text found no address request ("you want that to be the address on your account"), but the
+    shopper knows the street and zip it gave: it accepts shipping there, and still declines another address."""
+    text = ("You are Yusuf Rossi in zipcode 19122. You are moving to 12 Elm Street, Apt 3, Dover, DE 19901. You want "
+            "that to be where your pending order goes. You also want to return the water bottle.")  # fmt: skip
+    sim = _blind(text)
+    assert [g.tool for g in sim.goal] == ["return"]
+    card = "Please confirm: ship order #W1234567 to {street}, Dover, DE, USA, {zip}. Shall I go ahead? (yes/no)"
+    own = _pending("modify_pending_order_address", address1="12 Elm Street", zip="19901")
+    assert sim.reply(card.format(street="12 Elm Street", zip="19901"), own) == "yes"
+    other = _pending("modify_pending_order_address", address1="40 Oak Road", zip="19901")
+    assert sim.reply(card.format(street="40 Oak Road", zip="19901"), other).startswith("No, I didn't ask")
+
+
 def test_a_method_said_after_an_orders_item_list_is_that_orders():
     """"For #W1, change payment to <a>. For #W1, modify <item> …; <item> …; via <b>": both are #W1's methods
     (the clauses after "For #W1" naming no order are still about #W1), and #W2's is not."""

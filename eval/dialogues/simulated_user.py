@@ -97,7 +97,7 @@ class RuleSim:
         if self.spec.confirm != "goal":
             return None if self.spec.confirm == "always" else self.say["no"]
         order = arguments.get("order_id")
-        if self.goal and not any(g.fits(tool, order) for g in self.goal):
+        if self.goal and not any(g.fits(tool, order) for g in self.goal) and not self._own_address(arguments):
             if not self.spec.instructions:
                 return self.say["no"]
             if any(g.fits(tool) for g in self.goal):
@@ -106,6 +106,13 @@ class RuleSim:
         if not self.spec.instructions:
             return None if self.goal else self.say["no"]
         return self._wrong_detail(tool, arguments, text)
+
+    def _own_address(self, arguments: dict) -> bool:
+        """A proposal to ship to (or save) the very address its instructions spell out, street and zip: a person
+        recognises the address they gave even where reading its text found no address request ("you want that to
+        be the address on your account"); whether it is the right action is the final state's to judge."""
+        ins, street, zip_code = self.spec.instructions or "", str(arguments.get("address1") or ""), str(arguments.get("zip") or "")
+        return bool(street and zip_code) and street.lower() in ins.lower() and zip_code in ins
 
     def _wrong_detail(self, tool: str | None, arguments: dict, text: str) -> str | None:
         """Checks the proposal's order, items, payment method and address against the instructions."""
