@@ -38,7 +38,7 @@ MAX_MESSAGE = 4000
 ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "exchange", "update_address", "payment"}
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
 # Questions answered in the middle of a flow, after which the flow asks its open question again
-QUESTION_ROUTES = {"product_question", "compare", "faq", "option_question"}
+QUESTION_ROUTES = {"product_question", "compare", "faq", "option_question", "option_opinion"}
 SWAP_ROUTES = {"exchange", "modify_order"}  # one request family: the order's status decides which
 # The shopper's own orders ("my orders", "both orders", "I made three orders") as what a request or question is about;
 # a remark that only mentions them ("thanks, both orders came") asks nothing.
@@ -229,6 +229,10 @@ class _Turn(CatalogTurn):
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
                 raise
+            if result is None and command is None and (asked := self._asked_at_proposal(message, slots)):
+                # "how long does the refund take?" instead of yes or no: answered, and the proposal still waits for its yes
+                yield from self._answer_at_proposal(asked, message, slots, pending)
+                return
             flow = flow_for_tool(pending.tool)
             key = _settled_key(flow.route if flow else pending.tool, pending.arguments.get("order_id"))
             state.settled.append(key)
@@ -365,6 +369,37 @@ class _Turn(CatalogTurn):
         elif waiting is not None:
             state.queue.insert(0, waiting)  # another task began: the topic's task comes after it
 
+    def _asked_at_proposal(self, message: str, slots: Slots) -> str | None:
+        """The route of a question asked at a proposal instead of yes or no, read as if no task were open: the shop's
+        terms ("how long does the refund take?", "will I be charged a fee?", "需要多久？"), a product, something out of
+        scope; None for anything else (a request said as a question, another order named, a search), which ends the
+        proposal as before."""
+        if slots.order_ids or slots.item_ids or not (rules.only_asks(message) or rules.questions_terms(message)):
+            return None
+        frame, self.state.frame = self.state.frame, None
+        try:
+            route = self._route(message, slots)
+        finally:
+            self.state.frame = frame
+        if rules.names_terms(message) and (route in ORDER_ROUTES or route in ("chit_chat", "out_of_scope")):
+            return "faq"  # a term of the action proposed ("a fee?", "how long?"): the shop's policy on it
+        return route if route in ("faq", "product_question", "compare", "out_of_scope") else None
+
+    def _answer_at_proposal(self, route: str, message: str, slots: Slots, pending: PendingAction) -> Iterator[AssistantEvent]:
+        """The question answered with no task open, then the proposal asked again; it stays pending, as does its task."""
+        state = self.state
+        frame, state.frame = state.frame, None
+        try:
+            if route == "faq" and not rules.names_action(message) and (flow := flow_for_tool(pending.tool)) is not None:
+                # "how long does it take?" is about the action proposed: the policy is looked up with its name
+                yield from self._on_faq(f"{message} ({self.r('flow_names').get(flow.name, flow.route)})", slots)
+            else:
+                yield from getattr(self, f"_on_{route}")(message, slots)
+        finally:
+            state.frame, state.pending = frame, pending
+        yield self.say("confirm_again", description=pending.description)
+        yield from self.offer("confirm", list(self.r("confirm_choices").items()))
+
     # -- several requests in one message: a queue of tasks ------------------------------------
 
     def _queued(self, message: str, slots: Slots) -> list[TaskFrame]:
@@ -492,6 +527,9 @@ class _Turn(CatalogTurn):
                 and self._asks_about_product(message, frame)):
             return "product_question"  # "is the <product> waterproof?" in the middle of an exchange: answered, then resumed
         if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)
+                and rules.asks_opinion(message) and self._option_asked(frame) is not None):
+            return "option_opinion"  # "would white suit me?" to "what should it become?": no pick; said so, then asked again
+        if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)
                 and rules.yes_no_question(message) and self._picked_by_asking(message, frame)):
             return frame.route  # "is XL ok?", "do you have it in blue?" to "what should it become?": the pick, confirmed next
         if (frame is not None and state.pending is None and frame.flow and not (slots.order_ids or slots.item_ids)
@@ -599,6 +637,11 @@ class _Turn(CatalogTurn):
         asks_list = rules.points_at_list(message) or product_answers.asks_difference(f"{_in_english(message.lower())} {message.lower()}")
         among = [c.id for c in self.offered if c.kind == "option"] if asks_list else []
         yield from self._on_product_question(message, slots, product_id=item["product_id"], without=item["item_id"], among=among)
+
+    def _on_option_opinion(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """A question of taste about the new options ("would white suit me?"): not the assistant's to judge; the options'
+        facts come with the question asked again."""
+        yield self.say("option_opinion")
 
     def _asks_about_product(self, message: str, frame: TaskFrame) -> bool:
         """A question about a catalog product it names ("is the bluetooth speaker waterproof?"), other

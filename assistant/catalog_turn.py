@@ -653,7 +653,8 @@ class CatalogTurn:
             product = product.model_copy(update={"variants": one})
         replies = _replies()[self.state.lang]
         # The answer is decided in code from the catalog; "I don't know" comes at once, with no model call.
-        grounded = product_answers.answer(product, f"{_in_english(message.lower())} {message.lower()}", replies, _option_values(self.a.store))
+        grounded = product_answers.answer(product, f"{_in_english(message.lower())} {message.lower()}", replies, _option_values(self.a.store),
+                                          english=_in_english(message.lower()))
         if grounded.known and grounded.facts:  # a headline of figures the model may re-word (quotes stay as they are)
             worded = self._worded(grounded.headline, grounded.facts, message)
             if worded is None:  # the model is down: the template's words, and the shopper is told why

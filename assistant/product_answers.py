@@ -190,18 +190,31 @@ def _without_name(product: ProductRecord, text: str) -> str:
     return text
 
 
-def answer(product: ProductRecord, question: str, replies: dict, catalog: dict[str, set[str]] | None = None) -> Grounded:
+def answer(product: ProductRecord, question: str, replies: dict, catalog: dict[str, set[str]] | None = None,
+           english: str | None = None) -> Grounded:
     """The answer to `question` (in English words: Chinese put into English by the caller, the raw
     text kept in it too) about `product`, worded with the templates in `replies` (one language).
     `catalog`: option name → the values the shop's products come in, so that a value of one of its
-    options the product lacks ("is there a green one?") is answered no, with the values it has."""
+    options the product lacks ("is there a green one?") is answered no, with the values it has.
+    `english`: the question in English words alone (the question itself when not given), read for what it asks
+    besides a value it names ("is the white one heavy?" asks about the white ones, not for white)."""
     shown: list[str] = []
-    grounded = _answer(product, question, replies, shown, catalog or {})
+    grounded = _answer(product, question, replies, shown, catalog or {}, (english or question).lower())
     grounded.item_ids = list(shown)
     return grounded
 
 
-def _answer(product: ProductRecord, question: str, replies: dict, shown: list[str], catalog: dict[str, set[str]]) -> Grounded:
+def _asked_of_value(product: ProductRecord, english: str, keys: list[str], said: dict[str, set[str]]) -> str:
+    """What a question naming values asks besides whether they are there or acceptable (`only_asks_for`), in English
+    words: "heavy" of "is the white one heavy?", "what sizes come in" of "what sizes does the black one come in?";
+    "" for "is white ok?", "有白色的吗？"."""
+    _, sized = _values_said(product.variants, keys, _without_name(product, english))
+    rest = _without_said(sized, said)
+    return "" if only_asks_for(rest) or not content_words(rest) else rest
+
+
+def _answer(product: ProductRecord, question: str, replies: dict, shown: list[str], catalog: dict[str, set[str]],
+            english: str) -> Grounded:
     text = _without_name(product, question.lower())
     name = product.name
     variants = product.variants
@@ -251,6 +264,20 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
         _, key, value = named_values[0]
         chosen = [v for v in variants if v.options.get(key) == value]
         in_stock = sum(v.available for v in chosen)
+        prices = _price_range([v.price for v in chosen])
+        if asked := _asked_of_value(product, english, keys, said):
+            # 1a. "is the white one heavy?", "does the red one fade?": a question about the variants with the value, not
+            # whether it is there (a "yes: comes in white" would answer what was not asked). Answered from their data,
+            # or "I don't know" with what the catalog does hold on them.
+            about = product.model_copy(update={"variants": compared or chosen})
+            sub = _answer(about, asked, replies, shown, catalog, asked)
+            if sub.known:
+                return Grounded(True, replies["pa_of_value"].format(key=key, value=value, answer=sub.headline), sub.lines,
+                                sub.source, [value, *sub.facts])  # fmt: skip
+            topic = " ".join(content_words(asked)[:4])
+            return Grounded(False, replies["pa_value_unknown"].format(name=name, topic=topic, key=key, value=value, count=len(chosen),
+                                                                       in_stock=in_stock, prices=prices),
+                            listed(chosen, skip=key), replies["pa_source_option"].format(key=key, name=name))  # fmt: skip
         return Grounded(True, replies["pa_value_yes"].format(name=name, key=key, value=value, count=len(chosen),
                                                               in_stock=in_stock, prices=_price_range([v.price for v in chosen])),
                         listed(chosen, skip=key), replies["pa_source_option"].format(key=key, name=name),

@@ -1409,3 +1409,156 @@ def test_chinese_except_the_rest_also_is_no_besides(assistant, state, store):
     """除了 X 以外，其他的…也… speaks of the rest: X is never taken (asked which items, or left out)."""
     taken, reply = _proposed_items(assistant, state, store, "我想退货，订单 #W2378156 除了 Headphones 以外，其他的我也都想退")
     assert "Headphones" not in taken, reply
+
+
+# -- questions asked while the agent waits for an answer (an option, a yes) ----------------------------------
+
+_HEADPHONES_EXCHANGE = "I want to exchange the headphones in order #W2378156"  # over-ear, wireless, blue; delivered
+_TSHIRT_CHANGE = "please modify the t-shirt in order #W6247578"  # black, XXL, cotton, crew neck; pending
+_WHITE_HEADPHONES = "9805150490"  # the one white pair in stock: on-ear, wireless
+
+
+def _asked_which_option(assistant, state, opening: str) -> None:
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, opening)
+    assert state.frame is not None and state.pending is None and "become" in reply, reply
+
+
+def _asked_again(state, reply: str) -> tuple[str, str]:
+    """The answer and the option question asked after it; nothing picked, nothing proposed."""
+    answer, _, again = reply.partition("Back to" if "Back to" in reply else "我们继续")
+    assert state.pending is None and state.frame is not None and state.frame.new_item_ids == [], reply
+    assert "become" in again or "换成" in again, reply
+    return answer, again
+
+
+@pytest.mark.parametrize(("opening", "text", "said"), [
+    (_HEADPHONES_EXCHANGE, "is the white one heavy?", "heavy"),
+    (_HEADPHONES_EXCHANGE, "does the white one have noise cancelling?", "noise cancelling"),
+    (_HEADPHONES_EXCHANGE, "are the in-ear ones waterproof?", "waterproof"),
+    (_HEADPHONES_EXCHANGE, "does the red one fade?", "fade"),
+    (_TSHIRT_CHANGE, "is the XL one machine washable?", "machine washable"),
+    (_TSHIRT_CHANGE, "is polyester itchy?", "itchy"),
+    (_HEADPHONES_EXCHANGE, "is it machine washable?", "machine washable"),
+    (_HEADPHONES_EXCHANGE, "how heavy is it?", "heavy"),
+])
+def test_a_question_the_catalog_cannot_answer_at_the_option_question_says_so_and_asks_again(assistant, state, opening, text, said):
+    """A question about a choice ("is the white one heavy?") is not answered "Yes: it comes in white": the catalog has
+    nothing on it, so the reply says it does not know that detail (with what it holds on those choices), then asks again."""
+    _asked_which_option(assistant, state, opening)
+    answer, _ = _asked_again(state, assistant.reply_text(state, text))
+    assert "don't know" in answer and said in answer, answer
+    assert "Yes:" not in answer and "comes with" not in answer, answer
+
+
+@pytest.mark.parametrize(("text", "said"), [("白色的会掉色吗？", "掉色"), ("红色的耳机重吗？", "重")])
+def test_a_chinese_question_about_a_choice_the_catalog_cannot_answer_says_so(assistant, state, text, said):
+    _asked_which_option(assistant, state, _HEADPHONES_EXCHANGE)
+    answer, _ = _asked_again(state, assistant.reply_text(state, text))
+    assert "不知道" in answer and said in answer and not answer.startswith("有："), answer
+
+
+@pytest.mark.parametrize(("opening", "text", "facts"), [
+    (_TSHIRT_CHANGE, "what sizes does the purple one come in?", ["purple", "XL ($49.67", "S ($53.48"]),
+    (_HEADPHONES_EXCHANGE, "is the red one the same price?", ["red", "$344.55–$377.97"]),
+])
+def test_a_question_about_a_choice_the_catalog_answers_is_answered_from_its_data(assistant, state, opening, text, facts):
+    _asked_which_option(assistant, state, opening)
+    answer, _ = _asked_again(state, assistant.reply_text(state, text))
+    assert all(f in answer for f in facts) and "don't know" not in answer and "Yes:" not in answer, answer
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("do you have it in blue?", "0 in stock"),  # asks for the value itself: whether it is there
+    ("is there a blue one?", "0 in stock"),
+])
+def test_a_question_only_whether_a_choice_is_there_still_gets_the_catalogs_yes_or_no(assistant, state, text, key):
+    _asked_which_option(assistant, state, _HEADPHONES_EXCHANGE)
+    answer, _ = _asked_again(state, assistant.reply_text(state, text))
+    assert key in answer and "don't know" not in answer, answer
+
+
+@pytest.mark.parametrize(("opening", "text"), [
+    (_HEADPHONES_EXCHANGE, "would white suit me?"),
+    (_HEADPHONES_EXCHANGE, "do you think the black one looks better?"),
+    (_HEADPHONES_EXCHANGE, "which colour would you pick?"),
+    (_HEADPHONES_EXCHANGE, "hmm, is the red one flattering?"),
+    (_TSHIRT_CHANGE, "does the purple XL look good on me?"),
+    (_HEADPHONES_EXCHANGE, "白色的适合我吗？"),
+    (_HEADPHONES_EXCHANGE, "红色的好看吗？"),
+    (_TSHIRT_CHANGE, "你觉得紫色的好不好看？"),
+])
+def test_a_question_of_taste_about_a_choice_is_no_pick(assistant, state, opening, text):
+    """Whether a choice suits the shopper or looks better is not the assistant's to judge: said so, and the option
+    asked again (with the choices' facts); nothing picked, nothing proposed."""
+    _asked_which_option(assistant, state, opening)
+    answer, _ = _asked_again(state, assistant.reply_text(state, text))
+    assert "your taste" in answer or "喜好" in answer, answer
+
+
+@pytest.mark.parametrize(("opening", "text", "expected"), [
+    (_HEADPHONES_EXCHANGE, "is white available?", _WHITE_HEADPHONES),
+    (_HEADPHONES_EXCHANGE, "white is fine", _WHITE_HEADPHONES),
+    (_HEADPHONES_EXCHANGE, "I think the white one looks better", _WHITE_HEADPHONES),  # the shopper's own taste: the pick
+    (_HEADPHONES_EXCHANGE, "白色的可以吗？", _WHITE_HEADPHONES),
+    (_TSHIRT_CHANGE, "do you have it in XL?", "2060066974"),  # black XL cotton crew neck
+])
+def test_asking_whether_a_choice_is_there_or_saying_it_will_do_still_picks_it(assistant, state, opening, text, expected):
+    _asked_which_option(assistant, state, opening)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == [expected], reply
+
+
+_CANCEL = "cancel order #W6247578, I no longer need it"
+
+
+@pytest.mark.parametrize(("text", "answered", "again"), [
+    ("how long does the refund take?", "5 to 7 business days", "Shall I go ahead?"),
+    ("will I be charged a fee?", "From the shop policy", "Shall I go ahead?"),
+    ("would I have to pay a fee to cancel?", "From the shop policy", "Shall I go ahead?"),
+    ("需要多久？", "根据商店政策", "是否继续"),
+    ("退款要收费吗？", "根据商店政策", "是否继续"),
+])
+def test_a_question_at_a_proposal_is_answered_and_the_proposal_still_waits(assistant, state, store, text, answered, again):
+    """A question said instead of yes or no is answered and the proposal asked again; nothing runs until the explicit
+    yes, which then runs it."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, _CANCEL)
+    proposed = state.pending
+    assert proposed is not None
+    reply = assistant.reply_text(state, text)
+    assert answered in reply and again in reply and "not changed anything" not in reply, reply
+    assert state.pending == proposed and store.order("#W6247578").status == "pending"
+    done = assistant.reply_text(state, "yes" if text.isascii() else "是的")
+    assert store.order("#W6247578").status == "cancelled", done
+
+
+def test_a_question_at_an_exchange_proposal_keeps_the_chosen_option(assistant, state, store):
+    _asked_which_option(assistant, state, _HEADPHONES_EXCHANGE)
+    assistant.reply_text(state, "white")
+    assert state.pending is not None
+    reply = assistant.reply_text(state, "how long does the exchange take?")
+    assert "From the shop policy" in reply and "Shall I go ahead?" in reply, reply
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == [_WHITE_HEADPHONES]
+    assistant.reply_text(state, "yes")
+    order = store.order("#W2378156")
+    assert order.status == "exchange requested" and order.exchange_new_items == [_WHITE_HEADPHONES]
+
+
+@pytest.mark.parametrize("text", ["no", "cancel that", "Never mind.", "算了"])
+def test_a_no_at_a_proposal_still_declines_it(assistant, state, store, text):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, _CANCEL)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and ("not changed anything" in reply or "没有做任何更改" in reply), reply
+    assert "Which order" not in reply, reply
+    assert assistant.reply_text(state, "yes").startswith("There is nothing waiting")
+    assert store.order("#W6247578").status == "pending"
+
+
+def test_a_correction_at_a_proposal_is_proposed_again_not_answered(assistant, state, store):
+    _asked_which_option(assistant, state, _HEADPHONES_EXCHANGE)
+    assistant.reply_text(state, "white")
+    reply = assistant.reply_text(state, "actually the black one")
+    assert "Please confirm" in reply and "still waits" not in reply and state.pending is not None, reply
+    assert store.order("#W2378156").status == "delivered"

@@ -914,3 +914,37 @@ def test_asks_terms_reads_asking_whether_one_may_do_it_plainly_as_the_request(me
     from assistant.understand.rules import asks_terms
 
     assert not asks_terms(message)
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("would white suit me?", True), ("do you think the black one looks better?", True), ("which one would you pick?", True),
+    ("does the XL look good on me?", True), ("白色的适合我吗？", True), ("红色的好看吗", True), ("你觉得哪个颜色好看？", True),
+    ("I think the white one looks better", False), ("white suits me, so white", False), ("is white available?", False),
+    ("do you have it in XL?", False), ("white is fine", False), ("白色的可以吗？", False), ("is it pretty durable?", False),
+])  # fmt: skip
+def test_asks_opinion_reads_a_question_of_taste_not_a_statement_or_a_wish(message, expected):
+    from assistant.understand.rules import asks_opinion
+
+    assert asks_opinion(message) is expected
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("will I be charged a fee?", True), ("would I have to pay a restocking fee?", True), ("要收费吗？", True),
+    ("退款需要多久？", True), ("how long does it take?", True),
+    ("charge it to my gift card", False), ("is white ok?", False), ("please waive the fee.", False),
+])  # fmt: skip
+def test_questions_terms_reads_a_question_about_a_term(message, expected):
+    from assistant.understand.rules import questions_terms
+
+    assert questions_terms(message) is expected
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("no", True), ("cancel that", True), ("Never mind.", True), ("算了吧", True), ("no thanks!", True),
+    ("no, the blue one", False), ("cancel that and return it instead", False), ("nothing else", False),
+])  # fmt: skip
+def test_a_plain_no_to_a_proposal_is_read_whole(message, expected):
+    from assistant.understand.commands import Decline
+    from assistant.understand.rules import reply_to_proposal
+
+    assert isinstance(reply_to_proposal(message, correctable=True), Decline) is expected

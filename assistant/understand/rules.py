@@ -681,6 +681,17 @@ def only_asks_for(rest: str) -> bool:
     return not _WORDED.search(_ASKING_FOR.sub(" ", rest))
 
 
+_OPINION = _words_pattern(_OPTION_WORDS["opinion"])
+
+
+def asks_opinion(message: str) -> bool:
+    """Whether a question asks the assistant's taste about a choice ("would white suit me?", "do you think the black
+    one looks better?", "白色的适合我吗？"): a question (a question mark, or `only_asks`), with a word of taste; a
+    statement of the shopper's own ("I think the white one looks better") is no question."""
+    lowered = message.lower()
+    return bool(_OPINION.search(lowered)) and (bool(re.search(r"[?？]|[吗呢]\W*$", lowered)) or only_asks(message))
+
+
 def without_choices(text: str) -> str:
     """A difference question without its words naming the choices themselves ("between", "them", "options", 它们):
     what is left says whether it asks how the choices differ ("what's the difference between them?") or about
@@ -1833,6 +1844,13 @@ def names_terms(message: str) -> bool:
     return says(message.lower(), "terms_questions.terms")
 
 
+def questions_terms(message: str) -> bool:
+    """Whether a message is a question naming a term of the shop's (`names_terms`): "will I be charged a fee?",
+    "would I have to pay a restocking fee?", "要收费吗？". Said to a proposal, it asks about the action's terms, not
+    for another action."""
+    return names_terms(message) and message.strip().endswith(("?", "？", "吗", "呢"))
+
+
 def asks_terms(message: str) -> bool:
     """Whether a message only asks about the terms of an action, not for the action: questions (`only_asks`:
     "what's your return window?", "do exchanges cost anything?", "退货要收费吗？"), or whether it may be done
@@ -1981,7 +1999,9 @@ def order_added(message: str, order_ids: list[str], current: str | None) -> str 
     return others[0]
 
 
-_PLAIN_NO = re.compile(r"\W*(no|nope|n|不|不要|不用|否|算了)\W*")
+# a message that is nothing but a no to the proposal ("no", "cancel that", "算了"): assistant/data/confirm.json
+_PLAIN_NO = re.compile(r"\W*(?:" + "|".join(re.escape(w) for w in sorted(json.loads(
+    (DATA / "confirm.json").read_text(encoding="utf-8"))["no"], key=len, reverse=True)) + r")\W*")
 
 
 def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False,
