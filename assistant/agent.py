@@ -565,11 +565,18 @@ class _Turn(CatalogTurn):
         names nothing of the shopper's own: no order, item or product, no "my …", no remark kept for a task, nothing
         pointing back at the last task ("can we cancel those too?"), no "the order" / "cancel it" once an order was
         talked about ("could I cancel the order?" after its status), unless it names a term ("how long do I have
-        to return it?"). Naming one makes it a request about it."""
+        to return it?"). Naming one makes it a request about it, unless it asks about a status that order has not
+        reached ("can I cancel order #W… after it shipped?" of a pending one): that asks about the terms. "My refund",
+        "my gift card" name no order or item ("where does my refund go?")."""
         lowered = message.lower()
-        if slots.order_ids or slots.item_ids or slots.references or self.state.aside or self.state.queue:
+        if slots.item_ids or slots.references or self.state.aside or self.state.queue:
             return False
-        if _OWN.search(lowered) or self._names_product(_in_english(lowered)):
+        if slots.order_ids:
+            if not rules.asks_terms(message):
+                return False
+            orders = {o["order_id"]: o for o in self._user_orders()}
+            return all(o in orders and rules.status_reached(message, orders[o]["status"]) is False for o in slots.order_ids)
+        if _OWN.search(rules.without_own_money(lowered)) or self._names_product(_in_english(lowered)):
             return False
         if self.state.settled and rules.refers_back(message, self._user_orders()):
             return False

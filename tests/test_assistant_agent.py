@@ -1562,3 +1562,117 @@ def test_a_correction_at_a_proposal_is_proposed_again_not_answered(assistant, st
     reply = assistant.reply_text(state, "actually the black one")
     assert "Please confirm" in reply and "still waits" not in reply and state.pending is not None, reply
     assert store.order("#W2378156").status == "delivered"
+
+
+def _refunds_read_as_returns(store) -> Assistant:
+    """The keyword classifier, but a message about a refund reads as a return (as the statistical model reads
+    "can I get my refund on a gift card?"): the agent's own rules must tell a question about the terms."""
+    import re
+
+    from tests.fakes import Prediction
+
+    class Refunds(KeywordClassifier):
+        def predict(self, text):
+            return Prediction(intent="return", route="return") if re.search(r"refund|退款|退到", text.lower()) else super().predict(text)
+
+    return Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=Refunds())
+
+
+def _answered(agent, state, message) -> tuple[str, list[str]]:
+    evs = list(agent.respond(state, message))
+    return "".join(e.text for e in evs if e.kind == "text"), [e.tool for e in evs if e.kind == "tool"]
+
+
+@pytest.mark.parametrize("message", [
+    "can I get my refund on a gift card?",
+    "could the refund go to my gift card instead?",
+    "is it possible to be refunded to store credit?",
+    "where does my refund go?",
+    "where will the money be refunded to?",
+    "退款可以退到礼品卡吗？",
+    "退款会退到哪里？",
+    "我的退款能退到信用卡吗？",
+])  # fmt: skip
+def test_asking_where_a_refund_may_go_with_no_task_open_is_answered_from_the_policy(store, state, message):
+    """Where a refund goes is one of the shop's terms: with no task open the question is answered from the policy
+    and starts no return ("my refund", "my gift card" name no order or item of the shopper's)."""
+    agent = _refunds_read_as_returns(store)
+    agent.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply, tools = _answered(agent, state, message)
+    assert tools == ["answer_faq"], reply
+    assert state.frame is None and state.pending is None and not state.queue, reply
+
+
+@pytest.mark.parametrize("message, order_id", [
+    ("I'd like a refund for the lamp in my last order", None),
+    ("please return order #W2378156 and refund to my gift card", "#W2378156"),
+    ("could you refund order #W2378156 to my credit card?", "#W2378156"),
+    ("请把订单 #W2378156 退货，退款退到礼品卡", "#W2378156"),
+])  # fmt: skip
+def test_a_refund_asked_for_still_starts_the_return(store, state, message, order_id):
+    agent = _refunds_read_as_returns(store)
+    agent.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply, tools = _answered(agent, state, message)
+    assert "answer_faq" not in tools, reply
+    assert state.frame is not None and state.frame.route == "return", reply
+    assert order_id is None or state.frame.order_id == order_id, reply
+
+
+@pytest.mark.parametrize("question", ["can the refund go to my gift card?", "could the refund go to my gift card instead?", "退款可以退到礼品卡吗？"])
+def test_asking_for_the_gift_card_in_a_return_chooses_the_refund_method(store, state, question):
+    """In a return that asks where the refund goes, the same question is the shopper's choice of method."""
+    agent = _refunds_read_as_returns(store)
+    agent.reply_text(state, "I am Chen Silva, zip code 46281")
+    asked = agent.reply_text(state, "I'd like to return the Tablet from order #W3069600")
+    assert state.pending is None and state.frame is not None and "gift card" in asked, asked
+    reply, tools = _answered(agent, state, question)
+    assert "answer_faq" not in tools, reply
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "gift_card_7250692", reply
+
+
+def test_a_refund_method_said_in_an_open_return_is_taken(store, state):
+    agent = _refunds_read_as_returns(store)
+    agent.reply_text(state, "I am Chen Silva, zip code 46281")
+    agent.reply_text(state, "I'd like to return the Tablet from order #W3069600")
+    reply, tools = _answered(agent, state, "return it, refund to my mastercard")
+    assert "answer_faq" not in tools, reply
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "credit_card_1565124", reply
+
+
+@pytest.mark.parametrize("message", [
+    "can I cancel order #W6247578 after it shipped?",
+    "could I cancel my order #W6247578 once it has been delivered?",
+    "can I return order #W6247578 if it's already delivered?",
+    "订单 #W6247578 发货后还能取消吗？",
+    "订单 #W6247578 签收以后还能退货吗？",
+])  # fmt: skip
+def test_asking_about_a_status_the_named_order_has_not_reached_is_answered_from_the_policy(assistant, state, message):
+    """#W6247578 is pending: whether it could be changed once shipped or delivered asks about the terms, not for the action."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply, tools = _answered(assistant, state, message)
+    assert tools == ["answer_faq"], reply
+    assert state.frame is None and state.pending is None, reply
+
+
+@pytest.mark.parametrize("message, route", [
+    ("can I cancel order #W6247578?", "cancel_order"),
+    ("can I cancel order #W6247578 if it hasn't shipped yet?", "cancel_order"),
+    ("can I cancel order #W6247578 before it ships?", "cancel_order"),
+    ("可以取消订单 #W6247578 吗？", "cancel_order"),
+    ("can I return order #W2378156 if it's already delivered?", "return"),  # it is: the return of that order
+    ("订单 #W2378156 签收以后还能退货吗？", "return"),
+])  # fmt: skip
+def test_asking_about_a_named_order_in_a_status_it_has_or_plainly_is_the_request(assistant, state, message, route):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply, tools = _answered(assistant, state, message)
+    assert "answer_faq" not in tools, reply
+    assert state.frame is not None and state.frame.route == route, reply
+
+
+@pytest.mark.parametrize("message", ["can I cancel order #W2378156 after it shipped?", "订单 #W2378156 发货后还能取消吗？"])
+def test_asking_to_cancel_a_named_order_that_has_shipped_says_that_orders_terms(assistant, state, message):
+    """#W2378156 is delivered: the circumstance holds, so the answer is the policy for that order (it cannot be cancelled)."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply, tools = _answered(assistant, state, message)
+    assert "answer_faq" not in tools and state.pending is None, reply
+    assert "#W2378156" in reply and ("only pending orders" in reply or "待处理" in reply), reply

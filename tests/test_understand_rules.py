@@ -948,3 +948,45 @@ def test_a_plain_no_to_a_proposal_is_read_whole(message, expected):
     from assistant.understand.rules import reply_to_proposal
 
     assert isinstance(reply_to_proposal(message, correctable=True), Decline) is expected
+
+
+@pytest.mark.parametrize("message", [
+    "can I get my refund on a gift card?", "could the refund go to my gift card instead?", "where does my refund go?",
+    "is it possible to be refunded to store credit?", "where will the money be refunded to?", "do you refund to paypal?",
+    "退款可以退到礼品卡吗？", "退款会退到哪里？", "我的退款能退到信用卡吗？",
+])  # fmt: skip
+def test_asks_terms_reads_where_a_refund_may_go_as_a_term(message):
+    from assistant.understand.rules import asks_terms
+
+    assert asks_terms(message)
+
+
+@pytest.mark.parametrize("message", [
+    "I'd like a refund for the lamp in my last order", "please refund it to my gift card", "could you refund it to my gift card?",
+    "return it, refund to paypal", "can I get a refund?", "请把退款退到礼品卡", "请帮我把退款退到礼品卡可以吗？",
+])  # fmt: skip
+def test_asks_terms_leaves_a_refund_asked_for_to_the_action(message):
+    from assistant.understand.rules import asks_terms
+
+    assert not asks_terms(message)
+
+
+@pytest.mark.parametrize("message, status, reached", [
+    ("can I cancel it after it shipped?", "pending", False),
+    ("can I cancel it after it shipped?", "processed", True),
+    ("can I cancel it after it shipped?", "delivered", True),
+    ("can I return it if it's already delivered?", "pending", False),
+    ("can I return it if it's already delivered?", "delivered", True),
+    ("could I return it once it arrives?", "processed", False),
+    ("发货后还能取消吗？", "pending", False),
+    ("发货后还能取消吗？", "delivered", True),
+    ("签收以后还能退货吗？", "pending", False),
+    ("can I cancel it if it hasn't shipped yet?", "pending", None),  # said as not reached: nothing to tell
+    ("can I cancel it before it ships?", "pending", None),
+    ("发货前可以取消吗？", "pending", None),
+    ("can I return it without the receipt?", "delivered", None),  # no status named
+])  # fmt: skip
+def test_status_reached_reads_whether_the_status_a_circumstance_names_holds_for_an_order(message, status, reached):
+    from assistant.understand.rules import status_reached
+
+    assert status_reached(message, status) is reached

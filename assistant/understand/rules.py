@@ -1851,6 +1851,37 @@ def questions_terms(message: str) -> bool:
     return names_terms(message) and message.strip().endswith(("?", "？", "吗", "呢"))
 
 
+def asks_where_refund_goes(sentence: str) -> bool:
+    """Whether a sentence asks where a refund goes or may go ("where does my refund go?", "can the refund go to my
+    gift card instead?", "is it possible to be refunded to store credit?", "退款可以退到礼品卡吗？"): a question, not
+    a request ("could you refund it to my gift card?"), naming a refund and where money goes. A term of the shop's
+    when no task is open; in a return it is the refund method chosen (the caller's to tell)."""
+    x = sentence.lower()
+    return (bool(x.strip()) and (x.rstrip().endswith(("?", "？")) or _asks(x)) and not _REQUEST.search(x)
+            and not says(x, "terms_questions.please")
+            and says(x, "terms_questions.refunds") and says(x, "terms_questions.refund_to"))
+
+
+def without_own_money(lowered: str) -> str:
+    """The text without the "my" / "我的" of a refund or a payment method ("my refund", "my gift card"): the
+    shopper's money, no order or item of theirs to act on."""
+    words = (*lexicon()["terms_questions"]["refunds"], *lexicon()["terms_questions"]["refund_to"])
+    english = alternation(w for w in words if not re.search(r"[\u4e00-\u9fff]", w))
+    chinese = alternation(w for w in words if re.search(r"[\u4e00-\u9fff]", w))
+    return re.sub(rf"\bmy\s+(?=(?:{english})(?![\w-]))|我的(?={chinese})", "", lowered)
+
+
+def status_reached(message: str, status: str) -> bool | None:
+    """Whether an order of this status has reached the status a question's circumstance names ("after it shipped":
+    processed or later; "if it's already delivered", "签收后": delivered); None when it names none, or names one
+    not reached ("if it hasn't shipped yet", "before it ships", "发货前"): nothing to tell from it."""
+    lowered = message.lower()
+    if says(lowered, "terms_questions.not_reached"):
+        return None
+    named = [r["statuses"] for k, r in lexicon()["terms_questions"]["reached"].items() if says(lowered, f"terms_questions.reached.{k}.words")]
+    return all(status in statuses for statuses in named) if named else None
+
+
 def asks_terms(message: str) -> bool:
     """Whether a message only asks about the terms of an action, not for the action: questions (`only_asks`:
     "what's your return window?", "do exchanges cost anything?", "退货要收费吗？"), or whether it may be done
@@ -1862,6 +1893,8 @@ def asks_terms(message: str) -> bool:
     sentences = _sentences_said(message)
 
     def terms(x: str) -> bool:
+        if asks_where_refund_goes(x):
+            return True  # "could the refund go to my gift card instead?": where refunds go, not a pick
         bare = _ASKING_LEAD.sub("", x)
         if _CHOOSING.search(x) or opens_with(bare, "terms_questions.how_to"):
             return False
