@@ -132,6 +132,14 @@ def bot_texts(driver) -> list[str]:
     return driver.execute_script("return Array.from(document.querySelectorAll('#aisle-chat .bot')).map(e => e.innerText)")
 
 
+def widget_settled(driver) -> bool:
+    """The widget is not looking the conversation up (its send button is enabled) and has answered every
+    message sent (its log is no longer aria-busy)."""
+    return driver.execute_script(
+        "return !document.querySelector('.aisle-w-send').disabled && !document.getElementById('aisle-widget-log').hasAttribute('aria-busy')"
+    )
+
+
 def ask(driver, message: str) -> None:
     box = driver.find_element(By.CSS_SELECTOR, "#aisle-input textarea")
     box.send_keys(message)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_ui_browser import ARTIFACTS, ThreadServer, driver, free_port, wait  # noqa: F401  (driver: a fixture)
+from tests.test_ui_browser import widget_settled as settled  # the stored conversation is looked up, every message answered
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "browser-test-secret-" + "z" * 32
@@ -128,11 +129,6 @@ def open_widget(driver, url: str, fresh: bool = False) -> None:
         driver.refresh()
     wait(driver, lambda: driver.find_elements(By.ID, "aisle-widget-bubble"))
     driver.find_element(By.ID, "aisle-widget-bubble").click()
-
-
-def settled(driver) -> bool:
-    """The widget has looked the stored conversation up (its send button is enabled again)."""
-    return not driver.find_element(By.CSS_SELECTOR, ".aisle-w-send").get_attribute("disabled")
 
 
 def stored_session(driver, shop) -> dict:

@@ -11,9 +11,10 @@ from retrieval.store import Store
 from tests.fakes import KeywordClassifier
 
 
-def make_service(data_dir: Path, seeded: Store, signin_secret: str | None = None):
+def make_service(data_dir: Path, seeded: Store, signin_secret: str | None = None, llm=None):
     """A ChatService on a copy of the seeded demo store (conftest's `seeded_store`) in `data_dir`;
-    `signin_secret` checks the shop's sign-in tokens (none: token sign-in is off)."""
+    `signin_secret` checks the shop's sign-in tokens (none: token sign-in is off); `llm`: the fake LLM
+    unless given (e.g. one that streams slowly)."""
     from assistant.agent import Assistant
     from assistant.llm.fake import FakeLLM
     from recsys import Recommender
@@ -24,7 +25,7 @@ def make_service(data_dir: Path, seeded: Store, signin_secret: str | None = None
     settings = Settings(data_dir=data_dir)
     store = seeded.copy_to(settings.db_url)
     services = {"search": Search.from_settings(settings, progress=False), "recommender": Recommender(store)}
-    return ChatService(Assistant(store, llm=FakeLLM(), classifier=KeywordClassifier(), services=services), signin_secret=signin_secret)
+    return ChatService(Assistant(store, llm=llm or FakeLLM(), classifier=KeywordClassifier(), services=services), signin_secret=signin_secret)
 
 
 def sse(text: str) -> list[tuple[str, dict]]:

@@ -28,6 +28,13 @@ CSS_PATH = Path(__file__).parent / "static" / "chat.css"
 # for 5); the demo store's longest choice list is 9 orders, and options past the pool are still typed.
 CARD_SLOTS = 8
 CHOICE_BUTTONS = 12
+# Empties the box in the browser the moment a message is sent (its text already taken for the post): an
+# answer from the server would come later and wipe what the shopper has typed since.
+EMPTY_BOX_JS = """(message, outbox) => {
+  const box = document.querySelector('#aisle-input textarea');
+  if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
+  return [message, outbox];
+}"""
 
 
 @lru_cache(maxsize=1)
@@ -89,29 +96,44 @@ def build_blocks(service: ChatService) -> gr.Blocks:
             gr.update(value=c["label"], visible=True, elem_classes=["aisle-choice", f"aisle-choice-{c['kind']}"]) for c in choices
         ] + [gr.update(value="", visible=False)] * (CHOICE_BUTTONS - len(choices))
 
-    def send(message: str, history: list, session_id: str | None, shown: list):
-        """Yields the chat's outputs: box, chatbot, session, the cards (state, row, slots), the choices (row, buttons)."""
+    def post(message: str, outbox: list) -> list:
+        """Puts the shopper's message in the page's outbox (in place: a turn under way sees it). Posting is
+        quick and never waits for a reply, so a message sent while one streams is kept, not dropped."""
         message = (message or "").strip()
-        if not message:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), *card_updates(None), *choice_updates(None)
+        if message:
+            outbox.append(message)
+        return outbox
+
+    def answer(outbox: list, history: list, session_id: str | None):
+        """Answers the outbox's messages one turn at a time, oldest first; the ones still waiting show under
+        the reply being written. Yields the chatbot, the session, the cards (state, row, slots), the choices."""
+        if not outbox:
+            yield gr.skip(), gr.skip(), gr.skip(), *card_updates(None), *choice_updates(None)
             return
         session_id = ensure(session_id)
-        history = list(history or []) + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        shown, offered = [], []  # cards and choices belong to the latest answer
-        yield "", history, session_id, shown, *card_updates(shown), *choice_updates(offered)
-        try:
-            for event in service.chat(session_id, message):
-                if event.kind in ("text", "handoff") and event.text:
-                    history[-1]["content"] += event.text
-                    yield "", history, session_id, gr.skip(), *card_updates(None), *choice_updates(None)
-                elif event.kind == "cards":
-                    shown = [c.model_dump(mode="json") for c in event.cards]
-                elif event.kind == "choices":
-                    offered = [c.model_dump(mode="json") for c in event.choices]
-        except Exception as exc:  # shown in the chat, not as a traceback
-            log.exception("chat turn failed")
-            history[-1]["content"] += f"\n⚠️ Sorry, that did not work: {exc}"
-        yield "", history, session_id, shown, *card_updates(shown), *choice_updates(offered)
+        history = list(history or [])
+
+        def chat() -> list:
+            return history + [{"role": "user", "content": m} for m in list(outbox)]
+
+        while outbox:
+            message = outbox.pop(0)
+            history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+            shown, offered = [], []  # cards and choices belong to the latest answer
+            yield chat(), session_id, shown, *card_updates(shown), *choice_updates(offered)
+            try:
+                for event in service.chat(session_id, message):
+                    if event.kind in ("text", "handoff") and event.text:
+                        history[-1]["content"] += event.text
+                        yield chat(), session_id, gr.skip(), *card_updates(None), *choice_updates(None)
+                    elif event.kind == "cards":
+                        shown = [c.model_dump(mode="json") for c in event.cards]
+                    elif event.kind == "choices":
+                        offered = [c.model_dump(mode="json") for c in event.choices]
+            except Exception as exc:  # shown in the chat, not as a traceback
+                log.exception("chat turn failed")
+                history[-1]["content"] += f"\n⚠️ Sorry, that did not work: {exc}"
+            yield chat(), session_id, shown, *card_updates(shown), *choice_updates(offered)
 
     def feedback(kind: str, slot: int, session_id: str | None, shown: list):
         """A 👍 / 👎 / not-interested on the card in `slot`: 👎 and not-interested hide that card's slot only
@@ -215,6 +237,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         # reload or a server restart continues it. A fixed secret: the value must outlive the process.
         session = gr.BrowserState(None, storage_key="aisle-session", secret=_browser_secret(service))
         shown = gr.State([])
+        outbox = gr.State([])  # the shopper's messages not yet answered, oldest first
         gr.Markdown("## 🛒 Aisle — your shop assistant\nAsk for products, suggestions, your orders or the shop's policy, in English or 中文.")
         with gr.Row():
             with gr.Column(scale=3):
@@ -266,12 +289,18 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                         forget_btn = gr.Button("Delete", size="sm", variant="stop")
                     profile_note = gr.Markdown()
 
-        outputs = [box, chatbot, session, shown, card_row, *card_columns, *card_bodies, choice_row, *choice_buttons]
-        box.submit(send, inputs=[box, chatbot, session, shown], outputs=outputs)
-        send_btn.click(send, inputs=[box, chatbot, session, shown], outputs=outputs)
-        for button in choice_buttons:  # picking a choice sends its label, as if typed
-            button.click(send, inputs=[button, chatbot, session, shown], outputs=outputs)
-        surprise.click(lambda h, s, c: (yield from send("Surprise me", h, s, c)), inputs=[chatbot, session, shown], outputs=outputs)
+        # Sending only posts the message to the outbox; the box empties in the browser at once, never later
+        # with a reply while the shopper types the next message. The outbox's change starts `answer`, which
+        # Gradio runs once at a time per page ("always_last": a change during a turn runs it again after), so
+        # a message sent while a reply streams is answered after it, and no two turns of one conversation
+        # overlap. (Posts are queued: only a queued event reports the State change that triggers `answer`.)
+        gr.on([box.submit, send_btn.click], post, inputs=[box, outbox], outputs=[outbox], js=EMPTY_BOX_JS,
+              trigger_mode="multiple", show_progress="hidden", api_name="send")  # fmt: skip
+        for button in choice_buttons:  # picking a choice sends its label, as if typed (a draft in the box stays)
+            button.click(post, inputs=[button, outbox], outputs=[outbox])
+        surprise.click(lambda o: post("Surprise me", o), inputs=[outbox], outputs=[outbox])
+        outputs = [chatbot, session, shown, card_row, *card_columns, *card_bodies, choice_row, *choice_buttons]
+        outbox.change(answer, inputs=[outbox, chatbot, session], outputs=outputs, trigger_mode="always_last")
         redrawn = [chatbot, shown, card_row, *card_columns, *card_bodies, choice_row, *choice_buttons]
         signin_btn.click(sign_in, inputs=[pick, email, session], outputs=[session, who, email, *redrawn])
         signout_btn.click(sign_out, inputs=[session], outputs=[session, who, *redrawn])

@@ -76,10 +76,23 @@
   root.appendChild(panel);
   root.appendChild(bubble);
 
-  function add(role, text) {
-    var msg = el("div", "aisle-w-msg aisle-w-" + role, text);
-    log.appendChild(msg);
+  // Where the turn being answered writes: right under its own message (and what it wrote so far), above
+  // the messages sent while it streams; null: at the end of the log.
+  var anchor = null;
+  function place(node, atEnd) {
+    if (anchor && !atEnd && anchor.parentNode === log) {
+      log.insertBefore(node, anchor.nextSibling);
+      anchor = node;
+    } else {
+      log.appendChild(node);
+    }
     log.scrollTop = log.scrollHeight;
+  }
+
+  // `atEnd`: under everything, even while a turn writes above (a message sent meanwhile).
+  function add(role, text, atEnd) {
+    var msg = el("div", "aisle-w-msg aisle-w-" + role, text);
+    place(msg, atEnd);
     return msg;
   }
 
@@ -162,8 +175,7 @@
       card.appendChild(no);
       row.appendChild(card);
     });
-    log.appendChild(row);
-    log.scrollTop = log.scrollHeight;
+    place(row);
   }
 
   // Options the answer asks to pick from, as buttons; a click sends the label (typing works too).
@@ -178,8 +190,7 @@
       button.onclick = function () { submit(c.label); };
       row.appendChild(button);
     });
-    log.appendChild(row);
-    log.scrollTop = log.scrollHeight;
+    place(row);
   }
 
   function clearChoices() {
@@ -229,18 +240,30 @@
     });
   }
 
+  // One turn at a time, in the order sent: a message sent while a reply streams is shown at once and
+  // answered after it (the log is aria-busy until the last one is answered).
+  var turns = Promise.resolve();
+  var unanswered = 0;
   function submit(message) {
     if (!message || send.disabled) return;
     clearChoices();
-    add("user", message);
-    send.disabled = true;
-    ask(message, false).catch(function (err) {
-      return explain(err).then(function (reason) {
-        if (window.console) console.error("Aisle widget: " + reason);
-        add("error", "Sorry, the assistant is not available: " + reason);
+    var mine = add("user", message, true);
+    unanswered += 1;
+    log.setAttribute("aria-busy", "true");
+    turns = turns.then(function () {
+      clearChoices(); // the previous reply's options, if it came with some: this message answers instead
+      anchor = mine;
+      return ask(message, false).catch(function (err) {
+        return explain(err).then(function (reason) {
+          if (window.console) console.error("Aisle widget: " + reason);
+          add("error", "Sorry, the assistant is not available: " + reason);
+        });
       });
     }).then(function () {
-      send.disabled = false;
+      anchor = null;
+      unanswered -= 1;
+      if (unanswered) return;
+      log.removeAttribute("aria-busy");
       input.focus();
     });
   }
