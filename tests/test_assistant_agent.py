@@ -895,7 +895,8 @@ def test_a_refused_cancellation_in_the_middle_of_an_item_change_cancels_nothing(
 
 @pytest.mark.parametrize("message,ask", [(f"my email is {YUSUF_EMAIL}", "What can I do for you"),
                                          (f"Hi, it's {YUSUF_EMAIL}.", "What can I do for you"),
-                                         (f"你好，我的邮箱是 {YUSUF_EMAIL}", "请问有什么可以帮您")])
+                                         (f"你好，我的邮箱是 {YUSUF_EMAIL}", "请问有什么可以帮您"),
+                                         (f"你好，我的邮箱是{YUSUF_EMAIL}", "请问有什么可以帮您")])
 def test_identifying_alone_asks_what_to_do_and_guesses_nothing(assistant, state, message, ask):
     """Only who they are, no request yet: no search, recommendation or order task is guessed from it."""
     reply = assistant.reply_text(state, message)
@@ -1409,3 +1410,83 @@ def test_chinese_except_the_rest_also_is_no_besides(assistant, state, store):
     """除了 X 以外，其他的…也… speaks of the rest: X is never taken (asked which items, or left out)."""
     taken, reply = _proposed_items(assistant, state, store, "我想退货，订单 #W2378156 除了 Headphones 以外，其他的我也都想退")
     assert "Headphones" not in taken, reply
+
+
+@pytest.mark.parametrize(("text", "left_out"), [
+    ("I want everything returned but the smart watch from #W2378156", ["Smart Watch"]),
+    ("I want everything in #W2378156 returned but the headphones", ["Headphones"]),
+    ("I'd like to have all the items in #W2378156 returned but the vacuum cleaner", ["Vacuum Cleaner"]),
+    ("Everything in order #W2378156 should be returned but the headphones and the smart watch", ["Headphones", "Smart Watch"]),
+    ("Please get all of it from #W2378156 returned for me but the smart watch", ["Smart Watch"]),
+    ("I want everything returned but headphones in #W2378156", ["Headphones"]),
+    ("I want everything returned but the watch from #W2378156", ["Smart Watch"]),
+])  # fmt: skip
+def test_all_but_an_item_said_in_the_passive_returns_the_rest(assistant, state, store, text, left_out):
+    """The all-word is what the action takes whatever the verb's form: "everything returned but X" is
+    "return everything but X", every other item."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == [n for n in _DELIVERED if n not in left_out], reply
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("I want everything in #W2378156 returned but please be quick", _DELIVERED),
+    ("I want everything in #W2378156 returned but send the refund to my gift card", _DELIVERED),
+    ("Everything delivered but the headphones works great in #W2378156, so return them", ["Headphones"]),
+    ("Everything arrived but the headphones are broken in #W2378156, so return them", ["Headphones"]),
+    ("I liked everything but the headphones in order #W2378156, so I want them returned", ["Headphones"]),
+])  # fmt: skip
+def test_a_passive_all_word_is_no_exception_without_an_action_or_an_item(assistant, state, store, text, meant):
+    """"but" opening a clause after "everything returned", or "everything <arrived|delivered> but X" beside the
+    action (no order action's participle): nothing is left out, or the item singled out is the one meant."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == meant, reply
+
+
+def test_cancelling_all_but_an_item_in_the_passive_is_a_part_of_the_order(assistant, state, store):
+    _, reply = _proposed_items(assistant, state, store, "I want everything in #W4776164 cancelled but the t-shirt")
+    assert state.pending is None and "only a whole order can be cancelled" in reply and "also holds T-Shirt" in reply, reply
+    assert store.order("#W4776164").status == "pending"
+
+
+@pytest.mark.parametrize("text", [
+    "我想退货，订单W2378156里的所有商品",
+    "我想退货，订单#W2378156的全部商品",
+    "我想退货，#W2378156里的所有商品都退",
+])
+def test_an_order_id_typed_against_chinese_is_the_order(assistant, state, store, text):
+    """An id with no space before or after it in Chinese text is read: its order's items, not "which order?"."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == _DELIVERED, reply
+
+
+def test_an_order_id_typed_against_chinese_asks_which_of_its_items(assistant, state, store):
+    _, reply = _proposed_items(assistant, state, store, "我想退货，订单W2378156里的东西")
+    assert "订单 #W2378156 中的哪些商品" in reply, reply
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("我想退货，订单#W2378156里的耳机", ["Headphones"]),
+    ("我想退货，订单 #W2378156 的智能手表和吸尘器", ["Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单W2378156的机械键盘坏了", ["Mechanical Keyboard"]),
+    ("我想退货，温控器不好用，订单 #W2378156", ["Smart Thermostat"]),
+    ("我想退货，耳机", ["Headphones"]),
+    ("我想退货，订单 #W2378156 除了耳机其他都退", ["Mechanical Keyboard", "Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 除了耳机和键盘以外全部退掉", ["Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单#W2378156里的watch", ["Smart Watch"]),
+])  # fmt: skip
+def test_chinese_product_words_name_the_items(assistant, state, store, text, meant):
+    """The items' names are English: a Chinese word for their product (耳机, 吸尘器) names them, as their name does."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == meant, reply
+
+
+def test_a_chinese_word_of_another_product_names_no_item(assistant, state, store):
+    """无线耳机 is earbuds, which the order does not hold: not its headphones (the longest word said counts); asked."""
+    taken, reply = _proposed_items(assistant, state, store, "我想退货，订单 #W2378156 的无线耳机")
+    assert taken == [] and "订单 #W2378156 中的哪些商品" in reply, reply
+
+
+def test_chinese_product_words_in_an_exchange(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "我想换货，订单#W2378156的耳机换成黑色的")
+    assert state.pending is not None and "Headphones" in reply and "black" in reply, reply

@@ -310,15 +310,18 @@ def all_but(names: tuple[str, ...] = ()) -> re.Pattern:
     """An all-word ("everything", "all of it", a bare "all"), maybe with "else" or the order it is of, then
     "but" and an item: what follows is left out. The item opens with a determiner ("the", "my": item_openers)
     or is one of `names` (lower case). Not a "but" opening a clause ("everything but it still …", "all, but not
-    today", "everything but send the refund …", "all but this is …"). Group 1: the all-word and what follows it
-    up to the "but"."""
+    today", "everything but send the refund …", "all but this is …"). The all-word may be what an action takes in
+    the passive ("everything returned but the <item>", "have all of it sent back but …": a participle of `done`
+    between, group "done"). Group 1: the all-word and what follows it up to the "but"."""
     lex = lexicon()["all_but"]
     alls = alternation([*lexicon()["all_words"], *lex["all"]])
     of_order = r"(?:\s+(?:in|from|of)\s+(?:(?:the|my|this|that)\s+)?(?:order\b\s*)?(?:#\s*\w+)?)?"
+    done = (rf"(?:\s+(?:{alternation(lex['done_after'])}))?\s+(?P<done>{alternation(lex['done'])})(?![\w-])"
+            rf"(?:\s+(?:{alternation(lex['done_then'])})(?![\w-]))?{of_order}")
     item = rf"(?:{alternation(lex['item_openers'])})\s+(?!(?:is|are|was|were|has|have|had|will|would|can|could)\b)\w"
     if names:
         item += rf"|(?:{alternation(names)})(?![\w-])"
-    return re.compile(rf"(?<![\w-])((?:{alls})(?:\s+else)?{of_order}\s+)(?:{alternation(lex['but'])})(?![\w-])(?=\s+(?:{item}))",
+    return re.compile(rf"(?<![\w-])((?:{alls})(?:\s+else)?{of_order}(?:{done})?\s+)(?:{alternation(lex['but'])})(?![\w-])(?=\s+(?:{item}))",
                       re.IGNORECASE)
 
 
@@ -326,9 +329,15 @@ def except_words_read(text: str, names: tuple[str, ...] = (), where=None) -> str
     """The text with its except words as the reader takes them: "nothing but the <item>" is only it
     (`only_for_except`); "everything but the <item>", "cancel all but the <item>" leave it out ("except").
     `names`: item names a bare "but <name>" may take; `where(text, at)`: whether the all-word at `at` (of the text
-    given it) counts (only those the action takes, say); None: every one."""
+    given it) counts (only those the action takes, say); None: every one. A passive all-word ("everything returned
+    but …") is asked about at its participle: the action's own word, after what it takes."""
     text = only_for_except(text)
-    return all_but(tuple(names)).sub(lambda m: m.group(1) + "except" if where is None or where(text, m.start()) else m.group(0), text)
+
+    def read(m: re.Match) -> str:
+        at = m.start("done") if m.group("done") else m.start()
+        return m.group(1) + "except" if where is None or where(text, at) else m.group(0)
+
+    return all_but(tuple(names)).sub(read, text)
 
 
 def _split_except(text: str) -> tuple[str, str]:

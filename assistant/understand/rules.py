@@ -42,6 +42,27 @@ def _aliases() -> dict[str, list[str]]:
     return {a: [t] if isinstance(t, str) else t for a, t in _names()["aliases"].items()}
 
 
+@lru_cache(maxsize=1)
+def _zh_names() -> tuple[re.Pattern, dict[str, list[str]]]:
+    """aliases.json's Chinese words for the products → the product names (lower case) each may mean, and a
+    pattern finding them longest first (无线耳机 before 耳机)."""
+    means: dict[str, list[str]] = {}
+    for name, words in _names()["zh_names"].items():
+        for word in words:
+            means.setdefault(word.lower(), []).append(name)
+    return re.compile(alternation(means)), means
+
+
+@lru_cache(maxsize=1024)
+def _zh_named(lowered: str) -> tuple[tuple[int, str], ...]:
+    """(where, product name) for each Chinese product word the text says: the items' names are English, and a
+    Chinese word has no word boundary to find it by."""
+    if not _CJK.search(lowered):
+        return ()
+    pattern, means = _zh_names()
+    return tuple((m.start(), name) for m in pattern.finditer(lowered) for name in means[m.group(0)])
+
+
 def items_text(order: dict) -> str:
     """The order's items by name and options (their ids travel in the `choices` event, not the text)."""
     return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
@@ -161,13 +182,14 @@ def mentions_option(product, message: str, catalog: dict[str, set[str]] | None =
 def _name_pattern(item: dict) -> str:
     """A regex naming the item's product: its name, an alias (assistant/data/aliases.json), or the name's
     last word, singular or plural. A last word of two letters or fewer ("iPhone X") is left out: as an
-    empty alternative it would match any text."""
+    empty alternative it would match any text. Its edges are any character but a Latin letter or digit, not a
+    word boundary: a name typed against Chinese ("退watch吧") is said too."""
     name = item["name"].lower()
     word = re.findall(r"[a-z]+", name)[-1] if re.search(r"[a-z]", name) else ""
     stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
     aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
     parts = [re.escape(name), *(rf"{a}s?" for a in aliases), *([rf"(?:{stems})(?:e?s)?"] if stems else []), *_irregular_plurals(word)]
-    return rf"\b(?:{'|'.join(parts)})\b"
+    return rf"(?<![a-z0-9_])(?:{'|'.join(parts)})(?![a-z0-9_])"
 
 
 def _irregular_plurals(word: str) -> list[str]:
@@ -185,13 +207,14 @@ def _irregular_plurals(word: str) -> list[str]:
 
 def names_item(item: dict, lowered: str) -> bool:
     """Whether the text names the item's product (see `_name_pattern`), its name's spaces and hyphens
-    optional ("book shelf", "tshirt")."""
+    optional ("book shelf", "tshirt"), or in Chinese (`_zh_named`)."""
     name = item["name"].lower()
     compact = re.sub(r"[\s-]", "", name)
     return (
         name in lowered
         or (len(compact) >= 6 and compact in re.sub(r"[\s-]", "", lowered))
         or bool(re.search(_name_pattern(item), lowered))
+        or any(said == name for _, said in _zh_named(lowered))
     )
 
 
@@ -1535,9 +1558,10 @@ _ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|(?<!every )(?<!every single
 
 
 def _mention(item: dict, lowered: str) -> int | None:
-    """Where the text first names the item's product (see `_name_pattern`), or None."""
+    """Where the text first names the item's product (see `_name_pattern`, `_zh_named`), or None."""
     m = re.search(_name_pattern(item), lowered)
-    return m.start() if m else None
+    at = [m.start()] if m else []
+    return min([*at, *(p for p, said in _zh_named(lowered) if said == item["name"].lower())], default=None)
 
 
 _WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|" + _EVERYTHING_WORD + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部|" + _TO_ALL)
