@@ -1278,6 +1278,10 @@ _DELIVERED = ["Headphones", "Mechanical Keyboard", "Smart Thermostat", "Smart Wa
     ("Return everything else but the smart watch from #W2378156", ["Smart Watch"]),
     ("Return everything besides the smart watch from #W2378156", ["Smart Watch"]),
     ("Return all items other than the vacuum cleaner from #W2378156", ["Vacuum Cleaner"]),
+    ("Return everything in #W2378156 with the exception of the headphones", ["Headphones"]),
+    ("I want everything in #W2378156 returned, with the exception of the smart watch", ["Smart Watch"]),
+    ("Return everything in #W2378156 save for the smart watch", ["Smart Watch"]),
+    ("Return everything in #W2378156 except the headphones, since they work fine", ["Headphones"]),
     ("我想退货，订单 #W2378156 ，除了 Headphones 其他都退", ["Headphones"]),
     ("我想退货，订单 #W2378156 ，除了 Headphones 以外全部退掉", ["Headphones"]),
     ("订单 #W2378156 里除了 Headphones 和 Smart Watch，其他的全部退货", ["Headphones", "Smart Watch"]),
@@ -1362,6 +1366,11 @@ def test_cancel_all_but_an_item_is_a_part_of_the_order(assistant, state, store, 
     ("Everything but the headphones in #W2378156 works, please return those", "Headphones"),
     ("我想退货，订单 #W2378156 除了 Headphones 都很好，我想退 Headphones", "Headphones"),
     ("我想退货，订单 #W2378156 除了 Smart Watch 都没问题，退 Smart Watch 吧", "Smart Watch"),
+    ("Everything except the headphones works fine in #W2378156, so return them", "Headphones"),
+    ("Everything except the headphones works fine, so return the headphones from #W2378156", "Headphones"),
+    ("I liked everything other than the headphones in order #W2378156, so return them", "Headphones"),
+    ("Everything apart from the smart watch is fine in #W2378156, so please send it back", "Smart Watch"),
+    ("Everything with the exception of the headphones works fine, so return the headphones from #W2378156", "Headphones"),
 ])  # fmt: skip
 def test_everything_but_an_item_in_a_remark_singles_the_item_out(assistant, state, store, text, meant):
     """"Everything but X <predicate>" beside the action is a remark, not what the action takes: the action's
@@ -1478,6 +1487,27 @@ def test_chinese_product_words_name_the_items(assistant, state, store, text, mea
     """The items' names are English: a Chinese word for their product (耳机, 吸尘器) names them, as their name does."""
     taken, reply = _proposed_items(assistant, state, store, text)
     assert taken == meant, reply
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("我想退货，订单 #W2378156 全部退掉，耳机除外", ["Mechanical Keyboard", "Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 耳机和键盘除外，其他都退", ["Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 全部退掉，Smart Watch 除外", ["Headphones", "Mechanical Keyboard", "Smart Thermostat", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 耳机不退，其他都退", ["Mechanical Keyboard", "Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 智能手表我留着，剩下的全部退掉", ["Headphones", "Mechanical Keyboard", "Smart Thermostat", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 运费除外，耳机退掉", ["Headphones"]),  # what is before 除外 names no item: no exception
+])  # fmt: skip
+def test_chinese_except_said_after_the_item_leaves_it_out(assistant, state, store, text, meant):
+    """"X除外" and "X不退，其他都退" say except X, as 除了 X 其他都… does: every other item."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == meant, reply
+
+
+def test_chinese_not_returning_an_item_alone_is_no_exception(assistant, state, store):
+    """"X不退了，换成…" with no rest said changes what is done with X: X is the item meant."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "我想换货，订单 #W2378156 的耳机不退了，换成黑色的")
+    assert state.pending is not None and state.pending.arguments.get("item_ids") and "Headphones" in reply and "black" in reply, reply
 
 
 def test_a_chinese_word_of_another_product_names_no_item(assistant, state, store):

@@ -221,12 +221,24 @@ def names_item(item: dict, lowered: str) -> bool:
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|arrived|got|shipped|delivered|sent) (?:together )?(?:with|along with|alongside|in the same (?:order|package|box|delivery|shipment) as) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
                          r"(?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?)*")
-_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|aside from|besides|excluding|exception (?:is|being|would be|will be))\b|除了")
+_EXCEPT = re.compile(rf"\b(?:{alternation(lexicon()['except_words'])})\b|除了")  # reader.json except_words
 _ZH = {k: alternation(v) for k, v in lexicon()["except_zh"].items() if k != "_about"}
 # after "除了<item>": the rest, all of it, under the action ("(以外)，其他都退", "以外全部退掉", "都换"); not "其他都很好"
 _ZH_ALL_REST = re.compile(rf"\s*(?:{_ZH['closing']})?[\s，,]*(?:(?:{_ZH['rest']})的?(?:{_ZH['things']})?)?(?:{_ZH['all']})(?!不)[^，,。；;！？]{{0,6}}?(?:{_ZH['actions']})")
 # "除了<item>，我还想退…", "除了<item>还要退…", "除了<item>，<item>也要退": besides the item, not except it (no rest nor all said first)
 _ZH_BESIDES = re.compile(rf"除了(?:(?!{_ZH['rest']}|{_ZH['all']})[^，,。；;！？]){{0,30}}?(?:[，,](?:(?!{_ZH['rest']}|{_ZH['all']})[^，,。；;！？]){{0,30}}?)?(?:{_ZH['also']})")
+# "<item>除外", "<item>不退，其他都退": the except word after what it leaves out (the clause up to it); "kept" only with the rest said next
+_ZH_AFTER = re.compile(rf"([^，,。；;！？:：]{{1,30}}?)(?:(?:{_ZH['after']})|(?:{_ZH['kept']})(?=[\s，,]*(?:{_ZH['rest']}|{_ZH['all']})))")
+
+
+def _zh_except_read(lowered: str, items: list[dict]) -> str:
+    """The text with "<item>除外" and "<item>不退，其他都…" read as "除了<item>…", the way `_EXCEPT` finds an exception;
+    only where what comes before names one of the items."""
+    if not _CJK.search(lowered):
+        return lowered
+    return _ZH_AFTER.sub(lambda m: "除了" + m.group(1) if any(names_item(i, m.group(1)) for i in items) else m.group(0), lowered)
+
+
 # "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
 # "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
@@ -324,6 +336,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     names = _names_of(items)
     remarked = except_words_read(lowered, names)  # all-but read everywhere, for the remarks' "everything but the <item> is fine"
     lowered = except_words_read(lowered, names, _taken_by_action)  # "…and nothing other than the <item>": that item, not all but it; "return all but the <item>": all except it
+    lowered = _zh_except_read(lowered, items)
     cut = _except_cut(lowered)
     head, tail = except_scope(lowered, cut.start(), cut.end()) if cut else (lowered, "")
     # an item the action's own words name is no exception ("everything except the <item> works, so return the <item>"),
