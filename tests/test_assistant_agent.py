@@ -1510,6 +1510,31 @@ def test_chinese_not_returning_an_item_alone_is_no_exception(assistant, state, s
     assert state.pending is not None and state.pending.arguments.get("item_ids") and "Headphones" in reply and "black" in reply, reply
 
 
+@pytest.mark.parametrize(("text", "kept"), [
+    ("取消订单#W4776164里的咖啡机", "T-Shirt"),
+    ("我想取消订单 #W4776164 里的 Espresso Machine", "T-Shirt"),
+    ("取消订单 #W4776164 的T恤", "Espresso Machine"),
+])  # fmt: skip
+def test_chinese_cancelling_an_item_is_a_part_of_the_order(assistant, state, store, text, kept):
+    """取消 and an item of the order (in Chinese words or its name), as "cancel the <item> in …": refused, a
+    cancellation is of a whole order."""
+    _, reply = _proposed_items(assistant, state, store, text)
+    assert state.pending is None and "只能取消整个订单" in reply and f"还有 {kept}" in reply, reply
+    assert store.order("#W4776164").status == "pending"
+
+
+@pytest.mark.parametrize("text", [
+    "取消有咖啡机的订单",
+    "取消咖啡机那个订单",
+    "我要取消订单 #W4776164，咖啡机和T恤都不要了",
+    "取消整个订单 #W4776164",
+])
+def test_chinese_cancelling_the_order_an_item_identifies_is_no_part(assistant, state, store, text):
+    """The item saying which order (…的订单), or every item named, or the whole order: its cancellation goes on."""
+    _, reply = _proposed_items(assistant, state, store, text)
+    assert "取消订单 #W4776164 的原因" in reply and "只能取消整个订单" not in reply, reply
+
+
 def test_a_chinese_word_of_another_product_names_no_item(assistant, state, store):
     """无线耳机 is earbuds, which the order does not hold: not its headphones (the longest word said counts); asked."""
     taken, reply = _proposed_items(assistant, state, store, "我想退货，订单 #W2378156 的无线耳机")

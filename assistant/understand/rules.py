@@ -1583,6 +1583,12 @@ _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 _CANCELLED_SPAN = re.compile(r"\b(?:want|like|need|get|have|be)\s+([^.;!?\n]*?)\s+(?:to be\s+)?cancel(?:l)?ed\b")
 
 
+# the same in Chinese: what follows 取消 up to the sentence's end ("取消订单#W…里的<item>"); an item said just before
+# 订单 identifies the order instead ("取消有<item>的订单", "取消<item>那个订单")
+_ZH_CANCEL_SPAN = re.compile(r"取消([^。；！？\n]*)")
+_ZH_ORDER_AFTER = re.compile(r"[^，,。；！？]{1,24}?订单")
+
+
 _CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|those|these)\s+(?:out\s+)?(?:from|of|off)\s+(?:my|the|this|that)\s+order\b")
 
 
@@ -1619,6 +1625,12 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
             if re.match(r"[a-z0-9-]+(?: (?!(?:in|from|of|inside|on)\b)[a-z0-9-]+){0,2}? orders?\b", span[at:]):
                 continue  # "cancel my <item> order"
             named.add(item["item_id"])
+    for m in _ZH_CANCEL_SPAN.finditer(lowered):
+        span = m.group(1)
+        for item in order["items"]:
+            at = _mention(item, span)
+            if at is not None and not _ZH_ORDER_AFTER.match(span, at):
+                named.add(item["item_id"])
     if not named or named >= {i["item_id"] for i in order["items"]}:
         return []
     return list(dict.fromkeys(i["name"] for i in order["items"] if i["item_id"] not in named))
