@@ -12,8 +12,11 @@ import re
 
 from pydantic import BaseModel, Field
 
-ORDER_RE = re.compile(r"#?\b(W\d{7})\b", re.IGNORECASE)
-EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# Ids are Latin letters and digits: their edges are any other character, not a word boundary, so that one typed
+# against Chinese ("订单W1234567里", "邮箱是a@b.com的") is read (a CJK character is a word character too).
+_ID_START, _ID_END = r"(?<![A-Za-z0-9_])", r"(?![A-Za-z0-9_])"
+ORDER_RE = re.compile(rf"#?{_ID_START}(W\d{{7}}){_ID_END}", re.IGNORECASE)
+EMAIL_RE = re.compile(rf"(?<![A-Za-z0-9_.+-])[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+{_ID_END}")
 ZIP_RE = re.compile(r"(?<![\d#])(\d{5})(?!\d)")
 ITEM_RE = re.compile(r"(?<![\d#W])(\d{10})(?!\d)")
 NAME_RES = [
@@ -29,7 +32,7 @@ ORDINALS = {
     "last": -1, "第一": 0, "第二": 1, "第三": 2, "第四": 3, "第五": 4, "最后": -1,
 }  # fmt: skip
 # "(the same address) as order #W…": that order only points at an address; the request is not about it
-REFERENCE_RE = re.compile(r"\bsame (?:address |one )?as (?:in |for |of |on )?(?:my |the )?(?:other )?(?:order )?#?\b(W\d{7})\b", re.IGNORECASE)
+REFERENCE_RE = re.compile(rf"\bsame (?:address |one )?as (?:in |for |of |on )?(?:my |the )?(?:other )?(?:order )?#?{_ID_START}(W\d{{7}}){_ID_END}", re.IGNORECASE)
 NOT_NAMES = {"looking", "trying", "interested", "not", "just", "here", "a", "the", "good", "fine", "back", "calling"}
 
 

@@ -895,7 +895,8 @@ def test_a_refused_cancellation_in_the_middle_of_an_item_change_cancels_nothing(
 
 @pytest.mark.parametrize("message,ask", [(f"my email is {YUSUF_EMAIL}", "What can I do for you"),
                                          (f"Hi, it's {YUSUF_EMAIL}.", "What can I do for you"),
-                                         (f"你好，我的邮箱是 {YUSUF_EMAIL}", "请问有什么可以帮您")])
+                                         (f"你好，我的邮箱是 {YUSUF_EMAIL}", "请问有什么可以帮您"),
+                                         (f"你好，我的邮箱是{YUSUF_EMAIL}", "请问有什么可以帮您")])
 def test_identifying_alone_asks_what_to_do_and_guesses_nothing(assistant, state, message, ask):
     """Only who they are, no request yet: no search, recommendation or order task is guessed from it."""
     reply = assistant.reply_text(state, message)
@@ -1277,6 +1278,10 @@ _DELIVERED = ["Headphones", "Mechanical Keyboard", "Smart Thermostat", "Smart Wa
     ("Return everything else but the smart watch from #W2378156", ["Smart Watch"]),
     ("Return everything besides the smart watch from #W2378156", ["Smart Watch"]),
     ("Return all items other than the vacuum cleaner from #W2378156", ["Vacuum Cleaner"]),
+    ("Return everything in #W2378156 with the exception of the headphones", ["Headphones"]),
+    ("I want everything in #W2378156 returned, with the exception of the smart watch", ["Smart Watch"]),
+    ("Return everything in #W2378156 save for the smart watch", ["Smart Watch"]),
+    ("Return everything in #W2378156 except the headphones, since they work fine", ["Headphones"]),
     ("我想退货，订单 #W2378156 ，除了 Headphones 其他都退", ["Headphones"]),
     ("我想退货，订单 #W2378156 ，除了 Headphones 以外全部退掉", ["Headphones"]),
     ("订单 #W2378156 里除了 Headphones 和 Smart Watch，其他的全部退货", ["Headphones", "Smart Watch"]),
@@ -1361,6 +1366,11 @@ def test_cancel_all_but_an_item_is_a_part_of_the_order(assistant, state, store, 
     ("Everything but the headphones in #W2378156 works, please return those", "Headphones"),
     ("我想退货，订单 #W2378156 除了 Headphones 都很好，我想退 Headphones", "Headphones"),
     ("我想退货，订单 #W2378156 除了 Smart Watch 都没问题，退 Smart Watch 吧", "Smart Watch"),
+    ("Everything except the headphones works fine in #W2378156, so return them", "Headphones"),
+    ("Everything except the headphones works fine, so return the headphones from #W2378156", "Headphones"),
+    ("I liked everything other than the headphones in order #W2378156, so return them", "Headphones"),
+    ("Everything apart from the smart watch is fine in #W2378156, so please send it back", "Smart Watch"),
+    ("Everything with the exception of the headphones works fine, so return the headphones from #W2378156", "Headphones"),
 ])  # fmt: skip
 def test_everything_but_an_item_in_a_remark_singles_the_item_out(assistant, state, store, text, meant):
     """"Everything but X <predicate>" beside the action is a remark, not what the action takes: the action's
@@ -1676,3 +1686,129 @@ def test_asking_to_cancel_a_named_order_that_has_shipped_says_that_orders_terms(
     reply, tools = _answered(assistant, state, message)
     assert "answer_faq" not in tools and state.pending is None, reply
     assert "#W2378156" in reply and ("only pending orders" in reply or "待处理" in reply), reply
+
+
+@pytest.mark.parametrize(("text", "left_out"), [
+    ("I want everything returned but the smart watch from #W2378156", ["Smart Watch"]),
+    ("I want everything in #W2378156 returned but the headphones", ["Headphones"]),
+    ("I'd like to have all the items in #W2378156 returned but the vacuum cleaner", ["Vacuum Cleaner"]),
+    ("Everything in order #W2378156 should be returned but the headphones and the smart watch", ["Headphones", "Smart Watch"]),
+    ("Please get all of it from #W2378156 returned for me but the smart watch", ["Smart Watch"]),
+    ("I want everything returned but headphones in #W2378156", ["Headphones"]),
+    ("I want everything returned but the watch from #W2378156", ["Smart Watch"]),
+])  # fmt: skip
+def test_all_but_an_item_said_in_the_passive_returns_the_rest(assistant, state, store, text, left_out):
+    """The all-word is what the action takes whatever the verb's form: "everything returned but X" is
+    "return everything but X", every other item."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == [n for n in _DELIVERED if n not in left_out], reply
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("I want everything in #W2378156 returned but please be quick", _DELIVERED),
+    ("I want everything in #W2378156 returned but send the refund to my gift card", _DELIVERED),
+    ("Everything delivered but the headphones works great in #W2378156, so return them", ["Headphones"]),
+    ("Everything arrived but the headphones are broken in #W2378156, so return them", ["Headphones"]),
+    ("I liked everything but the headphones in order #W2378156, so I want them returned", ["Headphones"]),
+])  # fmt: skip
+def test_a_passive_all_word_is_no_exception_without_an_action_or_an_item(assistant, state, store, text, meant):
+    """"but" opening a clause after "everything returned", or "everything <arrived|delivered> but X" beside the
+    action (no order action's participle): nothing is left out, or the item singled out is the one meant."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == meant, reply
+
+
+def test_cancelling_all_but_an_item_in_the_passive_is_a_part_of_the_order(assistant, state, store):
+    _, reply = _proposed_items(assistant, state, store, "I want everything in #W4776164 cancelled but the t-shirt")
+    assert state.pending is None and "only a whole order can be cancelled" in reply and "also holds T-Shirt" in reply, reply
+    assert store.order("#W4776164").status == "pending"
+
+
+@pytest.mark.parametrize("text", [
+    "我想退货，订单W2378156里的所有商品",
+    "我想退货，订单#W2378156的全部商品",
+    "我想退货，#W2378156里的所有商品都退",
+])
+def test_an_order_id_typed_against_chinese_is_the_order(assistant, state, store, text):
+    """An id with no space before or after it in Chinese text is read: its order's items, not "which order?"."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == _DELIVERED, reply
+
+
+def test_an_order_id_typed_against_chinese_asks_which_of_its_items(assistant, state, store):
+    _, reply = _proposed_items(assistant, state, store, "我想退货，订单W2378156里的东西")
+    assert "订单 #W2378156 中的哪些商品" in reply, reply
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("我想退货，订单#W2378156里的耳机", ["Headphones"]),
+    ("我想退货，订单 #W2378156 的智能手表和吸尘器", ["Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单W2378156的机械键盘坏了", ["Mechanical Keyboard"]),
+    ("我想退货，温控器不好用，订单 #W2378156", ["Smart Thermostat"]),
+    ("我想退货，耳机", ["Headphones"]),
+    ("我想退货，订单 #W2378156 除了耳机其他都退", ["Mechanical Keyboard", "Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 除了耳机和键盘以外全部退掉", ["Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单#W2378156里的watch", ["Smart Watch"]),
+])  # fmt: skip
+def test_chinese_product_words_name_the_items(assistant, state, store, text, meant):
+    """The items' names are English: a Chinese word for their product (耳机, 吸尘器) names them, as their name does."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == meant, reply
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("我想退货，订单 #W2378156 全部退掉，耳机除外", ["Mechanical Keyboard", "Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 耳机和键盘除外，其他都退", ["Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 全部退掉，Smart Watch 除外", ["Headphones", "Mechanical Keyboard", "Smart Thermostat", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 耳机不退，其他都退", ["Mechanical Keyboard", "Smart Thermostat", "Smart Watch", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 智能手表我留着，剩下的全部退掉", ["Headphones", "Mechanical Keyboard", "Smart Thermostat", "Vacuum Cleaner"]),
+    ("我想退货，订单 #W2378156 运费除外，耳机退掉", ["Headphones"]),  # what is before 除外 names no item: no exception
+])  # fmt: skip
+def test_chinese_except_said_after_the_item_leaves_it_out(assistant, state, store, text, meant):
+    """"X除外" and "X不退，其他都退" say except X, as 除了 X 其他都… does: every other item."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == meant, reply
+
+
+def test_chinese_not_returning_an_item_alone_is_no_exception(assistant, state, store):
+    """"X不退了，换成…" with no rest said changes what is done with X: X is the item meant."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "我想换货，订单 #W2378156 的耳机不退了，换成黑色的")
+    assert state.pending is not None and state.pending.arguments.get("item_ids") and "Headphones" in reply and "black" in reply, reply
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("取消订单#W4776164里的咖啡机", "T-Shirt"),
+    ("我想取消订单 #W4776164 里的 Espresso Machine", "T-Shirt"),
+    ("取消订单 #W4776164 的T恤", "Espresso Machine"),
+])  # fmt: skip
+def test_chinese_cancelling_an_item_is_a_part_of_the_order(assistant, state, store, text, kept):
+    """取消 and an item of the order (in Chinese words or its name), as "cancel the <item> in …": refused, a
+    cancellation is of a whole order."""
+    _, reply = _proposed_items(assistant, state, store, text)
+    assert state.pending is None and "只能取消整个订单" in reply and f"还有 {kept}" in reply, reply
+    assert store.order("#W4776164").status == "pending"
+
+
+@pytest.mark.parametrize("text", [
+    "取消有咖啡机的订单",
+    "取消咖啡机那个订单",
+    "我要取消订单 #W4776164，咖啡机和T恤都不要了",
+    "取消整个订单 #W4776164",
+])
+def test_chinese_cancelling_the_order_an_item_identifies_is_no_part(assistant, state, store, text):
+    """The item saying which order (…的订单), or every item named, or the whole order: its cancellation goes on."""
+    _, reply = _proposed_items(assistant, state, store, text)
+    assert "取消订单 #W4776164 的原因" in reply and "只能取消整个订单" not in reply, reply
+
+
+def test_a_chinese_word_of_another_product_names_no_item(assistant, state, store):
+    """无线耳机 is earbuds, which the order does not hold: not its headphones (the longest word said counts); asked."""
+    taken, reply = _proposed_items(assistant, state, store, "我想退货，订单 #W2378156 的无线耳机")
+    assert taken == [] and "订单 #W2378156 中的哪些商品" in reply, reply
+
+
+def test_chinese_product_words_in_an_exchange(assistant, state, store):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "我想换货，订单#W2378156的耳机换成黑色的")
+    assert state.pending is not None and "Headphones" in reply and "black" in reply, reply

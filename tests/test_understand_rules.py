@@ -860,6 +860,83 @@ def test_a_bare_item_name_after_all_but_is_an_exception():
     assert except_words_read("return everything but send the lamp's refund", ("lamp",)) == "return everything but send the lamp's refund"
 
 
+@pytest.mark.parametrize(("text", "read"), [
+    ("i want everything returned but the lamp", "i want everything returned except the lamp"),
+    ("have all of it sent back for me but the lamp", "have all of it sent back for me except the lamp"),
+    ("everything should be refunded but my lamp", "everything should be refunded except my lamp"),
+    ("i want all the items in order #w1 to be returned but the lamp", "i want all the items in order #w1 to be returned except the lamp"),
+    ("get everything exchanged save the lamp and the kettle", "get everything exchanged except the lamp and the kettle"),
+    ("i'd like it all cancelled but the lamp", "i'd like it all cancelled except the lamp"),
+    ("i want everything returned but it still is not refunded", "i want everything returned but it still is not refunded"),
+    ("i want everything returned but send the refund to my card", "i want everything returned but send the refund to my card"),
+    ("everything arrived but the lamp is broken", "everything arrived but the lamp is broken"),
+    ("everything i returned but the lamp came back", "everything i returned but the lamp came back"),
+])
+def test_an_all_word_an_action_takes_in_the_passive_reads_but_as_except(text, read):
+    """"everything returned but …", "all of it sent back for me but …": the all-word is what the action takes, as in
+    "return everything but …"; a participle of no order action ("arrived") or a clause after "but" is no exception."""
+    from assistant.understand.narrow import except_words_read
+
+    assert except_words_read(text) == read
+
+
+@pytest.mark.parametrize(("text", "ids"), [
+    ("我想退订单#W1234567里的东西", ["#W1234567"]),
+    ("订单W1234567的耳机", ["#W1234567"]),
+    ("#w1234567的耳机和订单W7654321", ["#W1234567", "#W7654321"]),
+    ("order #W1234567, please", ["#W1234567"]),
+    ("订单W12345678", []),
+    ("xW1234567", []),
+    ("订单号是W1234567a", []),
+])
+def test_an_order_id_is_read_against_any_non_latin_character(text, ids):
+    """A Chinese character is a word character: an id typed against one has no word boundary, yet it is the id."""
+    from assistant.slots import read_slots
+
+    assert read_slots(text).order_ids == ids
+
+
+def test_an_email_typed_against_chinese_is_read_alone():
+    from assistant.slots import read_slots
+
+    assert read_slots("我的邮箱是yusuf.rossi7301@example.com，谢谢").identity.email == "yusuf.rossi7301@example.com"
+    assert read_slots("邮箱a.b+c@example.co.uk的订单").identity.email == "a.b+c@example.co.uk"
+    assert read_slots("my email is a.b@example.com.").identity.email == "a.b@example.com"
+
+
+def test_every_product_of_the_catalog_has_chinese_words_naming_it(store):
+    """The items' names are English: each product an order can hold is named by a Chinese word (aliases.json zh_names),
+    and that word names no product it is not listed under."""
+    import json
+
+    from assistant.understand.rules import DATA, names_item
+
+    zh = json.loads((DATA / "aliases.json").read_text(encoding="utf-8"))["zh_names"]
+    products = {p.name for p in store.products() if p.source == "tau2"}
+    assert products
+    unnamed = [n for n in products if not any(names_item({"name": n}, f"我想退这个{w}".lower()) for ws in zh.values() for w in ws)]
+    assert not unnamed
+    for name, words in zh.items():
+        for word in words:
+            assert {n for n in products if names_item({"name": n}, f"{word}坏了".lower())} == {n for n in products if word in zh.get(n.lower(), [])}, word
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("退掉耳机", ["Headphones"]),
+    ("我要退无线耳机", ["Wireless Earbuds"]),  # the longest word said: earbuds, not the headphones of 耳机
+    ("头戴式耳机和蓝牙音箱都不要了", ["Bluetooth Speaker", "Headphones"]),
+    ("相机坏了", ["Action Camera", "Digital Camera"]),
+    ("数码相机坏了", ["Digital Camera"]),
+    ("我等了十分钟", []),
+    ("退watch吧", ["Smart Watch"]),
+])
+def test_chinese_words_name_the_items_of_english_names(text, named):
+    from assistant.understand.rules import names_item
+
+    items = ["Headphones", "Wireless Earbuds", "Bluetooth Speaker", "Action Camera", "Digital Camera", "Wall Clock", "Smart Watch"]
+    assert sorted(n for n in items if names_item({"name": n}, text.lower())) == named
+
+
 @pytest.mark.parametrize("message, expected", [
     ("is XL ok?", True), ("do you have it in blue?", True), ("hmm, is there an XL?", True), ("有白色的吗？", True),
     ("can you tell me if it comes in navy?", True),

@@ -286,10 +286,12 @@ def alternation(words) -> str:
 @lru_cache(maxsize=1)
 def _except_end() -> re.Pattern:
     """Where what "except …" leaves out ends: the sentence's end, or a comma before a new clause ("apart from the
-    lamp, I want to send back everything": the request after the comma is not excepted); in Chinese a comma or the
-    words closing "除了…" or saying the rest ("以外", "其他", "都": except_zh in reader.json)."""
+    lamp, I want to send back everything": the request after the comma is not excepted), or a "so", "because" or
+    "since" opening a reason or its consequence ("everything except the <item> works, so return it"); in Chinese a
+    comma or the words closing "除了…" or saying the rest ("以外", "其他", "都": except_zh in reader.json)."""
     zh = lexicon()["except_zh"]
     return re.compile(r"[.;!?。；！？，]|,\s*(?=(?:and |so |then |but )?(?:i|i'd|i'm|i'll|we|please|can|could|would|you|just|all|everything)\b)"
+                      r"|[,\s]\s*(?=(?:so|because|since)\b)"
                       rf"|{alternation([*zh['closing'], *zh['rest'], *zh['all']])}", re.IGNORECASE)
 
 
@@ -305,30 +307,57 @@ def only_for_except(text: str) -> str:
     return _phrases(tuple(lexicon()["only_words"])).sub(" only ", text)
 
 
-@lru_cache(maxsize=64)
-def all_but(names: tuple[str, ...] = ()) -> re.Pattern:
-    """An all-word ("everything", "all of it", a bare "all"), maybe with "else" or the order it is of, then
-    "but" and an item: what follows is left out. The item opens with a determiner ("the", "my": item_openers)
-    or is one of `names` (lower case). Not a "but" opening a clause ("everything but it still …", "all, but not
-    today", "everything but send the refund …", "all but this is …"). Group 1: the all-word and what follows it
-    up to the "but"."""
+@lru_cache(maxsize=1)
+def _all_word() -> str:
+    """An all-word ("everything", "all of it", a bare "all"), maybe with "else" or the order it is of, and maybe what
+    an action takes in the passive ("everything returned", "all of it to be sent back for me": a participle of
+    `done`, group "done"), up to the word after it."""
     lex = lexicon()["all_but"]
     alls = alternation([*lexicon()["all_words"], *lex["all"]])
     of_order = r"(?:\s+(?:in|from|of)\s+(?:(?:the|my|this|that)\s+)?(?:order\b\s*)?(?:#\s*\w+)?)?"
+    done = (rf"(?:\s+(?:{alternation(lex['done_after'])}))?\s+(?P<done>{alternation(lex['done'])})(?![\w-])"
+            rf"(?:\s+(?:{alternation(lex['done_then'])})(?![\w-]))?{of_order}")
+    return rf"(?<![\w-])(?:{alls})(?:\s+else)?{of_order}(?:{done})?\s+"
+
+
+@lru_cache(maxsize=64)
+def all_but(names: tuple[str, ...] = ()) -> re.Pattern:
+    """An all-word (`_all_word`: "everything", "all of it", "everything returned"), then "but" and an item: what
+    follows is left out. The item opens with a determiner ("the", "my": item_openers) or is one of `names` (lower
+    case). Not a "but" opening a clause ("everything but it still …", "all, but not today", "everything but send
+    the refund …", "all but this is …"). Group 1: the all-word and what follows it up to the "but"."""
+    lex = lexicon()["all_but"]
     item = rf"(?:{alternation(lex['item_openers'])})\s+(?!(?:is|are|was|were|has|have|had|will|would|can|could)\b)\w"
     if names:
         item += rf"|(?:{alternation(names)})(?![\w-])"
-    return re.compile(rf"(?<![\w-])((?:{alls})(?:\s+else)?{of_order}\s+)(?:{alternation(lex['but'])})(?![\w-])(?=\s+(?:{item}))",
-                      re.IGNORECASE)
+    return re.compile(rf"({_all_word()})(?:{alternation(lex['but'])})(?![\w-])(?=\s+(?:{item}))", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _all_except() -> re.Pattern:
+    """An all-word then an except word ("everything except the <item>", "all of it other than …"; not "but not",
+    which is no "but" without its "not"). Group 1: up to the except word."""
+    words = [w for w in lexicon()["except_words"] if not w.startswith("but ")]
+    return re.compile(rf"({_all_word()})(?:{alternation(words)})(?![\w-])", re.IGNORECASE)
 
 
 def except_words_read(text: str, names: tuple[str, ...] = (), where=None) -> str:
     """The text with its except words as the reader takes them: "nothing but the <item>" is only it
     (`only_for_except`); "everything but the <item>", "cancel all but the <item>" leave it out ("except").
     `names`: item names a bare "but <name>" may take; `where(text, at)`: whether the all-word at `at` (of the text
-    given it) counts (only those the action takes, say); None: every one."""
-    text = only_for_except(text)
-    return all_but(tuple(names)).sub(lambda m: m.group(1) + "except" if where is None or where(text, m.start()) else m.group(0), text)
+    given it) counts (only those the action takes, say); None: every one. One that does not count is a remark's,
+    "but" and "except" alike: "I liked everything except the <item>, so return it" reads as "… everything but the
+    <item>, so return it" (the item is the one meant). A passive all-word ("everything returned but …") is asked
+    about at its participle: the action's own word, after what it takes."""
+    said = only_for_except(text)
+
+    def counts(m: re.Match, within: str) -> bool:
+        return where is None or where(within, m.start("done") if m.group("done") else m.start())
+
+    read = all_but(tuple(names)).sub(lambda m: m.group(1) + "except" if counts(m, said) else m.group(0), said)
+    if where is None:
+        return read
+    return _all_except().sub(lambda m: m.group(0) if counts(m, read) else m.group(1) + "but", read)
 
 
 def _split_except(text: str) -> tuple[str, str]:

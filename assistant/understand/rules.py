@@ -42,6 +42,27 @@ def _aliases() -> dict[str, list[str]]:
     return {a: [t] if isinstance(t, str) else t for a, t in _names()["aliases"].items()}
 
 
+@lru_cache(maxsize=1)
+def _zh_names() -> tuple[re.Pattern, dict[str, list[str]]]:
+    """aliases.json's Chinese words for the products → the product names (lower case) each may mean, and a
+    pattern finding them longest first (无线耳机 before 耳机)."""
+    means: dict[str, list[str]] = {}
+    for name, words in _names()["zh_names"].items():
+        for word in words:
+            means.setdefault(word.lower(), []).append(name)
+    return re.compile(alternation(means)), means
+
+
+@lru_cache(maxsize=1024)
+def _zh_named(lowered: str) -> tuple[tuple[int, str], ...]:
+    """(where, product name) for each Chinese product word the text says: the items' names are English, and a
+    Chinese word has no word boundary to find it by."""
+    if not _CJK.search(lowered):
+        return ()
+    pattern, means = _zh_names()
+    return tuple((m.start(), name) for m in pattern.finditer(lowered) for name in means[m.group(0)])
+
+
 def items_text(order: dict) -> str:
     """The order's items by name and options (their ids travel in the `choices` event, not the text)."""
     return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
@@ -161,13 +182,14 @@ def mentions_option(product, message: str, catalog: dict[str, set[str]] | None =
 def _name_pattern(item: dict) -> str:
     """A regex naming the item's product: its name, an alias (assistant/data/aliases.json), or the name's
     last word, singular or plural. A last word of two letters or fewer ("iPhone X") is left out: as an
-    empty alternative it would match any text."""
+    empty alternative it would match any text. Its edges are any character but a Latin letter or digit, not a
+    word boundary: a name typed against Chinese ("退watch吧") is said too."""
     name = item["name"].lower()
     word = re.findall(r"[a-z]+", name)[-1] if re.search(r"[a-z]", name) else ""
     stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
     aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
     parts = [re.escape(name), *(rf"{a}s?" for a in aliases), *([rf"(?:{stems})(?:e?s)?"] if stems else []), *_irregular_plurals(word)]
-    return rf"\b(?:{'|'.join(parts)})\b"
+    return rf"(?<![a-z0-9_])(?:{'|'.join(parts)})(?![a-z0-9_])"
 
 
 def _irregular_plurals(word: str) -> list[str]:
@@ -185,25 +207,38 @@ def _irregular_plurals(word: str) -> list[str]:
 
 def names_item(item: dict, lowered: str) -> bool:
     """Whether the text names the item's product (see `_name_pattern`), its name's spaces and hyphens
-    optional ("book shelf", "tshirt")."""
+    optional ("book shelf", "tshirt"), or in Chinese (`_zh_named`)."""
     name = item["name"].lower()
     compact = re.sub(r"[\s-]", "", name)
     return (
         name in lowered
         or (len(compact) >= 6 and compact in re.sub(r"[\s-]", "", lowered))
         or bool(re.search(_name_pattern(item), lowered))
+        or any(said == name for _, said in _zh_named(lowered))
     )
 
 
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|arrived|got|shipped|delivered|sent) (?:together )?(?:with|along with|alongside|in the same (?:order|package|box|delivery|shipment) as) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
 _ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
                          r"(?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?)*")
-_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|aside from|besides|excluding|exception (?:is|being|would be|will be))\b|除了")
+_EXCEPT = re.compile(rf"\b(?:{alternation(lexicon()['except_words'])})\b|除了")  # reader.json except_words
 _ZH = {k: alternation(v) for k, v in lexicon()["except_zh"].items() if k != "_about"}
 # after "除了<item>": the rest, all of it, under the action ("(以外)，其他都退", "以外全部退掉", "都换"); not "其他都很好"
 _ZH_ALL_REST = re.compile(rf"\s*(?:{_ZH['closing']})?[\s，,]*(?:(?:{_ZH['rest']})的?(?:{_ZH['things']})?)?(?:{_ZH['all']})(?!不)[^，,。；;！？]{{0,6}}?(?:{_ZH['actions']})")
 # "除了<item>，我还想退…", "除了<item>还要退…", "除了<item>，<item>也要退": besides the item, not except it (no rest nor all said first)
 _ZH_BESIDES = re.compile(rf"除了(?:(?!{_ZH['rest']}|{_ZH['all']})[^，,。；;！？]){{0,30}}?(?:[，,](?:(?!{_ZH['rest']}|{_ZH['all']})[^，,。；;！？]){{0,30}}?)?(?:{_ZH['also']})")
+# "<item>除外", "<item>不退，其他都退": the except word after what it leaves out (the clause up to it); "kept" only with the rest said next
+_ZH_AFTER = re.compile(rf"([^，,。；;！？:：]{{1,30}}?)(?:(?:{_ZH['after']})|(?:{_ZH['kept']})(?=[\s，,]*(?:{_ZH['rest']}|{_ZH['all']})))")
+
+
+def _zh_except_read(lowered: str, items: list[dict]) -> str:
+    """The text with "<item>除外" and "<item>不退，其他都…" read as "除了<item>…", the way `_EXCEPT` finds an exception;
+    only where what comes before names one of the items."""
+    if not _CJK.search(lowered):
+        return lowered
+    return _ZH_AFTER.sub(lambda m: "除了" + m.group(1) if any(names_item(i, m.group(1)) for i in items) else m.group(0), lowered)
+
+
 # "with everything else (about it) unchanged", "everything else the same": the item's other options, not all items
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
 # "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
@@ -301,6 +336,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     names = _names_of(items)
     remarked = except_words_read(lowered, names)  # all-but read everywhere, for the remarks' "everything but the <item> is fine"
     lowered = except_words_read(lowered, names, _taken_by_action)  # "…and nothing other than the <item>": that item, not all but it; "return all but the <item>": all except it
+    lowered = _zh_except_read(lowered, items)
     cut = _except_cut(lowered)
     head, tail = except_scope(lowered, cut.start(), cut.end()) if cut else (lowered, "")
     # an item the action's own words name is no exception ("everything except the <item> works, so return the <item>"),
@@ -1546,15 +1582,22 @@ _ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|(?<!every )(?<!every single
 
 
 def _mention(item: dict, lowered: str) -> int | None:
-    """Where the text first names the item's product (see `_name_pattern`), or None."""
+    """Where the text first names the item's product (see `_name_pattern`, `_zh_named`), or None."""
     m = re.search(_name_pattern(item), lowered)
-    return m.start() if m else None
+    at = [m.start()] if m else []
+    return min([*at, *(p for p, said in _zh_named(lowered) if said == item["name"].lower())], default=None)
 
 
 _WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|" + _EVERYTHING_WORD + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部|" + _TO_ALL)
 _CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
 # the same said in the passive: "I want the <item> in it cancelled", "could the <item> be canceled"
 _CANCELLED_SPAN = re.compile(r"\b(?:want|like|need|get|have|be)\s+([^.;!?\n]*?)\s+(?:to be\s+)?cancel(?:l)?ed\b")
+
+
+# the same in Chinese: what follows 取消 up to the sentence's end ("取消订单#W…里的<item>"); an item said just before
+# 订单 identifies the order instead ("取消有<item>的订单", "取消<item>那个订单")
+_ZH_CANCEL_SPAN = re.compile(r"取消([^。；！？\n]*)")
+_ZH_ORDER_AFTER = re.compile(r"[^，,。；！？]{1,24}?订单")
 
 
 _CANCEL_FROM = re.compile(r"\b(?:cancel|remove|take)\s+(?:it|that|this|them|those|these)\s+(?:out\s+)?(?:from|of|off)\s+(?:my|the|this|that)\s+order\b")
@@ -1593,6 +1636,12 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
             if re.match(r"[a-z0-9-]+(?: (?!(?:in|from|of|inside|on)\b)[a-z0-9-]+){0,2}? orders?\b", span[at:]):
                 continue  # "cancel my <item> order"
             named.add(item["item_id"])
+    for m in _ZH_CANCEL_SPAN.finditer(lowered):
+        span = m.group(1)
+        for item in order["items"]:
+            at = _mention(item, span)
+            if at is not None and not _ZH_ORDER_AFTER.match(span, at):
+                named.add(item["item_id"])
     if not named or named >= {i["item_id"] for i in order["items"]}:
         return []
     return list(dict.fromkeys(i["name"] for i in order["items"] if i["item_id"] not in named))
