@@ -223,6 +223,20 @@ class _Turn(CatalogTurn):
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"))
+            if command is None and rules.only_conditional(message) and not rules.action_verb_named(message):
+                # "if it can only go back to the card, accept that": what they would do, not yes or no: asked again
+                state.frame = frame
+                yield from self._propose(pending.tool, pending.arguments, pending.description)
+                return
+            if pending.tool == "cancel_pending_order" and not is_affirmative(message) and rules.says_where_money_goes(message, refund_only=True) \
+                    and not self._names_product(_in_english(message.lower())):
+                # "I want that refund on PayPal" to a cancellation: the policy sends it back to what paid; proposed again
+                order = self._order(pending.arguments["order_id"]) or {}
+                paid = [p["payment_method_id"] for p in order.get("payment_history", []) if p.get("transaction_type") == "payment"]
+                state.frame = frame
+                yield self.say("cancel_refund_original", methods=self.join(self._method_name(m) for m in dict.fromkeys(paid)))
+                yield from self._propose(pending.tool, pending.arguments, pending.description)
+                return
             try:  # reading the address before it changes reads the store too: inside, so an outage keeps the proposal
                 before = self._address_before(pending) if is_affirmative(message) else None
                 result = self.runner.confirm(pending, message)
@@ -242,14 +256,7 @@ class _Turn(CatalogTurn):
                     state.earlier_addresses.setdefault(*before)
                 self._orders_read = None  # the orders changed: the next task reads their statuses again
             if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
-                queued = {t.route for t in state.queue} | {state.frame.route}
-                key = state.frame.order_id or pending.arguments.get("order_id")
-                same = next((o for o in self._user_orders() if o["order_id"] == key), {}) if key else {}
-                # "…and switch its item to the blue one": a request pointing back at this task's order is about that order
-                state.queue += [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, same),
-                                          topic=state.frame.topic)
-                                for r, text in rules.other_actions(state.frame.text, state.frame.route)
-                                if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
+                self.queue_other_actions(state.frame, state.frame.order_id or pending.arguments.get("order_id"))
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
@@ -313,6 +320,28 @@ class _Turn(CatalogTurn):
                 taken = yield from self.form.fall_back(refused, condition, message)
                 if taken:
                     return
+                # its fallback impossible on that order too ("if not, change its address then"): said, and no other
+                # order touched ("…, cancel the other items" is about other orders: routed as usual)
+                order = self._order(refused.order_id) if refused.order_id and rules.only_conditional(message) \
+                    and not rules.points_elsewhere(message) else None
+                flow = next((f for a in condition.then for f in FLOWS.values()
+                             if order and f.on_order and f.route == rules.action_route(a, order["status"])), None)
+                if flow is not None:
+                    statuses = self.r("statuses")
+                    yield self.say("failed", message=self.r("wrong_status").format(
+                        order_id=order["order_id"], status=statuses.get(order["status"], order["status"]), verb=self.r("verbs")[flow.name],
+                        allowed=self.r("or").join(statuses.get(x, x) for x in sorted(flow.statuses))))  # fmt: skip
+                    return
+        if state.frame is None and state.pending is None and self.ctx.user_id and not slots.order_ids \
+                and rules.says_where_money_goes(message) and not self._names_product(_in_english(message.lower())) and state.payment:
+            # "any difference to PayPal" with no task open: kept (noted above) for the task that needs it, not a return
+            yield self.say("refund_noted", method=self._method_name(state.payment[0]))
+            yield from self._next_task()
+            return
+        if state.frame is None and not state.queue and rules.only_gives_up(message):
+            # "if it is too late to cancel, I drop the subject" with nothing refused now: no action to start
+            yield self.say("nothing_more")
+            return
         identified = self.ctx.user_id is not None
         yield from self._identify(slots)
         if not identified and self.ctx.user_id:  # what the shopper said before being identified counts too
@@ -433,6 +462,16 @@ class _Turn(CatalogTurn):
         if route in allowed and rules.holds_or_points_back(text, order, self._user_orders()):
             return order["order_id"]
         return None
+
+    def queue_other_actions(self, frame: TaskFrame, key: str | None) -> None:
+        """The other actions the task's words ask for, queued after those already queued (once the task is done or refused)."""
+        state = self.state
+        queued = {t.route for t in state.queue} | {frame.route}
+        same = next((o for o in self._user_orders() if o["order_id"] == key), {}) if key else {}
+        # "…and switch its item to the blue one": a request pointing back at this task's order is about that order
+        state.queue += [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, same), topic=frame.topic)
+                        for r, text in rules.other_actions(frame.text, frame.route)
+                        if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
 
     def _next_task(self) -> Iterator[AssistantEvent]:
         """The next queued task, if any: started at once."""

@@ -1812,3 +1812,181 @@ def test_chinese_product_words_in_an_exchange(assistant, state, store):
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
     reply = assistant.reply_text(state, "我想换货，订单#W2378156的耳机换成黑色的")
     assert state.pending is not None and "Headphones" in reply and "black" in reply, reply
+
+
+# -- addresses in any case, the profile address as a target, payment changes, refund choices, conditionals --
+
+_KETTLE_BUYER = "emma.nguyen6944@example.com"  # one pending order (a tea kettle), shipped away from the profile address
+_TWO_ORDERS = "ava.smith4465@example.com"  # a pending smart watch order, a processed keyboard order
+_PAYPAL_BUYER = "emma.brown5032@example.com"  # a pending skateboard order paid with PayPal, and a credit card
+
+
+@pytest.mark.parametrize("text", [
+    "the kettle i ordered should go elsewhere, can you send it to 7 s pine ave, apt 2, austin tx 78701 instead",
+    "please ship my tea kettle order to 7 s pine ave apt 2 austin tx 78701",
+    "My tea kettle order: send it to 7 S. Pine Ave, Apt 2, Austin, Texas 78701 instead.",
+    "请把 tea kettle 订单的地址改成 7 s pine ave apt 2 austin tx 78701",
+])  # fmt: skip
+def test_an_address_in_lower_case_without_commas_is_read_the_first_time(assistant, state, text):
+    assistant.reply_text(state, _KETTLE_BUYER)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address", reply
+    args = state.pending.arguments
+    assert (args["address2"], args["city"], args["state"], args["zip"]) == ("Apt 2", "Austin", "TX", "78701"), args
+    assert args["address1"] in ("7 S Pine Ave", "7 S. Pine Ave"), args
+
+
+def test_text_without_a_street_and_zip_is_no_address():
+    from assistant.understand.rules import parse_address
+
+    assert parse_address("I have 2 orders and want to know where they are") is None
+    assert parse_address("my zip is 78701") is None
+    assert parse_address("I have 2 orders; send the first to 9 elm row reno nv 89501")["address1"] == "9 Elm Row"
+
+
+def test_an_address_for_an_order_that_can_no_longer_change_is_refused_not_given_to_another(assistant, state):
+    """The items named say which order: when it is too late for it, that is said, and the other order is left alone."""
+    assistant.reply_text(state, _TWO_ORDERS)
+    reply = assistant.reply_text(state, "the keyboard i ordered goes to my old place, can you send it to 7 s pine ave apt 2 "
+                                        "austin tx 78701 instead. if that's not possible, skip it.")  # fmt: skip
+    assert state.pending is None and "#W3197825" in reply, reply
+
+
+@pytest.mark.parametrize("text", [
+    "My tea kettle order is going to San Francisco; I want it shipped to my home in Dallas, the address on my account.",
+    "please send my kettle order to my home address instead",
+    "ship the tea kettle order to my default address",
+    "请把 tea kettle 的订单改寄到我账户上的地址",
+])
+def test_the_profile_address_as_where_an_order_goes(assistant, state, store, text):
+    """"Ship it to my home / the address on my account": the order's address becomes the profile's (never the reverse)."""
+    assistant.reply_text(state, _KETTLE_BUYER)
+    home = store.user_by_email(_KETTLE_BUYER).address
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address", reply
+    assert state.pending.arguments["address1"] == home.address1 and state.pending.arguments["zip"] == home.zip
+
+
+def test_a_new_account_address_and_the_order_sent_there_too_proposes_both(assistant, state, store):
+    assistant.reply_text(state, _KETTLE_BUYER)
+    first = assistant.reply_text(state, "I'm moving to 7 s pine ave apt 2 austin tx 78701. I want that to be the address "
+                                        "on my account, and my tea kettle order sent there too.")  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address", first
+    second = assistant.reply_text(state, "yes")
+    assert state.pending is not None and state.pending.tool == "update_default_address", second
+    assert state.pending.arguments["city"] == "Austin"
+
+
+@pytest.mark.parametrize("text", [
+    "The skateboard order was charged to my PayPal, and I would rather it were paid with my credit card ending 9135.",
+    "switch the payment of the skateboard order to my credit card",
+    "for the skateboard order, pay with the credit card instead",
+])
+def test_paying_an_open_order_another_way_is_a_payment_change(assistant, state, text):
+    assistant.reply_text(state, _PAYPAL_BUYER)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_payment", reply
+    assert state.pending.arguments["payment_method_id"].startswith("credit_card"), state.pending.arguments
+
+
+def test_a_payment_change_is_read_apart_from_a_question_of_how_it_was_paid(store):
+    """A pure reading: "which" opening a relative clause ("my order, which …, was charged to PayPal, I'd rather …")
+    asks nothing; a question of how an order was paid changes nothing (en + zh)."""
+    from assistant.understand import rules
+
+    methods = store.user_by_email(_PAYPAL_BUYER).payment_methods
+    for text in ("My other order, which is just a skateboard, was charged to my PayPal, and I would rather it were paid with my credit card.",
+                 "skateboard 的订单改用信用卡支付", "I'd prefer the skateboard order paid with my credit card rather than PayPal"):
+        assert rules.asks_order_payment_change(text, methods, False), text
+    for text in ("which card was the skateboard order paid with?", "skateboard 的订单是用什么支付的？"):
+        assert not rules.asks_order_payment_change(text, methods, False), text
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("I want that refund on my credit card.", "en"),
+    ("No, I want to use my credit card.", "en"),
+    ("any money back to my credit card please", "en"),
+    ("退款请退到我的信用卡", "zh"),
+])
+def test_where_a_cancellations_refund_goes_is_answered_with_the_policy(assistant, state, text, lang):
+    """Said to a proposed cancellation, a refund destination is its refund: the policy's rule, the proposal kept."""
+    assistant.reply_text(state, _PAYPAL_BUYER)
+    assistant.reply_text(state, "cancel the skateboard order, I no longer need it")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order"
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+    assert ("original" in reply or "paid for it" in reply) if lang == "en" else "原支付方式" in reply, reply
+    assert "returned" not in reply, reply
+    done = assistant.reply_text(state, "yes")
+    assert "cancelled" in done or "取消" in done, done
+
+
+def test_a_conditional_acceptance_to_a_proposal_asks_again(assistant, state):
+    assistant.reply_text(state, _PAYPAL_BUYER)
+    assistant.reply_text(state, "cancel the skateboard order, I no longer need it")
+    reply = assistant.reply_text(state, "If it can only go back to what paid for the order, accept that.")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+
+
+@pytest.mark.parametrize("text", ["Refund any difference to PayPal.", "any money back to my PayPal please", "差价退到 PayPal"])
+def test_a_refund_destination_with_no_task_open_is_kept_not_a_return(assistant, state, text):
+    assistant.reply_text(state, _PAYPAL_BUYER)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and "returned" not in reply and "PayPal" in reply, reply
+    assert state.payment and state.payment[0].startswith("paypal")
+
+
+@pytest.mark.parametrize("text", [
+    "If the shop says it is too late to cancel it, I drop the subject.",
+    "if it has already shipped, never mind",
+    "if that's not possible, skip it",
+    "如果来不及取消就算了",
+])
+def test_a_conditional_after_a_refusal_starts_nothing_on_another_order(assistant, state, text):
+    """"Cancel the keyboard order" is refused (processed); the shopper's "if too late, I drop it" ends it:
+    the other, pending order is not cancelled instead."""
+    assistant.reply_text(state, _TWO_ORDERS)
+    refused = assistant.reply_text(state, "please cancel the keyboard order")
+    assert state.pending is None and "#W3197825" in refused, refused
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and state.frame is None and "#W8328622" not in reply, reply
+
+
+def test_a_conditional_with_nothing_refused_starts_nothing(assistant, state):
+    assistant.reply_text(state, _TWO_ORDERS)
+    reply = assistant.reply_text(state, "if it is too late to cancel, forget it")
+    assert state.pending is None and "#W8328622" not in reply, reply
+
+
+def test_a_fallback_action_after_a_refusal_is_still_taken(assistant, state):
+    """Negative of the above: a conditional naming another action is that action, not nothing."""
+    assistant.reply_text(state, _TWO_ORDERS)
+    assistant.reply_text(state, "please cancel the keyboard order")
+    reply = assistant.reply_text(state, "if it is too late to cancel, change its address to 7 s pine ave apt 2 austin tx 78701 then")
+    assert "Understood: if that cannot be done" not in reply and "#W3197825" in reply, reply
+
+
+def test_a_request_holding_a_conditional_is_still_that_request(assistant, state):
+    """Negative: "cancel …(if not possible, do nothing)" is a cancellation with its fallback, not only a fallback."""
+    assistant.reply_text(state, _TWO_ORDERS)
+    reply = assistant.reply_text(state, "Also cancel the smart watch order (if not possible, do not do anything), I no longer need it.")
+    assert "Understood: if that cannot be done" not in reply and "#W8328622" in reply, reply
+
+
+@pytest.mark.parametrize("text", [
+    "I would like the skateboard in another length instead; any refund should go to PayPal as well.",
+    "change the skateboard to a longer deck, refund any difference to PayPal",
+])
+def test_an_item_change_with_a_refund_destination_is_the_item_change(assistant, state, text):
+    """Negative: the refund destination said beside an item change belongs to it; the change is not dropped as a note."""
+    assistant.reply_text(state, _PAYPAL_BUYER)
+    reply = assistant.reply_text(state, text)
+    assert not reply.startswith("Noted"), reply
+
+
+def test_a_fallback_on_the_other_order_after_a_refusal_goes_there(assistant, state):
+    """Negative of the refusal above: "if not, cancel the other order" points away from the refused order."""
+    assistant.reply_text(state, _TWO_ORDERS)
+    assistant.reply_text(state, "please cancel the keyboard order")
+    reply = assistant.reply_text(state, "if that's not possible, cancel the other order then")
+    assert "#W8328622" in reply and "#W3197825 is" not in reply, reply

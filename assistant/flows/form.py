@@ -90,9 +90,11 @@ class FormLoop:
         family = [FLOWS[n] for n in SWAPS] if flow.name in SWAPS else [flow]
         allowed = {s for f in family for s in f.statuses}
         if flow.name == "modify_address" and not frame.order_id and frame.address:
-            # the one pending order not already going to the new address
+            # the one pending order not already going to the new address, unless the request names the items of
+            # another order going elsewhere (one that cannot change any more: said so, not another order changed)
             elsewhere = [o for o in self._open_orders() if o.get("address") != frame.address]
-            if len(elsewhere) == 1:
+            named = rules.orders_meant(rules.without_other_actions(frame.text or message, frame.route), self._orders(), [])
+            if len(elsewhere) == 1 and all(o["order_id"] == elsewhere[0]["order_id"] or o.get("address") == frame.address for o in named):
                 frame.order_id = elsewhere[0]["order_id"]
         asked = list(self.resolve_order(frame, slots, allowed))
         if asked:
@@ -133,6 +135,7 @@ class FormLoop:
             yield from self.switch(other, order["order_id"], message, slots)
             return STOP
         t.state.refused = frame  # a condition said next ('if not, …') applies to it
+        t.queue_other_actions(frame, order["order_id"])  # "…; if not, skip it. Also cancel the <item> order": that comes next
         statuses = t.r("statuses")
         yield from self.refuse(t.r("wrong_status").format(
             order_id=order["order_id"], status=statuses.get(order["status"], order["status"]), verb=t.r("verbs")[flow.name],
@@ -535,6 +538,8 @@ class FormLoop:
                 return
         if frame.text:
             text = rules.without_like_owned(frame.text)  # "…for the model from my other order": not the order meant
+            if frame.route == "update_address":  # an address change has no items: the ones its own sentences name say the order
+                text = rules.without_other_actions(text, frame.route)  # "… . Also cancel the <item> order": not this one's order
             several = rules.orders_in_turn(text, orders, candidates)
             if len(several) > 1:  # "all my pending orders", items of several orders: one after another
                 frame.order_id = several[0]["order_id"]

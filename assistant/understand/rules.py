@@ -13,6 +13,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import usaddress
+
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
 from assistant.understand.narrow import (alternation, except_scope, except_words_read, lexicon, opens_with, says,
@@ -491,11 +493,14 @@ CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,10}? (?:"
                        r"|(?:cannot|can'?t|can not|couldn'?t|unable|unavailable|impossible|out of stock|sold out|missing)\b"
                        r"|(?:doesn'?t|does not|don'?t|do not|won'?t|will not) (?:\w+ )?(?:work|have|exist|go through)\b"
                        r"|no (?!rush|hurry|issue|problem|trouble|objection|need|pressure|worries|difference)\w+)"  # "no such <item>"; not "no rush"
-                       r"|\bif not\b|\botherwise\b|\bif there (?:is|are) any (?:issues?|problems?)|not possible")
+                       r"|\bif not\b|\botherwise\b|\bif there (?:is|are) any (?:issues?|problems?)|not possible"
+                       # "if it is too late to cancel", "if it has already shipped": the refusal said in the shop's words
+                       rf"|\bif\b(?: [\w'$-]+){{0,8}}? (?:{alternation(w for w in lexicon()['refused_words'] if w.isascii())})\b")
 
 
 # Chinese: "如果…不行/没有…(就)…", "否则…", "不行的话…"; not "如果没有问题" (an opener, not a condition)
-_CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?(?:不行|不了|不可以|不能|没货|没有(?!问题|什么问题|意见|异议|关系|急)|无法|不可能|做不到|不可用|缺货)"
+_CONDITION_ZH = re.compile(r"(?:如果|要是|假如)[^，,。；;！？]{0,30}?(?:不行|不了|不可以|不能|没货|没有(?!问题|什么问题|意见|异议|关系|急)|无法|不可能|做不到|不可用|缺货|"
+                           + alternation(w for w in lexicon()["refused_words"] if not w.isascii()) + ")"
                            r"|否则|不然|不行的话|没货的话|没有的话")
 _CLAUSE_END = re.compile(r"[,，]|\bthen\b|那就|就")
 _SENTENCE_END = re.compile(r"(?<=[!?;。！？；])\s*|(?<!\.\.)(?<=\.)(?!\.)\s*|\n")  # an ellipsis is a pause in the sentence
@@ -539,7 +544,7 @@ def read_condition(text: str) -> Condition | None:
         then = list(dict.fromkeys(a for _, a in sorted(found)))
         if "address" in then:  # "change the address to …": the address change, not an item change
             then = [a for a in then if a != "change"]
-        if _NOTHING.search(fallback) or (not then and re.search(r"\b(?:no|not|never)\b.{0,20}\b(?:cancel|exchange|return|change)", fallback)):
+        if _NOTHING.search(fallback) or (not then and says(fallback, "give_up_words")) or (not then and re.search(r"\b(?:no|not|never)\b.{0,20}\b(?:cancel|exchange|return|change)", fallback)):
             then = ["nothing"]
         only = _ONLY.search(fallback)
         kinds = [k for k, pattern in PAYMENT_KINDS if re.search(pattern, fallback)]
@@ -557,6 +562,34 @@ def read_condition(text: str) -> Condition | None:
         "only": next((c.only for c in read if c.only), None), "whole": any(c.whole for c in read),
         "payment_kinds": list(dict.fromkeys(k for c in read for k in c.payment_kinds)),
         "if_kinds": list(dict.fromkeys(k for c in read for k in c.if_kinds))})
+
+
+_OPENS_IF = re.compile(r"(?:and |but |so |ok,? |okay,? )?(?:if|only if|in case)\b|如果|要是|假如")
+
+
+def only_conditional(message: str) -> bool:
+    """Whether every sentence of the message is a conditional ("if it can only go back to the card, accept that",
+    "如果只能退回原卡就算了"): what the shopper would do, said to a proposal; no answer to it of its own."""
+    sentences = _sentences_said(message)
+    return bool(sentences) and all(_OPENS_IF.match(x) for x in sentences)
+
+
+def action_verb_named(text: str) -> bool:
+    """Whether the text names an order action's verb (return, exchange or change, cancel), in English or Chinese."""
+    lowered = text.lower()
+    return bool(_ACTION_VERBS.search(lowered) or _ZH_ACTION_VERBS.search(lowered))
+
+
+def points_elsewhere(text: str) -> bool:
+    """Whether the text points away from what was just talked about ("the other items", "the rest", "其他的")."""
+    return says(text.lower(), "other_words")
+
+
+def only_gives_up(message: str) -> bool:
+    """Whether the message only says what the shopper does if refused, and that is nothing more ("if it is too
+    late to cancel, I drop the subject", "如果来不及就算了"): no request of its own to start."""
+    condition = read_condition(message)
+    return only_conditional(message) and condition is not None and condition.then == ["nothing"]
 
 
 def _clause_start(lowered: str, at: int) -> int:
@@ -887,51 +920,65 @@ def ordinal(value: str) -> float:
     return 0.0
 
 
-US_STATE_RE = re.compile(r"^[A-Z]{2}$")
-
-
-
-
 _ADDRESS_FIELD = re.compile(r"[\"']?\b(address1|address2|city|state|zip|country)\b[\"']?\s*[:=]\s*[\"']([^\"']*)[\"']")
+
+# An address in free text ends at a zip (and maybe its country); it starts at a house number before it.
+_ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b(?:,?\s*(U\.?S\.?A?\.?|United States(?: of America)?|America)\b)?")
+_HOUSE_NUMBER = re.compile(r"(?<![\w#$.,/-])\d+[A-Za-z]?\s+(?:[A-Za-z]|\d+(?:st|nd|rd|th)\b)", re.IGNORECASE)
+
+# usaddress's labels, by the field they go to (its labels: usaddress.readthedocs.io)
+_STREET_LABELS = {"AddressNumberPrefix", "AddressNumber", "AddressNumberSuffix", "StreetNamePreModifier", "StreetNamePreDirectional",
+                  "StreetNamePreType", "StreetName", "StreetNamePostType", "StreetNamePostDirectional", "StreetNamePostModifier",
+                  "LandmarkName", "CornerOf", "IntersectionSeparator", "BuildingName", "USPSBoxType", "USPSBoxID"}  # fmt: skip
+_UNIT_LABELS = {"OccupancyType", "OccupancyIdentifier", "SubaddressType", "SubaddressIdentifier"}
+
+
+def _fields_of(window: str) -> dict | None:
+    """One address span read by usaddress (a model trained on US addresses: any case, abbreviations, no commas
+    needed between city, state and zip); None unless every word of it is part of an address."""
+    parsed = usaddress.parse(window)
+    # the model files a lead-in as street words ("2 weeks ago I moved to 9 Elm Row"): a second house number or a
+    # clause's punctuation inside the street says the address starts later
+    if any(re.fullmatch(r"\d+", t) or re.search(r"[;:!?]$", t) for t, label in parsed[1:] if label in _STREET_LABELS):
+        return None
+    tagged = [(t.strip(",;"), label) for t, label in parsed if t.strip(",;")]
+    labels = [label for _, label in tagged]
+    if not labels or labels[0] != "AddressNumber" or labels.count("AddressNumber") > 1 or labels[-1] not in ("ZipCode", "CountryName"):
+        return None
+    if any(label not in _STREET_LABELS | _UNIT_LABELS | {"PlaceName", "StateName", "ZipCode", "CountryName"} for label in labels):
+        return None
+    street = " ".join(t for t, label in tagged if label in _STREET_LABELS)
+    unit = " ".join(t for t, label in tagged if label in _UNIT_LABELS)
+    city = " ".join(t for t, label in tagged if label == "PlaceName")
+    state = " ".join(t for t, label in tagged if label == "StateName").strip(".")
+    zip_code = next(t for t, label in tagged if label == "ZipCode")[:5]
+    if not state and city.lower() in us_states():  # "New York, 10001": the city names its state
+        state = us_states()[city.lower()]
+    state = us_states().get(state.lower(), state.upper())
+    if " " not in street or not city or not re.fullmatch(r"[A-Z]{2}", state) or not re.fullmatch(r"\d{5}", zip_code):
+        return None
+    if window == window.lower():  # typed all in lower case: stored the way addresses are written ("4 N Elm St")
+        street, unit, city = (" ".join(w.upper() if re.fullmatch(r"\d+[a-z]", w) else w.capitalize() for w in part.split())
+                              for part in (street, unit, city))
+    return {"address1": street, "address2": unit, "city": city, "state": state, "country": "USA", "zip": zip_code}
 
 
 def parse_address(text: str) -> dict | None:
-    """'123 Main St, Apt 4, Springfield, IL 62704, USA' → address fields; None when it is not one.
-    Fields pasted as key/value pairs ("address1: '…', city: '…', …", as a form or JSON gives them) are
-    read by their keys."""
+    """'123 Main St, Apt 4, Springfield, IL 62704, USA' or '4 n elm st apt 2 chicago il 60613' → address fields;
+    None when the text holds none. Fields pasted as key/value pairs ("address1: '…', city: '…', …", as a form or
+    JSON gives them) are read by their keys; free text by usaddress, over the span from a house number to a zip."""
     fields = dict(_ADDRESS_FIELD.findall(text))
     if {"address1", "city", "state", "zip"} <= fields.keys() and fields["address1"].strip():
         return {"address1": fields["address1"].strip(), "address2": fields.get("address2", "").strip(), "city": fields["city"].strip(),
                 "state": fields["state"].strip(), "country": fields.get("country", "").strip() or "USA", "zip": fields["zip"].strip()}  # fmt: skip
-    # a sentence ending in a number ends the address ("…, OK 74103. Then …"): the next one is not its country
-    parts = [p.strip() for p in re.split(r"[,\n，]|(?<=\d[.!?])\s+", text) if p.strip()]
-    zip_idx = next((i for i, p in enumerate(parts) if re.search(r"\b\d{5}\b", p)), None)
-    street_idx = next((i for i, p in enumerate(parts) if re.search(r"(?:^|\s)\d+\s+[A-Za-z]", p) and not re.search(r"\b\d{5}\b", p)), None)
-    if zip_idx is None or street_idx is None:
-        return None
-    # strip any lead-in like "my new address is" before the street number
-    street = re.sub(r"^.*?(?=(?<!\S)\d+\s+[A-Za-z])", "", parts[street_idx])
-    zip_part = parts[zip_idx]
-    zip_code = re.search(r"\b(\d{5})\b", zip_part).group(1)
-    code = re.search(r"\b([A-Z]{2})\b", zip_part)
-    state = code.group(1) if code else ""
-    rest = parts[street_idx + 1 : zip_idx]
-    address2 = ""
-    if rest and re.match(r"^(apt|apartment|suite|unit|#|floor|ste)\b", rest[0], re.IGNORECASE):
-        address2 = rest.pop(0)
-    if not state and rest and US_STATE_RE.match(rest[-1]):
-        state = rest.pop()
-    city = rest[-1] if rest else ""
-    if not state and len(rest) > 1 and rest[-1].lower() in us_states():  # "<city>, <state name>, <zip>"
-        state, city = us_states()[rest[-1].lower()], rest[-2]
-    elif not state and city.lower() in us_states():  # "New York, 10001": the city names its state
-        state = us_states()[city.lower()]
-    after = parts[zip_idx + 1] if len(parts) > zip_idx + 1 else ""
-    # a country only if it is one ("…, 85719. I want my profile to use it" is the next request, not a country)
-    country = after if re.fullmatch(r"(?i)U\.?S\.?A?\.?|United States(?: of America)?|America", after) else "USA"
-    if not (city and state):
-        return None
-    return {"address1": street, "address2": address2, "city": city, "state": state, "country": country, "zip": zip_code}
+    after_last = 0  # a second address starts after the first one's zip
+    for zip_match in _ZIP.finditer(text):
+        # the earliest house number that starts a clean address wins ("2 orders … to 9 Elm Row, …" starts at 9)
+        for number in _HOUSE_NUMBER.finditer(text, max(after_last, zip_match.start() - 160), zip_match.start()):
+            if found := _fields_of(text[number.start() : zip_match.end()]):
+                return found
+        after_last = zip_match.end()
+    return None
 
 
 _SIZE_WORDS = {"extra small": "xs", "extra large": "xl", "small": "s", "medium": "m", "large": "l"}
@@ -1158,9 +1205,9 @@ _PAYMENT_USE = re.compile(r"\b(?:refund\w*|pay|paid|paying|use|using|via|put (?:
 _ASKS = re.compile(r"[?？]|吗|\b(?:do|does|did|is|are|was|were|which|what|how)\b.*\b(?:accept|take|allow|work)\b")
 _REQUEST = re.compile(r"\b(?:can|could|would|will) you\b|\bplease\b|\bi(?:'d| would) like\b|请|麻烦|帮我")
 # "which/what … did I pay with", "how was it paid", "用什么付的": the method used, asked about
-_HOW_PAID = re.compile(r"\b(?:which|what|how)\b[^.!]*\b(?:did|was|were|have|has|had)\b[^.!]*\b(?:pay|paid|payment|method|card|charged|use|used)\b"
+_HOW_PAID = re.compile(r"(?<!,)(?<!, )\b(?:which|what|how)\b[^.!]*\b(?:did|was|were|have|has|had)\b[^.!]*\b(?:pay|paid|payment|method|card|charged|use|used)\b"
                        r"|(?:用|拿)(?:的)?(?:什么|哪).{0,8}(?:付|支付)|怎么付|哪(?:种|个|张).{0,10}(?:付|支付)")
-_CHANGE_VERB = re.compile(r"\b(?:change|switch|update|instead)\b|改用|换成|改成|更换")
+_CHANGE_VERB = re.compile(r"\b(?:change|switch|update|instead|rather|prefer)\b|改用|换成|改成|更换")
 
 
 def is_question(sentence: str) -> bool:
@@ -1175,6 +1222,22 @@ def payments_meant(methods: list, message: str) -> list[str]:
     told = [x for x in _SENTENCE_END.split(message)
             if x.strip() and _PAYMENT_USE.search(x.lower()) and not is_question(x)]
     return payments_named(methods, " ".join(told)) if told else []
+
+
+_MONEY_BACK = re.compile(r"\b(?:refunds?|refunded|money|funds?|difference|cash)\b|\bback\b|退款|差价|钱")
+
+
+def says_where_money_goes(message: str, refund_only: bool = False) -> bool:
+    """"I want that refund on PayPal", "any difference to my Visa", "差价退到礼品卡": where money back should go,
+    a choice for the task at hand, not a request of its own: a method named, no other action, not a question.
+    `refund_only`: said to an action whose only money is a refund (a cancellation), where "use my PayPal" is that too."""
+    lowered = message.lower()
+    if not payment_kinds(lowered) or is_question(message) or "?" in message or "？" in message:
+        return False
+    # "refund" is the money itself here; returning, changing or cancelling something is another request
+    if any(not m.group(0).startswith("refund") for m in _ACTION_VERBS.finditer(lowered)) or _ZH_ROUTE_VERBS.search(lowered):
+        return False
+    return refund_only or bool(_MONEY_BACK.search(lowered))
 
 
 def pays_with(message: str) -> bool:
@@ -1325,9 +1388,10 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
     return None
 
 
-_DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?(?:default|profile|account)\b|\bback to (?:my |the )?default"
+_DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?(?:default|profile|account)\b|\bback to (?:my |the )?default|\bto (?:my|our) home\b"
                               r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file|record)\b"
-                              r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
+                              r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址"
+                              r"|(?:寄|送|发)(?:到|往|回)(?:我的?)?(?:家|(?:账户|个人资料)(?:上|里|中)的地址)")
 # "the address linked to my account", "the one on file": the account's own address described, not where an order goes
 _ACCOUNTS_OWN = re.compile(r"(?<!\bto the )(?<!\bto my )(?<!\bto )\baddress(?:es)? (?:\w+ )?(?:linked|tied|attached|connected|associated|registered|saved|stored|kept|listed|on record)"
                            r" (?:to|with|on|in|under|for) (?:my |the |our )?(?:account|profile)\b|(?<!\bto the )(?<!\bto my )(?<!\bto )\baddress(?:es)? (?:i have |we have )?on (?:file|record)\b")
@@ -1505,15 +1569,18 @@ def asks_former_address(text: str) -> bool:
     return points_to_former_address(text) and bool(re.search(r"\baddress|地址", text.lower()))
 
 
-_ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
+_ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\b(?:send|ship|deliver|redirect|forward|mail)\w*\s+(?:it|them)\s+(?:to|there)\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
                             r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b"
                             # "use it for all my orders", "on each of the orders", "the orders as well"; orders still to come
                             # ("for all my future orders") are the account's default address
                             r"|\b(?:on|for|to)\s+(?:all|each|every|both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:(?!(?:future|next|upcoming|coming|later)\b)\w+\s+)?orders?\b|\bthe orders,? too\b|\borders as well\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
+                                 # "to my home in <city>, the address on my account": the home, then what it is
+                                 r"|\bto (?:my|our) home\b(?: address)?(?: in [\w ]{1,30}?(?=[,.;!]|$))?(?:,? (?:the|my|which is the) (?:address|one) (?:on|in|of|from) (?:my |the )?(?:profile|account|file|record)\b)?"
                                  r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
-                                 r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址")
+                                 r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址"
+                                 r"|(?:寄|送|发)(?:到|往|回)(?:我的?)?(?:家|(?:账户|个人资料)(?:上|里|中)的地址)")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址"
                               r"|\baddress (?:on|of|in|for) (?:my |the )?(?:account|profile)\b|\b(?:profile|account)\b[^.;]{0,20}\buse (?:it|this|that)\b"
                               r"|\b(?:update|change|set) (?:my |the )?(?:account|profile)\b")
@@ -1533,7 +1600,7 @@ def read_action(text: str, names_product: bool = False) -> Action:
         named.append("address")
     own = _ACCOUNTS_OWN.search(lowered)
     to_default = bool(_DEFAULT_ADDRESS.search(_ACCOUNTS_OWN.sub(" ", lowered)))  # "…to my default address": the account's own is the new one
-    if re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) (?:to|there)\b", lowered) and (
+    if re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) (?:to|there)\b|\b(?:send|ship|deliver|redirect|forward|mail)\w*\b[^.;!?]{0,40}?\bto\b", lowered) and (
             "address" in lowered or "地址" in lowered or "ship to" in lowered or parse_address(text)):
         # "…to my default address in <city>": the default address is where the order goes, not what changes
         account = _TO_DEFAULT_ADDRESS.sub(" ", lowered)
@@ -1800,6 +1867,15 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
             if other != route and not (other == "exchange" and route == "modify_order"):
                 found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]
+
+
+def without_other_actions(text: str, route: str) -> str:
+    """The text without the sentences asking for other actions (`other_actions`): what it says of this one's order
+    ("send the <item> to …. Also cancel the <other item> order" → the first sentence, for the address change)."""
+    parts = [part for _, part in other_actions(text, route)]
+    said = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", text) if x.strip()]
+    own = " ".join(x for x in said if not any(x.strip() in part for part in parts))
+    return own if own.strip(" .,;") else text
 
 
 def _refused_here(before: str) -> bool:
