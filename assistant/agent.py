@@ -39,6 +39,8 @@ ORDER_ROUTES = {"order_status", "cancel_order", "modify_order", "return", "excha
 WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_address"}
 # Questions answered in the middle of a flow, after which the flow asks its open question again
 QUESTION_ROUTES = {"product_question", "compare", "faq", "option_question", "option_opinion"}
+# What a classifier may call a described item change said without a change verb ("my <item> is a small, I need a large")
+_NOT_A_CHANGE = {"search", "product_question", "recommend", "compare", "chit_chat", "out_of_scope", "order_status", "faq"}
 SWAP_ROUTES = {"exchange", "modify_order"}  # one request family: the order's status decides which
 # The shopper's own orders ("my orders", "both orders", "I made three orders") as what a request or question is about;
 # a remark that only mentions them ("thanks, both orders came") asks nothing.
@@ -539,6 +541,8 @@ class _Turn(CatalogTurn):
             # Out of scope only by the classifier's margin, but it names an order or an order action
             # ("swap both of my things for newer ones"): what a shop handles, so its best intent stands.
             route = prediction.near_route
+        if route in _NOT_A_CHANGE and state.frame is None and self._owned_item_change(message):
+            return "exchange"  # "the <item> I received is a 9, I'd need a 10": a change of their own item (its order's status picks which)
         if route == "order_status" and prediction.confidence < 0.9 and rules.asks_change_without_verb(message):
             route = "exchange"  # "it has not shipped yet, so the <item> should be the <value> one instead": a change (its status picks which)
         if route in ("out_of_scope", "chit_chat") and (rules.parse_address(message) or rules.asks_former_address(message)):
@@ -716,6 +720,18 @@ class _Turn(CatalogTurn):
         if not product and _OWN_ORDERS.search(lowered) and _ASKS_ABOUT.search(lowered):
             return "order_status"  # "we made a few orders, can you look at them?": their orders, never out of scope
         return "search" if product else None
+
+    def _owned_item_change(self, message: str) -> bool:
+        """Whether the message describes an item of the shopper's own and another option wanted for it
+        (`rules.owned_item_change`), not how it is paid or sent; once they are identified, only a product their orders hold."""
+        lowered = _in_english(message.lower())
+        paying = rules.pays_with(message) or any(re.search(p, lowered) for _, p in rules.PAYMENT_KINDS)
+        if rules.parse_address(message) or (paying and not rules.keeps_options(lowered)):
+            return False  # "charge that order to my card instead": its payment; "…same size, any difference to my card": a change
+        values = {str(v).lower() for vals in _option_values(self.a.store).values() for v in vals}
+        if not rules.owned_item_change(lowered, _product_words(self.a.store), values):
+            return False
+        return not self.ctx.user_id or any(rules.names_item(i, lowered) for o in self._user_orders() for i in o["items"])
 
     def _product_wish(self, message: str, slots: Slots) -> bool:
         """A message naming a catalog product but no order, order action or possession ("my …"):

@@ -1990,3 +1990,96 @@ def test_a_fallback_on_the_other_order_after_a_refusal_goes_there(assistant, sta
     assistant.reply_text(state, "please cancel the keyboard order")
     reply = assistant.reply_text(state, "if that's not possible, cancel the other order then")
     assert "#W8328622" in reply and "#W3197825 is" not in reply, reply
+
+
+# An item of the shopper's own described, then the option wanted instead (no change verb): an item change or an
+# exchange (the order's status decides), never a product search; what the item is now is no wish, and options
+# said as kept ("same …", "still …", "otherwise the same") hold for the new variant.
+HARPER_AHMED = "I am Harper Ahmed, zip 19147"  # pending #W7857572: helmet (M, black, medium), keyboard (tactile, none, 80%); delivered #W5911118: boots (7, synthetic, no)
+HARPER_KIM = "I am Harper Kim, zip 78222"  # pending #W8121088: helmet (M, red, low); delivered #W3433080: boots (12, leather, no)
+
+
+@pytest.mark.parametrize("sign_in, message, tool, old, new", [
+    (HARPER_AHMED, "These hiking boots from my delivery are a 7; could I have an 8 in their place, nothing else different?",
+     "exchange_delivered_order_items", "1437889264", "3613716226"),
+    (HARPER_AHMED, "my boots came in a 7 but they should be an 8 instead, everything else the same",
+     "exchange_delivered_order_items", "1437889264", "3613716226"),
+    (HARPER_AHMED, "我买的登山鞋是7码的，我要换8码，其余都一样。", "exchange_delivered_order_items", "1437889264", "3613716226"),
+    (HARPER_KIM, "The boots I received are a 12; I need an 11, otherwise the same.",
+     "exchange_delivered_order_items", "8118291112", "5676696062"),
+    (HARPER_AHMED, "For the keyboard on my unshipped order I'd like white-backlit keys now; keep it tactile, keep the 80% layout.",
+     "modify_pending_order_items", "7658724607", "9991484137"),
+    (HARPER_AHMED, "my keyboard: I want the white backlight now, keeping the tactile switches and the 80% size",
+     "modify_pending_order_items", "7658724607", "9991484137"),
+    (HARPER_AHMED, "我的键盘想要白色背光的，还是茶轴和80%。", "modify_pending_order_items", "7658724607", "9991484137"),
+    (HARPER_AHMED, "In my open order, the unlit keyboard would be better as a white-lit one; same switches and same size, "
+                   "any price difference to my gift card.", "modify_pending_order_items", "7658724607", "9991484137"),
+    # "medium" is a size and a ventilation: "is a medium" is what the helmet is now, "same … ventilation" keeps it
+    (HARPER_KIM, "My helmet from the open order is a medium but I'd rather have a small; colour and ventilation unchanged.",
+     "modify_pending_order_items", "6401214406", "3358616356"),
+    (HARPER_KIM, "My cycling helmet is a medium; he needs a small one, keeping the low ventilation and the red.",
+     "modify_pending_order_items", "6401214406", "3358616356"),
+    (HARPER_AHMED, "The black helmet in my order is a medium; a small would suit me, with the same black colour and medium ventilation.",
+     "modify_pending_order_items", "3264130640", "5537798301"),
+    (HARPER_KIM, "我订单里的头盔是中号的，想要小号，颜色和通风都不变。", "modify_pending_order_items", "6401214406", "3358616356"),
+])
+def test_an_owned_item_described_with_the_option_wanted_is_changed(assistant, state, sign_in, message, tool, old, new):
+    assistant.reply_text(state, sign_in)
+    reply = assistant.reply_text(state, message)
+    assert state.pending is not None and state.pending.tool == tool, reply
+    assert state.pending.arguments["item_ids"] == [old] and state.pending.arguments["new_item_ids"] == [new]
+
+
+@pytest.mark.parametrize("message", [
+    "the hiking boots I received are a 7 and pinch, I'd need an 8, otherwise identical",
+    "我收到的登山鞋是7码，需要8码，其他不变。",
+])
+def test_an_owned_item_change_before_sign_in_asks_who_first_then_goes_on(assistant, state, message):
+    first = assistant.reply_text(state, message)
+    assert state.pending is None and ("identify" in first or "验证" in first) and "Hiking Boots (" not in first
+    assistant.reply_text(state, HARPER_AHMED)
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["3613716226"]
+
+
+@pytest.mark.parametrize("message", [
+    "The boots I received are a 12 and I need a 10, keep everything else as it is.",  # a 10 exists, but not in leather without waterproofing
+    "My helmet from the open order is a medium, I'd need a large, still red with low ventilation.",
+])
+def test_no_variant_with_the_kept_options_is_said_and_the_options_listed(assistant, state, message):
+    assistant.reply_text(state, HARPER_KIM)
+    reply = assistant.reply_text(state, message)
+    assert state.pending is None and "no available" in reply and "Available options" in reply, reply
+
+
+@pytest.mark.parametrize("sign_in, message", [
+    (HARPER_KIM, "do you have hiking boots in size 8?"),  # she owns boots, but the question describes no item of hers
+    ("I am Sophia Garcia, zip 28212", "do you have hiking boots in size 8?"),
+    (HARPER_KIM, "my son needs hiking boots in size 8"),
+    (None, "do you have hiking boots in size 8?"),
+    (HARPER_KIM, "有没有8码的登山鞋？"),
+    ("I am Sophia Garcia, zip 28212", "My hiking boots are a 9 and I need a 10"),  # she has no boots: what she wants is a search
+])
+def test_a_product_wish_without_an_owned_item_stays_a_search(store, state, sign_in, message):
+    from retrieval.search import Search
+
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier(),
+                          services={"search": Search(None, products=store.products())})  # fmt: skip
+    if sign_in:
+        assistant.reply_text(state, sign_in)
+    reply = assistant.reply_text(state, message)
+    assert state.pending is None and state.frame is None and "Hiking Boots (" in reply, reply
+
+
+@pytest.mark.parametrize("message", [
+    "I just received my tablet and the screen was cracked. I want to know the tracking number of that order first.",
+    "I lost my tablet I just got and I'm upset; I want to try anyway.",
+    "My kettle arrived broken, I want a refund for it.",
+    "我收到的水壶坏了，我想要退款。",
+])
+def test_an_owned_item_remark_without_an_option_wanted_is_no_item_change(store, state, message):
+    from retrieval.search import Search
+
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier(),
+                          services={"search": Search(None, products=store.products())})  # fmt: skip
+    assistant.reply_text(state, message)
+    assert state.frame is None or state.frame.route not in ("exchange", "modify_order")

@@ -187,7 +187,7 @@ class FormLoop:
                     if any(re.search(rf"(?<!\w){re.escape(v.lower())}(?!\w)", lowered) for v in values)}
             takers = [i for i in order["items"] if keys & set(i["options"])]
             if len(takers) == 1 and rules.pick_variant(t.a.store.product(takers[0]["product_id"]), takers[0], text)[0] \
-                    not in (None, rules.KEEP, rules.SAME):
+                    not in (None, rules.KEEP, rules.SAME, rules.UNMET):
                 frame.item_ids = [takers[0]["item_id"]]
         if rules.AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two: the reader, then the shopper
             frame.item_ids = []
@@ -245,6 +245,14 @@ class FormLoop:
                     frame.item_ids = [i for i in frame.item_ids if i != item_id]
                     frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
                     return (yield from self._fill_new_item_ids(flow, frame, message, slots))
+            if chosen == rules.UNMET:  # nothing available keeps what they keep: said, the options listed (no guess)
+                if other := rules.fallback_route(condition, flow.route, order["status"]):
+                    yield from self.switch(other, order["order_id"], message, slots)
+                    return STOP
+                yield t.say("no_new_option", name=item["name"], current=", ".join(item["options"].values()),
+                            choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
+                yield from t.offer("option", choices[:8])
+                return STOP
             if chosen == rules.SAME and (other := rules.fallback_route(condition, flow.route, order["status"])):
                 # "an identical one, or else a refund": the policy refuses an identical replacement, so the
                 # alternative the shopper stated is taken

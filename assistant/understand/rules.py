@@ -32,6 +32,7 @@ ACTION_ROUTES = {False: {1: "return", 2: "modify_order", 3: "cancel_order"}, Tru
 SAME = "=="  # a picked "variant" meaning: the very same item, which the policy does not allow
 
 KEEP = "="  # a picked "variant" meaning: leave this item as it is
+UNMET = "!="  # a picked "variant" meaning: no available one has what the shopper keeps and asks (they are told, and choose)
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
@@ -331,6 +332,8 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
     if by_id:
         return by_id
+    if _CJK.search(message) and not any(names_item(i, message.lower()) for i in items):
+        message = option_text(message)  # 登山鞋 names Hiking Boots: its English reading too (when no name is said as written)
     lowered = _CONTEXT.sub(" ", message.lower())  # "the backpack I received with the vacuum cleaner": not the cleaner
     described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
     if described != lowered and any(names_item(i, described) for i in items):
@@ -1002,6 +1005,88 @@ def letter_sizes(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
     return lowered
 
 
+_KEPT_ZH = sorted(_OPTION_WORDS["kept_zh"].items(), key=lambda kv: -len(kv[0]))  # "其他不变" before "不变"
+_KEPT_BEFORE = re.compile(r"(?<![a-z])(?:" + "|".join(_OPTION_WORDS["kept"]) + r")\s+([^.,;!?:\n]{1,60})")
+_KEPT_AFTER = re.compile(r"([^.,;!?:\n]{1,40}?)\s+(?:" + "|".join(_OPTION_WORDS["kept_after"]) + r")(?![a-z])")
+_ALL_KEPT = re.compile(r"(?<![a-z])(?:" + "|".join(_OPTION_WORDS["all_kept"]) + r")(?![a-z])")
+_CLAUSE_TURN = re.compile(r"\b(?:but|instead|except|only|rather|though|although|while|whereas|and i|i need|i want)\b")
+
+
+def with_kept_words(message: str) -> str:
+    """Chinese words for options kept ("还是", "其他不变") in the English the option reading knows."""
+    if not _CJK.search(message):
+        return message
+    for zh, en in _KEPT_ZH:
+        message = message.replace(zh, en)
+    return message
+
+
+def _key_words(key: str) -> list[str]:
+    """The words naming an option: its name, its own distinctive words, the search lexicon's words for it ("backlit")."""
+    from retrieval.search.query import default_lexicon
+
+    own = [w for w in key.lower().split() if len(w) >= 4 and w not in _GENERIC_WORDS]
+    group = next((g for g in _attribute_groups() if key.lower() in g), [])  # "colour" for color
+    return list(dict.fromkeys([key.lower(), *own, *(w.lower() for w in default_lexicon().key_words.get(key, [])),
+                               *(w for w in group if not _CJK.search(w))]))
+
+
+@lru_cache(maxsize=1)
+def _attribute_groups() -> list[list[str]]:
+    """The words shoppers use for each product attribute (assistant/data/attributes.json)."""
+    return [[w.lower() for w in g] for g in json.loads((DATA / "attributes.json").read_text(encoding="utf-8"))["groups"]]
+
+
+def said_with_option(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
+    """A value joined to its option's word ("rgb-backlit", "blue-coloured") as the value and the option's name."""
+    for key, vals in values.items():
+        words = "|".join(map(re.escape, _key_words(key)))
+        for val in (str(v).lower() for v in vals if str(v).strip()):
+            lowered = re.sub(rf"(?<![a-z0-9-]){re.escape(val)}-(?:{words})(?:e?s|ed)?(?![a-z])", f"{val} {key.lower()}", lowered)
+    return lowered
+
+
+def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> set[str]:
+    """The options a change keeps as the item has them ("same blue colour and high ventilation", "still linear
+    and full size", "the size unchanged"): each option named in a kept phrase by its name or its current value, unless
+    the phrase also names another of its values ("the same one with clicky switches" changes the switches)."""
+    spans = [_CLAUSE_TURN.split(m.group(1))[0] for m in _KEPT_BEFORE.finditer(lowered)]
+    spans += [_CLAUSE_TURN.split(m.group(1))[-1] for m in _KEPT_AFTER.finditer(lowered)]
+    kept = set()
+    for span in spans:
+        for key, now in current.items():
+            others = [str(v).lower() for v in values.get(key, ()) if str(v).lower() != now]
+            if any(mentioned(v, span, values[key]) or measured(key, v, span) for v in others):
+                continue
+            if mentioned(now, span, values.get(key, ())) or measured(key, now, span) or any(
+                    re.search(rf"(?<![a-z]){re.escape(w)}(?:e?s)?(?![a-z])", span) for w in _key_words(key)):
+                kept.add(key)
+    return kept
+
+
+def keeps_options(lowered: str) -> bool:
+    """Whether the text says options are kept ("same colour", "still full size", "otherwise the same")."""
+    return bool(_KEPT_BEFORE.search(lowered) or _KEPT_AFTER.search(lowered) or _ALL_KEPT.search(lowered))
+
+
+def keeps_the_rest(lowered: str) -> bool:
+    """Whether every option the message does not ask to change stays ("otherwise the same", "same <item> otherwise")."""
+    return bool(_ALL_KEPT.search(lowered))
+
+
+def without_current(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> str:
+    """The text without what it says the item is now ("it is a medium", "the shoes I received are a 9"): that
+    describes the current item, so a word another option shares ("medium" ventilation) is no wish for it."""
+    for key, now in current.items():
+        forms = {now} | ({w for w, letter in _SIZE_WORDS.items() if letter == now} if "size" in key.lower().split() else set())
+        said = "|".join(_value_re(f) for f in sorted(forms, key=len, reverse=True))
+        names = "|".join(map(re.escape, _key_words(key)))
+        lowered = re.sub(rf"\b(?:is|are|was|were|it[’']s|they[’']re|i (?:got|have|bought|ordered|received))\s+"
+                         rf"(?:(?:currently|now|actually|just|only)\s+)?(?:(?:a|an|the|in|size|sized|pair of)\s+){{0,3}}"
+                         rf"(?:{said})(?:\s+(?:{names}|one|ones|pair))?(?![a-z0-9/])", " ", lowered)  # not "its <value>/<value> option"
+    return lowered
+
+
 def option_bound(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> dict[str, str]:
     """Option values said with their option's name ("high ventilation", "size m", "color black"): option →
     value, where the text binds one value besides the current one to it."""
@@ -1032,7 +1117,7 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     from retrieval.search.query import fit_remarks
 
     fits = {d for *_, d in fit_remarks(message) if d}  # "a bit large", "runs small": the way another size should go
-    lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(message))
+    lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(with_kept_words(message)))
     current = {k: str(v).lower() for k, v in item["options"].items()}
     candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
     choices = [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in candidates]
@@ -1042,7 +1127,9 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>", "any colour but <value>"
     before = len(candidates)
     values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
-    lowered = letter_sizes(lowered, values)
+    lowered = said_with_option(letter_sizes(lowered, values), values)  # "rgb-backlit": a value of that option
+    kept = kept_options(lowered, values, current)  # "same blue colour", "still full size": read before what it is now is left out
+    lowered = without_current(lowered, values, current)  # "it is a medium": the item now, no wish
     avoided, wishes = avoided_values(without_option_names(lowered, values), values)
     for key, val in option_bound(wishes, values, current).items():  # "low ventilation", "size M": that option's value
         candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == val] or candidates
@@ -1056,6 +1143,31 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     for m in re.finditer(r"\bsame ([a-z]+)", lowered):
         for key in (k for k in current if m.group(1) in k.split()):
             candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
+    # Options kept ("same colour", "still full size", "otherwise the same": all it does not ask to change) are hard:
+    # no available variant keeping them is said, not traded for another change.
+    wanted: dict[str, set[str]] = {}  # option → the other values of it the message names
+    steps = r"\b\d+\s+(?:(?:more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(?:more|less|fewer))\b"  # "500 pieces less": a step, no value
+    valued = re.sub(steps, " ", wishes)
+    for k in current:
+        for val in (str(x).lower() for x in values[k]):
+            if val != current[k] and (mentioned(val, valued, values[k]) or measured(k, val, valued)):
+                wanted.setdefault(k, set()).add(val)
+    asked = set(wanted) | set(avoided)
+    asked |= {k for m in re.finditer(steps, wishes) for k in current if (m.group(1) or m.group(2)).rstrip("s") in k.split()
+              or (m.group(1) or m.group(2)) in k.split()} | set(option_bound(wishes, values, current))
+    asked |= {k for pattern, _, keys in COMPARATIVES if re.search(pattern, lowered) for k in keys if k in current}
+    asked |= {k for k in current if "size" in k.split()} if fits else set()
+    asked |= {k for m in re.finditer(r"\b(?:maximum|max|highest|largest|biggest|greatest|longest|most|minimum|min|lowest|smallest|shortest"
+                                     r"|least|fewest|lower|higher|less|more|fewer)\s+([a-z]+)", lowered) for k in current if m.group(1) in k.split()}
+    asked |= {key for word, (key, _) in SUPERLATIVE_WORDS.items() if key in current and re.search(rf"\b{word}\b", lowered)}
+    if asked and keeps_the_rest(lowered):
+        kept |= set(current) - asked
+    if kept - asked:
+        keeping = [v for v in candidates if all(str(v.options.get(k, "")).lower() == current[k] for k in kept - asked)
+                   and all(str(v.options.get(k, "")).lower() in vals for k, vals in wanted.items())]
+        if not keeping:
+            return UNMET, choices
+        candidates = keeping
     narrowed = len(candidates) < before
     # a value preferred among those named ("if both <a> and <b> exist, I'd take <a>"), when one is on offer
     prefers = {k: val for k, val in preferred_values(wishes, values).items()
@@ -1829,6 +1941,43 @@ def address_clauses(sentence: str) -> str:
 # said without a change verb (not how it is paid, sent or refunded)
 _BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
                          r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}\b(?:in|with) [^.;!?]{1,30}\binstead\b")
+
+
+# An item of the shopper's own, by the words around its product's name: "my <item>", "the <item> I got",
+# "the <item> in my order / in it", 我买的<item> (its 的 may be read away with the product's English name); not
+# "my son needs <item>" (a verb between: no possession)
+_OWNED_BEFORE = re.compile(r"(?:\bmy|\bour|我的?|我(?:买|收到|订|购买)的?|订单[里中]的?)\s*"
+                           r"(?:(?!(?:needs?|wants?|would|is|are|was|has|have|and|or|for|likes?|loves?|asked)\b)[a-z'-]+\s+){0,3}$")
+_IN_MY_ORDER = re.compile(r"\bin (?:my|our) (?:[a-z-]+ ){0,3}orders?\b,?\s*(?:the\s+)?(?:[a-z-]+\s+){0,3}$")  # "in my open order, the <item>"
+_OWNED_AFTER = re.compile(r"\s+(?:[a-z-]+\s+){0,2}?(?:(?:that|which)\s+)?(?:i|we)\s+(?:just\s+|recently\s+|already\s+)?"
+                          r"(?:got|bought|received|ordered|purchased|have|own)\b|\s+(?:in|from|on)\s+(?:my|the|this|that|it)\b")
+# a wish for an option: "I'd need a 10", "he needs a large", "want the rgb-backlit one", "should be the <value> one"
+# (not "I want to know …", "I want a refund": the words after it name no option value)
+_WANTS = re.compile(r"\b(?:needs?|wants?|would like|'d like|prefers?|should be)\s+(?:it\s+|them\s+|one\s+)?(?:a|an|the|in|size|one)\s+"
+                    r"([^.;!?]{1,40})|\binstead\b|(?:想要|需要|想换成?|要换成?|换成?)([^，,。；;！？]{1,20})")
+_NOT_AN_ITEM_CHANGE = re.compile(r"\breturn|\bcancel|\brefund(?!\s+(?:me\s+)?the\s+difference)|退款|退货|取消")
+
+
+def owned_item_change(lowered: str, products: re.Pattern, values: set[str]) -> bool:
+    """"The <item> I received is a 9 and I'd need a 10", "my <item> is a large, I need a small", "…the <item> in it
+    should be the <value> one, still <value>": an item of the shopper's own, then another option value wanted for it
+    (or options kept), said without a change verb. `products`: the catalog's product words; `values`: its option
+    values (lower case); `lowered` in English. A return, cancellation or refund is not this."""
+    if _NOT_AN_ITEM_CHANGE.search(lowered):
+        return False
+    values = values | set(_SIZE_WORDS)
+    for m in products.finditer(lowered):
+        before = lowered[max(0, m.start() - 60): m.start()]
+        if not (_OWNED_BEFORE.search(before) or _IN_MY_ORDER.search(before) or _OWNED_AFTER.match(lowered, m.end())):
+            continue
+        rest = lowered[m.end():]
+        if keeps_options(rest):
+            return True
+        for wish in _WANTS.finditer(rest):
+            said = wish.group(1) or wish.group(2) or rest[wish.end():][:40]
+            if any(re.search(_value_re(v), said) for v in values if v not in ("yes", "no", "none")):
+                return True
+    return False
 
 
 def asks_change_without_verb(text: str) -> bool:
