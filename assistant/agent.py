@@ -312,7 +312,20 @@ class _Turn(CatalogTurn):
         elif state.frame is None and is_affirmative(message):
             yield self.say("nothing_to_confirm")  # a bare "yes" is not a product search for "yes"
             return
-        if refused is not None and state.frame is None and self.ctx.user_id and not slots.order_ids:
+        part = self._order(refused.order_id) if refused is not None and refused.route == "cancel_order" and refused.order_id \
+            and state.frame is None and self.ctx.user_id and not slots.order_ids else None
+        if part is not None and "cancel_order" in routes_for(part["status"]):
+            # after "only a whole order can be cancelled: all of it, or leave it?" (a pending order's part was refused):
+            # the answer is about that order; anything else is a request of its own
+            answer = rules.whole_cancel_answer(message)
+            if answer == "nothing":
+                yield self.say("left_as_is", order_id=part["order_id"])
+                return
+            if answer == "cancel":
+                state.frame = TaskFrame(route="cancel_order", flow="cancel", order_id=part["order_id"], text=message)
+                yield from self._on_cancel_order(message, slots.model_copy(update={"order_ids": [part["order_id"]]}))
+                return
+        elif refused is not None and state.frame is None and self.ctx.user_id and not slots.order_ids:
             # "if a return won't work, cancel it then" right after a refusal: that task's fallback
             condition = rules.read_condition(message)
             if condition is not None and condition.then == ["nothing"]:  # "if not, leave it": the task ends here
@@ -535,6 +548,8 @@ class _Turn(CatalogTurn):
             return "update_address"
         if state.frame is None and rules.no_longer_wanted(message) and self._names_product(_in_english(message.lower())):
             return "cancel_order"  # "I no longer need the <item> and the <item>": undo the order (its status decides how)
+        if state.frame is None and rules.removes_part(message):
+            return "cancel_order"  # "drop only the <item> from my order", "one of them taken off": a part of it cancelled (refused)
         prediction = self.a.classifier.predict(message)
         route = prediction.route
         if prediction.near_route and (slots.order_ids or rules.names_action(message)):
@@ -551,9 +566,11 @@ class _Turn(CatalogTurn):
             route = self._shop_cue(message, slots) or route
         if route in ("out_of_scope", "chit_chat") and slots.order_ids:
             route = "order_status"  # a bare "#W…" is about that order, never out of scope
-        if route in ("search", "product_question", "recommend") and state.frame is None and _OWN.search(message.lower()) \
-                and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
-            return cue  # "modify all my pending <product>s to …": the shopper's own order, not a search
+        if route in ("search", "product_question", "recommend") and state.frame is None \
+                and (_OWN.search(message.lower()) or self._holds_named(message)) and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
+            # "modify all my pending <product>s to …", "I also want to modify the <item> to …" (an item of one of the
+            # signed-in shopper's orders): the shopper's own order, not a search
+            return cue
         if route == "cancel_order" and rules.only_describes_cancelled(message.lower()):
             route = "order_status"  # "the tracking number of my cancelled order": that order asked about, nothing to cancel
         if route == "cancel_order" and rules.only_negated(message.lower(), "cancel"):
@@ -872,6 +889,11 @@ class _Turn(CatalogTurn):
     def _need_user(self) -> Iterator[AssistantEvent]:
         if self.ctx.user_id is None:
             yield self.say("ask_identity" if self.a.demo_sign_in else "sign_in_on_site")
+
+    def _holds_named(self, message: str) -> bool:
+        """Whether the signed-in shopper has an order holding an item the message names."""
+        lowered = message.lower()
+        return self.ctx.user_id is not None and any(rules.names_item(i, lowered) for o in self._user_orders() for i in o["items"])
 
     def _user_orders(self) -> list[dict]:
         """The shopper's orders, read at most once per turn."""

@@ -2083,3 +2083,118 @@ def test_an_owned_item_remark_without_an_option_wanted_is_no_item_change(store, 
                           services={"search": Search(None, products=store.products())})  # fmt: skip
     assistant.reply_text(state, message)
     assert state.frame is None or state.frame.route not in ("exchange", "modify_order")
+
+
+# Which items of an order a request takes. A customer with two delivered orders that both hold a laptop (#W1840144
+# also holds a desk lamp, two identical fleece jackets and a wall clock; #W2693718 a smartphone, a jigsaw puzzle, a
+# digital camera and sunglasses) and a pending order #W2273069 of five items; another with one pending order #W9093821
+# holding two identical backpacks among five items.
+HARPER_EMAIL, KOVACS_EMAIL = "harper.brown3965@example.com", "harper.kovacs2446@example.com"
+
+
+def _taken_names(assistant, state, store, email: str, *texts: str) -> tuple[str | None, list[str], str]:
+    """(the order, the names of the items the proposal takes, once each time taken, and the last reply) after signing in."""
+    assistant.reply_text(state, f"my email is {email}")
+    reply = ""
+    for text in texts:
+        reply = assistant.reply_text(state, text)
+    if state.pending is None:
+        return None, [], reply
+    order = store.order(state.pending.arguments["order_id"])
+    names = {i.item_id: i.name for i in order.items}
+    return order.order_id, sorted(names[i] for i in state.pending.arguments.get("item_ids") or []), reply
+
+
+@pytest.mark.parametrize(("text", "order_id", "taken"), [
+    ("I want to return the desk lamp and the wall clock from the order that also had a laptop and two fleece jackets",
+     "#W1840144", ["Desk Lamp", "Wall Clock"]),
+    ("Return the laptop from the order that also had the desk lamp", "#W1840144", ["Laptop"]),
+    ("I'd like to return the sunglasses and the digital camera from the one where I also bought a smartphone and a jigsaw puzzle",
+     "#W2693718", ["Digital Camera", "Sunglasses"]),
+    ("In the order with the jigsaw puzzle and the smartphone, I want to return the laptop, refund to PayPal", "#W2693718", ["Laptop"]),
+    ("Please return the wall clock from the package which also contained the fleece jackets", "#W1840144", ["Wall Clock"]),
+    ("我想退货：在有 Laptop 和 Fleece Jacket 的那个订单里，退掉 Desk Lamp 和 Wall Clock", "#W1840144", ["Desk Lamp", "Wall Clock"]),
+    ("退货：和 Desk Lamp 一起买的 Laptop", "#W1840144", ["Laptop"]),
+    # negatives: the items named as what to return are all taken
+    ("return the laptop and the smartphone", "#W2693718", ["Laptop", "Smartphone"]),
+    ("return the desk lamp, the laptop and the wall clock", "#W1840144", ["Desk Lamp", "Laptop", "Wall Clock"]),
+])  # fmt: skip
+def test_items_naming_the_order_are_not_taken(assistant, state, store, text, order_id, taken):
+    """Things named in a clause describing the order ("the order that also had …", "the one where I also bought …",
+    在有…的那个订单里) say which order; only the others are what the request acts on."""
+    order, names, reply = _taken_names(assistant, state, store, HARPER_EMAIL, text, "paypal")
+    assert (order, names) == (order_id, taken), reply
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("My order with the desk lamp came with two identical fleece jackets. Please exchange only one of those for a size L "
+     "and keep the rest of it the same.", 1),
+    ("exchange one of the two fleece jackets in #W1840144 for size L", 1),
+    ("I got two fleece jackets in #W1840144; please exchange only one of them for an L", 1),
+    ("订单 #W1840144 里有两件一样的 Fleece Jacket，我想把其中一件换成 L 码", 1),
+    # negatives: both of them
+    ("exchange both fleece jackets in #W1840144 for size L", 2),
+    ("exchange the fleece jackets in #W1840144 for size L", 2),
+])  # fmt: skip
+def test_one_of_two_identical_items_takes_one(assistant, state, store, text, count):
+    """"Just one of them" of two identical items is one item (one line, its id once), though the message counts two."""
+    order, names, reply = _taken_names(assistant, state, store, HARPER_EMAIL, text, "paypal")
+    assert (order, names) == ("#W1840144", ["Fleece Jacket"] * count), reply
+
+
+@pytest.mark.parametrize(("email", "order_id", "text"), [
+    (HARPER_EMAIL, "#W2273069", "Please drop only the perfume from my pending order; the rest can stay"),
+    (HARPER_EMAIL, "#W2273069", "Please remove just the tea kettle from my pending order, I'll keep the smart watch, the perfume "
+                                "and the hiking boots"),
+    (KOVACS_EMAIL, "#W9093821", "My pending order has two of the same backpack by accident; I'd like one of them taken off."),
+    (KOVACS_EMAIL, "#W9093821", "Could you take one of the two backpacks off my order?"),
+    (KOVACS_EMAIL, "#W9093821", "我想把 Tea Kettle 从订单里去掉，其他的保留"),
+])  # fmt: skip
+def test_removing_an_item_from_a_pending_order_is_refused_and_asked(assistant, state, store, email, order_id, text):
+    """A pending order's single items cannot be removed: said, and asked whether to cancel the whole order or leave
+    it; nothing is proposed or cancelled without an answer."""
+    assistant.reply_text(state, f"my email is {email}")
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and order_id in reply, reply
+    assert ("only a whole order can be cancelled" in reply and "leave it as it is" in reply) or "只能取消整个订单" in reply, reply
+    assert store.order(order_id).status == "pending"
+
+
+@pytest.mark.parametrize("answer", [
+    "in that case cancel the whole order, I ordered it by mistake",
+    "If that's impossible, just cancel the entire order then, it was a mistake to order it.",
+    "ok, cancel it then. I ordered it by mistake",
+    "那就取消整个订单吧，是我下错单了",
+])
+def test_after_a_part_refused_cancel_it_is_that_order(assistant, state, store, answer):
+    """"Cancel that whole order instead" right after the refusal is the order just discussed (the customer has two
+    pending orders): its cancellation is proposed, and done only after a yes."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "Please take the espresso machine off my order, I don't need it")
+    reply = assistant.reply_text(state, answer)
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+    assert state.pending.arguments == {"order_id": "#W4776164", "reason": "ordered by mistake"}, reply
+    assert store.order("#W4776164").status == "pending"
+    assistant.reply_text(state, "yes")
+    assert store.order("#W4776164").status == "cancelled"
+
+
+@pytest.mark.parametrize("answer", ["no, leave it as it is", "keep the order then", "算了，保持不变"])
+def test_after_a_part_refused_leaving_it_keeps_the_order(assistant, state, store, answer):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I'd like to drop only the espresso machine from my order and keep the t-shirt")
+    reply = assistant.reply_text(state, answer)
+    assert state.pending is None and "#W4776164" in reply, reply
+    assert store.order("#W4776164").status == "pending"
+
+
+def test_cancelling_the_order_named_by_an_item_cancels_all_of_it(assistant, state, store):
+    """Negative: "cancel my order with the <item>" names the order, not a part: the whole order, after its reason
+    and an explicit yes."""
+    assistant.reply_text(state, f"my email is {HARPER_EMAIL}")
+    ask = assistant.reply_text(state, "cancel my order with the tea kettle")
+    assert "Why do you want to cancel order #W2273069" in ask, ask
+    propose = assistant.reply_text(state, "no longer needed")
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W2273069", propose
+    assistant.reply_text(state, "yes")
+    assert store.order("#W2273069").status == "cancelled"

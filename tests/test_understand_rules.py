@@ -1067,3 +1067,34 @@ def test_status_reached_reads_whether_the_status_a_circumstance_names_holds_for_
     from assistant.understand.rules import status_reached
 
     assert status_reached(message, status) is reached
+
+
+@pytest.mark.parametrize(("text", "left"), [
+    ("return the lamp from the order that also had a kettle and a tent", "return the lamp from the order that also had  "),
+    ("return the lamp from the order with the laptop and exchange the keyboard",
+     "return the lamp from the order with   and exchange the keyboard"),
+    ("the one where i also bought two fleece jackets, return the clock", "the one where i also bought  , return the clock"),
+    ("my order with the pet bed has two kettles", "my order with   has two kettles"),
+    ("在有 laptop 和 bookshelf 的那个订单里，退掉 desk lamp", "在有 的那个订单里，退掉 desk lamp"),
+    ("exchange the one with the blue strap", "exchange the one with the blue strap"),  # an item described, not an order
+])  # fmt: skip
+def test_things_naming_the_order_are_left_out(text, left):
+    from assistant.understand.rules import without_order_described
+
+    assert without_order_described(text) == left
+
+
+@pytest.mark.parametrize(("text", "removes"), [
+    ("could you drop only the lamp from my order and leave everything else", True),
+    ("please take one of the two backpacks off my order", True),
+    ("I want just one of them taken off.", True),
+    ("I ordered a kettle by mistake and want to remove it from my pending order", True),
+    ("我想把 Tea Kettle 从订单里去掉", True),
+    ("there was a price drop on the lamp, can I get the difference?", False),
+    ("drop me a line when it ships", False),
+    ("remove the lamp from my order and exchange the kettle", False),  # another action said: not only a removal
+])
+def test_removing_items_from_an_order_is_read(text, removes):
+    from assistant.understand.rules import removes_part
+
+    assert removes_part(text) is removes

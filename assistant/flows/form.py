@@ -117,13 +117,18 @@ class FormLoop:
                 order_id=order["order_id"], verb=t.r("verbs")[done.name],
                 status=t.r("statuses").get(order["status"], order["status"])), failed=False)  # fmt: skip
             return STOP
-        if chosen is not None and flow.name == "cancel" and (others := rules.cancels_part(frame.text or message, order, t.state.last_items)):
-            # single items cannot be cancelled: say so (and what else the order holds) rather than cancel it all;
-            # an alternative the shopper stated ("if that's impossible, ship it to …") is taken instead
+        # "…if that is not possible, cancel the whole order": the whole order is what the shopper stated instead
+        whole_then = frame.condition is not None and "cancel" in frame.condition.then and frame.condition.whole
+        if chosen is not None and flow.name == "cancel" and not whole_then \
+                and (others := rules.cancels_part(frame.text or message, order, t.state.last_items)):
+            # single items cannot be cancelled: say so (and what else the order holds) and ask whether to cancel all
+            # of it, rather than cancel it all; an alternative the shopper stated ("if that's impossible, ship it to
+            # …") is taken instead
             if other := rules.fallback_route(frame.condition, flow.route, order["status"]):
                 yield from self.switch(other, order["order_id"], message, slots)
                 return STOP
-            t.state.frame = None
+            frame.order_id = order["order_id"]
+            t.state.frame, t.state.refused = None, frame  # the answer ("then cancel it", "leave it") is about this order
             yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=t.join(others)))
             return STOP
         if chosen is not None:

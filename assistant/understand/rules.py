@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -222,8 +223,6 @@ def names_item(item: dict, lowered: str) -> bool:
 
 
 _CONTEXT = re.compile(r"\b(?:received|bought|ordered|purchased|came|arrived|got|shipped|delivered|sent) (?:together )?(?:with|along with|alongside|in the same (?:order|package|box|delivery|shipment) as) (?:the |my |a |an )?[a-z-]+(?: (?!and\b|or\b)[a-z-]+)?")
-_ORDER_WITH = re.compile(r"\b(?:order|package|delivery|shipment)s? (?:with|that (?:has|had|holds|contains)|containing|holding|including) "
-                         r"(?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?(?:,? and (?:the |my |a |an )?[a-z-]+(?: (?!and\b)[a-z-]+)?)*")
 _EXCEPT = re.compile(rf"\b(?:{alternation(lexicon()['except_words'])})\b|除了")  # reader.json except_words
 _ZH = {k: alternation(v) for k, v in lexicon()["except_zh"].items() if k != "_about"}
 # after "除了<item>": the rest, all of it, under the action ("(以外)，其他都退", "以外全部退掉", "都换"); not "其他都很好"
@@ -266,6 +265,44 @@ _ALL_ITEMS = re.compile(r"\ball (?:of )?(?:the |my )?(?:items|things)\b|\b(?:eve
 _EVERYTHING = re.compile(r"\b(?:return|send back|cancel|exchange|change|modify|upgrade|swap|switch) (?:all|everything)\b"
                          r"(?!\s+(?:the\s+|my\s+|of\s+(?:the\s+|my\s+)?)?(?!(?:items?|things?|products?|stuff|of|it|them|the|my|in|from|back|please|and|for|to|at|now)\b)[a-z])|" + _EVERYTHING_WORD +
                          r"|\ball (?:the |my )?(?:items|things|of (?:it|them))\b|whole order|全部|所有")  # fmt: skip
+
+
+def _link(words: str, also: str) -> str:
+    """A link of the order_described lexicon as a pattern, "also"/"too" allowed before its last word."""
+    *lead, last = words.split()
+    return r"\s+".join([*map(re.escape, lead), rf"(?:(?:{also})\s+)?{re.escape(last)}"])
+
+
+@lru_cache(maxsize=1)
+def _order_described() -> re.Pattern:
+    """A clause saying which order by other things it holds: a head ("the order", "the one") and a link, then a
+    list of things ("a <item>, the <item> and two <item>s") up to a word no item name has (`stops`); or the
+    Chinese 有<items>的那个订单 / 和<items>一起买的. Group "things" (or "zh"): the things, to leave out."""
+    lex = lexicon()["order_described"]
+    also = alternation(lex["also"])
+    links = "|".join(_link(w, also) for w in sorted(lex["links"], key=len, reverse=True))
+    word = rf"(?!(?:{alternation(lex['stops'])})(?![\w'-]))[a-z0-9][a-z0-9'-]*"
+    thing = rf"(?:(?:{alternation(lex['determiners'])}|\d+)\s+)?{word}(?:\s+{word}){{0,3}}"
+    # a list closes with "and" ("a <item>, a <item> and a <item>"): "with the <item>, the <item> should be …" is a new clause
+    things = rf"{thing}(?:(?:\s*,\s*{thing})*\s*,?\s+(?:and|as\s+well\s+as|plus)\s+{thing})?"
+    english = (rf"\b(?:(?:{alternation(lex['heads'])})\s+(?:{links})|one\s+(?:{alternation(lex['one_links'])}))"
+               rf"\s+(?P<things>{things})")
+    zh = lex["zh"]
+    inside = rf"(?:(?!{alternation(zh['not_inside'])})[^，,。；;！？\n])"
+    chinese = (rf"(?:{alternation(zh['links'])})(?P<zh>{inside}{{1,40}}?)的(?:那|这)?(?:一)?(?:个|笔)?(?:{alternation(zh['heads'])})"
+               rf"|和(?P<zh2>{inside}{{1,40}}?)(?:{alternation(zh['together'])})")
+    return re.compile(rf"{english}|{chinese}", re.IGNORECASE)
+
+
+def without_order_described(lowered: str) -> str:
+    """The text without the things a clause names only to say which order is meant ("return the <item> from the
+    order that also had a <item> and a <item>": the last two are no items to return); the words around stay."""
+    out, at = [], 0
+    for m in _order_described().finditer(lowered):
+        group = next(g for g in ("things", "zh", "zh2") if m.group(g) is not None)
+        out += [lowered[at:m.start(group)], " "]
+        at = m.end(group)
+    return "".join(out) + lowered[at:]
 
 
 def about_item(text: str, item: dict, order: dict) -> str:
@@ -334,10 +371,11 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
         return by_id
     if _CJK.search(message) and not any(names_item(i, message.lower()) for i in items):
         message = option_text(message)  # 登山鞋 names Hiking Boots: its English reading too (when no name is said as written)
-    lowered = _CONTEXT.sub(" ", message.lower())  # "the backpack I received with the vacuum cleaner": not the cleaner
-    described = _ORDER_WITH.sub(" ", lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
-    if described != lowered and any(names_item(i, described) for i in items):
+    lowered = message.lower()
+    described = without_order_described(lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
+    if described != lowered and any(names_item(i, _CONTEXT.sub(" ", described)) for i in items):
         lowered = described
+    lowered = _CONTEXT.sub(" ", lowered)  # "the backpack I received with the vacuum cleaner": not the cleaner
     names = _names_of(items)
     remarked = except_words_read(lowered, names)  # all-but read everywhere, for the remarks' "everything but the <item> is fine"
     lowered = except_words_read(lowered, names, _taken_by_action)  # "…and nothing other than the <item>": that item, not all but it; "return all but the <item>": all except it
@@ -659,14 +697,24 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             if not described and (m := re.search(r"more expensive|pricier|less expensive|cheaper", lowered)):
                 pick = max if m.group(0) in ("more expensive", "pricier") else min
                 described = [pick(same, key=lambda i: i.get("price", 0))]
-            plural = speaks_of_several(lowered) or re.search(rf"\banother\b|\bthe other one\b|{word}e?s\b", lowered)
             identical = len({tuple(sorted(map(str, i["options"].items()))) for i in same}) == 1
+            # "two identical <item>s … swap just one of them": one of them, though the message also counts two
+            plural = not (identical and says_one_of(lowered)) and (
+                speaks_of_several(lowered) or re.search(rf"\banother\b|\bthe other one\b|{word}e?s\b", lowered))
             # identical items: "which one?" has no answer; one of them, or all for a plural
             same = described or (same if plural else same[:1] if identical else [])
             if not same:
                 return [AMBIGUOUS]
         chosen += [i["item_id"] for i in same]
     return chosen
+
+
+def says_one_of(lowered: str) -> bool:
+    """Whether the text takes one of several things ("just one of them", "only one of the two", 其中一件), not each;
+    not "just one thing: …" nor "one more question"."""
+    words = lexicon()["one_of_identical"]
+    return bool(re.search(rf"(?<![\w-])(?:{alternation(words['en'])})(?![\w-])(?!\s+(?:more|thing|things|question|request|issue|last)\b)"
+                          rf"|{alternation(words['zh'])}", lowered))
 
 
 _BECOMES = re.compile(r"\b(?:to|into|for|instead)\b|→")
@@ -1768,9 +1816,40 @@ def _mention(item: dict, lowered: str) -> int | None:
 
 
 _WHOLE_ORDER = re.compile(r"\b(?:whole|entire|full|complete) order\b|" + _EVERYTHING_WORD + r"|\ball (?:of )?(?:the |its |my )?items\b|整个订单|全部|" + _TO_ALL)
-_CANCEL_SPAN = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\b([^.;!?\n]*)")
-# the same said in the passive: "I want the <item> in it cancelled", "could the <item> be canceled"
-_CANCELLED_SPAN = re.compile(r"\b(?:want|like|need|get|have|be)\s+([^.;!?\n]*?)\s+(?:to be\s+)?cancel(?:l)?ed\b")
+
+
+@lru_cache(maxsize=1)
+def _cancel_spans() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """What a cancellation, or a removal from the order ("drop only the <item>", "take the <item> off"), acts on:
+    the words after its verb; the same said in the passive ("I want the <item> in it cancelled", "one of them
+    taken off", 把<item>去掉); and where a part kept begins ("… and keep the rest"). Words: `removing` in reader.json."""
+    lex = lexicon()["removing"]
+    split = rf"(?:{alternation(lex['split'])})(?=[^.;!?\n]{{0,60}}?\b(?:off|out)\b)"
+    verbs = rf"\b(?:cancel(?:l?ing|l?ed|s)?|{alternation(lex['verbs'])}|{split})\b(?!\s+(?:{alternation(lex['not_after'])})\b)"
+    acting = re.compile(rf"{verbs}([^.;!?\n]*)|(?:{alternation(lex['zh'])})([^，,。；;！？\n]*)")
+    done = re.compile(rf"\b(?:want|like|need|get|have|be)\s+([^.;!?\n]*?)\s+(?:to be\s+)?(?:cancell?ed|{alternation(lex['done'])})\b"
+                      rf"|把([^，,。；;！？\n]*?)(?:{alternation(lex['zh'])}|取消)")
+    keeping = re.compile(rf"\b(?:(?:and|but|while)\s+)?(?:{alternation(lex['keeping'])})\b|保留|留着")
+    return acting, done, keeping
+
+
+def removes_part(text: str) -> bool:
+    """Whether the text asks to take items off an order ("drop only the <item> from my order", "I want one of
+    them taken off", 把<item>去掉): a cancellation of part of it (not a change of the items, not a return)."""
+    lowered = text.lower()
+    acting, done, _ = _cancel_spans()
+    # a removal said of part of an order: in the passive, "only"/"just" or "one of" after the verb, or "from/off … order"
+    # ("there was a price drop on the lamp" removes nothing)
+    found = [m for m in done.finditer(lowered) if not re.search(r"cancel|取消", m.group(0))] + [
+        m for m in acting.finditer(lowered) if not re.match(r"cancel|取消", m.group(0)) and (
+            m.group(2) is not None or re.match(r"\s*(?:only|just)\b", m.group(1)) or says_one_of(m.group(1))
+            or re.search(r"\b(?:from|off|out of)\s+(?:\w+\s+){0,3}?(?:orders?|purchases?)\b", m.group(1)))]
+    return bool(found) and not any(a != 3 for a in _action_groups(lowered))
+
+
+def _action_groups(lowered: str) -> list[int]:
+    """The route groups (1 return, 2 change, 3 cancel) of the action verbs the text says."""
+    return [next(g for g in (1, 2, 3) if m.group(g)) for m in _ACTION_VERBS.finditer(lowered)]
 
 
 # the same in Chinese: what follows 取消 up to the sentence's end ("取消订单#W…里的<item>"); an item said just before
@@ -1788,13 +1867,25 @@ _CANCEL_SOME = re.compile(r"\bcancel(?:l?ing|l?ed|s)?\s+(?:(?:only|just)\s+)?(?:
                           r"|(?:only|just)\s+(?:that|this|one|a single|the one)\s+(?:item|product|thing)\b|(?:(?:only|just)\s+)?part of (?:my|the|this|that|it)\b(?:\s+order\b)?)")
 
 
+def whole_cancel_answer(text: str) -> str | None:
+    """The answer to "only a whole order can be cancelled: cancel all of it, or leave it as it is?": "nothing"
+    (leave it), "cancel" (the whole order: "then cancel it", "cancel that whole order instead"), or None
+    (something else; words: `whole_cancel_answer` in reader.json)."""
+    lowered = text.lower()
+    if says(lowered, "whole_cancel_answer.leave") or _NOTHING.search(lowered):
+        return "nothing"
+    if says(lowered, "whole_cancel_answer.cancel") and not only_negated(lowered, "cancel"):
+        return "cancel"
+    return None
+
 def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
     "Cancel it from my order" is the item just talked about (`referred`, when the order holds it).
     Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
-    lowered = except_words_read(_CONTEXT.sub(" ", text.lower()), _names_of(order["items"]), _taken_by_action)
+    # "cancel the <item> from the order that also has a <item>": the latter only says which order
+    lowered = except_words_read(_CONTEXT.sub(" ", without_order_described(text.lower())), _names_of(order["items"]), _taken_by_action)
     if cut := _except_cut(lowered):  # "cancel everything but the <item>": all of it save what is left out, a part
         head, tail = except_scope(lowered, cut.start(), cut.end())
         left = [i for i in order["items"] if names_item(i, tail)]
@@ -1805,8 +1896,27 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     if _CANCEL_SOME.search(lowered) and len(order["items"]) > 1:  # a part named by no item: all it holds is said
         return list(dict.fromkeys(i["name"] for i in order["items"]))
     named: set[str] = {i["item_id"] for i in order["items"] if i["item_id"] in referred} if _CANCEL_FROM.search(lowered) else set()
-    for m in [*_CANCEL_SPAN.finditer(lowered), *_CANCELLED_SPAN.finditer(lowered)]:
-        span = m.group(1)
+    acting, done, keeping = _cancel_spans()
+    counts = Counter(i["item_id"] for i in order["items"])
+    for m in [*acting.finditer(lowered), *done.finditer(lowered)]:
+        group = next(g for g in range(1, 4) if m.group(g) is not None)
+        span = keeping.split(m.group(group), 1)[0]  # "drop the <item> and keep the rest"
+        verb = lowered[m.start():m.start(group)] if m.start(group) > m.start() else lowered[m.end(group):m.end()]
+        if not re.search(r"cancel|取消", verb) and re.match(r"\s*(?:it|them|this|that|these|those)\b", span) \
+                and not any(_mention(i, span) is not None for i in order["items"]):
+            # "I ordered a <item> by mistake and want to remove it from my order": an item (an order is not removed
+            # from an order), the one the sentence named before; one unnamed is a part too
+            before = lowered[max((x.end() for x in _SENTENCE_END.finditer(lowered, 0, m.start())), default=0):m.start()]
+            said = {i["item_id"] for i in order["items"] if _mention(i, before) is not None}
+            off = re.match(r"\s*\w+\s+(?:out\s+)?(?:from|off|out of)\b", span)  # "remove it from …": "drop it" may be the order
+            if (said or off) and said < {i["item_id"] for i in order["items"]}:
+                return list(dict.fromkeys(i["name"] for i in order["items"] if i["item_id"] not in said))
+        if says_one_of(span) and any(n > 1 for n in counts.values()):
+            # "take one of the two <item>s off": one of identical items, the other stays
+            twins = [i for i in order["items"] if counts[i["item_id"]] > 1
+                     and (_mention(i, span) is not None or re.search(r"\b(?:them|those|these|ones)\b|其中", span))]
+            if twins:
+                return list(dict.fromkeys(i["name"] for i in order["items"]))
         order_word = re.search(r"\borders?\b", span)
         for item in order["items"]:
             at = _mention(item, span)
