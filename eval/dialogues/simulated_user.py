@@ -111,6 +111,8 @@ class RuleSim:
         """A proposal to ship to (or save) the very address its instructions spell out, street and zip: a person
         recognises the address they gave even where reading its text found no address request ("you want that to
         be the address on your account"); whether it is the right action is the final state's to judge."""
+        if any(g.tool in ("address", "modify_pending_order_address", "update_default_address") for g in self.spec.goal):
+            return False  # its address requests were read: those judge (one done, or regretted, is not wanted again)
         ins, street, zip_code = self.spec.instructions or "", str(arguments.get("address1") or ""), str(arguments.get("zip") or "")
         return bool(street and zip_code) and street.lower() in ins.lower() and zip_code in ins
 
