@@ -231,7 +231,8 @@ class _Turn(CatalogTurn):
                 yield from self._propose(pending.tool, pending.arguments, pending.description)
                 return
             if pending.tool == "cancel_pending_order" and not is_affirmative(message) and rules.says_where_money_goes(message, refund_only=True) \
-                    and not self._names_product(_in_english(message.lower())):
+                    and not self._names_product(_in_english(message.lower())) and not rules.not_this_proposal(message) \
+                    and all(o == pending.arguments.get("order_id") for o in slots.order_ids):
                 # "I want that refund on PayPal" to a cancellation: the policy sends it back to what paid; proposed again
                 order = self._order(pending.arguments["order_id"]) or {}
                 paid = [p["payment_method_id"] for p in order.get("payment_history", []) if p.get("transaction_type") == "payment"]
@@ -245,8 +246,10 @@ class _Turn(CatalogTurn):
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
                 raise
-            if result is None and command is None and (asked := self._asked_at_proposal(message, slots)):
+            if result is None and command is None and not rules.opens_with_no(message) \
+                    and (asked := self._asked_at_proposal(message, slots)):
                 # "how long does the refund take?" instead of yes or no: answered, and the proposal still waits for its yes
+                # ("no thanks. how long …?" declines first: the question is then answered as a request of its own)
                 yield from self._answer_at_proposal(asked, message, slots, pending)
                 return
             flow = flow_for_tool(pending.tool)
@@ -349,10 +352,12 @@ class _Turn(CatalogTurn):
                     return
         if state.frame is None and state.pending is None and self.ctx.user_id and not slots.order_ids \
                 and rules.says_where_money_goes(message) and not self._names_product(_in_english(message.lower())) and state.payment:
-            # "any difference to PayPal" with no task open: kept (noted above) for the task that needs it, not a return
+            # "any difference to PayPal" with no task open: kept (noted above) for the task that needs it, not a return;
+            # said with something else ("everything I got was broken, refund me to …"), that request is handled too
             yield self.say("refund_noted", method=self._method_name(state.payment[0]))
-            yield from self._next_task()
-            return
+            if not (rules.says_more_than_where_money_goes(message) and self._route(message, slots) in WRITE_ROUTES | {"faq", "order_status"}):
+                yield from self._next_task()
+                return
         if state.frame is None and not state.queue and rules.only_gives_up(message):
             # "if it is too late to cancel, I drop the subject" with nothing refused now: no action to start
             yield self.say("nothing_more")

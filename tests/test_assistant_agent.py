@@ -2198,3 +2198,88 @@ def test_cancelling_the_order_named_by_an_item_cancels_all_of_it(assistant, stat
     assert state.pending is not None and state.pending.arguments["order_id"] == "#W2273069", propose
     assistant.reply_text(state, "yes")
     assert store.order("#W2273069").status == "cancelled"
+
+
+@pytest.mark.parametrize("text", [
+    "No thanks. How long does a refund usually take?",
+    "no. what is your return policy?",
+    "nope, will I be charged a fee?",
+    "不用了，退款一般多久到账？",
+    "不，需要多久？",
+])
+def test_a_no_then_a_question_at_a_proposal_declines_it_then_answers(assistant, state, store, text):
+    """A decline followed by a question: the proposal ends (the no is read first), the question is answered, and a
+    later "ok" confirms nothing."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, _CANCEL)
+    assert state.pending is not None
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and ("not changed anything" in reply or "没有做任何更改" in reply), reply
+    assert "Shall I go ahead?" not in reply and "是否继续" not in reply, reply
+    later = assistant.reply_text(state, "ok thanks, that's all")
+    assert store.order("#W6247578").status == "pending", later
+
+
+@pytest.mark.parametrize("text", [
+    "no, keep the order, I'll pay with my credit card",
+    "I'd rather keep it actually, please use my credit card for the other order",
+    "don't cancel it, I'll use my credit card",
+    "never mind, I'll keep it and pay with my credit card",
+    "算了，保留订单，我用信用卡付款",
+])
+def test_keeping_the_order_at_a_cancellation_is_not_its_refund_method(assistant, state, store, text):
+    """At a proposed cancellation, keeping the order (or a method said for another order) declines it: the
+    refund-policy answer and the proposal again are for a refund method said for this cancellation only."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, _CANCEL)
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order"
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None, reply
+    assert "paid for it" not in reply and "原支付方式" not in reply, reply
+    later = assistant.reply_text(state, "ok")
+    assert store.order("#W6247578").status == "pending", later
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("everything I got was broken, refund me to my PayPal please", "en"),
+    ("The things I ordered arrived damaged, I want a refund to PayPal.", "en"),
+    ("my skateboard came with a cracked deck, send the refund to PayPal", "en"),
+])
+def test_a_refund_method_said_with_a_complaint_is_noted_and_the_request_handled(assistant, state, text, lang):
+    """A refund method said together with something else (what went wrong): the method is kept for the task, and
+    the request is handled rather than ended by the note."""
+    # a bare method ("Refund any difference to PayPal."): the note alone (test_a_refund_destination_with_no_task_open…)
+    assistant.reply_text(state, _PAYPAL_BUYER)
+    reply = assistant.reply_text(state, text)
+    note = "Noted: any money back goes to" if lang == "en" else "在政策允许的范围内"
+    rest = [line for line in reply.splitlines() if line.strip() and note not in line]
+    assert rest, reply
+    assert state.payment, reply
+
+
+@pytest.mark.parametrize("text", ["Refund any difference to PayPal, thanks.", "hi, any money back to my PayPal please",
+                                  "好的，差价退到 PayPal 就行，谢谢"])
+def test_a_bare_refund_method_with_courtesy_words_is_only_noted(assistant, state, text):
+    """A yes, please or thanks around the method is no request of its own: the note alone, nothing started."""
+    assistant.reply_text(state, _PAYPAL_BUYER)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and state.frame is None and "PayPal" in reply, reply
+    assert len([line for line in reply.splitlines() if line.strip()]) == 1, reply
+
+
+@pytest.mark.parametrize(("closing", "runs"), [
+    ("ok thanks, that's all", False),
+    ("okay, that is all for now, thank you", False),
+    ("sure, nothing else", False),
+    ("yes, that's all", True),
+    ("ok, go ahead", True),
+])
+def test_a_closing_after_a_question_at_a_proposal_is_no_yes(assistant, state, store, closing, runs):
+    """After a question at a proposal is answered, "ok thanks, that's all" thanks and ends: an explicit yes is
+    needed to run the action ("yes, that's all" is one)."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, _CANCEL)
+    assistant.reply_text(state, "how long does the refund take?")
+    assert state.pending is not None
+    reply = assistant.reply_text(state, closing)
+    assert (store.order("#W6247578").status == "cancelled") == runs, reply

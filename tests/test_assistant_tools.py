@@ -100,6 +100,9 @@ def test_langchain_tools_keep_the_gates(runner, store):
 def test_affirmative_phrases():
     assert is_affirmative("yes") and is_affirmative("Yes, go ahead!") and is_affirmative("是的，确认")
     assert not is_affirmative("yes, but not the blue one") and not is_affirmative("no") and not is_affirmative("不要")
+    # a closing with only an acknowledgement thanks and ends; with a plain yes it still confirms
+    assert not is_affirmative("ok thanks, that's all") and not is_affirmative("Okay, that is all.") and not is_affirmative("sure, nothing else")
+    assert is_affirmative("yes, that's all") and is_affirmative("ok, go ahead") and is_affirmative("okay")
 
 
 def test_protocol_parses_and_repairs():

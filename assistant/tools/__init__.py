@@ -150,7 +150,10 @@ def is_affirmative(message: str) -> bool:
         return found_yes
     tokens = re.findall(r"[a-z']+", text)
     allowed = set(words["en_yes"]) | set(words["en_filler"])
-    return bool(tokens) and all(t in allowed for t in tokens) and any(t in words["en_yes"] for t in tokens)
+    said = [t for t in tokens if t in words["en_yes"]]
+    if any(re.search(rf"\b{re.escape(c)}\b", text) for c in words["closing"]) and all(t in words["closing_ack"] for t in said):
+        return False  # "ok thanks, that's all": thanks for an answer and goodbye, not a yes to what is proposed
+    return bool(tokens) and all(t in allowed for t in tokens) and bool(said)
 
 
 class PendingAction(BaseModel):

@@ -1400,6 +1400,24 @@ def says_where_money_goes(message: str, refund_only: bool = False) -> bool:
     return refund_only or bool(_MONEY_BACK.search(lowered))
 
 
+def says_more_than_where_money_goes(message: str) -> bool:
+    """Whether a message saying where money back goes (`says_where_money_goes`) says something else too: a clause
+    naming no payment method and no money back, with words beyond a yes, please or thanks (confirm.json) ("everything
+    I got was broken, refund me to …", "收到的东西坏了，退款…"): a request or complaint to handle, not a bare choice."""
+    words = json.loads((DATA / "confirm.json").read_text(encoding="utf-8"))
+    courtesy = set(words["en_yes"]) | set(words["en_filler"])
+    zh_courtesy = sorted(words["zh_yes"] + words["zh_filler"], key=len, reverse=True)
+    for clause in re.split(r"[,.;:!?，。；：！？\n]", message.lower()):
+        if not clause.strip() or payment_kinds(clause) or _MONEY_BACK.search(clause):
+            continue
+        rest = clause
+        for phrase in zh_courtesy:
+            rest = rest.replace(phrase, " ")
+        if any(t not in courtesy for t in re.findall(r"[a-z']+", rest)) or re.search(r"[\u4e00-\u9fff]", rest):
+            return True
+    return False
+
+
 def pays_with(message: str) -> bool:
     """Whether a sentence wants a kind of payment method used: the kind said with a verb of paying other than
     the kind's own words ("cover the difference with my gift card"), and not asked about; "a wallet with
@@ -2419,6 +2437,24 @@ def order_added(message: str, order_ids: list[str], current: str | None) -> str 
 # a message that is nothing but a no to the proposal ("no", "cancel that", "算了"): assistant/data/confirm.json
 _PLAIN_NO = re.compile(r"\W*(?:" + "|".join(re.escape(w) for w in sorted(json.loads(
     (DATA / "confirm.json").read_text(encoding="utf-8"))["no"], key=len, reverse=True)) + r")\W*")
+
+
+def opens_with_no(message: str) -> bool:
+    """Whether the message's first clause is a plain no ("No thanks. How long does …?", "no, keep it", "不用了，…"):
+    whatever follows, the proposal it answers is declined first."""
+    first = next((x for x in re.split(r"[,.;:!?，。；：！？、\n]", message) if x.strip()), "")
+    return bool(_PLAIN_NO.fullmatch(first.strip().lower()))
+
+
+# "use my PayPal for the other order": another order than the one proposed ("other_words" + order, reader.json)
+_ANOTHER_ORDER = re.compile(rf"(?<![a-z])(?:{alternation(lexicon()['other_words'])})\s*(?:orders?\b|订单)")
+
+
+def not_this_proposal(message: str) -> bool:
+    """Whether a payment method said at a proposed cancellation is no refund method for it: the order kept ("no,
+    keep the order, …", "I'd rather keep it", "算了，保留订单") or the method said for another order."""
+    lowered = message.lower()
+    return whole_cancel_answer(lowered) == "nothing" or bool(_ANOTHER_ORDER.search(lowered) and not _OTHER_ORDER_METHOD.search(lowered))
 
 
 def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False,
