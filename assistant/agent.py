@@ -571,6 +571,8 @@ class _Turn(CatalogTurn):
             route = self._shop_cue(message, slots) or route
         if route in ("out_of_scope", "chit_chat") and slots.order_ids:
             route = "order_status"  # a bare "#W…" is about that order, never out of scope
+        if route == "order_status" and not rules.only_asks(message) and rules.read_action(message).to_default:
+            route = "update_address"  # "ship order #… to my house": the account's address as where it goes, not its status
         if route in ("search", "product_question", "recommend") and state.frame is None \
                 and (_OWN.search(message.lower()) or self._holds_named(message)) and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
             # "modify all my pending <product>s to …", "I also want to modify the <item> to …" (an item of one of the

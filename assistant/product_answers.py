@@ -204,11 +204,21 @@ def answer(product: ProductRecord, question: str, replies: dict, catalog: dict[s
     return grounded
 
 
+def _question_part(english: str, said: dict[str, set[str]]) -> str:
+    """The sentence (a question one first) naming a value said, and of a supposition ("if it comes in black, …") its
+    if-clause only: "I'd buy two", "forget the blue ones" beside the question are remarks, not what it asks."""
+    named = [x for x in re.split(r"(?<=[.!?;])\s+", english) if any(v.lower() in x.lower() for vals in said.values() for v in vals)]
+    part = next((x for x in named if x.rstrip().endswith("?")), named[0] if named else english)
+    if re.match(r"\s*(?:if|whether|in case)\b", part, re.IGNORECASE):
+        part = part.split(",")[0]
+    return part
+
+
 def _asked_of_value(product: ProductRecord, english: str, keys: list[str], said: dict[str, set[str]]) -> str:
     """What a question naming values asks besides whether they are there or acceptable (`only_asks_for`), in English
     words: "heavy" of "is the white one heavy?", "what sizes come in" of "what sizes does the black one come in?";
     "" for "is white ok?", "有白色的吗？"."""
-    _, sized = _values_said(product.variants, keys, _without_name(product, english))
+    _, sized = _values_said(product.variants, keys, _without_name(product, _question_part(english, said)))
     rest = _without_said(sized, said)
     return "" if only_asks_for(rest) or not content_words(rest) else rest
 

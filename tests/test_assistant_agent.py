@@ -2283,3 +2283,80 @@ def test_a_closing_after_a_question_at_a_proposal_is_no_yes(assistant, state, st
     assert state.pending is not None
     reply = assistant.reply_text(state, closing)
     assert (store.order("#W6247578").status == "cancelled") == runs, reply
+
+
+@pytest.mark.parametrize(("opening", "text"), [
+    (_TSHIRT_CHANGE, "which one do you recommend, the cheapest in purple?"),
+    (_TSHIRT_CHANGE, "which size would you recommend if I'm usually between M and L?"),
+    (_TSHIRT_CHANGE, "would you pick cotton or polyester for hot weather?"),
+    (_HEADPHONES_EXCHANGE, "which one would you pick, the cheapest?"),
+    (_HEADPHONES_EXCHANGE, "你会选哪个，最便宜的？"),
+])
+def test_a_recommendation_by_a_measurable_criterion_is_no_question_of_taste(assistant, state, opening, text):
+    """"Which would you recommend, the cheapest?", "which size if I'm between M and L?": a criterion the catalog can
+    answer (a price, a size, a material for a use), not the assistant's taste: no "I can't judge how it looks"."""
+    _asked_which_option(assistant, state, opening)
+    reply = assistant.reply_text(state, text)
+    assert "your taste" not in reply and "喜好" not in reply and "can't judge" not in reply, reply
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("I want everything in #W2378156 returned but the smart watch strap broke a bit, is that ok?", _DELIVERED),
+    ("I want everything in #W2378156 returned but the headphones cable was damaged, fine?", _DELIVERED),
+    ("Please have everything in #W2378156 returned but the vacuum cleaner arrived scratched, so hurry", _DELIVERED),
+    ("I want everything in #W2378156 returned but the smart watch that broke", ["Headphones", "Mechanical Keyboard", "Smart Thermostat", "Vacuum Cleaner"]),
+    ("I want everything in #W2378156 returned but the used vacuum cleaner", ["Headphones", "Mechanical Keyboard", "Smart Thermostat", "Smart Watch"]),
+])  # fmt: skip
+def test_but_the_item_then_a_verb_is_a_remark_not_an_exception(assistant, state, store, text, meant):
+    """"everything returned but the <item, any length> leaked": a clause about the item, nothing left out; "but the
+    <item> that broke" or "but the used <item>" still leaves that item out."""
+    taken, reply = _proposed_items(assistant, state, store, text)
+    assert taken == meant, reply
+
+
+@pytest.mark.parametrize("text", [
+    "please don't ship the tea kettle order to my home, I'll be travelling. I'll give you the new address in a minute",
+    "do not send my kettle order to my home address, I'm away; a new address comes shortly",
+    "请不要把 tea kettle 的订单寄到我家，我在外地，新地址等下给你",
+])
+def test_a_refused_home_address_is_no_default_address_wish(assistant, state, store, text):
+    """"Don't ship it to my home": the profile address is refused, not asked for; the new address is awaited."""
+    assistant.reply_text(state, _KETTLE_BUYER)
+    home = store.user_by_email(_KETTLE_BUYER).address
+    reply = assistant.reply_text(state, text)
+    assert "already ships" not in reply and "已经" not in reply, reply
+    assert state.pending is None or state.pending.arguments.get("address1") != home.address1, reply
+
+
+@pytest.mark.parametrize("text", ["ship order #W5809689 to my house", "please send order #W5809689 to my place instead",
+                                  "I want order #W5809689 shipped to my house address", "请把订单 #W5809689 的地址改成寄到我家里"])
+def test_home_words_name_the_profile_address(assistant, state, store, text):
+    assistant.reply_text(state, _KETTLE_BUYER)
+    home = store.user_by_email(_KETTLE_BUYER).address
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.arguments.get("address1") == home.address1, reply
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("do the headphones come in black? I'd buy two", "Yes:"),
+    ("if the headphones come in black, forget the blue ones", "Yes:"),
+    ("do the headphones come in black? my old pair broke", "Yes:"),
+    ("do the headphones come in black? 我想买两副", "black"),
+])
+def test_a_remark_beside_a_product_question_is_not_what_it_asks(assistant, state, text, fact):
+    """Only the question's own sentence or clause says what it asks: a remark outside it is no "I don't know" topic."""
+    reply = assistant.reply_text(state, text)
+    assert fact in reply and "don't know" not in reply and "不知道" not in reply, reply
+
+
+@pytest.mark.parametrize("text", ["are the black headphones heavy? I'd buy two", "are the red headphones heavy? my old pair broke"])
+def test_a_question_about_a_value_keeps_what_it_asks(assistant, state, text):
+    reply = assistant.reply_text(state, text)
+    assert "Yes: Headphones comes" not in reply, reply
+
+
+@pytest.mark.parametrize("text", ["did order #W5809689 ship to my house?", "is order #W5809689 going to my home?"])
+def test_asking_whether_an_order_goes_home_changes_nothing(assistant, state, text):
+    assistant.reply_text(state, _KETTLE_BUYER)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None, reply

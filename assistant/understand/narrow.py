@@ -327,7 +327,9 @@ def all_but(names: tuple[str, ...] = ()) -> re.Pattern:
     case). Not a "but" opening a clause ("everything but it still …", "all, but not today", "everything but send
     the refund …", "all but this is …"). Group 1: the all-word and what follows it up to the "but"."""
     lex = lexicon()["all_but"]
-    item = rf"(?:{alternation(lex['item_openers'])})\s+(?!(?:is|are|was|were|has|have|had|will|would|can|could)\b)\w"
+    # "the <item> leaked", "the <item> cable was damaged" (any length of name): a clause about the item, no exception
+    clause = rf"(?:(?!(?:{alternation(lex['clause_not'])})\b)[\w-]+\s+){{1,4}}(?:{'|'.join(lex['clause_verbs'])})\b"
+    item = rf"(?:{alternation(lex['item_openers'])})\s+(?!(?:is|are|was|were|has|have|had|will|would|can|could)\b)(?!{clause})\w"
     if names:
         item += rf"|(?:{alternation(names)})(?![\w-])"
     return re.compile(rf"({_all_word()})(?:{alternation(lex['but'])})(?![\w-])(?=\s+(?:{item}))", re.IGNORECASE)

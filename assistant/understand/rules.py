@@ -802,6 +802,8 @@ def only_asks_for(rest: str) -> bool:
 
 
 _OPINION = _words_pattern(_OPTION_WORDS["opinion"])
+_OPINION_CHOICE = _words_pattern(_OPTION_WORDS["opinion_choice"])
+_CRITERIA = _words_pattern(_OPTION_WORDS["criteria"])
 
 
 def asks_opinion(message: str) -> bool:
@@ -809,7 +811,9 @@ def asks_opinion(message: str) -> bool:
     one looks better?", "白色的适合我吗？"): a question (a question mark, or `only_asks`), with a word of taste; a
     statement of the shopper's own ("I think the white one looks better") is no question."""
     lowered = message.lower()
-    return bool(_OPINION.search(lowered)) and (bool(re.search(r"[?？]|[吗呢]\W*$", lowered)) or only_asks(message))
+    # "which would you pick?" asks taste; "which would you pick, the cheapest?" gives a ground the catalog answers
+    taste = _OPINION.search(lowered) or (_OPINION_CHOICE.search(lowered) and not _CRITERIA.search(lowered))
+    return bool(taste) and (bool(re.search(r"[?？]|[吗呢]\W*$", lowered)) or only_asks(message))
 
 
 def without_choices(text: str) -> str:
@@ -1566,10 +1570,24 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
     return None
 
 
-_DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?(?:default|profile|account)\b|\bback to (?:my |the )?default|\bto (?:my|our) home\b"
+_HOME = lexicon()["home_words"]
+_DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?(?:default|profile|account)\b|\bback to (?:my |the )?default"
+                              rf"|\bto (?:my|our) (?:{alternation(_HOME['en'])})\b"
                               r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file|record)\b"
                               r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址"
-                              r"|(?:寄|送|发)(?:到|往|回)(?:我的?)?(?:家|(?:账户|个人资料)(?:上|里|中)的地址)")
+                              rf"|(?:寄|送|发)(?:到|往|回)(?:我的?)?(?:{alternation(_HOME['zh'])}|(?:账户|个人资料)(?:上|里|中)的地址)")
+# "don't ship it to my home": a refusing word before the address named, in its clause (no "but"/"instead" after it)
+_REFUSING = re.compile("|".join(_HOME["refusing"]))
+
+
+def _to_default(lowered: str) -> bool:
+    """Whether the text names the account's own address as where an order goes, not refused in its clause."""
+    for m in _DEFAULT_ADDRESS.finditer(lowered):
+        clause = re.split(r"[.,;!?，。；！？]", lowered[: m.start()])[-1]
+        refused = _REFUSING.search(clause)
+        if not (refused and not re.search(r"\b(?:but|instead)\b|但|而是", clause[refused.end():])):
+            return True
+    return False
 # "the address linked to my account", "the one on file": the account's own address described, not where an order goes
 _ACCOUNTS_OWN = re.compile(r"(?<!\bto the )(?<!\bto my )(?<!\bto )\baddress(?:es)? (?:\w+ )?(?:linked|tied|attached|connected|associated|registered|saved|stored|kept|listed|on record)"
                            r" (?:to|with|on|in|under|for) (?:my |the |our )?(?:account|profile)\b|(?<!\bto the )(?<!\bto my )(?<!\bto )\baddress(?:es)? (?:i have |we have )?on (?:file|record)\b")
@@ -1755,10 +1773,10 @@ _ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\b(?:send|ship|deliver|redi
                             r"|\b(?:on|for|to)\s+(?:all|each|every|both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:(?!(?:future|next|upcoming|coming|later)\b)\w+\s+)?orders?\b|\bthe orders,? too\b|\borders as well\b")
 _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profile|account)\b(?: [\w']+){0,3}? address\b"
                                  # "to my home in <city>, the address on my account": the home, then what it is
-                                 r"|\bto (?:my|our) home\b(?: address)?(?: in [\w ]{1,30}?(?=[,.;!]|$))?(?:,? (?:the|my|which is the) (?:address|one) (?:on|in|of|from) (?:my |the )?(?:profile|account|file|record)\b)?"
+                                 rf"|\bto (?:my|our) (?:{alternation(_HOME['en'])})\b(?: address)?(?: in [\w ]{1,30}?(?=[,.;!]|$))?(?:,? (?:the|my|which is the) (?:address|one) (?:on|in|of|from) (?:my |the )?(?:profile|account|file|record)\b)?"
                                  r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
                                  r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址"
-                                 r"|(?:寄|送|发)(?:到|往|回)(?:我的?)?(?:家|(?:账户|个人资料)(?:上|里|中)的地址)")
+                                 rf"|(?:寄|送|发)(?:到|往|回)(?:我的?)?(?:{alternation(_HOME['zh'])}|(?:账户|个人资料)(?:上|里|中)的地址)")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址"
                               r"|\baddress (?:on|of|in|for) (?:my |the )?(?:account|profile)\b|\b(?:profile|account)\b[^.;]{0,20}\buse (?:it|this|that)\b"
                               r"|\b(?:update|change|set) (?:my |the )?(?:account|profile)\b")
@@ -1777,9 +1795,9 @@ def read_action(text: str, names_product: bool = False) -> Action:
     if re.search(r"\baddress\b|地址", lowered):
         named.append("address")
     own = _ACCOUNTS_OWN.search(lowered)
-    to_default = bool(_DEFAULT_ADDRESS.search(_ACCOUNTS_OWN.sub(" ", lowered)))  # "…to my default address": the account's own is the new one
+    to_default = _to_default(_ACCOUNTS_OWN.sub(" ", lowered))  # "…to my default address": the account's own is the new one
     if re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) (?:to|there)\b|\b(?:send|ship|deliver|redirect|forward|mail)\w*\b[^.;!?]{0,40}?\bto\b", lowered) and (
-            "address" in lowered or "地址" in lowered or "ship to" in lowered or parse_address(text)):
+            "address" in lowered or "地址" in lowered or "ship to" in lowered or to_default or parse_address(text)):
         # "…to my default address in <city>": the default address is where the order goes, not what changes
         account = _TO_DEFAULT_ADDRESS.sub(" ", lowered)
         flows = [f for f, cue, words in (("modify_address", _ORDER_ADDRESS, lowered), ("default_address", _ACCOUNT_ADDRESS, account))
