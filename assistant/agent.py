@@ -323,8 +323,10 @@ class _Turn(CatalogTurn):
             answer = rules.whole_cancel_answer(message)
             if answer == "nothing":
                 yield self.say("left_as_is", order_id=part["order_id"])
+                if rest := rules.after_decline(message):  # "no thanks, I'd like to return the <item> instead": that too
+                    yield from self._dispatch(rest)
                 return
-            if answer == "cancel":
+            if answer == "cancel" and not self._names_other_orders_item(message, part):
                 state.frame = TaskFrame(route="cancel_order", flow="cancel", order_id=part["order_id"], text=message)
                 yield from self._on_cancel_order(message, slots.model_copy(update={"order_ids": [part["order_id"]]}))
                 return
@@ -901,6 +903,13 @@ class _Turn(CatalogTurn):
         """Whether the signed-in shopper has an order holding an item the message names."""
         lowered = message.lower()
         return self.ctx.user_id is not None and any(rules.names_item(i, lowered) for o in self._user_orders() for i in o["items"])
+
+    def _names_other_orders_item(self, message: str, order: dict) -> bool:
+        """Whether the message names an item only the shopper's other orders hold ("cancel the <item> order then"
+        after a part of this one was refused): it points at another order, not this one."""
+        lowered, held = message.lower(), {i["name"].lower() for i in order["items"]}
+        return any(rules.names_item(i, lowered) for o in self._user_orders() if o["order_id"] != order["order_id"]
+                   for i in o["items"] if i["name"].lower() not in held)
 
     def _user_orders(self) -> list[dict]:
         """The shopper's orders, read at most once per turn."""

@@ -2188,6 +2188,80 @@ def test_after_a_part_refused_leaving_it_keeps_the_order(assistant, state, store
     assert store.order("#W4776164").status == "pending"
 
 
+AMELIA_ROSSI_EMAIL = "amelia.rossi1299@example.com"  # #W8255453 pending (laptop, t-shirt)
+
+
+@pytest.mark.parametrize("answer", [
+    "ok, cancel my other pending order then",
+    "then cancel the other order instead",
+    "fine, cancel my t-shirt only order #W6247578",
+    "cancel the headphones order then",
+    "那就取消我另一个订单吧",
+])  # fmt: skip
+def test_after_a_part_refused_another_order_named_is_not_that_order(assistant, state, store, answer):
+    """After "only a whole order can be cancelled", a cancellation pointing at another order (\"my other order\", its
+    id) is a request of its own: the refused order is not proposed for cancellation."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "cancel the espresso machine from order #W4776164")
+    reply = assistant.reply_text(state, answer)
+    assert "Why do you want to cancel order #W4776164" not in reply, reply
+    assert state.pending is None or state.pending.arguments.get("order_id") != "#W4776164", reply
+    assert state.frame is None or state.frame.order_id != "#W4776164", reply
+    assert store.order("#W4776164").status == "pending"
+
+
+@pytest.mark.parametrize("question", [
+    "ok, what would it cost to cancel everything?",
+    "is there a fee to cancel the whole order?",
+    "如果取消整个订单，钱会退到哪里？",
+])
+def test_after_a_part_refused_a_question_about_cancelling_starts_nothing(assistant, state, store, question):
+    assistant.reply_text(state, f"my email is {AMELIA_ROSSI_EMAIL}")
+    refused = assistant.reply_text(state, "cancel the laptop from order #W8255453")
+    assert "only a whole order can be cancelled" in refused, refused
+    reply = assistant.reply_text(state, question)
+    assert "Why do you want to cancel" not in reply and state.pending is None, reply
+    assert state.frame is None or state.frame.route != "cancel_order", reply
+
+
+@pytest.mark.parametrize("answer", ["then cancel all of it", "ok, cancel everything in that order", "cancel the whole thing then"])
+def test_after_a_part_refused_all_of_it_is_still_that_order(assistant, state, store, answer):
+    """Negative of the above: agreeing to the whole order is that order's cancellation (its reason asked)."""
+    assistant.reply_text(state, f"my email is {AMELIA_ROSSI_EMAIL}")
+    assistant.reply_text(state, "cancel the laptop from order #W8255453")
+    reply = assistant.reply_text(state, answer)
+    assert "Why do you want to cancel order #W8255453" in reply, reply
+
+
+@pytest.mark.parametrize(("answer", "then"), [
+    ("no thanks, I'd like to return the headphones instead", "#W2378156"),
+    ("never mind that, I want to return my headphones", "#W2378156"),
+    ("leave it, but what's the status of my orders?", "#W2378156"),
+    ("算了，我想退回耳机", "#W2378156"),
+])
+def test_after_a_part_refused_declining_keeps_the_rest_of_the_message(assistant, state, store, answer, then):
+    """"No thanks, <another request>" to the whole-order question: the order is left as it is, and the request after
+    the decline is handled as a message of its own."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "cancel the espresso machine from order #W4776164")
+    reply = assistant.reply_text(state, answer)
+    assert "#W4776164" in reply and then in reply, reply
+    assert store.order("#W4776164").status == "pending"
+
+
+@pytest.mark.parametrize("text", [
+    "if you can still cancel order #W8255453 please do it, if not forget it",
+    "If order #W8255453 can still be cancelled, go for it. If not, drop it.",
+    "if it's still possible to cancel order #W8255453, go ahead; otherwise never mind",
+    "如果订单#W8255453还能取消就取消吧，不能就算了",
+])
+def test_a_conditional_request_with_a_give_up_clause_is_that_request(assistant, state, store, text):
+    """"If you can still X, do it; if not, forget it": X is asked for (with its fallback, nothing); not only giving up."""
+    assistant.reply_text(state, f"my email is {AMELIA_ROSSI_EMAIL}")
+    reply = assistant.reply_text(state, text)
+    assert "Why do you want to cancel order #W8255453" in reply or "取消订单 #W8255453 的原因" in reply, reply
+
+
 def test_cancelling_the_order_named_by_an_item_cancels_all_of_it(assistant, state, store):
     """Negative: "cancel my order with the <item>" names the order, not a part: the whole order, after its reason
     and an explicit yes."""

@@ -88,6 +88,11 @@ def says(text: str, key: str) -> bool:
     return bool(_phrases(_words(key)).search(text))
 
 
+def said_ends(text: str, key: str) -> list[int]:
+    """Where each use of the lexicon's phrases under `key` ends in `text` (what is said after them is another matter)."""
+    return [m.end() for m in _phrases(_words(key)).finditer(text)]
+
+
 def opens_with(text: str, key: str) -> bool:
     """Whether `text` starts with one of the lexicon's phrases under `key`."""
     return bool(_phrases(_words(key), opening=True).match(text))

@@ -18,7 +18,7 @@ import usaddress
 
 from assistant.flows import routes_for
 from assistant.understand.commands import Action, Condition
-from assistant.understand.narrow import (alternation, except_scope, except_words_read, lexicon, opens_with, says,
+from assistant.understand.narrow import (alternation, except_scope, except_words_read, lexicon, opens_with, said_ends, says,
                                           speaks_of_several, us_states)
 from assistant.slots import Slots, read_slots
 
@@ -628,9 +628,22 @@ def points_elsewhere(text: str) -> bool:
 
 def only_gives_up(message: str) -> bool:
     """Whether the message only says what the shopper does if refused, and that is nothing more ("if it is too
-    late to cancel, I drop the subject", "如果来不及就算了"): no request of its own to start."""
+    late to cancel, I drop the subject", "如果来不及就算了"): no request of its own to start. "If you can still
+    cancel it, do it; if not, forget it" asks for the cancellation first (`asks_if_possible`)."""
     condition = read_condition(message)
-    return only_conditional(message) and condition is not None and condition.then == ["nothing"]
+    return only_conditional(message) and condition is not None and condition.then == ["nothing"] and not asks_if_possible(message)
+
+
+_IF_CLAUSE = re.compile(r"\b(?:if|in case)\b[^,，;；.。!！?？]*|(?:如果|要是|假如)[^,，;；.。!！?？]*")
+
+
+def asks_if_possible(message: str) -> bool:
+    """Whether a condition of the message names an order action as what may still be possible ("if you can still
+    cancel it", "if it can still be returned", "如果还能取消"): the action is asked for, should it be possible; a
+    condition of refusal ("if it is too late to cancel", "if it can't be cancelled") asks for nothing."""
+    lowered = message.lower()
+    return any(action_verb_named(m.group(0)) and not CONDITION.search(m.group(0)) and not _CONDITION_ZH.search(m.group(0))
+               for m in _IF_CLAUSE.finditer(lowered))
 
 
 def _clause_start(lowered: str, at: int) -> int:
@@ -1910,9 +1923,25 @@ def whole_cancel_answer(text: str) -> str | None:
     lowered = text.lower()
     if says(lowered, "whole_cancel_answer.leave") or _NOTHING.search(lowered):
         return "nothing"
-    if says(lowered, "whole_cancel_answer.cancel") and not only_negated(lowered, "cancel"):
+    # "cancel my other order then" points elsewhere; "what would cancelling everything cost?" asks: neither is the answer
+    if says(lowered, "whole_cancel_answer.cancel") and not only_negated(lowered, "cancel") and not points_elsewhere(lowered) \
+            and not any(_asks(x) or x.rstrip().endswith(("?", "？")) for x in _sentences_said(text)):
         return "cancel"
     return None
+
+
+def after_decline(text: str) -> str:
+    """What a message says after declining the whole-order question ("no thanks, I'd like to return the <item>
+    instead", "leave it, but where is my order?", "算了，我想退货"): a request or question of its own, to be handled
+    as a new message; "" when the decline is all it says ("no, leave it as it is then", "keep the order")."""
+    lowered = text.lower()
+    ends = [m.end() for m in _NOTHING.finditer(lowered)] + said_ends(lowered, "whole_cancel_answer.leave")
+    rest = text[max(ends):].strip(" ,，.。;；:：!！-—") if ends else ""
+    said = rest.lower()
+    asks = "?" in rest or "？" in rest or any(_asks(x) for x in _sentences_said(rest))
+    # an action asked for, not only "I don't want to cancel it"
+    acts = action_verb_named(said) and not (only_negated(said, "cancel") and not action_verb_named(re.sub(r"cancel\w*|取消", " ", said)))
+    return rest if rest and (asks or acts or read_slots(rest).order_ids) else ""
 
 def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
