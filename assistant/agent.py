@@ -555,8 +555,11 @@ class _Turn(CatalogTurn):
             return "update_address"
         if state.frame is None and rules.no_longer_wanted(message) and self._names_product(_in_english(message.lower())):
             return "cancel_order"  # "I no longer need the <item> and the <item>": undo the order (its status decides how)
-        if state.frame is None and rules.removes_part(message):
-            return "cancel_order"  # "drop only the <item> from my order", "one of them taken off": a part of it cancelled (refused)
+        if state.frame is None and (taken := rules.removed_parts(message)) \
+                and (slots.order_ids or rules.names_an_order(message) or any(self._holds_named(x) for x in taken)):
+            # "drop only the <item> from my order", "one of them taken off" (of an order said): a part of it cancelled
+            # (refused); not "the price filter removed", "my old address removed from my account"
+            return "cancel_order"
         prediction = self.a.classifier.predict(message)
         route = prediction.route
         if prediction.near_route and (slots.order_ids or rules.names_action(message)):
@@ -576,9 +579,11 @@ class _Turn(CatalogTurn):
         if route == "order_status" and not rules.only_asks(message) and rules.read_action(message).to_default:
             route = "update_address"  # "ship order #… to my house": the account's address as where it goes, not its status
         if route in ("search", "product_question", "recommend") and state.frame is None \
-                and (_OWN.search(message.lower()) or self._holds_named(message)) and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
+                and (_OWN.search(message.lower()) or (self._holds_named(message) and not rules.browses(message))) \
+                and (cue := self._shop_cue(message, slots)) in WRITE_ROUTES:
             # "modify all my pending <product>s to …", "I also want to modify the <item> to …" (an item of one of the
-            # signed-in shopper's orders): the shopper's own order, not a search
+            # signed-in shopper's orders): the shopper's own order, not a search ("show me <product>s and switch the
+            # filter to …" stays one)
             return cue
         if route == "cancel_order" and rules.only_describes_cancelled(message.lower()):
             route = "order_status"  # "the tracking number of my cancelled order": that order asked about, nothing to cancel
@@ -587,6 +592,9 @@ class _Turn(CatalogTurn):
                 return state.frame.route  # "I never want to cancel my order": the task in progress goes on
             rest = rules.without_refused(message, "cancel")  # "don't cancel it, I only want …": what they do want
             return self._route(rest, read_slots(rest)) if rest else "chit_chat"
+        if route in WRITE_ROUTES and state.frame is None and rules.refines_search(message) \
+                and not (_OWN.search(message.lower()) or slots.order_ids or slots.item_ids):
+            return "search"  # "find me <product>s and change the size filter to medium": a filter is a search's, not an order's
         if route in WRITE_ROUTES and state.frame is None and self._asks_terms(message, slots):
             return "faq"  # "what's your return window?", "can I cancel an order after it shipped?": the shop's terms
         if route in ORDER_ROUTES and prediction.confidence < 0.9 and self._product_wish(message, slots):
@@ -755,7 +763,8 @@ class _Turn(CatalogTurn):
         if rules.parse_address(message) or (paying and not rules.keeps_options(lowered)):
             return False  # "charge that order to my card instead": its payment; "…same size, any difference to my card": a change
         values = {str(v).lower() for vals in _option_values(self.a.store).values() for v in vals}
-        if not rules.owned_item_change(lowered, _product_words(self.a.store), values):
+        names = frozenset(w for name in _option_values(self.a.store) for w in str(name).lower().split())
+        if not rules.owned_item_change(lowered, _product_words(self.a.store), values, names):
             return False
         return not self.ctx.user_id or any(rules.names_item(i, lowered) for o in self._user_orders() for i in o["items"])
 

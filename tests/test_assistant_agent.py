@@ -2434,3 +2434,103 @@ def test_asking_whether_an_order_goes_home_changes_nothing(assistant, state, tex
     assistant.reply_text(state, _KETTLE_BUYER)
     reply = assistant.reply_text(state, text)
     assert state.pending is None, reply
+
+
+# Another one of something the shopper owns ("… one in silver for my brother as well", "my friend wants one", "do you
+# sell those?", a thing for it) or praise of it is no change of their item: a search, nothing proposed. Yusuf owns a
+# gold smart watch, blue headphones and a linear keyboard (#W2378156, delivered); Anya a smart watch in a cancelled order.
+ANYA_EMAIL, AMELIA_ROSSI_EMAIL = "anya.muller7371@example.com", "amelia.rossi1299@example.com"  # Amelia Rossi owns a t-shirt
+
+
+def _searching_assistant(store):
+    from retrieval.search import Search
+
+    return Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=KeywordClassifier(),
+                     services={"search": Search(None, products=store.products())})  # fmt: skip
+
+
+@pytest.mark.parametrize("email, message", [
+    (YUSUF_EMAIL, "I love my smart watch, I want one in silver for my brother as well"),
+    (YUSUF_EMAIL, "My headphones are great, I'd like a pair in black for my wife too"),
+    (YUSUF_EMAIL, "The keyboard in my order is awesome. My friend wants one in the tactile version, where can he find it?"),
+    (YUSUF_EMAIL, "The keyboard in my order is awesome. My friend wants one in the tactile version"),
+    (YUSUF_EMAIL, "I'm so happy with my smart watch; my dad wants one in black, where can he buy it?"),
+    (YUSUF_EMAIL, "my headphones are lovely, could I also get another pair in black?"),
+    (YUSUF_EMAIL, "我很喜欢我的耳机，我老婆也想要一副黑色的。"),
+    (YUSUF_EMAIL, "我的智能手表很好用，我想给我弟弟买一个银色的。"),
+    (ANYA_EMAIL, "my smart watch needs a black band, do you sell those?"),
+])  # fmt: skip
+def test_wanting_another_of_an_owned_item_is_no_change_of_it(store, state, email, message):
+    assistant = _searching_assistant(store)
+    assistant.reply_text(state, f"my email is {email}")
+    reply = assistant.reply_text(state, message)
+    assert state.pending is None and (state.frame is None or state.frame.route not in ("exchange", "modify_order")), reply
+    assert not any(x in reply for x in ("Please confirm", "请确认", "Which items", "What should", "couldn't do that")), reply
+
+
+@pytest.mark.parametrize("message", [
+    "my smart watch is gold, I'd need it in silver instead",
+    "the smart watch I got is gold but I need the silver one, same strap and display",
+])
+def test_an_owned_item_said_to_need_another_value_is_still_changed(assistant, state, message):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, message)
+    assert state.pending is not None and state.pending.tool == "exchange_delivered_order_items", reply
+    assert "Smart Watch (silver" in reply, reply
+
+
+# A search refined ("switch the filter to size large") stays a search though the shopper owns that product; their own
+# item, said as theirs, is changed.
+@pytest.mark.parametrize("message", [
+    "show me t-shirts and switch the filter to size large",
+    "look for t-shirts, then set the filter to size small",
+    "find me t-shirts, and change the size filter to medium",
+    "给我看看T恤，把筛选条件换成大号",
+])
+def test_a_search_refinement_of_an_owned_product_stays_a_search(store, state, message):
+    assistant = _searching_assistant(store)
+    assistant.reply_text(state, f"my email is {AMELIA_ROSSI_EMAIL}")
+    reply = assistant.reply_text(state, message)
+    assert state.pending is None and state.frame is None and "payment method" not in reply, reply
+
+
+@pytest.mark.parametrize("message", [
+    "I want to change my t-shirt to size large",
+    "I also want to modify the t-shirt to size large",
+])
+def test_a_change_of_an_owned_product_is_still_a_change(assistant, state, message):
+    assistant.reply_text(state, f"my email is {AMELIA_ROSSI_EMAIL}")
+    reply = assistant.reply_text(state, message)
+    assert state.frame is not None and state.frame.route in ("exchange", "modify_order"), reply
+
+
+# Something removed that is no item of an order and with no order said ("the price filter removed", "my old address
+# removed from my account") is no cancellation of part of an order.
+@pytest.mark.parametrize("message", [
+    "show me laptops, I want the price filter removed",
+    "show me laptops and get the price filter dropped",
+    "I need to get a coffee stain removed from a shirt, what do you recommend?",
+    "I'd like my old address removed from my account",
+    "I need my phone number deleted from your records",
+    "请把我的旧地址从账户里删掉",
+    "我想把价格筛选去掉，给我看看笔记本电脑",
+])
+def test_a_removal_of_no_order_item_is_no_part_cancel(store, state, message):
+    assistant = _searching_assistant(store)
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, message)
+    assert state.pending is None and (state.frame is None or state.frame.route != "cancel_order"), reply
+    assert not any(x in reply for x in ("Which order is it", "是哪个订单", "whole order", "整个订单")), reply
+
+
+@pytest.mark.parametrize("message", [
+    "I'd like the espresso machine removed",
+    "I want the espresso machine taken off, please",
+    "我想把 Espresso Machine 去掉",
+])
+def test_an_owned_item_removed_without_the_order_said_is_a_part_cancel(assistant, state, store, message):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, message)
+    assert state.pending is None and "#W4776164" in reply, reply
+    assert "only a whole order can be cancelled" in reply or "只能取消整个订单" in reply, reply
+    assert store.order("#W4776164").status == "pending"

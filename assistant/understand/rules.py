@@ -1882,9 +1882,22 @@ def _cancel_spans() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     return acting, done, keeping
 
 
-def removes_part(text: str) -> bool:
-    """Whether the text asks to take items off an order ("drop only the <item> from my order", "I want one of
-    them taken off", 把<item>去掉): a cancellation of part of it (not a change of the items, not a return)."""
+def browses(text: str) -> bool:
+    """"Show me <product>s", "switch the filter to size large", 给我看…: products asked to be shown or a search's filter
+    changed (reader.json `browsing`), which an order's item is not."""
+    lex = lexicon()["browsing"]
+    return refines_search(text) or bool(re.search(rf"\b(?:{alternation(lex['en'])})\b|{alternation(lex['zh'])}", text.lower()))
+
+
+def refines_search(text: str) -> bool:
+    """"Change the size filter to medium", 把筛选条件换成大号: a search's filter, which no order has."""
+    return bool(re.search(rf"(?<![a-z])(?:{alternation(lexicon()['browsing']['filter'])})(?![a-z])", text.lower()))
+
+
+def removed_parts(text: str) -> list[str]:
+    """What a removal from an order takes off ("drop only the <item> from my order" → "only the <item> from my order",
+    "I want one of them taken off" → "one of them", 把<item>去掉 → "<item>"); none when it removes nothing so, or
+    when it also asks a return or a change (then the removal is part of that request)."""
     lowered = text.lower()
     acting, done, _ = _cancel_spans()
     # a removal said of part of an order: in the passive, "only"/"just" or "one of" after the verb, or "from/off … order"
@@ -1893,7 +1906,20 @@ def removes_part(text: str) -> bool:
         m for m in acting.finditer(lowered) if not re.match(r"cancel|取消", m.group(0)) and (
             m.group(2) is not None or re.match(r"\s*(?:only|just)\b", m.group(1)) or says_one_of(m.group(1))
             or re.search(r"\b(?:from|off|out of)\s+(?:\w+\s+){0,3}?(?:orders?|purchases?)\b", m.group(1)))]
-    return bool(found) and not any(a != 3 for a in _action_groups(lowered))
+    if any(a != 3 for a in _action_groups(lowered)):
+        return []
+    return [m.group(1) if m.group(1) is not None else m.group(2) for m in found]
+
+
+def names_an_order(text: str) -> bool:
+    """Whether the text speaks of an order ("my order", "#W…", 订单), not only of things."""
+    return bool(re.search(r"\b(?:orders?|purchases?)\b|#w\d|订单", text.lower()))
+
+
+def removes_part(text: str) -> bool:
+    """Whether the text asks to take items off an order ("drop only the <item> from my order", "I want one of
+    them taken off", 把<item>去掉): a cancellation of part of it (not a change of the items, not a return)."""
+    return bool(removed_parts(text))
 
 
 def _action_groups(lowered: str) -> list[int]:
@@ -2133,13 +2159,27 @@ _WANTS = re.compile(r"\b(?:needs?|wants?|would like|'d like|prefers?|should be)\
 _NOT_AN_ITEM_CHANGE = re.compile(r"\breturn|\bcancel|\brefund(?!\s+(?:me\s+)?the\s+difference)|退款|退货|取消")
 
 
-def owned_item_change(lowered: str, products: re.Pattern, values: set[str]) -> bool:
+@lru_cache(maxsize=1)
+def _another_wish() -> tuple[re.Pattern, re.Pattern, re.Pattern, set[str]]:
+    """What makes a wish one for another of a thing (reader.json `wanting_another`): one more or a question of where
+    to buy it; a person it is for; someone else as who wants it; and the words that may follow an option value."""
+    lex = lexicon()["wanting_another"]
+    marks = re.compile(rf"\b(?:{alternation(lex['adding'])})\b|\btoo\s*(?:[.,;!?]|$)|\b(?:{alternation(lex['buying'])})\b"
+                       rf"|{'|'.join(lex['zh'])}")
+    person = re.compile(rf"\bfor (?:him|her|them|(?:my|his|her|our|their) (?!(?:[a-z'-]+ ){{0,2}}(?:{alternation(lex['recipient_not'])})\b)[a-z'-]+)")
+    # "my friend wants one …": a person of theirs wishes (not "I", "he", nor the item itself: "my <item> is a 9, I need …")
+    someone = re.compile(r"\b(?:my|his|her|our|their)\s+((?:[a-z'-]+\s+){0,2}?[a-z'-]+)\s+$")
+    return marks, person, someone, set(lex["followers"])
+
+
+def owned_item_change(lowered: str, products: re.Pattern, values: set[str], names: frozenset[str] = frozenset()) -> bool:
     """"The <item> I received is a 9 and I'd need a 10", "my <item> is a large, I need a small", "…the <item> in it
     should be the <value> one, still <value>": an item of the shopper's own, then another option value wanted for it
     (or options kept), said without a change verb. `products`: the catalog's product words; `values`: its option
-    values (lower case); `lowered` in English. A return, cancellation or refund is not this."""
-    if _NOT_AN_ITEM_CHANGE.search(lowered):
-        return False
+    values (lower case), `names` the words of its option names; `lowered` in English. A return, cancellation or refund is not this."""
+    marks, person, someone, followers = _another_wish()
+    if _NOT_AN_ITEM_CHANGE.search(lowered) or marks.search(lowered):
+        return False  # "… one in silver for my brother as well", "do you sell those?": another one bought, theirs unchanged
     values = values | set(_SIZE_WORDS)
     for m in products.finditer(lowered):
         before = lowered[max(0, m.start() - 60): m.start()]
@@ -2149,9 +2189,17 @@ def owned_item_change(lowered: str, products: re.Pattern, values: set[str]) -> b
         if keeps_options(rest):
             return True
         for wish in _WANTS.finditer(rest):
+            who = someone.search(rest[:wish.start()])
+            if re.search(r"\b(?:one|a pair)\s+(?:in|with|of)\b", wish.group(0)) \
+                    and (person.search(lowered) or (who and not products.search(who.group(1)))):
+                continue  # "my friend wants one in …", "a pair in black for my wife": another one, a new purchase
             said = wish.group(1) or wish.group(2) or rest[wish.end():][:40]
-            if any(re.search(_value_re(v), said) for v in values if v not in ("yes", "no", "none")):
-                return True
+            for v in values - {"yes", "no", "none"}:
+                if (at := re.search(_value_re(v), said)) is None:
+                    continue
+                after = re.match(r"\s+([a-z'-]+)", said[at.end():])
+                if after is None or after.group(1) in followers | values | names or products.fullmatch(after.group(1)):
+                    return True  # "… a 10", "a small one": its option; not "needs a black band" (another thing, for it)
     return False
 
 
