@@ -126,13 +126,14 @@ TOOLS = _Tools()
 
 
 @lru_cache(maxsize=1)
-def _confirm_words() -> dict:
+def confirm_words() -> dict:
+    """assistant/data/confirm.json: the words of a yes, a no and fillers (read once)."""
     return json.loads((Path(__file__).parent.parent / "data" / "confirm.json").read_text(encoding="utf-8"))
 
 
 def is_affirmative(message: str) -> bool:
     """An explicit yes, and nothing but a yes (see assistant/data/confirm.json)."""
-    words = _confirm_words()
+    words = confirm_words()
     text = message.strip().lower()
     if not text or len(text) > 60:
         return False

@@ -372,7 +372,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if _CJK.search(message) and not any(names_item(i, message.lower()) for i in items):
         message = option_text(message)  # 登山鞋 names Hiking Boots: its English reading too (when no name is said as written)
     lowered = message.lower()
-    described = without_order_described(lowered)  # "my order with the pet bed has two kettles": the pet bed only says which order
+    described = without_order_described(lowered)  # "my order with the <item> has two <others>": that item only says which order
     if described != lowered and any(names_item(i, _CONTEXT.sub(" ", described)) for i in items):
         lowered = described
     lowered = _CONTEXT.sub(" ", lowered)  # "the backpack I received with the vacuum cleaner": not the cleaner
@@ -1114,7 +1114,7 @@ def said_with_option(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
 def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> set[str]:
     """The options a change keeps as the item has them ("same blue colour and high ventilation", "still linear
     and full size", "the size unchanged"): each option named in a kept phrase by its name or its current value, unless
-    the phrase also names another of its values ("the same one with clicky switches" changes the switches)."""
+    the phrase also names another of its values ("the same one with <another value of that option>" changes that option)."""
     spans = [_CLAUSE_TURN.split(m.group(1))[0] for m in _KEPT_BEFORE.finditer(lowered)]
     spans += [_CLAUSE_TURN.split(m.group(1))[-1] for m in _KEPT_AFTER.finditer(lowered)]
     kept = set()
@@ -1421,7 +1421,9 @@ def says_more_than_where_money_goes(message: str) -> bool:
     """Whether a message saying where money back goes (`says_where_money_goes`) says something else too: a clause
     naming no payment method and no money back, with words beyond a yes, please or thanks (confirm.json) ("everything
     I got was broken, refund me to …", "收到的东西坏了，退款…"): a request or complaint to handle, not a bare choice."""
-    words = json.loads((DATA / "confirm.json").read_text(encoding="utf-8"))
+    from assistant.tools import confirm_words  # lazily, as is_affirmative below: the tools package is above the reader
+
+    words = confirm_words()
     courtesy = set(words["en_yes"]) | set(words["en_filler"])
     zh_courtesy = sorted(words["zh_yes"] + words["zh_filler"], key=len, reverse=True)
     for clause in re.split(r"[,.;:!?，。；：！？\n]", message.lower()):
@@ -1584,11 +1586,13 @@ def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
 
 
 _HOME = lexicon()["home_words"]
+# The account's address as where something goes, in Chinese ("改成默认地址", "寄到我家"): read by both patterns below.
+_TO_ACCOUNT_ZH = (r"(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址"
+                  rf"|(?:寄|送|发)(?:到|往|回)(?:我的?)?(?:{alternation(_HOME['zh'])}|(?:账户|个人资料)(?:上|里|中)的地址)")
 _DEFAULT_ADDRESS = re.compile(r"\bto (?:my |the )?(?:default|profile|account)\b|\bback to (?:my |the )?default"
                               rf"|\bto (?:my|our) (?:{alternation(_HOME['en'])})\b"
                               r"|\bto (?:the |my )?(?:address|one) (?:on|in|from|of) (?:my |the )?(?:profile|account|file|record)\b"
-                              r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址"
-                              rf"|(?:寄|送|发)(?:到|往|回)(?:我的?)?(?:{alternation(_HOME['zh'])}|(?:账户|个人资料)(?:上|里|中)的地址)")
+                              r"|" + _TO_ACCOUNT_ZH)
 # "don't ship it to my home": a refusing word before the address named, in its clause (no "but"/"instead" after it)
 _REFUSING = re.compile("|".join(_HOME["refusing"]))
 
@@ -1788,8 +1792,7 @@ _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profil
                                  # "to my home in <city>, the address on my account": the home, then what it is
                                  rf"|\bto (?:my|our) (?:{alternation(_HOME['en'])})\b(?: address)?(?: in [\w ]{1,30}?(?=[,.;!]|$))?(?:,? (?:the|my|which is the) (?:address|one) (?:on|in|of|from) (?:my |the )?(?:profile|account|file|record)\b)?"
                                  r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
-                                 r"|(?:改|换|寄|送|发)(?:成|到|往|为|回)(?:我的)?(?:账户|个人资料)?(?:里|中)?的?默认地址"
-                                 rf"|(?:寄|送|发)(?:到|往|回)(?:我的?)?(?:{alternation(_HOME['zh'])}|(?:账户|个人资料)(?:上|里|中)的地址)")
+                                 r"|" + _TO_ACCOUNT_ZH)
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址"
                               r"|\baddress (?:on|of|in|for) (?:my |the )?(?:account|profile)\b|\b(?:profile|account)\b[^.;]{0,20}\buse (?:it|this|that)\b"
                               r"|\b(?:update|change|set) (?:my |the )?(?:account|profile)\b")
@@ -2363,8 +2366,8 @@ def without_own_money(lowered: str) -> str:
     """The text without the "my" / "我的" of a refund or a payment method ("my refund", "my gift card"): the
     shopper's money, no order or item of theirs to act on."""
     words = (*lexicon()["terms_questions"]["refunds"], *lexicon()["terms_questions"]["refund_to"])
-    english = alternation(w for w in words if not re.search(r"[\u4e00-\u9fff]", w))
-    chinese = alternation(w for w in words if re.search(r"[\u4e00-\u9fff]", w))
+    english = alternation(w for w in words if not _CJK.search(w))
+    chinese = alternation(w for w in words if _CJK.search(w))
     return re.sub(rf"\bmy\s+(?=(?:{english})(?![\w-]))|我的(?={chinese})", "", lowered)
 
 
@@ -2530,15 +2533,18 @@ def order_added(message: str, order_ids: list[str], current: str | None) -> str 
 
 
 # a message that is nothing but a no to the proposal ("no", "cancel that", "算了"): assistant/data/confirm.json
-_PLAIN_NO = re.compile(r"\W*(?:" + "|".join(re.escape(w) for w in sorted(json.loads(
-    (DATA / "confirm.json").read_text(encoding="utf-8"))["no"], key=len, reverse=True)) + r")\W*")
+@lru_cache(maxsize=1)
+def _plain_no() -> re.Pattern:
+    from assistant.tools import confirm_words
+
+    return re.compile(r"\W*(?:" + "|".join(re.escape(w) for w in sorted(confirm_words()["no"], key=len, reverse=True)) + r")\W*")
 
 
 def opens_with_no(message: str) -> bool:
     """Whether the message's first clause is a plain no ("No thanks. How long does …?", "no, keep it", "不用了，…"):
     whatever follows, the proposal it answers is declined first."""
     first = next((x for x in re.split(r"[,.;:!?，。；：！？、\n]", message) if x.strip()), "")
-    return bool(_PLAIN_NO.fullmatch(first.strip().lower()))
+    return bool(_plain_no().fullmatch(first.strip().lower()))
 
 
 # "use my PayPal for the other order": another order than the one proposed ("other_words" + order, reader.json)
@@ -2566,7 +2572,7 @@ def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False,
 
     if is_affirmative(message):
         return Confirm()
-    if _PLAIN_NO.fullmatch(message.lower()):
+    if _plain_no().fullmatch(message.lower()):
         return Decline()
     if change := order_correction(message, order_ids or [], current):
         return change
