@@ -225,6 +225,8 @@ class _Turn(CatalogTurn):
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"))
+            if command is None and correctable and not rules.is_question(message) and self.form.corrected_options(frame, message):
+                command = Correct()  # "no wait, make it the large", "不对，要黑色的": another value of what is proposed
             if command is None and rules.only_conditional(message) and not rules.action_verb_named(message):
                 # "if it can only go back to the card, accept that": what they would do, not yes or no: asked again
                 state.frame = frame

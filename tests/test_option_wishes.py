@@ -505,3 +505,75 @@ def test_a_policy_question_naming_a_choice_is_answered_from_the_policy(assistant
     assert state.pending is None and state.frame is not None and state.frame.new_item_ids == [], reply
     assert ("shop policy" in answer or "政策" in answer) and "comes with color" not in answer, reply
     assert "become" in again or "换成" in again, reply
+
+
+# A value said with its option's own word ("green lenses", "the frame in black", 绿色镜片) is that option's, even
+# where another option of the product has the same value (sunglasses: brown or black frames and lenses).
+SUNGLASSES_PENDING = ("mason.lopez2966@example.com", "#W9222585")  # black frame, brown lenses, polarized, plastic
+SUNGLASSES_DELIVERED = ("harper.ahmed2148@example.com", "#W9532616")  # brown frame, brown lenses, polarized, plastic
+
+
+@pytest.mark.parametrize("who, text, expected", [
+    (SUNGLASSES_PENDING, "please modify the sunglasses in order {order}: they have brown lenses, I'd like green lenses, otherwise the same",
+     "4548300368"),
+    (SUNGLASSES_PENDING, "Could you change the sunglasses in {order} to green lenses? Everything else the same.", "4548300368"),
+    (SUNGLASSES_PENDING, "订单{order}里的太阳镜现在是棕色镜片，我想换成绿色镜片，其他都一样", "4548300368"),
+    (SUNGLASSES_DELIVERED, "I want to exchange the sunglasses in order {order} for a black frame, everything else the same", "4358482460"),
+    (SUNGLASSES_DELIVERED, "exchange the sunglasses from {order}: I'd like the frame in black, keep everything else", "4358482460"),
+    (SUNGLASSES_DELIVERED, "订单{order}的太阳镜想换货：镜框换成黑色，其他不变", "4358482460"),
+    (("yusuf.rossi7301@example.com", "#W6247578"), "please modify the t-shirt in order {order}: size XL, otherwise the same",
+     "2060066974"),
+    (("yusuf.rossi7301@example.com", "#W2378156"), "exchange the headphones in {order}: black colour, everything else the same",
+     "7493556126"),
+])
+def test_a_value_said_with_its_option_name_changes_that_option_only(assistant, state, who, text, expected):
+    """"brown lenses" says what the lenses are, no wish for a brown frame: with the rest kept, the one variant that
+    differs only in the option named is proposed."""
+    email, order = who
+    assistant.reply_text(state, f"my email is {email}")
+    reply = assistant.reply_text(state, text.format(order=order))
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == [expected], reply
+
+
+def test_a_kept_rest_with_no_variant_for_the_named_value_is_said_not_traded(assistant, state):
+    """Black lenses with the same black plastic polarized frame: none is available, so nothing is proposed."""
+    assistant.reply_text(state, "my email is mason.lopez2966@example.com")
+    reply = assistant.reply_text(state, "please modify the sunglasses in order #W9222585: black lenses, otherwise the same")
+    assert state.pending is None and "no available" in reply, reply
+
+
+# A correction of a proposed item change said instead of yes: proposed again with the value it names, the
+# other options as proposed (or as the item has them, when those leave no single choice).
+HEADPHONES_RED = "I want to exchange the headphones in order #W2378156 for red ones"  # on-ear wireless red proposed
+TSHIRT_XL = "please modify the t-shirt in order #W6247578 to size XL"  # black XL cotton crew neck proposed
+
+
+@pytest.mark.parametrize("opening, text, expected", [
+    (HEADPHONES_RED, "actually the black one", "7493556126"),  # over-ear wireless black, as the item is
+    (HEADPHONES_RED, "hmm no, white instead", "9805150490"),  # on-ear wireless white, as proposed
+    (HEADPHONES_RED, "不对，要黑色的", "7493556126"),
+    (TSHIRT_XL, "no wait, make it the purple one", "8124970213"),  # purple XL cotton crew neck
+    (TSHIRT_XL, "sorry, I meant size M", "9612497925"),  # the one M in stock
+    (TSHIRT_XL, "不对，要紫色的", "8124970213"),
+])
+def test_a_value_corrected_at_a_proposal_is_proposed_again(assistant, state, opening, text, expected):
+    assistant.reply_text(state, "my email is yusuf.rossi7301@example.com")
+    assistant.reply_text(state, opening)
+    proposed = state.pending.arguments["new_item_ids"]
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == [expected] != proposed, reply
+
+
+@pytest.mark.parametrize("text, done, again", [
+    ("yes", True, None), ("black is fine", True, None), ("ok, black works", True, None),
+    ("no", False, None), ("is the red one cheaper?", False, None), ("white is fine", False, "9805150490"),
+])
+def test_a_yes_or_the_proposed_value_approved_confirms_and_nothing_else_does(assistant, state, store, text, done, again):
+    """"black is fine" to the black one proposed is a yes; "white is fine" to it is a correction: proposed again, not run."""
+    assistant.reply_text(state, "my email is yusuf.rossi7301@example.com")
+    assistant.reply_text(state, "I want to exchange the headphones in order #W2378156 for black ones")
+    assert state.pending.arguments["new_item_ids"] == ["7493556126"]
+    reply = assistant.reply_text(state, text)
+    assert (store.order("#W2378156").status == "exchange requested") is done, reply
+    if again:
+        assert state.pending is not None and state.pending.arguments["new_item_ids"] == [again], reply

@@ -478,8 +478,12 @@ class FormLoop:
             order = t._order(frame.order_id)
             if order is None:
                 return
+        # "actually the black one": the values read against the items as proposed, the rest of the correction as before
+        corrected = self.corrected_options(frame, message) or frame.new_item_ids
+        fixed = {i: c for i, c, was in zip(frame.item_ids, corrected, frame.new_item_ids) if c != was}
         correction = rules.read_correction(message, order, frame, t.ctx.orders.user(t.ctx.user_id).payment_methods)
-        frame.item_ids, frame.new_item_ids = correction.item_ids, correction.new_item_ids
+        frame.item_ids = correction.item_ids
+        frame.new_item_ids = [fixed.get(i, n) for i, n in zip(correction.item_ids, correction.new_item_ids)]
         frame.payment_method_id = correction.payment_method_id
         frame.text = f"{frame.text}\n{message}".strip()[-4000:]
         frame.condition = rules.read_condition(message) or frame.condition
@@ -490,6 +494,33 @@ class FormLoop:
         if "item_ids" not in flow.slots:
             return
         yield from self.run(flow, message, slots)
+
+    def corrected_options(self, frame: TaskFrame, message: str) -> list[str] | None:
+        """The new items of a proposed change as a correction said instead of yes has them ("actually the black
+        one", "no wait, make it the large", "不对，要黑色的"): each proposed variant with the values the message
+        names, its other options as proposed. None when the message names no other value of a proposed one."""
+        order = self.t._order(frame.order_id) if frame.order_id else None
+        if order is None or not frame.new_item_ids or len(frame.new_item_ids) != len(frame.item_ids):
+            return None
+        new_ids, changed = list(frame.new_item_ids), False
+        named = [i for i in rules.match_items(order, message, read_slots(message), fallback=False, everything=False) if i != rules.AMBIGUOUS]
+        for n, (item_id, new_id) in enumerate(zip(frame.item_ids, frame.new_item_ids)):
+            if named and item_id not in named:  # "also the <other item> in black": no value for this one
+                continue
+            item = next((i for i in order["items"] if i["item_id"] == item_id), None)
+            product = self.t.a.store.product(item["product_id"]) if item else None
+            proposed = next((v for v in product.variants if v.item_id == new_id), None) if product else None
+            if proposed is None:
+                continue
+            as_proposed = {"item_id": new_id, "product_id": item["product_id"], "name": item["name"],
+                           "price": proposed.price, "options": dict(proposed.options)}
+            wish = rules.about_item(message, item, order)
+            chosen, _ = rules.pick_variant(product, as_proposed, wish)
+            if chosen is None:  # no single one close to the proposed (it differs from the item in more than was asked): the item's
+                chosen, _ = rules.pick_variant(product, item, wish)
+            if chosen not in (None, rules.KEEP, rules.SAME, rules.UNMET, item_id, new_id):
+                new_ids[n], changed = chosen, True
+        return new_ids if changed else None
 
     def _queue_elsewhere(self, frame: TaskFrame, flow: Flow, order: dict, message: str) -> None:
         """"Also return the <item>" said at confirmation, of an item only another order holds: the same

@@ -131,8 +131,9 @@ def confirm_words() -> dict:
     return json.loads((Path(__file__).parent.parent / "data" / "confirm.json").read_text(encoding="utf-8"))
 
 
-def is_affirmative(message: str) -> bool:
-    """An explicit yes, and nothing but a yes (see assistant/data/confirm.json)."""
+def is_affirmative(message: str, proposed: list[str] | tuple[str, ...] = ()) -> bool:
+    """An explicit yes, and nothing but a yes (see assistant/data/confirm.json). With `proposed`, the option values
+    of what is proposed: those values said with an approving word ("black is fine") are a yes to it too."""
     words = confirm_words()
     text = message.strip().lower()
     if not text or len(text) > 60:
@@ -150,11 +151,14 @@ def is_affirmative(message: str) -> bool:
                 return False
         return found_yes
     tokens = re.findall(r"[a-z']+", text)
-    allowed = set(words["en_yes"]) | set(words["en_filler"])
+    # a value's words, but never a "no" ("no" is a value of some options)
+    values = {w for v in proposed for w in re.findall(r"[a-z']+", str(v).lower())} - {w for n in words["no"] for w in n.split()}
+    allowed = set(words["en_yes"]) | set(words["en_filler"]) | values | set(words["approving"] if values else ())
     said = [t for t in tokens if t in words["en_yes"]]
     if any(re.search(rf"\b{re.escape(c)}\b", text) for c in words["closing"]) and all(t in words["closing_ack"] for t in said):
         return False  # "ok thanks, that's all": thanks for an answer and goodbye, not a yes to what is proposed
-    return bool(tokens) and all(t in allowed for t in tokens) and bool(said)
+    approved = any(t in values for t in tokens) and any(t in words["approving"] for t in tokens)
+    return bool(tokens) and all(t in allowed for t in tokens) and (bool(said) or approved)
 
 
 class PendingAction(BaseModel):
@@ -163,6 +167,7 @@ class PendingAction(BaseModel):
     tool: str
     arguments: dict
     description: str
+    values: list[str] = []  # the option values of the new items proposed, if any (see is_affirmative)
 
 
 class ToolRunner:
@@ -205,11 +210,18 @@ class ToolRunner:
         except OperationalError as exc:
             raise _unavailable(name, exc) from exc
         visible = args.model_dump(mode="json", exclude=set(tool.session_fields))
-        return PendingAction(tool=name, arguments=visible, description=description)
+        return PendingAction(tool=name, arguments=visible, description=description, values=self._new_values(visible))
+
+    def _new_values(self, arguments: dict) -> list[str]:
+        """The option values of the new items a proposed change has (none for other actions)."""
+        new_ids = set(arguments.get("new_item_ids") or ())
+        order = self.ctx.store.order(arguments.get("order_id") or "") if new_ids else None
+        products = [self.ctx.store.product(i.product_id) for i in order.items] if order is not None else []
+        return [str(x) for p in products if p is not None for v in p.variants if v.item_id in new_ids for x in v.options.values()]
 
     def confirm(self, pending: PendingAction, user_message: str) -> ToolResult | None:
         """Execute the pending action if `user_message` is an explicit yes; None if it is not."""
-        if not is_affirmative(user_message):
+        if not is_affirmative(user_message, pending.values):
             return None
         try:
             tool, args = self._check(pending.tool, pending.arguments)

@@ -1111,6 +1111,25 @@ def said_with_option(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
     return lowered
 
 
+def for_option(lowered: str, key: str, values: dict[str, tuple[str, ...]]) -> str:
+    """The text as it speaks of one option: a value this option shares with another, said with that other
+    option's own word ("brown lenses", "the frame in black", "镜框是黑色" read as "frame black"), is the other
+    option's, so it is blanked here."""
+    own = set(_key_words(key))
+    mine = {str(v).lower() for v in values.get(key, ()) if str(v).strip()}
+    for other, vals in values.items():
+        words = [w for w in _key_words(other) if w not in own]
+        shared = mine & {str(v).lower() for v in vals}
+        if other == key or not words or not shared:
+            continue
+        names = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+        for val in shared:
+            said = _value_re(val)
+            lowered = re.sub(rf"{said}\s+(?:{names})(?:e?s)?(?![a-z])|(?<![a-z])(?:{names})(?:e?s)?\s+(?:(?:is|are|in|of)\s+)?{said}",
+                             " ", lowered)
+    return lowered
+
+
 def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> set[str]:
     """The options a change keeps as the item has them ("same blue colour and high ventilation", "still linear
     and full size", "the size unchanged"): each option named in a kept phrase by its name or its current value, unless
@@ -1214,8 +1233,9 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     steps = r"\b\d+\s+(?:(?:more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(?:more|less|fewer))\b"  # "500 pieces less": a step, no value
     valued = re.sub(steps, " ", wishes)
     for k in current:
+        of_k = for_option(valued, k, values)  # "brown lenses" names no frame colour
         for val in (str(x).lower() for x in values[k]):
-            if val != current[k] and (mentioned(val, valued, values[k]) or measured(k, val, valued)):
+            if val != current[k] and (mentioned(val, of_k, values[k]) or measured(k, val, of_k)):
                 wanted.setdefault(k, set()).add(val)
     asked = set(wanted) | set(avoided)
     asked |= {k for m in re.finditer(steps, wishes) for k in current if (m.group(1) or m.group(2)).rstrip("s") in k.split()
@@ -1238,11 +1258,13 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     prefers = {k: val for k, val in preferred_values(wishes, values).items()
                if any(str(v.options.get(k, "")).lower() == val for v in candidates)}
 
+    said_of = {k: for_option(wishes, k, values) for k in current}
+
     def named(v) -> int:
         return sum(
             1 for k, val in v.options.items()
             if val.lower() != current.get(k) and prefers.get(k, val.lower()) == val.lower()
-            and (mentioned(val, wishes, values.get(k, ())) or measured(k, val, wishes)
+            and (mentioned(val, said_of.get(k, wishes), values.get(k, ())) or measured(k, val, wishes)
                  or (val.lower() in ("none", "no") and says_without(k, wishes)))
         )  # fmt: skip
 
