@@ -166,3 +166,10 @@ def test_an_item_asked_for_one_action_is_not_given_another():
         tool = "exchange_delivered_order_items" if "exchange" in text else "return_delivered_order_items"
         card = swap if "exchange" in text else back
         assert sim.reply(card, [AssistantEvent(kind="pending", tool=tool, arguments={"order_id": "#W1000001"})]) == "yes", text
+
+
+def test_a_reply_saying_one_thing_is_done_and_proposing_the_next_names_only_the_proposals_items():
+    sim = _sim("You want to change the lamp to the white one. You also want to return the kettle.")
+    reply = ("Done. Order #W1000001 is now pending (items modified). | Next, the other thing you asked for: | "
+             "Please confirm: return Kettle (steel) from order #W1000002. Shall I go ahead? (yes/no)")
+    assert sim.reply(reply, [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000002"})]) == "yes"

@@ -493,7 +493,7 @@ def _proposed_items(text: str) -> list[str]:
     become (after '→'), and not the order itself."""
     names = []
     for m in re.finditer(r"([A-Z][\w'-]*(?: [\w'&-]+)*?) \(([^()]*)\)", text):
-        if text[: m.start()].rstrip().endswith("→") or re.search(r"#?W\d+$", m.group(1)):
+        if text[: m.start()].rstrip().endswith("→") or re.search(r"#?W\d{5,}\b", m.group(1)):
             continue
         names.append(m.group(1))
     return names
