@@ -79,6 +79,8 @@ class RuleSim:
         self.settled = False  # a fallback was done: what it came for is settled
         self.done_orders: set[str] = set()  # orders its done actions were on
         self.objected: dict[str, str] = {}  # proposal (tool and arguments) → what it objected
+        self.proposal = ""  # the last proposal's text, to tell which request a done action was
+        self.owed_fallback = False  # a refusal came with a question: its fallback is said after the answer
 
     def opening(self) -> str:
         return self.spec.opening
@@ -125,6 +127,17 @@ class RuleSim:
             return self.say["no_order"].format(order_ids=", ".join(named))
         if kept := self._kept(tool, text):
             return self.say["not_items"].format(name=kept)
+        # An item its text asks another kind of action for ("send back the speaker" proposed as an exchange); a
+        # cancellation lists the whole order's items, and a method's details are no item. Its conditions may
+        # ask this kind about an item they only point at ("if …, exchange it"), or name one they are about
+        # without asking anything of it ("if the lamp is returned, …"): then it cannot tell, and does not object.
+        conditional = any(g.fallback and g.fits(tool) for g in self.spec.goal)
+        for name in _proposed_items(text) if tool != "cancel_pending_order" and not conditional else []:
+            if any(re.search(p, name, re.IGNORECASE) for p in cues["methods"].values()):
+                continue
+            naming = [g for g in self.spec.goal if not g.fallback and g.say and _names(name, _words(g.say, short=True))]
+            if naming and not any(g.fits(tool) for g in naming):
+                return self.say["no_action"].format(action=self.say["actions"].get(tool, tool))
         if tool in GOAL_KINDS["change-items"] and re.search(cues["pays_more"], text) and self._wants_cheaper():
             return self.say["not_cheaper"]
         proposed_ids = set(arguments.get("item_ids") or [])
@@ -198,6 +211,10 @@ class RuleSim:
         return [r for r in self.spec.requests if not any(r in s for s in self.sent)]
 
     def _next_request(self) -> str | None:
+        if self.owed_fallback:
+            self.owed_fallback = False
+            if said := self._unsaid_fallback():
+                return said
         unsaid = self._unsaid()
         if unsaid:
             self.said.add(unsaid[0])
@@ -231,6 +248,7 @@ class RuleSim:
             return None
         pending = next((e for e in events if e.kind == "pending"), None)
         if pending is not None:
+            self.proposal = text
             if (objection := self._objection(pending.tool, pending.arguments or {}, text)) is not None:
                 proposal = f"{pending.tool} {sorted((pending.arguments or {}).items())}"
                 if self.objected.get(proposal) != objection:
@@ -266,7 +284,13 @@ class RuleSim:
         elif self._matches("anything_else", text) and not self._ask(text):
             return self._next_request()
         if self._matches("failed", text) or (self._ask(text) is None and self._matches("refused", text)):
-            return self._after_refusal(text)
+            if self._ask(text) is None:
+                return self._after_refusal(text)
+            if said := self._if_asked(text):
+                return said
+            # One request refused and the reply goes on to the next ("I couldn't do that … Next: which …?"): the
+            # question is answered; what its text says to do after the refusal is said once the next is done.
+            self.owed_fallback = True
         if said := self._if_asked(text):
             return said
         if self._matches("unavailable", text) and (said := self._unsaid_fallback()):
@@ -302,10 +326,18 @@ class RuleSim:
 
     def _finish(self, e: AssistantEvent) -> None:
         order = (e.arguments or {}).get("order_id")
-        # The goal naming this order first, then one naming none.
-        for g in sorted(self.goal, key=lambda g: g.order_id is None):
+        # The goal naming this order first, then one naming none; of those, one whose words name an item the
+        # proposal named ("the boots …", "the lamp …": two item changes, each its own). One action changing
+        # several items settles every request of its kind naming no order that names one of them.
+        items = _proposed_items(self.proposal)
+
+        def named(g) -> bool:
+            return any(_names(n, _words(g.say or "", short=True)) for n in items)
+
+        for g in sorted(self.goal, key=lambda g: (g.order_id is None, not named(g))):
             if g.fits(e.tool, order):
-                self.goal = [] if g.fallback else [x for x in self.goal if x is not g]  # a fallback settles it
+                also = [x for x in self.goal if x.order_id is None and not x.fallback and x.fits(e.tool, order) and named(x)] if named(g) else []
+                self.goal = [] if g.fallback else [x for x in self.goal if x is not g and x not in also]  # a fallback settles it
                 self.settled = self.settled or g.fallback
                 return
 
@@ -461,7 +493,7 @@ def _proposed_items(text: str) -> list[str]:
     become (after '→'), and not the order itself."""
     names = []
     for m in re.finditer(r"([A-Z][\w'-]*(?: [\w'&-]+)*?) \(([^()]*)\)", text):
-        if text[: m.start()].rstrip().endswith("→") or re.search(r"#?W\d+$", m.group(1)):
+        if text[: m.start()].rstrip().endswith("→") or re.search(r"#?W\d{5,}\b", m.group(1)):
             continue
         names.append(m.group(1))
     return names

@@ -54,10 +54,17 @@ def _person_rules() -> dict:
 
 
 def first_person(text: str) -> str:
-    """'You received your order' → 'I received my order', by the rules in data/first_person.yaml."""
-    for pattern, repl in _person_rules()["rules"]:
-        text = re.sub(pattern, repl, text)
-    return text
+    """'You received your order' → 'I received my order', by the rules in data/first_person.yaml. A sentence
+    already in the shopper's own voice ("the lamp i ordered …, can you send it …") is left as it is: its
+    "you" is the agent."""
+    rules = _person_rules()
+    out = []
+    for piece in re.split(r"((?<=[.!?])\s+)", text):
+        if not (re.search(rules["own_voice"], piece) and not re.search(rules["second_person"], piece)):
+            for pattern, repl in rules["rules"]:
+                piece = re.sub(pattern, repl, piece)
+        out.append(piece)
+    return "".join(out)
 
 
 def sentences(text: str) -> list[str]:
@@ -65,8 +72,15 @@ def sentences(text: str) -> list[str]:
     own, as if written after a full stop (a request and its fallback)."""
     for pattern, repl in _person_rules()["agent_does"]:  # a request said through the agent is the shopper's own
         text = re.sub(pattern, repl, text)
+    # A sentence may begin in lower case (a text written without capitals), but not after an abbreviation ("st. louis").
+    pieces: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+(?=[A-Za-z(])", text.strip()):
+        if pieces and (piece[:1].islower() and re.search(_person_rules()["no_sentence_end"], pieces[-1])):
+            pieces[-1] += " " + piece
+        else:
+            pieces.append(piece)
     out = []
-    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()):
+    for sentence in pieces:
         parts = re.split(r";\s*(?=(?:but |and )?(?:if|in case|unless|otherwise|should)\b)", sentence)
         out += [p.strip() + "." for p in parts[:-1]] + [parts[-1][:1].upper() + parts[-1][1:] if len(parts) > 1 else parts[-1]]
     return [s.strip() for s in out if s.strip()]
@@ -103,6 +117,13 @@ def main_request(text: str) -> tuple[str, list[str]]:
     joined += [s for n, s in enumerate(parts) if n > asking and s not in joined and n != together and not CONDITION_RE.match(s)
                and not re.search(rules["together"], s) and not wanted_kinds(s) and not re.search(rules["wants"], s)
                and (re.search(rules["keeps"], s) or (re.search(rules["prefers"], s) and not PAYMENT_RE.search(s)))]
+    # Numbered requests ("One: …", "Two: …" / "First, …", "Second, …"): said together, as numbered.
+    if re.match(rules["numbered_first"], parts[asking] if parts else ""):
+        for n in range(asking + 1, len(parts)):
+            if not re.match(rules["numbered_next"], parts[n]):
+                break
+            if parts[n] not in joined:
+                joined.append(parts[n])
     opening = first_person(" ".join(parts[: asking + 1] + joined)).strip()
     return opening, [first_person(s) for n, s in enumerate(parts[asking + 1 :], asking + 1) if s not in joined and n != together]
 
@@ -158,7 +179,9 @@ def wanted_kinds(sentence: str) -> list[str]:
         here: list[str] = []
         for kind, pattern in rules["kinds"].items():
             # not negated, nor the subject of a condition ("if canceling the order is the only option, …")
-            asked = [m for m in re.finditer(pattern, clause) if not re.search(rules["negation"], clause[: m.start()])
+            # (a negation before a modal is another verb's: "the lamp that has not shipped should be …" asks it)
+            asked = [m for m in re.finditer(pattern, clause)
+                     if not (re.search(rules["negation"], clause[: m.start()]) and not re.match(r"(?i)(?:should|would|could|must)\b", m.group(0)))
                      and not re.search(r"(?i)\b(?:if|unless|whether)\s+$", clause[: m.start()])]  # fmt: skip
             if not asked:
                 continue
@@ -423,7 +446,8 @@ def tau2_scenarios(path: Path, store: Store, user: str = "rule", max_turns: int 
         ins = task["user_scenario"]["instructions"]
         actions = [{"name": a["name"], "arguments": a.get("arguments") or {}}
                    for a in (task.get("evaluation_criteria") or {}).get("actions") or []]  # fmt: skip
-        text = " ".join(x for x in (ins.get("known_info"), ins.get("reason_for_call"), ins.get("task_instructions")) if x)
+        # each part a sentence of its own, even one written without a full stop
+        text = " ".join(re.sub(r"(?<=[\w)\]'\"’])$", ".", x.strip()) for x in (ins.get("known_info"), ins.get("reason_for_call"), ins.get("task_instructions")) if x)
         request = ins.get("reason_for_call") if opening_text(ins.get("reason_for_call") or "") else text
         out.append(_scenario(f"tau2-{Path(path).stem}-{task['id']}", f"tau2:{Path(path).name}:{task['id']}", text,
                              request, actions, _user_id_for(store, actions), user, max_turns))  # fmt: skip
