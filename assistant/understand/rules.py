@@ -2494,7 +2494,8 @@ def _asks_about_action(sentence: str) -> bool | None:
     if (supposed := _IF_MINE.search(x)) and _acts(supposed.group(0), money=False):
         return not _acts(x[:supposed.start()] + " " + x[supposed.end():], money=False)
     still = opens_with(_ASKING_LEAD.sub("", x), "supposing.still_en") or (bool(_CJK.search(x)) and says(x, "supposing.still_zh"))
-    return bool(still and _acts(x, money=False))
+    # of an order it names, whether it may still be done is read against that order's status (asks_terms), not here
+    return bool(still and _acts(x, money=False) and not re.search(r"#?\bw\d{7}\b", x))
 
 
 def asks_about_action(message: str) -> bool:
