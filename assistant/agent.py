@@ -405,6 +405,8 @@ class _Turn(CatalogTurn):
                     and rules.same_order(message, last):
                 # "the <item> in the same order" after a task: that task's order (its status decides), not another holding one
                 frame.order_id = last["order_id"]
+            elif not frame.order_id and self.ctx.user_id and (asked := self._order_asked_about()):
+                frame.order_id = asked  # "ok then cancel it" after "would I get all my money back if I cancel order #…?"
             elif not frame.order_id and state.settled and self.ctx.user_id and rules.refers_back(frame.text, self._user_orders()):
                 # "cancel these two things" after a task: that task's order (its status decides), never another one
                 frame.order_id = state.settled[-1].split("|", 1)[1] or None
@@ -553,6 +555,8 @@ class _Turn(CatalogTurn):
         for pattern, direct in _cues("direct"):
             if pattern.search(message.lower()) and (state.frame is None or direct == "human"):
                 return direct
+        if state.frame is None and rules.complains_with_refund_method(message):
+            return "return"  # "收到的东西坏了，退款请退到我的 PayPal": a return, the method noted for it (whatever the classifier says)
         if state.frame is None and _SENT_TO.search(message.lower()) and rules.parse_address(message):
             return "update_address"
         if state.frame is None and rules.no_longer_wanted(message) and self._names_product(_in_english(message.lower())):
@@ -568,6 +572,10 @@ class _Turn(CatalogTurn):
             # Out of scope only by the classifier's margin, but it names an order or an order action
             # ("swap both of my things for newer ones"): what a shop handles, so its best intent stands.
             route = prediction.near_route
+        if state.frame is None and not slots.item_ids and route != "faq" and rules.asks_about_action(message):
+            # "would I get all my money back if I cancel the whole order?", "can I still change the address on my
+            # pending order?": a question about the action, answered from the policy; "ok then cancel it" starts it
+            return "faq"
         if route in _NOT_A_CHANGE and state.frame is None and self._owned_item_change(message):
             return "exchange"  # "the <item> I received is a 9, I'd need a 10": a change of their own item (its order's status picks which)
         if route == "order_status" and prediction.confidence < 0.9 and rules.asks_change_without_verb(message):
@@ -594,9 +602,12 @@ class _Turn(CatalogTurn):
                 return state.frame.route  # "I never want to cancel my order": the task in progress goes on
             rest = rules.without_refused(message, "cancel")  # "don't cancel it, I only want …": what they do want
             return self._route(rest, read_slots(rest)) if rest else "chit_chat"
-        if route in WRITE_ROUTES and state.frame is None and rules.refines_search(message) \
+        if route in WRITE_ROUTES and state.frame is None and (rules.refines_search(message) or (
+                rules.browses(message) and not rules.names_an_order(message) and self._names_product(_in_english(message.lower())))) \
                 and not (_OWN.search(message.lower()) or slots.order_ids or slots.item_ids):
-            return "search"  # "find me <product>s and change the size filter to medium": a filter is a search's, not an order's
+            # "find me <product>s and change the size filter to medium", "search <product>s, then switch to size small":
+            # a filter, or a change said with the search it changes, is a search's, not an order's
+            return "search"
         if route in WRITE_ROUTES and state.frame is None and self._asks_terms(message, slots):
             return "faq"  # "what's your return window?", "can I cancel an order after it shipped?": the shop's terms
         if route in ORDER_ROUTES and prediction.confidence < 0.9 and self._product_wish(message, slots):
@@ -662,6 +673,15 @@ class _Turn(CatalogTurn):
         if rules.points_at_order(message) and not rules.names_terms(message) and self._order_talked_about():
             return False
         return rules.asks_terms(message)
+
+    def _order_asked_about(self) -> str | None:
+        """The one order of the shopper's that their last message asked an action about (`rules.asks_about_action`,
+        answered from the policy): what the action then asked for is done to."""
+        said = [m.content for m in self.state.history[:-1] if m.role == "user"]
+        if not said or not rules.asks_about_action(said[-1]):
+            return None
+        named = list(dict.fromkeys(read_slots(said[-1]).order_ids))
+        return named[0] if len(named) == 1 and named[0] in {o["order_id"] for o in self._user_orders()} else None
 
     def _order_talked_about(self) -> bool:
         """Whether an order was shown or named earlier in this conversation (its id in a message before this one)."""

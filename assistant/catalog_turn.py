@@ -154,6 +154,7 @@ def _need(message: str) -> str | None:
     return None
 
 
+_ORDER_SAID = re.compile(r"\border\b|#w\d|订单")  # an order spoken of: what follows is about it, not the last search
 _POINTS_AT_ITEM = re.compile(r"\b(?:it|this|that|these|those)\b|它|这个|这款|那个")
 # Words of a need that say nothing about the product ("for my trail runs" → "trail", "run").
 _NEED_STOP = {"my", "me", "the", "a", "an", "for", "and", "of", "to", "on", "in", "with", "use", "i", "we", "some", "who", "that"}
@@ -295,6 +296,7 @@ class CatalogTurn:
             cheapest=min((h["price"] for h in fits), default=None), dearest=max((h["price"] for h in fits), default=None),
             brands=list(dict.fromkeys(h["brand"] for h in fits if h.get("brand"))),
             product_ids=list(dict.fromkeys(h["product_id"] for h in fits)),
+            turn=self.state.turns,
         )  # fmt: skip
         if limit_from and (label := "max_price" if limit_from[0] == "cheaper" else "min_price") in relaxed:
             parsed = {**parsed, label: data["parsed"].get(label)}  # this reply still says what was asked
@@ -338,10 +340,12 @@ class CatalogTurn:
 
     def _follows_up(self, message: str) -> bool:
         """Whether a message changes the last search ("cheaper", "in blue", "size M", "不要黑色的")."""
-        if REFINE_RE.match(message) and len(message.split()) <= 10:
-            return True
         lowered = message.lower()
-        if len(message.split()) > 8 or re.search(r"\border\b|订单", lowered) or any(p.search(lowered) for p, _ in _cues()):
+        if REFINE_RE.match(message) and len(message.split()) <= 10 and not _ORDER_SAID.search(lowered):
+            return True  # "in blue", not "in order #… change the <item> to …"
+        if self._changes_shown_search(message):
+            return True
+        if len(message.split()) > 8 or _ORDER_SAID.search(lowered) or any(p.search(lowered) for p, _ in _cues()):
             return False  # "exchange it for size 9" is an order action, not a narrower search
         if _refinements(message):
             return True
@@ -349,6 +353,20 @@ class CatalogTurn:
             return False  # "is it waterproof?", "does this come in blue?": a question about a shown item
         said = self._understand(message)
         return said is not None and said.product_type is None and _constrains(said)
+
+    def _changes_shown_search(self, message: str) -> bool:
+        """Whether a message said right after a search's results changes an option of it ("make that size M",
+        "switch to size small", "改成小号的"): the results just shown are what "that" and a bare change are about,
+        unless it speaks of an order or of something the shopper has, names another order action, or asks."""
+        memory, lowered = self.state.search, message.lower()
+        if memory is None or memory.turn != self.state.turns - 1 or len(message.split()) > 8 or "?" in message or "？" in message:
+            return False
+        if _ORDER_SAID.search(lowered) or re.search(r"\bmy\b|\bmine\b|我的", lowered) or OWNED.search(lowered):
+            return False
+        if any(p.search(lowered) for p, route in _cues() if route != "modify_order"):
+            return False  # "exchange it for size 9", "return that one": an order action, not a narrower search
+        said = self._understand(message)
+        return said is not None and said.product_type is None and bool(said.options)
 
     def _constraint_words(self, parsed: dict, prices: bool = True) -> str:
         """What was understood, e.g. "t-shirt · blue · size M · under $60" (replies.yaml c_*)."""

@@ -28,6 +28,7 @@ class SearchMemory(BaseModel):
     dearest: float | None = Field(default=None, description="Highest price shown for this search.")
     brands: list[str] = Field(default_factory=list, description="Brands shown for this search.")
     product_ids: list[str] = Field(default_factory=list, description="Products shown for this search.")
+    turn: int = Field(default=0, description="The turn whose reply showed it: the next one may change it without a filter word.")
 
 
 class TaskFrame(BaseModel):

@@ -1426,6 +1426,10 @@ def payments_meant(methods: list, message: str) -> list[str]:
 _MONEY_BACK = re.compile(r"\b(?:refunds?|refunded|money|funds?|difference|cash)\b|\bback\b|退款|差价|钱")
 
 
+_MONEY_BACK_ZH = ("退款", "退回", "退还")  # 钱会退回来吗: the money back, a consequence, not the action
+_MONEY_BEFORE_ZH = re.compile(r"(?:钱|款|差价)[^，,。；;！？]{0,3}$")  # "钱请退回…": the money goes back, nothing is sent back
+
+
 def says_where_money_goes(message: str, refund_only: bool = False) -> bool:
     """"I want that refund on PayPal", "any difference to my Visa", "差价退到礼品卡": where money back should go,
     a choice for the task at hand, not a request of its own: a method named, no other action, not a question.
@@ -1434,7 +1438,8 @@ def says_where_money_goes(message: str, refund_only: bool = False) -> bool:
     if not payment_kinds(lowered) or is_question(message) or "?" in message or "？" in message:
         return False
     # "refund" is the money itself here; returning, changing or cancelling something is another request
-    if any(not m.group(0).startswith("refund") for m in _ACTION_VERBS.finditer(lowered)) or _ZH_ROUTE_VERBS.search(lowered):
+    if any(not m.group(0).startswith("refund") for m in _ACTION_VERBS.finditer(lowered)) or any(
+            not (m.group(0) in _MONEY_BACK_ZH and _MONEY_BEFORE_ZH.search(lowered[:m.start()])) for m in _ZH_ROUTE_VERBS.finditer(lowered)):
         return False
     return refund_only or bool(_MONEY_BACK.search(lowered))
 
@@ -1457,6 +1462,13 @@ def says_more_than_where_money_goes(message: str) -> bool:
         if any(t not in courtesy for t in re.findall(r"[a-z']+", rest)) or re.search(r"[\u4e00-\u9fff]", rest):
             return True
     return False
+
+
+def complains_with_refund_method(message: str) -> bool:
+    """Whether a message finds something received wrong and says where the money back goes ("it arrived broken,
+    refund to my PayPal", "收到的东西坏了，退款请退到我的 PayPal"): a return asked for, the method kept for it, not a
+    bare choice of method. The words: assistant/data/reader.json, complaints."""
+    return says_where_money_goes(message) and says(message.lower(), "complaints.words")
 
 
 def pays_with(message: str) -> bool:
@@ -2478,6 +2490,45 @@ def names_action(text: str) -> bool:
     # an order or a refund of the shopper's own ("the items I ordered", "the refund on my card") is shop business
     return bool(_ACTION_VERBS.search(lowered) or _ZH_ACTION_VERBS.search(lowered)
                 or re.search(r"\border(?:s|ed)?\b|\brefund|\bpurchas(?:e|es|ed)\b|订单|退款", lowered))
+
+
+_SUPPOSING = lexicon()["supposing"]
+# The shopper's own action as a condition, to the clause's end ("if I return the <item>", 如果我退掉<item>)
+_IF_MINE = re.compile(rf"\b(?:{alternation(_SUPPOSING['if_en'])})\s+(?:{alternation(_SUPPOSING['subjects_en'])})\b[^,，;；?？]*"
+                      rf"|(?:{alternation(_SUPPOSING['if_zh'])})(?:{alternation(_SUPPOSING['subjects_zh'])})?[^，,。；;！？?]*")
+
+
+def _acts(text: str, money: bool = True) -> bool:
+    """Whether the text names an order action; with money=False a refund, the money back, is none."""
+    lowered = text.lower()
+    return any(money or not m.group(0).startswith("refund") for m in _ACTION_VERBS.finditer(lowered)) \
+        or any(money or m.group(0) not in _MONEY_BACK_ZH for m in _ZH_ACTION_VERBS.finditer(lowered))
+
+
+def _asks_about_action(sentence: str) -> bool | None:
+    """True when a sentence asks about an order action (`asks_about_action`), False when it asks for one or for
+    something else, None when it names no action and asks for nothing (context: "my order hasn't shipped yet")."""
+    x = sentence.strip()
+    if _REQUEST.search(x) or says(x, "terms_questions.please"):
+        return False
+    if not x.rstrip(" .!").endswith(("?", "？", "吗", "呢")):
+        return None if not _acts(x) else False
+    if (supposed := _IF_MINE.search(x)) and _acts(supposed.group(0), money=False):
+        return not _acts(x[:supposed.start()] + " " + x[supposed.end():], money=False)
+    still = opens_with(_ASKING_LEAD.sub("", x), "supposing.still_en") or (bool(_CJK.search(x)) and says(x, "supposing.still_zh"))
+    # of an order it names, whether it may still be done is read against that order's status (asks_terms), not here
+    return bool(still and _acts(x, money=False) and not re.search(r"#?\bw\d{7}\b", x))
+
+
+def asks_about_action(message: str) -> bool:
+    """Whether a message asks about an order action rather than for it: what it would bring, the action said in a
+    condition of the shopper's own ("would I get all my money back if I cancel the whole order?", "if I return the
+    <item>, do I pay shipping?", 如果我退掉<item>，要付运费吗？), or whether it may still be done ("can I still change
+    the address on my pending order?", 我还能取消订单吗？). Answered, not started; "ok then cancel it" starts it. A
+    request with a condition ("cancel it if you can", "if it's still pending, cancel it", 如果还没发货就帮我取消) is no
+    question, or says please. The words: assistant/data/reader.json, supposing."""
+    read = [_asks_about_action(x) for x in _sentences_said(message)]
+    return any(read) and all(r is not False for r in read)
 
 
 _VERB_MENTION = {"cancel": r"\bcancel|取消", "return": r"\breturn|退货|退掉|退回", "exchange": r"\bexchange|换货|更换"}
