@@ -2126,6 +2126,93 @@ def test_items_naming_the_order_are_not_taken(assistant, state, store, text, ord
     assert (order, names) == (order_id, taken), reply
 
 
+@pytest.mark.parametrize(("text", "order_id", "taken"), [
+    ("My delivered order held a smartphone, a jigsaw puzzle, a digital camera and sunglasses. I want to return only the "
+     "sunglasses.", "#W2693718", ["Sunglasses"]),
+    ("I want to return the wall clock (it came in a box together with a desk lamp and two fleece jackets).", "#W1840144",
+     ["Wall Clock"]),
+    ("A large delivery reached me last week (a smartphone, a jigsaw puzzle, a digital camera and sunglasses); I want to "
+     "return just the camera", "#W2693718", ["Digital Camera"]),
+    ("My package had a smartphone, a jigsaw puzzle and sunglasses. The sunglasses are too dark, I'd like to return them.",
+     "#W2693718", ["Sunglasses"]),
+    ("My delivered order held a laptop, a desk lamp and a wall clock. I want to return only the laptop.", "#W1840144", ["Laptop"]),
+    ("In a second parcel I got the wall clock (that parcel also had a desk lamp and a laptop); I want to return it",
+     "#W1840144", ["Wall Clock"]),
+    ("Return the digital camera (not the smartphone), nothing else", "#W2693718", ["Digital Camera"]),
+    ("我想退货。那个订单里有 Smartphone、Jigsaw Puzzle 和 Sunglasses，我只退 Sunglasses", "#W2693718", ["Sunglasses"]),
+    ("我想退货：Wall Clock（和 Desk Lamp、Fleece Jacket 一起寄来的）", "#W1840144", ["Wall Clock"]),
+    ("我有一个已送达的订单（Smartphone、Jigsaw Puzzle 和 Sunglasses），只退货 Sunglasses", "#W2693718", ["Sunglasses"]),
+    # negatives: a list that is what the action takes, or an order described whose items are then all taken
+    ("My order had a smartphone and a jigsaw puzzle; I want to return both of them", "#W2693718", ["Jigsaw Puzzle", "Smartphone"]),
+    ("My package had a smartphone and a jigsaw puzzle, and I want to return the smartphone and the jigsaw puzzle", "#W2693718",
+     ["Jigsaw Puzzle", "Smartphone"]),
+    ("I want to return the desk lamp and the wall clock (both arrived scratched)", "#W1840144", ["Desk Lamp", "Wall Clock"]),
+    ("return the smartphone and not the laptop", "#W2693718", ["Smartphone"]),
+    ("我想退货：包裹里有 Smartphone 和 Jigsaw Puzzle，两个都退掉", "#W2693718", ["Jigsaw Puzzle", "Smartphone"]),
+])  # fmt: skip
+def test_items_listed_to_say_which_order_are_not_taken(assistant, state, store, text, order_id, taken):
+    """Things listed to say which order ("my order held <items>", "(it came together with <items>)", "an order shipped
+    to … (<items>)", 订单里有<items>) pick the order; the action takes what its own words name ("only the <item>", "it")."""
+    order, names, reply = _taken_names(assistant, state, store, HARPER_EMAIL, text, "paypal")
+    assert (order, names) == (order_id, taken), reply
+
+
+# A customer whose one delivered order #W2497857 holds a luggage set ($528.63) and a smart watch ($381.26); another whose
+# delivered #W7913362 holds two backpacks, one medium and one large.
+YARA_EMAIL, MOHAMED_EMAIL = "yara.li6570@example.com", "mohamed.lee1888@example.com"
+
+
+@pytest.mark.parametrize(("email", "text", "order_id", "taken"), [
+    (YARA_EMAIL, "There are only two items in my delivered order; please return the less expensive one.", "#W2497857",
+     ["Smart Watch"]),
+    (YARA_EMAIL, "Of my delivered order I want to return the cheaper of the two", "#W2497857", ["Smart Watch"]),
+    (YARA_EMAIL, "Please send back the more expensive one from my delivered order", "#W2497857", ["Luggage Set"]),
+    (YARA_EMAIL, "I'd like to return the pricier item of my delivered order", "#W2497857", ["Luggage Set"]),
+    (YARA_EMAIL, "我想退货：已送达的订单里比较便宜的那个", "#W2497857", ["Smart Watch"]),
+    (YARA_EMAIL, "我想退货，把贵的那件退掉", "#W2497857", ["Luggage Set"]),
+    (HARPER_EMAIL, "From the delivery with a smartphone, a jigsaw puzzle, a digital camera and sunglasses, return the two "
+                   "priciest items and leave the others", "#W2693718", ["Digital Camera", "Laptop"]),
+    (HARPER_EMAIL, "I got a smartphone and a jigsaw puzzle in one order; return the cheaper of the two", "#W2693718",
+     ["Jigsaw Puzzle"]),
+    # negatives: a comparison beside the items the action names, or one describing the new item, picks nothing
+    (YARA_EMAIL, "return the smart watch and the luggage set; the more expensive one is scratched", "#W2497857",
+     ["Luggage Set", "Smart Watch"]),
+    (HARPER_EMAIL, "return the laptop and the desk lamp; the more expensive one is scratched", "#W1840144", ["Desk Lamp", "Laptop"]),
+])  # fmt: skip
+def test_an_item_picked_by_comparing_the_orders_items(assistant, state, store, email, text, order_id, taken):
+    """"The cheaper of the two", "the more expensive one", "the two most expensive things", 便宜的那个: the item(s) of
+    the order the comparison picks by price (among the things listed, when "of the two" compares those)."""
+    order, names, reply = _taken_names(assistant, state, store, email, text, "paypal")
+    assert (order, names) == (order_id, taken), reply
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("I got two backpacks in one order; I want to return the bigger one", "large"),
+    ("I got two backpacks in one order and want to return the smaller one", "medium"),
+    ("我想退货：同一个订单里有两个 Backpack，退掉更大的那个", "large"),
+])
+def test_the_bigger_one_of_two_items_is_the_one_with_the_larger_size(assistant, state, store, text, size):
+    """"The bigger one" of items alike but for their size: the one of the larger size."""
+    assistant.reply_text(state, f"my email is {MOHAMED_EMAIL}")
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None, reply
+    order = store.order(state.pending.arguments["order_id"])
+    picked = [i for i in order.items if i.item_id in state.pending.arguments["item_ids"]]
+    assert [(i.name, i.options["size"]) for i in picked] == [("Backpack", size)], reply
+
+
+@pytest.mark.parametrize("text", [
+    "I'd like to return the bigger one from my delivered order",
+    "I want to send back the larger item of my delivered order",
+    "我想退货，退已送达订单里更大的那个",
+])
+def test_a_comparison_that_picks_no_item_is_asked(assistant, state, store, text):
+    """"The bigger one" of a luggage set and a watch (no size they share): no guess, the shopper is asked which."""
+    assistant.reply_text(state, f"my email is {YARA_EMAIL}")
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and "#W2497857" in reply and "Smart Watch" in reply and "Luggage Set" in reply, reply
+
+
 @pytest.mark.parametrize(("text", "count"), [
     ("My order with the desk lamp came with two identical fleece jackets. Please exchange only one of those for a size L "
      "and keep the rest of it the same.", 1),

@@ -1077,11 +1077,48 @@ def test_status_reached_reads_whether_the_status_a_circumstance_names_holds_for_
     ("my order with the pet bed has two kettles", "my order with   has two kettles"),
     ("在有 laptop 和 bookshelf 的那个订单里，退掉 desk lamp", "在有 的那个订单里，退掉 desk lamp"),
     ("exchange the one with the blue strap", "exchange the one with the blue strap"),  # an item described, not an order
+    ("my order held a kettle, a lamp and two tents. return only the lamp", "my order held  . return only the lamp"),
+    ("return the clock (it came in a box together with a lamp and a tent)", "return the clock (it came in a box together with  )"),
+    ("my order to denver (a lamp, a tent and a kettle) came late", "my order to denver ( ) came late"),
+    ("in a second parcel i got a lamp (that parcel also had a tent and a kettle)", "in a second parcel i got a lamp (that parcel also had  )"),
+    ("我的订单里有台灯、帐篷和水壶，我只想退台灯", "我的订单里有 ，我只想退台灯"),
+    ("我的包裹（台灯和水壶）到了", "我的包裹（ ）到了"),
 ])  # fmt: skip
 def test_things_naming_the_order_are_left_out(text, left):
     from assistant.understand.rules import without_order_described
 
     assert without_order_described(text) == left
+
+
+_PRICED = [{"item_id": "a", "name": "Backpack", "price": 10.0, "options": {"size": "M"}},
+           {"item_id": "b", "name": "Backpack", "price": 30.0, "options": {"size": "L"}},
+           {"item_id": "c", "name": "Backpack", "price": 20.0, "options": {"size": "S"}}]
+
+
+@pytest.mark.parametrize(("text", "picked"), [
+    ("return the cheaper of the two", ["a"]),
+    ("send back the two most expensive things in it", ["b", "c"]),
+    ("the priciest item, please", ["b"]),
+    ("return the bigger one", ["b"]),
+    ("退掉便宜的那个", ["a"]),
+    ("最贵的两件退掉", ["b", "c"]),
+    ("exchange it for the cheaper one", None),  # the new item wished, not one of these
+    ("a cheaper one would do", None),
+    ("换成便宜的那个", None),
+    ("换成比较便宜的那个", None),
+])  # fmt: skip
+def test_by_relative_reads_a_comparison_among_an_orders_items(text, picked):
+    from assistant.understand.rules import by_relative
+
+    assert by_relative(text, _PRICED) == picked
+
+
+def test_by_relative_asks_when_the_comparison_picks_none():
+    from assistant.understand.rules import by_relative
+
+    same = [{"item_id": "a", "name": "Tent", "price": 10.0, "options": {}}, {"item_id": "b", "name": "Lamp", "price": 10.0, "options": {}}]
+    assert by_relative("return the cheaper one", same) == []  # a tie
+    assert by_relative("return the bigger one", same) == []  # no size they share
 
 
 @pytest.mark.parametrize(("text", "removes"), [

@@ -245,6 +245,8 @@ def _zh_except_read(lowered: str, items: list[dict]) -> str:
 _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+))?,?\s+(?:is |stays? |should (?:stay|be|remain) |remains? |being |kept )?(?:the same|unchanged|identical|as (?:it is|before|is)))"
 # "I am keeping the <item>", "I'll hold on to the <item>": an item the request leaves out
 _KEPT_NAME = r"(?:the|my|both|that|this)\s+[a-z-]+(?:\s+(?!(?:but|and|so|while|though|then|instead|make|to)\b)[a-z-]+){0,3}"
+_NOT_THIS_ITEM = re.compile(rf"(?:(?:^|[(,;]|\s[—–-]{{1,2}})\s*(?:{alternation(lexicon()['not_this_item']['after_break'])})"
+                            rf"|\b(?:{alternation(lexicon()['not_this_item']['anywhere'])}))\s+({_KEPT_NAME})")
 _KEEPING = re.compile(rf"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+({_KEPT_NAME}(?:,?\s+and\s+{_KEPT_NAME})*)")
 # ... nor "clashes with everything I own", "better than everything": not the order's items
 # "everything", said in other words: "every single thing", "every item", "each and every thing"
@@ -274,35 +276,50 @@ def _link(words: str, also: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _order_described() -> re.Pattern:
+def _order_described() -> tuple[re.Pattern, re.Pattern]:
     """A clause saying which order by other things it holds: a head ("the order", "the one") and a link, then a
-    list of things ("a <item>, the <item> and two <item>s") up to a word no item name has (`stops`); or the
-    Chinese 有<items>的那个订单 / 和<items>一起买的. Group "things" (or "zh"): the things, to leave out."""
+    list of things ("a <item>, the <item> and two <item>s") up to a word no item name has (`stops`), or that list in
+    brackets after a head's clause ("my order to <city> (<items>)", the first pattern: read before the second takes
+    that head); or the Chinese 有<items>的那个订单 / 和<items>一起买的 / 订单里有<items>，… / 订单（<items>）.
+    Group "things" (or "paren", "zh…"): the things, to leave out."""
     lex = lexicon()["order_described"]
     also = alternation(lex["also"])
     links = "|".join(_link(w, also) for w in sorted(lex["links"], key=len, reverse=True))
+    heads = alternation(lex["heads"])
     word = rf"(?!(?:{alternation(lex['stops'])})(?![\w'-]))[a-z0-9][a-z0-9'-]*"
     thing = rf"(?:(?:{alternation(lex['determiners'])}|\d+)\s+)?{word}(?:\s+{word}){{0,3}}"
     # a list closes with "and" ("a <item>, a <item> and a <item>"): "with the <item>, the <item> should be …" is a new clause
-    things = rf"{thing}(?:(?:\s*,\s*{thing})*\s*,?\s+(?:and|as\s+well\s+as|plus)\s+{thing})?"
-    english = (rf"\b(?:(?:{alternation(lex['heads'])})\s+(?:{links})|one\s+(?:{alternation(lex['one_links'])}))"
+    listed = rf"{thing}(?:\s*,\s*{thing})*(?:\s*,?\s+(?:and|as\s+well\s+as|plus)\s+{thing})+"
+    things = rf"{thing}(?:{listed[len(thing):]})?"
+    english = (rf"\b(?:(?:{heads})\s+(?:{links})(?:\s+(?:{also}))?|one\s+(?:{alternation(lex['one_links'])}))"
                rf"\s+(?P<things>{things})")
     zh = lex["zh"]
     inside = rf"(?:(?!{alternation(zh['not_inside'])})[^，,。；;！？\n])"
-    chinese = (rf"(?:{alternation(zh['links'])})(?P<zh>{inside}{{1,40}}?)的(?:那|这)?(?:一)?(?:个|笔)?(?:{alternation(zh['heads'])})"
-               rf"|和(?P<zh2>{inside}{{1,40}}?)(?:{alternation(zh['together'])})")
-    return re.compile(rf"{english}|{chinese}", re.IGNORECASE)
+    zh_heads = alternation(zh["heads"])
+    chinese = (rf"(?:{alternation(zh['links'])})(?P<zh>{inside}{{1,40}}?)的(?:那|这)?(?:一)?(?:个|笔)?(?:{zh_heads})"
+               rf"|和(?P<zh2>{inside}{{1,40}}?)(?:{alternation(zh['together'])})"
+               rf"|(?:{zh_heads})(?:{alternation(zh['held'])})(?P<zh3>(?:(?![（(）)]){inside}){{1,40}})(?=[，,。；;！？\n]|$)")
+    bracketed = (rf"\b(?:{heads})\b[^.;:!?()\n]{{0,60}}?\(\s*(?P<paren>{listed})\s*\)"
+                 rf"|(?:{zh_heads})[^，,。；;！？\n（(]{{0,20}}[（(](?P<zh4>[^）)]{{1,60}})[）)]")
+    return re.compile(bracketed, re.IGNORECASE), re.compile(rf"{english}|{chinese}", re.IGNORECASE)
 
 
 def without_order_described(lowered: str) -> str:
     """The text without the things a clause names only to say which order is meant ("return the <item> from the
-    order that also had a <item> and a <item>": the last two are no items to return); the words around stay."""
-    out, at = [], 0
-    for m in _order_described().finditer(lowered):
-        group = next(g for g in ("things", "zh", "zh2") if m.group(g) is not None)
-        out += [lowered[at:m.start(group)], " "]
-        at = m.end(group)
-    return "".join(out) + lowered[at:]
+    order that also had a <item> and a <item>": the last two are no items to return); the words around stay. Not
+    what a link "i got …" takes after "in <a box>" ("in the other parcel I got a <item>": that is the thing received)."""
+    lex = lexicon()["order_described"]
+    received = re.compile(rf"\b(?:{alternation(lex['received_in'])})\s+(?:[a-z]+\s+){{0,2}}$")
+    for pattern in _order_described():
+        out, at = [], 0
+        for m in pattern.finditer(lowered):
+            group = next(g for g in ("things", "paren", "zh", "zh2", "zh3", "zh4") if g in pattern.groupindex and m.group(g) is not None)
+            if group == "things" and re.match(r"\S+\s+i\s", m.group(0)) and received.search(lowered[:m.start()]):
+                continue
+            out += [lowered[at:m.start(group)], " "]
+            at = m.end(group)
+        lowered = "".join(out) + lowered[at:]
+    return lowered
 
 
 def about_item(text: str, item: dict, order: dict) -> str:
@@ -373,7 +390,8 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
         message = option_text(message)  # 登山鞋 names Hiking Boots: its English reading too (when no name is said as written)
     lowered = message.lower()
     described = without_order_described(lowered)  # "my order with the <item> has two <others>": that item only says which order
-    if described != lowered and any(names_item(i, _CONTEXT.sub(" ", described)) for i in items):
+    if described != lowered and (any(names_item(i, _CONTEXT.sub(" ", described)) for i in items)
+                                 or by_relative(described, items) is not None):  # "…(<items>). return the cheaper two"
         lowered = described
     lowered = _CONTEXT.sub(" ", lowered)  # "the backpack I received with the vacuum cleaner": not the cleaner
     names = _names_of(items)
@@ -390,11 +408,20 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail) and not names_item(i, acted)}
     for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
+    for other in _NOT_THIS_ITEM.finditer(head):  # "the <item> (not the <other item>)": not that other one
+        excluded |= {i["item_id"] for i in _most_specific([i for i in items if names_item(i, other.group(1))], other.group(1))}
     for clause in re.split(r"[,;.!?()]|\b(?:but|and|while|though|so)\b", head if cut else remarked):  # "…; the blue <item> is fine": that one stays as it is
         if _IS_FINE.search(clause) and not _ACTION_VERBS.search(clause) and not _BE_INSTEAD.search(clause) and not _EXCEPT.search(clause):
             fine = [i for i in items if names_item(i, clause)]
             excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
+    # "return the cheaper of the two", "the bigger one": the item a comparison picks among the order's items (among
+    # those named, only when the action's own words compare: "return the lamp and the clock, the dearer one is broken")
+    # ("I got a <item> and a <item> in it; return the cheaper of the two": among the two said, the list that named the order)
+    listed = [i for i in items if names_item(i, message.lower()) and i["item_id"] not in excluded]
+    among = named if len(named) > 1 else [] if named else [i for i in items if i["item_id"] not in excluded]
+    if among and (picked := by_relative(acted if named else head, among, [] if named else listed)) is not None:
+        return picked or ([AMBIGUOUS] if named else [])  # named ones no comparison tells apart: which, asked
     if everything and (_in_action(_ALL_ITEMS, head, [i for i in items if i["item_id"] not in excluded])  # "all my items", "everything": each item of the order
                        or (excluded and cut and cut.group(0) == "除了" and _ZH_ALL_REST.match(head, cut.start()))):
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
@@ -2144,6 +2171,62 @@ def by_item_price(text: str, candidates: list[dict]) -> list[dict]:
         return candidates
     item, order = way(held, key=lambda x: x[0]["price"])
     return [order]
+
+
+@lru_cache(maxsize=1)
+def _product_words() -> tuple[str, ...]:
+    """The shop's product names and their other names (aliases.json), lower case."""
+    return tuple({w.lower() for w in (*_names()["zh_names"], *_names()["aliases"]) if not w.startswith("_")})
+
+
+@lru_cache(maxsize=1)
+def _relative_item() -> re.Pattern:
+    """"The cheaper of the two", "the two most expensive things", "the bigger one", 便宜的那个, 最贵的两件: group
+    "word" the comparison (English or Chinese), "count" how many it picks when said."""
+    lex, rel = lexicon(), lexicon()["relative_item"]
+    sizes = "|".join(f"(?:{pattern})" for pattern, _, _ in COMPARATIVES)
+    words = rf"{alternation([*lex['cheaper'], *lex['dearer']])}|{sizes}"
+    english = (rf"(?<!\w)(?<!{')(?<!'.join(w + ' ' for w in rel['not_after'])})the\s+(?:(?P<count>{alternation(NUMBER_WORDS)}|\d)\s+)?"
+               rf"(?P<word>{words})(?=\s+(?P<noun>{alternation(rel['nouns'])})\b|\s*(?:[.,;!?]|$))")
+    zh_words = alternation([*rel["zh_cheaper"], *rel["zh_dearer"]])
+    chinese = (rf"(?:{alternation(rel['zh_degrees'])})?(?P<zh>{zh_words}|{sizes})(?:{alternation(rel['zh_softeners'])})?的"
+               rf"(?:那)?(?P<zh_count>{alternation(rel['zh_counts'])})?(?:{alternation(rel['zh_nouns'])})")
+    return re.compile(rf"{english}|{chinese}")
+
+
+def by_relative(text: str, items: list[dict], listed: list[dict] = ()) -> list[str] | None:
+    """The item(s) of an order a comparison among them picks ("return the cheaper of the two", "the two most
+    expensive things in it", "the bigger one", 便宜的那个): by price, or by the size-like option all of them have.
+    `listed`: items the text named in passing ("I got a <item> and a <item> in it"), those "of the two" compares.
+    None when the text makes no such comparison; empty when it does not pick (a tie, or items that have no size in
+    common: the shopper is asked)."""
+    lowered = text.lower()
+    m = _relative_item().search(lowered)
+    rel = lexicon()["relative_item"]
+    if m is None or not items or re.search(rf"(?:{alternation(rel['zh_not_after'])})(?:{alternation(rel['zh_degrees'])})?$", lowered[:m.start()]):
+        return None  # none, or 换成便宜的那个: the new item wished
+    after = re.match(r"[^.,;!?，。；！？]*", lowered[m.end():]).group(0)
+    if not any(names_item(i, after) for i in items) and any(re.search(rf"(?<![a-z]){re.escape(p)}", after) for p in _product_words()):
+        return None  # "the cheaper of the two <product>s", a product this order does not hold: not this order's
+    if len(listed) > 1 and (m.group("noun") or "").startswith("of "):
+        items = list(listed)
+    said = m.group("word") or m.group("zh")
+    count = m.group("count") or m.group("zh_count")
+    n = NUMBER_WORDS.get(count) or rel["zh_counts"].get(count) or int(count) if count else 1
+    if says(said, "cheaper") or said in rel["zh_cheaper"]:
+        key, way = (lambda i: i["price"]), -1
+    elif says(said, "dearer") or said in rel["zh_dearer"]:
+        key, way = (lambda i: i["price"]), 1
+    else:  # bigger / smaller: the one option of those the comparative reads that every item has
+        direction, keys = next((d, k) for pattern, d, k in COMPARATIVES if re.search(pattern, said))
+        common = [k for k in keys if all(k in (i.get("options") or {}) for i in items)]
+        if len(common) != 1:
+            return []
+        key, way = (lambda i: ordinal(i["options"][common[0]])), direction
+    ranked = sorted(items, key=key, reverse=way > 0)
+    if n >= len(ranked) or key(ranked[n - 1]) == key(ranked[n]):
+        return []  # "the cheaper of the two" of one item, or two alike: no comparison picks one
+    return [i["item_id"] for i in ranked[:n]]
 
 
 _OF_PAYMENT = re.compile(r"\s+(?:(?:the|my|its|their|this|that|your)\s+)?(?:order'?s?\s+)?(?:payment|pay\b|billing)")
