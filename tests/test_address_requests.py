@@ -19,7 +19,7 @@ def _signed_in(assistant, state):
 
 
 @pytest.mark.parametrize("message", [
-    f"My order that hasn't shipped yet (the espresso machine and a t-shirt) is a birthday present and should go to my brother in Denver: {NEW}.",
+    f"The order I placed with the espresso machine and a t-shirt is for my brother's birthday, it needs to go to Denver: {NEW}.",
     f"The espresso machine order is a gift, so I need it to go to my mom: {NEW}",
     f"The package with the espresso machine should be delivered to my office instead, {NEW}.",
     f"The espresso machine I ordered is for my sister, so it has to be sent to her place at {NEW}.",

@@ -1813,8 +1813,8 @@ def _goes_to() -> re.Pattern:
 
 
 def order_goes_to_address(text: str) -> bool:
-    """Whether the sentence giving an address says an order is to go there ("my unshipped order is a gift and should
-    go to my brother: <address>", "包裹要寄到<address>"): the order's shipping address, whatever else it says."""
+    """Whether the sentence giving an address says an order is to go there ("the order with the <item> needs to be
+    delivered to <address>", "包裹要寄到<address>"): the order's shipping address, whatever else it says."""
     span = address_span(text)
     if span is None:
         return False
