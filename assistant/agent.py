@@ -545,6 +545,8 @@ class _Turn(CatalogTurn):
             return "search"  # "which one is best for trail running": a search for that need, not a recommendation
         if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
             return "recommend"
+        if state.frame is not None and self._gives_address_asked(message, state.frame):
+            return state.frame.route  # the request said again, now with the address asked for (the rest is queued or done)
         if state.frame is not None and state.pending is None and not state.frame.order_id and slots.order_ids \
                 and state.frame.route in ORDER_ROUTES:
             return state.frame.route  # "#W…, the one with the <item>": the answer to "which order is it?"
@@ -557,7 +559,8 @@ class _Turn(CatalogTurn):
                 return direct
         if state.frame is None and rules.complains_with_refund_method(message):
             return "return"  # "收到的东西坏了，退款请退到我的 PayPal": a return, the method noted for it (whatever the classifier says)
-        if state.frame is None and _SENT_TO.search(message.lower()) and rules.parse_address(message):
+        if state.frame is None and ((_SENT_TO.search(message.lower()) and rules.parse_address(message))
+                                    or rules.order_goes_to_address(message)):  # "包裹要寄到<address>" too
             return "update_address"
         if state.frame is None and rules.no_longer_wanted(message) and self._names_product(_in_english(message.lower())):
             return "cancel_order"  # "I no longer need the <item> and the <item>": undo the order (its status decides how)
@@ -861,6 +864,14 @@ class _Turn(CatalogTurn):
         lowered = message.lower()
         return bool((payment and rules.payment_kinds(lowered)) or rules.cancel_reason(lowered) or rules.parse_address(message))
 
+    def _gives_address_asked(self, message: str, frame: TaskFrame) -> bool:
+        """Whether an address change still asking for its new address gets it in a clause asking for that change
+        (of no other order): the answer, however much else the message says again."""
+        if frame.route != "update_address" or frame.address is not None or self.state.pending is not None:
+            return False
+        asked = rules.address_clauses(message)
+        return rules.parse_address(asked) is not None and read_slots(asked).order_ids in ([], [frame.order_id])
+
     def _answers_frame(self, message: str, slots: Slots) -> bool:
         """Whether the message looks like an answer to the open task's question."""
         if slots.order_ids or slots.item_ids or slots.identity.email or slots.identity.zip:
@@ -1102,6 +1113,8 @@ class _Turn(CatalogTurn):
 
     def _on_update_address(self, message: str, slots: Slots, order_address: bool = False) -> Iterator[AssistantEvent]:
         """An order's address or the account's default one: which, is read here; the flow does the rest."""
+        if self.state.frame is not None and self._gives_address_asked(message, self.state.frame):
+            slots = read_slots(rules.address_clauses(message))  # orders the rest of a request said again names are not this task's
         frame = self._frame("update_address")
         if self.ctx.user_id is None:
             yield from self._need_user()

@@ -254,6 +254,12 @@ class FormLoop:
                 if other := rules.fallback_route(condition, flow.route, order["status"]):
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
+                if condition is not None and condition.then == ["nothing"] and len(frame.item_ids) == 1:
+                    # "…if it does not exist, leave the <item> as it is": said so, and the next task starts
+                    t.state.frame = None
+                    yield t.say("no_option_kept", name=item["name"], current=", ".join(item["options"].values()))
+                    yield from t._next_task()
+                    return STOP
                 yield t.say("no_new_option", name=item["name"], current=", ".join(item["options"].values()),
                             choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
                 yield from t.offer("option", choices[:8])

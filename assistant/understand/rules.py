@@ -560,6 +560,7 @@ CONDITION = re.compile(r"\bif\b(?: (?!and\b|or\b|then\b)[\w'$-]+){0,10}? (?:"
                        rf"(?:not|isn'?t|aren'?t|wasn'?t|no longer)(?: \w+){{0,2}}? {_ABLE}\b"
                        r"|(?:cannot|can'?t|can not|couldn'?t|unable|unavailable|impossible|out of stock|sold out|missing)\b"
                        r"|(?:doesn'?t|does not|don'?t|do not|won'?t|will not) (?:\w+ )?(?:work|have|exist|go through)\b"
+                       r"|(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not)(?=\s*[,;:]|\s+then\b)"  # "if it does not, …"
                        r"|no (?!rush|hurry|issue|problem|trouble|objection|need|pressure|worries|difference)\w+)"  # "no such <item>"; not "no rush"
                        r"|\bif not\b|\botherwise\b|\bif there (?:is|are) any (?:issues?|problems?)|not possible"
                        # "if it is too late to cancel", "if it has already shipped": the refusal said in the shop's words
@@ -1161,7 +1162,12 @@ def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict
     """The options a change keeps as the item has them ("same blue colour and high ventilation", "still linear
     and full size", "the size unchanged"): each option named in a kept phrase by its name or its current value, unless
     the phrase also names another of its values ("the same one with <another value of that option>" changes that option)."""
-    spans = [_CLAUSE_TURN.split(m.group(1))[0] for m in _KEPT_BEFORE.finditer(lowered)]
+    spans, at = [], 0
+    while m := _KEPT_BEFORE.search(lowered, at):
+        # the span ends at a turn of the clause; a kept word after it ("the same <item> in <value> while still
+        # <value>") starts a span of its own, not swallowed by the first one's
+        spans.append(_CLAUSE_TURN.split(m.group(1))[0])
+        at = m.start(1) + max(len(spans[-1]), 1)
     spans += [_CLAUSE_TURN.split(m.group(1))[-1] for m in _KEPT_AFTER.finditer(lowered)]
     kept = set()
     for span in spans:
@@ -1859,6 +1865,24 @@ _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\badd
                               r"|\b(?:update|change|set) (?:my |the )?(?:account|profile)\b")
 
 
+@lru_cache(maxsize=1)
+def _goes_to() -> re.Pattern:
+    """An order (or a word for it) then a word of where it is to go, as the end of the words before an address."""
+    lex, heads = lexicon()["order_goes_to"], lexicon()["order_described"]["heads"]
+    return re.compile(rf"\b(?:{alternation([*heads, *lex['subjects']])})\b.*?\b(?:{alternation(lex['en'])})\s+to\b.{{0,60}}$"
+                      rf"|(?:{alternation(lex['zh_subjects'])}).*?(?:{alternation(lex['zh'])}).{{0,30}}$", re.S)
+
+
+def order_goes_to_address(text: str) -> bool:
+    """Whether the sentence giving an address says an order is to go there ("the order with the <item> needs to be
+    delivered to <address>", "包裹要寄到<address>"): the order's shipping address, whatever else it says."""
+    span = address_span(text)
+    if span is None:
+        return False
+    before = re.split(r"(?<=[.!?;])\s+|[。！？；]", text[: span[0]].lower())[-1]
+    return bool(_goes_to().search(before))
+
+
 def read_action(text: str, names_product: bool = False) -> Action:
     """Which change a request about an order or an address asks for: the order's address ("change my
     <item> order to my <city> address", "订单地址"), the account's default address ("my default
@@ -1873,12 +1897,13 @@ def read_action(text: str, names_product: bool = False) -> Action:
         named.append("address")
     own = _ACCOUNTS_OWN.search(lowered)
     to_default = _to_default(_ACCOUNTS_OWN.sub(" ", lowered))  # "…to my default address": the account's own is the new one
-    if re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) (?:to|there)\b|\b(?:send|ship|deliver|redirect|forward|mail)\w*\b[^.;!?]{0,40}?\bto\b", lowered) and (
+    goes = order_goes_to_address(text)  # "the order … should go to <address>": that order's address
+    if goes or re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) (?:to|there)\b|\b(?:send|ship|deliver|redirect|forward|mail)\w*\b[^.;!?]{0,40}?\bto\b", lowered) and (
             "address" in lowered or "地址" in lowered or "ship to" in lowered or to_default or parse_address(text)):
         # "…to my default address in <city>": the default address is where the order goes, not what changes
         account = _TO_DEFAULT_ADDRESS.sub(" ", lowered)
         flows = [f for f, cue, words in (("modify_address", _ORDER_ADDRESS, lowered), ("default_address", _ACCOUNT_ADDRESS, account))
-                 if cue.search(words) or (f == "default_address" and own and not to_default)]
+                 if cue.search(words) or (f == "modify_address" and goes) or (f == "default_address" and own and not to_default)]
         if to_default and not flows:  # the default address can only be where an order goes
             flows = ["modify_address"]
         return Action(flows=flows, tied=[] if flows else ["default_address", "modify_address"], named=named,  # the account's, unless told
@@ -2237,12 +2262,33 @@ _ADDRESS_WORD = re.compile(r"\baddress(?:es)?\b|地址")
 _CLAUSE_CUT = re.compile(r"\s*[,;，；]\s*(?:and\s+|then\s+)?|\s+and\s+|并且|而且|还要")
 
 
+def address_span(text: str) -> tuple[int, int] | None:
+    """Where in the text the first address `parse_address` reads from free text stands (start, end); None if none."""
+    after_last = 0
+    for zip_match in _ZIP.finditer(text):
+        for number in _HOUSE_NUMBER.finditer(text, max(after_last, zip_match.start() - 160), zip_match.start()):
+            if _fields_of(text[number.start() : zip_match.end()]):
+                return number.start(), zip_match.end()
+        after_last = zip_match.end()
+    return None
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence cut at `_CLAUSE_CUT`, never inside an address ("…to 12 Oak Lane, Apt 4, Denver, CO 80203"):
+    a clause keeps the whole address it gives."""
+    span = address_span(sentence)
+    if span is None:
+        return _CLAUSE_CUT.split(sentence)
+    head, tail = _CLAUSE_CUT.split(sentence[: span[0]]), _CLAUSE_CUT.split(sentence[span[1] :])
+    return [*head[:-1], head[-1] + sentence[span[0] : span[1]] + tail[0], *tail[1:]]
+
+
 def without_address_clauses(sentence: str) -> str:
     """The sentence without its clauses about an address (that is the address change itself): "change
     the order's address to my default one, and switch its item to the blue one" → "switch its item to the blue one"."""
     if not _ADDRESS_WORD.search(sentence.lower()):
         return sentence
-    return " and ".join(c for c in _CLAUSE_CUT.split(sentence) if c.strip() and not _ADDRESS_WORD.search(c.lower()))
+    return " and ".join(c for c in _clauses(sentence) if c.strip() and not _ADDRESS_WORD.search(c.lower()))
 
 
 # A clause asking for an address change: a verb of changing or sending (not "it was sent to …", "it shipped to …"),
@@ -2254,7 +2300,7 @@ _ASKS_ADDRESS = re.compile(r"\b(?:change|update|modify|switch|correct|fix|move|s
 
 def address_clauses(sentence: str) -> str:
     """The clauses of a sentence asking to change an address ("…, and ship that order to my default address")."""
-    return " and ".join(c for c in _CLAUSE_CUT.split(sentence)
+    return " and ".join(c for c in _clauses(sentence)
                         if c.strip() and _ADDRESS_WORD.search(c.lower()) and _ASKS_ADDRESS.search(c.lower()))
 
 
@@ -2262,6 +2308,10 @@ def address_clauses(sentence: str) -> str:
 # said without a change verb (not how it is paid, sent or refunded)
 _BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
                          r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}\b(?:in|with) [^.;!?]{1,30}\binstead\b")
+# "if the same <item> exists in <value>, I'd like that instead": the change wished for if the shop has it (the
+# flow finds whether it does)
+_IF_EXISTS_INSTEAD = re.compile(r"\bif\b[^.;!?]{0,100}?\b(?:exists?|available|in stock|comes? in|you have|you carry|you sell)\b"
+                                r"[^.;!?]{0,100}?\b(?:like|want|prefer|take|have) (?:that|it|this|that one|this one|one|them|those) instead\b")
 
 
 # An item of the shopper's own, by the words around its product's name: "my <item>", "the <item> I got",
@@ -2325,7 +2375,7 @@ def owned_item_change(lowered: str, products: re.Pattern, values: set[str], name
 
 def asks_change_without_verb(text: str) -> bool:
     """"The <item> should be the <value> one instead": an item change asked without a change verb."""
-    return bool(_BE_INSTEAD.search(text.lower()))
+    return bool(_BE_INSTEAD.search(text.lower()) or _IF_EXISTS_INSTEAD.search(text.lower()))
 
 
 def other_actions(text: str, route: str) -> list[tuple[str, str]]:
@@ -2353,7 +2403,7 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
             if _refused_here(lowered[: m.start()]):
                 continue  # "…, not swap it", "不要取消": what the shopper does not want
             kinds.append({1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))])
-        if not kinds and _BE_INSTEAD.search(lowered):  # "the <item> should be the <value> one instead": a change, said without its verb
+        if not kinds and asks_change_without_verb(lowered):  # "the <item> should be the <value> one instead": a change, said without its verb
             kinds.append("exchange")
         for other in kinds:
             if other != route and not (other == "exchange" and route == "modify_order"):
