@@ -264,6 +264,8 @@ class _Turn(CatalogTurn):
                 self._orders_read = None  # the orders changed: the next task reads their statuses again
             if state.frame is not None:  # other actions the same request asked for come next (after those already queued)
                 self.queue_other_actions(state.frame, state.frame.order_id or pending.arguments.get("order_id"))
+            if result is not None and result.ok and pending.tool == "modify_pending_order_payment":
+                self._pays_queued(pending.arguments)
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
@@ -540,6 +542,9 @@ class _Turn(CatalogTurn):
         state = self.state
         if state.search and state.frame is None and state.pending is None and self._follows_up(message):
             return "search"
+        if state.frame is None and state.pending is None and not (slots.order_ids or slots.item_ids) and not _OWN.search(message.lower()) \
+                and not rules.names_action(message) and self._set_against(message):
+            return "compare"  # "is the 500-piece one easier than the 1000-piece one?": those variants side by side, whatever the list
         if (state.frame is None and _need(message) and not (slots.references or slots.order_ids or slots.item_ids)
                 and not _POINTS_AT_ITEM.search(message.lower()) and not any(p.search(message.lower()) for p, _ in _cues())):
             return "search"  # "which one is best for trail running": a search for that need, not a recommendation
@@ -598,6 +603,9 @@ class _Turn(CatalogTurn):
             # signed-in shopper's orders): the shopper's own order, not a search ("show me <product>s and switch the
             # filter to …" stays one)
             return cue
+        if route in ("search", "product_question", "recommend", "chit_chat", "out_of_scope") and state.frame is None \
+                and rules.payment_switch_sentences(message):
+            return "payment"  # "…; I want that order paid with PayPal instead": the order's payment, not a search for PayPal
         if route == "cancel_order" and rules.only_describes_cancelled(message.lower()):
             route = "order_status"  # "the tracking number of my cancelled order": that order asked about, nothing to cancel
         if route == "cancel_order" and rules.only_negated(message.lower(), "cancel"):
@@ -648,6 +656,8 @@ class _Turn(CatalogTurn):
         if route in ("product_question", "compare") and not slots.references and not slots.item_ids and not state.last_items:
             if route == "product_question" and _named_products(self.a.store, _in_english(message.lower())):
                 return route  # a question about a product it names: answered from that product's data
+            if self._set_against(message):
+                return route  # "which is lighter, the 1 L or the 1.5 L kettle?": those variants, from the catalog
             return "search"
         if route == "chit_chat" and slots.references and state.last_items:
             return "product_question"
@@ -1037,7 +1047,7 @@ class _Turn(CatalogTurn):
         methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
         said = frame.text if frame is not None and frame.route == "payment" and frame.text else message  # asked before sign-in
         order_ids = slots.order_ids or read_slots(said).order_ids
-        if rules.asks_order_payment_change(said, methods, bool(order_ids)):
+        if rules.asks_order_payment_change(said, methods, bool(order_ids)) or rules.payment_switch_sentences(said):
             # "change the payment of #W… to <method>": a change of the order's method
             yield from self.form.run(FLOWS["modify_payment"], message, slots)
             return
@@ -1092,13 +1102,45 @@ class _Turn(CatalogTurn):
 
     def _on_exchange(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         # Shoppers say "exchange" for pending orders too: the order's status picks exchange or item change.
+        if (yield from self._payment_first(message, slots)):
+            return
         yield from self.form.run(FLOWS["exchange"], message, slots)
+
+    def _pays_queued(self, arguments: dict) -> None:
+        """After an order's payment moved to another method: the item changes queued for that order that name no
+        method pay (or get back) their difference the new way, not by a method said of the order's old payment."""
+        methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
+        for task in self.state.queue:
+            if task.order_id == arguments.get("order_id") and task.route in SWAP_ROUTES and task.payment_method_id is None \
+                    and not rules.payments_named(methods, task.text):
+                task.payment_method_id = arguments.get("payment_method_id")
+
+    def _payment_first(self, message: str, slots: Slots):
+        """An item change asked together with a new payment method for the order, each in sentences of their own ("…it
+        was charged to my gift card; I want that order paid with PayPal instead. Also the <item> in it should …"): the
+        payment changes first (a difference the item change makes is then paid the new way), the item change is queued
+        after it with the request's other words. Returns whether it started."""
+        frame = self.state.frame
+        if frame is None or self.ctx.user_id is None or frame.item_ids or frame.flow not in ("", "exchange", "modify_items"):
+            return False
+        text = frame.text or message
+        if not rules.payment_switch_sentences(text) or self._settled("payment", frame.order_id):
+            return False
+        rest = TaskFrame(route="exchange", text=rules.without_payment_talk(text), order_id=frame.order_id)
+        if rest.text:
+            self.state.queue.insert(0, rest)
+        yield from self.form.run(FLOWS["modify_payment"], message, slots)
+        paid = self.state.pending.arguments.get("order_id") if self.state.pending is not None else None
+        rest.order_id = rest.order_id or paid
+        return True
 
     def _on_modify_order(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         """"Change my order": its address, its payment method or its items, by what the message names."""
         frame = self.state.frame
         if frame is not None and frame.flow in FLOWS and frame.route == "modify_order" and (frame.item_ids or frame.flow != "modify_items"):
             yield from self.form.run(FLOWS[frame.flow], message, slots)  # a change under way keeps its flow
+            return
+        if (yield from self._payment_first(message, slots)):
             return
         order_id = (slots.order_ids or [frame.order_id if frame else None])[0]
         action = rules.read_action(message, self._names_product(message))  # this message's change: a change of the order

@@ -559,7 +559,15 @@ class CatalogTurn:
         return list(dict.fromkeys(ids))
 
     def _on_compare(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
-        ids = self._referenced(slots) or self.state.last_items[:2]
+        ids = self._referenced(slots)
+        if len(ids) < 2 and (products := self._set_against(message)):
+            # "is the 500-piece one easier than the 1000-piece one?": those variants of the product, from its options
+            # (the variants the values name, not one a stray "first" points at); of each product the words fit
+            for product_id in products:
+                yield from self._on_product_question(message, slots.model_copy(update={"references": [], "item_ids": []}),
+                                                     product_id=product_id)  # fmt: skip
+            return
+        ids = ids or self.state.last_items[:2]
         if len(ids) < 2:
             yield self.say("compare_need")
             return
@@ -569,6 +577,28 @@ class CatalogTurn:
             yield self.say("failed", message=result.message)
             return
         yield self.text(self._compare_table(result.data["compared"]))
+
+    def _set_against(self, message: str) -> list[str]:
+        """The products whose variants a question sets against each other by their values ("which is lighter, the 1 L
+        or the 1.5 L kettle?", `product_answers.set_against`): those it names by their full name, else those shown (if
+        the question names none or their kind), else each named by the last word of its name; [] if none is."""
+        from assistant import product_answers
+        from assistant.understand import rules
+
+        english = _in_english(message.lower())
+        question = f"{english} {message.lower()}"
+        if not rules.sets_against(question):
+            return []
+        named = _named_products(self.a.store, english)
+        heads = [p.product_id for p in self.a.store.products()
+                 if re.search(rf"(?<![a-z0-9]){re.escape(p.name.lower().split()[-1])}(?:e?s)?(?![a-z0-9])", english)]
+        shown = [c.product_id for c in self._cards_for(self.state.last_items) if c.product_id in heads or not (named or heads)]
+        for tier in (named, shown, heads):
+            fits = [p for p in dict.fromkeys(tier) if (product := self.a.store.product(p)) is not None
+                    and product_answers.set_against(product, question)]
+            if fits:
+                return fits
+        return []
 
     def _compare_table(self, rows: list[dict]) -> str:
         """A table of what differs between the compared options (price always), then what they share."""
@@ -639,7 +669,8 @@ class CatalogTurn:
         (those just offered), when given."""
         from assistant import product_answers
 
-        product_id = product_id or self._asked_product(message, slots)
+        product_id = product_id or next(iter([] if self._referenced(slots) else self._set_against(message)), None) \
+            or self._asked_product(message, slots)
         if product_id is None:
             yield from self._on_search(message, slots)
             return

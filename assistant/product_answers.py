@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.understand.rules import letter_sizes, measured, only_asks_for, price_superlative, without_choices
+from assistant.understand.rules import letter_sizes, measured, only_asks_for, price_superlative, sets_against, without_choices
 from retrieval.store import ProductRecord
 
 TEXT_FIELDS = ("description", "warranty", "shipping", "return_policy")
@@ -204,6 +204,30 @@ def answer(product: ProductRecord, question: str, replies: dict, catalog: dict[s
     return grounded
 
 
+def _differences(product: ProductRecord, compared: list, keys: list[str], replies: dict, listed) -> Grounded:
+    """The options in which the compared variants differ, each one's values of them and price."""
+    differing = [k for k in keys if len({v.options.get(k) for v in compared}) > 1]
+    headline = replies["pa_diff"].format(name=product.name, count=len(compared), keys=", ".join(differing)) if differing else \
+        replies["pa_diff_price"].format(name=product.name, count=len(compared))
+    return Grounded(True, headline, listed(compared, only=differing), replies["pa_source_variants"].format(name=product.name))
+
+
+def set_against(product: ProductRecord, question: str) -> bool:
+    """Whether a question (in English words) sets variants of this product against each other: a word of comparing
+    (`rules.sets_against`) and two values or more of one of its options named, each in some variant."""
+    if not sets_against(question):
+        return False
+    text = _without_name(product, question.lower())
+    keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
+    values, sized = _values_said(product.variants, keys, text)
+    named: dict[str, set[str]] = {}
+    for key in keys:
+        for val in sorted(values[key], key=len, reverse=True):  # "1.5L", not also "5L" within it
+            if _value_named(val, sized, key) and not any(val.lower() in v.lower() for v in named.get(key, ())):
+                named.setdefault(key, set()).add(val)
+    return any(len(vals) > 1 for vals in named.values())
+
+
 def _question_part(english: str, said: dict[str, set[str]]) -> str:
     """The sentence (a question one first) naming a value said, and of a supposition ("if it comes in black, …") its
     if-clause only: "I'd buy two", "forget the blue ones" beside the question are remarks, not what it asks."""
@@ -255,10 +279,12 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
     if asks_difference(text) and _compares_choices(sized, named_values) and len(compared) > 1:
         # 0. "what's the difference between them?", "the black and the white one, how do they differ?": the options
         # in which those variants differ, each one's values of them and price
-        differing = [k for k in keys if len({v.options.get(k) for v in compared}) > 1]
-        headline = replies["pa_diff"].format(name=name, count=len(compared), keys=", ".join(differing)) if differing else \
-            replies["pa_diff_price"].format(name=name, count=len(compared))
-        return Grounded(True, headline, listed(compared, only=differing), replies["pa_source_variants"].format(name=name))
+        return _differences(product, compared, keys, replies, listed)
+    if sets_against(question) and any(len(vals) > 1 for vals in said.values()) and len(compared) > 1:
+        # 0b. "is the 500-piece one easier than the 1000-piece one?", "which is lighter, the 1 L or the 1.5 L?": the
+        # variants with the values set against each other, side by side in what they differ (the catalog has no
+        # other measure of "easier" or "lighter" than their options)
+        return _differences(product, compared, keys, replies, listed)
     if (way := price_superlative(text)) is not None:
         # 0. "which is the cheapest?", "the most expensive blue one?": among those with the value named, in stock first
         pool = [v for v in variants if not named_values or v.options.get(named_values[0][1]) == named_values[0][2]] or variants

@@ -847,6 +847,15 @@ _OPINION_CHOICE = _words_pattern(_OPTION_WORDS["opinion_choice"])
 _CRITERIA = _words_pattern(_OPTION_WORDS["criteria"])
 
 
+_SET_AGAINST = _words_pattern(_OPTION_WORDS["set_against"])
+
+
+def sets_against(question: str) -> bool:
+    """Whether a question sets choices against each other ("is the 500-piece one easier than the 1000-piece one?",
+    "which is lighter, the 1 L or the 1.5 L?", "…比…更轻吗"): with the values it names, what is asked is how they differ."""
+    return bool(_SET_AGAINST.search(question.lower()))
+
+
 def asks_opinion(message: str) -> bool:
     """Whether a question asks the assistant's taste about a choice ("would white suit me?", "do you think the black
     one looks better?", "白色的适合我吗？"): a question (a question mark, or `only_asks`), with a word of taste; a
@@ -1555,6 +1564,40 @@ def asks_order_payment_change(text: str, methods: list, names_order: bool) -> bo
     # a method to use for an order, not "PayPal for any extra payment"
     return bool((re.search(r"\b(?:change|switch|update|use|pay)\b|改用|换成", lowered) or _CHARGED_TO.search(lowered)) and re.search(r"\border\b|订单", lowered)
                 and payments_named(methods, text))
+
+
+# Money a change makes, not the order's own payment: "any difference on PayPal", "差价用PayPal"
+_CHANGE_MONEY = re.compile(r"\b(?:difference|extra|balance due|refunds?)\b|差价|退款")
+
+
+def payment_switch_sentences(text: str) -> list[str]:
+    """The sentences of a request asking, beside other requests, that an order be paid another way ("I want that
+    order charged to PayPal instead", "我想把这个订单改用PayPal支付"): a method said with a word of change and the
+    order, not a method paying for an item change ("…, any difference on the Visa") nor the item's options."""
+    found = []
+    for sentence in _SENTENCE_END.split(text):
+        lowered = sentence.lower()
+        if (payment_kinds(lowered) or re.search(r"\bpayment method\b|支付方式|付款方式", lowered)) and _CHANGE_VERB.search(lowered) \
+                and re.search(r"\border\b|订单", lowered) and not _CHANGE_MONEY.search(lowered) and not asks_how_paid(lowered) \
+                and asks_payment_change(lowered) and not _item_change_said(lowered):
+            found.append(sentence.strip())
+    return found
+
+
+def without_payment_talk(text: str) -> str:
+    """A request without its sentences about how the order is or was paid (those naming a method or payment and no
+    item change): what it asks of the order's items."""
+    kept = [x for x in _SENTENCE_END.split(text) if x.strip() and (
+        _item_change_said(x.lower()) or not (payment_kinds(x) or re.search(r"\bpa(?:y|id|yment)\b|支付|付款", x.lower())))]
+    return " ".join(x.strip() for x in kept)
+
+
+def _item_change_said(lowered: str) -> bool:
+    """Whether a sentence asks an item changed: a change verb not of the payment ("change the payment to …", "改用PayPal"),
+    or "the <item> should be … instead"."""
+    kinds = "|".join(p for _, p in PAYMENT_KINDS)
+    return bool(_BE_INSTEAD.search(lowered)) or any(not _OF_PAYMENT.match(lowered, m.end()) for m in _ACTION_VERBS.finditer(lowered)) \
+        or any(not re.match(rf"\s*(?:用|成)?\s*(?:{kinds}|支付|付款)", lowered[m.end():]) for m in _ZH_ROUTE_VERBS.finditer(lowered))
 
 
 def payments_allowed(methods: list, order: dict, route: str) -> list[str]:
@@ -2307,7 +2350,12 @@ def address_clauses(sentence: str) -> str:
 # "the <item> should be the mesh version instead", "I'd like the <item> in black instead of white": an item change
 # said without a change verb (not how it is paid, sent or refunded)
 _BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
-                         r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}\b(?:in|with) [^.;!?]{1,30}\binstead\b")
+                         r"[^.;!?]{0,40}\binstead\b"
+                         # "the <item> in it should have a <value> <option> instead of <value>"
+                         r"|\b(?:should|could|would) have (?!(?:been|had|gone|charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
+                         r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}"
+                         # "I want that order paid with PayPal instead": who pays, not another option
+                         r"(?<!\bpaid )(?<!\bcharged )(?<!\bbilled )\b(?:in|with) [^.;!?]{1,30}\binstead\b")
 # "if the same <item> exists in <value>, I'd like that instead": the change wished for if the shop has it (the
 # flow finds whether it does)
 _IF_EXISTS_INSTEAD = re.compile(r"\bif\b[^.;!?]{0,100}?\b(?:exists?|available|in stock|comes? in|you have|you carry|you sell)\b"
