@@ -143,6 +143,7 @@ class _Turn(CatalogTurn):
         self._form: FormLoop | None = None
         self._orders_read: list[dict] | None = None
         self.offered: list[Choice] = []  # the choices the last reply offered (read in this turn)
+        self.held: TaskFrame | None = None  # a task put back in the queue by this turn's request (its words are not that task's)
 
     # -- output helpers ---------------------------------------------------------------------
 
@@ -396,7 +397,7 @@ class _Turn(CatalogTurn):
                 self.form.queue(frame, [added])
                 slots = slots.model_copy(update={"order_ids": [frame.order_id]})
             else:
-                for task in [frame, *state.queue]:  # an answer ("the original payment method") holds for the queued tasks too
+                for task in [frame, *(q for q in state.queue if q is not self.held)]:  # an answer ("the original payment method") holds for the queued tasks too
                     task.text = f"{task.text}\n{message}".strip()[-MAX_MESSAGE:]
                 frame.condition = rules.read_condition(message) or frame.condition  # read once, when said
                 frame.action = rules.read_action(message, self._names_product(message)).merged(frame.action)
@@ -799,7 +800,7 @@ class _Turn(CatalogTurn):
             return False  # "charge that order to my card instead": its payment; "…same size, any difference to my card": a change
         values = {str(v).lower() for vals in _option_values(self.a.store).values() for v in vals}
         names = frozenset(w for name in _option_values(self.a.store) for w in str(name).lower().split())
-        if not rules.owned_item_change(lowered, _product_words(self.a.store), values, names):
+        if not rules.owned_item_change(lowered, _product_words(self.a.store), values, names, tuple(_option_values(self.a.store))):
             return False
         return not self.ctx.user_id or any(rules.names_item(i, lowered) for o in self._user_orders() for i in o["items"])
 
@@ -999,6 +1000,10 @@ class _Turn(CatalogTurn):
             # identified, or in a message read as something else) is part of it.
             said = "\n".join(self.state.aside) if old is None else ""
             self.state.aside = []
+            if old is not None and not carry and any(x.endswith(rules.LISTED) for x in old.closest_offered) \
+                    and len(old.new_item_ids) < len(old.item_ids):
+                self.state.queue.insert(0, old)  # its choices were listed, none picked yet: it goes on after this task
+                self.held = old
             self.state.frame = TaskFrame(route=route, text=old.text if carry else said,
                                          order_id=old.order_id if carry else None,
                                          condition=old.condition if carry else rules.read_condition(said),

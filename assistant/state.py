@@ -47,7 +47,8 @@ class TaskFrame(BaseModel):
     condition: Condition | None = Field(default=None, description="What to do instead if the first choice is refused, read when said.")
     closest_offered: list[str] = Field(
         default_factory=list, description="Items whose new option exists only with other changes too, already offered "
-        "as choices: asked again with nothing new, the closest is proposed.",
+        "as choices: asked again with nothing new, the closest is proposed (an id with rules.LISTED after it: the other "
+        "values the shopper asked of it were listed, and the pick is among those).",
     )  # fmt: skip
     topic: Topic | None = Field(default=None, description="Items chosen by what they are about ('everything related to <hobby>').")
     amends: list[str] = Field(

@@ -2591,6 +2591,102 @@ def test_a_change_of_an_owned_product_is_still_a_change(assistant, state, messag
     assert state.frame is not None and state.frame.route in ("exchange", "modify_order"), reply
 
 
+# An item of the shopper's own said by how they got it ("my son got a <item> from you", "the <item> I am buy"), or
+# as in "my delivered order (<item>, <item>, …)" with the order's things listed aside, then the option wanted, in
+# broken English too ("he want red"): a change of that item, not a search. Yusuf's delivered #W2378156 holds blue
+# over-ear wireless headphones, a black Apple HomeKit thermostat and a gold leather LCD smart watch; Anya's delivered
+# #W3248320 a blue M low-ventilation cycling helmet among a vacuum cleaner, a makeup kit and a perfume.
+@pytest.mark.parametrize("email, message, old, new", [
+    (YUSUF_EMAIL, "In my delivered order (headphones, vacuum cleaner, keyboard, thermostat, smart watch) the black thermostat "
+                  "looks odd on my white wall: I want a white one, keeping the Apple HomeKit.", "4983901480", "3377900078"),
+    (YUSUF_EMAIL, "My daughter got headphones from you (they came with a robot vacuum and a smart watch). They are blue and "
+                  "she says blue is boring, she want black.", "4202497723", "7493556126"),
+    (YUSUF_EMAIL, "The smart watch I am buy last month is gold, my wife say gold is too shiny, she want silver.", "9408160950", "9811090008"),
+    (YUSUF_EMAIL, "we received a smart watch from you, it is gold but I would like silver, same leather band and LCD", "9408160950", "9811090008"),
+    (YUSUF_EMAIL, "我买的耳机是蓝色的，我女儿想要黑色的。", "4202497723", "7493556126"),
+])  # fmt: skip
+def test_an_owned_item_said_by_how_it_was_got_with_another_option_wanted_is_changed(assistant, state, email, message, old, new):
+    assistant.reply_text(state, f"my email is {email}")
+    reply = assistant.reply_text(state, message)
+    assert state.pending is not None and state.pending.tool == "exchange_delivered_order_items", reply
+    assert state.pending.arguments["item_ids"] == [old] and state.pending.arguments["new_item_ids"] == [new], reply
+
+
+def test_an_owned_item_got_by_someone_with_another_value_wanted_asks_which_when_several_fit(assistant, state):
+    assistant.reply_text(state, f"my email is {ANYA_EMAIL}")
+    reply = assistant.reply_text(state, "My son got a bike helmet from you (in a box with a vacuum, makeup and perfume). "
+                                        "It is blue and he says blue is for babies, he want red.")  # fmt: skip
+    assert state.frame is not None and state.frame.route == "exchange" and state.frame.item_ids == ["3339188619"], reply
+    assert state.pending is None and "Looking for" not in reply and "M, red, high" in reply, reply
+
+
+@pytest.mark.parametrize("email, message", [
+    (ANYA_EMAIL, "show me red bike helmets"),
+    (ANYA_EMAIL, "My son got a bike helmet from you and loves it; I want to buy another one in red for his friend."),
+    (ANYA_EMAIL, "My son got a bike helmet from you, he wants red gloves now"),
+    (YUSUF_EMAIL, "I got headphones from you last month, I want black ones for my wife."),
+    (YUSUF_EMAIL, "Can I buy headphones from you? I want black."),
+])  # fmt: skip
+def test_an_owned_item_got_and_another_thing_wanted_is_no_change_of_it(store, state, email, message):
+    assistant = _searching_assistant(store)
+    assistant.reply_text(state, f"my email is {email}")
+    reply = assistant.reply_text(state, message)
+    assert state.pending is None and (state.frame is None or state.frame.route not in ("exchange", "modify_order")), reply
+
+
+# A question which other values of an option the shopper's own item comes in: those choices (the rest kept) listed with
+# their prices and nothing proposed; the pick among them ("the cheapest of those", "the white one") next.
+@pytest.mark.parametrize("messages, listed, new", [
+    (["The gold smart watch I got does not go with my clothes. Which other colours does that same watch (leather band, LCD) "
+      "come in, and what does each cost? Then I'll take the cheapest.", "ok, the cheapest one then"],
+     ["silver, leather, LCD $370.38", "black, leather, LCD $382.41"], "9811090008"),
+    (["my thermostat is black and it clashes with the wall: what other colours is it available in? keep the Apple HomeKit",
+      "the white one please"], ["Apple HomeKit, stainless steel $255.98", "Apple HomeKit, white $260.68"], "3377900078"),
+    (["The smart watch I received is gold; in which colours is it available, and at what price?", "silver"],
+     ["silver, leather, LCD $370.38", "black, leather, LCD $382.41"], "9811090008"),
+    # the headphones cost less than the one other colour: "the cheapest" is of those listed, not "keep mine"
+    (["我收到的耳机是蓝色的，还有哪些别的颜色？", "最便宜的那个"], ["over-ear, wireless, black $346.97", "颜色"], "7493556126"),
+])  # fmt: skip
+def test_other_values_asked_of_an_owned_item_are_listed_then_picked(assistant, state, messages, listed, new):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, messages[0])
+    assert state.pending is None and all(x in reply for x in listed), reply
+    reply = assistant.reply_text(state, messages[1])
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == [new], reply
+
+
+def test_other_values_asked_before_sign_in_are_listed_once_identified(assistant, state):
+    assistant.reply_text(state, "The smart watch I received is gold; which other colours does it come in?")
+    reply = assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assert state.pending is None and "silver, leather, LCD $370.38" in reply, reply
+
+
+def test_listed_choices_wait_while_another_request_is_done_then_the_pick_said_first_is_proposed(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "The gold smart watch I got does not go with my clothes. Which other colours does that "
+                                "same watch come in, and what does each cost? Then I'll take the cheapest of those.")  # fmt: skip
+    assert state.pending is None
+    reply = assistant.reply_text(state, "Also, I want to cancel my pending t-shirt order #W6247578 because I ordered it by mistake.")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", reply
+    reply = assistant.reply_text(state, "yes")
+    assert state.pending is not None and state.pending.tool == "exchange_delivered_order_items", reply
+    assert state.pending.arguments["new_item_ids"] == ["9811090008"], reply
+    reply = assistant.reply_text(state, "no")  # declined: the cancellation asked meanwhile is no task of the watch's order
+    assert state.pending is None and "Which items" not in reply, reply
+
+
+@pytest.mark.parametrize("message", [
+    "what colours does the smart watch come in?",
+    "I love my smart watch; what colours does it come in? I want to buy one for my brother.",
+])
+def test_a_colour_question_of_no_owned_item_to_change_is_answered_not_an_exchange(store, state, message):
+    assistant = _searching_assistant(store)
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, message)
+    assert state.pending is None and (state.frame is None or state.frame.route != "exchange"), reply
+    assert "silver" in reply, reply
+
+
 # Something removed that is no item of an order and with no order said ("the price filter removed", "my old address
 # removed from my account") is no cancellation of part of an order.
 @pytest.mark.parametrize("message", [

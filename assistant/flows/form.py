@@ -233,8 +233,23 @@ class FormLoop:
             wish = rules.about_item(text, item, order)
             if rules.like_owned(wish) and (owned := self._owned_alike(item)) is not None:
                 wish = rules.wish_like(wish, owned)  # "make it match the one I already have": that item's options
+            if asked := rules.option_values_asked(wish, list(item["options"])):
+                # "which other colours does it come in, and what does each cost?": those choices shown first, the
+                # shopper picks among them ("the cheapest of those", "the black one") next; nothing chosen for them
+                if listed := rules.other_values_of(product, item, asked):
+                    labels = [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in listed[:8]]
+                    if f"{item_id}{rules.LISTED}" not in frame.closest_offered:  # listed once; chosen among next
+                        frame.closest_offered += [item_id, f"{item_id}{rules.LISTED}"]
+                        yield t.say("option_values", name=item["name"], current=", ".join(item["options"].values()),
+                                    options=t.join(rules.option_word(k, t.state.lang == "zh") for k in asked), choices="; ".join(c for _, c in labels))  # fmt: skip
+                        yield from t.offer("option", labels)
+                        return STOP
+                    shown = {i for i, _ in labels}  # the pick is among those listed, and only those
+                    product = product.model_copy(update={"variants": [v for v in product.variants if v.item_id in shown]})
             exact = item_id not in frame.closest_offered
             chosen, choices = rules.pick_variant(product, item, wish, exact=exact)
+            if chosen == rules.KEEP and asked and listed:  # "the cheapest of those": of the choices listed, even if theirs costs less
+                chosen = min((v for v in product.variants if v.available), key=lambda v: v.price).item_id
             if exact and chosen is None and rules.pick_variant(product, item, wish)[0] not in (None, rules.KEEP, rules.SAME):
                 # what was asked exists only with other changes too: the shopper chooses them (once), not the rules
                 frame.closest_offered.append(item_id)

@@ -34,6 +34,7 @@ SAME = "=="  # a picked "variant" meaning: the very same item, which the policy 
 
 KEEP = "="  # a picked "variant" meaning: leave this item as it is
 UNMET = "!="  # a picked "variant" meaning: no available one has what the shopper keeps and asks (they are told, and choose)
+LISTED = "#listed"  # after an item id in a frame's closest_offered: the other values asked of it were listed (rules.option_values_asked)
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
@@ -322,10 +323,26 @@ def without_order_described(lowered: str) -> str:
     return lowered
 
 
+_ASIDE = re.compile(r"\s*\([^()]*\)")  # "(in a box with the <item> and the <item>)": which order it came in, said aside
+
+
+def without_item_asides(lowered: str, items: list[dict]) -> str:
+    """The text without asides in brackets that only list other things of the order ("in my order (<item>, <item>,
+    <item>) the <item> …", "the <item> (it came with a <item> and a <item>) …"): they say which order, not what the
+    request acts on; kept when no item is named outside them, or when one asks an action or adds ("(and the <item> too)")."""
+    def aside(m: re.Match) -> bool:
+        inside = m.group(0).strip(" ()").lower()
+        return any(names_item(i, inside) for i in items) and not _ACTION_VERBS.search(inside) \
+            and not re.match(r"(?:and|or|plus|also|as well|too)\b", inside)
+    rest = _ASIDE.sub(lambda m: " " if aside(m) else m.group(0), lowered)
+    return rest if rest != lowered and any(names_item(i, rest.lower()) for i in items) else lowered
+
+
 def about_item(text: str, item: dict, order: dict) -> str:
     """The parts of a request about one item: each part naming it and those after it up to a part
     naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
     # clauses: sentences, "…, and the <item> …", "…, the <other item> is fine"
+    text = without_item_asides(text, order["items"])  # "(it came with a <item> and a <item>)": which order, not about those
     parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )|,\s+(?=(?:the|my) )", text, flags=re.IGNORECASE) if p.strip()]
     others = [i for i in order["items"] if i["name"] != item["name"]]
     twins = [i for i in order["items"] if i["name"] == item["name"] and i.get("options") != item.get("options")]
@@ -393,6 +410,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if described != lowered and (any(names_item(i, _CONTEXT.sub(" ", described)) for i in items)
                                  or by_relative(described, items) is not None):  # "…(<items>). return the cheaper two"
         lowered = described
+    lowered = without_item_asides(lowered, items)
     lowered = _CONTEXT.sub(" ", lowered)  # "the backpack I received with the vacuum cleaner": not the cleaner
     names = _names_of(items)
     remarked = except_words_read(lowered, names)  # all-but read everywhere, for the remarks' "everything but the <item> is fine"
@@ -1137,6 +1155,40 @@ def _key_words(key: str) -> list[str]:
 def _attribute_groups() -> list[list[str]]:
     """The words shoppers use for each product attribute (assistant/data/attributes.json)."""
     return [[w.lower() for w in g] for g in json.loads((DATA / "attributes.json").read_text(encoding="utf-8"))["groups"]]
+
+
+def option_values_asked(text: str, keys) -> list[str]:
+    """The options of `keys` whose values a question asks to see before choosing ("which other colours does it come
+    in?", "what sizes are there?", 还有哪些颜色; option_words.json "values_asked"), in the order of `keys`."""
+    lowered = text.lower()
+    asked = []
+    for key in keys:
+        group = next((g for g in _attribute_groups() if key.lower() in g), [])
+        words = sorted({*_key_words(key), *group}, key=len, reverse=True)
+        option = "|".join(re.escape(w) for w in words)
+        if any(re.search(p.replace("{option}", option), lowered) for p in (*_OPTION_WORDS["values_asked"]["en"], *_OPTION_WORDS["values_asked"]["zh"])):
+            asked.append(key)
+    return asked
+
+
+def option_word(key: str, chinese: bool = False) -> str:
+    """An option's name to say in a reply: its Chinese word (attributes.json) in a Chinese conversation."""
+    group = next((g for g in _attribute_groups() if key.lower() in g), [])
+    return next((w for w in group if _CJK.search(w)), key) if chinese else key
+
+
+def other_values_of(product, item: dict, keys: list[str]) -> list:
+    """The available variants of the item's product that differ from it in one of `keys` and keep its other options;
+    when none keeps them all, those differing in `keys` that keep the most (cheapest first within each)."""
+    current = {k: str(v).lower() for k, v in item["options"].items()}
+    differing = [v for v in product.variants if v.available and v.item_id != item["item_id"]
+                 and any(str(v.options.get(k, "")).lower() != current.get(k) for k in keys)]
+
+    def kept(v) -> int:
+        return sum(1 for k, val in v.options.items() if k not in keys and str(val).lower() == current.get(k))
+
+    best = max((kept(v) for v in differing), default=0)
+    return sorted((v for v in differing if kept(v) == best), key=lambda v: v.price)
 
 
 def said_with_option(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
@@ -2368,12 +2420,17 @@ _IF_EXISTS_INSTEAD = re.compile(r"\bif\b[^.;!?]{0,100}?\b(?:exists?|available|in
 _OWNED_BEFORE = re.compile(r"(?:\bmy|\bour|我的?|我(?:买|收到|订|购买)的?|订单[里中]的?)\s*"
                            r"(?:(?!(?:needs?|wants?|would|is|are|was|has|have|and|or|for|likes?|loves?|asked)\b)[a-z'-]+\s+){0,3}$")
 _IN_MY_ORDER = re.compile(r"\bin (?:my|our) (?:[a-z-]+ ){0,3}orders?\b,?\s*(?:the\s+)?(?:[a-z-]+\s+){0,3}$")  # "in my open order, the <item>"
-_OWNED_AFTER = re.compile(r"\s+(?:[a-z-]+\s+){0,2}?(?:(?:that|which)\s+)?(?:i|we)\s+(?:just\s+|recently\s+|already\s+)?"
-                          r"(?:got|bought|received|ordered|purchased|have|own)\b|\s+(?:in|from|on)\s+(?:my|the|this|that|it)\b")
-# a wish for an option: "I'd need a 10", "he needs a large", "want the rgb-backlit one", "should be the <value> one"
-# (not "I want to know …", "I want a refund": the words after it name no option value)
+# "I got a <item>", "my son received the <item>", "we am buy a <item>" (broken verb forms too): one of theirs, by the verb
+# of getting it before it; not "I want to buy a <item>", "can I buy a <item>" (no subject right before the verb)
+_GOT_BEFORE = re.compile(r"(?:\b(?:i|we|he|she|they)|\b(?:my|our) [a-z'-]+)\s+(?:(?:just|recently|already|have|has|had|am|was|did)\s+){0,2}"
+                         r"(?:got|received|bought|buy|ordered|purchased)\s+(?:(?!(?:and|or|for|but)\b)[a-z0-9'-]+\s+){0,3}$")
+_OWNED_AFTER = re.compile(r"\s+(?:[a-z-]+\s+){0,2}?(?:(?:that|which)\s+)?(?:i|we)\s+(?:just\s+|recently\s+|already\s+)?(?:(?:am|was|did)\s+(?=buy\b))?"
+                          r"(?:got|bought|buy|received|ordered|purchased|have|own)\b|\s+(?:in|from|on)\s+(?:my|the|this|that|it)\b")
+# a wish for an option: "I'd need a 10", "he needs a large", "want the rgb-backlit one", "should be the <value> one",
+# "he want red" (a bare value) (not "I want to know …", "I want a refund": the words after it name no option value)
 _WANTS = re.compile(r"\b(?:needs?|wants?|would like|'d like|prefers?|should be)\s+(?:it\s+|them\s+|one\s+)?(?:a|an|the|in|size|one)\s+"
-                    r"([^.;!?]{1,40})|\binstead\b|(?:想要|需要|想换成?|要换成?|换成?)([^，,。；;！？]{1,20})")
+                    r"([^.;!?]{1,40})|\binstead\b|(?:想要|需要|想换成?|要换成?|换成?)([^，,。；;！？]{1,20})"
+                    r"|\b(?:needs?|wants?|would like|'d like|prefers?)\s+(?!(?:to|it|them|a|an|the|in|one|some|any|my|your|his|her|this|that)\b)([^.;!?]{1,40})")
 _NOT_AN_ITEM_CHANGE = re.compile(r"\breturn|\bcancel|\brefund(?!\s+(?:me\s+)?the\s+difference)|退款|退货|取消")
 
 
@@ -2390,34 +2447,49 @@ def _another_wish() -> tuple[re.Pattern, re.Pattern, re.Pattern, set[str]]:
     return marks, person, someone, set(lex["followers"])
 
 
-def owned_item_change(lowered: str, products: re.Pattern, values: set[str], names: frozenset[str] = frozenset()) -> bool:
+def _stem(word: str) -> str:
+    """A product word without its plural ending ("helmets" and "helmet" alike)."""
+    return re.sub(r"(?:es|s)$", "", word)
+
+
+def owned_item_change(lowered: str, products: re.Pattern, values: set[str], names: frozenset[str] = frozenset(),
+                      keys: tuple[str, ...] = ()) -> bool:
     """"The <item> I received is a 9 and I'd need a 10", "my <item> is a large, I need a small", "…the <item> in it
     should be the <value> one, still <value>": an item of the shopper's own, then another option value wanted for it
     (or options kept), said without a change verb. `products`: the catalog's product words; `values`: its option
-    values (lower case), `names` the words of its option names; `lowered` in English. A return, cancellation or refund is not this."""
+    values (lower case), `names` the words of its option names; `lowered` in English. A return, cancellation or refund is not this.
+    A question which other values of an option (of `keys`, the catalog's option names) it comes in ("my <item> is
+    <value>: which other colours does it come in?") is one too: the shopper chooses among them, the flow lists them."""
     marks, person, someone, followers = _another_wish()
     if _NOT_AN_ITEM_CHANGE.search(lowered) or marks.search(lowered):
         return False  # "… one in silver for my brother as well", "do you sell those?": another one bought, theirs unchanged
     values = values | set(_SIZE_WORDS)
+    lowered = _ASIDE.sub("", lowered)  # "in my order (<item>, <item>) the <item>": the aside only says which order
     for m in products.finditer(lowered):
         before = lowered[max(0, m.start() - 60): m.start()]
-        if not (_OWNED_BEFORE.search(before) or _IN_MY_ORDER.search(before) or _OWNED_AFTER.match(lowered, m.end())):
+        if not (_OWNED_BEFORE.search(before) or _IN_MY_ORDER.search(before) or _GOT_BEFORE.search(before)
+                or _OWNED_AFTER.match(lowered, m.end())):
             continue
         rest = lowered[m.end():]
-        if keeps_options(rest):
+        if keeps_options(rest) or (option_values_asked(rest, keys) and not person.search(lowered)):
             return True
         for wish in _WANTS.finditer(rest):
             who = someone.search(rest[:wish.start()])
             if re.search(r"\b(?:one|a pair)\s+(?:in|with|of)\b", wish.group(0)) \
                     and (person.search(lowered) or (who and not products.search(who.group(1)))):
                 continue  # "my friend wants one in …", "a pair in black for my wife": another one, a new purchase
-            said = wish.group(1) or wish.group(2) or rest[wish.end():][:40]
+            if wish.group(3) and person.search(re.split(r"[.;!?]", rest[wish.start():])[0]):
+                continue  # "I want black ones for my wife": for someone else, a new purchase
+            said = wish.group(1) or wish.group(2) or wish.group(3) or rest[wish.end():][:40]
             for v in values - {"yes", "no", "none"}:
                 if (at := re.search(_value_re(v), said)) is None:
                     continue
                 after = re.match(r"\s+([a-z'-]+)", said[at.end():])
-                if after is None or after.group(1) in followers | values | names or products.fullmatch(after.group(1)):
-                    return True  # "… a 10", "a small one": its option; not "needs a black band" (another thing, for it)
+                same = products.fullmatch(after.group(1)) and _stem(after.group(1)) == _stem(m.group(0).split()[-1]) if after else False
+                if after is None or after.group(1) in followers | values | names or same:
+                    # "… a 10", "a small one", "a red <item>" (its own product): its option; not "needs a black band",
+                    # "wants red <other product>s" (another thing)
+                    return True
     return False
 
 
