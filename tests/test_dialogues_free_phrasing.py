@@ -214,10 +214,10 @@ def test_a_question_it_is_told_to_ask_is_said_as_that_question():
 
 
 def test_a_choice_said_after_a_question_is_the_answer_when_asked():
-    text = ("Your delivered order has a kettle and a lamp; you want to return only the kettle. Before confirming, ask how "
-            "long a refund to your credit card takes compared to PayPal, and then choose PayPal.")
+    text = ("Your delivered order has a kettle and a lamp; you want to return only the kettle. Before you say yes, ask "
+            "which is quicker, a refund to your credit card or to PayPal, and then pick PayPal.")
     sim = _shopper(text)
-    question = "Can you tell me how long a refund to my credit card takes compared to PayPal?"
+    question = "Can you tell me which is quicker, a refund to my credit card or to PayPal?"
     assert sim.spec.requests == [question]
     assert sim.reply("Which payment method should receive the refund? Yours: PayPal; credit card.", []) == "PayPal, please."
     card = "Please confirm: return Kettle (steel) from order #W1000001; $20.00 is refunded to PayPal. Shall I go ahead? (yes/no)"
@@ -293,14 +293,14 @@ def test_a_proposal_leaving_out_a_change_an_earlier_one_held_is_told_it():
 
 
 def test_the_method_chosen_after_asking_is_the_one_it_wants():
-    text = ("You want to return the kettle. Before confirming, ask how long a refund to PayPal takes compared to your "
-            "gift card, and then choose the gift card.")
+    text = ("You want to return the kettle. Before you agree, ask whether PayPal refunds are faster than gift card ones, "
+            "and then go with the gift card.")
     sim = _shopper(text)
     pending = [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000001"})]
     to_paypal = "Please confirm: return Kettle (steel) from order #W1000001; $20.00 is refunded to PayPal. Shall I go ahead? (yes/no)"
     assert sim.reply(to_paypal, pending) == "No, I want to use my gift card."
     to_card = to_paypal.replace("PayPal", "gift card, balance $5.00")
-    assert sim.reply(to_card, pending).startswith("Can you tell me how long")
+    assert sim.reply(to_card, pending) == "Are PayPal refunds faster than gift card ones?"
     assert sim.reply(to_card, pending) == "yes"
 
 

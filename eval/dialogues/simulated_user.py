@@ -254,7 +254,7 @@ class RuleSim:
         return None
 
     def _gives_up(self, fallback: str) -> bool:
-        """A fallback that gives its request up ("if that is not possible, skip it"): the request before it in
+        """A fallback that gives its request up ("if that cannot be done, forget it"): the request before it in
         its text is settled, never brought up again."""
         from eval.dialogues.tau import first_person, sentences, wanted_kinds
 
@@ -498,7 +498,7 @@ _SHORT_STOP_WORDS = frozenset("the and for you all but not can one two any new b
 
 
 def _chosen(sentence: str) -> str:
-    """A sentence asking something and then choosing ("ask how long X takes compared to Y, and then choose Y"): the
+    """A sentence asking something and then choosing ("ask which of X and Y is quicker, and then pick Y"): the
     choice; another sentence as it is."""
     from eval.dialogues.tau import asked_question, first_person, sentences
 

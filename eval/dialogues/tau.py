@@ -146,7 +146,7 @@ CONDITION_RE = re.compile(r"(?i)^(?:but |and )?(?:if|in case|unless|otherwise|sh
 # "(First / Before confirming,) I would like to know whether X is Y(, and then choose Z)": what is asked is a
 # question said in the shopper's voice ("Is X Y?"); the choice after it is its answer once the agent asks.
 ASKED_RE = re.compile(
-    r"(?i)^(?:(?:first|then|next|also|before [\w ]+?|after [\w ]+?|whatever [\w ]+?),?\s+)?(?:(?:I|you)\s+)?(?:then\s+)?"
+    r"(?i)^(?:(?:first|then|next|also|before [\w ]+?|after [\w ]+?),?\s+)?(?:(?:I|you)\s+)?(?:then\s+)?"
     r"(?:would like to know|'d like to know|want to know|wonder|ask|asks)\s+(?:the agent\s+|them\s+|it\s+)?"
     r"(?P<wh>whether|if|how|what|which|when|why|where|who)\b\s*(?P<rest>.+?)"
     r"(?:,?\s+and\s+(?:then\s+)?(?:(?:I|you)\s+)?(?:will\s+)?(?P<choice>(?:choose|pick|take|go with|select|opt for)\b.+?))?[.?!]?$"
@@ -155,7 +155,7 @@ AUX_RE = re.compile(r"(?i)\b(is|are|was|were|can|could|will|would|does|do|did|ha
 
 
 def asked_question(sentence: str) -> tuple[str, str | None] | None:
-    """A sentence asking the agent something, as the question the shopper says ("Is the X easier than the Y?",
+    """A sentence asking the agent something, as the question the shopper says ("Is the X lighter than the Y?",
     "Can you tell me how long …?"), and the choice it says it then makes (or None); None if it asks nothing."""
     m = ASKED_RE.match(sentence.strip())
     if not m:
