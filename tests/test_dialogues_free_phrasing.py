@@ -173,3 +173,142 @@ def test_a_reply_saying_one_thing_is_done_and_proposing_the_next_names_only_the_
     reply = ("Done. Order #W1000001 is now pending (items modified). | Next, the other thing you asked for: | "
              "Please confirm: return Kettle (steel) from order #W1000002. Shall I go ahead? (yes/no)")
     assert sim.reply(reply, [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000002"})]) == "yes"
+
+
+def _shopper(text: str) -> RuleSim:
+    """The shopper as the task converter builds it (its questions said as questions)."""
+    from eval.dialogues.tau import shopper
+
+    return RuleSim(shopper(text, text))
+
+
+def test_sentences_about_how_the_shopper_talks_are_not_requests():
+    """Its language, wording, tone and how much it says per message: how it speaks, never something it asks for."""
+    for manner in ("English is your second language and you write short broken sentences ('I want change', 'is possible send back?').",
+                   "You never say 'cancel' or 'exchange'; you say 'stop it' and 'swap'.",
+                   "You answer only what you are asked, one detail per message, and volunteer nothing.",
+                   "Answer every yes/no question with just yes or no.",
+                   "You type in lower case with many typos.",
+                   "Begin as if you only wanted to chat: just a greeting in your first message.",
+                   "You are impatient and curt."):  # fmt: skip
+        text = f"You want to return the kettle you received. {manner}"
+        assert _kinds(text) == ["return"], manner
+        sim = _shopper(text)
+        assert not any(manner[:20] in r or first_person(manner)[:20] in r for r in sim.spec.requests + sim.spec.rephrase), manner
+    # a quotation of what it says first is one sentence, not a request of its own
+    assert _kinds("You want the lamp in white instead. Your first message is only: 'hi. need to change an order'.") == ["change-items"]
+    # a request that speaks of talking is still one
+    assert _kinds("You want to talk about returning the kettle.") == ["return"]
+
+
+def test_a_question_it_is_told_to_ask_is_said_as_that_question():
+    for text, question in (
+        ("You want to buy a kettle. First you ask whether the glass kettle is lighter than the steel one.",
+         "Is the glass kettle lighter than the steel one?"),
+        ("You want to return the lamp. Ask the agent if the lamp can still be returned after a month.",
+         "Can the lamp still be returned after a month?"),
+        ("You want to return the lamp. Then you would like to know how long the money takes to arrive.",
+         "Can you tell me how long the money takes to arrive?"),
+    ):  # fmt: skip
+        assert question in _shopper(text).spec.requests, text
+
+
+def test_a_choice_said_after_a_question_is_the_answer_when_asked():
+    text = ("Your delivered order has a kettle and a lamp; you want to return only the kettle. Before you say yes, ask "
+            "which is quicker, a refund to your credit card or to PayPal, and then pick PayPal.")
+    sim = _shopper(text)
+    question = "Can you tell me which is quicker, a refund to my credit card or to PayPal?"
+    assert sim.spec.requests == [question]
+    assert sim.reply("Which payment method should receive the refund? Yours: PayPal; credit card.", []) == "PayPal, please."
+    card = "Please confirm: return Kettle (steel) from order #W1000001; $20.00 is refunded to PayPal. Shall I go ahead? (yes/no)"
+    pending = [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000001"})]
+    assert sim.reply(card, pending) == question  # asked before confirming, once
+    assert sim.reply(card, pending) == "yes"
+
+
+def test_an_item_described_with_the_option_wanted_instead_asks_an_item_change():
+    for text in ("The kettle in your order has a white lid and you want a black lid, otherwise the same kettle.",
+                 "The jacket came in M, which is too small; you need it in L.",
+                 "Her scarf is red and she says red is boring, she wants blue.",
+                 "The lamp you received is brass but you would prefer the silver one."):  # fmt: skip
+        assert _kinds(text) == ["change-items"], text
+    for text in ("The lamp is broken and you want a refund.", "Your order is late and you want to know why.",
+                 "The lamp is broken and you want your money back.", "Your order was delivered and you want the lamp returned.",
+                 "Your account is locked and you need help with it.", "Both orders are pending and you want both cancelled."):  # fmt: skip
+        assert "change-items" not in _kinds(text), text
+
+
+SWAP_ONE = ("Please confirm: in order #W1000001: Kettle (steel) → Kettle (glass, $30.00); you pay $2.00 via PayPal. This can "
+            "be done only once for this order, so make sure every item you want changed is listed. Shall I go ahead? (yes/no)")
+SWAP_BOTH = ("Please confirm: in order #W1000001: Kettle (steel) → Kettle (glass, $30.00); Rug (blue) → Rug (grey, $40.00); "
+             "you pay $2.00 via PayPal. This can be done only once for this order, so make sure every item you want changed "
+             "is listed. Shall I go ahead? (yes/no)")
+
+
+def test_asked_whether_every_item_is_listed_it_adds_another_change_in_that_order():
+    swap = [AssistantEvent(kind="pending", tool="exchange_delivered_order_items", arguments={"order_id": "#W1000001"})]
+    for second in ("In that same order the rug came in blue; you want it in grey.",
+                   "The rug in it is blue and you want it in grey.",
+                   "You also want to exchange the rug from that order for a grey one."):  # fmt: skip
+        sim = _sim(f"Your delivered order has a kettle and a rug. You want to exchange the steel kettle for the glass one. {second}")
+        assert sim.reply(SWAP_ONE, swap) == first_person(second), second
+        assert sim.reply(SWAP_BOTH, swap) == "yes"
+        done = [AssistantEvent(kind="tool", tool="exchange_delivered_order_items", ok=True, arguments={"order_id": "#W1000001"})]
+        sim.reply("Done. Order #W1000001 is now exchange requested.", done)
+        assert sim.goal == []
+    # another change about another order waits its turn; with nothing more to add, it is yes
+    sim = _sim("You want to exchange the steel kettle for the glass one. You also want to exchange the rug of your other order for a grey one.")
+    assert sim.reply(SWAP_ONE, swap) == "yes"
+    sim = _sim("You want to exchange the steel kettle for the glass one.")
+    assert sim.reply(SWAP_ONE, swap) == "yes"
+
+
+def test_a_fallback_that_gives_up_settles_its_request():
+    for give_up in ("skip it", "forget about it", "never mind", "whatever, leave it"):
+        text = (f"You want your pending lamp order sent to 3 Oak Road instead. If that can't be done, {give_up}. "
+                "You also want to cancel the rug order.")
+        sim = _sim(text)
+        assert sim.reply("I couldn't do that: order #W1000002 is processed.", []) == "I also want to cancel the rug order.", give_up
+        assert sim.reply(CANCEL, PENDING) == "yes"
+        done = [AssistantEvent(kind="tool", tool="cancel_pending_order", ok=True, arguments={"order_id": "#W1000001"})]
+        assert sim.reply("Done. Order #W1000001 is now cancelled.", done) is None, give_up  # the address is not asked again
+        assert not sim.goal
+    # asked after a refusal that came with the next question: settled too
+    sim = _sim("You want your pending lamp order sent to 3 Oak Road instead. If not, never mind. You also want to cancel the rug order.")
+    assert sim.reply("I couldn't do that: order #W1000002 is processed. | Next, the other thing you asked for: | "
+                     "Why do you want to cancel order #W1000001: 'no longer needed' or 'ordered by mistake'?", []) == "no longer needed"
+    assert sim.reply(CANCEL, PENDING) == "yes"
+    done = [AssistantEvent(kind="tool", tool="cancel_pending_order", ok=True, arguments={"order_id": "#W1000001"})]
+    assert "Oak Road" not in (sim.reply("Done. Order #W1000001 is now cancelled.", done) or "")
+    assert not sim.goal
+
+
+def test_a_proposal_leaving_out_a_change_an_earlier_one_held_is_told_it():
+    swap = [AssistantEvent(kind="pending", tool="exchange_delivered_order_items", arguments={"order_id": "#W1000001"})]
+    sim = _sim("You want to exchange the steel kettle for the glass one. In that same order the rug came in blue; you want it in grey.")
+    assert sim.reply(SWAP_ONE, swap) == "In that same order the rug came in blue; I want it in grey."
+    rug_only = SWAP_ONE.replace("Kettle (steel) → Kettle (glass, $30.00)", "Rug (blue) → Rug (grey, $40.00)")
+    assert sim.reply(rug_only, swap) == "I want to exchange the steel kettle for the glass one."
+    assert sim.reply(SWAP_BOTH, swap) == "yes"
+
+
+def test_the_method_chosen_after_asking_is_the_one_it_wants():
+    text = ("You want to return the kettle. Before you agree, ask whether PayPal refunds are faster than gift card ones, "
+            "and then go with the gift card.")
+    sim = _shopper(text)
+    pending = [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000001"})]
+    to_paypal = "Please confirm: return Kettle (steel) from order #W1000001; $20.00 is refunded to PayPal. Shall I go ahead? (yes/no)"
+    assert sim.reply(to_paypal, pending) == "No, I want to use my gift card."
+    to_card = to_paypal.replace("PayPal", "gift card, balance $5.00")
+    assert sim.reply(to_card, pending) == "Are PayPal refunds faster than gift card ones?"
+    assert sim.reply(to_card, pending) == "yes"
+
+
+def test_keep_everything_else_declines_an_item_no_request_names():
+    pending = [AssistantEvent(kind="pending", tool="return_delivered_order_items", arguments={"order_id": "#W1000001"})]
+    card = "Please confirm: return Desk Lamp (black), Kettle (steel) from order #W1000001. Shall I go ahead? (yes/no)"
+    for keep in ("Keep everything else.", "You keep the rest of the order.", "Everything else stays."):
+        sim = _sim(f"Your order had a lamp and a kettle. You want to return only the kettle. {keep}")
+        sim.spec.goal = goals_from_text("You want to return only the kettle.")
+        assert sim.reply(card, pending) == "No, not the Desk Lamp: I want to keep it.", keep
+        assert sim.reply(card.replace("Desk Lamp (black), ", ""), pending) == "yes"

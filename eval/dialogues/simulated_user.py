@@ -81,6 +81,8 @@ class RuleSim:
         self.objected: dict[str, str] = {}  # proposal (tool and arguments) → what it objected
         self.proposal = ""  # the last proposal's text, to tell which request a done action was
         self.owed_fallback = False  # a refusal came with a question: its fallback is said after the answer
+        self.added: set[int] = set()  # goals said when a proposal asked whether every item of its order is listed
+        self.on_order: dict[str, set[int]] = {}  # order → goals a proposal on it held, to tell what "that order" has
 
     def opening(self) -> str:
         return self.spec.opening
@@ -138,6 +140,11 @@ class RuleSim:
             naming = [g for g in self.spec.goal if not g.fallback and g.say and _names(name, _words(g.say, short=True))]
             if naming and not any(g.fits(tool) for g in naming):
                 return self.say["no_action"].format(action=self.say["actions"].get(tool, tool))
+        # "Keep everything else": an item of the proposal no request of its text names is one it keeps.
+        if tool != "cancel_pending_order" and re.search(cues["keeps_rest"], ins):
+            for name in _proposed_items(text):
+                if not any(_names(name, _words(g.say, short=True)) for g in self.spec.goal if g.say):
+                    return self.say["not_items"].format(name=name)
         if tool in GOAL_KINDS["change-items"] and re.search(cues["pays_more"], text) and self._wants_cheaper():
             return self.say["not_cheaper"]
         proposed_ids = set(arguments.get("item_ids") or [])
@@ -151,7 +158,8 @@ class RuleSim:
                 if not _names(name, words):
                     return self.say["no_items"].format(name=name)
         # The method it asks for, not one a conditional sentence accepts instead ("if …, a gift card").
-        plain = " ".join(x for x in re.split(r"(?<=[.!?])\s+", ins) if not re.match(r"(?i)(?:but )?(?:if|unless|otherwise)\b", x))
+        # (of a sentence asking about methods and then choosing one, the one chosen)
+        plain = " ".join(_chosen(x) for x in re.split(r"(?<=[.!?])\s+", ins) if not re.match(r"(?i)(?:but )?(?:if|unless|otherwise)\b", x))
         plain += " " + " ".join(f for f in self.spec.fallbacks if any(f in s for s in self.sent))  # fallbacks it has said
         # Several requests, each with its own method ("Return #W1 via paypal_…; cancel #W2"): the clauses naming this order.
         order_key = _order_key(arguments.get("order_id"))
@@ -240,7 +248,51 @@ class RuleSim:
         for fallback in self.spec.fallbacks:
             if fallback not in self.fell_back and not any(fallback in s for s in self.sent):
                 self.fell_back.add(fallback)
+                if self._gives_up(fallback):
+                    continue  # nothing to ask instead: the request is dropped, and the next one said
                 return fallback
+        return None
+
+    def _gives_up(self, fallback: str) -> bool:
+        """A fallback that gives its request up ("if that cannot be done, forget it"): the request before it in
+        its text is settled, never brought up again."""
+        from eval.dialogues.tau import first_person, sentences, wanted_kinds
+
+        if wanted_kinds(fallback) or not re.search(_rules()["instructions"]["gives_up"], fallback):
+            return False
+        own = [first_person(s) for s in sentences(self.spec.instructions or "")]
+        before = next((own[n - 1] for n, s in enumerate(own) if n and (s in fallback or fallback in s)), None)
+        if before is not None:
+            self.goal = [g for g in self.goal if not (g.say and (g.say in before or before in g.say))]
+        return True
+
+    def _before_yes(self, tool: str | None, arguments: dict, text: str) -> str | None:
+        """What it says instead of yes to a proposal it accepts: a question its text asks "before confirming" (once),
+        or, asked whether every item of that order is listed, another change its text asks for in the same order."""
+        from eval.dialogues.tau import asked_question, first_person, sentences
+
+        questions = {q[0] for s in sentences(self.spec.instructions or "")
+                     if (q := asked_question(first_person(s))) and re.match(r"(?i)before\b", s.strip())}
+        for request in self._unsaid():
+            if request in questions and request not in self.said:
+                self.said.add(request)
+                return request
+        if not self._matches("list_all", text):
+            return None
+        order, items = arguments.get("order_id"), _proposed_items(text)
+        held = self.on_order.setdefault(_order_key(order), set())
+        before = set(held)
+        held |= {id(g) for g in self.goal if g.say and any(_names(n, _words(g.say, short=True)) for n in items)}
+        for g in self.goal:
+            if g.fallback or id(g) in self.added or not g.say or not g.fits(tool, order):
+                continue
+            if any(_names(n, _words(g.say, short=True)) for n in items):
+                continue  # a request this proposal already holds
+            # one its text places in that order, or one an earlier proposal on it held and this one leaves out
+            if (order and g.order_id and _order_key(g.order_id) == _order_key(order)) or re.search(_rules()["same_order"], g.say) \
+                    or id(g) in before:
+                self.added.add(id(g))
+                return g.say
         return None
 
     def _reply(self, text: str, events: list[AssistantEvent]) -> str | None:
@@ -267,7 +319,7 @@ class RuleSim:
                 if any(re.search(cues[m], f, re.IGNORECASE) for f in stated for m in offered) or accepting:
                     return self._if_asked(text) or self.say["yes"]
                 return self._after_refusal(text)
-            return self._if_asked(text) or self.say["yes"]
+            return self._if_asked(text) or self._before_yes(pending.tool, pending.arguments or {}, text) or self.say["yes"]
         done = [e for e in events if e.kind == "tool" and e.ok and e.tool and self._is_goal_tool(e)]
         if done or self._matches("done", text):
             for e in done:
@@ -443,6 +495,15 @@ _STOP_WORDS = frozenset("with that this have from your their them they want woul
 # Three-letter words that are no item's name; the rest count when names are compared ("Pet Bed", "Mug", "Hat").
 _SHORT_STOP_WORDS = frozenset("the and for you all but not can one two any new buy get via our its own too use was are "
                               "has had did his her him she who why how may now off out per yes".split())
+
+
+def _chosen(sentence: str) -> str:
+    """A sentence asking something and then choosing ("ask which of X and Y is quicker, and then pick Y"): the
+    choice; another sentence as it is."""
+    from eval.dialogues.tau import asked_question, first_person, sentences
+
+    found = [q for s in sentences(sentence) if (q := asked_question(first_person(s)))]
+    return (found[0][1] or "") if found else sentence
 
 
 def _offered_methods(text: str) -> set[str]:

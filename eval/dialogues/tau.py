@@ -75,7 +75,9 @@ def sentences(text: str) -> list[str]:
     # A sentence may begin in lower case (a text written without capitals), but not after an abbreviation ("st. louis").
     pieces: list[str] = []
     for piece in re.split(r"(?<=[.!?])\s+(?=[A-Za-z(])", text.strip()):
-        if pieces and (piece[:1].islower() and re.search(_person_rules()["no_sentence_end"], pieces[-1])):
+        # nor inside a quotation ("… is only: 'hi. need help'")
+        unclosed = pieces and len(re.findall(r"(?<!\w)['‘\"“](?=\w)", pieces[-1])) > len(re.findall(r"(?<=[\w.!?,])['’\"”](?!\w)", pieces[-1]))
+        if pieces and (unclosed or (piece[:1].islower() and re.search(_person_rules()["no_sentence_end"], pieces[-1]))):
             pieces[-1] += " " + piece
         else:
             pieces.append(piece)
@@ -141,6 +143,37 @@ def afterwards_requests(text: str) -> list[str]:
 
 CONDITION_RE = re.compile(r"(?i)^(?:but |and )?(?:if|in case|unless|otherwise|should)\b")
 
+# "(First / Before confirming,) I would like to know whether X is Y(, and then choose Z)": what is asked is a
+# question said in the shopper's voice ("Is X Y?"); the choice after it is its answer once the agent asks.
+ASKED_RE = re.compile(
+    r"(?i)^(?:(?:first|then|next|also|before [\w ]+?|after [\w ]+?),?\s+)?(?:(?:I|you)\s+)?(?:then\s+)?"
+    r"(?:would like to know|'d like to know|want to know|wonder|ask|asks)\s+(?:the agent\s+|them\s+|it\s+)?"
+    r"(?P<wh>whether|if|how|what|which|when|why|where|who)\b\s*(?P<rest>.+?)"
+    r"(?:,?\s+and\s+(?:then\s+)?(?:(?:I|you)\s+)?(?:will\s+)?(?P<choice>(?:choose|pick|take|go with|select|opt for)\b.+?))?[.?!]?$"
+)
+AUX_RE = re.compile(r"(?i)\b(is|are|was|were|can|could|will|would|does|do|did|has|have|should)\b")
+
+
+def asked_question(sentence: str) -> tuple[str, str | None] | None:
+    """A sentence asking the agent something, as the question the shopper says ("Is the X lighter than the Y?",
+    "Can you tell me how long …?"), and the choice it says it then makes (or None); None if it asks nothing."""
+    m = ASKED_RE.match(sentence.strip())
+    if not m:
+        return None
+    wh, rest = m.group("wh").lower(), m.group("rest").strip().rstrip(",")
+    aux = AUX_RE.search(rest) if wh in ("whether", "if") else None
+    if aux and aux.start() > 0:
+        question = f"{aux.group(1).capitalize()} {rest[: aux.start()].strip()} {rest[aux.end():].strip()}".strip() + "?"
+    else:
+        question = f"Can you tell me {wh} {rest}?"
+    choice = m.group("choice")
+    return question, (re.sub(r"(?i)^(?:choose|pick|take|go with|select|opt for)\s+", "", choice).strip() if choice else None)
+
+
+def _said_as_question(sentence: str) -> str:
+    asked = asked_question(sentence)
+    return asked[0] if asked else sentence
+
 
 def requests_and_fallbacks(rest: list[str]) -> tuple[list[str], list[str]]:
     """Of the request sentences after the opening: those asking for something (said in turn, every one)
@@ -189,6 +222,9 @@ def wanted_kinds(sentence: str) -> list[str]:
                 continue
             here.append(kind)
         found += [k for k in here if k not in found]
+    # an item described as it is, with the option wanted instead, on a sentence asking nothing else: its change
+    if not found and re.search(rules["owned_other"], sentence):
+        found.append("change-items")
     # a refund is how the money of a cancellation, a return or an item change's difference comes back, not a
     # request of its own
     return [k for k in found if not (k == "refund" and {"cancel", "return", "change-items"} & set(found))]
@@ -289,6 +325,10 @@ def extract_facts(text: str) -> Facts:
     facts.options = facts.items
     payment = [s for s in parts if METHOD_RE.search(s)]
     facts.payment = " ".join(payment) if payment else "The original payment method, please."
+    # a method it says it will choose after asking about them: that choice is its answer
+    chosen = [c for s in parts if (q := asked_question(s)) and (c := q[1]) and METHOD_RE.search(c)]
+    if chosen:
+        facts.payment = chosen[0][:1].upper() + chosen[0][1:] + ", please."
     lowered = text.lower()
     facts.reason = "ordered by mistake" if re.search(r"mistake|accident", lowered) else "no longer needed"
     # A street written out (in the request, else where the shopper lives) beats a sentence about addresses.
@@ -376,6 +416,9 @@ def shopper(text: str, request: str, user: str = "rule") -> RuleUser | LLMUser:
     if user != "rule":
         raise ScenarioError(f"unknown shopper {user!r}: rule | llm")
     requests, fallbacks = requests_and_fallbacks(rest)
+    # a question it is told to ask is said as that question (asking no action, it is a request of its own)
+    requests = [_said_as_question(r) for r in requests]
+    rest = [_said_as_question(s) for s in rest]
     later = afterwards_requests(request)
     if request != text:  # a fallback stated outside the request ("if you cannot cancel one item, you are okay with …")
         said = {s.rstrip(" .") for s in _request_sentences(request)}
