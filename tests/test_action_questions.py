@@ -156,3 +156,28 @@ def test_a_refund_method_alone_is_only_noted(assistant, state, message):
     _signed_in(assistant, state, PAYPAL_EMAIL)
     reply = assistant.reply_text(state, message)
     assert state.frame is None and "PayPal" in reply, reply
+
+
+# A complaint with a replacement or option wish, or a difference to pay (差价), is an exchange, not a return.
+@pytest.mark.parametrize("message", [
+    "The headphones in #W2378156 are defective, I want the same ones replaced, any difference to my credit card",
+    "the smart watch in #W2378156 is the wrong color, I want it in black, charge any difference to my credit card",
+    "The keyboard in #W2378156 is broken, please send a replacement and put any difference on my credit card",
+    "订单#W2378156的手表发错颜色了，我要黑色的，差价用信用卡",
+    "订单#W2378156的耳机坏了，给我换一个一样的，差价退到信用卡",
+])
+def test_a_complaint_with_a_replacement_wish_is_no_return(assistant, state, message):
+    _signed_in(assistant, state)
+    reply = assistant.reply_text(state, message)
+    assert state.pending is None or state.pending.tool != "return_delivered_order_items", reply
+    assert state.frame is None or state.frame.route != "return", reply
+
+
+@pytest.mark.parametrize("message", [
+    "The keyboard from #W2378156 arrived broken, refund to my credit card",
+    "订单#W2378156的键盘坏了，退款请退到我的信用卡",
+])
+def test_a_complaint_with_only_money_back_stays_a_return(assistant, state, message):
+    _signed_in(assistant, state)
+    reply = assistant.reply_text(state, message)
+    assert state.frame is not None and state.frame.route == "return", reply

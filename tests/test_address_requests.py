@@ -115,3 +115,20 @@ def test_options_kept_after_a_turn_of_the_clause_are_read():
     values = {"color": ("black", "red"), "size": ("xxl", "xl", "m"), "material": ("cotton", "polyester"), "style": ("crew neck", "v-neck")}
     said = "the same t-shirt in size m while still black cotton crew neck"
     assert rules.kept_options(said, values, current) == {"color", "material", "style"}
+
+
+# An explicit account word (account, profile, default, on file, from now on, in future; 账户, 默认, 以后) beside
+# "…should go to <address>" names the account's default address, not a pending order's.
+@pytest.mark.parametrize("message", [
+    f"Please update my default address: from now on everything I ordered should go to {NEW}",
+    f"I moved. Update my profile so it should go to {NEW} in future",
+    f"Update my address on file; things I ordered should be delivered to {NEW}",
+    f"Going forward everything I buy should be shipped to {NEW}, please change my account.",
+    f"我搬家了，以后我买的东西都寄到 {NEW}，请更新账户默认地址",
+    f"以后我订的东西都寄到 {NEW}，帮我改一下账户地址",
+])
+def test_an_account_word_beside_goes_to_keeps_the_accounts_address(assistant, state, message):
+    _signed_in(assistant, state)
+    reply = assistant.reply_text(state, message)
+    assert state.pending is not None and state.pending.tool == "update_default_address", reply
+    assert state.pending.arguments["address1"] == "12 Oak Lane"

@@ -1562,7 +1562,9 @@ def complains_with_refund_method(message: str) -> bool:
     """Whether a message finds something received wrong and says where the money back goes ("it arrived broken,
     refund to my PayPal", "收到的东西坏了，退款请退到我的 PayPal"): a return asked for, the method kept for it, not a
     bare choice of method. The words: assistant/data/reader.json, complaints."""
-    return says_where_money_goes(message) and says(message.lower(), "complaints.words")
+    lowered = message.lower()
+    # a replacement or another option wished ("I want it in black, any difference to my card") is an exchange
+    return says_where_money_goes(message) and says(lowered, "complaints.words") and not says(lowered, "complaints.replacing")
 
 
 def pays_with(message: str) -> bool:
@@ -1972,7 +1974,7 @@ def order_goes_to_address(text: str) -> bool:
     """Whether the sentence giving an address says an order is to go there ("the order with the <item> needs to be
     delivered to <address>", "包裹要寄到<address>"): the order's shipping address, whatever else it says."""
     span = address_span(text)
-    if span is None:
+    if span is None or says(text.lower(), "order_goes_to.account"):  # "my default address: from now on …": the account's
         return False
     before = re.split(r"(?<=[.!?;])\s+|[。！？；]", text[: span[0]].lower())[-1]
     return bool(_goes_to().search(before))
