@@ -79,6 +79,50 @@ def test_reading_a_question_about_an_action():
         assert not rules.asks_about_action(message), message
 
 
+
+# the price difference of a concrete exchange (the item and its new option said) is what the proposal states: it is
+# proposed (the gate still asks yes or no), and "ok do it" then does it
+@pytest.mark.parametrize("question, then", [
+    ("If I exchange the headphones from #W2378156 for black ones, do I pay the difference?", "ok do it"),
+    ("if I swap the headphones in order #W2378156 for the black ones, is there a price difference?", "yes please"),
+    ("如果我把订单#W2378156的耳机换成黑色的，需要补差价吗？", "是的"),
+])
+def test_the_price_difference_of_a_named_exchange_is_its_proposal(assistant, state, question, then):
+    _signed_in(assistant, state)
+    reply = assistant.reply_text(state, question)
+    assert state.pending is not None and state.pending.tool == "exchange_delivered_order_items", reply
+    assistant.reply_text(state, then)
+    order = assistant.store.order("#W2378156")
+    assert order.status == "exchange requested", order.status
+
+
+# a question with the reason the shopper wants the action (why) asks for it: it is started
+@pytest.mark.parametrize("message, route", [
+    ("Could I still return the keyboard from my delivered order? It stopped working.", "return"),
+    ("Can I still cancel my t-shirt order? I ordered the wrong size by mistake.", "cancel_order"),
+    ("Could I still change the address of my pending orders? I'm moving next week.", "update_address"),
+    ("If we cancel order #W6247578, do we get refunded right away? We no longer need it.", "cancel_order"),
+    ("Is it still possible to return my headphones? They arrived broken.", "return"),
+    ("我还能取消订单#W6247578吗？我买错尺码了。", "cancel_order"),
+])
+def test_a_question_with_a_reason_is_a_request(assistant, state, message, route):
+    _signed_in(assistant, state)
+    reply = assistant.reply_text(state, message)
+    assert state.frame is not None or state.pending is not None, reply
+    assert (state.frame.route if state.frame is not None else route) == route, reply
+
+
+def test_reading_a_question_with_a_reason():
+    for message in ("Can I still cancel my order? I ordered the wrong size by mistake.",
+                    "if I return the boots, do I pay shipping? they arrived damaged.",
+                    "我的订单还能取消吗？我不需要了。"):
+        assert not rules.asks_about_action(message), message
+    for message in ("can I still change the address on my pending order? thanks.",
+                    "my order hasn't shipped yet. can I still cancel it?",
+                    "would I get all my money back if I cancel the whole order?",
+                    "if I exchange the jacket for another size, is there a fee?"):
+        assert rules.asks_about_action(message), message
+
 # -- 2. a search changed right after its results ---------------------------------------------------------------------
 
 @pytest.fixture

@@ -2769,10 +2769,29 @@ def _asks_about_action(sentence: str) -> bool | None:
     if not x.rstrip(" .!").endswith(("?", "？", "吗", "呢")):
         return None if not _acts(x) else False
     if (supposed := _IF_MINE.search(x)) and _acts(supposed.group(0), money=False):
+        if says(x, "supposing.difference") and _names_new_option(supposed.group(0)):
+            return False  # "if I exchange the <item> for the black one, do I pay the difference?": its proposal says
         return not _acts(x[:supposed.start()] + " " + x[supposed.end():], money=False)
     still = opens_with(_ASKING_LEAD.sub("", x), "supposing.still_en") or (bool(_CJK.search(x)) and says(x, "supposing.still_zh"))
     # of an order it names, whether it may still be done is read against that order's status (asks_terms), not here
     return bool(still and _acts(x, money=False) and not re.search(r"#?\bw\d{7}\b", x))
+
+
+def _names_new_option(condition: str) -> bool:
+    """Whether a supposed change says what it changes to ("exchange the <item> for the black one", 换成黑色的)."""
+    lowered = condition.lower()
+    return says(lowered, "supposing.to_zh") or any(
+        m.group(2) and says(lowered[m.end():], "supposing.to_en") for m in _ACTION_VERBS.finditer(lowered))
+
+
+def _gives_reason(sentence: str) -> bool:
+    """Whether a statement (from `_sentences_said`) says why the shopper wants an action: their own doing or need
+    ("I ordered the wrong size", "I'm moving next week", 我买错了), something wrong ("it stopped working"), or no
+    longer needed; not one announcing the question ("I have a question")."""
+    x = sentence.strip()
+    if x.rstrip(" .!。！").endswith(("?", "？", "吗", "呢")) or says(x, "supposing.not_reasons"):
+        return False
+    return opens_with(x, "supposing.reason_subjects") or says(x, "complaints.words") or no_longer_wanted(x)
 
 
 def asks_about_action(message: str) -> bool:
@@ -2782,8 +2801,10 @@ def asks_about_action(message: str) -> bool:
     the address on my pending order?", 我还能取消订单吗？). Answered, not started; "ok then cancel it" starts it. A
     request with a condition ("cancel it if you can", "if it's still pending, cancel it", 如果还没发货就帮我取消) is no
     question, or says please. The words: assistant/data/reader.json, supposing."""
-    read = [_asks_about_action(x) for x in _sentences_said(message)]
-    return any(read) and all(r is not False for r in read)
+    said = _sentences_said(message)
+    read = [_asks_about_action(x) for x in said]
+    # with the reason they want it ("could I still return it? it stopped working."): a request
+    return any(read) and all(r is not False for r in read) and not any(r is None and _gives_reason(x) for r, x in zip(read, said))
 
 
 _VERB_MENTION = {"cancel": r"\bcancel|取消", "return": r"\breturn|退货|退掉|退回", "exchange": r"\bexchange|换货|更换"}
