@@ -2772,9 +2772,8 @@ def _asks_about_action(sentence: str) -> bool | None:
         if says(x, "supposing.difference") and _names_new_option(supposed.group(0)):
             return False  # "if I exchange the <item> for the black one, do I pay the difference?": its proposal says
         return not _acts(x[:supposed.start()] + " " + x[supposed.end():], money=False)
-    still = opens_with(_ASKING_LEAD.sub("", x), "supposing.still_en") or (bool(_CJK.search(x)) and says(x, "supposing.still_zh"))
-    # of an order it names, whether it may still be done is read against that order's status (asks_terms), not here
-    return bool(still and _acts(x, money=False) and not re.search(r"#?\bw\d{7}\b", x))
+    # "can I still cancel?" asks for the action: its flow reads the order's status and says whether it can be done
+    return False
 
 
 def _names_new_option(condition: str) -> bool:
@@ -2797,8 +2796,8 @@ def _gives_reason(sentence: str) -> bool:
 def asks_about_action(message: str) -> bool:
     """Whether a message asks about an order action rather than for it: what it would bring, the action said in a
     condition of the shopper's own ("would I get all my money back if I cancel the whole order?", "if I return the
-    <item>, do I pay shipping?", 如果我退掉<item>，要付运费吗？), or whether it may still be done ("can I still change
-    the address on my pending order?", 我还能取消订单吗？). Answered, not started; "ok then cancel it" starts it. A
+    <item>, do I pay shipping?", 如果我退掉<item>，要付运费吗？). Answered, not started ("can I still cancel?" is
+    no such question: asking whether one may do an action starts it, its flow telling whether it can be done); "ok then cancel it" starts it. A
     request with a condition ("cancel it if you can", "if it's still pending, cancel it", 如果还没发货就帮我取消) is no
     question, or says please. The words: assistant/data/reader.json, supposing."""
     said = _sentences_said(message)
