@@ -226,8 +226,14 @@ class _Turn(CatalogTurn):
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"))
-            if command is None and correctable and not rules.is_question(message) and self.form.corrected_options(frame, message):
+            corrected = self.form.corrected_options(frame, message) if command is None and correctable and not rules.is_question(message) else None
+            if corrected:
                 command = Correct()  # "no wait, make it the large", "不对，要黑色的": another value of what is proposed
+            elif corrected == []:  # "the size is fine, make it blue", and no such one: said, and the proposal stands
+                state.frame = frame
+                yield self.say("correction_unmet", name=self.form.unmet_correction)
+                yield from self._propose(pending.tool, pending.arguments, pending.description)
+                return
             if command is None and rules.only_conditional(message) and not rules.action_verb_named(message):
                 # "if it can only go back to the card, accept that": what they would do, not yes or no: asked again
                 state.frame = frame
@@ -1129,7 +1135,17 @@ class _Turn(CatalogTurn):
         if frame is None or self.ctx.user_id is None or frame.item_ids or frame.flow not in ("", "exchange", "modify_items"):
             return False
         text = frame.text or message
-        if not rules.payment_switch_sentences(text) or self._settled("payment", frame.order_id):
+        said = rules.payment_switch_sentences(text)
+        if not said or self._settled("payment", frame.order_id):
+            return False
+        methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
+        kinds = rules.payment_kinds(" ".join(said))
+        if kinds and not any(m.source in kinds for m in methods):
+            # a method they do not have: said so, with what they have, and the item change goes on alone
+            order_id = frame.order_id or (slots.order_ids or [""])[0]
+            yield self.say("payment_switch_not_yours", kind=self.r("pm_kinds")[sorted(kinds)[0]], order_id=order_id,
+                           methods=self._methods_text([m.model_dump() for m in methods]) or "-")
+            frame.text = rules.without_payment_talk(text) or text
             return False
         rest = TaskFrame(route="exchange", text=rules.without_payment_talk(text), order_id=frame.order_id)
         if rest.text:

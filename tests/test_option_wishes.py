@@ -577,3 +577,42 @@ def test_a_yes_or_the_proposed_value_approved_confirms_and_nothing_else_does(ass
     assert (store.order("#W2378156").status == "exchange requested") is done, reply
     if again:
         assert state.pending is not None and state.pending.arguments["new_item_ids"] == [again], reply
+
+
+# Said to a proposed item change, a message keeping what the shopper has is a decline, not another value; a correction
+# changes only the options it names, and keeps the ones it says are fine (none available: said, the proposal stands).
+TSHIRT_L = "change the t-shirt in #W6247578 to size L"  # red L cotton v-neck proposed (the only L)
+HEADPHONES_BLACK = "exchange the headphones in #W2378156 for black ones"
+
+
+@pytest.mark.parametrize("opening, text", [
+    (TSHIRT_L, "on second thought the XXL I have now is fine"),
+    (TSHIRT_L, "no, the one I have now is fine"),
+    (TSHIRT_L, "on second thought I'll keep the crew neck I have"),
+    (TSHIRT_L, "算了，我现在的就行"),
+    (HEADPHONES_BLACK, "on second thought the blue ones I have are fine"),
+])
+def test_keeping_what_the_shopper_has_declines_the_proposed_change(assistant, state, opening, text):
+    assistant.reply_text(state, "my email is yusuf.rossi7301@example.com")
+    assistant.reply_text(state, opening)
+    assert state.pending is not None
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None, reply
+    assert "not changed anything" in reply or "没有做任何更改" in reply, reply
+
+
+@pytest.mark.parametrize("opening, text, expected", [
+    (TSHIRT_L, "the size is fine, make it blue though", None),  # no blue L: said, red L still proposed
+    (TSHIRT_L, "the size is ok, but I'd like purple", None),
+    (TSHIRT_XL, "the size is fine, I'd like purple though", "8124970213"),  # purple XL cotton crew neck
+    (TSHIRT_L, "no wait, make it the purple one", "8124970213"),  # no kept option: another value, as before
+])
+def test_a_correction_keeps_the_options_it_says_are_fine(assistant, state, opening, text, expected):
+    assistant.reply_text(state, "my email is yusuf.rossi7301@example.com")
+    assistant.reply_text(state, opening)
+    proposed = state.pending.arguments["new_item_ids"]
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None, reply
+    assert state.pending.arguments["new_item_ids"] == ([expected] if expected else proposed), reply
+    if expected is None:
+        assert "no available T-Shirt" in reply, reply

@@ -94,3 +94,20 @@ def test_the_item_wish_said_with_should_have_is_an_item_change_and_paid_with_is_
     assert rules.asks_order_payment_change("My order was charged to my gift card; I want that order paid with PayPal instead.",
                                            [type("M", (), {"payment_method_id": "paypal_1", "source": "paypal", "brand": None,
                                                            "last_four": None})()], names_order=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("text", [
+    "change the t-shirt in #W6247578 to size XL. And I'd like to switch that order's payment to my gift card",
+    "I want the t-shirt in #W6247578 in size XL. Please also change that order to be paid with my PayPal instead",
+    "把订单#W6247578里的T恤换成XL码。我想把这个订单改用礼品卡支付",
+])
+def test_a_method_the_customer_does_not_have_is_said_and_the_item_change_goes_on(assistant, state, text):
+    # the demo customer pays by card only: no switch can be proposed, so the item change is not held back by it
+    assistant.reply_text(state, "yusuf.rossi7301@example.com")
+    reply = assistant.reply_text(state, text)
+    assert "You can choose: ." not in reply and "可选：。" not in reply, reply
+    assert "Mastercard" in reply, reply  # what they have is listed
+    pending = state.pending
+    assert pending is not None and pending.tool == "modify_pending_order_items", reply
+    assert pending.arguments["order_id"] == "#W6247578"
+

@@ -46,6 +46,7 @@ def flow_of(frame: TaskFrame) -> Flow:
 class FormLoop:
     def __init__(self, turn: _Turn) -> None:
         self.t = turn
+        self.unmet_correction: str | None = None  # the item a correction named no available variant of
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -523,7 +524,7 @@ class FormLoop:
         order = self.t._order(frame.order_id) if frame.order_id else None
         if order is None or not frame.new_item_ids or len(frame.new_item_ids) != len(frame.item_ids):
             return None
-        new_ids, changed = list(frame.new_item_ids), False
+        new_ids, changed, keeping, unmet = list(frame.new_item_ids), False, rules.keeps_current(message), None
         named = [i for i in rules.match_items(order, message, read_slots(message), fallback=False, everything=False) if i != rules.AMBIGUOUS]
         for n, (item_id, new_id) in enumerate(zip(frame.item_ids, frame.new_item_ids)):
             if named and item_id not in named:  # "also the <other item> in black": no value for this one
@@ -536,12 +537,29 @@ class FormLoop:
             as_proposed = {"item_id": new_id, "product_id": item["product_id"], "name": item["name"],
                            "price": proposed.price, "options": dict(proposed.options)}
             wish = rules.about_item(message, item, order)
+            if keeping and not self._other_value_named(product, item, wish):
+                continue  # "the XXL I have now is fine": the item kept, a decline, not another value of the proposed
             chosen, _ = rules.pick_variant(product, as_proposed, wish)
+            if chosen == rules.UNMET and rules.keeps_options(wish.lower()):
+                unmet = item["name"]  # "the size is fine, make it blue": no such one; no other option changed unasked
+                continue
             if chosen is None:  # no single one close to the proposed (it differs from the item in more than was asked): the item's
                 chosen, _ = rules.pick_variant(product, item, wish)
             if chosen not in (None, rules.KEEP, rules.SAME, rules.UNMET, item_id, new_id):
                 new_ids[n], changed = chosen, True
-        return new_ids if changed else None
+        if changed:
+            return new_ids
+        self.unmet_correction = unmet
+        return [] if unmet else None
+
+    @staticmethod
+    def _other_value_named(product, item: dict, wish: str) -> bool:
+        """Whether a wish names an option value the item does not have now ("make it blue"), not only its own ("the XXL I have")."""
+        lowered = rules.option_text(wish).lower()
+        current = {k: str(v).lower() for k, v in (item.get("options") or {}).items()}
+        values = {k: tuple({str(v.options.get(k, "")) for v in product.variants}) for k in current}
+        return any(str(val).lower() != now and rules.mentioned(str(val).lower(), lowered, values[k])
+                   for k, now in current.items() for val in values[k] if val)
 
     def _queue_elsewhere(self, frame: TaskFrame, flow: Flow, order: dict, message: str) -> None:
         """"Also return the <item>" said at confirmation, of an item only another order holds: the same

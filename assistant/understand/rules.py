@@ -2888,6 +2888,17 @@ def _plain_no() -> re.Pattern:
     return re.compile(r"\W*(?:" + "|".join(re.escape(w) for w in sorted(confirm_words()["no"], key=len, reverse=True)) + r")\W*")
 
 
+def keeps_current(message: str) -> bool:
+    """Whether a message said to a proposed item change keeps what the shopper has ("the one I have now is fine",
+    "on second thought …", "never mind, …", "算了，我现在的就行"; confirm.json "keeping_current", or a first clause
+    that is a plain no)."""
+    from assistant.tools import confirm_words
+
+    lowered = message.lower()
+    words = confirm_words().get("keeping_current", [])
+    return opens_with_no(message) or any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in words)
+
+
 def opens_with_no(message: str) -> bool:
     """Whether the message's first clause is a plain no ("No thanks. How long does …?", "no, keep it", "不用了，…"):
     whatever follows, the proposal it answers is declined first."""
