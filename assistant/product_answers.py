@@ -131,13 +131,7 @@ def names_choice(product: ProductRecord, question: str, catalog: dict[str, set[s
     green one?"). Such a question to "what should it become?" is the pick, unless it names only the `current`
     item's own values ("is cotton ok?" of a cotton one changes nothing)."""
     text = _without_name(product, question.lower())
-    keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
-    values, sized = _values_said(product.variants, keys, text)
-    named: dict[str, set[str]] = {}
-    for key in keys:
-        for val in sorted(values[key], key=len, reverse=True):  # "Wi-Fi + Cellular", not also "Wi-Fi" within it
-            if _value_named(val, sized, key) and not any(val.lower() in v.lower() for v in named.get(key, ())):
-                named.setdefault(key, set()).add(val)
+    keys, values, sized, named = _named_values(product, text)
     if not named or any(len(vals) > 1 for vals in named.values()) \
             or all((current or {}).get(k) in vals for k, vals in named.items()):
         return False
@@ -217,15 +211,20 @@ def set_against(product: ProductRecord, question: str) -> bool:
     (`rules.sets_against`) and two values or more of one of its options named, each in some variant."""
     if not sets_against(question):
         return False
-    text = _without_name(product, question.lower())
+    return any(len(vals) > 1 for vals in _named_values(product, _without_name(product, question.lower()))[3].values())
+
+
+def _named_values(product: ProductRecord, text: str):
+    """The product's option keys, the values said in the text (`_values_said`) and, per option, the values it names
+    — the longest first, so "Wi-Fi + Cellular" is not also "Wi-Fi", "1.5L" not also "5L"."""
     keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
     values, sized = _values_said(product.variants, keys, text)
     named: dict[str, set[str]] = {}
     for key in keys:
-        for val in sorted(values[key], key=len, reverse=True):  # "1.5L", not also "5L" within it
+        for val in sorted(values[key], key=len, reverse=True):
             if _value_named(val, sized, key) and not any(val.lower() in v.lower() for v in named.get(key, ())):
                 named.setdefault(key, set()).add(val)
-    return any(len(vals) > 1 for vals in named.values())
+    return keys, values, sized, named
 
 
 def _question_part(english: str, said: dict[str, set[str]]) -> str:
