@@ -20,6 +20,7 @@ import yaml
 
 from assistant.slots import Slots
 from assistant.state import AssistantEvent, ProductCard, SearchMemory
+from assistant.understand.rules import names_an_order  # an order spoken of: what follows is about it, not the last search
 from retrieval.store import Store
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,6 @@ def _need(message: str) -> str | None:
     return None
 
 
-_ORDER_SAID = re.compile(r"\border\b|#w\d|订单")  # an order spoken of: what follows is about it, not the last search
 _POINTS_AT_ITEM = re.compile(r"\b(?:it|this|that|these|those)\b|它|这个|这款|那个")
 # Words of a need that say nothing about the product ("for my trail runs" → "trail", "run").
 _NEED_STOP = {"my", "me", "the", "a", "an", "for", "and", "of", "to", "on", "in", "with", "use", "i", "we", "some", "who", "that"}
@@ -341,11 +341,11 @@ class CatalogTurn:
     def _follows_up(self, message: str) -> bool:
         """Whether a message changes the last search ("cheaper", "in blue", "size M", "不要黑色的")."""
         lowered = message.lower()
-        if REFINE_RE.match(message) and len(message.split()) <= 10 and not _ORDER_SAID.search(lowered):
+        if REFINE_RE.match(message) and len(message.split()) <= 10 and not names_an_order(lowered):
             return True  # "in blue", not "in order #… change the <item> to …"
         if self._changes_shown_search(message):
             return True
-        if len(message.split()) > 8 or _ORDER_SAID.search(lowered) or any(p.search(lowered) for p, _ in _cues()):
+        if len(message.split()) > 8 or names_an_order(lowered) or any(p.search(lowered) for p, _ in _cues()):
             return False  # "exchange it for size 9" is an order action, not a narrower search
         if _refinements(message):
             return True
@@ -361,7 +361,7 @@ class CatalogTurn:
         memory, lowered = self.state.search, message.lower()
         if memory is None or memory.turn != self.state.turns - 1 or len(message.split()) > 8 or "?" in message or "？" in message:
             return False
-        if _ORDER_SAID.search(lowered) or re.search(r"\bmy\b|\bmine\b|我的", lowered) or OWNED.search(lowered):
+        if names_an_order(lowered) or re.search(r"\bmy\b|\bmine\b|我的", lowered) or OWNED.search(lowered):
             return False
         if any(p.search(lowered) for p, route in _cues() if route != "modify_order"):
             return False  # "exchange it for size 9", "return that one": an order action, not a narrower search
