@@ -47,7 +47,7 @@ def _method(m) -> str:
     if m.source == "gift_card":
         return f"`{m.payment_method_id}`: gift card, balance {_money(m.balance or 0)}"
     if m.source == "credit_card":
-        return f"`{m.payment_method_id}`: {m.brand or "credit card"} card ending {m.last_four}"
+        return f"`{m.payment_method_id}`: credit card, {m.brand} ending {m.last_four}"
     return f"`{m.payment_method_id}`: PayPal"
 
 
