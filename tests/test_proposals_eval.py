@@ -4,12 +4,13 @@ classifier), the shipped setups reaching their proposals, and the blind-written 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
 from assistant.llm.fake import FakeLLM
 from eval.dialogues.tau import task_split
-from eval.proposals_eval import CASES, Case, CaseError, ProposalRunner, case_split, load_cases, load_setups, report
+from eval.proposals_eval import CASES, DATA, Case, CaseError, ProposalRunner, case_split, load_cases, load_setups, report
 from tests.fakes import KeywordClassifier
 
 SETUPS = {s.id: s for s in load_setups()}
@@ -82,6 +83,13 @@ def test_every_setup_reaches_its_proposal(runner, setup_id):
     error, text = runner.check_setup(SETUPS[setup_id])
     assert error is None
     assert text.strip()
+
+
+def test_setups_md_is_written_from_the_current_setups():
+    text = (DATA / "SETUPS.md").read_text(encoding="utf-8")
+    assert text.count("\n## `") == len(SETUPS)
+    for s in SETUPS.values():  # regenerate with `aisle eval proposals --write-setups-md` after editing setups.json
+        assert f"## `{s.id}`" in text and json.dumps(s.arguments, ensure_ascii=False) in text and all(m in text for m in s.messages)
 
 
 def test_the_cases_file_is_valid_and_names_known_setups():
