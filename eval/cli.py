@@ -15,6 +15,7 @@ from eval import (
     intents_cv,
     intents_eval,
     llm_bench,
+    proposals_eval,
     ranker_bench,
     reader_eval,
     recsys_eval,
@@ -38,6 +39,7 @@ eval_app.command("intents-cv")(intents_cv.main)
 eval_app.command("reader")(reader_eval.main)
 eval_app.command("recsys")(recsys_eval.main)
 eval_app.command("dialogues")(dialogues_eval.main)
+eval_app.command("proposals")(proposals_eval.main)
 eval_app.command("reliability")(reliability_cli.main)
 
 bench_app.command("search")(search_bench.main)
