@@ -305,44 +305,49 @@ def _order_described() -> tuple[re.Pattern, re.Pattern]:
     return re.compile(bracketed, re.IGNORECASE), re.compile(rf"{english}|{chinese}", re.IGNORECASE)
 
 
-def without_order_described(lowered: str) -> str:
-    """The text without the things a clause names only to say which order is meant ("return the <item> from the
-    order that also had a <item> and a <item>": the last two are no items to return); the words around stay. Not
-    what a link "i got …" takes after "in <a box>" ("in the other parcel I got a <item>": that is the thing received)."""
+def without_order_described(text: str, items: list[dict] = ()) -> str:
+    """The text without the things it names only to say which order is meant; the words around stay. A clause
+    ("return the <item> from the order that also had a <item> and a <item>": the last two are no items to return),
+    not what a link "i got …" takes after "in <a box>" ("in the other parcel I got a <item>": the thing received).
+    With the order's `items`, also asides in brackets naming them ("the <item> (it came with a <item> and a <item>)",
+    "in my order (<item>, <item>, <item>) the <item>"), not one asking an action or adding ("(and the <item> too)");
+    and all of it only when what is left still names one of them, or a comparison picks among them ("…(<items>).
+    return the cheaper of the two")."""
     lex = lexicon()["order_described"]
-    received = re.compile(rf"\b(?:{alternation(lex['received_in'])})\s+(?:[a-z]+\s+){{0,2}}$")
+    received = re.compile(rf"\b(?:{alternation(lex['received_in'])})\s+(?:[a-z]+\s+){{0,2}}$", re.IGNORECASE)
+    left = text
     for pattern in _order_described():
         out, at = [], 0
-        for m in pattern.finditer(lowered):
+        for m in pattern.finditer(left):
             group = next(g for g in ("things", "paren", "zh", "zh2", "zh3", "zh4") if g in pattern.groupindex and m.group(g) is not None)
-            if group == "things" and re.match(r"\S+\s+i\s", m.group(0)) and received.search(lowered[:m.start()]):
+            if group == "things" and re.match(r"\S+\s+i\s", m.group(0), re.IGNORECASE) and received.search(left[:m.start()]):
                 continue
-            out += [lowered[at:m.start(group)], " "]
+            out += [left[at:m.start(group)], " "]
             at = m.end(group)
-        lowered = "".join(out) + lowered[at:]
-    return lowered
+        left = "".join(out) + left[at:]
+    if not items:
+        return left
+    adds = re.compile(rf"(?:{alternation(lex['adds'] + lex['also'])})\b")
+
+    def aside(m: re.Match) -> bool:
+        inside = m.group(0).strip(" ()").lower()
+        return any(names_item(i, inside) for i in items) and not _ACTION_VERBS.search(inside) and not adds.match(inside)
+
+    def says_which(rest: str) -> bool:
+        return any(names_item(i, _CONTEXT.sub(" ", rest.lower())) for i in items) or by_relative(rest, items) is not None
+    left = left if says_which(left) else text
+    rest = _ASIDE.sub(lambda m: " " if aside(m) else m.group(0), left)
+    return rest if says_which(rest) else left
 
 
 _ASIDE = re.compile(r"\s*\([^()]*\)")  # "(in a box with the <item> and the <item>)": which order it came in, said aside
-
-
-def without_item_asides(lowered: str, items: list[dict]) -> str:
-    """The text without asides in brackets that only list other things of the order ("in my order (<item>, <item>,
-    <item>) the <item> …", "the <item> (it came with a <item> and a <item>) …"): they say which order, not what the
-    request acts on; kept when no item is named outside them, or when one asks an action or adds ("(and the <item> too)")."""
-    def aside(m: re.Match) -> bool:
-        inside = m.group(0).strip(" ()").lower()
-        return any(names_item(i, inside) for i in items) and not _ACTION_VERBS.search(inside) \
-            and not re.match(r"(?:and|or|plus|also|as well|too)\b", inside)
-    rest = _ASIDE.sub(lambda m: " " if aside(m) else m.group(0), lowered)
-    return rest if rest != lowered and any(names_item(i, rest.lower()) for i in items) else lowered
 
 
 def about_item(text: str, item: dict, order: dict) -> str:
     """The parts of a request about one item: each part naming it and those after it up to a part
     naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
     # clauses: sentences, "…, and the <item> …", "…, the <other item> is fine"
-    text = without_item_asides(text, order["items"])  # "(it came with a <item> and a <item>)": which order, not about those
+    text = without_order_described(text, order["items"])  # "(it came with a <item> and a <item>)": which order, not about those
     parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )|,\s+(?=(?:the|my) )", text, flags=re.IGNORECASE) if p.strip()]
     others = [i for i in order["items"] if i["name"] != item["name"]]
     twins = [i for i in order["items"] if i["name"] == item["name"] and i.get("options") != item.get("options")]
@@ -406,11 +411,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if _CJK.search(message) and not any(names_item(i, message.lower()) for i in items):
         message = option_text(message)  # 登山鞋 names Hiking Boots: its English reading too (when no name is said as written)
     lowered = message.lower()
-    described = without_order_described(lowered)  # "my order with the <item> has two <others>": that item only says which order
-    if described != lowered and (any(names_item(i, _CONTEXT.sub(" ", described)) for i in items)
-                                 or by_relative(described, items) is not None):  # "…(<items>). return the cheaper two"
-        lowered = described
-    lowered = without_item_asides(lowered, items)
+    lowered = without_order_described(lowered, items)  # "my order with the <item> has two <others>": that item only says which order
     lowered = _CONTEXT.sub(" ", lowered)  # "the backpack I received with the vacuum cleaner": not the cleaner
     names = _names_of(items)
     remarked = except_words_read(lowered, names)  # all-but read everywhere, for the remarks' "everything but the <item> is fine"
@@ -2100,12 +2101,6 @@ def removed_parts(text: str) -> list[str]:
 def names_an_order(text: str) -> bool:
     """Whether the text speaks of an order ("my order", "#W…", 订单), not only of things."""
     return bool(re.search(r"\b(?:orders?|purchases?)\b|#w\d|订单", text.lower()))
-
-
-def removes_part(text: str) -> bool:
-    """Whether the text asks to take items off an order ("drop only the <item> from my order", "I want one of
-    them taken off", 把<item>去掉): a cancellation of part of it (not a change of the items, not a return)."""
-    return bool(removed_parts(text))
 
 
 def _action_groups(lowered: str) -> list[int]:
