@@ -593,6 +593,9 @@ class _Turn(CatalogTurn):
             return "faq"
         if route in _NOT_A_CHANGE and state.frame is None and self._owned_item_change(message):
             return "exchange"  # "the <item> I received is a 9, I'd need a 10": a change of their own item (its order's status picks which)
+        if route in _NOT_A_CHANGE and state.frame is None and not slots.order_ids and (rest := self._without_remarks(message)) != message \
+                and rules.is_question(rest) and self._asks_of_named_product(rest):
+            return "product_question"  # "my <item> is black, which colours do the <product>s come in?": that product, from the catalog
         if route == "order_status" and prediction.confidence < 0.9 and rules.asks_change_without_verb(message):
             route = "exchange"  # "it has not shipped yet, so the <item> should be the <value> one instead": a change (its status picks which)
         if route in ("out_of_scope", "chit_chat") and (rules.parse_address(message) or rules.asks_former_address(message)):
@@ -796,6 +799,15 @@ class _Turn(CatalogTurn):
         if not product and _OWN_ORDERS.search(lowered) and _ASKS_ABOUT.search(lowered):
             return "order_status"  # "we made a few orders, can you look at them?": their orders, never out of scope
         return "search" if product else None
+
+    def _asks_of_named_product(self, message: str) -> bool:
+        """Whether the message asks about an option, a value, the price or the stock of a product it names by its name."""
+        from assistant import product_answers
+
+        english = _in_english(message.lower())
+        return any((product := self.a.store.product(p)) is not None
+                   and product_answers.asks_about(product, f"{english} {message.lower()}", fields=())
+                   for p in _named_products(self.a.store, english))
 
     def _owned_item_change(self, message: str) -> bool:
         """Whether the message describes an item of the shopper's own and another option wanted for it

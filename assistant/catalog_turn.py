@@ -20,7 +20,8 @@ import yaml
 
 from assistant.slots import Slots
 from assistant.state import AssistantEvent, ProductCard, SearchMemory
-from assistant.understand.rules import names_an_order  # an order spoken of: what follows is about it, not the last search
+# an order spoken of: what follows is about it, not the last search; a remark on another item of theirs is not asked
+from assistant.understand.rules import names_an_order, without_owned_remarks
 from retrieval.store import Store
 
 log = logging.getLogger(__name__)
@@ -648,7 +649,8 @@ class CatalogTurn:
         if referenced:
             cards = self._cards_for(referenced[:1])
             return cards[0].product_id if cards else referenced[0]
-        lowered = _in_english(message.lower())
+        # "my <item> is black, which colours do the <product>s come in?": the product asked about, not the one remarked on
+        lowered = _in_english(self._without_remarks(message).lower())
         if self.state.last_items and re.search(r"\b(?:it|its|this|that|these|those|them|they)\b|它|这个|这款|那个", lowered):
             # "is it water resistant?": the product just shown, even if a word of the question names another ("Water")
             cards = self._cards_for(self.state.last_items[:1])
@@ -680,6 +682,7 @@ class CatalogTurn:
             yield self.say("failed", message=result.message)
             return
         product = self.a.store.product(result.data["product_id"])
+        message = self._without_remarks(message, keep=product.name)  # a value said of their other item is not asked of this one
         kept = [v for v in product.variants if v.item_id != without and (not among or v.item_id in among)]
         if kept and len(kept) < len(product.variants):
             product = product.model_copy(update={"variants": kept})
@@ -722,6 +725,10 @@ class CatalogTurn:
             self.state.last_items = grounded.item_ids
         elif not self.state.last_items or owned:  # nothing shown before, or their own item: "it" is this one from now on
             self.state.last_items = [product.variants[0].item_id]
+
+    def _without_remarks(self, message: str, keep: str = "") -> str:
+        """The message without its remarks on another item of the shopper's own (`rules.without_owned_remarks`)."""
+        return without_owned_remarks(message, _product_words(self.a.store), keep.lower(), lambda x: _in_english(x.lower()))
 
     def _owned_items(self, product, message: str) -> list[tuple[dict, dict]]:
         """The signed-in customer's own items of this product, with their orders, when the question is about

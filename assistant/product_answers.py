@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.understand.rules import letter_sizes, measured, only_asks_for, price_superlative, sets_against, without_choices
+from assistant.understand.narrow import alternation, lexicon
+from assistant.understand.rules import (COMPARATIVES, ORDINAL_WORDS, letter_sizes, measured, only_asks_for, price_superlative, sets_against,
+                                        without_choices)
 from retrieval.store import ProductRecord
 
 TEXT_FIELDS = ("description", "warranty", "shipping", "return_policy")
@@ -140,10 +142,14 @@ def names_choice(product: ProductRecord, question: str, catalog: dict[str, set[s
     return any(v.available and all(v.options.get(k) in vals for k, vals in named.items()) for v in product.variants)
 
 
-def _without_said(text: str, named: dict[str, set[str]]) -> str:
-    """The text without the values named, their options' names ("size XL", "the colour white") and the quantities
-    said in other units ("the 2 liter one")."""
-    words = sorted({w.lower() for key, vals in named.items() for w in (*vals, *_key_words(key))}, key=len, reverse=True)
+def _without_said(text: str, named: dict[str, set[str]], names: bool = True) -> str:
+    """The text without the values named, their options' names ("size XL", "the colour white"; not when `names` is
+    false) and the quantities said in other units ("the 2 liter one")."""
+    words = sorted({w.lower() for key, vals in named.items() for w in (*vals, *(_key_words(key) if names else ()))},
+                   key=len, reverse=True)
+    if not names:  # an option's word said with a number is the value's ("the 500-piece one"), not asked about
+        said = alternation({w.rstrip("s") for key in named for w in _key_words(key) if w.isascii()})
+        text = re.sub(rf"(\d+(?:\.\d+)?)\s*-?\s*(?:{said})s?(?![a-z])", r"\1", text)
     for word in words:
         text = re.sub(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])" if word.isascii() else re.escape(word), " ", text)
     return re.sub(r"\d+(?:\.\d+)?\s*-?\s*[a-z]*", " ", text)
@@ -204,6 +210,58 @@ def _differences(product: ProductRecord, compared: list, keys: list[str], replie
     headline = replies["pa_diff"].format(name=product.name, count=len(compared), keys=", ".join(differing)) if differing else \
         replies["pa_diff_price"].format(name=product.name, count=len(compared))
     return Grounded(True, headline, listed(compared, only=differing), replies["pa_source_variants"].format(name=product.name))
+
+
+def _side_by_side(product: ProductRecord, compared: list, keys: list[str], said: dict[str, set[str]], english: str,
+                  replies: dict, listed) -> Grounded:
+    """Variants set against each other by values of one option, each side by what the question compares them on: their
+    prices ("which is cheaper, …?"), or their values of an option it names (by name or a word of its group, "easier"
+    for a difficulty level; or a comparing word of option_words.json, "bigger" for a capacity). When the catalog holds
+    nothing on it ("boils faster", "lighter", "more fun"), that is said plainly, with what does tell the sides apart
+    (the options they differ in, each side's count and prices), not a list of every variant. Asking nothing besides
+    the values ("the red one versus the blue one"): how they differ, side by side."""
+    name = product.name
+    against = next(k for k, vals in said.items() if len(vals) > 1)
+    order = english.lower()
+
+    def at(val: str) -> int:  # where the value is said ("red or blue": red first), unsaid ones ("1 L" for 1L) last
+        m = re.search(rf"(?<![a-z0-9]){re.escape(val.lower())}(?![a-z0-9])", order)
+        return m.start() if m else len(order)
+
+    values = sorted(said[against], key=lambda val: (at(val), val))
+    sides = [(val, [v for v in compared if v.options.get(against) == val]) for val in values]
+    _, sized = _values_said(product.variants, keys, _without_name(product, order))
+    rest = _without_said(sized, said, names=False)  # "which has more pieces, the 500 or the 1000?" still names pieces
+    if not content_words(without_choices(rest)):
+        return _differences(product, compared, keys, replies, listed)
+    prices = _named_keys(rest, ["price"]) or re.search(rf"\b(?:{alternation([*lexicon()['cheaper'], *lexicon()['dearer']])})\b", rest)
+    # the option set against is what is asked only by an amount of it ("more pieces", "holds more", "bigger"): "which
+    # colour is better?" asks nothing the colours themselves say
+    amount = re.search(r"\b(?:more|less|fewer)\b", rest) or any(re.search(pattern, rest) for pattern, _, _ in COMPARATIVES)
+    on = [*(k for k in _named_keys(rest, keys) if k != against or amount),
+          *(k for pattern, _, ks in COMPARATIVES if re.search(pattern, rest) for k in ks if k in keys)]
+
+    def count(chosen: list) -> str:
+        return replies["pa_against_count"].format(count=len(chosen), in_stock=sum(v.available for v in chosen),
+                                                  prices=_price_range([v.price for v in chosen]))
+
+    if prices or on:
+        key = on[0] if on and not prices else None
+
+        def said_of(chosen: list) -> str:  # its values, in their rank where they have one ("beginner" before "expert")
+            found = dict.fromkeys(str(v.options.get(key, "–")) for v in chosen)
+            return ", ".join(sorted(found, key=lambda x: ORDINAL_WORDS.get(x.lower(), 0)))
+
+        parts = [replies["pa_against_part"].format(value=val, values=said_of(chosen) if key else count(chosen)) for val, chosen in sides]
+        label = key or replies["pa_fields"]["price"]
+        source = replies["pa_source_option"].format(key=key, name=name) if key else \
+            replies["pa_source_field"].format(field=label, name=name)
+        return Grounded(True, replies["pa_against"].format(name=name, key=label, parts="; ".join(parts)), [], source)
+    differing = [k for k in keys if len({v.options.get(k) for v in compared}) > 1]
+    parts = [replies["pa_against_part"].format(value=val, values=count(chosen)) for val, chosen in sides]
+    return Grounded(False, replies["pa_against_unknown"].format(name=name, topic=" ".join(content_words(rest)[:4]),
+                                                                keys=", ".join(differing), parts="; ".join(parts)),
+                    [], replies["pa_source_variants"].format(name=name))  # fmt: skip
 
 
 def set_against(product: ProductRecord, question: str) -> bool:
@@ -281,9 +339,8 @@ def _answer(product: ProductRecord, question: str, replies: dict, shown: list[st
         return _differences(product, compared, keys, replies, listed)
     if sets_against(question) and any(len(vals) > 1 for vals in said.values()) and len(compared) > 1:
         # 0b. "is the 500-piece one easier than the 1000-piece one?", "which is lighter, the 1 L or the 1.5 L?": the
-        # variants with the values set against each other, side by side in what they differ (the catalog has no
-        # other measure of "easier" or "lighter" than their options)
-        return _differences(product, compared, keys, replies, listed)
+        # variants with the values set against each other, by what the question compares them on
+        return _side_by_side(product, compared, keys, said, english, replies, listed)
     if (way := price_superlative(text)) is not None:
         # 0. "which is the cheapest?", "the most expensive blue one?": among those with the value named, in stock first
         pool = [v for v in variants if not named_values or v.options.get(named_values[0][1]) == named_values[0][2]] or variants

@@ -4,6 +4,8 @@ is answered about their own variant alone. Wording differs from the review's and
 
 from __future__ import annotations
 
+import pytest
+
 from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
 
 
@@ -40,3 +42,51 @@ def test_the_cheapest_after_a_list_of_products_is_not_about_the_first_ones_varia
     state.last_items = [items[0].item_id, items[2].item_id, "9612497925"]  # headphones, keyboard, a T-shirt
     reply = assistant.reply_text(state, "what's the cheapest one?")
     assert "The cheapest Headphones" not in reply, reply
+
+
+@pytest.mark.parametrize("question, name", [
+    ("my t-shirt is black, which colours do the headphones come in?", "Headphones"),
+    ("my t-shirt is black. what colors does the backpack come in?", "Backpack"),
+    ("I have a black t-shirt, in which colours are the sneakers available?", "Sneakers"),
+    ("the t-shirt I ordered is black; which colours does the bluetooth speaker come in?", "Bluetooth Speaker"),
+    ("my headphones are blue; which colours does the yoga mat come in?", "Yoga Mat"),  # owned, and one not owned: the asked one
+    ("我的T恤是黑色的，蓝牙音箱有哪些颜色？", "Bluetooth Speaker"),
+    ("我有一件黑色的T恤，背包有哪些颜色？", "Backpack"),
+])  # fmt: skip
+def test_a_remark_on_an_owned_item_beside_a_question_about_another_product(assistant, state, question, name):
+    """"My <item> is black, which colours do the <product>s come in?": the question's subject is answered from the
+    catalog (each colour it comes in), not their own item, and no change of it is started."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, question)
+    assert reply.startswith(f"{name}, color:") or reply.startswith(f"{name} 的 color"), reply
+    assert "T-Shirt" not in reply and "#W" not in reply and "black ones" not in reply, reply
+    assert state.frame is None and state.pending is None
+
+
+def test_the_subject_owned_too_is_answered_with_theirs_marked(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, "my t-shirt is black, which colours do the headphones I bought come in?")
+    assert "Your Headphones (over-ear, wireless, blue) in order #W2378156" in reply and "Headphones, color:" in reply, reply
+    assert "T-Shirt" not in reply and state.frame is None
+
+
+@pytest.mark.parametrize("question", [
+    "which colours does my t-shirt come in?",  # their own product asked: the catalog's colours with theirs said
+    "which colours does the t-shirt I ordered come in?",
+])
+def test_a_question_about_the_owned_product_itself_stays_about_it(assistant, state, question):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, question)
+    assert "T-Shirt, color:" in reply and "#W6247578" in reply, reply
+
+
+@pytest.mark.parametrize("question", [
+    "my t-shirt is black, which other colours does it come in?",
+    "my t-shirt is black, which colours does the t-shirt come in?",
+    "the t-shirt I got is black, what other colours does it come in?",
+])
+def test_which_other_values_of_the_owned_item_still_lists_its_choices(assistant, state, question):
+    """The owned item's own choices asked ("…which other colours does it come in?"): its change, the choices listed."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, question)
+    assert "Other choices of color for T-Shirt" in reply, reply

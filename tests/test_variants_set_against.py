@@ -1,7 +1,8 @@
 """A question setting two variants of one catalog product against each other by their values ("is the 500-piece one
-easier than the 1000-piece one?", "which is lighter, the 1 L or the 1.5 L kettle?"): answered from the catalog's
-options of the variants with those values, side by side, whether or not they were on the list just shown; never
-"which products should I compare?". Expected figures come from the store, not written in."""
+easier than the 1000-piece one?", "which is lighter, the 1 L or the 1.5 L kettle?"): answered from the catalog by what
+it compares them on (each side's prices, or its values of the option asked), whether or not they were on the list just
+shown; what the catalog does not hold ("lighter", "boils faster") is said so, with what tells the sides apart, never a
+list of every variant, nor "which products should I compare?". Expected figures come from the store, not written in."""
 
 from __future__ import annotations
 
@@ -26,33 +27,88 @@ def _lines(reply: str) -> list[str]:
     return [x for x in reply.splitlines() if x.startswith("- ")]
 
 
+def _range(variants) -> str:
+    low, high = min(v.price for v in variants), max(v.price for v in variants)
+    return f"${low:.2f}" if low == high else f"${low:.2f}–${high:.2f}"
+
+
+def _levels(variants) -> list[str]:
+    return sorted({v.options["difficulty level"] for v in variants})
+
+
 @pytest.mark.parametrize("question", [
     "Is the 500-piece art puzzle easier than the 1000-piece one?",
     "which would be harder, the 1000 piece art puzzle or the 500 piece one?",
     "500片的艺术拼图比1000片的更容易吗？",
 ])  # fmt: skip
-def test_two_puzzles_set_against_after_a_search_are_listed_by_their_options(assistant, products, question):
+def test_two_puzzles_set_against_by_difficulty_are_each_sides_difficulty_levels(assistant, products, question):
+    """"Easier" is what the catalog's difficulty level says: each side's levels, not a list of every variant."""
     state = DialogueState(session_id="p")
     assistant.reply_text(state, "show me jigsaw puzzles")
     reply = assistant.reply_text(state, question)
-    assert "compare" not in reply.lower() or "|" in reply, reply
-    art = [v for v in products["Jigsaw Puzzle"].variants if v.options["theme"] == "art" and v.options["pieces"] in ("500", "1000")]
-    assert f"{len(art)} " in reply and "difficulty level" in reply, reply
-    listed = _lines(reply)
-    assert listed and all(("500" in x) != ("1000" in x) for x in listed), listed
-    assert any("500" in x for x in listed) and any("1000" in x for x in listed)
+    assert "difficulty level" in reply and not _lines(reply), reply
+    art = [v for v in products["Jigsaw Puzzle"].variants if v.options["theme"] == "art"]
+    for pieces in ("500", "1000"):
+        side = reply.split(f"“{pieces}”")[1].split(";")[0]
+        assert all(level in side for level in _levels([v for v in art if v.options["pieces"] == pieces])), (pieces, reply)
 
 
 @pytest.mark.parametrize("question", [
     "Which is lighter, the 1 L or the 1.5 L kettle?",
+    "which electric kettle boils water faster, the 1L or the 1.5L?",
+    "is the 1.5L electric kettle quieter than the 1L one?",
     "1升和1.5升的电热水壶哪个更轻？",
+    "1升的电热水壶比1.5升的烧水更快吗？",
 ])  # fmt: skip
-def test_two_capacities_set_against_with_nothing_shown_are_the_catalogs_kettles(assistant, question):
+def test_a_comparison_the_catalog_cannot_answer_is_said_so_with_what_it_has(assistant, products, question):
+    """Nothing in the catalog says which kettle is lighter or boils faster: said plainly, with the options the two
+    sides differ in and each side's count and prices; no list of every variant, no search."""
     reply = assistant.reply_text(DialogueState(session_id="k"), question)
-    assert "Electric Kettle" in reply and "Looking for" not in reply and "Search first" not in reply, reply
-    listed = _lines(reply)
-    assert listed and not any("2L" in x or "2 liters" in x for x in listed), listed
-    assert any("1.5L" in x for x in listed) and any("1L" in x for x in listed)
+    assert ("does not say" in reply or "没有" in reply) and "Electric Kettle" in reply, reply
+    assert not _lines(reply) and "Looking for" not in reply and "您要找" not in reply, reply
+    kettles = products["Electric Kettle"].variants
+    for capacity in ("1L", "1.5L"):
+        assert f"“{capacity}”" in reply and _range([v for v in kettles if v.options["capacity"] == capacity]) in reply, reply
+    assert "2L" not in reply and "capacity" in reply, reply
+
+
+@pytest.mark.parametrize("question", [
+    "which bluetooth speaker sounds better, the red one or the blue one?",
+    "is the 20 hours bluetooth speaker better than the 10 hours one?",
+    "is the 1000 piece jigsaw puzzle more fun than the 500 piece one?",
+])  # fmt: skip
+def test_a_matter_of_taste_between_values_is_not_in_the_catalog(assistant, question):
+    reply = assistant.reply_text(DialogueState(session_id="t"), question)
+    assert "does not say" in reply and not _lines(reply) and "Looking for" not in reply, reply
+
+
+@pytest.mark.parametrize("question", [
+    "which is cheaper, the 1L or the 1.5L electric kettle?",
+    "is the 1.5L electric kettle more expensive than the 1L one?",
+    "1升和1.5升的电热水壶哪个更便宜？",
+])  # fmt: skip
+def test_a_price_comparison_is_each_sides_prices(assistant, products, question):
+    reply = assistant.reply_text(DialogueState(session_id="c"), question)
+    kettles = products["Electric Kettle"].variants
+    assert "does not say" not in reply and "没有" not in reply and not _lines(reply), reply
+    for capacity in ("1L", "1.5L"):
+        assert _range([v for v in kettles if v.options["capacity"] == capacity]) in reply, reply
+
+
+@pytest.mark.parametrize("question, key, values", [
+    ("which electric kettle holds more, the 1L or the 2L?", "capacity", ("1L", "2L")),
+    ("which is bigger, the 1L or the 2L electric kettle?", "capacity", ("1L", "2L")),
+    ("which jigsaw puzzle has more pieces, the 500 or the 1000?", "pieces", ("500", "1000")),
+    ("which bluetooth speaker lasts longer, the 10 hours or the 20 hours one?", "battery life", ("10 hours", "20 hours")),
+])  # fmt: skip
+def test_a_comparison_of_the_option_set_against_is_answered_by_its_values(assistant, question, key, values):
+    reply = assistant.reply_text(DialogueState(session_id="o"), question)
+    assert f"catalog's {key}:" in reply and all(f"“{v}” ones: {v}" in reply for v in values), reply
+
+
+def test_asking_nothing_besides_the_values_is_how_they_differ(assistant):
+    reply = assistant.reply_text(DialogueState(session_id="v"), "the 1L electric kettle versus the 1.5L one")
+    assert "options differ in" in reply and _lines(reply), reply
 
 
 def test_the_first_two_of_the_list_are_still_a_table(assistant):
@@ -76,6 +132,10 @@ def test_one_value_or_no_comparing_word_is_no_side_by_side(assistant, question):
     ("which is lighter, the 1 L or the 1.5 L?", True),
     ("the red one versus the blue one", True),
     ("1升的比1.5升的更轻吗？", True),
+    ("which electric kettle boils water faster, the 1L or the 1.5L?", True),
+    ("哪款电热水壶烧水更快？", True),
+    ("which of my orders has the watch in it?", False),
+    ("which colours does it come in?", False),
     ("I'd take the red rather than the blue", False),
     ("anything other than the blue one", False),
     ("no more than $50", False),

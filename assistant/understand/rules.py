@@ -2416,6 +2416,8 @@ _IF_EXISTS_INSTEAD = re.compile(r"\bif\b[^.;!?]{0,100}?\b(?:exists?|available|in
 # "my son needs <item>" (a verb between: no possession)
 _OWNED_BEFORE = re.compile(r"(?:\bmy|\bour|我的?|我(?:买|收到|订|购买)的?|订单[里中]的?)\s*"
                            r"(?:(?!(?:needs?|wants?|would|is|are|was|has|have|and|or|for|likes?|loves?|asked)\b)[a-z'-]+\s+){0,3}$")
+# "I have a black <item>", 我有一件<item>: one of theirs, said as a remark beside a question about another product
+_HAVE_BEFORE = re.compile(r"(?:\b(?:i|we)\s+(?:already\s+)?(?:have|own)\s+(?:(?!(?:and|or|but)\b)[a-z0-9'-]+\s+){0,3}|我(?:已经)?有[^，,。；;！？?]{0,12})$")
 _IN_MY_ORDER = re.compile(r"\bin (?:my|our) (?:[a-z-]+ ){0,3}orders?\b,?\s*(?:the\s+)?(?:[a-z-]+\s+){0,3}$")  # "in my open order, the <item>"
 # "I got a <item>", "my son received the <item>", "we am buy a <item>" (broken verb forms too): one of theirs, by the verb
 # of getting it before it; not "I want to buy a <item>", "can I buy a <item>" (no subject right before the verb)
@@ -2449,6 +2451,53 @@ def _stem(word: str) -> str:
     return re.sub(r"(?:es|s)$", "", word)
 
 
+def _said_as_owned(lowered: str, m: re.Match) -> bool:
+    """Whether the product word matched at `m` is said as an item of the shopper's own, by the words around it."""
+    before = lowered[max(0, m.start() - 60): m.start()]
+    return bool(_OWNED_BEFORE.search(before) or _IN_MY_ORDER.search(before) or _GOT_BEFORE.search(before)
+                or _OWNED_AFTER.match(lowered, m.end()))
+
+
+def _same_product(word: str, other: str) -> bool:
+    """Whether two product words name one product: "t-shirt" and "shirts", "headphones" and "headphone"."""
+    a, b = _stem(word.split()[-1]), _stem(other.split()[-1])
+    return a.endswith(b) or b.endswith(a)
+
+
+def _values_asked_of(rest: str, keys: tuple[str, ...], products: re.Pattern, owned: str) -> bool:
+    """Whether a clause of `rest` (what follows the owned item's name) asks which values of an option there are
+    (`option_values_asked`) of that item: not one naming another product, whose question it is ("my <item> is black,
+    which colours do the <other product>s come in?" asks of the catalog's other product, not of theirs)."""
+    return any(option_values_asked(clause, keys) and all(_same_product(x.group(0), owned) for x in products.finditer(clause))
+               for clause in re.split(r"[,.;!?，。；！？]", rest))
+
+
+def without_owned_remarks(text: str, products: re.Pattern, keep: str = "", english=str.lower) -> str:
+    """The text without its clauses that only remark on an item of the shopper's own beside a question about another
+    product ("my <item> is black, which colours do the <other product>s come in?", "I have a black <item>; does the
+    <other product> come in …"): the question's subject decides what is answered, not a value said of their item. Such
+    a clause is not asked (no question mark), names a product as theirs and not `keep` (a product word: the product
+    asked about); the rest must still name a product, else the remark is the subject ("my <item> is black, which
+    colours does it come in?"). `english`: a clause put into English words, lower case (Chinese too)."""
+    parts = [x for x in re.split(r"(?<=[,.;!?])\s+|(?<=[，。；！？])", text) if x.strip()]
+    said = [english(x) for x in parts]
+
+    def remark(clause: str) -> bool:
+        if re.search(r"[?？]\s*$", clause):
+            return False
+        named = list(products.finditer(clause))
+        return bool(named) and not any(keep and _same_product(x.group(0), keep) for x in named) \
+            and any(_said_as_owned(clause, x) or _HAVE_BEFORE.search(clause[: x.start()]) for x in named)
+
+    dropped = {n for n, clause in enumerate(said) if remark(clause)}
+    asked = [m.group(0) for n, x in enumerate(said) if n not in dropped for m in products.finditer(x)]
+    # a remark on the very product the rest asks about ("I got the <item> yesterday, is the <item> waterproof?") stays
+    dropped = {n for n in dropped if not any(_same_product(m.group(0), w) for m in products.finditer(said[n]) for w in asked)}
+    if not dropped or not asked:
+        return text
+    return " ".join(x for n, x in enumerate(parts) if n not in dropped)
+
+
 def owned_item_change(lowered: str, products: re.Pattern, values: set[str], names: frozenset[str] = frozenset(),
                       keys: tuple[str, ...] = ()) -> bool:
     """"The <item> I received is a 9 and I'd need a 10", "my <item> is a large, I need a small", "…the <item> in it
@@ -2463,12 +2512,10 @@ def owned_item_change(lowered: str, products: re.Pattern, values: set[str], name
     values = values | set(_SIZE_WORDS)
     lowered = _ASIDE.sub("", lowered)  # "in my order (<item>, <item>) the <item>": the aside only says which order
     for m in products.finditer(lowered):
-        before = lowered[max(0, m.start() - 60): m.start()]
-        if not (_OWNED_BEFORE.search(before) or _IN_MY_ORDER.search(before) or _GOT_BEFORE.search(before)
-                or _OWNED_AFTER.match(lowered, m.end())):
+        if not _said_as_owned(lowered, m):
             continue
         rest = lowered[m.end():]
-        if keeps_options(rest) or (option_values_asked(rest, keys) and not person.search(lowered)):
+        if keeps_options(rest) or (_values_asked_of(rest, keys, products, m.group(0)) and not person.search(lowered)):
             return True
         for wish in _WANTS.finditer(rest):
             who = someone.search(rest[:wish.start()])
