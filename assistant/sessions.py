@@ -2,15 +2,17 @@
 
 Several `aisle serve` processes can share one database; a save that raced another process's save
 of the same session is refused (optimistic locking on `version`) instead of silently losing a turn.
+Messages sent and not answered yet wait in table chat_outbox beside their session (see `post`).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.state import DialogueState
@@ -29,6 +31,14 @@ class SessionNotFound(KeyError):
 
 class SessionConflict(RuntimeError):
     """Another request changed this session meanwhile; retry the turn."""
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A message sent to a conversation and not answered yet."""
+
+    message_id: int
+    text: str
 
 
 class SessionStore:
@@ -75,7 +85,9 @@ class SessionStore:
             return DialogueState.model_validate(row.state), row.version
 
     @retry_when_busy
-    def save(self, state: DialogueState, version: int) -> int:
+    def save(self, state: DialogueState, version: int, answered: int | None = None) -> int:
+        """`answered`: the waiting message this turn answered; it leaves the outbox in the same transaction,
+        and a save finding it gone (answered meanwhile, e.g. in another window) is refused like a race."""
         with self.store.session() as s:
             done = s.execute(
                 update(t.ChatSessionRow)
@@ -89,7 +101,38 @@ class SessionStore:
             )
             if done.rowcount != 1:
                 raise SessionConflict(state.session_id)
+            if answered is not None:
+                gone = s.execute(delete(t.ChatOutboxRow).where(t.ChatOutboxRow.message_id == answered,
+                                                               t.ChatOutboxRow.session_id == state.session_id))  # fmt: skip
+                if gone.rowcount != 1:  # raised inside the transaction: the save is rolled back too
+                    raise SessionConflict(state.session_id)
         return version + 1
+
+    # -- the outbox: messages sent and not answered yet ---------------------------------------------
+
+    @retry_when_busy
+    def post(self, session_id: str, text: str) -> Waiting:
+        """Records `text` as waiting for an answer, after those already waiting (posting never waits for a
+        turn, and never conflicts with one: the session's row and version are not touched)."""
+        with self.store.session() as s:
+            row = t.ChatOutboxRow(session_id=session_id, text=text)
+            s.add(row)
+            s.flush()
+            return Waiting(row.message_id, text)
+
+    def waiting(self, session_id: str) -> list[Waiting]:
+        """The messages waiting for an answer, oldest first."""
+        with self.store.session() as s:
+            rows = s.execute(select(t.ChatOutboxRow.message_id, t.ChatOutboxRow.text)
+                             .where(t.ChatOutboxRow.session_id == session_id).order_by(t.ChatOutboxRow.message_id)).all()  # fmt: skip
+        return [Waiting(message_id, text) for message_id, text in rows]
+
+    @retry_when_busy
+    def drop_waiting(self, session_id: str, message_id: int | None = None) -> None:
+        """Takes one waiting message (or all of the session's) out of the outbox unanswered."""
+        with self.store.session() as s:
+            query = delete(t.ChatOutboxRow).where(t.ChatOutboxRow.session_id == session_id)
+            s.execute(query if message_id is None else query.where(t.ChatOutboxRow.message_id == message_id))
 
     @retry_when_busy
     def delete(self, session_id: str) -> None:

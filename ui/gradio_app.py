@@ -30,10 +30,10 @@ CARD_SLOTS = 8
 CHOICE_BUTTONS = 12
 # Empties the box in the browser the moment a message is sent (its text already taken for the post): an
 # answer from the server would come later and wipe what the shopper has typed since.
-EMPTY_BOX_JS = """(message, outbox) => {
+EMPTY_BOX_JS = """(...inputs) => {
   const box = document.querySelector('#aisle-input textarea');
   if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
-  return [message, outbox];
+  return inputs;
 }"""
 
 
@@ -96,36 +96,101 @@ def build_blocks(service: ChatService) -> gr.Blocks:
             gr.update(value=c["label"], visible=True, elem_classes=["aisle-choice", f"aisle-choice-{c['kind']}"]) for c in choices
         ] + [gr.update(value="", visible=False)] * (CHOICE_BUTTONS - len(choices))
 
-    def post(message: str, outbox: list) -> list:
-        """Puts the shopper's message in the page's outbox (in place: a turn under way sees it). Posting is
-        quick and never waits for a reply, so a message sent while one streams is kept, not dropped."""
-        message = (message or "").strip()
-        if message:
-            outbox.append(message)
-        return outbox
+    def page_session(session_id: str | None, page: dict) -> str:
+        """The conversation this page shows and sends to (made when it has none, or its own expired). The page
+        keeps it too: two messages sent on a fresh page before the browser has its id go to the same one."""
+        page["session"] = ensure(page.get("session") or session_id)
+        return page["session"]
 
-    def answer(outbox: list, history: list, session_id: str | None):
-        """Answers the outbox's messages one turn at a time, oldest first; the ones still waiting show under
-        the reply being written. Yields the chatbot, the session, the cards (state, row, slots), the choices."""
-        if not outbox:
-            yield gr.skip(), gr.skip(), gr.skip(), *card_updates(None), *choice_updates(None)
+    def post(message: str, session_id: str | None, page: dict):
+        """Records the shopper's message as waiting in the conversation's outbox (in the database: a reload or
+        a closed tab loses none) and counts it in `page`, which starts `answer`. Quick, never waiting for a
+        reply, so a message sent while one streams is kept, not dropped."""
+        message = (message or "").strip()
+        if not message:
+            return gr.skip(), gr.skip()
+        try:
+            session_id = page_session(session_id, page)
+            service.post(session_id, message)
+        except Exception as exc:  # the box is already empty: say what was not sent (not the database's words)
+            log.warning("message not recorded: %s", type(exc).__name__)
+            gr.Warning(f"Not sent, please send it again: {message}")
+            return gr.skip(), gr.skip()
+        page["posted"] += 1  # in place: a turn under way sees it and shows the message waiting
+        return page, session_id
+
+    def asked(message: dict) -> str:
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
+
+    def without_waiting(history: list, waiting: list[str]) -> list:
+        """The chat as shown, less the messages shown waiting at its end (they are answered from the outbox)."""
+        end = len(history)
+        while end and history[end - 1].get("role") == "user":
+            end -= 1
+        tail = [asked(m) for m in history[end:]]
+        shown = next(k for k in range(len(tail), -1, -1) if tail[len(tail) - k :] == waiting[:k])
+        return history[: len(history) - shown]
+
+    def shown_later(session_id: str, turn, later: list[str]) -> list[str]:
+        """The messages waiting after the one being answered (as shown before if the store cannot say now)."""
+        try:
+            return [w.text for w in service.waiting(session_id) if w.message_id > turn.message.message_id]
+        except Exception as exc:
+            log.warning("waiting messages not read: %s", type(exc).__name__)
+            return later
+
+    def answer(page: dict, history: list):
+        """Answers the conversation's waiting messages one turn at a time, oldest first; the ones still waiting
+        show under the reply being written. A message is answered until its answer is saved with it leaving
+        the outbox; when another page answered it meanwhile (the one this page was before a reload), the chat
+        is redrawn as saved. Yields the chatbot, the cards (state, row, slots), the choices."""
+        session_id = page.get("session")
+        try:
+            waiting = [w.text for w in service.waiting(session_id)] if session_id else []
+        except Exception as exc:
+            log.warning("waiting messages not read: %s", type(exc).__name__)
+            waiting = []
+        if not waiting:
+            yield gr.skip(), gr.skip(), *card_updates(None), *choice_updates(None)
             return
-        session_id = ensure(session_id)
-        history = list(history or [])
+        history = without_waiting(list(history or []), waiting)
+        later: list[str] = waiting
 
         def chat() -> list:
-            return history + [{"role": "user", "content": m} for m in list(outbox)]
+            return history + [{"role": "user", "content": m} for m in later]
 
-        while outbox:
-            message = outbox.pop(0)
-            history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-            shown, offered = [], []  # cards and choices belong to the latest answer
-            yield chat(), session_id, shown, *card_updates(shown), *choice_updates(offered)
+        tried, conflicts = set(), 0
+        while True:
             try:
-                for event in service.chat(session_id, message):
+                turn = service.answer_waiting(session_id)
+                if turn is None and not later:  # all answered, as shown: the last reply stays as it is
+                    return
+                if turn is None:  # all answered (here, or meanwhile by another page)
+                    later = []
+            except Exception as exc:  # the session went, or the store is down: they wait for the next send or reload
+                log.warning("waiting messages not answered: %s", type(exc).__name__)
+                turn = None
+                if not isinstance(exc, SessionNotFound):
+                    gr.Warning("The shop is busy: your messages are kept and answered when you next send one or reload.")
+            if turn is None or turn.message.message_id in tried:  # one not saved is tried once per send: it waits
+                later = [w.text for w in [turn.message, *turn.later]] if turn else later
+                yield chat(), gr.skip(), *card_updates(None), *choice_updates(None)
+                return
+            seen, later = page["posted"], [w.text for w in turn.later]
+            history += [{"role": "user", "content": turn.message.text}, {"role": "assistant", "content": ""}]
+            shown, offered = [], []  # cards and choices belong to the latest answer
+            yield chat(), shown, *card_updates(shown), *choice_updates(offered)
+            try:
+                for event in turn.events:
+                    if page["posted"] != seen:  # sent meanwhile: shown waiting at once
+                        seen = page["posted"]
+                        later = shown_later(session_id, turn, later)
                     if event.kind in ("text", "handoff") and event.text:
                         history[-1]["content"] += event.text
-                        yield chat(), session_id, gr.skip(), *card_updates(None), *choice_updates(None)
+                        yield chat(), gr.skip(), *card_updates(None), *choice_updates(None)
                     elif event.kind == "cards":
                         shown = [c.model_dump(mode="json") for c in event.cards]
                     elif event.kind == "choices":
@@ -133,7 +198,18 @@ def build_blocks(service: ChatService) -> gr.Blocks:
             except Exception as exc:  # shown in the chat, not as a traceback
                 log.exception("chat turn failed")
                 history[-1]["content"] += f"\n⚠️ Sorry, that did not work: {exc}"
-            yield chat(), session_id, shown, *card_updates(shown), *choice_updates(offered)
+            if turn.outcome == "conflict" and conflicts < 3:  # show the conversation as saved, and go on from there
+                conflicts += 1
+                try:
+                    info = service.session(session_id)
+                except Exception as exc:
+                    log.warning("conversation not read again: %s", type(exc).__name__)
+                    return
+                history, shown, *_ = view(info)
+                offered = [c.model_dump(mode="json") for c in info.choices]
+            else:
+                tried.add(turn.message.message_id)
+            yield chat(), shown, *card_updates(shown), *choice_updates(offered)
 
     def feedback(kind: str, slot: int, session_id: str | None, shown: list):
         """A 👍 / 👎 / not-interested on the card in `slot`: 👎 and not-interested hide that card's slot only
@@ -168,11 +244,11 @@ def build_blocks(service: ChatService) -> gr.Blocks:
     def unchanged() -> list:
         return [gr.skip(), gr.skip(), *card_updates(None), *choice_updates(None)]
 
-    def sign_in(picked: str | None, email: str, session_id: str | None):
+    def sign_in(picked: str | None, email: str, session_id: str | None, page: dict):
         """`email` is an email (demo store) or a sign-in token from the shop's site (a JWT: no '@'). The page is
         redrawn from the session at once: signing in as another customer leaves nothing of the first on screen."""
         chosen = (email or "").strip() or picked
-        session_id = ensure(session_id)
+        session_id = page_session(session_id, page)
         if not chosen:
             return session_id, ("Pick a demo customer or type an email first." if demo_store else "Paste a sign-in token first."), gr.skip(), *unchanged()
         try:
@@ -182,9 +258,10 @@ def build_blocks(service: ChatService) -> gr.Blocks:
             return session_id, f"⚠️ {exc}", gr.skip(), *unchanged()
         return session_id, who_text(info), "", *view(info)
 
-    def sign_out(session_id: str | None):
-        """The next person at this screen sees nothing of the conversation: the page is redrawn at once."""
-        session_id = ensure(session_id)
+    def sign_out(session_id: str | None, page: dict):
+        """The next person at this screen sees nothing of the conversation (nor has what was waiting answered):
+        the page is redrawn at once."""
+        session_id = page_session(session_id, page)
         info = service.sign_out(session_id)
         return session_id, who_text(info), *view(info)
 
@@ -224,20 +301,27 @@ def build_blocks(service: ChatService) -> gr.Blocks:
 
     def restore(session_id: str | None):
         """A reload, or a restarted server, picks the conversation up from the database: its messages, the
-        last reply's cards (less those disliked since) and the choices still open, so they can be clicked."""
+        last reply's cards (less those disliked since), the choices still open, so they can be clicked, and
+        the messages sent and not answered yet, shown waiting; `page` then starts `answer` on them."""
         try:
             info = service.session(session_id) if session_id else None
         except SessionNotFound:
             info = None
+        waiting = [w.text for w in service.waiting(info.session_id)] if info else []
         history, *rest = view(info)
-        return history, who_text(info), info.session_id if info else None, *rest
+        history += [{"role": "user", "content": m} for m in waiting]
+        # starts `answer` only when messages wait (an event running on the chat would show as a reply coming)
+        page = {"session": info.session_id, "posted": len(waiting)} if waiting else gr.skip()
+        return history, who_text(info), info.session_id if info else None, page, *rest
 
     with gr.Blocks(title="Aisle · shop assistant", analytics_enabled=False) as demo:
         # The session id only (the conversation itself is in the database), kept in the browser so a
         # reload or a server restart continues it. A fixed secret: the value must outlive the process.
         session = gr.BrowserState(None, storage_key="aisle-session", secret=_browser_secret(service))
         shown = gr.State([])
-        outbox = gr.State([])  # the shopper's messages not yet answered, oldest first
+        # This page's conversation (the session id, also before the browser has it) and how many messages it
+        # has sent: a change starts `answer`. The messages not answered yet wait in the database, not here.
+        page = gr.State({"session": None, "posted": 0})
         gr.Markdown("## 🛒 Aisle — your shop assistant\nAsk for products, suggestions, your orders or the shop's policy, in English or 中文.")
         with gr.Row():
             with gr.Column(scale=3):
@@ -289,25 +373,27 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                         forget_btn = gr.Button("Delete", size="sm", variant="stop")
                     profile_note = gr.Markdown()
 
-        # Sending only posts the message to the outbox; the box empties in the browser at once, never later
-        # with a reply while the shopper types the next message. The outbox's change starts `answer`, which
-        # Gradio runs once at a time per page ("always_last": a change during a turn runs it again after), so
-        # a message sent while a reply streams is answered after it, and no two turns of one conversation
-        # overlap. (Posts are queued: only a queued event reports the State change that triggers `answer`.)
-        gr.on([box.submit, send_btn.click], post, inputs=[box, outbox], outputs=[outbox], js=EMPTY_BOX_JS,
-              trigger_mode="multiple", show_progress="hidden", api_name="send")  # fmt: skip
+        # Sending only records the message as waiting in the conversation's outbox (in the database); the box
+        # empties in the browser at once, never later with a reply while the shopper types the next message.
+        # Posts run one at a time, in the order sent (concurrency 1: each is one quick insert). A post changes
+        # `page`, which starts `answer`; Gradio runs it once at a time per page ("always_last": a change during
+        # a turn runs it again after), so a message sent while a reply streams is answered after it, and no
+        # two turns of one page overlap. A reload shows the waiting messages and starts `answer` on them.
+        # (Posts are queued: only a queued event reports the State change that triggers `answer`.)
+        posting = {"concurrency_limit": 1, "concurrency_id": "post", "show_progress": "hidden"}
+        gr.on([box.submit, send_btn.click], post, inputs=[box, session, page], outputs=[page, session], js=EMPTY_BOX_JS,
+              trigger_mode="multiple", api_name="send", **posting)  # fmt: skip
         for button in choice_buttons:  # picking a choice sends its label, as if typed (a draft in the box stays)
-            button.click(post, inputs=[button, outbox], outputs=[outbox])
-        surprise.click(lambda o: post("Surprise me", o), inputs=[outbox], outputs=[outbox])
-        outputs = [chatbot, session, shown, card_row, *card_columns, *card_bodies, choice_row, *choice_buttons]
-        outbox.change(answer, inputs=[outbox, chatbot, session], outputs=outputs, trigger_mode="always_last")
+            button.click(post, inputs=[button, session, page], outputs=[page, session], **posting)
+        surprise.click(lambda sid, p: post("Surprise me", sid, p), inputs=[session, page], outputs=[page, session], **posting)
         redrawn = [chatbot, shown, card_row, *card_columns, *card_bodies, choice_row, *choice_buttons]
-        signin_btn.click(sign_in, inputs=[pick, email, session], outputs=[session, who, email, *redrawn])
-        signout_btn.click(sign_out, inputs=[session], outputs=[session, who, *redrawn])
+        page.change(answer, inputs=[page, chatbot], outputs=redrawn, trigger_mode="always_last")
+        signin_btn.click(sign_in, inputs=[pick, email, session, page], outputs=[session, who, email, *redrawn])
+        signout_btn.click(sign_out, inputs=[session, page], outputs=[session, who, *redrawn])
         refresh_btn.click(load_profile, inputs=[session], outputs=[profile_view, personalised, profile_note])
         save_btn.click(save_profile, inputs=[session, edits], outputs=[profile_view, profile_note])
         personalised.input(switch, inputs=[session, personalised], outputs=[profile_view, profile_note])
         forget_btn.click(forget_profile, inputs=[session], outputs=[profile_view, profile_note])
-        demo.load(restore, inputs=[session], outputs=[chatbot, who, session, *redrawn[1:]])
+        demo.load(restore, inputs=[session], outputs=[chatbot, who, session, page, *redrawn[1:]])
     demo.queue(default_concurrency_limit=16)  # turns of different shoppers run side by side
     return demo

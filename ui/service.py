@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy.exc import OperationalError
 
 from assistant.agent import Assistant
-from assistant.sessions import SessionConflict, SessionNotFound, SessionStore
+from assistant.sessions import SessionConflict, SessionNotFound, SessionStore, Waiting
 from assistant.state import AssistantEvent, DialogueState
 from recsys import ProfilePatch, UserProfile
 from retrieval.search import SearchRequest, SearchResponse
@@ -24,7 +26,8 @@ from ui.signin import DEMO_ONLY, SignInRefused, user_id_from_token
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ChatService", "DemoOnly", "NotSignedIn", "SessionConflict", "SessionNotFound", "SignInRefused", "UnknownUser"]
+__all__ = ["ChatService", "DemoOnly", "NotSignedIn", "SessionConflict", "SessionNotFound", "SignInRefused", "UnknownUser", "Waiting",
+           "WaitingTurn"]
 
 
 class UnknownUser(LookupError):
@@ -37,6 +40,21 @@ class NotSignedIn(PermissionError):
 
 class DemoOnly(LookupError):
     """A demo-store feature (the customer list) asked for while AISLE_DEMO_SIGN_IN is off: as if absent."""
+
+
+@dataclass
+class WaitingTurn:
+    """The turn answering a conversation's oldest waiting message (`ChatService.answer_waiting`): iterate
+    `events`, then `outcome` says what became of the message: "answered" (saved, and out of the outbox in the
+    same transaction); "failed" (the turn broke: the apology was streamed and the message leaves the outbox,
+    so it does not fail again at every reload); "conflict" (not saved: the conversation changed meanwhile,
+    e.g. another window answered the message, or someone signed in or out: show the conversation as saved,
+    where the message is answered or still waits); "unsaved" (the store is unavailable: it still waits)."""
+
+    message: Waiting
+    later: list[Waiting]  # waiting after it, oldest first
+    events: Iterator[AssistantEvent] = field(default_factory=lambda: iter(()))
+    outcome: Literal["", "answered", "failed", "conflict", "unsaved"] = ""
 
 
 class ChatService:
@@ -80,22 +98,29 @@ class ChatService:
 
     def sign_in(self, session_id: str, sign_in: SignIn) -> SessionInfo:
         user_id = self._resolve_user(sign_in)
+        previous = []
 
         def change(state: DialogueState) -> None:
+            previous[:] = [state.user_id]
             if state.user_id != user_id:  # another customer: their open task must not carry over
                 state.frame, state.pending, state.choices = None, None, []
                 if state.user_id is not None:  # nor the previous customer's messages (their orders, address…)
                     state.history, state.last_items, state.cards = [], [], []
             state.user_id = user_id
 
-        return self.info(self._update(session_id, change))
+        info = self.info(self._update(session_id, change))
+        if previous[0] not in (None, user_id):  # nor what they sent and is not answered yet
+            self.sessions.drop_waiting(session_id)
+        return info
 
     def sign_out(self, session_id: str) -> SessionInfo:
         def change(state: DialogueState) -> None:
             state.user_id, state.frame, state.pending, state.choices = None, None, None, []
             state.history, state.last_items, state.cards = [], [], []  # the next person on this device must not read them
 
-        return self.info(self._update(session_id, change))
+        info = self.info(self._update(session_id, change))
+        self.sessions.drop_waiting(session_id)  # nor have what the last one sent answered for them
+        return info
 
     def resume(self, session_id: str, token: str | None = None) -> SessionInfo:
         """The conversation as a page that shows it again may show it. One signed in as a customer is shown
@@ -167,7 +192,29 @@ class ChatService:
         state, version = self.sessions.open(session_id) if create else self.sessions.load(session_id)
         return self._turn(state, version, message)
 
-    def _turn(self, state: DialogueState, version: int, message: str) -> Iterator[AssistantEvent]:
+    def post(self, session_id: str, message: str) -> Waiting:
+        """Records `message` as waiting for an answer (the chat page's outbox, kept in the database: a reload, a
+        closed tab or a restart loses none); `answer_waiting` answers the waiting ones, oldest first."""
+        self.sessions.load(session_id)  # SessionNotFound for unknown and expired ones
+        return self.sessions.post(session_id, message)
+
+    def waiting(self, session_id: str) -> list[Waiting]:
+        """The messages sent and not answered yet, oldest first."""
+        return self.sessions.waiting(session_id)
+
+    def answer_waiting(self, session_id: str) -> WaitingTurn | None:
+        """The turn answering the oldest waiting message (None: none waits). Its answer is saved only with
+        the message leaving the outbox, so two pages answering the same conversation (a page being reloaded
+        and the one it became) never both get it answered: the later save is refused ("conflict")."""
+        state, version = self.sessions.load(session_id)
+        waiting = self.sessions.waiting(session_id)
+        if not waiting:
+            return None
+        turn = WaitingTurn(message=waiting[0], later=waiting[1:])
+        turn.events = self._turn(state, version, turn.message.text, turn)
+        return turn
+
+    def _turn(self, state: DialogueState, version: int, message: str, waiting: WaitingTurn | None = None) -> Iterator[AssistantEvent]:
         log.debug("session %s says %r", state.session_id, message[:200])  # `aisle serve` redacts personal data
         state.cards = []  # cards belong to the reply that showed them (the last cards event of it)
         try:
@@ -178,15 +225,30 @@ class ChatService:
         except Exception as exc:  # the shopper gets a message; the log gets the traceback
             log.exception("turn failed in session %s", state.session_id)
             yield AssistantEvent(kind="text", text=f"\nSorry, something went wrong on our side ({type(exc).__name__}). Please try again.\n")
+            if waiting is not None:
+                waiting.outcome = "failed"
+                try:
+                    self.sessions.drop_waiting(state.session_id, waiting.message.message_id)
+                except OperationalError:
+                    log.warning("session %s: a failed message stays waiting: the store is unavailable", state.session_id)
             return
         try:
-            self.sessions.save(state, version)
+            self.sessions.save(state, version, answered=waiting.message.message_id if waiting else None)
+            if waiting is not None:
+                waiting.outcome = "answered"
         except SessionConflict:
+            if waiting is not None:  # the page shows the conversation as saved instead
+                waiting.outcome = "conflict"
+                return
             yield AssistantEvent(
                 kind="text", text="\n(This conversation was changed in another window at the same time; that reply was not saved.)\n"
             )
         except OperationalError:  # the store is locked or down (already retried): the reply stands, unsaved
             log.warning("session %s not saved: the store is unavailable", state.session_id)
+            if waiting is not None:
+                waiting.outcome = "unsaved"
+                yield AssistantEvent(kind="text", text="\n(The store is busy, so this turn was not saved; your message is kept, and answered when you next send one or reload.)\n")
+                return
             yield AssistantEvent(kind="text", text="\n(The store is busy, so this turn was not saved; please say it again in a minute.)\n")
 
     def reply(self, session_id: str, message: str) -> tuple[str, list[AssistantEvent]]:

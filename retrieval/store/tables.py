@@ -179,6 +179,19 @@ class ChatSessionRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+class ChatOutboxRow(Base):
+    """A message sent to a conversation and not answered yet (the chat page's outbox). The turn answering it
+    deletes it in the transaction that saves the answer, so a reload or a restart loses none and none is
+    answered twice; the conversation's messages go with it (cascade)."""
+
+    __tablename__ = "chat_outbox"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused: a later message always sorts after
+    message_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("chat_sessions.session_id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class HandoffRow(Base):
     """A conversation passed to the shop's people: the queue `aisle handoffs` reads."""
 
