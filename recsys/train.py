@@ -51,6 +51,7 @@ class TrainConfig:
     # weighted `cl_weight`, temperature `cl_temp`, dot similarity. `cl_kind`: "unsup", the same row run
     # again (another dropout draw); "sup", another training prefix followed by the same item; "both",
     # the two terms added. The main loss's forward pass is the first view, so a term costs one pass.
+    # Off by default: every λ and kind screened lost on Beauty's validation (docs/recsys.md).
     cl_weight: float = 0.0
     cl_temp: float = 1.0
     cl_kind: str = "both"
