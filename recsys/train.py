@@ -46,6 +46,15 @@ class TrainConfig:
     # What max_minutes counts: "wall" time, or this process's "cpu" time (all its threads), which other
     # jobs on a shared machine do not eat into, so a budgeted run trains as far whatever the load.
     clock: str = "wall"
+    # DuoRec's contrastive regularisation (Qiu et al., WSDM 2022), off at 0: the state at each training
+    # row's last position is pulled towards a second view's by InfoNCE against the batch's other states,
+    # weighted `cl_weight`, temperature `cl_temp`, dot similarity. `cl_kind`: "unsup", the same row run
+    # again (another dropout draw); "sup", another training prefix followed by the same item; "both",
+    # the two terms added. The main loss's forward pass is the first view, so a term costs one pass.
+    # Off by default: every λ and kind screened lost on Beauty's validation (docs/recsys.md).
+    cl_weight: float = 0.0
+    cl_temp: float = 1.0
+    cl_kind: str = "both"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,10 +118,13 @@ def _cosine_lr(base: float, epoch: int, total: int) -> float:
     return base * 0.5 * (1 + math.cos(math.pi * min(epoch, total) / max(total, 1)))
 
 
-def _loss(model: SeqRecModel, batch: torch.Tensor, kind: str, gen: torch.Generator, negatives: int = 1024) -> torch.Tensor:
+def _loss(model: SeqRecModel, batch: torch.Tensor, kind: str, gen: torch.Generator, negatives: int = 1024,
+          states: torch.Tensor | None = None) -> torch.Tensor:
+    """The next-item loss at every position of `batch`; `states`: `model.encode(batch[:, :-1])`, when
+    the caller has them (the contrastive term reuses that pass)."""
     inputs, targets = batch[:, :-1], batch[:, 1:]
     valid = (inputs > 0) & (targets > 0)
-    h = model.encode(inputs)[valid]  # only real positions: most Beauty rows are short
+    h = (model.encode(inputs) if states is None else states)[valid]  # only real positions: most Beauty rows are short
     pos = targets[valid]
     if kind == "ce":
         logits = h @ model.item_vectors().T
@@ -130,6 +142,72 @@ def _loss(model: SeqRecModel, batch: torch.Tensor, kind: str, gen: torch.Generat
     pos_logit = (h * model.item_vectors(pos)).sum(-1)
     neg_logit = (h * model.item_vectors(neg)).sum(-1)
     return F.softplus(-pos_logit).mean() + F.softplus(neg_logit).mean()
+
+
+CL_KINDS = ("unsup", "sup", "both")
+
+
+@dataclass
+class SameTarget:
+    """Every training prefix grouped by the item that follows it: prefix k is rows[row[k]][:end[k]], and
+    the prefixes followed by item i are k in starts[i] .. starts[i + 1] - 1 (DuoRec's supervised views)."""
+    row: np.ndarray
+    end: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def index(cls, rows: list[list[int]], n_items: int) -> SameTarget:
+        row = np.concatenate([np.full(len(r) - 1, i) for i, r in enumerate(rows)])
+        end = np.concatenate([np.arange(1, len(r)) for r in rows])
+        item = np.concatenate([np.asarray(r[1:]) for r in rows])
+        order = np.argsort(item, kind="stable")
+        starts = np.searchsorted(item[order], np.arange(n_items + 2))
+        return cls(row[order], end[order], starts)
+
+
+def _same_target_views(rows: list[list[int]], idx: list[int], index: SameTarget, rng: np.random.Generator) -> list[list[int]]:
+    """For each row in `idx`, a random other training prefix followed by the row's last item (the row's
+    own prefix when no other exists, so the pair is then a plain dropout pair)."""
+    own = np.array([len(rows[i]) - 1 for i in idx])
+    items = np.array([rows[i][-1] for i in idx])
+    first, count = index.starts[items], index.starts[items + 1] - index.starts[items]
+    pick = first + (rng.random(len(idx)) * count).astype(np.int64)
+    is_self = (index.row[pick] == np.asarray(idx)) & (index.end[pick] == own)
+    # Another draw among the other count - 1 prefixes: step forward by 1 .. count - 1 within the group.
+    step = 1 + (rng.random(len(idx)) * np.maximum(count - 1, 1)).astype(np.int64)
+    pick = np.where(is_self & (count > 1), first + (pick - first + step) % np.maximum(count, 1), pick)
+    return [rows[r][:e] for r, e in zip(index.row[pick], index.end[pick])]
+
+
+def _info_nce(a: torch.Tensor, b: torch.Tensor, targets: torch.Tensor, temp: float) -> torch.Tensor:
+    """InfoNCE over 2B states (DuoRec's): a[i]'s positive is b[i] and b[i]'s is a[i]; the other states
+    are negatives, except states of rows with the same next item, which are not pushed apart."""
+    z = torch.cat([a, b])
+    n = a.shape[0]
+    logits = z @ z.T / temp
+    both = torch.cat([targets, targets])
+    positive = torch.arange(2 * n, device=z.device).roll(n)
+    blocked = both.unsqueeze(0) == both.unsqueeze(1)  # self and same-target pairs, the positive among them
+    blocked[torch.arange(2 * n), positive] = False
+    return F.cross_entropy(logits.masked_fill(blocked, float("-inf")), positive)
+
+
+def _contrastive_loss(model: SeqRecModel, states: torch.Tensor, batch: torch.Tensor, cfg: TrainConfig,
+                      same_target: list[list[int]] | None) -> torch.Tensor:
+    """DuoRec's regulariser for one batch: `states` are the main pass's last-position states, the first
+    view; the second is a new pass of the same rows ("unsup") and/or of `same_target` ("sup"), each
+    view's last items up to the batch's width."""
+    targets = batch[:, -1]
+    total = states.new_zeros(())
+    if cfg.cl_kind in ("unsup", "both"):
+        again = model.encode(batch[:, :-1])[:, -1]
+        total = total + _info_nce(states, again, targets, cfg.cl_temp)
+    if cfg.cl_kind in ("sup", "both"):
+        # Cut to the batch's width: a prefix drawn from anywhere is often far longer than the batch's
+        # (length-grouped) rows, and padding the view to it made the pass cost several times the main one.
+        other = pad_left(same_target, batch.shape[1] - 1).to(batch.device)
+        total = total + _info_nce(states, model.encode(other)[:, -1], targets, cfg.cl_temp)
+    return total
 
 
 @torch.no_grad()
@@ -247,6 +325,8 @@ def fit(
         raise ValueError(f"schedule must be constant or cosine, not {cfg.schedule!r}")
     if cfg.clock not in ("wall", "cpu"):
         raise ValueError(f"clock must be wall or cpu, not {cfg.clock!r}")
+    if cfg.cl_kind not in CL_KINDS:
+        raise ValueError(f"cl_kind must be one of {', '.join(CL_KINDS)}, not {cfg.cl_kind!r}")
     budget_clock = time.process_time if cfg.clock == "cpu" else time.perf_counter
     set_seed(cfg.seed)
     torch.set_num_threads(cfg.threads or auto_threads())
@@ -257,6 +337,9 @@ def fit(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
     order_rng = random.Random(cfg.seed)
+    # Its own generator, so a run without the term draws exactly what it drew before the term existed.
+    cl_rng = np.random.default_rng(cfg.seed)
+    index = SameTarget.index(rows, model.config.n_items) if cfg.cl_weight and cfg.cl_kind != "unsup" else None
     result = TrainResult()
     best_state, best, bad = None, -1.0, 0
     started, cpu_started, budget_started = time.perf_counter(), time.process_time(), budget_clock()
@@ -267,7 +350,11 @@ def fit(
         for idx in _length_batches([len(r) for r in rows], cfg.batch_size, order_rng):
             chunk = [rows[i] for i in idx]
             batch = pad_left(chunk, max(len(r) for r in chunk)).to(device)
-            loss = _loss(model, batch, cfg.loss, gen, cfg.negatives)
+            states = model.encode(batch[:, :-1])
+            loss = _loss(model, batch, cfg.loss, gen, cfg.negatives, states)
+            if cfg.cl_weight:
+                views = _same_target_views(rows, idx, index, cl_rng) if index is not None else None
+                loss = loss + cfg.cl_weight * _contrastive_loss(model, states[:, -1], batch, cfg, views)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

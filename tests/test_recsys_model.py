@@ -207,3 +207,52 @@ def test_the_frequency_filter_is_causal_ignores_padding_and_is_mixed_with_attent
     with torch.no_grad():
         assert torch.allclose(mixed.user_vectors(seq), plain_model.user_vectors(seq), atol=1e-5)
     fit(model, _cyclic_sequences(40), TrainConfig(epochs=1, batch_size=16, seed=1, threads=1), progress=False)
+
+
+def test_duorec_views_are_other_prefixes_followed_by_the_same_item():
+    from recsys.train import SameTarget, _same_target_views
+
+    rows = [[1, 2, 3], [4, 2, 3], [5, 3], [6, 7]]
+    index = SameTarget.index(rows, 7)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        views = _same_target_views(rows, [0, 1, 2, 3], index, rng)
+        for row, view in zip(rows, views):
+            followed = {tuple(r[:e]) for r in rows for e in range(1, len(r)) if r[e] == row[-1]}
+            assert tuple(view) in followed
+        assert views[0] != rows[0][:-1] and views[2] != rows[2][:-1]  # never itself while another exists
+        assert views[3] == [6]  # nothing else is followed by item 7: its own prefix
+
+
+def test_the_duorec_term_is_finite_and_added_only_when_switched_on(monkeypatch):
+    import recsys.train as train
+
+    seqs = _cyclic_sequences(60)
+    val = ([s[:-1] for s in seqs[:10]], [s[-1] for s in seqs[:10]])
+    terms = []
+    real = train._contrastive_loss
+
+    def spy(*args, **kwargs):  # the real term, recorded
+        out = real(*args, **kwargs)
+        terms.append(out.item())
+        return out
+
+    monkeypatch.setattr(train, "_contrastive_loss", spy)
+
+    def run(**cl):
+        set_seed(0)
+        model = build(ModelConfig(n_items=N_ITEMS, hidden=16, heads=1, max_len=10), device=torch.device("cpu"))
+        return fit(model, seqs, TrainConfig(epochs=1, batch_size=16, threads=1, loss="sampled", negatives=8, **cl),
+                   val=val, progress=False)
+
+    off = run()
+    assert terms == [] and off.epochs_run == 1
+    assert run(cl_weight=0.0, cl_kind="sup").history[0]["loss"] == off.history[0]["loss"]  # weight 0: untouched
+    for kind in ("unsup", "sup", "both"):
+        terms.clear()
+        on = run(cl_weight=0.5, cl_temp=0.7, cl_kind=kind)
+        assert on.epochs_run == 1 and np.isfinite(on.history[0]["loss"]) and np.isfinite(on.val["NDCG@10"])
+        assert terms and all(np.isfinite(t) and t > 0 for t in terms)
+        assert on.history[0]["loss"] != off.history[0]["loss"]
+    with pytest.raises(ValueError, match="cl_kind"):
+        run(cl_weight=0.1, cl_kind="cl4srec")
