@@ -225,7 +225,7 @@ class _Turn(CatalogTurn):
             correctable = frame is not None and bool(frame.item_ids) and frame.order_id == pending.arguments.get("order_id")
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
-                                              current=pending.arguments.get("order_id"))
+                                              current=pending.arguments.get("order_id"), tool=pending.tool)
             corrected = self.form.corrected_options(frame, message) if command is None and correctable and not rules.is_question(message) else None
             if corrected:
                 command = Correct()  # "no wait, make it the large", "不对，要黑色的": another value of what is proposed
@@ -233,6 +233,14 @@ class _Turn(CatalogTurn):
                 state.frame = frame
                 yield self.say("correction_unmet", name=self.form.unmet_correction)
                 yield from self._propose(pending.tool, pending.arguments, pending.description)
+                return
+            if not corrected and (yield from self._items_said_at_proposal(message, pending, frame, command, slots)):
+                return
+            if command is None and corrected is None and "new_item_ids" in pending.arguments and rules.only_keeps_current(message):
+                # "never mind, the <colour> one I've got is fine": a decline; its words are no request of their own
+                yield self.say("not_confirmed")
+                state.frame = None
+                yield from self._next_task()
                 return
             if command is None and rules.only_conditional(message) and not rules.action_verb_named(message):
                 # "if it can only go back to the card, accept that": what they would do, not yes or no: asked again
@@ -250,7 +258,7 @@ class _Turn(CatalogTurn):
                 yield from self._propose(pending.tool, pending.arguments, pending.description)
                 return
             try:  # reading the address before it changes reads the store too: inside, so an outage keeps the proposal
-                before = self._address_before(pending) if is_affirmative(message) else None
+                before = self._address_before(pending) if is_affirmative(message, action=pending.tool) else None
                 result = self.runner.confirm(pending, message)
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
@@ -507,6 +515,66 @@ class _Turn(CatalogTurn):
         state.queue += [TaskFrame(route=r, text=text, order_id=self._same_order(r, text, same), topic=frame.topic)
                         for r, text in rules.other_actions(frame.text, frame.route)
                         if r not in queued and not any(k.startswith(f"{r}|") for k in state.settled)]
+
+    def _items_said_at_proposal(self, message: str, pending: PendingAction, frame: TaskFrame | None, command, slots: Slots):
+        """Items of the proposed order said instead of yes to an item action: a proposed one left out ("no, not the
+        <item>: I keep it", "不要动<item>") is proposed again without it, a decline when it was the only one (or when the
+        reply disowns the whole proposal: "I didn't ask to exchange that"); another item
+        of the same order wished for the same action ("…the <item> too", "that order's <item> in <value>") joins it, as
+        an exchange or return is once per order. Nothing runs. Returns whether the reply was read so."""
+        proposed = pending.arguments.get("item_ids") or []
+        order = self._order(pending.arguments["order_id"]) if pending.arguments.get("order_id") else None
+        if command is None and rules.disowns_proposal(message) and not any(
+                rules.names_item(i, message.lower()) for i in (order or {}).get("items", [])):
+            # "I didn't ask to exchange that": the whole proposal disowned, a decline; its words are no request (an item
+            # named is left out, or meant instead, below)
+            yield self.say("not_confirmed")
+            self.state.frame = None
+            yield from self._next_task()
+            return True
+        if not proposed or order is None or rules.is_question(message) or (command is not None and not isinstance(command, Correct)) \
+                or (isinstance(command, Correct) and (command.order_id or command.reason)) \
+                or any(o != order["order_id"] for o in slots.order_ids):
+            return False
+        out = rules.left_out(message, [i for i in order["items"] if i["item_id"] in proposed])
+        fits = frame is not None and bool(frame.flow) and frame.order_id == order["order_id"] and frame.item_ids == proposed
+        added = self._joins_proposal(message, order, proposed, frame) if fits and command is None else []
+        kept = [i for i in proposed if i not in out]
+        if not added and (not out or (kept and not fits)):
+            return False
+        yield self.say("not_confirmed")
+        if not kept and not added:
+            self.state.frame = None
+            yield from self._next_task()
+            return True
+        new = dict(zip(proposed, pending.arguments.get("new_item_ids") or []))
+        frame.item_ids = kept + added
+        frame.new_item_ids = [new[i] for i in kept if i in new]
+        if added:  # the new item's wish is read from the task's words
+            frame.text = f"{frame.text}\n{message}".strip()[-MAX_MESSAGE:]
+        self.state.frame = frame
+        yield from self.form.run(FLOWS[frame.flow], "", Slots())
+        return True
+
+    def _joins_proposal(self, message: str, order: dict, proposed: list[str], frame: TaskFrame) -> list[str]:
+        """Items of the proposal's order, not in it, that a reply asks the same action for: said as an addition
+        ("too", "also", 也), with the action's own verb, or (to a swap) with another value of their options."""
+        lowered = message.lower()
+        if rules.opens_with_no(message):  # "no, I meant the <item>": instead, not besides
+            return []
+        if any(r != frame.route for r in rules.actions_named(lowered, order["status"])):
+            return []  # another action on it: a request of its own
+        kept = set(rules.left_out(message, order["items"]))
+        named = [i for i in rules.match_items(order, message, read_slots(message), fallback=False, everything=False)
+                 if i != rules.AMBIGUOUS and i not in proposed and i not in kept]
+        adding = rules.is_adding(lowered) or bool(rules.actions_named(lowered, order["status"]))
+        joined = []
+        for item_id in named:
+            item = next(i for i in order["items"] if i["item_id"] == item_id)
+            product = self.a.store.product(item["product_id"]) if frame.new_item_ids else None
+            if adding or (product is not None and self.form._other_value_named(product, item, rules.about_item(message, item, order))):
+                joined.append(item_id)
+        return joined
 
     def _next_task(self) -> Iterator[AssistantEvent]:
         """The next queued task, if any: started at once."""

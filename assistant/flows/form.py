@@ -524,7 +524,9 @@ class FormLoop:
         order = self.t._order(frame.order_id) if frame.order_id else None
         if order is None or not frame.new_item_ids or len(frame.new_item_ids) != len(frame.item_ids):
             return None
-        new_ids, changed, keeping, unmet = list(frame.new_item_ids), False, rules.keeps_current(message), None
+        # "no, keep size <value>, just …" keeps an option, not the item: a no that says which options stay is a correction
+        keeping = rules.says_keeping(message) or (rules.opens_with_no(message) and not rules.keeps_options(message.lower()))
+        new_ids, changed, unmet = list(frame.new_item_ids), False, None
         named = [i for i in rules.match_items(order, message, read_slots(message), fallback=False, everything=False) if i != rules.AMBIGUOUS]
         for n, (item_id, new_id) in enumerate(zip(frame.item_ids, frame.new_item_ids)):
             if named and item_id not in named:  # "also the <other item> in black": no value for this one
@@ -540,7 +542,7 @@ class FormLoop:
             if keeping and not self._other_value_named(product, item, wish):
                 continue  # "the XXL I have now is fine": the item kept, a decline, not another value of the proposed
             chosen, _ = rules.pick_variant(product, as_proposed, wish)
-            if chosen == rules.UNMET and rules.keeps_options(wish.lower()):
+            if chosen == rules.UNMET and rules.keeps_options(rules.option_text(rules.with_kept_words(wish))):  # 尺码没问题 too
                 unmet = item["name"]  # "the size is fine, make it blue": no such one; no other option changed unasked
                 continue
             if chosen is None:  # no single one close to the proposed (it differs from the item in more than was asked): the item's

@@ -131,18 +131,22 @@ def confirm_words() -> dict:
     return json.loads((Path(__file__).parent.parent / "data" / "confirm.json").read_text(encoding="utf-8"))
 
 
-def is_affirmative(message: str, proposed: list[str] | tuple[str, ...] = ()) -> bool:
+def is_affirmative(message: str, proposed: list[str] | tuple[str, ...] = (), action: str | None = None) -> bool:
     """An explicit yes, and nothing but a yes (see assistant/data/confirm.json). With `proposed`, the option values
-    of what is proposed: those values said with an approving word ("black is fine") are a yes to it too."""
+    of what is proposed: those values said with an approving word ("black is fine") are a yes to it too. With
+    `action`, the tool proposed: its own verbs may stand beside the yes word ("ok, go ahead and swap it", 好的，换吧)."""
     words = confirm_words()
     text = message.strip().lower()
     if not text or len(text) > 60:
         return False
+    verbs = words.get("action_verbs", {}).get(action or "", {})
+    if verbs and any(" " in n and re.search(rf"\b{re.escape(n)}\b", text) for n in words["no"]):
+        return False  # "ok, cancel that": a no phrase, whatever verbs the action has
     if re.search(r"[\u4e00-\u9fff]", text):
         rest = re.sub(r"[\s\W_]+", "", text)
         found_yes = False
         while rest:
-            for phrase in sorted(words["zh_yes"] + words["zh_filler"], key=len, reverse=True):
+            for phrase in sorted(words["zh_yes"] + words["zh_filler"] + verbs.get("zh", []), key=len, reverse=True):
                 if rest.startswith(phrase):
                     found_yes |= phrase in words["zh_yes"]
                     rest = rest[len(phrase):]
@@ -153,7 +157,7 @@ def is_affirmative(message: str, proposed: list[str] | tuple[str, ...] = ()) -> 
     tokens = re.findall(r"[a-z']+", text)
     # a value's words, but never a "no" ("no" is a value of some options)
     values = {w for v in proposed for w in re.findall(r"[a-z']+", str(v).lower())} - {w for n in words["no"] for w in n.split()}
-    allowed = set(words["en_yes"]) | set(words["en_filler"]) | values | set(words["approving"] if values else ())
+    allowed = set(words["en_yes"]) | set(words["en_filler"]) | values | set(words["approving"] if values else ()) | set(verbs.get("en", ()))
     said = [t for t in tokens if t in words["en_yes"]]
     if any(re.search(rf"\b{re.escape(c)}\b", text) for c in words["closing"]) and all(t in words["closing_ack"] for t in said):
         return False  # "ok thanks, that's all": thanks for an answer and goodbye, not a yes to what is proposed
@@ -221,7 +225,7 @@ class ToolRunner:
 
     def confirm(self, pending: PendingAction, user_message: str) -> ToolResult | None:
         """Execute the pending action if `user_message` is an explicit yes; None if it is not."""
-        if not is_affirmative(user_message, pending.values):
+        if not is_affirmative(user_message, pending.values, action=pending.tool):
             return None
         try:
             tool, args = self._check(pending.tool, pending.arguments)

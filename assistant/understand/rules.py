@@ -2911,6 +2911,11 @@ def order_correction(message: str, order_ids: list[str], current: str | None):
 _ADDING = re.compile(r"\b(?:too(?!\s+(?!please)[a-z])|also|as well|same (?:for|with|goes for|thing)|likewise)\b|也(?!许)|同样")  # not "too big"
 
 
+def is_adding(lowered: str) -> bool:
+    """Whether a text says it adds to what is already asked ("…too", "also …", "as well", "也")."""
+    return bool(_ADDING.search(lowered))
+
+
 def order_added(message: str, order_ids: list[str], current: str | None) -> str | None:
     """"And #B too", "do the same for #B" while a task on order #A is open: #B, to get the same action
     after #A. Only a message naming exactly one other order and no action of its own."""
@@ -2941,6 +2946,43 @@ def keeps_current(message: str) -> bool:
     return opens_with_no(message) or any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in words)
 
 
+def says_keeping(message: str) -> bool:
+    """Whether a message has words keeping the item the shopper has (confirm.json "keeping_current": "the one I have
+    now", "on second thought", 我现在的), not only a no."""
+    from assistant.tools import confirm_words
+
+    lowered = message.lower()
+    return any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in confirm_words().get("keeping_current", []))
+
+
+def only_keeps_current(message: str) -> bool:
+    """Whether a reply to a proposed item change keeps what the shopper has and asks nothing else ("never mind, the
+    <colour> one I've got is fine", "算了，我现在这件就挺好"): its keeping words (confirm.json "keeping_current"), no
+    question, and no order action but a refused one ("…, don't exchange it"). A decline, whose words are no search."""
+    lowered = message.lower()
+    if not says_keeping(message):
+        return False
+    verbs = [*_ACTION_VERBS.finditer(lowered), *_ZH_ACTION_VERBS.finditer(lowered)]
+    return not is_question(message) and all(_NEGATED_BEFORE.search(lowered[: m.start()]) for m in verbs)
+
+
+def left_out(message: str, items: list[dict]) -> list[str]:
+    """The proposed `items` a reply at their proposal takes out of it ("no, not the <item>: I keep it", "I didn't
+    ask about the <item>", "leave the <item> out", "不要动<item>"): each named in a clause with words keeping an item
+    out (reader.json "leaving_out"); not one that only keeps its options ("keep the <item>'s size")."""
+    out: list[str] = []
+    for clause in re.split(r"[,.;:!?，。；：！？\n]|\s(?:but|and)\s|但是|但", message.lower()):
+        if (says(clause, "leaving_out.words") or says(clause, "leaving_out.disowning")) and not keeps_options(clause):
+            out += [i["item_id"] for i in items if names_item(i, clause) and i["item_id"] not in out]
+    return out
+
+
+def disowns_proposal(message: str) -> bool:
+    """Whether a reply to a proposal says the shopper never asked for it ("no, I didn't ask to exchange that",
+    "我没让你换这个"; reader.json "leaving_out.disowning"): a decline, not a request to do what it names."""
+    return says(message.lower(), "leaving_out.disowning") and not is_question(message)
+
+
 def opens_with_no(message: str) -> bool:
     """Whether the message's first clause is a plain no ("No thanks. How long does …?", "no, keep it", "不用了，…"):
     whatever follows, the proposal it answers is declined first."""
@@ -2960,18 +3002,18 @@ def not_this_proposal(message: str) -> bool:
 
 
 def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False,
-                      order_ids: list[str] | None = None, current: str | None = None):
+                      order_ids: list[str] | None = None, current: str | None = None, tool: str | None = None):
     """What a message says to the action just proposed (on order `current`; `order_ids` those the
     message names): `Confirm` (an explicit yes), `Decline` (a plain no), `Correct` (a change said
     instead of yes: another order meant (`order_correction`), read before a reason, as "wrong order"
     is not one; when the proposal can take one, its slots, read against the order by
     `read_correction`; for a proposal with a reason (`reasoned`), the reason said again or changed),
     or None: something else, a new request. The ToolRunner's gate checks the yes itself: a reader
-    cannot run an action."""
+    cannot run an action. `tool`: the action proposed, whose own verbs may stand beside the yes ("yes, return them")."""
     from assistant.tools import is_affirmative
     from assistant.understand.commands import Confirm, Correct, Decline
 
-    if is_affirmative(message):
+    if is_affirmative(message, action=tool):
         return Confirm()
     if _plain_no().fullmatch(message.lower()):
         return Decline()
