@@ -26,7 +26,7 @@ from assistant.flows.form import FormLoop
 from assistant import product_answers
 from assistant.slots import ORDER_RE, Slots, read_slots
 from assistant.understand import Option, rules
-from assistant.understand.commands import Action, Correct, Decline
+from assistant.understand.commands import Action, Confirm, Correct, Decline
 from assistant.understand.topic import answers_topic
 from assistant.state import AssistantEvent, Choice, DialogueState, TaskFrame, readable
 from assistant.tools import PendingAction, StoreUnavailable, ToolContext, ToolResult, ToolRunner, is_affirmative
@@ -225,7 +225,9 @@ class _Turn(CatalogTurn):
             correctable = frame is not None and bool(frame.item_ids) and frame.order_id == pending.arguments.get("order_id")
             command = rules.reply_to_proposal(message, correctable, reasoned="reason" in pending.arguments,
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
-                                              current=pending.arguments.get("order_id"), tool=pending.tool)
+                                              current=pending.arguments.get("order_id"), tool=pending.tool,
+                                              proposed=pending.description)
+            said = command.said if isinstance(command, Confirm) and command.said else message  # the yes, without what follows it
             corrected = self.form.corrected_options(frame, message) if command is None and correctable and not rules.is_question(message) else None
             if corrected:
                 command = Correct()  # "no wait, make it the large", "不对，要黑色的": another value of what is proposed
@@ -247,7 +249,7 @@ class _Turn(CatalogTurn):
                 state.frame = frame
                 yield from self._propose(pending.tool, pending.arguments, pending.description)
                 return
-            if pending.tool == "cancel_pending_order" and not is_affirmative(message) and rules.says_where_money_goes(message, refund_only=True) \
+            if pending.tool == "cancel_pending_order" and not isinstance(command, Confirm) and rules.says_where_money_goes(message, refund_only=True) \
                     and not self._names_product(_in_english(message.lower())) and not rules.not_this_proposal(message) \
                     and all(o == pending.arguments.get("order_id") for o in slots.order_ids):
                 # "I want that refund on PayPal" to a cancellation: the policy sends it back to what paid; proposed again
@@ -258,16 +260,26 @@ class _Turn(CatalogTurn):
                 yield from self._propose(pending.tool, pending.arguments, pending.description)
                 return
             try:  # reading the address before it changes reads the store too: inside, so an outage keeps the proposal
-                before = self._address_before(pending) if is_affirmative(message, action=pending.tool) else None
-                result = self.runner.confirm(pending, message)
+                before = self._address_before(pending) if is_affirmative(said, action=pending.tool) else None
+                result = self.runner.confirm(pending, said)
             except StoreUnavailable:
                 state.pending = pending  # a "yes" once the store is back still runs it
                 raise
-            if result is None and command is None and not rules.opens_with_no(message) \
+            if result is None and command is None and not rules.opens_with_refusal(message) \
                     and (asked := self._asked_at_proposal(message, slots)):
                 # "how long does the refund take?" instead of yes or no: answered, and the proposal still waits for its yes
                 # ("no thanks. how long …?" declines first: the question is then answered as a request of its own)
                 yield from self._answer_at_proposal(asked, message, slots, pending)
+                return
+            if result is None and command is None and (hold := self._holds(message, slots, pending)) is not None:
+                # neither yes nor no ("hmm, let me check first", "will this delay the delivery?"): the proposal waits
+                if hold.question:
+                    yield from self._answer_at_proposal("faq", message, slots, pending)
+                else:
+                    state.pending, state.frame = pending, frame
+                    yield self.say("take_your_time")
+                    yield self.say("confirm_again", description=pending.description)
+                    yield from self.offer("confirm", list(self.r("confirm_choices").items()))
                 return
             flow = flow_for_tool(pending.tool)
             key = _settled_key(flow.route if flow else pending.tool, pending.arguments.get("order_id"))
@@ -285,7 +297,10 @@ class _Turn(CatalogTurn):
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
                 yield from self._after_write(result)
-                yield from self._next_task()
+                if isinstance(command, Confirm) and command.rest:  # "ok do it. how long will it take?": asked after the yes
+                    yield from self._after_yes(" ".join(command.rest), pending)
+                if state.pending is None and state.frame is None:
+                    yield from self._next_task()
                 return
             if command is None and frame is not None and frame.flow and self.ctx.user_id \
                     and (besides := rules.asked_besides(message, frame.route)):
@@ -456,6 +471,38 @@ class _Turn(CatalogTurn):
         if rules.names_terms(message) and (route in ORDER_ROUTES or route in ("chit_chat", "out_of_scope")):
             return "faq"  # a term of the action proposed ("a fee?", "how long?"): the shop's policy on it
         return route if route in ("faq", "product_question", "compare", "out_of_scope") else None
+
+    def _holds(self, message: str, slots: Slots, pending: PendingAction):
+        """A reply that holds the proposal (`rules.holds_proposal`): a hesitation, or a question about it; a question
+        naming another order, asking for products named or for an order's status, is a request of its own (None)."""
+        hold = rules.holds_proposal(message)
+        if hold is None or not hold.question:
+            return hold
+        if any(o != pending.arguments.get("order_id") for o in slots.order_ids):
+            return None
+        frame, self.state.frame = self.state.frame, None
+        try:
+            route = self._route(message, slots)
+        finally:
+            self.state.frame = frame
+        if route in ("order_status", "account", "human") or (route in ("search", "recommend") and self._names_product(message)):
+            return None
+        return hold
+
+    def _after_yes(self, rest: str, done: PendingAction) -> Iterator[AssistantEvent]:
+        """What followed the yes, once the action has run: a question about it answered as at the proposal
+        (`_asked_at_proposal`), anything else handled as a request of its own."""
+        slots = read_slots(rest)
+        route = self._asked_at_proposal(rest, slots)
+        if route is None and (hold := self._holds(rest, slots, done)) is not None and hold.question:
+            route = "faq"  # a question about the action done ("when will I get the money back?"): the shop's policy on it
+        if route is None:
+            yield from self._dispatch(rest)
+            return
+        flow = flow_for_tool(done.tool)
+        if route == "faq" and not rules.names_action(rest) and flow is not None:
+            rest = f"{rest} ({self.r('flow_names').get(flow.name, flow.route)})"  # the policy looked up with the action's name
+        yield from getattr(self, f"_on_{route}")(rest, slots)
 
     def _answer_at_proposal(self, route: str, message: str, slots: Slots, pending: PendingAction) -> Iterator[AssistantEvent]:
         """The question answered with no task open, then the proposal asked again; it stays pending, as does its task."""

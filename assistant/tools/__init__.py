@@ -137,8 +137,8 @@ def is_affirmative(message: str, proposed: list[str] | tuple[str, ...] = (), act
     `action`, the tool proposed: its own verbs may stand beside the yes word ("ok, go ahead and swap it", 好的，换吧)."""
     words = confirm_words()
     text = message.strip().lower()
-    if not text or len(text) > 60:
-        return False
+    if not text or len(text) > 60 or re.search(r"(?:…|\.\.\.)\W*$", text):
+        return False  # "ok…", "嗯……": trailing off, a hesitation rather than a yes
     verbs = words.get("action_verbs", {}).get(action or "", {})
     if verbs and any(" " in n and re.search(rf"\b{re.escape(n)}\b", text) for n in words["no"]):
         return False  # "ok, cancel that": a no phrase, whatever verbs the action has
@@ -158,6 +158,8 @@ def is_affirmative(message: str, proposed: list[str] | tuple[str, ...] = (), act
     # a value's words, but never a "no" ("no" is a value of some options)
     values = {w for v in proposed for w in re.findall(r"[a-z']+", str(v).lower())} - {w for n in words["no"] for w in n.split()}
     allowed = set(words["en_yes"]) | set(words["en_filler"]) | values | set(words["approving"] if values else ()) | set(verbs.get("en", ()))
+    # a word drawn out ("yesss", "okk"): the word itself
+    tokens = [t if t in allowed else re.sub(r"([a-z])\1+$", r"\1", t) for t in tokens]
     said = [t for t in tokens if t in words["en_yes"]]
     if any(re.search(rf"\b{re.escape(c)}\b", text) for c in words["closing"]) and all(t in words["closing_ack"] for t in said):
         return False  # "ok thanks, that's all": thanks for an answer and goodbye, not a yes to what is proposed

@@ -79,7 +79,20 @@ class Topic(BaseModel):
 
 
 class Confirm(BaseModel):
+    """An explicit yes. Said with more ("yes, swap it. how long will it take?"): `said`, the yes alone, which the
+    ToolRunner's gate checks; `rest`, the questions or requests after it, handled once the action has run."""
+
     kind: Literal["confirm"] = "confirm"
+    said: str | None = None
+    rest: list[str] = Field(default_factory=list)
+
+
+class Hold(BaseModel):
+    """Neither yes nor no: a question about the proposal or a hesitation ("hmm, let me check first"). The
+    proposal stays pending: the question answered, the yes asked for again."""
+
+    kind: Literal["hold"] = "hold"
+    question: bool = False
 
 
 class Decline(BaseModel):

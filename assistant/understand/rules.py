@@ -3002,9 +3002,11 @@ def not_this_proposal(message: str) -> bool:
 
 
 def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False,
-                      order_ids: list[str] | None = None, current: str | None = None, tool: str | None = None):
+                      order_ids: list[str] | None = None, current: str | None = None, tool: str | None = None,
+                      proposed: str = ""):
     """What a message says to the action just proposed (on order `current`; `order_ids` those the
-    message names): `Confirm` (an explicit yes), `Decline` (a plain no), `Correct` (a change said
+    message names; `proposed`, its description): `Confirm` (an explicit yes, or one said with more:
+    `yes_with_more`), `Decline` (a plain no), `Correct` (a change said
     instead of yes: another order meant (`order_correction`), read before a reason, as "wrong order"
     is not one; when the proposal can take one, its slots, read against the order by
     `read_correction`; for a proposal with a reason (`reasoned`), the reason said again or changed),
@@ -3017,12 +3019,115 @@ def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False,
         return Confirm()
     if _plain_no().fullmatch(message.lower()):
         return Decline()
+    if said := yes_with_more(message, proposed, tool):
+        return said
     if change := order_correction(message, order_ids or [], current):
         return change
     if reasoned and (reason := cancel_reason(message)) and not re.match(r"\W*(?:no|nope|don'?t|do not)\b", message.lower()):
         return Correct(reason=reason)  # the reason said (again) instead of yes: proposed again with it
     if correctable and AMEND.search(message.lower()):
         return Correct()
+    return None
+
+
+_YES_REST_SPLIT = re.compile(r"(?<=[!?;。！？；])\s*|(?<=\.)(?!\d)\s*|\s+[-—–]+\s+|[—–]+")
+
+
+def _echoes(sentence: str, proposed: str, tool: str | None = None) -> bool:
+    """Whether a sentence said after a yes only says the proposed action again: its own verb (confirm.json
+    action_verbs of `tool`) or object ("swap it", "put it on the Visa", "换吧", "就用Visa吧"), a payment method named
+    being the proposal's own (confirm.json echo_*)."""
+    from assistant.tools import confirm_words
+
+    words, lowered, described = confirm_words(), sentence.lower(), proposed.lower()
+    verbs = words["action_verbs"].get(tool or "", {})
+    if not payment_kinds(lowered) <= payment_kinds(described) or any(b.group(1) not in described for b in _BRAND.finditer(lowered)):
+        return False
+    # the proposal's own method, by the words that name it ("visa", "paypal", "gift card")
+    named = {b.group(1) for b in _BRAND.finditer(described)} | ({"paypal"} if "paypal" in payment_kinds(described) else set()) \
+        | ({"gift", "card"} if "gift_card" in payment_kinds(described) else set())
+    if re.search(r"[\u4e00-\u9fff]", lowered):
+        rest = re.sub(r"[a-z']+", lambda m: "" if m.group(0) in named else m.group(0), lowered)
+        rest = re.sub(r"[\s\W_\d]+", "", rest)
+        for phrase in sorted(words["zh_yes"] + words["zh_filler"] + words["echo_zh"] + verbs.get("zh", []), key=len, reverse=True):
+            rest = rest.replace(phrase, "")
+        return not rest
+    allowed = set(words["en_yes"]) | set(words["en_filler"]) | set(words["echo_en"]) | set(verbs.get("en", ())) | named
+    return all(t in allowed for t in re.findall(r"[a-z']+", lowered))
+
+
+def _withdraws(sentence: str) -> bool:
+    """Whether words after a yes take it back or hedge it ("but wait", "if …", "不过…先别"): confirm.json withdrawn_*."""
+    from assistant.tools import confirm_words
+
+    words, lowered = confirm_words(), sentence.lower()
+    return bool(set(re.findall(r"[a-z']+", lowered)) & set(words["withdrawn_en"])) or any(w in lowered for w in words["withdrawn_zh"])
+
+
+def yes_with_more(message: str, proposed: str = "", tool: str | None = None):
+    """An explicit yes that opens the reply and is followed by more (`commands.Confirm` with `said`, the yes, and
+    `rest`, the questions and requests to handle after the action), or None. What follows must be the action's own
+    verb or object ("yes, swap it", "可以，办吧"), a question ("ok do it. how long will it take?") or a request
+    ("yes, and can you also …"), with nothing that takes the yes back or hedges it ("yes, but wait …", "yes? what
+    does that mean", "ok… let me think"): the yes is never inferred from a vague reply."""
+    from assistant.tools import confirm_words, is_affirmative
+    from assistant.understand.commands import Confirm
+
+    lowered = message.strip().lower()
+    if any(re.search(rf"\b{re.escape(c)}\b", lowered) for c in confirm_words()["closing"]):
+        return None  # "ok thanks, that's all": a thanks and goodbye (see is_affirmative), not a yes with more
+    if any(re.search(rf"\b{re.escape(n)}\b", lowered) for n in confirm_words()["no"] if " " in n):
+        return None  # "ok, cancel that": a no phrase, whatever precedes it
+    ends = [m.end() for m in re.finditer(r"[a-z']+|[\u4e00-\u9fff]", lowered)]
+    cut = next((e for e in reversed(ends[:-1]) if is_affirmative(message.strip()[:e])), None)
+    if cut is None:
+        return None
+    gap = re.match(r"[\s\W_]*", lowered[cut:]).group(0)
+    if re.search(r"[?？]|…|\.\.", gap):
+        return None  # "yes? what does that mean", "ok… let me think": asked back or trailing off, no yes
+    rest = [x.strip() for x in _YES_REST_SPLIT.split(message.strip()[cut + len(gap):]) if x and x.strip(" ,，.。!！")]
+    if not rest or any(_withdraws(x) for x in rest):
+        return None
+    more = []
+    for n, x in enumerate(rest):
+        if n == 0 and _echoes(x, proposed, tool):
+            continue  # "yes, swap it": the action said again
+        if n == 0 and action_verb_named(x) and not is_question(x):
+            return None  # "yes, return it" to an exchange: another action said at once, not a yes to this one
+        if not (is_question(x) or only_asks(x) or _REQUEST.search(x.lower()) or x.rstrip().endswith(("?", "？", "吗", "呢"))):
+            return None  # anything else after the yes ("yes I want the blue one"): not read as a yes
+        more.append(x)
+    return Confirm(said=message.strip()[:cut], rest=more)
+
+
+def opens_with_refusal(message: str) -> bool:
+    """Whether the message's first clause refuses: a plain no (`opens_with_no`), or a clause opening with a no or a
+    negation ("don't, …", "不改了，…", "先别取消"); "不确定" is a hesitation (confirm.json hesitation_zh), no refusal."""
+    from assistant.tools import confirm_words
+
+    first = next((x.strip() for x in re.split(r"[,.;:!?，。；：！？、\n]", message.lower()) if x.strip()), "")
+    return opens_with_no(message) or (bool(re.match(r"(?:no|nope|nah|don'?t|do not)\b|先?[不别]", first))
+                                      and not any(w in first for w in confirm_words()["hesitation_zh"]))
+
+
+def holds_proposal(message: str):
+    """Whether a reply to a proposal is neither yes nor no but holds it: a hesitation ("hmm, let me measure first",
+    "等一下，我问问"; confirm.json hesitation_*) or a question ("will this delay the delivery?", "退款会退到哪里？").
+    `commands.Hold`, or None. Whether the question is about the proposal is the caller's to tell."""
+    from assistant.tools import confirm_words
+    from assistant.understand.commands import Hold
+
+    words, lowered = confirm_words(), message.strip().lower()
+    if not lowered or keeps_current(message) or any(f" {w} " in f" {lowered} " for w in words["no"] if " " in w):
+        return None  # "no thanks, …", "never mind, …", "I'll keep it as is": a no, whatever follows
+    if opens_with_refusal(message):
+        return None
+    if is_question(lowered) or lowered.endswith(("?", "？", "吗", "呢")):
+        return Hold(question=True)
+    hesitates = any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in words["hesitation_en"]) \
+        or any(w in lowered for w in words["hesitation_zh"]) or re.fullmatch(r"[\w\s]{0,3}(?:…|\.\.\.+)\W*", lowered)
+    if hesitates and not action_verb_named(message):  # "hmm, cancel it anyway but …" asks for an action: no hesitation
+        return Hold()
     return None
 
 

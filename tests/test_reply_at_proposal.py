@@ -1,0 +1,106 @@
+"""The reply at a proposal: an explicit yes said with more is a yes, and a reply that is neither yes nor no (a
+question about the proposal, a hesitation) keeps the proposal waiting for its yes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
+
+_CANCEL = "cancel order #W6247578, I no longer need it"  # a pending order of the demo customer's
+
+
+def _proposed(assistant, state):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, _CANCEL)
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order"
+    return state.pending
+
+
+@pytest.mark.parametrize(("text", "answered"), [
+    ("yes, cancel it", None),
+    ("ok go ahead and cancel the whole order", None),
+    ("yesss do it", None),
+    ("sure, do it. how long does the refund take?", "5 to 7 business days"),
+    ("yes — and will I be charged a fee?", "From the shop policy"),
+    ("好的，取消吧", None),
+    ("确定取消", None),
+    ("可以，办吧。退款多久到账？", "根据商店政策"),
+])
+def test_an_explicit_yes_said_with_more_runs_the_action(assistant, state, store, text, answered):
+    """A yes that opens the reply, followed by the action's own verb or object, or by a question: the action runs,
+    and the question is answered after it, not dropped."""
+    _proposed(assistant, state)
+    reply = assistant.reply_text(state, text)
+    assert store.order("#W6247578").status == "cancelled", reply
+    assert "not changed anything" not in reply and "没有做任何更改" not in reply, reply
+    if answered:
+        assert answered in reply, reply
+
+
+@pytest.mark.parametrize("text", [
+    "yes, but wait, will I be charged a fee?",
+    "yes? what does that mean",
+    "ok… let me think",
+    "嗯……",
+    "yes if it's free",
+    "Yes? cancel what exactly?",
+    "好的，但是先别取消",
+])
+def test_a_yes_taken_back_or_hedged_runs_nothing(assistant, state, store, text):
+    """The yes must stay explicit: a yes followed by a hedge, asked back, or trailing off runs nothing."""
+    _proposed(assistant, state)
+    reply = assistant.reply_text(state, text)
+    assert store.order("#W6247578").status == "pending", reply
+
+
+@pytest.mark.parametrize("text", [
+    "hmm, let me check with my partner first",
+    "hold on, I need to think about it",
+    "does cancelling affect my other orders?",
+    "yes, but wait, will I be charged a fee?",
+    "ok… let me think",
+    "等一下，我问问家人",
+    "嗯……让我想想",
+    "取消以后还能恢复吗？",
+])
+def test_a_question_or_hesitation_keeps_the_proposal_waiting(assistant, state, store, text):
+    """Neither yes nor no: the proposal is not dropped; it is asked for again, and a later yes runs it."""
+    proposed = _proposed(assistant, state)
+    reply = assistant.reply_text(state, text)
+    assert state.pending == proposed, reply
+    assert ("Shall I go ahead?" in reply or "是否继续" in reply) and "not changed anything" not in reply, reply
+    assert store.order("#W6247578").status == "pending"
+    done = assistant.reply_text(state, "yes" if text.isascii() else "好的")
+    assert store.order("#W6247578").status == "cancelled", done
+
+
+@pytest.mark.parametrize("text", ["no thanks, let me think about it", "never mind, how long would a return take?", "不取消了，谢谢。顺便问一下退款多久到账？",
+                                  "where is my order #W2378156?"])
+def test_a_no_or_a_request_about_something_else_still_ends_the_proposal(assistant, state, store, text):
+    """A clear no (whatever follows), or a question about another order, ends the proposal as before."""
+    _proposed(assistant, state)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None or state.pending.tool != "cancel_pending_order", reply
+    assistant.reply_text(state, "ok thanks, that's all")
+    assert store.order("#W6247578").status == "pending"
+
+
+@pytest.mark.parametrize(("text", "runs"), [
+    ("yes, refund it to the Mastercard", True),
+    ("ok, return them. refund to my credit card please", True),
+    ("好的，退到信用卡吧", True),
+    ("yes, refund it to my Visa", False),
+    ("yes, put the refund on a gift card", False),
+    ("好的，退到礼品卡吧", False),
+])
+def test_a_yes_naming_a_payment_method_runs_only_with_the_proposals_own(assistant, state, store, text, runs):
+    """A payment method said after the yes is the action's own object only when it is the one proposed (here the
+    card the order was paid with): another method is no plain yes, and nothing runs on it."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to return something")
+    assistant.reply_text(state, "order #W2378156")
+    assistant.reply_text(state, "the headphones")
+    assert state.pending is not None and state.pending.arguments["payment_method_id"] == "credit_card_9513926"
+    reply = assistant.reply_text(state, text)
+    assert (store.order("#W2378156").status == "return requested") == runs, reply
