@@ -456,6 +456,14 @@ class _Turn(CatalogTurn):
         elif waiting is not None:
             state.queue.insert(0, waiting)  # another task began: the topic's task comes after it
 
+    def _route_without_task(self, message: str, slots: Slots) -> str:
+        """The message's route read as if no task were open (a question at a proposal is read on its own)."""
+        frame, self.state.frame = self.state.frame, None
+        try:
+            return self._route(message, slots)
+        finally:
+            self.state.frame = frame
+
     def _asked_at_proposal(self, message: str, slots: Slots) -> str | None:
         """The route of a question asked at a proposal instead of yes or no, read as if no task were open: the shop's
         terms ("how long does the refund take?", "will I be charged a fee?", "需要多久？"), a product, something out of
@@ -463,11 +471,7 @@ class _Turn(CatalogTurn):
         proposal as before."""
         if slots.order_ids or slots.item_ids or not (rules.only_asks(message) or rules.questions_terms(message)):
             return None
-        frame, self.state.frame = self.state.frame, None
-        try:
-            route = self._route(message, slots)
-        finally:
-            self.state.frame = frame
+        route = self._route_without_task(message, slots)
         if rules.names_terms(message) and (route in ORDER_ROUTES or route in ("chit_chat", "out_of_scope")):
             return "faq"  # a term of the action proposed ("a fee?", "how long?"): the shop's policy on it
         return route if route in ("faq", "product_question", "compare", "out_of_scope") else None
@@ -480,11 +484,7 @@ class _Turn(CatalogTurn):
             return hold
         if any(o != pending.arguments.get("order_id") for o in slots.order_ids):
             return None
-        frame, self.state.frame = self.state.frame, None
-        try:
-            route = self._route(message, slots)
-        finally:
-            self.state.frame = frame
+        route = self._route_without_task(message, slots)
         if route in ("order_status", "account", "human") or (route in ("search", "recommend") and self._names_product(message)):
             return None
         return hold
