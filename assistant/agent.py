@@ -240,9 +240,7 @@ class _Turn(CatalogTurn):
                 return
             if command is None and corrected is None and "new_item_ids" in pending.arguments and rules.only_keeps_current(message):
                 # "never mind, the <colour> one I've got is fine": a decline; its words are no request of their own
-                yield self.say("not_confirmed")
-                state.frame = None
-                yield from self._next_task()
+                yield from self._declined()
                 return
             if command is None and rules.only_conditional(message) and not rules.action_verb_named(message):
                 # "if it can only go back to the card, accept that": what they would do, not yes or no: asked again
@@ -456,6 +454,12 @@ class _Turn(CatalogTurn):
         elif waiting is not None:
             state.queue.insert(0, waiting)  # another task began: the topic's task comes after it
 
+    def _declined(self) -> Iterator[AssistantEvent]:
+        """A proposal declined: said, the task ended, and the next request (if queued) taken up."""
+        yield self.say("not_confirmed")
+        self.state.frame = None
+        yield from self._next_task()
+
     def _route_without_task(self, message: str, slots: Slots) -> str:
         """The message's route read as if no task were open (a question at a proposal is read on its own)."""
         frame, self.state.frame = self.state.frame, None
@@ -575,9 +579,7 @@ class _Turn(CatalogTurn):
                 rules.names_item(i, message.lower()) for i in (order or {}).get("items", [])):
             # "I didn't ask to exchange that": the whole proposal disowned, a decline; its words are no request (an item
             # named is left out, or meant instead, below)
-            yield self.say("not_confirmed")
-            self.state.frame = None
-            yield from self._next_task()
+            yield from self._declined()
             return True
         if not proposed or order is None or rules.is_question(message) or (command is not None and not isinstance(command, Correct)) \
                 or (isinstance(command, Correct) and (command.order_id or command.reason)) \
@@ -589,11 +591,10 @@ class _Turn(CatalogTurn):
         kept = [i for i in proposed if i not in out]
         if not added and (not out or (kept and not fits)):
             return False
-        yield self.say("not_confirmed")
         if not kept and not added:
-            self.state.frame = None
-            yield from self._next_task()
+            yield from self._declined()
             return True
+        yield self.say("not_confirmed")
         new = dict(zip(proposed, pending.arguments.get("new_item_ids") or []))
         frame.item_ids = kept + added
         frame.new_item_ids = [new[i] for i in kept if i in new]
@@ -619,7 +620,7 @@ class _Turn(CatalogTurn):
         for item_id in named:
             item = next(i for i in order["items"] if i["item_id"] == item_id)
             product = self.a.store.product(item["product_id"]) if frame.new_item_ids else None
-            if adding or (product is not None and self.form._other_value_named(product, item, rules.about_item(message, item, order))):
+            if adding or (product is not None and self.form.other_value_named(product, item, rules.about_item(message, item, order))):
                 joined.append(item_id)
         return joined
 

@@ -539,7 +539,7 @@ class FormLoop:
             as_proposed = {"item_id": new_id, "product_id": item["product_id"], "name": item["name"],
                            "price": proposed.price, "options": dict(proposed.options)}
             wish = rules.about_item(message, item, order)
-            if keeping and not self._other_value_named(product, item, wish):
+            if keeping and not self.other_value_named(product, item, wish):
                 continue  # "the XXL I have now is fine": the item kept, a decline, not another value of the proposed
             chosen, _ = rules.pick_variant(product, as_proposed, wish)
             if chosen == rules.UNMET and rules.keeps_options(rules.option_text(rules.with_kept_words(wish))):  # 尺码没问题 too
@@ -555,7 +555,7 @@ class FormLoop:
         return [] if unmet else None
 
     @staticmethod
-    def _other_value_named(product, item: dict, wish: str) -> bool:
+    def other_value_named(product, item: dict, wish: str) -> bool:
         """Whether a wish names an option value the item does not have now ("make it blue"), not only its own ("the XXL I have")."""
         lowered = rules.option_text(wish).lower()
         current = {k: str(v).lower() for k, v in (item.get("options") or {}).items()}
