@@ -236,6 +236,14 @@ class _Turn(CatalogTurn):
                 yield self.say("correction_unmet", name=self.form.unmet_correction)
                 yield from self._propose(pending.tool, pending.arguments, pending.description)
                 return
+            if frame is not None and frame.flow and frame.address and not isinstance(command, Confirm) \
+                    and all(o == pending.arguments.get("order_id") for o in slots.order_ids) and not rules.asked_besides(message, frame.route) \
+                    and set(rules.read_action(message).flows) <= {frame.flow} \
+                    and (fixed := rules.parse_address(message) or rules.address_correction(message, frame.address)):
+                # "it's Apt 7B, not Apt 7", "no, send it to <address> instead": the same task proposed again with it
+                state.frame, frame.address = frame, fixed
+                yield from self.form.run(FLOWS[frame.flow], "", Slots())
+                return
             if not corrected and (yield from self._items_said_at_proposal(message, pending, frame, command, slots)):
                 return
             if command is None and corrected is None and "new_item_ids" in pending.arguments and rules.only_keeps_current(message):

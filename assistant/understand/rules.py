@@ -1105,6 +1105,60 @@ def parse_address(text: str) -> dict | None:
     return None
 
 
+_PARTS = lexicon()["address_parts"]
+_UNIT_PART = re.compile(rf"(?<![A-Za-z])(?i:({alternation(_PARTS['unit_types'])}))\.?\s*#?\s*(\d+[A-Za-z]?|[A-Z]\d*)(?![A-Za-z0-9-])"
+                        rf"|(?<![A-Za-z0-9#])#\s*(\d+[A-Za-z]?)(?![A-Za-z0-9-])")
+_STREET_PART = re.compile(rf"(?<![A-Za-z0-9#$.,-])\d+[A-Za-z]?(?:\s+[A-Za-z][\w.'-]*){{0,3}}?\s+(?i:{alternation(_PARTS['street_types'])})\b\.?")
+_ZIP_PART = re.compile(r"(?<![A-Za-z0-9#$.-])(\d{5})(?:-\d{4})?(?![A-Za-z0-9-]|\.\d)")
+_NEGATED_PART = re.compile(rf"(?<![a-z])(?:{alternation(_PARTS['negated_en'])})\s+((?:(?!\bbut\b)[^,.;!?—–])+)|(?:{alternation(_PARTS['negated_zh'])})([^，。；！？,;!?]+)",
+                           re.IGNORECASE)
+_VALUE_PART = re.compile(r"\d+[A-Za-z]?\b|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+def address_correction(message: str, proposed: dict) -> dict | None:
+    """The proposed address with the parts a correction of it gives ("it's Apt 7B, not Apt 7", "the zip is
+    <zip>", "it should be <number> <street>, not <number>", "<city>, not <city>", "门牌号错了，是Apt 9"): the parts
+    stated outright (a unit after its type word, a street line ending in a street type, a five-digit zip), else a
+    value put in the place of the one negated ("…, not <part of the proposal>"). None when it names no part, or
+    none that differs; a whole address said again is `parse_address`'s."""
+    negated = [(m.group(1) or m.group(2) or "").strip() for m in _NEGATED_PART.finditer(message)]
+    said = _NEGATED_PART.sub(" ", message)  # what is asserted, without what is denied
+    fixed: dict[str, str] = {}
+    if street := _STREET_PART.search(said):
+        if not _same_street(street.group(0), proposed.get("address1") or ""):  # "412 Cedar St" for "412 Cedar Street"
+            fixed["address1"] = street.group(0).rstrip(".")
+        said = said[: street.start()] + " " + said[street.end() :]
+    if unit := _UNIT_PART.search(said):
+        kind = (unit.group(1) or "").lower()
+        earlier = (proposed.get("address2") or "").split()
+        # written the way the proposal writes its unit ("Apt"), unless another kind of unit is named
+        word = earlier[0] if earlier and (not kind or earlier[0].lower().rstrip(".") == kind) else (kind.capitalize() or "#")
+        fixed["address2"] = f"{word} {(unit.group(2) or unit.group(3)).upper()}".replace("# ", "#")
+        said = said[: unit.start()] + " " + said[unit.end() :]
+    if zip_code := _ZIP_PART.search(said):
+        fixed["zip"] = zip_code.group(1)
+    if not fixed:  # "Round Rock, not Austin", "it's 7B, not 7": the asserted value in the negated one's place
+        values = _VALUE_PART.findall(said)
+        for denied in negated:
+            field = next((k for k in ("address2", "address1", "city", "zip") if denied and denied in (proposed.get(k) or "")), None)
+            if field is None or not values:
+                continue
+            value, number = values[0], re.search(r"\d+[A-Za-z]?", denied)
+            if re.fullmatch(r"\d+[A-Za-z]?", value) and number:  # only the number said: the rest of the part kept
+                fixed[field] = proposed[field].replace(denied, denied.replace(number.group(0), value, 1), 1)
+            elif not re.fullmatch(r"\d+[A-Za-z]?", value) and not number:
+                fixed[field] = proposed[field].replace(denied, value, 1)
+    fixed = {k: v for k, v in fixed.items() if v != proposed.get(k)}
+    return {**proposed, **fixed} if fixed else None
+
+
+def _same_street(said: str, proposed: str) -> bool:
+    """The same street line, its type written in full or short ("Cedar St" / "Cedar Street")."""
+    types = set(_PARTS["street_types"])
+    words = [[w for w in re.findall(r"[a-z0-9]+", x.lower()) if w not in types] for x in (said, proposed)]
+    return words[0] == words[1]
+
+
 _SIZE_WORDS = {"extra small": "xs", "extra large": "xl", "small": "s", "medium": "m", "large": "l"}
 
 
