@@ -30,7 +30,7 @@ class KeywordClassifier:
         (r"policy|refund|how long|shipping", "faq"),
         (r"compare|对比", "compare"),
         (r"recommend|suggest|推荐", "recommend"),
-        (r"does|is it|come in|what colou?r", "product_question"),
+        (r"does|is it|come in|what colou?r|哪些颜色|什么颜色", "product_question"),
         (r"weather|joke|president", "out_of_scope"),
         (r"^(hi|hello|thanks|你好)", "chit_chat"),
         (r"looking for|find|show me|want|need|找|买", "search"),

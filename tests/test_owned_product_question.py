@@ -90,3 +90,20 @@ def test_which_other_values_of_the_owned_item_still_lists_its_choices(assistant,
     assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
     reply = assistant.reply_text(state, question)
     assert "Other choices of color for T-Shirt" in reply, reply
+
+
+@pytest.mark.parametrize("question", ["我的T恤有哪些颜色？", "我的T恤有什么颜色", "what colours does my t-shirt come in?"])
+def test_which_values_of_the_owned_product_without_other_is_a_question(assistant, state, question):
+    """"我的<item>有哪些颜色？" asks what the product comes in, as in English: answered from the catalog, no change started
+    (only "which OTHER colours" or a value of theirs said beside the question asks to choose among them)."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, question)
+    assert "T-Shirt" in reply and "purple" in reply, reply
+    assert state.frame is None and state.pending is None, reply
+
+
+@pytest.mark.parametrize("question", ["我的T恤还有其他颜色吗？", "我的T恤还有哪些别的颜色？"])
+def test_other_values_of_the_owned_item_asked_in_chinese_start_its_change(assistant, state, question):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    reply = assistant.reply_text(state, question)
+    assert state.frame is not None and state.frame.route in ("exchange", "modify_order"), reply

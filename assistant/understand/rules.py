@@ -2518,6 +2518,10 @@ def _same_product(word: str, other: str) -> bool:
     return a.endswith(b) or b.endswith(a)
 
 
+# "which OTHER colours does it come in?", "还有哪些颜色？" (reader.json other_values): a choice among them
+_OTHER_VALUES = re.compile(rf"(?<![a-z])(?:{alternation(lexicon()['other_values']['en'])})(?![a-z])|{alternation(lexicon()['other_values']['zh'])}")
+
+
 def _values_asked_of(rest: str, keys: tuple[str, ...], products: re.Pattern, owned: str) -> bool:
     """Whether a clause of `rest` (what follows the owned item's name) asks which values of an option there are
     (`option_values_asked`) of that item: not one naming another product, whose question it is ("my <item> is black,
@@ -2569,8 +2573,9 @@ def owned_item_change(lowered: str, products: re.Pattern, values: set[str], name
         if not _said_as_owned(lowered, m):
             continue
         rest = lowered[m.end():]
-        if keeps_options(rest) or (_values_asked_of(rest, keys, products, m.group(0)) and not person.search(lowered)):
-            return True
+        if keeps_options(rest) or (_values_asked_of(rest, keys, products, m.group(0)) and not person.search(lowered)
+                                   and (_OTHER_VALUES.search(lowered) or any(re.search(_value_re(v), lowered) for v in values))):
+            return True  # "my <item> is black, which colours…", "which other colours…"; not "我的<item>有哪些颜色？" (a question)
         for wish in _WANTS.finditer(rest):
             who = someone.search(rest[:wish.start()])
             if re.search(r"\b(?:one|a pair)\s+(?:in|with|of)\b", wish.group(0)) \
