@@ -51,6 +51,7 @@ _ASKS_ABOUT = re.compile(r"[?？]|\b(?:want|need|would like|'d like|wish|can|cou
 _SENT_TO = re.compile(r"\b(?:ship(?:ped)?|sen[dt]|deliver(?:ed)?|redirect(?:ed)?|go|come)\s+(?:it |them )?(?:to|there)\b")
 # "(all) the items" of a request, not the shop's ("the items in your store")
 _THE_ITEMS = re.compile(r"\b(?:the|all) items\b(?!\s+(?:in|at|on|from|of) (?:your|the) (?:shop|store|catalog(?:ue)?|site|website)\b)")
+_CJK = re.compile(r"[\u4e00-\u9fff]")  # a text in Chinese (the conversation's language follows the shopper's last message)
 # The shopper's own things; "the pending <item>" too: only an ordered item has a status.
 _OWN = re.compile(r"\bmy\b|\bi (?:bought|ordered|received|purchased)\b|\b(?:pending|delivered)\b|我的|我买的|" + ARRIVED.pattern)
 class Assistant:
@@ -186,7 +187,7 @@ class _Turn(CatalogTurn):
             yield self.say("too_long", limit=MAX_MESSAGE)
         self.message = message
         state.turns += 1
-        state.lang = "zh" if re.search(r"[\u4e00-\u9fff]", message) else "en"
+        state.lang = "zh" if _CJK.search(message) else "en"
         state.remember("user", message)
         out: list[str] = []
         try:
@@ -234,7 +235,7 @@ class _Turn(CatalogTurn):
             elif corrected == []:  # "the size is fine, make it blue", and no such one: said, and the proposal stands
                 state.frame = frame
                 yield self.say("correction_unmet", name=self.form.unmet_correction)
-                yield from self._propose(pending.tool, pending.arguments, pending.description)
+                yield from self._propose(pending.tool, pending.arguments, self._description(pending, frame))
                 return
             if frame is not None and frame.flow and frame.address and not isinstance(command, Confirm) \
                     and all(o == pending.arguments.get("order_id") for o in slots.order_ids) and not rules.asked_besides(message, frame.route) \
@@ -253,7 +254,7 @@ class _Turn(CatalogTurn):
             if command is None and rules.only_conditional(message) and not rules.action_verb_named(message):
                 # "if it can only go back to the card, accept that": what they would do, not yes or no: asked again
                 state.frame = frame
-                yield from self._propose(pending.tool, pending.arguments, pending.description)
+                yield from self._propose(pending.tool, pending.arguments, self._description(pending, frame))
                 return
             if pending.tool == "cancel_pending_order" and not isinstance(command, Confirm) and rules.says_where_money_goes(message, refund_only=True) \
                     and not self._names_product(_in_english(message.lower())) and not rules.not_this_proposal(message) \
@@ -263,7 +264,7 @@ class _Turn(CatalogTurn):
                 paid = [p["payment_method_id"] for p in order.get("payment_history", []) if p.get("transaction_type") == "payment"]
                 state.frame = frame
                 yield self.say("cancel_refund_original", methods=self.join(self._method_name(m) for m in dict.fromkeys(paid)))
-                yield from self._propose(pending.tool, pending.arguments, pending.description)
+                yield from self._propose(pending.tool, pending.arguments, self._description(pending, frame))
                 return
             try:  # reading the address before it changes reads the store too: inside, so an outage keeps the proposal
                 before = self._address_before(pending) if is_affirmative(said, action=pending.tool) else None
@@ -284,7 +285,7 @@ class _Turn(CatalogTurn):
                 else:
                     state.pending, state.frame = pending, frame
                     yield self.say("take_your_time")
-                    yield self.say("confirm_again", description=pending.description)
+                    yield self.say("confirm_again", description=self._description(pending, frame))
                     yield from self.offer("confirm", list(self.r("confirm_choices").items()))
                 return
             flow = flow_for_tool(pending.tool)
@@ -468,6 +469,12 @@ class _Turn(CatalogTurn):
         self.state.frame = None
         yield from self._next_task()
 
+    def _description(self, pending: PendingAction, frame: TaskFrame | None) -> str:
+        """The proposal's text to say again: as proposed, or said anew once the shopper has changed language."""
+        if frame is None or bool(_CJK.search(pending.description)) == (self.state.lang == "zh"):
+            return pending.description
+        return self.form.describe(frame) or pending.description
+
     def _route_without_task(self, message: str, slots: Slots) -> str:
         """The message's route read as if no task were open (a question at a proposal is read on its own)."""
         frame, self.state.frame = self.state.frame, None
@@ -528,7 +535,7 @@ class _Turn(CatalogTurn):
                 yield from getattr(self, f"_on_{route}")(message, slots)
         finally:
             state.frame, state.pending = frame, pending
-        yield self.say("confirm_again", description=pending.description)
+        yield self.say("confirm_again", description=self._description(pending, frame))
         yield from self.offer("confirm", list(self.r("confirm_choices").items()))
 
     # -- several requests in one message: a queue of tasks ------------------------------------

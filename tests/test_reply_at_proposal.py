@@ -104,3 +104,13 @@ def test_a_yes_naming_a_payment_method_runs_only_with_the_proposals_own(assistan
     assert state.pending is not None and state.pending.arguments["payment_method_id"] == "credit_card_9513926"
     reply = assistant.reply_text(state, text)
     assert (store.order("#W2378156").status == "return requested") == runs, reply
+
+
+@pytest.mark.parametrize("text", ["退款多久能到账？", "嗯……让我想想"])
+def test_a_proposal_said_again_follows_the_shoppers_change_of_language(assistant, state, store, text):
+    """Proposed in English, then a question or a hesitation in Chinese: the proposal is said again in Chinese, not in
+    the English it was first described in."""
+    _proposed(assistant, state)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and "取消订单 #W6247578" in reply and "Please confirm" not in reply, reply
+    assert "cancel order" not in reply, reply

@@ -452,6 +452,13 @@ class FormLoop:
             else:
                 t.state.refused = frame
 
+    def describe(self, frame: TaskFrame) -> str | None:
+        """The confirmation text of the frame's action, in the conversation's language now (None without a flow)."""
+        if not frame.flow:
+            return None
+        flow = FLOWS[frame.flow]
+        return self.t.r(flow.confirm).format(**self._described(flow, frame, self.t._order(frame.order_id) if frame.order_id else None))
+
     def _described(self, flow: Flow, frame: TaskFrame, order: dict | None) -> dict[str, Any]:
         """What the confirmation text of any flow may name, from the frame and the order."""
         t = self.t
