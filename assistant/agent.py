@@ -703,7 +703,9 @@ class _Turn(CatalogTurn):
         if state.frame is None and rules.complains_with_refund_method(message):
             return "return"  # "收到的东西坏了，退款请退到我的 PayPal": a return, the method noted for it (whatever the classifier says)
         if state.frame is None and ((_SENT_TO.search(message.lower()) and rules.parse_address(message))
-                                    or rules.order_goes_to_address(message)):  # "包裹要寄到<address>" too
+                                    or rules.order_goes_to_address(message)  # "包裹要寄到<address>" too
+                                    or (rules.parse_address(message) and "modify_address" in rules.read_action(message).flows
+                                        and not rules.only_asks(message))):  # "ship order #… / the <item> package to <address>"
             return "update_address"
         if state.frame is None and rules.no_longer_wanted(message) and self._names_product(_in_english(message.lower())):
             return "cancel_order"  # "I no longer need the <item> and the <item>": undo the order (its status decides how)

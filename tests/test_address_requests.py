@@ -8,7 +8,10 @@ from __future__ import annotations
 import pytest
 
 from assistant.understand import rules
+from assistant.agent import Assistant
+from assistant.llm.fake import FakeLLM
 from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
+from tests.test_intents_classifier import clf  # noqa: F401  (the real classifier, trained once)
 
 NEW = "12 Oak Lane, Apt 3, Denver, CO 80203"
 
@@ -132,3 +135,27 @@ def test_an_account_word_beside_goes_to_keeps_the_accounts_address(assistant, st
     reply = assistant.reply_text(state, message)
     assert state.pending is not None and state.pending.tool == "update_default_address", reply
     assert state.pending.arguments["address1"] == "12 Oak Lane"
+
+
+@pytest.mark.parametrize("message", [
+    f"Please ship order #W4776164 to {NEW}.",
+    f"Please send my order #W4776164 to {NEW}.",
+    f"can you ship the espresso machine package to {NEW}",
+    f"deliver the parcel with the espresso machine to {NEW} please",
+])
+@pytest.mark.slow
+def test_an_order_or_package_sent_to_an_address_is_that_orders_address(store, state, clf, message):
+    """"Ship order #… to <address>", "the <item> package to <address>": the order's shipping address (a package is
+    always an order's), never the account's nor a status question (the real classifier reads the first two as
+    "track my order")."""
+    assistant = Assistant(store, llm=FakeLLM(lambda m: "Happy to help!"), classifier=clf)
+    _signed_in(assistant, state)
+    reply = assistant.reply_text(state, message)
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address", reply
+    assert state.pending.arguments["order_id"] == "#W4776164" and state.pending.arguments["city"] == "Denver"
+
+
+def test_where_an_order_goes_asked_beside_a_move_is_not_a_change(assistant, state):
+    _signed_in(assistant, state)
+    reply = assistant.reply_text(state, "where is my order #W4776164 going to?")
+    assert state.pending is None, reply

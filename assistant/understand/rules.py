@@ -2001,7 +2001,7 @@ def asks_former_address(text: str) -> bool:
     return points_to_former_address(text) and bool(re.search(r"\baddress|地址", text.lower()))
 
 
-_ORDER_ADDRESS = re.compile(r"\border\b.{0,40}\bto\b|\b(?:send|ship|deliver|redirect|forward|mail)\w*\s+(?:it|them)\s+(?:to|there)\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
+_ORDER_ADDRESS = re.compile(r"\b(?:order|package|parcel|shipment)\b.{0,40}\bto\b|\b(?:send|ship|deliver|redirect|forward|mail)\w*\s+(?:it|them)\s+(?:to|there)\b|\border(?:s|'s|s')? address|address(?:es)? of (?:all |each of |both )?(?:my |the )?orders?\b|订单.{0,6}地址"
                             # "every order that has not shipped yet redirected to it", "the order with the <item> should go there"
                             r"|\borders?\b[^.;]{0,60}?\b(?:redirect\w*|re-?routed?|sent|shipped|delivered|go|come)\s+(?:to|there)\b"
                             # "use it for all my orders", "on each of the orders", "the orders as well"; orders still to come
