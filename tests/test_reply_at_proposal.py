@@ -114,3 +114,18 @@ def test_a_proposal_said_again_follows_the_shoppers_change_of_language(assistant
     reply = assistant.reply_text(state, text)
     assert state.pending is not None and "取消订单 #W6247578" in reply and "Please confirm" not in reply, reply
     assert "cancel order" not in reply, reply
+
+
+@pytest.mark.parametrize(("text", "next_tool"), [
+    ("yes, and also cancel order #W4776164 because I ordered it by mistake", "cancel_pending_order"),
+    ("yes, I also want to return the headphones from my delivered order", "return_delivered_order_items"),
+    ("好的，另外把订单#W4776164也取消，我下错单了", "cancel_pending_order"),
+])
+def test_a_yes_followed_by_another_request_runs_then_takes_the_request(assistant, state, store, text, next_tool):
+    """"Yes, and also <another action>": the yes runs the action proposed, then the other request is taken up (its own
+    proposal, waiting for its own yes); an action's verb after a yes without "also" stays no yes (tested above)."""
+    _proposed(assistant, state)
+    reply = assistant.reply_text(state, text)
+    assert store.order("#W6247578").status == "cancelled", reply
+    assert state.pending is not None and state.pending.tool == next_tool, reply
+    assert state.pending.arguments.get("order_id") != "#W6247578"

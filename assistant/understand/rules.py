@@ -3151,9 +3151,10 @@ def yes_with_more(message: str, proposed: str = "", tool: str | None = None):
     for n, x in enumerate(rest):
         if n == 0 and _echoes(x, proposed, tool):
             continue  # "yes, swap it": the action said again
-        if n == 0 and action_verb_named(x) and not is_question(x):
+        adding = is_adding(x.lower())  # "yes, and also cancel #…": the yes, then another request
+        if n == 0 and action_verb_named(x) and not is_question(x) and not adding:
             return None  # "yes, return it" to an exchange: another action said at once, not a yes to this one
-        if not (is_question(x) or only_asks(x) or _REQUEST.search(x.lower()) or x.rstrip().endswith(("?", "？", "吗", "呢"))):
+        if not (is_question(x) or only_asks(x) or _REQUEST.search(x.lower()) or adding or x.rstrip().endswith(("?", "？", "吗", "呢"))):
             return None  # anything else after the yes ("yes I want the blue one"): not read as a yes
         more.append(x)
     return Confirm(said=message.strip()[:cut], rest=more)
