@@ -129,3 +129,14 @@ def test_a_yes_followed_by_another_request_runs_then_takes_the_request(assistant
     assert store.order("#W6247578").status == "cancelled", reply
     assert state.pending is not None and state.pending.tool == next_tool, reply
     assert state.pending.arguments.get("order_id") != "#W6247578"
+
+
+@pytest.mark.parametrize("text", ["yes, and return the vacuum cleaner too", "ok, also send back the vacuum cleaner", "好的，Vacuum Cleaner也退了吧"])
+def test_a_yes_followed_by_more_of_the_same_action_amends_the_proposal(assistant, state, store, text):
+    """"Yes, and return the <item> too" to a return: the same action on the same order, done once an order, so the
+    proposal takes the item and waits for its yes; running the first part would make the rest impossible."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to return the headphones from order #W2378156")
+    reply = assistant.reply_text(state, text)
+    assert store.order("#W2378156").status == "delivered", reply
+    assert state.pending is not None and len(state.pending.arguments["item_ids"]) == 2, reply

@@ -3152,12 +3152,27 @@ def yes_with_more(message: str, proposed: str = "", tool: str | None = None):
         if n == 0 and _echoes(x, proposed, tool):
             continue  # "yes, swap it": the action said again
         adding = is_adding(x.lower())  # "yes, and also cancel #…": the yes, then another request
+        if adding and _TOOL_GROUP.get(tool or "") in _verb_groups(x) and not re.search(r"#w\d", x.lower()):
+            return None  # "yes, and return the <item> too": more of the same action, which this proposal takes (once an order)
         if n == 0 and action_verb_named(x) and not is_question(x) and not adding:
             return None  # "yes, return it" to an exchange: another action said at once, not a yes to this one
         if not (is_question(x) or only_asks(x) or _REQUEST.search(x.lower()) or adding or x.rstrip().endswith(("?", "？", "吗", "呢"))):
             return None  # anything else after the yes ("yes I want the blue one"): not read as a yes
         more.append(x)
     return Confirm(said=message.strip()[:cut], rest=more)
+
+
+# The item actions' route groups (`_ACTION_VERBS`): an order's return or item change is done once, so more of it said
+# after a yes belongs in the same proposal
+_TOOL_GROUP = {"return_delivered_order_items": 1, "exchange_delivered_order_items": 2, "modify_pending_order_items": 2}
+
+
+def _verb_groups(sentence: str) -> set[int]:
+    """The route groups (1 return, 2 change, 3 cancel) of the action verbs a sentence says, English or Chinese."""
+    lowered = sentence.lower()
+    zh = {next(g for g in (1, 2, 3) if m.group(g)) for m in _ZH_ROUTE_VERBS.finditer(lowered)}
+    zh |= ({1} if re.search(r"退(?!款)", lowered) else set()) | ({2} if re.search(r"[换改]", lowered) else set())  # "也退了吧", "也换了"
+    return set(_action_groups(lowered)) | zh
 
 
 def opens_with_refusal(message: str) -> bool:
