@@ -237,6 +237,16 @@ class _Turn(CatalogTurn):
                 yield self.say("correction_unmet", name=self.form.unmet_correction)
                 yield from self._propose(pending.tool, pending.arguments, self._description(pending, frame))
                 return
+            if not corrected and not isinstance(command, Confirm) and (rules.drops_proposal(message) or self._all_left_out(message, pending)):
+                # "I changed my mind, I'll keep everything as is", "actually I'll keep the <item>" (all it proposed): a
+                # decline; a question said with it is answered, then the next request (if queued) taken up
+                yield self.say("not_confirmed")
+                state.frame = None
+                if asked := rules.asked_after_drop(message):
+                    yield from self._dispatch(asked)
+                if state.frame is None and state.pending is None:
+                    yield from self._next_task()
+                return
             if frame is not None and frame.flow and frame.address and not isinstance(command, Confirm) \
                     and all(o == pending.arguments.get("order_id") for o in slots.order_ids) and not rules.asked_besides(message, frame.route) \
                     and set(rules.read_action(message).flows) <= {frame.flow} \
@@ -474,6 +484,16 @@ class _Turn(CatalogTurn):
         if frame is None or bool(_CJK.search(pending.description)) == (self.state.lang == "zh"):
             return pending.description
         return self.form.describe(frame) or pending.description
+
+    def _all_left_out(self, message: str, pending: PendingAction) -> bool:
+        """Whether a reply at an item action's proposal keeps every item it proposed ("actually I'll keep the <item>")."""
+        proposed = pending.arguments.get("item_ids") or []
+        order = self._order(pending.arguments["order_id"]) if proposed and pending.arguments.get("order_id") else None
+        items = [i for i in (order or {}).get("items", []) if i["item_id"] in proposed]
+        others = [i for i in (order or {}).get("items", []) if i["item_id"] not in proposed]
+        # "not the <item>, the <other item>": another of the order's items in its place, a correction
+        return bool(items) and set(rules.left_out(message, items)) >= set(proposed) \
+            and not any(rules.names_item(i, message.lower()) for i in others)
 
     def _route_without_task(self, message: str, slots: Slots) -> str:
         """The message's route read as if no task were open (a question at a proposal is read on its own)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.understand import rules
 from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
 
 _CANCEL = "cancel order #W6247578, I no longer need it"  # a pending order of the demo customer's
@@ -140,3 +141,47 @@ def test_a_yes_followed_by_more_of_the_same_action_amends_the_proposal(assistant
     reply = assistant.reply_text(state, text)
     assert store.order("#W2378156").status == "delivered", reply
     assert state.pending is not None and len(state.pending.arguments["item_ids"]) == 2, reply
+
+
+@pytest.mark.parametrize(("text", "answered"), [
+    ("I changed my mind, I'll keep everything as is.", None),
+    ("actually forget it, I'll give them to my brother", None),
+    ("You know what, I'll just keep the original items. Never mind.", None),
+    ("Actually I'll keep the headphones, sorry for the trouble. Can you tell me when my order #W4776164 ships?", "#W4776164 is pending"),
+    ("算了，都留着吧", None),
+])
+def test_a_reply_dropping_the_proposal_is_a_decline(assistant, state, store, text, answered):
+    """Words that drop the proposal without a plain no ("I changed my mind, I'll keep everything", "I'll keep the
+    <item>" when it is all that was proposed) decline it: nothing runs, it is not proposed again, and a question said
+    with them is answered."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to return the headphones from order #W2378156")
+    reply = assistant.reply_text(state, text)
+    assert store.order("#W2378156").status == "delivered" and state.pending is None, reply
+    assert "Please confirm" not in reply and "请确认" not in reply, reply
+    if answered:
+        assert answered in reply, reply
+
+
+@pytest.mark.parametrize("text", ["actually keep the headphones", "no, I'll keep the headphones after all"])
+def test_keeping_one_of_two_proposed_items_takes_it_out(assistant, state, store, text):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to return the headphones and the vacuum cleaner from order #W2378156")
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.arguments["item_ids"] == ["4602305039"], reply
+
+
+@pytest.mark.parametrize("text", ["never mind, use PayPal instead", "forget it, just return the jacket",
+                                  "keep the size as it is, make it blue", "wait, never mind?"])
+def test_a_reply_asking_something_else_in_place_of_the_proposal_does_not_drop_it(text):
+    """Drop words with another action, a payment method or option values are a correction, not a decline."""
+    assert not rules.drops_proposal(text)
+
+
+@pytest.mark.parametrize("text", ["wrong one: it's the vacuum cleaner I want to return, not the headphones",
+                                  "sorry, it's the vacuum cleaner I'm returning, not the headphones"])
+def test_another_item_in_place_of_the_only_one_proposed_is_a_correction(assistant, state, store, text):
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "I want to return the headphones from order #W2378156")
+    reply = assistant.reply_text(state, text)
+    assert state.pending is not None and state.pending.arguments["item_ids"] == ["4602305039"], reply

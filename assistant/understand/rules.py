@@ -3014,6 +3014,22 @@ def says_keeping(message: str) -> bool:
     return any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in confirm_words().get("keeping_current", []))
 
 
+def drops_proposal(message: str) -> bool:
+    """Whether a reply at a proposal drops it without a plain no ("I changed my mind, I'll keep everything as is. Btw
+    …?", "actually forget it, I'll give them away", "算了，都留着"): words dropping it (reader.json dropping_proposal) in
+    what it states, no order action asked in their place ("forget it, just return the <item>"), no payment method
+    ("never mind, use PayPal"). Its questions are asked after (`asked_after_drop`)."""
+    stated = " ".join(x for x in _sentences_said(message) if not only_asked(x) and not is_question(x)).lower()
+    return says(stated, "dropping_proposal.words") and not action_verb_named(stated) and not payment_kinds(stated) \
+        and not pays_with(stated)
+
+
+def asked_after_drop(message: str) -> str:
+    """The questions a reply dropping a proposal also asks ("…, I'll keep everything as is. Btw do you sell <product>s?"),
+    to answer as a message of their own ("" when none)."""
+    return " ".join(x for x in _sentences_said(message) if only_asked(x) or is_question(x) or _asks(x)).strip()
+
+
 def only_keeps_current(message: str) -> bool:
     """Whether a reply to a proposed item change keeps what the shopper has and asks nothing else ("never mind, the
     <colour> one I've got is fine", "算了，我现在这件就挺好"): its keeping words (confirm.json "keeping_current"), no
@@ -3031,9 +3047,14 @@ def left_out(message: str, items: list[dict]) -> list[str]:
     out (reader.json "leaving_out"); not one that only keeps its options ("keep the <item>'s size")."""
     out: list[str] = []
     for clause in re.split(r"[,.;:!?，。；：！？\n]|\s(?:but|and)\s|但是|但", message.lower()):
-        if (says(clause, "leaving_out.words") or says(clause, "leaving_out.disowning")) and not keeps_options(clause):
-            out += [i["item_id"] for i in items if names_item(i, clause) and i["item_id"] not in out]
+        if says(clause, "leaving_out.words") or says(clause, "leaving_out.disowning"):
+            # "keep the <item>'s size" keeps its options; "I'll keep the <item>" (its name, no option after) keeps it
+            out += [i["item_id"] for i in items if names_item(i, clause) and i["item_id"] not in out
+                    and (not keeps_options(clause) or _KEEPS_ITEM.search(clause.replace(i["name"].lower(), "<item>")))]
     return out
+
+
+_KEEPS_ITEM = re.compile(r"\b(?:keep|keeping|hold on to)\s+(?:the |my |this |that |these |those )?<item>s?(?!'s|\s+(?:in|at|with|but)\b)(?:\s+(?:too|as well|after all|for (?:myself|me|now)))?\s*$")
 
 
 def disowns_proposal(message: str) -> bool:
