@@ -173,6 +173,9 @@ class FormLoop:
         held = {i["item_id"] for i in order["items"]}
         if any(i not in held for i in frame.item_ids):  # items read for another order (the task moved): read again
             frame.item_ids, frame.new_item_ids = [], []
+        elif len(frame.item_ids) > 1 and message and rules.takes_only(message) and any(
+                i in frame.item_ids for i in rules.match_items(order, message, read_slots(message), fallback=False, everything=False)):
+            frame.amends.append(message)  # "…, and only the <item> change" to a later question: the items read earlier, narrowed
         text = frame.text or message
         own_part = rules.order_part(text, order["order_id"])
         if own_part and rules.match_items(order, own_part, read_slots(own_part), fallback=False):
