@@ -179,3 +179,45 @@ def test_no_near_tie_or_words_naming_more_keep_the_classifier_route(store, state
     assistant = _with(store, _TieClassifier(gap))
     reply = _signed_in(assistant, state, first)
     assert state.frame is not None and state.frame.route == "exchange", reply
+
+
+ONE_ITEM_UNSAID = "I want to change the kettle in my pending order."
+
+
+@pytest.mark.parametrize("first, unsure, said", [
+    (ONE_ITEM_UNSAID, "I'm not sure, sorry.", "Cycling Helmet"),
+    (ONE_ITEM_UNSAID, "hmm, not sure", "Jigsaw Puzzle"),
+    ("我想换货：还没发货的订单里的水壶。", "我不确定。", "Cycling Helmet"),
+])
+def test_not_sure_what_an_item_should_become_says_what_was_understood_and_the_other_items(assistant, state, first, unsure, said):
+    assistant.reply_text(state, first)
+    asked = assistant.reply_text(state, "chen.wilson5208@example.com")
+    again = assistant.reply_text(state, unsure)
+    assert again != asked and "#W8328493" in again and said in again  # not the identical question: the order and its other items
+
+
+def test_an_answer_giving_a_value_is_no_hesitation(assistant, state):
+    assistant.reply_text(state, ONE_ITEM_UNSAID)
+    assistant.reply_text(state, "chen.wilson5208@example.com")
+    reply = assistant.reply_text(state, "the white glass one, same size")
+    assert "Cycling Helmet" not in reply and state.frame.new_item_ids == ["9472539378"], reply
+
+
+@pytest.mark.parametrize("meant", [
+    "Sorry, I meant the helmet, not the kettle.",
+    "Oh wait, not the kettle: the helmet.",
+    "不好意思，我说的是头盔，水壶不用换。",
+])
+def test_another_item_meant_while_asked_what_one_should_become_is_read_again(assistant, state, meant):
+    assistant.reply_text(state, ONE_ITEM_UNSAID)
+    assistant.reply_text(state, "chen.wilson5208@example.com")
+    reply = assistant.reply_text(state, meant)
+    assert state.frame is not None and state.frame.item_ids == ["8591113813"], reply  # the helmet
+    assert "Cycling Helmet" in reply and "Electric Kettle" not in reply
+
+
+def test_an_item_named_as_a_like_while_asked_keeps_the_item_asked(assistant, state):
+    assistant.reply_text(state, ONE_ITEM_UNSAID)
+    assistant.reply_text(state, "chen.wilson5208@example.com")
+    assistant.reply_text(state, "white, like my helmet")
+    assert state.frame is None or state.frame.item_ids[:1] == ["5428723833"]  # still the kettle

@@ -3145,11 +3145,20 @@ def holds_proposal(message: str):
         return None
     if is_question(lowered) or lowered.endswith(("?", "？", "吗", "呢")):
         return Hold(question=True)
-    hesitates = any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in words["hesitation_en"]) \
-        or any(w in lowered for w in words["hesitation_zh"]) or re.fullmatch(r"[\w\s]{0,3}(?:…|\.\.\.+)\W*", lowered)
-    if hesitates and not action_verb_named(message):  # "hmm, cancel it anyway but …" asks for an action: no hesitation
+    if hesitates(message):
         return Hold()
     return None
+
+
+def hesitates(message: str) -> bool:
+    """Whether the message hesitates ("hmm, let me check first", "I'm not sure", "我不确定"; confirm.json hesitation_*)
+    and asks for no action ("hmm, cancel it anyway but …" does)."""
+    from assistant.tools import confirm_words
+
+    words, lowered = confirm_words(), message.strip().lower()
+    said = any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in words["hesitation_en"]) \
+        or any(w in lowered for w in words["hesitation_zh"]) or re.fullmatch(r"[\w\s]{0,3}(?:…|\.\.\.+)\W*", lowered)
+    return bool(said) and not action_verb_named(message)
 
 
 _RECEIVED = re.compile(r"\b(?:received|arrived|delivered|got (?:it|them|the)|came)\b|收到")
