@@ -818,8 +818,9 @@ class _Turn(CatalogTurn):
         return any(rules.names_item(i, message.lower()) for i in held)
 
     def _names_option_value(self, message: str) -> bool:
-        """Whether the message says an option value of the catalog ("… the red ones", "a size 10"), the item's or a wished one."""
-        lowered = _in_english(message.lower())
+        """Whether the message says an option value of the catalog ("… the red ones", "a size 10"), the item's or a wished
+        one; not a word of a product's name ("espresso" of an espresso machine)."""
+        lowered = _product_words(self.a.store).sub(" ", _in_english(message.lower()))
         values = {str(v).lower() for vals in _option_values(self.a.store).values() for v in vals}
         return any(len(v) > 2 and rules.mentioned(v, lowered) for v in values)
 

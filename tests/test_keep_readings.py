@@ -163,6 +163,7 @@ def _with(store, classifier) -> Assistant:
     "The headphones from my last delivery are too tight. I want to send them back for a refund.",
     "I'd like my money back for the headphones, they are too tight, so I'm sending them back.",
     "Please refund the headphones, I will send them back.",
+    "The digital camera I got is too heavy for me. I want to send it back for a refund.",  # "digital": a name, no value wished
 ])
 def test_a_return_named_breaks_a_near_tie_with_an_exchange(store, state, first):
     assistant = _with(store, _TieClassifier())

@@ -255,7 +255,7 @@ _EVERY_THING = r"(?:\beverything\b|\bevery (?:single |last )?(?:thing|item|produ
 _EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )" + _EVERY_THING + _ELSE_SAME
 # a clause ending in "… is fine", "… I keep", "…不用动": what it names stays ("the size is fine but I want the lamp in black"
 # names the lamp in another clause); reader.json item_stays
-_IS_FINE = re.compile(rf"(?:(?<![a-z])(?:{'|'.join(lexicon()['item_stays']['after'])}))[\W_]*$")
+_ITEM_STAYS = re.compile(rf"(?:(?<![a-z])(?:{'|'.join(lexicon()['item_stays']['after'])}))[\W_]*$")
 # the clauses of a request, English and Chinese ("…; the <item> I keep", "…，相机不用动")
 _CLAUSES = re.compile(r"[,;.!?()，；。！？（）、]|\b(?:but|and|while|though|so)\b|但是|但")
 # words opening a correction or addition to what was just said ("the lamp. actually, everything", "the lamp, or rather …")
@@ -434,7 +434,7 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
         excluded |= {i["item_id"] for i in _most_specific([i for i in items if names_item(i, other.group(1))], other.group(1))}
     for clause in _CLAUSES.split(head if cut else remarked):  # "…; the blue <item> is fine", "the <item> I keep": that one stays as it is
         # an action word before what says the item stays acts on it ("return the <item> that is fine"); "… doesn't need to change" does not
-        if (fine_at := _IS_FINE.search(clause)) and not _ACTION_VERBS.search(clause[:fine_at.start()]) and not _BE_INSTEAD.search(clause) \
+        if (fine_at := _ITEM_STAYS.search(clause)) and not _ACTION_VERBS.search(clause[:fine_at.start()]) and not _BE_INSTEAD.search(clause) \
                 and not _EXCEPT.search(clause):
             fine = [i for i in items if names_item(i, clause) and not _names_option_of(i, clause)]
             excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
