@@ -42,6 +42,8 @@ QUESTION_ROUTES = {"product_question", "compare", "faq", "option_question", "opt
 # What a classifier may call a described item change said without a change verb ("my <item> is a small, I need a large")
 _NOT_A_CHANGE = {"search", "product_question", "recommend", "compare", "chit_chat", "out_of_scope", "order_status", "faq"}
 SWAP_ROUTES = {"exchange", "modify_order"}  # one request family: the order's status decides which
+_NAMED_ROUTES = {"return": "return", "cancel": "cancel_order"}  # an order action named (rules.read_action) as a route
+NEAR_TIE = 0.1  # classifier probabilities this close are a tie the action's own words break
 # The shopper's own orders ("my orders", "both orders", "I made three orders") as what a request or question is about;
 # a remark that only mentions them ("thanks, both orders came") asks nothing.
 _OWN_ORDERS = re.compile(r"\b(?:my|our|both|all|the|these|those|some|several|recent|\d+|one|two|three|four|five)\s+(?:\w+\s+)?orders?\b|\b(?:i|we)\s+(?:\w+\s+)?(?:placed|made|have|put in)\s+(?:\w+\s+){0,2}orders?\b|我的订单|我(?:下|有)了?.{0,3}订单")
@@ -740,6 +742,8 @@ class _Turn(CatalogTurn):
             # Out of scope only by the classifier's margin, but it names an order or an order action
             # ("swap both of my things for newer ones"): what a shop handles, so its best intent stands.
             route = prediction.near_route
+        if state.frame is None and (named := self._action_breaks_tie(message, prediction)):
+            route = named  # "send it back for a refund" an exchange by a hair over a return: the words say which
         if state.frame is None and not slots.item_ids and route != "faq" and rules.asks_about_action(message):
             # "would I get all my money back if I cancel the whole order?", "can I still change the address on my
             # pending order?": a question about the action, answered from the policy; "ok then cancel it" starts it
@@ -809,7 +813,9 @@ class _Turn(CatalogTurn):
         if state.frame is not None and not topic_open and self._answers_frame(message, slots):
             switch = route in WRITE_ROUTES | {"search", "recommend", "human", "compare"} and route != state.frame.route
             # "let me pay what's left using my gift card" gives the task's payment method: no search for it
-            gives = route in ("search", "recommend", "compare") and (rules.pays_with(message) or self._gives_slot(message, payment=False))
+            # nor does "…, and only the <item> change" narrowing the items the task holds
+            gives = route in ("search", "recommend", "compare") and (rules.pays_with(message) or self._gives_slot(message, payment=False)
+                                                                     or self._narrows_items(message, state.frame))
             if not (switch and prediction.confidence >= 0.8 and len(message.split()) > 4 and not gives):
                 return state.frame.route
         if state.frame is None and route in ("search", "product_question", "chit_chat", "out_of_scope", "recommend") and \
@@ -825,6 +831,35 @@ class _Turn(CatalogTurn):
         if route == "chit_chat" and slots.references and state.last_items:
             return "product_question"
         return route
+
+    def _action_breaks_tie(self, message: str, prediction) -> str | None:
+        """The one order action the words name, when the classifier's best order action beat it by less than
+        `NEAR_TIE` ("… I want to send it back for a refund" read as an exchange just ahead of a return): its route.
+        None when the words name several actions or none, or a return is said with an option value ("return them, I
+        need the red ones"): maybe an exchange whatever the verb, the classifier's to tell."""
+        named = [a for a in rules.read_action(message).named if a != "address"]
+        routes = getattr(self.a.classifier, "routes", {})
+        top = [(routes.get(intent), p) for intent, p in getattr(prediction, "top", None) or []]
+        if len(named) != 1 or not top or top[0][0] not in WRITE_ROUTES:
+            return None
+        wanted = SWAP_ROUTES if named[0] == "change" else {_NAMED_ROUTES[named[0]]}
+        if top[0][0] in wanted or (named[0] == "return" and (rules.asks_change_without_verb(message) or self._names_option_value(message))):
+            return None
+        return next((r for r, p in top[1:] if r in wanted and top[0][1] - p < NEAR_TIE), None)
+
+    def _narrows_items(self, message: str, frame: TaskFrame) -> bool:
+        """Whether the message keeps only some of the items the task holds ("only the <item> change", "the <item> alone")."""
+        if len(frame.item_ids) < 2 or not rules.takes_only(message) or self.ctx.user_id is None:
+            return False
+        held = [i for o in self._user_orders() if o["order_id"] == frame.order_id for i in o["items"] if i["item_id"] in frame.item_ids]
+        return any(rules.names_item(i, message.lower()) for i in held)
+
+    def _names_option_value(self, message: str) -> bool:
+        """Whether the message says an option value of the catalog ("… the red ones", "a size 10"), the item's or a wished
+        one; not a word of a product's name ("espresso" of an espresso machine)."""
+        lowered = _product_words(self.a.store).sub(" ", _in_english(message.lower()))
+        values = {str(v).lower() for vals in _option_values(self.a.store).values() for v in vals}
+        return any(len(v) > 2 and rules.mentioned(v, lowered) for v in values)
 
     def _asks_terms(self, message: str, slots: Slots) -> bool:
         """Whether a message that names an order action asks about the shop's terms for it (`rules.asks_terms`) and

@@ -173,6 +173,8 @@ class FormLoop:
         held = {i["item_id"] for i in order["items"]}
         if any(i not in held for i in frame.item_ids):  # items read for another order (the task moved): read again
             frame.item_ids, frame.new_item_ids = [], []
+        elif frame.item_ids and message and self._items_amended(order, frame, message):
+            frame.amends.append(message)  # "…, and only the <item> change", "I meant the <item>, not the <other>": read again
         text = frame.text or message
         own_part = rules.order_part(text, order["order_id"])
         if own_part and rules.match_items(order, own_part, read_slots(own_part), fallback=False):
@@ -212,6 +214,19 @@ class FormLoop:
             return STOP
         self._apply_amends(frame, order)
         return None
+
+    @staticmethod
+    def _items_amended(order: dict, frame: TaskFrame, message: str) -> bool:
+        """Whether a later message changes which items the task takes, read earlier: it keeps only some of several
+        ("only the <item> change", "the <item> alone"), or names another item and leaves out one taken ("I meant the
+        <item>, not the <other>"). A message naming none of the order's items, or only those taken, changes nothing."""
+        named = [i for i in rules.match_items(order, message, read_slots(message), fallback=False, everything=False) if i != rules.AMBIGUOUS]
+        if not named or set(named) == set(frame.item_ids):
+            return False
+        if rules.takes_only(message):
+            return len(frame.item_ids) > 1 and any(i in frame.item_ids for i in named)
+        taken = [i for i in order["items"] if i["item_id"] in frame.item_ids]
+        return bool(rules.left_out(message, taken)) and any(i not in frame.item_ids for i in named)
 
     def _apply_amends(self, frame: TaskFrame, order: dict) -> None:
         """Changes said while the task waited ("only the <item>", "<method> instead"), applied to the items
@@ -311,8 +326,12 @@ class FormLoop:
                 met = any(rules.mentioned(str(val).lower(), rules.option_text(message)) for v in offered for val in v.options.values())
                 unmet = choices and not met and rules.mentions_option(product, message, _option_values(t.a.store))
                 key = "no_new_option" if unmet else "ask_new_option"
-                yield t.say(key, name=item["name"], current=", ".join(item["options"].values()),
-                            choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
+                others = [i["name"] for i in order["items"] if i["item_id"] not in frame.item_ids]
+                if not unmet and others and message and rules.hesitates(message) \
+                        and not any(rules.names_item(i, message.lower()) for i in order["items"]):
+                    key = "ask_new_option_unsure"  # "I'm not sure" to the question: what was understood, and how to say another item
+                yield t.say(key, name=item["name"], current=", ".join(item["options"].values()), order_id=order["order_id"],
+                            choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"), others=t.join(dict.fromkeys(others)))  # fmt: skip
                 yield from t.offer("option", choices[:8])
                 return STOP
             frame.new_item_ids.append(chosen)

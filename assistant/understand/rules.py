@@ -248,13 +248,16 @@ _ELSE_SAME = r"(?!\s+else\b(?:\s+(?:about|in|of|on) (?:it|them|that|this|the \w+
 _KEPT_NAME = r"(?:the|my|both|that|this)\s+[a-z-]+(?:\s+(?!(?:but|and|so|while|though|then|instead|make|to)\b)[a-z-]+){0,3}"
 _NOT_THIS_ITEM = re.compile(rf"(?:(?:^|[(,;]|\s[—–-]{{1,2}})\s*(?:{alternation(lexicon()['not_this_item']['after_break'])})"
                             rf"|\b(?:{alternation(lexicon()['not_this_item']['anywhere'])}))\s+({_KEPT_NAME})")
-_KEEPING = re.compile(rf"\b(?:keep(?:ing)?|hold(?:ing)? on to)\s+({_KEPT_NAME}(?:,?\s+and\s+{_KEPT_NAME})*)")
+_KEEPING = re.compile(rf"\b(?:{alternation(lexicon()['item_stays']['before'])})\s+({_KEPT_NAME}(?:,?\s+and\s+{_KEPT_NAME})*)")
 # ... nor "clashes with everything I own", "better than everything": not the order's items
 # "everything", said in other words: "every single thing", "every item", "each and every thing"
 _EVERY_THING = r"(?:\beverything\b|\bevery (?:single |last )?(?:thing|item|product)\b|\beach and every (?:thing|item|product)\b)"
 _EVERYTHING_WORD = r"(?<!with )(?<!than )(?<!like )" + _EVERY_THING + _ELSE_SAME
-# a clause ending in "… is fine": what it names stays ("the size is fine but I want the lamp in black" names the lamp in another clause)
-_IS_FINE = re.compile(r"(?:\b(?:is|are|looks?|seems?) (?:fine|ok|okay|good|great|perfect|right)|\b(?:can|should|will) stay(?: as (?:it|they) (?:is|are))?)\W*$")
+# a clause ending in "… is fine", "… I keep", "…不用动": what it names stays ("the size is fine but I want the lamp in black"
+# names the lamp in another clause); reader.json item_stays
+_ITEM_STAYS = re.compile(rf"(?:(?<![a-z])(?:{'|'.join(lexicon()['item_stays']['after'])}))[\W_]*$")
+# the clauses of a request, English and Chinese ("…; the <item> I keep", "…，相机不用动")
+_CLAUSES = re.compile(r"[,;.!?()，；。！？（）、]|\b(?:but|and|while|though|so)\b|但是|但")
 # words opening a correction or addition to what was just said ("the lamp. actually, everything", "the lamp, or rather …")
 _CORRECTS = rf"(?:{alternation(lexicon()['corrections']['words'])})\b"
 # the whole order said after naming part of it, ending its clause: a correction to all of it ("the lamp — everything",
@@ -429,9 +432,11 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
     for other in _NOT_THIS_ITEM.finditer(head):  # "the <item> (not the <other item>)": not that other one
         excluded |= {i["item_id"] for i in _most_specific([i for i in items if names_item(i, other.group(1))], other.group(1))}
-    for clause in re.split(r"[,;.!?()]|\b(?:but|and|while|though|so)\b", head if cut else remarked):  # "…; the blue <item> is fine": that one stays as it is
-        if _IS_FINE.search(clause) and not _ACTION_VERBS.search(clause) and not _BE_INSTEAD.search(clause) and not _EXCEPT.search(clause):
-            fine = [i for i in items if names_item(i, clause)]
+    for clause in _CLAUSES.split(head if cut else remarked):  # "…; the blue <item> is fine", "the <item> I keep": that one stays as it is
+        # an action word before what says the item stays acts on it ("return the <item> that is fine"); "… doesn't need to change" does not
+        if (fine_at := _ITEM_STAYS.search(clause)) and not _ACTION_VERBS.search(clause[:fine_at.start()]) and not _BE_INSTEAD.search(clause) \
+                and not _EXCEPT.search(clause):
+            fine = [i for i in items if names_item(i, clause) and not _names_option_of(i, clause)]
             excluded |= {i for i in disambiguate(fine, clause) if i != AMBIGUOUS}
     named = _most_specific([i for i in items if names_item(i, head) and i["item_id"] not in excluded], head)
     # "return the cheaper of the two", "the bigger one": the item a comparison picks among the order's items (among
@@ -487,6 +492,16 @@ def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: 
 
     return any((each or x in acting or not re.match(r"(?:every|each)\b", m.group(0))) and the_actions(k, m)
                for k, x in enumerate(sentences) for m in pattern.finditer(x))
+
+
+def _names_option_of(item: dict, clause: str) -> bool:
+    """Whether a clause names one of the item's options by its name ("the <item>'s size stays", "<item>的颜色不变"): an
+    option kept, not the item. A word naming an option that is also the item's own value ("the fabric <item> is fine"
+    of a fabric one) describes the item."""
+    said = option_text(clause)
+    own = {str(v).lower() for v in (item.get("options") or {}).values()}
+    words = {w for key in item.get("options") or {} for w in [*_key_words(key), *next((g for g in _attribute_groups() if key.lower() in g), [])]} - own
+    return any(re.search(rf"(?<![a-z]){re.escape(w)}(?:e?s)?(?![a-z])", said) for w in words)
 
 
 def _taken_by_action(text: str, at: int) -> bool:
@@ -1849,6 +1864,12 @@ def payment_kinds(message: str) -> set[str]:
     return {kind for kind, pattern in PAYMENT_KINDS if re.search(pattern, message.lower())}
 
 
+def takes_only(text: str) -> bool:
+    """Whether a change says it takes only the items it names ("only the <item>", "the <item> change alone", "只换<item>";
+    reader.json only_one)."""
+    return says(text.lower(), "only_one.words")
+
+
 def read_correction(message: str, order: dict, frame, methods: list):
     """A change said instead of yes to a proposed item action: "only <item>", "also <item>", "also
     change item <id> to item <id>", "use the other card", "<method> instead". Returns the slots as
@@ -1862,7 +1883,7 @@ def read_correction(message: str, order: dict, frame, methods: list):
         lowered = re.sub(r"\bones?\b", next(iter(proposed)).lower(), lowered)
     named = [i for i in match_items(order, lowered, read_slots(lowered), fallback=False, everything=False) if i != AMBIGUOUS]
     if named:
-        if re.search(r"\b(?:only|just)\b", lowered):
+        if takes_only(lowered):
             keep = [i for i in item_ids if i in named] or named
         elif re.search(r"\b(?:also|too|as well|add)\b", lowered):
             keep = item_ids + [i for i in named if i not in item_ids]
@@ -3105,7 +3126,7 @@ def reply_to_proposal(message: str, correctable: bool, reasoned: bool = False,
         return change
     if reasoned and (reason := cancel_reason(message)) and not re.match(r"\W*(?:no|nope|don'?t|do not)\b", message.lower()):
         return Correct(reason=reason)  # the reason said (again) instead of yes: proposed again with it
-    if correctable and AMEND.search(message.lower()):
+    if correctable and (AMEND.search(message.lower()) or takes_only(message)):
         return Correct()
     return None
 
@@ -3220,11 +3241,20 @@ def holds_proposal(message: str):
         return None
     if is_question(lowered) or lowered.endswith(("?", "？", "吗", "呢")):
         return Hold(question=True)
-    hesitates = any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in words["hesitation_en"]) \
-        or any(w in lowered for w in words["hesitation_zh"]) or re.fullmatch(r"[\w\s]{0,3}(?:…|\.\.\.+)\W*", lowered)
-    if hesitates and not action_verb_named(message):  # "hmm, cancel it anyway but …" asks for an action: no hesitation
+    if hesitates(message):
         return Hold()
     return None
+
+
+def hesitates(message: str) -> bool:
+    """Whether the message hesitates ("hmm, let me check first", "I'm not sure", "我不确定"; confirm.json hesitation_*)
+    and asks for no action ("hmm, cancel it anyway but …" does)."""
+    from assistant.tools import confirm_words
+
+    words, lowered = confirm_words(), message.strip().lower()
+    said = any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in words["hesitation_en"]) \
+        or any(w in lowered for w in words["hesitation_zh"]) or re.fullmatch(r"[\w\s]{0,3}(?:…|\.\.\.+)\W*", lowered)
+    return bool(said) and not action_verb_named(message)
 
 
 _RECEIVED = re.compile(r"\b(?:received|arrived|delivered|got (?:it|them|the)|came)\b|收到")
