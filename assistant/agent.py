@@ -41,6 +41,8 @@ WRITE_ROUTES = {"cancel_order", "modify_order", "return", "exchange", "update_ad
 QUESTION_ROUTES = {"product_question", "compare", "faq", "option_question", "option_opinion"}
 # What a classifier may call a described item change said without a change verb ("my <item> is a small, I need a large")
 _NOT_A_CHANGE = {"search", "product_question", "recommend", "compare", "chit_chat", "out_of_scope", "order_status", "faq"}
+# What a classifier may call a message about the shopper's own order that lists its products (rules.about_own_order)
+_NOT_AN_ORDER = {"search", "compare", "product_question", "out_of_scope"}
 SWAP_ROUTES = {"exchange", "modify_order"}  # one request family: the order's status decides which
 _NAMED_ROUTES = {"return": "return", "cancel": "cancel_order"}  # an order action named (rules.read_action) as a route
 NEAR_TIE = 0.1  # classifier probabilities this close are a tie the action's own words break
@@ -384,6 +386,14 @@ class _Turn(CatalogTurn):
                 yield from self._on_cancel_order(message, slots.model_copy(update={"order_ids": [part["order_id"]]}))
                 return
         elif refused is not None and state.frame is None and self.ctx.user_id and not slots.order_ids:
+            if (kept := self._left_out_of_refused(message, refused)):
+                # "if the <item> would take it over, leave the <item> as it is" after a change refused as a whole (its
+                # difference not covered): the other items' changes proposed again
+                pairs = [(i, n) for i, n in zip(refused.item_ids, refused.new_item_ids) if i not in kept]
+                refused.item_ids, refused.new_item_ids = [i for i, _ in pairs], [n for _, n in pairs]
+                state.frame = refused
+                yield from self.form.run(FLOWS[refused.flow], "", Slots())
+                return
             # "if a return won't work, cancel it then" right after a refusal: that task's fallback
             condition = rules.read_condition(message)
             if condition is not None and condition.then == ["nothing"]:  # "if not, leave it": the task ends here
@@ -474,6 +484,18 @@ class _Turn(CatalogTurn):
             yield from self.form.resume()
         elif waiting is not None:
             state.queue.insert(0, waiting)  # another task began: the topic's task comes after it
+
+    def _left_out_of_refused(self, message: str, refused: TaskFrame) -> list[str]:
+        """The items of a refused change of several items (each with its new item chosen) that the message leaves out
+        of it (`rules.left_out`: "leave the <item> as it is", "skip the <item>"), when some others remain."""
+        if refused.flow not in ("exchange", "modify_items") or not refused.order_id or len(refused.item_ids) < 2 \
+                or len(refused.new_item_ids) != len(refused.item_ids):
+            return []
+        order = self._order(refused.order_id) or {}
+        if not order or set(rules.actions_named(message.lower(), order["status"])) - SWAP_ROUTES:
+            return []  # "leave the <item> and return the <other> instead": another request
+        out = rules.left_out(message, [i for i in order.get("items", []) if i["item_id"] in refused.item_ids])
+        return out if out and set(out) < set(refused.item_ids) else []
 
     def _declined(self) -> Iterator[AssistantEvent]:
         """A proposal declined: said, the task ended, and the next request (if queued) taken up."""
@@ -773,6 +795,14 @@ class _Turn(CatalogTurn):
         if route in ("search", "product_question", "recommend", "chit_chat", "out_of_scope") and state.frame is None \
                 and rules.payment_switch_sentences(message):
             return "payment"  # "…; I want that order paid with PayPal instead": the order's payment, not a search for PayPal
+        if state.frame is None and prediction.route in _NOT_AN_ORDER | {"order_status"} and route in _NOT_AN_ORDER | {"order_status", "payment"} \
+                and rules.about_own_order(message) \
+                and not (rules.browses(message) or rules.only_asks(message) or rules.wants_another(message)) \
+                and (own := self._own_order_route(message, prediction, described_only=prediction.route == "order_status")):
+            # "from my delivered order (a <item>, a <item> and a <item>): the <item> should be …", "the delivery that went
+            # to <city> (<items>) has things I do not need": the shopper's own order, the products only say which (a
+            # status or payment word read as the route by the shop cues only describes the order or how a change is paid)
+            return own
         if route == "cancel_order" and rules.only_describes_cancelled(message.lower()):
             route = "order_status"  # "the tracking number of my cancelled order": that order asked about, nothing to cancel
         if route == "cancel_order" and rules.only_negated(message.lower(), "cancel"):
@@ -987,6 +1017,27 @@ class _Turn(CatalogTurn):
         if not product and _OWN_ORDERS.search(lowered) and _ASKS_ABOUT.search(lowered):
             return "order_status"  # "we made a few orders, can you look at them?": their orders, never out of scope
         return "search" if product else None
+
+    def _own_order_route(self, message: str, prediction, described_only: bool = False) -> str | None:
+        """The order route of a message about an order of the shopper's own: the first order action its words name
+        (cues.json; a status word there only describes the order, a payment word may only say how a change is paid:
+        a payment switch is read before), or things no longer needed (undone: the order's
+        status decides how); else, unless `described_only` (only an action said counts), the classifier's best order
+        action, or an item change when it wishes for a product (the status picks exchange or item change); None for
+        a remark ("all my orders came on time")."""
+        lowered = message.lower()
+        found = [(m.start(), r) for pattern, r in _cues() if r in WRITE_ROUTES and (m := pattern.search(lowered))]
+        if found:
+            return min(found)[1]
+        if rules.no_longer_wanted(message):
+            return "cancel_order"
+        if described_only:
+            return None
+        routes = getattr(self.a.classifier, "routes", {})
+        ranked = [routes.get(intent) for intent, _ in getattr(prediction, "top", None) or []]
+        if best := next((r for r in ranked if r in WRITE_ROUTES), None):
+            return best
+        return "exchange" if rules.says_wish(message) and self._names_product(_in_english(lowered)) else None
 
     def _asks_of_named_product(self, message: str) -> bool:
         """Whether the message asks about an option, a value, the price or the stock of a product it names by its name."""

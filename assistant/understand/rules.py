@@ -308,14 +308,22 @@ def _order_described() -> tuple[re.Pattern, re.Pattern]:
     return re.compile(bracketed, re.IGNORECASE), re.compile(rf"{english}|{chinese}", re.IGNORECASE)
 
 
-def without_order_described(text: str, items: list[dict] = ()) -> str:
+def says_unnamed_part(text: str) -> bool:
+    """Whether the text says some of an order's things without naming them ("has some things in it I do not need",
+    有些东西不需要; reader.json `order_described.unnamed_part`)."""
+    words = lexicon()["order_described"]["unnamed_part"]
+    return bool(re.search(rf"(?<![a-z0-9-])(?:{alternation(words)})(?![a-z0-9-])", text.lower()))
+
+
+def without_order_described(text: str, items: list[dict] = (), part: bool = False) -> str:
     """The text without the things it names only to say which order is meant; the words around stay. A clause
     ("return the <item> from the order that also had a <item> and a <item>": the last two are no items to return),
     not what a link "i got …" takes after "in <a box>" ("in the other parcel I got a <item>": the thing received).
     With the order's `items`, also asides in brackets naming them ("the <item> (it came with a <item> and a <item>)",
     "in my order (<item>, <item>, <item>) the <item>"), not one asking an action or adding ("(and the <item> too)");
-    and all of it only when what is left still names one of them, or a comparison picks among them ("…(<items>).
-    return the cheaper of the two")."""
+    and all of it only when what is left still names one of them, a comparison picks among them ("…(<items>).
+    return the cheaper of the two"), or it (or `part`, said of the whole text) says some unnamed ("…(<items>) has
+    some things I do not need": which, asked)."""
     lex = lexicon()["order_described"]
     received = re.compile(rf"\b(?:{alternation(lex['received_in'])})\s+(?:[a-z]+\s+){{0,2}}$", re.IGNORECASE)
     left = text
@@ -336,8 +344,9 @@ def without_order_described(text: str, items: list[dict] = ()) -> str:
         inside = m.group(0).strip(" ()").lower()
         return any(names_item(i, inside) for i in items) and not _ACTION_VERBS.search(inside) and not adds.match(inside)
 
-    def says_which(rest: str) -> bool:
-        return any(names_item(i, _CONTEXT.sub(" ", rest.lower())) for i in items) or by_relative(rest, items) is not None
+    def says_which(rest: str) -> bool:  # "…(<items>) has some things I do not need" (`part`): a part unnamed, asked
+        return any(names_item(i, _CONTEXT.sub(" ", rest.lower())) for i in items) or by_relative(rest, items) is not None \
+            or part or says_unnamed_part(rest)
     left = left if says_which(left) else text
     rest = _ASIDE.sub(lambda m: " " if aside(m) else m.group(0), left)
     return rest if says_which(rest) else left
@@ -411,10 +420,11 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
     if by_id:
         return by_id
+    part = says_unnamed_part(message)  # "有些东西…": before an English reading leaves only the things named
     if _CJK.search(message) and not any(names_item(i, message.lower()) for i in items):
         message = option_text(message)  # 登山鞋 names Hiking Boots: its English reading too (when no name is said as written)
     lowered = message.lower()
-    lowered = without_order_described(lowered, items)  # "my order with the <item> has two <others>": that item only says which order
+    lowered = without_order_described(lowered, items, part)  # "my order with the <item> has two <others>": that item only says which order
     lowered = _CONTEXT.sub(" ", lowered)  # "the backpack I received with the vacuum cleaner": not the cleaner
     names = _names_of(items)
     remarked = except_words_read(lowered, names)  # all-but read everywhere, for the remarks' "everything but the <item> is fine"
@@ -2178,6 +2188,25 @@ def names_an_order(text: str) -> bool:
     return bool(re.search(r"\b(?:orders?|purchases?)\b|#w\d|订单", text.lower()))
 
 
+@lru_cache(maxsize=1)
+def _own_order() -> re.Pattern:
+    """An order of the shopper's own as said (reader.json `own_order`): possessed, by its status, where it went, or
+    as theirs got or placed."""
+    lex = lexicon()["own_order"]
+    heads = rf"(?:{alternation(lex['heads'])})\b"
+    english = (rf"\b(?:{alternation(lex['possessive'])})\s+(?:[a-z0-9'-]+\s+){{0,2}}?{heads}"
+               rf"|\b(?:{alternation(lex['statuses'])})\s+{heads}"
+               rf"|\b{heads}\s+(?:(?:that|which)\s+)?(?:{alternation(lex['sent'])}|{alternation(lex['placed'])})\b")
+    return re.compile(rf"{english}|{_BY_STATUS.pattern}|{'|'.join(lex['zh'])}")
+
+
+def about_own_order(text: str) -> bool:
+    """Whether the text speaks of an order of the shopper's own ("my delivered order (a <item>, a <item>)", "the
+    delivery that went to <city>", "two changes to my pending order", 我的订单): what it lists then says which order,
+    it is no product query; not "an order" in general ("can I order it?", "before I place an order")."""
+    return bool(_own_order().search(text.lower()))
+
+
 def _action_groups(lowered: str) -> list[int]:
     """The route groups (1 return, 2 change, 3 cancel) of the action verbs the text says."""
     return [next(g for g in (1, 2, 3) if m.group(g)) for m in _ACTION_VERBS.finditer(lowered)]
@@ -2519,6 +2548,27 @@ def _another_wish() -> tuple[re.Pattern, re.Pattern, re.Pattern, set[str]]:
     # "my friend wants one …": a person of theirs wishes (not "I", "he", nor the item itself: "my <item> is a 9, I need …")
     someone = re.compile(r"\b(?:my|his|her|our|their)\s+((?:[a-z'-]+\s+){0,2}?[a-z'-]+)\s+$")
     return marks, person, someone, set(lex["followers"])
+
+
+def says_wish(text: str) -> bool:
+    """Whether the text wishes for something ("I'd like the <item> in black", "it should be a medium", "I'd prefer …",
+    想要…; `_WANTS`): with an order of theirs and a product named, a change of it."""
+    return bool(_WANTS.search(text.lower()))
+
+
+# "my friend wants one", "her sister would like a pair": someone else's wish for one of a thing
+_SOMEONE_WANTS = re.compile(r"\b(?:my|his|her|our|their)\s+(?:[a-z'-]+\s+){0,2}?(?:wants?|needs?|would like|'d like)\s+"
+                            r"(?:one|a pair|another|some)\b")
+_ONE_IN = re.compile(r"\b(?:one|a pair)\s+(?:in|with|of)\b")  # "one in silver", "a pair in black": another of it
+
+
+def wants_another(text: str) -> bool:
+    """Whether the text wishes for one more of a thing, for someone else, or asks where to buy one ("another <item>
+    like the one in my order", "one in silver for my brother", "my friend wants one", "do you sell those?"): a
+    purchase, not a change of the shopper's own (reader.json `wanting_another`); not "too thin for my knees"."""
+    marks, person, _, _ = _another_wish()
+    lowered = text.lower()
+    return bool(marks.search(lowered) or (person.search(lowered) and _ONE_IN.search(lowered)) or _SOMEONE_WANTS.search(lowered))
 
 
 def _stem(word: str) -> str:
