@@ -413,6 +413,12 @@ def says_the_item(text: str) -> bool:
     return bool(_THE_ITEM.search(text.lower()))
 
 
+def _without_fallbacks(text: str) -> str:
+    """The text without what each sentence says to do if its wish cannot be met ("…; if it does not exist, leave the
+    <item> as it is"): a fallback keeps nothing now."""
+    return " ".join(x[: m.start()] if (m := CONDITION.search(x)) else x for x in _SENTENCE_END.split(text))
+
+
 def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True) -> list[str]:
     """Which of the order's items the message names: by item id, by product name, all of them, or all
     but those after "except"."""
@@ -438,11 +444,11 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if cut and cut.group(0) == "除了":
         acted += " " + head[cut.start():]
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail) and not names_item(i, acted)}
-    for kept in _KEEPING.finditer(head):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
+    for kept in _KEEPING.finditer(_without_fallbacks(head)):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
     for other in _NOT_THIS_ITEM.finditer(head):  # "the <item> (not the <other item>)": not that other one
         excluded |= {i["item_id"] for i in _most_specific([i for i in items if names_item(i, other.group(1))], other.group(1))}
-    for clause in _CLAUSES.split(head if cut else remarked):  # "…; the blue <item> is fine", "the <item> I keep": that one stays as it is
+    for clause in _CLAUSES.split(_without_fallbacks(head if cut else remarked)):  # "…; the <item> is fine", "the <item> I keep": it stays
         # an action word before what says the item stays acts on it ("return the <item> that is fine"); "… doesn't need to change" does not
         if (fine_at := _ITEM_STAYS.search(clause)) and not _ACTION_VERBS.search(clause[:fine_at.start()]) and not _BE_INSTEAD.search(clause) \
                 and not _EXCEPT.search(clause):
