@@ -758,6 +758,10 @@ class _Turn(CatalogTurn):
             # "drop only the <item> from my order", "one of them taken off" (of an order said): a part of it cancelled
             # (refused); not "the price filter removed", "my old address removed from my account"
             return "cancel_order"
+        if state.frame is None and rules.wrongly_charged(message) and not rules.other_actions(message, "payment") \
+                and rules.asks_order_payment_change(message, [], bool(slots.order_ids)):
+            # "PayPal was billed for that order in error", no other action asked: its payment moved, not a cancellation
+            return "payment"
         prediction = self.a.classifier.predict(message)
         route = prediction.route
         if prediction.near_route and (slots.order_ids or rules.names_action(message)):

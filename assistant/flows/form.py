@@ -411,7 +411,8 @@ class FormLoop:
             return STOP
         methods = self._usable_methods(flow, order)
         purpose = t.r("purposes")[flow.name]
-        missing = sorted(rules.payment_kinds(message) - {m["source"] for m in methods})
+        # a kind said as the one that paid by mistake is not asked for
+        missing = sorted(rules.payment_kinds(rules.wrongly_charged_cut(message.lower())) - {m["source"] for m in methods})
         if missing:  # they asked for a kind of method that cannot be used here: say so, not just ask again
             yield from t._ask_payment("payment_not_possible", methods, kind=t.r("pm_kinds")[missing[0]], purpose=purpose)
             return STOP
@@ -655,6 +656,14 @@ class FormLoop:
             if len(several) > 1:  # "all my pending orders", items of several orders: one after another
                 frame.order_id = several[0]["order_id"]
                 self.queue(frame, [o["order_id"] for o in several[1:]])
+                return
+            if parts := rules.orders_by_part(text, frame.route, orders):
+                # "(1) the <item>: cancel it (2) the order holding the <item> and the <item>: cancel it as well": each part's order in
+                # turn, whatever its status (the flow says what it allows), never an order no part names; those done or
+                # declined already are not taken up again
+                fresh = [o for o in parts if not t._settled(frame.route, o["order_id"])] or parts[:1]
+                frame.order_id = fresh[0]["order_id"]
+                self.queue(frame, [o["order_id"] for o in fresh[1:]])
                 return
             candidates = rules.by_item_price(text, rules.orders_meant(text, orders, candidates))
             if len(candidates) > 1:

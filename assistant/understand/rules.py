@@ -358,9 +358,9 @@ _ASIDE = re.compile(r"\s*\([^()]*\)")  # "(in a box with the <item> and the <ite
 def about_item(text: str, item: dict, order: dict) -> str:
     """The parts of a request about one item: each part naming it and those after it up to a part
     naming another of the order's items ("the <item> in <value>, and the <item> in <value>")."""
-    # clauses: sentences, "…, and the <item> …", "…, the <other item> is fine"
+    # clauses: sentences (。； too), "…, and the <item> …", "…, the <other item> is fine"
     text = without_order_described(text, order["items"])  # "(it came with a <item> and a <item>)": which order, not about those
-    parts = [p for p in re.split(r"(?<=[.!?;])\s+|\n|,?\s+and (?=i |to |the |my |for )|,\s+(?=(?:the|my) )", text, flags=re.IGNORECASE) if p.strip()]
+    parts = [p for p in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n|,?\s+and (?=i |to |the |my |for )|,\s+(?=(?:the|my) )", text, flags=re.IGNORECASE) if p.strip()]
     others = [i for i in order["items"] if i["name"] != item["name"]]
     twins = [i for i in order["items"] if i["name"] == item["name"] and i.get("options") != item.get("options")]
     kept, on = [], False
@@ -857,9 +857,29 @@ def action_text(text: str, route: str) -> str:
     if len({frozenset(g) for *_, g in marks}) < 2:
         return kept
     mine = _ROUTE_GROUP.get(route)
-    parts = [kept[start:(marks[n + 1][0] if n + 1 < len(marks) else len(kept))] for n, (start, _, groups) in enumerate(marks) if mine in groups]
+    # each action's words: from where they begin (its verb, or what a word after it points back at) to where the next begin
+    starts = [_object_before(lowered, start, end, marks[n - 1][1] if n else 0) for n, (start, end, _) in enumerate(marks)]
+    parts = [kept[starts[n]:(starts[n + 1] if n + 1 < len(marks) else len(kept))] for n, (*_, groups) in enumerate(marks) if mine in groups]
     return " ".join(parts) or kept
 
+
+# A word pointing back at what was said before ("swap it", "return those as well"), not a determiner ("swap both the <item>s")
+_POINTS_BACK = re.compile(r"\b(?:it|them)\b|\b(?:that|this|those|these|both|one|ones)\b(?=\s*(?:[,.;:!?)]|$|(?:for|to|back|too|also|as|"
+                          r"in|into|with|instead|out|off|please|now|and|or|but|so|because|since|if|one|ones)\b))")
+
+
+def _object_before(lowered: str, start: int, end: int, after: int) -> int:
+    """Where an action's words begin: at its verb, or, when the verb takes a word pointing back ("…the <item> is too
+    dim for the desk; swap it for …", "…they came scratched: return them"), at the start of its sentence or numbered part (of the
+    sentence before when its own words before the verb name nothing: "The <item> is too big. Please swap it …"), not
+    before `after` (the end of the verb before it): what that word points at is said there."""
+    rest = lowered[end:]
+    if not (_POINTS_BACK.search(lowered, start, end) or _POINTS_BACK.match(rest.lstrip())):
+        return start
+    opened = [0, *(m.end() for m in re.finditer(r"[.!?\n]|\(\d{1,2}\)", lowered[:start]))]
+    if len(opened) > 1 and not re.search(r"\b(?:the|my|a|an|our|this|that|these|those|both)\s+\w", lowered[opened[-1]:start]):
+        return max(opened[-2], after)
+    return max(opened[-1], after)
 
 
 # Option words from the data file (assistant/data/option_words.json), not from code.
@@ -1543,10 +1563,37 @@ _BRAND = re.compile(r"\b(visa|master ?card|amex|american express|discover)\b")
 _BRAND_NOT_WANTED = re.compile(r"(?:rather than|instead of|not|other than|but not|over)\s+(?:the |my |with |to |on )?$")
 
 
+# A word of paying in a clause: what a method named there did or should do
+_PAID_WORD = re.compile(r"\b(?:charg\w*|bill\w*|paid|pay|paying|used?|put on|went (?:on|to)|taken from|deducted)\b|付|扣|支付|用")
+
+
+def wrongly_charged_cut(lowered: str) -> str:
+    """The text with the clauses saying a method paid the order by mistake blanked ("PayPal was billed for it in
+    error", "it shouldn't have been paid with the Visa", 误用礼品卡付款; words: reader.json wrongly_charged): that method is
+    what the order has now, not one wanted. What follows "instead of"/"rather than" in the clause is kept (the wanted
+    one). Same length as the text, so positions still hold."""
+    out = lowered
+    for m in re.finditer(r"[^,.;:!?，。；：！？\n]+", lowered):
+        clause = m.group(0)
+        if not (payment_kinds(clause) or _BRAND.search(clause)) or not _PAID_WORD.search(clause) or not says(clause, "wrongly_charged.words"):
+            continue
+        end = m.start() + (w.start() if (w := re.search(r"\b(?:instead of|rather than)\b|而不是", clause)) else len(clause))
+        out = out[: m.start()] + " " * (end - m.start()) + out[end:]
+    return out
+
+
+def wrongly_charged(text: str) -> bool:
+    """Whether the text says a method paid an order by mistake (`wrongly_charged_cut`): the order's payment is to be
+    moved to another of the shopper's methods."""
+    lowered = text.lower()
+    return wrongly_charged_cut(lowered) != lowered
+
+
 def payments_named(methods: list, message: str) -> list[str]:
     """The customer's payment methods a message names, as their ids in the order named: an id, a kind
-    (with its last four digits if given), or ORIGINAL for "the original payment method"."""
-    lowered = message.lower()
+    (with its last four digits if given), or ORIGINAL for "the original payment method". A method said to have
+    paid by mistake (`wrongly_charged_cut`) is not named as one to use."""
+    lowered = wrongly_charged_cut(message.lower())
     methods = {m.payment_method_id: m for m in methods}
     mentions: list[tuple[int, str]] = []
     for m in re.finditer(r"\b(?:credit_card|paypal|gift_card)_\d+\b", lowered):
@@ -1697,6 +1744,8 @@ def asks_order_payment_change(text: str, methods: list, names_order: bool) -> bo
     lowered = text.lower()
     if asks_how_paid(lowered):
         return False
+    if wrongly_charged(lowered) and re.search(r"\border\b|订单", lowered):
+        return True  # "the Visa was wrongly billed for my order": moved to another method
     if names_order:  # routed to payment already: any word of paying reads as the change, even beside an item
         return asks_payment_change(lowered) or bool(re.search(r"\bpa(?:y|id)|\bmethod|\bcard\b|支付|付", lowered))
     if not asks_payment_change(lowered):
@@ -1713,11 +1762,14 @@ _CHANGE_MONEY = re.compile(r"\b(?:difference|extra|balance due|refunds?)\b|差�
 def payment_switch_sentences(text: str) -> list[str]:
     """The sentences of a request asking, beside other requests, that an order be paid another way ("I want that
     order charged to PayPal instead", "我想把这个订单改用PayPal支付"): a method said with a word of change and the
-    order, not a method paying for an item change ("…, any difference on the Visa") nor the item's options."""
+    order, not a method paying for an item change ("…, any difference on the Visa") nor the item's options; or the
+    order said to be paid with a method by mistake (`wrongly_charged`: another method is wanted)."""
     found = []
     for sentence in _SENTENCE_END.split(text):
         lowered = sentence.lower()
-        if (payment_kinds(lowered) or re.search(r"\bpayment method\b|支付方式|付款方式", lowered)) and _CHANGE_VERB.search(lowered) \
+        if wrongly_charged(lowered) and re.search(r"\border\b|订单", lowered) and not _item_change_said(lowered):
+            found.append(sentence.strip())  # "that order went on PayPal in error": moved to another method
+        elif (payment_kinds(lowered) or re.search(r"\bpayment method\b|支付方式|付款方式", lowered)) and _CHANGE_VERB.search(lowered) \
                 and re.search(r"\border\b|订单", lowered) and not _CHANGE_MONEY.search(lowered) and not asks_how_paid(lowered) \
                 and asks_payment_change(lowered) and not _item_change_said(lowered):
             found.append(sentence.strip())
@@ -2506,10 +2558,10 @@ def address_clauses(sentence: str) -> str:
                         if c.strip() and _ADDRESS_WORD.search(c.lower()) and _ASKS_ADDRESS.search(c.lower()))
 
 
-# "the <item> should be the mesh version instead", "I'd like the <item> in black instead of white": an item change
-# said without a change verb (not how it is paid, sent or refunded)
+# "the <item> should be the mesh version instead", "I'd like the <item> in black instead of white", "the <item> should
+# be the large one, all else unchanged": an item change said without a change verb (not how it is paid, sent or refunded)
 _BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
-                         r"[^.;!?]{0,40}\binstead\b"
+                         r"[^.;!?]{0,40}(?:\binstead\b|,? (?:but )?(?:otherwise|everything else|all else|the rest) (?:the same|unchanged|as it is)\b)"
                          # "the <item> in it should have a <value> <option> instead of <value>"
                          r"|\b(?:should|could|would) have (?!(?:been|had|gone|charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
                          r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}"
@@ -2689,26 +2741,54 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
         found["update_address"] = where  # "change the <item> to red, and ship the order to my default address": that too
     sentences = [without_address_clauses(x) for x in said]
     for n, sentence in enumerate(sentences):
-        lowered = sentence.lower()
-        if not lowered or _HEDGE.search(lowered):
-            continue
-        condition = CONDITION.search(lowered)
-        fallback = read_condition(lowered[condition.start():]) if condition else None
-        if fallback is not None and (fallback.then or fallback.only):  # only a condition with a "then" part ends the request
-            lowered = lowered[: condition.start()]
-        kinds = []
-        for m in [*_ACTION_VERBS.finditer(lowered), *_ZH_ROUTE_VERBS.finditer(lowered)]:
-            if _OF_PAYMENT.match(lowered, m.end()) or (m.re is _ZH_ROUTE_VERBS and re.search(r"支付|付款", lowered)):
-                continue  # "change the payment (method) to …": the payment change itself, not an item change
-            if _refused_here(lowered[: m.start()]):
-                continue  # "…, not swap it", "不要取消": what the shopper does not want
-            kinds.append({1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))])
-        if not kinds and asks_change_without_verb(lowered):  # "the <item> should be the <value> one instead": a change, said without its verb
-            kinds.append("exchange")
-        for other in kinds:
+        for other in _kinds_asked(sentence):
             if other != route and not (other == "exchange" and route == "modify_order"):
                 found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]
+
+
+def _kinds_asked(sentence: str) -> list[str]:
+    """The order actions one sentence asks for (return, exchange, cancel_order), in order: by their verbs, or an item
+    change said without one; not one only checked on, refused ("…, not swap it", 不要取消), the payment's own change,
+    nor the fallback of a condition ("…; if not, cancel it")."""
+    lowered = sentence.lower()
+    if not lowered or _HEDGE.search(lowered):
+        return []
+    condition = CONDITION.search(lowered)
+    fallback = read_condition(lowered[condition.start():]) if condition else None
+    if fallback is not None and (fallback.then or fallback.only):  # only a condition with a "then" part ends the request
+        lowered = lowered[: condition.start()]
+    kinds = []
+    for m in [*_ACTION_VERBS.finditer(lowered), *_ZH_ROUTE_VERBS.finditer(lowered)]:
+        if _OF_PAYMENT.match(lowered, m.end()) or (m.re is _ZH_ROUTE_VERBS and re.search(r"支付|付款", lowered)):
+            continue  # "change the payment (method) to …": the payment change itself, not an item change
+        if _refused_here(lowered[: m.start()]):
+            continue  # "…, not swap it", "不要取消": what the shopper does not want
+        kinds.append({1: "return", 2: "exchange", 3: "cancel_order"}[next(g for g in (1, 2, 3) if m.group(g))])
+    if not kinds and asks_change_without_verb(lowered):  # "the <item> should be the <value> one instead": a change, said without its verb
+        kinds.append("exchange")
+    return kinds
+
+
+# One request of several in a message: its sentence, or its numbered part ("(1) … (2) …", "（1）…（2）…")
+_REQUEST_PARTS = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n|\s+(?=\(\d{1,2}\)\s)|(?=（\d{1,2}）)")
+
+
+def orders_by_part(text: str, route: str, orders: list[dict]) -> list[dict]:
+    """The same action asked in several parts of one message ("(1) the <item> was a mistake, cancel it; (2) the order
+    holding the <item> and the <item>: cancel it as well"), each part naming items that one order holds (whatever its
+    status: the flow says what that order allows): those orders, in the order asked. Empty unless two parts name two
+    different orders. An order is the one holding the items its part names, never another."""
+    family = {"exchange", "modify_order"}
+    found: list[dict] = []
+    for part in (x for x in _REQUEST_PARTS.split(text) if x and x.strip()):
+        kinds = _kinds_asked(without_address_clauses(part))
+        if not any(k == route or {k, route} <= family for k in kinds):
+            continue
+        owner = orders_meant(part, orders, [])
+        if len(owner) == 1 and owner[0] not in found:
+            found.append(owner[0])
+    return found if len(found) > 1 else []
 
 
 def without_other_actions(text: str, route: str) -> str:
