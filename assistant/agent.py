@@ -241,6 +241,15 @@ class _Turn(CatalogTurn):
                 yield self.say("correction_unmet", name=self.form.unmet_correction)
                 yield from self._propose(pending.tool, pending.arguments, self._description(pending, frame))
                 return
+            if frame is not None and frame.flow and frame.address and not isinstance(command, Confirm) \
+                    and all(o == pending.arguments.get("order_id") for o in slots.order_ids) and not rules.asked_besides(message, frame.route) \
+                    and set(rules.read_action(message).flows) <= {frame.flow} \
+                    and (fixed := rules.parse_address(message) or rules.address_correction(message, frame.address)):
+                # "it's Apt 7B, not Apt 7", "no, send it to <address> instead" (also after "never mind, …"): the same task
+                # proposed again with it
+                state.frame, frame.address = frame, fixed
+                yield from self.form.run(FLOWS[frame.flow], "", Slots())
+                return
             if not corrected and not isinstance(command, Confirm) and (rules.drops_proposal(message) or self._all_left_out(message, pending)):
                 # "I changed my mind, I'll keep everything as is", "actually I'll keep the <item>" (all it proposed): a
                 # decline; a question said with it is answered, then the next request (if queued) taken up
@@ -250,14 +259,6 @@ class _Turn(CatalogTurn):
                     yield from self._dispatch(asked)
                 if state.frame is None and state.pending is None:
                     yield from self._next_task()
-                return
-            if frame is not None and frame.flow and frame.address and not isinstance(command, Confirm) \
-                    and all(o == pending.arguments.get("order_id") for o in slots.order_ids) and not rules.asked_besides(message, frame.route) \
-                    and set(rules.read_action(message).flows) <= {frame.flow} \
-                    and (fixed := rules.parse_address(message) or rules.address_correction(message, frame.address)):
-                # "it's Apt 7B, not Apt 7", "no, send it to <address> instead": the same task proposed again with it
-                state.frame, frame.address = frame, fixed
-                yield from self.form.run(FLOWS[frame.flow], "", Slots())
                 return
             if not corrected and (yield from self._items_said_at_proposal(message, pending, frame, command, slots)):
                 return

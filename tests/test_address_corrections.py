@@ -28,6 +28,7 @@ def _proposed(assistant, state, default: bool = False):
     ("no, not Apt 3, it's 3C", {"address2": "Apt 3C"}),
     ("make it Suite 400 instead", {"address2": "Suite 400"}),
     ("the zip should be 80205", {"zip": "80205"}),
+    ("oh never mind, the zip is 80206", {"zip": "80206"}),
     ("typo, the street is 21 Oak Lane", {"address1": "21 Oak Lane"}),
     ("it's 21, not 12", {"address1": "21 Oak Lane"}),
     ("Aurora, not Denver", {"city": "Aurora"}),
