@@ -53,3 +53,14 @@ def test_a_chinese_message_is_read_in_the_catalogs_words_too():
     read = rules.read_in_english("我那件黑色的T恤和咖啡机")
     assert "black" in read and "espresso machine" in read and "t-shirt" in read
     assert rules.read_in_english("the black t-shirt") == "the black t-shirt"
+
+
+@pytest.mark.parametrize("answer_zh, answer_en", [("黑色的那件", "the black one"), ("是黑色XXL的那件", "it's the black XXL one")])
+def test_an_answer_to_which_order_in_chinese_picks_as_its_english_twin(assistant, answer_zh, answer_en):
+    for request, answer in (("I want to change the t-shirt to size M", answer_en), ("我想把T恤换成M号", answer_zh)):
+        state = DialogueState(session_id=answer)
+        assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+        assistant.reply_text(state, request)
+        assert state.frame is not None and state.frame.order_id is None  # which order: asked
+        reply = assistant.reply_text(state, answer)
+        assert state.frame is not None and state.frame.order_id == BLACK, reply
