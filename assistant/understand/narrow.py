@@ -168,9 +168,11 @@ def _places(option) -> list[tuple[list[str], str]]:
 
 def score(message: str, options: list) -> dict[str, float]:
     """Each option's score: the weighted words of the message its facts share, rarer among the options = more."""
+    from assistant.understand.rules import read_in_english
     from retrieval.search.query import without_fit_remarks
 
-    text = without_fit_remarks(message)  # "it runs a bit large": no option's value "large"
+    # "it runs a bit large": no option's value "large"; a Chinese message in the options' own (English) words
+    text = without_fit_remarks(read_in_english(message))
     words = stems(text)
     seq = set(words)
     lowered = text.lower()
@@ -257,7 +259,9 @@ def narrow(message: str, options: list, many: bool = False, margin: float = 0.25
 def _first_named(message: str, options: list) -> str | None:
     """A message naming items of several options (one order's lamp, another's kettle) is about each in
     turn: the one it names first. None unless at least two options are named by words only they have."""
-    words = stems(message)
+    from assistant.understand.rules import read_in_english
+
+    words = stems(read_in_english(message))
     names = {o.id: set(stems(_name_of(o))) for o in options if (o.facts or {}).get("name")}
     if len(names) < 2:
         return None

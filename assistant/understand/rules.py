@@ -982,6 +982,15 @@ def option_text(message: str) -> str:
     return f"{lowered}\n{_CJK.sub(' ', english).lower()}"
 
 
+def read_in_english(message: str) -> str:
+    """The message as the English readings take it: a Chinese one also in the catalog's words, its option values and
+    units (`option_text`: 黑色 → black) and each product word as the catalog names it may mean (咖啡机 → coffee maker,
+    espresso machine); an English one as it is."""
+    if not _CJK.search(message):
+        return message
+    return f"{option_text(message)}\n{' '.join(name for _, name in _zh_named(message.lower()))}"
+
+
 def says_fit(text: str) -> bool:
     """Whether the text remarks on how the item fits ("a bit large", "runs small"): which other size is
     the shopper's to choose, never the reader's guess."""
