@@ -3200,10 +3200,11 @@ def only_keeps_current(message: str) -> bool:
 
 def left_out(message: str, items: list[dict]) -> list[str]:
     """The proposed `items` a reply at their proposal takes out of it ("no, not the <item>: I keep it", "I didn't
-    ask about the <item>", "leave the <item> out", "不要动<item>"): each named in a clause with words keeping an item
+    ask about the <item>", "leave the <item> out", "不要动<item>", "不是<item>"): each named in a clause with words keeping an item
     out (reader.json "leaving_out"); not one that only keeps its options ("keep the <item>'s size")."""
     out: list[str] = []
-    for clause in re.split(r"[,.;:!?，。；：！？\n]|\s(?:but|and)\s|但是|但", message.lower()):
+    said = message.lower().replace("是不是", "是否")  # a question ("is it …"), not 不是 ("not the <item>")
+    for clause in re.split(r"[,.;:!?，。；：！？\n]|\s(?:but|and)\s|但是|但", said):
         if says(clause, "leaving_out.words") or says(clause, "leaving_out.disowning"):
             # "keep the <item>'s size" keeps its options; "I'll keep the <item>" (its name, no option after) keeps it
             out += [i["item_id"] for i in items if names_item(i, clause) and i["item_id"] not in out
@@ -3212,6 +3213,12 @@ def left_out(message: str, items: list[dict]) -> list[str]:
 
 
 _KEEPS_ITEM = re.compile(r"\b(?:keep|keeping|hold on to)\s+(?:the |my |this |that |these |those )?<item>s?(?!'s|\s+(?:in|at|with|but)\b)(?:\s+(?:too|as well|after all|for (?:myself|me|now)))?\s*$")
+
+
+def means_other(message: str) -> bool:
+    """Whether a reply at a proposal says which item was meant instead ("no wait, I meant the <item>", "I was talking
+    about the <item>", "我说的是<item>", "不是<item>，是<item>"; reader.json "leaving_out.meaning_other"), not asks."""
+    return says(message.lower(), "leaving_out.meaning_other") and not is_question(message)
 
 
 def disowns_proposal(message: str) -> bool:
