@@ -100,3 +100,36 @@ def test_the_only_proposed_item_said_not_meant_declines(assistant, state, reques
     _at_proposal(assistant, state, request_)
     assistant.reply_text(state, reply)
     assert state.pending is None and state.frame is None
+
+
+# A pending order of several items: one said not to be needed any more cannot be taken off it alone (only the whole order
+# can be cancelled): said so, with the whole-order question, never the whole order proposed nor the item read as one to
+# change (sit-118's kind).
+PENDING, BUYER = "#W1006327", "james.johnson7869@example.com"  # pending: action camera, wristwatch, jigsaw puzzle
+
+
+@pytest.mark.parametrize("message", [
+    f"I don't need the wristwatch from order {PENDING} after all",
+    f"I no longer need the jigsaw puzzle in order {PENDING}",
+    f"Order {PENDING}: I do not need the action camera after all.",
+    f"订单{PENDING}里的手表我不需要了",
+    f"订单{PENDING}的拼图我不再需要了",
+])
+def test_one_item_of_a_pending_order_no_longer_needed_gets_the_whole_order_question(assistant, state, message):
+    assistant.reply_text(state, BUYER)
+    text = assistant.reply_text(state, message)
+    assert state.pending is None and state.refused is not None and state.refused.order_id == PENDING, text
+
+
+def test_every_item_of_a_pending_order_no_longer_needed_is_its_cancellation(assistant, state):
+    assistant.reply_text(state, BUYER)
+    text = assistant.reply_text(state, f"I no longer need the action camera, the wristwatch and the jigsaw puzzle from order {PENDING}")
+    assert state.pending is not None and state.pending.tool == "cancel_pending_order", text
+
+
+def test_things_no_longer_needed_across_orders_undo_each_order_whole():
+    order = {"items": [{"item_id": "a", "name": "Desk Lamp"}, {"item_id": "b", "name": "Hoodie"}]}
+    other = [{"item_id": "c", "name": "Tea Kettle"}]
+    assert rules.cancels_part("I no longer need the desk lamp", order, elsewhere=other) == ["Hoodie"]
+    assert rules.cancels_part("I no longer need the desk lamp and the tea kettle", order, elsewhere=other) == []
+    assert rules.cancels_part("I don't need the hoodie after all, and the desk lamp should be white", order) == ["Desk Lamp"]
