@@ -647,8 +647,11 @@ class _Turn(CatalogTurn):
             return False
         out = rules.left_out(message, [i for i in order["items"] if i["item_id"] in proposed])
         fits = frame is not None and bool(frame.flow) and frame.order_id == order["order_id"] and frame.item_ids == proposed
-        added = self._joins_proposal(message, order, proposed, frame) if fits and command is None else []
-        kept = [i for i in proposed if i not in out]
+        meant = self._meant_instead(message, order, proposed, out, frame) if fits else []
+        added = self._joins_proposal(message, order, proposed, frame) if fits and command is None and not meant else []
+        # the item meant takes the place of those left out, or (none left out: "I meant the <item>") of all proposed
+        kept = [i for i in proposed if i not in out] if out or not meant else []
+        added += [i for i in meant if i not in kept]
         if not added and (not out or (kept and not fits)):
             return False
         if not kept and not added:
@@ -663,6 +666,22 @@ class _Turn(CatalogTurn):
         self.state.frame = frame
         yield from self.form.run(FLOWS[frame.flow], "", Slots())
         return True
+
+    def _meant_instead(self, message: str, order: dict, proposed: list[str], out: list[str], frame: TaskFrame) -> list[str]:
+        """Items of the proposal's order a reply names as the ones meant instead of those proposed ("no wait, not the
+        <item>, I meant the <other>", "I was talking about the <other>", "不是<item>，是<other>"; "I meant the <item>" of
+        one proposed: that one alone): said with a proposed one left out or words saying which was meant; not one added
+        ("…the <other> too", `_joins_proposal`), nor one another action is asked for (a request of its own)."""
+        lowered = message.lower()
+        if rules.is_adding(lowered) or not (out or rules.means_other(message)):
+            return []
+        if any(r != frame.route for r in rules.actions_named(lowered, order["status"])):
+            return []
+        kept = set(rules.left_out(message, order["items"]))
+        named = [i for i in rules.match_items(order, message, read_slots(message), fallback=False, everything=False)
+                 if i != rules.AMBIGUOUS and i not in kept]
+        # a proposed one named counts only with words saying it was the one meant ("not the <item>" names it too)
+        return named if rules.means_other(message) or any(i not in proposed for i in named) else []
 
     def _joins_proposal(self, message: str, order: dict, proposed: list[str], frame: TaskFrame) -> list[str]:
         """Items of the proposal's order, not in it, that a reply asks the same action for: said as an addition

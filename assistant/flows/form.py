@@ -121,7 +121,8 @@ class FormLoop:
         # "…if that is not possible, cancel the whole order": the whole order is what the shopper stated instead
         whole_then = frame.condition is not None and "cancel" in frame.condition.then and frame.condition.whole
         if chosen is not None and flow.name == "cancel" and not whole_then \
-                and (others := rules.cancels_part(frame.text or message, order, t.state.last_items)):
+                and (others := rules.cancels_part(frame.text or message, order, t.state.last_items, [
+                    i for o in self._orders() if o["order_id"] != order["order_id"] for i in o["items"]])):
             # single items cannot be cancelled: say so (and what else the order holds) and ask whether to cancel all
             # of it, rather than cancel it all; an alternative the shopper stated ("if that's impossible, ship it to
             # …") is taken instead

@@ -2059,13 +2059,17 @@ def same_order(text: str, order: dict) -> bool:
 
 
 _NO_LONGER = re.compile(r"\bno longer (?:need|want|use)\b(?! to\b)(?![^.!?]*\?)"
-                        r"|\b(?:i|we) (?:don'?t|do not) (?:need|want|use) (?!to\b)(?:the |my |these |those )?[a-z ,-]{3,80}? any ?more\b"
+                        r"|\b(?:i|we) (?:don'?t|do not) (?:need|want|use) (?!to\b)(?:the |my |these |those )?[a-z0-9# ,-]{3,80}? (?:any ?more|after all)\b"
                         r"|不(?:再)?需要了|不想要了|用不(?:上|着)了")
+
+
+# where what a "no longer need" clause names ends: a sentence, or another clause about another item ("…, and the <item> should …")
+_UNWANTED_CLAUSE = re.compile(r"[.;!?\n，。；！？]|,\s*(?:and|but)\s+(?=(?:the|my|its|their)\b)")
 
 
 def no_longer_wanted(text: str) -> bool:
     """Whether the shopper says they no longer need things ("I no longer need the <item>, <item> and
-    <item>", "I don't need the <item> anymore", "我不需要了"): a request to undo an order of theirs (cancel,
+    <item>", "I don't need the <item> anymore / after all", "我不需要了"): a request to undo an order of theirs (cancel,
     or return once delivered), not a search. A wish in a search ("I don't want leather") is not, nor a
     question ("I no longer need it, can you …?" is a request the rest of the message makes)."""
     return bool(_NO_LONGER.search(text.lower()))
@@ -2321,12 +2325,14 @@ def after_decline(text: str) -> str:
     acts = action_verb_named(said) and not (only_negated(said, "cancel") and not action_verb_named(re.sub(r"cancel\w*|取消", " ", said)))
     return rest if rest and (asks or acts or read_slots(rest).order_ids) else ""
 
-def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
+def cancels_part(text: str, order: dict, referred: list[str] = (), elsewhere: list[dict] = ()) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
     my <item> order"): the names of the order's other items (a cancellation is of a whole order).
     "Cancel it from my order" is the item just talked about (`referred`, when the order holds it).
-    Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it")."""
+    Empty when the whole order is meant, or said to be acceptable ("…if not, cancel all of it"). Things said to be
+    no longer needed are a part too, unless they include products only the customer's other orders hold (`elsewhere`,
+    their items): a list of things across orders undoes each order holding them."""
     # "cancel the <item> from the order that also has a <item>": the latter only says which order
     lowered = except_words_read(_CONTEXT.sub(" ", without_order_described(text.lower())), _names_of(order["items"]), _taken_by_action)
     if cut := _except_cut(lowered):  # "cancel everything but the <item>": all of it save what is left out, a part
@@ -2368,6 +2374,10 @@ def cancels_part(text: str, order: dict, referred: list[str] = ()) -> list[str]:
             if re.match(r"[a-z0-9-]+(?: (?!(?:in|from|of|inside|on)\b)[a-z0-9-]+){0,2}? orders?\b", span[at:]):
                 continue  # "cancel my <item> order"
             named.add(item["item_id"])
+    for clause in _UNWANTED_CLAUSE.split(lowered):  # "I don't need the <item> after all", "<item>我不需要了": those undone
+        if _NO_LONGER.search(clause) and not any(_mention(i, clause) is not None for i in elsewhere
+                                                 if i["name"] not in {x["name"] for x in order["items"]}):
+            named |= {i["item_id"] for i in order["items"] if _mention(i, clause) is not None}
     for m in _ZH_CANCEL_SPAN.finditer(lowered):
         span = m.group(1)
         for item in order["items"]:
@@ -3209,10 +3219,11 @@ def only_keeps_current(message: str) -> bool:
 
 def left_out(message: str, items: list[dict]) -> list[str]:
     """The proposed `items` a reply at their proposal takes out of it ("no, not the <item>: I keep it", "I didn't
-    ask about the <item>", "leave the <item> out", "不要动<item>"): each named in a clause with words keeping an item
+    ask about the <item>", "leave the <item> out", "不要动<item>", "不是<item>"): each named in a clause with words keeping an item
     out (reader.json "leaving_out"); not one that only keeps its options ("keep the <item>'s size")."""
     out: list[str] = []
-    for clause in re.split(r"[,.;:!?，。；：！？\n]|\s(?:but|and)\s|但是|但", message.lower()):
+    said = message.lower().replace("是不是", "是否")  # a question ("is it …"), not 不是 ("not the <item>")
+    for clause in re.split(r"[,.;:!?，。；：！？\n]|\s(?:but|and)\s|但是|但", said):
         if says(clause, "leaving_out.words") or says(clause, "leaving_out.disowning"):
             # "keep the <item>'s size" keeps its options; "I'll keep the <item>" (its name, no option after) keeps it
             out += [i["item_id"] for i in items if names_item(i, clause) and i["item_id"] not in out
@@ -3221,6 +3232,12 @@ def left_out(message: str, items: list[dict]) -> list[str]:
 
 
 _KEEPS_ITEM = re.compile(r"\b(?:keep|keeping|hold on to)\s+(?:the |my |this |that |these |those )?<item>s?(?!'s|\s+(?:in|at|with|but)\b)(?:\s+(?:too|as well|after all|for (?:myself|me|now)))?\s*$")
+
+
+def means_other(message: str) -> bool:
+    """Whether a reply at a proposal says which item was meant instead ("no wait, I meant the <item>", "I was talking
+    about the <item>", "我说的是<item>", "不是<item>，是<item>"; reader.json "leaving_out.meaning_other"), not asks."""
+    return says(message.lower(), "leaving_out.meaning_other") and not is_question(message)
 
 
 def disowns_proposal(message: str) -> bool:
