@@ -467,6 +467,9 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
+    # "return the black one": by what it looks like; not at a proposal (`everything` off), where it is the new option
+    if everything and (pointed := by_value(head, [i for i in items if i["item_id"] not in excluded])) is not None:
+        return pointed or [AMBIGUOUS]
     if everything and (_in_action(_EVERYTHING, head) or _ALL_ORDERS.search(head)):  # "return all my orders": each with all its items
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
@@ -1871,12 +1874,26 @@ def orders_meant(text: str, orders: list[dict], candidates: list[dict]) -> list[
     named = [o for o in elsewhere if o["order_id"] in allowed_ids]
     if len(named) == 1 or (not named and len(elsewhere) == 1):
         return named or elsewhere
+    if len(named) > 1 and (described := _described_in(text, named)):
+        return described  # "swap the black <item>s for blue ones": the order whose <item> is black, not the one wished
     if len(named) > 1:
         for clause in re.split(r"[.,;!?\n]", text):
             first = [o for o in named if match_items(o, clause, read_slots(clause), fallback=False)]
             if len(first) == 1:
                 return first
     return candidates
+
+
+def _described_in(text: str, orders: list[dict]) -> list[dict]:
+    """Of orders each holding an item of the one product the text names, the order whose item's own option values
+    the text says first (`described_first`: what it is comes before what it should become); empty when that does not
+    pick one."""
+    lowered = text.lower()
+    held = [(i, o) for o in orders for i in o["items"] if names_item(i, lowered)]
+    if len({i["name"] for i, _ in held}) != 1 or (first := described_first(lowered, [i for i, _ in held])) is None:
+        return []
+    picked = list({o["order_id"]: o for i, o in held if i["item_id"] == first}.values())
+    return picked if len(picked) == 1 else []
 
 
 def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
@@ -2525,6 +2542,43 @@ def by_relative(text: str, items: list[dict], listed: list[dict] = ()) -> list[s
     if n >= len(ranked) or key(ranked[n - 1]) == key(ranked[n]):
         return []  # "the cheaper of the two" of one item, or two alike: no comparison picks one
     return [i["item_id"] for i in ranked[:n]]
+
+
+@lru_cache(maxsize=1)
+def _value_pointer() -> re.Pattern:
+    """"The black one", "the blue items", 黑色的那个, 蓝色的那件: an item pointed at by what it looks like instead of its
+    name. Group "words" (English) or "zh" (Chinese) holds what is said of it, "noun" tells one from several."""
+    rel = lexicon()["relative_item"]
+    nouns = [n for n in rel["nouns"] if " " not in n]  # "one", "items", …; "of the two" compares, it does not describe
+    english = (rf"(?<!\w)(?<!{')(?<!'.join(w + ' ' for w in rel['not_after'])})the\s+(?P<words>[a-z0-9][a-z0-9.'-]*(?:\s+[a-z0-9][a-z0-9.'-]*){{0,2}}?)\s+"
+               rf"(?P<noun>{alternation(nouns)})\b")
+    chinese = rf"(?P<zh>[\u3400-\u9fff]{{1,6}}?)的(?P<zh_noun>{alternation(rel['zh_nouns'])})"
+    return re.compile(rf"{english}|{chinese}")
+
+
+def by_value(text: str, items: list[dict]) -> list[str] | None:
+    """The item(s) of an order an option value points at where no name is said ("return the black one", "the blue
+    items", 黑色的那个): those whose options hold every value said when some other item does not, for each such
+    phrase. None when the text points at no item this way; empty when one item is meant and several fit (asked)."""
+    rel, picked = lexicon()["relative_item"], None
+    for m in _value_pointer().finditer(text.lower()):
+        if m.group("zh") is not None:
+            if any(w in text.lower()[max(0, m.start() - 3):m.end()] for w in rel["zh_not_after"]):
+                continue  # 换成黑色的那个: the new item wished
+            words, several = option_text(m.group("zh")), False
+        else:
+            words, several = m.group("words"), m.group("noun").endswith("s")
+        values = {str(v).lower() for i in items for v in (i.get("options") or {}).values() if len(str(v)) > 1}
+        said = {v for v in values if re.search(_value_re(v), words)}
+        if not said:
+            continue
+        fit = [i["item_id"] for i in items if said <= {str(v).lower() for v in (i.get("options") or {}).values()}]
+        if not fit or len(fit) == len(items):
+            continue  # a value every item has (or none) tells nothing
+        if not several and len(fit) > 1:
+            return []
+        picked = [*(picked or []), *(i for i in fit if i not in (picked or []))]  # "the glass one and the blue one": both
+    return picked
 
 
 _OF_PAYMENT = re.compile(r"\s+(?:(?:the|my|its|their|this|that|your)\s+)?(?:order'?s?\s+)?(?:payment|pay\b|billing)")

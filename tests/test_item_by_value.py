@@ -1,0 +1,56 @@
+"""An item of an order pointed at by what it looks like instead of its name ("return the black one", "the gold item",
+黑色的那个, 蓝色的那件): the one item whose options hold the value said; asked when several do, and never read where
+the value is the new option wished ("exchange it for the black one", 换成黑色的那个). Wording here is our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.understand import rules
+from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
+
+ORDER = "#W2378156"  # delivered: headphones (blue), vacuum cleaner, keyboard (RGB), thermostat (black), watch (gold, leather)
+
+
+def _item(store, name: str) -> str:
+    return next(i.item_id for i in store.order(ORDER).items if i.name == name)
+
+
+@pytest.mark.parametrize("request_, meant", [
+    (f"I want to return the black one from order {ORDER}", ["Smart Thermostat"]),
+    (f"please return the gold item in {ORDER}", ["Smart Watch"]),
+    (f"return the leather thing from {ORDER} and the blue one too", ["Smart Watch", "Headphones"]),
+    (f"{ORDER}里黑色的那个我要退货", ["Smart Thermostat"]),
+    (f"把{ORDER}里蓝色的那件退货", ["Headphones"]),
+])
+def test_an_item_pointed_at_by_its_option_value_is_proposed(assistant, state, store, request_, meant):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    text = assistant.reply_text(state, request_)
+    assert state.pending is not None and state.pending.tool == "return_delivered_order_items", text
+    assert sorted(state.pending.arguments["item_ids"]) == sorted(_item(store, n) for n in meant), text
+
+
+def test_the_answer_to_which_items_may_point_by_value(assistant, state, store):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    assistant.reply_text(state, f"I want to return something from order {ORDER}")
+    text = assistant.reply_text(state, "the gold one")
+    assert state.pending is not None and state.pending.arguments["item_ids"] == [_item(store, "Smart Watch")], text
+
+
+ITEMS = [
+    {"item_id": "1", "name": "Tea Kettle", "options": {"material": "glass", "capacity": "1.5 liters"}},
+    {"item_id": "2", "name": "T-Shirt", "options": {"color": "black", "size": "M"}},
+    {"item_id": "3", "name": "Bluetooth Speaker", "options": {"color": "black", "battery life": "10 hours"}},
+]
+
+
+@pytest.mark.parametrize("text, picked", [
+    ("return the glass one", ["1"]),
+    ("return the black ones", ["2", "3"]),
+    ("return the black one", []),           # two are black: which, asked
+    ("exchange it for the black one", None),  # the new option wished, not an item of the order
+    ("换成黑色的那个", None),
+    ("return the other one", None),         # no value said
+])
+def test_by_value_reads_values_not_wishes(text, picked):
+    assert rules.by_value(text, ITEMS) == picked
