@@ -816,6 +816,9 @@ class _Turn(CatalogTurn):
             # signed-in shopper's orders): the shopper's own order, not a search ("show me <product>s and switch the
             # filter to …" stays one)
             return cue
+        if route in ("search", "product_question", "recommend", "faq") and state.frame is None and self._holds_named(message) \
+                and not rules.browses(message) and self._shop_cue(message, slots) == "order_status":
+            return "order_status"  # "where are my <item>s?", "has my <item> shipped?": an item of their own orders, not a search
         if route in ("search", "product_question", "recommend", "chit_chat", "out_of_scope") and state.frame is None \
                 and rules.payment_switch_sentences(message):
             return "payment"  # "…; I want that order paid with PayPal instead": the order's payment, not a search for PayPal
@@ -1299,6 +1302,9 @@ class _Turn(CatalogTurn):
         frame = self._frame("order_status")
         # every order the question named, also before the shopper was identified ("my two orders, #A and #B")
         order_ids = slots.order_ids or read_slots(frame.text).order_ids or ([frame.order_id] if frame.order_id else [])
+        if not order_ids and frame.text:  # "where are my <item>s?": the orders holding them ("my black <item>s": that one)
+            held = [o for o in self._user_orders() if rules.match_items(o, frame.text, read_slots(frame.text), fallback=False, everything=False)]
+            order_ids = [o["order_id"] for o in rules.orders_meant(frame.text, held, held)]
         if not order_ids:
             orders = self._user_orders()
             if not orders:

@@ -54,3 +54,18 @@ ITEMS = [
 ])
 def test_by_value_reads_values_not_wishes(text, picked):
     assert rules.by_value(text, ITEMS) == picked
+
+
+# -- "where are my <item>s?": the status of the orders holding them, not a search and not every order ----------------
+
+@pytest.mark.parametrize("question, orders", [
+    ("where are my t-shirts?", ["#W6247578", "#W4776164"]),
+    ("where is my black t-shirt?", ["#W6247578"]),      # of two orders holding one, the one whose t-shirt is black
+    ("has my digital camera shipped?", ["#W6679257"]),
+    ("when will my espresso machine arrive?", ["#W4776164"]),
+])
+def test_where_are_my_items_answers_the_orders_holding_them(assistant, state, question, orders):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    text = assistant.reply_text(state, question)
+    for order_id in ["#W6247578", "#W4776164", "#W6679257", "#W2378156", "#W9711842"]:
+        assert (order_id in text) == (order_id in orders), text
