@@ -2213,7 +2213,9 @@ _ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?
                          r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?order(?:s'?)? address(?:es)?\b"
                          # "everything I ordered", "all the things I bought": every order, each with all its items
                          r"|(?:" + _EVERY_THING + r"|\ball (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i(?:'ve|’ve)? )?(?:have |had )?(?:ever )?(?:ordered|bought|purchased|got(?:ten)?)\b"
-                         r"|所有订单|全部订单")
+                         # 所有(待处理的)订单, 两个订单, 待处理的订单都…: each order (of that status)
+                         r"|(?:所有|全部|每个|两个|三个)的?(?:(?P<status_zh>待处理|已送达)的?)?(?:订单|单子)|(?:(?P<status_zh2>待处理|已送达)的)?(?:订单|单子)(?:全|都)")
+_ZH_STATUS = {"待处理": "pending", "已送达": "delivered"}
 _ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|(?<!every )(?<!every single )\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
 
 
@@ -2413,7 +2415,7 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
     <item> …, and the <item> (in another order) …"). Empty when the text means one order or cannot tell."""
     lowered = text.lower()
     if (m := _ALL_ORDERS.search(lowered)) and _in_action(_ALL_ORDERS, lowered, [i for o in candidates for i in o["items"]], each=True):
-        status = m.group("status") or m.group("status2")
+        status = m.group("status") or m.group("status2") or _ZH_STATUS.get(m.group("status_zh") or m.group("status_zh2") or "")
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
             return picked

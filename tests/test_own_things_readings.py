@@ -1,6 +1,7 @@
-"""An item of an order pointed at by what it looks like instead of its name ("return the black one", "the gold item",
-黑色的那个, 蓝色的那件): the one item whose options hold the value said; asked when several do, and never read where
-the value is the new option wished ("exchange it for the black one", 换成黑色的那个). Wording here is our own."""
+"""The shopper's own things said without their names or ids. An item pointed at by what it looks like ("return the
+black one", "the gold item", 黑色的那个, 蓝色的那件): the one item whose options hold the value said; asked when several
+do, and never read where the value is the new option wished ("exchange it for the black one", 换成黑色的那个). "Where are
+my <item>s?": the orders holding them. 所有订单 / 待处理的订单都…: each order in turn. Wording here is our own."""
 
 from __future__ import annotations
 
@@ -69,3 +70,13 @@ def test_where_are_my_items_answers_the_orders_holding_them(assistant, state, qu
     text = assistant.reply_text(state, question)
     for order_id in ["#W6247578", "#W4776164", "#W6679257", "#W2378156", "#W9711842"]:
         assert (order_id in text) == (order_id in orders), text
+
+
+@pytest.mark.parametrize("request_", ["把我待处理的订单都取消了，买错了", "我所有的订单都要取消，买错了"])
+def test_all_my_orders_in_chinese_takes_each_in_turn(assistant, state, store, request_):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    first = assistant.reply_text(state, request_)
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W6247578", first
+    second = assistant.reply_text(state, "是")
+    assert store.order("#W6247578").status == "cancelled"
+    assert state.pending is not None and state.pending.arguments["order_id"] == "#W4776164", second
