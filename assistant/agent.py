@@ -1305,6 +1305,9 @@ class _Turn(CatalogTurn):
         if not order_ids and frame.text:  # "where are my <item>s?": the orders holding them ("my black <item>s": that one)
             held = [o for o in self._user_orders() if rules.match_items(o, frame.text, read_slots(frame.text), fallback=False, everything=False)]
             order_ids = [o["order_id"] for o in rules.orders_meant(frame.text, held, held)]
+            if not order_ids and (orders := self._user_orders()):  # "my most recent order", 我最早的订单: by position, as the reader reads it
+                order_ids = [orders[-1]["order_id"]] if rules.says(frame.text.lower(), "latest") else \
+                    [orders[0]["order_id"]] if rules.says(frame.text.lower(), "earliest") else []
         if not order_ids:
             orders = self._user_orders()
             if not orders:

@@ -80,3 +80,16 @@ def test_all_my_orders_in_chinese_takes_each_in_turn(assistant, state, store, re
     second = assistant.reply_text(state, "是")
     assert store.order("#W6247578").status == "cancelled"
     assert state.pending is not None and state.pending.arguments["order_id"] == "#W4776164", second
+
+
+@pytest.mark.parametrize("question, order_id", [
+    ("what's in my most recent order?", "#W2378156"),   # the last of the account's orders
+    ("我最近的一个订单到哪了", "#W2378156"),
+    ("status of my first order", "#W6247578"),
+    ("我最早的订单是什么状态", "#W6247578"),
+])
+def test_the_latest_or_first_order_asked_about_is_that_one(assistant, state, question, order_id):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    text = assistant.reply_text(state, question)
+    shown = {o for o in ["#W6247578", "#W9711842", "#W4776164", "#W6679257", "#W2378156"] if o in text}
+    assert shown == {order_id}, text
