@@ -93,3 +93,9 @@ def test_the_latest_or_first_order_asked_about_is_that_one(assistant, state, que
     text = assistant.reply_text(state, question)
     shown = {o for o in ["#W6247578", "#W9711842", "#W4776164", "#W6679257", "#W2378156"] if o in text}
     assert shown == {order_id}, text
+
+
+def test_the_last_delivery_is_the_latest_delivered_order(assistant, state):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    text = assistant.reply_text(state, "I need to return a few things from my last delivery")
+    assert "#W2378156" in text and "#W6679257" not in text, text
