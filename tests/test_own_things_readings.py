@@ -99,3 +99,15 @@ def test_the_last_delivery_is_the_latest_delivered_order(assistant, state):
     assistant.reply_text(state, YUSUF_EMAIL)
     text = assistant.reply_text(state, "I need to return a few things from my last delivery")
     assert "#W2378156" in text and "#W6679257" not in text, text
+
+
+@pytest.mark.parametrize("message", ["我不想要那个浓缩咖啡机了", "我不需要我买的浓缩咖啡机了"])
+def test_a_thing_of_theirs_no_longer_wanted_in_chinese_is_an_order_request(assistant, state, message):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    text = assistant.reply_text(state, message)
+    assert "#W4776164" in text, text  # the pending order holding it: only the whole order can be cancelled, asked
+
+
+@pytest.mark.parametrize("text", ["我不想要红色的了", "不需要那个了吗？", "I don't want leather"])
+def test_a_wish_or_a_question_is_not_no_longer_wanted(text):
+    assert not rules.no_longer_wanted(text)

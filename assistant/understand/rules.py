@@ -2077,7 +2077,9 @@ def same_order(text: str, order: dict) -> bool:
 
 _NO_LONGER = re.compile(r"\bno longer (?:need|want|use)\b(?! to\b)(?![^.!?]*\?)"
                         r"|\b(?:i|we) (?:don'?t|do not) (?:need|want|use) (?!to\b)(?:the |my |these |those )?[a-z0-9# ,-]{3,80}? (?:any ?more|after all)\b"
-                        r"|不(?:再)?需要了|不想要了|用不(?:上|着)了")
+                        r"|不(?:再)?需要了|不想要了|用不(?:上|着)了"
+                        # 我不想要那个<item>了, 不需要我买的<item>了: a thing of theirs pointed at, then 了
+                        r"|不(?:再)?(?:需要|想要)(?:那个|这个|那些|这些|那件|这件|那台|这台|我的|我买的)[^，,。；;！？?？]{1,20}?了")
 
 
 # where what a "no longer need" clause names ends: a sentence, or another clause about another item ("…, and the <item> should …")
