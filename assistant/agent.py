@@ -766,6 +766,8 @@ class _Turn(CatalogTurn):
                 return direct
         if state.frame is None and rules.complains_with_refund_method(message):
             return "return"  # "收到的东西坏了，退款请退到我的 PayPal": a return, the method noted for it (whatever the classifier says)
+        if state.frame is None and rules.complains_wanting_other(message) and self._holds_named(message):
+            return "exchange"  # "the <item> is too loud, I want a different one": theirs changed (its status decides how), not a search
         if state.frame is None and ((_SENT_TO.search(message.lower()) and rules.parse_address(message))
                                     or rules.order_goes_to_address(message)  # "包裹要寄到<address>" too
                                     or (rules.parse_address(message) and "modify_address" in rules.read_action(message).flows

@@ -1,7 +1,9 @@
 """The shopper's own things said without their names or ids. An item pointed at by what it looks like ("return the
 black one", "the gold item", 黑色的那个, 蓝色的那件): the one item whose options hold the value said; asked when several
 do, and never read where the value is the new option wished ("exchange it for the black one", 换成黑色的那个). "Where are
-my <item>s?": the orders holding them. 所有订单 / 待处理的订单都…: each order in turn. Wording here is our own."""
+my <item>s?": the orders holding them; "my most recent order", 我最早的订单: that one. 所有订单 / 待处理的订单都…: each order
+in turn. 我不想要那个<item>了: no longer wanted. "The <item> is too loud, I want a different one": an exchange of theirs.
+Wording here is our own."""
 
 from __future__ import annotations
 
@@ -111,3 +113,22 @@ def test_a_thing_of_theirs_no_longer_wanted_in_chinese_is_an_order_request(assis
 @pytest.mark.parametrize("text", ["我不想要红色的了", "不需要那个了吗？", "I don't want leather"])
 def test_a_wish_or_a_question_is_not_no_longer_wanted(text):
     assert not rules.no_longer_wanted(text)
+
+
+@pytest.mark.parametrize("message", ["the vacuum is too loud, I want a different one",
+                                     "the headphones are uncomfortable, I'd like different ones",
+                                     "吸尘器太吵了，想换一个"])
+def test_a_complaint_with_another_one_wished_is_an_exchange_of_theirs(assistant, state, message):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    assistant.reply_text(state, message)
+    assert state.frame is not None and state.frame.route == "exchange" and state.frame.order_id == "#W2378156"
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("the vacuum is too loud, I want a different one", True),
+    ("my watch is broken, can I get another one?", True),
+    ("I want a different one too", False),    # no complaint: a wish, read elsewhere
+    ("the vacuum is too loud", False),        # no other one wished
+])
+def test_complains_wanting_other(text, wanted):
+    assert rules.complains_wanting_other(text) is wanted

@@ -1712,6 +1712,15 @@ def complains_with_refund_method(message: str) -> bool:
     return says_where_money_goes(message) and says(lowered, "complaints.words") and not says(lowered, "complaints.replacing")
 
 
+def complains_wanting_other(message: str) -> bool:
+    """Whether a message finds something wrong or not liked ("the <item> is too loud", "it's broken", 太吵) and wishes
+    another one instead ("I want a different one", "can I get another one?", 换一个): an exchange of a thing the shopper
+    holds (the order's status decides how), not a search. The words: reader.json, complaints."""
+    lowered = message.lower()
+    found = says(lowered, "complaints.words") or says(lowered, "complaints.disliked") or re.search(r"\btoo\s+[a-z]{3,}\b(?!\s*[.,;!?]*$)", lowered)
+    return bool(found) and says(lowered, "complaints.other_one")
+
+
 def pays_with(message: str) -> bool:
     """Whether a sentence wants a kind of payment method used: the kind said with a verb of paying other than
     the kind's own words ("cover the difference with my gift card"), and not asked about; "a wallet with
