@@ -132,3 +132,16 @@ def test_a_complaint_with_another_one_wished_is_an_exchange_of_theirs(assistant,
 ])
 def test_complains_wanting_other(text, wanted):
     assert rules.complains_wanting_other(text) is wanted
+
+
+def test_what_i_ordered_last_time_is_the_latest_order(assistant, state):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    text = assistant.reply_text(state, "what is the status of what I ordered last time?")
+    assert "#W2378156" in text and "#W6247578" not in text, text
+
+
+@pytest.mark.parametrize("message", ["I was charged twice for my camera", "you overcharged me for order #W6679257", "相机扣了两次钱"])
+def test_a_billing_dispute_goes_to_a_person(assistant, state, message):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    kinds = [e.kind for e in assistant.respond(state, message)]
+    assert "handoff" in kinds and state.handed_off
