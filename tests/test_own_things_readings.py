@@ -3,7 +3,8 @@ black one", "the gold item", 黑色的那个, 蓝色的那件): the one item who
 do, and never read where the value is the new option wished ("exchange it for the black one", 换成黑色的那个). "Where are
 my <item>s?": the orders holding them; "my most recent order", 我最早的订单: that one. 所有订单 / 待处理的订单都…: each order
 in turn. 我不想要那个<item>了: no longer wanted. "The <item> is too loud, I want a different one": an exchange of theirs.
-Wording here is our own."""
+"How much is left on my gift card?", "which address is order #… going to?", "which card was the <item> order paid
+with?": answered, nothing changed. "Charged twice": a person. Wording here is our own."""
 
 from __future__ import annotations
 
@@ -145,3 +146,75 @@ def test_a_billing_dispute_goes_to_a_person(assistant, state, message):
     assistant.reply_text(state, YUSUF_EMAIL)
     kinds = [e.kind for e in assistant.respond(state, message)]
     assert "handoff" in kinds and state.handed_off
+
+
+# -- questions about the account's own money and addresses: answered, nothing changed ----------------------------------
+
+ANYA = "anya.garcia2061@example.com"  # a gift card with $51.00 and a Visa; #W4140680 (cancelled) holds a bookshelf
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("how much is left on my gift card?", "51.00"),
+    ("我的礼品卡还有多少钱", "51.00"),
+    ("which address is order #W4140680 going to?", "615 Laurel Lane"),
+    ("订单#W4140680寄到哪个地址", "615 Laurel Lane"),
+    ("which card was the bookshelf order paid with?", "#W4140680"),
+    ("can you tell me what I paid for order #W4140680 and how?", "#W4140680"),
+])
+def test_questions_about_own_methods_and_addresses_are_answered(assistant, state, question, expected):
+    assistant.reply_text(state, f"my email is {ANYA}")
+    text = assistant.reply_text(state, question)
+    assert expected in text and state.pending is None and state.frame is None, text
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("what's my gift card balance", True),
+    ("do you sell gift cards?", False),              # the shop's, not theirs
+    ("pay with my gift card instead", False),        # a change
+])
+def test_asks_own_methods(text, asked):
+    assert rules.asks_own_methods(text) is asked
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("where is my t-shirt order being shipped?", True),
+    ("change the address of order #W1 to 1 Main St, Boston, MA 02110", False),
+    ("where is my order?", False),                   # its status, asked
+])
+def test_asks_where_order_goes(text, asked):
+    assert rules.asks_where_order_goes(text) is asked
+
+
+def test_a_yes_no_question_about_an_orders_status_cancels_nothing(assistant, state):
+    assistant.reply_text(state, f"my email is {ANYA}")
+    text = assistant.reply_text(state, "is my e-reader order cancelled?")
+    assert "#W4140680" in text and state.pending is None and state.frame is None, text
+
+
+@pytest.mark.parametrize("question", ["what's my default address?", "我的默认地址是什么"])
+def test_the_default_address_asked_is_said(assistant, state, question):
+    assistant.reply_text(state, f"my email is {ANYA}")
+    text = assistant.reply_text(state, question)
+    assert "615 Laurel Lane" in text and state.pending is None, text
+
+
+def test_the_default_address_asked_before_sign_in_is_said_after_it(assistant, state):
+    assistant.reply_text(state, "what's my default address?")
+    text = assistant.reply_text(state, f"my email is {ANYA}")
+    assert "615 Laurel Lane" in text, text
+
+
+def test_what_they_paid_for_a_thing_of_theirs_is_said_from_their_order(assistant, state):
+    assistant.reply_text(state, f"my email is {ANYA}")
+    text = assistant.reply_text(state, "what did I pay for the bookshelf?")
+    assert "#W4140680" in text and "504.65" in text, text
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("has order #W4140680 shipped?", True),
+    ("订单取消了吗", True),
+    ("is it possible to cancel my order?", False),       # asks whether it can be done
+    ("Is my order cancelled? If not, cancel it.", False),  # a request too
+])
+def test_asks_status_yes_no(text, asked):
+    assert rules.asks_status_yes_no(text) is asked

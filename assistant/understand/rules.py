@@ -419,9 +419,12 @@ def _without_fallbacks(text: str) -> str:
     return " ".join(x[: m.start()] if (m := CONDITION.search(x)) else x for x in _SENTENCE_END.split(text))
 
 
-def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True) -> list[str]:
+def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True,
+                looks: bool = False) -> list[str]:
     """Which of the order's items the message names: by item id, by product name, all of them, or all
-    but those after "except"."""
+    but those after "except"; with `looks`, also by what they look like ("the black one": `by_value`), read only
+    where the order is known and its items are chosen (elsewhere "the black one" may be the new option, or say
+    which of several orders holding the product named)."""
     items = order["items"]
     by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
     if by_id:
@@ -467,8 +470,8 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
-    # "return the black one": by what it looks like; not at a proposal (`everything` off), where it is the new option
-    if everything and (pointed := by_value(head, [i for i in items if i["item_id"] not in excluded])) is not None:
+    # "return the black one": by what it looks like (`looks`: where the order is known and its items are chosen)
+    if looks and (pointed := by_value(head, [i for i in items if i["item_id"] not in excluded])) is not None:
         return pointed or [AMBIGUOUS]
     if everything and (_in_action(_EVERYTHING, head) or _ALL_ORDERS.search(head)):  # "return all my orders": each with all its items
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
@@ -1644,6 +1647,7 @@ _ASKS = re.compile(r"[?？]|吗|\b(?:do|does|did|is|are|was|were|which|what|how)
 _REQUEST = re.compile(r"\b(?:can|could|would|will) you\b|\bplease\b|\bi(?:'d| would) like\b|请|麻烦|帮我")
 # "which/what … did I pay with", "how was it paid", "用什么付的": the method used, asked about
 _HOW_PAID = re.compile(r"(?<!,)(?<!, )\b(?:which|what|how)\b[^.!]*\b(?:did|was|were|have|has|had)\b[^.!]*\b(?:pay|paid|payment|method|card|charged|use|used)\b"
+                       r"|\bwhat (?:i|we) paid (?:for|on)\b[^.!?]*\band how\b"
                        r"|(?:用|拿)(?:的)?(?:什么|哪).{0,8}(?:付|支付)|怎么付|哪(?:种|个|张).{0,10}(?:付|支付)")
 _CHANGE_VERB = re.compile(r"\b(?:change|switch|update|instead|rather|prefer)\b|改用|换成|改成|更换")
 
@@ -1756,6 +1760,66 @@ def asks_how_paid(text: str) -> bool:
     order was paid, not a change of it (a change verb beside it asks for the change)."""
     lowered = text.lower()
     return bool(_HOW_PAID.search(lowered)) and not _CHANGE_VERB.search(lowered)
+
+
+# "which address is it going to?", "where is my order being shipped?", 寄到哪个地址: where an order goes, asked
+_WHERE_GOES = re.compile(r"\b(?:which|what|where)\b[^.!?]{0,40}\baddress\b|\bwhere\b[^.!?]{0,40}\b(?:going|being (?:shipped|sent|delivered)"
+                         r"|ship(?:ping|s)? to|sent to|deliver(?:ed|ing)? to|headed)\b|(?:寄|送|发|运)(?:到|往)哪|哪个地址|什么地址|地址是(?:什么|哪)")
+
+
+def asks_where_order_goes(text: str) -> bool:
+    """"Which address is order #… going to?", "where is my <item> order being shipped?", 订单寄到哪个地址: a question about
+    an order's shipping address, answered with its status; not a change (a change word or a new address beside it)."""
+    lowered = text.lower()
+    return bool(_WHERE_GOES.search(lowered)) and not _CHANGE_VERB.search(lowered) and parse_address(text) is None
+
+
+# "what's my default address?", "which address do you have for me?", 我的默认地址是什么: the account's address, asked
+_OWN_ADDRESS = re.compile(r"\b(?:what|which|where)(?:'s| is| are)?\b[^.!?]{0,20}\bmy (?:default |home |profile |saved |account |shipping )?address\b"
+                          r"|\b(?:what|which) address (?:do you have|is (?:on|in) (?:my|the) (?:account|profile|file))\b"
+                          r"|我的(?:默认|账户|账号)?地址是(?:什么|哪)|(?:查|看)一?下?我的(?:默认)?地址")
+
+
+def asks_own_address(text: str) -> bool:
+    """Whether the text asks what the account's default address is ("what's my default address?", 我的默认地址是什么),
+    not a change of it (a change word or a new address beside it) nor where an order goes."""
+    lowered = text.lower()
+    return bool(_OWN_ADDRESS.search(lowered)) and not _CHANGE_VERB.search(lowered) and parse_address(text) is None \
+        and not names_an_order(text)
+
+
+# "is my <item> order cancelled?", "has it been delivered?", 取消了吗: a yes/no question about an order's status
+_STATUS_ASKED = re.compile(r"^\W*(?:is|was|has|have|did)\b[^.!?]{0,60}?\b(?:cancell?ed|delivered|shipped|processed|pending|returned|exchanged"
+                           r"|on (?:its|the) way|out for delivery|arrived|sent out)\b[^.!]*\?\s*$"
+                           r"|(?:取消|送达|签收|发货|寄出|退货|换货)了(?:吗|没有?)\W*$")
+
+
+def asks_status_yes_no(text: str) -> bool:
+    """Whether the whole message asks yes or no about an order's status ("is my <item> order cancelled?", "has order
+    #… shipped?", 订单取消了吗): answered with its status, nothing done."""
+    return bool(_STATUS_ASKED.search(text.strip().lower()))
+
+
+# "my gift card balance", "what payment methods do I have", 我的礼品卡: the shopper's own methods, asked about
+_OWN_METHODS = re.compile(r"\bmy (?:gift ?cards?|(?:gift ?card |store |account )?balance|payment (?:methods?|options)|saved cards?|cards on file|store credit)\b"
+                          r"|\bpayment methods? (?:do )?(?:i|we) have\b|我的(?:礼品卡|余额|支付方式|付款方式)|礼品卡(?:还有|余额)")
+
+
+def asks_own_methods(text: str) -> bool:
+    """Whether the text asks about the shopper's own payment methods or gift card balance ("how much is left on my gift
+    card?", 我的礼品卡还有多少钱), not a change of an order's payment nor a question about the shop's gift cards."""
+    lowered = text.lower()
+    return bool(_OWN_METHODS.search(lowered)) and not _CHANGE_VERB.search(lowered) and (is_question(text) or _ASKING.search(lowered) is not None)
+
+
+_ASKING = re.compile(r"\b(?:how much|what|which|tell me|show me|check|list)\b|多少|哪些|什么|查")
+
+
+def asks_method_paid(text: str) -> bool:
+    """`asks_how_paid` asking the method ("how did I pay for …", "which card …", 用什么付的), not only the amount ("what
+    did I pay for the <item>?" is a question about that item, answered from the order)."""
+    lowered = text.lower()
+    return asks_how_paid(text) and bool(re.search(r"\b(?:how|method|methods|card|paypal|with what|using what)\b|用什么|拿什么|哪(?:种|个|张)|怎么付", lowered))
 
 
 def asks_order_payment_change(text: str, methods: list, names_order: bool) -> bool:
