@@ -232,6 +232,9 @@ class _Turn(CatalogTurn):
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"), tool=pending.tool,
                                               proposed=pending.description)
+            if isinstance(command, Confirm) and command.rest and self.ctx.user_id \
+                    and set(slots.order_ids) - {o["order_id"] for o in self._user_orders()}:
+                command = None  # "yes, and also cancel #<an order not theirs>": no plain yes; nothing runs on it
             said = command.said if isinstance(command, Confirm) and command.said else message  # the yes, without what follows it
             corrected = self.form.corrected_options(frame, message) if command is None and correctable and not rules.is_question(message) else None
             if corrected:
