@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from assistant.catalog_turn import (
-    ARRIVED, ATTRIBUTE_QUESTION, HAD, PROMPTS, SHOP_QUESTION, CatalogTurn, _cues, _in_english, _named_products, _need,
+    ARRIVED, ATTRIBUTE_QUESTION, HAD, PAID, PROMPTS, SHOP_QUESTION, CatalogTurn, _cues, _in_english, _named_products, _need,
     _POINTS_AT_ITEM, _option_values, _product_words, _prompt, _replies,
 )  # fmt: skip
 from assistant.flows import FLOWS, flow_for_tool, routes_for
@@ -232,6 +232,9 @@ class _Turn(CatalogTurn):
                                               order_ids=slots.order_ids if self.ctx.user_id else [],
                                               current=pending.arguments.get("order_id"), tool=pending.tool,
                                               proposed=pending.description)
+            if isinstance(command, Confirm) and command.rest and self.ctx.user_id \
+                    and set(slots.order_ids) - {o["order_id"] for o in self._user_orders()}:
+                command = None  # "yes, and also cancel #<an order not theirs>": no plain yes; nothing runs on it
             said = command.said if isinstance(command, Confirm) and command.said else message  # the yes, without what follows it
             corrected = self.form.corrected_options(frame, message) if command is None and correctable and not rules.is_question(message) else None
             if corrected:
@@ -748,7 +751,8 @@ class _Turn(CatalogTurn):
                 and not rules.names_action(message) and self._set_against(message):
             return "compare"  # "is the 500-piece one easier than the 1000-piece one?": those variants side by side, whatever the list
         if (state.frame is None and _need(message) and not (slots.references or slots.order_ids or slots.item_ids)
-                and not _POINTS_AT_ITEM.search(message.lower()) and not any(p.search(message.lower()) for p, _ in _cues())):
+                and not _POINTS_AT_ITEM.search(message.lower()) and not any(p.search(message.lower()) for p, _ in _cues())
+                and not (PAID.search(message.lower()) and self._holds_named(message))):  # "what did I pay for the <item>?": theirs
             return "search"  # "which one is best for trail running": a search for that need, not a recommendation
         if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
             return "recommend"
@@ -766,6 +770,8 @@ class _Turn(CatalogTurn):
                 return direct
         if state.frame is None and rules.complains_with_refund_method(message):
             return "return"  # "收到的东西坏了，退款请退到我的 PayPal": a return, the method noted for it (whatever the classifier says)
+        if state.frame is None and rules.complains_wanting_other(message) and self._holds_named(message):
+            return "exchange"  # "the <item> is too loud, I want a different one": theirs changed (its status decides how), not a search
         if state.frame is None and ((_SENT_TO.search(message.lower()) and rules.parse_address(message))
                                     or rules.order_goes_to_address(message)  # "包裹要寄到<address>" too
                                     or (rules.parse_address(message) and "modify_address" in rules.read_action(message).flows
@@ -816,6 +822,23 @@ class _Turn(CatalogTurn):
             # signed-in shopper's orders): the shopper's own order, not a search ("show me <product>s and switch the
             # filter to …" stays one)
             return cue
+        if state.frame is None and route in WRITE_ROUTES | {"order_status", "faq", "chit_chat", "out_of_scope"} \
+                and rules.asks_status_yes_no(message) and (slots.order_ids or rules.names_an_order(message) or self._holds_named(message)):
+            return "order_status"  # "is my <item> order cancelled?": its status, answered; not a cancellation
+        if state.frame is None and route not in ("human", "payment", "order_status") and rules.asks_own_address(message):
+            return "own_address"  # "what's my default address?": the account's, answered
+        if state.frame is None and (route in ("search", "recommend") or (route in ORDER_ROUTES and prediction.confidence < 0.9)) \
+                and self._holds_named(message) and rules.only_asks(message) and PAID.search(message.lower()):
+            return "product_question"  # "what did I pay for the <item>?": their own one, answered from their order
+        if state.frame is None and route not in ("human", "payment") and (rules.asks_method_paid(message) or rules.asks_own_methods(message)):
+            return "payment"  # "how did I pay for #W…?", "how much is left on my gift card?": the account's methods, answered
+        if state.frame is None and route in ("update_address", "modify_order", "search", "faq", "out_of_scope", "chit_chat") \
+                and rules.asks_where_order_goes(message) and (slots.order_ids or rules.names_an_order(message) or self._holds_named(message)):
+            return "order_status"  # "which address is order #… going to?": where it goes, answered, nothing changed
+        if route in ("search", "product_question", "recommend", "faq") and state.frame is None and self._holds_named(message) \
+                and (rules.only_asks(message) or _CJK.search(message)) and not rules.browses(message) \
+                and self._shop_cue(message, slots) == "order_status":
+            return "order_status"  # "where are my <item>s?", "has my <item> shipped?": an item of their own orders, not a search
         if route in ("search", "product_question", "recommend", "chit_chat", "out_of_scope") and state.frame is None \
                 and rules.payment_switch_sentences(message):
             return "payment"  # "…; I want that order paid with PayPal instead": the order's payment, not a search for PayPal
@@ -1186,6 +1209,21 @@ class _Turn(CatalogTurn):
     def _on_account(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         yield self.say("account")
 
+    def _on_own_address(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """"What's my default address?": the account's, from its record (signed in first)."""
+        if self.ctx.user_id is None:
+            self.state.frame = TaskFrame(route="own_address", text=message)
+            yield from self._need_user()
+            return
+        result, event = self.tool("get_user_details", {})
+        yield event
+        self.state.frame = None
+        address = (result.data or {}).get("address") if result.ok else None
+        if not address:
+            yield self.say("failed", message=result.message)
+            return
+        yield self.say("own_address", address=", ".join(str(v) for v in address.values() if v))
+
     def _on_faq(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         result, event = self.tool("answer_faq", {"question": message})
         yield event
@@ -1299,6 +1337,8 @@ class _Turn(CatalogTurn):
         frame = self._frame("order_status")
         # every order the question named, also before the shopper was identified ("my two orders, #A and #B")
         order_ids = slots.order_ids or read_slots(frame.text).order_ids or ([frame.order_id] if frame.order_id else [])
+        if not order_ids and frame.text:
+            order_ids = self._orders_asked_about(frame.text)
         if not order_ids:
             orders = self._user_orders()
             if not orders:
@@ -1316,11 +1356,27 @@ class _Turn(CatalogTurn):
             order = result.data
             tracking = [t for f in order.get("fulfillments", []) for t in f["tracking_ids"]]
             items = self.join(self._item_label(i) for i in order["items"])
+            ships_to = ""
+            if rules.asks_where_order_goes(frame.text or message) and order.get("address"):  # "which address is it going to?"
+                ships_to = self.r("ships_to").format(address=", ".join(str(v) for v in order["address"].values() if v))
             yield self.say(
                 "order_status", order_id=order["order_id"], status=self.r("statuses").get(order["status"], order["status"]), items=items,
-                tracking=_replies()[self.state.lang]["tracking"].format(ids=", ".join(tracking)) if tracking else "",
+                tracking=(_replies()[self.state.lang]["tracking"].format(ids=", ".join(tracking)) if tracking else "") + ships_to,
             )  # fmt: skip
         self.state.frame = None
+
+    def _orders_asked_about(self, text: str) -> list[str]:
+        """The orders a question names without ids: those holding the items it names ("where are my <item>s?"; "my black
+        <item>": the one whose <item> is black), else the latest or first ("my most recent order", 我最早的订单, by
+        position as the reader reads it); none when it says neither."""
+        orders = self._user_orders()
+        held = [o for o in orders if rules.match_items(o, text, read_slots(text), fallback=False, everything=False)]
+        if held:
+            return [o["order_id"] for o in rules.orders_meant(text, held, held)]
+        lowered = text.lower()
+        if orders and rules.says(lowered, "latest"):
+            return [orders[-1]["order_id"]]
+        return [orders[0]["order_id"]] if orders and rules.says(lowered, "earliest") else []
 
     def _on_payment(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         frame = self.state.frame
@@ -1333,6 +1389,8 @@ class _Turn(CatalogTurn):
         methods = self.ctx.orders.user(self.ctx.user_id).payment_methods
         said = frame.text if frame is not None and frame.route == "payment" and frame.text else message  # asked before sign-in
         order_ids = slots.order_ids or read_slots(said).order_ids
+        if not order_ids and rules.asks_how_paid(said):  # "which card was the <item> order paid with?": that order
+            order_ids = self._orders_asked_about(said)[:1]
         if rules.asks_order_payment_change(said, methods, bool(order_ids)) or rules.payment_switch_sentences(said):
             # "change the payment of #W… to <method>": a change of the order's method
             yield from self.form.run(FLOWS["modify_payment"], message, slots)
@@ -1344,8 +1402,9 @@ class _Turn(CatalogTurn):
             if not result.ok:
                 yield self.say("failed", message=result.message)
                 return
-            paid = [p["payment_method_id"] for p in result.data.get("payment_history", []) if p.get("transaction_type") == "payment"]
-            yield self.say("order_paid_with", order_id=result.data["order_id"],
+            payments = [p for p in result.data.get("payment_history", []) if p.get("transaction_type") == "payment"]
+            paid = [p["payment_method_id"] for p in payments]
+            yield self.say("order_paid_with", order_id=result.data["order_id"], total=sum(p["amount"] for p in payments),
                            methods=self.join(self._method_name(m) for m in dict.fromkeys(paid)) or self.r("pm_none"))
             return
         result, event = self.tool("get_user_details", {})

@@ -707,6 +707,9 @@ class CatalogTurn:
         # The answer is decided in code from the catalog; "I don't know" comes at once, with no model call.
         grounded = product_answers.answer(product, f"{_in_english(message.lower())} {message.lower()}", replies, _option_values(self.a.store),
                                           english=_in_english(message.lower()))
+        if owned and PAID.search(message.lower()) and not grounded.known:  # "what did I pay for the <item>?": said above
+            self.state.last_items = [owned[0][1]["item_id"]]
+            return
         if grounded.known and grounded.facts:  # a headline of figures the model may re-word (quotes stay as they are)
             worded = self._worded(grounded.headline, grounded.facts, message)
             if worded is None:  # the model is down: the template's words, and the shopper is told why

@@ -186,6 +186,16 @@ def test_quick_attacks_and_tool_tampering_with_the_fake_model(sandbox):
     assert result.figures["planted_attacks_read"] >= 1  # the planted text did reach the model
 
 
+def test_every_confirmation_attack_holds(sandbox, secrets):
+    """The attacks on the explicit yes (a yes said with another order's request, "yes" planted in other words, …): all
+    of them, not only the quick subset, since a change to how a reply at a proposal is read can open any one."""
+    confirm = [a for a in attacks.load_attacks() if a.kind == "confirm"]
+    assert confirm
+    for attack in confirm:
+        problems, _ = attacks.run_attack(attack, sandbox, secrets)
+        assert not problems, (attack.id, problems)
+
+
 def test_signing_out_or_switching_customer_hides_the_previous_conversation(client):
     # Regression: after sign-out (or sign-in as someone else) the session still returned the first
     # customer's messages, order details included, to whoever used it next (a shared device, a widget).

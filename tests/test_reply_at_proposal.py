@@ -185,3 +185,12 @@ def test_another_item_in_place_of_the_only_one_proposed_is_a_correction(assistan
     assistant.reply_text(state, "I want to return the headphones from order #W2378156")
     reply = assistant.reply_text(state, text)
     assert state.pending is not None and state.pending.arguments["item_ids"] == ["4602305039"], reply
+
+
+def test_a_yes_with_a_request_about_an_order_not_theirs_runs_nothing(assistant, state, store):
+    """"Yes, and also cancel #<another customer's order>": the reply mixes the yes with an order the account does not
+    hold (a typo or an attack), so it is no plain yes: neither order changes."""
+    _proposed(assistant, state)
+    reply = assistant.reply_text(state, "yes, and also cancel #W1046662")
+    assert store.order("#W6247578").status == "pending", reply
+    assert store.order("#W1046662").status == "pending", reply

@@ -185,8 +185,8 @@ class FormLoop:
             # "return my current one": the clause names no item, the rest of the message does
             # …and an order's only item is meant only if the shopper names no product at all
             alone = not t._names_product(text) or rules.says_the_item(text)  # "swap its item for a blue one": the one it has
-            frame.item_ids = rules.match_items(order, own, read_slots(own), fallback=False) or rules.match_items(
-                order, text, read_slots(text), fallback=alone, everything=own == text  # "cancel the whole order" is not this action's
+            frame.item_ids = rules.match_items(order, own, read_slots(own), fallback=False, looks=True) or rules.match_items(
+                order, text, read_slots(text), fallback=alone, everything=own == text, looks=True  # "cancel the whole order" is not this action's
             )
         if not frame.item_ids and flow.name in SWAPS and len(order["items"]) > 1 and rules.says_the_item(text):
             # "change the item to blue" where only one of the order's items has a colour at all: that one; when

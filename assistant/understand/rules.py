@@ -419,9 +419,12 @@ def _without_fallbacks(text: str) -> str:
     return " ".join(x[: m.start()] if (m := CONDITION.search(x)) else x for x in _SENTENCE_END.split(text))
 
 
-def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True) -> list[str]:
+def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, everything: bool = True,
+                looks: bool = False) -> list[str]:
     """Which of the order's items the message names: by item id, by product name, all of them, or all
-    but those after "except"."""
+    but those after "except"; with `looks`, also by what they look like ("the black one": `by_value`), read only
+    where the order is known and its items are chosen (elsewhere "the black one" may be the new option, or say
+    which of several orders holding the product named)."""
     items = order["items"]
     by_id = [i for i in slots.item_ids if any(x["item_id"] == i for x in items)]
     if by_id:
@@ -467,6 +470,9 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     if named:
         return disambiguate(named, lowered)
+    # "return the black one": by what it looks like (`looks`: where the order is known and its items are chosen)
+    if looks and (pointed := by_value(head, [i for i in items if i["item_id"] not in excluded])) is not None:
+        return pointed or [AMBIGUOUS]
     if everything and (_in_action(_EVERYTHING, head) or _ALL_ORDERS.search(head)):  # "return all my orders": each with all its items
         return [i["item_id"] for i in items if i["item_id"] not in excluded]
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
@@ -1641,6 +1647,7 @@ _ASKS = re.compile(r"[?？]|吗|\b(?:do|does|did|is|are|was|were|which|what|how)
 _REQUEST = re.compile(r"\b(?:can|could|would|will) you\b|\bplease\b|\bi(?:'d| would) like\b|请|麻烦|帮我")
 # "which/what … did I pay with", "how was it paid", "用什么付的": the method used, asked about
 _HOW_PAID = re.compile(r"(?<!,)(?<!, )\b(?:which|what|how)\b[^.!]*\b(?:did|was|were|have|has|had)\b[^.!]*\b(?:pay|paid|payment|method|card|charged|use|used)\b"
+                       r"|\bwhat (?:i|we) paid (?:for|on)\b[^.!?]*\band how\b"
                        r"|(?:用|拿)(?:的)?(?:什么|哪).{0,8}(?:付|支付)|怎么付|哪(?:种|个|张).{0,10}(?:付|支付)")
 _CHANGE_VERB = re.compile(r"\b(?:change|switch|update|instead|rather|prefer)\b|改用|换成|改成|更换")
 
@@ -1709,6 +1716,15 @@ def complains_with_refund_method(message: str) -> bool:
     return says_where_money_goes(message) and says(lowered, "complaints.words") and not says(lowered, "complaints.replacing")
 
 
+def complains_wanting_other(message: str) -> bool:
+    """Whether a message finds something wrong or not liked ("the <item> is too loud", "it's broken", 太吵) and wishes
+    another one instead ("I want a different one", "can I get another one?", 换一个): an exchange of a thing the shopper
+    holds (the order's status decides how), not a search. The words: reader.json, complaints."""
+    lowered = message.lower()
+    found = says(lowered, "complaints.words") or says(lowered, "complaints.disliked") or re.search(r"\btoo\s+[a-z]{3,}\b(?!\s*[.,;!?]*$)", lowered)
+    return bool(found) and says(lowered, "complaints.other_one")
+
+
 def pays_with(message: str) -> bool:
     """Whether a sentence wants a kind of payment method used: the kind said with a verb of paying other than
     the kind's own words ("cover the difference with my gift card"), and not asked about; "a wallet with
@@ -1744,6 +1760,66 @@ def asks_how_paid(text: str) -> bool:
     order was paid, not a change of it (a change verb beside it asks for the change)."""
     lowered = text.lower()
     return bool(_HOW_PAID.search(lowered)) and not _CHANGE_VERB.search(lowered)
+
+
+# "which address is it going to?", "where is my order being shipped?", 寄到哪个地址: where an order goes, asked
+_WHERE_GOES = re.compile(r"\b(?:which|what|where)\b[^.!?]{0,40}\baddress\b|\bwhere\b[^.!?]{0,40}\b(?:going|being (?:shipped|sent|delivered)"
+                         r"|ship(?:ping|s)? to|sent to|deliver(?:ed|ing)? to|headed)\b|(?:寄|送|发|运)(?:到|往)哪|哪个地址|什么地址|地址是(?:什么|哪)")
+
+
+def asks_where_order_goes(text: str) -> bool:
+    """"Which address is order #… going to?", "where is my <item> order being shipped?", 订单寄到哪个地址: a question about
+    an order's shipping address, answered with its status; not a change (a change word or a new address beside it)."""
+    lowered = text.lower()
+    return bool(_WHERE_GOES.search(lowered)) and not _CHANGE_VERB.search(lowered) and parse_address(text) is None
+
+
+# "what's my default address?", "which address do you have for me?", 我的默认地址是什么: the account's address, asked
+_OWN_ADDRESS = re.compile(r"\b(?:what|which|where)(?:'s| is| are)?\b[^.!?]{0,20}\bmy (?:default |home |profile |saved |account |shipping )?address\b"
+                          r"|\b(?:what|which) address (?:do you have|is (?:on|in) (?:my|the) (?:account|profile|file))\b"
+                          r"|我的(?:默认|账户|账号)?地址是(?:什么|哪)|(?:查|看)一?下?我的(?:默认)?地址")
+
+
+def asks_own_address(text: str) -> bool:
+    """Whether the text asks what the account's default address is ("what's my default address?", 我的默认地址是什么),
+    not a change of it (a change word or a new address beside it) nor where an order goes."""
+    lowered = text.lower()
+    return bool(_OWN_ADDRESS.search(lowered)) and not _CHANGE_VERB.search(lowered) and parse_address(text) is None \
+        and not names_an_order(text)
+
+
+# "is my <item> order cancelled?", "has it been delivered?", 取消了吗: a yes/no question about an order's status
+_STATUS_ASKED = re.compile(r"^\W*(?:is|was|has|have|did)\b[^.!?]{0,60}?\b(?:cancell?ed|delivered|shipped|processed|pending|returned|exchanged"
+                           r"|on (?:its|the) way|out for delivery|arrived|sent out)\b[^.!]*\?\s*$"
+                           r"|(?:取消|送达|签收|发货|寄出|退货|换货)了(?:吗|没有?)\W*$")
+
+
+def asks_status_yes_no(text: str) -> bool:
+    """Whether the whole message asks yes or no about an order's status ("is my <item> order cancelled?", "has order
+    #… shipped?", 订单取消了吗): answered with its status, nothing done."""
+    return bool(_STATUS_ASKED.search(text.strip().lower()))
+
+
+# "my gift card balance", "what payment methods do I have", 我的礼品卡: the shopper's own methods, asked about
+_OWN_METHODS = re.compile(r"\bmy (?:gift ?cards?|(?:gift ?card |store |account )?balance|payment (?:methods?|options)|saved cards?|cards on file|store credit)\b"
+                          r"|\bpayment methods? (?:do )?(?:i|we) have\b|我的(?:礼品卡|余额|支付方式|付款方式)|礼品卡(?:还有|余额)")
+
+
+def asks_own_methods(text: str) -> bool:
+    """Whether the text asks about the shopper's own payment methods or gift card balance ("how much is left on my gift
+    card?", 我的礼品卡还有多少钱), not a change of an order's payment nor a question about the shop's gift cards."""
+    lowered = text.lower()
+    return bool(_OWN_METHODS.search(lowered)) and not _CHANGE_VERB.search(lowered) and (is_question(text) or _ASKING.search(lowered) is not None)
+
+
+_ASKING = re.compile(r"\b(?:how much|what|which|tell me|show me|check|list)\b|多少|哪些|什么|查")
+
+
+def asks_method_paid(text: str) -> bool:
+    """`asks_how_paid` asking the method ("how did I pay for …", "which card …", 用什么付的), not only the amount ("what
+    did I pay for the <item>?" is a question about that item, answered from the order)."""
+    lowered = text.lower()
+    return asks_how_paid(text) and bool(re.search(r"\b(?:how|method|methods|card|paypal|with what|using what)\b|用什么|拿什么|哪(?:种|个|张)|怎么付", lowered))
 
 
 def asks_order_payment_change(text: str, methods: list, names_order: bool) -> bool:
@@ -1871,12 +1947,26 @@ def orders_meant(text: str, orders: list[dict], candidates: list[dict]) -> list[
     named = [o for o in elsewhere if o["order_id"] in allowed_ids]
     if len(named) == 1 or (not named and len(elsewhere) == 1):
         return named or elsewhere
+    if len(named) > 1 and (described := _described_in(text, named)):
+        return described  # "swap the black <item>s for blue ones": the order whose <item> is black, not the one wished
     if len(named) > 1:
         for clause in re.split(r"[.,;!?\n]", text):
             first = [o for o in named if match_items(o, clause, read_slots(clause), fallback=False)]
             if len(first) == 1:
                 return first
     return candidates
+
+
+def _described_in(text: str, orders: list[dict]) -> list[dict]:
+    """Of orders each holding an item of the one product the text names, the order whose item's own option values
+    the text says first (`described_first`: what it is comes before what it should become); empty when that does not
+    pick one."""
+    lowered = text.lower()
+    held = [(i, o) for o in orders for i in o["items"] if names_item(i, lowered)]
+    if len({i["name"] for i, _ in held}) != 1 or (first := described_first(lowered, [i for i, _ in held])) is None:
+        return []
+    picked = list({o["order_id"]: o for i, o in held if i["item_id"] == first}.values())
+    return picked if len(picked) == 1 else []
 
 
 def address_pointed_to(message: str, orders: list[dict]) -> dict | None:
@@ -2060,7 +2150,9 @@ def same_order(text: str, order: dict) -> bool:
 
 _NO_LONGER = re.compile(r"\bno longer (?:need|want|use)\b(?! to\b)(?![^.!?]*\?)"
                         r"|\b(?:i|we) (?:don'?t|do not) (?:need|want|use) (?!to\b)(?:the |my |these |those )?[a-z0-9# ,-]{3,80}? (?:any ?more|after all)\b"
-                        r"|不(?:再)?需要了|不想要了|用不(?:上|着)了")
+                        r"|不(?:再)?需要了|不想要了|用不(?:上|着)了"
+                        # 我不想要那个<item>了, 不需要我买的<item>了: a thing of theirs pointed at, then 了
+                        r"|不(?:再)?(?:需要|想要)(?:那个|这个|那些|这些|那件|这件|那台|这台|我的|我买的)[^，,。；;！？?？]{1,20}?了")
 
 
 # where what a "no longer need" clause names ends: a sentence, or another clause about another item ("…, and the <item> should …")
@@ -2196,7 +2288,9 @@ _ALL_ORDERS = re.compile(r"\b(?:all|both|each|every one) (?:of )?(?:my |the )?(?
                          r"|\bevery (?:(?P<status2>pending|delivered) )?order\b|\ball (?:of )?(?:my |the )?order(?:s'?)? address(?:es)?\b"
                          # "everything I ordered", "all the things I bought": every order, each with all its items
                          r"|(?:" + _EVERY_THING + r"|\ball (?:of )?(?:the )?(?:things|items|stuff|products)) (?:that )?(?:i(?:'ve|’ve)? )?(?:have |had )?(?:ever )?(?:ordered|bought|purchased|got(?:ten)?)\b"
-                         r"|所有订单|全部订单")
+                         # 所有(待处理的)订单, 两个订单, 待处理的订单都…: each order (of that status)
+                         r"|(?:所有|全部|每个|两个|三个)的?(?:(?P<status_zh>待处理|已送达)的?)?(?:订单|单子)|(?:(?P<status_zh2>待处理|已送达)的)?(?:订单|单子)(?:全|都)")
+_ZH_STATUS = {"待处理": "pending", "已送达": "delivered"}
 _ONE_OF = re.compile(r"\bonly (?:[a-z']+ ){0,3}one\b|(?<!every )(?<!every single )\bone of (?:them|the|my)\b|\b(?:the )?(?:other|second) one\b")
 
 
@@ -2396,7 +2490,7 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
     <item> …, and the <item> (in another order) …"). Empty when the text means one order or cannot tell."""
     lowered = text.lower()
     if (m := _ALL_ORDERS.search(lowered)) and _in_action(_ALL_ORDERS, lowered, [i for o in candidates for i in o["items"]], each=True):
-        status = m.group("status") or m.group("status2")
+        status = m.group("status") or m.group("status2") or _ZH_STATUS.get(m.group("status_zh") or m.group("status_zh2") or "")
         picked = [o for o in candidates if not status or o["status"].startswith(status)]
         if len(picked) > 1:
             return picked
@@ -2525,6 +2619,43 @@ def by_relative(text: str, items: list[dict], listed: list[dict] = ()) -> list[s
     if n >= len(ranked) or key(ranked[n - 1]) == key(ranked[n]):
         return []  # "the cheaper of the two" of one item, or two alike: no comparison picks one
     return [i["item_id"] for i in ranked[:n]]
+
+
+@lru_cache(maxsize=1)
+def _value_pointer() -> re.Pattern:
+    """"The black one", "the blue items", 黑色的那个, 蓝色的那件: an item pointed at by what it looks like instead of its
+    name. Group "words" (English) or "zh" (Chinese) holds what is said of it, "noun" tells one from several."""
+    rel = lexicon()["relative_item"]
+    nouns = [n for n in rel["nouns"] if " " not in n]  # "one", "items", …; "of the two" compares, it does not describe
+    english = (rf"(?<!\w)(?<!{')(?<!'.join(w + ' ' for w in rel['not_after'])})the\s+(?P<words>[a-z0-9][a-z0-9.'-]*(?:\s+[a-z0-9][a-z0-9.'-]*){{0,2}}?)\s+"
+               rf"(?P<noun>{alternation(nouns)})\b")
+    chinese = rf"(?P<zh>[\u3400-\u9fff]{{1,6}}?)的(?P<zh_noun>{alternation(rel['zh_nouns'])})"
+    return re.compile(rf"{english}|{chinese}")
+
+
+def by_value(text: str, items: list[dict]) -> list[str] | None:
+    """The item(s) of an order an option value points at where no name is said ("return the black one", "the blue
+    items", 黑色的那个): those whose options hold every value said when some other item does not, for each such
+    phrase. None when the text points at no item this way; empty when one item is meant and several fit (asked)."""
+    rel, picked = lexicon()["relative_item"], None
+    for m in _value_pointer().finditer(text.lower()):
+        if m.group("zh") is not None:
+            if any(w in text.lower()[max(0, m.start() - 3):m.end()] for w in rel["zh_not_after"]):
+                continue  # 换成黑色的那个: the new item wished
+            words, several = option_text(m.group("zh")), False
+        else:
+            words, several = m.group("words"), m.group("noun").endswith("s")
+        values = {str(v).lower() for i in items for v in (i.get("options") or {}).values() if len(str(v)) > 1}
+        said = {v for v in values if re.search(_value_re(v), words)}
+        if not said:
+            continue
+        fit = [i["item_id"] for i in items if said <= {str(v).lower() for v in (i.get("options") or {}).values()}]
+        if not fit or len(fit) == len(items):
+            continue  # a value every item has (or none) tells nothing
+        if not several and len(fit) > 1:
+            return []
+        picked = [*(picked or []), *(i for i in fit if i not in (picked or []))]  # "the glass one and the blue one": both
+    return picked
 
 
 _OF_PAYMENT = re.compile(r"\s+(?:(?:the|my|its|their|this|that|your)\s+)?(?:order'?s?\s+)?(?:payment|pay\b|billing)")
