@@ -22,7 +22,7 @@ from assistant.catalog_turn import (
     _POINTS_AT_ITEM, _option_values, _product_words, _prompt, _replies,
 )  # fmt: skip
 from assistant.flows import FLOWS, flow_for_tool, routes_for
-from assistant.flows.form import FormLoop
+from assistant.flows.form import FormLoop, address_text
 from assistant import product_answers
 from assistant.slots import ORDER_RE, Slots, read_slots
 from assistant.understand import Option, rules
@@ -1222,7 +1222,7 @@ class _Turn(CatalogTurn):
         if not address:
             yield self.say("failed", message=result.message)
             return
-        yield self.say("own_address", address=", ".join(str(v) for v in address.values() if v))
+        yield self.say("own_address", address=address_text(address))
 
     def _on_faq(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         result, event = self.tool("answer_faq", {"question": message})
@@ -1347,6 +1347,7 @@ class _Turn(CatalogTurn):
                 yield self.say("orders_overview", lines=self._order_list(orders))
             self.state.frame = None
             return
+        where = rules.asks_where_order_goes(frame.text or message)  # "which address is it going to?": where it ships, too
         for order_id in order_ids:
             result, event = self.tool("get_order_details", {"order_id": order_id})
             yield event
@@ -1356,9 +1357,7 @@ class _Turn(CatalogTurn):
             order = result.data
             tracking = [t for f in order.get("fulfillments", []) for t in f["tracking_ids"]]
             items = self.join(self._item_label(i) for i in order["items"])
-            ships_to = ""
-            if rules.asks_where_order_goes(frame.text or message) and order.get("address"):  # "which address is it going to?"
-                ships_to = self.r("ships_to").format(address=", ".join(str(v) for v in order["address"].values() if v))
+            ships_to = self.r("ships_to").format(address=address_text(order["address"])) if where and order.get("address") else ""
             yield self.say(
                 "order_status", order_id=order["order_id"], status=self.r("statuses").get(order["status"], order["status"]), items=items,
                 tracking=(_replies()[self.state.lang]["tracking"].format(ids=", ".join(tracking)) if tracking else "") + ships_to,

@@ -455,8 +455,7 @@ class FormLoop:
         t, order = self.t, self.order
         if flow.name == "modify_address" and order and _same_address(order.get("address"), frame.address):
             # asked again after it was done (or never needed): nothing would change
-            yield from self.refuse(t.r("same_address").format(order_id=order["order_id"], address=", ".join(
-                v for v in frame.address.values() if v)))  # fmt: skip
+            yield from self.refuse(t.r("same_address").format(order_id=order["order_id"], address=address_text(frame.address)))
             return
         args: dict[str, Any] = {"order_id": frame.order_id} if flow.on_order else {}
         for slot in flow.slots:
@@ -484,7 +483,7 @@ class FormLoop:
         """What the confirmation text of any flow may name, from the frame and the order."""
         t = self.t
         values: dict[str, Any] = {"order_id": frame.order_id, "reason": frame.reason,
-                                  "address": ", ".join(v for v in (frame.address or {}).values() if v)}  # fmt: skip
+                                  "address": address_text(frame.address)}  # fmt: skip
         if frame.payment_method_id:
             values["method"] = t._method_name(frame.payment_method_id)
         if order is None:
@@ -770,6 +769,11 @@ class FormLoop:
 
     def offer_items(self, order: dict) -> Iterator[AssistantEvent]:
         yield from self.t.offer("item", [(i["item_id"], self.t._item_label(i)) for i in order["items"]])
+
+
+def address_text(address: dict | None) -> str:
+    """An address as a reply says it: its filled fields, comma-separated."""
+    return ", ".join(str(v) for v in (address or {}).values() if v)
 
 
 def _same_address(a: dict | None, b: dict | None) -> bool:

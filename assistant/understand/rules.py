@@ -1767,11 +1767,16 @@ _WHERE_GOES = re.compile(r"\b(?:which|what|where)\b[^.!?]{0,40}\baddress\b|\bwhe
                          r"|ship(?:ping|s)? to|sent to|deliver(?:ed|ing)? to|headed)\b|(?:寄|送|发|运)(?:到|往)哪|哪个地址|什么地址|地址是(?:什么|哪)")
 
 
+def _asked_not_changed(pattern: re.Pattern, text: str) -> bool:
+    """The pattern's question said, with no change word and no new address beside it (those make it a change)."""
+    lowered = text.lower()
+    return bool(pattern.search(lowered)) and not _CHANGE_VERB.search(lowered) and parse_address(text) is None
+
+
 def asks_where_order_goes(text: str) -> bool:
     """"Which address is order #… going to?", "where is my <item> order being shipped?", 订单寄到哪个地址: a question about
     an order's shipping address, answered with its status; not a change (a change word or a new address beside it)."""
-    lowered = text.lower()
-    return bool(_WHERE_GOES.search(lowered)) and not _CHANGE_VERB.search(lowered) and parse_address(text) is None
+    return _asked_not_changed(_WHERE_GOES, text)
 
 
 # "what's my default address?", "which address do you have for me?", 我的默认地址是什么: the account's address, asked
@@ -1783,9 +1788,7 @@ _OWN_ADDRESS = re.compile(r"\b(?:what|which|where)(?:'s| is| are)?\b[^.!?]{0,20}
 def asks_own_address(text: str) -> bool:
     """Whether the text asks what the account's default address is ("what's my default address?", 我的默认地址是什么),
     not a change of it (a change word or a new address beside it) nor where an order goes."""
-    lowered = text.lower()
-    return bool(_OWN_ADDRESS.search(lowered)) and not _CHANGE_VERB.search(lowered) and parse_address(text) is None \
-        and not names_an_order(text)
+    return _asked_not_changed(_OWN_ADDRESS, text) and not names_an_order(text)
 
 
 # "is my <item> order cancelled?", "has it been delivered?", 取消了吗: a yes/no question about an order's status
@@ -1805,14 +1808,14 @@ _OWN_METHODS = re.compile(r"\bmy (?:gift ?cards?|(?:gift ?card |store |account )
                           r"|\bpayment methods? (?:do )?(?:i|we) have\b|我的(?:礼品卡|余额|支付方式|付款方式)|礼品卡(?:还有|余额)")
 
 
+_ASKING = re.compile(r"\b(?:how much|what|which|tell me|show me|check|list)\b|多少|哪些|什么|查")
+
+
 def asks_own_methods(text: str) -> bool:
     """Whether the text asks about the shopper's own payment methods or gift card balance ("how much is left on my gift
     card?", 我的礼品卡还有多少钱), not a change of an order's payment nor a question about the shop's gift cards."""
     lowered = text.lower()
     return bool(_OWN_METHODS.search(lowered)) and not _CHANGE_VERB.search(lowered) and (is_question(text) or _ASKING.search(lowered) is not None)
-
-
-_ASKING = re.compile(r"\b(?:how much|what|which|tell me|show me|check|list)\b|多少|哪些|什么|查")
 
 
 def asks_method_paid(text: str) -> bool:
@@ -2638,6 +2641,8 @@ def by_value(text: str, items: list[dict]) -> list[str] | None:
     items", 黑色的那个): those whose options hold every value said when some other item does not, for each such
     phrase. None when the text points at no item this way; empty when one item is meant and several fit (asked)."""
     rel, picked = lexicon()["relative_item"], None
+    own = {i["item_id"]: {str(v).lower() for v in (i.get("options") or {}).values()} for i in items}
+    values = {v for vals in own.values() for v in vals if len(v) > 1}
     for m in _value_pointer().finditer(text.lower()):
         if m.group("zh") is not None:
             if any(w in text.lower()[max(0, m.start() - 3):m.end()] for w in rel["zh_not_after"]):
@@ -2645,11 +2650,10 @@ def by_value(text: str, items: list[dict]) -> list[str] | None:
             words, several = option_text(m.group("zh")), False
         else:
             words, several = m.group("words"), m.group("noun").endswith("s")
-        values = {str(v).lower() for i in items for v in (i.get("options") or {}).values() if len(str(v)) > 1}
         said = {v for v in values if re.search(_value_re(v), words)}
         if not said:
             continue
-        fit = [i["item_id"] for i in items if said <= {str(v).lower() for v in (i.get("options") or {}).values()}]
+        fit = [i for i, vals in own.items() if said <= vals]
         if not fit or len(fit) == len(items):
             continue  # a value every item has (or none) tells nothing
         if not several and len(fit) > 1:
