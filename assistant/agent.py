@@ -381,9 +381,12 @@ class _Turn(CatalogTurn):
             # the answer is about that order; anything else is a request of its own
             answer = rules.whole_cancel_answer(message)
             if answer == "nothing":
-                yield self.say("left_as_is", order_id=part["order_id"])
-                if rest := rules.after_decline(message):  # "no thanks, I'd like to return the <item> instead": that too
+                rest = rules.after_decline(message)
+                yield self.say("left_as_is" if rest or not state.queue else "left_as_is_more", order_id=part["order_id"])
+                if rest:  # "no thanks, I'd like to return the <item> instead": that too
                     yield from self._dispatch(rest)
+                else:  # the other requests of the message whose part was refused
+                    yield from self._next_task()
                 return
             if answer == "cancel" and not self._names_other_orders_item(message, part):
                 state.frame = TaskFrame(route="cancel_order", flow="cancel", order_id=part["order_id"], text=message)
@@ -1225,9 +1228,16 @@ class _Turn(CatalogTurn):
         yield self.say("own_address", address=address_text(address))
 
     def _on_faq(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        action = rules.amount_back_asked(message) if self.ctx.user_id is not None else None
+        if action:
+            yield from self._amount_back(action, message, slots)  # their figure first, the policy's words after
         result, event = self.tool("answer_faq", {"question": message})
         yield event
         passages = result.data.get("passages", []) if result.ok else []
+        if action:  # a section about another action only ("money back after a cancellation" for a return) is no answer
+            passages = [p for p in passages if action in rules.action_verbs(p["section"]) or not rules.action_verbs(p["section"])]
+            if not passages:
+                return
         if not passages:  # what the policy does answer, from its section titles (result.data["topics"])
             topics = result.data.get("topics", []) if result.ok else []
             yield self.say("faq_none", topics="".join(f"\n- {t}" for t in topics))
@@ -1237,6 +1247,26 @@ class _Turn(CatalogTurn):
         for passage in passages[:2]:
             yield self.say("faq_intro", section=passage["section"])
             yield self.text("\n".join(f"> {line}" for line in passage["text"].strip().splitlines() if line.strip()) + "\n")
+
+    def _amount_back(self, action: str, message: str, slots: Slots) -> Iterator[AssistantEvent]:
+        """"How much would I get back if I return the <item>?": the amount from the shopper's own order (the items named,
+        or all of an order named by id) and where the policy sends it; only for an order whose status allows the action."""
+        mine = {o["order_id"]: o for o in self._user_orders()}
+        named = [i for i in dict.fromkeys(slots.order_ids) if i in mine]
+        flow = FLOWS[action]
+        for order_id in named or self._orders_asked_about(message):
+            order = mine[order_id]
+            if not flow.allows(order["status"]):
+                continue
+            ids = rules.match_items(order, message, read_slots(message), fallback=False) if action == "return" else []
+            items = [i for i in order["items"] if i["item_id"] in ids] or (order["items"] if action == "cancel" or named else [])
+            if not items:
+                continue
+            paid = [p["payment_method_id"] for p in order.get("payment_history", []) if p.get("transaction_type") == "payment"]
+            method = self.join(self._method_name(m) for m in dict.fromkeys(paid)) or self.r("pm_none")
+            gift = [m for m in self.ctx.orders.user(self.ctx.user_id).payment_methods if m.source == "gift_card" and m.payment_method_id not in paid]
+            key = f"amount_back_{action}" + ("_gift" if action == "return" and gift else "")  # the policy: original method or a gift card they have
+            yield self.say(key, order_id=order_id, amount=sum(i["price"] for i in items), items=self.join(i["name"] for i in items), method=method)
 
     def _on_human(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         self.ctx.transcript = [m.model_dump() for m in self.state.history]

@@ -276,3 +276,30 @@ def test_an_order_wanted_somewhere_else_is_an_address_change():
     assert [g.tool for g in goals_from_text("You need your lamp order delivered to your sister's place.")] == ["address"]
     assert [g.tool for g in goals_from_text("You want to return the order that was shipped to Ohio.")] == ["return"]
     assert goals_from_text("You want to know when the order shipped to your mom arrives.") == []
+
+
+@pytest.mark.parametrize("text", [
+    "You are Yusuf Rossi in zipcode 19122. You had an order with two lamps in it. You want to return the cheaper of the two "
+    "and keep the other. You want the refund on your PayPal account.",
+    "You are Yusuf Rossi in zipcode 19122. You want to return the two most expensive things in your order and keep the "
+    "rest; ask the agent which two cost the most. You want the refund on your PayPal account.",
+])
+def test_items_picked_by_how_they_compare_are_the_agents_to_name(text):
+    """Its text picks items by price without naming them: which ones those are, it cannot tell from its words, so the
+    proposal's names are not held against it (the method still is)."""
+    sim = _blind(text)
+    assert sim.reply(CONFIRM.format(name="Desk Lamp", method="paypal_1"), _pending()) == "yes"
+    assert sim.reply(CONFIRM.format(name="Desk Lamp", method="gift_card_2"), _pending()) == "No, I want to use my PayPal."
+
+
+def test_a_fallback_keeping_things_as_they_are_is_said_after_a_refusal():
+    """A conditional sentence outside the request that asks no action but keeps things ("…, keep the <item> and do not
+    cancel the order") is its answer when the agent refuses and asks whether to cancel everything instead."""
+    from eval.dialogues.tau import shopper
+
+    request = "You do not need the desk lamp after all, and the kettle should be the glass version."
+    text = request + " If the agent says one item cannot be removed, keep the lamp and do not cancel the order."
+    sim = RuleSim(shopper(text, request))
+    refusal = ("I couldn't do that: only a whole order can be cancelled, not single items. Should I cancel the whole order "
+               "#W1234567 instead, or leave it as it is?")  # fmt: skip
+    assert sim.reply(refusal, []) == "If the agent says one item cannot be removed, keep the lamp and do not cancel the order."

@@ -218,3 +218,62 @@ def test_what_they_paid_for_a_thing_of_theirs_is_said_from_their_order(assistant
 ])
 def test_asks_status_yes_no(text, asked):
     assert rules.asks_status_yes_no(text) is asked
+
+
+# "A different colour", 换个颜色: another value of that option, none named: the other values (the rest kept) are listed
+# with their prices and the shopper picks, as when they ask which other colours there are.
+@pytest.mark.parametrize("request_", [
+    f"I'd like to exchange the smart watch from {ORDER} for a different colour",
+    f"我想把{ORDER}里的智能手表换成别的颜色",
+])
+def test_a_different_value_asked_without_naming_one_lists_the_others(assistant, state, request_):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    text = assistant.reply_text(state, request_)
+    assert state.pending is None and "silver, leather, LCD $370.38" in text and "black, leather, LCD $382.41" in text, text
+    assert text.count("gold, leather") == 1, text  # said once, as theirs: its own colour is no choice
+    text = assistant.reply_text(state, "the silver one")
+    assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["9811090008"], text
+
+
+WATCH = {"item_id": "9", "name": "Wristwatch", "options": {"strap material": "silicone", "dial color": "black"}}
+WATCH_VALUES = {"strap material": ("silicone", "metal", "leather"), "dial color": ("black", "white", "blue")}
+SHIRT_VALUES = {"color": ("black", "red", "blue"), "size": ("S", "M", "L")}
+
+
+@pytest.mark.parametrize("text, item, values, differ", [
+    ("exchange it for a different colour", ITEMS[1], SHIRT_VALUES, ["color"]),
+    ("can I get another size?", ITEMS[1], SHIRT_VALUES, ["size"]),
+    ("a different colour, red if you have it", ITEMS[1], SHIRT_VALUES, []),  # the value named is the wish
+    ("I want a different one", ITEMS[1], SHIRT_VALUES, []),                # no option said
+    ("the colour is different from the photo", ITEMS[1], SHIRT_VALUES, []),
+    ("想换个尺码", ITEMS[1], SHIRT_VALUES, ["size"]),
+    ("a new colour for the watch", WATCH, WATCH_VALUES, ["dial color"]),  # an option named by a word of its name's group
+    ("换一种颜色", WATCH, WATCH_VALUES, ["dial color"]),
+])
+def test_options_to_differ(text, item, values, differ):
+    assert rules.options_to_differ(text, item, values) == differ
+
+
+# "How much would I get back if I return the <item>?": the amount from their own order and where the policy sends it,
+# nothing started; a section of the policy about another action (money back after a cancellation) is not quoted for it.
+@pytest.mark.parametrize("question, said", [
+    ("how much will I get back if I return the headphones?", ["$342.81", "Mastercard ending 2478", ORDER]),
+    ("如果我退掉智能手表，能退多少钱？", ["$381.26", ORDER]),
+    ("what would my refund be if I cancel order #W6247578?", ["$53.27", "#W6247578"]),
+])
+def test_the_amount_back_asked_is_said_from_their_order(assistant, state, question, said):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    text = assistant.reply_text(state, question)
+    assert all(x in text for x in said) and state.pending is None and state.frame is None, text
+    assert "after a cancellation" not in text or "cancel" in question, text
+
+
+@pytest.mark.parametrize("text, action", [
+    ("how much would I get back if I returned the lamp?", "return"),
+    ("如果我取消这个订单能退多少钱？", "cancel"),
+    ("return the lamp, how much is it?", None),          # a request
+    ("how much is the lamp?", None),                     # no action
+    ("if I return the lamp, do I pay shipping?", None),  # no amount asked
+])
+def test_amount_back_asked(text, action):
+    assert rules.amount_back_asked(text) == action

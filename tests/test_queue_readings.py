@@ -169,3 +169,32 @@ def test_a_method_charged_by_mistake_is_not_one_named_to_use():
     assert not rules.wrongly_charged("I ordered the wrong chair by mistake, pay the difference with my gift card")
     assert not rules.wrongly_charged("I bought it by mistake; refund it to my gift card")
     assert not rules.wrongly_charged("please pay it with my gift card")
+
+
+# -- a part of a pending order refused, and another request said with it ------------------------------------------------
+
+JAMES = "james.johnson7869@example.com"  # pending #W1006327: action camera (1080p, waterproof, black), wristwatch, jigsaw puzzle
+
+
+@pytest.mark.parametrize("text", [
+    "I don't want the jigsaw puzzle anymore, and the action camera ought to be the 4K model, still waterproof and black.",
+    "Please cancel the jigsaw puzzle from my pending order. Also the action camera should be the 4K version, same colour.",
+])
+def test_a_change_said_with_a_refused_part_cancellation_comes_after_the_answer(assistant, state, store, text):
+    assistant.reply_text(state, JAMES)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and "whole order" in reply, reply
+    reply = assistant.reply_text(state, "leave the order as it is then")
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_items", reply
+    camera = next(i.item_id for i in store.order("#W1006327").items if i.name == "Action Camera")
+    assert state.pending.arguments["item_ids"] == [camera], reply
+    assert "anything else" not in reply.lower(), reply  # the next request follows; nothing asked in between
+
+
+@pytest.mark.parametrize("text, clause", [
+    ("two changes: i do not need the lamp after all, and the speaker should be the water-resistant version, same blue.",
+     "the speaker should be the water-resistant version, same blue."),
+    ("the kettle is fine; the speaker should be red instead.", "the speaker should be red instead."),
+])
+def test_a_change_without_a_verb_is_queued_with_its_own_clause(text, clause):
+    assert rules.other_actions(text, "cancel_order") == [("exchange", clause)]

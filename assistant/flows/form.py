@@ -131,6 +131,7 @@ class FormLoop:
                 return STOP
             frame.order_id = order["order_id"]
             t.state.frame, t.state.refused = None, frame  # the answer ("then cancel it", "leave it") is about this order
+            t.queue_other_actions(frame, order["order_id"])  # "…, and the <item> should be <value>": that comes after the answer
             yield t.say("failed", message=t.r("cancel_part").format(order_id=order["order_id"], others=t.join(others)))
             return STOP
         if chosen is not None:
@@ -250,7 +251,9 @@ class FormLoop:
             wish = rules.about_item(text, item, order)
             if rules.like_owned(wish) and (owned := self._owned_alike(item)) is not None:
                 wish = rules.wish_like(wish, owned)  # "make it match the one I already have": that item's options
-            if asked := rules.option_values_asked(wish, list(item["options"])):
+            values = {k: tuple({str(v.options.get(k, "")) for v in product.variants}) for k in item["options"]}
+            # "which other colours does it come in?" or "a different colour": the other values listed, theirs to pick
+            if asked := rules.option_values_asked(wish, list(item["options"])) or rules.options_to_differ(wish, item, values):
                 # "which other colours does it come in, and what does each cost?": those choices shown first, the
                 # shopper picks among them ("the cheapest of those", "the black one") next; nothing chosen for them
                 if listed := rules.other_values_of(product, item, asked):

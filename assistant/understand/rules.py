@@ -1281,15 +1281,32 @@ def _attribute_groups() -> list[list[str]]:
 def option_values_asked(text: str, keys) -> list[str]:
     """The options of `keys` whose values a question asks to see before choosing ("which other colours does it come
     in?", "what sizes are there?", 还有哪些颜色; option_words.json "values_asked"), in the order of `keys`."""
-    lowered = text.lower()
-    asked = []
-    for key in keys:
-        group = next((g for g in _attribute_groups() if key.lower() in g), [])
-        words = sorted({*_key_words(key), *group}, key=len, reverse=True)
-        option = "|".join(re.escape(w) for w in words)
-        if any(re.search(p.replace("{option}", option), lowered) for p in (*_OPTION_WORDS["values_asked"]["en"], *_OPTION_WORDS["values_asked"]["zh"])):
-            asked.append(key)
-    return asked
+    return _options_said_with(text.lower(), keys, "values_asked")
+
+
+def _option_names(key: str) -> str:
+    """A regex alternation of the words naming an option: its own (`_key_words`) and its attribute group's, also
+    for a name holding a group's word ("dial color" is named by "colour" and 颜色)."""
+    groups = [g for g in _attribute_groups() if key.lower() in g or any(w in g for w in key.lower().split())]
+    words = sorted({*_key_words(key), *(w for g in groups for w in g)}, key=len, reverse=True)
+    return "|".join(re.escape(w) for w in words)
+
+
+def _options_said_with(lowered: str, keys, kind: str) -> list[str]:
+    """The options of `keys` named in one of option_words.json `kind`'s patterns, in the order of `keys`."""
+    patterns = (*_OPTION_WORDS[kind]["en"], *_OPTION_WORDS[kind]["zh"])
+    return [key for key in keys if any(re.search(p.replace("{option}", _option_names(key)), lowered) for p in patterns)]
+
+
+def options_to_differ(text: str, item: dict, values: dict[str, tuple[str, ...]]) -> list[str]:
+    """The options of the item a change asks to be different without naming the value wanted ("a different colour",
+    "another size", 换个颜色; option_words.json "different"): the flow lists the other values, the shopper chooses.
+    An option whose other value is named too ("a different colour: white") is not one: that value is the wish."""
+    lowered, said = text.lower(), option_text(text)
+    current = {k: str(v).lower() for k, v in item["options"].items()}
+    return [key for key in _options_said_with(lowered, list(item["options"]), "different")
+            if not any(mentioned(str(val).lower(), said, values.get(key, ())) for val in values.get(key, ())
+                       if str(val).lower() != current[key])]
 
 
 def option_word(key: str, chinese: bool = False) -> str:
@@ -2715,7 +2732,9 @@ def address_clauses(sentence: str) -> str:
 # "the <item> should be the mesh version instead", "I'd like the <item> in black instead of white", "the <item> should
 # be the large one, all else unchanged": an item change said without a change verb (not how it is paid, sent or refunded)
 _BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
-                         r"[^.;!?]{0,40}(?:\binstead\b|,? (?:but )?(?:otherwise|everything else|all else|the rest) (?:the same|unchanged|as it is)\b)"
+                         r"[^.;!?]{0,40}(?:\binstead\b|,? (?:but )?(?:otherwise|everything else|all else|the rest) (?:the same|unchanged|as it is)\b"
+                         # "the <item> should be the <value> version", "… should be <value>, same <value> and same <value>"
+                         r"|\b(?:version|model|variant)\b|, (?:but )?(?:with |keeping )?(?:the )?same\b)"
                          # "the <item> in it should have a <value> <option> instead of <value>"
                          r"|\b(?:should|could|would) have (?!(?:been|had|gone|charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
                          r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}"
@@ -2897,8 +2916,22 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     for n, sentence in enumerate(sentences):
         for other in _kinds_asked(sentence):
             if other != route and not (other == "exchange" and route == "modify_order"):
-                found.setdefault(other, []).extend(x for x in sentences[n:n + 2] if x not in found.get(other, []))
+                # a change said without its verb: its own clause (not the sentence's other requests), and the next sentence
+                said_here = [_change_clause(sentence) or sentence, *sentences[n + 1:n + 2]] \
+                    if not _ACTION_VERBS.search(sentence.lower()) else sentences[n:n + 2]
+                found.setdefault(other, []).extend(x for x in said_here if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]
+
+
+def _change_clause(sentence: str) -> str | None:
+    """The clause of a sentence that asks an item change without a verb, from the clause break before it ("…: I do not
+    need the <item> after all, and the <other item> should be the <value> version, same <value>" → "the <other item>
+    should be …"): the request's own words, not the other things the sentence says."""
+    m = _BE_INSTEAD.search(sentence.lower())
+    if m is None:
+        return None
+    breaks = [b.end() for b in re.finditer(r"[:;,]\s*(?:and |but |also |plus )?|\s(?:and|but|also) ", sentence[: m.start()])]
+    return sentence[max(breaks, default=0):].strip() or None
 
 
 def _kinds_asked(sentence: str) -> list[str]:
@@ -3219,6 +3252,22 @@ def asks_about_action(message: str) -> bool:
 
 
 _VERB_MENTION = {"cancel": r"\bcancel|取消", "return": r"\breturn|退货|退掉|退回", "exchange": r"\bexchange|换货|更换"}
+
+
+def action_verbs(text: str) -> set[str]:
+    """The order actions a text names ("cancel", "return", "exchange"), e.g. in a policy section's title."""
+    return {verb for verb, pattern in _VERB_MENTION.items() if re.search(pattern, text.lower())}
+
+
+def amount_back_asked(message: str) -> str | None:
+    """The action ("return" or "cancel") whose money back a question about it asks the amount of ("how much would I
+    get back if I return the <item>?", 如果我取消这个订单能退多少钱？; reader.json amount_back); None for any other."""
+    lowered = message.lower()
+    if not asks_about_action(message) or not re.search(
+            rf"(?<![a-z])(?:{alternation(lexicon()['amount_back']['en'])})(?![a-z])|{alternation(lexicon()['amount_back']['zh'])}", lowered):
+        return None
+    said = [verb for verb in ("return", "cancel") if re.search(_VERB_MENTION[verb], lowered)]
+    return said[0] if len(said) == 1 else None
 _NEGATED_BEFORE = re.compile(r"\b(?:never|not|don'?t|do not|no need to|won'?t|doesn'?t|does not)\b(?:\s+\w+){0,3}\s*$"
                              r"|(?:不|别|不要|不想|不用|不需要|不打算|没必要)\s*$")
 # "…if cancelling the whole order is the only way", "unless you can't …", "如果要取消": a supposition, not a request

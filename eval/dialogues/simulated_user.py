@@ -141,7 +141,7 @@ class RuleSim:
             if naming and not any(g.fits(tool) for g in naming):
                 return self.say["no_action"].format(action=self.say["actions"].get(tool, tool))
         # "Keep everything else": an item of the proposal no request of its text names is one it keeps.
-        if tool != "cancel_pending_order" and re.search(cues["keeps_rest"], ins):
+        if tool != "cancel_pending_order" and re.search(cues["keeps_rest"], ins) and not re.search(cues["relative_item"], ins):
             for name in _proposed_items(text):
                 if not any(_names(name, _words(g.say, short=True)) for g in self.spec.goal if g.say):
                     return self.say["not_items"].format(name=name)
@@ -152,7 +152,7 @@ class RuleSim:
         # A shopper who names items by id judges them by id: the names of the proposal tell it nothing.
         named_ids = bool(proposed_ids) and (proposed_ids <= ins_ids or bool(ins_ids & (proposed_ids | set(arguments.get("new_item_ids") or []))))
         if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE) \
-                and not re.search(cues["unnamed_item"], ins):
+                and not re.search(cues["unnamed_item"], ins) and not re.search(cues["relative_item"], ins):
             words = _words(ins, short=True)
             for name in _proposed_items(text):
                 if not _names(name, words):

@@ -423,7 +423,8 @@ def shopper(text: str, request: str, user: str = "rule") -> RuleUser | LLMUser:
     if request != text:  # a fallback stated outside the request ("if you cannot cancel one item, you are okay with …")
         said = {s.rstrip(" .") for s in _request_sentences(request)}
         fallbacks += [first_person(s) for s in _request_sentences(text)
-                      if CONDITION_RE.match(s) and wanted_kinds(s) and s.rstrip(" .") not in said]  # fmt: skip
+                      if CONDITION_RE.match(s) and (wanted_kinds(s) or re.search(_person_rules()["keeps_as_is"], s))
+                      and s.rstrip(" .") not in said]  # fmt: skip
     goal = goals_from_text(text) + [g for r in later for g in goals_from_text(r)]
     return RuleUser(opening=opening, facts=facts, goal=goal, rephrase=rest[:4],
                     if_asked=conditional, instructions=text, requests=requests + later, fallbacks=fallbacks)  # fmt: skip
