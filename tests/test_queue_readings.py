@@ -198,3 +198,28 @@ def test_a_change_said_with_a_refused_part_cancellation_comes_after_the_answer(a
 ])
 def test_a_change_without_a_verb_is_queued_with_its_own_clause(text, clause):
     assert rules.other_actions(text, "cancel_order") == [("exchange", clause)]
+
+
+@pytest.mark.parametrize("text", [
+    "Two things about my pending order: the puzzle is no longer needed, and the action camera should be 4K, same colour.",
+    "Please change the action camera to the 4K one, same colour. The puzzle is no longer needed.",
+])
+def test_an_item_said_unneeded_beside_a_change_is_no_item_of_the_change(assistant, state, store, text):
+    """"The <item> is no longer needed" said of the thing: a part cancellation (refused, asked about), and the change
+    said with it takes only its own item, after the answer."""
+    assistant.reply_text(state, JAMES)
+    reply = assistant.reply_text(state, text)
+    assert state.pending is None and "whole order" in reply, reply
+    reply = assistant.reply_text(state, "leave it as it is")
+    camera = next(i.item_id for i in store.order("#W1006327").items if i.name == "Action Camera")
+    assert state.pending is not None and state.pending.arguments["item_ids"] == [camera], reply
+
+
+@pytest.mark.parametrize("text, unneeded", [
+    ("the puzzle is no longer needed", True),
+    ("the lamps aren't needed any more", True),
+    ("is the puzzle no longer needed?", False),  # a question
+    ("the puzzle is needed by Friday", False),
+])
+def test_no_longer_wanted_said_of_the_thing(text, unneeded):
+    assert rules.no_longer_wanted(text) is unneeded

@@ -2169,6 +2169,9 @@ def same_order(text: str, order: dict) -> bool:
 
 
 _NO_LONGER = re.compile(r"\bno longer (?:need|want|use)\b(?! to\b)(?![^.!?]*\?)"
+                        # said of the thing: "the <item> is no longer needed", "the <items> aren't needed any more"
+                        r"|\b(?:is|are) no longer (?:needed|wanted|required)\b(?![^.!?]*\?)"
+                        r"|\b(?:isn'?t|aren'?t|is not|are not) (?:needed|wanted) (?:any ?more|after all)\b(?![^.!?]*\?)"
                         r"|\b(?:i|we) (?:don'?t|do not) (?:need|want|use) (?!to\b)(?:the |my |these |those )?[a-z0-9# ,-]{3,80}? (?:any ?more|after all)\b"
                         r"|不(?:再)?需要了|不想要了|用不(?:上|着)了"
                         # 我不想要那个<item>了, 不需要我买的<item>了: a thing of theirs pointed at, then 了
@@ -2916,9 +2919,11 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     for n, sentence in enumerate(sentences):
         for other in _kinds_asked(sentence):
             if other != route and not (other == "exchange" and route == "modify_order"):
-                # a change said without its verb: its own clause (not the sentence's other requests), and the next sentence
-                said_here = [_change_clause(sentence) or sentence, *sentences[n + 1:n + 2]] \
-                    if not _ACTION_VERBS.search(sentence.lower()) else sentences[n:n + 2]
+                # the next sentence goes with it ("If it does not, leave it as it is") unless it is a request of its own
+                # ("The <item> is no longer needed."); a change said without its verb is its own clause, not the
+                # sentence's other requests
+                nxt = [x for x in sentences[n + 1:n + 2] if not (_kinds_asked(x) or no_longer_wanted(x))]
+                said_here = [sentence if _ACTION_VERBS.search(sentence.lower()) else _change_clause(sentence) or sentence, *nxt]
                 found.setdefault(other, []).extend(x for x in said_here if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]
 
