@@ -303,3 +303,16 @@ def test_a_fallback_keeping_things_as_they_are_is_said_after_a_refusal():
     refusal = ("I couldn't do that: only a whole order can be cancelled, not single items. Should I cancel the whole order "
                "#W1234567 instead, or leave it as it is?")  # fmt: skip
     assert sim.reply(refusal, []) == "If the agent says one item cannot be removed, keep the lamp and do not cancel the order."
+
+
+def test_a_request_opening_with_a_pronoun_names_the_item_of_the_sentence_before():
+    """"Keep everything else": an item the request points at with "it", named in the sentence before, is not one it keeps;
+    an item its text never names still is."""
+    text = ("You are Yusuf Rossi in zipcode 19122. Your sister gave you a desk lamp. It is white and you want a black one. "
+            "Keep everything else. You want the refund on your PayPal account.")  # fmt: skip
+    sim = _blind(text)
+    card = ("Please confirm: in order #W1234567: {name} (white, LED) → {name} (black, LED, $10.00); you get $1.00 back via "
+            "paypal_1. Shall I go ahead? (yes/no)")  # fmt: skip
+    pending = _pending("exchange_delivered_order_items")
+    assert sim.reply(card.format(name="Desk Lamp"), pending) == "yes"
+    assert sim.reply(card.format(name="Water Bottle"), pending) == "No, not the Water Bottle: I want to keep it."

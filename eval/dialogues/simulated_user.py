@@ -143,7 +143,7 @@ class RuleSim:
         # "Keep everything else": an item of the proposal no request of its text names is one it keeps.
         if tool != "cancel_pending_order" and re.search(cues["keeps_rest"], ins) and not re.search(cues["relative_item"], ins):
             for name in _proposed_items(text):
-                if not any(_names(name, _words(g.say, short=True)) for g in self.spec.goal if g.say):
+                if not any(_names(name, self._request_words(g.say)) for g in self.spec.goal if g.say):
                     return self.say["not_items"].format(name=name)
         if tool in GOAL_KINDS["change-items"] and re.search(cues["pays_more"], text) and self._wants_cheaper():
             return self.say["not_cheaper"]
@@ -185,6 +185,17 @@ class RuleSim:
         if street and address1 and not re.match(rf"{street.group(1)}\b", address1):
             return self.say["no_address"].format(address=self.facts.address or street.group(0))
         return None
+
+    def _request_words(self, said: str) -> set[str]:
+        """The words a request names its items with: its own, and those of the sentence before it in its text when it
+        opens with a pronoun ("… got a bike helmet from you. It is blue and he wants red": the helmet)."""
+        from eval.dialogues.tau import first_person, sentences
+
+        words = _words(said, short=True)
+        if re.match(r"(?i)\s*(?:it|they|this|that|these|those)\b", said):
+            own = [first_person(s) for s in sentences(self.spec.instructions or "")]
+            words |= _words(next((own[n - 1] for n, s in enumerate(own) if n and (said in s or s in said)), ""), short=True)
+        return words
 
     def _kept(self, tool: str | None, text: str) -> str | None:
         """An item the proposal includes that its instructions leave out ("all … except the boots"), unless
