@@ -1254,6 +1254,7 @@ class _Turn(CatalogTurn):
         mine = {o["order_id"]: o for o in self._user_orders()}
         named = [i for i in dict.fromkeys(slots.order_ids) if i in mine]
         flow = FLOWS[action]
+        gift_cards = {m.payment_method_id for m in self.ctx.orders.user(self.ctx.user_id).payment_methods if m.source == "gift_card"}
         for order_id in named or self._orders_asked_about(message):
             order = mine[order_id]
             if not flow.allows(order["status"]):
@@ -1262,11 +1263,17 @@ class _Turn(CatalogTurn):
             items = [i for i in order["items"] if i["item_id"] in ids] or (order["items"] if action == "cancel" or named else [])
             if not items:
                 continue
-            paid = [p["payment_method_id"] for p in order.get("payment_history", []) if p.get("transaction_type") == "payment"]
-            method = self.join(self._method_name(m) for m in dict.fromkeys(paid)) or self.r("pm_none")
-            gift = [m for m in self.ctx.orders.user(self.ctx.user_id).payment_methods if m.source == "gift_card" and m.payment_method_id not in paid]
-            key = f"amount_back_{action}" + ("_gift" if action == "return" and gift else "")  # the policy: original method or a gift card they have
-            yield self.say(key, order_id=order_id, amount=sum(i["price"] for i in items), items=self.join(i["name"] for i in items), method=method)
+            paid, _ = self._paid_with(order)
+            # the policy: a return's money goes to the original method or a gift card they have; a cancellation's to the original
+            key = f"amount_back_{action}" + ("_gift" if action == "return" and gift_cards - set(paid) else "")
+            yield self.say(key, order_id=order_id, amount=sum(i["price"] for i in items), items=self.join(i["name"] for i in items),
+                           method=self.join(self._method_name(m) for m in paid) or self.r("pm_none"))
+
+    @staticmethod
+    def _paid_with(order: dict) -> tuple[list[str], float]:
+        """The methods that paid an order (each once, in order) and what they paid in all, from its payment history."""
+        payments = [p for p in order.get("payment_history", []) if p.get("transaction_type") == "payment"]
+        return list(dict.fromkeys(p["payment_method_id"] for p in payments)), sum(p["amount"] for p in payments)
 
     def _on_human(self, message: str, slots: Slots) -> Iterator[AssistantEvent]:
         self.ctx.transcript = [m.model_dump() for m in self.state.history]
@@ -1431,10 +1438,9 @@ class _Turn(CatalogTurn):
             if not result.ok:
                 yield self.say("failed", message=result.message)
                 return
-            payments = [p for p in result.data.get("payment_history", []) if p.get("transaction_type") == "payment"]
-            paid = [p["payment_method_id"] for p in payments]
-            yield self.say("order_paid_with", order_id=result.data["order_id"], total=sum(p["amount"] for p in payments),
-                           methods=self.join(self._method_name(m) for m in dict.fromkeys(paid)) or self.r("pm_none"))
+            paid, total = self._paid_with(result.data)
+            yield self.say("order_paid_with", order_id=result.data["order_id"], total=total,
+                           methods=self.join(self._method_name(m) for m in paid) or self.r("pm_none"))
             return
         result, event = self.tool("get_user_details", {})
         yield event

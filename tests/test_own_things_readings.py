@@ -8,6 +8,9 @@ with?": answered, nothing changed. "Charged twice": a person. Wording here is ou
 
 from __future__ import annotations
 
+import itertools
+from types import SimpleNamespace
+
 import pytest
 
 from assistant.understand import rules
@@ -251,7 +254,9 @@ SHIRT_VALUES = {"color": ("black", "red", "blue"), "size": ("S", "M", "L")}
     ("换一种颜色", WATCH, WATCH_VALUES, ["dial color"]),
 ])
 def test_options_to_differ(text, item, values, differ):
-    assert rules.options_to_differ(text, item, values) == differ
+    keys = list(values)
+    product = SimpleNamespace(variants=[SimpleNamespace(options=dict(zip(keys, combo))) for combo in itertools.product(*values.values())])
+    assert rules.options_to_differ(text, item, product) == differ
 
 
 # "How much would I get back if I return the <item>?": the amount from their own order and where the policy sends it,

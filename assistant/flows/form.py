@@ -251,9 +251,8 @@ class FormLoop:
             wish = rules.about_item(text, item, order)
             if rules.like_owned(wish) and (owned := self._owned_alike(item)) is not None:
                 wish = rules.wish_like(wish, owned)  # "make it match the one I already have": that item's options
-            values = {k: tuple({str(v.options.get(k, "")) for v in product.variants}) for k in item["options"]}
             # "which other colours does it come in?" or "a different colour": the other values listed, theirs to pick
-            if asked := rules.option_values_asked(wish, list(item["options"])) or rules.options_to_differ(wish, item, values):
+            if asked := rules.option_values_asked(wish, list(item["options"])) or rules.options_to_differ(wish, item, product):
                 # "which other colours does it come in, and what does each cost?": those choices shown first, the
                 # shopper picks among them ("the cheapest of those", "the black one") next; nothing chosen for them
                 if listed := rules.other_values_of(product, item, asked):
@@ -493,7 +492,7 @@ class FormLoop:
             return values
         history = order["payment_history"]
         values["items"] = t.join(i["name"] for i in order["items"])
-        values["total"] = sum(p["amount"] for p in history if p["transaction_type"] == "payment")
+        values["total"] = t._paid_with(order)[1]
         values["old"] = t._method_name(history[0]["payment_method_id"]) if history else ""
         values.setdefault("method", values["old"])
         names = {i["item_id"]: t._item_label(i) for i in order["items"]}

@@ -1295,16 +1295,29 @@ def _option_names(key: str) -> str:
 def _options_said_with(lowered: str, keys, kind: str) -> list[str]:
     """The options of `keys` named in one of option_words.json `kind`'s patterns, in the order of `keys`."""
     patterns = (*_OPTION_WORDS[kind]["en"], *_OPTION_WORDS[kind]["zh"])
-    return [key for key in keys if any(re.search(p.replace("{option}", _option_names(key)), lowered) for p in patterns)]
+    said = []
+    for key in keys:
+        names = _option_names(key)
+        if any(re.search(p.replace("{option}", names), lowered) for p in patterns):
+            said.append(key)
+    return said
 
 
-def options_to_differ(text: str, item: dict, values: dict[str, tuple[str, ...]]) -> list[str]:
+def variant_values(product, keys) -> dict[str, tuple[str, ...]]:
+    """Each option of `keys` → the values the product's variants have of it."""
+    return {k: tuple({str(v.options.get(k, "")) for v in product.variants}) for k in keys}
+
+
+def options_to_differ(text: str, item: dict, product) -> list[str]:
     """The options of the item a change asks to be different without naming the value wanted ("a different colour",
     "another size", 换个颜色; option_words.json "different"): the flow lists the other values, the shopper chooses.
     An option whose other value is named too ("a different colour: white") is not one: that value is the wish."""
-    lowered, said = text.lower(), option_text(text)
+    asked = _options_said_with(text.lower(), list(item["options"]), "different")
+    if not asked:
+        return []
+    said, values = option_text(text), variant_values(product, asked)
     current = {k: str(v).lower() for k, v in item["options"].items()}
-    return [key for key in _options_said_with(lowered, list(item["options"]), "different")
+    return [key for key in asked
             if not any(mentioned(str(val).lower(), said, values.get(key, ())) for val in values.get(key, ())
                        if str(val).lower() != current[key])]
 
@@ -1442,7 +1455,7 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
         return named_ids[0], choices
     # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>", "any colour but <value>"
     before = len(candidates)
-    values = {k: tuple({str(w.options.get(k, "")) for w in product.variants}) for k in current}
+    values = variant_values(product, current)
     lowered = said_with_option(letter_sizes(lowered, values), values)  # "rgb-backlit": a value of that option
     kept = kept_options(lowered, values, current)  # "same blue colour", "still full size": read before what it is now is left out
     lowered = without_current(lowered, values, current)  # "it is a medium": the item now, no wish
@@ -2916,13 +2929,14 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     if route != "update_address" and (where := [c for x in said if (c := address_clauses(x))]):
         found["update_address"] = where  # "change the <item> to red, and ship the order to my default address": that too
     sentences = [without_address_clauses(x) for x in said]
+    kinds = [_kinds_asked(x) for x in sentences]
     for n, sentence in enumerate(sentences):
-        for other in _kinds_asked(sentence):
+        for other in kinds[n]:
             if other != route and not (other == "exchange" and route == "modify_order"):
                 # the next sentence goes with it ("If it does not, leave it as it is") unless it is a request of its own
                 # ("The <item> is no longer needed."); a change said without its verb is its own clause, not the
                 # sentence's other requests
-                nxt = [x for x in sentences[n + 1:n + 2] if not (_kinds_asked(x) or no_longer_wanted(x))]
+                nxt = [x for x, k in zip(sentences[n + 1:n + 2], kinds[n + 1:n + 2]) if not (k or no_longer_wanted(x))]
                 said_here = [sentence if _ACTION_VERBS.search(sentence.lower()) else _change_clause(sentence) or sentence, *nxt]
                 found.setdefault(other, []).extend(x for x in said_here if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]
@@ -3264,15 +3278,20 @@ def action_verbs(text: str) -> set[str]:
     return {verb for verb, pattern in _VERB_MENTION.items() if re.search(pattern, text.lower())}
 
 
+# "how much", "what would my refund be", 退多少 (reader.json amount_back): the amount a question about an action asks
+_AMOUNT_BACK = re.compile(rf"(?<![a-z])(?:{alternation(lexicon()['amount_back']['en'])})(?![a-z])|{alternation(lexicon()['amount_back']['zh'])}")
+
+
 def amount_back_asked(message: str) -> str | None:
     """The action ("return" or "cancel") whose money back a question about it asks the amount of ("how much would I
     get back if I return the <item>?", 如果我取消这个订单能退多少钱？; reader.json amount_back); None for any other."""
     lowered = message.lower()
-    if not asks_about_action(message) or not re.search(
-            rf"(?<![a-z])(?:{alternation(lexicon()['amount_back']['en'])})(?![a-z])|{alternation(lexicon()['amount_back']['zh'])}", lowered):
+    if not _AMOUNT_BACK.search(lowered) or not asks_about_action(message):
         return None
     said = [verb for verb in ("return", "cancel") if re.search(_VERB_MENTION[verb], lowered)]
     return said[0] if len(said) == 1 else None
+
+
 _NEGATED_BEFORE = re.compile(r"\b(?:never|not|don'?t|do not|no need to|won'?t|doesn'?t|does not)\b(?:\s+\w+){0,3}\s*$"
                              r"|(?:不|别|不要|不想|不用|不需要|不打算|没必要)\s*$")
 # "…if cancelling the whole order is the only way", "unless you can't …", "如果要取消": a supposition, not a request

@@ -6,7 +6,7 @@ Every user has `opening()` and `reply(text, events) -> str | None` (None ends th
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -140,8 +140,10 @@ class RuleSim:
             naming = [g for g in self.spec.goal if not g.fallback and g.say and _names(name, _words(g.say, short=True))]
             if naming and not any(g.fits(tool) for g in naming):
                 return self.say["no_action"].format(action=self.say["actions"].get(tool, tool))
+        # Items its text picks by how they compare ("the cheaper of the two") are the agent's to name: it cannot check names.
+        by_comparison = bool(re.search(cues["relative_item"], ins))
         # "Keep everything else": an item of the proposal no request of its text names is one it keeps.
-        if tool != "cancel_pending_order" and re.search(cues["keeps_rest"], ins) and not re.search(cues["relative_item"], ins):
+        if tool != "cancel_pending_order" and re.search(cues["keeps_rest"], ins) and not by_comparison:
             for name in _proposed_items(text):
                 if not any(_names(name, self._request_words(g.say)) for g in self.spec.goal if g.say):
                     return self.say["not_items"].format(name=name)
@@ -152,7 +154,7 @@ class RuleSim:
         # A shopper who names items by id judges them by id: the names of the proposal tell it nothing.
         named_ids = bool(proposed_ids) and (proposed_ids <= ins_ids or bool(ins_ids & (proposed_ids | set(arguments.get("new_item_ids") or []))))
         if tool != "cancel_pending_order" and not named_ids and not re.search(cues["all_items"], ins, re.IGNORECASE) \
-                and not re.search(cues["unnamed_item"], ins) and not re.search(cues["relative_item"], ins):
+                and not re.search(cues["unnamed_item"], ins) and not by_comparison:
             words = _words(ins, short=True)
             for name in _proposed_items(text):
                 if not _names(name, words):
@@ -189,13 +191,22 @@ class RuleSim:
     def _request_words(self, said: str) -> set[str]:
         """The words a request names its items with: its own, and those of the sentence before it in its text when it
         opens with a pronoun ("… got a bike helmet from you. It is blue and he wants red": the helmet)."""
-        from eval.dialogues.tau import first_person, sentences
-
         words = _words(said, short=True)
         if re.match(r"(?i)\s*(?:it|they|this|that|these|those)\b", said):
-            own = [first_person(s) for s in sentences(self.spec.instructions or "")]
-            words |= _words(next((own[n - 1] for n, s in enumerate(own) if n and (said in s or s in said)), ""), short=True)
+            words |= _words(self._sentence_before(said) or "", short=True)
         return words
+
+    def _sentence_before(self, said: str) -> str | None:
+        """The sentence of its own text (in its own voice) before the one that says `said`, if any."""
+        own = self._own_sentences
+        return next((own[n - 1] for n, s in enumerate(own) if n and (s in said or said in s)), None)
+
+    @cached_property
+    def _own_sentences(self) -> list[str]:
+        """Its text's sentences in its own voice, read once."""
+        from eval.dialogues.tau import first_person, sentences
+
+        return [first_person(s) for s in sentences(self.spec.instructions or "")]
 
     def _kept(self, tool: str | None, text: str) -> str | None:
         """An item the proposal includes that its instructions leave out ("all … except the boots"), unless
@@ -267,13 +278,11 @@ class RuleSim:
     def _gives_up(self, fallback: str) -> bool:
         """A fallback that gives its request up ("if that cannot be done, forget it"): the request before it in
         its text is settled, never brought up again."""
-        from eval.dialogues.tau import first_person, sentences, wanted_kinds
+        from eval.dialogues.tau import wanted_kinds
 
         if wanted_kinds(fallback) or not re.search(_rules()["instructions"]["gives_up"], fallback):
             return False
-        own = [first_person(s) for s in sentences(self.spec.instructions or "")]
-        before = next((own[n - 1] for n, s in enumerate(own) if n and (s in fallback or fallback in s)), None)
-        if before is not None:
+        if (before := self._sentence_before(fallback)) is not None:
             self.goal = [g for g in self.goal if not (g.say and (g.say in before or before in g.say))]
         return True
 
