@@ -189,10 +189,11 @@ class _Turn(CatalogTurn):
         if len(message) > MAX_MESSAGE:
             message = message[:MAX_MESSAGE]
             yield self.say("too_long", limit=MAX_MESSAGE)
-        self.message = message
         state.turns += 1
         state.lang = "zh" if _CJK.search(message) else "en"
         state.remember("user", message)
+        # read with the verb its purpose says ("return it for the red one" is an exchange); remembered as said
+        message = self.message = rules.verbs_by_purpose(message)
         out: list[str] = []
         try:
             for event in self._dispatch(message):
@@ -215,6 +216,9 @@ class _Turn(CatalogTurn):
         listed = [c for c in offered if c.kind != "confirm"]
         if picked is None and listed and (pos := rules.list_position(message)) is not None and -len(listed) <= pos < len(listed):
             picked = listed[pos]  # "the second one": that place in the list just shown
+        if picked is None and listed and all(c.kind == "item" for c in listed) and (places := rules.list_positions(message)) \
+                and all(-len(listed) <= p < len(listed) for p in places):
+            message = " and ".join(listed[p].id for p in places)  # "the second and the fourth": those places in the list
         if picked is not None:  # a button (or its label typed): the id it stands for
             message = f"item {picked.id}" if picked.kind == "option" else picked.id
         slots = read_slots(message)
@@ -318,6 +322,9 @@ class _Turn(CatalogTurn):
                 self.queue_other_actions(state.frame, state.frame.order_id or pending.arguments.get("order_id"))
             if result is not None and result.ok and pending.tool == "modify_pending_order_payment":
                 self._pays_queued(pending.arguments)
+                # the way they now want to pay, first for what comes later ("…; also the <item> in it should be …")
+                new = pending.arguments.get("payment_method_id")
+                state.payment = [new, *(m for m in state.payment if m != new)]
             if result is not None:
                 yield AssistantEvent(kind="tool", tool=pending.tool, ok=result.ok, arguments=pending.arguments)
                 state.frame = None
@@ -750,12 +757,17 @@ class _Turn(CatalogTurn):
         state = self.state
         if state.search and state.frame is None and state.pending is None and self._follows_up(message):
             return "search"
+        if state.frame is None and state.pending is None and self.ctx.user_id and rules.asks_change_without_verb(message) \
+                and self._holds_named(message) and not (rules.parse_address(message) or rules.payment_switch_sentences(message)
+                                                        or rules.names_action(message) or rules.no_longer_wanted(message)):
+            return "exchange"  # "the <item> should be black, still wood" said alone: theirs changed (its status picks how), no search
         if state.frame is None and state.pending is None and not (slots.order_ids or slots.item_ids) and not _OWN.search(message.lower()) \
                 and not rules.names_action(message) and self._set_against(message):
             return "compare"  # "is the 500-piece one easier than the 1000-piece one?": those variants side by side, whatever the list
         if (state.frame is None and _need(message) and not (slots.references or slots.order_ids or slots.item_ids)
                 and not _POINTS_AT_ITEM.search(message.lower()) and not any(p.search(message.lower()) for p, _ in _cues())
-                and not (PAID.search(message.lower()) and self._holds_named(message))):  # "what did I pay for the <item>?": theirs
+                and not (PAID.search(message.lower()) and self._holds_named(message))  # "what did I pay for the <item>?": theirs
+                and not rules.about_own_order(message)):  # "my pending order holds two things for my office: …": theirs
             return "search"  # "which one is best for trail running": a search for that need, not a recommendation
         if re.search(r"surprise me|给我惊喜|随便推荐", message, re.IGNORECASE):
             return "recommend"
@@ -888,6 +900,9 @@ class _Turn(CatalogTurn):
                      or ({route, frame.route} <= SWAP_ROUTES and not self._names_other_product(message, frame)))):
             # "size 9, leather, waterproof", "can I get the blue one instead?": the answer to "what should it become?"
             return frame.route
+        if (frame is not None and state.pending is None and frame.route in ("return", "exchange", "modify_order", "cancel_order")
+                and rules.parse_address(message) and rules.order_goes_to_address(message)):
+            return "update_address"  # "my other order should go to <address>" while "which items?" is open: that now, this after
         # An order task in progress keeps the turn for answers to its questions (an order id, a payment
         # method, items, a yes-less clarification); only a clear request for something else ends it.
         if state.frame is not None and not topic_open and self._answers_frame(message, slots):
@@ -1352,6 +1367,11 @@ class _Turn(CatalogTurn):
         if old is None or old.route != route:
             # A task renamed before anything was settled (return → exchange) keeps what was said.
             carry = old is not None and not old.item_ids and old.route in WRITE_ROUTES | {"order_status"}
+            if carry and route == "update_address" and old.route != "update_address":
+                # an address for another order said while this task waits for an answer: this one goes on after it
+                carry = False
+                self.state.queue.insert(0, old)
+                self.held = old
             # What the shopper said of their own orders before the task could start (before they were
             # identified, or in a message read as something else) is part of it.
             said = "\n".join(self.state.aside) if old is None else ""
@@ -1575,6 +1595,9 @@ class _Turn(CatalogTurn):
             # the default address too, once the orders' addresses are done
             self.state.queue.append(TaskFrame(route="update_address", flow="default_address", text=frame.text or message))
         default = frame.flow == "default_address" and not slots.order_ids  # the queued default-address task
+        if not (order_address or frame.order_id or default or frame.flow) and action.tied \
+                and any(rules.names_item(i, rules.without_other_actions(text, "update_address")) for o in self.form._open_orders() for i in o["items"]):
+            order_address = True  # "the one holding the <item> should go to …": an order that can still change, said by what it holds
         if not (order_address or frame.order_id or default or frame.flow) and action.tied:
             # "change my address": the order's or the default one, the words do not say; the reader may tell
             order_address = self._which_flow(action.tied, frame.text or message) == "modify_address"

@@ -189,3 +189,59 @@ def test_a_preference_among_the_new_items_options_is_said_with_the_request_but_a
     opening, rest = main_request(text)
     assert opening == "I would like to have my kettle traded for a bigger one. As for its colour, ideally steel, failing that black."
     assert rest[0] == "I would rather pay with PayPal."
+
+
+def test_what_a_return_or_an_exchange_is_for_says_which_the_shopper_wants():
+    from eval.dialogues.tau import wanted_kinds
+
+    assert wanted_kinds("You want to 'return' the glass kettle for the 2-litre one.") == ["change-items"]
+    assert wanted_kinds("You want to 'exchange' the rug for your money back.") == ["return"]
+    assert wanted_kinds("You want to return the lamp for a refund.") == ["return"]
+
+
+def test_requests_said_as_what_should_be_are_read():
+    from eval.dialogues.tau import wanted_kinds
+
+    assert wanted_kinds("Your account address should become 12 Pine Street, Atlanta, GA 30301.") == ["address"]
+    assert wanted_kinds("The other one, with the lamp, should go to your office.") == ["address"]
+    assert wanted_kinds("The refund should go to your gift card.") != ["address"]
+    assert wanted_kinds("The order was paid with PayPal; you want it charged to your Visa instead.") == ["payment"]
+    assert wanted_kinds("The bookshelf should be black, still wood and 5 ft tall.") == ["change-items"]
+    assert wanted_kinds("The sunglasses should have green lenses instead of brown.") == ["change-items"]
+
+
+def test_an_item_is_named_by_another_name_people_call_it():
+    from eval.dialogues.simulated_user import _names, _words
+
+    assert _names("Portable Charger", _words("the 20,000 mAh power bank should be the 5,000 mAh one", short=True))
+    assert not _names("Portable Charger", _words("the desk lamp should be blue", short=True))
+
+
+def test_a_fallback_ending_in_a_bare_accept_takes_the_proposal_made_again():
+    text = ("You are Lena Okafor, zip 30301. You want to cancel your pending order with the rug and have the refund on your "
+            "gift card. If the agent says a cancelled order is refunded to the card that paid, accept.")
+    sim = _sim(text)
+    proposal = "Please confirm: cancel order #W1000001 (Rug); $50.00 is refunded to Visa ending 1111. Shall I go ahead? (yes/no)"
+    pending = [AssistantEvent(kind="pending", tool="cancel_pending_order", arguments={"order_id": "#W1000001", "reason": "no longer needed"})]
+    first = sim.reply(proposal, pending)
+    assert first != "yes"  # it asks for its gift card first
+    assert sim.reply("A cancelled order's refund can only go back to the method that paid. " + proposal, pending) == "yes"
+
+
+def test_a_quotation_closed_after_a_bracket_ends_its_sentence():
+    from eval.dialogues.tau import extract_facts
+
+    text = ("You call the lamp 'the glowy one (a desk lamp, I think they call it)'. When the agent asks, say what you mean. "
+            "Any money back goes to your gift card, not the Visa.")
+    assert extract_facts(text).payment == "Any money back goes to my gift card, not the Visa."
+
+
+def test_an_order_it_knows_by_number_once_done_does_not_stop_the_other_order_it_describes():
+    text = ("You are Lena Okafor, zip 30301. Your delivered order #W1000001 has a rug you want to return. "
+            "Your other order, the one with the lamp, must go to 12 Pine Street, Atlanta, GA 30301.")
+    sim = _sim(text)
+    sim.reply("Done. Order #W1000001 is now return requested.", RETURNED)
+    proposal = "Please confirm: ship order #W2000002 to 12 Pine Street, Atlanta, GA, USA, 30301. Shall I go ahead? (yes/no)"
+    pending = [AssistantEvent(kind="pending", tool="modify_pending_order_address",
+                              arguments={"order_id": "#W2000002", "address1": "12 Pine Street"})]
+    assert sim.reply(proposal, pending) == "yes"

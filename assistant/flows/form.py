@@ -654,6 +654,11 @@ class FormLoop:
             text = rules.without_like_owned(frame.text)  # "…for the model from my other order": not the order meant
             if frame.route == "update_address":  # an address change has no items: the ones its own sentences name say the order
                 text = rules.without_other_actions(text, frame.route)  # "… . Also cancel the <item> order": not this one's order
+            elif frame.route == "cancel_order" and (asking := rules.sentences_asking(text, "cancel_order")) != text \
+                    and any(rules.names_item(i, asking.lower()) for o in orders for i in o["items"]):
+                text = asking  # "In the one with <items>, the <item> … . The other order (<items>) I no longer need: cancel it": that one
+            elif frame.route == "payment" and (switch := rules.payment_switch_sentences(text)):
+                text = " ".join(switch)  # "…; I want it charged to PayPal. In the other one, the <item> should be …": not that one's
             several = rules.orders_in_turn(text, orders, candidates)
             if len(several) > 1:  # "all my pending orders", items of several orders: one after another
                 frame.order_id = several[0]["order_id"]

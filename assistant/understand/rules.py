@@ -291,11 +291,13 @@ def _order_described() -> tuple[re.Pattern, re.Pattern]:
     links = "|".join(_link(w, also) for w in sorted(lex["links"], key=len, reverse=True))
     heads = alternation(lex["heads"])
     word = rf"(?!(?:{alternation(lex['stops'])})(?![\w'-]))[a-z0-9][a-z0-9'-]*"
+    # "my delivery to San Francisco held …", "my other order, with …": where it went, or a comma, between head and link
+    went = rf"(?:\s+(?:to|in|from)\s+{word}(?:\s+{word}){{0,2}}?)?,?"
     thing = rf"(?:(?:{alternation(lex['determiners'])}|\d+)\s+)?{word}(?:\s+{word}){{0,3}}"
     # a list closes with "and" ("a <item>, a <item> and a <item>"): "with the <item>, the <item> should be …" is a new clause
     listed = rf"{thing}(?:\s*,\s*{thing})*(?:\s*,?\s+(?:and|as\s+well\s+as|plus)\s+{thing})+"
     things = rf"{thing}(?:{listed[len(thing):]})?"
-    english = (rf"\b(?:(?:{heads})\s+(?:{links})(?:\s+(?:{also}))?|one\s+(?:{alternation(lex['one_links'])}))"
+    english = (rf"\b(?:(?:{heads}|{alternation(lex['one_heads'])}){went}\s+(?:{links})(?:\s+(?:{also}))?|one\s+(?:{alternation(lex['one_links'])}))"
                rf"\s+(?P<things>{things})")
     zh = lex["zh"]
     inside = rf"(?:(?!{alternation(zh['not_inside'])})[^，,。；;！？\n])"
@@ -1882,13 +1884,19 @@ def payment_switch_sentences(text: str) -> list[str]:
     order charged to PayPal instead", "我想把这个订单改用PayPal支付"): a method said with a word of change and the
     order, not a method paying for an item change ("…, any difference on the Visa") nor the item's options; or the
     order said to be paid with a method by mistake (`wrongly_charged`: another method is wanted)."""
-    found = []
+    found, before, last = [], False, ""
     for sentence in _SENTENCE_END.split(text):
-        lowered = sentence.lower()
-        if wrongly_charged(lowered) and re.search(r"\border\b|订单", lowered) and not _item_change_said(lowered):
+        lowered, prior, last = sentence.lower(), last, sentence.strip()
+        # the order said in the sentence, or before it and pointed at ("I have two orders. The big one …; I want it
+        # charged to …": said with the sentence before, which says which order)
+        order = re.search(r"\border\b|订单", lowered)
+        if not order and before and re.search(r"\b(?:it|that|this|one)\b|它|这个|那个", lowered):
+            order, sentence = True, f"{prior} {sentence}"
+        before = before or bool(re.search(r"\borders?\b|订单", lowered))
+        if wrongly_charged(lowered) and order and not _item_change_said(lowered):
             found.append(sentence.strip())  # "that order went on PayPal in error": moved to another method
         elif (payment_kinds(lowered) or re.search(r"\bpayment method\b|支付方式|付款方式", lowered)) and _CHANGE_VERB.search(lowered) \
-                and re.search(r"\border\b|订单", lowered) and not _CHANGE_MONEY.search(lowered) and not asks_how_paid(lowered) \
+                and order and not _CHANGE_MONEY.search(lowered) and not asks_how_paid(lowered) \
                 and asks_payment_change(lowered) and not _item_change_said(lowered):
             found.append(sentence.strip())
     return found
@@ -2265,6 +2273,27 @@ def order_goes_to_address(text: str) -> bool:
     return bool(_goes_to().search(before))
 
 
+# What a return or an exchange is for says which one is meant, whatever verb is said: "return the kettle for the 2-litre
+# one", "send the shoes back for a smaller size" is an exchange; "exchange the dumbbells for my money back" a return.
+_FOR_MONEY = r"for\s+(?:my|a|the|full|a\s+full|your)?\s*(?:money\s+back|refund|cash|store\s+credit|credit)\b"
+_FOR_ANOTHER = (r"for\s+(?:(?:the|a|an)\s+(?:(?!(?:refund|money|credit|cash|and|or|but)\b)[\w.'\"-]+\s+){0,4}?(?:one|ones|version|model|variant|pair|kind|type|size|colou?r)\b"
+                r"|one\s+(?:in|with)\b|(?:a|the)\s+(?:smaller|bigger|larger|different|new)\b)")
+_CLAUSE_ON = r"(?:[^.;!?]|\.(?=\S)){0,80}?"  # up to the sentence's end ("1.5-litre" is no end)
+_RETURN_FOR = re.compile(rf"(?P<verb>\breturn(?:ing)?|\b(?:send|bring|take)(?:ing)?(?=(?:[^.;!?]|\.(?=\S)){{0,60}}\bback\b))"
+                         rf"(?P<rest>['\"]?{_CLAUSE_ON}\b)(?={_FOR_ANOTHER})", re.IGNORECASE)
+_EXCHANGE_FOR = re.compile(rf"(?P<verb>\bexchang(?:e|ing)|\bswap(?:ping)?|\btrad(?:e|ing))(?P<rest>['\"]?{_CLAUSE_ON}\b)(?={_FOR_MONEY})",
+                           re.IGNORECASE)
+
+
+def verbs_by_purpose(text: str) -> str:
+    """The text with each return or exchange verb the one its purpose says (`_RETURN_FOR`, `_EXCHANGE_FOR`): people
+    say "return it for the other colour" for a swap and "exchange it for my money back" for a refund."""
+    if not re.search(r"\bfor\b", text, re.IGNORECASE):
+        return text
+    text = _EXCHANGE_FOR.sub(lambda m: "return" + m.group("rest"), text)
+    return _RETURN_FOR.sub(lambda m: "exchange" + m.group("rest"), text)
+
+
 def read_action(text: str, names_product: bool = False) -> Action:
     """Which change a request about an order or an address asks for: the order's address ("change my
     <item> order to my <city> address", "订单地址"), the account's default address ("my default
@@ -2362,9 +2391,15 @@ def browses(text: str) -> bool:
     return refines_search(text) or bool(re.search(rf"\b(?:{alternation(lex['en'])})\b|{alternation(lex['zh'])}", text.lower()))
 
 
+# "the filter", "size filter", "filter by price": a search's; "a carbon filter", "the HEPA filter" name a product's part
+_SEARCH_FILTER = re.compile(r"(?:\b(?:the|a|that|this|search|price|size|colou?r|brand|category|rating|stock)\s+|^)filters?\b"
+                            r"|\bfilters?\s+(?:to|by|for|on|out|down|again)\b|\bfilter(?:ed|ing)\b")
+
+
 def refines_search(text: str) -> bool:
     """"Change the size filter to medium", 把筛选条件换成大号: a search's filter, which no order has."""
-    return bool(re.search(rf"(?<![a-z])(?:{alternation(lexicon()['browsing']['filter'])})(?![a-z])", text.lower()))
+    lowered = text.lower()
+    return bool(_SEARCH_FILTER.search(lowered) or re.search(alternation(lexicon()["browsing"]["filter"]), lowered))
 
 
 def removed_parts(text: str) -> list[str]:
@@ -2750,7 +2785,8 @@ def address_clauses(sentence: str) -> str:
 _BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
                          r"[^.;!?]{0,40}(?:\binstead\b|,? (?:but )?(?:otherwise|everything else|all else|the rest) (?:the same|unchanged|as it is)\b"
                          # "the <item> should be the <value> version", "… should be <value>, same <value> and same <value>"
-                         r"|\b(?:version|model|variant)\b|, (?:but )?(?:with |keeping )?(?:the )?same\b)"
+                         # "… should be black, still wood and 5 ft tall": the value wished, the rest kept
+                         r"|\b(?:version|model|variant)\b|, (?:but )?(?:with |keeping )?(?:the )?same\b|, (?:but )?still\b)"
                          # "the <item> in it should have a <value> <option> instead of <value>"
                          r"|\b(?:should|could|would) have (?!(?:been|had|gone|charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
                          r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}"
@@ -2940,6 +2976,14 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
                 said_here = [sentence if _ACTION_VERBS.search(sentence.lower()) else _change_clause(sentence) or sentence, *nxt]
                 found.setdefault(other, []).extend(x for x in said_here if x not in found.get(other, []))
     return [(r, " ".join(parts)) for r, parts in found.items()]
+
+
+def sentences_asking(text: str, route: str) -> str:
+    """The sentences of a request that ask for this action (by its verb, or things no longer needed for a
+    cancellation), or the whole text when none or all do: the others are about other things."""
+    said = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", text) if x.strip()]
+    asking = [x for x in said if route in _kinds_asked(x) or (route == "cancel_order" and no_longer_wanted(x))]
+    return " ".join(asking) if asking else text
 
 
 def _change_clause(sentence: str) -> str | None:
@@ -3666,6 +3710,22 @@ def only_identifies(message: str, identity) -> bool:
 _POSITION = re.compile(r"^\W*(?:我?(?:要|选|想要)?)?(?P<zh>第[一二三四五]|最后)(?:个|款|种|一个)?(?:吧|好了)?\W*$"
                        r"|^\W*(?:(?:ok|okay|yes|yeah|hmm|then|so)\W+)*(?:(?:i'?ll|i will|i'?d|i would|let'?s|we'?ll)\s+)?(?:(?:take|choose|pick|go with|like|want|prefer|get)\s+)?"
                        r"(?:the\s+)?(?P<pos>\w+)(?:\s+(?:one|option|choice|variant))?(?:,?\s*please)?\W*$")
+
+
+_POSITIONS_LEAD = re.compile(r"^\W*(?:(?:ok|okay|yes|yeah|so|then|hmm)\W+)*(?:(?:i'?ll|i will|i'?d|i would|let'?s)\s+)?"
+                             r"(?:(?:take|choose|pick|want|mean|return|send back|exchange|change|cancel)\s+)?")
+_ONE_POSITION = re.compile(r"^\W*(?P<zh>第[一二三四五]|最后)(?:个|件|样)?\W*$|^\W*(?:the\s+)?(?P<pos>\w+)(?:\s+(?:one|ones|option|item|thing|choice))?\W*$")
+
+
+def list_positions(message: str) -> list[int] | None:
+    """Several places in the list just offered, said with nothing else ("the second one and the fourth one",
+    "2nd and 5th", "第二个和第四个"): 0-based, -1 for the last; None unless every part is a place and there are two or more."""
+    from assistant.slots import ORDINALS
+
+    rest = _POSITIONS_LEAD.sub("", message.strip().lower(), count=1)
+    parts = [p for p in re.split(r",|\band\b|&|\+|和|跟|与|、|以及", rest) if p.strip()]
+    places = [ORDINALS.get(m.group("pos") or m.group("zh")) if (m := _ONE_POSITION.match(p)) else None for p in parts]
+    return places if len(places) > 1 and None not in places else None
 
 
 def list_position(message: str) -> int | None:

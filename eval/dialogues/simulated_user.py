@@ -5,6 +5,7 @@ Every user has `opening()` and `reply(text, events) -> str | None` (None ends th
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -125,7 +126,10 @@ class RuleSim:
         ins = self.spec.instructions or ""
         cues = _rules()["instructions"]
         named = [o for o in self.facts.order_ids if o in ins]
-        if named and arguments.get("order_id") and _order_key(arguments["order_id"]) not in map(_order_key, named):
+        # the orders it knows by number, unless those are done and a request left names none ("my other order, the
+        # one with the <item>": its number unknown, the agent's is taken)
+        other = all(_order_key(o) in self.done_orders for o in named) and any(g.order_id is None and g.fits(tool) for g in self.goal)
+        if named and arguments.get("order_id") and _order_key(arguments["order_id"]) not in map(_order_key, named) and not other:
             return self.say["no_order"].format(order_ids=", ".join(named))
         if kept := self._kept(tool, text):
             return self.say["not_items"].format(name=kept)
@@ -561,12 +565,26 @@ def _words(text: str, short: bool = False) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _other_names() -> dict[str, list[set[str]]]:
+    """Each product name (lower case) with the words of the other names people call it by (the shop's aliases.json:
+    "power bank" for a Portable Charger), as a person knows them."""
+    data = json.loads((Path(__file__).resolve().parents[2] / "assistant" / "data" / "aliases.json").read_text(encoding="utf-8"))
+    out: dict[str, list[set[str]]] = {}
+    for alias, targets in data["aliases"].items():
+        for target in [targets] if isinstance(targets, str) else targets:
+            out.setdefault(target.lower(), []).append(_words(alias, short=True))
+    return out
+
+
 def _names(name: str, words: set[str]) -> bool:
-    """Whether the shopper's `words` name the item `name`: a word in common, or a word of four letters or
-    more that a compound word of the name begins or ends with ("watch" → "Wristwatch", "shelf" → "Bookshelf")."""
+    """Whether the shopper's `words` name the item `name`: a word in common, a word of four letters or more that a
+    compound word of the name begins or ends with ("watch" → "Wristwatch", "shelf" → "Bookshelf"), or every word of
+    another name it goes by ("power bank" → "Portable Charger")."""
     own = _words(name, short=True)
     return bool(own & words) or any(len(w) >= 4 and len(n) > len(w) and (n.startswith(w) or n.endswith(w))
-                                    for n in own for w in words)  # fmt: skip
+                                    for n in own for w in words) \
+        or any(alias and alias <= words for alias in _other_names().get(name.lower().strip(), []))  # fmt: skip
 
 
 def _proposed_items(text: str) -> list[str]:
