@@ -42,6 +42,8 @@ QUESTION_ROUTES = {"product_question", "compare", "faq", "option_question", "opt
 # What a classifier may call a described item change said without a change verb ("my <item> is a small, I need a large")
 _NOT_A_CHANGE = {"search", "product_question", "recommend", "compare", "chit_chat", "out_of_scope", "order_status", "faq"}
 # What a classifier may call a message about the shopper's own order that lists its products (rules.about_own_order)
+# Tasks of one order that wait while an address request for another order, said in the middle, goes first
+_WAITS_FOR_ADDRESS_REQUEST = ("return", "exchange", "cancel_order")
 _NOT_AN_ORDER = {"search", "compare", "product_question", "out_of_scope"}
 SWAP_ROUTES = {"exchange", "modify_order"}  # one request family: the order's status decides which
 _NAMED_ROUTES = {"return": "return", "cancel": "cancel_order"}  # an order action named (rules.read_action) as a route
@@ -148,6 +150,7 @@ class _Turn(CatalogTurn):
         self._form: FormLoop | None = None
         self._orders_read: list[dict] | None = None
         self.offered: list[Choice] = []  # the choices the last reply offered (read in this turn)
+        self.interrupted: TaskFrame | None = None  # a task waiting while an address request said now goes first
         self.held: TaskFrame | None = None  # a task put back in the queue by this turn's request (its words are not that task's)
 
     # -- output helpers ---------------------------------------------------------------------
@@ -900,8 +903,9 @@ class _Turn(CatalogTurn):
                      or ({route, frame.route} <= SWAP_ROUTES and not self._names_other_product(message, frame)))):
             # "size 9, leather, waterproof", "can I get the blue one instead?": the answer to "what should it become?"
             return frame.route
-        if (frame is not None and state.pending is None and frame.route in ("return", "exchange", "modify_order", "cancel_order")
+        if (frame is not None and state.pending is None and frame.route in _WAITS_FOR_ADDRESS_REQUEST and frame.order_id
                 and rules.parse_address(message) and rules.order_goes_to_address(message)):
+            self.interrupted = frame
             return "update_address"  # "my other order should go to <address>" while "which items?" is open: that now, this after
         # An order task in progress keeps the turn for answers to its questions (an order id, a payment
         # method, items, a yes-less clarification); only a clear request for something else ends it.
@@ -1367,7 +1371,7 @@ class _Turn(CatalogTurn):
         if old is None or old.route != route:
             # A task renamed before anything was settled (return → exchange) keeps what was said.
             carry = old is not None and not old.item_ids and old.route in WRITE_ROUTES | {"order_status"}
-            if carry and route == "update_address" and old.route != "update_address":
+            if carry and route == "update_address" and old is self.interrupted and old not in self.state.queue:
                 # an address for another order said while this task waits for an answer: this one goes on after it
                 carry = False
                 self.state.queue.insert(0, old)

@@ -175,17 +175,6 @@ def _said_as_question(sentence: str) -> str:
     return asked[0] if asked else sentence
 
 
-def _if_available_request(sentence: str) -> bool:
-    """A request made only if what it asks for exists ("if the lamp exists in black, swap my white one for it"): its
-    own request (the agent says whether it exists), not what to ask for instead after a refusal."""
-    rules = _person_rules()
-    condition, *then = re.split(r",\s*(?!\d)|\bthen\b", sentence, flags=re.IGNORECASE)
-    # its own action verb after the condition ("…, swap mine for it"); "…, I would prefer art" is a preference
-    acts = re.search(r"(?i)\b(?:swap|exchange|return|cancel|change|replace|modify|switch|upgrade|send)", " ".join(then))
-    return bool(CONDITION_RE.match(sentence) and re.search(rules["available_condition"], condition)
-                and not re.search(rules["negative_condition"], condition) and acts and wanted_kinds(sentence))
-
-
 def requests_and_fallbacks(rest: list[str]) -> tuple[list[str], list[str]]:
     """Of the request sentences after the opening: those asking for something (said in turn, every one)
     and those saying what to ask for instead when something is not possible ("if X is not possible, Y")."""
@@ -195,14 +184,11 @@ def requests_and_fallbacks(rest: list[str]) -> tuple[list[str], list[str]]:
     for s in rest:
         if CONDITION_RE.match(s):
             # "If the same item is available, I'd take it": a wish about the request before it, said with it;
-            # "IF the lamp exists in black THEN swap mine for it" with no request before: a request of its own;
             # "if that is not possible, …": what to ask for instead, said after a refusal.
             condition = re.split(r",\s*(?!\d)", s)[0]  # "if 7, 8, 9 are not possible, …": up to the clause after it
             if requests and requests[-1] in rest and re.search(rules["available_condition"], condition) \
                     and not re.search(rules["negative_condition"], condition):
                 requests[-1] = f"{requests[-1]} {s}"
-            elif _if_available_request(s):
-                requests.append(s)
             else:
                 fallbacks.append(s)
         elif wanted_kinds(s) or re.search(rules["wants"], s):
@@ -292,8 +278,7 @@ def goals_from_text(text: str) -> list[GoalAction]:
     both an order's address and the default one asks two things, as does one about "different orders"."""
     goals: dict[tuple, GoalAction] = {}
     for n, sentence in enumerate(_request_sentences(text)):
-        fallback = bool(re.match(r"(?i)(?:but )?(?:if|in case|unless|otherwise)\b", sentence)) \
-            and not _if_available_request(sentence)  # "if not possible, cancel"; not "if it exists in black, swap it"
+        fallback = bool(re.match(r"(?i)(?:but )?(?:if|in case|unless|otherwise)\b", sentence))  # "if not possible, cancel"
         orders = ORDER_RE.findall(sentence) or [None]
         say = first_person(sentence)
         if goals and EARLIER_RE.search(sentence) and orders == [None]:
