@@ -1600,7 +1600,8 @@ class _Turn(CatalogTurn):
             self.state.queue.append(TaskFrame(route="update_address", flow="default_address", text=frame.text or message))
         default = frame.flow == "default_address" and not slots.order_ids  # the queued default-address task
         if not (order_address or frame.order_id or default or frame.flow) and action.tied \
-                and any(rules.names_item(i, rules.without_other_actions(text, "update_address")) for o in self.form._open_orders() for i in o["items"]):
+                and (own := rules.without_other_actions(text, "update_address")) \
+                and any(rules.names_item(i, own) for o in self.form._open_orders() for i in o["items"]):
             order_address = True  # "the one holding the <item> should go to …": an order that can still change, said by what it holds
         if not (order_address or frame.order_id or default or frame.flow) and action.tied:
             # "change my address": the order's or the default one, the words do not say; the reader may tell
