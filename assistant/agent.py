@@ -936,10 +936,19 @@ class _Turn(CatalogTurn):
         `NEAR_TIE` ("… I want to send it back for a refund" read as an exchange just ahead of a return): its route.
         None when the words name several actions or none, or a return is said with an option value ("return them, I
         need the red ones"): maybe an exchange whatever the verb, the classifier's to tell."""
-        named = [a for a in rules.read_action(message).named if a != "address"]
+        read = rules.read_action(message)
+        named = [a for a in read.named if a != "address"]
         routes = getattr(self.a.classifier, "routes", {})
         top = [(routes.get(intent), p) for intent, p in getattr(prediction, "top", None) or []]
-        if len(named) != 1 or not top or top[0][0] not in WRITE_ROUTES:
+        if not top or top[0][0] not in WRITE_ROUTES:
+            return None
+        if not named and len(read.flows) == 1 and not read.tied and read.flows[0] in FLOWS:
+            # no verb, one action read all the same ("was paid with my card; I would like it paid with my gift card
+            # instead"): that action's route, when the classifier has it close behind a refund or a cancellation
+            route = FLOWS[read.flows[0]].route
+            wanted = SWAP_ROUTES if route in SWAP_ROUTES else {route}
+            return None if top[0][0] in wanted else next((r for r, p in top[1:] if r in wanted and top[0][1] - p < NEAR_TIE), None)
+        if len(named) != 1:
             return None
         wanted = SWAP_ROUTES if named[0] == "change" else {_NAMED_ROUTES[named[0]]}
         if top[0][0] in wanted or (named[0] == "return" and (rules.asks_change_without_verb(message) or self._names_option_value(message))):

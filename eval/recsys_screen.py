@@ -7,7 +7,8 @@ override `TrainConfig` or `ModelConfig` fields, so screens of different changes 
 
     OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE nice -n 19 python -m eval.recsys_screen cl_weight=0.1 cl_kind=both
 
-prints one JSON object (validation alone and with the prior, epochs run, best epoch, CPU time, history).
+prints one JSON object (validation alone and with the prior, epochs run, best epoch, CPU time, history);
+`members=N` trains N such networks (seeds 42, 43, …) and scores them averaged, alone and with the prior.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def _overrides(args: list[str]) -> tuple[dict, dict]:
 
 
 def screen(args: list[str], dataset: str = "beauty") -> dict:
+    # members=N: N networks (seeds seed, seed + 1, …) averaged, as the benchmark's model is, then the prior picked for them
+    members = int(next((a.partition("=")[2] for a in args if a.startswith("members=")), "1"))
+    args = [a for a in args if not a.startswith("members=")]
+    if members > 1:
+        return _ensemble(args, members, dataset)
     train_over, model_over = _overrides(args)
     ds = load_dataset(dataset_path(dataset))
     mcfg = ModelConfig(**(dict(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=64, layers=2, heads=2, max_len=50,
@@ -67,6 +73,34 @@ def screen(args: list[str], dataset: str = "beauty") -> dict:
         "validation_alone": result.val,
         "validation_with_prior": choice.validation, "prior_share_weight": [choice.cooc_share, choice.weight],
         "history": result.history,
+    }
+
+
+def _ensemble(args: list[str], members: int, dataset: str) -> dict:
+    """`members` networks of the same settings trained one after another (seeds seed …), averaged, the prior picked."""
+    train_over, model_over = _overrides(args)
+    ds = load_dataset(dataset_path(dataset))
+    mcfg = ModelConfig(**(dict(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=64, layers=2, heads=2, max_len=50,
+                               dropout=0.5) | model_over))
+    started, load, models, each = time.perf_counter(), os.getloadavg(), [], []
+    for k in range(members):
+        tcfg = TrainConfig(**(BASE_TRAIN | train_over))
+        tcfg.seed += k
+        set_seed(tcfg.seed)
+        model = build(mcfg, ds.item_attrs, device=torch.device("cpu"))
+        result = fit(model, ds.train_sequences(), tcfg, val=ds.validation(), progress=False, desc=f"member {k}")
+        models.append(model)
+        each.append({"seed": tcfg.seed, "best_epoch": result.best_epoch, "cpu_seconds": round(result.cpu_seconds, 1),
+                     "NDCG@10": round(result.val["NDCG@10"], 4), "HR@10": round(result.val["HR@10"], 4)})
+    alone = pick_prior(models, ds.validation(), fit_priors(ds.train_sequences(), ds.n_items), cooc=False)
+    averaged = next(m for share, w, m in alone.grid if w == 0)
+    choice = pick_prior(models, ds.validation(), fit_priors(ds.train_sequences(), ds.n_items))
+    return {
+        "overrides": args, "members": each, "train": (BASE_TRAIN | train_over), "model": mcfg.to_dict(),
+        "train_cpu_seconds": round(sum(m["cpu_seconds"] for m in each), 1), "wall_seconds": round(time.perf_counter() - started, 1),
+        "load_average_start_end": [round(load[0], 2), round(os.getloadavg()[0], 2)],
+        "validation_averaged": averaged,
+        "validation_with_prior": choice.validation, "prior_share_weight": [choice.cooc_share, choice.weight],
     }
 
 

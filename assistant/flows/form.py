@@ -288,10 +288,16 @@ class FormLoop:
                 if other := rules.fallback_route(condition, flow.route, order["status"]):
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
-                if condition is not None and condition.then == ["nothing"] and len(frame.item_ids) == 1:
-                    # "…if it does not exist, leave the <item> as it is": said so, and the next task starts
-                    t.state.frame = None
+                if (condition is not None and condition.then == ["nothing"]) or rules.if_available(wish):
+                    # "…if it does not exist, leave the <item> as it is", "…one size up, if that is available": said
+                    # so; the order's other items go on, or with none left the next task starts
                     yield t.say("no_option_kept", name=item["name"], current=", ".join(item["options"].values()))
+                    if len(frame.item_ids) > 1:
+                        at = frame.item_ids.index(item_id)
+                        frame.item_ids = [i for i in frame.item_ids if i != item_id]
+                        frame.new_item_ids = frame.new_item_ids[:at]
+                        return (yield from self._fill_new_item_ids(flow, frame, message, slots))
+                    t.state.frame = None
                     yield from t._next_task()
                     return STOP
                 yield t.say("no_new_option", name=item["name"], current=", ".join(item["options"].values()),

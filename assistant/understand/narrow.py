@@ -294,19 +294,21 @@ def alternation(words) -> str:
 
 @lru_cache(maxsize=1)
 def _except_end() -> re.Pattern:
-    """Where what "except …" leaves out ends: the sentence's end, or a comma before a new clause ("apart from the
+    """Where what "except …" leaves out ends: the sentence's end or a colon, or a comma before a new clause ("apart from the
     lamp, I want to send back everything": the request after the comma is not excepted), or a "so", "because" or
     "since" opening a reason or its consequence ("everything except the <item> works, so return it"); in Chinese a
     comma or the words closing "除了…" or saying the rest ("以外", "其他", "都": except_zh in reader.json)."""
     zh = lexicon()["except_zh"]
-    return re.compile(r"[.;!?。；！？，]|,\s*(?=(?:and |so |then |but )?(?:i|i'd|i'm|i'll|we|please|can|could|would|you|just|all|everything)\b)"
+    return re.compile(r"[.;:!?。；：！？，]|,\s*(?=(?:and |so |then |but )?(?:i|i'd|i'm|i'll|we|please|can|could|would|you|just|all|everything)\b)"
                       r"|[,\s]\s*(?=(?:so|because|since)\b)"
                       rf"|{alternation([*zh['closing'], *zh['rest'], *zh['all']])}", re.IGNORECASE)
 
 
 def except_scope(text: str, start: int, end: int) -> tuple[str, str]:
     """For an except word at text[start:end]: (the rest of the text, what the word leaves out)."""
-    stop = _except_end().search(text, end)
+    # a colon after what is left out says what is taken ("everything except the <item>: the <item> and the <item>");
+    # one right after the word opens what is left out ("everything except: …")
+    stop = _except_end().search(text, re.compile(r"[\s:：]*").match(text, end).end())
     until = stop.start() if stop else len(text)
     return text[:start] + " " + text[until:], text[end:until]
 

@@ -1029,6 +1029,15 @@ def measured(key: str, value: str, lowered: str) -> bool:
 _LIKE_OWNED = re.compile("|".join(_OPTION_WORDS["like_owned"]))
 
 
+_IF_AVAILABLE = re.compile("|".join(_OPTION_WORDS["if_available"]), re.IGNORECASE)
+
+
+def if_available(wish: str) -> bool:
+    """Whether a wish holds only if the shop has it ("…one size up, still black, if that is available", 如果有货):
+    where it has none, the item stays as it is, nothing else is offered in its place."""
+    return bool(_IF_AVAILABLE.search(wish))
+
+
 def like_owned(text: str) -> re.Match | None:
     """Where the text asks for the option of another item of the same product the shopper already has
     ("make it match the one I already have"); the options are then that other item's, not the current one's."""
@@ -1895,18 +1904,42 @@ def payment_switch_sentences(text: str) -> list[str]:
         before = before or bool(re.search(r"\borders?\b|订单", lowered))
         if wrongly_charged(lowered) and order and not _item_change_said(lowered):
             found.append(sentence.strip())  # "that order went on PayPal in error": moved to another method
-        elif (payment_kinds(lowered) or re.search(r"\bpayment method\b|支付方式|付款方式", lowered)) and _CHANGE_VERB.search(lowered) \
-                and order and not _CHANGE_MONEY.search(lowered) and not asks_how_paid(lowered) \
-                and asks_payment_change(lowered) and not _item_change_said(lowered):
+        elif order and _switches_payment(lowered) and not _item_change_said(lowered):
             found.append(sentence.strip())
+        elif order and payment_kinds(lowered):  # "I want the order paid with <method> instead of <method>, the <item> in <value>, …"
+            found += [c.strip() for c in _clauses(sentence) if re.search(r"\border\b|订单", c.lower())
+                      and _switches_payment(c.lower()) and not _item_change_said(c.lower())]
     return found
+
+
+def _switches_payment(lowered: str) -> bool:
+    """A method (or "payment method") said with a word of change, asking that the order be paid another way: not
+    money an item change costs or brings back, nor a question how it was paid."""
+    return bool((payment_kinds(lowered) or re.search(r"\bpayment method\b|支付方式|付款方式", lowered)) and _CHANGE_VERB.search(lowered)
+                and not _CHANGE_MONEY.search(lowered) and not asks_how_paid(lowered) and asks_payment_change(lowered))
 
 
 def without_payment_talk(text: str) -> str:
     """A request without its sentences about how the order is or was paid (those naming a method or payment and no
     item change): what it asks of the order's items."""
-    kept = [x for x in _SENTENCE_END.split(text) if x.strip() and (
-        _item_change_said(x.lower()) or not (payment_kinds(x) or re.search(r"\bpa(?:y|id|yment)\b|支付|付款", x.lower())))]
+    kept = []
+    for x in _SENTENCE_END.split(text):
+        if not x.strip():
+            continue
+        switch = [c for c in payment_switch_sentences(x) if c != x.strip()]
+        if switch:  # "I want the order paid with <method> instead, the <item> in <value>, …": the rest of it
+            rest = ""
+            for c in _clauses(x):
+                if c.strip() not in switch:
+                    rest += (" " if rest.endswith(("want", "like", "need")) else ", " if rest else "") + c.strip()
+                    continue
+                # "…(<items>) I want the order paid with …": the bracket closed and the wish kept, the payment left out
+                head = c[: c.rfind(")") + 1] if ")" in c else ""
+                verb = re.search(r"\b(?:i|we)\s+(?:would like|'d like|want|need)\b", c, re.IGNORECASE)
+                rest += (", " if rest and head else "") + " ".join(p for p in (head, verb.group(0) if verb else "") if p)
+            kept.append(rest)
+        elif _item_change_said(x.lower()) or not (payment_kinds(x) or re.search(r"\bpa(?:y|id|yment)\b|支付|付款", x.lower())):
+            kept.append(x)
     return " ".join(x.strip() for x in kept)
 
 
@@ -2791,7 +2824,12 @@ _BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|bil
                          r"|\b(?:should|could|would) have (?!(?:been|had|gone|charged|paid|billed|sent|shipped|delivered|refunded|cancel\w*|returned)\b)"
                          r"[^.;!?]{0,40}\binstead\b|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}"
                          # "I want that order paid with PayPal instead": who pays, not another option
-                         r"(?<!\bpaid )(?<!\bcharged )(?<!\bbilled )\b(?:in|with) [^.;!?]{1,30}\binstead\b")
+                         r"(?<!\bpaid )(?<!\bcharged )(?<!\bbilled )\b(?:in|with) [^.;!?]{1,30}\binstead\b"
+                         # "I also want the <item> in another colour": theirs, in another value of an option
+                         r"|\b(?:like|want|prefer|need) (?:the|my|that|this|it|them)\b[^.;!?]{0,40}?\b(?:in|with) (?:an?other|a different)"
+                         r" (?:colou?r|size|material|style|version|model|shade|finish|length|capacity)\b"
+                         # "I also want the <item> in <value>, still <value> and <value>": the value wished, the rest kept
+                         r"|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}?\b(?:in|with) [^.;!?]{1,30}, (?:but )?still\b")
 # "if the same <item> exists in <value>, I'd like that instead": the change wished for if the shop has it (the
 # flow finds whether it does)
 _IF_EXISTS_INSTEAD = re.compile(r"\bif\b[^.;!?]{0,100}?\b(?:exists?|available|in stock|comes? in|you have|you carry|you sell)\b"
