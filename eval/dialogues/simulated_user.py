@@ -314,10 +314,23 @@ class RuleSim:
                 continue  # a request this proposal already holds
             # one its text places in that order, or one an earlier proposal on it held and this one leaves out
             if (order and g.order_id and _order_key(g.order_id) == _order_key(order)) or re.search(_rules()["same_order"], g.say) \
-                    or id(g) in before:
+                    or id(g) in before or self._listed_with(items, g.say):
                 self.added.add(id(g))
                 return g.say
         return None
+
+    def _listed_with(self, items: list[str], request: str) -> bool:
+        """Whether its text lists, as what one order holds ("my delivered order with running shoes, an espresso machine
+        and a coffee maker"), both an item of the proposal and a thing the request names: then that request is about
+        the proposal's order too."""
+        for listed in re.finditer(_rules()["instructions"]["order_list"], self.spec.instructions or ""):
+            things = [re.sub(r"(?i)^(?:an?|the|two|three|four|some|my|your)\s+", "", t.strip()).lower()
+                      for t in re.split(r"(?i),\s*(?:and\s+)?|\s+and\s+", listed.group("things")) if t.strip()]
+            if any(_names(n, _words(t, short=True)) for n in items for t in things) and any(
+                    t and re.search(rf"(?i)\b{re.escape(t)}", request) and not any(_names(n, _words(t, short=True)) for n in items)
+                    for t in things):
+                return True
+        return False
 
     def _reply(self, text: str, events: list[AssistantEvent]) -> str | None:
         if any(e.kind == "handoff" for e in events):
