@@ -133,18 +133,11 @@ def test_the_shopper_does_not_say_in_which_order_it_says_things():
 
 
 def test_the_shopper_adds_a_change_of_another_thing_its_text_lists_in_the_same_order():
-    from eval.dialogues.scenario import RuleUser
-    from eval.dialogues.simulated_user import RuleSim
-    from eval.dialogues.tau import extract_facts, goals_from_text, main_request, requests_and_fallbacks
-
     from assistant.state import AssistantEvent
+    from tests.test_dialogues_requests import _sim
 
-    text = ("You are Lena Okafor, zip 30301. From your delivered order with a desk lamp, a coffee maker and a rug, the "
-            "black desk lamp should be the white one. The 4-cup French-press coffee maker should be a 4-cup drip one.")
-    opening, rest = main_request(text)
-    requests, fallbacks = requests_and_fallbacks(rest)
-    sim = RuleSim(RuleUser(opening=opening, goal=goals_from_text(text), rephrase=rest[:4], instructions=text,
-                           requests=requests, fallbacks=fallbacks, facts=extract_facts(text)))
+    sim = _sim("You are Lena Okafor, zip 30301. From your delivered order with a desk lamp, a coffee maker and a rug, the "
+               "black desk lamp should be the white one. The 4-cup French-press coffee maker should be a 4-cup drip one.")
     proposal = ("Please confirm: in order #W1000001: Desk Lamp (black, LED) → Desk Lamp (white, LED, $50.00); you pay $1.00 "
                 "via Visa. This can be done only once for this order, so make sure every item you want changed is listed. "
                 "Shall I go ahead? (yes/no)")
