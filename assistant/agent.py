@@ -947,11 +947,13 @@ class _Turn(CatalogTurn):
             # instead"): that action's route, when the classifier has it close behind a refund or a cancellation
             route = FLOWS[read.flows[0]].route
             wanted = SWAP_ROUTES if route in SWAP_ROUTES else {route}
-            return None if top[0][0] in wanted else next((r for r, p in top[1:] if r in wanted and top[0][1] - p < NEAR_TIE), None)
-        if len(named) != 1:
+        elif len(named) == 1:
+            wanted = SWAP_ROUTES if named[0] == "change" else {_NAMED_ROUTES[named[0]]}
+            if named[0] == "return" and (rules.asks_change_without_verb(message) or self._names_option_value(message)):
+                return None
+        else:
             return None
-        wanted = SWAP_ROUTES if named[0] == "change" else {_NAMED_ROUTES[named[0]]}
-        if top[0][0] in wanted or (named[0] == "return" and (rules.asks_change_without_verb(message) or self._names_option_value(message))):
+        if top[0][0] in wanted:
             return None
         return next((r for r, p in top[1:] if r in wanted and top[0][1] - p < NEAR_TIE), None)
 

@@ -24,7 +24,7 @@ import torch
 from eval.recsys_eval import dataset_path
 from recsys.model import ModelConfig
 from recsys.seqdata import load_dataset
-from recsys.train import TrainConfig, build, fit, pick_prior, set_seed
+from recsys.train import TrainConfig, build, evaluate, fit, pick_prior, set_seed
 from recsys.transitions import fit_priors
 
 # The budget of the earlier one-network screens (docs/recsys.md): the cosine runs over what 6 CPU-minutes buy.
@@ -49,6 +49,12 @@ def _overrides(args: list[str]) -> tuple[dict, dict]:
     return train, model
 
 
+def _model_config(ds, model_over: dict) -> ModelConfig:
+    """The benchmark's network (hidden 64, 2 blocks, 2 heads, dropout 0.5) with the screen's overrides."""
+    return ModelConfig(**(dict(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=64, layers=2, heads=2, max_len=50,
+                               dropout=0.5) | model_over))
+
+
 def screen(args: list[str], dataset: str = "beauty") -> dict:
     # members=N: N networks (seeds seed, seed + 1, …) averaged, as the benchmark's model is, then the prior picked for them
     members = int(next((a.partition("=")[2] for a in args if a.startswith("members=")), "1"))
@@ -57,8 +63,7 @@ def screen(args: list[str], dataset: str = "beauty") -> dict:
         return _ensemble(args, members, dataset)
     train_over, model_over = _overrides(args)
     ds = load_dataset(dataset_path(dataset))
-    mcfg = ModelConfig(**(dict(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=64, layers=2, heads=2, max_len=50,
-                               dropout=0.5) | model_over))
+    mcfg = _model_config(ds, model_over)
     tcfg = TrainConfig(**(BASE_TRAIN | train_over))
     set_seed(tcfg.seed)
     model = build(mcfg, ds.item_attrs, device=torch.device("cpu"))
@@ -80,8 +85,7 @@ def _ensemble(args: list[str], members: int, dataset: str) -> dict:
     """`members` networks of the same settings trained one after another (seeds seed …), averaged, the prior picked."""
     train_over, model_over = _overrides(args)
     ds = load_dataset(dataset_path(dataset))
-    mcfg = ModelConfig(**(dict(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=64, layers=2, heads=2, max_len=50,
-                               dropout=0.5) | model_over))
+    mcfg = _model_config(ds, model_over)
     started, load, models, each = time.perf_counter(), os.getloadavg(), [], []
     for k in range(members):
         tcfg = TrainConfig(**(BASE_TRAIN | train_over))
@@ -92,8 +96,7 @@ def _ensemble(args: list[str], members: int, dataset: str) -> dict:
         models.append(model)
         each.append({"seed": tcfg.seed, "best_epoch": result.best_epoch, "cpu_seconds": round(result.cpu_seconds, 1),
                      "NDCG@10": round(result.val["NDCG@10"], 4), "HR@10": round(result.val["HR@10"], 4)})
-    alone = pick_prior(models, ds.validation(), fit_priors(ds.train_sequences(), ds.n_items), cooc=False)
-    averaged = next(m for share, w, m in alone.grid if w == 0)
+    averaged = evaluate(models, *ds.validation())
     choice = pick_prior(models, ds.validation(), fit_priors(ds.train_sequences(), ds.n_items))
     return {
         "overrides": args, "members": each, "train": (BASE_TRAIN | train_over), "model": mcfg.to_dict(),
