@@ -341,9 +341,10 @@ def _score(rows: list[CaseResult]) -> dict:
     return {"n": len(rows), "right": right, "accuracy": round(right / len(rows), 3) if rows else None}
 
 
-def summarise(results: list[CaseResult]) -> dict:
+def summarise(results: list[CaseResult], show_test: bool = False) -> dict:
     """Accuracy, per expected outcome and per language, the confusion of expected → observed outcome, the
-    failures; setups that were not reached are listed apart and left out of every figure."""
+    failures; setups that were not reached are listed apart and left out of every figure. A test case's failure is
+    counted but not shown unless `show_test`: reading the test split's replies is how a test set turns into a dev set."""
     scored = [r for r in results if r.setup_error is None]
     confusion: dict[str, dict[str, int]] = {}
     for r in scored:
@@ -355,15 +356,17 @@ def summarise(results: list[CaseResult]) -> dict:
         "langs": {lang: _score([r for r in scored if r.lang == lang]) for lang in sorted({r.lang for r in scored})},
         "confusion": confusion,
         "failures": [r.model_dump(include={"id", "setup", "lang", "reply", "expected", "expected_arguments", "observed",
-                                           "observed_tool", "observed_arguments", "agent_reply"}) for r in scored if not r.right],  # fmt: skip
+                                           "observed_tool", "observed_arguments", "agent_reply"})
+                     for r in scored if not r.right and (show_test or r.split != "test")],  # fmt: skip
+        "failures_not_shown": sum(1 for r in scored if not r.right and not show_test and r.split == "test"),
         "setup_errors": [{"id": r.id, "setup": r.setup, "error": r.setup_error} for r in results if r.setup_error],
     }
 
 
-def report(results: list[CaseResult], split: str) -> dict:
+def report(results: list[CaseResult], split: str, show_test: bool = False) -> dict:
     """The summary of each split asked for ('all': dev, test and both together)."""
     parts = ("dev", "test", "all") if split == "all" else (split,)
-    return {p: summarise([r for r in results if p == "all" or r.split == p]) for p in parts}
+    return {p: summarise([r for r in results if p == "all" or r.split == p], show_test) for p in parts}
 
 
 def _print(splits: dict) -> None:
@@ -379,6 +382,8 @@ def _print(splits: dict) -> None:
             seen = f" {f['observed_tool']} {_json(f['observed_arguments'])}" if f["observed"] in ("change", "other") else ""
             typer.echo(f"  ✗ {f['id']} [{f['setup']}, {f['lang']}] {f['reply']!r}: expected {f['expected']}{args}, "
                        f"observed {f['observed']}{seen}; agent: {f['agent_reply'][:200]!r}")  # fmt: skip
+        if s["failures_not_shown"]:
+            typer.echo(f"  ({s['failures_not_shown']} test-split failures not shown: --show-test-failures)")
         for e in s["setup_errors"]:
             typer.echo(f"  setup error {e['id']}: {e['error']}")
 
@@ -394,6 +399,9 @@ def main(
     out: Path | None = typer.Option(None, "--out", help="Folder for results.json."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object (the summary) on stdout."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    show_test_failures: bool = typer.Option(False, "--show-test-failures", help="Also show the test split's failed "
+                                            "cases (replies, expected, observed), here and in results.json; by default "
+                                            "they are only counted, so that reading the output never tunes on test."),
 ) -> None:
     """How the agent reads the shopper's reply to a proposal: run, decline, wait or change, per case."""
     import retrieval.config  # noqa: F401  (offline settings before any model library)
@@ -445,10 +453,11 @@ def main(
 
     meta = {"cases": str(cases), "split": split, "llm": llm if llm != "default" else f"default ({get_settings().llm_backend})",
             "wall_seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
-    payload = {"meta": meta, "splits": report(results, split)}
+    payload = {"meta": meta, "splits": report(results, split, show_test_failures)}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "results.json").write_text(json.dumps({**payload, "results": [r.model_dump() for r in results]},
+        shown = [r.model_dump() for r in results if show_test_failures or r.split != "test"]
+        (out / "results.json").write_text(json.dumps({**payload, "results": shown},
                                                      ensure_ascii=False, indent=1), encoding="utf-8")  # fmt: skip
         payload["results"] = str(out / "results.json")
     if json_out:

@@ -96,14 +96,21 @@ def _ensemble(args: list[str], members: int, dataset: str) -> dict:
         models.append(model)
         each.append({"seed": tcfg.seed, "best_epoch": result.best_epoch, "cpu_seconds": round(result.cpu_seconds, 1),
                      "NDCG@10": round(result.val["NDCG@10"], 4), "HR@10": round(result.val["HR@10"], 4)})
-    averaged = evaluate(models, *ds.validation())
-    choice = pick_prior(models, ds.validation(), fit_priors(ds.train_sequences(), ds.n_items))
+    priors = fit_priors(ds.train_sequences(), ds.n_items)
+    # the first k members for every k from 2: one run says whether the last members still add
+    by_k = {}
+    for k in range(2, members + 1):
+        chosen = pick_prior(models[:k], ds.validation(), priors)
+        by_k[k] = {"averaged": evaluate(models[:k], *ds.validation()), "with_prior": chosen.validation,
+                   "prior_share_weight": [chosen.cooc_share, chosen.weight]}
+    averaged, choice = by_k[members]["averaged"], chosen
     return {
         "overrides": args, "members": each, "train": (BASE_TRAIN | train_over), "model": mcfg.to_dict(),
         "train_cpu_seconds": round(sum(m["cpu_seconds"] for m in each), 1), "wall_seconds": round(time.perf_counter() - started, 1),
         "load_average_start_end": [round(load[0], 2), round(os.getloadavg()[0], 2)],
         "validation_averaged": averaged,
         "validation_with_prior": choice.validation, "prior_share_weight": [choice.cooc_share, choice.weight],
+        "first_k_members": by_k,
     }
 
 

@@ -67,7 +67,16 @@ def test_a_wrong_expectation_is_a_failure_with_what_was_seen(runner):
     summary = report(results, "all")["all"]
     assert (summary["n"], summary["right"]) == (3, 0)
     assert summary["confusion"] == {"decline": {"run": 1}, "change": {"change": 1}, "run": {"wait": 1}}
-    assert {f["id"] for f in summary["failures"]} == {"w-1", "w-2", "w-3"}
+    assert summary["failures"] == [] and summary["failures_not_shown"] == 3  # w-1 … w-3 fall in the test split
+    shown = report(results, "all", show_test=True)["all"]
+    assert {f["id"] for f in shown["failures"]} == {"w-1", "w-2", "w-3"} and shown["failures_not_shown"] == 0
+
+
+def test_a_dev_failure_is_shown_and_a_test_failure_only_counted(runner):
+    cases = [_case("w-5", "cancel", "yes, go ahead", "decline"), _case("w-4", "cancel", "yes, go ahead", "decline")]
+    assert [case_split(c.id) for c in cases] == ["dev", "test"]
+    summary = report([runner.run_case(c, SETUPS[c.setup]) for c in cases], "all")["all"]
+    assert [f["id"] for f in summary["failures"]] == ["w-5"] and summary["failures_not_shown"] == 1
 
 
 def test_a_setup_not_reached_is_a_harness_error_not_a_failure(runner):
