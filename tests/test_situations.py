@@ -21,7 +21,7 @@ def _tasks() -> list[dict]:
 
 def test_tasks_have_the_tau2_shape_and_describe_orders_and_items_without_ids():
     tasks = _tasks()
-    assert len(tasks) == 220 and len({t["id"] for t in tasks}) == 220
+    assert len(tasks) == 280 and len({t["id"] for t in tasks}) == 280
     for t in tasks:
         ins = t["user_scenario"]["instructions"]
         assert {"reason_for_call", "known_info", "unknown_info", "task_instructions"} <= ins.keys()
@@ -32,13 +32,13 @@ def test_tasks_have_the_tau2_shape_and_describe_orders_and_items_without_ids():
 def test_the_split_is_the_hash_of_the_id_and_is_recorded_in_each_task():
     tasks = _tasks()
     assert all(t["description"]["notes"] == f"split: {task_split(t['id'])}" for t in tasks)
-    assert sum(task_split(t["id"]) == "heldout" for t in tasks) == 93
+    assert sum(task_split(t["id"]) == "heldout" for t in tasks) == 114
 
 
 def test_split_selects_its_part_of_a_task_file(seeded_store):
     dev = tau2_scenarios(TASKS, seeded_store, split="dev")
     held = tau2_scenarios(TASKS, seeded_store, split="heldout")
-    assert len(dev) == 127 and len(held) == 93 and not {s.id for s in dev} & {s.id for s in held}
+    assert len(dev) == 166 and len(held) == 114 and not {s.id for s in dev} & {s.id for s in held}
     with pytest.raises(ScenarioError):
         tau2_scenarios(TASKS, seeded_store, split="validation")
 
@@ -56,4 +56,4 @@ def test_the_situations_suite_puts_dev_beside_the_held_out_part(seeded_store):
 
     sets = _suite_sets(seeded_store, Path("unused"), "rule", "situations")
     assert [(name, split, len(items)) for name, split, _, items in sets] == [
-        ("situations-dev", "dev", 127), ("situations-heldout", "validation", 93)]
+        ("situations-dev", "dev", 166), ("situations-heldout", "validation", 114)]

@@ -243,6 +243,15 @@ class FormLoop:
     def _fill_new_item_ids(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order
         text = frame.text or message
+        open_items = frame.item_ids[len(frame.new_item_ids):]
+        if message != text and (kept := rules.kept_items([i for i in order["items"] if i["item_id"] in open_items], message)):
+            # asked what an item should become, the shopper says it stays ("no, not the <item>: I keep it"): it is left out
+            frame.item_ids = [i for i in frame.item_ids if i not in kept]
+            if not frame.item_ids:
+                t.state.frame = None
+                yield t.say("not_confirmed")
+                yield from t._next_task()
+                return STOP
         if own_part := rules.order_part(text, order["order_id"]):
             text = own_part  # the new options said for this order's items, not another order's
         for item_id in frame.item_ids[len(frame.new_item_ids):]:
@@ -319,6 +328,20 @@ class FormLoop:
                     # a change made on a price condition; above it, the other action the shopper stated
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
+            if chosen not in (None, rules.KEEP, rules.SAME, rules.UNMET) and condition and condition.extra_at_most is not None:
+                extra = next(v.price for v in product.variants if v.item_id == chosen) - item["price"]
+                if extra > condition.extra_at_most + 0.005:  # "only if it costs at most $<n> more": above it, not made
+                    if other := rules.fallback_route(condition, flow.route, order["status"]):
+                        yield from self.switch(other, order["order_id"], message, slots)
+                        return STOP
+                    yield t.say("over_extra_limit", name=item["name"], extra=f"{extra:.2f}", limit=f"{condition.extra_at_most:.2f}")
+                    frame.item_ids = [i for i in frame.item_ids if i != item_id]
+                    frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
+                    if frame.item_ids:
+                        return (yield from self._fill_new_item_ids(flow, frame, message, slots))
+                    t.state.frame = None
+                    yield from t._next_task()
+                    return STOP
             if chosen is None and len(choices) > 1 and not rules.says_fit(wish):  # several fit: the reader may tell them apart
                 variants = {v.item_id: v for v in product.variants}
                 options = [variant_option(product.name, variants[i], current=item["options"]) if i in variants
@@ -359,6 +382,19 @@ class FormLoop:
         kinds = {i["item_id"]: i["options"] for o in self._orders() for i in o["items"]
                  if i["product_id"] == item["product_id"] and i["item_id"] != item["item_id"]}  # fmt: skip
         return next(iter(kinds.values())) if len(kinds) == 1 else None
+
+    def _unless_gift_card_short(self, frame: TaskFrame, order: dict, methods: list) -> None:
+        """"Paid by the gift card if it covers the difference, otherwise by <method>": the gift card chosen falls short of
+        what the new items cost more, so the method said for that case pays (the policy checks it as any other)."""
+        card = next((m for m in methods if m.payment_method_id == frame.payment_method_id and m.source == "gift_card"), None)
+        if card is None or not frame.new_item_ids or (other := rules.method_if_short(methods, frame.text)) is None:
+            return
+        prices = {i["item_id"]: i["price"] for i in order["items"]}
+        new = {v.item_id: v.price for i in order["items"] if i["item_id"] in frame.item_ids
+               for v in self.t.a.store.product(i["product_id"]).variants}
+        owed = sum(new.get(n, 0.0) - prices.get(o, 0.0) for o, n in zip(frame.item_ids, frame.new_item_ids))
+        if owed > (card.balance or 0.0) + 0.005:
+            frame.payment_method_id = other
 
     def _fill_payment_method_id(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
         t, order = self.t, self.order
@@ -411,6 +447,7 @@ class FormLoop:
             if len(allowed) == 1:  # the only method the policy allows here: nothing to choose (the confirmation names it)
                 frame.payment_method_id = allowed[0]
         if frame.payment_method_id is not None:
+            self._unless_gift_card_short(frame, order, methods_on_file)
             return None
         original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
         if flow.name == "modify_payment" and rules.pick_payment(t.ctx.orders.user(t.ctx.user_id).payment_methods, order,

@@ -40,6 +40,7 @@ class Condition(BaseModel):
     whole: bool = Field(False, description="the fallback means every item, or the whole order")
     payment_kinds: list[str] = Field(default_factory=list, description="payment kinds the fallback names (gift_card, paypal, credit_card)")
     price_below: float | None = Field(None, description="the first choice holds only below this price")
+    extra_at_most: float | None = Field(None, description="the first choice holds only if it costs at most this much more than the item now")
     if_kinds: list[str] = Field(default_factory=list, description="payment kinds the condition is about ('if refund to <method> is not possible')")
 
 

@@ -106,6 +106,8 @@ def _plural_tolerant(value: str) -> str:
     """A regex for an option value said in the singular or the plural ("animal" names "animals", "a
     cup" names "cups"); short values and numbers only as they are ("s", "8gb")."""
     pattern = re.escape(value)
+    if re.search(r"\d\s*[a-z]{1,4}s$", value):  # a unit after a number: "55-75 lb" names "55-75 lbs"
+        return pattern[:-1] + "s?"
     if not re.search(r"[a-z]{4}$", value):
         return pattern
     if value.endswith("s") and not value.endswith("ss"):
@@ -153,6 +155,24 @@ def price_limit(text: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
+_MORE_AT_MOST = re.compile(
+    r"\b(?:at most|no more than|not more than|up to|under|less than|below|max(?:imum)?(?: of)?)\s+(?:an? )?(?:extra\s+)?\$\s?(\d+(?:\.\d+)?)"
+    r"(?:\s*(?:dollars|bucks))?\s+(?:more|extra|on top|over what|in difference)\b"
+    r"|\bdifference (?:is|of|comes to|stays?) (?:at most|no more than|not more than|up to|under|less than|below) \$\s?(\d+(?:\.\d+)?)"
+    # "only if it costs no more than mine": nothing more than the item now
+    r"|\b(?:costs?|is|are|priced)\s+(?P<same>no more than|not more than|at most|no more expensive than|not more expensive than|"
+    r"less than|under|cheaper than|the same as or less than)\s+(?:mine|the one i have|what i paid|my current one|the old one|the one i got)\b")
+
+
+def extra_limit(text: str) -> float | None:
+    """The most a change may cost over the item now, as a condition of it ("only if that costs at most $10 more",
+    "no more than $15 extra", "if the difference is under $20", "only if it costs no more than mine": 0)."""
+    m = _MORE_AT_MOST.search(text.lower())
+    if m is None:
+        return None
+    return 0.0 if m.group("same") else float(m.group(1) or m.group(2))
+
+
 def yes_no(key: str, value: str, lowered: str) -> bool:
     """Whether a yes/no option ("water resistance": "no") is what the text says: "not resistant to
     water", "without water resistance", "no water resistance" for no; the option named plainly for yes."""
@@ -162,7 +182,7 @@ def yes_no(key: str, value: str, lowered: str) -> bool:
     near = [m for w in words for m in re.finditer(rf"\b{re.escape(w)}", lowered)]
     if not near:
         return False
-    negated = any(re.search(r"\b(?:not|no|non|without|isn'?t)\b[\w ]{0,12}$", lowered[: m.start()]) for m in near)
+    negated = any(re.search(r"\b(?:not|no|non|without|isn'?t)\b[\w -]{0,12}$", lowered[: m.start()]) for m in near)  # "non-waterproof"
     return negated == (value.lower() == "no")
 
 
@@ -193,6 +213,9 @@ def _name_pattern(item: dict) -> str:
     word = re.findall(r"[a-z]+", name)[-1] if re.search(r"[a-z]", name) else ""
     stems = "|".join(re.escape(w) for w in {word, word.removesuffix("s"), word.removesuffix("es")} if len(w) > 2)
     aliases = [re.escape(a) for a, targets in _aliases().items() if name in targets]
+    words = re.findall(r"[a-z]+", name)
+    if len(words) > 1 and words[-1] in _names()["collective"]:  # "the dumbbells" of a Dumbbell Set
+        aliases.append(re.escape(words[-2]))
     parts = [re.escape(name), *(rf"{a}s?" for a in aliases), *([rf"(?:{stems})(?:e?s)?"] if stems else []), *_irregular_plurals(word)]
     return rf"(?<![a-z0-9_])(?:{'|'.join(parts)})(?![a-z0-9_])"
 
@@ -480,6 +503,18 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     return [items[0]["item_id"]] if len(items) == 1 and fallback and not excluded else []
 
 
+def kept_items(items: list[dict], message: str) -> set[str]:
+    """Items a reply says stay as they are ("no, not the <item>: I want to keep it", "leave the <item>", "the <item> is
+    fine"), by the same words `match_items` sets items apart with; a clause naming one of the item's options or values
+    keeps that option ("keep the <item>'s colour", "keep the <item> white"), not the item."""
+    lowered = _without_fallbacks(message.lower())
+    said = [m.group(1) for pattern in (_KEEPING, _NOT_THIS_ITEM) for m in pattern.finditer(lowered)]
+    said += [c for c in _CLAUSES.split(lowered) if (at := _ITEM_STAYS.search(c)) and not _ACTION_VERBS.search(c[:at.start()])
+             and not _BE_INSTEAD.search(c) and not _EXCEPT.search(c)]
+    return {i["item_id"] for clause in said for i in items if names_item(i, clause) and not _names_option_of(i, clause)
+            and not any(mentioned(str(v).lower(), clause) for v in (i.get("options") or {}).values())}
+
+
 def _in_action(pattern: re.Pattern, lowered: str, items: list[dict] = (), each: bool = False) -> bool:
     """Whether the text says the pattern ("all my items", "everything"); "every/each item" only in a sentence
     naming an order action, or in a text naming none ("every single one" answering "which items?"): "every
@@ -651,7 +686,7 @@ def read_condition(text: str) -> Condition | None:
     possible, return everything and refund to a gift card", "otherwise return it", "如果没有就退货"), and a
     price the first choice holds below ("if it is less than $<n>"). None when the text states neither."""
     lowered = text.lower()
-    price = price_limit(lowered)
+    price, extra = price_limit(lowered), extra_limit(lowered)
     read: list[Condition] = []
     for m in [*CONDITION.finditer(lowered), *_CONDITION_ZH.finditer(lowered)]:
         # the clause of the condition ("if refund to <method> is not possible") ends at its comma or "then";
@@ -678,10 +713,10 @@ def read_condition(text: str) -> Condition | None:
         if then or only or kinds:
             read.append(Condition(then=then, only=(only.group(1) or only.group(2)).strip() if only else None,
                              whole=bool(_WHOLE_ORDER.search(fallback) or _EVERYTHING.search(fallback)),
-                             payment_kinds=kinds, price_below=price,
+                             payment_kinds=kinds, price_below=price, extra_at_most=extra,
                              if_kinds=[k for k, pattern in PAYMENT_KINDS if re.search(pattern, lowered[_clause_start(lowered, m.start()):clause_end])]))  # fmt: skip
     if not read:
-        return Condition(price_below=price) if price is not None else None
+        return Condition(price_below=price, extra_at_most=extra) if price is not None or extra is not None else None
     # several conditions ("if that won't work, return it. Otherwise, cancel it"): one fallback after another
     first = read[0]
     return first.model_copy(update={
@@ -1323,7 +1358,7 @@ def options_to_differ(text: str, item: dict, product) -> list[str]:
     """The options of the item a change asks to be different without naming the value wanted ("a different colour",
     "another size", 换个颜色; option_words.json "different"): the flow lists the other values, the shopper chooses.
     An option whose other value is named too ("a different colour: white") is not one: that value is the wish."""
-    asked = _options_said_with(text.lower(), list(item["options"]), "different")
+    asked = _options_said_with(_without_fallbacks(text.lower()), list(item["options"]), "different")  # not "…, otherwise in another colour"
     if not asked:
         return []
     said, values = option_text(text), variant_values(product, asked)
@@ -1381,6 +1416,12 @@ def for_option(lowered: str, key: str, values: dict[str, tuple[str, ...]]) -> st
     return lowered
 
 
+# what follows "for a" / "to the" / "into an": the new item's words ("exchange the <item> for a size m with medium
+# ventilation"); its noun phrase ends at a clause's turn ("for the brightest daylight bulb, only if …": "brightest daylight bulb")
+_NEW_PART = re.compile(r"\b(?:for|to|into)\s+(?:a|an|the|another)\s+(?!(?:refund|gift|credit|card|paypal|same)\b)")
+_NEW_PHRASE_END = re.compile(r"[,:;()!?]|\.(?!\d)|\s(?:with|if|or|and|but|only|unless|in case|instead|please)\b")
+
+
 def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> set[str]:
     """The options a change keeps as the item has them ("same blue colour and high ventilation", "still linear
     and full size", "the size unchanged"): each option named in a kept phrase by its name or its current value, unless
@@ -1393,6 +1434,10 @@ def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict
         at = m.start(1) + max(len(spans[-1]), 1)
     spans += [_CLAUSE_TURN.split(m.group(1))[-1] for m in _KEPT_AFTER.finditer(lowered)]
     kept = set()
+    for m in _NEW_PART.finditer(lowered):  # "for a 7-inch one with more storage": the value it has now, said there, stays
+        phrase = _NEW_PHRASE_END.split(lowered[m.end():], 1)[0]
+        kept |= {key for key, now in current.items() if mentioned(now, phrase, values.get(key, ()))
+                 and not any(mentioned(str(v).lower(), phrase, values[key]) for v in values.get(key, ()) if str(v).lower() != now)}
     for span in spans:
         for key, now in current.items():
             others = [str(v).lower() for v in values.get(key, ()) if str(v).lower() != now]
@@ -1401,7 +1446,17 @@ def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict
             if mentioned(now, span, values.get(key, ())) or measured(key, now, span) or any(
                     re.search(rf"(?<![a-z]){re.escape(w)}(?:e?s)?(?![a-z])", span) for w in _key_words(key)):
                 kept.add(key)
-    return kept
+    return kept - free_options(lowered, current)
+
+
+_FREE = re.compile(r"\b(?:any|whatever|whichever|no matter (?:the |what |which )?)\s*(?:other\s+)?({w})s?\b"
+                   r"|\b({w})s?\s+(?:does ?n[o']t|doesn't|do ?n[o']t|don't) matter\b|\b(?:don'?t|do not) care about (?:the )?({w})")
+
+
+def free_options(lowered: str, current: dict[str, str]) -> set[str]:
+    """Options the text leaves to the shop ("still PVC (any colour)", "whatever size", "the colour doesn't matter")."""
+    return {key for key in current for w in _key_words(key)
+            if re.search(_FREE.pattern.replace("{w}", re.escape(w)), lowered)}
 
 
 def keeps_options(lowered: str) -> bool:
@@ -1430,9 +1485,16 @@ def without_current(lowered: str, values: dict[str, tuple[str, ...]], current: d
 def option_bound(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> dict[str, str]:
     """Option values said with their option's name ("high ventilation", "size m", "color black"): option →
     value, where the text binds one value besides the current one to it."""
-    bound: dict[str, set[str]] = {}
     # what it asks for, not what it would take if that is impossible ("if there is none with <value> <option>, …")
     lowered = " ".join(x for x in re.split(r"(?<=[.!?;])\s+", lowered) if not re.match(r"(?:but |and )?(?:if|unless|in case|otherwise)\b", x))
+    bound = _named_values(lowered, values)
+    # a change only: the current value said with its option ("still with low ventilation") constrains nothing
+    return {key: next(iter(vals - {current.get(key)})) for key, vals in bound.items() if len(vals - {current.get(key)}) == 1}
+
+
+def _named_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
+    """Option values said with their option's name ("high ventilation", "size m", "color black"): option → values."""
+    bound: dict[str, set[str]] = {}
     for key, vals in values.items():
         name = re.escape(key.lower())
         for val in (str(v).lower() for v in vals if str(v).strip()):
@@ -1441,8 +1503,56 @@ def option_bound(lowered: str, values: dict[str, tuple[str, ...]], current: dict
             if re.search(rf"(?<![a-z0-9-]){value} {name}\b(?! (?:less|more|fewer|extra|lower|higher|smaller|bigger)\b)"
                          rf"|\b{name}(?: of| in| is)? {value}(?![a-z0-9-])", lowered):
                 bound.setdefault(key, set()).add(val)
-    # a change only: the current value said with its option ("still with low ventilation") constrains nothing
-    return {key: next(iter(vals - {current.get(key)})) for key, vals in bound.items() if len(vals - {current.get(key)}) == 1}
+    return bound
+
+
+
+
+_ONLY_IF_POSSIBLE = re.compile(r"[^,:;.!?]*\bif (?:possible|available|in stock|(?:it|that|one|so) (?:is|'s|exists) ?(?:available|possible|in stock)?)\b")
+
+
+def new_part_keeps(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> set[str]:
+    """Options whose value the item has now is said with the option's name among the new item's words, a wish held only
+    if possible left out ("for a size m: black with medium ventilation if possible, otherwise the cheapest size-m one with
+    medium ventilation": the medium ventilation stays)."""
+    kept: set[str] = set()
+    for m in _NEW_PART.finditer(lowered):
+        # a wish held only if possible is no keep ("…: with white backlight if available, otherwise without"); what its
+        # fallback says too is ("black with medium ventilation if possible, otherwise … with medium ventilation …")
+        said = _named_values(_ONLY_IF_POSSIBLE.sub(" ", lowered[m.end():]), values)
+        kept |= {key for key, vals in said.items() if vals == {current.get(key)}}
+    return kept
+
+
+_LIMITS = {k: "|".join(v) for k, v in _OPTION_WORDS["limits"].items()}
+_LIMIT_BEFORE = re.compile(rf"(?<![a-z])(?:(?P<least>{_LIMITS['at_least_before']})|(?P<most>{_LIMITS['at_most_before']}))\s*"
+                           r"(?P<n>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>[a-z\"'’]*)(?:\s+(?P<word>[a-z]+))?")
+_LIMIT_AFTER = re.compile(r"(?<![\d.$])(?P<n>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>[a-z\"'’]*)(?:\s+(?P<word>[a-z]+))??\s*"
+                          rf"(?:(?P<least>{_LIMITS['at_least_after']})|(?P<most>{_LIMITS['at_most_after']}))(?![a-z])")
+
+
+def option_limits(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[str, tuple[int, float]]:
+    """Bounds said on a numeric option ("at least 5x zoom", "64GB or more", "no more than 2 kg"): option → (+1 for
+    at least, -1 for at most; the number). The option is the one whose values carry the unit said, or the one the
+    word after the number names; a number with neither (a price, a count of items) bounds nothing."""
+    bounds: dict[str, tuple[int, float]] = {}
+    for m in [*_LIMIT_BEFORE.finditer(lowered), *_LIMIT_AFTER.finditer(lowered)]:
+        way, number, word = (1 if m.group("least") else -1), m.group("n"), m.group("word")
+        unit = m.group("unit").strip("\"'’")
+        for key, vals in values.items():
+            units = {re.sub(r"[\d.,\s-]+", "", str(v).lower(), count=1) for v in vals}
+            if not vals or not all(re.match(r"\d", str(v)) for v in vals):
+                continue  # not a numeric option
+            if (unit and unit in units) or (word and word.rstrip("s") in key.split()) or (unit and unit.rstrip("s") in key.split()):
+                bounds[key] = (way, ordinal(f"{number}{unit}"))  # in the values' own scale ("1.5l" → 1500, as "1.5L")
+    return bounds
+
+
+def _keys_named(word: str, current: dict[str, str], values: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The options a word names: by the option's name ("resolution") or the unit its values carry ("cups" of "4 cups")."""
+    unit = word.rstrip("s")
+    return tuple(k for k in current if word in k.split() or (len(unit) > 2 and any(
+        re.sub(r"^[\d.,\s-]+", "", str(v).lower()).rstrip("s") == unit for v in values.get(k, ()) if re.match(r"\d", str(v)))))
 
 
 def pick_variant(product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
@@ -1469,10 +1579,16 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     values = variant_values(product, current)
     lowered = said_with_option(letter_sizes(lowered, values), values)  # "rgb-backlit": a value of that option
     kept = kept_options(lowered, values, current)  # "same blue colour", "still full size": read before what it is now is left out
+    kept |= new_part_keeps(lowered, values, current)  # "for a size m with medium ventilation": the ventilation it has stays
     lowered = without_current(lowered, values, current)  # "it is a medium": the item now, no wish
     avoided, wishes = avoided_values(without_option_names(lowered, values), values)
     for key, val in option_bound(wishes, values, current).items():  # "low ventilation", "size M": that option's value
         candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == val] or candidates
+    limits = option_limits(wishes, values)  # "at least 5x zoom": a bound, hard (none within it: nothing fits)
+    for key, (way, bound) in limits.items():
+        candidates = [v for v in candidates if way * (ordinal(v.options.get(key, "")) - bound) >= 0]
+        if not candidates:
+            return UNMET, choices
     if avoided:  # not those values (unless every candidate has one)
         candidates = [v for v in candidates if not any(str(val).lower() in avoided.get(k, ()) for k, val in v.options.items())] or candidates
     for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
@@ -1488,18 +1604,27 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
     wanted: dict[str, set[str]] = {}  # option → the other values of it the message names
     steps = r"\b\d+\s+(?:(?:more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(?:more|less|fewer))\b"  # "500 pieces less": a step, no value
     valued = re.sub(steps, " ", wishes)
+    # a yes/no option named plainly ("waterproof") is a wish among the new item's words only ("for the waterproof
+    # version"), not where the item now is described ("the boots {'waterproof': 'no'}", "my waterproof boots")
+    for_new = " ".join(_without_fallbacks(valued[m.end():]) for m in _NEW_PART.finditer(valued))
     for k in current:
         of_k = for_option(valued, k, values)  # "brown lenses" names no frame colour
         for val in (str(x).lower() for x in values[k]):
-            if val != current[k] and (mentioned(val, of_k, values[k]) or measured(k, val, of_k)):
-                wanted.setdefault(k, set()).add(val)
-    asked = set(wanted) | set(avoided)
+            if val != current[k] and (mentioned(val, of_k, values[k]) or measured(k, val, of_k) or yes_no(k, val, for_new)):
+                wanted.setdefault(k, set()).add(val)  # yes_no: "for the waterproof version" of a waterproof "no" one
+    # "a medium in the same ventilation": a value word another option shares (medium ventilation, size M) is not the
+    # option said kept
+    for k in set(wanted) & kept:
+        if all(any(val == str(x).lower() or _SIZE_WORDS.get(val) == str(x).lower() for o in values if o != k for x in values[o])
+               for val in wanted[k]):
+            del wanted[k]
+    asked = set(wanted) | set(avoided) | set(limits)
     asked |= {k for m in re.finditer(steps, wishes) for k in current if (m.group(1) or m.group(2)).rstrip("s") in k.split()
               or (m.group(1) or m.group(2)) in k.split()} | set(option_bound(wishes, values, current))
     asked |= {k for pattern, _, keys in COMPARATIVES if re.search(pattern, lowered) for k in keys if k in current}
     asked |= {k for k in current if "size" in k.split()} if fits else set()
     asked |= {k for m in re.finditer(r"\b(?:maximum|max|highest|largest|biggest|greatest|longest|most|minimum|min|lowest|smallest|shortest"
-                                     r"|least|fewest|lower|higher|less|more|fewer)\s+([a-z]+)", lowered) for k in current if m.group(1) in k.split()}
+                                     r"|least|fewest|lower|higher|less|more|fewer)\s+([a-z]+)", lowered) for k in _keys_named(m.group(1), current, values)}
     asked |= {key for word, (key, _) in SUPERLATIVE_WORDS.items() if key in current and re.search(rf"\b{word}\b", lowered)}
     if asked and keeps_the_rest(lowered):
         kept |= set(current) - asked
@@ -1521,15 +1646,15 @@ def pick_variant(product, item: dict, message: str, exact: bool = False) -> tupl
             1 for k, val in v.options.items()
             if val.lower() != current.get(k) and prefers.get(k, val.lower()) == val.lower()
             and (mentioned(val, said_of.get(k, wishes), values.get(k, ())) or measured(k, val, wishes)
-                 or (val.lower() in ("none", "no") and says_without(k, wishes)))
+                 or (val.lower() in ("none", "no") and says_without(k, wishes)) or yes_no(k, val, for_new))
         )  # fmt: skip
 
     def kept(v) -> int:
         return sum(1 for k, val in v.options.items() if current.get(k) == val.lower())
 
     comparatives = list(COMPARATIVES)
-    for m in re.finditer(r"\b(lower|higher|less|more|fewer)\s+([a-z]+)", lowered):  # "a slightly lower resolution"
-        keys = tuple(k for k in current if m.group(2) in k.split())
+    for m in re.finditer(r"\b(lower|higher|less|more|fewer)\s+([a-z]+)", lowered):  # "a slightly lower resolution", "more cups"
+        keys = _keys_named(m.group(2), current, values)
         if keys:
             comparatives.insert(0, (re.escape(m.group(0)), 1 if m.group(1) in ("higher", "more") else -1, keys))
     comparatives = [c for c in comparatives if re.search(c[0], lowered)]
@@ -1705,6 +1830,22 @@ def payments_meant(methods: list, message: str) -> list[str]:
     told = [x for x in _SENTENCE_END.split(message)
             if x.strip() and _PAYMENT_USE.search(x.lower()) and not is_question(x)]
     return payments_named(methods, " ".join(told)) if told else []
+
+
+# "paid by the gift card if it covers the difference, otherwise by Visa": the method after the turn, should the gift
+# card fall short
+_UNLESS_SHORT = re.compile(r"\bif (?:it|that|the (?:gift )?card|the balance)\b[^.;!?]{0,40}?\b(?:covers?|is enough|enough|suffices?)\b[^.;!?]{0,30}?"
+                           r"[,;]?\s*(?:otherwise|else|if not|or else|failing that)\b([^.;!?]*)|(?:如果|要是)[^，,。；;]{0,20}(?:够|足够)[^，,。；;]{0,10}[，,]?\s*(?:否则|不够的话|不然)([^。；;！？]*)")
+
+
+def method_if_short(methods: list, text: str) -> str | None:
+    """The method a shopper names for when the gift card does not cover the amount ("… if it covers the net difference,
+    otherwise by Visa"), or None."""
+    m = _UNLESS_SHORT.search(text.lower()) or _UNLESS_SHORT.search(text)
+    if m is None:
+        return None
+    named = payments_named(methods, m.group(1) or m.group(2) or "")
+    return named[0] if named else None
 
 
 _MONEY_BACK = re.compile(r"\b(?:refunds?|refunded|money|funds?|difference|cash)\b|\bback\b|退款|差价|钱")
@@ -2283,6 +2424,10 @@ _TO_DEFAULT_ADDRESS = re.compile(r"\b(?:back )?to (?:my |the )?(?:default|profil
                                  rf"|\bto (?:my|our) (?:{alternation(_HOME['en'])})\b(?: address)?(?: in [\w ]{1,30}?(?=[,.;!]|$))?(?:,? (?:the|my|which is the) (?:address|one) (?:on|in|of|from) (?:my |the )?(?:profile|account|file|record)\b)?"
                                  r"|\bto (?:my |the )?address (?:on|in|of|from) (?:my |the )?(?:profile|account|file)\b"
                                  r"|" + _TO_ACCOUNT_ZH)
+# the account's address said to stay ("my account address stays as it is", "keep my default address", 默认地址不变)
+_ACCOUNT_KEPT = re.compile(r"\b(?:(?:my|the) )?(?:default|user|profile|account|home) address\b[^.;,()]{0,12}?\b(?:stays?|should stay|"
+                           r"can stay|remains?|is fine|as it is|unchanged|does ?n[o']t change|doesn't change|does not change|is the same)\b"
+                           r"|\b(?:keep|leave)\b (?:my |the )?(?:default|user|profile|account|home) address\b|默认地址(?:不变|不用改|保持)")
 _ACCOUNT_ADDRESS = re.compile(r"\b(?:default|user|profile|account)\b.{0,12}\baddress|默认地址"
                               r"|\baddress (?:on|of|in|for) (?:my |the )?(?:account|profile)\b|\b(?:profile|account)\b[^.;]{0,20}\buse (?:it|this|that)\b"
                               r"|\b(?:update|change|set) (?:my |the )?(?:account|profile)\b")
@@ -2345,7 +2490,7 @@ def read_action(text: str, names_product: bool = False) -> Action:
     if goes or re.search(r"address|ship to|地址|\b(?:shipped|sent|delivered|redirected) (?:to|there)\b|\b(?:send|ship|deliver|redirect|forward|mail)\w*\b[^.;!?]{0,40}?\bto\b", lowered) and (
             "address" in lowered or "地址" in lowered or "ship to" in lowered or to_default or parse_address(text)):
         # "…to my default address in <city>": the default address is where the order goes, not what changes
-        account = _TO_DEFAULT_ADDRESS.sub(" ", lowered)
+        account = _ACCOUNT_KEPT.sub(" ", _TO_DEFAULT_ADDRESS.sub(" ", lowered))  # "(my account address stays as it is)": not changed
         flows = [f for f, cue, words in (("modify_address", _ORDER_ADDRESS, lowered), ("default_address", _ACCOUNT_ADDRESS, account))
                  if cue.search(words) or (f == "modify_address" and goes) or (f == "default_address" and own and not to_default)]
         if to_default and not flows:  # the default address can only be where an order goes
@@ -2829,7 +2974,11 @@ _BE_INSTEAD = re.compile(r"\b(?:should|could|would|to) be (?!(?:charged|paid|bil
                          r"|\b(?:like|want|prefer|need) (?:the|my|that|this|it|them)\b[^.;!?]{0,40}?\b(?:in|with) (?:an?other|a different)"
                          r" (?:colou?r|size|material|style|version|model|shade|finish|length|capacity)\b"
                          # "I also want the <item> in <value>, still <value> and <value>": the value wished, the rest kept
-                         r"|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}?\b(?:in|with) [^.;!?]{1,30}, (?:but )?still\b")
+                         r"|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,40}?\b(?:in|with) [^.;!?]{1,30}(?:, |\s*\()(?:but )?still\b"
+                         # "the 60% keyboard should become the 80% one": theirs, as another variant
+                         r"|\b(?:should|could|would|must|to) become (?:the|a|an) [^.;!?]{1,40}?\b(?:one|version|model|variant)\b"
+                         # "I also want the <item> as the <value> version (still …)": theirs, as another variant
+                         r"|\b(?:like|want|prefer|need) (?:the|my|that|this) [^.;!?]{1,60}?\bas (?:the|a|an) [^.;!?]{1,40}?\b(?:version|model|variant)\b")
 # "if the same <item> exists in <value>, I'd like that instead": the change wished for if the shop has it (the
 # flow finds whether it does)
 _IF_EXISTS_INSTEAD = re.compile(r"\bif\b[^.;!?]{0,100}?\b(?:exists?|available|in stock|comes? in|you have|you carry|you sell)\b"

@@ -84,6 +84,8 @@ class RuleSim:
         self.owed_fallback = False  # a refusal came with a question: its fallback is said after the answer
         self.added: set[int] = set()  # goals said when a proposal asked whether every item of its order is listed
         self.on_order: dict[str, set[int]] = {}  # order → goals a proposal on it held, to tell what "that order" has
+        self.taken_methods: set[str] = set()  # kinds of method it took as the one offered, its own not being possible
+        self.by_price: set[str] = set()  # questions among priced versions answered with its rule (once each)
 
     def opening(self) -> str:
         return self.spec.opening
@@ -141,7 +143,8 @@ class RuleSim:
         for name in _proposed_items(text) if tool != "cancel_pending_order" and not conditional else []:
             if any(re.search(p, name, re.IGNORECASE) for p in cues["methods"].values()):
                 continue
-            naming = [g for g in self.spec.goal if not g.fallback and g.say and _names(name, _words(g.say, short=True))]
+            # (a refund is where money goes, no action on an item: "only if the new <item> is …; the refund goes to …")
+            naming = [g for g in self.spec.goal if not g.fallback and g.tool != "refund" and g.say and _names(name, _words(g.say, short=True))]
             if naming and not any(g.fits(tool) for g in naming):
                 return self.say["no_action"].format(action=self.say["actions"].get(tool, tool))
         # Items its text picks by how they compare ("the cheaper of the two") are the agent's to name: it cannot check names.
@@ -184,6 +187,7 @@ class RuleSim:
             for request in self._unsaid():
                 if re.search(cues["refund_to"], request) and not any(re.search(p, request, re.IGNORECASE) for p in cues["methods"].values()):
                     return request
+        wanted |= self.taken_methods  # a method it took when told its own was not possible: no objection to it
         if wanted and offered and not offered & wanted:
             return self.say["no_payment"].format(method=self.say["methods"][sorted(wanted)[0]])
         street = re.search(STREET, ins, re.IGNORECASE)
@@ -226,6 +230,39 @@ class RuleSim:
                 if name := next((n for n in _proposed_items(text) if _names(n, kept)), None):
                     return name
         return None
+
+    def _asking_words(self) -> set[str]:
+        """The words its text's requests (sentences an action kind is read in) name items with."""
+        from eval.dialogues.tau import sentences, wanted_kinds
+
+        return {w for s in sentences(self.spec.instructions or "") if wanted_kinds(s) for w in self._request_words(s)}
+
+    def _only_listed(self, question: str) -> str | None:
+        """The item a question asks the new option of, when its text names that item but no request of its text does
+        ("my order holds a <item> and a <other>. I want the <item> in …": asked about the <other>, it keeps it)."""
+        from eval.dialogues.tau import sentences
+
+        asked = self._asking_words()
+        # "What should <Item> (…) become?": the item's name without the question's own capitalised words
+        names = [re.sub(r"^(?:what|which|how)\b.*?\b(?:should|would|shall|do|does|is|are)\s+", "", n, flags=re.IGNORECASE)
+                 for n in _proposed_items(question)[:1]]
+        # named in a sentence that also names what a request is about (the list of what the order holds), never in a request
+        listing = [w for x in sentences(" ".join(x for x in (self.spec.instructions, self.spec.opening) if x)) for w in [_words(x, short=True)]]
+        return next((n for n in names if not _names(n, asked)
+                     and any(_names(n, w) and (w - _words(n, short=True)) & asked for w in listing)), None)
+
+    def _picks_cheapest(self, question: str) -> bool:
+        """Whether its instructions choose among the versions offered by price ("if several fit, the cheapest"), and
+        the question is about an item a request of its text asks to change (not one it only lists as in the order)."""
+        from eval.dialogues.tau import sentences
+
+        rule = _rules()["instructions"]["cheapest_version"]
+        relative = _rules()["instructions"]["relative_item"]  # "the cheapest of my items" picks an item, not a version
+        # ("then I take the cheapest of those" chooses among the versions listed: a choice, not an item of its order)
+        if not any(re.search(rule, s) and (not re.search(relative, s) or re.search(r"(?i)\b(?:take|pick|choose|go with)\b", s))
+                   for s in sentences(self.spec.instructions or "")):
+            return False
+        return any(_names(name, self._asking_words()) for name in _proposed_items(question))
 
     def _wants_cheaper(self) -> bool:
         """Whether a sentence of its instructions asking an item change wants the new item cheaper."""
@@ -511,16 +548,25 @@ class RuleSim:
             asked = [c.label for e in events for c in e.choices if c.kind == "item"]
             named = [label for label in asked if _names(re.sub(r"\s*\(.*", "", label), words)]
             return self.say["belongs_yes"].format(names=", ".join(named)) if named else self.say["belongs_no"]
+        if kind == "options" and (kept := self._only_listed(reply)):
+            return self.say["not_items"].format(name=kept)  # asked to change an item its text only lists as in the order
+        if kind == "options" and len(re.findall(r"\$\d", reply)) > 1 and reply not in self.by_price and self._picks_cheapest(reply):
+            self.by_price.add(reply)
+            return self.say["cheapest_version"]  # versions offered with prices, and its rule picks by price: the agent's to apply
         if kind in ("items", "options") and self.asked[kind] > 1 and (more := self._more_detail(reply)):
             return more  # asked again (e.g. nothing matched): the next thing its instructions say about it
         if kind == "payment" and self.asked[kind] > 1:
             # The methods offered: the reply's `choices` event (labels name them, ids are in the event)
             buttons = {c.label for e in events for c in e.choices if c.kind == "payment"}
             if len(buttons) == 1:  # what it asked for is not possible: take the one method offered (its button)
-                return buttons.pop()
+                taken = buttons.pop()
+                self.taken_methods |= _method_kinds(taken)
+                return taken
             offered = set(re.findall(r"\b(?:credit_card|paypal|gift_card)_\d+", reply))
             if len(offered) == 1:
-                return self.say["take_offered"].format(method=offered.pop())
+                taken = offered.pop()
+                self.taken_methods |= _method_kinds(taken)
+                return self.say["take_offered"].format(method=taken)
         text = {"cancel_reason": f.reason, "items": f.items, "options": f.options or f.items,
                 "payment": f.payment, "address": f.address}[kind]  # fmt: skip
         return text or self.say["unknown"]
@@ -541,6 +587,11 @@ def _chosen(sentence: str) -> str:
 
     found = [q for s in sentences(sentence) if (q := asked_question(first_person(s)))]
     return (found[0][1] or "") if found else sentence
+
+
+def _method_kinds(label: str) -> set[str]:
+    """The kinds of payment method a button label or id names ("gift card, balance $19.00", "paypal_123")."""
+    return {k for k, p in _rules()["instructions"]["methods"].items() if re.search(p, label.replace("_", " "), re.IGNORECASE)}
 
 
 def _offered_methods(text: str) -> set[str]:

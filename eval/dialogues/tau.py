@@ -74,7 +74,7 @@ def sentences(text: str) -> list[str]:
         text = re.sub(pattern, repl, text)
     # A sentence may begin in lower case (a text written without capitals), but not after an abbreviation ("st. louis").
     pieces: list[str] = []
-    for piece in re.split(r"(?<=[.!?])\s+(?=[A-Za-z(])", text.strip()):
+    for piece in re.split(r"(?<=[.!?])\s+(?=[A-Za-z(])|(?<=[。！？])\s*(?=\S)", text.strip()):  # 。！？ end Chinese ones
         # nor inside a quotation ("… is only: 'hi. need help'")
         unclosed = pieces and len(re.findall(r"(?<!\w)['‘\"“](?=\w)", pieces[-1])) > len(re.findall(r"(?<=[\w.!?,)])['’\"”](?!\w)", pieces[-1]))
         if pieces and (unclosed or (piece[:1].islower() and re.search(_person_rules()["no_sentence_end"], pieces[-1]))):
