@@ -1,10 +1,11 @@
-"""Wishes with a bound, and items that stay (the eighth and ninth batches' dev kinds). "A version with at least 5x zoom" bounds the option, "only if it costs at
-most $10 more" bounds the price difference, "the waterproof version" of a non-waterproof item names the yes of a yes/no
-option, "for a 7-inch one with more storage" keeps the 7-inch. Asked what an item should become, "no, not the <item>: I
-keep it" leaves it out. "The dumbbells" name a Dumbbell Set; "I also want the <item> as the <value> version" is a change
-of the shopper's own item. The simulated shopper applies its rule "if several fit, the cheapest" when it is offered
-versions with prices, says it keeps an item its text only lists, and takes the method offered when its own is not
-possible without objecting to it at the proposal. Wording here is our own."""
+"""Wishes with a bound, and items that stay (the eighth and ninth batches' dev kinds). "A version with at least 5x
+zoom" bounds the option, "only if it costs at most $10 more" bounds the price difference, "the waterproof version" of a
+non-waterproof item names the yes of a yes/no option, "for a 7-inch one with more storage" keeps the 7-inch. Asked what
+an item should become, "no, not the <item>: I keep it" leaves it out. "The dumbbells" name a Dumbbell Set; "I also want
+the <item> as the <value> version" is a change of the shopper's own item; "any difference on PayPal" said alone is
+noted, not searched. The simulated shopper applies its rule "if several fit, the cheapest" when it is offered versions
+with prices, says it keeps an item its text only lists, and takes the method offered when its own is not possible
+without objecting to it at the proposal. Wording here is our own."""
 
 from __future__ import annotations
 
@@ -204,3 +205,9 @@ def test_a_value_wished_only_if_possible_is_not_kept_when_its_fallback_says_othe
                                        "backlight for a full-size linear one: with white backlight if available, otherwise "
                                        "without backlight.")
     assert state.pending is not None and state.pending.arguments["new_item_ids"] == ["9570044148"]  # linear, none, full size, text
+
+
+def test_where_the_difference_goes_said_alone_is_noted_not_searched(assistant, state):
+    assistant.reply_text(state, "harper.smith5467@example.com")
+    text = assistant.reply_text(state, "any difference on PayPal.")
+    assert "Noted" in text and "PayPal" in text and "Here is what I found" not in text, text

@@ -1806,7 +1806,7 @@ def payments_named(methods: list, message: str) -> list[str]:
 # "退到…", "用…付"): the shopper wants it used, unlike a method only mentioned or asked about.
 _PAYMENT_USE = re.compile(r"\b(?:refund\w*|pay|paid|paying|use|using|via|put (?:it|them|that|this|the \w+) on|charge\w*|credit\w*|bill\w*"
                           r"|cover(?:s|ed|ing)?|settle[sd]?|settling|deduct\w*|take (?:it |that |the \w+ )?(?:out of|from)"
-                          r"|back to|instead)\b|original|退到|退回|退款|原路|用.{0,12}(?:付|支付)|改用|换成")
+                          r"|back to|instead|(?:difference|extra|rest|balance) (?:on|onto|to|from|with))\b|original|退到|退回|退款|原路|用.{0,12}(?:付|支付)|改用|换成")
 # Asking rather than telling: "do you accept …?", "which card did I pay with?", "…吗"; a polite request
 # ("could you refund it to …?") still tells.
 _ASKS = re.compile(r"[?？]|吗|\b(?:do|does|did|is|are|was|were|which|what|how)\b.*\b(?:accept|take|allow|work)\b")
