@@ -103,13 +103,13 @@ def _ensemble(args: list[str], members: int, dataset: str) -> dict:
         chosen = pick_prior(models[:k], ds.validation(), priors)
         by_k[k] = {"averaged": evaluate(models[:k], *ds.validation()), "with_prior": chosen.validation,
                    "prior_share_weight": [chosen.cooc_share, chosen.weight]}
-    averaged, choice = by_k[members]["averaged"], chosen
+    every = by_k[members]
     return {
         "overrides": args, "members": each, "train": (BASE_TRAIN | train_over), "model": mcfg.to_dict(),
         "train_cpu_seconds": round(sum(m["cpu_seconds"] for m in each), 1), "wall_seconds": round(time.perf_counter() - started, 1),
         "load_average_start_end": [round(load[0], 2), round(os.getloadavg()[0], 2)],
-        "validation_averaged": averaged,
-        "validation_with_prior": choice.validation, "prior_share_weight": [choice.cooc_share, choice.weight],
+        "validation_averaged": every["averaged"],
+        "validation_with_prior": every["with_prior"], "prior_share_weight": every["prior_share_weight"],
         "first_k_members": by_k,
     }
 

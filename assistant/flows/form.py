@@ -301,14 +301,7 @@ class FormLoop:
                     # "…if it does not exist, leave the <item> as it is", "…one size up, if that is available": said
                     # so; the order's other items go on, or with none left the next task starts
                     yield t.say("no_option_kept", name=item["name"], current=", ".join(item["options"].values()))
-                    if len(frame.item_ids) > 1:
-                        at = frame.item_ids.index(item_id)
-                        frame.item_ids = [i for i in frame.item_ids if i != item_id]
-                        frame.new_item_ids = frame.new_item_ids[:at]
-                        return (yield from self._fill_new_item_ids(flow, frame, message, slots))
-                    t.state.frame = None
-                    yield from t._next_task()
-                    return STOP
+                    return (yield from self._leave_out(flow, frame, item_id, message, slots))
                 yield t.say("no_new_option", name=item["name"], current=", ".join(item["options"].values()),
                             choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
                 yield from t.offer("option", choices[:8])
@@ -322,26 +315,21 @@ class FormLoop:
                 yield t.say("same_item_not_allowed", name=item["name"], choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))
                 yield from t.offer("option", choices[:8])
                 return STOP
-            if chosen not in (None, rules.KEEP, rules.SAME) and condition and condition.price_below is not None:
+            if chosen not in (None, rules.KEEP, rules.SAME) and condition:
                 price = next(v.price for v in product.variants if v.item_id == chosen)
-                if price >= condition.price_below and (other := rules.fallback_route(condition, flow.route, order["status"])):
+                other = rules.fallback_route(condition, flow.route, order["status"])
+                if condition.price_below is not None and price >= condition.price_below and other:
                     # a change made on a price condition; above it, the other action the shopper stated
                     yield from self.switch(other, order["order_id"], message, slots)
                     return STOP
-            if chosen not in (None, rules.KEEP, rules.SAME, rules.UNMET) and condition and condition.extra_at_most is not None:
-                extra = next(v.price for v in product.variants if v.item_id == chosen) - item["price"]
-                if extra > condition.extra_at_most + 0.005:  # "only if it costs at most $<n> more": above it, not made
-                    if other := rules.fallback_route(condition, flow.route, order["status"]):
+                extra = price - item["price"]
+                if condition.extra_at_most is not None and extra > condition.extra_at_most + 0.005:
+                    # "only if it costs at most $<n> more": above it, not made; its fallback, or the item stays
+                    if other:
                         yield from self.switch(other, order["order_id"], message, slots)
                         return STOP
                     yield t.say("over_extra_limit", name=item["name"], extra=f"{extra:.2f}", limit=f"{condition.extra_at_most:.2f}")
-                    frame.item_ids = [i for i in frame.item_ids if i != item_id]
-                    frame.new_item_ids = frame.new_item_ids[: len(frame.item_ids)]
-                    if frame.item_ids:
-                        return (yield from self._fill_new_item_ids(flow, frame, message, slots))
-                    t.state.frame = None
-                    yield from t._next_task()
-                    return STOP
+                    return (yield from self._leave_out(flow, frame, item_id, message, slots))
             if chosen is None and len(choices) > 1 and not rules.says_fit(wish):  # several fit: the reader may tell them apart
                 variants = {v.item_id: v for v in product.variants}
                 options = [variant_option(product.name, variants[i], current=item["options"]) if i in variants
@@ -383,17 +371,24 @@ class FormLoop:
                  if i["product_id"] == item["product_id"] and i["item_id"] != item["item_id"]}  # fmt: skip
         return next(iter(kinds.values())) if len(kinds) == 1 else None
 
+    def _leave_out(self, flow: Flow, frame: TaskFrame, item_id: str, message: str, slots: Slots):
+        """The item stays as it is: the order's other items go on, or with none left the next task starts."""
+        at = frame.item_ids.index(item_id)
+        frame.item_ids = [i for i in frame.item_ids if i != item_id]
+        frame.new_item_ids = frame.new_item_ids[:at]
+        if frame.item_ids:
+            return (yield from self._fill_new_item_ids(flow, frame, message, slots))
+        self.t.state.frame = None
+        yield from self.t._next_task()
+        return STOP
+
     def _unless_gift_card_short(self, frame: TaskFrame, order: dict, methods: list) -> None:
         """"Paid by the gift card if it covers the difference, otherwise by <method>": the gift card chosen falls short of
         what the new items cost more, so the method said for that case pays (the policy checks it as any other)."""
         card = next((m for m in methods if m.payment_method_id == frame.payment_method_id and m.source == "gift_card"), None)
         if card is None or not frame.new_item_ids or (other := rules.method_if_short(methods, frame.text)) is None:
             return
-        prices = {i["item_id"]: i["price"] for i in order["items"]}
-        new = {v.item_id: v.price for i in order["items"] if i["item_id"] in frame.item_ids
-               for v in self.t.a.store.product(i["product_id"]).variants}
-        owed = sum(new.get(n, 0.0) - prices.get(o, 0.0) for o, n in zip(frame.item_ids, frame.new_item_ids))
-        if owed > (card.balance or 0.0) + 0.005:
+        if _owed(frame, order, self.t._cards_for(frame.new_item_ids)) > (card.balance or 0.0) + 0.005:
             frame.payment_method_id = other
 
     def _fill_payment_method_id(self, flow: Flow, frame: TaskFrame, message: str, slots: Slots):
@@ -544,9 +539,9 @@ class FormLoop:
             values["items"] = t.join(names[i] for i in frame.item_ids)
             values["amount"] = sum(price[i] for i in frame.item_ids)
         if frame.new_item_ids:
-            new = {c.item_id: c for c in t._cards_for(frame.new_item_ids)}
-            diff = round(sum(new[n].price - price[o] for o, n in zip(frame.item_ids, frame.new_item_ids)), 2)
-            values["money"] = t._money(diff)
+            cards = t._cards_for(frame.new_item_ids)
+            new = {c.item_id: c for c in cards}
+            values["money"] = t._money(_owed(frame, order, cards))
             values["swaps"] = "; ".join(
                 t.r("swap_line").format(old=names[o], name=new[n].name, options=", ".join(new[n].options.values()), price=new[n].price)
                 for o, n in zip(frame.item_ids, frame.new_item_ids)
@@ -829,3 +824,10 @@ def address_text(address: dict | None) -> str:
 def _same_address(a: dict | None, b: dict | None) -> bool:
     keys = ("address1", "address2", "city", "state", "zip")
     return bool(a and b) and all(str(a.get(k) or "").strip().lower() == str(b.get(k) or "").strip().lower() for k in keys)
+
+
+def _owed(frame: TaskFrame, order: dict, cards) -> float:
+    """What the new items (`cards`, the catalog's) cost more than the ones they replace; below zero, money back."""
+    price = {i["item_id"]: i["price"] for i in order["items"]}
+    new = {c.item_id: c.price for c in cards}
+    return round(sum(new[n] - price[o] for o, n in zip(frame.item_ids, frame.new_item_ids)), 2)

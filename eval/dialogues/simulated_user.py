@@ -231,38 +231,45 @@ class RuleSim:
                     return name
         return None
 
+    @cached_property
     def _asking_words(self) -> set[str]:
-        """The words its text's requests (sentences an action kind is read in) name items with."""
+        """The words its text's requests (sentences an action kind is read in) name items with, read once."""
         from eval.dialogues.tau import sentences, wanted_kinds
 
         return {w for s in sentences(self.spec.instructions or "") if wanted_kinds(s) for w in self._request_words(s)}
 
+    @cached_property
+    def _sentence_words(self) -> list[set[str]]:
+        """The words of each sentence of its text and opening, read once."""
+        from eval.dialogues.tau import sentences
+
+        return [_words(x, short=True) for x in sentences(" ".join(x for x in (self.spec.instructions, self.spec.opening) if x))]
+
+    @cached_property
+    def _has_cheapest_rule(self) -> bool:
+        """Whether its instructions choose among versions by price ("if several fit, the cheapest"); "the cheapest of my
+        items" picks an item, not a version, but "then I take the cheapest of those" chooses among the versions listed."""
+        from eval.dialogues.tau import sentences
+
+        rule, relative = _rules()["instructions"]["cheapest_version"], _rules()["instructions"]["relative_item"]
+        return any(re.search(rule, s) and (not re.search(relative, s) or re.search(r"(?i)\b(?:take|pick|choose|go with)\b", s))
+                   for s in sentences(self.spec.instructions or ""))
+
     def _only_listed(self, question: str) -> str | None:
         """The item a question asks the new option of, when its text names that item but no request of its text does
         ("my order holds a <item> and a <other>. I want the <item> in …": asked about the <other>, it keeps it)."""
-        from eval.dialogues.tau import sentences
-
-        asked = self._asking_words()
+        asked = self._asking_words
         # "What should <Item> (…) become?": the item's name without the question's own capitalised words
         names = [re.sub(r"^(?:what|which|how)\b.*?\b(?:should|would|shall|do|does|is|are)\s+", "", n, flags=re.IGNORECASE)
                  for n in _proposed_items(question)[:1]]
         # named in a sentence that also names what a request is about (the list of what the order holds), never in a request
-        listing = [w for x in sentences(" ".join(x for x in (self.spec.instructions, self.spec.opening) if x)) for w in [_words(x, short=True)]]
         return next((n for n in names if not _names(n, asked)
-                     and any(_names(n, w) and (w - _words(n, short=True)) & asked for w in listing)), None)
+                     and any(_names(n, w) and (w - _words(n, short=True)) & asked for w in self._sentence_words)), None)
 
     def _picks_cheapest(self, question: str) -> bool:
-        """Whether its instructions choose among the versions offered by price ("if several fit, the cheapest"), and
-        the question is about an item a request of its text asks to change (not one it only lists as in the order)."""
-        from eval.dialogues.tau import sentences
-
-        rule = _rules()["instructions"]["cheapest_version"]
-        relative = _rules()["instructions"]["relative_item"]  # "the cheapest of my items" picks an item, not a version
-        # ("then I take the cheapest of those" chooses among the versions listed: a choice, not an item of its order)
-        if not any(re.search(rule, s) and (not re.search(relative, s) or re.search(r"(?i)\b(?:take|pick|choose|go with)\b", s))
-                   for s in sentences(self.spec.instructions or "")):
-            return False
-        return any(_names(name, self._asking_words()) for name in _proposed_items(question))
+        """Whether its rule chooses among the versions offered by price, and the question is about an item a request of
+        its text asks to change (not one it only lists as in the order)."""
+        return self._has_cheapest_rule and any(_names(name, self._asking_words) for name in _proposed_items(question))
 
     def _wants_cheaper(self) -> bool:
         """Whether a sentence of its instructions asking an item change wants the new item cheaper."""
@@ -599,7 +606,7 @@ def _offered_methods(text: str) -> set[str]:
     "refunded to", "via" or "with" ("Mastercard ending 4127", "gift card, balance $59.00")."""
     offered = {m.group(1) for m in re.finditer(r"\b(credit_card|paypal|gift_card)_\w+", text)}
     for m in re.finditer(r"(?:refunded to|via|\bwith) ([^;.()]+?)(?: instead of|[;.(]|$)", text):
-        offered |= {k for k, p in _rules()["instructions"]["methods"].items() if re.search(p, m.group(1), re.IGNORECASE)}
+        offered |= _method_kinds(m.group(1))
     return offered
 
 
