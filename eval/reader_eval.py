@@ -62,6 +62,7 @@ class Question:
     many: bool
     gold: list[str]
     also: tuple[str, ...] = ()  # order question: the other orders the request acts on (a wrong answer, but a requested one)
+    context: tuple | None = None  # option question: (product, the order's item as a dict, the order as a dict)
 
 
 class _Shop:
@@ -134,7 +135,8 @@ def _questions_of_task(shop: _Shop, split: str, source: str, request: str, actio
                 current = ", ".join(f"{k} {v}" for k, v in item.options.items())
                 out.append(Question(split, source, "option",
                                     f"Which {product.name} does the customer want instead of the one they have ({current})?",
-                                    message, [variant_option(product.name, v, item.options) for v in variants], False, [new_ids[0]]))  # fmt: skip
+                                    message, [variant_option(product.name, v, item.options) for v in variants], False, [new_ids[0]],
+                                    context=(product, item.model_dump(), order.model_dump())))  # fmt: skip
     return out
 
 
@@ -249,6 +251,104 @@ def evaluate(readers: list[str], llm=None, data: Path = SHARED_DATA, v1_sample: 
     return result
 
 
+def _flow_answer(reader, product, item: dict, text: str) -> str | None:
+    """What the flow makes of a new option with this reader (FormLoop._fill_new_item_ids): its `variant` exactly; an id
+    is the answer. None where the flow asks the shopper: what was asked exists only with other changes, a verdict (keep,
+    same, unmet), or several that fit alike and the reader cannot tell them apart either."""
+    from assistant.understand import rules
+
+    chosen, choices = reader.variant(product, item, text, exact=True)
+    if chosen is None and reader.variant(product, item, text)[0] not in (None, rules.KEEP, rules.SAME, rules.UNMET):
+        return None
+    if chosen is None and len(choices) > 1 and not rules.says_fit(text):
+        variants = {v.item_id: v for v in product.variants}
+        options = [variant_option(product.name, variants[i], current=item["options"]) for i, _ in choices[:8] if i in variants]
+        picked = reader.pick(f"new option for {item['name']}", text, options)
+        return picked[0] if picked else None
+    return chosen if chosen not in (rules.KEEP, rules.SAME, rules.UNMET) else None
+
+
+SITUATIONS = Path(__file__).resolve().parent / "data" / "situations" / "tasks.json"
+
+
+def wish_questions(data: Path, v1_sample: int | None = 100, seed: int = 0) -> list[Question]:
+    """Every (item, new item) pair of every exchange / modify action whose new item is among the product's other
+    available variants (and not the only one): τ² train and the τ v1 train sample (dev), τ v1 dev (validation),
+    and Aisle's situations by their own split (dev / held-out)."""
+    shop = _Shop()
+    tasks: list[tuple[str, str, str, list[dict], str | None]] = []  # split, source, request, actions, user
+    for path, split in ((data / "tau2_retail" / "tasks_train.json", "dev"), (SITUATIONS, None)):
+        if not path.is_file():
+            continue
+        for task in json.loads(path.read_text(encoding="utf-8")):
+            ins = task["user_scenario"]["instructions"]
+            actions = [{"name": a["name"], "arguments": a.get("arguments") or {}}
+                       for a in (task.get("evaluation_criteria") or {}).get("actions") or []]  # fmt: skip
+            request = " ".join(x for x in (ins.get("reason_for_call"), ins.get("task_instructions")) if x)
+            own = split or ("held-out" if "split: heldout" in str((task.get("description") or {}).get("notes")) else "dev")
+            tasks.append((own, f"{'tau2' if split else 'situations'}:{task['id']}", request, actions, shop.user_of(actions)))
+    for path, split, sample in ((data / "tau_retail_v1" / "tasks_train.json", "dev", v1_sample), (data / "tau_retail_v1" / "tasks_dev.json", "validation", None)):
+        rows = list(enumerate(json.loads(path.read_text(encoding="utf-8"))))
+        if sample is not None and sample < len(rows):
+            rows = sorted(random.Random(seed).sample(rows, sample))
+        for n, task in rows:
+            actions = [{"name": a["name"], "arguments": a.get("kwargs") or {}} for a in task.get("actions") or []]
+            tasks.append((split, f"tau:{path.name}:{n}", task["instruction"], actions, task.get("user_id") or shop.user_of(actions)))
+    out = []
+    for split, source, request, actions, user_id in tasks:
+        message = re.sub(r"\s{2,}", " ", ORDER_ID.sub("", request)).strip()
+        for a in actions:
+            args = a["arguments"]
+            order = shop.orders.get(args.get("order_id", ""))
+            if a["name"] not in ITEM_WRITES or order is None or order.user_id != user_id:
+                continue
+            for old, new in zip(args.get("item_ids") or [], args.get("new_item_ids") or []):
+                item = next((i for i in order.items if i.item_id == old), None)
+                product = shop.products.get(item.product_id) if item else None
+                if product is None:
+                    continue
+                variants = [v for v in product.variants if v.item_id != item.item_id and v.available]
+                if new in {v.item_id for v in variants} and len(variants) > 1:
+                    out.append(Question(split, source, "option", f"new option for {item.name}", message,
+                                        [variant_option(product.name, v, item.options) for v in variants], False, [new],
+                                        context=(product, item.model_dump(), order.model_dump())))  # fmt: skip
+    return out
+
+
+def evaluate_wishes(readers: list[str], llm=None, data: Path = SHARED_DATA, v1_sample: int | None = 100, show: bool = True) -> dict:
+    """Option questions as the flow answers them with each reader (`_flow_answer`): rules (the rules' `Wish`, then
+    the rule reader on what is left tied), llm (the model's `Wish` under the product's schema, then the model on ties),
+    hybrid (the rules; the model's `Wish` only where the rules' reading chooses nothing, then the ties)."""
+    from assistant.understand import rules
+
+    questions = wish_questions(data, v1_sample)
+    splits, sources = ("dev", "validation", "held-out"), ("tau", "situations")
+    result: dict = {"questions": {f"{s}/{src}": sum(q.split == s and q.source.startswith(src) for q in questions)
+                                  for s in splits for src in sources}, "readers": {}}  # fmt: skip
+    for name in readers:
+        reader = make_reader(name, llm)
+        model = reader if name == "llm" else getattr(reader, "model", None)
+        if model is not None:
+            model.timeout_s = None  # accuracy, not speed
+        rows = []
+        for q in tqdm(questions, desc=f"wish {name}", leave=False, disable=not show):
+            product, item, order = q.context
+            text = rules.about_item(q.message, item, order)
+            if model is not None:
+                model.last_ms = None
+            start = time.perf_counter()
+            picked = _flow_answer(reader, product, item, text)
+            ms = (time.perf_counter() - start) * 1000
+            call = {"ms": model.last_ms, "prompt_tokens": None, "cached_tokens": None} if model is not None and model.last_ms else None
+            outcome = "abstain" if picked is None else "right" if picked == q.gold[0] else "wrong"
+            rows.append({"split": q.split, "kind": "option", "outcome": outcome, "ms": ms, "source": q.source,
+                         "other_requested": False, "call": call, "picked": picked, "gold": q.gold[0]})
+        result["readers"][name] = {f"{s}/{src}": _summary([r for r in rows if r["split"] == s and r["source"].startswith(src)])
+                                   for s in splits for src in sources}  # fmt: skip
+        result["readers"][name]["rows"] = [r for r in rows if r["split"] == "dev"]  # what development reads: dev only
+    return result
+
+
 def _table(result: dict) -> str:
     lines = ["| reader | split | question | n | accuracy | abstain | wrong (of which another requested order) | ms / question (mean) | model calls |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -268,6 +368,8 @@ def main(
     v1_sample: int = typer.Option(100, "--v1-sample", help="τ v1 train tasks sampled into dev (0 = all 500)."),
     per_kind: int | None = typer.Option(None, "--per-kind", help="At most this many questions per split and kind, a fixed sample (for the slow model)."),
     seed: int = typer.Option(0, "--seed"),
+    wishes: bool = typer.Option(False, "--wishes", help="New-option questions as the flow answers them: a Wish read by the rules, "
+                                "the model or both, then chosen (τ tasks and Aisle's situations, every item pair)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Readers (rules, llm, hybrid) on narrow questions from τ tasks: accuracy, abstain and wrong rates, ms."""
@@ -283,6 +385,19 @@ def main(
         from assistant.llm import get_llm, make_llm
 
         model = get_llm() if llm == "default" else make_llm(llm)
+    if wishes:
+        result = evaluate_wishes(names, model, data, v1_sample or None)
+        result["llm"] = None if model is None else (llm if llm != "default" else f"default ({model.name})")
+        if not as_json:
+            for name, by_split in result["readers"].items():
+                by_split.pop("rows")
+                for split, s in by_split.items():
+                    if s.get("n"):
+                        typer.echo(f"{name:7} {split:20} n={s['n']:4} right {s['accuracy']:.3f}  asked {s['abstain']:.3f}  "
+                                   f"wrong {s['wrong']:.3f}  {s['ms_mean']:.0f} ms")  # fmt: skip
+            return
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
     result = evaluate(names, model, data, v1_sample or None, per_kind, seed)  # progress goes to stderr
     result["llm"] = None if model is None else (llm if llm != "default" else f"default ({model.name})")
     if as_json:

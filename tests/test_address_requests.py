@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.understand import rules
+from assistant.understand import rules, wish
 from assistant.agent import Assistant
 from assistant.llm.fake import FakeLLM
 from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
@@ -117,7 +117,7 @@ def test_options_kept_after_a_turn_of_the_clause_are_read():
     current = {"color": "black", "size": "xxl", "material": "cotton", "style": "crew neck"}
     values = {"color": ("black", "red"), "size": ("xxl", "xl", "m"), "material": ("cotton", "polyester"), "style": ("crew neck", "v-neck")}
     said = "the same t-shirt in size m while still black cotton crew neck"
-    assert rules.kept_options(said, values, current) == {"color", "material", "style"}
+    assert wish.kept_options(said, values, current) == {"color", "material", "style"}
 
 
 # An explicit account word (account, profile, default, on file, from now on, in future; 账户, 默认, 以后) beside

@@ -11,6 +11,7 @@ import pytest
 from assistant.agent import Assistant
 from assistant.llm.fake import FakeLLM
 from assistant.state import DialogueState
+from assistant.understand import RuleReader
 from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
 from tests.fakes import KeywordClassifier
 
@@ -342,7 +343,7 @@ def test_without_a_condition_a_refused_task_is_not_taken_up_again(assistant, sta
     assert state.pending is None or state.pending.arguments.get("order_id") != "#W2417020"
 
 
-class _ActionPicker:
+class _ActionPicker(RuleReader):
     """A reader that answers only "which action" (the order's address), to check the agent asks it on a tie."""
 
     name = "test"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.understand import rules
+from assistant.understand.wish import option_limits, pick_variant
 from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
 
 CAMERA = {"zoom": ("3x", "5x", "10x"), "resolution": ("20MP", "24MP", "30MP"), "storage": ("SD card", "CF card")}
@@ -26,11 +27,11 @@ CAMERA = {"zoom": ("3x", "5x", "10x"), "resolution": ("20MP", "24MP", "30MP"), "
     ("5 or more items", {}),  # a count of things, no option's unit or name
 ])
 def test_a_bound_on_a_numeric_option(text, bounds):
-    assert rules.option_limits(text, CAMERA) == bounds
+    assert option_limits(text, CAMERA) == bounds
 
 
 def test_a_bound_is_read_in_the_options_own_scale():
-    assert rules.option_limits("1.5l or more", {"capacity": ("1L", "1.5L", "2L")}) == {"capacity": (1, 1500.0)}
+    assert option_limits("1.5l or more", {"capacity": ("1L", "1.5L", "2L")}) == {"capacity": (1, 1500.0)}
 
 
 @pytest.mark.parametrize("text, limit", [
@@ -53,7 +54,7 @@ def _pick(store, item_id: str, wish: str) -> str | None:
     product = next(p for p in store.products() if any(v.item_id == item_id for v in p.variants))
     variant = next(v for v in product.variants if v.item_id == item_id)
     item = {"item_id": item_id, "name": product.name, "product_id": product.product_id, "options": variant.options}
-    return rules.pick_variant(product, item, wish)[0]
+    return pick_variant(product, item, wish)[0]
 
 
 def test_the_new_items_own_words_keep_a_value_the_item_has(store):

@@ -13,6 +13,7 @@ from assistant.llm.fake import FakeLLM
 from assistant.orders import ACTIONS, OrderService, PolicyError
 from assistant.state import DialogueState
 from assistant.tools import TOOLS
+from assistant.understand import RuleReader
 from tests.agent_fixtures import YUSUF_EMAIL, assistant, state, store  # noqa: F401  (fixtures)
 from tests.fakes import KeywordClassifier
 
@@ -84,7 +85,7 @@ def test_a_correction_at_confirmation_re_proposes(assistant, state, store):
     assert store.order("#W2378156").status == "delivered"
 
 
-class _RecordingReader:
+class _RecordingReader(RuleReader):
     """Stands in for the reader (tested by its own helper's tests) to check where the flows ask it."""
 
     name = "recording"

@@ -1,4 +1,4 @@
-"""New options said the way people say them, matched against a product's real variants (rules.pick_variant),
+"""New options said the way people say them, matched against a product's real variants (wish.pick_variant),
 and which of two items of one product a clause is about (rules.about_item). Products are built here."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.understand.rules import about_item, avoided_values, like_owned, pick_variant
+from assistant.understand.rules import about_item, like_owned
+from assistant.understand.wish import avoided_values, pick_variant
 from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.understand import rules
+from assistant.understand import rules, wish
 from eval.dialogues.scenario import RuleUser
 from eval.dialogues.simulated_user import RuleSim
 from eval.dialogues.tau import extract_facts, goals_from_text, if_asked, main_request, requests_and_fallbacks, sentences, wanted_kinds
@@ -97,11 +97,11 @@ def test_both_items_after_a_product_named_stays_a_plural():
 
 def test_a_preferring_verb_needs_the_speaker_and_no_negation():
     vals = {"color": ("white", "black", "red")}
-    assert rules.preferred_values("i'd like the jacket in white to go with black boots", vals) == {}
-    assert rules.preferred_values("i would never choose red; white please", vals) == {}
-    assert rules.preferred_values("i don't prefer black, just white", vals) == {}
-    assert rules.preferred_values("if both exist, i'd go with red", vals) == {"color": "red"}
-    assert rules.preferred_values("i'll pick black if it's there", vals) == {"color": "black"}
+    assert wish.preferred_values("i'd like the jacket in white to go with black boots", vals) == {}
+    assert wish.preferred_values("i would never choose red; white please", vals) == {}
+    assert wish.preferred_values("i don't prefer black, just white", vals) == {}
+    assert wish.preferred_values("if both exist, i'd go with red", vals) == {"color": "red"}
+    assert wish.preferred_values("i'll pick black if it's there", vals) == {"color": "black"}
 
 
 def test_the_orders_address_said_as_for_all_my_orders_and_set_back_to_what_it_was(assistant, state, store):
@@ -137,10 +137,10 @@ def test_an_identical_replacement_refused_takes_the_stated_alternative(assistant
 
 
 def test_a_value_preferred_over_another_does_not_run_on_past_and():
-    avoided, _ = rules.avoided_values("i'd pick m over l, and black or red over any other colour",
+    avoided, _ = wish.avoided_values("i'd pick m over l, and black or red over any other colour",
                                       {"size": ("m", "l"), "color": ("black", "red", "blue")})
     assert avoided == {"size": {"l"}}
-    avoided, _ = rules.avoided_values("anything but black or red", {"color": ("black", "red", "blue")})
+    avoided, _ = wish.avoided_values("anything but black or red", {"color": ("black", "red", "blue")})
     assert avoided == {"color": {"black", "red"}}
 
 

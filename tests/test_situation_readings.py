@@ -10,6 +10,7 @@ import pytest
 
 from assistant.slots import read_slots
 from assistant.understand import rules
+from assistant.understand.wish import pick_variant
 from tests.agent_fixtures import assistant, state, store  # noqa: F401  (fixtures)
 
 
@@ -91,7 +92,7 @@ HELMET = _product(("s-low", {"size": "S", "ventilation": "low"}, 180), ("m-low",
 ])
 def test_size_words_and_values_said_with_their_option_pick_the_variant(current, text, chosen):
     item = next({"item_id": v.item_id, "options": v.options, "price": v.price} for v in HELMET.variants if v.item_id == current)
-    assert rules.pick_variant(HELMET, item, text)[0] == chosen
+    assert pick_variant(HELMET, item, text)[0] == chosen
 
 
 def test_an_address_said_before_sign_in_reaches_the_order_and_the_profile(assistant, state, store):

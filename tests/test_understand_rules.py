@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.understand.rules import parse_address, pick_variant
+from assistant.understand.rules import parse_address
+from assistant.understand.wish import pick_variant
 
 
 @pytest.fixture
@@ -376,7 +377,7 @@ def test_other_actions_stop_only_at_a_condition_with_a_fallback():
 def test_a_comparative_with_a_tie_asks_rather_than_picking_by_price():
     from types import SimpleNamespace
 
-    from assistant.understand.rules import pick_variant
+    from assistant.understand.wish import pick_variant
 
     def variant(item_id, size, color, price):
         return SimpleNamespace(item_id=item_id, options={"size": size, "color": color}, price=price, available=True)

@@ -26,6 +26,7 @@ from assistant.understand import Option
 from assistant.understand import rules
 from assistant.understand.options import order_items, order_option, variant_option
 from assistant.understand.topic import about, read_topic, topic_answer
+from assistant.understand.wish import pick_variant
 from retrieval.store.schema import OrderRecord
 
 if TYPE_CHECKING:  # the host is agent._Turn
@@ -196,7 +197,7 @@ class FormLoop:
             keys = {k for k, values in _option_values(t.a.store).items()
                     if any(re.search(rf"(?<!\w){re.escape(v.lower())}(?!\w)", lowered) for v in values)}
             takers = [i for i in order["items"] if keys & set(i["options"])]
-            if len(takers) == 1 and rules.pick_variant(t.a.store.product(takers[0]["product_id"]), takers[0], text)[0] \
+            if len(takers) == 1 and pick_variant(t.a.store.product(takers[0]["product_id"]), takers[0], text)[0] \
                     not in (None, rules.KEEP, rules.SAME, rules.UNMET):
                 frame.item_ids = [takers[0]["item_id"]]
         if rules.AMBIGUOUS in frame.item_ids:  # "the vacuum cleaner" and the order has two: the reader, then the shopper
@@ -275,10 +276,10 @@ class FormLoop:
                     shown = {i for i, _ in labels}  # the pick is among those listed, and only those
                     product = product.model_copy(update={"variants": [v for v in product.variants if v.item_id in shown]})
             exact = item_id not in frame.closest_offered
-            chosen, choices = rules.pick_variant(product, item, wish, exact=exact)
+            chosen, choices = t.a.reader.variant(product, item, wish, exact=exact)  # AISLE_READER: whose reading
             if chosen == rules.KEEP and asked and listed:  # "the cheapest of those": of the choices listed, even if theirs costs less
                 chosen = min((v for v in product.variants if v.available), key=lambda v: v.price).item_id
-            if exact and chosen is None and rules.pick_variant(product, item, wish)[0] not in (None, rules.KEEP, rules.SAME):
+            if exact and chosen is None and t.a.reader.variant(product, item, wish)[0] not in (None, rules.KEEP, rules.SAME):
                 # what was asked exists only with other changes too: the shopper chooses them (once), not the rules
                 frame.closest_offered.append(item_id)
                 yield t.say("no_exact_option", name=item["name"], current=", ".join(item["options"].values()),
@@ -608,12 +609,12 @@ class FormLoop:
             wish = rules.about_item(message, item, order)
             if keeping and not self.other_value_named(product, item, wish):
                 continue  # "the XXL I have now is fine": the item kept, a decline, not another value of the proposed
-            chosen, _ = rules.pick_variant(product, as_proposed, wish)
+            chosen, _ = pick_variant(product, as_proposed, wish)
             if chosen == rules.UNMET and rules.keeps_options(rules.option_text(rules.with_kept_words(wish))):  # 尺码没问题 too
                 unmet = item["name"]  # "the size is fine, make it blue": no such one; no other option changed unasked
                 continue
             if chosen is None:  # no single one close to the proposed (it differs from the item in more than was asked): the item's
-                chosen, _ = rules.pick_variant(product, item, wish)
+                chosen, _ = pick_variant(product, item, wish)
             if chosen not in (None, rules.KEEP, rules.SAME, rules.UNMET, item_id, new_id):
                 new_ids[n], changed = chosen, True
         if changed:

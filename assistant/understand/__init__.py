@@ -47,6 +47,11 @@ class Reader(Protocol):
         ask the shopper. Never returns an id that is not among `options`."""
         ...
 
+    def variant(self, product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
+        """The variant of `product` the message asks `item` to become (`wish.choose`'s answer: an item id, None with
+        the choices for the shopper, or a verdict: rules.KEEP / SAME / UNMET) and the choices."""
+        ...
+
 
 class RuleReader:
     """Scores the options by what the message says about them; a tie is None (the flow asks the shopper)."""
@@ -63,6 +68,12 @@ class RuleReader:
 
     def pick(self, question: str, message: str, options: list[Option], many: bool = False) -> list[str] | None:
         return self.narrow(message, options, many, question).answer
+
+    def variant(self, product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
+        """The new option for `item` the message asks for: the rules' `Wish`, then `wish.choose`."""
+        from assistant.understand.wish import pick_variant
+
+        return pick_variant(product, item, message, exact)
 
 
 class HybridReader:
@@ -87,6 +98,18 @@ class HybridReader:
         if picked is None:
             return None
         return list(dict.fromkeys([*reading.sure, *picked]))
+
+    def variant(self, product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
+        """The rules' choice; where their reading chooses nothing at all, the model's reading of the same `Wish`
+        under the product's schema, decided by the same `choose` (a verdict of the model's is not taken)."""
+        from assistant.understand.wish import KEEP, SAME, UNMET, choose
+
+        chosen, choices = self.rules.variant(product, item, message, exact)
+        if chosen is None and (not exact or self.rules.variant(product, item, message)[0] is None):
+            wish = self.model.read_wish(product, item, message)
+            if wish is not None and (mine := choose(product, item, wish, exact)[0]) not in (None, KEEP, SAME, UNMET):
+                return mine, choices
+        return chosen, choices
 
 
 def make_reader(mode: str | None = None, llm=None) -> Reader:

@@ -82,6 +82,8 @@ class LLMReader:
         self.last_ms: float | None = None
         self.s_per_char: float | None = None  # the model's prompt-reading speed, as last measured
         self.skipped = 0  # picks left to the shopper because the estimate was over budget
+        self._wishes = None  # the model's reading of a new option (llm_wish), made when first asked
+        self._last_wish: tuple | None = None  # (product id, item id, message, Wish): a flow asks twice for one message
 
     def warm(self) -> None:
         """Read the fixed prompt once (llama.cpp keeps its state); later picks read only their own part."""
@@ -105,6 +107,31 @@ class LLMReader:
     def over_budget(self, prompt: str) -> bool:
         """Whether reading `prompt` is expected to take longer than the budget."""
         return self.timeout_s is not None and self.s_per_char is not None and self.s_per_char * len(prompt) > self.timeout_s
+
+    def read_wish(self, product, item: dict, message: str):
+        """The model's `Wish` for the item's new option (None: failed, or over the time budget)."""
+        from assistant.understand.llm_wish import LLMWishReader, user_prompt
+
+        key = (product.product_id, item["item_id"], message)
+        if self._last_wish is not None and self._last_wish[:3] == key:
+            return self._last_wish[3]
+        if self._wishes is None:
+            self._wishes = LLMWishReader(self.llm)
+        self.warm()  # the budget's estimate of the model's speed
+        if self.over_budget(user_prompt(product, item, message)):
+            self.s_per_char *= 0.8
+            self.skipped += 1
+            return None
+        wish = self._wishes.read(product, item, message)
+        self.last_ms = self._wishes.last_ms
+        self._last_wish = (*key, wish)
+        return wish
+
+    def variant(self, product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
+        """The new option the model's `Wish` asks for, decided by `wish.choose`; nothing read, the shopper chooses."""
+        from assistant.understand.wish import Wish, choose
+
+        return choose(product, item, self.read_wish(product, item, message) or Wish(), exact)
 
     def pick(self, question: str, message: str, options: list[Option], many: bool = False) -> list[str] | None:
         if not options:

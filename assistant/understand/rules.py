@@ -147,8 +147,6 @@ def id_pairs(lowered: str, order: dict) -> dict[str, str]:
     return pairs
 
 
-
-
 def price_limit(text: str) -> float | None:
     """The price a change is made on condition of: "if it is less than <n> bucks", "if it costs under $<n>"."""
     m = re.search(r"\bif (?:it|that|this|the \w+(?: \w+)?) (?:is|costs?) (?:less than|lower than|cheaper than|under|below) \$?(\d+(?:\.\d+)?)", text.lower())
@@ -184,12 +182,6 @@ def yes_no(key: str, value: str, lowered: str) -> bool:
         return False
     negated = any(re.search(r"\b(?:not|no|non|without|isn'?t)\b[\w -]{0,12}$", lowered[: m.start()]) for m in near)  # "non-waterproof"
     return negated == (value.lower() == "no")
-
-
-def says_without(key: str, lowered_message: str) -> bool:
-    """'no backlight', 'without a zipper', '不要背光' style wishes for an option set to none."""
-    word = key.split()[-1]
-    return re.search(rf"\b(?:no|without(?: an?)?)\s+{re.escape(word)}", lowered_message) is not None
 
 
 def mentions_option(product, message: str, catalog: dict[str, set[str]] | None = None) -> bool:
@@ -988,12 +980,8 @@ def without_choices(text: str) -> str:
 
 SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in _OPTION_WORDS["superlatives"].items()}
 ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
-# "<avoided word> (the|a|…)* <what follows>": what follows starts with a value the shopper does not want
-_AVOIDED = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_OPTION_WORDS["avoided"]) + r")\s*((?:(?:the|a|an|my|one|in|with|any)\s+)*)([^,.;!?，。；！？]{1,60})")
 
 
-# a value the shopper picks when several would do ("I'd prefer <a>", "rather have <b>"), after a few filler words
-_PREFERRING = re.compile(r"(?<![a-z])(?:" + "|".join(_OPTION_WORDS["preferring"]) + r")\s*(?:(?:the|a|an|one|one with|in|with|it|them|to have|having)\s+)*")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -1099,49 +1087,6 @@ def wish_like(text: str, owned: dict[str, str]) -> str:
     word = named.group(1).rstrip("s") if named and named.group(1) not in ("one", "kind", "type", "sort", "model", "version") else None
     only = [v for k, v in owned.items() if word and word in str(k).lower().split()]
     return f"{lowered[: m.start()]} {', '.join(only or owned.values())} {lowered[m.end():]}"
-
-
-def _value_at(text: str, at: int, values: dict[str, tuple[str, ...]]) -> tuple[str, str, int] | None:
-    """(option, value, end) of the option value said at `at` in the text, if one is."""
-    for key, vals in values.items():
-        for val in sorted((str(v).lower() for v in vals if str(v).strip()), key=len, reverse=True):
-            if m := re.compile(_value_re(val, plural=True)).match(text, at):
-                return key, val, m.end()
-    return None
-
-
-def preferred_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """The option values the text says it prefers ("if both <a> and <b> are available, I'd prefer <a>", "I'd
-    rather have <b>"): option → value. The option's other values it names are alternatives, no wish."""
-    chosen: dict[str, str] = {}
-    for m in _PREFERRING.finditer(lowered):
-        if _NEGATED_BEFORE.search(lowered[: m.start()]):  # "i'd never favour <a>": no preference for it
-            continue
-        if (hit := _value_at(lowered, m.end(), values)) is not None:
-            chosen.setdefault(hit[0], hit[1])
-    return chosen
-
-
-def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[dict[str, set[str]], str]:
-    """The option values the text says it does not want ("rather than the striped pattern", "anything but
-    black", "not in red"): option → values; and the text without those phrases (what it does want)."""
-    avoided: dict[str, set[str]] = {}
-    spans = []
-
-    for m in _AVOIDED.finditer(lowered):
-        at, end = m.start(2), None
-        while (hit := _value_at(lowered, at, values)) is not None:  # "anything but <a> or <b>": each of the list
-            key, val, end = hit
-            avoided.setdefault(key, set()).add(val)
-            # not a bare comma ("not <a>, <b> please"), nor ", and" (a clause of its own: "<a> over <b>, and <c> over …")
-            nxt = re.compile(r"(?:,?\s*(?:or|nor|/|或者?|和)|\s+and)\s*(?:the\s+|a\s+)?").match(lowered, end)
-            at = nxt.end() if nxt else len(lowered)
-        if end is not None:
-            spans.append((m.start(), end))
-    wanted = lowered
-    for start, end in sorted(spans, reverse=True):
-        wanted = wanted[:start] + " " + wanted[end:]
-    return avoided, wanted
 
 
 def ordinal(value: str) -> float:
@@ -1388,65 +1333,9 @@ def other_values_of(product, item: dict, keys: list[str]) -> list:
     return sorted((v for v in differing if kept(v) == best), key=lambda v: v.price)
 
 
-def said_with_option(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
-    """A value joined to its option's word ("rgb-backlit", "blue-coloured") as the value and the option's name."""
-    for key, vals in values.items():
-        words = "|".join(map(re.escape, _key_words(key)))
-        for val in (str(v).lower() for v in vals if str(v).strip()):
-            lowered = re.sub(rf"(?<![a-z0-9-]){re.escape(val)}-(?:{words})(?:e?s|ed)?(?![a-z])", f"{val} {key.lower()}", lowered)
-    return lowered
-
-
-def for_option(lowered: str, key: str, values: dict[str, tuple[str, ...]]) -> str:
-    """The text as it speaks of one option: a value this option shares with another, said with that other
-    option's own word ("brown lenses", "the frame in black", "镜框是黑色" read as "frame black"), is the other
-    option's, so it is blanked here."""
-    own = set(_key_words(key))
-    mine = {str(v).lower() for v in values.get(key, ()) if str(v).strip()}
-    for other, vals in values.items():
-        words = [w for w in _key_words(other) if w not in own]
-        shared = mine & {str(v).lower() for v in vals}
-        if other == key or not words or not shared:
-            continue
-        names = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
-        for val in shared:
-            said = _value_re(val)
-            lowered = re.sub(rf"{said}\s+(?:{names})(?:e?s)?(?![a-z])|(?<![a-z])(?:{names})(?:e?s)?\s+(?:(?:is|are|in|of)\s+)?{said}",
-                             " ", lowered)
-    return lowered
-
-
 # what follows "for a" / "to the" / "into an": the new item's words ("exchange the <item> for a size m with medium
 # ventilation"); its noun phrase ends at a clause's turn ("for the brightest daylight bulb, only if …": "brightest daylight bulb")
 _NEW_PART = re.compile(r"\b(?:for|to|into)\s+(?:a|an|the|another)\s+(?!(?:refund|gift|credit|card|paypal|same)\b)")
-_NEW_PHRASE_END = re.compile(r"[,:;()!?]|\.(?!\d)|\s(?:with|if|or|and|but|only|unless|in case|instead|please)\b")
-
-
-def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> set[str]:
-    """The options a change keeps as the item has them ("same blue colour and high ventilation", "still linear
-    and full size", "the size unchanged"): each option named in a kept phrase by its name or its current value, unless
-    the phrase also names another of its values ("the same one with <another value of that option>" changes that option)."""
-    spans, at = [], 0
-    while m := _KEPT_BEFORE.search(lowered, at):
-        # the span ends at a turn of the clause; a kept word after it ("the same <item> in <value> while still
-        # <value>") starts a span of its own, not swallowed by the first one's
-        spans.append(_CLAUSE_TURN.split(m.group(1))[0])
-        at = m.start(1) + max(len(spans[-1]), 1)
-    spans += [_CLAUSE_TURN.split(m.group(1))[-1] for m in _KEPT_AFTER.finditer(lowered)]
-    kept = set()
-    for m in _NEW_PART.finditer(lowered):  # "for a 7-inch one with more storage": the value it has now, said there, stays
-        phrase = _NEW_PHRASE_END.split(lowered[m.end():], 1)[0]
-        kept |= {key for key, now in current.items() if mentioned(now, phrase, values.get(key, ()))
-                 and not any(mentioned(str(v).lower(), phrase, values[key]) for v in values.get(key, ()) if str(v).lower() != now)}
-    for span in spans:
-        for key, now in current.items():
-            others = [str(v).lower() for v in values.get(key, ()) if str(v).lower() != now]
-            if any(mentioned(v, span, values[key]) or measured(key, v, span) for v in others):
-                continue
-            if mentioned(now, span, values.get(key, ())) or measured(key, now, span) or any(
-                    re.search(rf"(?<![a-z]){re.escape(w)}(?:e?s)?(?![a-z])", span) for w in _key_words(key)):
-                kept.add(key)
-    return kept - free_options(lowered, current)
 
 
 _FREE = re.compile(r"\b(?:any|whatever|whichever|no matter (?:the |what |which )?)\s*(?:other\s+)?({w})s?\b"
@@ -1464,34 +1353,6 @@ def keeps_options(lowered: str) -> bool:
     return bool(_KEPT_BEFORE.search(lowered) or _KEPT_AFTER.search(lowered) or _ALL_KEPT.search(lowered))
 
 
-def keeps_the_rest(lowered: str) -> bool:
-    """Whether every option the message does not ask to change stays ("otherwise the same", "same <item> otherwise")."""
-    return bool(_ALL_KEPT.search(lowered))
-
-
-def without_current(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> str:
-    """The text without what it says the item is now ("it is a medium", "the shoes I received are a 9"): that
-    describes the current item, so a word another option shares ("medium" ventilation) is no wish for it."""
-    for key, now in current.items():
-        forms = {now} | ({w for w, letter in _SIZE_WORDS.items() if letter == now} if "size" in key.lower().split() else set())
-        said = "|".join(_value_re(f) for f in sorted(forms, key=len, reverse=True))
-        names = "|".join(map(re.escape, _key_words(key)))
-        lowered = re.sub(rf"\b(?:is|are|was|were|it[’']s|they[’']re|i (?:got|have|bought|ordered|received))\s+"
-                         rf"(?:(?:currently|now|actually|just|only)\s+)?(?:(?:a|an|the|in|size|sized|pair of)\s+){{0,3}}"
-                         rf"(?:{said})(?:\s+(?:{names}|one|ones|pair))?(?![a-z0-9/])", " ", lowered)  # not "its <value>/<value> option"
-    return lowered
-
-
-def option_bound(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> dict[str, str]:
-    """Option values said with their option's name ("high ventilation", "size m", "color black"): option →
-    value, where the text binds one value besides the current one to it."""
-    # what it asks for, not what it would take if that is impossible ("if there is none with <value> <option>, …")
-    lowered = " ".join(x for x in re.split(r"(?<=[.!?;])\s+", lowered) if not re.match(r"(?:but |and )?(?:if|unless|in case|otherwise)\b", x))
-    bound = _named_values(lowered, values)
-    # a change only: the current value said with its option ("still with low ventilation") constrains nothing
-    return {key: next(iter(vals - {current.get(key)})) for key, vals in bound.items() if len(vals - {current.get(key)}) == 1}
-
-
 def _named_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
     """Option values said with their option's name ("high ventilation", "size m", "color black"): option → values."""
     bound: dict[str, set[str]] = {}
@@ -1504,237 +1365,6 @@ def _named_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[str,
                          rf"|\b{name}(?: of| in| is)? {value}(?![a-z0-9-])", lowered):
                 bound.setdefault(key, set()).add(val)
     return bound
-
-
-
-
-_ONLY_IF_POSSIBLE = re.compile(r"[^,:;.!?]*\bif (?:possible|available|in stock|(?:it|that|one|so) (?:is|'s|exists) ?(?:available|possible|in stock)?)\b")
-
-
-def new_part_keeps(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> set[str]:
-    """Options whose value the item has now is said with the option's name among the new item's words, a wish held only
-    if possible left out ("for a size m: black with medium ventilation if possible, otherwise the cheapest size-m one with
-    medium ventilation": the medium ventilation stays)."""
-    kept: set[str] = set()
-    for m in _NEW_PART.finditer(lowered):
-        # a wish held only if possible is no keep ("…: with white backlight if available, otherwise without"); what its
-        # fallback says too is ("black with medium ventilation if possible, otherwise … with medium ventilation …")
-        said = _named_values(_ONLY_IF_POSSIBLE.sub(" ", lowered[m.end():]), values)
-        kept |= {key for key, vals in said.items() if vals == {current.get(key)}}
-    return kept
-
-
-_LIMITS = {k: "|".join(v) for k, v in _OPTION_WORDS["limits"].items()}
-_LIMIT_BEFORE = re.compile(rf"(?<![a-z])(?:(?P<least>{_LIMITS['at_least_before']})|(?P<most>{_LIMITS['at_most_before']}))\s*"
-                           r"(?P<n>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>[a-z\"'’]*)(?:\s+(?P<word>[a-z]+))?")
-_LIMIT_AFTER = re.compile(r"(?<![\d.$])(?P<n>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>[a-z\"'’]*)(?:\s+(?P<word>[a-z]+))??\s*"
-                          rf"(?:(?P<least>{_LIMITS['at_least_after']})|(?P<most>{_LIMITS['at_most_after']}))(?![a-z])")
-
-
-def option_limits(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[str, tuple[int, float]]:
-    """Bounds said on a numeric option ("at least 5x zoom", "64GB or more", "no more than 2 kg"): option → (+1 for
-    at least, -1 for at most; the number). The option is the one whose values carry the unit said, or the one the
-    word after the number names; a number with neither (a price, a count of items) bounds nothing."""
-    bounds: dict[str, tuple[int, float]] = {}
-    for m in [*_LIMIT_BEFORE.finditer(lowered), *_LIMIT_AFTER.finditer(lowered)]:
-        way, number, word = (1 if m.group("least") else -1), m.group("n"), m.group("word")
-        unit = m.group("unit").strip("\"'’")
-        for key, vals in values.items():
-            units = {re.sub(r"[\d.,\s-]+", "", str(v).lower(), count=1) for v in vals}
-            if not vals or not all(re.match(r"\d", str(v)) for v in vals):
-                continue  # not a numeric option
-            if (unit and unit in units) or (word and word.rstrip("s") in key.split()) or (unit and unit.rstrip("s") in key.split()):
-                bounds[key] = (way, ordinal(f"{number}{unit}"))  # in the values' own scale ("1.5l" → 1500, as "1.5L")
-    return bounds
-
-
-def _keys_named(word: str, current: dict[str, str], values: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    """The options a word names: by the option's name ("resolution") or the unit its values carry ("cups" of "4 cups")."""
-    unit = word.rstrip("s")
-    return tuple(k for k in current if word in k.split() or (len(unit) > 2 and any(
-        re.sub(r"^[\d.,\s-]+", "", str(v).lower()).rstrip("s") == unit for v in values.get(k, ()) if re.match(r"\d", str(v)))))
-
-
-def pick_variant(product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
-    """The available variant of the item's product that the message asks for, decided in code.
-
-    Candidates are narrowed to those with the most option values the message names (values that
-    differ from the current item); then 'cheapest'/'most expensive', 'bigger'/'smaller',
-    'brighter'/'less bright' pick among them; otherwise the one that keeps most other options. With
-    `exact`, that last one only if it changes nothing the message did not ask for: else None, and the
-    candidates that have what was asked, closest first (the shopper chooses what else changes), when
-    there are several."""
-    from retrieval.search.query import fit_remarks
-
-    fits = {d for *_, d in fit_remarks(message) if d}  # "a bit large", "runs small": the way another size should go
-    lowered = re.sub(r"\b(one|two|three|four|five|six)\b", lambda m: str(NUMBER_WORDS[m.group(1)]), option_text(with_kept_words(message)))
-    current = {k: str(v).lower() for k, v in item["options"].items()}
-    candidates = [v for v in product.variants if v.available and v.item_id != item["item_id"]]
-    choices = [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in candidates]
-    named_ids = [v.item_id for v in candidates if v.item_id in read_slots(message).item_ids]
-    if named_ids:  # "exchange my shoes to item ID 4107812777"
-        return named_ids[0], choices
-    # Hard wishes about one option: "<n> <unit> less", "<n> more <unit>", "the same <option>", "any colour but <value>"
-    before = len(candidates)
-    values = variant_values(product, current)
-    lowered = said_with_option(letter_sizes(lowered, values), values)  # "rgb-backlit": a value of that option
-    kept = kept_options(lowered, values, current)  # "same blue colour", "still full size": read before what it is now is left out
-    kept |= new_part_keeps(lowered, values, current)  # "for a size m with medium ventilation": the ventilation it has stays
-    lowered = without_current(lowered, values, current)  # "it is a medium": the item now, no wish
-    avoided, wishes = avoided_values(without_option_names(lowered, values), values)
-    for key, val in option_bound(wishes, values, current).items():  # "low ventilation", "size M": that option's value
-        candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == val] or candidates
-    limits = option_limits(wishes, values)  # "at least 5x zoom": a bound, hard (none within it: nothing fits)
-    for key, (way, bound) in limits.items():
-        candidates = [v for v in candidates if way * (ordinal(v.options.get(key, "")) - bound) >= 0]
-        if not candidates:
-            return UNMET, choices
-    if avoided:  # not those values (unless every candidate has one)
-        candidates = [v for v in candidates if not any(str(val).lower() in avoided.get(k, ()) for k, val in v.options.items())] or candidates
-    for m in re.finditer(r"\b(\d+)\s+(?:(more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(more|less|fewer))\b", lowered):
-        n, way, word = m.group(1), m.group(2) or m.group(5), m.group(3) or m.group(4)
-        for key in (k for k in current if word in k.split() or word.rstrip("s") in k.split()):
-            target = ordinal(current[key]) + (int(n) if way in ("more", "extra") else -int(n))
-            candidates = [v for v in candidates if ordinal(v.options.get(key, "")) == target] or candidates
-    for m in re.finditer(r"\bsame ([a-z]+)", lowered):
-        for key in (k for k in current if m.group(1) in k.split()):
-            candidates = [v for v in candidates if str(v.options.get(key, "")).lower() == current[key]] or candidates
-    # Options kept ("same colour", "still full size", "otherwise the same": all it does not ask to change) are hard:
-    # no available variant keeping them is said, not traded for another change.
-    wanted: dict[str, set[str]] = {}  # option → the other values of it the message names
-    steps = r"\b\d+\s+(?:(?:more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(?:more|less|fewer))\b"  # "500 pieces less": a step, no value
-    valued = re.sub(steps, " ", wishes)
-    # a yes/no option named plainly ("waterproof") is a wish among the new item's words only ("for the waterproof
-    # version"), not where the item now is described ("the boots {'waterproof': 'no'}", "my waterproof boots")
-    for_new = " ".join(_without_fallbacks(valued[m.end():]) for m in _NEW_PART.finditer(valued))
-    for k in current:
-        of_k = for_option(valued, k, values)  # "brown lenses" names no frame colour
-        for val in (str(x).lower() for x in values[k]):
-            if val != current[k] and (mentioned(val, of_k, values[k]) or measured(k, val, of_k) or yes_no(k, val, for_new)):
-                wanted.setdefault(k, set()).add(val)  # yes_no: "for the waterproof version" of a waterproof "no" one
-    # "a medium in the same ventilation": a value word another option shares (medium ventilation, size M) is not the
-    # option said kept
-    for k in set(wanted) & kept:
-        if all(any(val == str(x).lower() or _SIZE_WORDS.get(val) == str(x).lower() for o in values if o != k for x in values[o])
-               for val in wanted[k]):
-            del wanted[k]
-    asked = set(wanted) | set(avoided) | set(limits)
-    asked |= {k for m in re.finditer(steps, wishes) for k in current if (m.group(1) or m.group(2)).rstrip("s") in k.split()
-              or (m.group(1) or m.group(2)) in k.split()} | set(option_bound(wishes, values, current))
-    asked |= {k for pattern, _, keys in COMPARATIVES if re.search(pattern, lowered) for k in keys if k in current}
-    asked |= {k for k in current if "size" in k.split()} if fits else set()
-    asked |= {k for m in re.finditer(r"\b(?:maximum|max|highest|largest|biggest|greatest|longest|most|minimum|min|lowest|smallest|shortest"
-                                     r"|least|fewest|lower|higher|less|more|fewer)\s+([a-z]+)", lowered) for k in _keys_named(m.group(1), current, values)}
-    asked |= {key for word, (key, _) in SUPERLATIVE_WORDS.items() if key in current and re.search(rf"\b{word}\b", lowered)}
-    if asked and keeps_the_rest(lowered):
-        kept |= set(current) - asked
-    if kept - asked:
-        keeping = [v for v in candidates if all(str(v.options.get(k, "")).lower() == current[k] for k in kept - asked)
-                   and all(str(v.options.get(k, "")).lower() in vals for k, vals in wanted.items())]
-        if not keeping:
-            return UNMET, choices
-        candidates = keeping
-    narrowed = len(candidates) < before
-    # a value preferred among those named ("if both <a> and <b> exist, I'd take <a>"), when one is on offer
-    prefers = {k: val for k, val in preferred_values(wishes, values).items()
-               if any(str(v.options.get(k, "")).lower() == val for v in candidates)}
-
-    said_of = {k: for_option(wishes, k, values) for k in current}
-
-    def named(v) -> int:
-        return sum(
-            1 for k, val in v.options.items()
-            if val.lower() != current.get(k) and prefers.get(k, val.lower()) == val.lower()
-            and (mentioned(val, said_of.get(k, wishes), values.get(k, ())) or measured(k, val, wishes)
-                 or (val.lower() in ("none", "no") and says_without(k, wishes)) or yes_no(k, val, for_new))
-        )  # fmt: skip
-
-    def kept(v) -> int:
-        return sum(1 for k, val in v.options.items() if current.get(k) == val.lower())
-
-    comparatives = list(COMPARATIVES)
-    for m in re.finditer(r"\b(lower|higher|less|more|fewer)\s+([a-z]+)", lowered):  # "a slightly lower resolution", "more cups"
-        keys = _keys_named(m.group(2), current, values)
-        if keys:
-            comparatives.insert(0, (re.escape(m.group(0)), 1 if m.group(1) in ("higher", "more") else -1, keys))
-    comparatives = [c for c in comparatives if re.search(c[0], lowered)]
-
-    def step(v, direction: int, keys: tuple) -> float | None:  # how far v goes the asked way, None if not
-        steps = [(ordinal(v.options[k]) - ordinal(current[k])) * direction for k in keys if k in v.options and k in current]
-        return next((x for x in steps if x > 0), None)
-
-    most = max((named(v) for v in candidates), default=0)
-    pool = [v for v in candidates if named(v) == most]
-    way = price_superlative(lowered)  # -1 "the cheapest", 1 "the most expensive"
-    if way is not None and comparatives:  # a comparative and a price superlative together: the comparative filters first
-        going = [v for v in candidates if all(step(v, d, k) is not None for _, d, k in comparatives)]
-        top = max((named(v) for v in going), default=0)
-        pool = [v for v in going if named(v) == top] or pool
-    if way == -1:
-        if pool and most == 0 and item["price"] <= min(v.price for v in pool):
-            return KEEP, choices  # it already is the cheapest: nothing to change
-        return min(pool, key=lambda v: (v.price, -kept(v))).item_id if pool else None, choices
-    if way == 1:
-        return max(pool, key=lambda v: (v.price, kept(v))).item_id if pool else None, choices
-    def preferred(v) -> int:  # a stated order of preference ("prefer <a> > <b>"): the earlier a value is named, the better
-        if any(str(v.options.get(k, "")).lower() == val for k, val in prefers.items()):
-            return -1
-        found = [m.start() for val in v.options.values() if (m := re.search(rf"\b{re.escape(str(val).lower())}\b", lowered))]
-        return min(found, default=len(lowered))
-
-    sizes = tuple(k for k in current if "size" in k.split())
-    if len(fits) == 1 and sizes and not any(set(k) & set(sizes) for *_, k in comparatives) and not any(
-            mentioned(val, wishes, values[k]) or measured(k, val, wishes) for k in sizes for val in values[k] if val.lower() != current[k]):
-        # A fit remark and no size named: the sizes that way are the shopper's choice (how much smaller is
-        # theirs to say), each with the most of what else was asked and kept; one such size is the answer.
-        direction = next(iter(fits))
-        going = [v for v in candidates if step(v, direction, sizes) is not None]
-        top = max((named(v) for v in going), default=0)
-        per_size: dict[tuple, object] = {}
-        for v in sorted((v for v in going if named(v) == top), key=lambda v: (-kept(v), v.price)):
-            per_size.setdefault(tuple(v.options.get(k) for k in sizes), v)
-        offer = sorted(per_size.values(), key=lambda v: step(v, direction, sizes))
-        if len(offer) == 1:
-            return offer[0].item_id, choices
-        if offer:
-            return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in offer]
-    for _, direction, keys in comparatives:
-        # The comparative is the hard wish ("brighter"); named values and stated preferences rank.
-        ranked = sorted((-named(v), x, preferred(v), -kept(v), v.price, v.item_id) for v in candidates if (x := step(v, direction, keys)))
-        tied = [r for r in ranked if r[:4] == ranked[0][:4]] if ranked else []
-        if len(tied) > 1:  # "a size down", and two colours of it fit alike: a choice for the shopper, not the price
-            return None, [(r[-1], next(c for i, c in choices if i == r[-1])) for r in tied]
-        if ranked:
-            return ranked[0][-1], choices
-    extremes = []  # "the maximum <option>", "fewest <option>", a superlative of the lexicon: (option, direction), in order
-    for m in re.finditer(r"\b(maximum|max|highest|largest|biggest|greatest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest)\s+([a-z]+)", lowered):
-        if key := next((k for k in current if m.group(2) in k.split()), None):
-            extremes.append((key, -1 if m.group(1) in ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest") else 1))
-    # "<option> … as large as it can get / as low as possible": that option, the last one named before it in its sentence
-    for m in re.finditer(r"\bas (high|large|big|long|much|far|low|small|short|little) as (?:it|they) (?:goes|go|gets|get|can (?:go|get|be))\b"
-                         r"|\bas (high|large|big|long|much|far|low|small|short|little) as (?:possible|available|you have)\b", lowered):
-        before = re.split(r"[.!?;]", lowered[: m.start()])[-1]
-        said = [(at.start(), k) for k in current for w in k.split() if len(w) > 2 for at in re.finditer(rf"\b{re.escape(w)}\b", before)]
-        if said:
-            extremes.append((max(said)[1], -1 if (m.group(1) or m.group(2)) in ("low", "small", "short", "little") else 1))
-    for word, (key, sign) in SUPERLATIVE_WORDS.items():
-        if re.search(rf"\b{word}\b", lowered) and key in current:
-            extremes.append((key, sign))
-    if extremes and pool:  # the extreme values of those options, other options kept
-        return max(pool, key=lambda v: (*(s * ordinal(v.options.get(k, 0)) for k, s in extremes), kept(v), -v.price)).item_id, choices
-    if most == 0 and not narrowed:
-        if re.search(r"same (?:specs|specifications|options|item|model)|identical|new pair|replacement", lowered):
-            return SAME, choices  # a fresh identical one (it arrived worn): the policy allows only another option
-        return None, choices
-    best = max(kept(v) for v in pool)
-    top = [v for v in pool if kept(v) == best]
-    if len(top) > 1:  # a real choice between different options: ask rather than guess
-        return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in top]
-    if exact and most and not narrowed and best + most < len(current) and len(pool) > 1:
-        # "the 13-inch version", and no 13-inch keeps the rest: what else changes is the shopper's choice
-        # (with one candidate there is no choice: its confirmation shows what else changes)
-        return None, [(v.item_id, f"{', '.join(v.options.values())} ${v.price:.2f}") for v in sorted(pool, key=lambda v: (-kept(v), v.price))]
-    return top[0].item_id, choices
 
 
 ORIGINAL = "original"  # in a list of named methods: the method the order at hand was paid with
@@ -2784,8 +2414,6 @@ def orders_in_turn(text: str, orders: list[dict], candidates: list[dict]) -> lis
         if len(hit) == 1 and hit[0] not in in_turn:
             in_turn.append(hit[0])
     return in_turn if len(in_turn) > 1 else []
-
-
 
 
 def _described(item: dict, words: str, siblings: list[dict]) -> bool:
