@@ -11,7 +11,8 @@ import pytest
 
 from assistant.llm.fake import FakeLLM
 from assistant.understand import rules
-from assistant.understand.llm_wish import LLMWishReader, schema, to_wish, user_prompt
+from assistant.understand.llm_reader import LLMReader
+from assistant.understand.llm_wish import schema, to_wish, user_prompt
 from assistant.understand.wish import Wish, choose, pick_variant, read_wish
 
 
@@ -82,12 +83,12 @@ def test_the_models_answer_becomes_a_wish_choose_decides(answer, chosen):
 
 def test_the_model_reader_reads_under_the_schema_and_refuses_what_is_outside_it():
     llm = FakeLLM([json.dumps({"size": "l", "color": "red", "price": "any"}), "not json", json.dumps({"size": 3})])
-    reader = LLMWishReader(llm)
-    wish = reader.read(JACKET, ITEM, "the red one a size up")
+    reader = LLMReader(llm)
+    wish = reader.read_wish(JACKET, ITEM, "the red one a size up")
     assert wish is not None and wish.wanted == {"size": {"l"}, "color": {"red"}}
     assert llm.calls[0][1].json_schema == schema(JACKET, ITEM)  # the grammar the backend enforces
-    assert reader.read(JACKET, ITEM, "?") is None
-    assert reader.read(JACKET, ITEM, "?") is None
+    assert reader.read_wish(JACKET, ITEM, "?") is None
+    assert reader.read_wish(JACKET, ITEM, "??") is None
 
 
 def test_hybrid_asks_the_model_only_where_the_rules_reading_chooses_nothing():
@@ -102,8 +103,6 @@ def test_hybrid_asks_the_model_only_where_the_rules_reading_chooses_nothing():
 
 
 def test_the_model_reader_reads_a_message_once_for_the_flows_two_questions():
-    from assistant.understand.llm_reader import LLMReader
-
     llm = FakeLLM(lambda messages: json.dumps({"size": "xl", "color": "keep", "price": "any"}))
     reader = LLMReader(llm)
     assert reader.variant(JACKET, ITEM, "an XL, same colour", exact=True)[0] == rules.UNMET  # the blue XL is sold out

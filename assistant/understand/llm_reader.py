@@ -82,8 +82,9 @@ class LLMReader:
         self.last_ms: float | None = None
         self.s_per_char: float | None = None  # the model's prompt-reading speed, as last measured
         self.skipped = 0  # picks left to the shopper because the estimate was over budget
-        self._wishes = None  # the model's reading of a new option (llm_wish), made when first asked
-        self._last_wish: tuple | None = None  # (product id, item id, message, Wish): a flow asks twice for one message
+        self.wish_tokens = 160  # a new option's answer: one word or value per option, and the price
+        self._wish_warmed = False
+        self._last_wish: tuple | None = None  # (product id, item id, message, Wish)
 
     def warm(self) -> None:
         """Read the fixed prompt once (llama.cpp keeps its state); later picks read only their own part."""
@@ -108,48 +109,21 @@ class LLMReader:
         """Whether reading `prompt` is expected to take longer than the budget."""
         return self.timeout_s is not None and self.s_per_char is not None and self.s_per_char * len(prompt) > self.timeout_s
 
-    def read_wish(self, product, item: dict, message: str):
-        """The model's `Wish` for the item's new option (None: failed, or over the time budget)."""
-        from assistant.understand.llm_wish import LLMWishReader, user_prompt
+    def _over(self, prompt: str) -> bool:
+        """Over the budget: the shopper is asked. The estimate is only re-measured by asking the model, so it
+        falls a little with each question left to the shopper (a burst of load does not switch the reader off)."""
+        if not self.over_budget(prompt):
+            return False
+        self.s_per_char *= 0.8
+        self.skipped += 1
+        log.info("reader: ~%.1f s to read %d characters is over the %.1f s budget; asking the shopper",
+                 self.s_per_char * len(prompt), len(prompt), self.timeout_s)
+        return True
 
-        key = (product.product_id, item["item_id"], message)
-        if self._last_wish is not None and self._last_wish[:3] == key:
-            return self._last_wish[3]
-        if self._wishes is None:
-            self._wishes = LLMWishReader(self.llm)
-        self.warm()  # the budget's estimate of the model's speed
-        if self.over_budget(user_prompt(product, item, message)):
-            self.s_per_char *= 0.8
-            self.skipped += 1
-            return None
-        wish = self._wishes.read(product, item, message)
-        self.last_ms = self._wishes.last_ms
-        self._last_wish = (*key, wish)
-        return wish
-
-    def variant(self, product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
-        """The new option the model's `Wish` asks for, decided by `wish.choose`; nothing read, the shopper chooses."""
-        from assistant.understand.wish import Wish, choose
-
-        return choose(product, item, self.read_wish(product, item, message) or Wish(), exact)
-
-    def pick(self, question: str, message: str, options: list[Option], many: bool = False) -> list[str] | None:
-        if not options:
-            return None
-        if len(options) == 1:
-            return [options[0].id]
-        self.warm()
-        prompt = user_prompt(question, message, options, many)
-        if self.over_budget(prompt):
-            # The estimate is only re-measured by asking the model: let it fall a little with each pick
-            # left to the shopper, so a burst of load does not switch the reader off for good.
-            self.s_per_char *= 0.8
-            self.skipped += 1
-            log.info("reader: ~%.1f s to read %d characters is over the %.1f s budget; asking the shopper",
-                     self.s_per_char * len(prompt), len(prompt), self.timeout_s)
-            return None
-        messages = [ChatMessage(role="system", content=system_prompt()), ChatMessage(role="user", content=prompt)]
-        config = GenerationConfig(max_tokens=self.max_tokens, temperature=0.0, json_schema=schema(options, many))
+    def _answer(self, system: str, prompt: str, json_schema: dict, max_tokens: int) -> str | None:
+        """The model's answer under `json_schema`, or None (unavailable, cannot answer, slower than the budget)."""
+        messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=prompt)]
+        config = GenerationConfig(max_tokens=max_tokens, temperature=0.0, json_schema=json_schema)
         start, first = time.perf_counter(), None
         pieces = []
         try:
@@ -178,4 +152,45 @@ class LLMReader:
             # This call's own time to the first piece (its lock wait included: that is what the shopper waits).
             if first is not None:
                 self._learn(first - start, len(prompt))
-        return parse("".join(pieces), options, many)
+        return "".join(pieces)
+
+    def pick(self, question: str, message: str, options: list[Option], many: bool = False) -> list[str] | None:
+        if not options:
+            return None
+        if len(options) == 1:
+            return [options[0].id]
+        self.warm()
+        prompt = user_prompt(question, message, options, many)
+        if self._over(prompt):
+            return None
+        text = self._answer(system_prompt(), prompt, schema(options, many), self.max_tokens)
+        return None if text is None else parse(text, options, many)
+
+    def read_wish(self, product, item: dict, message: str):
+        """The model's `Wish` for the item's new option under the product's schema (llm_wish); None: failed, or
+        over the time budget. The flow asks twice for one message (exactly, then at all): read once."""
+        from assistant.understand import llm_wish
+
+        key = (product.product_id, item["item_id"], message)
+        if self._last_wish is not None and self._last_wish[:3] == key:
+            return self._last_wish[3]
+        self.warm()  # the budget's estimate of the model's speed
+        if not self._wish_warmed:  # its fixed prompt read once, kept as a prefix of its own
+            self._wish_warmed = True
+            try:
+                self.llm.warm(llm_wish.system_prompt())
+            except LLMUnavailable as exc:
+                log.warning("reader: the model could not be warmed: %s", exc)
+        prompt = llm_wish.user_prompt(product, item, message)
+        if self._over(prompt):
+            return None
+        text = self._answer(llm_wish.system_prompt(), prompt, llm_wish.schema(product, item), self.wish_tokens)
+        wish = None if text is None else llm_wish.parse(text, item)
+        self._last_wish = (*key, wish)
+        return wish
+
+    def variant(self, product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
+        """The new option the model's `Wish` asks for, decided by `wish.choose`; nothing read, the shopper chooses."""
+        from assistant.understand.wish import Wish, choose
+
+        return choose(product, item, self.read_wish(product, item, message) or Wish(), exact)

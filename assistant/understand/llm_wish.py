@@ -4,21 +4,19 @@ enums are the product's own option values, so it cannot name a value the product
 Per option the answer is one of: "not said", "keep" (said to stay), "any" (left to the shop), one of
 the product's values of it, "more" / "less" (than now), "most" / "least" (the highest / lowest there is);
 and for the price "any", "cheapest" or "most expensive". `to_wish` maps that onto `Wish`, and
-`wish.choose` decides as it does for the rules' reading. The fixed prompt (`prompts/wish.md`) comes
-first, so llama.cpp keeps its state and each reading reads only the item and the message.
+`wish.choose` decides as it does for the rules' reading. `LLMReader.read_wish` asks (with the reader's
+time budget); the fixed prompt (`prompts/wish.md`) comes first, so llama.cpp keeps its state and each
+reading reads only the item and the message.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.llm import ChatMessage, GenerationConfig, LLMUnavailable
 from assistant.understand.wish import Wish
 
-log = logging.getLogger(__name__)
 PROMPT = Path(__file__).resolve().parents[1] / "prompts" / "wish.md"
 WORDS = ("not said", "keep", "any", "more", "less", "most", "least")
 PRICES = ("any", "cheapest", "most expensive")
@@ -74,43 +72,10 @@ def to_wish(answer: dict, item: dict) -> Wish | None:
     return wish
 
 
-class LLMWishReader:
-    """Asks the model what the message wants of the item; any failure is None (the flow asks the shopper)."""
-
-    def __init__(self, llm, max_tokens: int = 160):
-        self.llm = llm
-        self.max_tokens = max_tokens
-        self._warmed = False
-        self.last_ms: float | None = None
-
-    def warm(self) -> None:
-        if not self._warmed:
-            self._warmed = True
-            try:
-                self.llm.warm(system_prompt())
-            except LLMUnavailable as exc:
-                log.warning("wish reader: the model could not be warmed: %s", exc)
-
-    def read(self, product, item: dict, message: str) -> Wish | None:
-        import time
-
-        self.warm()
-        messages = [ChatMessage(role="system", content=system_prompt()),
-                    ChatMessage(role="user", content=user_prompt(product, item, message))]
-        config = GenerationConfig(max_tokens=self.max_tokens, temperature=0.0, json_schema=schema(product, item))
-        start = time.perf_counter()
-        try:
-            text = self.llm.complete(messages, config)
-        except LLMUnavailable as exc:
-            log.warning("wish reader: the model is unavailable: %s", exc)
-            return None
-        except ValueError as exc:  # a prompt too long for the context, a schema the backend cannot express
-            log.warning("wish reader: the model cannot answer this: %s", exc)
-            return None
-        finally:
-            self.last_ms = (time.perf_counter() - start) * 1000
-        try:
-            answer = json.loads(text)
-        except (json.JSONDecodeError, TypeError):
-            return None
-        return to_wish(answer, item) if isinstance(answer, dict) else None
+def parse(text: str, item: dict) -> Wish | None:
+    """The `Wish` the model's reply states; None for garbage or an answer outside the schema."""
+    try:
+        answer = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        return None
+    return to_wish(answer, item) if isinstance(answer, dict) else None
