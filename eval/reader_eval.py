@@ -140,27 +140,33 @@ def _questions_of_task(shop: _Shop, split: str, source: str, request: str, actio
     return out
 
 
-def _tau2(shop: _Shop, path: Path, split: str) -> list[Question]:
-    out = []
+def _tau2_tasks(path: Path):
+    """(task, request text, actions) of a τ²-format task file (τ² retail, Aisle's situations)."""
     for task in json.loads(path.read_text(encoding="utf-8")):
         ins = task["user_scenario"]["instructions"]
         actions = [{"name": a["name"], "arguments": a.get("arguments") or {}}
                    for a in (task.get("evaluation_criteria") or {}).get("actions") or []]  # fmt: skip
-        request = " ".join(x for x in (ins.get("reason_for_call"), ins.get("task_instructions")) if x)
-        out += _questions_of_task(shop, split, f"tau2:{path.name}:{task['id']}", request, actions, shop.user_of(actions))
-    return out
+        yield task, " ".join(x for x in (ins.get("reason_for_call"), ins.get("task_instructions")) if x), actions
 
 
-def _tau1(shop: _Shop, path: Path, split: str, sample: int | None, seed: int) -> list[Question]:
+def _tau1_tasks(path: Path, sample: int | None, seed: int):
+    """(number, task, actions) of a τ v1 task file, a fixed sample of it when `sample` is less than all."""
     tasks = list(enumerate(json.loads(path.read_text(encoding="utf-8"))))
     if sample is not None and sample < len(tasks):
         tasks = sorted(random.Random(seed).sample(tasks, sample))
-    out = []
     for n, task in tasks:
-        actions = [{"name": a["name"], "arguments": a.get("kwargs") or {}} for a in task.get("actions") or []]
-        user_id = task.get("user_id") or shop.user_of(actions)
-        out += _questions_of_task(shop, split, f"tau:{path.name}:{n}", task["instruction"], actions, user_id)
-    return out
+        yield n, task, [{"name": a["name"], "arguments": a.get("kwargs") or {}} for a in task.get("actions") or []]
+
+
+def _tau2(shop: _Shop, path: Path, split: str) -> list[Question]:
+    return [q for task, request, actions in _tau2_tasks(path)
+            for q in _questions_of_task(shop, split, f"tau2:{path.name}:{task['id']}", request, actions, shop.user_of(actions))]
+
+
+def _tau1(shop: _Shop, path: Path, split: str, sample: int | None, seed: int) -> list[Question]:
+    return [q for n, task, actions in _tau1_tasks(path, sample, seed)
+            for q in _questions_of_task(shop, split, f"tau:{path.name}:{n}", task["instruction"], actions,
+                                        task.get("user_id") or shop.user_of(actions))]
 
 
 def build_questions(data: Path, v1_sample: int | None = 100, seed: int = 0) -> list[Question]:
@@ -278,21 +284,12 @@ def wish_questions(data: Path, v1_sample: int | None = 100, seed: int = 0) -> li
     shop = _Shop()
     tasks: list[tuple[str, str, str, list[dict], str | None]] = []  # split, source, request, actions, user
     for path, split in ((data / "tau2_retail" / "tasks_train.json", "dev"), (SITUATIONS, None)):
-        if not path.is_file():
-            continue
-        for task in json.loads(path.read_text(encoding="utf-8")):
-            ins = task["user_scenario"]["instructions"]
-            actions = [{"name": a["name"], "arguments": a.get("arguments") or {}}
-                       for a in (task.get("evaluation_criteria") or {}).get("actions") or []]  # fmt: skip
-            request = " ".join(x for x in (ins.get("reason_for_call"), ins.get("task_instructions")) if x)
-            own = split or ("held-out" if "split: heldout" in str((task.get("description") or {}).get("notes")) else "dev")
-            tasks.append((own, f"{'tau2' if split else 'situations'}:{task['id']}", request, actions, shop.user_of(actions)))
+        if path.is_file():
+            for task, request, actions in _tau2_tasks(path):
+                own = split or ("held-out" if "split: heldout" in str((task.get("description") or {}).get("notes")) else "dev")
+                tasks.append((own, f"{'tau2' if split else 'situations'}:{task['id']}", request, actions, shop.user_of(actions)))
     for path, split, sample in ((data / "tau_retail_v1" / "tasks_train.json", "dev", v1_sample), (data / "tau_retail_v1" / "tasks_dev.json", "validation", None)):
-        rows = list(enumerate(json.loads(path.read_text(encoding="utf-8"))))
-        if sample is not None and sample < len(rows):
-            rows = sorted(random.Random(seed).sample(rows, sample))
-        for n, task in rows:
-            actions = [{"name": a["name"], "arguments": a.get("kwargs") or {}} for a in task.get("actions") or []]
+        for n, task, actions in _tau1_tasks(path, sample, seed):
             tasks.append((split, f"tau:{path.name}:{n}", task["instruction"], actions, task.get("user_id") or shop.user_of(actions)))
     out = []
     for split, source, request, actions, user_id in tasks:

@@ -102,10 +102,11 @@ class HybridReader:
     def variant(self, product, item: dict, message: str, exact: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
         """The rules' choice; where their reading chooses nothing at all, the model's reading of the same `Wish`
         under the product's schema, decided by the same `choose` (a verdict of the model's is not taken)."""
-        from assistant.understand.wish import KEEP, SAME, UNMET, choose
+        from assistant.understand.wish import KEEP, SAME, UNMET, choose, read_wish
 
-        chosen, choices = self.rules.variant(product, item, message, exact)
-        if chosen is None and (not exact or self.rules.variant(product, item, message)[0] is None):
+        rules_wish = read_wish(product, item, message)  # read once, chosen exactly and at all
+        chosen, choices = choose(product, item, rules_wish, exact)
+        if chosen is None and (not exact or choose(product, item, rules_wish)[0] is None):
             wish = self.model.read_wish(product, item, message)
             if wish is not None and (mine := choose(product, item, wish, exact)[0]) not in (None, KEEP, SAME, UNMET):
                 return mine, choices
