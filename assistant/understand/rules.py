@@ -73,7 +73,7 @@ def items_text(order: dict) -> str:
     return "; ".join(dict.fromkeys(f"{i['name']} ({', '.join(i['options'].values())})" for i in order["items"]))
 
 
-def _value_re(value: str, plural: bool = False) -> str:
+def value_re(value: str, plural: bool = False) -> str:
     """A regex for an option value said as a whole word: not inside a longer word, nor a hyphenated
     compound of words ("black" is not said in "black-and-white" nor "white" in "off-white"); a number
     stays itself before a unit ("1000" in "1000-piece"); nor the tail of a contraction or possessive ("s" in
@@ -91,14 +91,14 @@ def mentioned(value: str, lowered_message: str, siblings: tuple[str, ...] = ()) 
     value = value.lower()
     for longer in (x.lower() for x in siblings if len(x) > len(value) and value in x.lower()):
         lowered_message = lowered_message.replace(longer, " ")  # "wi-fi" said only inside "wi-fi + cellular" is not named
-    if re.search(_value_re(value, plural=True), lowered_message):
+    if re.search(value_re(value, plural=True), lowered_message):
         return True
     if " " not in value and any(value.startswith(m.group(1)) for m in _QUALIFIED.finditer(lowered_message)):
         return True  # "soft material" names softshell
     shared = {w.rstrip("s") for other in siblings if other.lower() != value for w in re.findall(r"[a-z0-9]+", other.lower())}
     words = [w for w in re.findall(r"[a-z0-9]+", value) if len(w) >= 4 and w not in _GENERIC_WORDS and w.rstrip("s") not in shared]
     return len(words) < len(value.split()) + 1 and any(
-        re.search(_value_re(w), lowered_message) for w in words
+        re.search(value_re(w), lowered_message) for w in words
     )
 
 
@@ -121,8 +121,8 @@ def without_option_names(lowered: str, values: dict[str, tuple[str, ...]]) -> st
     name → its values among the product's variants."""
     for key in sorted(values, key=len, reverse=True):
         name = key.lower()
-        if any(re.search(_value_re(str(v).lower()), name) for v in values[key] if str(v).strip()):
-            lowered = re.sub(_value_re(name), " ", lowered)
+        if any(re.search(value_re(str(v).lower()), name) for v in values[key] if str(v).strip()):
+            lowered = re.sub(value_re(name), " ", lowered)
     return lowered
 
 
@@ -402,7 +402,7 @@ def described_first(lowered: str, same: list[dict]) -> str | None:
     at = {}
     for i in same:
         own = [str(v).lower() for v in (i.get("options") or {}).values() if str(v).lower() not in shared]
-        hits = [m.start() for v in own for m in [re.search(_value_re(v), lowered)] if m]
+        hits = [m.start() for v in own for m in [re.search(value_re(v), lowered)] if m]
         if hits:
             at[i["item_id"]] = min(hits)
     return min(at, key=at.get) if at else None
@@ -430,7 +430,7 @@ def says_the_item(text: str) -> bool:
     return bool(_THE_ITEM.search(text.lower()))
 
 
-def _without_fallbacks(text: str) -> str:
+def without_fallbacks(text: str) -> str:
     """The text without what each sentence says to do if its wish cannot be met ("…; if it does not exist, leave the
     <item> as it is"): a fallback keeps nothing now."""
     return " ".join(x[: m.start()] if (m := CONDITION.search(x)) else x for x in _SENTENCE_END.split(text))
@@ -464,11 +464,11 @@ def match_items(order: dict, message: str, slots: Slots, fallback: bool = True, 
     if cut and cut.group(0) == "除了":
         acted += " " + head[cut.start():]
     excluded = {i["item_id"] for i in items if tail and names_item(i, tail) and not names_item(i, acted)}
-    for kept in _KEEPING.finditer(_without_fallbacks(head)):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
+    for kept in _KEEPING.finditer(without_fallbacks(head)):  # "just the lamp (I am keeping the sunglasses)": not the sunglasses
         excluded |= {i["item_id"] for i in items if names_item(i, kept.group(1))}
     for other in _NOT_THIS_ITEM.finditer(head):  # "the <item> (not the <other item>)": not that other one
         excluded |= {i["item_id"] for i in _most_specific([i for i in items if names_item(i, other.group(1))], other.group(1))}
-    for clause in _CLAUSES.split(_without_fallbacks(head if cut else remarked)):  # "…; the <item> is fine", "the <item> I keep": it stays
+    for clause in _CLAUSES.split(without_fallbacks(head if cut else remarked)):  # "…; the <item> is fine", "the <item> I keep": it stays
         # an action word before what says the item stays acts on it ("return the <item> that is fine"); "… doesn't need to change" does not
         if (fine_at := _ITEM_STAYS.search(clause)) and not _ACTION_VERBS.search(clause[:fine_at.start()]) and not _BE_INSTEAD.search(clause) \
                 and not _EXCEPT.search(clause):
@@ -499,7 +499,7 @@ def kept_items(items: list[dict], message: str) -> set[str]:
     """Items a reply says stay as they are ("no, not the <item>: I want to keep it", "leave the <item>", "the <item> is
     fine"), by the same words `match_items` sets items apart with; a clause naming one of the item's options or values
     keeps that option ("keep the <item>'s colour", "keep the <item> white"), not the item."""
-    lowered = _without_fallbacks(message.lower())
+    lowered = without_fallbacks(message.lower())
     said = [m.group(1) for pattern in (_KEEPING, _NOT_THIS_ITEM) for m in pattern.finditer(lowered)]
     said += [c for c in _CLAUSES.split(lowered) if (at := _ITEM_STAYS.search(c)) and not _ACTION_VERBS.search(c[:at.start()])
              and not _BE_INSTEAD.search(c) and not _EXCEPT.search(c)]
@@ -551,7 +551,7 @@ def _names_option_of(item: dict, clause: str) -> bool:
     of a fabric one) describes the item."""
     said = option_text(clause)
     own = {str(v).lower() for v in (item.get("options") or {}).values()}
-    words = {w for key in item.get("options") or {} for w in [*_key_words(key), *next((g for g in _attribute_groups() if key.lower() in g), [])]} - own
+    words = {w for key in item.get("options") or {} for w in [*key_words(key), *next((g for g in _attribute_groups() if key.lower() in g), [])]} - own
     return any(re.search(rf"(?<![a-z]){re.escape(w)}(?:e?s)?(?![a-z])", said) for w in words)
 
 
@@ -811,7 +811,7 @@ def disambiguate(named: list[dict], lowered: str) -> list[str]:
             described = [i for i in same if any(mentioned(str(v), lowered) for v in i["options"].values() if str(v).lower() not in shared)]
             word = re.escape(name.lower().split()[-1])
             # "<value> <product>", or one more of a list: "… and the <value> one"
-            before = [i for i in same if any(re.search(rf"{_value_re(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}"
+            before = [i for i in same if any(re.search(rf"{value_re(str(v).lower())}\s+(?:[a-z-]+\s+)?{word}"
                                                        rf"|\band (?:also )?(?:the|my) {re.escape(str(v).lower())}\s+(?:one|{word})\b", lowered)
                                              for v in i["options"].values() if str(v).lower() not in shared)]  # fmt: skip
             described = before or described  # "<value> <product> to the <value> version": the one described before the name
@@ -851,7 +851,7 @@ def _only_wished(item: dict, own: list[str], lowered: str, name: str) -> bool:
     the product was last named, with no action verb after it: it is said as the new option, not as
     the item meant ("the coffee maker in steel to a black one": black is a wish, not the black maker)."""
     word = re.escape(name.split()[-1])
-    spots = [m.start() for v in own for m in re.finditer(_value_re(v.lower()), lowered)]
+    spots = [m.start() for v in own for m in re.finditer(value_re(v.lower()), lowered)]
     if not spots:
         return False
     for at in spots:
@@ -918,8 +918,8 @@ def _object_before(lowered: str, start: int, end: int, after: int) -> int:
 
 
 # Option words from the data file (assistant/data/option_words.json), not from code.
-_OPTION_WORDS = json.loads((DATA / "option_words.json").read_text(encoding="utf-8"))
-COMPARATIVES = [(c["pattern"], c["direction"], tuple(c["options"])) for c in _OPTION_WORDS["comparatives"]]
+OPTION_WORDS = json.loads((DATA / "option_words.json").read_text(encoding="utf-8"))
+COMPARATIVES = [(c["pattern"], c["direction"], tuple(c["options"])) for c in OPTION_WORDS["comparatives"]]
 _CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|最便宜")
 _PRICIEST = re.compile(r"most expensive|priciest|highest price|最贵")
 
@@ -935,8 +935,8 @@ def _words_pattern(words: list[str]) -> re.Pattern:
                                for w in sorted(words, key=len, reverse=True)))
 
 
-_ASKING_FOR = _words_pattern(_OPTION_WORDS["asking_for"])
-_CHOICES = _words_pattern(_OPTION_WORDS["choices"])
+_ASKING_FOR = _words_pattern(OPTION_WORDS["asking_for"])
+_CHOICES = _words_pattern(OPTION_WORDS["choices"])
 _WORDED = re.compile(r"[a-z0-9\u4e00-\u9fff]")
 
 
@@ -947,12 +947,12 @@ def only_asks_for(rest: str) -> bool:
     return not _WORDED.search(_ASKING_FOR.sub(" ", rest))
 
 
-_OPINION = _words_pattern(_OPTION_WORDS["opinion"])
-_OPINION_CHOICE = _words_pattern(_OPTION_WORDS["opinion_choice"])
-_CRITERIA = _words_pattern(_OPTION_WORDS["criteria"])
+_OPINION = _words_pattern(OPTION_WORDS["opinion"])
+_OPINION_CHOICE = _words_pattern(OPTION_WORDS["opinion_choice"])
+_CRITERIA = _words_pattern(OPTION_WORDS["criteria"])
 
 
-_SET_AGAINST = _words_pattern(_OPTION_WORDS["set_against"])
+_SET_AGAINST = _words_pattern(OPTION_WORDS["set_against"])
 
 
 def sets_against(question: str) -> bool:
@@ -978,8 +978,8 @@ def without_choices(text: str) -> str:
     return _CHOICES.sub(" ", text)
 
 
-SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in _OPTION_WORDS["superlatives"].items()}
-ORDINAL_WORDS: dict[str, float] = _OPTION_WORDS["ranks"]
+SUPERLATIVE_WORDS = {w: (x["option"], x["direction"]) for w, x in OPTION_WORDS["superlatives"].items()}
+ORDINAL_WORDS: dict[str, float] = OPTION_WORDS["ranks"]
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -1049,10 +1049,10 @@ def measured(key: str, value: str, lowered: str) -> bool:
     return False
 
 
-_LIKE_OWNED = re.compile("|".join(_OPTION_WORDS["like_owned"]))
+_LIKE_OWNED = re.compile("|".join(OPTION_WORDS["like_owned"]))
 
 
-_IF_AVAILABLE = re.compile("|".join(_OPTION_WORDS["if_available"]), re.IGNORECASE)
+_IF_AVAILABLE = re.compile("|".join(OPTION_WORDS["if_available"]), re.IGNORECASE)
 
 
 def if_available(wish: str) -> bool:
@@ -1216,7 +1216,7 @@ def _same_street(said: str, proposed: str) -> bool:
     return words[0] == words[1]
 
 
-_SIZE_WORDS = {"extra small": "xs", "extra large": "xl", "small": "s", "medium": "m", "large": "l"}
+SIZE_WORDS = {"extra small": "xs", "extra large": "xl", "small": "s", "medium": "m", "large": "l"}
 
 
 def letter_sizes(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
@@ -1225,10 +1225,10 @@ def letter_sizes(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
     sizes = {str(v).lower() for v in values.get("size", ())}
     # "medium-sized" where the product's sizes are words: that word
     lowered = re.sub(r"\b(small|medium|large)[ -]sized?\b", lambda m: m.group(1) if m.group(1) in sizes else m.group(0), lowered)
-    if not sizes & set(_SIZE_WORDS.values()):
+    if not sizes & set(SIZE_WORDS.values()):
         return lowered
     others = {str(v).lower() for k, vals in values.items() if k != "size" for v in vals}
-    for word, letter in _SIZE_WORDS.items():
+    for word, letter in SIZE_WORDS.items():
         if letter not in sizes:
             continue
         lowered = re.sub(rf"\bsize {word}\b|\b{word}[ -]sized?\b", f"size {letter}", lowered)  # also "medium sized"
@@ -1237,11 +1237,10 @@ def letter_sizes(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
     return lowered
 
 
-_KEPT_ZH = sorted(_OPTION_WORDS["kept_zh"].items(), key=lambda kv: -len(kv[0]))  # "其他不变" before "不变"
-_KEPT_BEFORE = re.compile(r"(?<![a-z])(?:" + "|".join(_OPTION_WORDS["kept"]) + r")\s+([^.,;!?:\n]{1,60})")
-_KEPT_AFTER = re.compile(r"([^.,;!?:\n]{1,40}?)\s+(?:" + "|".join(_OPTION_WORDS["kept_after"]) + r")(?![a-z])")
-_ALL_KEPT = re.compile(r"(?<![a-z])(?:" + "|".join(_OPTION_WORDS["all_kept"]) + r")(?![a-z])")
-_CLAUSE_TURN = re.compile(r"\b(?:but|instead|except|only|rather|though|although|while|whereas|and i|i need|i want)\b")
+_KEPT_ZH = sorted(OPTION_WORDS["kept_zh"].items(), key=lambda kv: -len(kv[0]))  # "其他不变" before "不变"
+KEPT_BEFORE = re.compile(r"(?<![a-z])(?:" + "|".join(OPTION_WORDS["kept"]) + r")\s+([^.,;!?:\n]{1,60})")
+KEPT_AFTER = re.compile(r"([^.,;!?:\n]{1,40}?)\s+(?:" + "|".join(OPTION_WORDS["kept_after"]) + r")(?![a-z])")
+ALL_KEPT = re.compile(r"(?<![a-z])(?:" + "|".join(OPTION_WORDS["all_kept"]) + r")(?![a-z])")
 
 
 def with_kept_words(message: str) -> str:
@@ -1253,7 +1252,7 @@ def with_kept_words(message: str) -> str:
     return message
 
 
-def _key_words(key: str) -> list[str]:
+def key_words(key: str) -> list[str]:
     """The words naming an option: its name, its own distinctive words, the search lexicon's words for it ("backlit")."""
     from retrieval.search.query import default_lexicon
 
@@ -1276,16 +1275,16 @@ def option_values_asked(text: str, keys) -> list[str]:
 
 
 def _option_names(key: str) -> str:
-    """A regex alternation of the words naming an option: its own (`_key_words`) and its attribute group's, also
+    """A regex alternation of the words naming an option: its own (`key_words`) and its attribute group's, also
     for a name holding a group's word ("dial color" is named by "colour" and 颜色)."""
     groups = [g for g in _attribute_groups() if key.lower() in g or any(w in g for w in key.lower().split())]
-    words = sorted({*_key_words(key), *(w for g in groups for w in g)}, key=len, reverse=True)
+    words = sorted({*key_words(key), *(w for g in groups for w in g)}, key=len, reverse=True)
     return "|".join(re.escape(w) for w in words)
 
 
 def _options_said_with(lowered: str, keys, kind: str) -> list[str]:
     """The options of `keys` named in one of option_words.json `kind`'s patterns, in the order of `keys`."""
-    patterns = (*_OPTION_WORDS[kind]["en"], *_OPTION_WORDS[kind]["zh"])
+    patterns = (*OPTION_WORDS[kind]["en"], *OPTION_WORDS[kind]["zh"])
     said = []
     for key in keys:
         names = _option_names(key)
@@ -1303,7 +1302,7 @@ def options_to_differ(text: str, item: dict, product) -> list[str]:
     """The options of the item a change asks to be different without naming the value wanted ("a different colour",
     "another size", 换个颜色; option_words.json "different"): the flow lists the other values, the shopper chooses.
     An option whose other value is named too ("a different colour: white") is not one: that value is the wish."""
-    asked = _options_said_with(_without_fallbacks(text.lower()), list(item["options"]), "different")  # not "…, otherwise in another colour"
+    asked = _options_said_with(without_fallbacks(text.lower()), list(item["options"]), "different")  # not "…, otherwise in another colour"
     if not asked:
         return []
     said, values = option_text(text), variant_values(product, asked)
@@ -1333,9 +1332,6 @@ def other_values_of(product, item: dict, keys: list[str]) -> list:
     return sorted((v for v in differing if kept(v) == best), key=lambda v: v.price)
 
 
-# what follows "for a" / "to the" / "into an": the new item's words ("exchange the <item> for a size m with medium
-# ventilation"); its noun phrase ends at a clause's turn ("for the brightest daylight bulb, only if …": "brightest daylight bulb")
-_NEW_PART = re.compile(r"\b(?:for|to|into)\s+(?:a|an|the|another)\s+(?!(?:refund|gift|credit|card|paypal|same)\b)")
 
 
 _FREE = re.compile(r"\b(?:any|whatever|whichever|no matter (?:the |what |which )?)\s*(?:other\s+)?({w})s?\b"
@@ -1344,16 +1340,16 @@ _FREE = re.compile(r"\b(?:any|whatever|whichever|no matter (?:the |what |which )
 
 def free_options(lowered: str, current: dict[str, str]) -> set[str]:
     """Options the text leaves to the shop ("still PVC (any colour)", "whatever size", "the colour doesn't matter")."""
-    return {key for key in current for w in _key_words(key)
+    return {key for key in current for w in key_words(key)
             if re.search(_FREE.pattern.replace("{w}", re.escape(w)), lowered)}
 
 
 def keeps_options(lowered: str) -> bool:
     """Whether the text says options are kept ("same colour", "still full size", "otherwise the same")."""
-    return bool(_KEPT_BEFORE.search(lowered) or _KEPT_AFTER.search(lowered) or _ALL_KEPT.search(lowered))
+    return bool(KEPT_BEFORE.search(lowered) or KEPT_AFTER.search(lowered) or ALL_KEPT.search(lowered))
 
 
-def _named_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
+def named_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
     """Option values said with their option's name ("high ventilation", "size m", "color black"): option → values."""
     bound: dict[str, set[str]] = {}
     for key, vals in values.items():
@@ -2423,7 +2419,7 @@ def _described(item: dict, words: str, siblings: list[dict]) -> bool:
     values = {str(v).lower() for v in item["options"].values()}
     others = {str(v).lower() for i in siblings if i["name"] == item["name"] for v in i["options"].values()} - values
     said = set(re.findall(r"[a-z0-9-]+", words))
-    said |= {_SIZE_WORDS[w] for w in said if w in _SIZE_WORDS and values & {"s", "m", "l", "xs", "xl", "xxl"}}
+    said |= {SIZE_WORDS[w] for w in said if w in SIZE_WORDS and values & {"s", "m", "l", "xs", "xl", "xxl"}}
     return not said & others
 
 
@@ -2524,7 +2520,7 @@ def by_value(text: str, items: list[dict]) -> list[str] | None:
             words, several = option_text(m.group("zh")), False
         else:
             words, several = m.group("words"), m.group("noun").endswith("s")
-        said = {v for v in values if re.search(_value_re(v), words)}
+        said = {v for v in values if re.search(value_re(v), words)}
         if not said:
             continue
         fit = [i for i, vals in own.items() if said <= vals]
@@ -2736,14 +2732,14 @@ def owned_item_change(lowered: str, products: re.Pattern, values: set[str], name
     marks, person, someone, followers = _another_wish()
     if _NOT_AN_ITEM_CHANGE.search(lowered) or marks.search(lowered):
         return False  # "… one in silver for my brother as well", "do you sell those?": another one bought, theirs unchanged
-    values = values | set(_SIZE_WORDS)
+    values = values | set(SIZE_WORDS)
     lowered = _ASIDE.sub("", lowered)  # "in my order (<item>, <item>) the <item>": the aside only says which order
     for m in products.finditer(lowered):
         if not _said_as_owned(lowered, m):
             continue
         rest = lowered[m.end():]
         if keeps_options(rest) or (_values_asked_of(rest, keys, products, m.group(0)) and not person.search(lowered)
-                                   and (_OTHER_VALUES.search(lowered) or any(re.search(_value_re(v), lowered) for v in values))):
+                                   and (_OTHER_VALUES.search(lowered) or any(re.search(value_re(v), lowered) for v in values))):
             return True  # "my <item> is black, which colours…", "which other colours…"; not "我的<item>有哪些颜色？" (a question)
         for wish in _WANTS.finditer(rest):
             who = someone.search(rest[:wish.start()])
@@ -2754,7 +2750,7 @@ def owned_item_change(lowered: str, products: re.Pattern, values: set[str], name
                 continue  # "I want black ones for my wife": for someone else, a new purchase
             said = wish.group(1) or wish.group(2) or wish.group(3) or rest[wish.end():][:40]
             for v in values - {"yes", "no", "none"}:
-                if (at := re.search(_value_re(v), said)) is None:
+                if (at := re.search(value_re(v), said)) is None:
                     continue
                 after = re.match(r"\s+([a-z'-]+)", said[at.end():])
                 same = products.fullmatch(after.group(1)) and _stem(after.group(1)) == _stem(m.group(0).split()[-1]) if after else False
@@ -2868,7 +2864,7 @@ def without_other_actions(text: str, route: str) -> str:
 def _refused_here(before: str) -> bool:
     """Whether the words just before a verb refuse it ("not", "rather than", "不想") in the same clause:
     "not return it but exchange it" refuses only the return."""
-    m = _NEGATED_BEFORE.search(before) or re.search(r"\b(?:rather than|instead of)\s*$|而?不是\s*$", before)
+    m = NEGATED_BEFORE.search(before) or re.search(r"\b(?:rather than|instead of)\s*$|而?不是\s*$", before)
     return bool(m) and not re.search(r"\b(?:but|and|then|instead|rather)\b(?!\s*(?:than|of)\s*$)|但|而是|就", before[m.start():])
 
 
@@ -3151,7 +3147,7 @@ def amount_back_asked(message: str) -> str | None:
     return said[0] if len(said) == 1 else None
 
 
-_NEGATED_BEFORE = re.compile(r"\b(?:never|not|don'?t|do not|no need to|won'?t|doesn'?t|does not)\b(?:\s+\w+){0,3}\s*$"
+NEGATED_BEFORE = re.compile(r"\b(?:never|not|don'?t|do not|no need to|won'?t|doesn'?t|does not)\b(?:\s+\w+){0,3}\s*$"
                              r"|(?:不|别|不要|不想|不用|不需要|不打算|没必要)\s*$")
 # "…if cancelling the whole order is the only way", "unless you can't …", "如果要取消": a supposition, not a request
 _SUPPOSED_BEFORE = re.compile(r"\b(?:if|unless|in case|whether)\b[^.,;!?]{0,40}$|(?:如果|要是|假如)[^，,。；;！？]{0,15}$")
@@ -3161,8 +3157,8 @@ def only_negated(lowered: str, verb: str) -> bool:
     """Whether no mention of the verb asks for it: each is negated ("I never want to cancel my order",
     "我不想取消订单") or only supposed ("…and return it later if cancelling is the only way")."""
     mentions = list(re.finditer(_VERB_MENTION.get(verb, rf"\b{verb}"), lowered))
-    asked = [m for m in mentions if not (_NEGATED_BEFORE.search(lowered[: m.start()]) or _SUPPOSED_BEFORE.search(lowered[: m.start()]))]
-    negated = any(_NEGATED_BEFORE.search(lowered[: m.start()]) for m in mentions)
+    asked = [m for m in mentions if not (NEGATED_BEFORE.search(lowered[: m.start()]) or _SUPPOSED_BEFORE.search(lowered[: m.start()]))]
+    negated = any(NEGATED_BEFORE.search(lowered[: m.start()]) for m in mentions)
     return negated and not asked
 
 
@@ -3281,7 +3277,7 @@ def only_keeps_current(message: str) -> bool:
     if not says_keeping(message):
         return False
     verbs = [*_ACTION_VERBS.finditer(lowered), *_ZH_ACTION_VERBS.finditer(lowered)]
-    return not is_question(message) and all(_NEGATED_BEFORE.search(lowered[: m.start()]) for m in verbs)
+    return not is_question(message) and all(NEGATED_BEFORE.search(lowered[: m.start()]) for m in verbs)
 
 
 def left_out(message: str, items: list[dict]) -> list[str]:

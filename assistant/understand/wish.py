@@ -17,10 +17,14 @@ from dataclasses import dataclass, field
 
 from assistant.slots import read_slots
 from assistant.understand import rules
-from assistant.understand.rules import (KEEP, SAME, UNMET, _ALL_KEPT, _CLAUSE_TURN, _KEPT_AFTER, _KEPT_BEFORE, _NEGATED_BEFORE, _NEW_PART,
-                                        _OPTION_WORDS, _SIZE_WORDS, _key_words, _named_values, _value_re, free_options, measured,
+from assistant.understand.rules import (KEEP, SAME, UNMET, ALL_KEPT, KEPT_AFTER, KEPT_BEFORE, NEGATED_BEFORE,
+                                        OPTION_WORDS, SIZE_WORDS, key_words, named_values, value_re, free_options, measured,
                                         mentioned, ordinal)
 
+_CLAUSE_TURN = re.compile(r"\b(?:but|instead|except|only|rather|though|although|while|whereas|and i|i need|i want)\b")
+# what follows "for a" / "to the" / "into an": the new item's words ("exchange the <item> for a size m with medium
+# ventilation"); its noun phrase ends at a clause's turn ("for the brightest daylight bulb, only if …": "brightest daylight bulb")
+_NEW_PART = re.compile(r"\b(?:for|to|into)\s+(?:a|an|the|another)\s+(?!(?:refund|gift|credit|card|paypal|same)\b)")
 _EXTREME = r"maximum|max|highest|largest|biggest|greatest|longest|most|minimum|min|lowest|smallest|shortest|least|fewest"
 _LOW_EXTREMES = ("minimum", "min", "lowest", "smallest", "shortest", "least", "fewest")
 _STEPS = r"\b\d+\s+(?:(?:more|less|fewer|extra)\s+([a-z]+)|([a-z]+)\s+(?:more|less|fewer))\b"  # "500 pieces less": a step, no value
@@ -80,7 +84,7 @@ def read_wish(product, item: dict, message: str) -> Wish:
     valued = re.sub(_STEPS, " ", wishes)
     # a yes/no option named plainly ("waterproof") is a wish among the new item's words only ("for the waterproof
     # version"), not where the item now is described ("the boots {'waterproof': 'no'}", "my waterproof boots")
-    for_new = " ".join(rules._without_fallbacks(valued[m.end():]) for m in rules._NEW_PART.finditer(valued))
+    for_new = " ".join(rules.without_fallbacks(valued[m.end():]) for m in _NEW_PART.finditer(valued))
     for k in current:
         of_k = for_option(valued, k, values)  # "brown lenses" names no frame colour
         for val in (str(x).lower() for x in values[k]):
@@ -89,7 +93,7 @@ def read_wish(product, item: dict, message: str) -> Wish:
     # "a medium in the same ventilation": a value word another option shares (medium ventilation, size M) is not the
     # option said kept
     for k in set(wish.wanted) & kept:
-        if all(any(val == str(x).lower() or rules._SIZE_WORDS.get(val) == str(x).lower() for o in values if o != k for x in values[o])
+        if all(any(val == str(x).lower() or rules.SIZE_WORDS.get(val) == str(x).lower() for o in values if o != k for x in values[o])
                for val in wish.wanted[k]):
             del wish.wanted[k]
     asked = set(wish.wanted) | set(wish.avoided) | set(wish.limits) | set(wish.bound)
@@ -270,18 +274,18 @@ def says_without(key: str, lowered_message: str) -> bool:
 
 
 # "<avoided word> (the|a|…)* <what follows>": what follows starts with a value the shopper does not want
-_AVOIDED = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_OPTION_WORDS["avoided"]) + r")\s*((?:(?:the|a|an|my|one|in|with|any)\s+)*)([^,.;!?，。；！？]{1,60})")
+_AVOIDED = re.compile(r"(?<![a-z0-9])(?:" + "|".join(OPTION_WORDS["avoided"]) + r")\s*((?:(?:the|a|an|my|one|in|with|any)\s+)*)([^,.;!?，。；！？]{1,60})")
 
 
 # a value the shopper picks when several would do ("I'd prefer <a>", "rather have <b>"), after a few filler words
-_PREFERRING = re.compile(r"(?<![a-z])(?:" + "|".join(_OPTION_WORDS["preferring"]) + r")\s*(?:(?:the|a|an|one|one with|in|with|it|them|to have|having)\s+)*")
+_PREFERRING = re.compile(r"(?<![a-z])(?:" + "|".join(OPTION_WORDS["preferring"]) + r")\s*(?:(?:the|a|an|one|one with|in|with|it|them|to have|having)\s+)*")
 
 
 def _value_at(text: str, at: int, values: dict[str, tuple[str, ...]]) -> tuple[str, str, int] | None:
     """(option, value, end) of the option value said at `at` in the text, if one is."""
     for key, vals in values.items():
         for val in sorted((str(v).lower() for v in vals if str(v).strip()), key=len, reverse=True):
-            if m := re.compile(_value_re(val, plural=True)).match(text, at):
+            if m := re.compile(value_re(val, plural=True)).match(text, at):
                 return key, val, m.end()
     return None
 
@@ -291,7 +295,7 @@ def preferred_values(lowered: str, values: dict[str, tuple[str, ...]]) -> dict[s
     rather have <b>"): option → value. The option's other values it names are alternatives, no wish."""
     chosen: dict[str, str] = {}
     for m in _PREFERRING.finditer(lowered):
-        if _NEGATED_BEFORE.search(lowered[: m.start()]):  # "i'd never favour <a>": no preference for it
+        if NEGATED_BEFORE.search(lowered[: m.start()]):  # "i'd never favour <a>": no preference for it
             continue
         if (hit := _value_at(lowered, m.end(), values)) is not None:
             chosen.setdefault(hit[0], hit[1])
@@ -323,7 +327,7 @@ def avoided_values(lowered: str, values: dict[str, tuple[str, ...]]) -> tuple[di
 def said_with_option(lowered: str, values: dict[str, tuple[str, ...]]) -> str:
     """A value joined to its option's word ("rgb-backlit", "blue-coloured") as the value and the option's name."""
     for key, vals in values.items():
-        words = "|".join(map(re.escape, _key_words(key)))
+        words = "|".join(map(re.escape, key_words(key)))
         for val in (str(v).lower() for v in vals if str(v).strip()):
             lowered = re.sub(rf"(?<![a-z0-9-]){re.escape(val)}-(?:{words})(?:e?s|ed)?(?![a-z])", f"{val} {key.lower()}", lowered)
     return lowered
@@ -333,16 +337,16 @@ def for_option(lowered: str, key: str, values: dict[str, tuple[str, ...]]) -> st
     """The text as it speaks of one option: a value this option shares with another, said with that other
     option's own word ("brown lenses", "the frame in black", "镜框是黑色" read as "frame black"), is the other
     option's, so it is blanked here."""
-    own = set(_key_words(key))
+    own = set(key_words(key))
     mine = {str(v).lower() for v in values.get(key, ()) if str(v).strip()}
     for other, vals in values.items():
-        words = [w for w in _key_words(other) if w not in own]
+        words = [w for w in key_words(other) if w not in own]
         shared = mine & {str(v).lower() for v in vals}
         if other == key or not words or not shared:
             continue
         names = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
         for val in shared:
-            said = _value_re(val)
+            said = value_re(val)
             lowered = re.sub(rf"{said}\s+(?:{names})(?:e?s)?(?![a-z])|(?<![a-z])(?:{names})(?:e?s)?\s+(?:(?:is|are|in|of)\s+)?{said}",
                              " ", lowered)
     return lowered
@@ -356,12 +360,12 @@ def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict
     and full size", "the size unchanged"): each option named in a kept phrase by its name or its current value, unless
     the phrase also names another of its values ("the same one with <another value of that option>" changes that option)."""
     spans, at = [], 0
-    while m := _KEPT_BEFORE.search(lowered, at):
+    while m := KEPT_BEFORE.search(lowered, at):
         # the span ends at a turn of the clause; a kept word after it ("the same <item> in <value> while still
         # <value>") starts a span of its own, not swallowed by the first one's
         spans.append(_CLAUSE_TURN.split(m.group(1))[0])
         at = m.start(1) + max(len(spans[-1]), 1)
-    spans += [_CLAUSE_TURN.split(m.group(1))[-1] for m in _KEPT_AFTER.finditer(lowered)]
+    spans += [_CLAUSE_TURN.split(m.group(1))[-1] for m in KEPT_AFTER.finditer(lowered)]
     kept = set()
     for m in _NEW_PART.finditer(lowered):  # "for a 7-inch one with more storage": the value it has now, said there, stays
         phrase = _NEW_PHRASE_END.split(lowered[m.end():], 1)[0]
@@ -373,23 +377,23 @@ def kept_options(lowered: str, values: dict[str, tuple[str, ...]], current: dict
             if any(mentioned(v, span, values[key]) or measured(key, v, span) for v in others):
                 continue
             if mentioned(now, span, values.get(key, ())) or measured(key, now, span) or any(
-                    re.search(rf"(?<![a-z]){re.escape(w)}(?:e?s)?(?![a-z])", span) for w in _key_words(key)):
+                    re.search(rf"(?<![a-z]){re.escape(w)}(?:e?s)?(?![a-z])", span) for w in key_words(key)):
                 kept.add(key)
     return kept - free_options(lowered, current)
 
 
 def keeps_the_rest(lowered: str) -> bool:
     """Whether every option the message does not ask to change stays ("otherwise the same", "same <item> otherwise")."""
-    return bool(_ALL_KEPT.search(lowered))
+    return bool(ALL_KEPT.search(lowered))
 
 
 def without_current(lowered: str, values: dict[str, tuple[str, ...]], current: dict[str, str]) -> str:
     """The text without what it says the item is now ("it is a medium", "the shoes I received are a 9"): that
     describes the current item, so a word another option shares ("medium" ventilation) is no wish for it."""
     for key, now in current.items():
-        forms = {now} | ({w for w, letter in _SIZE_WORDS.items() if letter == now} if "size" in key.lower().split() else set())
-        said = "|".join(_value_re(f) for f in sorted(forms, key=len, reverse=True))
-        names = "|".join(map(re.escape, _key_words(key)))
+        forms = {now} | ({w for w, letter in SIZE_WORDS.items() if letter == now} if "size" in key.lower().split() else set())
+        said = "|".join(value_re(f) for f in sorted(forms, key=len, reverse=True))
+        names = "|".join(map(re.escape, key_words(key)))
         lowered = re.sub(rf"\b(?:is|are|was|were|it[’']s|they[’']re|i (?:got|have|bought|ordered|received))\s+"
                          rf"(?:(?:currently|now|actually|just|only)\s+)?(?:(?:a|an|the|in|size|sized|pair of)\s+){{0,3}}"
                          rf"(?:{said})(?:\s+(?:{names}|one|ones|pair))?(?![a-z0-9/])", " ", lowered)  # not "its <value>/<value> option"
@@ -401,7 +405,7 @@ def option_bound(lowered: str, values: dict[str, tuple[str, ...]], current: dict
     value, where the text binds one value besides the current one to it."""
     # what it asks for, not what it would take if that is impossible ("if there is none with <value> <option>, …")
     lowered = " ".join(x for x in re.split(r"(?<=[.!?;])\s+", lowered) if not re.match(r"(?:but |and )?(?:if|unless|in case|otherwise)\b", x))
-    bound = _named_values(lowered, values)
+    bound = named_values(lowered, values)
     # a change only: the current value said with its option ("still with low ventilation") constrains nothing
     return {key: next(iter(vals - {current.get(key)})) for key, vals in bound.items() if len(vals - {current.get(key)}) == 1}
 
@@ -417,12 +421,12 @@ def new_part_keeps(lowered: str, values: dict[str, tuple[str, ...]], current: di
     for m in _NEW_PART.finditer(lowered):
         # a wish held only if possible is no keep ("…: with white backlight if available, otherwise without"); what its
         # fallback says too is ("black with medium ventilation if possible, otherwise … with medium ventilation …")
-        said = _named_values(_ONLY_IF_POSSIBLE.sub(" ", lowered[m.end():]), values)
+        said = named_values(_ONLY_IF_POSSIBLE.sub(" ", lowered[m.end():]), values)
         kept |= {key for key, vals in said.items() if vals == {current.get(key)}}
     return kept
 
 
-_LIMITS = {k: "|".join(v) for k, v in _OPTION_WORDS["limits"].items()}
+_LIMITS = {k: "|".join(v) for k, v in OPTION_WORDS["limits"].items()}
 
 
 _LIMIT_BEFORE = re.compile(rf"(?<![a-z])(?:(?P<least>{_LIMITS['at_least_before']})|(?P<most>{_LIMITS['at_most_before']}))\s*"
