@@ -23,12 +23,11 @@ import torch
 import typer
 
 from eval.stack import free_port
-from recsys.model import ModelConfig, SeqRecModel
+from recsys.model import ARCHITECTURE, ModelConfig, SeqRecModel
 from recsys.ranker import Ranker
 from recsys.train import MEMBERS
 from recsys.schemas import ScoreRequest
 from recsys.service import create_app
-from recsys.store_model import ARCHITECTURE
 from recsys.transitions import fit_priors, mix_priors
 
 

@@ -10,14 +10,17 @@ Models, all trained in the same run:
 - sasrec-baseline: SASRec as in the paper (Kang & McAuley 2018): ids only, binary cross-entropy
   with one sampled negative per position, hidden 50, 2 blocks, 1 head, dropout 0.5, lr 1e-3,
   batch 128, max length 50 (RecBole is not used: it does not run with this torch and numpy);
-- aisle: Aisle's model (recsys.model), five networks (seeds seed … seed + 4, 30 epochs each) whose
-  softmaxes are averaged; each: ids + item attributes (tied input/output
-  item vectors), softmax cross-entropy over 2,048 shared random negatives per batch (full softmax
-  with --loss ce; it costs ~3x more per epoch on a CPU and, measured on validation, loses at equal
-  time), hidden 64, 2 blocks, 2 heads, dropout 0.5, max length 50, lr 2e-3 with cosine decay to
-  zero over the member's epochs (the budget, --max-minutes, only caps them); the averaged softmax is then mixed with a count prior
+- aisle: Aisle's model (recsys.model, recsys.train.RECIPE_TRAIN), one network (--members N averages N,
+  seeds seed, seed + 1, …): ids + item attributes (tied input/output item vectors), BSARec's shape
+  (hidden 64, 2 blocks, 1 head beside a low-pass filter of the whole history, dropout 0.5, max length
+  50), trained as BSARec trains: every prefix of a history its own row, full-softmax cross-entropy at
+  its last position, lr 5e-4, batch 256, until validation NDCG@10 has not risen for 10 epochs (the
+  best epoch kept; --max-minutes only caps it); its softmax is then mixed with a count prior
   (recsys.transitions: item transitions and item co-occurrence), the mix and the weight picked on
-  validation (--no-prior: off).
+  validation (--no-prior: off). The earlier recipe (five networks of 30 epochs, each position of a
+  history a target in one pass, 2,048 sampled negatives, 2 heads, lr 2e-3 cosine) is
+  `--targets all --loss sampled --heads 2 --freq-filter 0 --lr 2e-3 --weight-decay 0.01
+  --schedule cosine --epochs 30 --patience 5 --members 5`.
 
 Time budgets count the run's own CPU time by default (--clock), so a busy machine slows a run down
 without training it less. --seeds N repeats the whole benchmark and reports mean ± spread.
@@ -40,12 +43,13 @@ import numpy as np
 import torch
 import typer
 
-from recsys.model import ModelConfig
+from recsys.model import ARCHITECTURE, ModelConfig
 from recsys.rerank import coverage, intra_list_diversity, mmr, popularity_bias
 from recsys.seqdata import SeqDataset, load_dataset
 from recsys.train import (
     KS,
     MEMBERS,
+    RECIPE_TRAIN,
     TrainConfig,
     auto_threads,
     build,
@@ -171,12 +175,10 @@ def _train(ds, mcfg: ModelConfig, tcfg: TrainConfig, attrs: bool, progress: bool
 
 
 def _train_members(ds, mcfg: ModelConfig, tcfg: TrainConfig, members: int, progress: bool) -> tuple[list, dict]:
-    """Aisle's network: `members` copies trained with seeds seed, seed + 1, …, each for `tcfg.epochs`
-    epochs (its cosine schedule's length), capped by an equal share of the time budget; their softmaxes
-    are averaged (`recsys.train.next_item_scores`). Measured on validation: independent errors average
-    out, and a network's best is reached when its cosine ends — ~30 epochs are as good as 47 or 84 —
-    so five 30-epoch members beat three of 47 in the same CPU time (docs/recsys.md). The length is
-    set in epochs, not time, because a CPU-time budget buys fewer epochs with two threads than one."""
+    """Aisle's network: `members` copies trained with seeds seed, seed + 1, …, each until its early
+    stopping (or for `tcfg.epochs` with the cosine schedule), capped by an equal share of the time budget;
+    their softmaxes are averaged (`recsys.train.next_item_scores`). The length is set by validation or in
+    epochs, not by time, because a CPU-time budget buys fewer epochs with two threads than one."""
     models, parts = [], []
     share = tcfg.max_minutes / members if tcfg.max_minutes else None
     for i in range(members):
@@ -232,21 +234,26 @@ def _round(obj):
 class RunOptions:
     """Everything one seed's run needs (picklable: parallel seeds run in their own processes)."""
 
-    epochs: int = 30
+    epochs: int = 200  # the most: patience ends the run (~50 epochs on Beauty)
     baseline: bool = True
     baseline_epochs: int = 400
-    max_minutes: float = 60.0  # a cap, not the recipe: 5 × 30 epochs need ~20 CPU-minutes on a quiet machine, ~35 under load
+    max_minutes: float = 150.0  # a cap, not the recipe: ~55 CPU-minutes on Beauty, more per epoch on a loaded machine
     members: int = MEMBERS
     baseline_max_minutes: float = 30.0
-    patience: int = 5
+    patience: int = RECIPE_TRAIN["patience"]
     baseline_patience: int = 20
-    loss: str = "sampled"
+    loss: str = RECIPE_TRAIN["loss"]
     negatives: int = 2048
     prior: bool = True
     cooc: bool = True
-    schedule: str = "cosine"
-    freq_filter: int = 0
-    freq_alpha: float = 0.7
+    schedule: str = RECIPE_TRAIN["schedule"]
+    freq_filter: int = ARCHITECTURE["freq_filter"]
+    freq_alpha: float = ARCHITECTURE["freq_alpha"]
+    freq_causal: bool = ARCHITECTURE["freq_causal"]
+    targets: str = RECIPE_TRAIN["targets"]
+    lr: float = RECIPE_TRAIN["lr"]
+    weight_decay: float = RECIPE_TRAIN["weight_decay"]
+    heads: int = ARCHITECTURE["heads"]
     quick: bool = False
     threads: int = 0  # 0: auto_threads()
     clock: str = "cpu"  # what the time budgets count (recsys.train.TrainConfig.clock)
@@ -266,11 +273,11 @@ def run_one(path: Path, opts: RunOptions, seed: int) -> dict:
     width = 32 if opts.quick else 64
     aisle_models, aisle = _train_members(
         ds,
-        ModelConfig(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=width, layers=2, heads=2, max_len=50, dropout=0.5,
-                    freq_filter=opts.freq_filter, freq_alpha=opts.freq_alpha),
-        TrainConfig(epochs=epochs, batch_size=256, lr=2e-3, loss=opts.loss, negatives=opts.negatives,
-                    patience=opts.patience, seed=seed, threads=opts.threads, max_minutes=opts.max_minutes,
-                    schedule=opts.schedule, clock=opts.clock),
+        ModelConfig(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=width, layers=2, heads=opts.heads, max_len=50,
+                    dropout=0.5, freq_filter=opts.freq_filter, freq_alpha=opts.freq_alpha, freq_causal=opts.freq_causal),
+        TrainConfig(epochs=epochs, batch_size=256, lr=opts.lr, weight_decay=opts.weight_decay, loss=opts.loss,
+                    negatives=opts.negatives, patience=opts.patience, seed=seed, threads=opts.threads,
+                    max_minutes=opts.max_minutes, schedule=opts.schedule, clock=opts.clock, targets=opts.targets),
         opts.members, progress,
     )
     if opts.prior:
@@ -394,34 +401,44 @@ def _run_parallel(path: Path, opts: RunOptions, seeds: list[int], out_dir: Path 
         signal.signal(signal.SIGTERM, previous)
 
 
+_DEFAULTS = RunOptions()  # the recipe: the command's defaults are RunOptions'
+
+
 def main(
     dataset: Annotated[str, typer.Option(help=f"One of {', '.join(DATASETS)}: its S3-Rec file from AISLE_SEQREC_DIR "
                                               "(see `seqrec_dirs`).")] = "beauty",
     path: Annotated[Path | None, typer.Option(help="Any sequence file `user item1 item2 …` instead.")] = None,
-    epochs: Annotated[int, typer.Option(help="Epochs per network of Aisle's model: its cosine schedule's length "
-                                             "(the best validation epoch is kept).")] = 30,
+    epochs: Annotated[int, typer.Option(help="Most epochs per network of Aisle's model (with --schedule cosine: its length) "
+                                             "(the best validation epoch is kept).")] = _DEFAULTS.epochs,
     baseline: Annotated[bool, typer.Option(help="Also train the SASRec baseline (slow).")] = True,
     baseline_epochs: Annotated[int, typer.Option(help="Most epochs for the SASRec baseline.")] = 400,
     max_minutes: Annotated[float, typer.Option(help="Cap on Aisle's training time (all members, an equal share "
                                                     "each): a member whose epochs take longer ends early. Far above the recipe's "
-                                                    "need: a shared core's CPU time per epoch grows under load.")] = 60.0,
+                                                    "need: a shared core's CPU time per epoch grows under load.")] = _DEFAULTS.max_minutes,
     clock: Annotated[str, typer.Option(help="What the budgets count: cpu (the run's own CPU time, all threads: "
                                             "far less load-dependent than wall time, not independent of it) or wall.")] = "cpu",
     members: Annotated[int, typer.Option(min=1, help="Networks averaged in Aisle's model (seeds seed, seed + 1, …).")] = MEMBERS,
     baseline_max_minutes: Annotated[float, typer.Option(help="Training-time budget of the baseline.")] = 30.0,
     patience: Annotated[int, typer.Option(help="Epochs without a better validation NDCG@10 before stopping "
-                                               "(not with the cosine schedule, which ends with its budget).")] = 5,
+                                               "(not with the cosine schedule, which ends with its budget).")] = _DEFAULTS.patience,
     baseline_patience: Annotated[int, typer.Option(help="The same for the baseline, whose validation rises slowly "
                                                         "and noisily (binary loss): 5 stopped it too early.")] = 20,
-    loss: Annotated[str, typer.Option(help="Aisle's loss: sampled (softmax over shared negatives) or ce (full).")] = "sampled",
+    loss: Annotated[str, typer.Option(help="Aisle's loss: sampled (softmax over shared negatives) or ce (full).")] = _DEFAULTS.loss,
     negatives: Annotated[int, typer.Option(help="Shared random negatives per batch for the sampled loss.")] = 2048,
     prior: Annotated[bool, typer.Option(help="Blend Aisle's model with item-transition probabilities.")] = True,
     cooc: Annotated[bool, typer.Option(help="Let validation also try mixing item co-occurrence into the prior.")] = True,
     schedule: Annotated[str, typer.Option(help="Aisle's learning rate: constant, or cosine decay to zero "
-                                               "at the last epoch.")] = "cosine",
+                                               "at the last epoch.")] = _DEFAULTS.schedule,
     freq_filter: Annotated[int, typer.Option(min=0, help="BSARec-style frequency filter in Aisle's networks, keeping "
-                                                         "this many low frequencies of each history (0: off).")] = 0,
-    freq_alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="The filter's share beside attention.")] = 0.7,
+                                                         "this many low frequencies of each history (0: off).")] = _DEFAULTS.freq_filter,
+    freq_alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="The filter's share beside attention.")] = _DEFAULTS.freq_alpha,
+    causal_filter: Annotated[bool, typer.Option(help="The filter sees each position's own history only; "
+                                                     "--no-causal-filter: the whole history, as BSARec's (needs --targets last).")] = _DEFAULTS.freq_causal,
+    targets: Annotated[str, typer.Option(help="Training targets: all (every position of a history, one pass) or last "
+                                              "(every prefix its own row, its last position scored, as BSARec trains).")] = _DEFAULTS.targets,
+    lr: Annotated[float, typer.Option(min=0.0, help="Aisle's learning rate (AdamW).")] = _DEFAULTS.lr,
+    weight_decay: Annotated[float, typer.Option(min=0.0, help="Aisle's AdamW weight decay.")] = _DEFAULTS.weight_decay,
+    heads: Annotated[int, typer.Option(min=1, help="Attention heads per block of Aisle's networks.")] = _DEFAULTS.heads,
     quick: Annotated[bool, typer.Option(help="Smoke run: 2,000 users, 2 epochs, small models.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed (the first, with --seeds).")] = 42,
     seeds: Annotated[int, typer.Option(min=1, help=f"Independent runs (seeds seed, seed + {SEED_STEP}, …), "
@@ -456,10 +473,15 @@ def main(
         raise typer.BadParameter("--schedule must be constant or cosine")
     if clock not in ("cpu", "wall"):
         raise typer.BadParameter("--clock must be cpu or wall")
+    if targets not in ("all", "last"):
+        raise typer.BadParameter("--targets must be all or last")
+    if freq_filter and not causal_filter and targets != "last":
+        raise typer.BadParameter("--no-causal-filter lets later items reach earlier targets: use it with --targets last")
     opts = RunOptions(epochs=epochs, baseline=baseline, baseline_epochs=baseline_epochs, max_minutes=max_minutes,
                       members=members, baseline_max_minutes=baseline_max_minutes, patience=patience,
                       baseline_patience=baseline_patience, loss=loss, negatives=negatives, prior=prior, cooc=cooc,
-                      schedule=schedule, clock=clock, freq_filter=freq_filter, freq_alpha=freq_alpha, quick=quick,
+                      schedule=schedule, clock=clock, freq_filter=freq_filter, freq_alpha=freq_alpha,
+                      freq_causal=causal_filter, targets=targets, lr=lr, weight_decay=weight_decay, heads=heads, quick=quick,
                       threads=threads or (1 if jobs > 1 else 0))
     run_seeds = [seed + SEED_STEP * i for i in range(seeds)]
     if jobs == 1 or seeds == 1:

@@ -22,6 +22,12 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+# The network Aisle serves and benchmarks (the store's, `aisle eval recsys`'s and `aisle bench ranker`'s, so
+# the latency measured is the served model's): BSARec's shape — one attention head beside a low-pass filter of
+# the whole history (its 3 lowest frequencies), mixed 0.7 / 0.3 (docs/recsys.md "Every prefix its own row").
+ARCHITECTURE = {"hidden": 64, "layers": 2, "heads": 1, "max_len": 50, "freq_filter": 3, "freq_alpha": 0.7, "freq_causal": False}
+
+
 @dataclass
 class ModelConfig:
     n_items: int  # item indices run 1..n_items; 0 is padding
@@ -39,6 +45,9 @@ class ModelConfig:
     # rescales the rest by a learned β², mixed with the attention output (weight `freq_alpha`).
     freq_filter: int = 0
     freq_alpha: float = 0.7
+    # False: the filter sees the whole history at every position, as BSARec's does; a later item then
+    # reaches earlier states, so it trains only with last-position targets (TrainConfig.targets="last").
+    freq_causal: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +84,7 @@ class SeqRecModel(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, c.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d)
         self.drop = nn.Dropout(c.dropout)
-        self.filters = nn.ModuleList(FrequencyFilter(d, c.max_len, c.freq_filter, c.attn_dropout)
+        self.filters = nn.ModuleList(FrequencyFilter(d, c.max_len, c.freq_filter, c.attn_dropout, c.freq_causal)
                                      for _ in range(c.layers)) if c.freq_filter else None
         self.apply(self._init)
 
@@ -161,13 +170,15 @@ class FrequencyFilter(nn.Module):
     kernels; left padding is skipped, so a history scores the same padded or not.
     """
 
-    def __init__(self, hidden: int, max_len: int, keep: int, dropout: float) -> None:
+    def __init__(self, hidden: int, max_len: int, keep: int, dropout: float, causal: bool = True) -> None:
         super().__init__()
-        table = torch.zeros(max_len + 1, max_len)  # table[n, j]: weight of the j-th of n items at the last
+        # table[n, t, j]: weight of the j-th of n items in the low-pass at the t-th
+        table = torch.zeros(max_len + 1, max_len, max_len)
         for n in range(1, max_len + 1):
             spectrum = torch.fft.rfft(torch.eye(n), dim=1, norm="ortho")
             spectrum[:, keep:] = 0
-            table[n, :n] = torch.fft.irfft(spectrum, n=n, dim=1, norm="ortho")[:, n - 1]
+            table[n, :n, :n] = torch.fft.irfft(spectrum, n=n, dim=1, norm="ortho").T
+        self.causal = causal
         self.register_buffer("table", table, persistent=False)
         self.sqrt_beta = nn.Parameter(torch.ones(1, 1, hidden))  # 1: no high-frequency rescaling at start
         self.drop = nn.Dropout(dropout)
@@ -178,9 +189,13 @@ class FrequencyFilter(nn.Module):
         offset = pad.sum(1, keepdim=True).unsqueeze(-1)  # (B, 1, 1): left padding of each row
         t = torch.arange(L, device=x.device).view(1, L, 1)
         s = torch.arange(L, device=x.device).view(1, 1, L)
-        length, j = (t - offset + 1).clamp(min=0), (s - offset).clamp(min=0)
-        valid = (s >= offset) & (s <= t)
-        op = self.table[length.expand(-1, L, L), j.expand(-1, L, L)] * valid  # (B, L, L)
+        if self.causal:  # position t: the last of its own t - offset + 1 items
+            length, i, j = (t - offset + 1).clamp(min=0), (t - offset).clamp(min=0), (s - offset).clamp(min=0)
+            valid = (s >= offset) & (s <= t)
+        else:  # position t: the (t - offset)-th of the row's L - offset items
+            length, i, j = L - offset, (t - offset).clamp(min=0), (s - offset).clamp(min=0)
+            valid = (s >= offset) & (t >= offset)
+        op = self.table[length.expand(-1, L, L), i.expand(-1, L, L), j.expand(-1, L, L)] * valid  # (B, L, L)
         low = op @ x
         filtered = low + self.sqrt_beta**2 * (x - low)
         return self.norm(self.drop(filtered) + x)

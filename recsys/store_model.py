@@ -21,9 +21,9 @@ from typing import Annotated
 import typer
 
 from recsys.catalog import Catalog, data_mark
-from recsys.model import ModelConfig
+from recsys.model import ARCHITECTURE, ModelConfig
 from recsys.ranker import MODEL_FILE, Ranker
-from recsys.train import MEMBERS, TrainConfig, build, evaluate, fit, pick_prior, set_seed
+from recsys.train import MEMBERS, RECIPE_TRAIN, TrainConfig, build, evaluate, fit, pick_prior, set_seed
 from recsys.transitions import fit_priors, mix_priors
 from retrieval.config import get_settings
 from retrieval.store import Store
@@ -32,15 +32,11 @@ log = logging.getLogger(__name__)
 
 # Bumped whenever what `train_store_model` builds changes: a model file of another recipe is stale,
 # and set-up (`aisle train --if-stale`, first `aisle serve`) trains a new one.
-RECIPE = 3  # 3: five networks (was three)
+RECIPE = 4  # 4: one BSARec-style network trained on every prefix (3: five networks, 2: three)
 
 
 def model_path() -> Path:
     return get_settings().models_dir / "recsys" / MODEL_FILE
-
-
-# The network's shape, shared with `aisle bench ranker` so that the latency measured is the served model's.
-ARCHITECTURE = {"hidden": 64, "layers": 2, "heads": 2, "max_len": 50}
 
 
 def store_model_config(catalog: Catalog) -> ModelConfig:
@@ -91,7 +87,7 @@ def train_store_model(
     if not seqs:
         raise ValueError("the store has no orders or events to learn from")
     train_part, val, test = _split(seqs)
-    cfg = TrainConfig(epochs=epochs, batch_size=128, lr=2e-3, patience=5, seed=seed)
+    cfg = TrainConfig(epochs=epochs, batch_size=128, seed=seed, **RECIPE_TRAIN)
     mcfg = store_model_config(catalog)
 
     probes, best_epochs, report_val = [], [], {}

@@ -120,7 +120,7 @@ def test_sigterm_to_a_parallel_run_stops_its_workers_and_keeps_finished_reports(
     # Three seeds, two at a time, each with 2 CPU-seconds of training: the first report lands while a
     # worker is still training; then the parent gets `kill PID`.
     args = ["eval", "recsys", "--path", str(path), "--members", "1", "--no-baseline", "--no-prior", "--epochs",
-            "100000", "--max-minutes", "0.03", "--seeds", "3", "--jobs", "2", "--out", str(out), "--json"]
+            "100000", "--patience", "100000", "--max-minutes", "0.03", "--seeds", "3", "--jobs", "2", "--out", str(out), "--json"]
     env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
     parent = subprocess.Popen([sys.executable, "-c", "from ui.cli import app; app()", *args], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

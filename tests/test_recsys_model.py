@@ -256,3 +256,25 @@ def test_the_duorec_term_is_finite_and_added_only_when_switched_on(monkeypatch):
         assert on.history[0]["loss"] != off.history[0]["loss"]
     with pytest.raises(ValueError, match="cl_kind"):
         run(cl_weight=0.1, cl_kind="cl4srec")
+
+
+def test_last_position_targets_train_on_every_prefix_and_allow_a_whole_history_filter():
+    from recsys.train import _prefixes
+
+    assert _prefixes([1, 2, 3, 4], 2) == [[1, 2], [1, 2, 3], [2, 3, 4]]
+    config = ModelConfig(n_items=N_ITEMS, hidden=16, max_len=10, freq_filter=2, freq_causal=False)
+    set_seed(0)
+    model = build(config, device=torch.device("cpu")).eval()
+    with torch.no_grad():
+        for filt in model.filters:  # β = 1 (the start) passes the history through unfiltered
+            filt.sqrt_beta.fill_(0.5)
+        padded, plain = model.user_vectors(torch.tensor([[0, 0, 3, 4, 5, 6]])), model.user_vectors(torch.tensor([[3, 4, 5, 6]]))
+        assert torch.allclose(padded, plain, atol=1e-5)
+        a, b = model.encode(torch.tensor([[1, 2, 3, 4, 5]])), model.encode(torch.tensor([[1, 2, 3, 4, 9]]))
+        assert not torch.allclose(a[:, :4], b[:, :4], atol=1e-6)  # BSARec's filter: the whole history everywhere
+    seqs = _cyclic_sequences(40)
+    with pytest.raises(ValueError, match="targets='last'"):
+        fit(model, seqs, TrainConfig(epochs=1, batch_size=16, seed=1, threads=1), progress=False)
+    result = fit(model, seqs, TrainConfig(epochs=2, batch_size=16, seed=1, threads=1, targets="last"),
+                 val=([s[:-1] for s in seqs[:10]], [s[-1] for s in seqs[:10]]), progress=False)
+    assert result.epochs_run == 2 and 0.0 <= result.val["NDCG@10"] <= 1.0
