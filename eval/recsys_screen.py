@@ -1,9 +1,11 @@
 """Screen one change to Aisle's Beauty network on VALIDATION only (test is never computed).
 
-One network of the benchmark's recipe (`eval.recsys_eval.run_one`: sampled softmax over 2,048 shared
-negatives, lr 2e-3 cosine, hidden 64, 2 blocks, 2 heads, dropout 0.5) trained for a CPU-time budget on
-one thread, then the count prior picked on validation (`recsys.train.pick_prior`). `key=value` arguments
-override `TrainConfig` or `ModelConfig` fields, so screens of different changes run the same code:
+One network of the benchmark's recipe before 2026-12-07 (sampled softmax over 2,048 shared negatives,
+lr 2e-3 cosine, hidden 64, 2 blocks, 2 heads, dropout 0.5; the earlier screens' base) trained for a CPU-time
+budget on one thread, then the count prior picked on validation (`recsys.train.pick_prior`). `key=value`
+arguments override `TrainConfig` or `ModelConfig` fields, so screens of different changes run the same code
+(today's recipe: `loss=ce targets=last lr=0.0005 weight_decay=0 schedule=constant patience=10 heads=1
+freq_filter=3 freq_causal=0 epochs=200 max_minutes=150`):
 
     OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE nice -n 19 python -m eval.recsys_screen cl_weight=0.1 cl_kind=both
 
