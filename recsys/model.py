@@ -161,13 +161,13 @@ class SeqRecModel(nn.Module):
 
 
 class FrequencyFilter(nn.Module):
-    """BSARec's filter (Shin et al., AAAI 2024), made causal for next-item training at every position.
+    """BSARec's filter (Shin et al., AAAI 2024): the `keep` lowest rfft frequencies (orthonormal) of a history.
 
-    BSARec low-passes the whole sequence with an FFT, which lets a position see later items when every
-    position is a training target. Here position t is filtered over its own history only: the value at
-    t of the low-pass (the `keep` lowest rfft frequencies, orthonormal) of the real items up to t. That
-    operator is linear, so it is a lower-triangular matrix per row, taken from a table of per-length
-    kernels; left padding is skipped, so a history scores the same padded or not.
+    `causal=False` (the recipe, trained on last positions only): every position takes the low-pass of the
+    row's whole history, as BSARec's does. `causal=True` (for training at every position, where a later
+    item must not reach an earlier target): position t takes the value at t of the low-pass of the items
+    up to t. Either operator is linear, a matrix per row taken from a table of per-length kernels; left
+    padding is skipped, so a history scores the same padded or not.
     """
 
     def __init__(self, hidden: int, max_len: int, keep: int, dropout: float, causal: bool = True) -> None:
