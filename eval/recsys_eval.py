@@ -234,10 +234,10 @@ def _round(obj):
 class RunOptions:
     """Everything one seed's run needs (picklable: parallel seeds run in their own processes)."""
 
-    epochs: int = 200  # the most: patience ends the run (~50 epochs on Beauty)
+    epochs: int = 200  # the most: patience ends the run (29–33 epochs on Beauty)
     baseline: bool = True
     baseline_epochs: int = 400
-    max_minutes: float = 150.0  # a cap, not the recipe: ~55 CPU-minutes on Beauty, more per epoch on a loaded machine
+    max_minutes: float = 150.0  # a cap, not the recipe: 31–35 CPU-minutes a network on Beauty, more per epoch under load
     members: int = MEMBERS
     baseline_max_minutes: float = 30.0
     patience: int = RECIPE_TRAIN["patience"]
@@ -273,8 +273,9 @@ def run_one(path: Path, opts: RunOptions, seed: int) -> dict:
     width = 32 if opts.quick else 64
     aisle_models, aisle = _train_members(
         ds,
-        ModelConfig(n_items=ds.n_items, n_attrs=ds.n_attrs, hidden=width, layers=2, heads=opts.heads, max_len=50,
-                    dropout=0.5, freq_filter=opts.freq_filter, freq_alpha=opts.freq_alpha, freq_causal=opts.freq_causal),
+        ModelConfig(n_items=ds.n_items, n_attrs=ds.n_attrs, dropout=0.5,
+                    **(ARCHITECTURE | {"hidden": width, "heads": opts.heads, "freq_filter": opts.freq_filter,
+                                       "freq_alpha": opts.freq_alpha, "freq_causal": opts.freq_causal})),
         TrainConfig(epochs=epochs, batch_size=256, lr=opts.lr, weight_decay=opts.weight_decay, loss=opts.loss,
                     negatives=opts.negatives, patience=opts.patience, seed=seed, threads=opts.threads,
                     max_minutes=opts.max_minutes, schedule=opts.schedule, clock=opts.clock, targets=opts.targets),
@@ -417,7 +418,7 @@ def main(
                                                     "need: a shared core's CPU time per epoch grows under load.")] = _DEFAULTS.max_minutes,
     clock: Annotated[str, typer.Option(help="What the budgets count: cpu (the run's own CPU time, all threads: "
                                             "far less load-dependent than wall time, not independent of it) or wall.")] = "cpu",
-    members: Annotated[int, typer.Option(min=1, help="Networks averaged in Aisle's model (seeds seed, seed + 1, …).")] = MEMBERS,
+    members: Annotated[int, typer.Option(min=1, help="Networks averaged in Aisle's model (seeds seed, seed + 1, …).")] = _DEFAULTS.members,
     baseline_max_minutes: Annotated[float, typer.Option(help="Training-time budget of the baseline.")] = 30.0,
     patience: Annotated[int, typer.Option(help="Epochs without a better validation NDCG@10 before stopping "
                                                "(not with the cosine schedule, which ends with its budget).")] = _DEFAULTS.patience,

@@ -136,10 +136,11 @@ def _loss(model: SeqRecModel, batch: torch.Tensor, kind: str, gen: torch.Generat
     """The next-item loss at every position of `batch` (at its last only, with `last_only`); `states`:
     `model.encode(batch[:, :-1])`, when the caller has them (the contrastive term reuses that pass)."""
     inputs, targets = batch[:, :-1], batch[:, 1:]
-    valid = (inputs > 0) & (targets > 0)
-    if last_only:
-        valid = torch.zeros_like(valid)
+    if last_only:  # a row's target is its last item (prefix rows end with a real one)
+        valid = torch.zeros_like(inputs, dtype=torch.bool)
         valid[:, -1] = True
+    else:
+        valid = (inputs > 0) & (targets > 0)
     h = (model.encode(inputs) if states is None else states)[valid]  # only real positions: most Beauty rows are short
     pos = targets[valid]
     if kind == "ce":
