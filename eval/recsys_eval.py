@@ -488,12 +488,16 @@ def main(
     if jobs == 1 or seeds == 1:
         reports = [_run_seed(path, opts, s, out) for s in run_seeds]
     else:
-        reports = []
+        reports, started = [], time.time()
         try:
             _run_parallel(path, opts, run_seeds, out, jobs, reports)
         except (Terminated, KeyboardInterrupt) as exc:
-            kept = f"; their reports are in {out} (`aisle eval recsys --summarise {out}`)" if out and reports else ""
-            typer.secho(f"interrupted: workers stopped, {len(reports)} of {seeds} seeds finished{kept}",
+            # Counted on disk: a worker may have written its report before the parent received it.
+            written = [s for s in run_seeds if out and (f := out / f"seed-{s}.json").exists()
+                       and f.stat().st_mtime >= started - 1]
+            finished = max(len(reports), len(written))
+            kept = f"; their reports are in {out} (`aisle eval recsys --summarise {out}`)" if written else ""
+            typer.secho(f"interrupted: workers stopped, {finished} of {seeds} seeds finished{kept}",
                         fg="red", err=True)
             raise typer.Exit(128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)) from None
     report = reports[0] if seeds == 1 else {
