@@ -234,10 +234,10 @@ def _round(obj):
 class RunOptions:
     """Everything one seed's run needs (picklable: parallel seeds run in their own processes)."""
 
-    epochs: int = 200  # the most: patience ends the run (29–33 epochs on Beauty)
+    epochs: int = 200  # the most: patience ends the run (24–34 epochs a network on Beauty)
     baseline: bool = True
     baseline_epochs: int = 400
-    max_minutes: float = 150.0  # a cap, not the recipe: 31–35 CPU-minutes a network on Beauty, more per epoch under load
+    max_minutes: float = 150.0  # a cap shared by the networks, not the recipe: 26–37 CPU-minutes a network on Beauty
     members: int = MEMBERS
     baseline_max_minutes: float = 30.0
     patience: int = RECIPE_TRAIN["patience"]
@@ -348,19 +348,20 @@ def summarise(reports: list[dict]) -> dict:
     return _round(out)
 
 
-def _run_seed(path: Path, opts: RunOptions, seed: int, out_dir: Path | None) -> dict:
-    report = run_one(path, opts, seed)
-    if out_dir is not None:  # each seed's report lands as it finishes: a run cut short keeps what it did
+def _keep(report: dict, out_dir: Path | None) -> dict:
+    """Each seed's report lands as the run receives it (written by the parent, not the workers, so the files
+    and the reports the run counts agree): a run cut short keeps what it did."""
+    if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        # Written aside and renamed: a worker stopped mid-write leaves no half file for --summarise.
-        tmp = out_dir / f".seed-{seed}.json.tmp"
+        # Written aside and renamed: a run stopped mid-write leaves no half file for --summarise.
+        tmp = out_dir / f".seed-{report['seed']}.json.tmp"
         tmp.write_text(json.dumps(report), encoding="utf-8")
-        os.replace(tmp, out_dir / f"seed-{seed}.json")
+        os.replace(tmp, out_dir / f"seed-{report['seed']}.json")
     return report
 
 
-def _run_seed_args(args: tuple) -> dict:
-    return _run_seed(*args)
+def _run_one_args(args: tuple) -> dict:
+    return run_one(*args)
 
 
 class Terminated(Exception):
@@ -390,8 +391,9 @@ def _run_parallel(path: Path, opts: RunOptions, seeds: list[int], out_dir: Path 
         pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(seeds)), initializer=_die_with_parent,
                                                          initargs=(os.getpid(),))
         try:
-            for report in pool.imap_unordered(_run_seed_args, [(path, opts, s, out_dir) for s in seeds]):
-                reports.append(report)
+            for report in pool.imap_unordered(_run_one_args, [(path, opts, s) for s in seeds]):
+                reports.append(report)  # counted first: a file on disk is then always a report counted
+                _keep(report, out_dir)
             pool.close()  # done: the workers exit by themselves
         except BaseException:
             pool.terminate()  # SIGTERM to every worker, then wait for them
@@ -486,18 +488,14 @@ def main(
                       threads=threads or (1 if jobs > 1 else 0))
     run_seeds = [seed + SEED_STEP * i for i in range(seeds)]
     if jobs == 1 or seeds == 1:
-        reports = [_run_seed(path, opts, s, out) for s in run_seeds]
+        reports = [_keep(run_one(path, opts, s), out) for s in run_seeds]
     else:
-        reports, started = [], time.time()
+        reports = []
         try:
             _run_parallel(path, opts, run_seeds, out, jobs, reports)
         except (Terminated, KeyboardInterrupt) as exc:
-            # Counted on disk: a worker may have written its report before the parent received it.
-            written = [s for s in run_seeds if out and (f := out / f"seed-{s}.json").exists()
-                       and f.stat().st_mtime >= started - 1]
-            finished = max(len(reports), len(written))
-            kept = f"; their reports are in {out} (`aisle eval recsys --summarise {out}`)" if written else ""
-            typer.secho(f"interrupted: workers stopped, {finished} of {seeds} seeds finished{kept}",
+            kept = f"; their reports are in {out} (`aisle eval recsys --summarise {out}`)" if out and reports else ""
+            typer.secho(f"interrupted: workers stopped, {len(reports)} of {seeds} seeds finished{kept}",
                         fg="red", err=True)
             raise typer.Exit(128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)) from None
     report = reports[0] if seeds == 1 else {
