@@ -278,3 +278,14 @@ def test_last_position_targets_train_on_every_prefix_and_allow_a_whole_history_f
     result = fit(model, seqs, TrainConfig(epochs=2, batch_size=16, seed=1, threads=1, targets="last"),
                  val=([s[:-1] for s in seqs[:10]], [s[-1] for s in seqs[:10]]), progress=False)
     assert result.epochs_run == 2 and 0.0 <= result.val["NDCG@10"] <= 1.0
+
+
+def test_an_items_vector_adds_the_mean_of_its_attribute_vectors_padding_left_out():
+    attrs = np.array([[0, 0, 0], [1, 0, 0], [2, 3, 0], [1, 2, 3]], dtype=np.int64)  # items with 1, 2 and 3 attributes
+    model = build(ModelConfig(n_items=3, n_attrs=3, hidden=8, heads=2, max_len=4), attrs, device=torch.device("cpu"))
+    a, ids = model.attr_emb.weight.detach(), model.item_emb.weight.detach()
+    expected = torch.stack([ids[0], ids[1] + a[1], ids[2] + (a[2] + a[3]) / 2, ids[3] + (a[1] + a[2] + a[3]) / 3])
+    with torch.no_grad():
+        assert torch.allclose(model.item_vectors(), expected, atol=1e-6)
+        seqs = torch.tensor([[0, 1, 3], [2, 2, 1]])  # any batch shape: one vector per index
+        assert torch.allclose(model.item_vectors(seqs), expected[seqs], atol=1e-6)
