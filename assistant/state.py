@@ -51,6 +51,11 @@ class TaskFrame(BaseModel):
         "values the shopper asked of it were listed, and the pick is among those).",
     )  # fmt: skip
     topic: Topic | None = Field(default=None, description="Items chosen by what they are about ('everything related to <hobby>').")
+    asks: dict[str, list[int]] = Field(
+        default_factory=dict, description="The turns each question was asked in (which order, which items of an order, an "
+        "item's new option): asked three times and still not settled, the item is left as it is and the task goes on, "
+        "or the task is left (no question asked forever).",
+    )  # fmt: skip
     amends: list[str] = Field(
         default_factory=list, description="Changes said to this task while it waited in the queue ('only the <item>', "
         "another payment method): applied to the items once they are read from its first words.",

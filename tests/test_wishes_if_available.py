@@ -144,3 +144,31 @@ def test_the_shopper_adds_a_change_of_another_thing_its_text_lists_in_the_same_o
     pending = [AssistantEvent(kind="pending", tool="exchange_delivered_order_items",
                               arguments={"order_id": "#W1000001", "item_ids": ["1"], "new_item_ids": ["2"]})]
     assert "coffee maker" in sim.reply(proposal, pending)  # listed with the lamp: the same order, added before yes
+
+
+def test_an_option_question_is_not_asked_forever_the_item_stays_and_the_rest_goes_on(assistant, state, store):
+    # no gold metal LCD watch is on offer and the shopper never names another: asked three times, then left as it is
+    assistant.reply_text(state, YUSUF_EMAIL)
+    first = assistant.reply_text(state, f"From order {ORDER} I want the thermostat exchanged for the stainless steel one, "
+                                        "still Apple HomeKit, and the watch with a metal band, still gold and LCD.")
+    assert "no available" in first and state.pending is None, first
+    for answer in ("Hmm, I'm not sure.", "Still not sure."):
+        again = assistant.reply_text(state, answer)
+        assert "no available" in again and state.pending is None, again  # they may still name one
+    third = assistant.reply_text(state, "No idea, sorry.")
+    items = {i.name: i.item_id for i in store.order(ORDER).items}
+    assert "leave it as it is" in third, third
+    assert state.pending is not None and state.pending.tool == "exchange_delivered_order_items", third
+    assert state.pending.arguments["item_ids"] == [items["Smart Thermostat"]], third
+    assert state.pending.arguments["new_item_ids"] == ["9480266227"], third
+
+
+def test_which_order_is_not_asked_forever_the_request_is_left(assistant, state):
+    assistant.reply_text(state, YUSUF_EMAIL)
+    first = assistant.reply_text(state, "I want to return something.")
+    assert "Which order" in first, first
+    for answer in ("Hmm, I'm not sure.", "I don't remember."):  # asked three times in all
+        again = assistant.reply_text(state, answer)
+        assert "Which order" in again and state.frame is not None, again
+    last = assistant.reply_text(state, "Sorry, I really don't know.")
+    assert "still can't tell which order" in last and state.frame is None and state.pending is None, last

@@ -212,6 +212,9 @@ class FormLoop:
             yield from self.offer_items(order)
             return STOP
         if not frame.item_ids:
+            if self._asked_too_often(frame, f"items {order['order_id']}", message):
+                yield from self._give_up(t.r("unclear_items").format(order_id=order["order_id"]))
+                return STOP
             yield t.say("ask_items", order_id=order["order_id"], items=rules.items_text(order))
             yield from self.offer_items(order)
             return STOP
@@ -303,6 +306,9 @@ class FormLoop:
                     # so; the order's other items go on, or with none left the next task starts
                     yield t.say("no_option_kept", name=item["name"], current=", ".join(item["options"].values()))
                     return (yield from self._leave_out(flow, frame, item_id, message, slots))
+                if self._asked_too_often(frame, item_id, message):
+                    yield t.say("option_left", name=item["name"], current=", ".join(item["options"].values()))
+                    return (yield from self._leave_out(flow, frame, item_id, message, slots))
                 yield t.say("no_new_option", name=item["name"], current=", ".join(item["options"].values()),
                             choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
                 yield from t.offer("option", choices[:8])
@@ -348,6 +354,9 @@ class FormLoop:
                 unmet = choices and not met and rules.mentions_option(product, message, _option_values(t.a.store))
                 key = "no_new_option" if unmet else "ask_new_option"
                 others = [i["name"] for i in order["items"] if i["item_id"] not in frame.item_ids]
+                if self._asked_too_often(frame, item_id, message):
+                    yield t.say("option_left", name=item["name"], current=", ".join(item["options"].values()))
+                    return (yield from self._leave_out(flow, frame, item_id, message, slots))
                 if not unmet and others and message and rules.hesitates(message) \
                         and not any(rules.names_item(i, message.lower()) for i in order["items"]):
                     key = "ask_new_option_unsure"  # "I'm not sure" to the question: what was understood, and how to say another item
@@ -364,6 +373,22 @@ class FormLoop:
                 yield t.say("failed", message=t.r("nothing_to_change"))
                 return STOP
         return None
+
+    def _asked_too_often(self, frame: TaskFrame, question: str, message: str) -> bool:
+        """A question (which order, which items, an item's new option) is about to be asked in this turn; asked in three
+        turns already, the shopper cannot or will not answer it, so a fourth would only repeat it (a flow never loops)."""
+        if not message:  # asked again after an aside (`resume`): the same question, not another answer
+            return False
+        turns = frame.asks.setdefault(question, [])
+        if self.t.state.turns not in turns:  # a turn may pass the same question twice (a task re-read): counted once
+            turns.append(self.t.state.turns)
+        return len(turns) > 3
+
+    def _give_up(self, why: str) -> Iterator[AssistantEvent]:
+        """The task is left undone, said with why; the next one asked for starts."""
+        self.t.state.frame = None
+        yield self.t.say("task_left", why=why)
+        yield from self.t._next_task()
 
     def _owned_alike(self, item: dict) -> dict[str, str] | None:
         """The options of the one other kind of this product the customer has in their orders (another
@@ -742,6 +767,9 @@ class FormLoop:
             yield from self.refuse(t.r("none_allowed").format(
                 verb=t.r("verbs")[flow.name], allowed=t.r("or").join(statuses.get(x, x) for x in sorted(allowed)),
                 statuses=t.join(f"{o['order_id']} {statuses.get(o['status'], o['status'])}" for o in orders)))  # fmt: skip
+            return
+        if self._asked_too_often(frame, "order", t.message):
+            yield from self._give_up(t.r("unclear_order"))
             return
         yield t.say("ask_order", orders=t._order_list(candidates or orders))
         yield from t._offer_orders(candidates or orders)
