@@ -129,6 +129,21 @@ def test_cancel_all_said_after_naming_one_item_is_the_whole_order(text):
     assert cancels_part(text, _THREE) == []  # the whole order
 
 
+@pytest.mark.parametrize("text, part", [
+    ("should it cost too much, remove it from the order", True),  # no item talked about yet: still a part
+    ("take that off the order, please", True),
+    ("take it off my order. I do not want you to cancel the full order", True),  # refused: not what is asked
+    ("remove that from the order, unless the whole order has to go", True),  # supposed: not asked either
+    ("please cancel my order", False),
+    ("I don't need anything in it, cancel the whole order", False),
+    ("cancel it, the whole order", False),
+])
+def test_cancelling_it_from_an_order_is_a_part_even_before_the_item_is_named(text, part):
+    from assistant.understand.rules import cancels_part
+
+    assert cancels_part(text, _THREE) == (["Desk Lamp", "Hoodie", "Tea Kettle"] if part else [])
+
+
 @pytest.mark.parametrize("text", [
     "I'd like to return the desk lamp, as well as everything else in the order",
     "return the desk lamp — actually, everything",

@@ -2294,6 +2294,19 @@ def after_decline(text: str) -> str:
     acts = action_verb_named(said) and not (only_negated(said, "cancel") and not action_verb_named(re.sub(r"cancel\w*|取消", " ", said)))
     return rest if rest and (asks or acts or read_slots(rest).order_ids) else ""
 
+_REFUSED_BEFORE = re.compile(r"\b(?:never|not|don'?t|do not|won'?t)\b(?:\s+[\w'-]+){0,5}\s*$")
+
+
+def _without_refused_whole(lowered: str) -> str:
+    """The text without whole-order words its own clause refuses or only supposes ("please don't cancel the whole
+    thing… I mean the whole order", "unless the full order has to go"): those say what the shopper does not ask for."""
+    for m in reversed(list(_WHOLE_ORDER.finditer(lowered))):
+        clause = re.split(r"[.,;!?]", lowered[: m.start()])[-1]
+        if _REFUSED_BEFORE.search(clause) or _SUPPOSED_BEFORE.search(clause):
+            lowered = lowered[: m.start()] + " " * (m.end() - m.start()) + lowered[m.end():]
+    return lowered
+
+
 def cancels_part(text: str, order: dict, referred: list[str] = (), elsewhere: list[dict] = ()) -> list[str]:
     """A cancellation naming some of an order's items as what to cancel ("cancel the <item> in it",
     "cancel only the <item>"), not the order they identify ("cancel the order with the <item>", "cancel
@@ -2309,7 +2322,7 @@ def cancels_part(text: str, order: dict, referred: list[str] = (), elsewhere: li
         left = [i for i in order["items"] if names_item(i, tail)]
         if left and len(left) < len(order["items"]) and (_in_action(_WHOLE_ORDER, head, each=True) or _EVERYTHING.search(head)):
             return list(dict.fromkeys(i["name"] for i in left))
-    if _in_action(_WHOLE_ORDER, lowered, order["items"], each=True):  # not "the whole order is late, so cancel the <item>"
+    if _in_action(_WHOLE_ORDER, _without_refused_whole(lowered), order["items"], each=True):  # not "the whole order is late, so cancel the <item>"
         return []
     if _CANCEL_SOME.search(lowered) and len(order["items"]) > 1:  # a part named by no item: all it holds is said
         return list(dict.fromkeys(i["name"] for i in order["items"]))
@@ -2353,6 +2366,10 @@ def cancels_part(text: str, order: dict, referred: list[str] = (), elsewhere: li
             at = _mention(item, span)
             if at is not None and not _ZH_ORDER_AFTER.match(span, at):
                 named.add(item["item_id"])
+    if not named and _CANCEL_FROM.search(lowered) and len(order["items"]) > 1:
+        # "take it off the order" before the item was talked about: an order is not removed from an order, so a part
+        # is meant, unnamed; all the order holds is said (the whole order only if the shopper then asks for it)
+        return list(dict.fromkeys(i["name"] for i in order["items"]))
     if not named or named >= {i["item_id"] for i in order["items"]}:
         return []
     return list(dict.fromkeys(i["name"] for i in order["items"] if i["item_id"] not in named))
