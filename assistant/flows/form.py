@@ -307,8 +307,7 @@ class FormLoop:
                     yield t.say("no_option_kept", name=item["name"], current=", ".join(item["options"].values()))
                     return (yield from self._leave_out(flow, frame, item_id, message, slots))
                 if self._asked_too_often(frame, item_id, message):
-                    yield t.say("option_left", name=item["name"], current=", ".join(item["options"].values()))
-                    return (yield from self._leave_out(flow, frame, item_id, message, slots))
+                    return (yield from self._leave_unanswered(flow, frame, item, message, slots))
                 yield t.say("no_new_option", name=item["name"], current=", ".join(item["options"].values()),
                             choices="; ".join(c for _, c in choices[:8]) or t.r("no_options"))  # fmt: skip
                 yield from t.offer("option", choices[:8])
@@ -355,8 +354,7 @@ class FormLoop:
                 key = "no_new_option" if unmet else "ask_new_option"
                 others = [i["name"] for i in order["items"] if i["item_id"] not in frame.item_ids]
                 if self._asked_too_often(frame, item_id, message):
-                    yield t.say("option_left", name=item["name"], current=", ".join(item["options"].values()))
-                    return (yield from self._leave_out(flow, frame, item_id, message, slots))
+                    return (yield from self._leave_unanswered(flow, frame, item, message, slots))
                 if not unmet and others and message and rules.hesitates(message) \
                         and not any(rules.names_item(i, message.lower()) for i in order["items"]):
                     key = "ask_new_option_unsure"  # "I'm not sure" to the question: what was understood, and how to say another item
@@ -383,6 +381,11 @@ class FormLoop:
         if self.t.state.turns not in turns:  # a turn may pass the same question twice (a task re-read): counted once
             turns.append(self.t.state.turns)
         return len(turns) > 3
+
+    def _leave_unanswered(self, flow: Flow, frame: TaskFrame, item: dict, message: str, slots: Slots):
+        """Its new option asked too often: the item stays as it is, said so, and the order's other items go on."""
+        yield self.t.say("option_left", name=item["name"], current=", ".join(item["options"].values()))
+        return (yield from self._leave_out(flow, frame, item["item_id"], message, slots))
 
     def _give_up(self, why: str) -> Iterator[AssistantEvent]:
         """The task is left undone, said with why; the next one asked for starts."""
