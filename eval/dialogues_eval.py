@@ -110,6 +110,15 @@ def _suite_sets(base, data_dir: Path, user: str, suite: str = "standard") -> lis
     return out
 
 
+def _held_out(tasks: Path | None, split: str | None) -> bool:
+    """Whether a single task file's run is held out: only τ train files and the 'dev' part of a split file are
+    developed on; any other task file (τ v1 dev, a test file, a split file's held-out part or the whole of one)
+    is treated as held out. Aisle's own scenarios are dev."""
+    if tasks is None or split == "dev":
+        return False
+    return split == "heldout" or not tasks.name.startswith("tasks_train")
+
+
 def _select(items: list, only: str | None, limit: int | None) -> list:
     if only:
         wanted = {x.strip() for x in only.split(",")}
@@ -140,6 +149,9 @@ def main(
                                             "(e.g. http://127.0.0.1:8000/v1; key from AISLE_USER_LLM_API_KEY); default: the packaged local model."),
     user_llm_model: str | None = typer.Option(None, "--user-llm-model", help="--user llm: the server's model name."),
     out: Path = typer.Option(Path("eval-results/dialogues"), "--out", help="Folder for report.md, plots and results.json."),
+    show_heldout_failures: bool = typer.Option(False, "--show-heldout-failures", help="Also write the failed runs of "
+                                               "held-out sets (transcripts, divergence, state differences) into the report "
+                                               "and results.json; by default they are counted by kind only."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object (the summary) on stdout."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
@@ -164,6 +176,7 @@ def main(
     if suite not in (None, *SUITES):
         raise typer.BadParameter(f"--suite must be one of {', '.join(SUITES)}")
     runs = runs or (4 if suite else 1)
+    held = _held_out(tau2_tasks or tau_tasks, split) and not show_heldout_failures  # (`split` is reused below)
     with tempfile.TemporaryDirectory(prefix="aisle-dialogues-") as tmp:
         base = Store(f"sqlite:///{Path(tmp) / 'base.db'}")
         base.init()  # the demo store, fresh: the shopper's own database is never touched
@@ -202,6 +215,7 @@ def main(
         payload = write_suite_report(
             [(name, split, source, results, summary, {**meta, "source": source, "wall_seconds": wall})
              for name, split, source, results, summary, wall in done], out, {**meta, "suite": suite},
+            show_heldout=show_heldout_failures,
         )  # fmt: skip
         if json_out:
             typer.echo(json.dumps(payload, ensure_ascii=False))
@@ -213,7 +227,7 @@ def main(
         return
     _, _, source, results, summary, wall = done[0]
     meta = {"source": source, **meta, "wall_seconds": wall}
-    report = write_report(results, summary, out, meta)
+    report = write_report(results, summary, out, meta, held_out=held)
     payload = {**summary.model_dump(), "meta": meta, "report": str(report), "results": str(out / "results.json")}
     if json_out:
         typer.echo(json.dumps(payload, ensure_ascii=False))

@@ -51,6 +51,21 @@ def test_scripted_scenario_that_should_fail_fails(runner):
     assert result.state_match is False and result.tool_recall == 0.0
     assert result.divergence == "turn 2: cancel_pending_order proposed but never carried out"
     assert any("final state differs" in f for f in result.failures)
+    assert result.mode == "proposed, not done"
+
+
+def test_a_failed_run_is_counted_by_what_happened_to_its_actions(runner):
+    # Cancelled where the store had to stay unchanged; cancelled where an address change was expected.
+    turns = [f"My email is {EMAIL}", f"I want to cancel order {PENDING}, I no longer need it", "yes"]
+    address = {"name": "modify_pending_order_address", "user_id": USER, "arguments": {
+        "order_id": PENDING, "address1": "1 Main St", "address2": "", "city": "Austin", "state": "TX",
+        "country": "USA", "zip": "78701"}}  # fmt: skip
+    unexpected = runner.run(_scripted(turns, sid="m1", actions=[]))
+    other = runner.run(_scripted(turns, sid="m2", actions=[address]))
+    silent = runner.run(_scripted([f"My email is {EMAIL}"], sid="m3", actions=[CANCEL]))
+    assert (unexpected.mode, other.mode, silent.mode) == ("action not expected", "other action", "nothing proposed")
+    assert summarise([unexpected, other, silent], 1).failure_modes == {
+        "action not expected": 1, "other action": 1, "nothing proposed": 1}
 
 
 def test_other_users_order_is_not_revealed(runner):
@@ -114,6 +129,18 @@ def test_report_lists_failures_with_transcripts(runner, tmp_path):
     text = report.read_text()
     assert "## Failed scenarios (1)" in text and "**shopper:** hello" in text and "never said 'tracking'" in text
     assert (tmp_path / "results.json").exists() and (tmp_path / "pass_hat_k.png").exists()
+
+
+def test_a_held_out_report_counts_failures_without_showing_them(runner, tmp_path):
+    import json
+
+    bad = runner.run(_scripted(["hello"], sid="bad", must_include=["tracking"]))
+    text = write_report([bad], summarise([bad], 1), tmp_path, {"source": "test"}, held_out=True).read_text()
+    assert "| reply | 1 |" in text and "not shown" in text
+    assert "hello" not in text and "tracking" not in text
+    (run,) = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert run["scenario_id"] == "bad" and run["passed"] is False and run["mode"] == "reply"
+    assert "turns" not in run and "failures" not in run and "divergence" not in run
 
 
 def test_llm_user_plays_from_instructions_and_stops(runner):
@@ -186,3 +213,16 @@ def test_rule_user_tries_each_email_and_answers_if_asked_once():
     assert sim.reply("None of your payment methods … is a credit card. You can choose: gift_card_1.", []) == (
         "OK, gift_card_1 then."
     )
+
+
+@pytest.mark.parametrize(("name", "split", "held"), [
+    ("tasks_train.json", None, False), ("tasks_dev.json", None, True), ("tasks_test.json", None, True),
+    ("tasks.json", "dev", False), ("tasks.json", "heldout", True), ("tasks.json", None, True),
+])  # fmt: skip
+def test_only_train_files_and_dev_parts_are_developed_on(name, split, held):
+    from pathlib import Path
+
+    from eval.dialogues_eval import _held_out
+
+    assert _held_out(Path("/data") / name, split) is held
+    assert _held_out(None, None) is False  # Aisle's own scenarios

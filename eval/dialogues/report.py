@@ -11,7 +11,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from eval.dialogues.runner import RunResult
+from eval.dialogues.runner import FAILURE_MODES, RunResult
+
+# What results.json keeps of a held-out run unless its failures are asked for: whether and how it failed,
+# never what was said or which fields differed (reading those is how a held-out set becomes a dev set).
+CONTENT_FREE = {"scenario_id", "category", "lang", "run", "passed", "mode", "state_checked", "state_match",
+                "tool_precision", "tool_recall", "seconds"}  # fmt: skip
 
 
 class Summary(BaseModel):
@@ -30,6 +35,7 @@ class Summary(BaseModel):
     errors: int
     by_category: dict[str, dict] = Field(default_factory=dict)
     by_lang: dict[str, float] = Field(default_factory=dict)
+    failure_modes: dict[str, int] = Field(default_factory=dict, description="Failed runs by kind (FAILURE_MODES).")
 
 
 def pass_hat_k(results: list[RunResult], k_max: int) -> dict[int, float]:
@@ -80,6 +86,7 @@ def summarise(results: list[RunResult], runs: int) -> Summary:
         by_category={c: {"runs": len(rs), "pass_rate": round(sum(r.passed for r in rs) / len(rs), 4)}
                      for c, rs in sorted(by_cat.items())},  # fmt: skip
         by_lang={lang: round(sum(r.passed for r in rs) / len(rs), 4) for lang, rs in sorted(by_lang.items())},
+        failure_modes=dict(Counter(r.mode or "other" for r in results if not r.passed).most_common()),
     )
 
 
@@ -142,12 +149,22 @@ def _transcript(r: RunResult) -> str:
     return "\n".join(lines)
 
 
-def write_report(results: list[RunResult], summary: Summary, out: Path, meta: dict) -> Path:
-    """report.md, the plots and results.json (summary + every run) in `out`; returns the report's path."""
+def _modes_table(summary: Summary) -> list[str]:
+    if not summary.failure_modes:
+        return []
+    md = ["", "| failed runs by kind | runs | what it means |", "|---|---|---|"]
+    return md + [f"| {m} | {n} | {FAILURE_MODES.get(m, '')} |" for m, n in summary.failure_modes.items()]
+
+
+def write_report(results: list[RunResult], summary: Summary, out: Path, meta: dict, held_out: bool = False) -> Path:
+    """report.md, the plots and results.json (summary + every run) in `out`; returns the report's path.
+    `held_out`: the failed runs are counted by kind only, and results.json keeps no transcript, divergence
+    or state difference of any run."""
     out.mkdir(parents=True, exist_ok=True)
     plots = _plots(results, summary, out)
+    runs = [r.model_dump(mode="json", include=CONTENT_FREE if held_out else None) for r in results]
     (out / "results.json").write_text(
-        json.dumps({"meta": meta, "summary": summary.model_dump(), "runs": [r.model_dump(mode="json") for r in results]},
+        json.dumps({"meta": {**meta, "held_out": held_out}, "summary": summary.model_dump(), "runs": runs},
                    ensure_ascii=False, indent=1), encoding="utf-8")  # fmt: skip
     s = summary
     md = [f"# Dialogue evaluation: {meta.get('source', '')}", ""]
@@ -160,12 +177,17 @@ def write_report(results: list[RunResult], summary: Summary, out: Path, meta: di
         md.append(f"| {name} | {'–' if v is None else v} |")
     md += ["", "| category | runs | pass rate |", "|---|---|---|"]
     md += [f"| {c} | {v['runs']} | {v['pass_rate']:.3f} |" for c, v in s.by_category.items()]
+    md += _modes_table(s)
     md += ["", *[f"![{p}]({p})" for p in plots]] if plots else ["", "(no plots: matplotlib is not installed)"]
     failed: dict[str, list[RunResult]] = defaultdict(list)
     for r in results:
         if not r.passed:
             failed[r.scenario_id].append(r)
     md += ["", f"## Failed scenarios ({len(failed)})", ""]
+    if held_out and failed:
+        md += ["A held-out set: its failed runs are counted by kind above and not shown "
+               "(`--show-heldout-failures` shows them; reading them turns the set into a dev set).", ""]
+        failed = {}
     for sid, rs in failed.items():
         total = sum(1 for r in results if r.scenario_id == sid)
         r = rs[0]
@@ -182,22 +204,24 @@ def write_report(results: list[RunResult], summary: Summary, out: Path, meta: di
 
 
 
-def write_suite_report(sets: list[tuple], out: Path, meta: dict) -> dict:
+def write_suite_report(sets: list[tuple], out: Path, meta: dict, show_heldout: bool = False) -> dict:
     """Each set's own report in out/<name>/, and out/report.md + out/suite.json: every set, then the
     dev and validation splits pooled, side by side with the gap (dev − validation).
-    `sets`: (name, split, source, results, summary, meta) per set."""
+    `sets`: (name, split, source, results, summary, meta) per set. A validation set's failures are counted
+    by kind only unless `show_heldout` (see write_report)."""
     out.mkdir(parents=True, exist_ok=True)
     payload: dict = {"meta": meta, "sets": {}}
     pooled: dict[str, list[RunResult]] = defaultdict(list)
     runs = meta["runs"]
     for name, split, source, results, summary, set_meta in sets:
-        report = write_report(results, summary, out / name, set_meta)
+        report = write_report(results, summary, out / name, set_meta, held_out=split == "validation" and not show_heldout)
         payload["sets"][name] = {"split": split, "source": source, **summary.model_dump(), "report": str(report)}
         pooled[split].extend(results)
     for split, results in pooled.items():
         s = summarise(results, runs)
         payload[split] = {"scenarios": s.scenarios, "pass_hat_k": s.pass_hat_k, "state_match_rate": s.state_match_rate,
-                          "tool_precision": s.tool_precision, "tool_recall": s.tool_recall}  # fmt: skip
+                          "tool_precision": s.tool_precision, "tool_recall": s.tool_recall,
+                          "failure_modes": s.failure_modes}  # fmt: skip
     if "dev" in payload and "validation" in payload:
         payload["gap"] = {k: round(payload["dev"]["pass_hat_k"][k] - v, 4)
                           for k, v in payload["validation"]["pass_hat_k"].items()}  # fmt: skip
@@ -219,6 +243,10 @@ def write_suite_report(sets: list[tuple], out: Path, meta: dict) -> dict:
         if "gap" in payload:
             row.append(f"{payload['gap'][k]:+.3f}")
         md.append(f"| pass^{k} | " + " | ".join(row) + " |")
+    modes = [m for m in FAILURE_MODES if any(m in payload[s]["failure_modes"] for s in splits)]
+    if modes:  # where each split fails, side by side, without reading a held-out run
+        md += ["", "| failed runs by kind | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
+        md += [f"| {m} | " + " | ".join(str(payload[s]["failure_modes"].get(m, 0)) for s in splits) + " |" for m in modes]
     path = out / "report.md"
     path.write_text("\n".join(md) + "\n", encoding="utf-8")
     payload["report"] = str(path)

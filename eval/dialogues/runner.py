@@ -64,6 +64,26 @@ class RunResult(BaseModel):
     tool_recall: float | None = None
     error: str | None = None
     seconds: float = 0.0
+    mode: str | None = Field(default=None, description="A failed run's kind of failure, from expected and made "
+                             "calls only (FAILURE_MODES): countable on held-out sets without reading them.")
+
+
+# A failed run's kind, checked in this order; each names what happened to the actions, never the task's content.
+FAILURE_MODES = {
+    "crashed": "the assistant raised an error",
+    "no replay": "the ground truth does not replay on the demo store",
+    "nothing proposed": "an action was expected; none was proposed or made",
+    "proposed, not done": "the expected kind of action was proposed but never carried out",
+    "other action": "actions were made, none of the kind expected (e.g. a cancel for an item change)",
+    "action not expected": "the store had to stay unchanged; an action was made",
+    "wrong arguments": "the expected kinds of action were made, with other orders, items or options",
+    "partly done": "some expected actions were made, others not",
+    "extra action": "every expected action was made, and another besides",
+    "hand-off": "handed off when it should not, or not when it should",
+    "reply": "the actions were right; a reply missed what it had to say",
+    "turn limit": "the shopper was still talking at the turn limit",
+    "other": "none of the above",
+}
 
 
 def _norm(value: Any) -> Any:
@@ -184,6 +204,8 @@ class DialogueRunner:
             result.failures.append(replay_error)
         if result.error is None:
             judge(scenario, result)
+        else:
+            result.mode = "no replay" if replay_error is not None and result.error == replay_error else "crashed"
         return result
 
     def _converse(self, scenario: Scenario, store: Store, result: RunResult) -> None:
@@ -270,6 +292,37 @@ def judge(scenario: Scenario, result: RunResult) -> None:
     if any(f.startswith("hit the turn limit") for f in result.failures):
         points.append((last, "turn limit reached"))
     result.passed = not result.failures
+    result.mode = None if result.passed else failure_mode(scenario, result, missing)
     if points:
         turn, what = min(points, key=lambda p: p[0])
         result.divergence = f"turn {turn}: {what}"
+
+
+def failure_mode(scenario: Scenario, result: RunResult, missing: list[ToolCall]) -> str:
+    """One of FAILURE_MODES for a failed run, from the expected actions and the calls made."""
+    expected = [a.name for a in scenario.expect.actions or [] if a.name in WRITE_TOOLS]
+    made = [c for t in result.turns for c in t.calls if c.name in WRITE_TOOLS and c.ok]
+    proposed = {t.proposed.name for t in result.turns if t.proposed}
+    if scenario.expect.actions is not None and result.state_checked and not result.state_match:
+        if expected and not made:
+            return "proposed, not done" if proposed & set(expected) else "nothing proposed"
+        if not expected:
+            return "action not expected"
+        if not {c.name for c in made} & set(expected):
+            return "other action"
+        exp_calls = [ToolCall(name=a.name, arguments=a.arguments) for a in scenario.expect.actions if a.name in WRITE_TOOLS]
+        _, _, left = score_calls(exp_calls, made)
+        if len(left) == len(exp_calls):
+            return "wrong arguments"
+        if left:
+            return "partly done"
+        return "extra action" if len(made) > len(exp_calls) else "other"
+    if missing and scenario.expect.tool_calls_required:
+        return "proposed, not done" if proposed & {m.name for m in missing} else "nothing proposed"
+    if any(f.startswith(("handed off", "no hand-off")) for f in result.failures):
+        return "hand-off"
+    if any(f.startswith(("no reply contains", "a reply contains")) for f in result.failures):
+        return "reply"
+    if any(f.startswith("hit the turn limit") for f in result.failures):
+        return "turn limit"
+    return "other"
