@@ -2718,3 +2718,18 @@ def test_an_owned_item_removed_without_the_order_said_is_a_part_cancel(assistant
     assert state.pending is None and "#W4776164" in reply, reply
     assert "only a whole order can be cancelled" in reply or "只能取消整个订单" in reply, reply
     assert store.order("#W4776164").status == "pending"
+
+
+def test_an_address_change_said_again_is_not_made_on_another_order(assistant, state, store):
+    """Said again after it was done (the shopper repeating itself), the request names the order already moved:
+    it is said to ship there already, and the customer's other pending order is not proposed instead."""
+    assistant.reply_text(state, "my email is liam.lee9297@example.com")
+    request = "Please send my pending order with the yoga mat to 2100 Commerce Street, Suite 300, Fort Worth, TX 76102."
+    assistant.reply_text(state, request)
+    assert state.pending is not None and state.pending.tool == "modify_pending_order_address"
+    moved = state.pending.arguments["order_id"]
+    assert any(i.name == "Yoga Mat" for i in store.order(moved).items)
+    assistant.reply_text(state, "yes")
+    reply = assistant.reply_text(state, request)
+    assert state.pending is None, (reply, state.pending)
+    assert "already ships" in reply and moved in reply, reply

@@ -95,8 +95,14 @@ class FormLoop:
             # the one pending order not already going to the new address, unless the request names the items of
             # another order going elsewhere (one that cannot change any more: said so, not another order changed)
             elsewhere = [o for o in self._open_orders() if o.get("address") != frame.address]
-            named = rules.orders_meant(rules.without_other_actions(frame.text or message, frame.route), self._orders(), [])
-            if len(elsewhere) == 1 and all(o["order_id"] == elsewhere[0]["order_id"] or o.get("address") == frame.address for o in named):
+            said = rules.without_other_actions(frame.text or message, frame.route)
+            named = rules.orders_meant(said, self._orders(), [])
+            changeable = [o for o in self._orders() if flow.allows(o["status"])]
+            described = rules.orders_meant(said, self._orders(), changeable)
+            again = [o for o in described if len(described) < len(changeable) and t._done(frame.route, o["order_id"])]
+            if again:  # the order it names was moved there earlier in this conversation: a repeat (said so), not another order
+                frame.order_id = again[0]["order_id"]
+            elif len(elsewhere) == 1 and all(o["order_id"] == elsewhere[0]["order_id"] or o.get("address") == frame.address for o in named):
                 frame.order_id = elsewhere[0]["order_id"]
         asked = list(self.resolve_order(frame, slots, allowed))
         if asked:
