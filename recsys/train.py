@@ -262,21 +262,24 @@ def evaluate_weights(
     model: SeqRecModel | list[SeqRecModel],
     inputs: list[list[int]],
     targets: list[int],
-    prior: Transitions | PriorMix | None,
+    prior: Transitions | PriorMix | list | None,
     weights: tuple[float, ...],
     batch_size: int = 512,
     exclude_history: bool = True,
     ks: tuple[int, ...] = KS,
 ) -> list[dict[str, float]]:
     """`evaluate` for several prior weights in one pass over the users (the model runs once). A list
-    of models is an ensemble (see `next_item_scores`)."""
+    of models is an ensemble (see `next_item_scores`). A list of priors gives every (prior, weight) pair,
+    prior by prior, from the same single pass: a grid over priors costs the networks once, not per prior."""
     models = model if isinstance(model, list) else [model]
+    priors = prior if isinstance(prior, list) else [prior]
     for m in models:
         m.eval()
     max_len = models[0].config.max_len
     device = next(models[0].parameters()).device
-    hits = [{k: 0.0 for k in ks} for _ in weights]
-    ndcg = [{k: 0.0 for k in ks} for _ in weights]
+    combos = [(p, w) for p in priors for w in weights]
+    hits = [{k: 0.0 for k in ks} for _ in combos]
+    ndcg = [{k: 0.0 for k in ks} for _ in combos]
     item_vecs = [m.item_vectors() for m in models]
     by_length = sorted(range(len(inputs)), key=lambda i: min(len(inputs[i]), max_len))
     for start in range(0, len(by_length), batch_size):
@@ -285,12 +288,15 @@ def evaluate_weights(
         seqs = pad_left(chunk, max(1, max(len(c) for c in chunk))).to(device)
         tgt = torch.as_tensor([targets[i] for i in idx], device=device)
         alone = next_item_scores(models, seqs, item_vecs)
-        mixing = prior is not None and any(weights)
-        if mixing:
-            probs = torch.softmax(alone, dim=-1)
-            prior_probs = torch.as_tensor(prior.probabilities([inputs[i] for i in idx]), device=device)
-        for j, w in enumerate(weights):
-            scores = alone.clone() if not (mixing and w) else (1 - w) * probs + w * prior_probs
+        probs = torch.softmax(alone, dim=-1) if any(p is not None for p in priors) and any(weights) else None
+        prior_probs: dict[int, torch.Tensor] = {}
+        for j, (p, w) in enumerate(combos):
+            if p is None or not w:
+                scores = alone.clone()
+            else:
+                if id(p) not in prior_probs:
+                    prior_probs[id(p)] = torch.as_tensor(p.probabilities([inputs[i] for i in idx]), device=device)
+                scores = (1 - w) * probs + w * prior_probs[id(p)]
             scores[:, 0] = float("-inf")
             target_scores = scores.gather(1, tgt[:, None]).clone()
             if exclude_history:
@@ -302,7 +308,7 @@ def evaluate_weights(
                 ndcg[j][k] += (hit.float() / torch.log2(rank.float() + 2)).sum().item()
     n = max(len(inputs), 1)
     out = []
-    for j in range(len(weights)):
+    for j in range(len(combos)):
         metrics = {f"HR@{k}": hits[j][k] / n for k in ks}
         metrics.update({f"NDCG@{k}": ndcg[j][k] / n for k in ks})
         out.append(metrics)
@@ -322,10 +328,9 @@ def pick_prior(models: list[SeqRecModel], val: tuple[list[list[int]], list[int]]
     """The co-occurrence share and the prior's weight with the best validation NDCG@10 + HR@10 (the
     benchmark's and the store model's choice alike); weight 0 is in the grid, so a prior that does
     not help on validation is left out."""
-    grid = []
-    for share in COOC_SHARES if cooc else (0.0,):
-        for w, m in zip(PRIOR_WEIGHTS, evaluate_weights(models, *val, mix_priors(priors, share), PRIOR_WEIGHTS)):
-            grid.append((share, w, m))
+    shares = COOC_SHARES if cooc else (0.0,)
+    scored = evaluate_weights(models, *val, [mix_priors(priors, s) for s in shares], PRIOR_WEIGHTS)
+    grid = [(s, w, m) for (s, w), m in zip([(s, w) for s in shares for w in PRIOR_WEIGHTS], scored)]
     share, weight, metrics = max(grid, key=lambda g: selection_score(g[2]))
     return PriorChoice(share, weight, metrics, grid)
 

@@ -45,6 +45,11 @@ def test_blending_an_exact_prior_fixes_an_untrained_network():
     assert alone == evaluate(model, inputs, targets)
     assert blended["HR@5"] == 1.0 and blended["NDCG@5"] == pytest.approx(1.0)
     assert alone["NDCG@5"] < 0.6
+    # A list of priors: every (prior, weight) pair from one pass, the same figures as one call per prior.
+    useless = Transitions.fit([[1, 2]], n_items=20)
+    grid = evaluate_weights(model, inputs, targets, [prior, useless], (0.0, 0.5))
+    assert grid[:2] == [alone, blended]
+    assert grid[2] == alone and grid[3] == evaluate_weights(model, inputs, targets, useless, (0.5,))[0]
 
 
 def test_symmetric_counts_both_directions_and_mixes_sum_to_one():
