@@ -336,6 +336,8 @@ class _Turn(CatalogTurn):
                     yield from self._after_yes(" ".join(command.rest), pending)
                 if state.pending is None and state.frame is None:
                     yield from self._next_task()
+                if result.ok and state.pending is None and state.frame is None:
+                    yield self.say("anything_else")  # the last task done: the shopper may have more to ask
                 return
             if command is None and frame is not None and frame.flow and self.ctx.user_id \
                     and (besides := rules.asked_besides(message, frame.route)):

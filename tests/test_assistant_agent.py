@@ -60,7 +60,7 @@ def test_cancel_needs_reason_and_explicit_yes(assistant, state, store):
     assert "Please confirm" in propose and state.pending is not None
     assert store.order("#W6247578").status == "pending"
     done = assistant.reply_text(state, "yes")
-    assert "cancelled" in done
+    assert "cancelled" in done and done.rstrip().endswith("anything else I can help with?"), done  # nothing else queued
     order = store.order("#W6247578")
     assert order.status == "cancelled" and order.cancel_reason == "ordered by mistake"
 
