@@ -2733,3 +2733,15 @@ def test_an_address_change_said_again_is_not_made_on_another_order(assistant, st
     reply = assistant.reply_text(state, request)
     assert state.pending is None, (reply, state.pending)
     assert "already ships" in reply and moved in reply, reply
+
+
+def test_an_item_a_question_only_asks_about_starts_no_action_on_its_order(assistant, state, store):
+    """'…, exchange it please. Also what's the status of my <item>?': the other order's item is asked about, not
+    queued for the same action (before, its order got an exchange task of its own)."""
+    assistant.reply_text(state, f"my email is {YUSUF_EMAIL}")
+    assistant.reply_text(state, "The smart watch I received is gold but I wanted silver, exchange it please. "
+                                "Also what's the status of my espresso machine?")  # fmt: skip
+    assert state.pending is not None and state.pending.tool == "exchange_delivered_order_items"
+    assert not state.queue, state.queue
+    assistant.reply_text(state, "yes")
+    assert state.frame is None and state.pending is None

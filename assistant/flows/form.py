@@ -732,7 +732,8 @@ class FormLoop:
                 text = asking  # "In the one with <items>, the <item> … . The other order (<items>) I no longer need: cancel it": that one
             elif frame.route == "payment" and (switch := rules.payment_switch_sentences(text)):
                 text = " ".join(switch)  # "…; I want it charged to PayPal. In the other one, the <item> should be …": not that one's
-            several = rules.orders_in_turn(text, orders, candidates)
+            # items of several orders named one after another are one request each, but not those a question only asks about
+            several = rules.orders_in_turn(rules.without_only_asked(text), orders, candidates)
             if len(several) > 1:  # "all my pending orders", items of several orders: one after another
                 frame.order_id = several[0]["order_id"]
                 self.queue(frame, [o["order_id"] for o in several[1:]])

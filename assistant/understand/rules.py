@@ -2905,6 +2905,13 @@ _DO_QUESTION = re.compile(r"\b(?:can|could|would|will) (?:you|we|i)\b(?! (?:also
 _WH_QUESTION = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh)\b\W*)*(?:how|why|what|when|where|which|who|whose)\b|为什么|多久|多长时间|怎么|什么时候")
 
 
+def without_only_asked(text: str) -> str:
+    """The text without its sentences that only ask about something ("…, exchange it. Also what is the status of my
+    <item>?"): what it asks for; the whole text when every sentence only asks."""
+    said = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", text) if x.strip()]
+    return " ".join(x for x in said if not only_asked(x)) or text
+
+
 def only_asked(sentence: str) -> bool:
     """Whether a sentence is a question that asks about something rather than asks for it."""
     lowered = sentence.strip().lower()
