@@ -289,23 +289,22 @@ def evaluate_weights(
         tgt = torch.as_tensor([targets[i] for i in idx], device=device)
         alone = next_item_scores(models, seqs, item_vecs)
         probs = torch.softmax(alone, dim=-1) if any(p is not None for p in priors) and any(weights) else None
-        prior_probs: dict[int, torch.Tensor] = {}
-        for j, (p, w) in enumerate(combos):
-            if p is None or not w:
-                scores = alone.clone()
-            else:
-                if id(p) not in prior_probs:
-                    prior_probs[id(p)] = torch.as_tensor(p.probabilities([inputs[i] for i in idx]), device=device)
-                scores = (1 - w) * probs + w * prior_probs[id(p)]
-            scores[:, 0] = float("-inf")
-            target_scores = scores.gather(1, tgt[:, None]).clone()
-            if exclude_history:
-                scores.scatter_(1, seqs, float("-inf"))
-            rank = (scores > target_scores).sum(1)
-            for k in ks:
-                hit = rank < k
-                hits[j][k] += hit.sum().item()
-                ndcg[j][k] += (hit.float() / torch.log2(rank.float() + 2)).sum().item()
+        j = 0
+        for p in priors:  # each prior's rows built once per batch, for all its weights
+            prior_probs = None if p is None or probs is None else \
+                torch.as_tensor(p.probabilities([inputs[i] for i in idx]), device=device)
+            for w in weights:
+                scores = alone.clone() if prior_probs is None or not w else (1 - w) * probs + w * prior_probs
+                scores[:, 0] = float("-inf")
+                target_scores = scores.gather(1, tgt[:, None]).clone()
+                if exclude_history:
+                    scores.scatter_(1, seqs, float("-inf"))
+                rank = (scores > target_scores).sum(1)
+                for k in ks:
+                    hit = rank < k
+                    hits[j][k] += hit.sum().item()
+                    ndcg[j][k] += (hit.float() / torch.log2(rank.float() + 2)).sum().item()
+                j += 1
     n = max(len(inputs), 1)
     out = []
     for j in range(len(combos)):

@@ -2789,7 +2789,7 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
     whether I could …") or stated as the alternative if the first is impossible ("…if not, cancel
     it"). A clause asking an address change is one (`update_address`) unless that is `route` itself."""
     found: dict[str, list[str]] = {}
-    said = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", text) if x.strip()]
+    said = request_sentences(text)
     if route != "update_address" and (where := [c for x in said if (c := address_clauses(x))]):
         found["update_address"] = where  # "change the <item> to red, and ship the order to my default address": that too
     sentences = [without_address_clauses(x) for x in said]
@@ -2809,7 +2809,7 @@ def other_actions(text: str, route: str) -> list[tuple[str, str]]:
 def sentences_asking(text: str, route: str) -> str:
     """The sentences of a request that ask for this action (by its verb, or things no longer needed for a
     cancellation), or the whole text when none or all do: the others are about other things."""
-    said = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", text) if x.strip()]
+    said = request_sentences(text)
     asking = [x for x in said if route in _kinds_asked(x) or (route == "cancel_order" and no_longer_wanted(x))]
     return " ".join(asking) if asking else text
 
@@ -2873,7 +2873,7 @@ def without_other_actions(text: str, route: str) -> str:
     """The text without the sentences asking for other actions (`other_actions`): what it says of this one's order
     ("send the <item> to …. Also cancel the <other item> order" → the first sentence, for the address change)."""
     parts = [part for _, part in other_actions(text, route)]
-    said = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", text) if x.strip()]
+    said = request_sentences(text)
     own = " ".join(x for x in said if not any(x.strip() in part for part in parts))
     return own if own.strip(" .,;") else text
 
@@ -2895,7 +2895,7 @@ def asked_besides(message: str, route: str) -> list[tuple[str, str]]:
     lowered = message.lower()
     if _NOT_THIS.match(lowered) or not _ADDING.search(lowered):
         return []
-    asked = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", message) if x.strip() and not only_asked(x)]
+    asked = [x for x in request_sentences(message) if not only_asked(x)]
     return other_actions(" ".join(asked), route) if asked else []
 
 
@@ -2905,10 +2905,15 @@ _DO_QUESTION = re.compile(r"\b(?:can|could|would|will) (?:you|we|i)\b(?! (?:also
 _WH_QUESTION = re.compile(r"^\W*(?:(?:and|also|ok|okay|but|so|then|oh)\b\W*)*(?:how|why|what|when|where|which|who|whose)\b|为什么|多久|多长时间|怎么|什么时候")
 
 
+def request_sentences(text: str) -> list[str]:
+    """A request's sentences (split after . ! ? ; and their CJK forms, and at line breaks), blank ones dropped."""
+    return [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", text) if x.strip()]
+
+
 def without_only_asked(text: str) -> str:
     """The text without its sentences that only ask about something ("…, exchange it. Also what is the status of my
     <item>?"): what it asks for; the whole text when every sentence only asks."""
-    said = [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n", text) if x.strip()]
+    said = request_sentences(text)
     return " ".join(x for x in said if not only_asked(x)) or text
 
 
